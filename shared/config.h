@@ -1,0 +1,90 @@
+#pragma once
+
+#include <QHash>
+#include <QList>
+#include <QProcessEnvironment>
+#include <QString>
+#include <QStringList>
+
+#include <limits>
+
+class QCommandLineParser;
+
+namespace Hermes {
+
+/// One setting: its environment variable, its command-line option, its default and meaning.
+/// Programs describe all their settings in one table of these; the table also feeds `--help`
+/// and the configuration reference, so the docs cannot drift from the code.
+struct OptionSpec
+{
+    enum class Type {
+        String,
+        Integer, ///< decimal, within [minimum, maximum]
+        Boolean, ///< true/false, 1/0, yes/no, on/off (any case)
+        List,    ///< comma-separated, items trimmed, empty items dropped
+        Choice,  ///< one of `choices` (case-insensitive, stored lower-case)
+    };
+
+    QString env;          ///< e.g. "HERMES_SSE_HEARTBEAT_INTERVAL"
+    QString flag;         ///< long option without dashes, e.g. "heartbeat-interval"; may be empty
+    Type type = Type::String;
+    QString defaultValue; ///< as text, validated like any other value
+    QString description;  ///< one sentence for --help and docs
+    qint64 minimum = std::numeric_limits<qint64>::min();
+    qint64 maximum = std::numeric_limits<qint64>::max();
+    QStringList choices;
+    QString valueName = QStringLiteral("value");
+    bool secret = false;  ///< never printed (API keys, token secrets)
+};
+
+/**
+ * Resolves a table of OptionSpec from, highest precedence first: the command line, the
+ * environment, an optional config file, the defaults.
+ *
+ * The config file is named by `--config FILE` or `HERMES_CONFIG_FILE`; it holds `KEY=VALUE`
+ * lines in .env style (`#` comments, optional `export `, optional single or double quotes;
+ * `[section]` lines of an ini file are ignored). An unknown `HERMES_*` key in it is an error
+ * (a typo must not be silently ignored); other keys are ignored so a shared .env still works.
+ *
+ * Every value is validated; an invalid one makes resolve() fail with a message that names the
+ * variable, the value and where it came from. Nothing falls back to a default silently.
+ */
+class Config
+{
+public:
+    enum class Source { Default, File, Environment, CommandLine };
+
+    explicit Config(QList<OptionSpec> specs);
+
+    /// Adds `--<flag>` for every spec with a flag, plus `--config`, to `parser`.
+    void addOptionsTo(QCommandLineParser &parser) const;
+
+    /// Resolves all values. `parser` must already have parsed the arguments (it may be null
+    /// for no command line). Returns false and sets `error` on the first invalid value.
+    bool resolve(const QCommandLineParser *parser, const QProcessEnvironment &environment,
+                 QString *error);
+
+    QString string(QStringView env) const;
+    qint64 integer(QStringView env) const;
+    bool boolean(QStringView env) const;
+    QStringList list(QStringView env) const;
+    Source source(QStringView env) const;
+    /// The config file that was read, or empty.
+    QString configFile() const { return m_configFile; }
+
+    const QList<OptionSpec> &specs() const { return m_specs; }
+
+private:
+    struct Value
+    {
+        QString text;
+        Source source = Source::Default;
+    };
+    const Value &value(QStringView env) const;
+
+    QList<OptionSpec> m_specs;
+    QHash<QString, Value> m_values;
+    QString m_configFile;
+};
+
+} // namespace Hermes

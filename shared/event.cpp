@@ -1,0 +1,96 @@
+#include "event.h"
+
+#include "json.h"
+
+#include <QJsonDocument>
+#include <QJsonParseError>
+
+namespace Hermes {
+
+bool Channels::isKnown(QStringView channel)
+{
+    return channel == Downloads || channel == Queue || channel == System;
+}
+
+QString Channels::fromShortName(QStringView name)
+{
+    if (name == u"downloads" || name == Downloads)
+        return Downloads;
+    if (name == u"queue" || name == Queue)
+        return Queue;
+    if (name == u"system" || name == System)
+        return System;
+    return {};
+}
+
+QByteArray Event::envelopeJson() const
+{
+    // Built by hand so the key order is the Python envelope's (type, data, timestamp);
+    // QJsonObject would sort the keys.
+    QByteArray out;
+    out.reserve(64 + type.size() + timestamp.size());
+    out += "{\"type\":";
+    out += Json::quote(type);
+    out += ",\"data\":";
+    out += dataJson();
+    out += ",\"timestamp\":";
+    out += Json::quote(timestamp);
+    out += '}';
+    return out;
+}
+
+QByteArray Event::dataJson() const
+{
+    return QJsonDocument(data).toJson(QJsonDocument::Compact);
+}
+
+QString Event::downloadId() const
+{
+    const QJsonValue value = data.value(QLatin1StringView("download_id"));
+    return value.isString() ? value.toString() : QString();
+}
+
+bool Event::fromEnvelope(const QString &channel, const QByteArray &json, Event *out,
+                         QString *error)
+{
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson(json, &parseError);
+    if (parseError.error != QJsonParseError::NoError) {
+        *error = QStringLiteral("invalid JSON: %1 at offset %2")
+                     .arg(parseError.errorString())
+                     .arg(parseError.offset);
+        return false;
+    }
+    if (!doc.isObject()) {
+        *error = QStringLiteral("the envelope is not a JSON object");
+        return false;
+    }
+    const QJsonObject root = doc.object();
+    const QJsonValue type = root.value(QLatin1StringView("type"));
+    if (!type.isString() || type.toString().isEmpty()) {
+        *error = QStringLiteral("\"type\" must be a non-empty string");
+        return false;
+    }
+    const QJsonValue data = root.value(QLatin1StringView("data"));
+    if (!data.isObject()) {
+        *error = QStringLiteral("\"data\" must be a JSON object");
+        return false;
+    }
+    const QJsonValue timestamp = root.value(QLatin1StringView("timestamp"));
+    if (!timestamp.isUndefined() && !timestamp.isString()) {
+        *error = QStringLiteral("\"timestamp\" must be a string");
+        return false;
+    }
+    out->channel = channel;
+    out->type = type.toString();
+    out->data = data.toObject();
+    out->timestamp = timestamp.isString() ? timestamp.toString() : currentTimestamp();
+    return true;
+}
+
+QString Event::currentTimestamp()
+{
+    return QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs);
+}
+
+} // namespace Hermes

@@ -1,0 +1,57 @@
+#pragma once
+
+#include "eventid.h"
+
+#include <QByteArray>
+#include <QDateTime>
+#include <QJsonObject>
+#include <QString>
+
+namespace Hermes {
+
+/// The three channels of the signal bus, named as the Python Hermes names its Redis channels.
+namespace Channels {
+inline constexpr QLatin1StringView Downloads{"download:updates"};
+inline constexpr QLatin1StringView Queue{"queue:updates"};
+inline constexpr QLatin1StringView System{"system:notifications"};
+
+/// True for one of the three channel names above.
+bool isKnown(QStringView channel);
+/// Maps the short names used in `?channels=` (downloads, queue, system) to channel names;
+/// full channel names are accepted too. Returns an empty string for anything else.
+QString fromShortName(QStringView name);
+} // namespace Channels
+
+/**
+ * One event on the bus.
+ *
+ * The envelope `{"type","data","timestamp"}` is byte-compatible with what the Python Hermes
+ * PUBLISHes on its Redis channels, so events from either side are interchangeable.
+ * `id` is assigned by the broker (see EventId); it is null until then.
+ */
+struct Event
+{
+    EventId id;
+    QString channel;
+    QString type;
+    QJsonObject data;
+    QString timestamp; ///< ISO-8601 UTC, kept as text so a foreign envelope round-trips unchanged
+
+    /// `{"type":…,"data":…,"timestamp":…}` in compact JSON.
+    QByteArray envelopeJson() const;
+    /// The inner `data` object in compact JSON (what the "named" SSE style carries).
+    QByteArray dataJson() const;
+    /// `data.download_id` when it is a string, else empty: used by per-download stream filters.
+    QString downloadId() const;
+
+    /// Parses an envelope received on `channel`. Returns false and sets `error` when the bytes are
+    /// not a JSON object with a non-empty string `type` and an object `data`. A missing timestamp
+    /// is filled with the current time.
+    static bool fromEnvelope(const QString &channel, const QByteArray &json, Event *out,
+                             QString *error);
+
+    /// The current UTC time as ISO-8601 with milliseconds and a `Z` suffix.
+    static QString currentTimestamp();
+};
+
+} // namespace Hermes

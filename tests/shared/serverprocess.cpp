@@ -1,0 +1,102 @@
+#include "serverprocess.h"
+
+#include "testutil.h"
+
+#include <QDeadlineTimer>
+#include <QTest>
+#include <QThread>
+
+#include <csignal>
+
+namespace Hermes::Test {
+
+ServerProcess::ServerProcess()
+{
+    m_process.setProcessChannelMode(QProcess::MergedChannels);
+    QObject::connect(&m_process, &QProcess::readyRead, [this] {
+        const QByteArray chunk = m_process.readAll();
+        m_output += chunk;
+        for (const QByteArray &line : chunk.split('\n')) {
+            if (!line.isEmpty())
+                fprintf(stderr, "[server:%u] %s\n", unsigned(m_port), line.constData());
+        }
+    });
+}
+
+ServerProcess::~ServerProcess()
+{
+    if (m_process.state() != QProcess::NotRunning)
+        kill();
+}
+
+QString ServerProcess::baseUrl() const
+{
+    return QStringLiteral("http://127.0.0.1:%1").arg(m_port);
+}
+
+bool ServerProcess::start(const QProcessEnvironment &extraEnv, const QStringList &args)
+{
+    if (!m_dataDir.isValid()) {
+        m_error = QStringLiteral("no temporary data dir");
+        return false;
+    }
+    if (m_port == 0)
+        m_port = freePort();
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    // A developer's own HERMES_* settings must not leak into the tests.
+    for (const QString &key : env.keys()) {
+        if (key.startsWith(QLatin1StringView("HERMES_")))
+            env.remove(key);
+    }
+    env.insert(QStringLiteral("HERMES_HOST"), QStringLiteral("127.0.0.1"));
+    env.insert(QStringLiteral("HERMES_PORT"), QString::number(m_port));
+    env.insert(QStringLiteral("HERMES_DATA_DIR"), m_dataDir.path());
+    if (!extraEnv.contains(QStringLiteral("HERMES_API_KEYS"))
+        && !extraEnv.contains(QStringLiteral("HERMES_API_KEY_FILE")))
+        env.insert(QStringLiteral("HERMES_API_KEYS"), QString::fromLatin1(ApiKey));
+    for (const QString &key : extraEnv.keys())
+        env.insert(key, extraEnv.value(key));
+    m_process.setProcessEnvironment(env);
+    m_output.clear();
+    m_process.start(QStringLiteral(HERMES_SERVER_BINARY), args);
+    if (!m_process.waitForStarted(5000)) {
+        m_error = QStringLiteral("could not start %1: %2")
+                      .arg(QStringLiteral(HERMES_SERVER_BINARY), m_process.errorString());
+        return false;
+    }
+    // Sanitizer builds start slowly; 20 s is a bound, not an expectation.
+    QDeadlineTimer deadline(20000);
+    while (!deadline.hasExpired()) {
+        if (m_process.state() == QProcess::NotRunning) {
+            m_error = QStringLiteral("hermes-server exited with %1 during start-up")
+                          .arg(m_process.exitCode());
+            return false;
+        }
+        if (httpRequest(m_port, "GET", "/api/v1/events/health", {}, {}, 1000).status == 200)
+            return true;
+        QTest::qWait(50);
+    }
+    m_error = QStringLiteral("hermes-server did not answer /health within 20 s");
+    return false;
+}
+
+int ServerProcess::terminate(int timeoutMs)
+{
+    if (m_process.state() == QProcess::NotRunning)
+        return m_process.exitCode();
+    ::kill(pid_t(m_process.processId()), SIGTERM);
+    if (m_process.waitForFinished(timeoutMs) && m_process.exitStatus() == QProcess::NormalExit)
+        return m_process.exitCode();
+    kill();
+    return -1;
+}
+
+void ServerProcess::kill()
+{
+    if (m_process.state() == QProcess::NotRunning)
+        return;
+    m_process.kill();
+    m_process.waitForFinished(5000);
+}
+
+} // namespace Hermes::Test

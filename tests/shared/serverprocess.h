@@ -1,0 +1,51 @@
+#pragma once
+
+#include <QProcess>
+#include <QProcessEnvironment>
+#include <QStringList>
+#include <QTemporaryDir>
+
+namespace Hermes::Test {
+
+/**
+ * The real hermes-server binary, started on a free port with its own temporary data dir.
+ *
+ * The API key "test-key" is configured unless the environment given to start() sets
+ * HERMES_API_KEYS or HERMES_API_KEY_FILE. Output goes to the test's stderr, prefixed, so a
+ * failing suite shows the server's log.
+ */
+class ServerProcess
+{
+public:
+    static constexpr const char *ApiKey = "test-key";
+
+    ServerProcess();
+    ~ServerProcess();
+
+    /// Starts the server with `extraEnv` (HERMES_* settings) and `args`, waits until
+    /// `/api/v1/events/health` answers (bounded). Returns false on failure (see errorString()).
+    bool start(const QProcessEnvironment &extraEnv = {}, const QStringList &args = {});
+    /// SIGTERM, then waits up to `timeoutMs`; returns the exit code, or -1 when it did not exit
+    /// by itself (then it was killed).
+    int terminate(int timeoutMs = 5000);
+    /// SIGKILL and reap.
+    void kill();
+
+    quint16 port() const { return m_port; }
+    QString baseUrl() const;
+    QString dataDir() const { return m_dataDir.path(); }
+    QProcess &process() { return m_process; }
+    QByteArray output() const { return m_output; }
+    QString errorString() const { return m_error; }
+    /// Keep the port and data dir for the next start() (a restart of "the same" server).
+    void setPort(quint16 port) { m_port = port; }
+
+private:
+    QProcess m_process;
+    QTemporaryDir m_dataDir;
+    quint16 m_port = 0;
+    QByteArray m_output;
+    QString m_error;
+};
+
+} // namespace Hermes::Test

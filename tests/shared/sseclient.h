@@ -1,0 +1,60 @@
+#pragma once
+
+#include "sseparser.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QObject>
+#include <QTcpSocket>
+
+namespace Hermes::Test {
+
+/**
+ * A bare SSE client on a raw QTcpSocket for tests: sends one GET, records the status line,
+ * headers and every event the hermes-core parser dispatches. Chunked bodies are de-chunked.
+ * It never reconnects: reconnect behaviour belongs to the client under test, not the fixture.
+ */
+class SseClient : public QObject
+{
+    Q_OBJECT
+public:
+    explicit SseClient(QObject *parent = nullptr);
+
+    void open(quint16 port, const QByteArray &path,
+              const QList<QPair<QByteArray, QByteArray>> &headers = {});
+    void close();
+    /// Stops reading from the socket (a slow client): the kernel buffers fill up.
+    void stopReading();
+
+    int status() const { return m_status; }
+    QByteArray header(QByteArrayView name) const;
+    const QList<SseParser::Event> &events() const { return m_events; }
+    QList<int> retries() const { return m_retries; }
+    QByteArray rawBody() const { return m_body; }
+    bool isClosed() const { return m_closed; }
+    /// Events whose type is not "heartbeat".
+    QList<SseParser::Event> nonHeartbeatEvents() const;
+
+Q_SIGNALS:
+    void eventReceived();
+
+private:
+    void onReadyRead();
+    void consumeBody(QByteArray bytes);
+
+    QTcpSocket m_socket;
+    SseParser m_parser;
+    QByteArray m_request;
+    QByteArray m_buffer;
+    QByteArray m_body;
+    int m_status = 0;
+    bool m_headersDone = false;
+    bool m_chunked = false;
+    qint64 m_chunkLeft = -1;
+    bool m_closed = false;
+    QList<QPair<QByteArray, QByteArray>> m_headers;
+    QList<SseParser::Event> m_events;
+    QList<int> m_retries;
+};
+
+} // namespace Hermes::Test

@@ -1,0 +1,85 @@
+#include "testutil.h"
+
+#include <QDeadlineTimer>
+#include <QTcpServer>
+#include <QTcpSocket>
+
+namespace Hermes::Test {
+
+quint16 freePort()
+{
+    QTcpServer server;
+    if (!server.listen(QHostAddress::LocalHost, 0))
+        return 0;
+    return server.serverPort();
+}
+
+QByteArray HttpReply::header(QByteArrayView name) const
+{
+    const QByteArray lower = name.toByteArray().toLower();
+    for (const auto &h : headers) {
+        if (h.first == lower)
+            return h.second;
+    }
+    return {};
+}
+
+HttpReply httpRequest(quint16 port, const QByteArray &method, const QByteArray &path,
+                      const QList<QPair<QByteArray, QByteArray>> &headers,
+                      const QByteArray &body, int timeoutMs)
+{
+    HttpReply reply;
+    QDeadlineTimer deadline(timeoutMs);
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, port);
+    if (!socket.waitForConnected(int(deadline.remainingTime())))
+        return reply;
+    QByteArray request = method + ' ' + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         "Connection: close\r\n";
+    for (const auto &h : headers)
+        request += h.first + ": " + h.second + "\r\n";
+    if (!body.isEmpty() || method == "POST" || method == "PUT")
+        request += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
+    request += "\r\n" + body;
+    socket.write(request);
+
+    // Read until the headers and Content-Length bytes of body are in (Qt 6.4's server keeps
+    // the connection open after a response, so EOF cannot be the end marker).
+    QByteArray buffer;
+    qsizetype headerEnd = -1;
+    qint64 contentLength = -1;
+    while (!deadline.hasExpired()) {
+        if (headerEnd >= 0 && contentLength >= 0 && buffer.size() - headerEnd >= contentLength)
+            break;
+        if (!socket.waitForReadyRead(int(qMax<qint64>(1, deadline.remainingTime()))))
+            break;
+        buffer += socket.readAll();
+        if (headerEnd < 0) {
+            const qsizetype pos = buffer.indexOf("\r\n\r\n");
+            if (pos < 0)
+                continue;
+            headerEnd = pos + 4;
+            const QList<QByteArray> lines = buffer.left(pos).split('\n');
+            const QList<QByteArray> statusParts = lines.value(0).trimmed().split(' ');
+            reply.status = statusParts.value(1).toInt();
+            for (qsizetype i = 1; i < lines.size(); ++i) {
+                const QByteArray line = lines[i].trimmed();
+                const qsizetype colon = line.indexOf(':');
+                if (colon <= 0)
+                    continue;
+                const QByteArray name = line.left(colon).trimmed().toLower();
+                const QByteArray value = line.mid(colon + 1).trimmed();
+                reply.headers.append({name, value});
+                if (name == "content-length")
+                    contentLength = value.toLongLong();
+            }
+            if (contentLength < 0)
+                contentLength = 0; // streams are not read with this helper
+        }
+    }
+    if (headerEnd >= 0)
+        reply.body = buffer.mid(headerEnd, contentLength);
+    return reply;
+}
+
+} // namespace Hermes::Test
