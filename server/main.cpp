@@ -1,1 +1,108 @@
-int main() { return 1; } // placeholder, replaced by the server
+// hermes-server: the download queue's real-time layer. Streams every event on the bus to
+// clients as Server-Sent Events.
+
+#include "apikeystore.h"
+#include "broker.h"
+#include "eventhub.h"
+#include "eventroutes.h"
+#include "httpserver.h"
+#include "logging.h"
+#include "metrics.h"
+#include "serversettings.h"
+#include "signalwatcher.h"
+#include "streamtokens.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDir>
+#include <QTimer>
+
+#include <csignal>
+#include <cstdio>
+
+using namespace Hermes;
+
+static int fail(const QString &message)
+{
+    std::fprintf(stderr, "hermes-server: %s\n", qPrintable(message));
+    return 78; // EX_CONFIG: the configuration is what is wrong
+}
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("hermes-server"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(HERMES_VERSION));
+    qSetMessagePattern(QStringLiteral(
+        "%{time yyyy-MM-ddThh:mm:ss.zzz} %{if-debug}debug%{endif}%{if-info}info%{endif}"
+        "%{if-warning}warning%{endif}%{if-critical}error%{endif}%{if-fatal}fatal%{endif} "
+        "%{category}: %{message}"));
+
+    Config config(ServerSettings::optionSpecs());
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Streams download, queue and system events to clients as Server-Sent Events.\n"
+        "Every option can also be set with the environment variable named in its help."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    config.addOptionsTo(parser);
+    parser.process(app);
+
+    QString error;
+    ServerSettings settings;
+    if (!config.resolve(&parser, QProcessEnvironment::systemEnvironment(), &error)
+        || !ServerSettings::fromConfig(config, &settings, &error))
+        return fail(error);
+
+    if (!QDir().mkpath(settings.dataDir))
+        return fail(QStringLiteral("HERMES_DATA_DIR: cannot create %1").arg(settings.dataDir));
+    QFile::setPermissions(settings.dataDir, QFileDevice::ReadOwner | QFileDevice::WriteOwner
+                                                | QFileDevice::ExeOwner);
+
+    ApiKeyStore keys;
+    if (!keys.load(settings.apiKeys, settings.apiKeyFile, &error))
+        return fail(error);
+    if (keys.isEmpty()) {
+        bool created = false;
+        if (!keys.loadOrCreateDefault(settings.dataDir, &created, &error))
+            return fail(error);
+        qCInfo(lcAuth).noquote() << (created ? "created a new API key in" : "using the API key in")
+                                 << ApiKeyStore::defaultKeyFile(settings.dataDir);
+    }
+    QByteArray tokenSecret;
+    if (!StreamTokenService::loadSecret(settings.tokenSecret, settings.dataDir, &tokenSecret, &error))
+        return fail(error);
+    const StreamTokenService tokens(tokenSecret);
+
+    Metrics metrics;
+    MemoryBroker broker;
+    StreamWorker::Options streamOptions;
+    streamOptions.heartbeatIntervalSec = settings.heartbeatInterval;
+    streamOptions.connectionTimeoutSec = settings.connectionTimeout;
+    streamOptions.retryMs = settings.retryMs;
+    streamOptions.maxClientBuffer = settings.maxClientBuffer;
+    EventHub hub(&broker, settings.historySize, streamOptions, &metrics);
+
+    HttpServer http;
+    http.setAllowedOrigins(settings.allowedOrigins);
+    EventRoutes routes(settings, keys, tokens, &hub, &metrics);
+    routes.registerOn(&http);
+    if (!http.listenOn(settings.host, settings.port, &error))
+        return fail(QStringLiteral("HERMES_HOST/HERMES_PORT: %1").arg(error));
+    qCInfo(lcHttp).noquote() << "listening on"
+                             << QStringLiteral("http://%1:%2").arg(settings.host.toString())
+                                    .arg(http.serverPort())
+                             << "with the" << broker.name() << "broker";
+
+    // SIGTERM/SIGINT: stop accepting, end every stream cleanly with a retry: hint, and exit 0
+    // once the last bytes had a moment to leave (well within the 2 s a supervisor allows).
+    SignalWatcher signalWatcher({SIGTERM, SIGINT});
+    std::signal(SIGPIPE, SIG_IGN);
+    QObject::connect(&signalWatcher, &SignalWatcher::signalReceived, &app, [&](int signal) {
+        qCInfo(lcHttp) << "received signal" << signal << "- shutting down";
+        http.stopListening();
+        hub.worker()->closeAll();
+        QTimer::singleShot(200, &app, [] { QCoreApplication::exit(0); });
+    });
+    return app.exec();
+}

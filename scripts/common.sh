@@ -1,0 +1,35 @@
+# Shared by run.sh and test.sh: install what is missing, never reinstall.
+# shellcheck shell=bash
+
+HERMES_APT_PACKAGES=(
+    cmake ninja-build g++ pkg-config
+    qt6-base-dev qt6-httpserver-dev qt6-websockets-dev libqt6sql6-sqlite
+    libhiredis-dev redis-server caddy
+)
+
+# Installs the Debian packages that are not installed yet (as root, or through sudo).
+hermes_install_packages() {
+    local missing=()
+    local pkg
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
+            || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "==> installing: ${missing[*]}"
+    local sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update -q
+    "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# Configures (once) and builds a CMake preset.
+hermes_build() {
+    local preset=$1
+    local dir="$HERMES_ROOT/build/$preset"
+    if [ ! -f "$dir/build.ninja" ]; then
+        cmake --preset "$preset" -S "$HERMES_ROOT"
+    fi
+    cmake --build "$dir" --parallel "$(nproc)"
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Sets Hermes up and runs it: installs what is missing (apt), builds (Release) and starts
+# hermes-server on 127.0.0.1:8000 with the embedded broker. Extra arguments go to the server
+# (e.g. scripts/run.sh --port 9000). A second run only rebuilds what changed.
+set -euo pipefail
+HERMES_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=common.sh
+source "$HERMES_ROOT/scripts/common.sh"
+
+hermes_install_packages "${HERMES_APT_PACKAGES[@]}"
+hermes_build release
+
+export HERMES_DATA_DIR=${HERMES_DATA_DIR:-$HERMES_ROOT/data}
+host=${HERMES_HOST:-127.0.0.1}
+port=${HERMES_PORT:-8000}
+key_file="$HERMES_DATA_DIR/api-key"
+server="$HERMES_ROOT/build/release/server/hermes-server"
+
+cat <<INFO
+==> starting hermes-server on http://$host:$port (data in $HERMES_DATA_DIR)
+    API key: $key_file (created on first start, mode 0600). Try, in another terminal:
+      curl -N -H "Authorization: Bearer \$(cat $key_file)" http://$host:$port/api/v1/events/stream
+      curl -H "Authorization: Bearer \$(cat $key_file)" -H 'Content-Type: application/json' \\
+           -d '{"channel":"system:notifications","type":"system_notification","data":{"notification_type":"info","message":"hello"}}' \\
+           http://$host:$port/api/v1/events/publish
+      $HERMES_ROOT/build/release/monitor/hermes-events --url http://$host:$port/api/v1/events/stream --api-key-file $key_file
+INFO
+exec "$server" "$@"

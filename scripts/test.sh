@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds Debug with AddressSanitizer + UBSan, and runs every Qt Test
+# suite with CTest. Extra arguments go to ctest (e.g. scripts/test.sh -R sseparser).
+set -euo pipefail
+HERMES_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=common.sh
+source "$HERMES_ROOT/scripts/common.sh"
+
+hermes_install_packages "${HERMES_APT_PACKAGES[@]}"
+hermes_build debug-asan
+
+cd "$HERMES_ROOT/build/debug-asan"
+# Two suites at a time on a 2-core box: the integration suites mostly wait on sockets.
+ctest --output-on-failure --parallel 2 "$@"

@@ -1,0 +1,114 @@
+#include "apikeystore.h"
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFile>
+#include <QRandomGenerator>
+#include <QSaveFile>
+
+namespace Hermes {
+
+static QByteArray digest(QByteArrayView key)
+{
+    return QCryptographicHash::hash(key, QCryptographicHash::Sha256);
+}
+
+bool constantTimeEquals(QByteArrayView a, QByteArrayView b)
+{
+    if (a.size() != b.size())
+        return false;
+    unsigned char diff = 0;
+    for (qsizetype i = 0; i < a.size(); ++i)
+        diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+bool ApiKeyStore::load(const QStringList &keys, const QString &keyFile, QString *error)
+{
+    for (const QString &key : keys)
+        m_digests.append(digest(key.toUtf8()));
+    if (keyFile.isEmpty())
+        return true;
+    QFile file(keyFile);
+    if (!file.open(QIODevice::ReadOnly)) {
+        *error = QStringLiteral("HERMES_API_KEY_FILE: cannot read %1: %2")
+                     .arg(keyFile, file.errorString());
+        return false;
+    }
+    int lineNumber = 0;
+    while (!file.atEnd()) {
+        ++lineNumber;
+        const QByteArray line = file.readLine().trimmed();
+        if (line.isEmpty() || line.startsWith('#'))
+            continue;
+        if (line.startsWith("sha256:")) {
+            const QByteArray hex = line.mid(7).trimmed().toLower();
+            const QByteArray raw = QByteArray::fromHex(hex);
+            if (hex.size() != 64 || raw.size() != 32 || raw.toHex() != hex) {
+                *error = QStringLiteral("HERMES_API_KEY_FILE: %1 line %2: sha256: must be "
+                                        "followed by 64 hex digits")
+                             .arg(keyFile)
+                             .arg(lineNumber);
+                return false;
+            }
+            m_digests.append(raw);
+        } else {
+            m_digests.append(digest(line));
+        }
+    }
+    return true;
+}
+
+QString ApiKeyStore::defaultKeyFile(const QString &dataDir)
+{
+    return QDir(dataDir).filePath(QStringLiteral("api-key"));
+}
+
+bool ApiKeyStore::loadOrCreateDefault(const QString &dataDir, bool *created, QString *error)
+{
+    const QString path = defaultKeyFile(dataDir);
+    *created = false;
+    if (!QFile::exists(path)) {
+        if (!writePrivateFile(path, "hk_" + randomToken(32) + '\n', error))
+            return false;
+        *created = true;
+    }
+    return load({}, path, error);
+}
+
+bool ApiKeyStore::verify(QByteArrayView presentedKey) const
+{
+    if (presentedKey.isEmpty())
+        return false;
+    const QByteArray presented = digest(presentedKey);
+    bool match = false;
+    for (const QByteArray &d : m_digests)
+        match |= constantTimeEquals(presented, d); // no early exit: the time says nothing
+    return match;
+}
+
+bool writePrivateFile(const QString &path, const QByteArray &contents, QString *error)
+{
+    if (!QDir().mkpath(QFileInfo(path).absolutePath())) {
+        *error = QStringLiteral("cannot create the directory of %1").arg(path);
+        return false;
+    }
+    QSaveFile file(path);
+    // Owner-only before any byte is written, so the secret is never readable by others.
+    if (!file.open(QIODevice::WriteOnly)
+        || !file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner)
+        || file.write(contents) != contents.size() || !file.commit()) {
+        *error = QStringLiteral("cannot write %1: %2").arg(path, file.errorString());
+        return false;
+    }
+    return true;
+}
+
+QByteArray randomToken(int count)
+{
+    QByteArray bytes(count, Qt::Uninitialized);
+    QRandomGenerator::system()->generate(bytes.begin(), bytes.end());
+    return bytes.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
+}
+
+} // namespace Hermes

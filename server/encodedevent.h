@@ -1,0 +1,60 @@
+#pragma once
+
+#include "event.h"
+#include "sseencoder.h"
+
+#include <QByteArray>
+#include <QSet>
+#include <QString>
+
+#include <memory>
+
+namespace Hermes {
+
+/// Bit per channel, so a stream's channel filter is one AND.
+enum ChannelBit : quint8 {
+    DownloadsBit = 1,
+    QueueBit = 2,
+    SystemBit = 4,
+    AllChannels = DownloadsBit | QueueBit | SystemBit,
+};
+/// The bit of a channel name, 0 for an unknown one.
+quint8 channelBit(QStringView channel);
+
+/**
+ * An event as the hub fans it out: encoded once per style, shared read-only by every
+ * connection and by the replay history. The filter keys (channel, type, download id) are
+ * extracted once here so the hot path does no JSON work per connection.
+ */
+struct EncodedEvent
+{
+    EventId id;
+    quint8 channel = 0;
+    QString type;
+    QString downloadId;
+    QByteArray frames[2]; ///< indexed by EventStyle
+
+    const QByteArray &frame(EventStyle style) const { return frames[int(style)]; }
+    static std::shared_ptr<const EncodedEvent> encode(const Event &event);
+};
+using EncodedEventPtr = std::shared_ptr<const EncodedEvent>;
+
+/// What one stream wants to see.
+struct StreamFilter
+{
+    quint8 channels = AllChannels;
+    QSet<QString> types;  ///< empty: every type
+    QString downloadId;   ///< non-empty: only events about this download
+
+    bool matchesEverything() const
+    {
+        return channels == AllChannels && types.isEmpty() && downloadId.isEmpty();
+    }
+    bool matches(const EncodedEvent &event) const
+    {
+        return (event.channel & channels) && (types.isEmpty() || types.contains(event.type))
+            && (downloadId.isEmpty() || event.downloadId == downloadId);
+    }
+};
+
+} // namespace Hermes

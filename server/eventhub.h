@@ -1,0 +1,47 @@
+#pragma once
+
+#include "eventhistory.h"
+#include "streamworker.h"
+
+#include <QObject>
+
+#include <memory>
+
+namespace Hermes {
+
+class Broker;
+class Metrics;
+
+/**
+ * Where events from the broker become bytes on streams: each event is encoded once, kept in
+ * the replay history and handed to the stream worker(s) as shared bytes.
+ *
+ * There is one worker today (in the hub's thread); the worker boundary is where several I/O
+ * threads plug in, each fed the same shared encoded events.
+ */
+class EventHub final : public QObject
+{
+    Q_OBJECT
+public:
+    EventHub(Broker *broker, int historySize, const StreamWorker::Options &options,
+             Metrics *metrics, QObject *parent = nullptr);
+
+    Broker *broker() const { return m_broker; }
+    StreamWorker *worker() { return m_worker.get(); }
+    const EventHistory &history() const { return m_history; }
+    qsizetype activeConnections() const { return m_worker->connectionCount(); }
+    /// Ids below this were issued before this process started: their events are not in the
+    /// history (the embedded broker keeps none across restarts), so such clients resync.
+    EventId historyStart() const { return m_historyStart; }
+
+private:
+    void onEvent(const Event &event);
+
+    Broker *m_broker;
+    Metrics *m_metrics;
+    EventHistory m_history;
+    EventId m_historyStart;
+    std::unique_ptr<StreamWorker> m_worker;
+};
+
+} // namespace Hermes

@@ -1,0 +1,328 @@
+#include "eventroutes.h"
+
+#include "broker.h"
+#include "eventhub.h"
+#include "httpserver.h"
+#include "logging.h"
+#include "metrics.h"
+
+#include <QCoreApplication>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonParseError>
+#include <QRegularExpression>
+#include <QUrlQuery>
+
+#include <cmath>
+
+namespace Hermes {
+
+using Method = HttpServer::Method;
+
+EventRoutes::EventRoutes(const ServerSettings &settings, const ApiKeyStore &keys,
+                         const StreamTokenService &tokens, EventHub *hub, Metrics *metrics)
+    : m_settings(settings), m_keys(keys), m_tokens(tokens), m_hub(hub), m_metrics(metrics)
+{
+}
+
+void EventRoutes::registerOn(HttpServer *server)
+{
+    const QString base = QStringLiteral("/api/v1/events/");
+    server->route(Method::Get, base + QStringLiteral("health"), [this](HttpExchange &ex) { health(ex); });
+    server->route(Method::Get, QStringLiteral("/metrics"), [this](HttpExchange &ex) { metrics(ex); });
+    server->route(Method::Get, base + QStringLiteral("stream"),
+                  [this](HttpExchange &ex) { stream(ex, Endpoint::Stream); });
+    server->route(Method::Get, base + QStringLiteral("queue"),
+                  [this](HttpExchange &ex) { stream(ex, Endpoint::Queue); });
+    server->route(Method::Get, base + QStringLiteral("downloads/{}"),
+                  [this](HttpExchange &ex) { stream(ex, Endpoint::Download); });
+    server->route(Method::Post, base + QStringLiteral("token"), [this](HttpExchange &ex) { mintToken(ex); });
+    server->route(Method::Post, base + QStringLiteral("publish"), [this](HttpExchange &ex) { publish(ex); });
+}
+
+void EventRoutes::health(HttpExchange &ex)
+{
+    const Broker *broker = m_hub->broker();
+    ex.replyJson(200, {
+        {QStringLiteral("status"), broker->isUp() ? QStringLiteral("ok") : QStringLiteral("degraded")},
+        {QStringLiteral("enabled"), m_settings.sseEnabled},
+        {QStringLiteral("active_connections"), m_hub->activeConnections()},
+        {QStringLiteral("max_connections"), m_settings.maxConnections},
+        {QStringLiteral("heartbeat_interval"), m_settings.heartbeatInterval},
+        {QStringLiteral("connection_timeout"), m_settings.connectionTimeout},
+        {QStringLiteral("broker"), QJsonObject{
+            {QStringLiteral("type"), broker->name()},
+            {QStringLiteral("status"), broker->isUp() ? QStringLiteral("up") : QStringLiteral("down")}}},
+        {QStringLiteral("history_events"), m_hub->history().size()},
+        {QStringLiteral("uptime_seconds"), m_metrics->uptimeSeconds()},
+        {QStringLiteral("version"), QCoreApplication::applicationVersion()},
+    });
+}
+
+void EventRoutes::metrics(HttpExchange &ex)
+{
+    Metrics::Gauges g;
+    g.activeConnections = m_hub->activeConnections();
+    g.maxConnections = m_settings.maxConnections;
+    g.historyEvents = m_hub->history().size();
+    g.brokerName = m_hub->broker()->name();
+    g.brokerUp = m_hub->broker()->isUp();
+    ex.reply(200, m_metrics->render(g), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+static QByteArray bearerKey(const HttpExchange &ex)
+{
+    const QByteArray auth = ex.header("authorization");
+    if (auth.size() > 7 && auth.first(7).compare("bearer ", Qt::CaseInsensitive) == 0)
+        return auth.sliced(7).trimmed();
+    return {};
+}
+
+void EventRoutes::unauthorized(HttpExchange &ex, QStringView message, bool invalidToken)
+{
+    m_metrics->connectionRejected(Metrics::Rejection::Unauthorized);
+    ex.replyError(401, invalidToken ? u"invalid_token" : u"unauthorized", message,
+                  {{"WWW-Authenticate", invalidToken
+                        ? QByteArray("Bearer realm=\"hermes\", error=\"invalid_token\"")
+                        : QByteArray("Bearer realm=\"hermes\"")}});
+}
+
+bool EventRoutes::requireApiKey(HttpExchange &ex)
+{
+    if (ex.header("authorization").isEmpty()) {
+        unauthorized(ex, u"missing Authorization: Bearer <api key>", false);
+        return false;
+    }
+    if (!m_keys.verify(bearerKey(ex))) {
+        qCInfo(lcAuth).noquote() << "rejected an API key from" << ex.request().remoteAddress().toString();
+        unauthorized(ex, u"invalid API key", true);
+        return false;
+    }
+    return true;
+}
+
+bool EventRoutes::authorizeStream(HttpExchange &ex, Endpoint endpoint, const StreamFilter &filter)
+{
+    const QString token = QUrlQuery(ex.request().url()).queryItemValue(QStringLiteral("token"));
+    if (!ex.header("authorization").isEmpty() || token.isEmpty())
+        return requireApiKey(ex);
+
+    StreamScope scope;
+    switch (m_tokens.verify(token.toUtf8(), &scope)) {
+    case StreamTokenService::Result::Valid: break;
+    case StreamTokenService::Result::Expired:
+        unauthorized(ex, u"the stream token has expired; request a new one", true);
+        return false;
+    default:
+        unauthorized(ex, u"invalid stream token", true);
+        return false;
+    }
+    bool allowed = scope.kind == StreamScope::Kind::Stream;
+    switch (endpoint) {
+    case Endpoint::Stream:
+        allowed = allowed || (scope.kind == StreamScope::Kind::System && filter.channels == SystemBit)
+            || (scope.kind == StreamScope::Kind::Queue && filter.channels == QueueBit);
+        break;
+    case Endpoint::Queue:
+        allowed = allowed || scope.kind == StreamScope::Kind::Queue;
+        break;
+    case Endpoint::Download:
+        allowed = allowed
+            || (scope.kind == StreamScope::Kind::Download && scope.downloadId == filter.downloadId);
+        break;
+    }
+    if (!allowed) {
+        m_metrics->connectionRejected(Metrics::Rejection::Forbidden);
+        ex.replyError(403, u"insufficient_scope",
+                      QStringLiteral("a token with scope \"%1\" does not cover this stream")
+                          .arg(scope.toString()));
+        return false;
+    }
+    return true;
+}
+
+void EventRoutes::stream(HttpExchange &ex, Endpoint endpoint)
+{
+    const QUrlQuery query(ex.request().url());
+    if (!m_settings.sseEnabled) {
+        m_metrics->connectionRejected(Metrics::Rejection::Disabled);
+        ex.replyError(503, u"sse_disabled", u"event streams are disabled (HERMES_ENABLE_SSE)");
+        return;
+    }
+
+    StreamFilter filter;
+    if (endpoint == Endpoint::Queue) {
+        filter.channels = QueueBit;
+    } else if (endpoint == Endpoint::Download) {
+        filter.channels = DownloadsBit | QueueBit;
+        filter.downloadId = ex.params().value(0);
+    } else if (query.hasQueryItem(QStringLiteral("channels"))) {
+        filter.channels = 0;
+        const QString list = query.queryItemValue(QStringLiteral("channels"), QUrl::FullyDecoded);
+        for (const QString &name : list.split(u',', Qt::SkipEmptyParts)) {
+            const QString channel = Channels::fromShortName(name.trimmed());
+            if (channel.isEmpty()) {
+                ex.replyError(400, u"invalid_channel",
+                              QStringLiteral("unknown channel \"%1\"; use downloads, queue, system")
+                                  .arg(name.trimmed()));
+                return;
+            }
+            filter.channels |= channelBit(channel);
+        }
+        if (!filter.channels) {
+            ex.replyError(400, u"invalid_channel", u"channels= names no channel");
+            return;
+        }
+    }
+    const QString types = query.queryItemValue(QStringLiteral("types"), QUrl::FullyDecoded);
+    for (const QString &type : types.split(u',', Qt::SkipEmptyParts))
+        filter.types.insert(type.trimmed());
+
+    EventStyle style = m_settings.eventStyle;
+    const QString styleName = query.queryItemValue(QStringLiteral("style"));
+    if (styleName == u"named")
+        style = EventStyle::Named;
+    else if (styleName == u"envelope")
+        style = EventStyle::Envelope;
+    else if (!styleName.isEmpty()) {
+        ex.replyError(400, u"invalid_style", u"style must be envelope or named");
+        return;
+    }
+
+    if (!authorizeStream(ex, endpoint, filter))
+        return;
+
+    if (m_hub->activeConnections() >= m_settings.maxConnections) {
+        m_metrics->connectionRejected(Metrics::Rejection::MaxConnections);
+        ex.replyError(503, u"max_connections",
+                      QStringLiteral("the server holds its maximum of %1 streams; retry later")
+                          .arg(m_settings.maxConnections),
+                      {{"Retry-After", "5"}});
+        return;
+    }
+
+    // EventSource sends Last-Event-ID itself; polyfills and proxies that cannot may use the query.
+    QByteArray lastEventId = ex.header("last-event-id").trimmed();
+    if (lastEventId.isEmpty())
+        lastEventId = query.queryItemValue(QStringLiteral("lastEventId")).toUtf8();
+
+    const QByteArray head = ex.head(200, {{"Content-Type", "text/event-stream; charset=utf-8"},
+                                          {"Cache-Control", "no-cache"},
+                                          {"X-Accel-Buffering", "no"},
+                                          {"Transfer-Encoding", "chunked"}});
+    m_hub->worker()->addStream(ex.socket(), head, filter, style, lastEventId,
+                               m_hub->historyStart());
+}
+
+static QJsonObject parseJsonObject(HttpExchange &ex, bool *ok)
+{
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(ex.request().body(), &error);
+    *ok = false;
+    if (error.error != QJsonParseError::NoError) {
+        ex.replyError(400, u"invalid_json",
+                      QStringLiteral("the body is not valid JSON: %1 at offset %2")
+                          .arg(error.errorString())
+                          .arg(error.offset));
+        return {};
+    }
+    if (!doc.isObject()) {
+        ex.replyError(400, u"invalid_json", u"the body must be a JSON object");
+        return {};
+    }
+    *ok = true;
+    return doc.object();
+}
+
+void EventRoutes::mintToken(HttpExchange &ex)
+{
+    if (!requireApiKey(ex))
+        return;
+    bool ok = false;
+    const QJsonObject body = parseJsonObject(ex, &ok);
+    if (!ok)
+        return;
+    StreamScope scope;
+    const QJsonValue scopeValue = body.value(QStringLiteral("scope"));
+    if (!scopeValue.isString() || !StreamScope::parse(scopeValue.toString(), &scope)) {
+        ex.replyError(400, u"invalid_scope",
+                      u"scope must be one of stream, queue, system, download:<id>");
+        return;
+    }
+    const QJsonValue ttlValue = body.value(QStringLiteral("ttl"));
+    int ttl = StreamTokenService::DefaultTtl;
+    if (!ttlValue.isUndefined() && !ttlValue.isNull()) {
+        const double d = ttlValue.toDouble(-1);
+        if (!ttlValue.isDouble() || d != std::floor(d) || d < StreamTokenService::MinTtl
+            || d > StreamTokenService::MaxTtl) {
+            ex.replyError(422, u"invalid_ttl",
+                          QStringLiteral("ttl must be a whole number of seconds from %1 to %2")
+                              .arg(StreamTokenService::MinTtl)
+                              .arg(StreamTokenService::MaxTtl));
+            return;
+        }
+        ttl = int(d);
+    }
+    const auto minted = m_tokens.mint(scope, ttl);
+    ex.replyJson(200, {{QStringLiteral("token"), QString::fromLatin1(minted.token)},
+                       {QStringLiteral("expiresAt"), minted.expiresAt.toString(Qt::ISODate)},
+                       {QStringLiteral("scope"), scope.toString()},
+                       {QStringLiteral("permissions"), QJsonArray{QStringLiteral("read")}},
+                       {QStringLiteral("ttl"), ttl}},
+                 {{"Cache-Control", "no-store"}});
+}
+
+void EventRoutes::publish(HttpExchange &ex)
+{
+    if (!requireApiKey(ex))
+        return;
+    if (ex.request().body().size() > m_settings.maxPublishBytes) {
+        ex.replyError(413, u"payload_too_large",
+                      QStringLiteral("the body is larger than %1 bytes").arg(m_settings.maxPublishBytes));
+        return;
+    }
+    bool ok = false;
+    const QJsonObject body = parseJsonObject(ex, &ok);
+    if (!ok)
+        return;
+    const QString channel = body.value(QStringLiteral("channel")).toString();
+    if (!Channels::isKnown(channel)) {
+        ex.replyError(400, u"invalid_channel",
+                      QStringLiteral("channel must be one of %1, %2, %3")
+                          .arg(Channels::Downloads, Channels::Queue, Channels::System));
+        return;
+    }
+    static const QRegularExpression typePattern(QStringLiteral("^[A-Za-z0-9_.:-]{1,64}$"));
+    const QString type = body.value(QStringLiteral("type")).toString();
+    if (!typePattern.match(type).hasMatch()) {
+        ex.replyError(400, u"invalid_type",
+                      u"type must be 1-64 characters of letters, digits, _ . : -");
+        return;
+    }
+    const QJsonValue data = body.value(QStringLiteral("data"));
+    if (!data.isObject()) {
+        ex.replyError(400, u"invalid_data", u"data must be a JSON object");
+        return;
+    }
+    Event event;
+    event.channel = channel;
+    event.type = type;
+    event.data = data.toObject();
+    event.timestamp = Event::currentTimestamp();
+    HttpExchange reply = ex; // answers after the broker confirms (asynchronous on Redis)
+    m_hub->broker()->publish(event, [reply, event](std::optional<EventId> id,
+                                                   const QString &error) mutable {
+        if (!id) {
+            reply.replyError(503, u"broker_unavailable",
+                             QStringLiteral("the event was not published: %1").arg(error),
+                             {{"Retry-After", "1"}});
+            return;
+        }
+        reply.replyJson(202, {{QStringLiteral("id"), QString::fromLatin1(id->toByteArray())},
+                              {QStringLiteral("channel"), event.channel},
+                              {QStringLiteral("type"), event.type},
+                              {QStringLiteral("timestamp"), event.timestamp}});
+    });
+}
+
+} // namespace Hermes

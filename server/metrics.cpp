@@ -1,0 +1,89 @@
+#include "metrics.h"
+
+#include "event.h"
+
+namespace Hermes {
+
+namespace {
+class Writer
+{
+public:
+    void family(const char *name, const char *type, const char *help)
+    {
+        m_out += QByteArray("# HELP ") + name + ' ' + help + "\n# TYPE " + name + ' ' + type + '\n';
+    }
+    void sample(const char *name, quint64 value, const QByteArray &labels = {})
+    {
+        m_out += name;
+        if (!labels.isEmpty())
+            m_out += '{' + labels + '}';
+        m_out += ' ' + QByteArray::number(value) + '\n';
+    }
+    QByteArray take() { return std::move(m_out); }
+
+private:
+    QByteArray m_out;
+};
+
+QByteArray label(const char *name, QLatin1StringView value)
+{
+    return QByteArray(name) + "=\"" + QByteArray(value.data(), value.size()) + '"';
+}
+} // namespace
+
+QByteArray Metrics::render(const Gauges &g) const
+{
+    static const QLatin1StringView channels[] = {Channels::Downloads, Channels::Queue,
+                                                 Channels::System};
+    Writer w;
+    w.family("hermes_sse_active_connections", "gauge", "Open event streams.");
+    w.sample("hermes_sse_active_connections", quint64(g.activeConnections));
+    w.family("hermes_sse_max_connections", "gauge", "Configured limit of open event streams.");
+    w.sample("hermes_sse_max_connections", quint64(g.maxConnections));
+    w.family("hermes_sse_connections_total", "counter", "Event streams accepted.");
+    w.sample("hermes_sse_connections_total", m_connectionsTotal);
+
+    w.family("hermes_sse_connections_rejected_total", "counter",
+             "Event stream requests refused, by reason.");
+    static const char *rejections[] = {"max_connections", "unauthorized", "forbidden", "disabled"};
+    for (size_t i = 0; i < m_rejected.size(); ++i)
+        w.sample("hermes_sse_connections_rejected_total", m_rejected[i],
+                 label("reason", QLatin1StringView(rejections[i])));
+
+    w.family("hermes_sse_connections_dropped_total", "counter",
+             "Event streams closed by the server because of the client, by reason.");
+    static const char *drops[] = {"slow_client", "write_error"};
+    for (size_t i = 0; i < m_dropped.size(); ++i)
+        w.sample("hermes_sse_connections_dropped_total", m_dropped[i],
+                 label("reason", QLatin1StringView(drops[i])));
+
+    w.family("hermes_sse_streams_ended_total", "counter", "Event streams that ended, by cause.");
+    static const char *ends[] = {"client_closed", "timeout", "shutdown"};
+    for (size_t i = 0; i < m_ended.size(); ++i)
+        w.sample("hermes_sse_streams_ended_total", m_ended[i],
+                 label("cause", QLatin1StringView(ends[i])));
+
+    w.family("hermes_events_published_total", "counter", "Events received from the broker.");
+    for (size_t i = 0; i < 3; ++i)
+        w.sample("hermes_events_published_total", m_published[i], label("channel", channels[i]));
+    w.family("hermes_events_delivered_total", "counter",
+             "Events written to streams (one per event per stream).");
+    for (size_t i = 0; i < 3; ++i)
+        w.sample("hermes_events_delivered_total", m_delivered[i], label("channel", channels[i]));
+    w.family("hermes_events_discarded_total", "counter",
+             "Events received from the broker that were invalid and dropped.");
+    w.sample("hermes_events_discarded_total", m_discarded);
+
+    w.family("hermes_sse_bytes_sent_total", "counter", "Bytes written to event streams.");
+    w.sample("hermes_sse_bytes_sent_total", m_bytesSent);
+    w.family("hermes_history_events", "gauge", "Events held for Last-Event-ID replay.");
+    w.sample("hermes_history_events", quint64(g.historyEvents));
+    w.family("hermes_broker_up", "gauge", "1 when the broker is connected.");
+    w.sample("hermes_broker_up", g.brokerUp ? 1 : 0,
+             "broker=\"" + g.brokerName.toUtf8() + '"');
+    w.family("hermes_uptime_seconds", "gauge", "Seconds since the server started.");
+    w.sample("hermes_uptime_seconds", quint64(uptimeSeconds()));
+    return w.take();
+}
+
+} // namespace Hermes

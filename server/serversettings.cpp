@@ -1,0 +1,140 @@
+#include "serversettings.h"
+
+#include <QDir>
+#include <QStandardPaths>
+
+namespace Hermes {
+
+using Type = OptionSpec::Type;
+
+static OptionSpec spec(const char *env, const char *flag, Type type, const QString &def,
+                       const char *description)
+{
+    OptionSpec s;
+    s.env = QString::fromLatin1(env);
+    s.flag = QString::fromLatin1(flag);
+    s.type = type;
+    s.defaultValue = def;
+    s.description = QString::fromLatin1(description);
+    return s;
+}
+
+static OptionSpec range(OptionSpec s, qint64 min, qint64 max)
+{
+    s.minimum = min;
+    s.maximum = max;
+    return s;
+}
+
+static OptionSpec choice(OptionSpec s, const QStringList &choices)
+{
+    s.choices = choices;
+    return s;
+}
+
+static QString defaultDataDir()
+{
+    // XDG data dir of the user running the server (~/.local/share/hermes-server); the systemd
+    // unit sets HERMES_DATA_DIR to its StateDirectory instead.
+    return QDir(QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation))
+        .filePath(QStringLiteral("hermes-server"));
+}
+
+QList<OptionSpec> ServerSettings::optionSpecs()
+{
+    QList<OptionSpec> specs{
+        spec("HERMES_HOST", "host", Type::String, QStringLiteral("127.0.0.1"),
+             "Address to listen on (0.0.0.0 or :: for every interface)."),
+        range(spec("HERMES_PORT", "port", Type::Integer, QStringLiteral("8000"),
+                   "TCP port to listen on."), 1, 65535),
+        spec("HERMES_DATA_DIR", "data-dir", Type::String, defaultDataDir(),
+             "Directory for the server's state: generated API key, token secret."),
+        spec("HERMES_ENABLE_SSE", "enable-sse", Type::Boolean, QStringLiteral("true"),
+             "Serve the event streams; when false they answer 503."),
+        range(spec("HERMES_SSE_HEARTBEAT_INTERVAL", "heartbeat-interval", Type::Integer,
+                   QStringLiteral("30"), "Seconds between heartbeat events on every stream."),
+              1, 3600),
+        range(spec("HERMES_SSE_MAX_CONNECTIONS", "max-connections", Type::Integer,
+                   QStringLiteral("1000"),
+                   "Concurrent streams; further ones get 503 with Retry-After. Keep it below "
+                   "the open-files limit (ulimit -n)."),
+              1, 1000000),
+        range(spec("HERMES_SSE_CONNECTION_TIMEOUT", "connection-timeout", Type::Integer,
+                   QStringLiteral("300"),
+                   "Seconds after which the server ends a stream cleanly (after a retry: "
+                   "hint) so the client reconnects and resumes; 0 disables."),
+              0, 7 * 24 * 3600),
+        range(spec("HERMES_SSE_RETRY", "retry", Type::Integer, QStringLiteral("3000"),
+                   "Milliseconds sent as the SSE retry: hint when the server ends a stream."),
+              0, 3600000),
+        spec("HERMES_ALLOWED_ORIGINS", "allowed-origins", Type::List, QString(),
+             "Comma-separated browser origins allowed by CORS (e.g. https://app.example); "
+             "* allows any; empty allows none."),
+        choice(spec("HERMES_SSE_EVENT_STYLE", "event-style", Type::Choice,
+                    QStringLiteral("envelope"),
+             "Default SSE framing: envelope (data holds {type,data,timestamp}) or named "
+             "(event: <type>, data holds the inner data, as the Python Hermes server "
+             "writes). ?style= overrides it per stream."),
+               {QStringLiteral("envelope"), QStringLiteral("named")}),
+        spec("HERMES_API_KEYS", "api-keys", Type::List, QString(),
+             "Comma-separated API keys accepted as Authorization: Bearer <key>."),
+        spec("HERMES_API_KEY_FILE", "api-key-file", Type::String, QString(),
+             "File with one API key per line (or sha256:<hex> of a key). When no key is "
+             "configured at all, a key is generated into <data dir>/api-key."),
+        spec("HERMES_TOKEN_SECRET", "token-secret", Type::String, QString(),
+             "Secret that signs stream tokens; nodes sharing it accept each other's tokens. "
+             "Default: generated once into <data dir>/token-secret."),
+        range(spec("HERMES_SSE_HISTORY_SIZE", "history-size", Type::Integer,
+                   QStringLiteral("10000"),
+                   "Events kept per channel for Last-Event-ID replay."),
+              1, 10000000),
+        range(spec("HERMES_SSE_MAX_CLIENT_BUFFER", "max-client-buffer", Type::Integer,
+                   QStringLiteral("1048576"),
+                   "Bytes queued for one slow client before its stream is closed (it resumes "
+                   "with Last-Event-ID)."),
+              4096, qint64(1) << 32),
+        range(spec("HERMES_MAX_PUBLISH_BYTES", "max-publish-bytes", Type::Integer,
+                   QStringLiteral("65536"), "Largest accepted publish request body, in bytes."),
+              256, 16 << 20),
+    };
+    for (OptionSpec &s : specs) {
+        if (s.env == u"HERMES_API_KEYS" || s.env == u"HERMES_TOKEN_SECRET")
+            s.secret = true;
+    }
+    return specs;
+}
+
+bool ServerSettings::fromConfig(const Config &config, ServerSettings *out, QString *error)
+{
+    const QString host = config.string(u"HERMES_HOST");
+    if (host == u"localhost")
+        out->host = QHostAddress(QHostAddress::LocalHost);
+    else if (!out->host.setAddress(host)) {
+        *error = QStringLiteral("HERMES_HOST: \"%1\" is not an IP address (use 127.0.0.1, "
+                                "0.0.0.0, ::1 or ::)").arg(host);
+        return false;
+    }
+    out->port = quint16(config.integer(u"HERMES_PORT"));
+    out->dataDir = config.string(u"HERMES_DATA_DIR");
+    if (out->dataDir.isEmpty()) {
+        *error = QStringLiteral("HERMES_DATA_DIR: must not be empty");
+        return false;
+    }
+    out->sseEnabled = config.boolean(u"HERMES_ENABLE_SSE");
+    out->heartbeatInterval = int(config.integer(u"HERMES_SSE_HEARTBEAT_INTERVAL"));
+    out->maxConnections = int(config.integer(u"HERMES_SSE_MAX_CONNECTIONS"));
+    out->connectionTimeout = int(config.integer(u"HERMES_SSE_CONNECTION_TIMEOUT"));
+    out->retryMs = int(config.integer(u"HERMES_SSE_RETRY"));
+    out->allowedOrigins = config.list(u"HERMES_ALLOWED_ORIGINS");
+    out->eventStyle = config.string(u"HERMES_SSE_EVENT_STYLE") == u"named" ? EventStyle::Named
+                                                                          : EventStyle::Envelope;
+    out->apiKeys = config.list(u"HERMES_API_KEYS");
+    out->apiKeyFile = config.string(u"HERMES_API_KEY_FILE");
+    out->tokenSecret = config.string(u"HERMES_TOKEN_SECRET");
+    out->historySize = int(config.integer(u"HERMES_SSE_HISTORY_SIZE"));
+    out->maxClientBuffer = config.integer(u"HERMES_SSE_MAX_CLIENT_BUFFER");
+    out->maxPublishBytes = int(config.integer(u"HERMES_MAX_PUBLISH_BYTES"));
+    return true;
+}
+
+} // namespace Hermes

@@ -1,0 +1,39 @@
+#pragma once
+
+#include "config.h"
+#include "sseencoder.h"
+
+#include <QHostAddress>
+#include <QString>
+#include <QStringList>
+
+namespace Hermes {
+
+/// Every setting of hermes-server, typed. Built once at start-up from Config.
+struct ServerSettings
+{
+    QHostAddress host;
+    quint16 port = 8000;
+    QString dataDir;
+    bool sseEnabled = true;
+    int heartbeatInterval = 30;     ///< seconds
+    int maxConnections = 1000;
+    int connectionTimeout = 300;    ///< seconds; 0 = streams never rotate
+    int retryMs = 3000;             ///< the `retry:` hint sent when the server ends a stream
+    QStringList allowedOrigins;
+    EventStyle eventStyle = EventStyle::Envelope;
+    QStringList apiKeys;
+    QString apiKeyFile;
+    QString tokenSecret;
+    int historySize = 10000;        ///< events kept per channel for Last-Event-ID replay
+    qint64 maxClientBuffer = 1 << 20; ///< bytes queued for one client before it is dropped
+    int maxPublishBytes = 64 * 1024;
+
+    /// The option table (env var, flag, default, description) for every setting above.
+    static QList<OptionSpec> optionSpecs();
+    /// Typed settings from a resolved Config. Returns false with `error` for cross-field
+    /// problems (e.g. an unparsable host address).
+    static bool fromConfig(const Config &config, ServerSettings *out, QString *error);
+};
+
+} // namespace Hermes
