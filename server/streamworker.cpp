@@ -198,13 +198,15 @@ void StreamWorker::expireStreams()
 
 void StreamWorker::endStream(ConnectionList::iterator it, Removal why)
 {
-    StreamConnection &c = **it;
+    QTcpSocket *socket = (*it)->socket();
     // A clean end: the retry hint, then the terminating chunk, so the client knows the stream
     // ended on purpose and when to come back.
-    c.write(chunk(SseEncoder::retry(m_options.retryMs)) + "0\r\n\r\n",
-            std::numeric_limits<qint64>::max());
-    c.socket()->disconnectFromHost();
+    (*it)->write(chunk(SseEncoder::retry(m_options.retryMs)) + "0\r\n\r\n",
+                 std::numeric_limits<qint64>::max());
+    // Removed first: with nothing left to flush, disconnectFromHost() emits disconnected()
+    // at once, and the stream must no longer be listening then.
     remove(it, why);
+    socket->disconnectFromHost();
 }
 
 void StreamWorker::remove(ConnectionList::iterator it, Removal why)

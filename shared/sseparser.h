@@ -49,20 +49,18 @@ public:
 
 private:
     void processLine(QByteArrayView line);
-    void processField(QStringView field, QStringView value);
     void dispatch();
 
     EventHandler m_onEvent;
     RetryHandler m_onRetry;
 
-    QByteArray m_line;          ///< bytes of the current, unterminated line
-    bool m_bomChecked = false;  ///< the first bytes of the stream were checked for a BOM
-    bool m_lastWasCR = false;   ///< the previous byte ended a line with CR (a following LF is part of it)
-    QString m_data;             ///< data buffer
-    QString m_eventType;        ///< event type buffer
-    QString m_lastEventId;      ///< last event ID buffer
-    QString m_pendingId;        ///< id seen in the current event, committed at dispatch
-    bool m_hasPendingId = false;
+    QByteArray m_line;            ///< bytes of the current, unterminated line
+    qsizetype m_bomMatched = 0;   ///< leading bytes of the stream that matched the BOM so far
+    bool m_bomDone = false;       ///< past the point where a BOM may appear
+    bool m_skipLF = false;        ///< the last line ended with CR: an LF right after belongs to it
+    QString m_data;               ///< data buffer
+    QString m_eventType;          ///< event type buffer
+    QString m_lastEventId;        ///< last event ID buffer
 };
 
 } // namespace Hermes

@@ -12,7 +12,8 @@ SseClient::SseClient(QObject *parent) : QObject(parent)
     connect(&m_socket, &QTcpSocket::connected, this, [this] { m_socket.write(m_request); });
     connect(&m_socket, &QTcpSocket::readyRead, this, &SseClient::onReadyRead);
     connect(&m_socket, &QTcpSocket::disconnected, this, [this] {
-        onReadyRead();
+        if (m_socket.bytesAvailable() > 0)
+            onReadyRead();
         m_parser.finish();
         m_closed = true;
     });

@@ -3,6 +3,7 @@
 
 #include "serverprocess.h"
 #include "sseclient.h"
+#include "eventid.h"
 #include "streamtokens.h"
 #include "testutil.h"
 
@@ -78,7 +79,8 @@ private:
     {
         SseClient client;
         client.open(m_server.port(), path, headers);
-        QTest::qWaitFor([&] { return client.status() != 0 || client.isClosed(); }, 10000);
+        if (!QTest::qWaitFor([&] { return client.status() != 0 || client.isClosed(); }, 10000))
+            return 0;
         return client.status();
     }
 
