@@ -145,7 +145,7 @@ double percentile(std::vector<double> &v, double p)
 void runStage(const Options &o, int n, int seqBase)
 {
     const int ep = ::epoll_create1(EPOLL_CLOEXEC);
-    std::vector<Stream> streams(size_t(n));
+    std::vector<Stream> streams(static_cast<size_t>(n));
     const long idlePss = o.serverPid ? pssKb(o.serverPid) : -1;
     const std::string request = "GET /api/v1/events/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                                 "Accept: text/event-stream\r\nAuthorization: Bearer " + o.key + "\r\n\r\n";
