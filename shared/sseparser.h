@@ -2,6 +2,7 @@
 
 #include <QByteArray>
 #include <QByteArrayView>
+#include <QMetaType>
 #include <QString>
 
 #include <functional>
@@ -64,3 +65,5 @@ private:
 };
 
 } // namespace Hermes
+
+Q_DECLARE_METATYPE(Hermes::SseParser::Event)

@@ -1,1 +1,184 @@
-int main() { return 1; } // placeholder
+// hermes-events: tails a Server-Sent Events stream on the terminal (for scripts and debugging).
+// Works with any text/event-stream server; with hermes-server it resumes by Last-Event-ID.
+
+#include "eventstreamclient.h"
+#include "json.h"
+#include "signalwatcher.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QFile>
+
+#include <csignal>
+#include <cstdio>
+
+using namespace Hermes;
+
+namespace {
+
+constexpr int ExitUsage = 64;   // EX_USAGE
+constexpr int ExitGaveUp = 1;
+constexpr int ExitAuth = 2;
+
+[[noreturn]] void usageError(const QString &message)
+{
+    std::fprintf(stderr, "hermes-events: %s\n(see hermes-events --help)\n", qPrintable(message));
+    std::exit(ExitUsage);
+}
+
+void printLine(const QByteArray &line)
+{
+    std::fwrite(line.constData(), 1, size_t(line.size()), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout); // scripts read it line by line, as it happens
+}
+
+int parseCount(const QCommandLineParser &parser, const QString &name, int min)
+{
+    bool ok = false;
+    const int value = parser.value(name).toInt(&ok);
+    if (!ok || value < min)
+        usageError(QStringLiteral("--%1 must be a whole number ≥ %2, not \"%3\"")
+                       .arg(name).arg(min).arg(parser.value(name)));
+    return value;
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("hermes-events"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(HERMES_VERSION));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Tails a Server-Sent Events stream. Events go to stdout, logs to stderr.\n"
+        "Exit codes: 0 done (--max-events reached, stream closed with --no-reconnect, or a "
+        "signal), 1 connection failed or gave up, 2 authentication failed, 64 bad arguments."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addOptions({
+        {QStringLiteral("url"), QStringLiteral("The stream URL (required)."), QStringLiteral("url")},
+        {QStringLiteral("api-key"), QStringLiteral("API key, sent as Authorization: Bearer (or set "
+                                                   "HERMES_API_KEY)."), QStringLiteral("key")},
+        {QStringLiteral("api-key-file"), QStringLiteral("Read the API key from this file."),
+         QStringLiteral("file")},
+        {QStringLiteral("last-event-id"), QStringLiteral("Resume after this event id."),
+         QStringLiteral("id")},
+        {QStringLiteral("max-events"), QStringLiteral("Exit 0 after this many events (every "
+                                                      "dispatched event counts, heartbeats and "
+                                                      "connected included); 0 = unlimited."),
+         QStringLiteral("n"), QStringLiteral("0")},
+        {QStringLiteral("no-reconnect"), QStringLiteral("Exit when the stream ends instead of "
+                                                        "reconnecting.")},
+        {QStringLiteral("format"), QStringLiteral("text or jsonl (one {\"type\",\"data\",\"id\"} "
+                                                  "object per event)."),
+         QStringLiteral("format"), QStringLiteral("text")},
+        {QStringLiteral("emit-retry"), QStringLiteral("With jsonl, also print {\"retry\":<ms>} "
+                                                      "for every retry: field.")},
+        {QStringLiteral("heartbeat-interval"), QStringLiteral("The server's heartbeat interval in "
+                                                              "seconds; no bytes for 2.5× this "
+                                                              "means the connection is dead."),
+         QStringLiteral("s"), QStringLiteral("30")},
+        {QStringLiteral("max-attempts"), QStringLiteral("Reconnect attempts before giving up."),
+         QStringLiteral("n"), QStringLiteral("10")},
+        {QStringLiteral("verbose"), QStringLiteral("Log connection state changes to stderr.")},
+    });
+    parser.process(app);
+
+    const QUrl url(parser.value(QStringLiteral("url")), QUrl::StrictMode);
+    if (!parser.isSet(QStringLiteral("url")))
+        usageError(QStringLiteral("--url is required"));
+    if (!url.isValid() || (url.scheme() != u"http" && url.scheme() != u"https") || url.host().isEmpty())
+        usageError(QStringLiteral("--url must be an http:// or https:// URL, not \"%1\"")
+                       .arg(parser.value(QStringLiteral("url"))));
+    const QString format = parser.value(QStringLiteral("format"));
+    if (format != u"text" && format != u"jsonl")
+        usageError(QStringLiteral("--format must be text or jsonl, not \"%1\"").arg(format));
+    const bool jsonl = format == u"jsonl";
+    const int maxEvents = parseCount(parser, QStringLiteral("max-events"), 0);
+    const int heartbeat = parseCount(parser, QStringLiteral("heartbeat-interval"), 1);
+    const int maxAttempts = parseCount(parser, QStringLiteral("max-attempts"), 1);
+    const bool verbose = parser.isSet(QStringLiteral("verbose"));
+
+    QByteArray apiKey = qgetenv("HERMES_API_KEY");
+    if (parser.isSet(QStringLiteral("api-key")))
+        apiKey = parser.value(QStringLiteral("api-key")).toUtf8();
+    if (parser.isSet(QStringLiteral("api-key-file"))) {
+        QFile file(parser.value(QStringLiteral("api-key-file")));
+        if (!file.open(QIODevice::ReadOnly))
+            usageError(QStringLiteral("cannot read the API key file %1: %2")
+                           .arg(file.fileName(), file.errorString()));
+        apiKey = file.readLine().trimmed();
+        if (apiKey.isEmpty())
+            usageError(QStringLiteral("the API key file %1 is empty").arg(file.fileName()));
+    }
+
+    EventStreamClient client;
+    client.setUrl(url);
+    client.setApiKey(apiKey);
+    client.setLastEventId(parser.value(QStringLiteral("last-event-id")));
+    client.setReconnectEnabled(!parser.isSet(QStringLiteral("no-reconnect")));
+    client.setHeartbeatIntervalMs(heartbeat * 1000);
+    client.backoff().setMaxAttempts(maxAttempts);
+
+    int count = 0;
+    int exitCode = 0;
+    bool streamEnded = false;
+    QObject::connect(&client, &EventStreamClient::eventReceived, &app,
+                     [&](const SseParser::Event &event) {
+        if (maxEvents > 0 && count >= maxEvents)
+            return;
+        if (jsonl) {
+            printLine("{\"type\":" + Json::quote(event.type) + ",\"data\":" + Json::quote(event.data)
+                      + ",\"id\":" + Json::quote(event.lastEventId) + '}');
+        } else {
+            const QString id = event.lastEventId.isEmpty() ? QString() : QStringLiteral("[") + event.lastEventId + QStringLiteral("] ");
+            printLine((id + event.type + QStringLiteral(": ") + event.data).toUtf8());
+        }
+        if (maxEvents > 0 && ++count >= maxEvents) {
+            client.close();
+            QCoreApplication::exit(0);
+        }
+    });
+    if (jsonl && parser.isSet(QStringLiteral("emit-retry"))) {
+        QObject::connect(&client, &EventStreamClient::retryReceived, &app, [](int ms) {
+            printLine("{\"retry\":" + QByteArray::number(ms) + '}');
+        });
+    }
+    QObject::connect(&client, &EventStreamClient::errorOccurred, &app, [](const QString &message) {
+        std::fprintf(stderr, "hermes-events: %s\n", qPrintable(message));
+    });
+    QObject::connect(&client, &EventStreamClient::authenticationFailed, &app, [&] {
+        exitCode = ExitAuth;
+    });
+    QObject::connect(&client, &EventStreamClient::streamEnded, &app, [&] { streamEnded = true; });
+    QObject::connect(&client, &EventStreamClient::stateChanged, &app,
+                     [&](EventStreamClient::State state) {
+        if (verbose) {
+            const char *names[] = {"disconnected", "connecting", "connected", "reconnecting"};
+            QString line = QString::fromLatin1(names[int(state)]);
+            if (state == EventStreamClient::State::Reconnecting)
+                line += QStringLiteral(" (attempt %1 of %2, in %3 ms)")
+                            .arg(client.attempt()).arg(client.maxAttempts()).arg(client.nextDelayMs());
+            std::fprintf(stderr, "hermes-events: %s\n", qPrintable(line));
+        }
+        if (state != EventStreamClient::State::Disconnected)
+            return;
+        // Disconnected without being asked: the server closed the stream under --no-reconnect
+        // (success), or the connection failed, or reconnecting gave up.
+        if (exitCode == 0 && !(streamEnded && parser.isSet(QStringLiteral("no-reconnect"))))
+            exitCode = ExitGaveUp;
+        QCoreApplication::exit(exitCode);
+    });
+
+    SignalWatcher signalWatcher({SIGINT, SIGTERM});
+    QObject::connect(&signalWatcher, &SignalWatcher::signalReceived, &app, [&] {
+        client.close();
+        QCoreApplication::exit(0);
+    });
+
+    client.open();
+    return app.exec();
+}
