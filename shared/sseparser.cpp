@@ -1,6 +1,8 @@
 #include "sseparser.h"
 
-#include <cstring>
+#include <QStringDecoder>
+
+#include <limits>
 
 namespace Hermes {
 
@@ -81,7 +83,10 @@ void SseParser::processLine(QByteArrayView raw)
         return; // comment
     // Decoding per complete line keeps multi-byte characters split across feeds intact;
     // invalid sequences become U+FFFD, as the spec's UTF-8 decode requires.
-    const QString line = QString::fromUtf8(raw);
+    // QString::fromUtf8() drops a leading BOM; past the stream's first one it is content.
+    const QString line = raw.startsWith(Bom)
+        ? QStringDecoder(QStringConverter::Utf8, QStringConverter::Flag::ConvertInitialBom)(raw)
+        : QString::fromUtf8(raw);
     const qsizetype colon = line.indexOf(u':');
     QStringView field = line;
     QStringView value;

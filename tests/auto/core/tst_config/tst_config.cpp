@@ -1,0 +1,275 @@
+// Config: precedence of the four sources, validation per type with errors that name the
+// variable, and the .env/ini file format.
+
+#include "config.h"
+
+#include <QCommandLineParser>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace Hermes;
+using Type = OptionSpec::Type;
+
+namespace {
+
+OptionSpec option(const char *env, const char *flag, Type type, const char *def)
+{
+    OptionSpec s;
+    s.env = QString::fromLatin1(env);
+    s.flag = QString::fromLatin1(flag);
+    s.type = type;
+    s.defaultValue = QString::fromLatin1(def);
+    s.description = QStringLiteral("A setting.");
+    return s;
+}
+
+QList<OptionSpec> specs()
+{
+    OptionSpec port = option("HERMES_PORT", "port", Type::Integer, "8000");
+    port.minimum = 1;
+    port.maximum = 65535;
+    OptionSpec style = option("HERMES_SSE_EVENT_STYLE", "event-style", Type::Choice, "envelope");
+    style.choices = {QStringLiteral("envelope"), QStringLiteral("named")};
+    OptionSpec secret = option("HERMES_TOKEN_SECRET", "", Type::Integer, "1");
+    secret.secret = true; // an integer only so that a value can be invalid here
+    return {port, option("HERMES_ENABLE_SSE", "enable-sse", Type::Boolean, "true"),
+            option("HERMES_ALLOWED_ORIGINS", "allowed-origins", Type::List, ""), style,
+            option("HERMES_HOST", "host", Type::String, "127.0.0.1"), secret};
+}
+
+struct Resolved
+{
+    bool ok = false;
+    QString error;
+    std::unique_ptr<Config> config;
+};
+
+Resolved resolve(const QStringList &args, const QList<QPair<QString, QString>> &env,
+                 const QList<OptionSpec> &table = specs())
+{
+    Resolved r;
+    r.config = std::make_unique<Config>(table);
+    QCommandLineParser parser;
+    r.config->addOptionsTo(parser);
+    if (!parser.parse(QStringList{QStringLiteral("prog")} + args)) {
+        r.error = parser.errorText();
+        return r;
+    }
+    QProcessEnvironment environment;
+    for (const auto &[k, v] : env)
+        environment.insert(k, v);
+    r.ok = r.config->resolve(&parser, environment, &r.error);
+    return r;
+}
+
+QString writeFile(const QTemporaryDir &dir, const QByteArray &contents)
+{
+    const QString path = dir.filePath(QStringLiteral("hermes.env"));
+    QFile f(path);
+    f.open(QIODevice::WriteOnly | QIODevice::Truncate);
+    f.write(contents);
+    return path;
+}
+
+} // namespace
+
+class tst_Config : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void defaults();
+    void precedence();
+    void invalidValuesNameTheVariable_data();
+    void invalidValuesNameTheVariable();
+    void booleans_data();
+    void booleans();
+    void lists();
+    void choicesAreCaseInsensitive();
+    void configFileFormat();
+    void configFileUnknownHermesKeyIsAnError();
+    void configFileFromEnvironment();
+    void missingConfigFileIsAnError();
+    void badDefaultIsAnError();
+    void secretsAreNotEchoed();
+    void helpShowsEnvAndDefault();
+};
+
+void tst_Config::defaults()
+{
+    const Resolved r = resolve({}, {});
+    QVERIFY2(r.ok, qPrintable(r.error));
+    QCOMPARE(r.config->integer(u"HERMES_PORT"), 8000);
+    QCOMPARE(r.config->boolean(u"HERMES_ENABLE_SSE"), true);
+    QCOMPARE(r.config->list(u"HERMES_ALLOWED_ORIGINS"), QStringList());
+    QCOMPARE(r.config->string(u"HERMES_SSE_EVENT_STYLE"), QStringLiteral("envelope"));
+    QCOMPARE(r.config->source(u"HERMES_PORT"), Config::Source::Default);
+}
+
+void tst_Config::precedence()
+{
+    QTemporaryDir dir;
+    const QString file = writeFile(dir, "HERMES_PORT=1001\nHERMES_HOST=10.0.0.1\nHERMES_ENABLE_SSE=false\n");
+    // file < environment < command line, each setting on its own.
+    const Resolved r = resolve({QStringLiteral("--config"), file, QStringLiteral("--port"), QStringLiteral("1003")},
+                               {{QStringLiteral("HERMES_PORT"), QStringLiteral("1002")},
+                                {QStringLiteral("HERMES_HOST"), QStringLiteral("10.0.0.2")}});
+    QVERIFY2(r.ok, qPrintable(r.error));
+    QCOMPARE(r.config->integer(u"HERMES_PORT"), 1003);
+    QCOMPARE(r.config->source(u"HERMES_PORT"), Config::Source::CommandLine);
+    QCOMPARE(r.config->string(u"HERMES_HOST"), QStringLiteral("10.0.0.2"));
+    QCOMPARE(r.config->source(u"HERMES_HOST"), Config::Source::Environment);
+    QCOMPARE(r.config->boolean(u"HERMES_ENABLE_SSE"), false);
+    QCOMPARE(r.config->source(u"HERMES_ENABLE_SSE"), Config::Source::File);
+    QCOMPARE(r.config->source(u"HERMES_SSE_EVENT_STYLE"), Config::Source::Default);
+    QCOMPARE(r.config->configFile(), file);
+}
+
+void tst_Config::invalidValuesNameTheVariable_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("envName");
+    QTest::addColumn<QString>("envValue");
+    QTest::addColumn<QStringList>("mustContain");
+    QTest::newRow("port not a number") << QStringList() << "HERMES_PORT" << "abc"
+                                       << QStringList{"HERMES_PORT", "\"abc\"", "environment", "1 and 65535"};
+    QTest::newRow("port too large") << QStringList() << "HERMES_PORT" << "65536" << QStringList{"HERMES_PORT", "65536"};
+    QTest::newRow("port zero") << QStringList() << "HERMES_PORT" << "0" << QStringList{"HERMES_PORT"};
+    QTest::newRow("port empty") << QStringList() << "HERMES_PORT" << "" << QStringList{"HERMES_PORT"};
+    QTest::newRow("port from flag") << QStringList{"--port", "x"} << "" << ""
+                                    << QStringList{"HERMES_PORT", "--port", "command line"};
+    QTest::newRow("boolean") << QStringList() << "HERMES_ENABLE_SSE" << "maybe" << QStringList{"HERMES_ENABLE_SSE", "maybe"};
+    QTest::newRow("choice") << QStringList() << "HERMES_SSE_EVENT_STYLE" << "fancy"
+                            << QStringList{"HERMES_SSE_EVENT_STYLE", "envelope, named"};
+}
+
+void tst_Config::invalidValuesNameTheVariable()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QString, envName);
+    QFETCH(QString, envValue);
+    QFETCH(QStringList, mustContain);
+    QList<QPair<QString, QString>> env;
+    if (!envName.isEmpty())
+        env.append({envName, envValue});
+    const Resolved r = resolve(args, env);
+    QVERIFY(!r.ok);
+    for (const QString &part : mustContain)
+        QVERIFY2(r.error.contains(part), qPrintable(r.error + QStringLiteral(" lacks ") + part));
+}
+
+void tst_Config::booleans_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<bool>("value");
+    for (const char *t : {"true", "TRUE", "1", "yes", "On"})
+        QTest::newRow(t) << QString::fromLatin1(t) << true;
+    for (const char *f : {"false", "0", "no", "OFF"})
+        QTest::newRow(f) << QString::fromLatin1(f) << false;
+}
+
+void tst_Config::booleans()
+{
+    QFETCH(QString, text);
+    QFETCH(bool, value);
+    const Resolved r = resolve({}, {{QStringLiteral("HERMES_ENABLE_SSE"), text}});
+    QVERIFY2(r.ok, qPrintable(r.error));
+    QCOMPARE(r.config->boolean(u"HERMES_ENABLE_SSE"), value);
+}
+
+void tst_Config::lists()
+{
+    const Resolved r = resolve({}, {{QStringLiteral("HERMES_ALLOWED_ORIGINS"), QStringLiteral(" https://a , ,https://b,")}});
+    QVERIFY(r.ok);
+    QCOMPARE(r.config->list(u"HERMES_ALLOWED_ORIGINS"), (QStringList{"https://a", "https://b"}));
+}
+
+void tst_Config::choicesAreCaseInsensitive()
+{
+    const Resolved r = resolve({QStringLiteral("--event-style=NAMED")}, {});
+    QVERIFY2(r.ok, qPrintable(r.error));
+    QCOMPARE(r.config->string(u"HERMES_SSE_EVENT_STYLE"), QStringLiteral("named"));
+}
+
+void tst_Config::configFileFormat()
+{
+    QTemporaryDir dir;
+    const QString file = writeFile(dir,
+        "# a comment\n"
+        "; an ini comment\n"
+        "[hermes]\n"
+        "\n"
+        "export HERMES_PORT=2001\n"
+        "HERMES_HOST = \"::1\"\n"
+        "HERMES_ALLOWED_ORIGINS='https://a, https://b'\n"
+        "HERMES_SSE_EVENT_STYLE=named # inline comment\n"
+        "OTHER_TOOL_SETTING=ignored\n");
+    const Resolved r = resolve({QStringLiteral("--config"), file}, {});
+    QVERIFY2(r.ok, qPrintable(r.error));
+    QCOMPARE(r.config->integer(u"HERMES_PORT"), 2001);
+    QCOMPARE(r.config->string(u"HERMES_HOST"), QStringLiteral("::1"));
+    QCOMPARE(r.config->list(u"HERMES_ALLOWED_ORIGINS"), (QStringList{"https://a", "https://b"}));
+    QCOMPARE(r.config->string(u"HERMES_SSE_EVENT_STYLE"), QStringLiteral("named"));
+
+    const Resolved bad = resolve({QStringLiteral("--config"), writeFile(dir, "HERMES_PORT\n")}, {});
+    QVERIFY(!bad.ok);
+    QVERIFY2(bad.error.contains(u"line 1"), qPrintable(bad.error));
+}
+
+void tst_Config::configFileUnknownHermesKeyIsAnError()
+{
+    QTemporaryDir dir;
+    const Resolved r = resolve({QStringLiteral("--config"), writeFile(dir, "HERMES_PROT=80\n")}, {});
+    QVERIFY(!r.ok);
+    QVERIFY2(r.error.contains(u"HERMES_PROT"), qPrintable(r.error));
+}
+
+void tst_Config::configFileFromEnvironment()
+{
+    QTemporaryDir dir;
+    const QString file = writeFile(dir, "HERMES_PORT=3001\n");
+    const Resolved r = resolve({}, {{QStringLiteral("HERMES_CONFIG_FILE"), file}});
+    QVERIFY2(r.ok, qPrintable(r.error));
+    QCOMPARE(r.config->integer(u"HERMES_PORT"), 3001);
+}
+
+void tst_Config::missingConfigFileIsAnError()
+{
+    const Resolved r = resolve({QStringLiteral("--config"), QStringLiteral("/nonexistent/hermes.env")}, {});
+    QVERIFY(!r.ok);
+    QVERIFY2(r.error.contains(u"/nonexistent/hermes.env"), qPrintable(r.error));
+}
+
+void tst_Config::badDefaultIsAnError()
+{
+    QList<OptionSpec> table = specs();
+    table[0].defaultValue = QStringLiteral("not-a-port");
+    const Resolved r = resolve({}, {}, table);
+    QVERIFY(!r.ok);
+    QVERIFY(r.error.contains(u"HERMES_PORT"));
+    QVERIFY(r.error.contains(u"default"));
+}
+
+void tst_Config::secretsAreNotEchoed()
+{
+    const Resolved r = resolve({}, {{QStringLiteral("HERMES_TOKEN_SECRET"), QStringLiteral("hunter2")}});
+    QVERIFY(!r.ok);
+    QVERIFY(r.error.contains(u"HERMES_TOKEN_SECRET"));
+    QVERIFY2(!r.error.contains(u"hunter2"), qPrintable(r.error));
+}
+
+void tst_Config::helpShowsEnvAndDefault()
+{
+    Config config(specs());
+    QCommandLineParser parser;
+    config.addOptionsTo(parser);
+    const QString help = parser.helpText();
+    QVERIFY(help.contains(u"--port"));
+    QVERIFY(help.contains(u"HERMES_PORT"));
+    QVERIFY(help.contains(u"default: 8000"));
+    QVERIFY(help.contains(u"--config"));
+}
+
+QTEST_MAIN(tst_Config)
+#include "tst_config.moc"

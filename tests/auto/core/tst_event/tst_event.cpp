@@ -1,0 +1,143 @@
+#include "event.h"
+#include "json.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QTest>
+
+using namespace Hermes;
+
+// Test JSON is written with single quotes: moc's tokenizer trips over raw strings.
+static QByteArray dq(const char *text)
+{
+    return QByteArray(text).replace('\'', '"');
+}
+
+class tst_Event : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void envelopeKeepsPythonKeyOrder();
+    void quoteEscapes_data();
+    void quoteEscapes();
+    void acceptsPythonHermesEnvelopes();
+    void rejectsBadEnvelopes_data();
+    void rejectsBadEnvelopes();
+    void downloadId();
+    void channels_data();
+    void channels();
+    void errorBody();
+};
+
+void tst_Event::envelopeKeepsPythonKeyOrder()
+{
+    Event e;
+    e.type = QStringLiteral("queue_update");
+    e.data = {{QStringLiteral("z"), 1}, {QStringLiteral("a"), QStringLiteral("x")}};
+    e.timestamp = QStringLiteral("2026-01-01T00:00:00Z");
+    QCOMPARE(e.envelopeJson(),
+             QByteArray(dq("{'type':'queue_update','data':{'a':'x','z':1},'timestamp':'2026-01-01T00:00:00Z'}")));
+    QCOMPARE(e.dataJson(), QByteArray(dq("{'a':'x','z':1}")));
+    QVERIFY(Event::currentTimestamp().endsWith(u'Z'));
+}
+
+void tst_Event::quoteEscapes_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QByteArray>("expected");
+    QTest::newRow("plain") << QStringLiteral("abc") << QByteArray(dq("'abc'"));
+    QTest::newRow("quote and backslash") << QStringLiteral("a\"b\\c") << QByteArray(dq("'a\\'b\\\\c'"));
+    QTest::newRow("newlines") << QStringLiteral("a\nb\rc\td") << QByteArray(dq("'a\\nb\\rc\\td'"));
+    QTest::newRow("control") << QString(QChar(1)) << QByteArray(dq("'\\u0001'"));
+    QTest::newRow("unicode") << QStringLiteral("\u00e9\u20ac") << QByteArray("\"\xC3\xA9\xE2\x82\xAC\"");
+}
+
+void tst_Event::quoteEscapes()
+{
+    QFETCH(QString, text);
+    QFETCH(QByteArray, expected);
+    QCOMPARE(Json::quote(text), expected);
+    // And it is what a JSON parser reads back.
+    const QJsonDocument doc = QJsonDocument::fromJson("[" + Json::quote(text) + "]");
+    QCOMPARE(doc.array().at(0).toString(), text);
+}
+
+void tst_Event::acceptsPythonHermesEnvelopes()
+{
+    const QByteArray python = dq("{'type': 'download_progress', 'data': {'download_id': 'abc', 'status': 'downloading',\n"
+        "        'progress': {'percentage': 42.0, 'status': 'downloading', 'downloaded_bytes': 420, 'total_bytes': 1000,\n"
+        "        'speed': 12.5, 'eta': 3}, 'error_message': null}, 'timestamp': '2026-01-01T00:00:00.123456'}");
+    Event e;
+    QString error;
+    QVERIFY2(Event::fromEnvelope(QString(Channels::Downloads), python, &e, &error), qPrintable(error));
+    QCOMPARE(e.type, QStringLiteral("download_progress"));
+    QCOMPARE(e.timestamp, QStringLiteral("2026-01-01T00:00:00.123456")); // kept as sent
+    QCOMPARE(e.downloadId(), QStringLiteral("abc"));
+    QCOMPARE(e.data.value(QStringLiteral("progress")).toObject().value(QStringLiteral("percentage")).toDouble(), 42.0);
+
+    Event noTimestamp;
+    QVERIFY(Event::fromEnvelope(QString(Channels::System), dq("{'type':'x','data':{}}"), &noTimestamp, &error));
+    QVERIFY(!noTimestamp.timestamp.isEmpty());
+}
+
+void tst_Event::rejectsBadEnvelopes_data()
+{
+    QTest::addColumn<QByteArray>("json");
+    QTest::newRow("not json") << QByteArray("{nope");
+    QTest::newRow("array") << QByteArray("[1]");
+    QTest::newRow("no type") << QByteArray(dq("{'data':{}}"));
+    QTest::newRow("empty type") << QByteArray(dq("{'type':'','data':{}}"));
+    QTest::newRow("type not string") << QByteArray(dq("{'type':1,'data':{}}"));
+    QTest::newRow("no data") << QByteArray(dq("{'type':'x'}"));
+    QTest::newRow("data array") << QByteArray(dq("{'type':'x','data':[]}"));
+    QTest::newRow("timestamp number") << QByteArray(dq("{'type':'x','data':{},'timestamp':5}"));
+}
+
+void tst_Event::rejectsBadEnvelopes()
+{
+    QFETCH(QByteArray, json);
+    Event e;
+    QString error;
+    QVERIFY(!Event::fromEnvelope(QString(Channels::Queue), json, &e, &error));
+    QVERIFY(!error.isEmpty());
+}
+
+void tst_Event::downloadId()
+{
+    Event e;
+    QVERIFY(e.downloadId().isEmpty());
+    e.data = {{QStringLiteral("download_id"), 5}};
+    QVERIFY(e.downloadId().isEmpty()); // only strings identify downloads
+    e.data = {{QStringLiteral("download_id"), QStringLiteral("d")}};
+    QCOMPARE(e.downloadId(), QStringLiteral("d"));
+}
+
+void tst_Event::channels_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<QString>("channel");
+    QTest::newRow("downloads") << "downloads" << "download:updates";
+    QTest::newRow("queue") << "queue" << "queue:updates";
+    QTest::newRow("system") << "system" << "system:notifications";
+    QTest::newRow("full name") << "queue:updates" << "queue:updates";
+    QTest::newRow("unknown") << "other" << "";
+    QTest::newRow("case") << "Queue" << "";
+}
+
+void tst_Event::channels()
+{
+    QFETCH(QString, name);
+    QFETCH(QString, channel);
+    QCOMPARE(Channels::fromShortName(name), channel);
+    QCOMPARE(Channels::isKnown(channel), !channel.isEmpty());
+}
+
+void tst_Event::errorBody()
+{
+    QCOMPARE(Json::errorBody(u"bad", u"it \"broke\""),
+             QByteArray(dq("{'error':{'code':'bad','message':'it \\'broke\\''}}")));
+}
+
+QTEST_MAIN(tst_Event)
+#include "tst_event.moc"
