@@ -18,9 +18,28 @@
 #include <QTimer>
 
 #include <csignal>
+#include <sys/resource.h>
 #include <cstdio>
 
 using namespace Hermes;
+
+// Streams are file descriptors: take the whole hard limit (the soft one is often 1024), and
+// say so when the configured maximum cannot be reached.
+static void raiseOpenFilesLimit(int maxConnections)
+{
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return;
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
+    constexpr rlim_t reserve = 64; // listeners, logs, the data dir, Redis
+    if (limit.rlim_cur != RLIM_INFINITY && rlim_t(maxConnections) + reserve > limit.rlim_cur)
+        qCWarning(lcHttp).noquote()
+            << "HERMES_SSE_MAX_CONNECTIONS is" << maxConnections << "but the open-files limit is"
+            << limit.rlim_cur << "- streams beyond" << (limit.rlim_cur - reserve) << "will fail";
+}
 
 static int fail(const QString &message)
 {
@@ -73,6 +92,8 @@ int main(int argc, char *argv[])
     if (!StreamTokenService::loadSecret(settings.tokenSecret, settings.dataDir, &tokenSecret, &error))
         return fail(error);
     const StreamTokenService tokens(tokenSecret);
+
+    raiseOpenFilesLimit(settings.maxConnections);
 
     Metrics metrics;
     MemoryBroker broker;
