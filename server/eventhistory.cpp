@@ -30,6 +30,12 @@ void EventHistory::append(const EncodedEventPtr &event)
     m_newest = std::max(m_newest, event->id);
 }
 
+void EventHistory::setFloor(quint8 bit, EventId id)
+{
+    Channel &c = channel(bit);
+    c.evictedUpTo = std::max(c.evictedUpTo, id);
+}
+
 bool EventHistory::eventsAfter(EventId after, quint8 channelMask,
                                std::vector<EncodedEventPtr> *out) const
 {

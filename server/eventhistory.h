@@ -23,6 +23,10 @@ public:
     /// Returns false when some of them were already evicted (the caller must resync).
     bool eventsAfter(EventId after, quint8 channelMask, std::vector<EncodedEventPtr> *out) const;
 
+    /// Declares the events of a channel up to `id` unavailable (a history loaded from a
+    /// capped store that had already dropped them).
+    void setFloor(quint8 channelBit, EventId id);
+
     EventId newest() const { return m_newest; }
     qsizetype size() const;
 

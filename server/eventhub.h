@@ -32,15 +32,15 @@ public:
     qsizetype activeConnections() const { return m_worker->connectionCount(); }
     /// Ids below this were issued before this process started: their events are not in the
     /// history (the embedded broker keeps none across restarts), so such clients resync.
-    EventId historyStart() const { return m_historyStart; }
+    EventId historyStart() const;
 
 private:
     void onEvent(const Event &event);
+    void onHistoryLoaded(const QList<Event> &events, const QHash<QString, EventId> &floors);
 
     Broker *m_broker;
     Metrics *m_metrics;
     EventHistory m_history;
-    EventId m_historyStart;
     std::unique_ptr<StreamWorker> m_worker;
 };
 

@@ -101,34 +101,21 @@ bool EventRoutes::requireApiKey(HttpExchange &ex)
     return true;
 }
 
-bool EventRoutes::authorizeStream(HttpExchange &ex, Endpoint endpoint, const StreamFilter &filter)
+bool EventRoutes::scopeAllows(HttpExchange &ex, const StreamScope &scope, const StreamRequest &req)
 {
-    const QString token = QUrlQuery(ex.request().url()).queryItemValue(QStringLiteral("token"));
-    if (!ex.header("authorization").isEmpty() || token.isEmpty())
-        return requireApiKey(ex);
-
-    StreamScope scope;
-    switch (m_tokens.verify(token.toUtf8(), &scope)) {
-    case StreamTokenService::Result::Valid: break;
-    case StreamTokenService::Result::Expired:
-        unauthorized(ex, u"the stream token has expired; request a new one", true);
-        return false;
-    default:
-        unauthorized(ex, u"invalid stream token", true);
-        return false;
-    }
     bool allowed = scope.kind == StreamScope::Kind::Stream;
-    switch (endpoint) {
+    switch (req.endpoint) {
     case Endpoint::Stream:
-        allowed = allowed || (scope.kind == StreamScope::Kind::System && filter.channels == SystemBit)
-            || (scope.kind == StreamScope::Kind::Queue && filter.channels == QueueBit);
+        allowed = allowed
+            || (scope.kind == StreamScope::Kind::System && req.filter.channels == SystemBit)
+            || (scope.kind == StreamScope::Kind::Queue && req.filter.channels == QueueBit);
         break;
     case Endpoint::Queue:
         allowed = allowed || scope.kind == StreamScope::Kind::Queue;
         break;
     case Endpoint::Download:
         allowed = allowed
-            || (scope.kind == StreamScope::Kind::Download && scope.downloadId == filter.downloadId);
+            || (scope.kind == StreamScope::Kind::Download && scope.downloadId == req.filter.downloadId);
         break;
     }
     if (!allowed) {
@@ -136,9 +123,48 @@ bool EventRoutes::authorizeStream(HttpExchange &ex, Endpoint endpoint, const Str
         ex.replyError(403, u"insufficient_scope",
                       QStringLiteral("a token with scope \"%1\" does not cover this stream")
                           .arg(scope.toString()));
-        return false;
     }
-    return true;
+    return allowed;
+}
+
+void EventRoutes::authorizeToken(HttpExchange &ex, const QString &token, const StreamRequest &req)
+{
+    StreamScope scope;
+    switch (m_tokens.verify(token.toUtf8(), &scope)) {
+    case StreamTokenService::Result::Valid:
+        if (scopeAllows(ex, scope, req))
+            openStream(ex, req);
+        return;
+    case StreamTokenService::Result::Expired:
+        unauthorized(ex, u"the stream token has expired; request a new one", true);
+        return;
+    default:
+        break;
+    }
+    // Not one of ours: perhaps minted by the Python Hermes API, which keeps its tokens in
+    // Redis (sse:token:<token>) until they expire.
+    HttpExchange later = ex;
+    m_hub->broker()->lookupToken(token.toUtf8(), [this, later, req](std::optional<QJsonObject> record) mutable {
+        if (!record) {
+            unauthorized(later, u"invalid stream token", true);
+            return;
+        }
+        const QDateTime expires = QDateTime::fromString(
+            record->value(QStringLiteral("expires_at")).toString(), Qt::ISODateWithMs);
+        if (expires.isValid() && expires.toUTC() <= QDateTime::currentDateTimeUtc()) {
+            unauthorized(later, u"the stream token has expired; request a new one", true);
+            return;
+        }
+        StreamScope scope;
+        if (!StreamScope::parse(record->value(QStringLiteral("scope")).toString(), &scope)) {
+            m_metrics->connectionRejected(Metrics::Rejection::Forbidden);
+            later.replyError(403, u"insufficient_scope",
+                             u"the token's scope does not cover any event stream");
+            return;
+        }
+        if (scopeAllows(later, scope, req))
+            openStream(later, req);
+    });
 }
 
 void EventRoutes::stream(HttpExchange &ex, Endpoint endpoint)
@@ -150,7 +176,9 @@ void EventRoutes::stream(HttpExchange &ex, Endpoint endpoint)
         return;
     }
 
-    StreamFilter filter;
+    StreamRequest req;
+    req.endpoint = endpoint;
+    StreamFilter &filter = req.filter;
     if (endpoint == Endpoint::Queue) {
         filter.channels = QueueBit;
     } else if (endpoint == Endpoint::Download) {
@@ -178,20 +206,35 @@ void EventRoutes::stream(HttpExchange &ex, Endpoint endpoint)
     for (const QString &type : types.split(u',', Qt::SkipEmptyParts))
         filter.types.insert(type.trimmed());
 
-    EventStyle style = m_settings.eventStyle;
+    req.style = m_settings.eventStyle;
     const QString styleName = query.queryItemValue(QStringLiteral("style"));
     if (styleName == u"named")
-        style = EventStyle::Named;
+        req.style = EventStyle::Named;
     else if (styleName == u"envelope")
-        style = EventStyle::Envelope;
+        req.style = EventStyle::Envelope;
     else if (!styleName.isEmpty()) {
         ex.replyError(400, u"invalid_style", u"style must be envelope or named");
         return;
     }
 
-    if (!authorizeStream(ex, endpoint, filter))
-        return;
+    // EventSource sends Last-Event-ID itself; polyfills and proxies that cannot may use the query.
+    req.lastEventId = ex.header("last-event-id").trimmed();
+    if (req.lastEventId.isEmpty())
+        req.lastEventId = query.queryItemValue(QStringLiteral("lastEventId")).toUtf8();
 
+    const QString token = query.queryItemValue(QStringLiteral("token"));
+    if (!ex.header("authorization").isEmpty() || token.isEmpty()) {
+        if (requireApiKey(ex))
+            openStream(ex, req);
+        return;
+    }
+    authorizeToken(ex, token, req);
+}
+
+void EventRoutes::openStream(HttpExchange &ex, const StreamRequest &req)
+{
+    if (!ex.socket())
+        return; // the client left while its token was being looked up
     if (m_hub->activeConnections() >= m_settings.maxConnections) {
         m_metrics->connectionRejected(Metrics::Rejection::MaxConnections);
         ex.replyError(503, u"max_connections",
@@ -200,17 +243,11 @@ void EventRoutes::stream(HttpExchange &ex, Endpoint endpoint)
                       {{"Retry-After", "5"}});
         return;
     }
-
-    // EventSource sends Last-Event-ID itself; polyfills and proxies that cannot may use the query.
-    QByteArray lastEventId = ex.header("last-event-id").trimmed();
-    if (lastEventId.isEmpty())
-        lastEventId = query.queryItemValue(QStringLiteral("lastEventId")).toUtf8();
-
     const QByteArray head = ex.head(200, {{"Content-Type", "text/event-stream; charset=utf-8"},
                                           {"Cache-Control", "no-cache"},
                                           {"X-Accel-Buffering", "no"},
                                           {"Transfer-Encoding", "chunked"}});
-    m_hub->worker()->addStream(ex.socket(), head, filter, style, lastEventId,
+    m_hub->worker()->addStream(ex.socket(), head, req.filter, req.style, req.lastEventId,
                                m_hub->historyStart());
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "apikeystore.h"
+#include "encodedevent.h"
 #include "serversettings.h"
 #include "streamtokens.h"
 
@@ -10,7 +11,6 @@ class EventHub;
 class HttpExchange;
 class HttpServer;
 class Metrics;
-struct StreamFilter;
 
 /**
  * The event endpoints under /api/v1/events/ and `/metrics`: health, streams (with auth, stream tokens,
@@ -26,6 +26,14 @@ public:
 
 private:
     enum class Endpoint { Stream, Queue, Download };
+    /// What a stream request asked for, kept while its token is looked up.
+    struct StreamRequest
+    {
+        Endpoint endpoint = Endpoint::Stream;
+        StreamFilter filter;
+        EventStyle style = EventStyle::Envelope;
+        QByteArray lastEventId;
+    };
 
     void health(HttpExchange &ex);
     void metrics(HttpExchange &ex);
@@ -35,8 +43,11 @@ private:
 
     /// Bearer API key check; answers 401 itself and returns false when it fails.
     bool requireApiKey(HttpExchange &ex);
-    /// Key or stream token, with the token's scope checked against what the stream shows.
-    bool authorizeStream(HttpExchange &ex, Endpoint endpoint, const StreamFilter &filter);
+    /// A stream token: ours (signed), or one the Python Hermes API stored in Redis. Opens the
+    /// stream when it covers the request, now or once the lookup answers.
+    void authorizeToken(HttpExchange &ex, const QString &token, const StreamRequest &req);
+    bool scopeAllows(HttpExchange &ex, const StreamScope &scope, const StreamRequest &req);
+    void openStream(HttpExchange &ex, const StreamRequest &req);
     void unauthorized(HttpExchange &ex, QStringView message, bool invalidToken);
 
     const ServerSettings &m_settings;

@@ -8,6 +8,7 @@
 #include "httpserver.h"
 #include "logging.h"
 #include "metrics.h"
+#include "redisbroker.h"
 #include "serversettings.h"
 #include "signalwatcher.h"
 #include "streamtokens.h"
@@ -96,13 +97,27 @@ int main(int argc, char *argv[])
     raiseOpenFilesLimit(settings.maxConnections);
 
     Metrics metrics;
-    MemoryBroker broker;
+    std::unique_ptr<Broker> broker;
+    if (settings.redisUrl.isEmpty()) {
+        broker = std::make_unique<MemoryBroker>();
+    } else {
+        RedisBroker::Options redis;
+        if (!RedisAddress::parse(settings.redisUrl, &redis.address, &error))
+            return fail(error);
+        redis.keyPrefix = settings.redisKeyPrefix;
+        redis.streamLength = settings.redisStreamLength;
+        redis.connectTimeoutMs = settings.redisConnectTimeoutMs;
+        redis.adoptWindowSec = settings.redisAdoptWindowSec;
+        auto redisBroker = std::make_unique<RedisBroker>(redis);
+        redisBroker->start();
+        broker = std::move(redisBroker);
+    }
     StreamWorker::Options streamOptions;
     streamOptions.heartbeatIntervalSec = settings.heartbeatInterval;
     streamOptions.connectionTimeoutSec = settings.connectionTimeout;
     streamOptions.retryMs = settings.retryMs;
     streamOptions.maxClientBuffer = settings.maxClientBuffer;
-    EventHub hub(&broker, settings.historySize, streamOptions, &metrics);
+    EventHub hub(broker.get(), settings.historySize, streamOptions, &metrics);
 
     HttpServer http;
     http.setAllowedOrigins(settings.allowedOrigins);
@@ -113,7 +128,7 @@ int main(int argc, char *argv[])
     qCInfo(lcHttp).noquote() << "listening on"
                              << QStringLiteral("http://%1:%2").arg(settings.host.toString())
                                     .arg(http.serverPort())
-                             << "with the" << broker.name() << "broker";
+                             << "with the" << broker->name() << "broker";
 
     // SIGTERM/SIGINT: stop accepting, end every stream cleanly with a retry: hint, and exit 0
     // once the last bytes had a moment to leave (well within the 2 s a supervisor allows).

@@ -96,9 +96,28 @@ QList<OptionSpec> ServerSettings::optionSpecs()
         range(spec("HERMES_MAX_PUBLISH_BYTES", "max-publish-bytes", Type::Integer,
                    QStringLiteral("65536"), "Largest accepted publish request body, in bytes."),
               256, 16 << 20),
+        spec("HERMES_REDIS_URL", "redis", Type::String, QString(),
+             "Redis to use as the broker: redis://[:password@]host:port/db or "
+             "unix:///path/to/redis.sock[?db=N]. Empty: the embedded in-process broker."),
+        spec("HERMES_REDIS_KEY_PREFIX", "redis-key-prefix", Type::String, QStringLiteral("hermes:"),
+             "Prefix of the Redis keys Hermes creates (the per-channel event streams)."),
+        range(spec("HERMES_REDIS_STREAM_LENGTH", "redis-stream-length", Type::Integer,
+                   QStringLiteral("10000"),
+                   "Events kept per channel in the Redis streams (XADD MAXLEN ~) for replay "
+                   "on any node."),
+              100, 10000000),
+        range(spec("HERMES_REDIS_CONNECT_TIMEOUT", "redis-connect-timeout", Type::Integer,
+                   QStringLiteral("5000"), "Milliseconds to wait for a Redis connection."),
+              100, 600000),
+        range(spec("HERMES_REDIS_ADOPT_WINDOW", "redis-adopt-window", Type::Integer,
+                   QStringLiteral("60"),
+                   "Seconds during which an outside publisher's event (a bare PUBLISH) is "
+                   "recognised by every node as the same event and gets one shared id."),
+              1, 86400),
     };
     for (OptionSpec &s : specs) {
-        if (s.env == u"HERMES_API_KEYS" || s.env == u"HERMES_TOKEN_SECRET")
+        if (s.env == u"HERMES_API_KEYS" || s.env == u"HERMES_TOKEN_SECRET"
+            || s.env == u"HERMES_REDIS_URL") // it may carry a password
             s.secret = true;
     }
     return specs;
@@ -134,6 +153,11 @@ bool ServerSettings::fromConfig(const Config &config, ServerSettings *out, QStri
     out->historySize = int(config.integer(u"HERMES_SSE_HISTORY_SIZE"));
     out->maxClientBuffer = config.integer(u"HERMES_SSE_MAX_CLIENT_BUFFER");
     out->maxPublishBytes = int(config.integer(u"HERMES_MAX_PUBLISH_BYTES"));
+    out->redisUrl = config.string(u"HERMES_REDIS_URL");
+    out->redisKeyPrefix = config.string(u"HERMES_REDIS_KEY_PREFIX");
+    out->redisStreamLength = int(config.integer(u"HERMES_REDIS_STREAM_LENGTH"));
+    out->redisConnectTimeoutMs = int(config.integer(u"HERMES_REDIS_CONNECT_TIMEOUT"));
+    out->redisAdoptWindowSec = int(config.integer(u"HERMES_REDIS_ADOPT_WINDOW"));
     return true;
 }
 

@@ -28,6 +28,11 @@ struct ServerSettings
     int historySize = 10000;        ///< events kept per channel for Last-Event-ID replay
     qint64 maxClientBuffer = 1 << 20; ///< bytes queued for one client before it is dropped
     int maxPublishBytes = 64 * 1024;
+    QString redisUrl;               ///< empty: the embedded broker
+    QString redisKeyPrefix = QStringLiteral("hermes:");
+    int redisStreamLength = 10000;  ///< entries kept per channel stream (MAXLEN ~)
+    int redisConnectTimeoutMs = 5000;
+    int redisAdoptWindowSec = 60;   ///< de-duplication window for outside publishers' events
 
     /// The option table (env var, flag, default, description) for every setting above.
     static QList<OptionSpec> optionSpecs();

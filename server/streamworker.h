@@ -47,6 +47,8 @@ public:
     void addStream(QTcpSocket *socket, const QByteArray &head, const StreamFilter &filter,
                    EventStyle style, const QByteArray &lastEventId, EventId historyStart);
     void deliver(const EncodedEventPtr &event);
+    /// Events up to `id` need no live delivery here (loaded history): replay may use them.
+    void markDelivered(EventId id) { m_flushedUpTo = std::max(m_flushedUpTo, id); }
     qsizetype connectionCount() const { return qsizetype(m_connections.size()); }
     /// Ends every stream cleanly (a `retry:` hint, then the last chunk) and closes it.
     void closeAll();

@@ -81,6 +81,13 @@ bool Event::fromEnvelope(const QString &channel, const QByteArray &json, Event *
         *error = QStringLiteral("\"timestamp\" must be a string");
         return false;
     }
+    // Envelopes relayed between Hermes nodes carry their id; the Python Hermes' do not.
+    const QJsonValue id = root.value(QLatin1StringView("id"));
+    out->id = EventId();
+    if (id.isString()) {
+        if (const auto parsed = EventId::parse(id.toString().toLatin1()))
+            out->id = *parsed;
+    }
     out->channel = channel;
     out->type = type.toString();
     out->data = data.toObject();

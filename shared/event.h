@@ -46,7 +46,8 @@ struct Event
 
     /// Parses an envelope received on `channel`. Returns false and sets `error` when the bytes are
     /// not a JSON object with a non-empty string `type` and an object `data`. A missing timestamp
-    /// is filled with the current time.
+    /// is filled with the current time. An `"id"` member (added by Hermes nodes relaying
+    /// through Redis) sets `id`.
     static bool fromEnvelope(const QString &channel, const QByteArray &json, Event *out,
                              QString *error);
 

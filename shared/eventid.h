@@ -4,6 +4,7 @@
 #include <QtGlobal>
 
 #include <compare>
+#include <limits>
 #include <optional>
 
 namespace Hermes {
@@ -27,6 +28,13 @@ public:
     constexpr quint64 ms() const { return m_ms; }
     constexpr quint64 seq() const { return m_seq; }
     QByteArray toByteArray() const;
+    /// The greatest id below this one (null stays null).
+    EventId previous() const
+    {
+        if (m_seq > 0)
+            return EventId(m_ms, m_seq - 1);
+        return m_ms > 0 ? EventId(m_ms - 1, std::numeric_limits<quint64>::max()) : EventId();
+    }
 
     constexpr auto operator<=>(const EventId &) const = default;
 

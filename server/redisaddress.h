@@ -1,0 +1,24 @@
+#pragma once
+
+#include <QString>
+
+namespace Hermes {
+
+/// Where and how to reach Redis, parsed from `redis://[:password@]host:port/db` or
+/// `unix:///path/to/redis.sock[?db=N&password=…]`.
+struct RedisAddress
+{
+    QString host;        ///< empty for a unix socket
+    int port = 6379;
+    QString socketPath;  ///< set for unix://
+    QString username;
+    QString password;
+    int db = 0;
+
+    /// Returns false with `error` (naming HERMES_REDIS_URL, never the password).
+    static bool parse(const QString &url, RedisAddress *out, QString *error);
+    /// For logs: the address without credentials.
+    QString display() const;
+};
+
+} // namespace Hermes

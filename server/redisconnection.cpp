@@ -1,0 +1,211 @@
+#include "redisconnection.h"
+
+#include "logging.h"
+
+#include <hiredis/adapters/qt.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include <QPointer>
+
+namespace Hermes {
+
+bool RedisReply::isError(const redisReply *reply)
+{
+    return !reply || reply->type == REDIS_REPLY_ERROR;
+}
+
+QByteArray RedisReply::string(const redisReply *reply)
+{
+    if (!reply || !(reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_STATUS
+                    || reply->type == REDIS_REPLY_ERROR))
+        return {};
+    return QByteArray(reply->str, qsizetype(reply->len));
+}
+
+namespace {
+struct Pending
+{
+    RedisConnection::Callback callback;
+};
+} // namespace
+
+RedisConnection::RedisConnection(QObject *parent) : QObject(parent)
+{
+    m_connectTimer.setSingleShot(true);
+    connect(&m_connectTimer, &QTimer::timeout, this, [this] {
+        lost(QStringLiteral("no connection to %1 within %2 ms")
+                 .arg(m_address.display()).arg(m_connectTimer.interval()));
+    });
+}
+
+RedisConnection::~RedisConnection()
+{
+    close();
+}
+
+void RedisConnection::open(const RedisAddress &address, int timeoutMs)
+{
+    close();
+    m_address = address;
+    m_context = address.socketPath.isEmpty()
+        ? redisAsyncConnect(address.host.toUtf8().constData(), address.port)
+        : redisAsyncConnectUnix(address.socketPath.toUtf8().constData());
+    if (!m_context || m_context->err) {
+        const QString why = m_context ? QString::fromUtf8(m_context->errstr)
+                                      : QStringLiteral("out of memory");
+        if (m_context)
+            redisAsyncFree(m_context);
+        m_context = nullptr;
+        QMetaObject::invokeMethod(this, [this, why] { lost(why); }, Qt::QueuedConnection);
+        return;
+    }
+    m_context->data = this;
+    m_adapter = new RedisQtAdapter(this);
+    m_adapter->setContext(m_context);
+    redisAsyncSetConnectCallback(m_context, &RedisConnection::onConnect);
+    redisAsyncSetDisconnectCallback(m_context, &RedisConnection::onDisconnect);
+    m_connectTimer.start(timeoutMs);
+}
+
+void RedisConnection::close()
+{
+    m_connectTimer.stop();
+    m_ready = false;
+    if (m_context) {
+        // Pending callbacks run with null while the context is freed; they must not reach
+        // an owner that is going away, so they are only deleted (see onReply).
+        redisAsyncContext *context = m_context;
+        m_context = nullptr;
+        context->data = nullptr;
+        redisAsyncFree(context);
+    }
+    if (m_adapter) {
+        m_adapter->deleteLater();
+        m_adapter = nullptr;
+    }
+    m_subscriptionHandler = nullptr;
+}
+
+void RedisConnection::lost(const QString &reason)
+{
+    const bool wasOpen = m_context || m_ready;
+    m_lastError = reason;
+    close();
+    if (wasOpen || !reason.isEmpty())
+        Q_EMIT disconnected(reason);
+}
+
+void RedisConnection::onConnect(const redisAsyncContext *ac, int status)
+{
+    auto *self = static_cast<RedisConnection *>(ac->data);
+    if (!self)
+        return;
+    if (status != REDIS_OK) {
+        // hiredis frees the context itself after a failed connect.
+        const QString why = QString::fromUtf8(ac->errstr);
+        self->m_context = nullptr;
+        if (self->m_adapter) {
+            self->m_adapter->deleteLater();
+            self->m_adapter = nullptr;
+        }
+        QPointer<RedisConnection> guard(self);
+        QMetaObject::invokeMethod(self, [guard, why] { if (guard) guard->lost(why); },
+                                  Qt::QueuedConnection);
+        return;
+    }
+    QList<QList<QByteArray>> steps;
+    if (!self->m_address.password.isEmpty()) {
+        if (self->m_address.username.isEmpty())
+            steps.append({"AUTH", self->m_address.password.toUtf8()});
+        else
+            steps.append({"AUTH", self->m_address.username.toUtf8(), self->m_address.password.toUtf8()});
+    }
+    if (self->m_address.db)
+        steps.append({"SELECT", QByteArray::number(self->m_address.db)});
+    steps.append({"PING"});
+    self->handshake(steps);
+}
+
+void RedisConnection::handshake(QList<QList<QByteArray>> steps)
+{
+    const QList<QByteArray> step = steps.takeFirst();
+    command(step, [this, steps, name = step.first()](redisReply *reply) {
+        if (RedisReply::isError(reply)) {
+            // Never the arguments: AUTH's would be the password.
+            lost(QStringLiteral("%1 failed: %2").arg(QString::fromLatin1(name),
+                                                     reply ? QString::fromUtf8(RedisReply::string(reply))
+                                                           : QStringLiteral("connection lost")));
+            return;
+        }
+        if (!steps.isEmpty()) {
+            handshake(steps);
+            return;
+        }
+        m_connectTimer.stop();
+        m_ready = true;
+        Q_EMIT ready();
+    });
+}
+
+void RedisConnection::onDisconnect(const redisAsyncContext *ac, int status)
+{
+    auto *self = static_cast<RedisConnection *>(ac->data);
+    if (!self)
+        return;
+    // hiredis frees the context after this returns.
+    self->m_context = nullptr;
+    const QString why = status == REDIS_OK ? QStringLiteral("closed")
+                                           : QString::fromUtf8(ac->errstr);
+    QPointer<RedisConnection> guard(self);
+    QMetaObject::invokeMethod(self, [guard, why] { if (guard) guard->lost(why); },
+                              Qt::QueuedConnection);
+}
+
+void RedisConnection::onReply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    auto *pending = static_cast<Pending *>(privdata);
+    auto *self = ac ? static_cast<RedisConnection *>(ac->data) : nullptr;
+    if (self || reply) // skipped only while close() frees the context under its owner
+        pending->callback(static_cast<redisReply *>(reply));
+    delete pending;
+}
+
+void RedisConnection::onSubscription(redisAsyncContext *ac, void *reply, void *)
+{
+    auto *self = static_cast<RedisConnection *>(ac->data);
+    if (self && reply && self->m_subscriptionHandler)
+        self->m_subscriptionHandler(static_cast<redisReply *>(reply));
+}
+
+bool RedisConnection::send(const QList<QByteArray> &args,
+                           void (*fn)(redisAsyncContext *, void *, void *), void *privdata)
+{
+    if (!m_context)
+        return false;
+    std::vector<const char *> argv;
+    std::vector<size_t> lengths;
+    for (const QByteArray &a : args) {
+        argv.push_back(a.constData());
+        lengths.push_back(size_t(a.size()));
+    }
+    return redisAsyncCommandArgv(m_context, fn, privdata, int(argv.size()), argv.data(),
+                                 lengths.data()) == REDIS_OK;
+}
+
+void RedisConnection::command(const QList<QByteArray> &args, Callback callback)
+{
+    auto *pending = new Pending{std::move(callback)};
+    if (!send(args, &RedisConnection::onReply, pending)) {
+        pending->callback(nullptr);
+        delete pending;
+    }
+}
+
+void RedisConnection::subscribe(const QList<QByteArray> &channels, Callback handler)
+{
+    m_subscriptionHandler = std::move(handler);
+    send(QList<QByteArray>{"SUBSCRIBE"} + channels, &RedisConnection::onSubscription, nullptr);
+}
+
+} // namespace Hermes

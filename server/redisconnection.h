@@ -1,0 +1,77 @@
+#pragma once
+
+#include "redisaddress.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QObject>
+#include <QTimer>
+
+#include <functional>
+
+struct redisAsyncContext;
+struct redisReply;
+class RedisQtAdapter;
+
+namespace Hermes {
+
+/**
+ * One asynchronous hiredis connection driven by the Qt event loop (hiredis/adapters/qt.h):
+ * nothing blocks, nothing polls. Connects, authenticates, selects the database, then says
+ * ready(); any loss is reported once with disconnected(). It does not reconnect by itself:
+ * the owner decides when (with backoff).
+ */
+class RedisConnection final : public QObject
+{
+    Q_OBJECT
+public:
+    /// The reply, or null when the connection failed before it arrived. Owned by hiredis:
+    /// valid only during the call.
+    using Callback = std::function<void(redisReply *reply)>;
+
+    explicit RedisConnection(QObject *parent = nullptr);
+    ~RedisConnection() override;
+
+    void open(const RedisAddress &address, int timeoutMs);
+    /// Drops the connection (pending callbacks get null); no signal is emitted.
+    void close();
+    bool isReady() const { return m_ready; }
+
+    /// Sends a command; `callback` runs once. When not connected it runs at once with null.
+    void command(const QList<QByteArray> &args, Callback callback);
+    /// SUBSCRIBE: `handler` gets every reply on this connection's subscriptions (the
+    /// confirmations and the messages) until the connection ends.
+    void subscribe(const QList<QByteArray> &channels, Callback handler);
+
+    QString lastError() const { return m_lastError; }
+
+Q_SIGNALS:
+    void ready();
+    void disconnected(const QString &reason);
+
+private:
+    static void onConnect(const redisAsyncContext *ac, int status);
+    static void onDisconnect(const redisAsyncContext *ac, int status);
+    static void onReply(redisAsyncContext *ac, void *reply, void *privdata);
+    static void onSubscription(redisAsyncContext *ac, void *reply, void *privdata);
+    void handshake(QList<QList<QByteArray>> steps);
+    void lost(const QString &reason);
+    bool send(const QList<QByteArray> &args, void (*fn)(redisAsyncContext *, void *, void *),
+              void *privdata);
+
+    redisAsyncContext *m_context = nullptr;
+    RedisQtAdapter *m_adapter = nullptr;
+    RedisAddress m_address;
+    QTimer m_connectTimer;
+    Callback m_subscriptionHandler;
+    QString m_lastError;
+    bool m_ready = false;
+};
+
+/// Helpers to read replies.
+namespace RedisReply {
+bool isError(const redisReply *reply);
+QByteArray string(const redisReply *reply);
+}
+
+} // namespace Hermes

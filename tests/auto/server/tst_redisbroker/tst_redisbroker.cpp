@@ -1,0 +1,361 @@
+// The Redis broker with real redis-server and hermes-server processes: two nodes sharing one
+// stream, outside publishers, failover with Last-Event-ID, a Redis restart mid-stream, bad
+// payloads, and stream tokens stored in Redis by the Python Hermes API.
+
+#include "redisprocess.h"
+#include "serverprocess.h"
+#include "sseclient.h"
+#include "testutil.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTest>
+
+#include <csignal>
+
+#include <memory>
+
+using namespace Hermes;
+using namespace Hermes::Test;
+
+static const QByteArray Auth = QByteArray("Bearer ") + ServerProcess::ApiKey;
+
+static QJsonObject json(const QByteArray &bytes)
+{
+    return QJsonDocument::fromJson(bytes).object();
+}
+
+static QJsonObject json(const QString &text)
+{
+    return json(text.toUtf8());
+}
+
+class tst_RedisBroker : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void init();
+    void cleanup();
+    void twoNodesShareOneStream();
+    void outsidePublisherReachesEveryNodeWithOneId();
+    void invalidPayloadsAreDroppedTheStreamGoesOn();
+    void failoverToAnotherNodeWithLastEventId();
+    void redisRestartLosesNothingAcknowledged();
+    void lostSubscriptionIsFilledFromTheStream();
+    void publishWhileRedisIsDownIs503();
+    void pythonTokensFromRedis();
+    void badRedisUrlIsAClearError();
+
+private:
+    std::unique_ptr<ServerProcess> startNode(const QProcessEnvironment &extra = {});
+    std::unique_ptr<SseClient> open(ServerProcess &node, const QByteArray &path = "/api/v1/events/stream",
+                                    const QByteArray &lastEventId = {});
+    /// POSTs one event; returns its id, or empty when it was not acknowledged.
+    QByteArray publish(ServerProcess &node, int n);
+    static QList<int> numbers(const SseClient &client);
+    static QString brokerStatus(ServerProcess &node);
+
+    std::unique_ptr<RedisProcess> m_redis;
+};
+
+void tst_RedisBroker::init()
+{
+    m_redis = std::make_unique<RedisProcess>(QByteArray(QTest::currentTestFunction()) == "redisRestartLosesNothingAcknowledged");
+    QVERIFY2(m_redis->start(), qPrintable(m_redis->errorString()));
+}
+
+void tst_RedisBroker::cleanup()
+{
+    m_redis.reset();
+}
+
+std::unique_ptr<ServerProcess> tst_RedisBroker::startNode(const QProcessEnvironment &extra)
+{
+    auto node = std::make_unique<ServerProcess>();
+    QProcessEnvironment env = extra;
+    env.insert(QStringLiteral("HERMES_REDIS_URL"), m_redis->url());
+    env.insert(QStringLiteral("HERMES_TOKEN_SECRET"), QStringLiteral("shared-secret"));
+    if (!node->start(env)) {
+        qWarning() << node->errorString();
+        return nullptr;
+    }
+    return node;
+}
+
+std::unique_ptr<SseClient> tst_RedisBroker::open(ServerProcess &node, const QByteArray &path,
+                                                 const QByteArray &lastEventId)
+{
+    QList<QPair<QByteArray, QByteArray>> headers{{"Authorization", Auth}};
+    if (!lastEventId.isEmpty())
+        headers.append({"Last-Event-ID", lastEventId});
+    auto client = std::make_unique<SseClient>();
+    client->open(node.port(), path, headers);
+    return client;
+}
+
+QByteArray tst_RedisBroker::publish(ServerProcess &node, int n)
+{
+    const QByteArray body = "{\"channel\":\"system:notifications\",\"type\":\"system_notification\","
+                            "\"data\":{\"n\":" + QByteArray::number(n) + "}}";
+    const HttpReply r = httpRequest(node.port(), "POST", "/api/v1/events/publish", {{"Authorization", Auth}}, body);
+    return r.status == 202 ? json(r.body).value(QStringLiteral("id")).toString().toUtf8() : QByteArray();
+}
+
+QList<int> tst_RedisBroker::numbers(const SseClient &client)
+{
+    QList<int> out;
+    for (const auto &e : client.events()) {
+        const QJsonObject envelope = json(e.data);
+        if (envelope.value(QStringLiteral("type")).toString() == u"system_notification")
+            out.append(envelope.value(QStringLiteral("data")).toObject().value(QStringLiteral("n")).toInt());
+    }
+    return out;
+}
+
+QString tst_RedisBroker::brokerStatus(ServerProcess &node)
+{
+    const HttpReply r = httpRequest(node.port(), "GET", "/api/v1/events/health", {}, {}, 2000);
+    return json(r.body).value(QStringLiteral("broker")).toObject().value(QStringLiteral("status")).toString();
+}
+
+void tst_RedisBroker::twoNodesShareOneStream()
+{
+    auto a = startNode();
+    auto b = startNode();
+    QVERIFY(a && b);
+    auto onA = open(*a);
+    auto onB = open(*b);
+    QTRY_VERIFY_WITH_TIMEOUT(!onA->events().isEmpty() && !onB->events().isEmpty(), 10000);
+    QList<QByteArray> ids;
+    for (int i = 0; i < 10; ++i)
+        ids.append(publish(i % 2 ? *b : *a, i));
+    QVERIFY(!ids.contains(QByteArray()));
+    const QList<int> expected{0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+    QTRY_COMPARE_WITH_TIMEOUT(numbers(*onA), expected, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(numbers(*onB), expected, 10000);
+    // The same ids on both nodes: the Redis stream ids.
+    const auto eventsA = onA->nonHeartbeatEvents();
+    const auto eventsB = onB->nonHeartbeatEvents();
+    for (int i = 0; i < 10; ++i) {
+        QCOMPARE(eventsA[i + 1].lastEventId.toUtf8(), ids[i]);
+        QCOMPARE(eventsB[i + 1].lastEventId.toUtf8(), ids[i]);
+    }
+    QCOMPARE(m_redis->cli({QStringLiteral("XLEN"), QStringLiteral("hermes:stream:system:notifications")}), QByteArray("10"));
+    const QByteArray channels = m_redis->cli({QStringLiteral("PUBSUB"), QStringLiteral("CHANNELS")});
+    for (const char *c : {"download:updates", "queue:updates", "system:notifications"})
+        QVERIFY2(channels.contains(c), channels.constData());
+    QCOMPARE(brokerStatus(*a), QStringLiteral("up"));
+}
+
+void tst_RedisBroker::outsidePublisherReachesEveryNodeWithOneId()
+{
+    auto a = startNode();
+    auto b = startNode();
+    QVERIFY(a && b);
+    auto onA = open(*a, "/api/v1/events/downloads/dl-1");
+    auto onB = open(*b, "/api/v1/events/stream?style=named");
+    QTRY_VERIFY_WITH_TIMEOUT(!onA->events().isEmpty() && !onB->events().isEmpty(), 10000);
+    // Exactly what a Python Hermes worker publishes.
+    const QString progress = QStringLiteral(
+        "{\"type\": \"download_progress\", \"data\": {\"download_id\": \"dl-1\", \"status\": \"downloading\", "
+        "\"progress\": {\"percentage\": 42.5, \"status\": \"downloading\", \"downloaded_bytes\": 425, "
+        "\"total_bytes\": 1000, \"speed\": 100.0, \"eta\": 5}, \"error_message\": null}, "
+        "\"timestamp\": \"2026-11-24T10:00:00.123456\"}");
+    QCOMPARE(m_redis->cli({QStringLiteral("PUBLISH"), QStringLiteral("download:updates"), progress}), QByteArray("2"));
+    QTRY_COMPARE_WITH_TIMEOUT(onA->nonHeartbeatEvents().size(), 2, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(onB->nonHeartbeatEvents().size(), 2, 10000);
+    const auto fromA = onA->nonHeartbeatEvents()[1];
+    const auto fromB = onB->nonHeartbeatEvents()[1];
+    QVERIFY(!fromA.lastEventId.isEmpty());
+    QCOMPARE(fromA.lastEventId, fromB.lastEventId);
+    QCOMPARE(fromB.type, QStringLiteral("download_progress"));
+    QCOMPARE(json(fromB.data).value(QStringLiteral("progress")).toObject().value(QStringLiteral("percentage")).toDouble(), 42.5);
+    QCOMPARE(json(fromA.data).value(QStringLiteral("timestamp")).toString(), QStringLiteral("2026-11-24T10:00:00.123456"));
+    // Adopted once: one stream entry for two nodes.
+    QCOMPARE(m_redis->cli({QStringLiteral("XLEN"), QStringLiteral("hermes:stream:download:updates")}), QByteArray("1"));
+    // And a third node that starts later can replay it by id.
+    auto c = startNode();
+    QVERIFY(c);
+    auto late = open(*c, "/api/v1/events/stream", "1-0");
+    QTRY_COMPARE_WITH_TIMEOUT(late->nonHeartbeatEvents().size(), 2, 10000);
+    QCOMPARE(late->nonHeartbeatEvents()[1].lastEventId, fromA.lastEventId);
+}
+
+void tst_RedisBroker::invalidPayloadsAreDroppedTheStreamGoesOn()
+{
+    auto a = startNode();
+    QVERIFY(a);
+    auto client = open(*a);
+    QTRY_VERIFY_WITH_TIMEOUT(!client->events().isEmpty(), 10000);
+    for (const char *bad : {"not json", "[1,2]", "{\"data\":{}}", "{\"type\":\"x\",\"data\":5}", ""})
+        m_redis->cli({QStringLiteral("PUBLISH"), QStringLiteral("system:notifications"), QString::fromLatin1(bad)});
+    QVERIFY(!publish(*a, 1).isEmpty());
+    QTRY_COMPARE_WITH_TIMEOUT(numbers(*client), QList<int>{1}, 10000);
+    QCOMPARE(client->nonHeartbeatEvents().size(), 2);
+    const HttpReply metrics = httpRequest(a->port(), "GET", "/metrics");
+    QVERIFY2(metrics.body.contains("hermes_events_discarded_total 5"), metrics.body.constData());
+    QVERIFY(a->process().state() == QProcess::Running);
+}
+
+void tst_RedisBroker::failoverToAnotherNodeWithLastEventId()
+{
+    auto a = startNode();
+    auto b = startNode();
+    QVERIFY(a && b);
+    auto client = open(*a);
+    QTRY_VERIFY_WITH_TIMEOUT(!client->events().isEmpty(), 10000);
+    const int total = 30;
+    int published = 0;
+    for (; published < 10; ++published)
+        QVERIFY(!publish(*b, published).isEmpty());
+    QTRY_COMPARE_WITH_TIMEOUT(numbers(*client).size(), 10, 10000);
+    a->kill(); // SIGKILL: no goodbye, no retry hint
+    for (; published < 20; ++published)
+        QVERIFY(!publish(*b, published).isEmpty()); // while the client is away
+    QTRY_VERIFY_WITH_TIMEOUT(client->isClosed(), 10000);
+    const QByteArray lastId = client->events().last().lastEventId.toUtf8();
+    auto resumed = open(*b, "/api/v1/events/stream", lastId);
+    QTRY_VERIFY_WITH_TIMEOUT(!resumed->events().isEmpty(), 10000);
+    for (; published < total; ++published)
+        QVERIFY(!publish(*b, published).isEmpty());
+    QTRY_COMPARE_WITH_TIMEOUT(numbers(*client).size() + numbers(*resumed).size(), total, 10000);
+    QList<int> all = numbers(*client) + numbers(*resumed);
+    QList<int> expected;
+    for (int i = 0; i < total; ++i)
+        expected.append(i);
+    QCOMPARE(all, expected); // every event exactly once, in order
+    for (const auto &e : resumed->events())
+        QVERIFY(json(e.data).value(QStringLiteral("type")).toString() != u"resync_required");
+}
+
+void tst_RedisBroker::redisRestartLosesNothingAcknowledged()
+{
+    auto a = startNode();
+    auto b = startNode();
+    QVERIFY(a && b);
+    auto client = open(*a);
+    QTRY_VERIFY_WITH_TIMEOUT(!client->events().isEmpty(), 10000);
+    QList<int> acknowledged;
+    for (int i = 0; i < 5; ++i) {
+        if (!publish(*a, i).isEmpty())
+            acknowledged.append(i);
+    }
+    QCOMPARE(acknowledged.size(), 5);
+
+    m_redis->kill();
+    QTRY_COMPARE_WITH_TIMEOUT(brokerStatus(*a), QStringLiteral("down"), 10000);
+    const HttpReply metrics = httpRequest(a->port(), "GET", "/metrics");
+    QVERIFY(metrics.body.contains("hermes_broker_up{broker=\"redis\"} 0"));
+    for (int i = 5; i < 8; ++i) {
+        if (!publish(*a, i).isEmpty()) // refused with 503 while Redis is down
+            acknowledged.append(i);
+    }
+    QVERIFY(!client->isClosed()); // the stream stays open through the outage
+
+    QVERIFY2(m_redis->start(), qPrintable(m_redis->errorString()));
+    // Publish through B as soon as it is back, while A may still be reconnecting: A must
+    // find these in the stream (the gap fill), not only on the channel.
+    QTRY_COMPARE_WITH_TIMEOUT(brokerStatus(*b), QStringLiteral("up"), 20000);
+    for (int i = 8; i < 12; ++i) {
+        if (!publish(*b, i).isEmpty())
+            acknowledged.append(i);
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(brokerStatus(*a), QStringLiteral("up"), 20000);
+    for (int i = 12; i < 15; ++i) {
+        if (!publish(*a, i).isEmpty())
+            acknowledged.append(i);
+    }
+    QVERIFY(acknowledged.contains(14));
+    QTRY_COMPARE_WITH_TIMEOUT(numbers(*client), acknowledged, 20000);
+    QVERIFY(!acknowledged.contains(5)); // nothing was acknowledged while Redis was down
+}
+
+void tst_RedisBroker::lostSubscriptionIsFilledFromTheStream()
+{
+    // Deterministic gap: node A is frozen (SIGSTOP) while its subscription is cut and events
+    // are published through B; pub/sub drops them for A, so only the stream can give them back.
+    auto a = startNode();
+    auto b = startNode();
+    QVERIFY(a && b);
+    auto client = open(*a);
+    QTRY_VERIFY_WITH_TIMEOUT(!client->events().isEmpty(), 10000);
+    QVERIFY(!publish(*b, 0).isEmpty());
+    QTRY_COMPARE_WITH_TIMEOUT(numbers(*client), QList<int>{0}, 10000);
+
+    ::kill(pid_t(a->process().processId()), SIGSTOP);
+    m_redis->cli({QStringLiteral("CLIENT"), QStringLiteral("KILL"), QStringLiteral("TYPE"), QStringLiteral("pubsub")});
+    QTRY_VERIFY_WITH_TIMEOUT(m_redis->cli({QStringLiteral("PUBSUB"), QStringLiteral("NUMSUB"),
+                                           QStringLiteral("queue:updates")}).endsWith("1"), 10000); // B is back
+    for (int i = 1; i < 6; ++i)
+        QVERIFY(!publish(*b, i).isEmpty());
+    ::kill(pid_t(a->process().processId()), SIGCONT);
+
+    QTRY_COMPARE_WITH_TIMEOUT(numbers(*client), (QList<int>{0, 1, 2, 3, 4, 5}), 20000);
+    QVERIFY(!publish(*b, 6).isEmpty());
+    QTRY_COMPARE_WITH_TIMEOUT(numbers(*client), (QList<int>{0, 1, 2, 3, 4, 5, 6}), 20000);
+    QVERIFY(a->output().contains("filled the gap with 5 event(s)"));
+}
+
+void tst_RedisBroker::publishWhileRedisIsDownIs503()
+{
+    auto a = startNode();
+    QVERIFY(a);
+    m_redis->kill();
+    QTRY_COMPARE_WITH_TIMEOUT(brokerStatus(*a), QStringLiteral("down"), 10000);
+    const HttpReply r = httpRequest(a->port(), "POST", "/api/v1/events/publish", {{"Authorization", Auth}},
+                                    "{\"channel\":\"queue:updates\",\"type\":\"t\",\"data\":{}}");
+    QCOMPARE(r.status, 503);
+    QCOMPARE(json(r.body).value(QStringLiteral("error")).toObject().value(QStringLiteral("code")).toString(),
+             QStringLiteral("broker_unavailable"));
+    QVERIFY(!r.header("retry-after").isEmpty());
+    const HttpReply health = httpRequest(a->port(), "GET", "/api/v1/events/health");
+    QCOMPARE(json(health.body).value(QStringLiteral("status")).toString(), QStringLiteral("degraded"));
+}
+
+void tst_RedisBroker::pythonTokensFromRedis()
+{
+    auto a = startNode();
+    QVERIFY(a);
+    const QString record = QStringLiteral(
+        "{\"scope\": \"queue\", \"user_id\": \"u1\", \"expires_at\": \"%1\", \"permissions\": [\"read\"], "
+        "\"created_at\": \"2026-01-01T00:00:00\"}").arg(QDateTime::currentDateTimeUtc().addSecs(300).toString(Qt::ISODate));
+    const QString token = QStringLiteral("sse_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcde");
+    QCOMPARE(m_redis->cli({QStringLiteral("SET"), QStringLiteral("sse:token:") + token, record, QStringLiteral("EX"), QStringLiteral("60")}),
+             QByteArray("OK"));
+    SseClient ok;
+    ok.open(a->port(), "/api/v1/events/queue?token=" + token.toUtf8());
+    QTRY_COMPARE_WITH_TIMEOUT(ok.status(), 200, 10000);
+    QCOMPARE(httpRequest(a->port(), "GET", "/api/v1/events/stream?token=" + token.toUtf8()).status, 403);
+    QCOMPARE(httpRequest(a->port(), "GET", "/api/v1/events/queue?token=sse_unknown").status, 401);
+    // Our own signed tokens work on every node sharing the secret.
+    auto b = startNode();
+    QVERIFY(b);
+    const HttpReply minted = httpRequest(a->port(), "POST", "/api/v1/events/token", {{"Authorization", Auth}},
+                                         "{\"scope\":\"stream\"}");
+    const QByteArray ours = json(minted.body).value(QStringLiteral("token")).toString().toUtf8();
+    SseClient other;
+    other.open(b->port(), "/api/v1/events/stream?token=" + ours);
+    QTRY_COMPARE_WITH_TIMEOUT(other.status(), 200, 10000);
+}
+
+void tst_RedisBroker::badRedisUrlIsAClearError()
+{
+    QProcess process;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("HERMES_REDIS_URL"), QStringLiteral("http://:secretpw@nowhere"));
+    env.insert(QStringLiteral("HERMES_PORT"), QString::number(freePort()));
+    env.insert(QStringLiteral("HERMES_API_KEYS"), QStringLiteral("k"));
+    QTemporaryDir dir;
+    env.insert(QStringLiteral("HERMES_DATA_DIR"), dir.path());
+    process.setProcessEnvironment(env);
+    process.start(QStringLiteral(HERMES_SERVER_BINARY), {});
+    QVERIFY(process.waitForFinished(20000));
+    QVERIFY(process.exitCode() != 0);
+    const QByteArray err = process.readAllStandardError();
+    QVERIFY2(err.contains("HERMES_REDIS_URL"), err.constData());
+    QVERIFY(!err.contains("secretpw"));
+}
+
+QTEST_MAIN(tst_RedisBroker)
+#include "tst_redisbroker.moc"

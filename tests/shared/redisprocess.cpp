@@ -1,0 +1,81 @@
+#include "redisprocess.h"
+
+#include "testutil.h"
+
+#include <QDeadlineTimer>
+#include <QTcpSocket>
+#include <QTest>
+
+namespace Hermes::Test {
+
+RedisProcess::RedisProcess(bool appendOnly) : m_appendOnly(appendOnly)
+{
+    m_process.setProcessChannelMode(QProcess::MergedChannels);
+}
+
+RedisProcess::~RedisProcess()
+{
+    kill();
+}
+
+QString RedisProcess::url() const
+{
+    return QStringLiteral("redis://127.0.0.1:%1").arg(m_port);
+}
+
+bool RedisProcess::start()
+{
+    if (m_port == 0)
+        m_port = freePort();
+    QStringList args{QStringLiteral("--port"), QString::number(m_port),
+                     QStringLiteral("--bind"), QStringLiteral("127.0.0.1"),
+                     QStringLiteral("--save"), QString(),
+                     QStringLiteral("--dir"), m_dir.path(),
+                     QStringLiteral("--appendonly"), m_appendOnly ? QStringLiteral("yes") : QStringLiteral("no")};
+    if (m_appendOnly)
+        args += {QStringLiteral("--appendfsync"), QStringLiteral("always")};
+    m_process.start(QStringLiteral("redis-server"), args);
+    if (!m_process.waitForStarted(5000)) {
+        m_error = QStringLiteral("cannot start redis-server (is it installed?): ") + m_process.errorString();
+        return false;
+    }
+    QDeadlineTimer deadline(10000);
+    while (!deadline.hasExpired()) {
+        if (cli({QStringLiteral("PING")}) == "PONG")
+            return true;
+        QTest::qWait(50);
+    }
+    m_error = QStringLiteral("redis-server did not answer PING: ") + QString::fromUtf8(m_process.readAll());
+    return false;
+}
+
+void RedisProcess::kill()
+{
+    if (m_process.state() == QProcess::NotRunning)
+        return;
+    m_process.kill();
+    m_process.waitForFinished(5000);
+}
+
+void RedisProcess::terminate()
+{
+    if (m_process.state() == QProcess::NotRunning)
+        return;
+    m_process.terminate();
+    if (!m_process.waitForFinished(5000))
+        kill();
+}
+
+QByteArray RedisProcess::cli(const QStringList &args) const
+{
+    QProcess cli;
+    cli.start(QStringLiteral("redis-cli"), QStringList{QStringLiteral("-p"), QString::number(m_port)} + args);
+    if (!cli.waitForFinished(5000)) {
+        cli.kill();
+        cli.waitForFinished(1000);
+        return {};
+    }
+    return cli.readAllStandardOutput().trimmed();
+}
+
+} // namespace Hermes::Test

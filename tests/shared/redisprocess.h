@@ -1,0 +1,39 @@
+#pragma once
+
+#include <QByteArray>
+#include <QProcess>
+#include <QStringList>
+#include <QTemporaryDir>
+
+namespace Hermes::Test {
+
+/**
+ * A real redis-server on a free port of 127.0.0.1, with its own directory, stopped by pid.
+ * Persistence is off unless asked for (then appendonly with fsync on every write, so a test
+ * can kill it and find every acknowledged write after the restart).
+ */
+class RedisProcess
+{
+public:
+    explicit RedisProcess(bool appendOnly = false);
+    ~RedisProcess();
+
+    bool start();
+    void kill();      ///< SIGKILL, as a crash
+    void terminate(); ///< SIGTERM
+    quint16 port() const { return m_port; }
+    QString url() const;
+    QString errorString() const { return m_error; }
+
+    /// Runs redis-cli with `args` against this server; returns its stdout (trimmed).
+    QByteArray cli(const QStringList &args) const;
+
+private:
+    QProcess m_process;
+    QTemporaryDir m_dir;
+    quint16 m_port = 0;
+    bool m_appendOnly;
+    QString m_error;
+};
+
+} // namespace Hermes::Test
