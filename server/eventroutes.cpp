@@ -243,11 +243,21 @@ void EventRoutes::openStream(HttpExchange &ex, const StreamRequest &req)
                       {{"Retry-After", "5"}});
         return;
     }
+    // The stream writes on the socket's descriptor directly: whatever Qt still holds for this
+    // connection (an earlier keep-alive response) must be out first, or it would come after.
+    QTcpSocket *socket = ex.socket();
+    if (socket->bytesToWrite() > 0)
+        socket->flush();
+    if (socket->bytesToWrite() > 0) {
+        ex.replyError(503, u"busy", u"the previous response on this connection is still being sent",
+                      {{"Retry-After", "1"}});
+        return;
+    }
     const QByteArray head = ex.head(200, {{"Content-Type", "text/event-stream; charset=utf-8"},
                                           {"Cache-Control", "no-cache"},
                                           {"X-Accel-Buffering", "no"},
                                           {"Transfer-Encoding", "chunked"}});
-    m_hub->worker()->addStream(ex.socket(), head, req.filter, req.style, req.lastEventId,
+    m_hub->worker()->addStream(socket, head, req.filter, req.style, req.lastEventId,
                                m_hub->historyStart());
 }
 

@@ -8,14 +8,27 @@
 #include <QDateTime>
 #include <QJsonDocument>
 #include <QTcpSocket>
+#include <QSocketNotifier>
 #include <QUuid>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace Hermes {
 
 StreamWorker::StreamWorker(const Options &options, const EventHistory *history,
                            Metrics *metrics, QObject *parent)
-    : QObject(parent), m_options(options), m_history(history), m_metrics(metrics)
+    : QObject(parent), m_options(options), m_history(history), m_metrics(metrics),
+      m_epoll(::epoll_create1(EPOLL_CLOEXEC))
 {
+    if (m_epoll < 0)
+        qFatal("epoll_create1 failed: %s", std::strerror(errno));
+    m_epollNotifier = new QSocketNotifier(m_epoll, QSocketNotifier::Read, this);
+    connect(m_epollNotifier, &QSocketNotifier::activated, this, &StreamWorker::onSocketsReady);
     m_heartbeat.setInterval(options.heartbeatIntervalSec * 1000);
     connect(&m_heartbeat, &QTimer::timeout, this, &StreamWorker::sendHeartbeat);
     m_heartbeat.start();
@@ -28,8 +41,9 @@ StreamWorker::StreamWorker(const Options &options, const EventHistory *history,
 
 StreamWorker::~StreamWorker()
 {
-    for (auto &c : m_connections)
-        QObject::disconnect(c->disconnectWatch);
+    m_connections.clear(); // closes every descriptor
+    delete m_epollNotifier;
+    ::close(m_epoll);
 }
 
 QByteArray StreamWorker::chunk(const QByteArray &payload)
@@ -92,20 +106,34 @@ void StreamWorker::addStream(QTcpSocket *socket, const QByteArray &head,
                              const StreamFilter &filter, EventStyle style,
                              const QByteArray &lastEventId, EventId historyStart)
 {
+    Q_ASSERT(socket->bytesToWrite() == 0);
+    // The stream keeps a duplicate of the descriptor; Qt's socket, its buffers and notifiers
+    // are released (abort() closes only Qt's descriptor, the connection stays open). Queued,
+    // because QAbstractHttpServer is still inside its read handler for this socket.
+    const int fd = ::fcntl(int(socket->socketDescriptor()), F_DUPFD_CLOEXEC, 0);
+    QMetaObject::invokeMethod(socket, &QTcpSocket::abort, Qt::QueuedConnection);
+    if (fd < 0) {
+        qCWarning(lcHub) << "cannot take a stream over:" << std::strerror(errno);
+        return;
+    }
     EventId skipUpTo;
     const QByteArray opening = openingFrames(filter, style, lastEventId, historyStart, &skipUpTo);
     const qint64 deadline = m_options.connectionTimeoutSec > 0
         ? QDateTime::currentMSecsSinceEpoch() + qint64(m_options.connectionTimeoutSec) * 1000
         : 0;
     m_connections.push_back(
-        std::make_unique<StreamConnection>(socket, filter, style, skipUpTo, deadline));
-    auto it = std::prev(m_connections.end());
-    (*it)->disconnectWatch = connect(socket, &QTcpSocket::disconnected, this, [this, it] {
-        remove(it, Removal::ClientClosed);
-    });
+        std::make_unique<StreamConnection>(fd, filter, style, skipUpTo, deadline));
+    StreamConnection &c = *m_connections.back();
+    c.position = std::prev(m_connections.end());
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.ptr = &c;
+    ::epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &ev);
     m_metrics->connectionOpened();
-    socket->write(head + "\r\n" + chunk(opening));
-    m_metrics->bytesSent(quint64(opening.size()));
+    Failures failed;
+    write(c, head + "\r\n" + chunk(opening), &failed);
+    for (const auto &[conn, why] : failed)
+        remove(*conn, why);
 }
 
 void StreamWorker::deliver(const EncodedEventPtr &event)
@@ -131,8 +159,8 @@ void StreamWorker::flush()
         ++perChannel[e->channel];
     QByteArray shared[2]; // built on first use, then the same bytes for every unfiltered client
     Failures failed;
-    for (auto it = m_connections.begin(); it != m_connections.end(); ++it) {
-        const StreamConnection &c = **it;
+    for (const auto &entry : m_connections) {
+        StreamConnection &c = *entry;
         const int style = int(c.style());
         if (c.filter().matchesEverything() && c.skipUpTo() < pending.front()->id) {
             if (shared[style].isEmpty()) {
@@ -143,7 +171,7 @@ void StreamWorker::flush()
             }
             for (quint8 bit : {DownloadsBit, QueueBit, SystemBit})
                 m_metrics->eventsDelivered(bit, perChannel[bit]);
-            write(it, shared[style], &failed);
+            write(c, shared[style], &failed);
             continue;
         }
         QByteArray frames;
@@ -154,27 +182,74 @@ void StreamWorker::flush()
             }
         }
         if (!frames.isEmpty())
-            write(it, chunk(frames), &failed);
+            write(c, chunk(frames), &failed);
     }
-    for (const auto &[it, why] : failed)
-        remove(it, why);
+    for (const auto &[conn, why] : failed)
+        remove(*conn, why);
 }
 
-void StreamWorker::write(ConnectionList::iterator it, const QByteArray &bytes,
-                         Failures *failed)
+void StreamWorker::write(StreamConnection &c, const QByteArray &bytes, Failures *failed)
 {
-    switch ((*it)->write(bytes, m_options.maxClientBuffer)) {
+    switch (c.write(bytes, m_options.maxClientBuffer)) {
     case StreamConnection::WriteResult::Ok:
-        m_metrics->bytesSent(quint64(bytes.size()));
+        break;
+    case StreamConnection::WriteResult::Blocked:
+        watchWritable(c, true);
         break;
     // Removed by the caller after its loop, which is still walking the list.
     case StreamConnection::WriteResult::Overflow:
-        failed->push_back({it, Removal::SlowClient});
-        break;
+        failed->push_back({&c, Removal::SlowClient});
+        return;
     case StreamConnection::WriteResult::Failed:
-        failed->push_back({it, Removal::WriteError});
-        break;
+        failed->push_back({&c, Removal::WriteError});
+        return;
     }
+    m_metrics->bytesSent(quint64(bytes.size()));
+}
+
+void StreamWorker::watchWritable(StreamConnection &c, bool on)
+{
+    if (c.watchingWritable == on)
+        return;
+    c.watchingWritable = on;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP | (on ? EPOLLOUT : 0u);
+    ev.data.ptr = &c;
+    ::epoll_ctl(m_epoll, EPOLL_CTL_MOD, c.fd(), &ev);
+}
+
+void StreamWorker::onSocketsReady()
+{
+    epoll_event events[256];
+    const int n = ::epoll_wait(m_epoll, events, 256, 0);
+    Failures failed;
+    for (int i = 0; i < n; ++i) {
+        auto &c = *static_cast<StreamConnection *>(events[i].data.ptr);
+        const uint32_t ev = events[i].events;
+        if (ev & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
+            failed.push_back({&c, Removal::ClientClosed});
+            continue;
+        }
+        if (ev & EPOLLIN) {
+            // A stream's client has nothing more to say; anything it sends is discarded,
+            // and end of file means it left.
+            char buffer[512];
+            const ssize_t r = ::recv(c.fd(), buffer, sizeof buffer, MSG_DONTWAIT);
+            if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+                failed.push_back({&c, Removal::ClientClosed});
+                continue;
+            }
+        }
+        if (ev & EPOLLOUT) {
+            switch (c.flushPending()) {
+            case StreamConnection::WriteResult::Ok: watchWritable(c, false); break;
+            case StreamConnection::WriteResult::Failed: failed.push_back({&c, Removal::WriteError}); break;
+            default: break;
+            }
+        }
+    }
+    for (const auto &[conn, why] : failed)
+        remove(*conn, why);
 }
 
 void StreamWorker::sendHeartbeat()
@@ -183,36 +258,33 @@ void StreamWorker::sendHeartbeat()
     const QByteArray bytes = chunk(SseEncoder::frame(
         QJsonDocument(data).toJson(QJsonDocument::Compact), "heartbeat"));
     Failures failed;
-    for (auto it = m_connections.begin(); it != m_connections.end(); ++it)
-        write(it, bytes, &failed);
-    for (const auto &[it, why] : failed)
-        remove(it, why);
+    for (const auto &c : m_connections)
+        write(*c, bytes, &failed);
+    for (const auto &[conn, why] : failed)
+        remove(*conn, why);
 }
 
 void StreamWorker::expireStreams()
 {
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
     while (!m_connections.empty() && m_connections.front()->deadline() <= now)
-        endStream(m_connections.begin(), Removal::Timeout);
+        endStream(*m_connections.front(), Removal::Timeout);
 }
 
-void StreamWorker::endStream(ConnectionList::iterator it, Removal why)
+void StreamWorker::endStream(StreamConnection &c, Removal why)
 {
-    QTcpSocket *socket = (*it)->socket();
     // A clean end: the retry hint, then the terminating chunk, so the client knows the stream
-    // ended on purpose and when to come back.
-    (*it)->write(chunk(SseEncoder::retry(m_options.retryMs)) + "0\r\n\r\n",
-                 std::numeric_limits<qint64>::max());
-    // Removed first: with nothing left to flush, disconnectFromHost() emits disconnected()
-    // at once, and the stream must no longer be listening then.
-    remove(it, why);
-    socket->disconnectFromHost();
+    // ended on purpose and when to come back. What the kernel does not take at once of these
+    // last bytes is dropped with the connection.
+    c.write(chunk(SseEncoder::retry(m_options.retryMs)) + "0\r\n\r\n",
+            std::numeric_limits<qint64>::max());
+    if (c.pendingBytes() == 0)
+        ::shutdown(c.fd(), SHUT_WR);
+    remove(c, why);
 }
 
-void StreamWorker::remove(ConnectionList::iterator it, Removal why)
+void StreamWorker::remove(StreamConnection &c, Removal why)
 {
-    StreamConnection &c = **it;
-    QObject::disconnect(c.disconnectWatch);
     switch (why) {
     case Removal::ClientClosed: m_metrics->streamEnded(Metrics::StreamEnd::ClientClosed); break;
     case Removal::Timeout: m_metrics->streamEnded(Metrics::StreamEnd::Timeout); break;
@@ -223,17 +295,17 @@ void StreamWorker::remove(ConnectionList::iterator it, Removal why)
         m_metrics->connectionDropped(slow ? Metrics::Drop::SlowClient : Metrics::Drop::WriteError);
         qCInfo(lcHub) << "dropping a stream:"
                       << (slow ? "the client does not keep up" : "write failed");
-        c.socket()->abort();
         break;
     }
     }
-    m_connections.erase(it);
+    ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, c.fd(), nullptr);
+    m_connections.erase(c.position); // closes the descriptor
 }
 
 void StreamWorker::closeAll()
 {
     while (!m_connections.empty())
-        endStream(m_connections.begin(), Removal::Shutdown);
+        endStream(*m_connections.front(), Removal::Shutdown);
 }
 
 } // namespace Hermes

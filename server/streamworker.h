@@ -6,10 +6,9 @@
 #include <QObject>
 #include <QTimer>
 
-#include <list>
-#include <memory>
 #include <vector>
 
+class QSocketNotifier;
 class QTcpSocket;
 
 namespace Hermes {
@@ -20,10 +19,12 @@ class Metrics;
 /**
  * Fans events out to the streams of one thread.
  *
- * Events handed to deliver() are queued and written at the next event-loop iteration, all of
- * them in one write per client: a burst costs one syscall per client, not one per event.
- * Clients with no filter share one buffer per style. One heartbeat timer and one expiry check
- * serve every stream of the worker; nothing here is a timer per connection.
+ * A stream's socket is taken over from Qt once its response starts (see StreamConnection) and
+ * watched with one epoll set, itself watched by one QSocketNotifier: nothing per stream lives
+ * in Qt. Events handed to deliver() are queued and written at the next event-loop iteration,
+ * all of them in one send per client: a burst costs one syscall per client, not one per
+ * event. Clients with no filter share one buffer per style. One heartbeat timer and one expiry
+ * check serve every stream of the worker.
  */
 class StreamWorker final : public QObject
 {
@@ -43,7 +44,7 @@ public:
 
     /// Takes `socket` over: writes `head` (status line and headers), the `connected` event,
     /// then the events missed since `lastEventId` (or `resync_required`), and from then on
-    /// every live event that passes `filter`.
+    /// every live event that passes `filter`. Qt must have nothing left to write on it.
     void addStream(QTcpSocket *socket, const QByteArray &head, const StreamFilter &filter,
                    EventStyle style, const QByteArray &lastEventId, EventId historyStart);
     void deliver(const EncodedEventPtr &event);
@@ -57,8 +58,9 @@ public:
     static QByteArray chunk(const QByteArray &payload);
 
 private:
-    using ConnectionList = std::list<std::unique_ptr<StreamConnection>>;
+    using ConnectionList = StreamConnection::List;
     enum class Removal { ClientClosed, Timeout, Shutdown, SlowClient, WriteError };
+    using Failures = std::vector<std::pair<StreamConnection *, Removal>>;
 
     QByteArray openingFrames(const StreamFilter &filter, EventStyle style,
                              const QByteArray &lastEventId, EventId historyStart,
@@ -66,10 +68,11 @@ private:
     void flush();
     void sendHeartbeat();
     void expireStreams();
-    using Failures = std::vector<std::pair<ConnectionList::iterator, Removal>>;
-    void write(ConnectionList::iterator it, const QByteArray &bytes, Failures *failed);
-    void remove(ConnectionList::iterator it, Removal why);
-    void endStream(ConnectionList::iterator it, Removal why);
+    void onSocketsReady();
+    void write(StreamConnection &c, const QByteArray &bytes, Failures *failed);
+    void watchWritable(StreamConnection &c, bool on);
+    void remove(StreamConnection &c, Removal why);
+    void endStream(StreamConnection &c, Removal why);
 
     Options m_options;
     const EventHistory *m_history;
@@ -78,6 +81,8 @@ private:
     std::vector<EncodedEventPtr> m_pending;
     EventId m_flushedUpTo;
     bool m_flushScheduled = false;
+    int m_epoll = -1;
+    QSocketNotifier *m_epollNotifier = nullptr;
     QTimer m_heartbeat;
     QTimer m_expiry;
 };
