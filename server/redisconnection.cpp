@@ -30,6 +30,25 @@ struct Pending
 };
 } // namespace
 
+// Unhooks the Qt adapter from a context that is still alive, and deletes it. It must happen
+// before hiredis frees the context: the adapter's destructor writes into the context, and
+// hiredis calls the adapter's hooks while it frees. Clearing the hooks keeps it from calling
+// into a deleted adapter.
+static void detachAdapter(redisAsyncContext *context, RedisQtAdapter **adapter)
+{
+    if (context) {
+        if (context->ev.cleanup)
+            context->ev.cleanup(context->ev.data); // deletes the adapter's socket notifiers
+        context->ev.addRead = nullptr;
+        context->ev.delRead = nullptr;
+        context->ev.addWrite = nullptr;
+        context->ev.delWrite = nullptr;
+        context->ev.cleanup = nullptr;
+    }
+    delete *adapter; // sets context->ev.data to null while the context still exists
+    *adapter = nullptr;
+}
+
 RedisConnection::RedisConnection(QObject *parent) : QObject(parent)
 {
     m_connectTimer.setSingleShot(true);
@@ -61,7 +80,7 @@ void RedisConnection::open(const RedisAddress &address, int timeoutMs)
         return;
     }
     m_context->data = this;
-    m_adapter = new RedisQtAdapter(this);
+    m_adapter = new RedisQtAdapter;
     m_adapter->setContext(m_context);
     redisAsyncSetConnectCallback(m_context, &RedisConnection::onConnect);
     redisAsyncSetDisconnectCallback(m_context, &RedisConnection::onDisconnect);
@@ -73,17 +92,15 @@ void RedisConnection::close()
     m_connectTimer.stop();
     m_ready = false;
     if (m_context) {
-        // Pending callbacks run with null while the context is freed; they must not reach
-        // an owner that is going away, so they are only deleted (see onReply).
         redisAsyncContext *context = m_context;
         m_context = nullptr;
+        detachAdapter(context, &m_adapter);
+        // Pending callbacks run with null while hiredis frees the context; with no owner to
+        // tell (data is null) they are only deleted (see onReply).
         context->data = nullptr;
         redisAsyncFree(context);
     }
-    if (m_adapter) {
-        m_adapter->deleteLater();
-        m_adapter = nullptr;
-    }
+    detachAdapter(nullptr, &m_adapter);
     m_subscriptionHandler = nullptr;
 }
 
@@ -105,10 +122,7 @@ void RedisConnection::onConnect(const redisAsyncContext *ac, int status)
         // hiredis frees the context itself after a failed connect.
         const QString why = QString::fromUtf8(ac->errstr);
         self->m_context = nullptr;
-        if (self->m_adapter) {
-            self->m_adapter->deleteLater();
-            self->m_adapter = nullptr;
-        }
+        detachAdapter(const_cast<redisAsyncContext *>(ac), &self->m_adapter);
         QPointer<RedisConnection> guard(self);
         QMetaObject::invokeMethod(self, [guard, why] { if (guard) guard->lost(why); },
                                   Qt::QueuedConnection);
@@ -155,6 +169,7 @@ void RedisConnection::onDisconnect(const redisAsyncContext *ac, int status)
         return;
     // hiredis frees the context after this returns.
     self->m_context = nullptr;
+    detachAdapter(const_cast<redisAsyncContext *>(ac), &self->m_adapter);
     const QString why = status == REDIS_OK ? QStringLiteral("closed")
                                            : QString::fromUtf8(ac->errstr);
     QPointer<RedisConnection> guard(self);

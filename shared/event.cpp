@@ -66,6 +66,18 @@ bool Event::fromEnvelope(const QString &channel, const QByteArray &json, Event *
         return false;
     }
     const QJsonObject root = doc.object();
+    if (!root.contains(QLatin1StringView("data"))) {
+        // Not an envelope but a bare JSON object (a publisher that sends just its payload):
+        // it travels whole as the data of an event, typed by its own "type" when it has one.
+        const QJsonValue ownType = root.value(QLatin1StringView("type"));
+        out->id = EventId();
+        out->channel = channel;
+        out->type = ownType.isString() && !ownType.toString().isEmpty() ? ownType.toString()
+                                                                        : QStringLiteral("message");
+        out->data = root;
+        out->timestamp = currentTimestamp();
+        return true;
+    }
     const QJsonValue type = root.value(QLatin1StringView("type"));
     if (!type.isString() || type.toString().isEmpty()) {
         *error = QStringLiteral("\"type\" must be a non-empty string");

@@ -45,8 +45,10 @@ struct Event
     QString downloadId() const;
 
     /// Parses an envelope received on `channel`. Returns false and sets `error` when the bytes are
-    /// not a JSON object with a non-empty string `type` and an object `data`. A missing timestamp
-    /// is filled with the current time. An `"id"` member (added by Hermes nodes relaying
+    /// not a JSON object, or an envelope (an object with `data`) without a non-empty string
+    /// `type` and an object `data`. A missing timestamp is filled with the current time. A JSON
+    /// object without `data` is a bare payload: it becomes the data of an event typed by its own
+    /// `type` member, or `message`. An `"id"` member (added by Hermes nodes relaying
     /// through Redis) sets `id`.
     static bool fromEnvelope(const QString &channel, const QByteArray &json, Event *out,
                              QString *error);

@@ -24,6 +24,7 @@ private slots:
     void acceptsPythonHermesEnvelopes();
     void rejectsBadEnvelopes_data();
     void rejectsBadEnvelopes();
+    void bareObjectsTravelWhole();
     void downloadId();
     void channels_data();
     void channels();
@@ -86,10 +87,9 @@ void tst_Event::rejectsBadEnvelopes_data()
     QTest::addColumn<QByteArray>("json");
     QTest::newRow("not json") << QByteArray("{nope");
     QTest::newRow("array") << QByteArray("[1]");
-    QTest::newRow("no type") << QByteArray(dq("{'data':{}}"));
+    QTest::newRow("envelope without type") << QByteArray(dq("{'data':{}}"));
     QTest::newRow("empty type") << QByteArray(dq("{'type':'','data':{}}"));
     QTest::newRow("type not string") << QByteArray(dq("{'type':1,'data':{}}"));
-    QTest::newRow("no data") << QByteArray(dq("{'type':'x'}"));
     QTest::newRow("data array") << QByteArray(dq("{'type':'x','data':[]}"));
     QTest::newRow("timestamp number") << QByteArray(dq("{'type':'x','data':{},'timestamp':5}"));
 }
@@ -101,6 +101,22 @@ void tst_Event::rejectsBadEnvelopes()
     QString error;
     QVERIFY(!Event::fromEnvelope(QString(Channels::Queue), json, &e, &error));
     QVERIFY(!error.isEmpty());
+}
+
+void tst_Event::bareObjectsTravelWhole()
+{
+    // What a publisher that knows nothing of envelopes sends (the load harness, for one).
+    const QByteArray bare = dq("{'seq':4321,'t_pub_ns':1795514035757092939,'type':'download_progress','id':'dl-321'}");
+    Event e;
+    QString error;
+    QVERIFY2(Event::fromEnvelope(QString(Channels::Downloads), bare, &e, &error), qPrintable(error));
+    QCOMPARE(e.type, QStringLiteral("download_progress"));
+    QVERIFY(e.id.isNull()); // its "id" is its own business, not an event id
+    QCOMPARE(e.data.value(QStringLiteral("seq")).toInt(), 4321);
+    QVERIFY(e.dataJson().contains("\"t_pub_ns\":1795514035757092939")); // no rounding
+    Event untyped;
+    QVERIFY(Event::fromEnvelope(QString(Channels::Queue), dq("{'x':1}"), &untyped, &error));
+    QCOMPARE(untyped.type, QStringLiteral("message"));
 }
 
 void tst_Event::downloadId()
