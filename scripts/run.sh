@@ -23,6 +23,8 @@ cat <<INFO
       curl -H "Authorization: Bearer \$(cat $key_file)" -H 'Content-Type: application/json' \\
            -d '{"channel":"system:notifications","type":"system_notification","data":{"notification_type":"info","message":"hello"}}' \\
            http://$host:$port/api/v1/events/publish
+      curl -H "Authorization: Bearer \$(cat $key_file)" -H 'Content-Type: application/json' \\
+           -d '{"url":"https://example.org/file.iso"}' http://$host:$port/api/v1/downloads
       $HERMES_ROOT/build/release/monitor/hermes-events --url http://$host:$port/api/v1/events/stream --api-key-file $key_file
 INFO
 exec "$server" "$@"

@@ -1,5 +1,6 @@
 #include "eventroutes.h"
 
+#include "apiauth.h"
 #include "broker.h"
 #include "eventhub.h"
 #include "httpserver.h"
@@ -70,35 +71,14 @@ void EventRoutes::metrics(HttpExchange &ex)
     ex.reply(200, m_metrics->render(g), "text/plain; version=0.0.4; charset=utf-8");
 }
 
-static QByteArray bearerKey(const HttpExchange &ex)
-{
-    const QByteArray auth = ex.header("authorization");
-    if (auth.size() > 7 && auth.first(7).compare("bearer ", Qt::CaseInsensitive) == 0)
-        return auth.sliced(7).trimmed();
-    return {};
-}
-
 void EventRoutes::unauthorized(HttpExchange &ex, QStringView message, bool invalidToken)
 {
-    m_metrics->connectionRejected(Metrics::Rejection::Unauthorized);
-    ex.replyError(401, invalidToken ? u"invalid_token" : u"unauthorized", message,
-                  {{"WWW-Authenticate", invalidToken
-                        ? QByteArray("Bearer realm=\"hermes\", error=\"invalid_token\"")
-                        : QByteArray("Bearer realm=\"hermes\"")}});
+    replyUnauthorized(ex, message, invalidToken, m_metrics);
 }
 
 bool EventRoutes::requireApiKey(HttpExchange &ex)
 {
-    if (ex.header("authorization").isEmpty()) {
-        unauthorized(ex, u"missing Authorization: Bearer <api key>", false);
-        return false;
-    }
-    if (!m_keys.verify(bearerKey(ex))) {
-        qCInfo(lcAuth).noquote() << "rejected an API key from" << ex.request().remoteAddress().toString();
-        unauthorized(ex, u"invalid API key", true);
-        return false;
-    }
-    return true;
+    return Hermes::requireApiKey(ex, m_keys, m_metrics);
 }
 
 bool EventRoutes::scopeAllows(HttpExchange &ex, const StreamScope &scope, const StreamRequest &req)
@@ -261,34 +241,14 @@ void EventRoutes::openStream(HttpExchange &ex, const StreamRequest &req)
                                m_hub->historyStart());
 }
 
-static QJsonObject parseJsonObject(HttpExchange &ex, bool *ok)
-{
-    QJsonParseError error;
-    const QJsonDocument doc = QJsonDocument::fromJson(ex.request().body(), &error);
-    *ok = false;
-    if (error.error != QJsonParseError::NoError) {
-        ex.replyError(400, u"invalid_json",
-                      QStringLiteral("the body is not valid JSON: %1 at offset %2")
-                          .arg(error.errorString())
-                          .arg(error.offset));
-        return {};
-    }
-    if (!doc.isObject()) {
-        ex.replyError(400, u"invalid_json", u"the body must be a JSON object");
-        return {};
-    }
-    *ok = true;
-    return doc.object();
-}
-
 void EventRoutes::mintToken(HttpExchange &ex)
 {
     if (!requireApiKey(ex))
         return;
-    bool ok = false;
-    const QJsonObject body = parseJsonObject(ex, &ok);
-    if (!ok)
+    const auto parsed = ex.jsonBody();
+    if (!parsed)
         return;
+    const QJsonObject &body = *parsed;
     StreamScope scope;
     const QJsonValue scopeValue = body.value(QStringLiteral("scope"));
     if (!scopeValue.isString() || !StreamScope::parse(scopeValue.toString(), &scope)) {
@@ -328,10 +288,10 @@ void EventRoutes::publish(HttpExchange &ex)
                       QStringLiteral("the body is larger than %1 bytes").arg(m_settings.maxPublishBytes));
         return;
     }
-    bool ok = false;
-    const QJsonObject body = parseJsonObject(ex, &ok);
-    if (!ok)
+    const auto parsed = ex.jsonBody();
+    if (!parsed)
         return;
+    const QJsonObject &body = *parsed;
     const QString channel = body.value(QStringLiteral("channel")).toString();
     if (!Channels::isKnown(channel)) {
         ex.replyError(400, u"invalid_channel",

@@ -4,6 +4,7 @@
 #include "logging.h"
 
 #include <QJsonDocument>
+#include <QJsonParseError>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QUrlQuery>
@@ -72,6 +73,24 @@ QByteArray HttpExchange::head(int status, const HeaderList &headers) const
             out += h.first + ": " + h.second + "\r\n";
     }
     return out;
+}
+
+std::optional<QJsonObject> HttpExchange::jsonBody()
+{
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(m_request.body(), &error);
+    if (error.error != QJsonParseError::NoError) {
+        replyError(400, u"invalid_json",
+                   QStringLiteral("the body is not valid JSON: %1 at offset %2")
+                       .arg(error.errorString())
+                       .arg(error.offset));
+        return std::nullopt;
+    }
+    if (!doc.isObject()) {
+        replyError(400, u"invalid_json", u"the body must be a JSON object");
+        return std::nullopt;
+    }
+    return doc.object();
 }
 
 void HttpExchange::reply(int status, const QByteArray &body, const QByteArray &contentType,

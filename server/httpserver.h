@@ -8,6 +8,7 @@
 #include <QStringList>
 
 #include <functional>
+#include <optional>
 
 namespace Hermes {
 
@@ -30,6 +31,9 @@ public:
     QByteArray header(QByteArrayView name) const;
     /// CORS headers for this request's origin (empty when it is not allowed).
     const HeaderList &corsHeaders() const { return m_cors; }
+
+    /// The request body as a JSON object, or nothing after answering 400 `invalid_json`.
+    std::optional<QJsonObject> jsonBody();
 
     void reply(int status, const QByteArray &body, const QByteArray &contentType,
                const HeaderList &headers = {});

@@ -3,6 +3,9 @@
 
 #include "apikeystore.h"
 #include "broker.h"
+#include "downloadengine.h"
+#include "downloadroutes.h"
+#include "downloadstore.h"
 #include "eventhub.h"
 #include "eventroutes.h"
 #include "httpserver.h"
@@ -119,12 +122,30 @@ int main(int argc, char *argv[])
     streamOptions.maxClientBuffer = settings.maxClientBuffer;
     EventHub hub(broker.get(), settings.historySize, streamOptions, &metrics);
 
+    DownloadStore store;
+    if (!store.open(settings.databaseUrl, &error))
+        return fail(error);
+    DownloadEngine::Options downloadOptions;
+    downloadOptions.downloadDir = settings.downloadDir;
+    downloadOptions.maxConcurrent = settings.maxConcurrentDownloads;
+    downloadOptions.maxAttempts = settings.downloadMaxAttempts;
+    downloadOptions.retryBaseMs = settings.downloadRetryDelayMs;
+    downloadOptions.maxRedirects = settings.downloadMaxRedirects;
+    downloadOptions.maxFileSize = settings.downloadMaxFileSize;
+    downloadOptions.progressStepPercent = settings.progressStepPercent;
+    downloadOptions.progressIntervalMs = settings.progressIntervalMs;
+    downloadOptions.diskWarningBytes = settings.diskWarningMb << 20;
+    DownloadEngine downloads(downloadOptions, &store, broker.get());
+
     HttpServer http;
     http.setAllowedOrigins(settings.allowedOrigins);
     EventRoutes routes(settings, keys, tokens, &hub, &metrics);
     routes.registerOn(&http);
+    DownloadRoutes downloadRoutes(&downloads, keys, &metrics);
+    downloadRoutes.registerOn(&http);
     if (!http.listenOn(settings.host, settings.port, &error))
         return fail(QStringLiteral("HERMES_HOST/HERMES_PORT: %1").arg(error));
+    downloads.start();
     qCInfo(lcHttp).noquote() << "listening on"
                              << QStringLiteral("http://%1:%2").arg(settings.host.toString())
                                     .arg(http.serverPort())

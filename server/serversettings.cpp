@@ -114,6 +114,34 @@ QList<OptionSpec> ServerSettings::optionSpecs()
                    "Seconds during which an outside publisher's event (a bare PUBLISH) is "
                    "recognised by every node as the same event and gets one shared id."),
               1, 86400),
+        spec("HERMES_DOWNLOAD_DIR", "download-dir", Type::String, QString(),
+             "Where finished downloads go (and their .part files while running). "
+             "Default: <data dir>/downloads."),
+        spec("HERMES_DATABASE_URL", "database-url", Type::String, QString(),
+             "The download store: sqlite:///path/to/file.db. Default: <data dir>/hermes.db."),
+        range(spec("HERMES_MAX_CONCURRENT_DOWNLOADS", "max-concurrent-downloads", Type::Integer,
+                   QStringLiteral("3"), "Downloads transferring at the same time."), 1, 100),
+        range(spec("HERMES_DOWNLOAD_MAX_ATTEMPTS", "download-max-attempts", Type::Integer,
+                   QStringLiteral("5"),
+                   "Attempts of one download on network errors and 5xx answers before it fails."),
+              1, 100),
+        range(spec("HERMES_DOWNLOAD_RETRY_DELAY", "download-retry-delay", Type::Integer,
+                   QStringLiteral("1000"),
+                   "Milliseconds before the first retry; it doubles with each attempt (at most 60 s)."),
+              0, 600000),
+        range(spec("HERMES_DOWNLOAD_MAX_REDIRECTS", "download-max-redirects", Type::Integer,
+                   QStringLiteral("10"), "Redirects followed for one download."), 0, 50),
+        range(spec("HERMES_DOWNLOAD_MAX_FILE_SIZE", "download-max-file-size", Type::Integer,
+                   QStringLiteral("0"), "Largest file accepted, in bytes; 0: no limit."),
+              0, std::numeric_limits<qint64>::max()),
+        range(spec("HERMES_PROGRESS_STEP_PERCENT", "progress-step-percent", Type::Integer,
+                   QStringLiteral("1"),
+                   "A download_progress event when the percentage grew by this much..."), 1, 100),
+        range(spec("HERMES_PROGRESS_INTERVAL_MS", "progress-interval", Type::Integer,
+                   QStringLiteral("500"), "...or when this many milliseconds passed."), 50, 60000),
+        range(spec("HERMES_DISK_WARNING_MB", "disk-warning-mb", Type::Integer, QStringLiteral("1024"),
+                   "A system notification warns when less than this many MB are free for downloads."),
+              0, std::numeric_limits<qint32>::max()),
     };
     for (OptionSpec &s : specs) {
         if (s.env == u"HERMES_API_KEYS" || s.env == u"HERMES_TOKEN_SECRET"
@@ -158,6 +186,20 @@ bool ServerSettings::fromConfig(const Config &config, ServerSettings *out, QStri
     out->redisStreamLength = int(config.integer(u"HERMES_REDIS_STREAM_LENGTH"));
     out->redisConnectTimeoutMs = int(config.integer(u"HERMES_REDIS_CONNECT_TIMEOUT"));
     out->redisAdoptWindowSec = int(config.integer(u"HERMES_REDIS_ADOPT_WINDOW"));
+    out->downloadDir = config.string(u"HERMES_DOWNLOAD_DIR");
+    if (out->downloadDir.isEmpty())
+        out->downloadDir = QDir(out->dataDir).filePath(QStringLiteral("downloads"));
+    out->databaseUrl = config.string(u"HERMES_DATABASE_URL");
+    if (out->databaseUrl.isEmpty())
+        out->databaseUrl = QStringLiteral("sqlite://") + QDir(out->dataDir).absoluteFilePath(QStringLiteral("hermes.db"));
+    out->maxConcurrentDownloads = int(config.integer(u"HERMES_MAX_CONCURRENT_DOWNLOADS"));
+    out->downloadMaxAttempts = int(config.integer(u"HERMES_DOWNLOAD_MAX_ATTEMPTS"));
+    out->downloadRetryDelayMs = int(config.integer(u"HERMES_DOWNLOAD_RETRY_DELAY"));
+    out->downloadMaxRedirects = int(config.integer(u"HERMES_DOWNLOAD_MAX_REDIRECTS"));
+    out->downloadMaxFileSize = config.integer(u"HERMES_DOWNLOAD_MAX_FILE_SIZE");
+    out->progressStepPercent = int(config.integer(u"HERMES_PROGRESS_STEP_PERCENT"));
+    out->progressIntervalMs = int(config.integer(u"HERMES_PROGRESS_INTERVAL_MS"));
+    out->diskWarningMb = config.integer(u"HERMES_DISK_WARNING_MB");
     return true;
 }
 

@@ -33,6 +33,16 @@ struct ServerSettings
     int redisStreamLength = 10000;  ///< entries kept per channel stream (MAXLEN ~)
     int redisConnectTimeoutMs = 5000;
     int redisAdoptWindowSec = 60;   ///< de-duplication window for outside publishers' events
+    QString downloadDir;            ///< default: <data dir>/downloads
+    QString databaseUrl;            ///< default: sqlite:///<data dir>/hermes.db
+    int maxConcurrentDownloads = 3;
+    int downloadMaxAttempts = 5;
+    int downloadRetryDelayMs = 1000;
+    int downloadMaxRedirects = 10;
+    qint64 downloadMaxFileSize = 0; ///< bytes; 0: no limit
+    int progressStepPercent = 1;
+    int progressIntervalMs = 500;
+    qint64 diskWarningMb = 1024;
 
     /// The option table (env var, flag, default, description) for every setting above.
     static QList<OptionSpec> optionSpecs();

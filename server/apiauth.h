@@ -1,0 +1,17 @@
+#pragma once
+
+#include <QStringView>
+
+namespace Hermes {
+
+class ApiKeyStore;
+class HttpExchange;
+class Metrics;
+
+/// Checks `Authorization: Bearer <key>` against the configured keys; answers 401 itself (JSON
+/// error, `WWW-Authenticate: Bearer`) and returns false when it fails. Shared by every route.
+bool requireApiKey(HttpExchange &ex, const ApiKeyStore &keys, Metrics *metrics);
+/// The 401 answer; `invalidToken` marks a credential that was presented but is not valid.
+void replyUnauthorized(HttpExchange &ex, QStringView message, bool invalidToken, Metrics *metrics);
+
+} // namespace Hermes

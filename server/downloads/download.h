@@ -1,0 +1,48 @@
+#pragma once
+
+#include <QDateTime>
+#include <QJsonObject>
+#include <QString>
+
+#include <optional>
+
+namespace Hermes {
+
+/// The statuses of the Python Hermes, plus paused.
+enum class DownloadStatus { Pending, Downloading, Processing, Paused, Completed, Failed, Cancelled };
+
+QString toString(DownloadStatus status);
+std::optional<DownloadStatus> downloadStatusFromString(QStringView text);
+
+/// One download, as stored and as the REST API shows it.
+struct Download
+{
+    QString id;
+    QString url;
+    QString filename;             ///< the file name in the download dir (sanitized)
+    bool filenameFromRequest = false; ///< chosen by the client: Content-Disposition does not override it
+    int priority = 0;             ///< higher first
+    qint64 position = 0;          ///< order of arrival, within a priority
+    QString sha256;               ///< expected, lower-case hex, or empty
+    DownloadStatus status = DownloadStatus::Pending;
+    qint64 downloadedBytes = 0;
+    qint64 totalBytes = -1;       ///< -1: unknown
+    QString errorMessage;
+    QString note;                 ///< e.g. that the server had no Range support
+    int attempts = 0;
+    QDateTime createdAt;
+    QDateTime updatedAt;
+    QDateTime completedAt;
+
+    bool isActive() const
+    {
+        return status == DownloadStatus::Downloading || status == DownloadStatus::Processing;
+    }
+    bool isFinished() const
+    {
+        return status == DownloadStatus::Completed || status == DownloadStatus::Failed
+            || status == DownloadStatus::Cancelled;
+    }
+};
+
+} // namespace Hermes

@@ -1,0 +1,184 @@
+#include "downloadroutes.h"
+
+#include "apiauth.h"
+#include "downloadengine.h"
+#include "httpserver.h"
+
+#include <QJsonArray>
+#include <QUrlQuery>
+
+namespace Hermes {
+
+using Method = HttpServer::Method;
+
+DownloadRoutes::DownloadRoutes(DownloadEngine *engine, const ApiKeyStore &keys, Metrics *metrics)
+    : m_engine(engine), m_keys(keys), m_metrics(metrics)
+{
+}
+
+void DownloadRoutes::registerOn(HttpServer *server)
+{
+    auto authed = [this](void (DownloadRoutes::*handler)(HttpExchange &)) {
+        return [this, handler](HttpExchange &ex) {
+            if (requireApiKey(ex, m_keys, m_metrics))
+                (this->*handler)(ex);
+        };
+    };
+    const QString base = QStringLiteral("/api/v1/downloads");
+    server->route(Method::Post, base, authed(&DownloadRoutes::create));
+    server->route(Method::Get, base, authed(&DownloadRoutes::list));
+    server->route(Method::Get, base + QStringLiteral("/{}"), authed(&DownloadRoutes::get));
+    server->route(Method::Get, QStringLiteral("/api/v1/queue"), authed(&DownloadRoutes::queue));
+    server->route(Method::Post, base + QStringLiteral("/{}/priority"), authed(&DownloadRoutes::setPriority));
+    const struct
+    {
+        const char *name;
+        DownloadEngine::Result (DownloadEngine::*action)(const QString &);
+    } actions[] = {{"pause", &DownloadEngine::pause},
+                   {"resume", &DownloadEngine::resume},
+                   {"cancel", &DownloadEngine::cancel},
+                   {"retry", &DownloadEngine::retry}};
+    for (const auto &a : actions) {
+        const auto action = a.action;
+        server->route(Method::Post, base + QStringLiteral("/{}/") + QString::fromLatin1(a.name),
+                      [this, action](HttpExchange &ex) {
+            if (requireApiKey(ex, m_keys, m_metrics))
+                act(ex, [this, action](const QString &id) { return (m_engine->*action)(id); });
+        });
+    }
+    server->route(Method::Delete, base + QStringLiteral("/{}"), [this](HttpExchange &ex) {
+        if (!requireApiKey(ex, m_keys, m_metrics))
+            return;
+        const QString flag = QUrlQuery(ex.request().url()).queryItemValue(QStringLiteral("delete_file"));
+        if (!flag.isEmpty() && flag != u"true" && flag != u"false") {
+            ex.replyError(400, u"invalid_parameter", u"delete_file must be true or false");
+            return;
+        }
+        if (const auto error = m_engine->remove(ex.params().value(0), flag == u"true")) {
+            ex.replyError(error->status, error->code, error->message);
+            return;
+        }
+        ex.reply(204, {}, {});
+    });
+}
+
+template<typename Action>
+void DownloadRoutes::act(HttpExchange &ex, Action action)
+{
+    const QString id = ex.params().value(0);
+    if (const auto error = action(id)) {
+        ex.replyError(error->status, error->code, error->message);
+        return;
+    }
+    ex.replyJson(200, m_engine->toJson(*m_engine->find(id)));
+}
+
+void DownloadRoutes::create(HttpExchange &ex)
+{
+    const auto body = ex.jsonBody();
+    if (!body)
+        return;
+    const QJsonValue url = body->value(QStringLiteral("url"));
+    const QJsonValue filename = body->value(QStringLiteral("filename"));
+    const QJsonValue priority = body->value(QStringLiteral("priority"));
+    const QJsonValue sha256 = body->value(QStringLiteral("sha256"));
+    if (!url.isString()) {
+        ex.replyError(400, u"invalid_url", u"url is required and must be a string");
+        return;
+    }
+    if (!filename.isUndefined() && !filename.isNull() && !filename.isString()) {
+        ex.replyError(400, u"invalid_filename", u"filename must be a string");
+        return;
+    }
+    const double p = priority.toDouble(0);
+    if ((!priority.isUndefined() && !priority.isNull() && !priority.isDouble()) || p != std::floor(p)
+        || p < -1000 || p > 1000) {
+        ex.replyError(400, u"invalid_priority", u"priority must be a whole number from -1000 to 1000");
+        return;
+    }
+    if (!sha256.isUndefined() && !sha256.isNull() && !sha256.isString()) {
+        ex.replyError(400, u"invalid_sha256", u"sha256 must be a string of 64 hexadecimal digits");
+        return;
+    }
+    Download created;
+    const QString name = filename.isString() ? filename.toString() : QString();
+    if (const auto error = m_engine->add(url.toString(), name, int(p), sha256.toString(), &created)) {
+        ex.replyError(error->status, error->code, error->message);
+        return;
+    }
+    ex.replyJson(201, m_engine->toJson(*m_engine->find(created.id)),
+                 {{"Location", "/api/v1/downloads/" + created.id.toUtf8()}});
+}
+
+void DownloadRoutes::list(HttpExchange &ex)
+{
+    const QUrlQuery query(ex.request().url());
+    std::optional<DownloadStatus> status;
+    if (query.hasQueryItem(QStringLiteral("status"))) {
+        status = downloadStatusFromString(query.queryItemValue(QStringLiteral("status")));
+        if (!status) {
+            ex.replyError(400, u"invalid_status", u"status must be one of pending, downloading, "
+                                                  u"processing, paused, completed, failed, cancelled");
+            return;
+        }
+    }
+    bool ok = true;
+    const int limit = query.hasQueryItem(QStringLiteral("limit"))
+        ? query.queryItemValue(QStringLiteral("limit")).toInt(&ok) : 100;
+    bool ok2 = true;
+    const int offset = query.hasQueryItem(QStringLiteral("offset"))
+        ? query.queryItemValue(QStringLiteral("offset")).toInt(&ok2) : 0;
+    if (!ok || !ok2 || limit < 1 || limit > 1000 || offset < 0) {
+        ex.replyError(400, u"invalid_paging", u"limit must be 1-1000 and offset 0 or more");
+        return;
+    }
+    QJsonArray items;
+    int total = 0;
+    for (const Download *d : m_engine->ordered()) {
+        if (status && d->status != *status)
+            continue;
+        if (total >= offset && items.size() < limit)
+            items.append(m_engine->toJson(*d));
+        ++total;
+    }
+    ex.replyJson(200, {{QStringLiteral("items"), items},
+                       {QStringLiteral("total"), total},
+                       {QStringLiteral("limit"), limit},
+                       {QStringLiteral("offset"), offset}});
+}
+
+void DownloadRoutes::get(HttpExchange &ex)
+{
+    const Download *d = m_engine->find(ex.params().value(0));
+    if (!d) {
+        ex.replyError(404, u"not_found", QStringLiteral("no download %1").arg(ex.params().value(0)));
+        return;
+    }
+    ex.replyJson(200, m_engine->toJson(*d));
+}
+
+void DownloadRoutes::queue(HttpExchange &ex)
+{
+    QJsonArray items;
+    for (const Download *d : m_engine->ordered()) {
+        if (!d->isFinished())
+            items.append(m_engine->toJson(*d));
+    }
+    ex.replyJson(200, {{QStringLiteral("items"), items}, {QStringLiteral("summary"), m_engine->summary()}});
+}
+
+void DownloadRoutes::setPriority(HttpExchange &ex)
+{
+    const auto body = ex.jsonBody();
+    if (!body)
+        return;
+    const QJsonValue priority = body->value(QStringLiteral("priority"));
+    const double p = priority.toDouble(0.5);
+    if (!priority.isDouble() || p != std::floor(p) || p < -1000 || p > 1000) {
+        ex.replyError(400, u"invalid_priority", u"priority must be a whole number from -1000 to 1000");
+        return;
+    }
+    act(ex, [this, p](const QString &id) { return m_engine->setPriority(id, int(p)); });
+}
+
+} // namespace Hermes

@@ -1,0 +1,81 @@
+#include "filenames.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QRegularExpression>
+
+namespace Hermes::FileNames {
+
+QString sanitize(const QString &proposed)
+{
+    // Only the last component of either kind of path: "../../etc/passwd" → "passwd".
+    QString name = proposed.section(u'/', -1).section(u'\\', -1);
+    QString clean;
+    clean.reserve(name.size());
+    for (QChar c : std::as_const(name)) {
+        if (c.unicode() < 0x20 || c.unicode() == 0x7f)
+            continue; // NUL and control characters
+        if (QStringView(u"<>:\"|?*").contains(c))
+            clean += u'_'; // not allowed on Windows shares, confusing in shells
+        else
+            clean += c;
+    }
+    clean = clean.trimmed();
+    while (clean.startsWith(u'.') || clean.startsWith(u' ')) // no hidden files, no ".."
+        clean.remove(0, 1);
+    while (clean.endsWith(u'.') || clean.endsWith(u' '))
+        clean.chop(1);
+    static const QRegularExpression reserved(
+        QStringLiteral("^(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(\\..*)?$"),
+        QRegularExpression::CaseInsensitiveOption);
+    if (reserved.match(clean).hasMatch())
+        clean.prepend(u'_');
+    while (clean.toUtf8().size() > 200)
+        clean.chop(1);
+    return clean;
+}
+
+QString fromContentDisposition(const QByteArray &header)
+{
+    // RFC 6266: filename*=UTF-8''percent-encoded wins over filename="…".
+    static const QRegularExpression extended(QStringLiteral("filename\\*\\s*=\\s*([^']*)'[^']*'([^;]+)"),
+                                             QRegularExpression::CaseInsensitiveOption);
+    static const QRegularExpression plain(QStringLiteral("filename\\s*=\\s*(\"((?:[^\"\\\\]|\\\\.)*)\"|[^;]+)"),
+                                          QRegularExpression::CaseInsensitiveOption);
+    const QString text = QString::fromLatin1(header);
+    if (const auto m = extended.match(text); m.hasMatch()) {
+        const QByteArray decoded = QByteArray::fromPercentEncoding(m.captured(2).trimmed().toLatin1());
+        return m.captured(1).compare(u"UTF-8", Qt::CaseInsensitive) == 0 ? QString::fromUtf8(decoded)
+                                                                        : QString::fromLatin1(decoded);
+    }
+    if (const auto m = plain.match(text); m.hasMatch()) {
+        QString v = m.captured(2).isNull() ? m.captured(1).trimmed() : m.captured(2);
+        return v.replace(QStringLiteral("\\\""), QStringLiteral("\""));
+    }
+    return {};
+}
+
+QString fromUrl(const QUrl &url)
+{
+    return url.path(QUrl::FullyDecoded).section(u'/', -1);
+}
+
+QString uniquePath(const QString &dir, const QString &name)
+{
+    const QDir d(dir);
+    if (!QFileInfo::exists(d.filePath(name)))
+        return d.filePath(name);
+    const QFileInfo info(name);
+    // "a.tar.gz" → "a (1).tar.gz": the number goes before every extension.
+    const QString base = info.baseName().isEmpty() ? name : info.baseName();
+    const QString suffix = info.baseName().isEmpty() || info.completeSuffix().isEmpty()
+        ? QString() : u'.' + info.completeSuffix();
+    for (int i = 1; i < 10000; ++i) {
+        const QString candidate = d.filePath(QStringLiteral("%1 (%2)%3").arg(base).arg(i).arg(suffix));
+        if (!QFileInfo::exists(candidate))
+            return candidate;
+    }
+    return {};
+}
+
+} // namespace Hermes::FileNames
