@@ -69,7 +69,22 @@ int main(int argc, char *argv[])
     parser.addHelpOption();
     parser.addVersionOption();
     config.addOptionsTo(parser);
+    const QCommandLineOption referenceOption(
+        QStringLiteral("print-config-reference"),
+        QStringLiteral("Print every setting as a Markdown table (markdown) or as a commented "
+                       "env file (env), then exit."),
+        QStringLiteral("format"));
+    parser.addOption(referenceOption);
     parser.process(app);
+    if (parser.isSet(referenceOption)) {
+        const QString format = parser.value(referenceOption);
+        if (format != u"markdown" && format != u"env")
+            return fail(QStringLiteral("--print-config-reference takes markdown or env"));
+        std::fputs(qPrintable(config.reference(format == u"env" ? Config::ReferenceFormat::EnvFile
+                                                                : Config::ReferenceFormat::Markdown)),
+                   stdout);
+        return 0;
+    }
 
     QString error;
     ServerSettings settings;

@@ -144,6 +144,8 @@ QList<OptionSpec> ServerSettings::optionSpecs()
               0, std::numeric_limits<qint32>::max()),
     };
     for (OptionSpec &s : specs) {
+        if (s.env == u"HERMES_DATA_DIR")
+            s.documentedDefault = QStringLiteral("~/.local/share/hermes-server");
         if (s.env == u"HERMES_API_KEYS" || s.env == u"HERMES_TOKEN_SECRET"
             || s.env == u"HERMES_REDIS_URL") // it may carry a password
             s.secret = true;

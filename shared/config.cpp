@@ -164,6 +164,33 @@ bool Config::resolve(const QCommandLineParser *parser, const QProcessEnvironment
     return true;
 }
 
+QString Config::reference(ReferenceFormat format) const
+{
+    QString out;
+    if (format == ReferenceFormat::Markdown) {
+        out += QStringLiteral("| variable | option | default | meaning |\n|---|---|---|---|\n");
+        for (const OptionSpec &s : m_specs) {
+            const QString def = s.documentedDefault.isEmpty() ? s.defaultValue : s.documentedDefault;
+            QString meaning = s.description;
+            if (s.type == OptionSpec::Type::Integer && s.maximum != std::numeric_limits<qint64>::max())
+                meaning += QStringLiteral(" (%1 to %2)").arg(s.minimum).arg(s.maximum);
+            if (s.type == OptionSpec::Type::Choice)
+                meaning += QStringLiteral(" (one of: %1)").arg(s.choices.join(QStringLiteral(", ")));
+            out += QStringLiteral("| `%1` | %2 | %3 | %4 |\n")
+                       .arg(s.env,
+                            s.flag.isEmpty() ? QStringLiteral("-") : QStringLiteral("`--%1`").arg(s.flag),
+                            def.isEmpty() ? QStringLiteral("(empty)") : u'`' + def + u'`',
+                            QString(meaning).replace(u'|', QStringLiteral("\\|")));
+        }
+        return out;
+    }
+    for (const OptionSpec &s : m_specs) {
+        const QString def = s.documentedDefault.isEmpty() ? s.defaultValue : s.documentedDefault;
+        out += QStringLiteral("# %1\n#%2=%3\n\n").arg(s.description, s.env, def);
+    }
+    return out;
+}
+
 const Config::Value &Config::value(QStringView env) const
 {
     static const Value empty;

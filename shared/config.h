@@ -35,6 +35,9 @@ struct OptionSpec
     QStringList choices;
     QString valueName = QStringLiteral("value");
     bool secret = false;  ///< never printed (API keys, token secrets)
+    /// The default as the documentation shows it, when the real one depends on the machine
+    /// (a home directory); empty: `defaultValue`.
+    QString documentedDefault;
 };
 
 /**
@@ -73,6 +76,12 @@ public:
     QString configFile() const { return m_configFile; }
 
     const QList<OptionSpec> &specs() const { return m_specs; }
+
+    enum class ReferenceFormat { Markdown, EnvFile };
+    /// Every option with its variable, flag, default and meaning: the configuration reference
+    /// (docs/configuration.md) and the commented example file (hermes.env.example) are this
+    /// output, and a test keeps them equal to it.
+    QString reference(ReferenceFormat format) const;
 
 private:
     struct Value
