@@ -9,9 +9,11 @@ install(FILES ${PROJECT_SOURCE_DIR}/packaging/hermes.env.example
 install(FILES ${PROJECT_SOURCE_DIR}/docs/configuration.md ${PROJECT_SOURCE_DIR}/Caddyfile
         DESTINATION share/doc/hermes-server COMPONENT server)
 install(TARGETS hermes-events RUNTIME DESTINATION bin COMPONENT monitor)
-if(TARGET hermes-monitor)
-    install(TARGETS hermes-monitor RUNTIME DESTINATION bin COMPONENT monitor)
-endif()
+install(TARGETS hermes-monitor RUNTIME DESTINATION bin COMPONENT monitor)
+install(FILES ${PROJECT_SOURCE_DIR}/resources/hermes-monitor.desktop
+        DESTINATION share/applications COMPONENT monitor)
+install(FILES ${PROJECT_SOURCE_DIR}/resources/hermes-monitor.svg
+        DESTINATION share/icons/hicolor/scalable/apps COMPONENT monitor)
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME hermes)
@@ -35,5 +37,5 @@ set(CPACK_DEBIAN_SERVER_PACKAGE_CONTROL_EXTRA
 set(CPACK_DEBIAN_MONITOR_PACKAGE_NAME hermes-monitor)
 set(CPACK_DEBIAN_MONITOR_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_MONITOR_DESCRIPTION
-    "Hermes monitor and command-line tools\n hermes-events tails a Hermes (or any) Server-Sent Events stream.")
+    "Hermes monitor and command-line tools\n hermes-monitor shows and controls the download queue live;\n hermes-events tails a Hermes (or any) Server-Sent Events stream.")
 include(CPack)

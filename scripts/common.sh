@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 
 HERMES_APT_PACKAGES=(
-    cmake ninja-build g++ pkg-config
+    cmake ninja-build g++ pkg-config dpkg-dev
     qt6-base-dev qt6-httpserver-dev qt6-websockets-dev libqt6sql6-sqlite
     libhiredis-dev redis-server caddy
 )

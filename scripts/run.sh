@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets Hermes up and runs it: installs what is missing (apt), builds (Release) and starts
-# hermes-server on 127.0.0.1:8000 with the embedded broker. Extra arguments go to the server
-# (e.g. scripts/run.sh --port 9000). A second run only rebuilds what changed.
+# hermes-server on 127.0.0.1:8000 with the embedded broker, and hermes-monitor beside it when a
+# display is available. Extra arguments go to the server (e.g. scripts/run.sh --port 9000).
+# A second run only rebuilds what changed.
 set -euo pipefail
 HERMES_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=common.sh
@@ -27,4 +28,21 @@ cat <<INFO
            -d '{"url":"https://example.org/file.iso"}' http://$host:$port/api/v1/downloads
       $HERMES_ROOT/build/release/monitor/hermes-events --url http://$host:$port/api/v1/events/stream --api-key-file $key_file
 INFO
-exec "$server" "$@"
+monitor="$HERMES_ROOT/build/release/monitor/app/hermes-monitor"
+if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] || [ -n "${HERMES_NO_MONITOR:-}" ]; then
+    exec "$server" "$@"
+fi
+
+# A display is available: open the monitor beside the server, and stop both together.
+"$server" "$@" &
+server_pid=$!
+trap 'kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null' EXIT INT TERM
+for _ in $(seq 1 100); do
+    [ -s "$key_file" ] || [ -n "${HERMES_API_KEYS:-}${HERMES_API_KEY_FILE:-}" ] && break
+    sleep 0.1
+done
+monitor_args=(--server "http://$host:$port")
+[ -s "$key_file" ] && monitor_args+=(--api-key-file "$key_file")
+echo "==> opening hermes-monitor (set HERMES_NO_MONITOR=1 to skip it)"
+"$monitor" "${monitor_args[@]}" &
+wait "$server_pid"

@@ -13,6 +13,13 @@ quint8 channelBit(QStringView channel)
     return 0;
 }
 
+QString StreamFilter::key() const
+{
+    QStringList sortedTypes(types.cbegin(), types.cend());
+    sortedTypes.sort();
+    return QString::number(channels) + u'|' + downloadId + u'|' + sortedTypes.join(u',');
+}
+
 std::shared_ptr<const EncodedEvent> EncodedEvent::encode(const Event &event)
 {
     auto encoded = std::make_shared<EncodedEvent>();

@@ -50,6 +50,8 @@ struct StreamFilter
     {
         return channels == AllChannels && types.isEmpty() && downloadId.isEmpty();
     }
+    /// Equal for equal filters: streams with the same filter share one buffer per flush.
+    QString key() const;
     bool matches(const EncodedEvent &event) const
     {
         return (event.channel & channels) && (types.isEmpty() || types.contains(event.type))

@@ -29,6 +29,8 @@ public:
 
     int fd() const { return m_fd; }
     const StreamFilter &filter() const { return m_filter; }
+    /// StreamFilter::key() with the style, computed once: flushes group streams by it.
+    const QString &shareKey() const { return m_shareKey; }
     EventStyle style() const { return m_style; }
     /// Events at or below this id were already sent (replay) or seen by the client elsewhere.
     EventId skipUpTo() const { return m_skipUpTo; }
@@ -53,6 +55,7 @@ public:
 private:
     int m_fd;
     StreamFilter m_filter;
+    QString m_shareKey;
     EventStyle m_style;
     EventId m_skipUpTo;
     qint64 m_deadline;

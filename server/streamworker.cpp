@@ -6,6 +6,7 @@
 #include "metrics.h"
 
 #include <QDateTime>
+#include <QHash>
 #include <QJsonDocument>
 #include <QTcpSocket>
 #include <QSocketNotifier>
@@ -154,35 +155,51 @@ void StreamWorker::flush()
     m_pending.clear();
     m_flushedUpTo = std::max(m_flushedUpTo, pending.back()->id);
 
-    quint64 perChannel[8] = {};
-    for (const auto &e : pending)
-        ++perChannel[e->channel];
-    QByteArray shared[2]; // built on first use, then the same bytes for every unfiltered client
+    // Streams with the same filter and style get the same bytes: each distinct filter is
+    // matched and framed once per flush, not once per stream. Unfiltered streams, the common
+    // case, all share one buffer.
+    struct Shared
+    {
+        QByteArray bytes;
+        quint64 perChannel[8] = {};
+    };
+    QHash<QString, Shared> shared;
     Failures failed;
     for (const auto &entry : m_connections) {
         StreamConnection &c = *entry;
         const int style = int(c.style());
-        if (c.filter().matchesEverything() && c.skipUpTo() < pending.front()->id) {
-            if (shared[style].isEmpty()) {
-                QByteArray frames;
-                for (const auto &e : pending)
+        if (c.skipUpTo() >= pending.front()->id) {
+            // Just opened with a replay that overlaps this flush: its own bytes.
+            QByteArray frames;
+            for (const auto &e : pending) {
+                if (e->id > c.skipUpTo() && c.filter().matches(*e)) {
                     frames += e->frames[style];
-                shared[style] = chunk(frames);
+                    m_metrics->eventsDelivered(e->channel, 1);
+                }
             }
-            for (quint8 bit : {DownloadsBit, QueueBit, SystemBit})
-                m_metrics->eventsDelivered(bit, perChannel[bit]);
-            write(c, shared[style], &failed);
+            if (!frames.isEmpty())
+                write(c, chunk(frames), &failed);
             continue;
         }
-        QByteArray frames;
-        for (const auto &e : pending) {
-            if (e->id > c.skipUpTo() && c.filter().matches(*e)) {
-                frames += e->frames[style];
-                m_metrics->eventsDelivered(e->channel, 1);
+        auto it = shared.find(c.shareKey());
+        if (it == shared.end()) {
+            Shared s;
+            QByteArray frames;
+            for (const auto &e : pending) {
+                if (c.filter().matches(*e)) {
+                    frames += e->frames[style];
+                    ++s.perChannel[e->channel];
+                }
             }
+            if (!frames.isEmpty())
+                s.bytes = chunk(frames);
+            it = shared.insert(c.shareKey(), s);
         }
-        if (!frames.isEmpty())
-            write(c, chunk(frames), &failed);
+        if (it->bytes.isEmpty())
+            continue;
+        for (quint8 bit : {DownloadsBit, QueueBit, SystemBit})
+            m_metrics->eventsDelivered(bit, it->perChannel[bit]);
+        write(c, it->bytes, &failed);
     }
     for (const auto &[conn, why] : failed)
         remove(*conn, why);

@@ -76,9 +76,13 @@ void tst_Packaging::serverPackage()
 void tst_Packaging::monitorPackage()
 {
     const QByteArray contents = run(QStringLiteral("dpkg-deb"), {QStringLiteral("--contents"), deb("hermes-monitor")});
-    QVERIFY2(contents.contains("./usr/bin/hermes-events"), contents.constData());
+    for (const char *path : {"./usr/bin/hermes-events", "./usr/bin/hermes-monitor",
+                             "./usr/share/applications/hermes-monitor.desktop",
+                             "./usr/share/icons/hicolor/scalable/apps/hermes-monitor.svg"})
+        QVERIFY2(contents.contains(path), path);
     const QByteArray info = run(QStringLiteral("dpkg-deb"), {QStringLiteral("--info"), deb("hermes-monitor")});
     QVERIFY(info.contains("libqt6network6"));
+    QVERIFY(info.contains("libqt6widgets6"));
 }
 
 void tst_Packaging::unpackedServerRuns()

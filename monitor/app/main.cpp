@@ -1,0 +1,60 @@
+// hermes-monitor: the operator's desktop view of a hermes-server download queue.
+
+#include "mainwindow.h"
+#include "monitorsession.h"
+#include "monitorsettings.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QFile>
+#include <QMessageBox>
+
+using namespace Hermes;
+
+int main(int argc, char *argv[])
+{
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName(QStringLiteral("Hermes"));
+    QApplication::setApplicationName(QStringLiteral("hermes-monitor"));
+    QApplication::setApplicationVersion(QStringLiteral(HERMES_VERSION));
+    QApplication::setDesktopFileName(QStringLiteral("hermes-monitor"));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Watches and controls a Hermes download queue."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption server(QStringLiteral("server"),
+                                    QStringLiteral("Server URL (overrides the settings), e.g. http://127.0.0.1:8000."),
+                                    QStringLiteral("url"));
+    const QCommandLineOption keyFile(QStringLiteral("api-key-file"),
+                                     QStringLiteral("Read the API key from this file (overrides the settings)."),
+                                     QStringLiteral("file"));
+    parser.addOption(server);
+    parser.addOption(keyFile);
+    parser.process(app);
+
+    MonitorSettings settings = MonitorSettings::load();
+    if (parser.isSet(server)) {
+        const QUrl url(parser.value(server), QUrl::StrictMode);
+        if (!url.isValid() || (url.scheme() != u"http" && url.scheme() != u"https")) {
+            std::fprintf(stderr, "hermes-monitor: --server must be an http(s) URL\n");
+            return 64;
+        }
+        settings.server = url;
+    }
+    if (parser.isSet(keyFile)) {
+        QFile f(parser.value(keyFile));
+        if (!f.open(QIODevice::ReadOnly)) {
+            std::fprintf(stderr, "hermes-monitor: cannot read %s: %s\n", qPrintable(f.fileName()),
+                         qPrintable(f.errorString()));
+            return 64;
+        }
+        settings.apiKey = f.readLine().trimmed();
+    }
+
+    MonitorSession session;
+    MainWindow window(&session, settings);
+    window.show();
+    session.start();
+    return app.exec();
+}

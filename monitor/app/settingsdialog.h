@@ -1,0 +1,29 @@
+#pragma once
+
+#include "monitorsettings.h"
+
+#include <QDialog>
+
+class QLineEdit;
+class QSpinBox;
+
+namespace Hermes {
+
+/// Server URL, API key and reconnect limits.
+class SettingsDialog final : public QDialog
+{
+    Q_OBJECT
+public:
+    explicit SettingsDialog(const MonitorSettings &settings, QWidget *parent = nullptr);
+    MonitorSettings settings() const;
+
+private:
+    MonitorSettings m_settings;
+    QLineEdit *m_server;
+    QLineEdit *m_key;
+    QSpinBox *m_base;
+    QSpinBox *m_cap;
+    QSpinBox *m_attempts;
+};
+
+} // namespace Hermes

@@ -1,0 +1,69 @@
+#include "apiclient.h"
+
+#include <QJsonDocument>
+#include <QNetworkReply>
+
+namespace Hermes {
+
+ApiClient::ApiClient(QObject *parent) : QObject(parent) {}
+
+void ApiClient::send(const QByteArray &verb, const QString &path, const QByteArray &body,
+                     Callback done)
+{
+    QUrl url = m_base;
+    const qsizetype query = path.indexOf(u'?');
+    url.setPath(m_base.path().chopped(m_base.path().endsWith(u'/') ? 1 : 0)
+                + (query < 0 ? path : path.left(query)));
+    if (query >= 0)
+        url.setQuery(path.mid(query + 1));
+    QNetworkRequest request(url);
+    request.setRawHeader("Authorization", "Bearer " + m_key);
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+    request.setTransferTimeout(15000); // every REST call has a bound
+    QNetworkReply *reply = m_network.sendCustomRequest(request, verb, body);
+    connect(reply, &QNetworkReply::finished, this, [reply, done] {
+        reply->deleteLater();
+        const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        const QJsonObject json = QJsonDocument::fromJson(reply->readAll()).object();
+        QString error;
+        if (status >= 400)
+            error = json.value(QStringLiteral("error")).toObject().value(QStringLiteral("message")).toString();
+        if (status == 0 || (error.isEmpty() && reply->error() != QNetworkReply::NoError && status >= 400))
+            error = reply->errorString();
+        if (status >= 400 && error.isEmpty())
+            error = QStringLiteral("HTTP %1").arg(status);
+        done(status, json, error);
+    });
+}
+
+void ApiClient::listDownloads(Callback done)
+{
+    send("GET", QStringLiteral("/api/v1/downloads?limit=1000"), {}, std::move(done));
+}
+
+void ApiClient::queue(Callback done)
+{
+    send("GET", QStringLiteral("/api/v1/queue"), {}, std::move(done));
+}
+
+void ApiClient::addDownload(const QString &url, const QString &filename, Callback done)
+{
+    QJsonObject body{{QStringLiteral("url"), url}};
+    if (!filename.isEmpty())
+        body.insert(QStringLiteral("filename"), filename);
+    send("POST", QStringLiteral("/api/v1/downloads"), QJsonDocument(body).toJson(QJsonDocument::Compact),
+         std::move(done));
+}
+
+void ApiClient::act(const QString &id, const QString &action, Callback done)
+{
+    send("POST", QStringLiteral("/api/v1/downloads/%1/%2").arg(id, action), {}, std::move(done));
+}
+
+void ApiClient::remove(const QString &id, bool deleteFile, Callback done)
+{
+    send("DELETE", QStringLiteral("/api/v1/downloads/%1%2").arg(id, deleteFile ? QStringLiteral("?delete_file=true") : QString()),
+         {}, std::move(done));
+}
+
+} // namespace Hermes

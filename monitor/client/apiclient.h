@@ -1,0 +1,43 @@
+#pragma once
+
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QObject>
+#include <QUrl>
+
+#include <functional>
+
+namespace Hermes {
+
+/// The hermes-server REST API (downloads and queue), asynchronous, with a timeout per request.
+class ApiClient final : public QObject
+{
+    Q_OBJECT
+public:
+    explicit ApiClient(QObject *parent = nullptr);
+
+    /// The server root, e.g. http://127.0.0.1:8000.
+    void setBaseUrl(const QUrl &url) { m_base = url; }
+    QUrl baseUrl() const { return m_base; }
+    void setApiKey(const QByteArray &key) { m_key = key; }
+
+    /// `status` is the HTTP status (0: no answer); `error` the server's message or the network
+    /// error, empty on success.
+    using Callback = std::function<void(int status, const QJsonObject &body, const QString &error)>;
+
+    void listDownloads(Callback done);
+    void queue(Callback done);
+    void addDownload(const QString &url, const QString &filename, Callback done);
+    /// `action` is pause, resume, cancel or retry.
+    void act(const QString &id, const QString &action, Callback done);
+    void remove(const QString &id, bool deleteFile, Callback done);
+
+private:
+    void send(const QByteArray &verb, const QString &path, const QByteArray &body, Callback done);
+
+    QNetworkAccessManager m_network;
+    QUrl m_base;
+    QByteArray m_key;
+};
+
+} // namespace Hermes
