@@ -4,7 +4,7 @@
 HERMES_APT_PACKAGES=(
     cmake ninja-build g++ pkg-config dpkg-dev
     qt6-base-dev qt6-httpserver-dev qt6-websockets-dev libqt6sql6-sqlite
-    libhiredis-dev redis-server caddy
+    libhiredis-dev redis-server caddy qtkeychain-qt6-dev
 )
 
 # Installs the Debian packages that are not installed yet (as root, or through sudo).

@@ -1,5 +1,6 @@
 // hermes-monitor: the operator's desktop view of a hermes-server download queue.
 
+#include "apikeyvault.h"
 #include "mainwindow.h"
 #include "monitorsession.h"
 #include "monitorsettings.h"
@@ -53,8 +54,22 @@ int main(int argc, char *argv[])
     }
 
     MonitorSession session;
-    MainWindow window(&session, settings);
-    window.show();
-    session.start();
+    if (parser.isSet(keyFile)) {
+        MainWindow *window = new MainWindow(&session, settings);
+        window->setAttribute(Qt::WA_DeleteOnClose);
+        window->show();
+        session.start();
+        return app.exec();
+    }
+    // The key comes from the keyring (or its 0600 file) asynchronously: a keyring may ask the
+    // user to unlock it, and the window must not freeze meanwhile.
+    ApiKeyVault vault;
+    vault.read([&](const QByteArray &key) {
+        settings.apiKey = key;
+        auto *window = new MainWindow(&session, settings);
+        window->setAttribute(Qt::WA_DeleteOnClose);
+        window->show();
+        session.start();
+    });
     return app.exec();
 }

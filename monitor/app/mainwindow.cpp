@@ -1,5 +1,6 @@
 #include "mainwindow.h"
 
+#include "apikeyvault.h"
 #include "connectionindicator.h"
 #include "downloadfiltermodel.h"
 #include "progressdelegate.h"
@@ -32,7 +33,7 @@ MainWindow::MainWindow(MonitorSession *session, const MonitorSettings &settings,
       m_proxy(new DownloadFilterModel(this)), m_table(new QTableView(this)),
       m_filter(new QLineEdit(this)), m_statusFilter(new QComboBox(this)), m_summary(new QLabel(this)),
       m_indicator(new ConnectionIndicator(&session->stream(), this)),
-      m_notifications(new QListWidget(this))
+      m_notifications(new QListWidget(this)), m_vault(new ApiKeyVault(this))
 {
     setWindowTitle(tr("Hermes Monitor"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/hermes-monitor.svg")));
@@ -216,9 +217,11 @@ void MainWindow::openSettings()
     if (dialog.exec() != QDialog::Accepted)
         return;
     m_settings = dialog.settings();
-    QString error;
-    if (!m_settings.save(&error))
-        QMessageBox::warning(this, tr("Settings"), error);
+    m_settings.save();
+    m_vault->write(m_settings.apiKey, [this](const QString &error) {
+        if (!error.isEmpty())
+            QMessageBox::warning(this, tr("Settings"), tr("The API key was not saved: %1").arg(error));
+    });
     applySettings();
     m_session->stream().reconnectNow();
 }

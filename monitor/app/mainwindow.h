@@ -59,6 +59,7 @@ private:
     ConnectionIndicator *m_indicator;
     QListWidget *m_notifications;
     QSystemTrayIcon *m_tray = nullptr;
+    class ApiKeyVault *m_vault;
     QHash<QString, QAction *> m_actions;
 };
 

@@ -6,8 +6,8 @@
 
 namespace Hermes {
 
-/// What the monitor remembers: QSettings for the server and backoff limits, and the API key in
-/// its own file readable only by the user (mode 0600), never in the settings file.
+/// What the monitor remembers in QSettings: the server and the reconnect limits. The API key is
+/// kept by ApiKeyVault (a keyring, or a 0600 file), never in the settings file.
 struct MonitorSettings
 {
     QUrl server{QStringLiteral("http://127.0.0.1:8000")};
@@ -16,10 +16,9 @@ struct MonitorSettings
     int backoffCapMs = 30000;
     int maxAttempts = 10;
 
+    /// Everything but the key.
     static MonitorSettings load();
-    /// Returns false with `error` when the key file cannot be written privately.
-    bool save(QString *error) const;
-    static QString apiKeyFile();
+    void save() const;
 };
 
 } // namespace Hermes
