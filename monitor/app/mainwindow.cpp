@@ -109,7 +109,8 @@ MainWindow::MainWindow(MonitorSession *session, const MonitorSettings &settings,
     }
     showSummary({});
     QSettings state;
-    restoreGeometry(state.value(QStringLiteral("window/geometry")).toByteArray());
+    if (!restoreGeometry(state.value(QStringLiteral("window/geometry")).toByteArray()))
+        resize(1100, 640);
     restoreState(state.value(QStringLiteral("window/state")).toByteArray());
     m_table->horizontalHeader()->restoreState(state.value(QStringLiteral("window/columns")).toByteArray());
     applySettings();
