@@ -3,7 +3,6 @@
 #include "broker.h"
 #include "metrics.h"
 
-#include <QDateTime>
 
 namespace Hermes {
 

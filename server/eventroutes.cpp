@@ -71,16 +71,6 @@ void EventRoutes::metrics(HttpExchange &ex)
     ex.reply(200, m_metrics->render(g), "text/plain; version=0.0.4; charset=utf-8");
 }
 
-void EventRoutes::unauthorized(HttpExchange &ex, QStringView message, bool invalidToken)
-{
-    replyUnauthorized(ex, message, invalidToken, m_metrics);
-}
-
-bool EventRoutes::requireApiKey(HttpExchange &ex)
-{
-    return Hermes::requireApiKey(ex, m_keys, m_metrics);
-}
-
 bool EventRoutes::scopeAllows(HttpExchange &ex, const StreamScope &scope, const StreamRequest &req)
 {
     bool allowed = scope.kind == StreamScope::Kind::Stream;
@@ -116,7 +106,7 @@ void EventRoutes::authorizeToken(HttpExchange &ex, const QString &token, const S
             openStream(ex, req);
         return;
     case StreamTokenService::Result::Expired:
-        unauthorized(ex, u"the stream token has expired; request a new one", true);
+        replyUnauthorized(ex, u"the stream token has expired; request a new one", true, m_metrics);
         return;
     default:
         break;
@@ -126,13 +116,13 @@ void EventRoutes::authorizeToken(HttpExchange &ex, const QString &token, const S
     HttpExchange later = ex;
     m_hub->broker()->lookupToken(token.toUtf8(), [this, later, req](std::optional<QJsonObject> record) mutable {
         if (!record) {
-            unauthorized(later, u"invalid stream token", true);
+            replyUnauthorized(later, u"invalid stream token", true, m_metrics);
             return;
         }
         const QDateTime expires = QDateTime::fromString(
             record->value(QStringLiteral("expires_at")).toString(), Qt::ISODateWithMs);
         if (expires.isValid() && expires.toUTC() <= QDateTime::currentDateTimeUtc()) {
-            unauthorized(later, u"the stream token has expired; request a new one", true);
+            replyUnauthorized(later, u"the stream token has expired; request a new one", true, m_metrics);
             return;
         }
         StreamScope scope;
@@ -204,7 +194,7 @@ void EventRoutes::stream(HttpExchange &ex, Endpoint endpoint)
 
     const QString token = query.queryItemValue(QStringLiteral("token"));
     if (!ex.header("authorization").isEmpty() || token.isEmpty()) {
-        if (requireApiKey(ex))
+        if (requireApiKey(ex, m_keys, m_metrics))
             openStream(ex, req);
         return;
     }
@@ -243,7 +233,7 @@ void EventRoutes::openStream(HttpExchange &ex, const StreamRequest &req)
 
 void EventRoutes::mintToken(HttpExchange &ex)
 {
-    if (!requireApiKey(ex))
+    if (!requireApiKey(ex, m_keys, m_metrics))
         return;
     const auto parsed = ex.jsonBody();
     if (!parsed)
@@ -281,7 +271,7 @@ void EventRoutes::mintToken(HttpExchange &ex)
 
 void EventRoutes::publish(HttpExchange &ex)
 {
-    if (!requireApiKey(ex))
+    if (!requireApiKey(ex, m_keys, m_metrics))
         return;
     if (ex.request().body().size() > m_settings.maxPublishBytes) {
         ex.replyError(413, u"payload_too_large",

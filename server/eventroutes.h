@@ -41,14 +41,11 @@ private:
     void mintToken(HttpExchange &ex);
     void publish(HttpExchange &ex);
 
-    /// Bearer API key check; answers 401 itself and returns false when it fails.
-    bool requireApiKey(HttpExchange &ex);
     /// A stream token: ours (signed), or one the Python Hermes API stored in Redis. Opens the
     /// stream when it covers the request, now or once the lookup answers.
     void authorizeToken(HttpExchange &ex, const QString &token, const StreamRequest &req);
     bool scopeAllows(HttpExchange &ex, const StreamScope &scope, const StreamRequest &req);
     void openStream(HttpExchange &ex, const StreamRequest &req);
-    void unauthorized(HttpExchange &ex, QStringView message, bool invalidToken);
 
     const ServerSettings &m_settings;
     const ApiKeyStore &m_keys;

@@ -1,7 +1,6 @@
 #include "streamworker.h"
 
 #include "eventhistory.h"
-#include "json.h"
 #include "logging.h"
 #include "metrics.h"
 
