@@ -195,7 +195,10 @@ void EventStreamClient::scheduleReconnect(int delayOverrideMs)
     }
     ++m_attempt;
     m_nextDelayMs = delayOverrideMs >= 0 ? delayOverrideMs : m_backoff.delayMs(m_attempt);
-    setState(State::Reconnecting);
+    // Announced for every attempt, also when the state was Reconnecting already: the
+    // indicator shows the attempt number.
+    m_state = State::Reconnecting;
+    Q_EMIT stateChanged(m_state);
     m_retryTimer.start(m_nextDelayMs);
 }
 

@@ -68,6 +68,7 @@ public:
     int lastStatus() const { return m_lastStatus; }
 
 Q_SIGNALS:
+    /// Also emitted for each new reconnect attempt while Reconnecting (attempt() changed).
     void stateChanged(Hermes::EventStreamClient::State state);
     void eventReceived(const Hermes::SseParser::Event &event);
     void retryReceived(int milliseconds);

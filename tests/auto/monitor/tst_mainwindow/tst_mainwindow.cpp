@@ -53,10 +53,19 @@ void tst_MainWindow::indicatorFollowsTheConnection()
     QVERIFY(!indicator->reconnectVisible());
     QVERIFY(indicator->toolTip().contains(server.baseUrl()));
 
+    // Every text and colour the indicator shows, in order (the indicator updates first: it
+    // connected to the client before this test did).
+    QStringList shown;
+    QList<QColor> colours;
+    connect(&session.stream(), &EventStreamClient::stateChanged, this, [&] {
+        shown.append(indicator->text());
+        colours.append(indicator->color());
+    });
     server.kill();
-    QTRY_VERIFY_WITH_TIMEOUT(indicator->text().startsWith(u"Reconnecting… (attempt 1 of 3)"), 10000);
-    QCOMPARE(indicator->color(), QColor(0xd2, 0x99, 0x22));
     QTRY_COMPARE_WITH_TIMEOUT(indicator->text(), QStringLiteral("Disconnected"), 20000);
+    QVERIFY2(shown.contains(QStringLiteral("Reconnecting… (attempt 1 of 3)")), qPrintable(shown.join(u'|')));
+    QVERIFY(shown.contains(QStringLiteral("Reconnecting… (attempt 3 of 3)")));
+    QCOMPARE(colours.at(shown.indexOf(QStringLiteral("Reconnecting… (attempt 1 of 3)"))), QColor(0xd2, 0x99, 0x22));
     QCOMPARE(indicator->color(), QColor(0xcf, 0x22, 0x2e));
     QVERIFY(indicator->reconnectVisible());
     QVERIFY(indicator->toolTip().contains(u"Last error"));

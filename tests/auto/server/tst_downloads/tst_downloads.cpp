@@ -226,8 +226,9 @@ void tst_Downloads::pauseAndResumeContinueFromTheOffset()
     QVERIFY(waitStatus(id, QStringLiteral("completed")));
     QCOMPARE(fileBytes(QStringLiteral("pause.bin")), content);
     QCOMPARE(m_files->rangeHeaders("/pause.bin").last(), "bytes=" + QByteArray::number(partSize) + '-');
-    // Bytes never downloaded twice: what was served past the part file is the rest only.
-    QVERIFY2(m_files->bytesServed("/pause.bin") <= content.size() + 64 * 1024,
+    // Bytes never downloaded twice: the resume asked for the rest only (above), and what the
+    // server sent in all is the file plus at most what was in flight when the pause hit.
+    QVERIFY2(m_files->bytesServed("/pause.bin") <= content.size() + 256 * 1024,
              qPrintable(QString::number(m_files->bytesServed("/pause.bin"))));
 }
 
