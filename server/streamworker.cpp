@@ -163,6 +163,7 @@ void StreamWorker::flush()
         quint64 perChannel[8] = {};
     };
     QHash<QString, Shared> shared;
+    quint64 delivered[8] = {}; // added to the metrics once, after the loop
     Failures failed;
     for (const auto &entry : m_connections) {
         StreamConnection &c = *entry;
@@ -173,7 +174,7 @@ void StreamWorker::flush()
             for (const auto &e : pending) {
                 if (e->id > c.skipUpTo() && c.filter().matches(*e)) {
                     frames += e->frames[style];
-                    m_metrics->eventsDelivered(e->channel, 1);
+                    ++delivered[e->channel];
                 }
             }
             if (!frames.isEmpty())
@@ -197,9 +198,11 @@ void StreamWorker::flush()
         if (it->bytes.isEmpty())
             continue;
         for (quint8 bit : {DownloadsBit, QueueBit, SystemBit})
-            m_metrics->eventsDelivered(bit, it->perChannel[bit]);
+            delivered[bit] += it->perChannel[bit];
         write(c, it->bytes, &failed);
     }
+    for (quint8 bit : {DownloadsBit, QueueBit, SystemBit})
+        m_metrics->eventsDelivered(bit, delivered[bit]);
     for (const auto &[conn, why] : failed)
         remove(*conn, why);
 }

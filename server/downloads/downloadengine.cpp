@@ -142,7 +142,6 @@ DownloadEngine::Result DownloadEngine::add(const QString &url, const QString &fi
     if (!m_store->save(d, &storeError))
         return error(500, "store_error", QStringLiteral("the download could not be saved: ") + storeError);
     m_downloads.insert(d.id, d);
-    *created = d;
     publishQueue(QStringLiteral("added"), d);
     publishProgress(m_downloads[d.id], true);
     schedule();
@@ -577,16 +576,19 @@ static QJsonValue nullable(qint64 v)
     return v < 0 ? QJsonValue(QJsonValue::Null) : QJsonValue(v);
 }
 
+QJsonObject DownloadEngine::progressJson(const Download &d) const
+{
+    return {{QStringLiteral("percentage"), m_reportedPercent.value(d.id, 0)},
+            {QStringLiteral("status"), toString(d.status)},
+            {QStringLiteral("downloaded_bytes"), d.downloadedBytes},
+            {QStringLiteral("total_bytes"), nullable(d.totalBytes)},
+            {QStringLiteral("speed"), speedOf(d.id)},
+            {QStringLiteral("eta"), nullable(etaOf(d))}};
+}
+
 QJsonObject DownloadEngine::toJson(const Download &d) const
 {
-    const double percent = m_reportedPercent.value(d.id, 0);
-    const double speed = speedOf(d.id);
-    QJsonObject progress{{QStringLiteral("percentage"), percent},
-                         {QStringLiteral("status"), toString(d.status)},
-                         {QStringLiteral("downloaded_bytes"), d.downloadedBytes},
-                         {QStringLiteral("total_bytes"), nullable(d.totalBytes)},
-                         {QStringLiteral("speed"), speed},
-                         {QStringLiteral("eta"), nullable(etaOf(d))}};
+    const QJsonObject progress = progressJson(d);
     QJsonObject o{{QStringLiteral("id"), d.id},
                   {QStringLiteral("url"), d.url},
                   {QStringLiteral("filename"), d.filename},
@@ -595,8 +597,8 @@ QJsonObject DownloadEngine::toJson(const Download &d) const
                   {QStringLiteral("progress"), progress},
                   {QStringLiteral("downloaded_bytes"), d.downloadedBytes},
                   {QStringLiteral("total_bytes"), nullable(d.totalBytes)},
-                  {QStringLiteral("speed"), speed},
-                  {QStringLiteral("eta"), nullable(etaOf(d))},
+                  {QStringLiteral("speed"), progress.value(QStringLiteral("speed"))},
+                  {QStringLiteral("eta"), progress.value(QStringLiteral("eta"))},
                   {QStringLiteral("sha256"), nullable(d.sha256)},
                   {QStringLiteral("error_message"), nullable(d.errorMessage)},
                   {QStringLiteral("note"), nullable(d.note)},
@@ -644,10 +646,9 @@ void DownloadEngine::publishProgress(Download &d, bool force)
         t->lastPercent = reported;
         t->lastProgressMs = now;
     }
-    QJsonObject data = toJson(d).value(QStringLiteral("progress")).toObject();
     QJsonObject event{{QStringLiteral("download_id"), d.id},
                       {QStringLiteral("status"), toString(d.status)},
-                      {QStringLiteral("progress"), data},
+                      {QStringLiteral("progress"), progressJson(d)},
                       {QStringLiteral("error_message"), nullable(d.errorMessage)},
                       {QStringLiteral("filename"), d.filename},
                       {QStringLiteral("url"), d.url}};

@@ -76,6 +76,8 @@ public:
     /// Every download, in queue order (priority, then arrival).
     QList<const Download *> ordered() const;
     QJsonObject toJson(const Download &d) const;
+    /// The `progress` object of the events and of the REST representation.
+    QJsonObject progressJson(const Download &d) const;
     /// Queue summary: active, queued, paused, total speed.
     QJsonObject summary() const;
     QString downloadDir() const { return m_options.downloadDir; }
