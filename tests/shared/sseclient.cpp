@@ -1,5 +1,7 @@
 #include "sseclient.h"
 
+#include "testutil.h"
+
 namespace Hermes::Test {
 
 SseClient::SseClient(QObject *parent) : QObject(parent)
@@ -74,14 +76,7 @@ void SseClient::onReadyRead()
         const qsizetype end = m_buffer.indexOf("\r\n\r\n");
         if (end < 0)
             return;
-        const QList<QByteArray> lines = m_buffer.left(end).split('\n');
-        m_status = lines.value(0).trimmed().split(' ').value(1).toInt();
-        for (qsizetype i = 1; i < lines.size(); ++i) {
-            const QByteArray line = lines[i].trimmed();
-            const qsizetype colon = line.indexOf(':');
-            if (colon > 0)
-                m_headers.append({line.left(colon).trimmed().toLower(), line.mid(colon + 1).trimmed()});
-        }
+        m_status = parseResponseHead(QByteArrayView(m_buffer).first(end), &m_headers);
         m_chunked = header("transfer-encoding").toLower().contains("chunked");
         m_headersDone = true;
         bytes = m_buffer.mid(end + 4);

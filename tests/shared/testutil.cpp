@@ -24,6 +24,18 @@ QByteArray HttpReply::header(QByteArrayView name) const
     return {};
 }
 
+int parseResponseHead(QByteArrayView head, QList<QPair<QByteArray, QByteArray>> *headers)
+{
+    const QList<QByteArray> lines = head.toByteArray().split('\n');
+    for (qsizetype i = 1; i < lines.size(); ++i) {
+        const QByteArray line = lines[i].trimmed();
+        const qsizetype colon = line.indexOf(':');
+        if (colon > 0)
+            headers->append({line.left(colon).trimmed().toLower(), line.mid(colon + 1).trimmed()});
+    }
+    return lines.value(0).trimmed().split(' ').value(1).toInt();
+}
+
 HttpReply httpRequest(quint16 port, const QByteArray &method, const QByteArray &path,
                       const QList<QPair<QByteArray, QByteArray>> &headers,
                       const QByteArray &body, int timeoutMs)
@@ -59,20 +71,8 @@ HttpReply httpRequest(quint16 port, const QByteArray &method, const QByteArray &
             if (pos < 0)
                 continue;
             headerEnd = pos + 4;
-            const QList<QByteArray> lines = buffer.left(pos).split('\n');
-            const QList<QByteArray> statusParts = lines.value(0).trimmed().split(' ');
-            reply.status = statusParts.value(1).toInt();
-            for (qsizetype i = 1; i < lines.size(); ++i) {
-                const QByteArray line = lines[i].trimmed();
-                const qsizetype colon = line.indexOf(':');
-                if (colon <= 0)
-                    continue;
-                const QByteArray name = line.left(colon).trimmed().toLower();
-                const QByteArray value = line.mid(colon + 1).trimmed();
-                reply.headers.append({name, value});
-                if (name == "content-length")
-                    contentLength = value.toLongLong();
-            }
+            reply.status = parseResponseHead(QByteArrayView(buffer).first(pos), &reply.headers);
+            contentLength = reply.header("content-length").isEmpty() ? -1 : reply.header("content-length").toLongLong();
             if (contentLength < 0)
                 contentLength = 0; // streams are not read with this helper
         }

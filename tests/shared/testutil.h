@@ -18,6 +18,10 @@ struct HttpReply
     QByteArray body;
     QByteArray header(QByteArrayView name) const;
 };
+/// Parses a response head (status line and headers, without the blank line): the status, and
+/// the headers with lower-cased names.
+int parseResponseHead(QByteArrayView head, QList<QPair<QByteArray, QByteArray>> *headers);
+
 HttpReply httpRequest(quint16 port, const QByteArray &method, const QByteArray &path,
                       const QList<QPair<QByteArray, QByteArray>> &headers = {},
                       const QByteArray &body = {}, int timeoutMs = 5000);
