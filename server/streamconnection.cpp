@@ -11,7 +11,6 @@ StreamConnection::StreamConnection(int fd, StreamFilter filter, EventStyle style
     : m_fd(fd), m_filter(std::move(filter)), m_style(style), m_skipUpTo(skipUpTo),
       m_deadline(deadlineMs)
 {
-    m_shareKey = QString::number(int(style)) + u'/' + m_filter.key();
 }
 
 StreamConnection::~StreamConnection()

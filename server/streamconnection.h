@@ -29,8 +29,10 @@ public:
 
     int fd() const { return m_fd; }
     const StreamFilter &filter() const { return m_filter; }
-    /// StreamFilter::key() with the style, computed once: flushes group streams by it.
-    const QString &shareKey() const { return m_shareKey; }
+    /// Streams with equal filter and style share a group (see StreamWorker): one buffer per
+    /// group and flush.
+    int shareGroup() const { return m_shareGroup; }
+    void setShareGroup(int group) { m_shareGroup = group; }
     EventStyle style() const { return m_style; }
     /// Events at or below this id were already sent (replay) or seen by the client elsewhere.
     EventId skipUpTo() const { return m_skipUpTo; }
@@ -55,7 +57,7 @@ public:
 private:
     int m_fd;
     StreamFilter m_filter;
-    QString m_shareKey;
+    int m_shareGroup = -1;
     EventStyle m_style;
     EventId m_skipUpTo;
     qint64 m_deadline;

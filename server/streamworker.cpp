@@ -125,6 +125,7 @@ void StreamWorker::addStream(QTcpSocket *socket, const QByteArray &head,
         std::make_unique<StreamConnection>(fd, filter, style, skipUpTo, deadline));
     StreamConnection &c = *m_connections.back();
     c.position = std::prev(m_connections.end());
+    c.setShareGroup(joinShareGroup(filter, style));
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;
     ev.data.ptr = &c;
@@ -134,6 +135,38 @@ void StreamWorker::addStream(QTcpSocket *socket, const QByteArray &head,
     write(c, head + "\r\n" + chunk(opening), &failed);
     for (const auto &[conn, why] : failed)
         remove(*conn, why);
+}
+
+int StreamWorker::joinShareGroup(const StreamFilter &filter, EventStyle style)
+{
+    const QString key = QString::number(int(style)) + u'/' + filter.key();
+    auto it = m_groupIds.find(key);
+    if (it == m_groupIds.end()) {
+        int group;
+        if (!m_freeGroups.empty()) {
+            group = m_freeGroups.back();
+            m_freeGroups.pop_back();
+            m_groupKeys[size_t(group)] = key;
+        } else {
+            group = int(m_groupKeys.size());
+            m_groupKeys.push_back(key);
+            m_groupUsers.push_back(0);
+        }
+        it = m_groupIds.insert(key, group);
+    }
+    ++m_groupUsers[size_t(*it)];
+    return *it;
+}
+
+void StreamWorker::leaveShareGroup(int group)
+{
+    if (--m_groupUsers[size_t(group)] > 0)
+        return;
+    // The last stream of a filter left: the group is reused, so distinct filters coming and
+    // going never grow the table.
+    m_groupIds.remove(m_groupKeys[size_t(group)]);
+    m_groupKeys[size_t(group)].clear();
+    m_freeGroups.push_back(group);
 }
 
 void StreamWorker::deliver(const EncodedEventPtr &event)
@@ -159,10 +192,11 @@ void StreamWorker::flush()
     // case, all share one buffer.
     struct Shared
     {
+        bool built = false;
         QByteArray bytes;
         quint64 perChannel[8] = {};
     };
-    QHash<QString, Shared> shared;
+    std::vector<Shared> shared(m_groupKeys.size());
     quint64 delivered[8] = {}; // added to the metrics once, after the loop
     Failures failed;
     for (const auto &entry : m_connections) {
@@ -181,25 +215,24 @@ void StreamWorker::flush()
                 write(c, chunk(frames), &failed);
             continue;
         }
-        auto it = shared.find(c.shareKey());
-        if (it == shared.end()) {
-            Shared s;
+        Shared &group = shared[size_t(c.shareGroup())];
+        if (!group.built) {
+            group.built = true;
             QByteArray frames;
             for (const auto &e : pending) {
                 if (c.filter().matches(*e)) {
                     frames += e->frames[style];
-                    ++s.perChannel[e->channel];
+                    ++group.perChannel[e->channel];
                 }
             }
             if (!frames.isEmpty())
-                s.bytes = chunk(frames);
-            it = shared.insert(c.shareKey(), s);
+                group.bytes = chunk(frames);
         }
-        if (it->bytes.isEmpty())
+        if (group.bytes.isEmpty())
             continue;
         for (quint8 bit : {DownloadsBit, QueueBit, SystemBit})
-            delivered[bit] += it->perChannel[bit];
-        write(c, it->bytes, &failed);
+            delivered[bit] += group.perChannel[bit];
+        write(c, group.bytes, &failed);
     }
     for (quint8 bit : {DownloadsBit, QueueBit, SystemBit})
         m_metrics->eventsDelivered(bit, delivered[bit]);
@@ -318,6 +351,7 @@ void StreamWorker::remove(StreamConnection &c, Removal why)
     }
     }
     ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, c.fd(), nullptr);
+    leaveShareGroup(c.shareGroup());
     m_connections.erase(c.position); // closes the descriptor
 }
 

@@ -3,6 +3,7 @@
 #include "encodedevent.h"
 #include "streamconnection.h"
 
+#include <QHash>
 #include <QObject>
 #include <QTimer>
 
@@ -73,6 +74,10 @@ private:
     void watchWritable(StreamConnection &c, bool on);
     void remove(StreamConnection &c, Removal why);
     void endStream(StreamConnection &c, Removal why);
+    /// The share group of a filter and style: a small integer, so the fan-out indexes an
+    /// array per stream instead of hashing a key.
+    int joinShareGroup(const StreamFilter &filter, EventStyle style);
+    void leaveShareGroup(int group);
 
     Options m_options;
     const EventHistory *m_history;
@@ -81,6 +86,10 @@ private:
     std::vector<EncodedEventPtr> m_pending;
     EventId m_flushedUpTo;
     bool m_flushScheduled = false;
+    QHash<QString, int> m_groupIds;      ///< filter+style key → group
+    std::vector<QString> m_groupKeys;    ///< group → key (empty when free)
+    std::vector<int> m_groupUsers;       ///< group → streams in it
+    std::vector<int> m_freeGroups;
     int m_epoll = -1;
     QSocketNotifier *m_epollNotifier = nullptr;
     QTimer m_heartbeat;
