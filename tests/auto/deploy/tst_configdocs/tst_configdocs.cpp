@@ -1,9 +1,11 @@
 // The configuration reference cannot drift from the code: docs/configuration.md and both
-// example env files must hold exactly what the server prints from its own option table.
+// example env files must hold exactly what the server prints from its own option table, and the
+// options --help lists must be the ones they list (both ways).
 
 #include <QFile>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QSet>
 #include <QTest>
 
 class tst_ConfigDocs : public QObject
@@ -13,7 +15,9 @@ class tst_ConfigDocs : public QObject
 private slots:
     void referenceMatchesTheCode_data();
     void referenceMatchesTheCode();
-    void everyOptionInHelpIsDocumented();
+    void helpAndFilesListTheSameOptions_data();
+    void helpAndFilesListTheSameOptions();
+    void seedNamesAreKept();
 
 private:
     static QByteArray run(const QStringList &args)
@@ -23,6 +27,13 @@ private:
         if (!p.waitForFinished(20000) || p.exitCode() != 0)
             return {};
         return p.readAllStandardOutput();
+    }
+    static QSet<QString> names(const QRegularExpression &re, const QString &text, int group = 0)
+    {
+        QSet<QString> found;
+        for (const auto &m : re.globalMatch(text))
+            found.insert(m.captured(group));
+        return found;
     }
     static QByteArray read(const char *relative)
     {
@@ -51,27 +62,66 @@ void tst_ConfigDocs::referenceMatchesTheCode()
              qPrintable(file + QStringLiteral(" is out of date: run scripts/gen-config-docs.sh")));
 }
 
-void tst_ConfigDocs::everyOptionInHelpIsDocumented()
+// Independent of --print-config-reference: what --help lists (the options users see) and what
+// each file lists must be the same set, both ways: nothing undocumented, nothing documented
+// that does not exist.
+void tst_ConfigDocs::helpAndFilesListTheSameOptions_data()
 {
-    const QByteArray help = run({QStringLiteral("--help")});
-    const QByteArray docs = read("docs/configuration.md");
-    const QRegularExpression env(QStringLiteral("HERMES_[A-Z_]+"));
-    int count = 0;
-    for (const auto &m : env.globalMatch(QString::fromUtf8(help))) {
-        if (m.captured() == u"HERMES_CONFIG_FILE")
-            continue; // the file itself, explained in the introduction
-        ++count;
-        QVERIFY2(docs.contains(m.captured().toUtf8()), qPrintable(m.captured()));
-    }
-    QVERIFY(count >= 20);
-    const QRegularExpression flag(QStringLiteral("^  (--[a-z-]+)"), QRegularExpression::MultilineOption);
-    for (const auto &m : flag.globalMatch(QString::fromUtf8(help))) {
-        const QString f = m.captured(1);
-        if (f == u"--help" || f == u"--help-all" || f == u"--version" || f == u"--config"
-            || f == u"--print-config-reference")
-            continue;
-        QVERIFY2(docs.contains(f.toUtf8()), qPrintable(f));
-    }
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<bool>("withFlags");
+    QTest::newRow("docs") << "docs/configuration.md" << true;
+    QTest::newRow("packaging env") << "packaging/hermes.env.example" << false;
+    QTest::newRow("top-level env") << ".env.example" << false;
+}
+
+void tst_ConfigDocs::helpAndFilesListTheSameOptions()
+{
+    QFETCH(QString, file);
+    QFETCH(bool, withFlags);
+    const QString help = QString::fromUtf8(run({QStringLiteral("--help")}));
+    const QString text = QString::fromUtf8(read(qPrintable(file)));
+    QVERIFY(!help.isEmpty());
+    QVERIFY2(!text.isEmpty(), qPrintable(file));
+
+    const QRegularExpression env(QStringLiteral("\\bHERMES_[A-Z0-9_]*[A-Z0-9]"));
+    QSet<QString> helpVars = names(env, help);
+    QVERIFY(helpVars.size() >= 20);
+    // The env files are settings themselves: naming another settings file there means nothing.
+    if (!withFlags)
+        helpVars.remove(QStringLiteral("HERMES_CONFIG_FILE"));
+    const QSet<QString> fileVars = names(env, text);
+    for (const QString &v : helpVars)
+        QVERIFY2(fileVars.contains(v), qPrintable(v + QStringLiteral(" (in --help) is missing from ") + file));
+    for (const QString &v : fileVars)
+        QVERIFY2(helpVars.contains(v), qPrintable(v + QStringLiteral(" (in ") + file
+                                                 + QStringLiteral(") is not an option of hermes-server")));
+    if (!withFlags)
+        return;
+
+    // Options as --help prints them ("  --port <value>", "  -h, --help").
+    const QSet<QString> helpFlags = names(QRegularExpression(QStringLiteral("^  (?:-[a-zA-Z], )?(--[a-z][a-z-]*)"),
+                                                             QRegularExpression::MultilineOption), help, 1);
+    QSet<QString> settingFlags = helpFlags; // what must be documented
+    for (const char *generic : {"--help", "--help-all", "--version"})
+        settingFlags.remove(QString::fromLatin1(generic));
+    QVERIFY(settingFlags.size() >= 20);
+    const QSet<QString> fileFlags = names(QRegularExpression(QStringLiteral("(?<![\\w-])(--[a-z][a-z-]*)")), text, 1);
+    for (const QString &f : settingFlags)
+        QVERIFY2(fileFlags.contains(f), qPrintable(f + QStringLiteral(" (in --help) is missing from ") + file));
+    for (const QString &f : fileFlags)
+        QVERIFY2(helpFlags.contains(f), qPrintable(f + QStringLiteral(" (in ") + file
+                                                  + QStringLiteral(") is not an option of hermes-server")));
+}
+
+// The variables the seed (the Python Hermes) used keep their names.
+void tst_ConfigDocs::seedNamesAreKept()
+{
+    const QByteArray env = read(".env.example");
+    for (const char *name : {"HERMES_ENABLE_SSE", "HERMES_SSE_HEARTBEAT_INTERVAL", "HERMES_SSE_MAX_CONNECTIONS",
+                             "HERMES_SSE_CONNECTION_TIMEOUT", "HERMES_ALLOWED_ORIGINS"})
+        QVERIFY2(env.contains("#" + QByteArray(name) + '='), name);
+    QVERIFY(env.contains("#HERMES_SSE_HEARTBEAT_INTERVAL=30\n"));
+    QVERIFY(env.contains("#HERMES_SSE_CONNECTION_TIMEOUT=300\n"));
 }
 
 QTEST_MAIN(tst_ConfigDocs)

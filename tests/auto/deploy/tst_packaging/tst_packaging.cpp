@@ -1,10 +1,13 @@
 // The Debian packages: built with CPack from this build, checked with dpkg-deb (contents,
 // dependencies, conffiles, maintainer scripts) and unpacked into a temporary root. The host's
-// packages and services are never touched.
+// packages and services are never touched. The packages hold this build's (Debug) binaries:
+// what is checked is the packaging, not an optimised build.
 
 #include <QDir>
+#include <QFileInfo>
 #include <QFile>
 #include <QProcess>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -17,6 +20,7 @@ private slots:
     void serverPackage();
     void monitorPackage();
     void unpackedServerRuns();
+    void unitVerifies();
 
 private:
     static QByteArray run(const QString &program, const QStringList &args, int timeoutMs = 30000,
@@ -40,6 +44,23 @@ private:
         return found.isEmpty() ? QString() : m_out.filePath(found.first());
     }
 
+    static QByteArray dependsLine(const QByteArray &info)
+    {
+        for (const QByteArray &line : info.split('\n')) {
+            if (line.trimmed().startsWith("Depends:"))
+                return line.trimmed();
+        }
+        return {};
+    }
+    static QByteArray lineOf(const QByteArray &contents, const QByteArray &path)
+    {
+        for (const QByteArray &line : contents.split('\n')) {
+            if (line.endsWith(" " + path))
+                return line;
+        }
+        return {};
+    }
+
     QTemporaryDir m_out;
 };
 
@@ -57,12 +78,22 @@ void tst_Packaging::serverPackage()
 {
     const QByteArray info = run(QStringLiteral("dpkg-deb"), {QStringLiteral("--info"), deb("hermes-server")});
     QVERIFY2(info.contains("Package: hermes-server"), info.constData());
-    for (const char *dep : {"libqt6core6", "libqt6httpserver6", "libqt6sql6-sqlite", "libhiredis0.14", "adduser"})
-        QVERIFY2(info.contains(dep), dep);
+    QVERIFY2(info.contains("Section: net"), info.constData());
+    const QByteArray depends = dependsLine(info);
+    for (const char *dep : {"libqt6core6", "libqt6network6", "libqt6httpserver6", "libqt6sql6",
+                            "libqt6sql6-sqlite", "libhiredis0.14", "libc6", "adduser"})
+        QVERIFY2(depends.contains(dep), qPrintable(QString::fromLatin1(dep) + QStringLiteral(" not in ") + QString::fromUtf8(depends)));
+    QVERIFY2(!depends.contains("libqt6widgets6"), depends.constData()); // the server is headless
     const QByteArray contents = run(QStringLiteral("dpkg-deb"), {QStringLiteral("--contents"), deb("hermes-server")});
-    for (const char *path : {"./usr/bin/hermes-server", "./usr/lib/systemd/system/hermes-server.service",
-                             "./etc/hermes/hermes.env", "./usr/share/doc/hermes-server/configuration.md"})
+    for (const char *path : {"./usr/bin/hermes-server", "./lib/systemd/system/hermes-server.service",
+                             "./etc/hermes/hermes.env", "./usr/share/doc/hermes-server/configuration.md",
+                             "./usr/share/doc/hermes-server/Caddyfile"})
         QVERIFY2(contents.contains(path), path);
+    // The env file may hold keys and the token secret: root only.
+    QVERIFY2(lineOf(contents, "./etc/hermes/hermes.env").startsWith("-rw-------"),
+             lineOf(contents, "./etc/hermes/hermes.env").constData());
+    QVERIFY2(lineOf(contents, "./usr/bin/hermes-server").startsWith("-rwxr-xr-x root/root"),
+             lineOf(contents, "./usr/bin/hermes-server").constData());
     QTemporaryDir control;
     run(QStringLiteral("dpkg-deb"), {QStringLiteral("--control"), deb("hermes-server"), control.path()});
     QFile conffiles(control.filePath(QStringLiteral("conffiles")));
@@ -71,6 +102,7 @@ void tst_Packaging::serverPackage()
     QFile postinst(control.filePath(QStringLiteral("postinst")));
     QVERIFY(postinst.open(QIODevice::ReadOnly));
     QVERIFY(postinst.readAll().contains("adduser --system"));
+    QVERIFY(QFileInfo(postinst).isExecutable());
 }
 
 void tst_Packaging::monitorPackage()
@@ -81,23 +113,79 @@ void tst_Packaging::monitorPackage()
                              "./usr/share/icons/hicolor/scalable/apps/hermes-monitor.svg"})
         QVERIFY2(contents.contains(path), path);
     const QByteArray info = run(QStringLiteral("dpkg-deb"), {QStringLiteral("--info"), deb("hermes-monitor")});
-    QVERIFY(info.contains("libqt6network6"));
-    QVERIFY(info.contains("libqt6widgets6"));
+    QVERIFY2(info.contains("Package: hermes-monitor"), info.constData());
+    const QByteArray depends = dependsLine(info);
+    for (const char *dep : {"libqt6core6", "libqt6network6", "libqt6widgets6", "libc6"})
+        QVERIFY2(depends.contains(dep), qPrintable(QString::fromLatin1(dep) + QStringLiteral(" not in ") + QString::fromUtf8(depends)));
+    QVERIFY2(!depends.contains("libqt6httpserver6"), depends.constData());
+
+    QTemporaryDir root;
+    QVERIFY(!run(QStringLiteral("dpkg-deb"), {QStringLiteral("-x"), deb("hermes-monitor"), root.path()}).startsWith("FAILED"));
+    QFile desktop(root.filePath(QStringLiteral("usr/share/applications/hermes-monitor.desktop")));
+    QVERIFY(desktop.open(QIODevice::ReadOnly));
+    const QByteArray entry = desktop.readAll();
+    for (const char *line : {"[Desktop Entry]", "Type=Application", "Exec=hermes-monitor", "Icon=hermes-monitor"})
+        QVERIFY2(entry.contains(line), line);
+    const QString validator = QStandardPaths::findExecutable(QStringLiteral("desktop-file-validate"));
+    if (!validator.isEmpty()) {
+        const QByteArray out = run(validator, {desktop.fileName()});
+        QVERIFY2(!out.startsWith("FAILED"), out.constData());
+    }
+    const QByteArray version = run(root.filePath(QStringLiteral("usr/bin/hermes-events")), {QStringLiteral("--version")});
+    QVERIFY2(version.startsWith("hermes-events "), version.constData());
 }
 
 void tst_Packaging::unpackedServerRuns()
 {
     QTemporaryDir root;
     QVERIFY(!run(QStringLiteral("dpkg-deb"), {QStringLiteral("-x"), deb("hermes-server"), root.path()}).startsWith("FAILED"));
-    QFile unit(root.filePath(QStringLiteral("usr/lib/systemd/system/hermes-server.service")));
+    QFile unit(root.filePath(QStringLiteral("lib/systemd/system/hermes-server.service")));
     QVERIFY(unit.open(QIODevice::ReadOnly));
     const QByteArray text = unit.readAll();
-    for (const char *line : {"User=hermes", "StateDirectory=hermes", "ProtectSystem=strict",
-                             "NoNewPrivileges=yes", "Restart=on-failure",
-                             "EnvironmentFile=-/etc/hermes/hermes.env", "ExecStart=/usr/bin/hermes-server"})
-        QVERIFY2(text.contains(line), line);
+    for (const char *line : {"User=hermes", "StateDirectory=hermes", "Environment=HERMES_DATA_DIR=/var/lib/hermes",
+                             "EnvironmentFile=-/etc/hermes/hermes.env", "ExecStart=/usr/bin/hermes-server",
+                             "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes",
+                             "NoNewPrivileges=yes", "Restart=on-failure", "LimitNOFILE=65536",
+                             "KillSignal=SIGTERM", "TimeoutStopSec=5", "WantedBy=multi-user.target"})
+        QVERIFY2(text.contains(QByteArray("\n") + line + '\n'), line);
+    // The packaged env file is a valid --config file: every line commented out, so the
+    // server starts with its defaults.
+    QFile env(root.filePath(QStringLiteral("etc/hermes/hermes.env")));
+    QVERIFY(env.open(QIODevice::ReadOnly));
+    for (const QByteArray &line : env.readAll().split('\n'))
+        QVERIFY2(line.isEmpty() || line.startsWith('#'), line.constData());
     const QByteArray version = run(root.filePath(QStringLiteral("usr/bin/hermes-server")), {QStringLiteral("--version")});
     QVERIFY2(version.startsWith("hermes-server "), version.constData());
+}
+
+// systemd's own parser accepts the unit (offline: systemd-analyze reads files, starts nothing).
+// ExecStart must exist, so a copy points it at the unpacked binary.
+void tst_Packaging::unitVerifies()
+{
+    const QString analyze = QStandardPaths::findExecutable(QStringLiteral("systemd-analyze"));
+    if (analyze.isEmpty())
+        QSKIP("systemd-analyze is not installed (package systemd)");
+    QTemporaryDir root;
+    QVERIFY(!run(QStringLiteral("dpkg-deb"), {QStringLiteral("-x"), deb("hermes-server"), root.path()}).startsWith("FAILED"));
+    QFile unit(root.filePath(QStringLiteral("lib/systemd/system/hermes-server.service")));
+    QVERIFY(unit.open(QIODevice::ReadOnly));
+    QByteArray text = unit.readAll();
+    text.replace("ExecStart=/usr/bin/hermes-server",
+                 "ExecStart=" + root.filePath(QStringLiteral("usr/bin/hermes-server")).toUtf8());
+    QTemporaryDir dir;
+    QFile copy(dir.filePath(QStringLiteral("hermes-server.service")));
+    QVERIFY(copy.open(QIODevice::WriteOnly));
+    QCOMPARE(copy.write(text), text.size());
+    copy.close();
+    QProcess p;
+    p.setWorkingDirectory(dir.path());
+    p.setProcessChannelMode(QProcess::MergedChannels);
+    p.start(analyze, {QStringLiteral("verify"), QStringLiteral("./hermes-server.service")});
+    QVERIFY(p.waitForFinished(30000));
+    const QByteArray out = p.readAll();
+    QVERIFY2(p.exitCode() == 0, out.constData());
+    // Warnings (unknown directives, bad values) are printed without failing: none allowed.
+    QVERIFY2(!out.contains("hermes-server.service"), out.constData());
 }
 
 QTEST_MAIN(tst_Packaging)
