@@ -2,7 +2,7 @@
 // once (Redis) and encoded once per style; what stays per stream is a filter check and a
 // send. Prints ns per operation; asserts nothing.
 
-#include "encodedevent.h"
+#include "stream/encodedevent.h"
 #include "event.h"
 #include "sseparser.h"
 

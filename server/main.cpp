@@ -1,20 +1,20 @@
 // hermes-server: the download queue's real-time layer. Streams every event on the bus to
 // clients as Server-Sent Events.
 
-#include "apikeystore.h"
-#include "broker.h"
-#include "downloadengine.h"
-#include "downloadroutes.h"
-#include "downloadstore.h"
-#include "eventhub.h"
-#include "eventroutes.h"
-#include "httpserver.h"
+#include "http/apikeystore.h"
+#include "broker/broker.h"
+#include "downloads/downloadengine.h"
+#include "http/downloadroutes.h"
+#include "downloads/downloadstore.h"
+#include "stream/eventhub.h"
+#include "http/eventroutes.h"
+#include "http/httpserver.h"
 #include "logging.h"
 #include "metrics.h"
-#include "redisbroker.h"
+#include "broker/redisbroker.h"
 #include "serversettings.h"
 #include "signalwatcher.h"
-#include "streamtokens.h"
+#include "http/streamtokens.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>

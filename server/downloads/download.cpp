@@ -1,4 +1,4 @@
-#include "download.h"
+#include "downloads/download.h"
 
 namespace Hermes {
 

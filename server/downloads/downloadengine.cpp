@@ -1,7 +1,7 @@
-#include "downloadengine.h"
+#include "downloads/downloadengine.h"
 
-#include "broker.h"
-#include "filenames.h"
+#include "broker/broker.h"
+#include "downloads/filenames.h"
 #include "logging.h"
 
 #include <QCoreApplication>

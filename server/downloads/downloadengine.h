@@ -1,8 +1,8 @@
 #pragma once
 
-#include "download.h"
-#include "downloadstore.h"
-#include "transferrate.h"
+#include "downloads/download.h"
+#include "downloads/downloadstore.h"
+#include "downloads/transferrate.h"
 
 #include <QFile>
 #include <QHash>

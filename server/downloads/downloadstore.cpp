@@ -1,4 +1,4 @@
-#include "downloadstore.h"
+#include "downloads/downloadstore.h"
 
 #include <QDir>
 #include <QFileInfo>

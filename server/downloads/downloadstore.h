@@ -1,6 +1,6 @@
 #pragma once
 
-#include "download.h"
+#include "downloads/download.h"
 
 #include <QList>
 #include <QSqlDatabase>

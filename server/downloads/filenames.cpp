@@ -1,4 +1,4 @@
-#include "filenames.h"
+#include "downloads/filenames.h"
 
 #include <QDir>
 #include <QFileInfo>

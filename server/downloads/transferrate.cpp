@@ -1,4 +1,4 @@
-#include "transferrate.h"
+#include "downloads/transferrate.h"
 
 namespace Hermes {
 

@@ -1,4 +1,4 @@
-#include "apikeystore.h"
+#include "http/apikeystore.h"
 
 #include <QCryptographicHash>
 #include <QFile>

@@ -1,4 +1,4 @@
-#include "eventhistory.h"
+#include "stream/eventhistory.h"
 
 #include <QTest>
 

@@ -1,5 +1,5 @@
-#include "filenames.h"
-#include "transferrate.h"
+#include "downloads/filenames.h"
+#include "downloads/transferrate.h"
 
 #include <QFile>
 #include <QTemporaryDir>

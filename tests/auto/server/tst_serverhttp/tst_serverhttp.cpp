@@ -4,7 +4,7 @@
 #include "serverprocess.h"
 #include "sseclient.h"
 #include "eventid.h"
-#include "streamtokens.h"
+#include "http/streamtokens.h"
 #include "testutil.h"
 
 #include <QFile>

@@ -1,4 +1,4 @@
-#include "streamtokens.h"
+#include "http/streamtokens.h"
 
 #include <QTemporaryDir>
 #include <QTest>

@@ -1,8 +1,8 @@
-#include "downloadroutes.h"
+#include "http/downloadroutes.h"
 
-#include "apiauth.h"
-#include "downloadengine.h"
-#include "httpserver.h"
+#include "http/apiauth.h"
+#include "downloads/downloadengine.h"
+#include "http/httpserver.h"
 
 #include <QJsonArray>
 #include <QUrlQuery>

@@ -1,4 +1,4 @@
-#include "redisconnection.h"
+#include "broker/redisconnection.h"
 
 #include "logging.h"
 

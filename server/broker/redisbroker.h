@@ -1,7 +1,7 @@
 #pragma once
 
-#include "broker.h"
-#include "redisconnection.h"
+#include "broker/broker.h"
+#include "broker/redisconnection.h"
 #include "reconnectbackoff.h"
 
 #include <QElapsedTimer>

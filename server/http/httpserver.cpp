@@ -1,4 +1,4 @@
-#include "httpserver.h"
+#include "http/httpserver.h"
 
 #include "json.h"
 #include "logging.h"

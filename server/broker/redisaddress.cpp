@@ -1,4 +1,4 @@
-#include "redisaddress.h"
+#include "broker/redisaddress.h"
 
 #include <QUrl>
 #include <QUrlQuery>

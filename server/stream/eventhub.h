@@ -1,7 +1,7 @@
 #pragma once
 
-#include "eventhistory.h"
-#include "streamworker.h"
+#include "stream/eventhistory.h"
+#include "stream/streamworker.h"
 
 #include <QObject>
 

@@ -1,4 +1,4 @@
-#include "streamconnection.h"
+#include "stream/streamconnection.h"
 
 #include <cerrno>
 #include <sys/socket.h>

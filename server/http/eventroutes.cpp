@@ -1,9 +1,9 @@
-#include "eventroutes.h"
+#include "http/eventroutes.h"
 
-#include "apiauth.h"
-#include "broker.h"
-#include "eventhub.h"
-#include "httpserver.h"
+#include "http/apiauth.h"
+#include "broker/broker.h"
+#include "stream/eventhub.h"
+#include "http/httpserver.h"
 #include "logging.h"
 #include "metrics.h"
 

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "encodedevent.h"
-#include "streamconnection.h"
+#include "stream/encodedevent.h"
+#include "stream/streamconnection.h"
 
 #include <QHash>
 #include <QObject>

@@ -1,4 +1,4 @@
-#include "redisbroker.h"
+#include "broker/redisbroker.h"
 
 #include "logging.h"
 

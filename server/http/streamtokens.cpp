@@ -1,6 +1,6 @@
-#include "streamtokens.h"
+#include "http/streamtokens.h"
 
-#include "apikeystore.h"
+#include "http/apikeystore.h"
 
 #include <QDir>
 #include <QFile>

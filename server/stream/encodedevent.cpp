@@ -1,4 +1,4 @@
-#include "encodedevent.h"
+#include "stream/encodedevent.h"
 
 namespace Hermes {
 

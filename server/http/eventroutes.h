@@ -1,9 +1,9 @@
 #pragma once
 
-#include "apikeystore.h"
-#include "encodedevent.h"
+#include "http/apikeystore.h"
+#include "stream/encodedevent.h"
 #include "serversettings.h"
-#include "streamtokens.h"
+#include "http/streamtokens.h"
 
 namespace Hermes {
 

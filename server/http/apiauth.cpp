@@ -1,7 +1,7 @@
-#include "apiauth.h"
+#include "http/apiauth.h"
 
-#include "apikeystore.h"
-#include "httpserver.h"
+#include "http/apikeystore.h"
+#include "http/httpserver.h"
 #include "logging.h"
 #include "metrics.h"
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "encodedevent.h"
+#include "stream/encodedevent.h"
 
 #include <QByteArray>
 

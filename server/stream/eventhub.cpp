@@ -1,6 +1,6 @@
-#include "eventhub.h"
+#include "stream/eventhub.h"
 
-#include "broker.h"
+#include "broker/broker.h"
 #include "metrics.h"
 
 

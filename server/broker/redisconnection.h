@@ -1,6 +1,6 @@
 #pragma once
 
-#include "redisaddress.h"
+#include "broker/redisaddress.h"
 
 #include <QByteArray>
 #include <QList>

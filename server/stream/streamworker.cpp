@@ -1,6 +1,6 @@
-#include "streamworker.h"
+#include "stream/streamworker.h"
 
-#include "eventhistory.h"
+#include "stream/eventhistory.h"
 #include "logging.h"
 #include "metrics.h"
 
