@@ -227,8 +227,11 @@ void EventRoutes::openStream(HttpExchange &ex, const StreamRequest &req)
                                           {"Cache-Control", "no-cache"},
                                           {"X-Accel-Buffering", "no"},
                                           {"Transfer-Encoding", "chunked"}});
-    m_hub->worker()->addStream(socket, head, req.filter, req.style, req.lastEventId,
-                               m_hub->historyStart());
+    StreamParams params;
+    params.filter = req.filter;
+    params.style = req.style;
+    params.lastEventId = req.lastEventId;
+    m_hub->openStream(socket, head, params);
 }
 
 void EventRoutes::mintToken(HttpExchange &ex)

@@ -59,4 +59,13 @@ struct StreamFilter
     }
 };
 
+/// What a new stream asked for, as the HTTP routes hand it to the hub.
+struct StreamParams
+{
+    StreamFilter filter;
+    EventStyle style = EventStyle::Envelope;
+    QByteArray lastEventId;  ///< empty: no resume
+    QByteArray owner;        ///< the credential it counts against for quotas; empty: none
+};
+
 } // namespace Hermes

@@ -30,6 +30,13 @@ public:
     StreamWorker *worker() { return m_worker.get(); }
     const EventHistory &history() const { return m_history; }
     qsizetype activeConnections() const { return m_worker->connectionCount(); }
+    /// Takes `socket` over as a stream (see StreamWorker::addStream).
+    void openStream(QTcpSocket *socket, const QByteArray &head, const StreamParams &params)
+    {
+        m_worker->addStream(socket, head, params, historyStart());
+    }
+    /// Open streams counted against `owner` (StreamParams::owner), for per-credential quotas.
+    int streamsOwnedBy(const QByteArray &owner) const { return m_worker->streamsOwnedBy(owner); }
     /// Ids below this were issued before this process started: their events are not in the
     /// history (the embedded broker keeps none across restarts), so such clients resync.
     EventId historyStart() const;

@@ -53,6 +53,7 @@ public:
     /// Where the worker keeps it, so an epoll event finds its list entry at once.
     List::iterator position;
     bool watchingWritable = false;
+    QByteArray owner; ///< see StreamParams::owner
 
 private:
     int m_fd;

@@ -67,8 +67,13 @@ QByteArray StreamWorker::openingFrames(const StreamFilter &filter, EventStyle st
 {
     const QString connectionId =
         QStringLiteral("conn_") + QUuid::createUuid().toString(QUuid::WithoutBraces);
+    // heartbeat_interval (seconds) is additive to the Python payload: clients size their
+    // stall watchdog from it instead of guessing the server's setting.
     QByteArray out = SseEncoder::encode(
-        hubEvent("connected", {{QStringLiteral("connection_id"), connectionId}}), style);
+        hubEvent("connected", {{QStringLiteral("connection_id"), connectionId},
+                               {QStringLiteral("heartbeat_interval"),
+                                m_options.heartbeatIntervalSec}}),
+        style);
     if (lastEventId.isEmpty())
         return out;
 
@@ -103,9 +108,11 @@ QByteArray StreamWorker::openingFrames(const StreamFilter &filter, EventStyle st
 }
 
 void StreamWorker::addStream(QTcpSocket *socket, const QByteArray &head,
-                             const StreamFilter &filter, EventStyle style,
-                             const QByteArray &lastEventId, EventId historyStart)
+                             const StreamParams &params, EventId historyStart)
 {
+    const StreamFilter &filter = params.filter;
+    const EventStyle style = params.style;
+    const QByteArray &lastEventId = params.lastEventId;
     Q_ASSERT(socket->bytesToWrite() == 0);
     // The stream keeps a duplicate of the descriptor; Qt's socket, its buffers and notifiers
     // are released (abort() closes only Qt's descriptor, the connection stays open). Queued,
@@ -126,6 +133,9 @@ void StreamWorker::addStream(QTcpSocket *socket, const QByteArray &head,
     StreamConnection &c = *m_connections.back();
     c.position = std::prev(m_connections.end());
     c.setShareGroup(joinShareGroup(filter, style));
+    c.owner = params.owner;
+    if (!c.owner.isEmpty())
+        ++m_owners[c.owner];
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;
     ev.data.ptr = &c;
@@ -352,6 +362,8 @@ void StreamWorker::remove(StreamConnection &c, Removal why)
     }
     ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, c.fd(), nullptr);
     leaveShareGroup(c.shareGroup());
+    if (!c.owner.isEmpty() && --m_owners[c.owner] <= 0)
+        m_owners.remove(c.owner);
     m_connections.erase(c.position); // closes the descriptor
 }
 

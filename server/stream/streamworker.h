@@ -46,12 +46,14 @@ public:
     /// Takes `socket` over: writes `head` (status line and headers), the `connected` event,
     /// then the events missed since `lastEventId` (or `resync_required`), and from then on
     /// every live event that passes `filter`. Qt must have nothing left to write on it.
-    void addStream(QTcpSocket *socket, const QByteArray &head, const StreamFilter &filter,
-                   EventStyle style, const QByteArray &lastEventId, EventId historyStart);
+    void addStream(QTcpSocket *socket, const QByteArray &head, const StreamParams &params,
+                   EventId historyStart);
     void deliver(const EncodedEventPtr &event);
     /// Events up to `id` need no live delivery here (loaded history): replay may use them.
     void markDelivered(EventId id) { m_flushedUpTo = std::max(m_flushedUpTo, id); }
     qsizetype connectionCount() const { return qsizetype(m_connections.size()); }
+    /// Open streams opened with this `StreamParams::owner` (quotas per credential).
+    int streamsOwnedBy(const QByteArray &owner) const { return m_owners.value(owner); }
     /// Ends every stream cleanly (a `retry:` hint, then the last chunk) and closes it.
     void closeAll();
 
@@ -86,6 +88,7 @@ private:
     std::vector<EncodedEventPtr> m_pending;
     EventId m_flushedUpTo;
     bool m_flushScheduled = false;
+    QHash<QByteArray, int> m_owners;     ///< owner → open streams (non-empty owners only)
     QHash<QString, int> m_groupIds;      ///< filter+style key → group
     std::vector<QString> m_groupKeys;    ///< group → key (empty when free)
     std::vector<int> m_groupUsers;       ///< group → streams in it
