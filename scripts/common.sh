@@ -1,10 +1,15 @@
 # Shared by run.sh and test.sh: install what is missing, never reinstall.
 # shellcheck shell=bash
 
+# What building and running the default (single node, embedded broker) needs.
 HERMES_APT_PACKAGES=(
     cmake ninja-build g++ pkg-config dpkg-dev
     qt6-base-dev qt6-httpserver-dev qt6-websockets-dev libqt6sql6-sqlite
-    libhiredis-dev redis-server caddy qtkeychain-qt6-dev
+    libhiredis-dev qtkeychain-qt6-dev
+)
+# What the test suites need on top: the real servers they start, and the checkers they run.
+HERMES_TEST_PACKAGES=(
+    redis-server caddy
 )
 
 # Installs the Debian packages that are not installed yet (as root, or through sudo).
