@@ -66,6 +66,9 @@ struct StreamParams
     EventStyle style = EventStyle::Envelope;
     QByteArray lastEventId;  ///< empty: no resume
     QByteArray owner;        ///< the credential it counts against for quotas; empty: none
+    /// HTTP/1.1 chunked framing; false for an HTTP/1.0 client, whose stream is
+    /// close-delimited. (Honoured by StreamWorker once the delivery rework lands.)
+    bool chunked = true;
 };
 
 } // namespace Hermes
