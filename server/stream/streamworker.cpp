@@ -161,13 +161,20 @@ void StreamWorker::applyPlan(StreamConnection &c, const QByteArray &lastEventId,
 void StreamWorker::resync(StreamConnection &c, const QString &reason,
                           const QByteArray &lastEventId, Failures *failed)
 {
+    resyncAt(c, reason, lastEventId, m_state.delivered, failed);
+}
+
+void StreamWorker::resyncAt(StreamConnection &c, const QString &reason,
+                            const QByteArray &lastEventId, EventId at, Failures *failed)
+{
     QJsonObject data{{QStringLiteral("reason"), reason}};
     if (!lastEventId.isEmpty())
         data.insert(QStringLiteral("last_event_id"), QString::fromUtf8(lastEventId.left(64)));
     Event event = hubEvent("resync_required", data);
-    // Carries the newest id, so a client that reconnects after reloading resumes from here.
-    event.id = m_state.delivered;
-    c.cursor = m_state.delivered;
+    // Carries where the stream goes on from (normally the newest id), so a client that
+    // reconnects after reloading resumes from there.
+    event.id = at;
+    c.cursor = at;
     m_metrics->resyncSent();
     write(c, SseEncoder::encode(event, c.style()), failed);
 }
@@ -276,16 +283,22 @@ void StreamWorker::deliver(const EncodedEventPtr &event)
 
 void StreamWorker::setHistory(quint32 epoch, EventId newest, bool reset)
 {
+    const bool newEpoch = epoch != m_state.epoch;
     m_state.historyReady = true;
     m_state.epoch = epoch;
     m_state.delivered = newest;
     Failures failed;
     if (reset) {
-        // What was queued belongs to the replaced history; every stream's position too.
+        // What was queued belongs to the replaced history; every stream's position too. In a
+        // new epoch every event is new to them: they go on from its start. In the same epoch
+        // (what they missed was trimmed away) they go on from the newest.
         m_pending.clear();
+        const EventId from = newEpoch ? EventId(0, 0, epoch) : newest;
         for (const auto &entry : m_connections) {
-            if (entry->waitDeadline == 0)
-                resync(*entry, QStringLiteral("history_reset"), {}, &failed);
+            if (entry->waitDeadline != 0)
+                continue;
+            resyncAt(*entry, QStringLiteral("history_reset"), {}, from, &failed);
+            pump(*entry, &failed);
         }
     }
     if (m_waiting > 0) {
