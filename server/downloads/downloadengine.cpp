@@ -523,6 +523,7 @@ void DownloadEngine::begin(const Download &row)
     }
     d.downloadedBytes = r->offset;
     d.errorMessage.clear();
+    qCInfo(lcHub).noquote() << "download" << id << ": running here from byte" << r->offset;
     checkDiskSpace();
     if (d.totalBytes > 0 && r->offset == d.totalBytes) {
         // Everything had arrived before: only verifying was left.
@@ -957,7 +958,7 @@ void DownloadEngine::publishQueue(const QString &action, const Download &d, cons
               {QStringLiteral("queue_length"), counts.queued},
               {QStringLiteral("active"), counts.active}};
     e.timestamp = Event::currentTimestamp();
-    m_broker->publish(e, {});
+    m_broker->publish(e, [](std::optional<EventId>, const QString &) {}); // RedisBroker calls it unchecked
 }
 
 void DownloadEngine::notify(const QString &type, const QString &message, const Download *d)
@@ -969,7 +970,7 @@ void DownloadEngine::notify(const QString &type, const QString &message, const D
     if (d)
         e.data.insert(QStringLiteral("download_id"), d->id);
     e.timestamp = Event::currentTimestamp();
-    m_broker->publish(e, {});
+    m_broker->publish(e, [](std::optional<EventId>, const QString &) {}); // RedisBroker calls it unchecked
 }
 
 void DownloadEngine::checkDiskSpace()
