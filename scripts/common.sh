@@ -5,13 +5,12 @@
 HERMES_APT_PACKAGES=(
     cmake ninja-build g++ pkg-config dpkg-dev
     qt6-base-dev qt6-httpserver-dev qt6-websockets-dev libqt6sql6-sqlite
-    libqt6sql6-psql
     libhiredis-dev qtkeychain-qt6-dev
 )
 # What the test suites need on top: the real servers they start, and the checkers they run.
 HERMES_TEST_PACKAGES=(
     redis-server caddy
-    postgresql
+    postgresql libqt6sql6-psql
 )
 
 # Installs the Debian packages that are not installed yet (as root, or through sudo).
