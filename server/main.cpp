@@ -7,6 +7,8 @@
 #include "downloads/downloadengine.h"
 #include "http/downloadroutes.h"
 #include "downloads/downloadstore.h"
+#include "downloads/databaseurl.h"
+#include "downloads/datadirlock.h"
 #include "stream/eventhub.h"
 #include "http/eventroutes.h"
 #include "http/httpserver.h"
@@ -153,8 +155,17 @@ int main(int argc, char *argv[])
         static_cast<RedisBroker *>(broker.get())->start();
     }
 
+    // Downloads: SQLite locks its data dir (one server per dir); PostgreSQL is shared.
+    DatabaseUrl databaseUrl;
+    DataDirLock dataDirLock;
+    if (!DatabaseUrl::parse(settings.databaseUrl, settings.databasePasswordFile, &databaseUrl, &error))
+        return fail(error);
+    if (!databaseUrl.isPostgres() && !dataDirLock.lock(settings.dataDir, &error)) {
+        std::fprintf(stderr, "hermes-server: %s\n", qPrintable(error));
+        return 75; // EX_TEMPFAIL: another server holds it
+    }
     DownloadStore store;
-    if (!store.open(settings.databaseUrl, &error))
+    if (!store.open(databaseUrl, &error))
         return fail(error);
     DownloadEngine::Options downloadOptions;
     downloadOptions.downloadDir = settings.downloadDir;
@@ -166,6 +177,9 @@ int main(int argc, char *argv[])
     downloadOptions.progressStepPercent = settings.progressStepPercent;
     downloadOptions.progressIntervalMs = settings.progressIntervalMs;
     downloadOptions.diskWarningBytes = settings.diskWarningMb << 20;
+    downloadOptions.leaseMs = settings.downloadLeaseMs;
+    downloadOptions.renewMs = settings.downloadLeaseRenewMs;
+    downloadOptions.clusterMaxConcurrent = settings.clusterMaxConcurrentDownloads;
     DownloadEngine downloads(downloadOptions, &store, broker.get());
 
     HttpServer http;

@@ -133,7 +133,9 @@ QList<OptionSpec> ServerSettings::optionSpecs()
              "Where finished downloads go (and their .part files while running). "
              "Default: <data dir>/downloads."),
         spec("HERMES_DATABASE_URL", "database-url", Type::String, QString(),
-             "The download store: sqlite:///path/to/file.db. Default: <data dir>/hermes.db."),
+             "The download store: sqlite:///path/to/file.db (one node), or "
+             "postgresql://user[:password]@host[:port]/database[?sslmode=...] shared by several "
+             "nodes. Default: <data dir>/hermes.db."),
         range(spec("HERMES_MAX_CONCURRENT_DOWNLOADS", "max-concurrent-downloads", Type::Integer,
                    QStringLiteral("3"), "Downloads transferring at the same time."), 1, 100),
         range(spec("HERMES_DOWNLOAD_MAX_ATTEMPTS", "download-max-attempts", Type::Integer,
@@ -157,12 +159,30 @@ QList<OptionSpec> ServerSettings::optionSpecs()
         range(spec("HERMES_DISK_WARNING_MB", "disk-warning-mb", Type::Integer, QStringLiteral("1024"),
                    "A system notification warns when less than this many MB are free for downloads."),
               0, std::numeric_limits<qint32>::max()),
+        // --- downloads on several nodes (cluster) ---
+        spec("HERMES_DATABASE_PASSWORD_FILE", "database-password-file", Type::String, QString(),
+             "File whose first line is the PostgreSQL password (wins over the URL's). Without "
+             "either, libpq's PGPASSWORD or ~/.pgpass apply."),
+        range(spec("HERMES_DOWNLOAD_LEASE", "download-lease", Type::Integer, QStringLiteral("15000"),
+                   "Milliseconds a node's claim on a running download lasts without renewal; a "
+                   "node that died loses its downloads to another node after this long."),
+              1000, 3600000),
+        range(spec("HERMES_DOWNLOAD_LEASE_RENEW", "download-lease-renew", Type::Integer,
+                   QStringLiteral("5000"),
+                   "Milliseconds between lease renewals (and looks for orphaned work); at most "
+                   "half of HERMES_DOWNLOAD_LEASE."),
+              100, 1800000),
+        range(spec("HERMES_CLUSTER_MAX_DOWNLOADS", "cluster-max-downloads",
+                   Type::Integer, QStringLiteral("0"),
+                   "Downloads transferring at the same time over every node sharing the database; "
+                   "0: only the per-node HERMES_MAX_CONCURRENT_DOWNLOADS."),
+              0, 100000),
     };
     for (OptionSpec &s : specs) {
         if (s.env == u"HERMES_DATA_DIR")
             s.documentedDefault = QStringLiteral("~/.local/share/hermes-server");
         if (s.env == u"HERMES_API_KEYS" || s.env == u"HERMES_TOKEN_SECRET"
-            || s.env == u"HERMES_REDIS_URL") // it may carry a password
+            || s.env == u"HERMES_REDIS_URL" || s.env == u"HERMES_DATABASE_URL") // it may carry a password
             s.secret = true;
     }
     return specs;
@@ -219,6 +239,16 @@ bool ServerSettings::fromConfig(const Config &config, ServerSettings *out, QStri
     out->progressStepPercent = int(config.integer(u"HERMES_PROGRESS_STEP_PERCENT"));
     out->progressIntervalMs = int(config.integer(u"HERMES_PROGRESS_INTERVAL_MS"));
     out->diskWarningMb = config.integer(u"HERMES_DISK_WARNING_MB");
+    // --- downloads on several nodes (cluster) ---
+    out->databasePasswordFile = config.string(u"HERMES_DATABASE_PASSWORD_FILE");
+    out->downloadLeaseMs = int(config.integer(u"HERMES_DOWNLOAD_LEASE"));
+    out->downloadLeaseRenewMs = int(config.integer(u"HERMES_DOWNLOAD_LEASE_RENEW"));
+    out->clusterMaxConcurrentDownloads = int(config.integer(u"HERMES_CLUSTER_MAX_DOWNLOADS"));
+    if (out->downloadLeaseRenewMs * 2 > out->downloadLeaseMs) {
+        *error = QStringLiteral("HERMES_DOWNLOAD_LEASE_RENEW (%1 ms) must be at most half of "
+                                "HERMES_DOWNLOAD_LEASE (%2 ms)").arg(out->downloadLeaseRenewMs).arg(out->downloadLeaseMs);
+        return false;
+    }
     return true;
 }
 

@@ -45,6 +45,11 @@ struct ServerSettings
     int progressStepPercent = 1;
     int progressIntervalMs = 500;
     qint64 diskWarningMb = 1024;
+    // downloads on several nodes (cluster)
+    QString databasePasswordFile;
+    int downloadLeaseMs = 15000;
+    int downloadLeaseRenewMs = 5000;
+    int clusterMaxConcurrentDownloads = 0; ///< 0: no limit over the nodes
 
     /// The option table (env var, flag, default, description) for every setting above.
     static QList<OptionSpec> optionSpecs();
