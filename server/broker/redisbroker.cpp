@@ -110,6 +110,25 @@ out[#out + 1] = deleted
 return out
 )lua";
 
+// Scripts go by their SHA-1 (EVALSHA): a few bytes per event instead of the script's text;
+// a Redis that does not know one yet (first use, a restart, SCRIPT FLUSH) gets it once.
+void RedisBroker::evalScript(const QByteArray &script, const QList<QByteArray> &args,
+                             RedisConnection::Callback done)
+{
+    static QHash<const QByteArray *, QByteArray> shas;
+    auto sha = shas.find(&script);
+    if (sha == shas.end())
+        sha = shas.insert(&script, QCryptographicHash::hash(script, QCryptographicHash::Sha1).toHex());
+    m_commands.command(QList<QByteArray>{"EVALSHA", *sha} + args,
+                       [this, &script, args, done](redisReply *reply) {
+        if (reply && RedisReply::isError(reply) && RedisReply::string(reply).startsWith("NOSCRIPT")) {
+            m_commands.command(QList<QByteArray>{"EVAL", script} + args, done);
+            return;
+        }
+        done(reply);
+    });
+}
+
 static const QList<QLatin1StringView> AllChannels{Channels::Downloads, Channels::Queue,
                                                   Channels::System};
 
@@ -295,7 +314,7 @@ void RedisBroker::adopt(const QString &channel, const QByteArray &payload)
     const QByteArray adoptKey = key("adopt:")
         + QCryptographicHash::hash(channel.toUtf8() + '\n' + payload, QCryptographicHash::Sha1).toHex();
     const QList<QByteArray> keys = sequenceKeys();
-    m_commands.command({"EVAL", AdoptScript, "8", streamKey(channel), keys[0], keys[1],
+    evalScript(AdoptScript, {"8", streamKey(channel), keys[0], keys[1],
                         trimmedKey(channel), adoptKey, keys[2], keys[3], keys[4],
                         QByteArray::number(m_options.streamLength),
                         event.envelopeJson(), channel.toUtf8(),
@@ -345,7 +364,7 @@ void RedisBroker::load(Load mode)
     // Streams are capped near streamLength, so twice that reads whatever is left of a gap.
     const QByteArray count = QByteArray::number(
         mode == Load::Tail ? m_options.streamLength : 2 * m_options.streamLength + 1000);
-    m_commands.command({"EVAL", LoadScript, "7", keys[1], keys[2], keys[3], keys[4],
+    evalScript(LoadScript, {"7", keys[1], keys[2], keys[3], keys[4],
                         trimmedKey(QString(AllChannels[0])), trimmedKey(QString(AllChannels[1])),
                         trimmedKey(QString(AllChannels[2])),
                         EventId::epochText(EventId::randomEpoch()), count,
@@ -452,7 +471,7 @@ void RedisBroker::publish(const Event &event, PublishCallback done)
         return;
     }
     const QList<QByteArray> keys = sequenceKeys();
-    m_commands.command({"EVAL", PublishScript, "7", streamKey(event.channel), keys[0], keys[1],
+    evalScript(PublishScript, {"7", streamKey(event.channel), keys[0], keys[1],
                         trimmedKey(event.channel), keys[2], keys[3], keys[4],
                         QByteArray::number(m_options.streamLength),
                         event.envelopeJson(), event.channel.toUtf8(),

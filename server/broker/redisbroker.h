@@ -62,6 +62,8 @@ private:
     enum class Load { Tail, After };
     struct Loaded;
 
+    void evalScript(const QByteArray &script, const QList<QByteArray> &args,
+                    RedisConnection::Callback done);
     void connectAll();
     void onConnectionReady();
     void onConnectionLost(const QString &reason);
