@@ -1,29 +1,39 @@
 // hermes-server: the download queue's real-time layer. Streams every event on the bus to
 // clients as Server-Sent Events.
 
+#include "http/apidocroute.h"
 #include "http/apikeystore.h"
+#include "backup.h"
 #include "broker/broker.h"
 #include "downloads/downloadengine.h"
 #include "http/downloadroutes.h"
 #include "downloads/downloadstore.h"
 #include "stream/eventhub.h"
 #include "http/eventroutes.h"
+#include "http/healthroutes.h"
 #include "http/httpserver.h"
 #include "logging.h"
 #include "metrics.h"
+#include "processmetrics.h"
 #include "broker/redisbroker.h"
 #include "serversettings.h"
 #include "signalwatcher.h"
+#include "storagedirs.h"
+#include "systemdnotifier.h"
 #include "http/streamtokens.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
+#include <QJsonObject>
+#include <QStorageInfo>
+#include <QUrl>
 #include <QTimer>
 
 #include <csignal>
 #include <sys/resource.h>
 #include <cstdio>
+#include <sys/stat.h>
 
 using namespace Hermes;
 
@@ -45,6 +55,55 @@ static void raiseOpenFilesLimit(int maxConnections)
             << limit.rlim_cur << "- streams beyond" << (limit.rlim_cur - reserve) << "will fail";
 }
 
+// HERMES_* names that belong to other programs (the Caddyfile, run.sh): not typos.
+static const QStringList ForeignKeys{
+    QStringLiteral("HERMES_PROXY_ADDRESS"), QStringLiteral("HERMES_UPSTREAMS"),
+    QStringLiteral("HERMES_CADDY_ADMIN"), QStringLiteral("HERMES_NO_MONITOR"),
+    QStringLiteral("HERMES_API_KEY"), // hermes-events
+};
+
+// Every secret the settings hold, so that no log line can carry one.
+static QList<QByteArray> secretsOf(const ServerSettings &s)
+{
+    QList<QByteArray> out;
+    for (const QString &key : s.apiKeys)
+        out << key.toUtf8();
+    out << s.tokenSecret.toUtf8();
+    for (const QString &url : {s.redisUrl, s.databaseUrl}) {
+        const QUrl parsed(url);
+        if (!parsed.password().isEmpty())
+            out << parsed.password().toUtf8() << QUrl::toPercentEncoding(parsed.password());
+    }
+    return out;
+}
+
+// ops: the download queue's figures for /metrics.
+static void collectDownloadMetrics(const DownloadEngine &engine, MetricsWriter &w)
+{
+    const QJsonObject summary = engine.summary();
+    for (const char *state : {"active", "queued", "paused"}) {
+        const QByteArray name = QByteArray("hermes_downloads_") + state;
+        w.family(name.constData(), "gauge", state == QByteArrayView("active") ? "Downloads transferring now."
+                                          : state == QByteArrayView("queued") ? "Downloads waiting for a slot."
+                                                                              : "Paused downloads.");
+        w.sample(name.constData(), quint64(summary.value(QLatin1StringView(state)).toInteger()));
+    }
+    const DownloadEngine::Stats &stats = engine.stats();
+    w.family("hermes_downloads_completed_total", "counter", "Downloads that finished and were verified.");
+    w.sample("hermes_downloads_completed_total", stats.completed);
+    w.family("hermes_downloads_failed_total", "counter", "Downloads that failed for good.");
+    w.sample("hermes_downloads_failed_total", stats.failed);
+    w.family("hermes_downloads_retried_total", "counter", "Retries after network errors and 5xx answers.");
+    w.sample("hermes_downloads_retried_total", stats.retried);
+    w.family("hermes_downloaded_bytes_total", "counter", "Bytes received for downloads.");
+    w.sample("hermes_downloaded_bytes_total", stats.bytesDownloaded);
+    const qint64 free = QStorageInfo(engine.downloadDir()).bytesAvailable();
+    if (free >= 0) {
+        w.family("hermes_download_volume_free_bytes", "gauge", "Bytes available to the server on the download volume.");
+        w.sample("hermes_download_volume_free_bytes", quint64(free));
+    }
+}
+
 static int fail(const QString &message)
 {
     std::fprintf(stderr, "hermes-server: %s\n", qPrintable(message));
@@ -53,15 +112,16 @@ static int fail(const QString &message)
 
 int main(int argc, char *argv[])
 {
+    // Everything the server writes is private (keys, database, part files); finished
+    // downloads get their shareable mode explicitly (StorageDirs).
+    ::umask(077);
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("hermes-server"));
     QCoreApplication::setApplicationVersion(QStringLiteral(HERMES_VERSION));
-    qSetMessagePattern(QStringLiteral(
-        "%{time yyyy-MM-ddThh:mm:ss.zzz} %{if-debug}debug%{endif}%{if-info}info%{endif}"
-        "%{if-warning}warning%{endif}%{if-critical}error%{endif}%{if-fatal}fatal%{endif} "
-        "%{category}: %{message}"));
+    Logging::install();
 
     Config config(ServerSettings::optionSpecs());
+    config.setForeignKeys(ForeignKeys);
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "Streams download, queue and system events to clients as Server-Sent Events.\n"
@@ -75,6 +135,16 @@ int main(int argc, char *argv[])
                        "env file (env), then exit."),
         QStringLiteral("format"));
     parser.addOption(referenceOption);
+    const QCommandLineOption backupOption(
+        QStringLiteral("backup"),
+        QStringLiteral("Write a backup archive (tar: the database, generated key and secret) to "
+                       "<file>, consistent while the server runs, then exit."),
+        QStringLiteral("file"));
+    parser.addOption(backupOption);
+    QCommandLineOption routesOption(QStringLiteral("print-routes"),
+                                    QStringLiteral("Print every HTTP route, then exit (for tests)."));
+    routesOption.setFlags(QCommandLineOption::HiddenFromHelp);
+    parser.addOption(routesOption);
     parser.process(app);
     if (parser.isSet(referenceOption)) {
         const QString format = parser.value(referenceOption);
@@ -88,25 +158,38 @@ int main(int argc, char *argv[])
 
     QString error;
     ServerSettings settings;
-    if (!config.resolve(&parser, QProcessEnvironment::systemEnvironment(), &error)
+    const QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    if (!config.resolve(&parser, environment, &error)
         || !ServerSettings::fromConfig(config, &settings, &error))
         return fail(error);
+    Logging::setSecrets(secretsOf(settings));
+    Logging::setLevelSpec(settings.logLevel, &error);
+    for (const QString &warning : config.warnings())
+        qCWarning(lcConfig).noquote() << warning;
+    QHash<QString, QString> inForce; // what SIGHUP compares a new reading with
+    for (const OptionSpec &spec : config.specs())
+        inForce.insert(spec.env, config.string(spec.env));
 
-    if (!QDir().mkpath(settings.dataDir))
-        return fail(QStringLiteral("HERMES_DATA_DIR: cannot create %1").arg(settings.dataDir));
-    QFile::setPermissions(settings.dataDir, QFileDevice::ReadOwner | QFileDevice::WriteOwner
-                                                | QFileDevice::ExeOwner);
+    if (parser.isSet(backupOption)) {
+        QString report;
+        const bool ok = Backup::write(settings, parser.value(backupOption), &report, &error);
+        std::fputs(qPrintable(report), stdout);
+        if (!ok) {
+            std::fprintf(stderr, "hermes-server: backup failed: %s\n", qPrintable(error));
+            return 1;
+        }
+        return 0;
+    }
+
+    if (!StorageDirs::prepare(settings, &error))
+        return fail(error);
 
     ApiKeyStore keys;
-    if (!keys.load(settings.apiKeys, settings.apiKeyFile, &error))
+    QString generatedKeyFile;
+    if (!keys.configure(settings.apiKeys, settings.apiKeyFile, settings.dataDir, &generatedKeyFile, &error))
         return fail(error);
-    if (keys.isEmpty()) {
-        bool created = false;
-        if (!keys.loadOrCreateDefault(settings.dataDir, &created, &error))
-            return fail(error);
-        qCInfo(lcAuth).noquote() << (created ? "created a new API key in" : "using the API key in")
-                                 << ApiKeyStore::defaultKeyFile(settings.dataDir);
-    }
+    if (!generatedKeyFile.isEmpty())
+        qCInfo(lcAuth).noquote() << "using the generated API key in" << generatedKeyFile;
     QByteArray tokenSecret;
     if (!StreamTokenService::loadSecret(settings.tokenSecret, settings.dataDir, &tokenSecret, &error))
         return fail(error);
@@ -150,7 +233,18 @@ int main(int argc, char *argv[])
     downloadOptions.progressStepPercent = settings.progressStepPercent;
     downloadOptions.progressIntervalMs = settings.progressIntervalMs;
     downloadOptions.diskWarningBytes = settings.diskWarningMb << 20;
+    downloadOptions.finishedFileMode = StorageDirs::finishedFileMode(settings);
     DownloadEngine downloads(downloadOptions, &store, broker.get());
+
+    // ops: process and download metrics on every scrape.
+    const ProcessMetrics processMetrics;
+    metrics.addCollector([&](MetricsWriter &w) { processMetrics.collect(w); });
+    metrics.addCollector([&](MetricsWriter &w) { collectDownloadMetrics(downloads, w); });
+    metrics.addCollector([&](MetricsWriter &w) {
+        w.family("hermes_build_info", "gauge", "Always 1; the labels say which build runs.");
+        w.sample("hermes_build_info", quint64(1),
+                 "version=\"" HERMES_VERSION "\",qt_version=\"" + QByteArray(qVersion()) + '"');
+    });
 
     HttpServer http;
     http.setAllowedOrigins(settings.allowedOrigins);
@@ -158,20 +252,83 @@ int main(int argc, char *argv[])
     routes.registerOn(&http);
     DownloadRoutes downloadRoutes(&downloads, keys, &metrics);
     downloadRoutes.registerOn(&http);
+    HealthRoutes healthRoutes(broker.get(), &store);
+    healthRoutes.registerOn(&http);
+    ApiDocRoute apiDoc;
+    apiDoc.registerOn(&http);
+    if (parser.isSet(routesOption)) {
+        std::fputs(qPrintable(http.routeList().join(u'\n') + u'\n'), stdout);
+        return 0;
+    }
     if (!http.listenOn(settings.host, settings.port, &error))
         return fail(QStringLiteral("HERMES_HOST/HERMES_PORT: %1").arg(error));
     downloads.start();
-    qCInfo(lcHttp).noquote() << "listening on"
-                             << QStringLiteral("http://%1:%2").arg(settings.host.toString())
-                                    .arg(http.serverPort())
-                             << "with the" << broker->name() << "broker";
+    const QString listening = QStringLiteral("http://%1:%2").arg(settings.host.toString()).arg(http.serverPort());
+    qCInfo(lcHttp).noquote() << "listening on" << listening << "with the" << broker->name() << "broker";
+    SystemdNotifier systemd;
+    systemd.ready(QStringLiteral("serving on %1").arg(listening));
+
+    // SIGHUP: read the settings again and apply what can change without dropping a stream.
+    const auto reload = [&] {
+        systemd.reloading();
+        Config fresh(ServerSettings::optionSpecs());
+        fresh.setForeignKeys(ForeignKeys);
+        ServerSettings next;
+        QString why;
+        QString generated;
+        if (!fresh.resolve(&parser, environment, &why) || !ServerSettings::fromConfig(fresh, &next, &why)
+            || !keys.configure(next.apiKeys, next.apiKeyFile, settings.dataDir, &generated, &why)) {
+            qCCritical(lcConfig).noquote() << "reload failed, the previous settings stay in force:" << why;
+            systemd.ready(QStringLiteral("serving on %1 (the last reload failed)").arg(listening));
+            return;
+        }
+        for (const QString &warning : fresh.warnings())
+            qCWarning(lcConfig).noquote() << warning;
+        Logging::setSecrets(secretsOf(settings) + secretsOf(next));
+        Logging::setLevelSpec(next.logLevel, &why);
+        http.setAllowedOrigins(next.allowedOrigins);
+        // The routes read these from `settings` on every request.
+        settings.apiKeys = next.apiKeys;
+        settings.apiKeyFile = next.apiKeyFile;
+        settings.logLevel = next.logLevel;
+        settings.allowedOrigins = next.allowedOrigins;
+        settings.sseEnabled = next.sseEnabled;
+        settings.maxConnections = next.maxConnections;
+        settings.eventStyle = next.eventStyle;
+        settings.maxPublishBytes = next.maxPublishBytes;
+        static const QStringList applied{
+            QStringLiteral("HERMES_API_KEYS"), QStringLiteral("HERMES_API_KEY_FILE"),
+            QStringLiteral("HERMES_LOG_LEVEL"), QStringLiteral("HERMES_ALLOWED_ORIGINS"),
+            QStringLiteral("HERMES_ENABLE_SSE"), QStringLiteral("HERMES_SSE_MAX_CONNECTIONS"),
+            QStringLiteral("HERMES_SSE_EVENT_STYLE"), QStringLiteral("HERMES_MAX_PUBLISH_BYTES")};
+        QStringList restart;
+        for (const OptionSpec &spec : fresh.specs()) {
+            if (fresh.string(spec.env) == inForce.value(spec.env))
+                continue;
+            if (applied.contains(spec.env))
+                inForce.insert(spec.env, fresh.string(spec.env));
+            else
+                restart << spec.env;
+        }
+        if (!restart.isEmpty())
+            qCWarning(lcConfig).noquote() << "changed but applied only after a restart:"
+                                          << restart.join(QStringLiteral(", "));
+        qCInfo(lcConfig).noquote() << "reloaded the settings;" << keys.size() << "API key(s) in force";
+        systemd.ready(QStringLiteral("serving on %1").arg(listening));
+    };
 
     // SIGTERM/SIGINT: stop accepting, end every stream cleanly with a retry: hint, and exit 0
     // once the last bytes had a moment to leave (well within the 2 s a supervisor allows).
-    SignalWatcher signalWatcher({SIGTERM, SIGINT});
+    SignalWatcher signalWatcher({SIGTERM, SIGINT, SIGHUP});
     std::signal(SIGPIPE, SIG_IGN);
     QObject::connect(&signalWatcher, &SignalWatcher::signalReceived, &app, [&](int signal) {
+        if (signal == SIGHUP) {
+            reload();
+            return;
+        }
         qCInfo(lcHttp) << "received signal" << signal << "- shutting down";
+        systemd.stopping();
+        healthRoutes.setShuttingDown();
         http.stopListening();
         hub.worker()->closeAll();
         QTimer::singleShot(200, &app, [] { QCoreApplication::exit(0); });

@@ -43,6 +43,10 @@ struct ServerSettings
     int progressStepPercent = 1;
     int progressIntervalMs = 500;
     qint64 diskWarningMb = 1024;
+    // ops
+    QString logLevel = QStringLiteral("info"); ///< a Logging level spec
+    int downloadUmask = 0027;       ///< applied to the download dir and finished files
+    QString downloadGroup;          ///< empty: the server's own group
 
     /// The option table (env var, flag, default, description) for every setting above.
     static QList<OptionSpec> optionSpecs();

@@ -19,6 +19,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <sys/stat.h>
+
 namespace Hermes {
 
 struct DownloadEngine::Transfer
@@ -388,6 +390,7 @@ void DownloadEngine::onData(Download &d)
         return;
     }
     d.downloadedBytes += bytes.size();
+    m_stats.bytesDownloaded += quint64(bytes.size());
     t->rate.add(nowMs(), bytes.size());
     if (m_options.maxFileSize > 0 && d.downloadedBytes > m_options.maxFileSize) {
         fail(d, QStringLiteral("the file is larger than the allowed %1 bytes").arg(m_options.maxFileSize), false);
@@ -489,6 +492,8 @@ void DownloadEngine::finishFile(Download &d)
                 self->schedule();
                 return;
             }
+            if (self->m_options.finishedFileMode >= 0) // readable by the download group, say
+                ::chmod(QFile::encodeName(target).constData(), mode_t(self->m_options.finishedFileMode));
             d.filename = QFileInfo(target).fileName();
             d.completedAt = QDateTime::currentDateTimeUtc();
             self->m_transfers.remove(id);
@@ -520,6 +525,7 @@ void DownloadEngine::fail(Download &d, const QString &message, bool retryable)
     if (retryable && ++d.attempts < m_options.maxAttempts) {
         const qint64 delay = qMin<qint64>(60000, qint64(m_options.retryBaseMs) << qMin(d.attempts - 1, 16));
         m_notBefore.insert(d.id, nowMs() + delay);
+        ++m_stats.retried;
         setStatus(d, DownloadStatus::Pending,
                   QStringLiteral("%1; retrying in %2 s (attempt %3 of %4)")
                       .arg(message).arg(delay / 1000.0).arg(d.attempts + 1).arg(m_options.maxAttempts));
@@ -536,6 +542,8 @@ void DownloadEngine::fail(Download &d, const QString &message, bool retryable)
 void DownloadEngine::setStatus(Download &d, DownloadStatus status, const QString &error)
 {
     const bool changed = d.status != status;
+    m_stats.completed += changed && status == DownloadStatus::Completed;
+    m_stats.failed += changed && status == DownloadStatus::Failed;
     d.status = status;
     d.errorMessage = error;
     d.updatedAt = QDateTime::currentDateTimeUtc();

@@ -46,7 +46,14 @@ public:
         double progressStepPercent = 1.0;
         int progressIntervalMs = 500;
         qint64 diskWarningBytes = 1LL << 30;
+        int finishedFileMode = -1;     ///< chmod of a finished file (-1: as created)
     };
+    /// Totals since start, for /metrics.
+    struct Stats
+    {
+        quint64 completed = 0, failed = 0, retried = 0, bytesDownloaded = 0;
+    };
+    const Stats &stats() const { return m_stats; }
 
     DownloadEngine(const Options &options, DownloadStore *store, Broker *broker,
                    QObject *parent = nullptr);
@@ -114,6 +121,7 @@ private:
     QHash<QString, double> m_reportedPercent; ///< never decreasing, as clients expect
     QTimer m_scheduleTimer;
     bool m_diskWarned = false;
+    Stats m_stats;
 };
 
 } // namespace Hermes

@@ -76,6 +76,13 @@ int DownloadStore::schemaVersion() const
     return 0;
 }
 
+bool DownloadStore::isReachable() const
+{
+    QSqlDatabase db = QSqlDatabase::database(m_connection, false);
+    QSqlQuery q(db);
+    return db.isOpen() && q.exec(QStringLiteral("SELECT 1")) && q.next();
+}
+
 bool DownloadStore::migrate(QString *error)
 {
     QSqlDatabase db = QSqlDatabase::database(m_connection);

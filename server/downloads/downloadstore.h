@@ -27,6 +27,8 @@ public:
     QList<Download> all() const;
     qint64 nextPosition() const;
     int schemaVersion() const;
+    /// For readiness: the connection is open and answers `SELECT 1`.
+    bool isReachable() const;
 
     /// The migrations, in order; index + 1 is the version each one produces.
     static const QStringList &migrations();
