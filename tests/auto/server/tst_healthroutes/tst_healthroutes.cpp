@@ -2,9 +2,16 @@
 // broker (a real Redis killed and restarted) while liveness does not; the seed's
 // /api/v1/events/health keeps its shape and its 200.
 
+#include "broker/broker.h"
+#include "downloads/downloadstore.h"
+#include "http/healthroutes.h"
+#include "http/httpserver.h"
 #include "redisprocess.h"
 #include "serverprocess.h"
 #include "testutil.h"
+
+#include <QTemporaryDir>
+#include <QThread>
 
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -25,6 +32,7 @@ private slots:
     void probesWithTheEmbeddedBroker_data();
     void probesWithTheEmbeddedBroker();
     void readinessFollowsRedis();
+    void readinessFollowsTheStore();
 };
 
 void tst_HealthRoutes::probesWithTheEmbeddedBroker_data()
@@ -85,6 +93,57 @@ void tst_HealthRoutes::readinessFollowsRedis()
     QVERIFY2(redis.start(), qPrintable(redis.errorString())); // same port
     QTRY_COMPARE_WITH_TIMEOUT(httpRequest(server.port(), "GET", "/readyz").status, 200, 20000);
     QCOMPARE(server.terminate(), 0);
+}
+
+// In-process (the SQLite store of the binary cannot be made to stop answering from outside):
+// HealthRoutes over a store that is not open answers 503 "database down", and 200 once the
+// store answers. The routes run on their own thread, as the test's HTTP client blocks.
+void tst_HealthRoutes::readinessFollowsTheStore()
+{
+    struct Node
+    {
+        Hermes::MemoryBroker broker;
+        Hermes::DownloadStore store;
+        Hermes::HttpServer http;
+        Hermes::HealthRoutes routes{&broker, &store};
+    };
+    QThread thread;
+    QObject context;
+    context.moveToThread(&thread);
+    thread.start();
+    Node *node = nullptr;
+    quint16 port = 0;
+    QMetaObject::invokeMethod(&context, [&] {
+        node = new Node;
+        node->routes.registerOn(&node->http);
+        QString error;
+        if (node->http.listenOn(QHostAddress(QHostAddress::LocalHost), 0, &error))
+            port = node->http.serverPort();
+    }, Qt::BlockingQueuedConnection);
+    QVERIFY(port != 0);
+
+    const HttpReply down = httpRequest(port, "GET", "/readyz");
+    QCOMPARE(down.status, 503);
+    QCOMPARE(json(down).value(QStringLiteral("checks")).toObject().value(QStringLiteral("database")).toString(), QStringLiteral("down"));
+    QCOMPARE(json(down).value(QStringLiteral("checks")).toObject().value(QStringLiteral("broker")).toString(), QStringLiteral("up"));
+    QVERIFY2(json(down).value(QStringLiteral("error")).toObject().value(QStringLiteral("message")).toString().contains(u"store"), down.body.constData());
+    QCOMPARE(httpRequest(port, "GET", "/livez").status, 200);
+
+    QTemporaryDir dir;
+    bool opened = false;
+    QMetaObject::invokeMethod(&context, [&] {
+        QString error;
+        opened = node->store.open(dir.filePath(QStringLiteral("hermes.db")), &error);
+    }, Qt::BlockingQueuedConnection);
+    QVERIFY(opened);
+    QCOMPARE(httpRequest(port, "GET", "/readyz").status, 200);
+
+    QMetaObject::invokeMethod(&context, [&] { node->routes.setShuttingDown(); }, Qt::BlockingQueuedConnection);
+    QCOMPARE(httpRequest(port, "GET", "/readyz").status, 503);
+
+    QMetaObject::invokeMethod(&context, [&] { delete node; }, Qt::BlockingQueuedConnection);
+    thread.quit();
+    QVERIFY(thread.wait(10000));
 }
 
 QTEST_GUILESS_MAIN(tst_HealthRoutes)

@@ -2,11 +2,17 @@
 // API keys while a stream stays open (and what needs a restart is said), sd_notify readiness,
 // reload, watchdog and stopping on a socket the test binds, readiness while shutting down.
 
+#include "http/streamtokens.h"
+#include "redisprocess.h"
 #include "serverprocess.h"
 #include "sseclient.h"
 #include "testutil.h"
 
+#include <QJsonDocument>
+#include <QJsonObject>
+
 #include <QDeadlineTimer>
+#include <QDir>
 #include <QFile>
 #include <QRegularExpression>
 #include <QSocketNotifier>
@@ -110,6 +116,7 @@ private slots:
     void sighupWithBrokenSettingsKeepsTheOldOnes();
     void systemdNotifications();
     void readinessFailsWhileShuttingDown();
+    void secretsFromCredentialsAndFiles();
 };
 
 void tst_ServiceLifecycle::journalPrioritiesAndLevels_data()
@@ -295,6 +302,40 @@ void tst_ServiceLifecycle::readinessFailsWhileShuttingDown()
     QVERIFY2(reply.startsWith("HTTP/1.1 503"), reply.constData());
     QVERIFY2(reply.contains("\"shutting_down\":true"), reply.constData());
     QVERIFY(server.process().waitForFinished(10000));
+}
+
+// Secrets without the environment: the API key file and the token secret as systemd
+// credentials ($CREDENTIALS_DIRECTORY), the Redis URL from HERMES_REDIS_URL_FILE.
+void tst_ServiceLifecycle::secretsFromCredentialsAndFiles()
+{
+    RedisProcess redis;
+    QVERIFY2(redis.start(), qPrintable(redis.errorString()));
+    QTemporaryDir dir;
+    QVERIFY(QDir().mkpath(dir.filePath(QStringLiteral("credentials"))));
+    QVERIFY(writeFile(dir.filePath(QStringLiteral("credentials/api-keys")), "cred-key-1234\n"));
+    QVERIFY(writeFile(dir.filePath(QStringLiteral("credentials/token-secret")), "cred-secret-5678\n"));
+    QVERIFY(writeFile(dir.filePath(QStringLiteral("redis-url")), redis.url().toUtf8() + '\n'));
+    ServerProcess server;
+    QProcessEnvironment env;
+    env.insert(QStringLiteral("HERMES_API_KEYS"), QString()); // no key but the credential
+    env.insert(QStringLiteral("CREDENTIALS_DIRECTORY"), dir.filePath(QStringLiteral("credentials")));
+    env.insert(QStringLiteral("HERMES_REDIS_URL_FILE"), dir.filePath(QStringLiteral("redis-url")));
+    QVERIFY2(server.start(env), qPrintable(server.errorString()));
+    QCOMPARE(statusWithKey(server.port(), "cred-key-1234"), 200);
+    QVERIFY(!QFile::exists(server.dataDir() + QStringLiteral("/api-key"))); // nothing generated
+    const HttpReply health = httpRequest(server.port(), "GET", "/api/v1/events/health");
+    QCOMPARE(QJsonDocument::fromJson(health.body).object().value(QStringLiteral("broker")).toObject()
+                 .value(QStringLiteral("type")).toString(), QStringLiteral("redis"));
+    const HttpReply minted = httpRequest(server.port(), "POST", "/api/v1/events/token",
+                                         {{"Authorization", bearer("cred-key-1234")}, {"Content-Type", "application/json"}},
+                                         R"({"scope":"stream"})");
+    QCOMPARE(minted.status, 200);
+    Hermes::StreamScope scope;
+    QCOMPARE(Hermes::StreamTokenService("cred-secret-5678").verify(
+                 QJsonDocument::fromJson(minted.body).object().value(QStringLiteral("token")).toString().toUtf8(), &scope),
+             Hermes::StreamTokenService::Result::Valid);
+    QVERIFY(!server.output().contains("cred-secret-5678"));
+    QCOMPARE(server.terminate(), 0);
 }
 
 QTEST_GUILESS_MAIN(tst_ServiceLifecycle)
