@@ -12,6 +12,7 @@
 #include "http/eventroutes.h"
 #include "http/healthroutes.h"
 #include "http/httpserver.h"
+#include "http/settingsreload.h"
 #include "logging.h"
 #include "metrics.h"
 #include "processmetrics.h"
@@ -27,7 +28,6 @@
 #include <QDir>
 #include <QJsonObject>
 #include <QStorageInfo>
-#include <QUrl>
 #include <QTimer>
 
 #include <csignal>
@@ -53,28 +53,6 @@ static void raiseOpenFilesLimit(int maxConnections)
         qCWarning(lcHttp).noquote()
             << "HERMES_SSE_MAX_CONNECTIONS is" << maxConnections << "but the open-files limit is"
             << limit.rlim_cur << "- streams beyond" << (limit.rlim_cur - reserve) << "will fail";
-}
-
-// HERMES_* names that belong to other programs (the Caddyfile, run.sh): not typos.
-static const QStringList ForeignKeys{
-    QStringLiteral("HERMES_PROXY_ADDRESS"), QStringLiteral("HERMES_UPSTREAMS"),
-    QStringLiteral("HERMES_CADDY_ADMIN"), QStringLiteral("HERMES_NO_MONITOR"),
-    QStringLiteral("HERMES_API_KEY"), // hermes-events
-};
-
-// Every secret the settings hold, so that no log line can carry one.
-static QList<QByteArray> secretsOf(const ServerSettings &s)
-{
-    QList<QByteArray> out;
-    for (const QString &key : s.apiKeys)
-        out << key.toUtf8();
-    out << s.tokenSecret.toUtf8();
-    for (const QString &url : {s.redisUrl, s.databaseUrl}) {
-        const QUrl parsed(url);
-        if (!parsed.password().isEmpty())
-            out << parsed.password().toUtf8() << QUrl::toPercentEncoding(parsed.password());
-    }
-    return out;
 }
 
 // ops: the download queue's figures for /metrics.
@@ -121,7 +99,7 @@ int main(int argc, char *argv[])
     Logging::install();
 
     Config config(ServerSettings::optionSpecs());
-    config.setForeignKeys(ForeignKeys);
+    config.setForeignKeys(ServerSettings::foreignKeys());
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "Streams download, queue and system events to clients as Server-Sent Events.\n"
@@ -162,13 +140,10 @@ int main(int argc, char *argv[])
     if (!config.resolve(&parser, environment, &error)
         || !ServerSettings::fromConfig(config, &settings, &error))
         return fail(error);
-    Logging::setSecrets(secretsOf(settings));
+    Logging::setSecrets(settings.secrets());
     Logging::setLevelSpec(settings.logLevel, &error);
     for (const QString &warning : config.warnings())
         qCWarning(lcConfig).noquote() << warning;
-    QHash<QString, QString> inForce; // what SIGHUP compares a new reading with
-    for (const OptionSpec &spec : config.specs())
-        inForce.insert(spec.env, config.string(spec.env));
 
     if (parser.isSet(backupOption)) {
         QString report;
@@ -269,46 +244,15 @@ int main(int argc, char *argv[])
     systemd.ready(QStringLiteral("serving on %1").arg(listening));
 
     // SIGHUP: read the settings again and apply what can change without dropping a stream.
+    SettingsReload reloader(settings, config, keys, http);
     const auto reload = [&] {
         systemd.reloading();
-        Config fresh(ServerSettings::optionSpecs());
-        fresh.setForeignKeys(ForeignKeys);
-        ServerSettings next;
+        QStringList restart;
         QString why;
-        QString generated;
-        if (!fresh.resolve(&parser, environment, &why) || !ServerSettings::fromConfig(fresh, &next, &why)
-            || !keys.configure(next.apiKeys, next.apiKeyFile, settings.dataDir, &generated, &why)) {
+        if (!reloader.reload(&parser, environment, &restart, &why)) {
             qCCritical(lcConfig).noquote() << "reload failed, the previous settings stay in force:" << why;
             systemd.ready(QStringLiteral("serving on %1 (the last reload failed)").arg(listening));
             return;
-        }
-        for (const QString &warning : fresh.warnings())
-            qCWarning(lcConfig).noquote() << warning;
-        Logging::setSecrets(secretsOf(settings) + secretsOf(next));
-        Logging::setLevelSpec(next.logLevel, &why);
-        http.setAllowedOrigins(next.allowedOrigins);
-        // The routes read these from `settings` on every request.
-        settings.apiKeys = next.apiKeys;
-        settings.apiKeyFile = next.apiKeyFile;
-        settings.logLevel = next.logLevel;
-        settings.allowedOrigins = next.allowedOrigins;
-        settings.sseEnabled = next.sseEnabled;
-        settings.maxConnections = next.maxConnections;
-        settings.eventStyle = next.eventStyle;
-        settings.maxPublishBytes = next.maxPublishBytes;
-        static const QStringList applied{
-            QStringLiteral("HERMES_API_KEYS"), QStringLiteral("HERMES_API_KEY_FILE"),
-            QStringLiteral("HERMES_LOG_LEVEL"), QStringLiteral("HERMES_ALLOWED_ORIGINS"),
-            QStringLiteral("HERMES_ENABLE_SSE"), QStringLiteral("HERMES_SSE_MAX_CONNECTIONS"),
-            QStringLiteral("HERMES_SSE_EVENT_STYLE"), QStringLiteral("HERMES_MAX_PUBLISH_BYTES")};
-        QStringList restart;
-        for (const OptionSpec &spec : fresh.specs()) {
-            if (fresh.string(spec.env) == inForce.value(spec.env))
-                continue;
-            if (applied.contains(spec.env))
-                inForce.insert(spec.env, fresh.string(spec.env));
-            else
-                restart << spec.env;
         }
         if (!restart.isEmpty())
             qCWarning(lcConfig).noquote() << "changed but applied only after a restart:"

@@ -4,6 +4,7 @@
 
 #include <QDir>
 #include <QStandardPaths>
+#include <QUrl>
 
 namespace Hermes {
 
@@ -250,6 +251,27 @@ bool ServerSettings::fromConfig(const Config &config, ServerSettings *out, QStri
     }
     out->downloadGroup = config.string(u"HERMES_DOWNLOAD_GROUP");
     return true;
+}
+
+QList<QByteArray> ServerSettings::secrets() const
+{
+    QList<QByteArray> out;
+    for (const QString &key : apiKeys)
+        out << key.toUtf8();
+    out << tokenSecret.toUtf8();
+    for (const QString &url : {redisUrl, databaseUrl}) {
+        const QUrl parsed(url);
+        if (!parsed.password().isEmpty())
+            out << parsed.password().toUtf8() << QUrl::toPercentEncoding(parsed.password());
+    }
+    return out;
+}
+
+QStringList ServerSettings::foreignKeys()
+{
+    return {QStringLiteral("HERMES_PROXY_ADDRESS"), QStringLiteral("HERMES_UPSTREAMS"),
+            QStringLiteral("HERMES_CADDY_ADMIN"), QStringLiteral("HERMES_NO_MONITOR"),
+            QStringLiteral("HERMES_API_KEY"), QStringLiteral("HERMES_MONITOR_KEYRING")};
 }
 
 } // namespace Hermes

@@ -47,6 +47,11 @@ struct ServerSettings
     QString logLevel = QStringLiteral("info"); ///< a Logging level spec
     int downloadUmask = 0027;       ///< applied to the download dir and finished files
     QString downloadGroup;          ///< empty: the server's own group
+    /// Every secret these settings hold (keys, token secret, URL passwords): never logged.
+    QList<QByteArray> secrets() const;
+    /// HERMES_* names that belong to other programs (the Caddyfile, run.sh, hermes-events,
+    /// hermes-monitor): not warned about as typos.
+    static QStringList foreignKeys();
 
     /// The option table (env var, flag, default, description) for every setting above.
     static QList<OptionSpec> optionSpecs();
