@@ -57,6 +57,7 @@ private slots:
     void documentMatchesTheRoutes();
     void documentHoldsTogether();
     void servedWithTheRunningVersion();
+    void validatorAcceptsTheDocument();
 };
 
 void tst_OpenApi::documentMatchesTheRoutes()
@@ -147,6 +148,24 @@ void tst_OpenApi::servedWithTheRunningVersion()
     info.insert(QStringLiteral("version"), QStringLiteral("0.0.0"));
     served.insert(QStringLiteral("info"), info);
     QCOMPARE(served, readDocument());
+}
+
+// An independent validator of the OpenAPI 3 schema, where the machine has one (the Python
+// openapi-spec-validator; Debian does not package it).
+void tst_OpenApi::validatorAcceptsTheDocument()
+{
+    QProcess probe;
+    probe.start(QStringLiteral("python3"), {QStringLiteral("-c"), QStringLiteral("import openapi_spec_validator")});
+    if (!probe.waitForFinished(30000) || probe.exitStatus() != QProcess::NormalExit || probe.exitCode() != 0)
+        QSKIP("python3 with openapi_spec_validator is not available");
+    QProcess p;
+    p.setProcessChannelMode(QProcess::MergedChannels);
+    p.start(QStringLiteral("python3"), {QStringLiteral("-c"), QStringLiteral(
+        "import json, sys\n"
+        "from openapi_spec_validator import validate\n"
+        "validate(json.load(open(sys.argv[1])))\n"), QStringLiteral(HERMES_SOURCE_DIR "/docs/openapi.json")});
+    QVERIFY(p.waitForFinished(60000));
+    QVERIFY2(p.exitCode() == 0, p.readAll().constData());
 }
 
 QTEST_GUILESS_MAIN(tst_OpenApi)
