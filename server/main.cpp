@@ -74,7 +74,7 @@ static void collectDownloadMetrics(const DownloadEngine &engine, MetricsWriter &
     w.family("hermes_downloads_retried_total", "counter", "Retries after network errors and 5xx answers.");
     w.sample("hermes_downloads_retried_total", stats.retried);
     w.family("hermes_downloaded_bytes_total", "counter", "Bytes received for downloads.");
-    w.sample("hermes_downloaded_bytes_total", stats.bytesDownloaded);
+    w.sample("hermes_downloaded_bytes_total", stats.bytes);
     const qint64 free = QStorageInfo(engine.downloadDir()).bytesAvailable();
     if (free >= 0) {
         w.family("hermes_download_volume_free_bytes", "gauge", "Bytes available to the server on the download volume.");

@@ -390,7 +390,7 @@ void DownloadEngine::onData(Download &d)
         return;
     }
     d.downloadedBytes += bytes.size();
-    m_stats.bytesDownloaded += quint64(bytes.size());
+    m_stats.bytes += quint64(bytes.size());
     t->rate.add(nowMs(), bytes.size());
     if (m_options.maxFileSize > 0 && d.downloadedBytes > m_options.maxFileSize) {
         fail(d, QStringLiteral("the file is larger than the allowed %1 bytes").arg(m_options.maxFileSize), false);

@@ -51,7 +51,7 @@ public:
     /// Totals since start, for /metrics.
     struct Stats
     {
-        quint64 completed = 0, failed = 0, retried = 0, bytesDownloaded = 0;
+        quint64 completed = 0, failed = 0, retried = 0, bytes = 0; ///< bytes: received
     };
     const Stats &stats() const { return m_stats; }
 
