@@ -23,6 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 namespace Hermes {
 
 struct DownloadEngine::Running
@@ -760,6 +762,8 @@ void DownloadEngine::finishFile(const RunningPtr &r)
                 self->claimSoon();
                 return;
             }
+            if (self->m_options.finishedFileMode >= 0) // readable by the download group, say
+                ::chmod(QFile::encodeName(target).constData(), mode_t(self->m_options.finishedFileMode));
             d.filename = QFileInfo(target).fileName();
             d.completedAt = QDateTime::currentDateTimeUtc();
             d.percent = 100;

@@ -54,8 +54,9 @@ public:
         int leaseMs = 15000;           ///< how long a claim holds without renewal
         int renewMs = 5000;            ///< renewal (and polling for orphaned work) period
         int clusterMaxConcurrent = 0;  ///< over every node; 0: only the per-node limit
+        int finishedFileMode = -1;     ///< chmod of a finished file (-1: as created)
     };
-
+    /// Totals since start, for /metrics.
     DownloadEngine(const Options &options, DownloadStore *store, Broker *broker,
                    QObject *parent = nullptr);
     /// Stops the transfers and hands their leases back, so another node resumes them at once.

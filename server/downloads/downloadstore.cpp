@@ -113,11 +113,18 @@ DownloadStore::DownloadStore(QObject *parent) : QObject(parent)
 DownloadStore::~DownloadStore()
 {
     if (m_worker) {
+        // Behind whatever is still queued (the engine hands its leases back as it goes): the
+        // thread quits only after that work ran, so nothing queued is dropped or leaked.
         Worker *worker = m_worker;
-        QMetaObject::invokeMethod(worker, [worker] { delete worker; }, Qt::QueuedConnection);
+        QThread *thread = &m_thread;
+        QMetaObject::invokeMethod(worker, [worker, thread] {
+            delete worker;
+            thread->quit();
+        }, Qt::QueuedConnection);
         m_worker = nullptr;
+    } else {
+        m_thread.quit();
     }
-    m_thread.quit();
     // A query stuck on a vanished server must not keep the process from exiting.
     if (!m_thread.wait(5000)) {
         qCWarning(lcHub) << "downloads: the database thread is stuck in a query; leaving it";
@@ -128,8 +135,16 @@ DownloadStore::~DownloadStore()
 
 void DownloadStore::post(std::function<void(DownloadRepository &)> work)
 {
-    QMetaObject::invokeMethod(m_worker, [this, work = std::move(work)] { work(*m_worker->repo); },
-                              Qt::QueuedConnection);
+    // The worker, not `this`: the destructor clears m_worker (on the caller's thread) while
+    // work posted before it may still be queued; the worker itself is deleted only after that
+    // work, by a job queued behind it.
+    Worker *worker = m_worker;
+    if (!worker)
+        return;
+    QMetaObject::invokeMethod(worker, [worker, work = std::move(work)] {
+        if (worker->repo)
+            work(*worker->repo);
+    }, Qt::QueuedConnection);
 }
 
 bool DownloadStore::open(const DatabaseUrl &url, QString *error)
