@@ -89,12 +89,34 @@ return full
 
 // The epoch and, per stream, its newest entries (tail) or the entries after an id (after),
 // with the newest id trimming removed from it ('' when none was). KEYS: epoch, the three
-// streams, their three trimmed keys. ARGV: candidate epoch, count, mode, after.
+// streams, their three trimmed keys, seq. ARGV: candidate epoch, count, mode, after, the
+// caller's epoch.
+//
+// A database that went back in time within its epoch (restored from an older snapshot: RDB
+// persistence after a crash, a replica promoted, a backup) has a sequence below what the
+// caller already delivered: the events after it are gone for good, yet nothing else would
+// tell. The epoch is then replaced (the sequence kept above the caller's), so every node
+// resets its history and its clients resync.
 static const QByteArray LoadScript = R"lua(
 local epoch = redis.call('GET', KEYS[1])
 if not epoch then
   epoch = ARGV[1]
   redis.call('SET', KEYS[1], epoch)
+end
+if ARGV[3] == 'after' and epoch == ARGV[5] then
+  local ams, aseq = string.match(ARGV[4], '^(%d+)-(%d+)$')
+  ams, aseq = tonumber(ams), tonumber(aseq)
+  local sms, sseq = -1, -1
+  local seq = redis.call('GET', KEYS[8])
+  if seq then
+    local a, b = string.match(seq, '^(%d+)-(%d+)$')
+    sms, sseq = tonumber(a), tonumber(b)
+  end
+  if sms < ams or (sms == ams and sseq < aseq) then
+    epoch = ARGV[1]
+    redis.call('SET', KEYS[1], epoch)
+    redis.call('SET', KEYS[8], ARGV[4])
+  end
 end
 local out = {epoch}
 local deleted = {}
@@ -110,23 +132,14 @@ out[#out + 1] = deleted
 return out
 )lua";
 
-// Scripts go by their SHA-1 (EVALSHA): a few bytes per event instead of the script's text;
-// a Redis that does not know one yet (first use, a restart, SCRIPT FLUSH) gets it once.
+// Scripts go as EVAL with their text, every time. EVALSHA would save the bytes, but a Redis
+// that forgot a script (restarted, SCRIPT FLUSH) answers NOSCRIPT, and re-sending that one
+// command lets commands sent after it overtake it: the order of adoptions is the order of
+// events. Redis compiles each script once (it caches them by their SHA-1 either way).
 void RedisBroker::evalScript(const QByteArray &script, const QList<QByteArray> &args,
                              RedisConnection::Callback done)
 {
-    static QHash<const QByteArray *, QByteArray> shas;
-    auto sha = shas.find(&script);
-    if (sha == shas.end())
-        sha = shas.insert(&script, QCryptographicHash::hash(script, QCryptographicHash::Sha1).toHex());
-    m_commands.command(QList<QByteArray>{"EVALSHA", *sha} + args,
-                       [this, &script, args, done](redisReply *reply) {
-        if (reply && RedisReply::isError(reply) && RedisReply::string(reply).startsWith("NOSCRIPT")) {
-            m_commands.command(QList<QByteArray>{"EVAL", script} + args, done);
-            return;
-        }
-        done(reply);
-    });
+    m_commands.command(QList<QByteArray>{"EVAL", script} + args, std::move(done));
 }
 
 static const QList<QLatin1StringView> AllChannels{Channels::Downloads, Channels::Queue,
@@ -219,6 +232,13 @@ void RedisBroker::onConnectionLost(const QString &reason)
     m_reconnectTimer.start(delay);
 }
 
+// From inside a hiredis callback the connections must not be freed: queued.
+void RedisBroker::loseConnection(const QString &reason)
+{
+    QMetaObject::invokeMethod(this, [this, reason] { onConnectionLost(reason); },
+                              Qt::QueuedConnection);
+}
+
 void RedisBroker::setUp(bool up)
 {
     if (up == m_up)
@@ -249,9 +269,9 @@ static bool relayedByHermes(const QByteArray &payload)
     if (!payload.endsWith("\"}"))
         return false;
     const qsizetype at = payload.lastIndexOf(",\"id\":\"");
-    if (at < 0)
-        return false;
     const qsizetype start = at + 7;
+    if (at < 0 || start > payload.size() - 2)
+        return false;
     const auto id = EventId::parse(QByteArrayView(payload).sliced(start, payload.size() - 2 - start));
     return id && id->epoch() != 0;
 }
@@ -297,6 +317,12 @@ void RedisBroker::onEventMessage(const QByteArray &payload)
         return;
     }
     event.id = *id;
+    if (m_incoming.size() >= MaxHeldEvents) {
+        // Held behind a fill that takes too long: let go of them; the gap fill after the
+        // reconnect reads them back from the streams.
+        loseConnection(QStringLiteral("too many events waiting behind the history"));
+        return;
+    }
     m_incoming.push_back(std::move(event));
     drain();
 }
@@ -364,16 +390,21 @@ void RedisBroker::load(Load mode)
     // Streams are capped near streamLength, so twice that reads whatever is left of a gap.
     const QByteArray count = QByteArray::number(
         mode == Load::Tail ? m_options.streamLength : 2 * m_options.streamLength + 1000);
-    evalScript(LoadScript, {"7", keys[1], keys[2], keys[3], keys[4],
+    evalScript(LoadScript, {"8", keys[1], keys[2], keys[3], keys[4],
                         trimmedKey(QString(AllChannels[0])), trimmedKey(QString(AllChannels[1])),
-                        trimmedKey(QString(AllChannels[2])),
+                        trimmedKey(QString(AllChannels[2])), keys[0],
                         EventId::epochText(EventId::randomEpoch()), count,
-                        mode == Load::Tail ? QByteArray("tail") : QByteArray("after"), after},
+                        mode == Load::Tail ? QByteArray("tail") : QByteArray("after"), after,
+                        EventId::epochText(m_epoch)},
                        [this, mode](redisReply *reply) {
+        if (!reply)
+            return; // the connection was lost: that starts over
         if (RedisReply::isError(reply) || reply->type != REDIS_REPLY_ARRAY || reply->elements != 5) {
-            if (reply)
-                qCWarning(lcBroker).noquote() << "cannot read the streams:" << RedisReply::string(reply);
-            return; // a lost connection is reported separately and starts over
+            // Not a passing state to wait out (live events would pile up behind the fill):
+            // start over, with backoff.
+            loseConnection(QStringLiteral("cannot read the streams: %1")
+                               .arg(QString::fromUtf8(RedisReply::string(reply))));
+            return;
         }
         Loaded loaded;
         loaded.epoch = EventId::parseEpoch(RedisReply::string(reply->element[0]));
@@ -413,7 +444,7 @@ void RedisBroker::load(Load mode)
 void RedisBroker::onLoaded(Load mode, const Loaded &loaded)
 {
     if (loaded.epoch == 0) {
-        qCWarning(lcBroker) << "the Redis epoch key holds no valid epoch; not loading";
+        loseConnection(QStringLiteral("%1 holds no valid epoch").arg(QString::fromUtf8(key("epoch"))));
         return;
     }
     if (mode == Load::After) {

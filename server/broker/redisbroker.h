@@ -60,6 +60,8 @@ public:
 
 private:
     enum class Load { Tail, After };
+    /// Live events held while the streams are read; beyond it the node reconnects.
+    static constexpr size_t MaxHeldEvents = 100000;
     struct Loaded;
 
     void evalScript(const QByteArray &script, const QList<QByteArray> &args,
@@ -67,6 +69,7 @@ private:
     void connectAll();
     void onConnectionReady();
     void onConnectionLost(const QString &reason);
+    void loseConnection(const QString &reason);
     void onMessage(redisReply *reply);
     void onEventMessage(const QByteArray &payload);
     void adopt(const QString &channel, const QByteArray &payload);

@@ -56,6 +56,8 @@ private slots:
     void publishersEverywhereGiveEveryNodeTheSameOrder();
     void flushedRedisStartsANewEpoch();
     void streamsTrimmedPastAGapMeanResync();
+    void streamsOpenedWhileRedisIsDownGoLiveWithIt();
+    void redisBackInTimeMeansResync();
 
 private:
     std::unique_ptr<ServerProcess> startNode(const QProcessEnvironment &extra = {});
@@ -258,13 +260,14 @@ void tst_RedisBroker::invalidPayloadsAreDroppedTheStreamGoesOn()
     QVERIFY(a);
     auto client = open(*a);
     QTRY_VERIFY_WITH_TIMEOUT(!client->events().isEmpty(), 10000);
-    for (const char *bad : {"not json", "[1,2]", "{\"data\":{}}", "{\"type\":\"x\",\"data\":5}", "", "{\"type\":"})
+    for (const char *bad : {"not json", "[1,2]", "{\"data\":{}}", "{\"type\":\"x\",\"data\":5}", "", "{\"type\":",
+                            "x,\"id\":\"}"})
         m_redis->cli({QStringLiteral("PUBLISH"), QStringLiteral("system:notifications"), QString::fromLatin1(bad)});
     QVERIFY(!publish(*a, 1).isEmpty());
     QTRY_COMPARE_WITH_TIMEOUT(numbers(*client), QList<int>{1}, 10000);
     QCOMPARE(client->nonHeartbeatEvents().size(), 2);
     const HttpReply metrics = httpRequest(a->port(), "GET", "/metrics");
-    QVERIFY2(metrics.body.contains("hermes_events_discarded_total 6"), metrics.body.constData());
+    QVERIFY2(metrics.body.contains("hermes_events_discarded_total 7"), metrics.body.constData());
     QVERIFY(a->process().state() == QProcess::Running);
 }
 
@@ -440,6 +443,8 @@ void tst_RedisBroker::outsidePipelineOverThreeChannelsIsOneOrder()
     auto onB = open(*b);
     QTRY_VERIFY_WITH_TIMEOUT(!onA->events().isEmpty() && !onB->events().isEmpty(), 10000);
     const int total = 900;
+    // A Redis that forgot the scripts (a restart, SCRIPT FLUSH) must not reorder them either.
+    QCOMPARE(m_redis->cli({QStringLiteral("SCRIPT"), QStringLiteral("FLUSH")}), QByteArray("OK"));
     QList<QList<QByteArray>> commands;
     for (int i = 0; i < total; ++i)
         commands.append({"PUBLISH", ChannelOf[i % 3], pythonEnvelope(TypeOf[i % 3], i)});
@@ -554,6 +559,65 @@ void tst_RedisBroker::streamsTrimmedPastAGapMeanResync()
     // And it goes on live.
     QVERIFY(!publish(*b, 7).isEmpty());
     QTRY_VERIFY_WITH_TIMEOUT(numbers(*client).contains(7), 10000);
+}
+
+void tst_RedisBroker::streamsOpenedWhileRedisIsDownGoLiveWithIt()
+{
+    // A node that starts while Redis is away holds its streams until the history is there:
+    // fresh ones then go live, a resuming one is told to resync (it has no history to be
+    // served from) and goes live too.
+    m_redis->kill();
+    auto a = startNode();
+    QVERIFY(a);
+    auto fresh = open(*a);
+    auto resuming = open(*a, "/api/v1/events/stream", "k3x9q2-1-0");
+    QTRY_VERIFY_WITH_TIMEOUT(!fresh->events().isEmpty() && !resuming->events().isEmpty(), 10000);
+    QTest::qWait(4500); // longer than a resume may wait
+    QVERIFY2(m_redis->start(), qPrintable(m_redis->errorString()));
+    QTRY_COMPARE_WITH_TIMEOUT(brokerStatus(*a), QStringLiteral("up"), 20000);
+    QVERIFY(!publish(*a, 1).isEmpty());
+    QTRY_COMPARE_WITH_TIMEOUT(numbers(*fresh), QList<int>{1}, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(numbers(*resuming), QList<int>{1}, 10000);
+    QCOMPARE(json(resuming->nonHeartbeatEvents()[1].data).value(QStringLiteral("data")).toObject()
+                 .value(QStringLiteral("reason")).toString(), QStringLiteral("history_loading"));
+    QCOMPARE(fresh->nonHeartbeatEvents().size(), 2); // connected, then the event: nothing else
+}
+
+void tst_RedisBroker::redisBackInTimeMeansResync()
+{
+    // Redis restarted from an older snapshot (RDB persistence after a crash, a promoted
+    // replica, a restored backup) in the same epoch: events a node delivered are gone. The
+    // node notices on its reconnect and starts a new epoch, so nobody resumes into the gap.
+    auto a = startNode();
+    QVERIFY(a);
+    auto client = open(*a);
+    QTRY_VERIFY_WITH_TIMEOUT(!client->events().isEmpty(), 10000);
+    QList<QByteArray> ids;
+    for (int i = 1; i <= 2; ++i)
+        ids.append(publish(*a, i));
+    QCOMPARE(m_redis->cli({QStringLiteral("SAVE")}), QByteArray("OK"));
+    for (int i = 3; i <= 5; ++i)
+        ids.append(publish(*a, i));
+    QVERIFY(!ids.contains(QByteArray()));
+    QTRY_COMPARE_WITH_TIMEOUT(numbers(*client), (QList<int>{1, 2, 3, 4, 5}), 10000);
+    m_redis->kill();
+    QVERIFY2(m_redis->start(), qPrintable(m_redis->errorString())); // loads the snapshot
+    QTRY_COMPARE_WITH_TIMEOUT(brokerStatus(*a), QStringLiteral("up"), 20000);
+    const QByteArray after = publish(*a, 6);
+    QVERIFY(!after.isEmpty());
+    QVERIFY(EventId::parse(after)->epoch() != EventId::parse(ids[0])->epoch());
+    QTRY_VERIFY_WITH_TIMEOUT(numbers(*client).contains(6), 10000);
+    bool resync = false;
+    for (const auto &e : client->nonHeartbeatEvents())
+        resync = resync || json(e.data).value(QStringLiteral("type")).toString() == u"resync_required";
+    QVERIFY(resync);
+    // A node started afterwards does not serve the lost range either.
+    auto b = startNode();
+    QVERIFY(b);
+    auto late = open(*b, "/api/v1/events/stream", ids[1]);
+    QTRY_COMPARE_WITH_TIMEOUT(late->nonHeartbeatEvents().size(), 2, 10000);
+    QCOMPARE(json(late->nonHeartbeatEvents()[1].data).value(QStringLiteral("type")).toString(),
+             QStringLiteral("resync_required"));
 }
 
 QTEST_MAIN(tst_RedisBroker)
