@@ -34,7 +34,7 @@ int main(int argc, char *argv[])
                                 {QStringLiteral("filename"), QStringLiteral("file-%1.iso").arg(i)},
                                 {QStringLiteral("status"), QStringLiteral("downloading")},
                                 {QStringLiteral("created_at"), QStringLiteral("2026-01-01T00:00:00.000Z")}});
-    model.resetFromSnapshot(rows);
+    model.mergeSnapshot(rows);
     DownloadFilterModel proxy;
     proxy.setSourceModel(&model);
     QTableView view;
