@@ -68,7 +68,10 @@ MainWindow::MainWindow(MonitorSession *session, const MonitorSettings &settings,
     m_table->setColumnWidth(DownloadListModel::Position, 40);
     m_table->setColumnWidth(DownloadListModel::Progress, 150);
     m_table->setColumnWidth(DownloadListModel::Status, 130);
-    m_table->setColumnWidth(DownloadListModel::Added, 140);
+    // Wide enough for a date in this locale's short format: the column never wraps or elides.
+    const QString sampleDate = QLocale().toString(QDateTime(QDate(2026, 12, 28), QTime(23, 59, 59)), QLocale::ShortFormat);
+    m_table->setColumnWidth(DownloadListModel::Added, m_table->fontMetrics().horizontalAdvance(sampleDate) + 24);
+    m_table->setColumnWidth(DownloadListModel::Completed, m_table->fontMetrics().horizontalAdvance(sampleDate) + 24);
     m_table->setColumnHidden(DownloadListModel::Completed, true);
     m_table->setColumnHidden(DownloadListModel::Url, true);
     m_table->setColumnHidden(DownloadListModel::Priority, true);

@@ -24,9 +24,8 @@ void ProgressDelegate::paint(QPainter *painter, const QStyleOptionViewItem &opti
     bar.rect = option.rect.adjusted(2, 2, -2, -2);
     bar.state = (option.state & ~QStyle::State_HasFocus) | QStyle::State_Horizontal;
     bar.direction = option.direction;     // right-to-left layouts fill from the right
+    // The bar draws its own groove in the view's palette; its text stays readable on it.
     bar.palette = option.palette;
-    if (option.state & QStyle::State_Selected)
-        bar.palette.setColor(QPalette::Text, option.palette.color(QPalette::HighlightedText));
     bar.fontMetrics = option.fontMetrics;
     bar.minimum = 0;
     bar.maximum = 1000;
