@@ -89,6 +89,9 @@ void ConnectionIndicator::refresh()
         case EventStreamClient::DisconnectReason::Failed:
             text = tr("Disconnected: the connection failed");
             break;
+        case EventStreamClient::DisconnectReason::Closed:
+            text = tr("Disconnected: closed");
+            break;
         default:
             text = tr("Disconnected");
         }

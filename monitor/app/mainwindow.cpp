@@ -605,6 +605,15 @@ void MainWindow::notifyDesktop(const QString &title, const QString &message, boo
     m_tray->showMessage(title, text, warning ? QSystemTrayIcon::Warning : QSystemTrayIcon::Information);
 }
 
+void MainWindow::changeEvent(QEvent *event)
+{
+    QMainWindow::changeEvent(event);
+    // Minimised with "keep in the tray" on: out of the task bar, back from the tray icon.
+    if (event->type() == QEvent::WindowStateChange && isMinimized() && m_settings.minimizeToTray && m_tray
+        && m_tray->isVisible())
+        QTimer::singleShot(0, this, &QWidget::hide);
+}
+
 void MainWindow::closeEvent(QCloseEvent *event)
 {
     QSettings state;

@@ -15,7 +15,7 @@ SettingsDialog::SettingsDialog(const MonitorSettings &settings, QWidget *parent)
       m_key(new QLineEdit(QString::fromUtf8(settings.apiKey), this)), m_base(new QSpinBox(this)),
       m_cap(new QSpinBox(this)), m_attempts(new QSpinBox(this)), m_completed(new QCheckBox(tr("A download completed"), this)),
       m_failed(new QCheckBox(tr("A download failed"), this)), m_system(new QCheckBox(tr("Server notices (disk space, …)"), this)),
-      m_perMinute(new QSpinBox(this)), m_tray(new QCheckBox(tr("Closing the window keeps the monitor in the tray"), this))
+      m_perMinute(new QSpinBox(this)), m_tray(new QCheckBox(tr("Minimising or closing the window keeps the monitor in the tray"), this))
 {
     setWindowTitle(tr("Preferences"));
     m_key->setEchoMode(QLineEdit::Password);

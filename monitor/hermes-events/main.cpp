@@ -78,9 +78,11 @@ int main(int argc, char *argv[])
          QStringLiteral("format"), QStringLiteral("text")},
         {QStringLiteral("emit-retry"), QStringLiteral("With jsonl, also print {\"retry\":<ms>} "
                                                       "for every retry: field.")},
-        {QStringLiteral("heartbeat-interval"), QStringLiteral("The server's heartbeat interval in "
-                                                              "seconds; no bytes for 2.5× this "
-                                                              "means the connection is dead."),
+        {QStringLiteral("heartbeat-interval"), QStringLiteral("The heartbeat interval in seconds to "
+                                                              "assume until the server announces "
+                                                              "its own (Hermes does, in its "
+                                                              "connected event); no bytes for 2.5× "
+                                                              "it means the connection is dead."),
          QStringLiteral("s"), QStringLiteral("30")},
         {QStringLiteral("max-attempts"), QStringLiteral("Reconnect attempts before giving up; 0 = "
                                                         "never (after 10 fast attempts it keeps "

@@ -161,6 +161,10 @@
         <source>Last error: %1</source>
         <translation>Letzter Fehler: %1</translation>
     </message>
+    <message>
+        <source>Disconnected: closed</source>
+        <translation>Getrennt: geschlossen</translation>
+    </message>
 </context>
 <context>
     <name>Hermes::DetailsPane</name>
@@ -637,10 +641,6 @@
         <translation>Hinweise des Servers (Speicherplatz, …)</translation>
     </message>
     <message>
-        <source>Closing the window keeps the monitor in the tray</source>
-        <translation>Beim Schließen des Fensters im Systemabschnitt der Kontrollleiste bleiben</translation>
-    </message>
-    <message>
         <source>Preferences</source>
         <translation>Einstellungen</translation>
     </message>
@@ -691,6 +691,10 @@
     <message>
         <source>At most, per &amp;minute:</source>
         <translation>Höchstens pro &amp;Minute:</translation>
+    </message>
+    <message>
+        <source>Minimising or closing the window keeps the monitor in the tray</source>
+        <translation>Beim Minimieren oder Schließen des Fensters in der Kontrollleiste bleiben</translation>
     </message>
 </context>
 <context>

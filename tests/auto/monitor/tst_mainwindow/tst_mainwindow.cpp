@@ -8,6 +8,7 @@
 #include "detailspane.h"
 #include "fileserver.h"
 #include "mainwindow.h"
+#include "progressdelegate.h"
 #include "scriptedserver.h"
 #include "serverprocess.h"
 #include "statussidebar.h"
@@ -24,6 +25,7 @@
 #include <QPushButton>
 #include <QStandardPaths>
 #include <QTableView>
+#include <QPainter>
 #include <QTest>
 #include <QTranslator>
 
@@ -52,6 +54,7 @@ private slots:
     void addDialogChecksItsInput();
     void menusHaveTheStandardKeys();
     void germanTranslationIsComplete();
+    void progressBarFollowsTheLayoutDirection();
 
 private:
     static MonitorSettings settingsFor(const QString &base)
@@ -335,6 +338,46 @@ void tst_MainWindow::germanTranslationIsComplete()
     QCOMPARE(DownloadListModel::statusText("completed"), QStringLiteral("Fertig"));
     QCoreApplication::removeTranslator(&translator);
     QCOMPARE(DownloadListModel::statusText("pending"), QStringLiteral("Queued"));
+}
+
+void tst_MainWindow::progressBarFollowsTheLayoutDirection()
+{
+    // 30 % done: the filled part is on the left in a left-to-right layout, on the right in a
+    // right-to-left one; and a selected row keeps its selection colour around the bar.
+    DownloadListModel model;
+    model.mergeSnapshot({QJsonObject{{"id", "a"}, {"status", "downloading"}, {"progress", QJsonObject{{"percentage", 30}}}}});
+    QTableView view;
+    view.setModel(&model);
+    ProgressDelegate delegate;
+    auto render = [&](Qt::LayoutDirection direction, bool selected) {
+        QImage image(300, 30, QImage::Format_ARGB32);
+        image.fill(Qt::white);
+        QPainter painter(&image);
+        QStyleOptionViewItem option;
+        option.initFrom(&view);
+        option.rect = image.rect();
+        option.direction = direction;
+        option.state |= QStyle::State_Enabled;
+        if (selected)
+            option.state |= QStyle::State_Selected;
+        delegate.paint(&painter, option, model.index(0, DownloadListModel::Progress));
+        return image;
+    };
+    const QColor highlight = view.palette().color(QPalette::Highlight);
+    auto filled = [&](const QImage &image, int from, int to) {
+        int n = 0;
+        for (int x = from; x < to; ++x) {
+            const QColor c = image.pixelColor(x, 15);
+            n += qAbs(c.red() - highlight.red()) + qAbs(c.green() - highlight.green()) + qAbs(c.blue() - highlight.blue()) < 90;
+        }
+        return n;
+    };
+    const QImage ltr = render(Qt::LeftToRight, false), rtl = render(Qt::RightToLeft, false);
+    QVERIFY2(filled(ltr, 5, 60) > 30 && filled(ltr, 240, 295) < 10, "LTR: filled on the left");
+    QVERIFY2(filled(rtl, 240, 295) > 30 && filled(rtl, 5, 60) < 10, "RTL: filled on the right");
+    const QImage selected = render(Qt::LeftToRight, true);
+    const QColor corner = selected.pixelColor(0, 0);
+    QVERIFY2(corner != QColor(Qt::white), "the selection background is drawn under the bar");
 }
 
 QTEST_MAIN(tst_MainWindow)
