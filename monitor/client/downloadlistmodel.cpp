@@ -303,6 +303,11 @@ void DownloadListModel::removeRowsWhere(const std::function<bool(const DownloadR
 
 void DownloadListModel::mergeSnapshot(const QJsonArray &items)
 {
+    insertDownloads(mergeKnown(items));
+}
+
+QJsonArray DownloadListModel::mergeKnown(const QJsonArray &items)
+{
     QHash<QString, QJsonObject> byId;
     byId.reserve(items.size());
     QStringList order;
@@ -317,11 +322,23 @@ void DownloadListModel::mergeSnapshot(const QJsonArray &items)
     removeRowsWhere([&](const DownloadRow &r) { return !byId.contains(r.id); });
     for (int i = 0; i < m_rows.size(); ++i)
         setRow(i, fromDownload(m_rows.at(i), byId.take(m_rows.at(i).id)));
-    QList<DownloadRow> fresh;
+    QJsonArray fresh;
     for (const QString &id : std::as_const(order)) {
         const auto it = byId.constFind(id);
         if (it != byId.cend())
-            fresh.append(fromDownload({}, *it));
+            fresh.append(*it);
+    }
+    return fresh;
+}
+
+void DownloadListModel::insertDownloads(const QJsonArray &downloads)
+{
+    QList<DownloadRow> fresh;
+    fresh.reserve(downloads.size());
+    for (const QJsonValue &v : downloads) {
+        const QString id = v.toObject().value(QStringLiteral("id")).toString();
+        if (!id.isEmpty() && !m_index.contains(id))
+            fresh.append(fromDownload({}, v.toObject()));
     }
     insertRows(fresh);
 }

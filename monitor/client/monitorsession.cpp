@@ -25,6 +25,9 @@ MonitorSession::MonitorSession(QObject *parent) : QObject(parent)
     });
     m_snapshotRetry.setSingleShot(true);
     connect(&m_snapshotRetry, &QTimer::timeout, this, &MonitorSession::reload);
+    m_insertTimer.setSingleShot(true);
+    m_insertTimer.setInterval(0);
+    connect(&m_insertTimer, &QTimer::timeout, this, &MonitorSession::insertSlice);
     m_detailTimer.setSingleShot(true);
     m_detailTimer.setInterval(150);
     connect(&m_detailTimer, &QTimer::timeout, this, &MonitorSession::fetchDetails);
@@ -65,6 +68,9 @@ void MonitorSession::stop()
     m_stream.close();
     m_loader.cancel();
     m_snapshotRetry.stop();
+    m_insertTimer.stop();
+    m_inserting = {};
+    m_insertAt = 0;
 }
 
 QDateTime MonitorSession::lastEventTime() const
@@ -99,6 +105,9 @@ void MonitorSession::refresh()
 void MonitorSession::reload()
 {
     m_snapshotRetry.stop();
+    m_insertTimer.stop();
+    m_inserting = {};
+    m_insertAt = 0;
     m_reloadAgain = false;
     ++m_snapshotsRequested;
     m_loader.start(); // events from now on are held until it is merged
@@ -106,7 +115,35 @@ void MonitorSession::reload()
 
 void MonitorSession::onLoaded(const QJsonArray &items)
 {
-    m_model.mergeSnapshot(items);
+    // Known rows are updated (and vanished ones removed) at once; new ones are inserted in
+    // slices, events still held meanwhile, so that 5,000 new rows do not freeze the window.
+    m_inserting = m_model.mergeKnown(items);
+    m_insertAt = 0;
+    insertSlice();
+}
+
+void MonitorSession::insertSlice()
+{
+    if (m_loader.isRunning())
+        return; // a newer load started; it merges everything again
+    const qsizetype left = m_inserting.size() - m_insertAt;
+    const qsizetype n = m_insertSlice > 0 ? qMin<qsizetype>(m_insertSlice, left) : left;
+    QJsonArray slice;
+    for (qsizetype i = 0; i < n; ++i)
+        slice.append(m_inserting.at(m_insertAt + i));
+    m_insertAt += n;
+    m_model.insertDownloads(slice);
+    if (m_insertAt < m_inserting.size()) {
+        m_insertTimer.start();
+        return;
+    }
+    m_inserting = {};
+    m_insertAt = 0;
+    finishLoad();
+}
+
+void MonitorSession::finishLoad()
+{
     m_haveSnapshot = true;
     ++m_snapshots;
     m_snapshotAttempt = 0;
@@ -181,7 +218,7 @@ void MonitorSession::onEvent(const SseParser::Event &event)
         if (m_seenOrder.size() > SeenNotifications)
             m_seenNotifications.remove(m_seenOrder.dequeue());
     }
-    if (m_loader.isRunning()) {
+    if (isLoading()) {
         if (m_held.size() >= MaxHeld) {
             m_held.clear();
             m_reloadAgain = true; // what was dropped is in the next snapshot

@@ -55,7 +55,10 @@ public:
     void reload();
     /// Reloads and, unless connected, reconnects the stream now.
     void refresh();
-    bool isLoading() const { return m_loader.isRunning(); }
+    bool isLoading() const { return m_loader.isRunning() || !m_inserting.isEmpty(); }
+    /// New downloads of a snapshot are inserted this many per event-loop turn, so that a
+    /// large reload does not freeze the window (0: all at once).
+    void setInsertSlice(int n) { m_insertSlice = qMax(0, n); }
     bool isStale() const { return m_stale; }
     QString staleReason() const { return m_snapshotError; }
     /// Milliseconds until the next snapshot attempt while stale, or -1.
@@ -80,6 +83,8 @@ private:
     void onLoadFailed(const QString &message);
     void setStale(bool stale);
     void fetchDetails();
+    void insertSlice();
+    void finishLoad();
 
     EventStreamClient m_stream;
     ApiClient m_api;
@@ -103,6 +108,10 @@ private:
         QString timestamp;
     };
     QList<Held> m_held;
+    QJsonArray m_inserting;     ///< a snapshot's new downloads still to insert
+    qsizetype m_insertAt = 0;
+    int m_insertSlice = 100;
+    QTimer m_insertTimer;
     QSet<QString> m_pendingDetails;
     QTimer m_detailTimer;
     QSet<QString> m_seenNotifications;
