@@ -4,15 +4,20 @@
 
 namespace Hermes {
 
+// Whether the server surely runs `a` before `b` at equal priority. Creation times stand for
+// the server's arrival order; two created in the same millisecond may be in either order, so
+// a plan never relies on one of them being first.
 static bool arrivesBefore(const QueuePlanner::Entry &a, const QueuePlanner::Entry &b)
 {
-    return a.added != b.added ? a.added < b.added : a.id < b.id;
+    return a.added < b.added;
 }
 
 QStringList QueuePlanner::order(QList<Entry> entries)
 {
     std::sort(entries.begin(), entries.end(), [](const Entry &a, const Entry &b) {
-        return a.priority != b.priority ? a.priority > b.priority : arrivesBefore(a, b);
+        if (a.priority != b.priority)
+            return a.priority > b.priority;
+        return a.added != b.added ? a.added < b.added : a.id < b.id;
     });
     QStringList ids;
     for (const Entry &e : std::as_const(entries))
@@ -74,11 +79,13 @@ QHash<QString, int> QueuePlanner::priorities(const QList<Entry> &entries, const 
     auto fits = [](const QList<int> &p) {
         return std::all_of(p.cbegin(), p.cend(), [](int v) { return v >= MinPriority && v <= MaxPriority; });
     };
+    // Sorted when every download surely runs before the next one.
     auto holds = [&](const QList<int> &p) {
-        QList<Entry> check = list;
-        for (int i = 0; i < n; ++i)
-            check[i].priority = p[i];
-        return order(check) == ids;
+        for (int i = 0; i + 1 < n; ++i) {
+            if (!(p[i] > p[i + 1] || (p[i] == p[i + 1] && arrivesBefore(list[i], list[i + 1]))))
+                return false;
+        }
+        return true;
     };
 
     // First try: change only the moved downloads, from the bottom up: each just above the one

@@ -34,7 +34,8 @@ public:
     /// first to change only the `moved` downloads. `entries` are the queued downloads.
     static QHash<QString, int> priorities(const QList<Entry> &entries, const QStringList &desired,
                                           const QSet<QString> &moved);
-    /// The server's order of `entries`: priority, then arrival (then id).
+    /// The server's order of `entries`: priority, then arrival (then id, where the creation
+    /// times are equal and the server's own order is not known).
     static QStringList order(QList<Entry> entries);
 };
 
