@@ -18,7 +18,6 @@ void Utf8Decoder::decode(QByteArrayView bytes, QString &out)
 {
     const auto *p = reinterpret_cast<const unsigned char *>(bytes.data());
     const auto *end = p + bytes.size();
-    out.reserve(out.size() + bytes.size());
     while (p < end) {
         const unsigned char b = *p;
         if (m_needed == 0) {
