@@ -7,6 +7,9 @@ HERMES_APT_PACKAGES=(
     qt6-base-dev qt6-httpserver-dev qt6-websockets-dev libqt6sql6-sqlite
     libhiredis-dev qtkeychain-qt6-dev
     libsystemd-dev   # sd_notify: readiness, reload, watchdog under systemd
+    # hermes-monitor: its translations are compiled at build time (Qt6LinguistTools), and its
+    # icons are SVG (the SVG icon engine is loaded at run time).
+    qt6-tools-dev qt6-l10n-tools libqt6svg6
 )
 # What the test suites need on top: the real servers they start, and the checkers they run.
 HERMES_TEST_PACKAGES=(
