@@ -118,6 +118,15 @@ QList<tst_RedisBroker::Seen> tst_RedisBroker::seen(const SseClient &client)
     return out;
 }
 
+static bool sawResync(const SseClient &client)
+{
+    for (const auto &e : client.nonHeartbeatEvents()) {
+        if (json(e.data).value(QStringLiteral("type")).toString() == u"resync_required")
+            return true;
+    }
+    return false;
+}
+
 static QByteArray pythonEnvelope(const char *type, int n)
 {
     return "{\"type\": \"" + QByteArray(type) + "\", \"data\": {\"n\": " + QByteArray::number(n)
@@ -513,10 +522,7 @@ void tst_RedisBroker::flushedRedisStartsANewEpoch()
     QVERIFY(EventId::parse(after)->epoch() != EventId::parse(before)->epoch());
     // The stream is told its history is gone, then goes on in the new epoch.
     QTRY_COMPARE_WITH_TIMEOUT(numbers(*client), (QList<int>{1, 2}), 10000);
-    bool resync = false;
-    for (const auto &e : client->nonHeartbeatEvents())
-        resync = resync || json(e.data).value(QStringLiteral("type")).toString() == u"resync_required";
-    QVERIFY(resync);
+    QVERIFY(sawResync(*client));
     QCOMPARE(client->nonHeartbeatEvents().last().lastEventId.toUtf8(), after);
     // An id of the old epoch can no longer be served.
     auto old = open(*a, "/api/v1/events/stream", before);
@@ -548,13 +554,7 @@ void tst_RedisBroker::streamsTrimmedPastAGapMeanResync()
     QTRY_VERIFY_WITH_TIMEOUT(m_redis->cli({QStringLiteral("XLEN"), QStringLiteral("hermes:stream:system:notifications")}).toInt() >= 400
                              || m_redis->cli({QStringLiteral("GET"), QStringLiteral("hermes:seq")}).size() > 0, 10000);
     ::kill(pid_t(a->process().processId()), SIGCONT);
-    QTRY_VERIFY_WITH_TIMEOUT([&] {
-        for (const auto &e : client->nonHeartbeatEvents()) {
-            if (json(e.data).value(QStringLiteral("type")).toString() == u"resync_required")
-                return true;
-        }
-        return false;
-    }(), 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(sawResync(*client), 20000);
     QVERIFY(!client->isClosed());
     // And it goes on live.
     QVERIFY(!publish(*b, 7).isEmpty());
@@ -607,10 +607,7 @@ void tst_RedisBroker::redisBackInTimeMeansResync()
     QVERIFY(!after.isEmpty());
     QVERIFY(EventId::parse(after)->epoch() != EventId::parse(ids[0])->epoch());
     QTRY_VERIFY_WITH_TIMEOUT(numbers(*client).contains(6), 10000);
-    bool resync = false;
-    for (const auto &e : client->nonHeartbeatEvents())
-        resync = resync || json(e.data).value(QStringLiteral("type")).toString() == u"resync_required";
-    QVERIFY(resync);
+    QVERIFY(sawResync(*client));
     // A node started afterwards does not serve the lost range either.
     auto b = startNode();
     QVERIFY(b);
