@@ -152,10 +152,17 @@ int main(int argc, char *argv[])
     downloadOptions.diskWarningBytes = settings.diskWarningMb << 20;
     DownloadEngine downloads(downloadOptions, &store, broker.get());
 
-    HttpServer http;
+    HttpServer http(HttpLimits::fromSettings(settings));
     http.setAllowedOrigins(settings.allowedOrigins);
     EventRoutes routes(settings, keys, tokens, &hub, &metrics);
     routes.registerOn(&http);
+    // HERMES_METRICS_ADDRESS: /metrics alone on a listener of its own (a Prometheus on the host).
+    HttpServer metricsHttp(HttpLimits::fromSettings(settings));
+    if (settings.metricsPort != 0) {
+        routes.registerMetricsOn(&metricsHttp);
+        if (!metricsHttp.listenOn(settings.metricsHost, settings.metricsPort, &error))
+            return fail(QStringLiteral("HERMES_METRICS_ADDRESS: %1").arg(error));
+    }
     DownloadRoutes downloadRoutes(&downloads, keys, &metrics);
     downloadRoutes.registerOn(&http);
     if (!http.listenOn(settings.host, settings.port, &error))
@@ -173,6 +180,7 @@ int main(int argc, char *argv[])
     QObject::connect(&signalWatcher, &SignalWatcher::signalReceived, &app, [&](int signal) {
         qCInfo(lcHttp) << "received signal" << signal << "- shutting down";
         http.stopListening();
+        metricsHttp.stopListening();
         hub.worker()->closeAll();
         QTimer::singleShot(200, &app, [] { QCoreApplication::exit(0); });
     });

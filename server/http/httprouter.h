@@ -1,0 +1,53 @@
+#pragma once
+
+#include "http/httprequest.h"
+
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+#include <functional>
+
+namespace Hermes {
+
+class HttpExchange;
+
+/**
+ * Method + path routing: patterns are paths whose `{}` segments match any one segment. Knows
+ * each route's body limit, so the front door can refuse a body before reading it.
+ */
+class HttpRouter final
+{
+public:
+    using Method = HttpRequest::Method;
+    using Handler = std::function<void(HttpExchange &)>;
+
+    struct Route
+    {
+        Method method;
+        QString pattern;
+        QStringList segments;
+        Handler handler;
+        qint64 maxBodyBytes; ///< -1: the server's default
+    };
+    struct Match
+    {
+        const Route *route = nullptr; ///< null: 404 (allowed empty) or 405 (allowed not)
+        QStringList params;           ///< the `{}` captures, in order
+        QStringList allowed;          ///< methods the path has, when `route` is null
+    };
+
+    void add(Method method, const QString &pattern, Handler handler, qint64 maxBodyBytes = -1);
+    /// The route for a request; HEAD is served by a GET route.
+    Match resolve(Method method, const QStringList &pathSegments) const;
+    /// The body limit for a request whose head just arrived.
+    qint64 bodyLimit(Method method, const QStringList &pathSegments, qint64 defaultLimit) const;
+    const QList<Route> &routes() const { return m_routes; }
+
+private:
+    static bool match(const QStringList &pattern, const QStringList &path, QStringList *params);
+
+    QList<Route> m_routes;
+};
+
+} // namespace Hermes
