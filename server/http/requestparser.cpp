@@ -59,6 +59,7 @@ void HttpRequestParser::reset()
     m_error = Error();
     m_line.clear();
     m_skipped = 0;
+    m_methodChecked = false;
     m_headerBytes = 0;
     m_fields = 0;
     m_contentLength = 0;
@@ -145,6 +146,14 @@ HttpRequestParser::Status HttpRequestParser::feed(QByteArrayView data, qsizetype
             m_state = State::RequestLine;
             continue;
         case State::RequestLine:
+            // The method is a token: a stream that starts otherwise (TLS, binary garbage) is
+            // refused at its first byte instead of at the line limit or the timeout.
+            for (qsizetype i = pos; !m_methodChecked && i < data.size(); ++i) {
+                if (data[i] == ' ' || data[i] == '\r' || data[i] == '\n')
+                    m_methodChecked = true;
+                else if (!isTchar(data[i]))
+                    return done(fail(400, "bad_request", QStringLiteral("malformed request method")));
+            }
             if (!takeLine(data, &pos, m_limits.maxRequestLine, &line, &tooLong)) {
                 if (tooLong)
                     return done(fail(414, "uri_too_long",

@@ -80,6 +80,7 @@ private:
     Error m_error;
     QByteArray m_line;
     qsizetype m_skipped = 0;     ///< empty lines before the request line
+    bool m_methodChecked = false;
     qsizetype m_headerBytes = 0; ///< header block (and trailers) so far
     int m_fields = 0;
     qint64 m_contentLength = 0;

@@ -162,6 +162,7 @@ void tst_RequestParser::rejected_data()
     QTest::newRow("HTTP/0.9") << QByteArray("GET /\r\n") << 400;
     QTest::newRow("HTTP/2") << QByteArray("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") << 505;
     QTest::newRow("lowercase version") << "GET / http/1.1\r\n" + h + "\r\n" << 400;
+    QTest::newRow("binary first byte") << QByteArray("\x16\x03\x01", 3) << 400;
     QTest::newRow("unknown method") << "BREW / HTTP/1.1\r\n" + h + "\r\n" << 501;
     QTest::newRow("lowercase method") << "get / HTTP/1.1\r\n" + h + "\r\n" << 501;
     QTest::newRow("space in target") << "GET /a b HTTP/1.1\r\n" + h + "\r\n" << 400;
