@@ -10,6 +10,7 @@ HERMES_APT_PACKAGES=(
 # What the test suites need on top: the real servers they start, and the checkers they run.
 HERMES_TEST_PACKAGES=(
     redis-server caddy
+    clang libclang-rt-14-dev    # the libFuzzer harnesses (scripts/fuzz.sh, the fuzz preset)
 )
 
 # Installs the Debian packages that are not installed yet (as root, or through sudo).

@@ -11,8 +11,7 @@
 
 namespace Hermes {
 
-/// Bytes taken from the socket at a time, and the cap on Qt's own read buffer: what a
-/// connection holds beyond its parser's (bounded) request.
+/// Bytes taken from the socket at a time (into a stack buffer).
 static constexpr qint64 ReadChunk = 16 * 1024;
 /// Responses waiting for a client that does not read: past this, its next requests wait.
 static constexpr qint64 MaxPendingOutput = 256 * 1024;
@@ -42,8 +41,11 @@ HttpConnection::~HttpConnection()
 bool HttpConnection::start()
 {
     auto *socket = new QTcpSocket(this);
-    socket->setReadBufferSize(ReadChunk);
-    if (!socket->setSocketDescriptor(m_fd)) {
+    // Unbuffered: Qt reads nothing by itself, the bytes wait in the kernel until process()
+    // reads them into its stack buffer (TCP flow control slows a client that sends faster);
+    // writes go straight to the kernel too, Qt buffers only what it did not take.
+    if (!socket->setSocketDescriptor(m_fd, QAbstractSocket::ConnectedState,
+                                     QIODevice::ReadWrite | QIODevice::Unbuffered)) {
         delete socket;
         return false; // the destructor closes the descriptor
     }
@@ -52,11 +54,8 @@ bool HttpConnection::start()
     connect(socket, &QTcpSocket::readyRead, this, [this] {
         if (m_phase == Phase::Reading)
             process();
-        else if (m_phase == Phase::Lingering) {
-            m_drained += m_socket->skip(m_socket->bytesAvailable());
-            if (m_drained > HttpLimits::LingerMaxBytes)
-                closeNow();
-        }
+        else if (m_phase == Phase::Lingering)
+            drain();
     });
     connect(socket, &QTcpSocket::bytesWritten, this, &HttpConnection::onBytesWritten);
     connect(socket, &QTcpSocket::disconnected, this, &HttpConnection::closeNow);
@@ -92,6 +91,12 @@ void HttpConnection::process()
         return;
     m_inProcess = true;
     int answered = 0;
+    // Bytes are read into this stack buffer and parsed in place: only what is left over after
+    // a request (a pipelined one) is kept with the connection, so an idle or slow one holds
+    // no read buffer of its own beyond Qt's.
+    char buffer[ReadChunk];
+    QByteArrayView pending;
+    bool fromBuffer = false;
     while (m_phase == Phase::Reading) {
         if (m_socket->bytesToWrite() > MaxPendingOutput)
             break; // onBytesWritten() resumes
@@ -99,17 +104,34 @@ void HttpConnection::process()
             scheduleProcess();
             break;
         }
-        if (m_in.isEmpty()) {
-            if (!m_parser.inProgress() && m_seq > 0)
-                m_requestStart = now(); // the first byte of a keep-alive request
-            m_in = m_socket->read(ReadChunk);
-            if (m_in.isEmpty())
-                break;
-            m_lastRead = now();
+        if (pending.isEmpty()) {
+            if (!m_in.isEmpty()) {
+                pending = m_in;
+                fromBuffer = false;
+            } else {
+                if (!m_parser.inProgress() && m_seq > 0)
+                    m_requestStart = now(); // the first byte of a keep-alive request
+                const qint64 n = m_socket->read(buffer, sizeof buffer);
+                if (n < 0) {
+                    closeNow(); // the client closed (an unbuffered socket says so only here)
+                    break;
+                }
+                if (n == 0)
+                    break;
+                m_lastRead = now();
+                pending = QByteArrayView(buffer, n);
+                fromBuffer = true;
+            }
         }
         qsizetype used = 0;
-        HttpRequestParser::Status status = m_parser.feed(m_in, &used);
-        m_in.remove(0, used);
+        HttpRequestParser::Status status = m_parser.feed(pending, &used);
+        pending = pending.sliced(used);
+        if (!fromBuffer) {
+            m_in.remove(0, used);
+            pending = m_in;
+            if (m_in.isEmpty())
+                m_in = QByteArray(); // no capacity kept
+        }
         if (status == HttpRequestParser::Status::HeadReady) {
             m_headDone = now();
             status = m_parser.setBodyLimit(m_server->bodyLimit(m_parser.request()));
@@ -123,9 +145,16 @@ void HttpConnection::process()
         }
         if (status == HttpRequestParser::Status::Complete) {
             ++answered;
+            if (fromBuffer && !pending.isEmpty()) {
+                m_in = pending.toByteArray(); // pipelined: kept until this one is answered
+                pending = m_in;
+                fromBuffer = false;
+            }
             dispatch();
         }
     }
+    if (fromBuffer && !pending.isEmpty() && m_phase == Phase::Reading)
+        m_in = pending.toByteArray();
     m_inProcess = false;
 }
 
@@ -217,7 +246,19 @@ void HttpConnection::shutdownWrite()
     m_writeShut = true;
     m_lingerStart = now();
     ::shutdown(int(m_socket->socketDescriptor()), SHUT_WR);
-    m_drained += m_socket->skip(m_socket->bytesAvailable());
+    drain();
+}
+
+void HttpConnection::drain()
+{
+    char buffer[ReadChunk];
+    while (m_phase == Phase::Lingering) {
+        const qint64 n = m_socket->read(buffer, sizeof buffer);
+        if (n < 0 || (m_drained += n) > HttpLimits::LingerMaxBytes)
+            closeNow();
+        if (n <= 0)
+            break;
+    }
 }
 
 void HttpConnection::onBytesWritten()

@@ -65,6 +65,7 @@ private:
     void fail(int status, const QByteArray &code, const QString &message);
     void startClosing();
     void shutdownWrite();
+    void drain();
     void onBytesWritten();
     void closeNow();
 

@@ -10,6 +10,7 @@
 #include <QTcpSocket>
 #include <QUrlQuery>
 
+#include <malloc.h>
 #include <unistd.h>
 
 namespace Hermes {
@@ -325,7 +326,19 @@ void HttpServer::forget(HttpConnection *connection)
             break;
         }
     }
+    trimAfterBurst();
     updateAccepting();
+}
+
+// After a burst of connections (a flood, a reconnect storm) has gone, give the freed heap back
+// to the system: glibc would otherwise keep it for the life of the process.
+void HttpServer::trimAfterBurst()
+{
+    m_burst = qMax(m_burst, openConnections());
+    if (m_burst >= 64 && openConnections() < 8 && m_parked.empty()) {
+        ::malloc_trim(0);
+        m_burst = openConnections();
+    }
 }
 
 void HttpServer::sweep()
@@ -340,6 +353,7 @@ void HttpServer::sweep()
         if (m_connections.contains(c))
             c->checkTimeouts(now);
     }
+    trimAfterBurst();
     updateAccepting();
 }
 

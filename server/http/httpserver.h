@@ -141,6 +141,7 @@ private:
     void open(int fd, const QHostAddress &peer, qint64 acceptedAt);
     void forget(HttpConnection *connection);
     void sweep();
+    void trimAfterBurst();
     void updateAccepting();
     HeaderList corsHeaders(const HttpRequest &request) const;
 
@@ -154,6 +155,7 @@ private:
     QTimer m_sweep;
     QElapsedTimer m_lastFullWarning;
     bool m_closing = false;
+    int m_burst = 0; ///< most connections open since the heap was last trimmed
 };
 
 } // namespace Hermes

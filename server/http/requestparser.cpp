@@ -145,10 +145,14 @@ HttpRequestParser::Status HttpRequestParser::feed(QByteArrayView data, qsizetype
             }
             m_state = State::RequestLine;
             continue;
-        case State::RequestLine:
+        case State::RequestLine: {
             // The method is a token: a stream that starts otherwise (TLS, binary garbage) is
             // refused at its first byte instead of at the line limit or the timeout.
-            for (qsizetype i = pos; !m_methodChecked && i < data.size(); ++i) {
+            // Only as far as the line may go, so the answer (400 or 414) never depends on how
+            // the bytes were split (found by fuzz_httprequest).
+            const qsizetype room = qMax<qsizetype>(0, m_limits.maxRequestLine + 1 - m_line.size());
+            const qsizetype end = qMin(data.size(), pos + room);
+            for (qsizetype i = pos; !m_methodChecked && i < end; ++i) {
                 if (data[i] == ' ' || data[i] == '\r' || data[i] == '\n')
                     m_methodChecked = true;
                 else if (!isTchar(data[i]))
@@ -163,6 +167,7 @@ HttpRequestParser::Status HttpRequestParser::feed(QByteArrayView data, qsizetype
             }
             status = onRequestLine(line);
             break;
+        }
         case State::HeaderLine:
         case State::Trailer:
             if (!takeLine(data, &pos, m_limits.maxHeaderBytes - m_headerBytes, &line, &tooLong)) {
