@@ -4,7 +4,7 @@
 # What building and running the default (single node, embedded broker) needs.
 HERMES_APT_PACKAGES=(
     cmake ninja-build g++ pkg-config dpkg-dev
-    qt6-base-dev qt6-httpserver-dev qt6-websockets-dev libqt6sql6-sqlite
+    qt6-base-dev libqt6sql6-sqlite
     libhiredis-dev qtkeychain-qt6-dev
 )
 # What the test suites need on top: the real servers they start, and the checkers they run.
