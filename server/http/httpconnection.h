@@ -16,10 +16,10 @@ class HttpServer;
 /**
  * One client connection of the front door, from accept until it closes or becomes a stream.
  *
- * It reads at most a small buffer at a time from the socket (Qt's own read buffer is capped
- * too, so the rest waits in the kernel and TCP flow control slows the client), feeds the
- * bytes to an HttpRequestParser, and hands each complete request to the server, one at a time:
- * a pipelined request is not read before the previous one is answered. Errors are answered
+ * Its socket is unbuffered: Qt reads nothing by itself, so unread bytes wait in the kernel and
+ * TCP flow control slows a client that sends faster than it is read. It reads a stack buffer's
+ * worth at a time, feeds it to an HttpRequestParser, and hands each complete request to the
+ * server, one at a time: a pipelined request is not read before the previous one is answered. Errors are answered
  * with a JSON body and `Connection: close`; the connection then stops reading requests, drains
  * what the client still sends for a moment (so it sees the answer rather than a reset) and
  * closes. The server calls checkTimeouts() periodically; one timer serves every connection.

@@ -8,6 +8,7 @@
 #include "sseclient.h"
 #include "testutil.h"
 
+#include <QDir>
 #include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -57,6 +58,7 @@ private slots:
     void timeouts();
     void perAddressCapParks();
     void totalCapMakesClientsWait();
+    void acceptingResumesAfterRunningOutOfDescriptors();
     void streamQuotaPerCredential();
     void metricsNeedACredential();
     void metricsOnSeparateAddress();
@@ -378,6 +380,39 @@ void tst_FrontDoor::totalCapMakesClientsWait()
     QCOMPARE(waiting.readResponse(5000).status, 200);
     // Streams do not count: with the 4 slots taken again, a stream's connection is served
     // once it got a slot, and its slot is free again as soon as it streams.
+    QCOMPARE(server.terminate(), 0);
+}
+
+// EMFILE: the server keeps the clients it cannot accept in the backlog, retries with backoff,
+// and serves them once descriptors are free again (QTcpServer would stop accepting for good).
+void tst_FrontDoor::acceptingResumesAfterRunningOutOfDescriptors()
+{
+    ServerProcess server;
+    QVERIFY(server.start(env({{"HERMES_HTTP_HEADER_TIMEOUT", "60"}})));
+    const qint64 pid = server.process().processId();
+    const int open = int(QDir(QStringLiteral("/proc/%1/fd").arg(pid)).entryList(QDir::NoDotAndDotDot | QDir::System).size());
+    QVERIFY(open > 0);
+    const int limit = open + 10;
+    QProcess prlimit;
+    prlimit.start(QStringLiteral("prlimit"), {QStringLiteral("--pid"), QString::number(pid),
+                                              QStringLiteral("--nofile=%1:%1").arg(limit)});
+    QVERIFY(prlimit.waitForFinished(5000));
+    if (prlimit.exitCode() != 0)
+        QSKIP("prlimit cannot change the server's limit here");
+
+    std::vector<std::unique_ptr<RawClient>> idle;
+    for (int i = 0; i < 30; ++i) {
+        idle.push_back(std::make_unique<RawClient>());
+        QVERIFY(idle.back()->connect(server.port(), QHostAddress(QStringLiteral("127.0.0.%1").arg(10 + i))));
+    }
+    QVERIFY(QTest::qWaitFor([&] { return server.output().contains("cannot accept connections"); }, 5000));
+    RawClient waiting;
+    QVERIFY(waiting.connect(server.port(), QHostAddress(QStringLiteral("127.0.1.1"))));
+    waiting.send("GET /api/v1/events/health HTTP/1.1\r\nHost: h\r\n\r\n");
+    QCOMPARE(waiting.readResponse(1500).status, 0);
+    idle.clear(); // descriptors come free
+    QCOMPARE(waiting.readResponse(10000).status, 200);
+    QVERIFY(server.output().count("cannot accept connections") <= 2); // no flood of warnings
     QCOMPARE(server.terminate(), 0);
 }
 
