@@ -40,19 +40,21 @@ QString sanitize(const QString &proposed)
     // No hidden files, no "..", no blank ends (any Unicode space: U+0085 too, fuzz_filenames).
     while (!clean.isEmpty() && (clean.front() == u'.' || clean.front().isSpace()))
         clean.remove(0, 1);
-    while (!clean.isEmpty() && (clean.back() == u'.' || clean.back().isSpace()))
-        clean.chop(1);
+    // At most 200 bytes of UTF-8 in whole characters (never half a surrogate pair), the end
+    // trimmed again after the cut, and the reserved-name check on what is left: sanitizing a
+    // sanitized name must change nothing (fuzz_filenames found all three).
+    const auto fit = [](QString &s) {
+        s = utf8Prefix(s, 200);
+        while (!s.isEmpty() && (s.back() == u'.' || s.back().isSpace()))
+            s.chop(1);
+    };
+    fit(clean);
     static const QRegularExpression reserved(
         QStringLiteral("^(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(\\..*)?$"),
         QRegularExpression::CaseInsensitiveOption);
-    if (reserved.match(clean).hasMatch())
+    if (reserved.match(clean).hasMatch()) {
         clean.prepend(u'_');
-    // Whole characters only (never half a surrogate pair), and the end is trimmed again after
-    // the cut: sanitizing a sanitized name must change nothing (found by fuzz_filenames).
-    if (clean.toUtf8().size() > 200) {
-        clean = utf8Prefix(clean, 200);
-        while (!clean.isEmpty() && (clean.back() == u'.' || clean.back().isSpace()))
-            clean.chop(1);
+        fit(clean);
     }
     return clean;
 }
