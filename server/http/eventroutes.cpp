@@ -42,8 +42,9 @@ void EventRoutes::registerOn(HttpServer *server)
     server->route(Method::Get, base + QStringLiteral("downloads/{}"),
                   [this](HttpExchange &ex) { stream(ex, Endpoint::Download); });
     server->route(Method::Post, base + QStringLiteral("token"), [this](HttpExchange &ex) { mintToken(ex); });
+    // Asked per request: a reload (SIGHUP) may change it.
     server->route(Method::Post, base + QStringLiteral("publish"), [this](HttpExchange &ex) { publish(ex); },
-                  m_settings.maxPublishBytes);
+                  [this] { return qint64(m_settings.maxPublishBytes); });
 }
 
 void EventRoutes::registerMetricsOn(HttpServer *server)

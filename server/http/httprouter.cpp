@@ -2,10 +2,10 @@
 
 namespace Hermes {
 
-void HttpRouter::add(Method method, const QString &pattern, Handler handler, qint64 maxBodyBytes)
+void HttpRouter::add(Method method, const QString &pattern, Handler handler, BodyLimit maxBodyBytes)
 {
     m_routes.append({method, pattern, pattern.split(u'/', Qt::SkipEmptyParts), std::move(handler),
-                     maxBodyBytes});
+                     std::move(maxBodyBytes)});
 }
 
 bool HttpRouter::match(const QStringList &pattern, const QStringList &path, QStringList *params)
@@ -45,9 +45,7 @@ qint64 HttpRouter::bodyLimit(Method method, const QStringList &pathSegments,
                              qint64 defaultLimit) const
 {
     const Match m = resolve(method, pathSegments);
-    if (m.route && m.route->maxBodyBytes >= 0)
-        return m.route->maxBodyBytes;
-    return defaultLimit;
+    return m.route && m.route->maxBodyBytes ? m.route->maxBodyBytes() : defaultLimit;
 }
 
 } // namespace Hermes

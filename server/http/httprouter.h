@@ -21,6 +21,9 @@ class HttpRouter final
 public:
     using Method = HttpRequest::Method;
     using Handler = std::function<void(HttpExchange &)>;
+    /// A route's body limit, asked for each request (settings may be reloaded); null: the
+    /// server's default.
+    using BodyLimit = std::function<qint64()>;
 
     struct Route
     {
@@ -28,7 +31,7 @@ public:
         QString pattern;
         QStringList segments;
         Handler handler;
-        qint64 maxBodyBytes; ///< -1: the server's default
+        BodyLimit maxBodyBytes;
     };
     struct Match
     {
@@ -37,7 +40,11 @@ public:
         QStringList allowed;          ///< methods the path has, when `route` is null
     };
 
-    void add(Method method, const QString &pattern, Handler handler, qint64 maxBodyBytes = -1);
+    void add(Method method, const QString &pattern, Handler handler, BodyLimit maxBodyBytes = {});
+    void add(Method method, const QString &pattern, Handler handler, qint64 maxBodyBytes)
+    {
+        add(method, pattern, std::move(handler), [maxBodyBytes] { return maxBodyBytes; });
+    }
     /// The route for a request; HEAD is served by a GET route.
     Match resolve(Method method, const QStringList &pathSegments) const;
     /// The body limit for a request whose head just arrived.

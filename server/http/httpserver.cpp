@@ -227,9 +227,19 @@ HttpServer::~HttpServer()
         delete c;
 }
 
-void HttpServer::route(Method method, const QString &pattern, Handler handler, qint64 maxBodyBytes)
+void HttpServer::route(Method method, const QString &pattern, Handler handler,
+                       HttpRouter::BodyLimit maxBodyBytes)
 {
-    m_router.add(method, pattern, std::move(handler), maxBodyBytes);
+    m_router.add(method, pattern, std::move(handler), std::move(maxBodyBytes));
+}
+
+QStringList HttpServer::routeList() const
+{
+    QStringList out;
+    for (const HttpRouter::Route &r : m_router.routes())
+        out.append(QString::fromLatin1(HttpRequest::methodName(r.method)) + QStringLiteral(" /")
+                   + r.segments.join(u'/'));
+    return out;
 }
 
 bool HttpServer::listenOn(const QHostAddress &address, quint16 port, QString *error)

@@ -102,10 +102,13 @@ public:
     explicit HttpServer(const HttpLimits &limits = {}, QObject *parent = nullptr);
     ~HttpServer() override;
 
-    /// `pattern` is a path whose `{}` segments match any one segment. `maxBodyBytes` (-1: the
-    /// default limit) is enforced before the body is read.
-    void route(Method method, const QString &pattern, Handler handler, qint64 maxBodyBytes = -1);
+    /// `pattern` is a path whose `{}` segments match any one segment. `maxBodyBytes` (null:
+    /// HttpLimits::maxBodyBytes) is enforced before the body is read.
+    void route(Method method, const QString &pattern, Handler handler,
+               HttpRouter::BodyLimit maxBodyBytes = {});
     const HttpRouter &router() const { return m_router; }
+    /// Every route as "METHOD /path/{}" in registration order (for the OpenAPI drift test).
+    QStringList routeList() const;
     void setAllowedOrigins(const QStringList &origins) { m_allowedOrigins = origins; }
     const HttpLimits &limits() const { return m_limits; }
 
