@@ -406,7 +406,8 @@ void tst_EventStreams::slowClientIsDroppedOthersKeepReceiving()
     const QString pad(30000, u'x');
     int published = 0;
     auto dropped = [&] {
-        const HttpReply m = httpRequest(m_server->port(), "GET", "/metrics");
+        const HttpReply m = httpRequest(m_server->port(), "GET", "/metrics",
+                                        {{"Authorization", AuthHeader}});
         return m.body.contains("hermes_sse_connections_dropped_total{reason=\"slow_client\"} 1\n");
     };
     while (published < 2000 && !(published % 20 == 0 && dropped())) {

@@ -275,7 +275,8 @@ void tst_RedisBroker::invalidPayloadsAreDroppedTheStreamGoesOn()
     QVERIFY(!publish(*a, 1).isEmpty());
     QTRY_COMPARE_WITH_TIMEOUT(numbers(*client), QList<int>{1}, 10000);
     QCOMPARE(client->nonHeartbeatEvents().size(), 2);
-    const HttpReply metrics = httpRequest(a->port(), "GET", "/metrics");
+    const HttpReply metrics = httpRequest(a->port(), "GET", "/metrics",
+                                            {{"Authorization", QByteArray("Bearer ") + ServerProcess::ApiKey}});
     QVERIFY2(metrics.body.contains("hermes_events_discarded_total 7"), metrics.body.constData());
     QVERIFY(a->process().state() == QProcess::Running);
 }
@@ -327,7 +328,8 @@ void tst_RedisBroker::redisRestartLosesNothingAcknowledged()
 
     m_redis->kill();
     QTRY_COMPARE_WITH_TIMEOUT(brokerStatus(*a), QStringLiteral("down"), 10000);
-    const HttpReply metrics = httpRequest(a->port(), "GET", "/metrics");
+    const HttpReply metrics = httpRequest(a->port(), "GET", "/metrics",
+                                            {{"Authorization", QByteArray("Bearer ") + ServerProcess::ApiKey}});
     QVERIFY(metrics.body.contains("hermes_broker_up{broker=\"redis\"} 0"));
     for (int i = 5; i < 8; ++i) {
         if (!publish(*a, i).isEmpty()) // refused with 503 while Redis is down
