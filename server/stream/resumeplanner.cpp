@@ -11,12 +11,12 @@ ResumePlanner::Plan ResumePlanner::plan(const QByteArray &lastEventId, quint8 ch
         return Plan{Plan::Resync, state.delivered, QString::fromLatin1(reason)};
     };
     if (!state.historyReady) {
-        // Nothing is delivered before the history is there, and a position is only known
-        // within it: every stream waits. One that resumes waits a bounded time, then is told
-        // to resync (and goes on waiting for the history as a fresh stream).
-        if (!waitOver || lastEventId.isEmpty())
+        // Nothing is delivered before the history is there, and a place in the order is only
+        // known within it: every stream waits, a bounded time, then ends (before `connected`:
+        // nothing was promised) and comes back. A resync here could not say where to resume.
+        if (!waitOver)
             return Plan{Plan::Wait, {}, {}};
-        return resync("history_loading");
+        return Plan{Plan::End, {}, QStringLiteral("history_loading")};
     }
     if (lastEventId.isEmpty())
         return Plan{Plan::Live, state.delivered, {}};

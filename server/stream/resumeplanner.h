@@ -37,9 +37,10 @@ public:
 
     struct Plan
     {
-        enum Kind { Live, Replay, Wait, Resync } kind = Live;
+        /// End: no history to place the stream in yet: end it cleanly, to come back later.
+        enum Kind { Live, Replay, Wait, Resync, End } kind = Live;
         EventId cursor;  ///< Live, Replay: the stream continues after this id
-        QString reason;  ///< Resync: why (sent to the client)
+        QString reason;  ///< Resync, End: why
     };
 
     ResumePlanner(const EventHistory *history, MayArrive mayArrive)

@@ -69,6 +69,7 @@ public:
     List::iterator position;
     bool watchingWritable = false;
     bool pumpScheduled = false;
+    bool connected = false; ///< its `connected` event went out: it has a place in the order
 
 private:
     WriteResult sendPending(qint64 nowMs);

@@ -30,6 +30,9 @@ static constexpr qsizetype RoundBytes = 64 * 1024;
 static constexpr qsizetype ChunkBytes = 64 * 1024;
 static constexpr int ChunkEvents = 4096;
 static constexpr int ChunksPerTurn = 4;
+// How long a new stream waits for a first history (Redis reconnecting) before it is ended
+// with a retry hint, to come back later.
+static constexpr int HistoryWaitMs = 10000;
 
 // Monotonic: a wall clock stepped by NTP or a resumed VM must not drop or rotate every stream.
 static qint64 nowMs()
@@ -106,30 +109,34 @@ void StreamWorker::addStream(QTcpSocket *socket, const QByteArray &head,
     ::epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &ev);
     m_metrics->connectionOpened();
 
-    // heartbeat_interval (seconds) is additive to the Python payload: clients size their
-    // stall watchdog from it instead of guessing the server's setting. The event carries the
-    // stream's starting point as its id when it has one, so a client that receives nothing
-    // else before a reconnect still resumes exactly from here.
-    const ResumePlanner::Plan plan =
-        m_planner->plan(params.lastEventId, c.filter().channels, m_state, false);
-    const QString connectionId =
-        QStringLiteral("conn_") + QUuid::createUuid().toString(QUuid::WithoutBraces);
-    Event connectedEvent = hubEvent("connected", {{QStringLiteral("connection_id"), connectionId},
-                                                  {QStringLiteral("heartbeat_interval"),
-                                                   m_options.heartbeatIntervalSec}});
-    if (plan.kind == ResumePlanner::Plan::Live || plan.kind == ResumePlanner::Plan::Replay)
-        connectedEvent.id = plan.cursor;
-    const QByteArray connected = SseEncoder::encode(connectedEvent, c.style());
+    // The head goes out at once; the `connected` event only when the stream has a place in the
+    // event order (see applyPlan): it promises that every later event follows.
     Failures failed;
-    const QByteArray opening = head + "\r\n" + (c.chunked() ? chunk(connected) : connected);
+    const QByteArray opening = head + "\r\n";
     if (c.write(opening, nowMs()) == StreamConnection::WriteResult::Failed)
         failed.push_back({&c, Removal::WriteError});
     else
-        applyPlan(c, params.lastEventId, plan, &failed);
+        replan(c, params.lastEventId, false, &failed);
     m_metrics->bytesSent(quint64(opening.size()));
     if (c.hasPending())
         watchWritable(c, true);
     removeAll(failed);
+}
+
+void StreamWorker::sendConnected(StreamConnection &c, EventId at, Failures *failed)
+{
+    // heartbeat_interval (seconds) is additive to the Python payload: clients size their
+    // stall watchdog from it instead of guessing the server's setting. The id is where the
+    // stream starts, so a client that receives nothing else before a reconnect still resumes
+    // exactly from here.
+    c.connected = true;
+    const QString connectionId =
+        QStringLiteral("conn_") + QUuid::createUuid().toString(QUuid::WithoutBraces);
+    Event event = hubEvent("connected", {{QStringLiteral("connection_id"), connectionId},
+                                         {QStringLiteral("heartbeat_interval"),
+                                          m_options.heartbeatIntervalSec}});
+    event.id = at;
+    write(c, SseEncoder::encode(event, c.style()), failed);
 }
 
 void StreamWorker::replan(StreamConnection &c, const QByteArray &lastEventId, bool waitOver,
@@ -145,9 +152,10 @@ void StreamWorker::applyPlan(StreamConnection &c, const QByteArray &lastEventId,
     if (plan.kind == ResumePlanner::Plan::Wait) {
         if (c.waitDeadline == 0) {
             c.waitFor = lastEventId;
-            // A fresh stream waits for the history as long as it takes; a resume is bounded.
-            c.waitDeadline = lastEventId.isEmpty() ? std::numeric_limits<qint64>::max()
-                                                   : nowMs() + m_options.resumeWaitMs;
+            // The history may take a while to come (Redis is reconnecting); an id that may
+            // still arrive from another node, a moment.
+            c.waitDeadline = nowMs()
+                + (m_state.historyReady ? m_options.resumeWaitMs : HistoryWaitMs);
             ++m_waiting;
         }
         return;
@@ -159,20 +167,22 @@ void StreamWorker::applyPlan(StreamConnection &c, const QByteArray &lastEventId,
     }
     switch (plan.kind) {
     case ResumePlanner::Plan::Live:
+        sendConnected(c, plan.cursor, failed);
         c.cursor = plan.cursor;
         break;
     case ResumePlanner::Plan::Replay:
+        sendConnected(c, plan.cursor, failed);
         c.cursor = plan.cursor;
         pump(c, failed);
         break;
     case ResumePlanner::Plan::Resync:
+        sendConnected(c, EventId(), failed);
         resync(c, plan.reason, lastEventId, failed);
-        if (!m_state.historyReady) {
-            // Told to reload; it has no position yet: it waits for the history as a fresh one.
-            c.waitFor.clear();
-            c.waitDeadline = std::numeric_limits<qint64>::max();
-            ++m_waiting;
-        }
+        break;
+    case ResumePlanner::Plan::End:
+        // No history to place it in yet: it ends cleanly, before `connected`, so nothing was
+        // promised; the client comes back after the retry hint.
+        failed->push_back({&c, Removal::NotReady});
         break;
     case ResumePlanner::Plan::Wait:
         break;
@@ -493,13 +503,18 @@ void StreamWorker::sendHeartbeat()
     const QByteArray plain = SseEncoder::frame(
         QJsonDocument(data).toJson(QJsonDocument::Compact), "heartbeat");
     const QByteArray chunked = chunk(plain);
+    // Before `connected` (waiting for the history) a comment keeps proxies from timing out:
+    // the first event of a stream is always `connected`.
+    static const QByteArray waitingPlain = SseEncoder::comment("waiting for the event history");
+    static const QByteArray waitingChunked = chunk(waitingPlain);
     Failures failed;
     const qint64 now = nowMs();
     for (const auto &entry : m_connections) {
         StreamConnection &c = *entry;
         if (c.hasPending())
             continue; // not idle: bytes are on their way
-        const QByteArray &bytes = c.chunked() ? chunked : plain;
+        const QByteArray &bytes = c.connected ? (c.chunked() ? chunked : plain)
+                                              : (c.chunked() ? waitingChunked : waitingPlain);
         switch (c.write(bytes, now)) {
         case StreamConnection::WriteResult::Ok: break;
         case StreamConnection::WriteResult::Blocked: watchWritable(c, true); break;
@@ -552,7 +567,10 @@ void StreamWorker::removeAll(const Failures &failed)
         if (std::find(removed.begin(), removed.end(), conn) != removed.end())
             continue;
         removed.push_back(conn);
-        remove(*conn, why);
+        if (why == Removal::NotReady)
+            endStream(*conn, why); // a clean end, with the retry hint
+        else
+            remove(*conn, why);
     }
 }
 
@@ -560,7 +578,8 @@ void StreamWorker::remove(StreamConnection &c, Removal why)
 {
     switch (why) {
     case Removal::ClientClosed: m_metrics->streamEnded(Metrics::StreamEnd::ClientClosed); break;
-    case Removal::Timeout: m_metrics->streamEnded(Metrics::StreamEnd::Timeout); break;
+    case Removal::Timeout:
+    case Removal::NotReady: m_metrics->streamEnded(Metrics::StreamEnd::Timeout); break;
     case Removal::Shutdown: m_metrics->streamEnded(Metrics::StreamEnd::Shutdown); break;
     case Removal::SlowClient:
     case Removal::WriteError: {

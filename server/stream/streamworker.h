@@ -77,7 +77,8 @@ public:
 
 private:
     using ConnectionList = StreamConnection::List;
-    enum class Removal { ClientClosed, Timeout, Shutdown, SlowClient, WriteError };
+    /// NotReady: ended cleanly (a retry hint) before it started: no history came in time.
+    enum class Removal { ClientClosed, Timeout, Shutdown, SlowClient, WriteError, NotReady };
     using Failures = std::vector<std::pair<StreamConnection *, Removal>>;
 
     void flush();
@@ -89,6 +90,7 @@ private:
                    const ResumePlanner::Plan &plan, Failures *failed);
     void replan(StreamConnection &c, const QByteArray &lastEventId, bool waitOver,
                 Failures *failed);
+    void sendConnected(StreamConnection &c, EventId at, Failures *failed);
     void resync(StreamConnection &c, const QString &reason, const QByteArray &lastEventId,
                 Failures *failed);
     void resyncAt(StreamConnection &c, const QString &reason, const QByteArray &lastEventId,

@@ -565,24 +565,39 @@ void tst_RedisBroker::streamsTrimmedPastAGapMeanResync()
 
 void tst_RedisBroker::streamsOpenedWhileRedisIsDownGoLiveWithIt()
 {
-    // A node that starts while Redis is away holds its streams until the history is there:
-    // fresh ones then go live, a resuming one is told to resync (it has no history to be
-    // served from) and goes live too.
+    // A node that starts while Redis is away holds its streams (headers sent, then only
+    // comments) until the history is there; only then does `connected` promise a place in the
+    // order. A fresh one then goes live from there; a resuming one is served or told to
+    // resync. One that waits longer than the bound ends cleanly with a retry hint, before
+    // `connected`: nothing was promised, the client comes back.
     m_redis->kill();
     auto a = startNode();
     QVERIFY(a);
     auto fresh = open(*a);
     auto resuming = open(*a, "/api/v1/events/stream", "k3x9q2-1-0");
-    QTRY_VERIFY_WITH_TIMEOUT(!fresh->events().isEmpty() && !resuming->events().isEmpty(), 10000);
-    QTest::qWait(4500); // longer than a resume may wait
+    QTRY_COMPARE_WITH_TIMEOUT(fresh->status(), 200, 10000);
+    QTest::qWait(4000); // longer than a resume waits for an id, shorter than for a history
+    QVERIFY(fresh->events().isEmpty() && resuming->events().isEmpty());
     QVERIFY2(m_redis->start(), qPrintable(m_redis->errorString()));
     QTRY_COMPARE_WITH_TIMEOUT(brokerStatus(*a), QStringLiteral("up"), 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(!fresh->events().isEmpty() && resuming->nonHeartbeatEvents().size() >= 2, 10000);
+    QCOMPARE(json(fresh->events().first().data).value(QStringLiteral("type")).toString(), QStringLiteral("connected"));
+    QCOMPARE(json(resuming->nonHeartbeatEvents()[1].data).value(QStringLiteral("data")).toObject()
+                 .value(QStringLiteral("reason")).toString(), QStringLiteral("unknown_history"));
     QVERIFY(!publish(*a, 1).isEmpty());
     QTRY_COMPARE_WITH_TIMEOUT(numbers(*fresh), QList<int>{1}, 10000);
     QTRY_COMPARE_WITH_TIMEOUT(numbers(*resuming), QList<int>{1}, 10000);
-    QCOMPARE(json(resuming->nonHeartbeatEvents()[1].data).value(QStringLiteral("data")).toObject()
-                 .value(QStringLiteral("reason")).toString(), QStringLiteral("history_loading"));
     QCOMPARE(fresh->nonHeartbeatEvents().size(), 2); // connected, then the event: nothing else
+
+    // Redis away for longer than a stream waits.
+    m_redis->kill();
+    auto b = startNode();
+    QVERIFY(b);
+    auto late = open(*b);
+    QTRY_VERIFY_WITH_TIMEOUT(late->isClosed(), 20000);
+    QCOMPARE(late->status(), 200);
+    QVERIFY(late->events().isEmpty()); // no `connected`: nothing promised
+    QVERIFY(!late->retries().isEmpty()); // come back later
 }
 
 void tst_RedisBroker::redisBackInTimeMeansResync()
