@@ -17,11 +17,11 @@ SseClient::SseClient(QObject *parent) : QObject(parent)
         if (m_socket.bytesAvailable() > 0)
             onReadyRead();
         m_parser.finish();
-        m_closed = true;
+        markClosed();
     });
     connect(&m_socket, &QTcpSocket::errorOccurred, this, [this] {
         if (m_socket.state() != QAbstractSocket::ConnectedState)
-            m_closed = true;
+            markClosed();
     });
 }
 
@@ -38,7 +38,15 @@ void SseClient::open(quint16 port, const QByteArray &path,
 void SseClient::close()
 {
     m_socket.abort();
+    markClosed();
+}
+
+void SseClient::markClosed()
+{
+    if (m_closed)
+        return;
     m_closed = true;
+    Q_EMIT closed();
 }
 
 void SseClient::stopReading()
@@ -81,6 +89,9 @@ void SseClient::onReadyRead()
         m_headersDone = true;
         bytes = m_buffer.mid(end + 4);
         m_buffer.clear();
+        Q_EMIT headersReceived();
+        if (m_closed)
+            return; // closed by a slot
     }
     consumeBody(bytes);
 }

@@ -25,6 +25,9 @@ public:
     void close();
     /// Stops reading from the socket (a slow client): the kernel buffers fill up.
     void stopReading();
+    /// Seeds the parser's last event ID buffer before open(): as in WHATWG's EventSource it
+    /// outlives a reconnection, so events without an `id:` field report the resumed id.
+    void setLastEventId(const QString &id) { m_parser.setLastEventId(id); }
 
     int status() const { return m_status; }
     QByteArray header(QByteArrayView name) const;
@@ -37,10 +40,15 @@ public:
 
 Q_SIGNALS:
     void eventReceived();
+    /// The response head is in (status() is set).
+    void headersReceived();
+    /// The connection ended (or could not be made); emitted once.
+    void closed();
 
 private:
     void onReadyRead();
     void consumeBody(QByteArray bytes);
+    void markClosed();
 
     QTcpSocket m_socket;
     SseParser m_parser;
