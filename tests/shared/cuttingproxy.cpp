@@ -8,6 +8,16 @@ namespace Hermes::Test {
 // While throttled, Qt may hold this much of the upstream stream; the rest stays in the
 // kernel, whose buffers then fill up towards the server.
 static constexpr qint64 ThrottledReadBuffer = 16 * 1024;
+// ...and the kernel's receive buffer shrinks too, so that a server's writes meet a full
+// window after tens of kilobytes rather than megabytes of loopback autotuning.
+static constexpr int ThrottledKernelBuffer = 8 * 1024;
+
+static void throttle(QTcpSocket *upstream, bool on)
+{
+    upstream->setReadBufferSize(on ? ThrottledReadBuffer : 0);
+    if (on && upstream->state() == QAbstractSocket::ConnectedState)
+        upstream->setSocketOption(QAbstractSocket::ReceiveBufferSizeSocketOption, ThrottledKernelBuffer);
+}
 
 CuttingProxy::CuttingProxy(QObject *parent) : QObject(parent)
 {
@@ -19,12 +29,9 @@ CuttingProxy::CuttingProxy(QObject *parent) : QObject(parent)
 CuttingProxy::~CuttingProxy()
 {
     while (!m_links.isEmpty()) {
-        Link *link = m_links.first();
-        link->client->disconnect(this);
-        link->upstream->disconnect(this);
-        link->client->abort();
-        link->upstream->abort();
-        closeLink(link);
+        QTcpSocket *client = m_links.first()->client;
+        endLink(m_links.first());
+        client->abort();
     }
 }
 
@@ -38,7 +45,7 @@ void CuttingProxy::setRate(qint64 bytesPerSecond)
 {
     m_rate = qMax<qint64>(0, bytesPerSecond);
     for (Link *link : m_links)
-        link->upstream->setReadBufferSize(m_rate > 0 ? ThrottledReadBuffer : 0);
+        throttle(link->upstream, m_rate > 0);
     if (m_rate > 0 && !m_tick.isActive()) {
         m_lastTickMs = QDateTime::currentMSecsSinceEpoch();
         m_tick.start();
@@ -79,8 +86,7 @@ void CuttingProxy::onNewConnection()
         link->cutAt = m_armedCut;
         m_armedCut = -1;
         m_links.append(link);
-        if (m_rate > 0)
-            link->upstream->setReadBufferSize(ThrottledReadBuffer);
+        throttle(link->upstream, m_rate > 0);
 
         connect(client, &QTcpSocket::readyRead, this, [link] {
             const QByteArray bytes = link->client->readAll();
@@ -89,11 +95,9 @@ void CuttingProxy::onNewConnection()
             else
                 link->toUpstream += bytes;
         });
-        connect(client, &QTcpSocket::disconnected, this, [this, link] {
-            link->upstream->abort();
-            closeLink(link);
-        });
-        connect(link->upstream, &QTcpSocket::connected, this, [link] {
+        connect(client, &QTcpSocket::disconnected, this, [this, link] { endLink(link); });
+        connect(link->upstream, &QTcpSocket::connected, this, [this, link] {
+            throttle(link->upstream, m_rate > 0);
             link->upstream->write(link->toUpstream);
             link->toUpstream.clear();
         });
@@ -118,30 +122,28 @@ void CuttingProxy::pump(Link *link)
 {
     if (!m_links.contains(link))
         return;
-    qint64 available = link->upstream->bytesAvailable();
-    if (available > 0) {
-        qint64 allowed = m_rate > 0 ? qint64(link->budget) : available;
-        if (link->cutAt >= 0)
-            allowed = qMin(allowed, link->cutAt - link->forwarded);
-        allowed = qMin(allowed, available);
-        if (allowed > 0) {
-            const QByteArray bytes = link->upstream->read(allowed);
+    QTcpSocket *up = link->upstream;
+    qint64 allowed = m_rate > 0 ? qint64(link->budget) : up->bytesAvailable();
+    if (link->cutAt >= 0)
+        allowed = qMin(allowed, link->cutAt - link->forwarded);
+    if (allowed > 0 && up->isOpen()) {
+        // Asking for more than Qt holds is what makes it read the kernel again once its
+        // (throttled) buffer was full; it never returns more than `allowed`.
+        const QByteArray bytes = up->read(allowed);
+        if (!bytes.isEmpty()) {
             link->client->write(bytes);
             link->forwarded += bytes.size();
             m_downstreamTotal += bytes.size();
             if (m_rate > 0)
                 link->budget -= double(bytes.size());
         }
-        available = link->upstream->bytesAvailable();
     }
     if (link->cutAt >= 0 && link->forwarded >= link->cutAt) {
         cutLink(link);
         return;
     }
-    if (link->upstreamClosed && available == 0) {
-        link->client->disconnectFromHost(); // what was forwarded still arrives
-        closeLink(link);
-    }
+    if (link->upstreamClosed && (!up->isOpen() || up->bytesAvailable() == 0))
+        endLink(link);
 }
 
 void CuttingProxy::onTick()
@@ -160,30 +162,30 @@ void CuttingProxy::onTick()
 
 void CuttingProxy::cutLink(Link *link)
 {
-    if (!m_links.contains(link))
-        return;
-    // The bytes written so far reach the client, then the end of the connection; the server
-    // sees a reset on its next write.
-    link->client->disconnectFromHost();
-    link->upstream->abort();
-    closeLink(link);
-    Q_EMIT cut();
+    if (endLink(link))
+        Q_EMIT cut();
 }
 
-void CuttingProxy::closeLink(Link *link)
+bool CuttingProxy::endLink(Link *link)
 {
     if (!m_links.removeOne(link))
-        return;
-    link->client->disconnect(this);
-    link->upstream->disconnect(this);
-    // Deleting a socket aborts it, which would drop what it still has to send: a closing
-    // client socket goes once it is closed (or with the proxy).
-    if (link->client->state() == QAbstractSocket::UnconnectedState)
-        link->client->deleteLater();
-    else
-        connect(link->client, &QTcpSocket::disconnected, link->client, &QObject::deleteLater);
-    link->upstream->deleteLater();
+        return false;
+    QTcpSocket *client = link->client;
+    QTcpSocket *upstream = link->upstream;
     delete link;
+    // No handler of ours may run from here on: closing a socket emits its signals at once.
+    client->disconnect(this);
+    upstream->disconnect(this);
+    upstream->abort(); // the server sees a reset on its next write
+    upstream->deleteLater();
+    // The bytes written so far reach the client, then the end of the connection. Deleting a
+    // socket aborts it, which would drop what it still has to send: it goes once closed.
+    client->disconnectFromHost();
+    if (client->state() == QAbstractSocket::UnconnectedState)
+        client->deleteLater();
+    else
+        connect(client, &QTcpSocket::disconnected, client, &QObject::deleteLater);
+    return true;
 }
 
 } // namespace Hermes::Test

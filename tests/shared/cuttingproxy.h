@@ -69,7 +69,8 @@ private:
     void pump(Link *link);
     void onTick();
     void cutLink(Link *link);
-    void closeLink(Link *link);
+    /// Closes both sides; false when the link was already gone.
+    bool endLink(Link *link);
 
     QTcpServer m_server;
     QTimer m_tick;

@@ -119,7 +119,6 @@ void ModelClient::onEvent()
         m_resumeId = e.lastEventId; // dispatch sets the last event ID string
         if (e.type == u"heartbeat")
             continue;
-        m_lastActivityMs = nowMs();
         QString type = e.type;
         QJsonObject data;
         QString timestamp;
@@ -152,7 +151,7 @@ void ModelClient::onEvent()
                 item.kind = Item::Fresh;
                 item.seqBound = m_world->nextSeq;
                 item.connection = int(m_connections.size()) - 1;
-                item.atMs = m_lastActivityMs;
+                item.atMs = nowMs();
                 m_items.append(item);
             }
             continue;
@@ -160,6 +159,7 @@ void ModelClient::onEvent()
         if (!c.connected)
             problem(QStringLiteral("%1 before the connected event").arg(type));
         ++c.events;
+        m_lastActivityMs = nowMs(); // events only: the quiet period ignores connects and heartbeats
         Item item;
         item.kind = type == u"resync_required" ? Item::Resync : Item::Event;
         item.id = e.lastEventId;

@@ -8,6 +8,7 @@
 #include "testutil.h"
 
 #include <QDateTime>
+#include <QFile>
 #include <QJsonDocument>
 #include <QTest>
 
@@ -242,7 +243,9 @@ QJsonObject ModelRun::makeData(qint64 seq, quint8 channel)
         d.insert(QStringLiteral("download_id"), downloadIds().at(m_rng.bounded(int(downloadIds().size()))));
     d.insert(QStringLiteral("note"), notes.at(m_rng.bounded(int(notes.size()))));
     // Mostly small events, some of several TCP segments.
-    const int pad = m_rng.bounded(20) == 0 ? 2000 + m_rng.bounded(7000) : m_rng.bounded(300);
+    const int size = m_rng.bounded(20);
+    const int pad = size == 0 ? 2000 + m_rng.bounded(7000) : size < 8 ? 300 + m_rng.bounded(1700)
+                                                                     : m_rng.bounded(300);
     d.insert(QStringLiteral("pad"), QString(pad, QChar(u'a' + int(seq % 26))));
     return d;
 }
@@ -318,13 +321,40 @@ void ModelRun::openClient()
     m_offlineUntilOp << -1;
 }
 
+void ModelRun::checkProcesses()
+{
+    // A node that is gone without being killed by the test crashed, or something outside the
+    // test stopped it: either way the run cannot say anything about delivery.
+    for (int i = 0; i < int(m_nodes.size()); ++i) {
+        QProcess &p = m_nodes[size_t(i)].process->process();
+        if (m_nodes[size_t(i)].up && p.state() == QProcess::NotRunning) {
+            m_nodes[size_t(i)].up = false;
+            fail(QStringLiteral("node %1 exited on its own (%2, exit code %3); its last output:\n%4")
+                     .arg(i)
+                     .arg(p.exitStatus() == QProcess::CrashExit ? QStringLiteral("crashed") : QStringLiteral("normal exit"))
+                     .arg(p.exitCode())
+                     .arg(QString::fromUtf8(m_nodes[size_t(i)].process->output().right(1500))));
+        }
+    }
+}
+
 void ModelRun::step()
 {
     ++m_op;
+    checkProcesses();
     healDue(false);
     const int nodes = int(m_nodes.size());
     const int clients = int(m_clients.size());
-    const auto randomChannel = [this] { return quint8(1 << m_rng.bounded(3)); };
+    const auto randomChannel = [this] {
+        const quint8 bit = quint8(1 << m_rng.bounded(3));
+        if (m_limits.channels & bit)
+            return bit;
+        for (quint8 b : {Downloads, Queue, System}) {
+            if (m_limits.channels & b)
+                return b;
+        }
+        return bit;
+    };
     int alive = 0;
     for (const auto &c : m_clients)
         alive += c->isGone() ? 0 : 1;
@@ -393,7 +423,7 @@ void ModelRun::step()
         const bool stall = r >= 783;
         const int i = m_rng.bounded(clients);
         const qint64 rate = stall ? 1 : 300 + m_rng.bounded(20000);
-        const qint64 until = m_op + 5 + m_rng.bounded(stall ? 80 : 60);
+        const qint64 until = m_op + 10 + m_rng.bounded(stall ? 200 : 150);
         log(QStringLiteral("client %1 reads at %2 B/s until #%3").arg(i).arg(rate).arg(until));
         m_clients[size_t(i)]->setRate(rate);
         m_throttles.append({i, until});
@@ -424,6 +454,12 @@ void ModelRun::step()
         const int ms = 50 + m_rng.bounded(350);
         log(QStringLiteral("pause %1 ms").arg(ms));
         QTest::qWait(ms);
+    } else if (r < 894) {
+        // A flood: more than a slow reader's kernel buffers and server queue can hold.
+        const int n = 80 + m_rng.bounded(170);
+        log(QStringLiteral("flood of %1").arg(n));
+        for (int i = 0; i < n; ++i)
+            publishApi(m_rng.bounded(nodes), randomChannel());
     } else {
         publishApi(m_rng.bounded(nodes), randomChannel());
     }
@@ -458,6 +494,11 @@ bool ModelRun::run()
     }
     const bool ok = m_problems.isEmpty() && finish();
     m_seconds = double(m_clock.elapsed()) / 1000.0;
+    if (!m_limits.opLogFile.isEmpty()) {
+        QFile file(m_limits.opLogFile);
+        if (file.open(QIODevice::WriteOnly | QIODevice::Truncate))
+            file.write((m_opLog.join(u'\n') + u'\n' + summary() + u'\n').toUtf8());
+    }
     return ok && m_problems.isEmpty() && m_clientReports.isEmpty();
 }
 

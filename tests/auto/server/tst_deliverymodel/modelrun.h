@@ -41,6 +41,8 @@ struct RunLimits
     qint64 seconds = 0;  ///< > 0: operations until this much time passed (and `ops`, if set)
     quint64 seed = 0;
     bool processFaults = true; ///< false: no node or Redis kills (to tell client faults apart)
+    QString opLogFile;         ///< non-empty: the whole operation log is written there
+    quint8 channels = AllChannels; ///< the channels publishes go to (fewer: to bisect a failure)
 };
 
 /**
@@ -88,6 +90,7 @@ private:
     bool restartRedis();
     void healDue(bool everything);
 
+    void checkProcesses();
     void step();
     void publishApi(int node, quint8 channel);
     void publishOutside(quint8 channel);

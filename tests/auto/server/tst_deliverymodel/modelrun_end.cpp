@@ -33,6 +33,7 @@ static int channelIndex(quint8 bit)
 bool ModelRun::finish()
 {
     log(QStringLiteral("final: every fault healed, every client back, no more publishes"));
+    checkProcesses();
     healDue(true);
     if (!m_problems.isEmpty())
         return false;
@@ -47,7 +48,8 @@ bool ModelRun::finish()
             last = qMax(last, c->lastActivityMs());
         return nowMs() - last > 1500;
     };
-    waitUntil(quiet, 20000);
+    const bool wasQuiet = waitUntil(quiet, 20000);
+    log(QStringLiteral("final: %1").arg(wasQuiet ? QStringLiteral("quiet") : QStringLiteral("never quiet in 20 s")));
 
     // The log: a full replay from a node, cross-checked with the other nodes' replays and
     // with the Redis streams.
@@ -62,7 +64,8 @@ bool ModelRun::finish()
         source = m_archive->port();
         label = QStringLiteral("the archive node");
     }
-    if (!replayLog(source, label, &m_log))
+    checkProcesses();
+    if (!m_problems.isEmpty() || !replayLog(source, label, &m_log))
         return false;
     for (const QString &p : m_log.problems())
         fail(p);
@@ -109,7 +112,9 @@ bool ModelRun::finish()
         }
         return true;
     };
-    waitUntil(caughtUp, 30000);
+    const bool allCaughtUp = waitUntil(caughtUp, 30000);
+    log(QStringLiteral("final: log of %1 events; %2").arg(m_log.size())
+            .arg(allCaughtUp ? QStringLiteral("every client caught up") : QStringLiteral("not every client caught up in 30 s")));
     checkClients(true);
     return m_problems.isEmpty() && m_clientReports.isEmpty();
 }

@@ -6,12 +6,17 @@
 // Bounded by default (HERMES_MODEL_OPS operations per configuration, 300). A soak:
 //   HERMES_MODEL_SECONDS=600 tst_deliverymodel model:redis
 // HERMES_MODEL_SEED fixes the seed (printed in every summary and failure);
-// HERMES_MODEL_FAULTS=clients leaves out node and Redis kills (to tell causes apart).
+// HERMES_MODEL_FAULTS=clients leaves out node and Redis kills (to tell causes apart);
+// HERMES_MODEL_LOG=<file> keeps the whole operation log; HERMES_MODEL_CHANNELS=system (a
+// comma-separated subset of downloads, queue, system) publishes on those channels only.
 
+#include "cuttingproxy.h"
 #include "deliverychecker.h"
 #include "modelrun.h"
 
 #include <QRandomGenerator>
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QTest>
 
 using namespace Model;
@@ -23,11 +28,68 @@ class tst_DeliveryModel : public QObject
     Q_OBJECT
 
 private slots:
+    void proxyCutsAtTheExactByte_data();
+    void proxyCutsAtTheExactByte();
     void checkerFindsEveryFault_data();
     void checkerFindsEveryFault();
     void model_data();
     void model();
 };
+
+// The fault injector: a cut leaves the client with exactly the bytes asked for (throttled or
+// not), and a throttled connection still delivers everything (it must never stall for good).
+void tst_DeliveryModel::proxyCutsAtTheExactByte_data()
+{
+    QTest::addColumn<qint64>("rate");
+    QTest::addColumn<qint64>("cutAfter");
+    QTest::newRow("unthrottled, whole") << qint64(0) << qint64(-1);
+    QTest::newRow("unthrottled, cut at 0") << qint64(0) << qint64(0);
+    QTest::newRow("unthrottled, cut at 1") << qint64(0) << qint64(1);
+    QTest::newRow("unthrottled, cut at 70001") << qint64(0) << qint64(70001);
+    QTest::newRow("throttled, whole") << qint64(200000) << qint64(-1);
+    QTest::newRow("throttled, cut at 33333") << qint64(200000) << qint64(33333);
+}
+
+void tst_DeliveryModel::proxyCutsAtTheExactByte()
+{
+    QFETCH(qint64, rate);
+    QFETCH(qint64, cutAfter);
+    QByteArray payload(100000, Qt::Uninitialized);
+    for (qsizetype i = 0; i < payload.size(); ++i)
+        payload[i] = char('a' + i % 26);
+    QTcpServer upstream;
+    QVERIFY(upstream.listen(QHostAddress::LocalHost, 0));
+    QByteArray request;
+    connect(&upstream, &QTcpServer::newConnection, this, [&] {
+        QTcpSocket *s = upstream.nextPendingConnection();
+        connect(s, &QTcpSocket::readyRead, s, [&, s] {
+            request += s->readAll();
+            if (request == "hello") {
+                s->write(payload);
+                s->disconnectFromHost();
+            }
+        });
+    });
+    Hermes::Test::CuttingProxy proxy;
+    QVERIFY(proxy.listen(upstream.serverPort()));
+    proxy.setRate(rate);
+    if (cutAfter >= 0)
+        proxy.cutAfter(cutAfter); // before the connection: it applies to the next one
+    QTcpSocket client;
+    QByteArray received;
+    bool closed = false;
+    connect(&client, &QTcpSocket::readyRead, this, [&] { received += client.readAll(); });
+    connect(&client, &QTcpSocket::disconnected, this, [&] { received += client.readAll(); closed = true; });
+    client.connectToHost(QHostAddress::LocalHost, proxy.port());
+    QVERIFY(client.waitForConnected(5000));
+    client.write("hello");
+    QTRY_VERIFY_WITH_TIMEOUT(closed, 10000);
+    const QByteArray expected = cutAfter >= 0 ? payload.left(cutAfter) : payload;
+    QCOMPARE(received.size(), expected.size());
+    QCOMPARE(received, expected);
+    if (cutAfter != 0) // cut at 0: the connection ends as it is accepted
+        QCOMPARE(request, QByteArray("hello"));
+}
 
 // The checker itself, on a synthetic log: it must pass a faithful record and name every kind
 // of fault, or the model test could pass a broken server.
@@ -136,7 +198,7 @@ void tst_DeliveryModel::model_data()
     redis.redis = true;
     redis.nodes = 3;
     redis.connectionTimeoutSec = 5;    // streams rotate too
-    redis.maxClientBuffer = 256 * 1024;
+    redis.maxClientBuffer = 64 * 1024;
     redis.maxClients = 12;
     QTest::newRow("redis") << redis;
 
@@ -157,7 +219,7 @@ void tst_DeliveryModel::model_data()
     embedded.name = QStringLiteral("embedded");
     embedded.nodes = 1;
     embedded.connectionTimeoutSec = 4;
-    embedded.maxClientBuffer = 64 * 1024;
+    embedded.maxClientBuffer = 16 * 1024;
     embedded.maxClients = 10;
     embedded.faultGraceMs = 5000;
     QTest::newRow("embedded") << embedded;
@@ -177,6 +239,14 @@ void tst_DeliveryModel::model()
     if (ok && ops > 0)
         limits.ops = ops;
     limits.processFaults = qEnvironmentVariable("HERMES_MODEL_FAULTS") != u"clients";
+    limits.opLogFile = qEnvironmentVariable("HERMES_MODEL_LOG");
+    const QString channels = qEnvironmentVariable("HERMES_MODEL_CHANNELS");
+    if (!channels.isEmpty()) {
+        ClientSpec spec;
+        spec.channelNames = channels.split(u',');
+        limits.channels = spec.filter().channels;
+        QVERIFY2(limits.channels, "HERMES_MODEL_CHANNELS: downloads, queue, system");
+    }
     limits.seed = qEnvironmentVariable("HERMES_MODEL_SEED").toULongLong(&ok);
     if (!ok)
         limits.seed = QRandomGenerator::global()->generate64();
