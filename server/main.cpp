@@ -3,6 +3,7 @@
 
 #include "http/apikeystore.h"
 #include "broker/broker.h"
+#include "broker/memorybroker.h"
 #include "downloads/downloadengine.h"
 #include "http/downloadroutes.h"
 #include "downloads/downloadstore.h"
@@ -116,8 +117,17 @@ int main(int argc, char *argv[])
 
     Metrics metrics;
     std::unique_ptr<Broker> broker;
+    MemoryBroker *memoryBroker = nullptr;
     if (settings.redisUrl.isEmpty()) {
-        broker = std::make_unique<MemoryBroker>();
+        // The embedded broker keeps its history in the data dir, so a restart loses nothing a
+        // client may resume from.
+        EventJournal::Fsync fsync = EventJournal::Fsync::EverySecond;
+        EventJournal::parseFsync(settings.historyFsync, &fsync);
+        auto memory = std::make_unique<MemoryBroker>(std::make_unique<EventJournal>(
+            QDir(settings.dataDir).filePath(QStringLiteral("history")), settings.historySize,
+            fsync));
+        memoryBroker = memory.get();
+        broker = std::move(memory);
     } else {
         RedisBroker::Options redis;
         if (!RedisAddress::parse(settings.redisUrl, &redis.address, &error))
@@ -126,16 +136,22 @@ int main(int argc, char *argv[])
         redis.streamLength = settings.redisStreamLength;
         redis.connectTimeoutMs = settings.redisConnectTimeoutMs;
         redis.adoptWindowSec = settings.redisAdoptWindowSec;
-        auto redisBroker = std::make_unique<RedisBroker>(redis);
-        redisBroker->start();
-        broker = std::move(redisBroker);
+        broker = std::make_unique<RedisBroker>(redis);
     }
     StreamWorker::Options streamOptions;
     streamOptions.heartbeatIntervalSec = settings.heartbeatInterval;
     streamOptions.connectionTimeoutSec = settings.connectionTimeout;
     streamOptions.retryMs = settings.retryMs;
     streamOptions.maxClientBuffer = settings.maxClientBuffer;
+    streamOptions.sendTimeoutSec = settings.sendTimeoutSec;
     EventHub hub(broker.get(), settings.historySize, streamOptions, &metrics);
+    // Started once the hub listens, so it receives the history first.
+    if (memoryBroker) {
+        if (!memoryBroker->start(&error))
+            return fail(QStringLiteral("HERMES_DATA_DIR: the event history: %1").arg(error));
+    } else {
+        static_cast<RedisBroker *>(broker.get())->start();
+    }
 
     DownloadStore store;
     if (!store.open(settings.databaseUrl, &error))
@@ -174,6 +190,8 @@ int main(int argc, char *argv[])
         qCInfo(lcHttp) << "received signal" << signal << "- shutting down";
         http.stopListening();
         hub.worker()->closeAll();
+        if (memoryBroker)
+            memoryBroker->stop(); // the history is complete on disk: the next start resumes it
         QTimer::singleShot(200, &app, [] { QCoreApplication::exit(0); });
     });
     return app.exec();

@@ -73,6 +73,9 @@ QByteArray Metrics::render(const Gauges &g) const
     w.family("hermes_events_discarded_total", "counter",
              "Events received from the broker that were invalid and dropped.");
     w.sample("hermes_events_discarded_total", m_discarded);
+    w.family("hermes_sse_resyncs_total", "counter",
+             "Streams told resync_required: their Last-Event-ID could not be served.");
+    w.sample("hermes_sse_resyncs_total", m_resyncs);
 
     w.family("hermes_sse_bytes_sent_total", "counter", "Bytes written to event streams.");
     w.sample("hermes_sse_bytes_sent_total", m_bytesSent);

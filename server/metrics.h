@@ -27,6 +27,8 @@ public:
     void streamEnded(StreamEnd why) { ++m_ended[size_t(why)]; }
     void bytesSent(quint64 n) { m_bytesSent += n; }
     void eventDiscarded() { ++m_discarded; }
+    /// A stream was told `resync_required` (its resume point cannot be served).
+    void resyncSent() { ++m_resyncs; }
 
     qint64 uptimeSeconds() const { return m_uptime.elapsed() / 1000; }
 
@@ -52,6 +54,7 @@ private:
     std::array<quint64, size_t(StreamEnd::Count)> m_ended{};
     quint64 m_bytesSent = 0;
     quint64 m_discarded = 0;
+    quint64 m_resyncs = 0;
 };
 
 } // namespace Hermes

@@ -86,13 +86,28 @@ QList<OptionSpec> ServerSettings::optionSpecs()
              "Default: generated once into <data dir>/token-secret."),
         range(spec("HERMES_SSE_HISTORY_SIZE", "history-size", Type::Integer,
                    QStringLiteral("10000"),
-                   "Events kept per channel for Last-Event-ID replay."),
+                   "Events kept per channel for Last-Event-ID replay. With the embedded broker "
+                   "they are kept in <data dir>/history across restarts."),
               1, 10000000),
+        choice(spec("HERMES_SSE_HISTORY_FSYNC", "history-fsync", Type::Choice,
+                    QStringLiteral("everysec"),
+                    "When the embedded broker's history is flushed to disk: always (before "
+                    "each event is delivered), everysec, or no (left to the kernel). A process "
+                    "crash loses nothing either way; after a power loss without always, clients "
+                    "that resume get resync_required."),
+               {QStringLiteral("always"), QStringLiteral("everysec"), QStringLiteral("no")}),
         range(spec("HERMES_SSE_MAX_CLIENT_BUFFER", "max-client-buffer", Type::Integer,
                    QStringLiteral("1048576"),
-                   "Bytes queued for one slow client before its stream is closed (it resumes "
-                   "with Last-Event-ID)."),
+                   "Most bytes handed to one stream at a time. A stream that falls behind (a "
+                   "replay, a burst, a slow reader) is fed from the history as its socket "
+                   "drains, at most 64 KiB and this much at a time."),
               4096, qint64(1) << 32),
+        range(spec("HERMES_SSE_SEND_TIMEOUT", "send-timeout", Type::Integer,
+                   QStringLiteral("60"),
+                   "Seconds a stream's socket may take no bytes at all while some wait, before "
+                   "the stream is dropped (like nginx's send_timeout); it resumes with "
+                   "Last-Event-ID."),
+              1, 3600),
         range(spec("HERMES_MAX_PUBLISH_BYTES", "max-publish-bytes", Type::Integer,
                    QStringLiteral("65536"), "Largest accepted publish request body, in bytes."),
               256, 16 << 20),
@@ -182,6 +197,8 @@ bool ServerSettings::fromConfig(const Config &config, ServerSettings *out, QStri
     out->tokenSecret = config.string(u"HERMES_TOKEN_SECRET");
     out->historySize = int(config.integer(u"HERMES_SSE_HISTORY_SIZE"));
     out->maxClientBuffer = config.integer(u"HERMES_SSE_MAX_CLIENT_BUFFER");
+    out->historyFsync = config.string(u"HERMES_SSE_HISTORY_FSYNC");
+    out->sendTimeoutSec = int(config.integer(u"HERMES_SSE_SEND_TIMEOUT"));
     out->maxPublishBytes = int(config.integer(u"HERMES_MAX_PUBLISH_BYTES"));
     out->redisUrl = config.string(u"HERMES_REDIS_URL");
     out->redisKeyPrefix = config.string(u"HERMES_REDIS_KEY_PREFIX");

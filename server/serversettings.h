@@ -26,7 +26,9 @@ struct ServerSettings
     QString apiKeyFile;
     QString tokenSecret;
     int historySize = 10000;        ///< events kept per channel for Last-Event-ID replay
-    qint64 maxClientBuffer = 1 << 20; ///< bytes queued for one client before it is dropped
+    qint64 maxClientBuffer = 1 << 20; ///< most bytes handed to one stream at a time
+    QString historyFsync = QStringLiteral("everysec"); ///< always, everysec, no
+    int sendTimeoutSec = 60;        ///< a stream whose socket takes nothing this long is dropped
     int maxPublishBytes = 64 * 1024;
     QString redisUrl;               ///< empty: the embedded broker
     QString redisKeyPrefix = QStringLiteral("hermes:");

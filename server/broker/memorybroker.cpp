@@ -1,14 +1,108 @@
-#include "broker/broker.h"
+#include "broker/memorybroker.h"
+
+#include "logging.h"
 
 namespace Hermes {
 
+MemoryBroker::MemoryBroker(std::unique_ptr<EventJournal> journal, QObject *parent)
+    : Broker(parent), m_journal(std::move(journal))
+{
+}
+
+MemoryBroker::~MemoryBroker()
+{
+    stop();
+}
+
+bool MemoryBroker::start(QString *error)
+{
+    if (!m_journal) {
+        m_ids.setEpoch(EventId::randomEpoch());
+        Q_EMIT historyLoaded(m_ids.last().epoch(), {}, {});
+        return true;
+    }
+    EventJournal::Loaded loaded;
+    if (!m_journal->open(&loaded, error))
+        return false;
+    if (!loaded.whyNew.isEmpty())
+        qCWarning(lcBroker).noquote() << "history not kept:" << loaded.whyNew
+                                      << "- clients that resume will resync";
+    else if (!loaded.newEpoch)
+        qCInfo(lcBroker) << "history: kept" << loaded.events.size() << "event(s)";
+    m_ids.setEpoch(loaded.epoch);
+    m_ids.advanceTo(loaded.newest.withEpoch(loaded.epoch));
+    if (m_journal->needsPeriodicSync()) {
+        m_syncTimer.setInterval(1000);
+        connect(&m_syncTimer, &QTimer::timeout, this, [this] { m_journal->sync(); });
+        m_syncTimer.start();
+    }
+    Q_EMIT historyLoaded(loaded.epoch, loaded.events, loaded.floors);
+    return true;
+}
+
+void MemoryBroker::stop()
+{
+    if (m_stopped)
+        return;
+    commit();
+    m_stopped = true;
+    m_syncTimer.stop();
+    if (m_journal)
+        m_journal->close();
+}
+
 void MemoryBroker::publish(const Event &event, PublishCallback done)
 {
+    if (m_stopped) {
+        if (done)
+            done(std::nullopt, QStringLiteral("the server is shutting down"));
+        return;
+    }
     Event stamped = event;
     stamped.id = m_ids.next();
-    Q_EMIT eventReceived(stamped);
-    if (done)
-        done(stamped.id, QString());
+    m_batch.emplace_back(std::move(stamped), std::move(done));
+    if (!m_commitScheduled) {
+        m_commitScheduled = true;
+        QMetaObject::invokeMethod(this, &MemoryBroker::commit, Qt::QueuedConnection);
+    }
+}
+
+void MemoryBroker::commit()
+{
+    m_commitScheduled = false;
+    if (m_batch.empty())
+        return;
+    const auto batch = std::move(m_batch);
+    m_batch.clear();
+    if (m_journal) {
+        QList<Event> events;
+        events.reserve(qsizetype(batch.size()));
+        for (const auto &entry : batch)
+            events.append(entry.first);
+        QString error;
+        if (!m_journal->append(events, &error)) {
+            // Not kept means not delivered: a client could not resume across it.
+            qCCritical(lcBroker).noquote() << "history:" << error << "- events are refused";
+            if (m_up) {
+                m_up = false;
+                Q_EMIT statusChanged(false);
+            }
+            for (const auto &[event, done] : batch) {
+                if (done)
+                    done(std::nullopt, QStringLiteral("the event history cannot be written"));
+            }
+            return;
+        }
+        if (!m_up) {
+            m_up = true;
+            Q_EMIT statusChanged(true);
+        }
+    }
+    for (const auto &[event, done] : batch) {
+        Q_EMIT eventReceived(event);
+        if (done)
+            done(event.id, QString());
+    }
 }
 
 } // namespace Hermes

@@ -11,31 +11,114 @@
 
 namespace Hermes {
 
-// XADD and PUBLISH in one step, so no subscriber ever sees an event the stream lacks. The
-// envelope is ours (compact, ending in '}'), so the id is appended as text: cjson would
-// reorder the keys and round big numbers.
-static const QByteArray PublishScript = R"lua(
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[2])
-redis.call('PUBLISH', ARGV[3], string.sub(ARGV[2], 1, -2) .. ',"id":"' .. id .. '"}')
-return id
+// Gives the next id of the one sequence: above the last one issued, from Redis' clock (so it
+// resembles `<ms>-<seq>` of XADD `*`), in the database's epoch (created when missing). With no
+// sequence yet (a first start, or an upgrade) it starts above every stream's newest entry.
+static const QByteArray AssignLua = R"lua(
+local function assign(seqKey, epochKey, candidate, s1, s2, s3)
+  local epoch = redis.call('GET', epochKey)
+  if not epoch then
+    epoch = candidate
+    redis.call('SET', epochKey, epoch)
+  end
+  local lms, lseq = 0, -1
+  local last = redis.call('GET', seqKey)
+  if last then
+    local a, b = string.match(last, '^(%d+)-(%d+)$')
+    lms, lseq = tonumber(a), tonumber(b)
+  else
+    for _, k in ipairs({s1, s2, s3}) do
+      local top = redis.call('XREVRANGE', k, '+', '-', 'COUNT', 1)
+      if top[1] then
+        local a, b = string.match(top[1][1], '^(%d+)-(%d+)$')
+        a, b = tonumber(a), tonumber(b)
+        if a > lms or (a == lms and b > lseq) then lms, lseq = a, b end
+      end
+    end
+  end
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local ms, seq = now, 0
+  if now <= lms then ms, seq = lms, lseq + 1 end
+  local id = string.format('%d-%d', ms, seq)
+  redis.call('SET', seqKey, id)
+  return epoch, id
+end
 )lua";
 
-// An outside publisher's message reaches every node; the first to run this adds it to the
-// stream, and all of them get that one id back for the adoption window.
-static const QByteArray AdoptScript = R"lua(
-local id = redis.call('GET', KEYS[2])
-if id then return id end
-id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[2])
-redis.call('SET', KEYS[2], id, 'PX', ARGV[3])
-return id
+// KEYS: stream, seq, epoch, the three streams. ARGV: maxlen, envelope, channel, candidate
+// epoch, internal channel. The public copy keeps the Python Hermes' subscribers informed.
+static const QByteArray PublishScript = AssignLua + R"lua(
+local epoch, id = assign(KEYS[2], KEYS[3], ARGV[4], KEYS[4], KEYS[5], KEYS[6])
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], id, 'e', ARGV[2])
+local full = epoch .. '-' .. id
+redis.call('PUBLISH', ARGV[5], full .. '\n' .. ARGV[3] .. '\n' .. ARGV[2])
+redis.call('PUBLISH', ARGV[3], string.sub(ARGV[2], 1, -2) .. ',"id":"' .. full .. '"}')
+return full
+)lua";
+
+// An outside publisher's message reaches every node; the first to run this gives it an id
+// and forwards it, the others find the adoption key. KEYS: stream, seq, epoch, adoption key,
+// the three streams. ARGV: maxlen, envelope, channel, candidate epoch, internal channel,
+// window (ms).
+static const QByteArray AdoptScript = AssignLua + R"lua(
+local done = redis.call('GET', KEYS[4])
+if done then return done end
+local epoch, id = assign(KEYS[2], KEYS[3], ARGV[4], KEYS[5], KEYS[6], KEYS[7])
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], id, 'e', ARGV[2])
+local full = epoch .. '-' .. id
+redis.call('SET', KEYS[4], full, 'PX', ARGV[6])
+redis.call('PUBLISH', ARGV[5], full .. '\n' .. ARGV[3] .. '\n' .. ARGV[2])
+return full
+)lua";
+
+// The epoch and, per stream, its newest entries (tail) or the entries after an id (after),
+// with the newest id trimming removed from it ('' when Redis does not say). KEYS: epoch, the
+// three streams. ARGV: candidate epoch, count, mode, after.
+static const QByteArray LoadScript = R"lua(
+local epoch = redis.call('GET', KEYS[1])
+if not epoch then
+  epoch = ARGV[1]
+  redis.call('SET', KEYS[1], epoch)
+end
+local out = {epoch}
+local deleted = {}
+for i = 2, 4 do
+  if ARGV[3] == 'tail' then
+    out[#out + 1] = redis.call('XREVRANGE', KEYS[i], '+', '-', 'COUNT', ARGV[2])
+  else
+    out[#out + 1] = redis.call('XRANGE', KEYS[i], '(' .. ARGV[4], '+', 'COUNT', ARGV[2])
+  end
+  local md = '0-0'
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    md = ''
+    local info = redis.call('XINFO', 'STREAM', KEYS[i])
+    for j = 1, #info, 2 do
+      if info[j] == 'max-deleted-entry-id' then md = info[j + 1] end
+    end
+  end
+  deleted[#deleted + 1] = md
+end
+out[#out + 1] = deleted
+return out
 )lua";
 
 static const QList<QLatin1StringView> AllChannels{Channels::Downloads, Channels::Queue,
                                                   Channels::System};
 
-RedisBroker::RedisBroker(Options options, QObject *parent)
-    : Broker(parent), m_options(std::move(options))
+struct RedisBroker::Loaded
 {
+    quint32 epoch = 0;
+    QList<Event> events;                 ///< in id order
+    EventId trimmed[3];                  ///< per channel: the newest id trimming removed
+    bool trimmedKnown[3] = {true, true, true};
+    int counts[3] = {};
+};
+
+RedisBroker::RedisBroker(Options options, QObject *parent)
+    : Broker(parent), m_options(std::move(options)), m_candidateEpoch(EventId::randomEpoch())
+{
+    m_eventsChannel = key("events");
     // nchan's defaults: 500 ms doubling with jitter, at most 10 s between attempts.
     m_backoff.setBaseMs(500);
     m_backoff.setCapMs(10000);
@@ -53,9 +136,22 @@ void RedisBroker::start()
     connectAll();
 }
 
+QByteArray RedisBroker::key(const char *name) const
+{
+    return m_options.keyPrefix.toUtf8() + name;
+}
+
 QByteArray RedisBroker::streamKey(QStringView channel) const
 {
     return (m_options.keyPrefix + QStringLiteral("stream:") + channel.toString()).toUtf8();
+}
+
+QList<QByteArray> RedisBroker::sequenceKeys() const
+{
+    QList<QByteArray> keys{key("seq"), key("epoch")};
+    for (QLatin1StringView c : AllChannels)
+        keys.append(streamKey(QString(c)));
+    return keys;
 }
 
 void RedisBroker::connectAll()
@@ -69,10 +165,10 @@ void RedisBroker::onConnectionReady()
 {
     if (!m_commands.isReady() || !m_subscriber.isReady())
         return;
-    QList<QByteArray> channels;
+    QList<QByteArray> channels{m_eventsChannel};
     for (QLatin1StringView c : AllChannels)
         channels.append(QByteArray(c.data(), c.size()));
-    m_filling = true; // live messages wait until the streams have been read
+    m_filling = true; // live events wait until the streams have been read
     m_subscriber.subscribe(channels, [this](redisReply *reply) { onMessage(reply); });
 }
 
@@ -105,6 +201,7 @@ void RedisBroker::setUp(bool up)
 
 void RedisBroker::discard(const QString &channel, const QString &why)
 {
+    Q_EMIT eventDiscarded();
     ++m_discardsSinceLog;
     if (m_lastDiscardLog.isValid() && m_lastDiscardLog.elapsed() < 10000)
         return;
@@ -114,142 +211,224 @@ void RedisBroker::discard(const QString &channel, const QString &why)
     m_lastDiscardLog.start();
 }
 
+// What a node publishes on a public channel for the Python Hermes' subscribers: the envelope
+// with `"id":"<epoch>-<ms>-<seq>"` appended. The nodes deliver the copy on the internal
+// channel instead.
+static bool relayedByHermes(const QByteArray &payload)
+{
+    if (!payload.endsWith("\"}"))
+        return false;
+    const qsizetype at = payload.lastIndexOf(",\"id\":\"");
+    if (at < 0)
+        return false;
+    const qsizetype start = at + 7;
+    const auto id = EventId::parse(QByteArrayView(payload).sliced(start, payload.size() - 2 - start));
+    return id && id->epoch() != 0;
+}
+
 void RedisBroker::onMessage(redisReply *reply)
 {
     if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 3)
         return;
     const QByteArray kind = RedisReply::string(reply->element[0]);
     if (kind == "subscribe") {
-        if (++m_subscriptionsConfirmed == int(AllChannels.size()))
-            loadStreams();
+        if (++m_subscriptionsConfirmed == int(AllChannels.size()) + 1)
+            load(m_historyLoaded ? Load::After : Load::Tail);
         return;
     }
     if (kind != "message")
         return;
-    const QString channel = QString::fromUtf8(RedisReply::string(reply->element[1]));
+    const QByteArray channel = RedisReply::string(reply->element[1]);
     const QByteArray payload = RedisReply::string(reply->element[2]);
-    Incoming incoming;
+    if (channel == m_eventsChannel) {
+        onEventMessage(payload);
+        return;
+    }
+    if (!relayedByHermes(payload))
+        adopt(QString::fromUtf8(channel), payload);
+}
+
+// `<epoch>-<ms>-<seq>\n<channel>\n<envelope>`, as the scripts publish it.
+void RedisBroker::onEventMessage(const QByteArray &payload)
+{
+    const qsizetype first = payload.indexOf('\n');
+    const qsizetype second = first < 0 ? -1 : payload.indexOf('\n', first + 1);
+    if (second < 0) {
+        discard(QString::fromUtf8(m_eventsChannel), QStringLiteral("not an event message"));
+        return;
+    }
+    Event event;
     QString error;
-    if (!Event::fromEnvelope(channel, payload, &incoming.event, &error)) {
-        Q_EMIT eventDiscarded();
+    const auto id = EventId::parse(QByteArrayView(payload).first(first));
+    const QString channel = QString::fromUtf8(payload.sliced(first + 1, second - first - 1));
+    if (!id || id->epoch() == 0 || !Channels::isKnown(channel)
+        || !Event::fromEnvelope(channel, payload.sliced(second + 1), &event, &error)) {
+        discard(QString::fromUtf8(m_eventsChannel), error.isEmpty() ? QStringLiteral("bad id or channel") : error);
+        return;
+    }
+    event.id = *id;
+    m_incoming.push_back(std::move(event));
+    drain();
+}
+
+void RedisBroker::adopt(const QString &channel, const QByteArray &payload)
+{
+    Event event;
+    QString error;
+    if (!Event::fromEnvelope(channel, payload, &event, &error)) {
         discard(channel, error);
         return;
     }
-    incoming.ready = !incoming.event.id.isNull();
-    m_incoming.push_back(incoming);
-    if (incoming.ready) {
-        drain();
-        return;
-    }
-    const QByteArray adoptKey = (m_options.keyPrefix + QStringLiteral("adopt:")).toUtf8()
+    // Every node that adopts it offers the same normalised envelope but a timestamp of its
+    // own for a bare payload; the first one's is kept and forwarded, so all deliver one text.
+    const QByteArray adoptKey = key("adopt:")
         + QCryptographicHash::hash(channel.toUtf8() + '\n' + payload, QCryptographicHash::Sha1).toHex();
-    Incoming *slot = &m_incoming.back();
-    m_commands.command({"EVAL", AdoptScript, "2", streamKey(channel), adoptKey,
-                        QByteArray::number(m_options.streamLength), payload,
+    const QList<QByteArray> keys = sequenceKeys();
+    m_commands.command({"EVAL", AdoptScript, "7", streamKey(channel), keys[0], keys[1], adoptKey,
+                        keys[2], keys[3], keys[4], QByteArray::number(m_options.streamLength),
+                        event.envelopeJson(), channel.toUtf8(),
+                        EventId::epochText(m_candidateEpoch), m_eventsChannel,
                         QByteArray::number(qint64(m_options.adoptWindowSec) * 1000)},
-                       [this, slot](redisReply *r) {
-        // std::deque keeps element addresses while elements are added at the back and
-        // removed at the front, and a lost connection clears it only after these callbacks.
-        if (const auto id = EventId::parse(RedisReply::string(r)); id && !RedisReply::isError(r))
-            slot->event.id = *id;
-        slot->ready = true; // without an id it is dropped by drain()
-        drain();
+                       [channel](redisReply *r) {
+        if (RedisReply::isError(r))
+            qCWarning(lcBroker).noquote() << "could not adopt a message on" << channel << ":"
+                                          << (r ? RedisReply::string(r) : QByteArray("connection lost"));
     });
 }
 
 void RedisBroker::drain()
 {
-    while (!m_filling && !m_incoming.empty() && m_incoming.front().ready) {
-        const Event event = m_incoming.front().event;
+    while (!m_filling && !m_incoming.empty()) {
+        const Event event = std::move(m_incoming.front());
         m_incoming.pop_front();
-        if (!event.id.isNull())
-            deliver(event);
+        if (event.id.epoch() != m_epoch) {
+            // The database was flushed or replaced while we were connected: read the new
+            // history before anything else is delivered.
+            m_incoming.push_front(event);
+            m_filling = true;
+            load(Load::Tail);
+            return;
+        }
+        deliver(event);
     }
 }
 
 void RedisBroker::deliver(const Event &event)
 {
-    EventId &last = m_lastSeen[event.channel];
-    if (event.id <= last)
+    if (event.id <= m_lastDelivered)
         return; // already handed on (the gap fill and a live message overlap)
-    last = event.id;
+    m_lastDelivered = event.id;
     Q_EMIT eventReceived(event);
 }
 
-static EventId entryId(const redisReply *entry)
+static EventId entryPosition(const redisReply *entry, quint32 epoch)
 {
-    return EventId::parse(RedisReply::string(entry->element[0])).value_or(EventId());
+    return EventId::fromPosition(RedisReply::string(entry->element[0]), epoch).value_or(EventId());
 }
 
-void RedisBroker::loadStreams()
+void RedisBroker::load(Load mode)
 {
-    auto collected = std::make_shared<QList<Event>>();
-    auto remaining = std::make_shared<int>(int(AllChannels.size()));
-    auto failed = std::make_shared<bool>(false);
-    for (QLatin1StringView c : AllChannels) {
-        const QString channel = c;
-        const auto last = m_lastSeen.find(channel);
-        const QByteArray count = QByteArray::number(m_options.streamLength);
-        QList<QByteArray> args;
-        if (!m_historyLoaded)
-            args = {"XREVRANGE", streamKey(channel), "+", "-", "COUNT", count};
-        else if (last != m_lastSeen.end())
-            args = {"XRANGE", streamKey(channel), '(' + last->second.toByteArray(), "+", "COUNT", count};
-        else
-            args = {"XRANGE", streamKey(channel), "-", "+", "COUNT", count};
-        m_commands.command(args, [this, channel, collected, remaining, failed](redisReply *reply) {
-            if (RedisReply::isError(reply) || reply->type != REDIS_REPLY_ARRAY) {
-                *failed = true; // the lost connection is reported separately
-            } else {
-                for (size_t i = 0; i < reply->elements; ++i) {
-                    const redisReply *entry = reply->element[i];
-                    if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2)
+    const QList<QByteArray> keys = sequenceKeys();
+    const QByteArray after = m_lastDelivered.isNull() ? QByteArray("0-0") : m_lastDelivered.position();
+    // Streams are capped near streamLength, so twice that reads whatever is left of a gap.
+    const QByteArray count = QByteArray::number(
+        mode == Load::Tail ? m_options.streamLength : 2 * m_options.streamLength + 1000);
+    m_commands.command({"EVAL", LoadScript, "4", keys[1], keys[2], keys[3], keys[4],
+                        EventId::epochText(m_candidateEpoch), count,
+                        mode == Load::Tail ? QByteArray("tail") : QByteArray("after"), after},
+                       [this, mode](redisReply *reply) {
+        if (RedisReply::isError(reply) || reply->type != REDIS_REPLY_ARRAY || reply->elements != 5) {
+            if (reply)
+                qCWarning(lcBroker).noquote() << "cannot read the streams:" << RedisReply::string(reply);
+            return; // a lost connection is reported separately and starts over
+        }
+        Loaded loaded;
+        loaded.epoch = EventId::parseEpoch(RedisReply::string(reply->element[0]));
+        const redisReply *deleted = reply->element[4];
+        for (int c = 0; c < 3; ++c) {
+            const QString channel = AllChannels[c];
+            const redisReply *entries = reply->element[1 + c];
+            for (size_t i = 0; entries->type == REDIS_REPLY_ARRAY && i < entries->elements; ++i) {
+                const redisReply *entry = entries->element[i];
+                if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2)
+                    continue;
+                const redisReply *fields = entry->element[1];
+                for (size_t f = 0; f + 1 < fields->elements; f += 2) {
+                    if (RedisReply::string(fields->element[f]) != "e")
                         continue;
-                    const redisReply *fields = entry->element[1];
-                    for (size_t f = 0; f + 1 < fields->elements; f += 2) {
-                        if (RedisReply::string(fields->element[f]) != "e")
-                            continue;
-                        Event event;
-                        QString error;
-                        if (Event::fromEnvelope(channel, RedisReply::string(fields->element[f + 1]),
-                                                &event, &error)) {
-                            event.id = entryId(entry);
-                            collected->append(event);
-                        }
+                    Event event;
+                    QString error;
+                    if (Event::fromEnvelope(channel, RedisReply::string(fields->element[f + 1]),
+                                            &event, &error)) {
+                        event.id = entryPosition(entry, loaded.epoch);
+                        loaded.events.append(event);
+                        ++loaded.counts[c];
                     }
                 }
             }
-            if (--*remaining > 0 || *failed)
-                return;
-            std::sort(collected->begin(), collected->end(),
-                      [](const Event &a, const Event &b) { return a.id < b.id; });
-            if (!m_historyLoaded) {
-                QHash<QString, int> perChannel;
-                QHash<QString, EventId> floors;
-                for (const Event &e : *collected) {
-                    m_lastSeen[e.channel] = std::max(m_lastSeen[e.channel], e.id);
-                    if (++perChannel[e.channel] == 1) // sorted: the channel's oldest entry
-                        floors.insert(e.channel, e.id.previous());
-                }
-                // A stream shorter than its cap was never trimmed: it holds everything.
-                for (auto it = perChannel.cbegin(); it != perChannel.cend(); ++it) {
-                    if (it.value() < m_options.streamLength)
-                        floors.remove(it.key());
-                }
-                Q_EMIT historyLoaded(*collected, floors);
-                m_historyLoaded = true;
-            } else {
-                if (!collected->isEmpty())
-                    qCInfo(lcBroker) << "filled the gap with" << collected->size() << "event(s)";
-                for (const Event &e : *collected)
-                    deliver(e);
-            }
-            m_filling = false;
-            m_attempt = 0;
-            setUp(true);
-            drain();
-        });
+            const QByteArray md = deleted->type == REDIS_REPLY_ARRAY && size_t(c) < deleted->elements
+                ? RedisReply::string(deleted->element[c]) : QByteArray();
+            if (const auto id = EventId::fromPosition(md, loaded.epoch))
+                loaded.trimmed[c] = id->position() == "0-0" ? EventId() : *id;
+            else
+                loaded.trimmedKnown[c] = false; // an older Redis: XINFO does not say
+        }
+        std::sort(loaded.events.begin(), loaded.events.end(),
+                  [](const Event &a, const Event &b) { return a.id < b.id; });
+        onLoaded(mode, loaded);
+    });
+}
+
+void RedisBroker::onLoaded(Load mode, const Loaded &loaded)
+{
+    if (loaded.epoch == 0) {
+        qCWarning(lcBroker) << "the Redis epoch key holds no valid epoch; not loading";
+        return;
     }
+    if (mode == Load::After) {
+        bool hole = loaded.epoch != m_epoch;
+        for (int c = 0; c < 3 && !hole; ++c)
+            hole = loaded.trimmed[c].withEpoch(m_epoch) > m_lastDelivered;
+        if (hole) {
+            qCWarning(lcBroker) << (loaded.epoch != m_epoch
+                                        ? "the Redis database was flushed or replaced"
+                                        : "the streams were trimmed past what this node delivered")
+                                << "- reloading the history; streams will resync";
+            load(Load::Tail);
+            return;
+        }
+        if (!loaded.events.isEmpty())
+            qCInfo(lcBroker) << "filled the gap with" << loaded.events.size() << "event(s)";
+        for (const Event &e : loaded.events)
+            deliver(e);
+    } else {
+        QHash<QString, EventId> floors;
+        for (int c = 0; c < 3; ++c) {
+            if (!loaded.trimmed[c].isNull())
+                floors.insert(AllChannels[c], loaded.trimmed[c]);
+            else if (!loaded.trimmedKnown[c] && loaded.counts[c] >= m_options.streamLength) {
+                // No word from Redis: a stream read to its cap may hold more than was read.
+                for (const Event &e : loaded.events) {
+                    if (e.channel == AllChannels[c]) {
+                        floors.insert(e.channel, e.id.previous());
+                        break;
+                    }
+                }
+            }
+        }
+        m_epoch = loaded.epoch;
+        m_lastDelivered = loaded.events.isEmpty() ? EventId(0, 0, m_epoch) : loaded.events.last().id;
+        for (const EventId &t : loaded.trimmed)
+            m_lastDelivered = std::max(m_lastDelivered, t);
+        m_historyLoaded = true;
+        Q_EMIT historyLoaded(m_epoch, loaded.events, floors);
+        // Live events of an epoch that is gone by now were never kept: drop them.
+        std::erase_if(m_incoming, [this](const Event &e) { return e.id.epoch() != m_epoch; });
+    }
+    m_filling = false;
+    m_attempt = 0;
+    setUp(true);
+    drain();
 }
 
 void RedisBroker::publish(const Event &event, PublishCallback done)
@@ -258,14 +437,18 @@ void RedisBroker::publish(const Event &event, PublishCallback done)
         done(std::nullopt, QStringLiteral("the Redis broker is down"));
         return;
     }
-    m_commands.command({"EVAL", PublishScript, "1", streamKey(event.channel),
-                        QByteArray::number(m_options.streamLength), event.envelopeJson(),
-                        event.channel.toUtf8()},
+    const QList<QByteArray> keys = sequenceKeys();
+    m_commands.command({"EVAL", PublishScript, "6", streamKey(event.channel), keys[0], keys[1],
+                        keys[2], keys[3], keys[4], QByteArray::number(m_options.streamLength),
+                        event.envelopeJson(), event.channel.toUtf8(),
+                        EventId::epochText(m_candidateEpoch), m_eventsChannel},
                        [done](redisReply *reply) {
         const auto id = EventId::parse(RedisReply::string(reply));
         if (RedisReply::isError(reply) || !id) {
-            done(std::nullopt, reply ? QString::fromUtf8(RedisReply::string(reply))
-                                     : QStringLiteral("the Redis connection was lost"));
+            // The driver's words stay in the log; the client gets a plain reason.
+            qCWarning(lcBroker).noquote() << "publish failed:"
+                                          << (reply ? RedisReply::string(reply) : QByteArray("connection lost"));
+            done(std::nullopt, QStringLiteral("the Redis broker did not accept the event"));
             return;
         }
         done(*id, QString());

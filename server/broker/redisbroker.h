@@ -8,22 +8,28 @@
 #include <QTimer>
 
 #include <deque>
-#include <map>
 
 namespace Hermes {
 
 /**
- * The Redis broker: several hermes-server nodes, and outside publishers, share one stream.
+ * The Redis broker: several hermes-server nodes, and outside publishers, share one bus.
  *
- * - Publishing runs one Lua script that XADDs the envelope to the channel's capped stream
- *   (`<prefix>stream:<channel>`, MAXLEN ~ N) and PUBLISHes it with its stream id added as
- *   `"id"`, atomically: the stream id is the SSE id on every node.
- * - An outside publisher's bare PUBLISH (no `"id"`) is adopted: every node runs a script that
- *   XADDs it once (keyed by the SHA-1 of channel and payload, for a short window) and hands
- *   every node the same id.
- * - On start the streams fill the replay history, so a client may resume on any node. After
- *   a lost connection the broker reconnects with backoff, re-subscribes, and reads what it
- *   missed from the streams before live messages resume: nothing that reached Redis is lost.
+ * - One total order: every event, on any channel, gets its position from one sequence
+ *   (`<prefix>seq`, advanced from Redis' own clock inside a Lua script, so it only grows)
+ *   and the epoch (`<prefix>epoch`) of the Redis database it lives in. The script adds the
+ *   event to its channel's capped stream (`<prefix>stream:<channel>`, MAXLEN ~ N; per channel,
+ *   so a busy channel never pushes a quiet one's events out of the history) and publishes it
+ *   with its id on the internal channel `<prefix>events` — all atomically, so every node
+ *   receives every event there in id order. Events published through a node are also
+ *   PUBLISHed on their public channel (with an extra `"id"` member) for the Python Hermes'
+ *   subscribers.
+ * - An outside publisher's bare PUBLISH on a public channel is adopted: every node that sees
+ *   it runs a script that gives it an id and forwards it, once (keyed by the SHA-1 of channel
+ *   and payload, for a short window); the forwarded copy is what the nodes deliver.
+ * - On start the streams fill the replay history. After a lost connection the broker
+ *   reconnects with backoff, re-subscribes, and reads what it missed from the streams before
+ *   live messages resume. A database that was flushed or replaced (another epoch), or streams
+ *   trimmed past what this node had delivered, replace the history: streams resync.
  * - Envelopes that are not valid JSON are logged (rate-limited) and dropped.
  */
 class RedisBroker final : public Broker
@@ -44,42 +50,48 @@ public:
     void start();
     QString name() const override { return QStringLiteral("redis"); }
     bool isUp() const override { return m_up; }
-    EventId historyStart() const override { return {}; }
     void publish(const Event &event, PublishCallback done) override;
+    /// Another node may have issued it: only the bus can bring it, so wait for it.
+    bool mayStillArrive(EventId) const override { return true; }
     void lookupToken(const QByteArray &token, TokenCallback done) override;
 
     quint64 reconnects() const { return m_reconnects; }
 
 private:
-    struct Incoming
-    {
-        Event event;
-        bool ready = false;
-    };
+    enum class Load { Tail, After };
+    struct Loaded;
 
     void connectAll();
     void onConnectionReady();
     void onConnectionLost(const QString &reason);
     void onMessage(redisReply *reply);
-    void loadStreams();
+    void onEventMessage(const QByteArray &payload);
+    void adopt(const QString &channel, const QByteArray &payload);
+    void load(Load mode);
+    void onLoaded(Load mode, const Loaded &loaded);
     void drain();
     void deliver(const Event &event);
     QByteArray streamKey(QStringView channel) const;
+    QByteArray key(const char *name) const;
+    QList<QByteArray> sequenceKeys() const;
     void setUp(bool up);
     void discard(const QString &channel, const QString &why);
 
     Options m_options;
+    QByteArray m_eventsChannel;
     RedisConnection m_commands;
     RedisConnection m_subscriber;
     ReconnectBackoff m_backoff;
     QTimer m_reconnectTimer;
     int m_attempt = 0;
     bool m_up = false;
-    bool m_historyLoaded = false;  ///< the first load went to the history, later ones are gap fills
-    bool m_filling = false;        ///< reading the streams: live messages wait behind it
+    bool m_historyLoaded = false;  ///< the first load went to the history, later ones fill gaps
+    bool m_filling = false;        ///< reading the streams: live events wait behind it
     int m_subscriptionsConfirmed = 0;
-    std::deque<Incoming> m_incoming;
-    std::map<QString, EventId> m_lastSeen; ///< per channel, the newest id handed on
+    std::deque<Event> m_incoming;  ///< live events held while filling
+    quint32 m_epoch = 0;
+    EventId m_lastDelivered;       ///< the newest id handed on
+    quint32 m_candidateEpoch;      ///< offered when Redis has none yet
     quint64 m_reconnects = 0;
     QElapsedTimer m_lastDiscardLog;
     quint64 m_discardsSinceLog = 0;

@@ -6,6 +6,7 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include <QDateTime>
 #include <QPointer>
 
 namespace Hermes {
@@ -56,6 +57,13 @@ RedisConnection::RedisConnection(QObject *parent) : QObject(parent)
         lost(QStringLiteral("no connection to %1 within %2 ms")
                  .arg(m_address.display()).arg(m_connectTimer.interval()));
     });
+    m_watchdog.setInterval(500);
+    connect(&m_watchdog, &QTimer::timeout, this, [this] {
+        if (!m_sentAt.empty()
+            && QDateTime::currentMSecsSinceEpoch() - m_sentAt.front() > m_timeoutMs)
+            lost(QStringLiteral("%1 did not answer within %2 ms")
+                     .arg(m_address.display()).arg(m_timeoutMs));
+    });
 }
 
 RedisConnection::~RedisConnection()
@@ -67,6 +75,7 @@ void RedisConnection::open(const RedisAddress &address, int timeoutMs)
 {
     close();
     m_address = address;
+    m_timeoutMs = timeoutMs;
     m_context = address.socketPath.isEmpty()
         ? redisAsyncConnect(address.host.toUtf8().constData(), address.port)
         : redisAsyncConnectUnix(address.socketPath.toUtf8().constData());
@@ -85,11 +94,14 @@ void RedisConnection::open(const RedisAddress &address, int timeoutMs)
     redisAsyncSetConnectCallback(m_context, &RedisConnection::onConnect);
     redisAsyncSetDisconnectCallback(m_context, &RedisConnection::onDisconnect);
     m_connectTimer.start(timeoutMs);
+    m_watchdog.start();
 }
 
 void RedisConnection::close()
 {
     m_connectTimer.stop();
+    m_watchdog.stop();
+    m_sentAt.clear();
     m_ready = false;
     if (m_context) {
         redisAsyncContext *context = m_context;
@@ -181,6 +193,8 @@ void RedisConnection::onReply(redisAsyncContext *ac, void *reply, void *privdata
 {
     auto *pending = static_cast<Pending *>(privdata);
     auto *self = ac ? static_cast<RedisConnection *>(ac->data) : nullptr;
+    if (self && !self->m_sentAt.empty())
+        self->m_sentAt.pop_front();
     if (self || reply) // skipped only while close() frees the context under its owner
         pending->callback(static_cast<redisReply *>(reply));
     delete pending;
@@ -214,7 +228,9 @@ void RedisConnection::command(const QList<QByteArray> &args, Callback callback)
     if (!send(args, &RedisConnection::onReply, pending)) {
         pending->callback(nullptr);
         delete pending;
+        return;
     }
+    m_sentAt.push_back(QDateTime::currentMSecsSinceEpoch());
 }
 
 void RedisConnection::subscribe(const QList<QByteArray> &channels, Callback handler)

@@ -7,6 +7,7 @@
 #include <QObject>
 #include <QTimer>
 
+#include <deque>
 #include <functional>
 
 struct redisAsyncContext;
@@ -19,7 +20,9 @@ namespace Hermes {
  * One asynchronous hiredis connection driven by the Qt event loop (hiredis/adapters/qt.h):
  * nothing blocks, nothing polls. Connects, authenticates, selects the database, then says
  * ready(); any loss is reported once with disconnected(). It does not reconnect by itself:
- * the owner decides when (with backoff).
+ * the owner decides when (with backoff). A command unanswered for the connect timeout counts
+ * as a loss too: a server that hangs (stopped, or a network that drops packets) is noticed,
+ * not waited on forever.
  */
 class RedisConnection final : public QObject
 {
@@ -63,6 +66,9 @@ private:
     RedisQtAdapter *m_adapter = nullptr;
     RedisAddress m_address;
     QTimer m_connectTimer;
+    QTimer m_watchdog;
+    int m_timeoutMs = 5000;
+    std::deque<qint64> m_sentAt; ///< when each unanswered command was sent (replies are in order)
     Callback m_subscriptionHandler;
     QString m_lastError;
     bool m_ready = false;

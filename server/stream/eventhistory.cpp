@@ -1,8 +1,11 @@
 #include "stream/eventhistory.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace Hermes {
+
+static constexpr quint8 ChannelBits[3] = {DownloadsBit, QueueBit, SystemBit};
 
 static int indexOf(quint8 bit)
 {
@@ -36,23 +39,65 @@ void EventHistory::setFloor(quint8 bit, EventId id)
     c.evictedUpTo = std::max(c.evictedUpTo, id);
 }
 
+void EventHistory::clear()
+{
+    for (Channel &c : m_channels)
+        c = Channel();
+    m_newest = EventId();
+}
+
+bool EventHistory::covers(EventId after, quint8 channelMask) const
+{
+    for (quint8 bit : ChannelBits) {
+        if ((channelMask & bit) && after < channel(bit).evictedUpTo)
+            return false;
+    }
+    return true;
+}
+
+EventId EventHistory::read(EventId after, EventId upTo, quint8 channelMask, int maxEvents,
+                           const Visitor &visit) const
+{
+    // A merge of the channels' suffixes after `after`: each channel is in id order, so the
+    // start of each is found by binary search and the smallest head is taken each step.
+    using Iterator = std::deque<EncodedEventPtr>::const_iterator;
+    Iterator heads[3], ends[3];
+    for (int i = 0; i < 3; ++i) {
+        const Channel &c = m_channels[i];
+        ends[i] = c.events.end();
+        heads[i] = (channelMask & ChannelBits[i])
+            ? std::upper_bound(c.events.begin(), c.events.end(), after,
+                               [](EventId id, const EncodedEventPtr &e) { return id < e->id; })
+            : ends[i];
+    }
+    EventId last = after;
+    for (int visited = 0; visited < maxEvents; ++visited) {
+        int next = -1;
+        for (int i = 0; i < 3; ++i) {
+            if (heads[i] != ends[i] && (next < 0 || (*heads[i])->id < (*heads[next])->id))
+                next = i;
+        }
+        if (next < 0 || (*heads[next])->id > upTo)
+            break;
+        const EncodedEventPtr &event = *heads[next];
+        ++heads[next];
+        last = event->id;
+        if (!visit(event))
+            break;
+    }
+    return last;
+}
+
 bool EventHistory::eventsAfter(EventId after, quint8 channelMask,
                                std::vector<EncodedEventPtr> *out) const
 {
-    const size_t first = out->size();
-    for (quint8 bit : {DownloadsBit, QueueBit, SystemBit}) {
-        if (!(channelMask & bit))
-            continue;
-        const Channel &c = channel(bit);
-        if (after < c.evictedUpTo)
-            return false;
-        // Ids grow within a channel, so the missed events are a suffix found by binary search.
-        auto it = std::upper_bound(c.events.begin(), c.events.end(), after,
-                                   [](EventId id, const EncodedEventPtr &e) { return id < e->id; });
-        out->insert(out->end(), it, c.events.end());
-    }
-    std::sort(out->begin() + first, out->end(),
-              [](const EncodedEventPtr &a, const EncodedEventPtr &b) { return a->id < b->id; });
+    if (!covers(after, channelMask))
+        return false;
+    read(after, m_newest, channelMask, std::numeric_limits<int>::max(),
+         [out](const EncodedEventPtr &e) {
+        out->push_back(e);
+        return true;
+    });
     return true;
 }
 

@@ -3,13 +3,17 @@
 #include "stream/encodedevent.h"
 
 #include <deque>
+#include <functional>
+#include <vector>
 
 namespace Hermes {
 
 /**
- * The last N events of each channel, for Last-Event-ID replay.
+ * The last N events of each channel of one epoch, for Last-Event-ID replay and for streams
+ * that fell behind (they are fed from here as their socket drains, see StreamWorker).
  *
- * It also remembers, per channel, the newest id it has evicted: a client whose last id is
+ * Events arrive in the deployment's total order (ascending ids across channels). The history
+ * also remembers, per channel, the newest id it no longer holds: a client whose last id is
  * older than that has missed events nobody can give it any more and must resync.
  */
 class EventHistory final
@@ -17,18 +21,31 @@ class EventHistory final
 public:
     explicit EventHistory(int capacityPerChannel) : m_capacity(qMax(1, capacityPerChannel)) {}
 
+    /// Appends `event`, whose id is above every id appended before.
     void append(const EncodedEventPtr &event);
-
-    /// Events after `after` on the channels in `channelMask`, in id order, into `out`.
-    /// Returns false when some of them were already evicted (the caller must resync).
-    bool eventsAfter(EventId after, quint8 channelMask, std::vector<EncodedEventPtr> *out) const;
-
     /// Declares the events of a channel up to `id` unavailable (a history loaded from a
     /// capped store that had already dropped them).
     void setFloor(quint8 channelBit, EventId id);
+    /// Forgets everything (a new epoch begins).
+    void clear();
+
+    /// True when every event after `after` on the channels of `channelMask` is still here.
+    bool covers(EventId after, quint8 channelMask) const;
+
+    /// Visits the events after `after` and at or below `upTo` on the channels of
+    /// `channelMask`, in id order, until `visit` returns false or `maxEvents` were visited.
+    /// Returns the id of the last event visited (`after` when none).
+    using Visitor = std::function<bool(const EncodedEventPtr &)>;
+    EventId read(EventId after, EventId upTo, quint8 channelMask, int maxEvents,
+                 const Visitor &visit) const;
+
+    /// Every event after `after` on `channelMask`, in id order, into `out`; false when some
+    /// were already evicted (the caller must resync).
+    bool eventsAfter(EventId after, quint8 channelMask, std::vector<EncodedEventPtr> *out) const;
 
     EventId newest() const { return m_newest; }
     qsizetype size() const;
+    int capacityPerChannel() const { return m_capacity; }
 
 private:
     struct Channel

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "stream/eventhistory.h"
+#include "stream/resumeplanner.h"
 #include "stream/streamworker.h"
 
 #include <QObject>
@@ -16,6 +17,9 @@ class Metrics;
  * Where events from the broker become bytes on streams: each event is encoded once, kept in
  * the replay history and handed to the stream worker(s) as shared bytes.
  *
+ * The hub follows the broker's epoch: a history of another epoch replaces the current one
+ * (streams resync), and streams wait for the first history before they start.
+ *
  * There is one worker today (in the hub's thread); the worker boundary is where several I/O
  * threads plug in, each fed the same shared encoded events.
  */
@@ -30,25 +34,30 @@ public:
     StreamWorker *worker() { return m_worker.get(); }
     const EventHistory &history() const { return m_history; }
     qsizetype activeConnections() const { return m_worker->connectionCount(); }
+    /// Whether the broker's history has arrived (streams that resume wait for it).
+    bool historyReady() const { return m_ready; }
+    quint32 epoch() const { return m_epoch; }
+
     /// Takes `socket` over as a stream (see StreamWorker::addStream).
     void openStream(QTcpSocket *socket, const QByteArray &head, const StreamParams &params)
     {
-        m_worker->addStream(socket, head, params, historyStart());
+        m_worker->addStream(socket, head, params);
     }
     /// Open streams counted against `owner` (StreamParams::owner), for per-credential quotas.
     int streamsOwnedBy(const QByteArray &owner) const { return m_worker->streamsOwnedBy(owner); }
-    /// Ids below this were issued before this process started: their events are not in the
-    /// history (the embedded broker keeps none across restarts), so such clients resync.
-    EventId historyStart() const;
 
 private:
     void onEvent(const Event &event);
-    void onHistoryLoaded(const QList<Event> &events, const QHash<QString, EventId> &floors);
+    void onHistoryLoaded(quint32 epoch, const QList<Event> &events,
+                         const QHash<QString, EventId> &floors);
 
     Broker *m_broker;
     Metrics *m_metrics;
     EventHistory m_history;
+    ResumePlanner m_planner;
     std::unique_ptr<StreamWorker> m_worker;
+    quint32 m_epoch = 0;
+    bool m_ready = false;
 };
 
 } // namespace Hermes

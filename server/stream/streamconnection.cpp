@@ -6,10 +6,9 @@
 
 namespace Hermes {
 
-StreamConnection::StreamConnection(int fd, StreamFilter filter, EventStyle style,
-                                   EventId skipUpTo, qint64 deadlineMs)
-    : m_fd(fd), m_filter(std::move(filter)), m_style(style), m_skipUpTo(skipUpTo),
-      m_deadline(deadlineMs)
+StreamConnection::StreamConnection(int fd, const StreamParams &params, qint64 deadlineMs)
+    : m_fd(fd), m_filter(params.filter), m_style(params.style), m_chunked(params.chunked),
+      m_deadline(deadlineMs), m_owner(params.owner)
 {
 }
 
@@ -31,33 +30,44 @@ static qsizetype sendSome(int fd, const char *data, qsizetype size)
     }
 }
 
-StreamConnection::WriteResult StreamConnection::write(const QByteArray &bytes, qint64 maxPending)
+StreamConnection::WriteResult StreamConnection::write(const QByteArray &bytes, qint64 nowMs)
 {
-    if (!m_pending.isEmpty()) {
-        // Behind bytes the kernel has not taken: keep the order, send when writable.
-        m_pending += bytes;
-        return m_pending.size() > maxPending ? WriteResult::Overflow : WriteResult::Blocked;
+    if (bytes.isEmpty())
+        return hasPending() ? WriteResult::Blocked : WriteResult::Ok;
+    if (hasPending()) {
+        // Behind bytes the kernel has not taken (rare: control frames such as the end of a
+        // stream). Keep the order; this copy is owned by the stream.
+        m_pending = m_pending.sliced(m_offset) + bytes;
+        m_offset = 0;
+        return sendPending(nowMs);
     }
-    const qsizetype sent = sendSome(m_fd, bytes.constData(), bytes.size());
-    if (sent < 0)
-        return WriteResult::Failed;
-    if (sent == bytes.size())
-        return WriteResult::Ok;
-    m_pending = bytes.sliced(sent);
-    return m_pending.size() > maxPending ? WriteResult::Overflow : WriteResult::Blocked;
+    m_pending = bytes; // shared, not copied
+    m_offset = 0;
+    m_lastProgress = nowMs; // the send timeout counts from the first byte that has to wait
+
+    return sendPending(nowMs);
 }
 
-StreamConnection::WriteResult StreamConnection::flushPending()
+StreamConnection::WriteResult StreamConnection::flushPending(qint64 nowMs)
 {
-    const qsizetype sent = sendSome(m_fd, m_pending.constData(), m_pending.size());
+    if (!hasPending())
+        return WriteResult::Ok;
+    return sendPending(nowMs);
+}
+
+StreamConnection::WriteResult StreamConnection::sendPending(qint64 nowMs)
+{
+    const qsizetype sent = sendSome(m_fd, m_pending.constData() + m_offset, pendingBytes());
     if (sent < 0)
         return WriteResult::Failed;
-    m_pending.remove(0, sent);
-    if (m_pending.isEmpty()) {
-        m_pending = QByteArray(); // give the memory back, not just the size
-        return WriteResult::Ok;
-    }
-    return WriteResult::Blocked;
+    if (sent > 0)
+        m_lastProgress = nowMs;
+    m_offset += sent;
+    if (m_offset < m_pending.size())
+        return WriteResult::Blocked;
+    m_pending = QByteArray(); // drop the reference to the shared buffer
+    m_offset = 0;
+    return WriteResult::Ok;
 }
 
 } // namespace Hermes

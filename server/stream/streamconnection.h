@@ -10,59 +10,78 @@
 namespace Hermes {
 
 /**
- * One open event stream: a socket descriptor, what the client asked for, and the bytes the
- * kernel has not taken yet. Nothing else: it exists once per client, thousands of times.
+ * One open event stream: a socket descriptor, what the client asked for, where it is in the
+ * event order, and the bytes the kernel has not taken yet. It exists once per client,
+ * thousands of times, so it stays small.
  *
  * The stream owns its descriptor outright (a dup of the one Qt accepted, whose QTcpSocket is
- * then released): a QTcpSocket with its read and write buffers and notifiers costs ≈ 12 KB per
- * stream, this ≈ 200 bytes. Bytes go out with `::send()` straight from the buffer shared by
- * every stream; only what the kernel does not take is copied, into `pending`.
+ * then released): a QTcpSocket with its buffers and notifiers costs ≈ 12 KB per stream, this
+ * a few hundred bytes. Bytes go out with `::send()` straight from buffers shared by every
+ * stream of a share group; what the kernel does not take stays in the shared buffer, which
+ * the stream keeps a reference to (with an offset) instead of a copy.
  */
 class StreamConnection final
 {
 public:
-    StreamConnection(int fd, StreamFilter filter, EventStyle style, EventId skipUpTo,
-                     qint64 deadlineMs);
+    StreamConnection(int fd, const StreamParams &params, qint64 deadlineMs);
     ~StreamConnection();
     StreamConnection(const StreamConnection &) = delete;
     StreamConnection &operator=(const StreamConnection &) = delete;
 
     int fd() const { return m_fd; }
     const StreamFilter &filter() const { return m_filter; }
-    /// Streams with equal filter and style share a group (see StreamWorker): one buffer per
-    /// group and flush.
+    EventStyle style() const { return m_style; }
+    /// HTTP/1.1 chunked framing (else the body is close-delimited, for HTTP/1.0).
+    bool chunked() const { return m_chunked; }
+    const QByteArray &owner() const { return m_owner; }
+    /// Streams with equal filter, style and framing share a group (see StreamWorker): one
+    /// buffer per group and flush.
     int shareGroup() const { return m_shareGroup; }
     void setShareGroup(int group) { m_shareGroup = group; }
-    EventStyle style() const { return m_style; }
-    /// Events at or below this id were already sent (replay) or seen by the client elsewhere.
-    EventId skipUpTo() const { return m_skipUpTo; }
     /// When the server ends the stream (ms since the epoch), or 0 for never.
     qint64 deadline() const { return m_deadline; }
-    /// Bytes waiting for the kernel to take them.
-    qsizetype pendingBytes() const { return m_pending.size(); }
 
-    enum class WriteResult { Ok, Blocked, Overflow, Failed };
-    /// Queues `bytes` behind anything pending and sends what the kernel takes. Blocked: some
-    /// bytes wait (the caller watches for writability); Overflow: more than `maxPending` wait
-    /// for a client that does not read; Failed: the connection is gone.
-    WriteResult write(const QByteArray &bytes, qint64 maxPending);
+    /// Where the stream is: every event at or below this id was sent to it, or is one it does
+    /// not want. A stream below the worker's flushed id catches up from the history.
+    EventId cursor;
+    /// Waiting to resume from `waitFor` (the history is loading, or the id is newer than
+    /// anything seen here yet) until `waitDeadline` (ms since the epoch); 0: not waiting.
+    qint64 waitDeadline = 0;
+    QByteArray waitFor;
+
+    /// Bytes waiting for the kernel to take them.
+    qsizetype pendingBytes() const { return m_pending.size() - m_offset; }
+    bool hasPending() const { return pendingBytes() > 0; }
+    /// When the kernel last took bytes of this stream (ms since the epoch), for send timeouts.
+    qint64 lastProgressMs() const { return m_lastProgress; }
+
+    enum class WriteResult { Ok, Blocked, Failed };
+    /// Sends `bytes` behind anything pending; what the kernel does not take is kept (shared,
+    /// not copied). Blocked: bytes wait (the caller watches for writability); Failed: the
+    /// connection is gone.
+    WriteResult write(const QByteArray &bytes, qint64 nowMs);
     /// Sends pending bytes once the socket is writable again: Ok when all are out.
-    WriteResult flushPending();
+    WriteResult flushPending(qint64 nowMs);
 
     using List = std::list<std::unique_ptr<StreamConnection>>;
     /// Where the worker keeps it, so an epoll event finds its list entry at once.
     List::iterator position;
     bool watchingWritable = false;
-    QByteArray owner; ///< see StreamParams::owner
+    bool pumpScheduled = false;
 
 private:
+    WriteResult sendPending(qint64 nowMs);
+
     int m_fd;
     StreamFilter m_filter;
-    int m_shareGroup = -1;
     EventStyle m_style;
-    EventId m_skipUpTo;
+    bool m_chunked;
+    int m_shareGroup = -1;
     qint64 m_deadline;
-    QByteArray m_pending;
+    qint64 m_lastProgress = 0;
+    QByteArray m_owner;
+    QByteArray m_pending; ///< often a shared group buffer; bytes before m_offset are sent
+    qsizetype m_offset = 0;
 };
 
 } // namespace Hermes

@@ -5,12 +5,12 @@
 #include "metrics.h"
 
 #include <QDateTime>
-#include <QHash>
 #include <QJsonDocument>
-#include <QTcpSocket>
 #include <QSocketNotifier>
+#include <QTcpSocket>
 #include <QUuid>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -20,10 +20,25 @@
 
 namespace Hermes {
 
+// A flush goes out in rounds of at most this many bytes of frames, so a stream whose socket
+// fills up mid-burst holds a reference to one round, not to the whole burst; the rest reaches
+// it from the history as the socket drains.
+static constexpr qsizetype RoundBytes = 64 * 1024;
+// A stream that is behind is given at most this much per chunk, scanning at most this many
+// history events per chunk, and this many chunks per turn before other streams get theirs.
+static constexpr qsizetype ChunkBytes = 64 * 1024;
+static constexpr int ChunkEvents = 4096;
+static constexpr int ChunksPerTurn = 4;
+
+static qint64 nowMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
+
 StreamWorker::StreamWorker(const Options &options, const EventHistory *history,
-                           Metrics *metrics, QObject *parent)
-    : QObject(parent), m_options(options), m_history(history), m_metrics(metrics),
-      m_epoll(::epoll_create1(EPOLL_CLOEXEC))
+                           const ResumePlanner *planner, Metrics *metrics, QObject *parent)
+    : QObject(parent), m_options(options), m_history(history), m_planner(planner),
+      m_metrics(metrics), m_epoll(::epoll_create1(EPOLL_CLOEXEC))
 {
     if (m_epoll < 0)
         qFatal("epoll_create1 failed: %s", std::strerror(errno));
@@ -32,11 +47,10 @@ StreamWorker::StreamWorker(const Options &options, const EventHistory *history,
     m_heartbeat.setInterval(options.heartbeatIntervalSec * 1000);
     connect(&m_heartbeat, &QTimer::timeout, this, &StreamWorker::sendHeartbeat);
     m_heartbeat.start();
-    if (options.connectionTimeoutSec > 0) {
-        m_expiry.setInterval(qMin(1000, options.connectionTimeoutSec * 1000));
-        connect(&m_expiry, &QTimer::timeout, this, &StreamWorker::expireStreams);
-        m_expiry.start();
-    }
+    // Rotation, send timeouts and resume waits are checked once a second.
+    m_tick.setInterval(1000);
+    connect(&m_tick, &QTimer::timeout, this, &StreamWorker::tick);
+    m_tick.start();
 }
 
 StreamWorker::~StreamWorker()
@@ -61,58 +75,9 @@ static Event hubEvent(const char *type, QJsonObject data)
     return e;
 }
 
-QByteArray StreamWorker::openingFrames(const StreamFilter &filter, EventStyle style,
-                                       const QByteArray &lastEventId, EventId historyStart,
-                                       EventId *skipUpTo) const
-{
-    const QString connectionId =
-        QStringLiteral("conn_") + QUuid::createUuid().toString(QUuid::WithoutBraces);
-    // heartbeat_interval (seconds) is additive to the Python payload: clients size their
-    // stall watchdog from it instead of guessing the server's setting.
-    QByteArray out = SseEncoder::encode(
-        hubEvent("connected", {{QStringLiteral("connection_id"), connectionId},
-                               {QStringLiteral("heartbeat_interval"),
-                                m_options.heartbeatIntervalSec}}),
-        style);
-    if (lastEventId.isEmpty())
-        return out;
-
-    // Missed events are replayed up to what this worker has already flushed; anything newer
-    // is still queued here and reaches the new stream with the next flush.
-    const std::optional<EventId> last = EventId::parse(lastEventId);
-    QString reason;
-    std::vector<EncodedEventPtr> missed;
-    if (!last)
-        reason = QStringLiteral("invalid_last_event_id");
-    else if (*last < historyStart)
-        reason = QStringLiteral("history_unavailable"); // from before this server's history
-    else if (!m_history->eventsAfter(*last, filter.channels, &missed))
-        reason = QStringLiteral("history_exceeded");
-    if (!reason.isEmpty()) {
-        Event resync = hubEvent("resync_required",
-                                {{QStringLiteral("reason"), reason},
-                                 {QStringLiteral("last_event_id"),
-                                  QString::fromUtf8(lastEventId.left(64))}});
-        // Carries the newest id, so a client that reconnects after reloading resumes from here.
-        resync.id = m_flushedUpTo;
-        out += SseEncoder::encode(resync, style);
-        *skipUpTo = m_flushedUpTo;
-        return out;
-    }
-    for (const EncodedEventPtr &e : missed) {
-        if (e->id <= m_flushedUpTo && filter.matches(*e))
-            out += e->frame(style);
-    }
-    *skipUpTo = *last;
-    return out;
-}
-
 void StreamWorker::addStream(QTcpSocket *socket, const QByteArray &head,
-                             const StreamParams &params, EventId historyStart)
+                             const StreamParams &params)
 {
-    const StreamFilter &filter = params.filter;
-    const EventStyle style = params.style;
-    const QByteArray &lastEventId = params.lastEventId;
     Q_ASSERT(socket->bytesToWrite() == 0);
     // The stream keeps a duplicate of the descriptor; Qt's socket, its buffers and notifiers
     // are released (abort() closes only Qt's descriptor, the connection stays open). Queued,
@@ -123,33 +88,154 @@ void StreamWorker::addStream(QTcpSocket *socket, const QByteArray &head,
         qCWarning(lcHub) << "cannot take a stream over:" << std::strerror(errno);
         return;
     }
-    EventId skipUpTo;
-    const QByteArray opening = openingFrames(filter, style, lastEventId, historyStart, &skipUpTo);
     const qint64 deadline = m_options.connectionTimeoutSec > 0
-        ? QDateTime::currentMSecsSinceEpoch() + qint64(m_options.connectionTimeoutSec) * 1000
+        ? nowMs() + qint64(m_options.connectionTimeoutSec) * 1000
         : 0;
-    m_connections.push_back(
-        std::make_unique<StreamConnection>(fd, filter, style, skipUpTo, deadline));
+    m_connections.push_back(std::make_unique<StreamConnection>(fd, params, deadline));
     StreamConnection &c = *m_connections.back();
     c.position = std::prev(m_connections.end());
-    c.setShareGroup(joinShareGroup(filter, style));
-    c.owner = params.owner;
-    if (!c.owner.isEmpty())
-        ++m_owners[c.owner];
+    c.setShareGroup(joinShareGroup(c));
+    if (!c.owner().isEmpty())
+        ++m_owners[c.owner()];
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;
     ev.data.ptr = &c;
     ::epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &ev);
     m_metrics->connectionOpened();
+
+    // heartbeat_interval (seconds) is additive to the Python payload: clients size their
+    // stall watchdog from it instead of guessing the server's setting.
+    const QString connectionId =
+        QStringLiteral("conn_") + QUuid::createUuid().toString(QUuid::WithoutBraces);
+    const QByteArray connected = SseEncoder::encode(
+        hubEvent("connected", {{QStringLiteral("connection_id"), connectionId},
+                               {QStringLiteral("heartbeat_interval"),
+                                m_options.heartbeatIntervalSec}}),
+        c.style());
     Failures failed;
-    write(c, head + "\r\n" + chunk(opening), &failed);
-    for (const auto &[conn, why] : failed)
-        remove(*conn, why);
+    const QByteArray opening = head + "\r\n" + (c.chunked() ? chunk(connected) : connected);
+    if (c.write(opening, nowMs()) == StreamConnection::WriteResult::Failed)
+        failed.push_back({&c, Removal::WriteError});
+    else
+        applyPlan(c, params.lastEventId, false, &failed);
+    m_metrics->bytesSent(quint64(opening.size()));
+    if (c.hasPending())
+        watchWritable(c, true);
+    removeAll(failed);
 }
 
-int StreamWorker::joinShareGroup(const StreamFilter &filter, EventStyle style)
+void StreamWorker::applyPlan(StreamConnection &c, const QByteArray &lastEventId, bool waitOver,
+                             Failures *failed)
 {
-    const QString key = QString::number(int(style)) + u'/' + filter.key();
+    const ResumePlanner::Plan plan =
+        m_planner->plan(lastEventId, c.filter().channels, m_state, waitOver);
+    if (plan.kind == ResumePlanner::Plan::Wait) {
+        if (c.waitDeadline == 0) {
+            c.waitFor = lastEventId;
+            c.waitDeadline = nowMs() + m_options.resumeWaitMs;
+            ++m_waiting;
+        }
+        return;
+    }
+    if (c.waitDeadline != 0) {
+        c.waitDeadline = 0;
+        c.waitFor.clear();
+        --m_waiting;
+    }
+    switch (plan.kind) {
+    case ResumePlanner::Plan::Live:
+        c.cursor = plan.cursor;
+        break;
+    case ResumePlanner::Plan::Replay:
+        c.cursor = plan.cursor;
+        pump(c, failed);
+        break;
+    case ResumePlanner::Plan::Resync:
+        resync(c, plan.reason, lastEventId, failed);
+        break;
+    case ResumePlanner::Plan::Wait:
+        break;
+    }
+}
+
+void StreamWorker::resync(StreamConnection &c, const QString &reason,
+                          const QByteArray &lastEventId, Failures *failed)
+{
+    QJsonObject data{{QStringLiteral("reason"), reason}};
+    if (!lastEventId.isEmpty())
+        data.insert(QStringLiteral("last_event_id"), QString::fromUtf8(lastEventId.left(64)));
+    Event event = hubEvent("resync_required", data);
+    // Carries the newest id, so a client that reconnects after reloading resumes from here.
+    event.id = m_state.delivered;
+    c.cursor = m_state.delivered;
+    m_metrics->resyncSent();
+    write(c, SseEncoder::encode(event, c.style()), failed);
+}
+
+void StreamWorker::pump(StreamConnection &c, Failures *failed)
+{
+    const qsizetype budget = qBound<qsizetype>(1024, m_options.maxClientBuffer, ChunkBytes);
+    for (int turn = 0; turn < ChunksPerTurn && isBehind(c); ++turn) {
+        if (!m_history->covers(c.cursor, c.filter().channels)) {
+            // It fell behind further than the history reaches: what it missed is gone.
+            resync(c, QStringLiteral("history_exceeded"), {}, failed);
+            return;
+        }
+        QByteArray frames;
+        quint64 perChannel[8] = {};
+        int visited = 0;
+        bool full = false;
+        const EventId last = m_history->read(
+            c.cursor, m_state.delivered, c.filter().channels, ChunkEvents,
+            [&](const EncodedEventPtr &e) {
+                ++visited;
+                if (c.filter().matches(*e)) {
+                    frames += e->frame(c.style());
+                    ++perChannel[e->channel];
+                }
+                full = frames.size() >= budget;
+                return !full;
+            });
+        // Nothing more on its channels up to what went out: it has caught up.
+        c.cursor = (!full && visited < ChunkEvents) ? m_state.delivered : last;
+        for (quint8 bit : {DownloadsBit, QueueBit, SystemBit})
+            m_metrics->eventsDelivered(bit, perChannel[bit]);
+        if (!frames.isEmpty())
+            write(c, frames, failed);
+    }
+    if (isBehind(c))
+        schedulePump(c); // more to send: after the other streams had a turn
+}
+
+void StreamWorker::schedulePump(StreamConnection &c)
+{
+    if (c.pumpScheduled)
+        return;
+    c.pumpScheduled = true;
+    m_pumpQueue.push_back(&c);
+    if (!m_pumpsScheduled) {
+        m_pumpsScheduled = true;
+        QMetaObject::invokeMethod(this, &StreamWorker::runPumps, Qt::QueuedConnection);
+    }
+}
+
+void StreamWorker::runPumps()
+{
+    m_pumpsScheduled = false;
+    std::deque<StreamConnection *> queue;
+    queue.swap(m_pumpQueue);
+    Failures failed;
+    for (StreamConnection *c : queue) {
+        c->pumpScheduled = false;
+        pump(*c, &failed);
+    }
+    removeAll(failed);
+}
+
+int StreamWorker::joinShareGroup(const StreamConnection &c)
+{
+    const QString key = QString::number(int(c.style())) + (c.chunked() ? u'c' : u'p') + u'/'
+        + c.filter().key();
     auto it = m_groupIds.find(key);
     if (it == m_groupIds.end()) {
         int group;
@@ -188,6 +274,29 @@ void StreamWorker::deliver(const EncodedEventPtr &event)
     }
 }
 
+void StreamWorker::setHistory(quint32 epoch, EventId newest, bool reset)
+{
+    m_state.historyReady = true;
+    m_state.epoch = epoch;
+    m_state.delivered = newest;
+    Failures failed;
+    if (reset) {
+        // What was queued belongs to the replaced history; every stream's position too.
+        m_pending.clear();
+        for (const auto &entry : m_connections) {
+            if (entry->waitDeadline == 0)
+                resync(*entry, QStringLiteral("history_reset"), {}, &failed);
+        }
+    }
+    if (m_waiting > 0) {
+        for (const auto &entry : m_connections) {
+            if (entry->waitDeadline != 0)
+                applyPlan(*entry, QByteArray(entry->waitFor), false, &failed);
+        }
+    }
+    removeAll(failed);
+}
+
 void StreamWorker::flush()
 {
     m_flushScheduled = false;
@@ -195,11 +304,33 @@ void StreamWorker::flush()
         return;
     const std::vector<EncodedEventPtr> pending = std::move(m_pending);
     m_pending.clear();
-    m_flushedUpTo = std::max(m_flushedUpTo, pending.back()->id);
+    Failures failed;
+    for (size_t start = 0; start < pending.size();) {
+        size_t end = start + 1;
+        qsizetype bytes = pending[start]->frames[0].size();
+        while (end < pending.size() && bytes + pending[end]->frames[0].size() <= RoundBytes)
+            bytes += pending[end++]->frames[0].size();
+        flushRound(pending.data() + start, pending.data() + end, &failed);
+        removeAll(failed);
+        failed.clear();
+        start = end;
+    }
+    if (m_waiting > 0) {
+        for (const auto &entry : m_connections) {
+            if (entry->waitDeadline != 0)
+                applyPlan(*entry, QByteArray(entry->waitFor), false, &failed);
+        }
+        removeAll(failed);
+    }
+}
 
-    // Streams with the same filter and style get the same bytes: each distinct filter is
-    // matched and framed once per flush, not once per stream. Unfiltered streams, the common
-    // case, all share one buffer.
+void StreamWorker::flushRound(const EncodedEventPtr *first, const EncodedEventPtr *last,
+                              Failures *failed)
+{
+    const EventId previous = m_state.delivered;
+    const EventId newest = (*(last - 1))->id;
+    // Streams with the same filter, style and framing get the same bytes: each distinct
+    // filter is matched and framed once per round, not once per stream.
     struct Shared
     {
         bool built = false;
@@ -208,61 +339,56 @@ void StreamWorker::flush()
     };
     std::vector<Shared> shared(m_groupKeys.size());
     quint64 delivered[8] = {}; // added to the metrics once, after the loop
-    Failures failed;
+    const qint64 now = nowMs();
     for (const auto &entry : m_connections) {
         StreamConnection &c = *entry;
-        const int style = int(c.style());
-        if (c.skipUpTo() >= pending.front()->id) {
-            // Just opened with a replay that overlaps this flush: its own bytes.
-            QByteArray frames;
-            for (const auto &e : pending) {
-                if (e->id > c.skipUpTo() && c.filter().matches(*e)) {
-                    frames += e->frames[style];
-                    ++delivered[e->channel];
-                }
-            }
-            if (!frames.isEmpty())
-                write(c, chunk(frames), &failed);
+        // Only a stream that is caught up and has nothing waiting in its socket gets live
+        // bytes; the others are fed from the history as they drain.
+        if (c.waitDeadline != 0 || c.hasPending() || c.cursor != previous)
             continue;
-        }
+        c.cursor = newest;
         Shared &group = shared[size_t(c.shareGroup())];
         if (!group.built) {
             group.built = true;
             QByteArray frames;
-            for (const auto &e : pending) {
-                if (c.filter().matches(*e)) {
-                    frames += e->frames[style];
-                    ++group.perChannel[e->channel];
+            for (const EncodedEventPtr *e = first; e != last; ++e) {
+                if (c.filter().matches(**e)) {
+                    frames += (*e)->frame(c.style());
+                    ++group.perChannel[(*e)->channel];
                 }
             }
             if (!frames.isEmpty())
-                group.bytes = chunk(frames);
+                group.bytes = c.chunked() ? chunk(frames) : frames;
         }
         if (group.bytes.isEmpty())
             continue;
         for (quint8 bit : {DownloadsBit, QueueBit, SystemBit})
             delivered[bit] += group.perChannel[bit];
-        write(c, group.bytes, &failed);
+        switch (c.write(group.bytes, now)) {
+        case StreamConnection::WriteResult::Ok: break;
+        case StreamConnection::WriteResult::Blocked: watchWritable(c, true); break;
+        case StreamConnection::WriteResult::Failed:
+            failed->push_back({&c, Removal::WriteError});
+            continue;
+        }
+        m_metrics->bytesSent(quint64(group.bytes.size()));
     }
     for (quint8 bit : {DownloadsBit, QueueBit, SystemBit})
         m_metrics->eventsDelivered(bit, delivered[bit]);
-    for (const auto &[conn, why] : failed)
-        remove(*conn, why);
+    m_state.delivered = newest;
 }
 
-void StreamWorker::write(StreamConnection &c, const QByteArray &bytes, Failures *failed)
+void StreamWorker::write(StreamConnection &c, const QByteArray &payload, Failures *failed)
 {
-    switch (c.write(bytes, m_options.maxClientBuffer)) {
+    const QByteArray bytes = c.chunked() ? chunk(payload) : payload;
+    switch (c.write(bytes, nowMs())) {
     case StreamConnection::WriteResult::Ok:
         break;
     case StreamConnection::WriteResult::Blocked:
         watchWritable(c, true);
         break;
-    // Removed by the caller after its loop, which is still walking the list.
-    case StreamConnection::WriteResult::Overflow:
-        failed->push_back({&c, Removal::SlowClient});
-        return;
     case StreamConnection::WriteResult::Failed:
+        // Removed by the caller after its loop, which may still be walking the list.
         failed->push_back({&c, Removal::WriteError});
         return;
     }
@@ -285,6 +411,7 @@ void StreamWorker::onSocketsReady()
     epoll_event events[256];
     const int n = ::epoll_wait(m_epoll, events, 256, 0);
     Failures failed;
+    const qint64 now = nowMs();
     for (int i = 0; i < n; ++i) {
         auto &c = *static_cast<StreamConnection *>(events[i].data.ptr);
         const uint32_t ev = events[i].events;
@@ -303,34 +430,65 @@ void StreamWorker::onSocketsReady()
             }
         }
         if (ev & EPOLLOUT) {
-            switch (c.flushPending()) {
-            case StreamConnection::WriteResult::Ok: watchWritable(c, false); break;
-            case StreamConnection::WriteResult::Failed: failed.push_back({&c, Removal::WriteError}); break;
-            default: break;
+            switch (c.flushPending(now)) {
+            case StreamConnection::WriteResult::Ok:
+                watchWritable(c, false);
+                pump(c, &failed); // the socket drained: feed it what it is behind on
+                break;
+            case StreamConnection::WriteResult::Failed:
+                failed.push_back({&c, Removal::WriteError});
+                break;
+            case StreamConnection::WriteResult::Blocked:
+                break;
             }
         }
     }
-    for (const auto &[conn, why] : failed)
-        remove(*conn, why);
+    removeAll(failed);
 }
 
 void StreamWorker::sendHeartbeat()
 {
     const QJsonObject data{{QStringLiteral("timestamp"), Event::currentTimestamp()}};
-    const QByteArray bytes = chunk(SseEncoder::frame(
-        QJsonDocument(data).toJson(QJsonDocument::Compact), "heartbeat"));
+    const QByteArray plain = SseEncoder::frame(
+        QJsonDocument(data).toJson(QJsonDocument::Compact), "heartbeat");
+    const QByteArray chunked = chunk(plain);
     Failures failed;
-    for (const auto &c : m_connections)
-        write(*c, bytes, &failed);
-    for (const auto &[conn, why] : failed)
-        remove(*conn, why);
+    const qint64 now = nowMs();
+    for (const auto &entry : m_connections) {
+        StreamConnection &c = *entry;
+        if (c.hasPending())
+            continue; // not idle: bytes are on their way
+        const QByteArray &bytes = c.chunked() ? chunked : plain;
+        switch (c.write(bytes, now)) {
+        case StreamConnection::WriteResult::Ok: break;
+        case StreamConnection::WriteResult::Blocked: watchWritable(c, true); break;
+        case StreamConnection::WriteResult::Failed:
+            failed.push_back({&c, Removal::WriteError});
+            continue;
+        }
+        m_metrics->bytesSent(quint64(bytes.size()));
+    }
+    removeAll(failed);
 }
 
-void StreamWorker::expireStreams()
+void StreamWorker::tick()
 {
-    const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    while (!m_connections.empty() && m_connections.front()->deadline() <= now)
-        endStream(*m_connections.front(), Removal::Timeout);
+    const qint64 now = nowMs();
+    if (m_options.connectionTimeoutSec > 0) {
+        // Arrival order is deadline order.
+        while (!m_connections.empty() && m_connections.front()->deadline() <= now)
+            endStream(*m_connections.front(), Removal::Timeout);
+    }
+    Failures failed;
+    const qint64 sendTimeoutMs = qint64(m_options.sendTimeoutSec) * 1000;
+    for (const auto &entry : m_connections) {
+        StreamConnection &c = *entry;
+        if (c.hasPending() && now - c.lastProgressMs() >= sendTimeoutMs)
+            failed.push_back({&c, Removal::SlowClient});
+        else if (c.waitDeadline != 0 && c.waitDeadline <= now)
+            applyPlan(c, QByteArray(c.waitFor), true, &failed);
+    }
+    removeAll(failed);
 }
 
 void StreamWorker::endStream(StreamConnection &c, Removal why)
@@ -338,11 +496,23 @@ void StreamWorker::endStream(StreamConnection &c, Removal why)
     // A clean end: the retry hint, then the terminating chunk, so the client knows the stream
     // ended on purpose and when to come back. What the kernel does not take at once of these
     // last bytes is dropped with the connection.
-    c.write(chunk(SseEncoder::retry(m_options.retryMs)) + "0\r\n\r\n",
-            std::numeric_limits<qint64>::max());
-    if (c.pendingBytes() == 0)
+    const QByteArray retry = SseEncoder::retry(m_options.retryMs);
+    c.write(c.chunked() ? chunk(retry) + "0\r\n\r\n" : retry, nowMs());
+    if (!c.hasPending())
         ::shutdown(c.fd(), SHUT_WR);
     remove(c, why);
+}
+
+void StreamWorker::removeAll(const Failures &failed)
+{
+    // A stream can fail twice in one pass (a write error, then its socket reported closed).
+    std::vector<StreamConnection *> removed;
+    for (const auto &[conn, why] : failed) {
+        if (std::find(removed.begin(), removed.end(), conn) != removed.end())
+            continue;
+        removed.push_back(conn);
+        remove(*conn, why);
+    }
 }
 
 void StreamWorker::remove(StreamConnection &c, Removal why)
@@ -356,14 +526,18 @@ void StreamWorker::remove(StreamConnection &c, Removal why)
         const bool slow = why == Removal::SlowClient;
         m_metrics->connectionDropped(slow ? Metrics::Drop::SlowClient : Metrics::Drop::WriteError);
         qCInfo(lcHub) << "dropping a stream:"
-                      << (slow ? "the client does not keep up" : "write failed");
+                      << (slow ? "its socket took nothing for the send timeout" : "write failed");
         break;
     }
     }
     ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, c.fd(), nullptr);
     leaveShareGroup(c.shareGroup());
-    if (!c.owner.isEmpty() && --m_owners[c.owner] <= 0)
-        m_owners.remove(c.owner);
+    if (!c.owner().isEmpty() && --m_owners[c.owner()] <= 0)
+        m_owners.remove(c.owner());
+    if (c.waitDeadline != 0)
+        --m_waiting;
+    if (c.pumpScheduled)
+        m_pumpQueue.erase(std::find(m_pumpQueue.begin(), m_pumpQueue.end(), &c));
     m_connections.erase(c.position); // closes the descriptor
 }
 

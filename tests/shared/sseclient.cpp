@@ -14,6 +14,7 @@ SseClient::SseClient(QObject *parent) : QObject(parent)
     connect(&m_socket, &QTcpSocket::connected, this, [this] { m_socket.write(m_request); });
     connect(&m_socket, &QTcpSocket::readyRead, this, &SseClient::onReadyRead);
     connect(&m_socket, &QTcpSocket::disconnected, this, [this] {
+        m_throttle.stop();
         if (m_socket.bytesAvailable() > 0)
             onReadyRead();
         m_parser.finish();
@@ -53,7 +54,30 @@ void SseClient::stopReading()
 {
     // A tiny read buffer and no reads: Qt stops draining the kernel, the window fills up.
     disconnect(&m_socket, &QTcpSocket::readyRead, this, &SseClient::onReadyRead);
+    m_throttle.stop();
     m_socket.setReadBufferSize(1);
+}
+
+void SseClient::resumeReading()
+{
+    m_throttle.stop();
+    disconnect(&m_socket, &QTcpSocket::readyRead, this, &SseClient::onReadyRead);
+    connect(&m_socket, &QTcpSocket::readyRead, this, &SseClient::onReadyRead);
+    m_socket.setReadBufferSize(0);
+    onReadyRead();
+}
+
+void SseClient::throttle(qint64 bytesPerSecond)
+{
+    const qint64 perTick = qMax<qint64>(1, bytesPerSecond / 100);
+    disconnect(&m_socket, &QTcpSocket::readyRead, this, &SseClient::onReadyRead);
+    m_socket.setReadBufferSize(perTick);
+    m_throttle.disconnect();
+    connect(&m_throttle, &QTimer::timeout, this, [this, perTick] {
+        if (m_socket.bytesAvailable() > 0)
+            handleBytes(m_socket.read(perTick));
+    });
+    m_throttle.start(10);
 }
 
 QByteArray SseClient::header(QByteArrayView name) const
@@ -78,7 +102,11 @@ QList<SseParser::Event> SseClient::nonHeartbeatEvents() const
 
 void SseClient::onReadyRead()
 {
-    QByteArray bytes = m_socket.readAll();
+    handleBytes(m_socket.readAll());
+}
+
+void SseClient::handleBytes(QByteArray bytes)
+{
     if (!m_headersDone) {
         m_buffer += bytes;
         const qsizetype end = m_buffer.indexOf("\r\n\r\n");
@@ -104,40 +132,44 @@ void SseClient::consumeBody(QByteArray bytes)
         return;
     }
     // m_chunkLeft: -1 = expecting a size line, > 0 = data bytes left, 0 = expecting the CRLF
-    // after a chunk's data.
+    // after a chunk's data. `pos` walks the buffer; it is compacted once at the end, not per
+    // chunk (megabytes arrive at once after a pause).
     m_buffer += bytes;
+    qsizetype pos = 0;
     for (;;) {
-        if (m_chunkLeft < 0) {
-            const qsizetype eol = m_buffer.indexOf("\r\n");
+        if (m_chunkLeft < 0 && m_chunkLeft != -2) {
+            const qsizetype eol = m_buffer.indexOf("\r\n", pos);
             if (eol < 0)
-                return;
+                break;
             bool ok = false;
-            const qint64 size = m_buffer.left(eol).split(';').value(0).trimmed().toLongLong(&ok, 16);
-            m_buffer.remove(0, eol + 2);
+            const qint64 size = m_buffer.mid(pos, eol - pos).split(';').value(0).trimmed().toLongLong(&ok, 16);
+            pos = eol + 2;
             if (!ok || size == 0) { // the last chunk: the body is complete
-                m_buffer.clear();
+                pos = m_buffer.size();
                 m_chunkLeft = -2;
-                return;
+                break;
             }
             m_chunkLeft = size;
         } else if (m_chunkLeft > 0) {
-            if (m_buffer.isEmpty())
-                return;
-            const qsizetype take = qMin<qsizetype>(m_buffer.size(), m_chunkLeft);
-            const QByteArray part = m_buffer.left(take);
-            m_buffer.remove(0, take);
+            if (pos >= m_buffer.size())
+                break;
+            const qsizetype take = qMin<qsizetype>(m_buffer.size() - pos, m_chunkLeft);
+            const QByteArray part = m_buffer.mid(pos, take);
+            pos += take;
             m_chunkLeft -= take;
             m_body += part;
             m_parser.feed(part);
         } else if (m_chunkLeft == 0) {
-            if (m_buffer.size() < 2)
-                return;
-            m_buffer.remove(0, 2);
+            if (m_buffer.size() - pos < 2)
+                break;
+            pos += 2;
             m_chunkLeft = -1;
         } else {
-            return; // after the last chunk
+            pos = m_buffer.size(); // after the last chunk
+            break;
         }
     }
+    m_buffer.remove(0, pos);
 }
 
 } // namespace Hermes::Test

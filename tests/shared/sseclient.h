@@ -6,6 +6,7 @@
 #include <QList>
 #include <QObject>
 #include <QTcpSocket>
+#include <QTimer>
 
 namespace Hermes::Test {
 
@@ -25,6 +26,10 @@ public:
     void close();
     /// Stops reading from the socket (a slow client): the kernel buffers fill up.
     void stopReading();
+    /// Reads again at full speed after stopReading() or throttle().
+    void resumeReading();
+    /// Reads at most `bytesPerSecond` (in 10 ms steps): a steady but slow reader.
+    void throttle(qint64 bytesPerSecond);
     /// Seeds the parser's last event ID buffer before open(): as in WHATWG's EventSource it
     /// outlives a reconnection, so events without an `id:` field report the resumed id.
     void setLastEventId(const QString &id) { m_parser.setLastEventId(id); }
@@ -47,9 +52,11 @@ Q_SIGNALS:
 
 private:
     void onReadyRead();
+    void handleBytes(QByteArray bytes);
     void consumeBody(QByteArray bytes);
     void markClosed();
 
+    QTimer m_throttle; // before the socket: it is still used while the socket is destroyed
     QTcpSocket m_socket;
     SseParser m_parser;
     QByteArray m_request;

@@ -12,6 +12,7 @@ private slots:
     void parse_data();
     void parse();
     void ordering();
+    void epochs();
     void generatorIsStrictlyIncreasing();
     void advanceTo();
 };
@@ -22,21 +23,37 @@ void tst_EventId::parse_data()
     QTest::addColumn<bool>("valid");
     QTest::addColumn<quint64>("ms");
     QTest::addColumn<quint64>("seq");
-    QTest::newRow("ms-seq") << QByteArray("1795560047588-3") << true << quint64(1795560047588) << quint64(3);
-    QTest::newRow("bare ms") << QByteArray("42") << true << quint64(42) << quint64(0);
-    QTest::newRow("zero") << QByteArray("0-0") << true << quint64(0) << quint64(0);
+    QTest::addColumn<quint32>("epoch");
+    QTest::newRow("epoch-ms-seq") << QByteArray("k3x9q2-1795560047588-3") << true
+                                  << quint64(1795560047588) << quint64(3)
+                                  << EventId::parseEpoch("k3x9q2");
+    QTest::newRow("epoch zero-position") << QByteArray("k3x9q2-0-0") << true << quint64(0)
+                                         << quint64(0) << EventId::parseEpoch("k3x9q2");
+    QTest::newRow("epoch max") << QByteArray("1z141z3-1-1") << true << quint64(1) << quint64(1)
+                               << quint32(0xFFFFFFFFu);
+    QTest::newRow("epoch over 32 bits") << QByteArray("1z141z4-1-1") << false << quint64(0) << quint64(0) << quint32(0);
+    QTest::newRow("epoch zero") << QByteArray("0-1-1") << false << quint64(0) << quint64(0) << quint32(0);
+    QTest::newRow("epoch upper case") << QByteArray("K3X9Q2-1-1") << false << quint64(0) << quint64(0) << quint32(0);
+    QTest::newRow("epoch too long") << QByteArray("abcdefgh-1-1") << false << quint64(0) << quint64(0) << quint32(0);
+    QTest::newRow("epoch empty") << QByteArray("-1-1") << false << quint64(0) << quint64(0) << quint32(0);
+    QTest::newRow("four parts") << QByteArray("a-1-2-3") << false << quint64(0) << quint64(0) << quint32(0);
+    QTest::newRow("epoch, no seq") << QByteArray("a-1-") << false << quint64(0) << quint64(0) << quint32(0);
+    QTest::newRow("ms-seq") << QByteArray("1795560047588-3") << true << quint64(1795560047588) << quint64(3) << quint32(0);
+    QTest::newRow("bare ms") << QByteArray("42") << true << quint64(42) << quint64(0) << quint32(0);
+    QTest::newRow("zero") << QByteArray("0-0") << true << quint64(0) << quint64(0) << quint32(0);
     QTest::newRow("max") << QByteArray("18446744073709551615-18446744073709551615") << true
-                         << quint64(18446744073709551615ULL) << quint64(18446744073709551615ULL);
-    QTest::newRow("empty") << QByteArray() << false << quint64(0) << quint64(0);
-    QTest::newRow("dash") << QByteArray("-") << false << quint64(0) << quint64(0);
-    QTest::newRow("no seq") << QByteArray("1-") << false << quint64(0) << quint64(0);
-    QTest::newRow("no ms") << QByteArray("-1") << false << quint64(0) << quint64(0);
-    QTest::newRow("letters") << QByteArray("a-1") << false << quint64(0) << quint64(0);
-    QTest::newRow("three parts") << QByteArray("1-2-3") << false << quint64(0) << quint64(0);
-    QTest::newRow("space") << QByteArray(" 1-2") << false << quint64(0) << quint64(0);
-    QTest::newRow("plus") << QByteArray("+1-2") << false << quint64(0) << quint64(0);
-    QTest::newRow("overflow") << QByteArray("99999999999999999999999") << false << quint64(0) << quint64(0);
-    QTest::newRow("overflow 20 digits") << QByteArray("18446744073709551616") << false << quint64(0) << quint64(0);
+                         << quint64(18446744073709551615ULL) << quint64(18446744073709551615ULL)
+                         << quint32(0);
+    QTest::newRow("empty") << QByteArray() << false << quint64(0) << quint64(0) << quint32(0);
+    QTest::newRow("dash") << QByteArray("-") << false << quint64(0) << quint64(0) << quint32(0);
+    QTest::newRow("no seq") << QByteArray("1-") << false << quint64(0) << quint64(0) << quint32(0);
+    QTest::newRow("no ms") << QByteArray("-1") << false << quint64(0) << quint64(0) << quint32(0);
+    QTest::newRow("letters") << QByteArray("a-1") << false << quint64(0) << quint64(0) << quint32(0);
+    QTest::newRow("three parts") << QByteArray("1-2-3") << true << quint64(2) << quint64(3) << quint32(1);
+    QTest::newRow("space") << QByteArray(" 1-2") << false << quint64(0) << quint64(0) << quint32(0);
+    QTest::newRow("plus") << QByteArray("+1-2") << false << quint64(0) << quint64(0) << quint32(0);
+    QTest::newRow("overflow") << QByteArray("99999999999999999999999") << false << quint64(0) << quint64(0) << quint32(0);
+    QTest::newRow("overflow 20 digits") << QByteArray("18446744073709551616") << false << quint64(0) << quint64(0) << quint32(0);
 }
 
 void tst_EventId::parse()
@@ -45,12 +62,14 @@ void tst_EventId::parse()
     QFETCH(bool, valid);
     QFETCH(quint64, ms);
     QFETCH(quint64, seq);
+    QFETCH(quint32, epoch);
     const auto id = EventId::parse(text);
     QCOMPARE(id.has_value(), valid);
     if (!valid)
         return;
     QCOMPARE(id->ms(), ms);
     QCOMPARE(id->seq(), seq);
+    QCOMPARE(id->epoch(), epoch);
     if (text.contains('-'))
         QCOMPARE(id->toByteArray(), text);
 }
@@ -64,6 +83,26 @@ void tst_EventId::ordering()
     QVERIFY(EventId().isNull());
     // Numeric, not lexicographic: "9-0" < "10-0".
     QVERIFY(*EventId::parse("9-0") < *EventId::parse("10-0"));
+    // Within an epoch, by position; the epoch's start is not null.
+    QVERIFY(EventId(9, 0, 7) < EventId(10, 0, 7));
+    QVERIFY(!EventId(0, 0, 7).isNull());
+    QCOMPARE(EventId(5, 2, 7).previous(), EventId(5, 1, 7));
+    QCOMPARE(EventId(5, 0, 7).previous().epoch(), 7u);
+}
+
+void tst_EventId::epochs()
+{
+    for (int i = 0; i < 1000; ++i) {
+        const quint32 e = EventId::randomEpoch();
+        QVERIFY(e != 0);
+        QCOMPARE(EventId::epochText(e).size(), 6);
+        QCOMPARE(EventId::parseEpoch(EventId::epochText(e)), e);
+    }
+    const EventId id(1795560047588, 3, EventId::parseEpoch("k3x9q2"));
+    QCOMPARE(id.toByteArray(), QByteArray("k3x9q2-1795560047588-3"));
+    QCOMPARE(id.position(), QByteArray("1795560047588-3"));
+    QCOMPARE(EventId::fromPosition("5-6", 9), EventId(5, 6, 9));
+    QVERIFY(!EventId::fromPosition("k-5-6", 9));
 }
 
 void tst_EventId::generatorIsStrictlyIncreasing()
@@ -88,6 +127,11 @@ void tst_EventId::advanceTo()
     QCOMPARE(gen.next(400), EventId(500, 8));
     gen.advanceTo(EventId(1, 0)); // never backwards
     QCOMPARE(gen.next(400), EventId(500, 9));
+    // The epoch goes with the ids.
+    gen.setEpoch(42);
+    QCOMPARE(gen.next(400), EventId(500, 10, 42));
+    gen.advanceTo(EventId(600, 0, 42));
+    QCOMPARE(gen.next(400), EventId(600, 1, 42));
 }
 
 QTEST_MAIN(tst_EventId)

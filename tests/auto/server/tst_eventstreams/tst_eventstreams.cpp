@@ -1,10 +1,12 @@
 // The event streams of the real hermes-server binary: framing in both styles, fan-out order,
 // heartbeats, Last-Event-ID replay, resync, rotation, slow clients and shutdown.
 
+#include "eventid.h"
 #include "serverprocess.h"
 #include "sseclient.h"
 #include "testutil.h"
 
+#include <QDir>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTest>
@@ -34,6 +36,11 @@ private slots:
     void unknownLastEventIdGetsResync();
     void connectionTimeoutSendsRetryAndCloses();
     void slowClientIsDroppedOthersKeepReceiving();
+    void replaysAndBurstsNeverDropAReader();
+    void futureOrForeignIdGetsResync();
+    void historySurvivesARestart_data();
+    void historySurvivesARestart();
+    void lostHistoryGetsResync();
     void maxConnectionsGives503AndKeepsStreams();
     void sigtermEndsStreamsAndExitsZero();
 
@@ -367,8 +374,10 @@ void tst_EventStreams::connectionTimeoutSendsRetryAndCloses()
 
 void tst_EventStreams::slowClientIsDroppedOthersKeepReceiving()
 {
+    // A client whose socket takes nothing for the send timeout is dropped; the others go on.
     QProcessEnvironment env;
     env.insert(QStringLiteral("HERMES_SSE_MAX_CLIENT_BUFFER"), QStringLiteral("65536"));
+    env.insert(QStringLiteral("HERMES_SSE_SEND_TIMEOUT"), QStringLiteral("2"));
     QVERIFY(startServer(env));
     auto slow = openStream("/api/v1/events/stream");
     auto normal = openStream("/api/v1/events/stream");
@@ -392,6 +401,128 @@ void tst_EventStreams::slowClientIsDroppedOthersKeepReceiving()
     QTRY_COMPARE_WITH_TIMEOUT(normal->nonHeartbeatEvents().size(), published + 1, 20000);
     const HttpReply health = httpRequest(m_server->port(), "GET", "/api/v1/events/health");
     QCOMPARE(json(QString::fromUtf8(health.body)).value(QStringLiteral("active_connections")).toInt(), 1);
+}
+
+static int metric(quint16 port, const QByteArray &sample)
+{
+    const HttpReply m = httpRequest(port, "GET", "/metrics",
+                                    {{"Authorization", QByteArray("Bearer ") + ServerProcess::ApiKey}});
+    for (const QByteArray &line : m.body.split('\n')) {
+        if (line.startsWith(sample + ' '))
+            return line.mid(sample.size() + 1).toInt();
+    }
+    return -1;
+}
+
+void tst_EventStreams::replaysAndBurstsNeverDropAReader()
+{
+    // Neither a burst that fills a reader's socket nor a replay larger than the socket (and
+    // than HERMES_SSE_MAX_CLIENT_BUFFER) is a reason to drop it: it is fed from the history
+    // as it drains, and gets every event once, in order.
+    QProcessEnvironment env;
+    env.insert(QStringLiteral("HERMES_SSE_MAX_CLIENT_BUFFER"), QStringLiteral("65536"));
+    env.insert(QStringLiteral("HERMES_SSE_HISTORY_SIZE"), QStringLiteral("5000"));
+    QVERIFY(startServer(env));
+    auto paused = openStream("/api/v1/events/stream");
+    QTRY_VERIFY_WITH_TIMEOUT(!paused->events().isEmpty(), 10000);
+    paused->stopReading();
+
+    const int count = 1500;
+    const QString pad(4000, u'p');
+    QList<QByteArray> ids;
+    for (int i = 0; i < count; ++i)
+        ids.append(publish("download:updates", "download_progress",
+                           {{QStringLiteral("download_id"), QStringLiteral("d1")},
+                            {QStringLiteral("pad"), pad}, {QStringLiteral("n"), i}}));
+    // ≈ 6 MB: more than the paused reader's sockets hold (the server's send buffer grows to
+    // 4 MB here; a receive buffer grows only while its reader reads).
+    QCOMPARE(ids.size(), count);
+
+    auto replaying = openStream("/api/v1/events/stream", {{"Last-Event-ID", ids.first()}});
+    replaying->throttle(2 << 20);
+    paused->resumeReading();
+    const auto check = [&](SseClient *client, int skip) {
+        QTRY_COMPARE_WITH_TIMEOUT(client->nonHeartbeatEvents().size(), 1 + count - skip, 60000);
+        const auto events = client->nonHeartbeatEvents();
+        for (int i = skip; i < count; ++i) {
+            QCOMPARE(events[1 + i - skip].lastEventId.toUtf8(), ids[i]);
+        }
+    };
+    check(paused.get(), 0);
+    check(replaying.get(), 1);
+    QVERIFY(!paused->isClosed() && !replaying->isClosed());
+    QCOMPARE(metric(m_server->port(), "hermes_sse_connections_dropped_total{reason=\"slow_client\"}"), 0);
+    QCOMPARE(metric(m_server->port(), "hermes_sse_resyncs_total"), 0);
+}
+
+void tst_EventStreams::futureOrForeignIdGetsResync()
+{
+    QVERIFY(startServer());
+    const QByteArray real = publish("system:notifications", "system_notification", note(1));
+    const auto id = EventId::parse(real);
+    QVERIFY(id && id->epoch() != 0);
+    // Newer than anything this broker issued; another epoch's; no epoch at all.
+    const QList<QPair<QByteArray, QString>> cases{
+        {EventId(id->ms() + 100000, 0, id->epoch()).toByteArray(), QStringLiteral("unknown_event_id")},
+        {EventId(id->ms(), id->seq(), id->epoch() ^ 1).toByteArray(), QStringLiteral("unknown_history")},
+        {id->position(), QStringLiteral("unknown_history")},
+    };
+    for (const auto &[lastId, reason] : cases) {
+        auto client = openStream("/api/v1/events/stream", {{"Last-Event-ID", lastId}});
+        QTRY_COMPARE_WITH_TIMEOUT(client->nonHeartbeatEvents().size(), 2, 10000);
+        const QJsonObject resync = json(client->nonHeartbeatEvents()[1].data);
+        QCOMPARE(resync.value(QStringLiteral("type")).toString(), QStringLiteral("resync_required"));
+        QCOMPARE(resync.value(QStringLiteral("data")).toObject().value(QStringLiteral("reason")).toString(), reason);
+        QCOMPARE(client->nonHeartbeatEvents()[1].lastEventId.toUtf8(), real);
+    }
+}
+
+void tst_EventStreams::historySurvivesARestart_data()
+{
+    QTest::addColumn<bool>("kill");
+    QTest::newRow("SIGTERM") << false;
+    QTest::newRow("SIGKILL") << true;
+}
+
+void tst_EventStreams::historySurvivesARestart()
+{
+    // The embedded broker keeps its history in the data dir: a client that resumes after a
+    // restart (or a crash) gets exactly what it missed, not resync_required.
+    QFETCH(bool, kill);
+    QVERIFY(startServer());
+    QList<QByteArray> ids;
+    for (int i = 0; i < 6; ++i)
+        ids.append(publish(i % 2 ? "queue:updates" : "system:notifications", "t", note(i)));
+    if (kill)
+        m_server->kill();
+    else
+        QCOMPARE(m_server->terminate(), 0);
+    m_server->setPort(m_server->port());
+    QVERIFY(startServer());
+    auto resumed = openStream("/api/v1/events/stream", {{"Last-Event-ID", ids[2]}});
+    QTRY_COMPARE_WITH_TIMEOUT(resumed->nonHeartbeatEvents().size(), 1 + 3, 10000);
+    for (int i = 0; i < 3; ++i)
+        QCOMPARE(resumed->nonHeartbeatEvents()[1 + i].lastEventId.toUtf8(), ids[3 + i]);
+    // New ids continue above the old ones, in the same epoch.
+    const QByteArray next = publish("system:notifications", "t", note(6));
+    QVERIFY(EventId::parse(next)->epoch() == EventId::parse(ids[0])->epoch());
+    QVERIFY(*EventId::parse(next) > *EventId::parse(ids[5]));
+    QTRY_COMPARE_WITH_TIMEOUT(resumed->nonHeartbeatEvents().size(), 1 + 4, 10000);
+    QCOMPARE(resumed->nonHeartbeatEvents()[4].lastEventId.toUtf8(), next);
+}
+
+void tst_EventStreams::lostHistoryGetsResync()
+{
+    QVERIFY(startServer());
+    const QByteArray old = publish("system:notifications", "t", note(1));
+    QCOMPARE(m_server->terminate(), 0);
+    QVERIFY(QDir(m_server->dataDir() + QStringLiteral("/history")).removeRecursively());
+    m_server->setPort(m_server->port());
+    QVERIFY(startServer());
+    auto client = openStream("/api/v1/events/stream", {{"Last-Event-ID", old}});
+    QTRY_COMPARE_WITH_TIMEOUT(client->nonHeartbeatEvents().size(), 2, 10000);
+    QCOMPARE(json(client->nonHeartbeatEvents()[1].data).value(QStringLiteral("type")).toString(),
+             QStringLiteral("resync_required"));
 }
 
 void tst_EventStreams::maxConnectionsGives503AndKeepsStreams()

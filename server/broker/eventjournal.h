@@ -1,0 +1,107 @@
+#pragma once
+
+#include "event.h"
+
+#include <QHash>
+#include <QList>
+#include <QString>
+
+#include <vector>
+
+namespace Hermes {
+
+/**
+ * The embedded broker's history on disk, so a restart or an upgrade loses no event a client
+ * may still resume from (Mercure's default transport does the same with a local database).
+ *
+ * Layout under its directory: `state.json` (the epoch, the boot it was opened in, whether it
+ * was closed cleanly) and per channel a sequence of segment files `<channel>/<n>.log` of
+ * length-prefixed, CRC-checked records. A segment starts with a header naming the id of the
+ * channel's last event before it, so when old segments are deleted (a channel keeps at least
+ * its newest `capacity` events and at most one segment more) the history knows where its
+ * floor is.
+ *
+ * Durability: every batch is written with write() before its events are delivered, so a
+ * process crash (SIGKILL) loses nothing; fsync follows the policy — `always` (every batch is
+ * on disk before delivery), `everysec` (at most a second of history lost to a power loss)
+ * or `no` (left to the kernel). A history that may have lost delivered events — the server
+ * did not stop cleanly and the machine rebooted since, under a policy other than `always`, or
+ * a record is damaged anywhere but at the very end — is not trusted: a new epoch starts, so
+ * clients resync instead of being given a silent gap.
+ */
+class EventJournal final
+{
+public:
+    enum class Fsync { Always, EverySecond, Never };
+    static bool parseFsync(const QString &text, Fsync *out);
+
+    struct Loaded
+    {
+        quint32 epoch = 0;
+        bool newEpoch = false;   ///< nothing was kept (first start, or not trusted; see above)
+        QString whyNew;          ///< why a kept history was not trusted, for the log
+        QList<Event> events;     ///< in id order
+        QHash<QString, EventId> floors; ///< per channel: events up to this id are gone
+        EventId newest;          ///< the newest id ever issued in this epoch
+    };
+
+    EventJournal(QString directory, int capacityPerChannel, Fsync fsync);
+    ~EventJournal();
+    EventJournal(const EventJournal &) = delete;
+    EventJournal &operator=(const EventJournal &) = delete;
+
+    /// Reads what is kept and opens the journal for appending. `bootId` names this boot of
+    /// the machine (empty: read /proc/sys/kernel/random/boot_id). False with `error` when the
+    /// directory cannot be used at all.
+    bool open(Loaded *out, QString *error, const QByteArray &bootId = {});
+    /// Appends events (ids ascending, of the open epoch). False with `error` when they could
+    /// not be written: the caller must not deliver them.
+    bool append(const QList<Event> &events, QString *error);
+    /// fsyncs what was written since the last sync (the `everysec` timer calls this).
+    void sync();
+    /// Syncs and marks the journal closed cleanly.
+    void close();
+
+    bool needsPeriodicSync() const { return m_fsync == Fsync::EverySecond; }
+
+    /// Records of the per-channel segments (exposed for tests).
+    static constexpr int MaxRecordBytes = 16 << 20;
+
+private:
+    struct Segment
+    {
+        int number = 0;
+        int events = 0;
+        EventId last;
+    };
+    struct Channel
+    {
+        QString name;
+        std::vector<Segment> segments;
+        int fd = -1;
+        bool dirty = false;
+        qint64 total = 0;
+    };
+
+    bool load(Loaded *out, QString *why);
+    bool loadChannel(Channel &channel, quint32 epoch, QList<Event> *events, EventId *floor,
+                     QString *why);
+    void discardAll();
+    bool openSegment(Channel &channel, int number, EventId previous, QString *error);
+    void dropOldSegments(Channel &channel);
+    bool writeState(bool clean, QString *error);
+    QString segmentPath(const Channel &channel, int number) const;
+    Channel *channelFor(const QString &name);
+
+    QString m_dir;
+    int m_capacity;
+    Fsync m_fsync;
+    int m_segmentEvents;
+    quint32 m_epoch = 0;
+    QByteArray m_bootId;
+    EventId m_newest;
+    Channel m_channels[3];
+    bool m_open = false;
+};
+
+} // namespace Hermes

@@ -1,0 +1,52 @@
+#pragma once
+
+#include "broker/broker.h"
+#include "broker/eventjournal.h"
+
+#include <QTimer>
+
+#include <memory>
+#include <vector>
+
+namespace Hermes {
+
+/**
+ * The embedded broker: in-process, nothing to install. Ids from the wall clock, kept
+ * increasing across restarts and clock steps; the history is kept on disk by an EventJournal
+ * (without one, it starts empty in a new epoch at every start).
+ *
+ * Events published within one event-loop iteration are written to the journal together, then
+ * delivered: a burst costs one write (and, with `fsync always`, one fsync).
+ */
+class MemoryBroker final : public Broker
+{
+    Q_OBJECT
+public:
+    /// `journal` may be null (nothing is kept across restarts).
+    explicit MemoryBroker(std::unique_ptr<EventJournal> journal = {}, QObject *parent = nullptr);
+    ~MemoryBroker() override;
+
+    /// Loads the history and emits historyLoaded(); false with `error` when the journal cannot
+    /// be opened.
+    bool start(QString *error);
+    /// Writes what is pending and closes the journal cleanly (on shutdown).
+    void stop();
+
+    QString name() const override { return QStringLiteral("memory"); }
+    bool isUp() const override { return m_up; }
+    void publish(const Event &event, PublishCallback done) override;
+    bool mayStillArrive(EventId id) const override { return id <= m_ids.last(); }
+
+private:
+    void commit();
+
+    std::unique_ptr<EventJournal> m_journal;
+    EventIdGenerator m_ids;
+    std::vector<std::pair<Event, PublishCallback>> m_batch;
+    bool m_commitScheduled = false;
+    bool m_up = true;
+    bool m_stopped = false;
+    QTimer m_syncTimer;
+};
+
+} // namespace Hermes

@@ -1,0 +1,359 @@
+// EventJournal: the embedded broker's history on disk — kept across clean and unclean stops,
+// bounded, with floors; not trusted after damage or a reboot that may have lost delivered
+// events. Ends with a seeded random walk of batches, crashes and restarts against a model.
+
+#include "broker/eventjournal.h"
+
+#include <QDir>
+#include <QFile>
+#include <QRandomGenerator>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <map>
+
+using namespace Hermes;
+
+class tst_EventJournal : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void parseFsync();
+    void firstStartIsANewEpoch();
+    void cleanStopKeepsEverything();
+    void crashOnTheSameBootKeepsEverything();
+    void crashAcrossARebootStartsANewEpoch_data();
+    void crashAcrossARebootStartsANewEpoch();
+    void tornTailIsDropped();
+    void damageElsewhereStartsANewEpoch();
+    void boundedWithFloors();
+    void randomWalkMatchesTheModel();
+};
+
+static const QLatin1StringView ChannelNames[3] = {Channels::Downloads, Channels::Queue,
+                                                  Channels::System};
+
+static Event makeEvent(EventIdGenerator &ids, int channel, int n)
+{
+    Event e;
+    e.id = ids.next();
+    e.channel = ChannelNames[channel];
+    e.type = QStringLiteral("t%1").arg(channel);
+    e.data = {{QStringLiteral("n"), n}};
+    e.timestamp = QStringLiteral("2026-11-28T00:00:00.000Z");
+    return e;
+}
+
+static QList<QByteArray> idsOf(const QList<Event> &events)
+{
+    QList<QByteArray> out;
+    for (const Event &e : events)
+        out.append(e.id.toByteArray());
+    return out;
+}
+
+void tst_EventJournal::parseFsync()
+{
+    EventJournal::Fsync f;
+    QVERIFY(EventJournal::parseFsync(QStringLiteral("always"), &f) && f == EventJournal::Fsync::Always);
+    QVERIFY(EventJournal::parseFsync(QStringLiteral("everysec"), &f) && f == EventJournal::Fsync::EverySecond);
+    QVERIFY(EventJournal::parseFsync(QStringLiteral("no"), &f) && f == EventJournal::Fsync::Never);
+    QVERIFY(!EventJournal::parseFsync(QStringLiteral("sometimes"), &f));
+}
+
+void tst_EventJournal::firstStartIsANewEpoch()
+{
+    QTemporaryDir dir;
+    EventJournal journal(dir.path(), 100, EventJournal::Fsync::Never);
+    EventJournal::Loaded loaded;
+    QString error;
+    QVERIFY2(journal.open(&loaded, &error, "boot-1"), qPrintable(error));
+    QVERIFY(loaded.newEpoch);
+    QVERIFY(loaded.whyNew.isEmpty());
+    QVERIFY(loaded.epoch != 0);
+    QVERIFY(loaded.events.isEmpty());
+}
+
+void tst_EventJournal::cleanStopKeepsEverything()
+{
+    QTemporaryDir dir;
+    QList<Event> written;
+    quint32 epoch;
+    {
+        EventJournal journal(dir.path(), 100, EventJournal::Fsync::EverySecond);
+        EventJournal::Loaded loaded;
+        QString error;
+        QVERIFY(journal.open(&loaded, &error, "boot-1"));
+        epoch = loaded.epoch;
+        EventIdGenerator ids;
+        ids.setEpoch(epoch);
+        for (int i = 0; i < 30; ++i)
+            written.append(makeEvent(ids, i % 3, i));
+        QVERIFY(journal.append(written.mid(0, 10), &error));
+        QVERIFY(journal.append(written.mid(10), &error));
+        journal.close();
+    }
+    EventJournal again(dir.path(), 100, EventJournal::Fsync::EverySecond);
+    EventJournal::Loaded loaded;
+    QString error;
+    QVERIFY(again.open(&loaded, &error, "boot-2")); // a reboot after a clean stop is fine
+    QVERIFY(!loaded.newEpoch);
+    QCOMPARE(loaded.epoch, epoch);
+    QCOMPARE(idsOf(loaded.events), idsOf(written));
+    for (int i = 0; i < written.size(); ++i) {
+        QCOMPARE(loaded.events[i].channel, written[i].channel);
+        QCOMPARE(loaded.events[i].envelopeJson(), written[i].envelopeJson());
+    }
+    QCOMPARE(loaded.newest, written.last().id);
+    QVERIFY(loaded.floors.isEmpty());
+}
+
+void tst_EventJournal::crashOnTheSameBootKeepsEverything()
+{
+    QTemporaryDir dir;
+    QList<Event> written;
+    {
+        EventJournal journal(dir.path(), 100, EventJournal::Fsync::Never);
+        EventJournal::Loaded loaded;
+        QString error;
+        QVERIFY(journal.open(&loaded, &error, "boot-1"));
+        EventIdGenerator ids;
+        ids.setEpoch(loaded.epoch);
+        for (int i = 0; i < 12; ++i)
+            written.append(makeEvent(ids, i % 3, i));
+        QVERIFY(journal.append(written, &error));
+        // No close(): the process dies; what write() handed the kernel survives.
+    }
+    EventJournal again(dir.path(), 100, EventJournal::Fsync::Never);
+    EventJournal::Loaded loaded;
+    QString error;
+    QVERIFY(again.open(&loaded, &error, "boot-1"));
+    QVERIFY(!loaded.newEpoch);
+    QCOMPARE(idsOf(loaded.events), idsOf(written));
+}
+
+void tst_EventJournal::crashAcrossARebootStartsANewEpoch_data()
+{
+    QTest::addColumn<int>("fsync");
+    QTest::addColumn<bool>("kept");
+    QTest::newRow("everysec") << int(EventJournal::Fsync::EverySecond) << false;
+    QTest::newRow("no") << int(EventJournal::Fsync::Never) << false;
+    QTest::newRow("always") << int(EventJournal::Fsync::Always) << true;
+}
+
+void tst_EventJournal::crashAcrossARebootStartsANewEpoch()
+{
+    QFETCH(int, fsync);
+    QFETCH(bool, kept);
+    QTemporaryDir dir;
+    quint32 epoch;
+    {
+        EventJournal journal(dir.path(), 100, EventJournal::Fsync(fsync));
+        EventJournal::Loaded loaded;
+        QString error;
+        QVERIFY(journal.open(&loaded, &error, "boot-1"));
+        epoch = loaded.epoch;
+        EventIdGenerator ids;
+        ids.setEpoch(epoch);
+        QVERIFY(journal.append({makeEvent(ids, 0, 1), makeEvent(ids, 1, 2)}, &error));
+    }
+    EventJournal again(dir.path(), 100, EventJournal::Fsync(fsync));
+    EventJournal::Loaded loaded;
+    QString error;
+    QVERIFY(again.open(&loaded, &error, "boot-2"));
+    QCOMPARE(!loaded.newEpoch, kept);
+    QCOMPARE(loaded.epoch == epoch, kept);
+    QCOMPARE(loaded.events.size(), kept ? 2 : 0);
+    if (!kept)
+        QVERIFY(loaded.whyNew.contains(QStringLiteral("restarted")));
+}
+
+static QString lastSegment(const QString &dir, const char *channel)
+{
+    QDir d(dir + u'/' + QLatin1StringView(channel));
+    QStringList files = d.entryList({QStringLiteral("*.log")}, QDir::Files, QDir::Name);
+    return files.isEmpty() ? QString() : d.filePath(files.last());
+}
+
+void tst_EventJournal::tornTailIsDropped()
+{
+    QTemporaryDir dir;
+    QList<Event> written;
+    EventIdGenerator ids;
+    {
+        EventJournal journal(dir.path(), 100, EventJournal::Fsync::Never);
+        EventJournal::Loaded loaded;
+        QString error;
+        QVERIFY(journal.open(&loaded, &error, "boot-1"));
+        ids.setEpoch(loaded.epoch);
+        for (int i = 0; i < 6; ++i)
+            written.append(makeEvent(ids, 0, i));
+        QVERIFY(journal.append(written, &error));
+    }
+    // Half a record: a length that promises more than the file holds.
+    QFile segment(lastSegment(dir.path(), "downloads"));
+    QVERIFY(segment.open(QIODevice::Append));
+    segment.write(QByteArray("\x40\x00\x00\x00\x12\x34", 6));
+    segment.close();
+    {
+        EventJournal journal(dir.path(), 100, EventJournal::Fsync::Never);
+        EventJournal::Loaded loaded;
+        QString error;
+        QVERIFY(journal.open(&loaded, &error, "boot-1"));
+        QVERIFY(!loaded.newEpoch);
+        QCOMPARE(idsOf(loaded.events), idsOf(written));
+        ids.advanceTo(loaded.newest);
+        const Event more = makeEvent(ids, 0, 99);
+        QVERIFY(journal.append({more}, &error));
+        written.append(more);
+        journal.close();
+    }
+    EventJournal journal(dir.path(), 100, EventJournal::Fsync::Never);
+    EventJournal::Loaded loaded;
+    QString error;
+    QVERIFY(journal.open(&loaded, &error, "boot-1"));
+    QCOMPARE(idsOf(loaded.events), idsOf(written)); // appended after the cut, not after garbage
+}
+
+void tst_EventJournal::damageElsewhereStartsANewEpoch()
+{
+    QTemporaryDir dir;
+    {
+        EventJournal journal(dir.path(), 16, EventJournal::Fsync::Never);
+        EventJournal::Loaded loaded;
+        QString error;
+        QVERIFY(journal.open(&loaded, &error, "boot-1"));
+        EventIdGenerator ids;
+        ids.setEpoch(loaded.epoch);
+        for (int i = 0; i < 40; ++i) // several segments of 16
+            QVERIFY(journal.append({makeEvent(ids, 2, i)}, &error));
+        journal.close();
+    }
+    QDir d(dir.path() + QStringLiteral("/system"));
+    const QStringList files = d.entryList({QStringLiteral("*.log")}, QDir::Files, QDir::Name);
+    QVERIFY(files.size() >= 2);
+    QFile first(d.filePath(files.first()));
+    QVERIFY(first.open(QIODevice::ReadWrite));
+    QByteArray bytes = first.readAll();
+    bytes[bytes.size() / 2] = char(bytes[bytes.size() / 2] ^ 0x5a);
+    first.seek(0);
+    first.write(bytes);
+    first.close();
+
+    EventJournal journal(dir.path(), 16, EventJournal::Fsync::Never);
+    EventJournal::Loaded loaded;
+    QString error;
+    QVERIFY(journal.open(&loaded, &error, "boot-1"));
+    QVERIFY(loaded.newEpoch);
+    QVERIFY(loaded.whyNew.contains(QStringLiteral("damaged")) || loaded.whyNew.contains(QStringLiteral("malformed")));
+    QVERIFY(loaded.events.isEmpty());
+}
+
+void tst_EventJournal::boundedWithFloors()
+{
+    QTemporaryDir dir;
+    const int capacity = 20;
+    QList<Event> busy;
+    Event quiet;
+    {
+        EventJournal journal(dir.path(), capacity, EventJournal::Fsync::Never);
+        EventJournal::Loaded loaded;
+        QString error;
+        QVERIFY(journal.open(&loaded, &error, "boot-1"));
+        EventIdGenerator ids;
+        ids.setEpoch(loaded.epoch);
+        quiet = makeEvent(ids, 1, -1);
+        QVERIFY(journal.append({quiet}, &error));
+        for (int i = 0; i < 500; ++i) {
+            busy.append(makeEvent(ids, 0, i));
+            QVERIFY(journal.append({busy.last()}, &error));
+        }
+        journal.close();
+    }
+    // At most the capacity and one segment (16 events) more on disk for the busy channel.
+    const int files = QDir(dir.path() + QStringLiteral("/downloads"))
+                          .entryList({QStringLiteral("*.log")}, QDir::Files).size();
+    QVERIFY2(files <= 3, qPrintable(QString::number(files)));
+    EventJournal journal(dir.path(), capacity, EventJournal::Fsync::Never);
+    EventJournal::Loaded loaded;
+    QString error;
+    QVERIFY(journal.open(&loaded, &error, "boot-1"));
+    QList<Event> busyLoaded;
+    int quietLoaded = 0;
+    for (const Event &e : loaded.events)
+        (e.channel == Channels::Downloads ? (busyLoaded.append(e), 0) : ++quietLoaded);
+    QCOMPARE(quietLoaded, 1); // the quiet channel's only event outlives the busy one's churn
+    QVERIFY(busyLoaded.size() >= capacity && busyLoaded.size() <= capacity + 16);
+    // The loaded events are the newest ones, contiguous, and the floor is the one before.
+    const qsizetype first = busy.size() - busyLoaded.size();
+    QCOMPARE(idsOf(busyLoaded), idsOf(busy.mid(first)));
+    QCOMPARE(loaded.floors.value(Channels::Downloads), busy[first - 1].id);
+    QVERIFY(!loaded.floors.contains(Channels::Queue));
+}
+
+void tst_EventJournal::randomWalkMatchesTheModel()
+{
+    const quint32 seed = qEnvironmentVariableIsSet("HERMES_TEST_SEED")
+        ? quint32(qEnvironmentVariableIntValue("HERMES_TEST_SEED"))
+        : QRandomGenerator::global()->generate();
+    QRandomGenerator rng(seed);
+    const auto context = qScopeGuard([seed] {
+        if (QTest::currentTestFailed())
+            qWarning("seed %u (HERMES_TEST_SEED=%u reproduces it)", seed, seed);
+    });
+    QTemporaryDir dir;
+    const int capacity = 24;
+    std::map<int, QList<Event>> model; // channel → every event ever appended, in order
+    quint32 epoch = 0;
+    EventIdGenerator ids;
+    for (int restart = 0; restart < 25; ++restart) {
+        EventJournal journal(dir.path(), capacity, EventJournal::Fsync::Never);
+        EventJournal::Loaded loaded;
+        QString error;
+        QVERIFY(journal.open(&loaded, &error, "boot-1"));
+        if (restart == 0) {
+            epoch = loaded.epoch;
+            ids.setEpoch(epoch);
+        }
+        QCOMPARE(loaded.epoch, epoch);
+        QCOMPARE(loaded.newEpoch, restart == 0);
+        // Per channel: a suffix of the model holding at least its newest `capacity`, with the
+        // floor just before it.
+        QList<Event> expected;
+        for (int c = 0; c < 3; ++c) {
+            QList<Event> got;
+            for (const Event &e : loaded.events) {
+                if (e.channel == ChannelNames[c])
+                    got.append(e);
+            }
+            const QList<Event> &all = model[c];
+            QVERIFY(got.size() >= qMin<qsizetype>(capacity, all.size()));
+            QVERIFY(got.size() <= all.size());
+            const qsizetype first = all.size() - got.size();
+            QCOMPARE(idsOf(got), idsOf(all.mid(first)));
+            if (first > 0)
+                QCOMPARE(loaded.floors.value(ChannelNames[c]), all[first - 1].id);
+            else
+                QVERIFY(!loaded.floors.contains(ChannelNames[c]));
+        }
+        if (!loaded.events.isEmpty())
+            QCOMPARE(loaded.newest, loaded.events.last().id);
+        ids.advanceTo(loaded.newest);
+        const int batches = int(rng.bounded(1, 30));
+        for (int b = 0; b < batches; ++b) {
+            QList<Event> batch;
+            const int size = int(rng.bounded(1, 12));
+            for (int i = 0; i < size; ++i)
+                batch.append(makeEvent(ids, int(rng.bounded(3)), i));
+            QVERIFY(journal.append(batch, &error));
+            for (const Event &e : batch)
+                model[e.channel == Channels::Downloads ? 0 : e.channel == Channels::Queue ? 1 : 2].append(e);
+        }
+        if (rng.bounded(2) == 0)
+            journal.close(); // else: a crash on the same boot
+    }
+}
+
+QTEST_MAIN(tst_EventJournal)
+#include "tst_eventjournal.moc"
