@@ -66,14 +66,14 @@ void ModelRun::log(const QString &op)
                    .arg(op);
 }
 
-bool ModelRun::waitUntil(const std::function<bool()> &condition, int timeoutMs)
+bool ModelRun::waitUntil(const std::function<bool()> &condition, int timeoutMs, int intervalMs)
 {
     QElapsedTimer timer;
     timer.start();
     while (!condition()) {
         if (timer.elapsed() > timeoutMs)
             return false;
-        QTest::qWait(20);
+        QTest::qWait(intervalMs);
     }
     return true;
 }
@@ -88,6 +88,7 @@ QProcessEnvironment ModelRun::nodeEnv(int historySize) const
     env.insert(QStringLiteral("HERMES_SSE_RETRY"), QStringLiteral("200"));
     env.insert(QStringLiteral("HERMES_SSE_HISTORY_SIZE"), QString::number(historySize));
     env.insert(QStringLiteral("HERMES_SSE_MAX_CLIENT_BUFFER"), QString::number(m_config.maxClientBuffer));
+    env.insert(QStringLiteral("HERMES_SSE_SEND_TIMEOUT"), QString::number(m_config.sendTimeoutSec));
     env.insert(QStringLiteral("HERMES_SSE_MAX_CONNECTIONS"), QStringLiteral("2000"));
     env.insert(QStringLiteral("HERMES_DISK_WARNING_MB"), QStringLiteral("0"));
     if (m_config.redis) {
@@ -497,7 +498,8 @@ bool ModelRun::run()
     if (!m_limits.opLogFile.isEmpty()) {
         QFile file(m_limits.opLogFile);
         if (file.open(QIODevice::WriteOnly | QIODevice::Truncate))
-            file.write((m_opLog.join(u'\n') + u'\n' + summary() + u'\n').toUtf8());
+            file.write((m_opLog.join(u'\n') + u'\n' + m_clientLines.join(u'\n') + u'\n' + summary()
+                        + u'\n').toUtf8());
     }
     return ok && m_problems.isEmpty() && m_clientReports.isEmpty();
 }

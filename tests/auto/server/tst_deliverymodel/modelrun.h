@@ -31,6 +31,7 @@ struct ModelConfig
     bool archiveNode = false;    ///< replay the log from an extra big-history node at the end
     int connectionTimeoutSec = 0;///< HERMES_SSE_CONNECTION_TIMEOUT: streams are rotated
     qint64 maxClientBuffer = 1 << 20;
+    int sendTimeoutSec = 60;     ///< HERMES_SSE_SEND_TIMEOUT: stalled readers are dropped
     int maxClients = 10;
     int faultGraceMs = 10000;    ///< resync_required is accepted this long after a node or Redis is back
 };
@@ -100,7 +101,7 @@ private:
     void log(const QString &op);
 
     bool finish();
-    bool waitUntil(const std::function<bool()> &condition, int timeoutMs);
+    bool waitUntil(const std::function<bool()> &condition, int timeoutMs, int intervalMs = 20);
     bool replayLog(quint16 port, const QString &label, EventLog *out);
     void crossCheckRedis();
     void checkPublishes();
@@ -142,6 +143,7 @@ private:
     double m_seconds = 0;
     QStringList m_problems;
     QStringList m_clientReports;
+    QStringList m_clientLines; ///< one per client, for the operation log file
 };
 
 } // namespace Model

@@ -112,7 +112,8 @@ bool ModelRun::finish()
         }
         return true;
     };
-    const bool allCaughtUp = waitUntil(caughtUp, 30000);
+    // Checking every client against a long log takes a while: not in a tight loop.
+    const bool allCaughtUp = waitUntil(caughtUp, 30000, 250);
     log(QStringLiteral("final: log of %1 events; %2").arg(m_log.size())
             .arg(allCaughtUp ? QStringLiteral("every client caught up") : QStringLiteral("not every client caught up in 30 s")));
     checkClients(true);
@@ -372,6 +373,10 @@ void ModelRun::checkClients(bool final)
         m_reordered += v.reordered;
         m_other += v.other + c->protocolProblems().size();
         m_connections += int(c->connections().size());
+        m_clientLines << QStringLiteral("%1: %2 connection(s), %3 event(s), %4 resync(s), %5 cut(s), %6 bytes%7")
+                             .arg(c->describe()).arg(c->connections().size()).arg(v.events)
+                             .arg(v.resyncs).arg(c->cuts()).arg(c->bytesReceived())
+                             .arg(c->isGone() ? QStringLiteral(", left") : QString());
         if (v.clean() && c->protocolProblems().isEmpty())
             continue;
         QString text = c->describe() + QStringLiteral(":\n");

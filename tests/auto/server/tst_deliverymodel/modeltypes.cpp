@@ -144,10 +144,11 @@ QByteArray ClientSpec::path(const QByteArray &token) const
 
 QString ClientSpec::describe() const
 {
-    QByteArray p = path({});
+    // Decoded: readable, and no "%2C" for a later QString::arg() to take for a placeholder.
+    QString p = QUrl::fromPercentEncoding(path({}));
     if (useToken)
-        p += (p.contains('?') ? "&" : "?") + ("token=<" + tokenScope.toUtf8() + '>');
-    return QString::fromUtf8(p);
+        p += (p.contains(u'?') ? u'&' : u'?') + QStringLiteral("token=<%1>").arg(tokenScope);
+    return p;
 }
 
 } // namespace Model

@@ -199,6 +199,7 @@ void tst_DeliveryModel::model_data()
     redis.nodes = 3;
     redis.connectionTimeoutSec = 5;    // streams rotate too
     redis.maxClientBuffer = 64 * 1024;
+    redis.sendTimeoutSec = 2;          // stalled readers are dropped and resume
     redis.maxClients = 12;
     QTest::newRow("redis") << redis;
 
@@ -220,6 +221,7 @@ void tst_DeliveryModel::model_data()
     embedded.nodes = 1;
     embedded.connectionTimeoutSec = 4;
     embedded.maxClientBuffer = 16 * 1024;
+    embedded.sendTimeoutSec = 2;
     embedded.maxClients = 10;
     embedded.faultGraceMs = 5000;
     QTest::newRow("embedded") << embedded;
