@@ -7,8 +7,10 @@ namespace Hermes::Test {
 SseClient::SseClient(QObject *parent) : QObject(parent)
 {
     m_parser.setEventHandler([this](const SseParser::Event &event) {
-        m_events.append(event);
+        if (m_recording)
+            m_events.append(event);
         Q_EMIT eventReceived();
+        Q_EMIT eventDispatched(event);
     });
     m_parser.setRetryHandler([this](int ms) { m_retries.append(ms); });
     connect(&m_socket, &QTcpSocket::connected, this, [this] { m_socket.write(m_request); });
@@ -127,7 +129,8 @@ void SseClient::handleBytes(QByteArray bytes)
 void SseClient::consumeBody(QByteArray bytes)
 {
     if (!m_chunked) {
-        m_body += bytes;
+        if (m_recording)
+            m_body += bytes;
         m_parser.feed(bytes);
         return;
     }
@@ -157,7 +160,8 @@ void SseClient::consumeBody(QByteArray bytes)
             const QByteArray part = m_buffer.mid(pos, take);
             pos += take;
             m_chunkLeft -= take;
-            m_body += part;
+            if (m_recording)
+                m_body += part;
             m_parser.feed(part);
         } else if (m_chunkLeft == 0) {
             if (m_buffer.size() - pos < 2)

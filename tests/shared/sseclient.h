@@ -33,6 +33,9 @@ public:
     /// Seeds the parser's last event ID buffer before open(): as in WHATWG's EventSource it
     /// outlives a reconnection, so events without an `id:` field report the resumed id.
     void setLastEventId(const QString &id) { m_parser.setLastEventId(id); }
+    /// Off: events() and rawBody() stay empty (a long-lived client that handles each event
+    /// from eventDispatched() needs no copy of everything).
+    void setRecording(bool on) { m_recording = on; }
 
     int status() const { return m_status; }
     QByteArray header(QByteArrayView name) const;
@@ -45,6 +48,8 @@ public:
 
 Q_SIGNALS:
     void eventReceived();
+    /// The same moment, with the event.
+    void eventDispatched(const Hermes::SseParser::Event &event);
     /// The response head is in (status() is set).
     void headersReceived();
     /// The connection ended (or could not be made); emitted once.
@@ -62,6 +67,7 @@ private:
     QByteArray m_request;
     QByteArray m_buffer;
     QByteArray m_body;
+    bool m_recording = true;
     int m_status = 0;
     bool m_headersDone = false;
     bool m_chunked = false;

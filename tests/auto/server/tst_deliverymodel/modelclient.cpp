@@ -87,9 +87,9 @@ void ModelClient::connectNow(int node)
     m_proxy.setUpstreamPort(m_world->nodePorts.at(c.node));
     m_sse = new SseClient(this);
     m_sse->setLastEventId(m_resumeId);
-    m_seenEvents = 0;
+    m_sse->setRecording(false);
     connect(m_sse, &SseClient::headersReceived, this, &ModelClient::onHeaders);
-    connect(m_sse, &SseClient::eventReceived, this, &ModelClient::onEvent);
+    connect(m_sse, &SseClient::eventDispatched, this, &ModelClient::onEvent);
     connect(m_sse, &SseClient::closed, this, &ModelClient::onClosed);
     m_state = State::Connecting;
     m_watchdog.start(10000);
@@ -110,72 +110,68 @@ void ModelClient::onHeaders()
     scheduleReconnect(qMin(3000, 100 << qMin(m_failures, 5)));
 }
 
-void ModelClient::onEvent()
+void ModelClient::onEvent(const Hermes::SseParser::Event &e)
 {
-    // A slot that closes the connection makes the rest of its events moot.
-    while (m_sse && m_seenEvents < m_sse->events().size()) {
-        const Hermes::SseParser::Event e = m_sse->events().at(m_seenEvents++);
-        Connection &c = m_connections.last();
-        m_resumeId = e.lastEventId; // dispatch sets the last event ID string
-        if (e.type == u"heartbeat")
-            continue;
-        QString type = e.type;
-        QJsonObject data;
-        QString timestamp;
-        QJsonParseError error{};
-        const QJsonDocument doc = QJsonDocument::fromJson(e.data.toUtf8(), &error);
-        if (!doc.isObject()) {
-            problem(QStringLiteral("data is not a JSON object: %1").arg(e.data.left(120)));
-            continue;
-        }
-        if (m_spec.named()) {
-            data = doc.object();
-        } else {
-            if (e.type != u"message")
-                problem(QStringLiteral("envelope style event has event type %1").arg(e.type));
-            const QJsonObject envelope = doc.object();
-            type = envelope.value(QStringLiteral("type")).toString();
-            data = envelope.value(QStringLiteral("data")).toObject();
-            timestamp = envelope.value(QStringLiteral("timestamp")).toString();
-            if (type.isEmpty() || !envelope.value(QStringLiteral("data")).isObject() || timestamp.isEmpty())
-                problem(QStringLiteral("not an envelope: %1").arg(e.data.left(120)));
-        }
-        if (type == u"connected") {
-            if (c.connected || c.events > 0)
-                problem(QStringLiteral("a second connected event"));
-            c.connected = true;
-            m_state = State::Streaming;
-            m_failures = 0;
-            if (c.sentId.isEmpty()) {
-                Item item;
-                item.kind = Item::Fresh;
-                item.seqBound = m_world->nextSeq;
-                item.connection = int(m_connections.size()) - 1;
-                item.atMs = nowMs();
-                m_items.append(item);
-            }
-            continue;
-        }
-        if (!c.connected)
-            problem(QStringLiteral("%1 before the connected event").arg(type));
-        ++c.events;
-        m_lastActivityMs = nowMs(); // events only: the quiet period ignores connects and heartbeats
-        Item item;
-        item.kind = type == u"resync_required" ? Item::Resync : Item::Event;
-        item.id = e.lastEventId;
-        item.type = type;
-        item.data = data;
-        item.timestamp = timestamp;
-        item.connection = int(m_connections.size()) - 1;
-        item.atMs = m_lastActivityMs;
-        if (item.kind == Item::Resync) {
-            item.sentId = c.sentId;
-            item.seqBound = m_world->nextSeq;
-        } else if (item.id.isEmpty()) {
-            problem(QStringLiteral("event %1 without an id").arg(type));
-        }
-        m_items.append(item);
+    Connection &c = m_connections.last();
+    m_resumeId = e.lastEventId; // dispatch sets the last event ID string
+    if (e.type == u"heartbeat")
+        return;
+    QString type = e.type;
+    QJsonObject data;
+    QString timestamp;
+    QJsonParseError error{};
+    const QJsonDocument doc = QJsonDocument::fromJson(e.data.toUtf8(), &error);
+    if (!doc.isObject()) {
+        problem(QStringLiteral("data is not a JSON object: %1").arg(e.data.left(120)));
+        return;
     }
+    if (m_spec.named()) {
+        data = doc.object();
+    } else {
+        if (e.type != u"message")
+            problem(QStringLiteral("envelope style event has event type %1").arg(e.type));
+        const QJsonObject envelope = doc.object();
+        type = envelope.value(QStringLiteral("type")).toString();
+        data = envelope.value(QStringLiteral("data")).toObject();
+        timestamp = envelope.value(QStringLiteral("timestamp")).toString();
+        if (type.isEmpty() || !envelope.value(QStringLiteral("data")).isObject() || timestamp.isEmpty())
+            problem(QStringLiteral("not an envelope: %1").arg(e.data.left(120)));
+    }
+    if (type == u"connected") {
+        if (c.connected || c.events > 0)
+            problem(QStringLiteral("a second connected event"));
+        c.connected = true;
+        m_state = State::Streaming;
+        m_failures = 0;
+        if (c.sentId.isEmpty()) {
+            Item item;
+            item.kind = Item::Fresh;
+            item.seqBound = m_world->nextSeq;
+            item.connection = int(m_connections.size()) - 1;
+            item.atMs = nowMs();
+            m_items.append(item);
+        }
+        return;
+    }
+    if (!c.connected)
+        problem(QStringLiteral("%1 before the connected event").arg(type));
+    ++c.events;
+    m_lastActivityMs = nowMs(); // events only: the quiet period ignores connects and heartbeats
+    Item item;
+    item.kind = type == u"resync_required" ? Item::Resync : Item::Event;
+    item.id = e.lastEventId;
+    item.type = type;
+    item.data = data;
+    item.timestamp = timestamp;
+    item.connection = int(m_connections.size()) - 1;
+    item.atMs = m_lastActivityMs;
+    if (item.kind == Item::Resync) {
+        item.sentId = c.sentId;
+        item.seqBound = m_world->nextSeq;
+    } else if (item.id.isEmpty()) {
+        problem(QStringLiteral("event %1 without an id").arg(type));
+    }
+    m_items.append(item);
 }
 
 void ModelClient::onClosed()
@@ -187,11 +183,12 @@ void ModelClient::onClosed()
         return;
     if (streamed) {
         scheduleReconnect(20 + int(m_rng.bounded(500)));
-    } else {
-        ++m_failures;
-        scheduleReconnect(qMin(3000, 100 << qMin(m_failures, 5)) / 2
-                          + int(m_rng.bounded(qMin(3000, 100 << qMin(m_failures, 5)) / 2 + 1)));
+        return;
     }
+    // Refused or failed before streaming (a node that is down): back off, with jitter.
+    ++m_failures;
+    const int cap = qMin(3000, 100 << qMin(m_failures, 5));
+    scheduleReconnect(cap / 2 + int(m_rng.bounded(cap / 2 + 1)));
 }
 
 void ModelClient::detach(const QString &why)

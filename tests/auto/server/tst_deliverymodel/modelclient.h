@@ -9,6 +9,8 @@
 #include <QRandomGenerator>
 #include <QTimer>
 
+#include "sseparser.h"
+
 namespace Hermes::Test {
 class SseClient;
 }
@@ -97,7 +99,7 @@ private:
     enum class State { Idle, Connecting, Streaming, Offline, Gone };
 
     void onHeaders();
-    void onEvent();
+    void onEvent(const Hermes::SseParser::Event &e);
     void onClosed();
     void detach(const QString &why);
     void scheduleReconnect(int delayMs);
@@ -109,7 +111,6 @@ private:
     QRandomGenerator m_rng;
     Hermes::Test::CuttingProxy m_proxy;
     QPointer<Hermes::Test::SseClient> m_sse;
-    int m_seenEvents = 0;     ///< of m_sse's event list, already handled
     QTimer m_reconnect;
     QTimer m_watchdog;        ///< a connection that gets no response head in time
     State m_state = State::Idle;
