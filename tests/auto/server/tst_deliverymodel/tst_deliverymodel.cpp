@@ -26,6 +26,15 @@ Q_DECLARE_METATYPE(Model::ModelConfig)
 class tst_DeliveryModel : public QObject
 {
     Q_OBJECT
+public:
+    tst_DeliveryModel()
+    {
+        // A soak outlasts QtTest's 5-minute watchdog: give it the soak's length and a margin
+        // per row (the watchdog reads this when the first test function starts).
+        const int seconds = qEnvironmentVariableIntValue("HERMES_MODEL_SECONDS");
+        if (seconds > 0 && !qEnvironmentVariableIsSet("QTEST_FUNCTION_TIMEOUT"))
+            qputenv("QTEST_FUNCTION_TIMEOUT", QByteArray::number((qint64(seconds) + 600) * 3 * 1000));
+    }
 
 private slots:
     void proxyCutsAtTheExactByte_data();
