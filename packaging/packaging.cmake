@@ -4,20 +4,54 @@
 #                   postinst creates the `hermes` system user.
 #   hermes-monitor  the desktop side: hermes-events, and hermes-monitor with its .desktop file
 #                   and icon when that target is part of the build.
+# Both carry the Debian copyright file (GPL-3+), a changelog, man pages and bash completion,
+# and pass lintian without errors (tst_packaging runs it).
 # Included at the end of the top-level CMakeLists.txt, so every target exists by now.
+
+# The Maintainer field (and the changelog's signature): set it when you build packages that
+# others install, e.g. cmake -DHERMES_MAINTAINER="Jane Doe <jane@example.org>".
+set(HERMES_MAINTAINER "Hermes maintainers <maintainers@hermes.invalid>" CACHE STRING
+    "Maintainer of the Debian packages: Name <address>")
+
+# Documentation that Debian requires in each package: copyright, changelog (gzip -9n, no
+# timestamp, so builds are reproducible), man pages.
+set(hermes_pkgdoc ${CMAKE_CURRENT_BINARY_DIR}/pkgdoc)
+configure_file(${PROJECT_SOURCE_DIR}/packaging/changelog.in ${hermes_pkgdoc}/changelog @ONLY)
+set(hermes_gzipped "")
+foreach(page hermes-server hermes-events hermes-monitor)
+    list(APPEND hermes_gzip_inputs ${PROJECT_SOURCE_DIR}/docs/man/${page}.1)
+endforeach()
+list(APPEND hermes_gzip_inputs ${hermes_pkgdoc}/changelog)
+foreach(input ${hermes_gzip_inputs})
+    get_filename_component(name ${input} NAME)
+    add_custom_command(OUTPUT ${hermes_pkgdoc}/${name}.gz
+        COMMAND gzip -9n -c ${input} > ${hermes_pkgdoc}/${name}.gz
+        DEPENDS ${input} VERBATIM)
+    list(APPEND hermes_gzipped ${hermes_pkgdoc}/${name}.gz)
+endforeach()
+add_custom_target(hermes-pkgdoc ALL DEPENDS ${hermes_gzipped})
 
 # --- hermes-server ---------------------------------------------------------------------------
 install(TARGETS hermes-server RUNTIME DESTINATION bin COMPONENT server)
 # Debian bookworm's place for packaged units (debhelper's too); /lib is /usr/lib there.
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/hermes-server.service
         DESTINATION /lib/systemd/system COMPONENT server)
-# It may hold API keys and the token secret: root only (systemd reads it before dropping to
-# the hermes user).
+# It may hold API keys and the token secret: 0640, and postinst gives it to root:hermes (the
+# server reads it itself, so that `systemctl reload` re-reads it).
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/hermes.env.example
         DESTINATION /etc/hermes RENAME hermes.env
-        PERMISSIONS OWNER_READ OWNER_WRITE COMPONENT server)
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ COMPONENT server)
 install(FILES ${PROJECT_SOURCE_DIR}/docs/configuration.md ${PROJECT_SOURCE_DIR}/Caddyfile
+              ${PROJECT_SOURCE_DIR}/docs/openapi.json
         DESTINATION share/doc/hermes-server COMPONENT server)
+install(FILES ${hermes_pkgdoc}/hermes-server.1.gz DESTINATION share/man/man1 COMPONENT server)
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/completion/hermes
+        DESTINATION share/bash-completion/completions RENAME hermes-server COMPONENT server)
+foreach(component server monitor)
+    set(package hermes-${component})
+    install(FILES ${PROJECT_SOURCE_DIR}/packaging/copyright ${hermes_pkgdoc}/changelog.gz
+            DESTINATION share/doc/${package} COMPONENT ${component})
+endforeach()
 
 # --- hermes-monitor --------------------------------------------------------------------------
 install(TARGETS hermes-events RUNTIME DESTINATION bin COMPONENT monitor)
@@ -28,12 +62,22 @@ install(FILES ${PROJECT_SOURCE_DIR}/resources/hermes-monitor.desktop
         DESTINATION share/applications COMPONENT monitor)
 install(FILES ${PROJECT_SOURCE_DIR}/resources/hermes-monitor.svg
         DESTINATION share/icons/hicolor/scalable/apps COMPONENT monitor)
+install(FILES ${hermes_pkgdoc}/hermes-events.1.gz ${hermes_pkgdoc}/hermes-monitor.1.gz
+        DESTINATION share/man/man1 COMPONENT monitor)
+foreach(program hermes-events hermes-monitor)
+    install(FILES ${PROJECT_SOURCE_DIR}/packaging/completion/hermes
+            DESTINATION share/bash-completion/completions RENAME ${program} COMPONENT monitor)
+endforeach()
 
 # --- CPack -----------------------------------------------------------------------------------
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME hermes)
 set(CPACK_PACKAGE_VENDOR "Hermes")
-set(CPACK_PACKAGE_CONTACT "Hermes developers <hermes@localhost>")
+set(CPACK_PACKAGE_CONTACT "${HERMES_MAINTAINER}")
+set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${HERMES_MAINTAINER}")
+set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://hermes.invalid/")
+# The test build's binaries carry debug info: packages never do.
+set(CPACK_STRIP_FILES ON)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_COMPONENTS_ALL server monitor)
@@ -49,11 +93,11 @@ if(HERMES_DPKG_SHLIBDEPS)
     set(hermes_monitor_libs "")
 else()
     message(STATUS "dpkg-shlibdeps not found (apt-get install dpkg-dev): .deb dependencies are the fixed bookworm list")
-    set(hermes_server_libs "libc6, libstdc++6, libqt6core6 (>= 6.4), libqt6network6 (>= 6.4), libqt6httpserver6 (>= 6.4), libqt6sql6 (>= 6.4), libhiredis0.14, ")
-    set(hermes_monitor_libs "libc6, libstdc++6, libqt6core6 (>= 6.4), libqt6network6 (>= 6.4), libqt6gui6 (>= 6.4), libqt6widgets6 (>= 6.4)")
+    set(hermes_server_libs "libc6, libstdc++6, libqt6core6 (>= 6.4), libqt6network6 (>= 6.4), libqt6httpserver6 (>= 6.4), libqt6sql6 (>= 6.4), libhiredis0.14, libsystemd0, ")
+    set(hermes_monitor_libs "libc6, libstdc++6, libqt6core6 (>= 6.4), libqt6network6 (>= 6.4), libqt6gui6 (>= 6.4), libqt6widgets6 (>= 6.4), ")
     find_package(Qt6Keychain QUIET) # found in monitor/app's scope, not in this one
     if(TARGET hermes-monitor AND Qt6Keychain_FOUND)
-        string(APPEND hermes_monitor_libs ", libqt6keychain1")
+        string(APPEND hermes_monitor_libs "libqt6keychain1, ")
     endif()
 endif()
 
@@ -62,17 +106,16 @@ set(CPACK_DEBIAN_SERVER_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_SERVER_PACKAGE_DEPENDS "${hermes_server_libs}libqt6sql6-sqlite, adduser")
 # HTTPS downloads need the CA certificates.
 set(CPACK_DEBIAN_SERVER_PACKAGE_RECOMMENDS "ca-certificates")
-set(CPACK_DEBIAN_SERVER_PACKAGE_SUGGESTS "redis-server, caddy")
+set(CPACK_DEBIAN_SERVER_PACKAGE_SUGGESTS "redis-server, caddy, prometheus")
 set(CPACK_DEBIAN_SERVER_DESCRIPTION
-    "Hermes download manager real-time layer\n Runs the download queue and streams every change to clients as Server-Sent Events.")
+    "Hermes download manager real-time layer\n Runs the download queue (HTTP downloads with priorities, pause, resume and\n retries) and streams every change to clients as Server-Sent Events.")
 set(CPACK_DEBIAN_SERVER_PACKAGE_CONTROL_EXTRA
     "${PROJECT_SOURCE_DIR}/packaging/postinst;${PROJECT_SOURCE_DIR}/packaging/prerm;${PROJECT_SOURCE_DIR}/packaging/postrm;${PROJECT_SOURCE_DIR}/packaging/conffiles")
 
 set(CPACK_DEBIAN_MONITOR_PACKAGE_NAME hermes-monitor)
 set(CPACK_DEBIAN_MONITOR_PACKAGE_SECTION net)
-if(hermes_monitor_libs)
-    set(CPACK_DEBIAN_MONITOR_PACKAGE_DEPENDS "${hermes_monitor_libs}")
-endif()
+# The icons are SVG: Qt loads its SVG image plugin at run time, which no shlibdeps can see.
+set(CPACK_DEBIAN_MONITOR_PACKAGE_DEPENDS "${hermes_monitor_libs}libqt6svg6")
 set(CPACK_DEBIAN_MONITOR_DESCRIPTION
     "Hermes monitor and command-line tools\n hermes-monitor shows and controls the download queue live;\n hermes-events tails a Hermes (or any) Server-Sent Events stream.")
 include(CPack)

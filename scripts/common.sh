@@ -6,10 +6,17 @@ HERMES_APT_PACKAGES=(
     cmake ninja-build g++ pkg-config dpkg-dev
     qt6-base-dev qt6-httpserver-dev qt6-websockets-dev libqt6sql6-sqlite
     libhiredis-dev qtkeychain-qt6-dev
+    libsystemd-dev   # sd_notify: readiness, reload, watchdog under systemd
 )
 # What the test suites need on top: the real servers they start, and the checkers they run.
 HERMES_TEST_PACKAGES=(
     redis-server caddy
+    postgresql libqt6sql6-psql
+    lintian          # tst_packaging: no lintian errors on the .debs
+    systemd man-db   # tst_packaging: systemd-analyze verify (it runs man for Documentation=) / security --offline
+    prometheus       # tst_metricsexposition: promtool check metrics on a live scrape
+    docker-compose   # tst_dockercompose: docker-compose config (no engine needed)
+    help2man         # tst_commandline and scripts/gen-man-pages.sh: man pages from --help
 )
 
 # Installs the Debian packages that are not installed yet (as root, or through sudo).

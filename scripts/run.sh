@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Sets Hermes up and runs it: installs what is missing (apt), builds (Release) and starts
 # hermes-server on 127.0.0.1:8000 with the embedded broker, and hermes-monitor beside it when a
-# display is available. Extra arguments go to the server (e.g. scripts/run.sh --port 9000).
-# A second run only rebuilds what changed.
+# display is available. Extra arguments go to the server (e.g. scripts/run.sh --port 9000);
+# settings in ./.env (see .env.example) are read with --config when that file exists.
+# A second run only rebuilds what changed. Redis, Caddy and PostgreSQL are not installed: the
+# default needs none of them (scripts/test.sh installs them for the tests).
 set -euo pipefail
 HERMES_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=common.sh
@@ -16,6 +18,9 @@ host=${HERMES_HOST:-127.0.0.1}
 port=${HERMES_PORT:-8000}
 key_file="$HERMES_DATA_DIR/api-key"
 server="$HERMES_ROOT/build/release/server/hermes-server"
+if [ -f "$HERMES_ROOT/.env" ]; then
+    set -- --config "$HERMES_ROOT/.env" "$@"
+fi
 
 cat <<INFO
 ==> starting hermes-server on http://$host:$port (data in $HERMES_DATA_DIR)

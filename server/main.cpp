@@ -1,30 +1,42 @@
 // hermes-server: the download queue's real-time layer. Streams every event on the bus to
 // clients as Server-Sent Events.
 
+#include "http/apidocroute.h"
 #include "http/apikeystore.h"
+#include "backup.h"
 #include "broker/broker.h"
 #include "broker/memorybroker.h"
 #include "downloads/downloadengine.h"
 #include "http/downloadroutes.h"
 #include "downloads/downloadstore.h"
+#include "downloads/databaseurl.h"
+#include "downloads/datadirlock.h"
 #include "stream/eventhub.h"
 #include "http/eventroutes.h"
+#include "http/healthroutes.h"
 #include "http/httpserver.h"
+#include "http/settingsreload.h"
 #include "logging.h"
 #include "metrics.h"
+#include "processmetrics.h"
 #include "broker/redisbroker.h"
 #include "serversettings.h"
 #include "signalwatcher.h"
+#include "storagedirs.h"
+#include "systemdnotifier.h"
 #include "http/streamtokens.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
+#include <QJsonObject>
+#include <QStorageInfo>
 #include <QTimer>
 
 #include <csignal>
 #include <sys/resource.h>
 #include <cstdio>
+#include <sys/stat.h>
 
 using namespace Hermes;
 
@@ -46,6 +58,34 @@ static void raiseOpenFilesLimit(int maxConnections)
             << limit.rlim_cur << "- streams beyond" << (limit.rlim_cur - reserve) << "will fail";
 }
 
+// ops: the download queue's figures for /metrics. `queue` is the queue summary over every
+// node, refreshed in the background (a scrape never waits on the database); active is this
+// node's own transfers.
+static void collectDownloadMetrics(const DownloadEngine &engine, const QJsonObject &queue,
+                                   MetricsWriter &w)
+{
+    w.family("hermes_downloads_active", "gauge", "Downloads this node is transferring now.");
+    w.sample("hermes_downloads_active", quint64(engine.runningCount()));
+    w.family("hermes_downloads_queued", "gauge", "Downloads waiting for a slot (every node).");
+    w.sample("hermes_downloads_queued", quint64(queue.value(QStringLiteral("queued")).toInteger()));
+    w.family("hermes_downloads_paused", "gauge", "Paused downloads (every node).");
+    w.sample("hermes_downloads_paused", quint64(queue.value(QStringLiteral("paused")).toInteger()));
+    const DownloadEngine::Stats &stats = engine.stats();
+    w.family("hermes_downloads_completed_total", "counter", "Downloads that finished and were verified.");
+    w.sample("hermes_downloads_completed_total", stats.completed);
+    w.family("hermes_downloads_failed_total", "counter", "Downloads that failed for good.");
+    w.sample("hermes_downloads_failed_total", stats.failed);
+    w.family("hermes_downloads_retried_total", "counter", "Retries after network errors and 5xx answers.");
+    w.sample("hermes_downloads_retried_total", stats.retried);
+    w.family("hermes_downloaded_bytes_total", "counter", "Bytes received for downloads.");
+    w.sample("hermes_downloaded_bytes_total", stats.bytes);
+    const qint64 free = QStorageInfo(engine.downloadDir()).bytesAvailable();
+    if (free >= 0) {
+        w.family("hermes_download_volume_free_bytes", "gauge", "Bytes available to the server on the download volume.");
+        w.sample("hermes_download_volume_free_bytes", quint64(free));
+    }
+}
+
 static int fail(const QString &message)
 {
     std::fprintf(stderr, "hermes-server: %s\n", qPrintable(message));
@@ -54,15 +94,16 @@ static int fail(const QString &message)
 
 int main(int argc, char *argv[])
 {
+    // Everything the server writes is private (keys, database, part files); finished
+    // downloads get their shareable mode explicitly (StorageDirs).
+    ::umask(077);
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("hermes-server"));
     QCoreApplication::setApplicationVersion(QStringLiteral(HERMES_VERSION));
-    qSetMessagePattern(QStringLiteral(
-        "%{time yyyy-MM-ddThh:mm:ss.zzz} %{if-debug}debug%{endif}%{if-info}info%{endif}"
-        "%{if-warning}warning%{endif}%{if-critical}error%{endif}%{if-fatal}fatal%{endif} "
-        "%{category}: %{message}"));
+    Logging::install();
 
     Config config(ServerSettings::optionSpecs());
+    config.setForeignKeys(ServerSettings::foreignKeys());
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "Streams download, queue and system events to clients as Server-Sent Events.\n"
@@ -76,6 +117,16 @@ int main(int argc, char *argv[])
                        "env file (env), then exit."),
         QStringLiteral("format"));
     parser.addOption(referenceOption);
+    const QCommandLineOption backupOption(
+        QStringLiteral("backup"),
+        QStringLiteral("Write a backup archive (tar: the database, generated key and secret) to "
+                       "<file>, consistent while the server runs, then exit."),
+        QStringLiteral("file"));
+    parser.addOption(backupOption);
+    QCommandLineOption routesOption(QStringLiteral("print-routes"),
+                                    QStringLiteral("Print every HTTP route, then exit (for tests)."));
+    routesOption.setFlags(QCommandLineOption::HiddenFromHelp);
+    parser.addOption(routesOption);
     parser.process(app);
     if (parser.isSet(referenceOption)) {
         const QString format = parser.value(referenceOption);
@@ -89,31 +140,54 @@ int main(int argc, char *argv[])
 
     QString error;
     ServerSettings settings;
-    if (!config.resolve(&parser, QProcessEnvironment::systemEnvironment(), &error)
+    const QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    if (!config.resolve(&parser, environment, &error)
         || !ServerSettings::fromConfig(config, &settings, &error))
         return fail(error);
+    Logging::setSecrets(settings.secrets());
+    Logging::setLevelSpec(settings.logLevel, &error);
+    for (const QString &warning : config.warnings())
+        qCWarning(lcConfig).noquote() << warning;
 
-    if (!QDir().mkpath(settings.dataDir))
-        return fail(QStringLiteral("HERMES_DATA_DIR: cannot create %1").arg(settings.dataDir));
-    QFile::setPermissions(settings.dataDir, QFileDevice::ReadOwner | QFileDevice::WriteOwner
-                                                | QFileDevice::ExeOwner);
+    if (parser.isSet(backupOption)) {
+        QString report;
+        const bool ok = Backup::write(settings, parser.value(backupOption), &report, &error);
+        std::fputs(qPrintable(report), stdout);
+        if (!ok) {
+            std::fprintf(stderr, "hermes-server: backup failed: %s\n", qPrintable(error));
+            return 1;
+        }
+        return 0;
+    }
+
+    if (!StorageDirs::prepare(settings, &error))
+        return fail(error);
 
     ApiKeyStore keys;
-    if (!keys.load(settings.apiKeys, settings.apiKeyFile, &error))
+    QString generatedKeyFile;
+    if (!keys.configure(settings.apiKeys, settings.apiKeyFile, settings.dataDir, &generatedKeyFile, &error))
         return fail(error);
-    if (keys.isEmpty()) {
-        bool created = false;
-        if (!keys.loadOrCreateDefault(settings.dataDir, &created, &error))
-            return fail(error);
-        qCInfo(lcAuth).noquote() << (created ? "created a new API key in" : "using the API key in")
-                                 << ApiKeyStore::defaultKeyFile(settings.dataDir);
-    }
+    if (!generatedKeyFile.isEmpty())
+        qCInfo(lcAuth).noquote() << "using the generated API key in" << generatedKeyFile;
     QByteArray tokenSecret;
     if (!StreamTokenService::loadSecret(settings.tokenSecret, settings.dataDir, &tokenSecret, &error))
         return fail(error);
     const StreamTokenService tokens(tokenSecret);
 
     raiseOpenFilesLimit(settings.maxConnections);
+
+    // One server per data dir whenever it holds per-node state — the SQLite store or the
+    // embedded broker's history — taken before either is touched. (PostgreSQL and Redis are
+    // shared on purpose; the settings above were only read, so errors in them come first.)
+    DatabaseUrl databaseUrl;
+    DataDirLock dataDirLock;
+    if (!DatabaseUrl::parse(settings.databaseUrl, settings.databasePasswordFile, &databaseUrl, &error))
+        return fail(error);
+    if ((!databaseUrl.isPostgres() || settings.redisUrl.isEmpty())
+        && !dataDirLock.lock(settings.dataDir, &error)) {
+        std::fprintf(stderr, "hermes-server: %s\n", qPrintable(error));
+        return 75; // EX_TEMPFAIL: another server holds it
+    }
 
     Metrics metrics;
     std::unique_ptr<Broker> broker;
@@ -153,8 +227,9 @@ int main(int argc, char *argv[])
         static_cast<RedisBroker *>(broker.get())->start();
     }
 
+    // Downloads: the store (SQLite, or PostgreSQL shared by the nodes) and the engine.
     DownloadStore store;
-    if (!store.open(settings.databaseUrl, &error))
+    if (!store.open(databaseUrl, &error))
         return fail(error);
     DownloadEngine::Options downloadOptions;
     downloadOptions.downloadDir = settings.downloadDir;
@@ -166,7 +241,33 @@ int main(int argc, char *argv[])
     downloadOptions.progressStepPercent = settings.progressStepPercent;
     downloadOptions.progressIntervalMs = settings.progressIntervalMs;
     downloadOptions.diskWarningBytes = settings.diskWarningMb << 20;
+    downloadOptions.leaseMs = settings.downloadLeaseMs;
+    downloadOptions.renewMs = settings.downloadLeaseRenewMs;
+    downloadOptions.clusterMaxConcurrent = settings.clusterMaxConcurrentDownloads;
+    downloadOptions.finishedFileMode = StorageDirs::finishedFileMode(settings);
     DownloadEngine downloads(downloadOptions, &store, broker.get());
+
+    // ops: process and download metrics on every scrape.
+    const ProcessMetrics processMetrics;
+    metrics.addCollector([&](MetricsWriter &w) { processMetrics.collect(w); });
+    QJsonObject queueSummary;
+    QTimer queueSummaryTimer;
+    const auto refreshQueueSummary = [&] {
+        downloads.queue([&queueSummary](DownloadEngine::Result error, const QList<Download> &,
+                                        const QJsonObject &summary) {
+            if (!error)
+                queueSummary = summary;
+        });
+    };
+    QObject::connect(&queueSummaryTimer, &QTimer::timeout, &app, refreshQueueSummary);
+    queueSummaryTimer.start(5000);
+    refreshQueueSummary();
+    metrics.addCollector([&](MetricsWriter &w) { collectDownloadMetrics(downloads, queueSummary, w); });
+    metrics.addCollector([&](MetricsWriter &w) {
+        w.family("hermes_build_info", "gauge", "Always 1; the labels say which build runs.");
+        w.sample("hermes_build_info", quint64(1),
+                 "version=\"" HERMES_VERSION "\",qt_version=\"" + QByteArray(qVersion()) + '"');
+    });
 
     HttpServer http;
     http.setAllowedOrigins(settings.allowedOrigins);
@@ -174,20 +275,52 @@ int main(int argc, char *argv[])
     routes.registerOn(&http);
     DownloadRoutes downloadRoutes(&downloads, keys, &metrics);
     downloadRoutes.registerOn(&http);
+    HealthRoutes healthRoutes(broker.get(), &store);
+    healthRoutes.registerOn(&http);
+    ApiDocRoute apiDoc;
+    apiDoc.registerOn(&http);
+    if (parser.isSet(routesOption)) {
+        std::fputs(qPrintable(http.routeList().join(u'\n') + u'\n'), stdout);
+        return 0;
+    }
     if (!http.listenOn(settings.host, settings.port, &error))
         return fail(QStringLiteral("HERMES_HOST/HERMES_PORT: %1").arg(error));
     downloads.start();
-    qCInfo(lcHttp).noquote() << "listening on"
-                             << QStringLiteral("http://%1:%2").arg(settings.host.toString())
-                                    .arg(http.serverPort())
-                             << "with the" << broker->name() << "broker";
+    const QString listening = QStringLiteral("http://%1:%2").arg(settings.host.toString()).arg(http.serverPort());
+    qCInfo(lcHttp).noquote() << "listening on" << listening << "with the" << broker->name() << "broker";
+    SystemdNotifier systemd;
+    systemd.ready(QStringLiteral("serving on %1").arg(listening));
+
+    // SIGHUP: read the settings again and apply what can change without dropping a stream.
+    SettingsReload reloader(settings, config, keys, http);
+    const auto reload = [&] {
+        systemd.reloading();
+        QStringList restart;
+        QString why;
+        if (!reloader.reload(&parser, environment, &restart, &why)) {
+            qCCritical(lcConfig).noquote() << "reload failed, the previous settings stay in force:" << why;
+            systemd.ready(QStringLiteral("serving on %1 (the last reload failed)").arg(listening));
+            return;
+        }
+        if (!restart.isEmpty())
+            qCWarning(lcConfig).noquote() << "changed but applied only after a restart:"
+                                          << restart.join(QStringLiteral(", "));
+        qCInfo(lcConfig).noquote() << "reloaded the settings;" << keys.size() << "API key(s) in force";
+        systemd.ready(QStringLiteral("serving on %1").arg(listening));
+    };
 
     // SIGTERM/SIGINT: stop accepting, end every stream cleanly with a retry: hint, and exit 0
     // once the last bytes had a moment to leave (well within the 2 s a supervisor allows).
-    SignalWatcher signalWatcher({SIGTERM, SIGINT});
+    SignalWatcher signalWatcher({SIGTERM, SIGINT, SIGHUP});
     std::signal(SIGPIPE, SIG_IGN);
     QObject::connect(&signalWatcher, &SignalWatcher::signalReceived, &app, [&](int signal) {
+        if (signal == SIGHUP) {
+            reload();
+            return;
+        }
         qCInfo(lcHttp) << "received signal" << signal << "- shutting down";
+        systemd.stopping();
+        healthRoutes.setShuttingDown();
         http.stopListening();
         hub.worker()->closeAll();
         if (memoryBroker)

@@ -4,26 +4,50 @@
 
 namespace Hermes {
 
-namespace {
-class Writer
+void MetricsWriter::family(const char *name, const char *type, const char *help)
 {
-public:
-    void family(const char *name, const char *type, const char *help)
-    {
-        m_out += QByteArray("# HELP ") + name + ' ' + help + "\n# TYPE " + name + ' ' + type + '\n';
-    }
-    void sample(const char *name, quint64 value, const QByteArray &labels = {})
-    {
-        m_out += name;
-        if (!labels.isEmpty())
-            m_out += '{' + labels + '}';
-        m_out += ' ' + QByteArray::number(value) + '\n';
-    }
-    QByteArray take() { return std::move(m_out); }
+    m_out += QByteArray("# HELP ") + name + ' ' + help + "\n# TYPE " + name + ' ' + type + '\n';
+}
 
-private:
-    QByteArray m_out;
-};
+void MetricsWriter::sample(const char *name, quint64 value, const QByteArray &labels)
+{
+    m_out += name;
+    if (!labels.isEmpty())
+        m_out += '{' + labels + '}';
+    m_out += ' ' + QByteArray::number(value) + '\n';
+}
+
+void MetricsWriter::sampleReal(const char *name, double value, const QByteArray &labels)
+{
+    m_out += name;
+    if (!labels.isEmpty())
+        m_out += '{' + labels + '}';
+    m_out += ' ' + QByteArray::number(value, 'g', 15) + '\n';
+}
+
+void LatencyHistogram::observe(double seconds)
+{
+    for (size_t i = 0; i < Bounds.size(); ++i) {
+        if (seconds <= Bounds[i])
+            ++m_buckets[i];
+    }
+    ++m_count;
+    m_sum += seconds;
+}
+
+void LatencyHistogram::render(MetricsWriter &w, const char *name, const char *help) const
+{
+    w.family(name, "histogram", help);
+    const QByteArray bucket = QByteArray(name) + "_bucket";
+    for (size_t i = 0; i < Bounds.size(); ++i)
+        w.sample(bucket.constData(), m_buckets[i], "le=\"" + QByteArray::number(Bounds[i], 'g', 6) + '"');
+    w.sample(bucket.constData(), m_count, "le=\"+Inf\"");
+    w.sampleReal((QByteArray(name) + "_sum").constData(), m_sum);
+    w.sample((QByteArray(name) + "_count").constData(), m_count);
+}
+
+namespace {
+using Writer = MetricsWriter;
 
 QByteArray label(const char *name, QLatin1StringView value)
 {
@@ -77,15 +101,17 @@ QByteArray Metrics::render(const Gauges &g) const
              "Streams told resync_required: their Last-Event-ID could not be served.");
     w.sample("hermes_sse_resyncs_total", m_resyncs);
 
-    w.family("hermes_sse_bytes_sent_total", "counter", "Bytes written to event streams.");
-    w.sample("hermes_sse_bytes_sent_total", m_bytesSent);
+    w.family("hermes_sse_sent_bytes_total", "counter", "Bytes written to event streams.");
+    w.sample("hermes_sse_sent_bytes_total", m_bytesSent);
     w.family("hermes_history_events", "gauge", "Events held for Last-Event-ID replay.");
     w.sample("hermes_history_events", quint64(g.historyEvents));
     w.family("hermes_broker_up", "gauge", "1 when the broker is connected.");
     w.sample("hermes_broker_up", g.brokerUp ? 1 : 0,
              "broker=\"" + g.brokerName.toUtf8() + '"');
-    w.family("hermes_uptime_seconds", "gauge", "Seconds since the server started.");
-    w.sample("hermes_uptime_seconds", quint64(uptimeSeconds()));
+    m_publishLatency.render(w, "hermes_broker_publish_duration_seconds",
+                            "Time from a publish request to the broker's answer.");
+    for (const Collector &collect : m_collectors)
+        collect(w);
     return w.take();
 }
 

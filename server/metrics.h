@@ -2,11 +2,41 @@
 
 #include <QByteArray>
 #include <QElapsedTimer>
+#include <QList>
 #include <QString>
 
 #include <array>
+#include <functional>
 
 namespace Hermes {
+
+/// Writes metric families in the Prometheus text exposition format (version 0.0.4).
+class MetricsWriter final
+{
+public:
+    void family(const char *name, const char *type, const char *help);
+    void sample(const char *name, quint64 value, const QByteArray &labels = {});
+    void sampleReal(const char *name, double value, const QByteArray &labels = {});
+    QByteArray take() { return std::move(m_out); }
+
+private:
+    QByteArray m_out;
+};
+
+/// A Prometheus histogram with fixed buckets (seconds).
+class LatencyHistogram final
+{
+public:
+    void observe(double seconds);
+    void render(MetricsWriter &w, const char *name, const char *help) const;
+
+private:
+    static constexpr std::array<double, 12> Bounds{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                   0.05, 0.1, 0.25, 0.5, 1, 2.5};
+    std::array<quint64, Bounds.size()> m_buckets{};
+    quint64 m_count = 0;
+    double m_sum = 0;
+};
 
 /// Counters for `/metrics`, rendered in the Prometheus text exposition format.
 class Metrics final
@@ -32,6 +62,16 @@ public:
 
     qint64 uptimeSeconds() const { return m_uptime.elapsed() / 1000; }
 
+    /// A running timer for observePublish(): start it before Broker::publish.
+    static QElapsedTimer startTimer() { QElapsedTimer t; t.start(); return t; }
+    /// The broker confirmed (or refused) a publish that started at `timer`.
+    void observePublish(const QElapsedTimer &timer) { m_publishLatency.observe(double(timer.nsecsElapsed()) / 1e9); }
+
+    /// More families appended to every scrape (downloads, the process): each collector writes
+    /// whole families.
+    using Collector = std::function<void(MetricsWriter &)>;
+    void addCollector(Collector collector) { m_collectors.append(std::move(collector)); }
+
     struct Gauges
     {
         qint64 activeConnections = 0;
@@ -55,6 +95,8 @@ private:
     quint64 m_bytesSent = 0;
     quint64 m_discarded = 0;
     quint64 m_resyncs = 0;
+    LatencyHistogram m_publishLatency;
+    QList<Collector> m_collectors;
 };
 
 } // namespace Hermes

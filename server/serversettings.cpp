@@ -1,7 +1,11 @@
 #include "serversettings.h"
 
+#include "logging.h"
+
 #include <QDir>
+#include <QFile>
 #include <QStandardPaths>
+#include <QUrl>
 
 namespace Hermes {
 
@@ -34,8 +38,11 @@ static OptionSpec choice(OptionSpec s, const QStringList &choices)
 
 static QString defaultDataDir()
 {
-    // XDG data dir of the user running the server (~/.local/share/hermes-server); the systemd
-    // unit sets HERMES_DATA_DIR to its StateDirectory instead.
+    // Under systemd, the unit's StateDirectory= ($STATE_DIRECTORY; the first when there are
+    // several); else the XDG data dir of the user running the server (~/.local/share/hermes-server).
+    const QString state = qEnvironmentVariable("STATE_DIRECTORY").section(u':', 0, 0);
+    if (!state.isEmpty())
+        return state;
     return QDir(QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation))
         .filePath(QStringLiteral("hermes-server"));
 }
@@ -133,7 +140,9 @@ QList<OptionSpec> ServerSettings::optionSpecs()
              "Where finished downloads go (and their .part files while running). "
              "Default: <data dir>/downloads."),
         spec("HERMES_DATABASE_URL", "database-url", Type::String, QString(),
-             "The download store: sqlite:///path/to/file.db. Default: <data dir>/hermes.db."),
+             "The download store: sqlite:///path/to/file.db (one node), or "
+             "postgresql://user[:password]@host[:port]/database[?sslmode=...] shared by several "
+             "nodes. Default: <data dir>/hermes.db."),
         range(spec("HERMES_MAX_CONCURRENT_DOWNLOADS", "max-concurrent-downloads", Type::Integer,
                    QStringLiteral("3"), "Downloads transferring at the same time."), 1, 100),
         range(spec("HERMES_DOWNLOAD_MAX_ATTEMPTS", "download-max-attempts", Type::Integer,
@@ -157,13 +166,57 @@ QList<OptionSpec> ServerSettings::optionSpecs()
         range(spec("HERMES_DISK_WARNING_MB", "disk-warning-mb", Type::Integer, QStringLiteral("1024"),
                    "A system notification warns when less than this many MB are free for downloads."),
               0, std::numeric_limits<qint32>::max()),
+        // --- downloads on several nodes (cluster) ---
+        spec("HERMES_DATABASE_PASSWORD_FILE", "database-password-file", Type::String, QString(),
+             "File whose first line is the PostgreSQL password (wins over the URL's). Without "
+             "either, libpq's PGPASSWORD or ~/.pgpass apply."),
+        range(spec("HERMES_DOWNLOAD_LEASE", "download-lease", Type::Integer, QStringLiteral("15000"),
+                   "Milliseconds a node's claim on a running download lasts without renewal; a "
+                   "node that died loses its downloads to another node after this long."),
+              1000, 3600000),
+        range(spec("HERMES_DOWNLOAD_LEASE_RENEW", "download-lease-renew", Type::Integer,
+                   QStringLiteral("5000"),
+                   "Milliseconds between lease renewals (and looks for orphaned work); at most "
+                   "half of HERMES_DOWNLOAD_LEASE."),
+              100, 1800000),
+        range(spec("HERMES_CLUSTER_MAX_DOWNLOADS", "cluster-max-downloads",
+                   Type::Integer, QStringLiteral("0"),
+                   "Downloads transferring at the same time over every node sharing the database; "
+                   "0: only the per-node HERMES_MAX_CONCURRENT_DOWNLOADS."),
+              0, 100000),
     };
     for (OptionSpec &s : specs) {
         if (s.env == u"HERMES_DATA_DIR")
             s.documentedDefault = QStringLiteral("~/.local/share/hermes-server");
         if (s.env == u"HERMES_API_KEYS" || s.env == u"HERMES_TOKEN_SECRET"
-            || s.env == u"HERMES_REDIS_URL") // it may carry a password
+            || s.env == u"HERMES_REDIS_URL" || s.env == u"HERMES_DATABASE_URL") // it may carry a password
             s.secret = true;
+    }
+
+    // ops: logging, modes of downloaded files, secrets from files and systemd credentials.
+    specs << spec("HERMES_LOG_LEVEL", "log-level", Type::String, QStringLiteral("info"),
+                  "Least severe messages logged: error, warning, info or debug, then optionally "
+                  "category=level items, e.g. warning,hermes.http=debug. Reloaded on SIGHUP.")
+          << spec("HERMES_DOWNLOAD_UMASK", "download-umask", Type::String, QStringLiteral("0027"),
+                  "Octal umask for the download dir and finished files (0027: the group may read "
+                  "them, e.g. a media server in it; part files and the rest of the data dir stay "
+                  "private).")
+          << spec("HERMES_DOWNLOAD_GROUP", "download-group", Type::String, QString(),
+                  "Group that owns the download dir and finished files (the server must be a member; "
+                  "the dir gets the setgid bit). Empty: the server's own group.");
+    for (OptionSpec &s : specs) {
+        if (s.env == u"HERMES_TOKEN_SECRET" || s.env == u"HERMES_REDIS_URL"
+            || s.env == u"HERMES_DATABASE_URL") {
+            s.secret = true; // a database URL may carry a password too
+            s.fromFile = true;
+            s.credential = s.env.sliced(7).toLower().replace(u'_', u'-'); // token-secret, ...
+        }
+        if (s.env == u"HERMES_API_KEY_FILE") {
+            s.credential = QStringLiteral("api-keys");
+            s.credentialIsPath = true;
+        }
+        if (s.env == u"HERMES_DATA_DIR")
+            s.documentedDefault = QStringLiteral("$STATE_DIRECTORY, else ~/.local/share/hermes-server");
     }
     return specs;
 }
@@ -219,7 +272,62 @@ bool ServerSettings::fromConfig(const Config &config, ServerSettings *out, QStri
     out->progressStepPercent = int(config.integer(u"HERMES_PROGRESS_STEP_PERCENT"));
     out->progressIntervalMs = int(config.integer(u"HERMES_PROGRESS_INTERVAL_MS"));
     out->diskWarningMb = config.integer(u"HERMES_DISK_WARNING_MB");
+    // --- downloads on several nodes (cluster) ---
+    out->databasePasswordFile = config.string(u"HERMES_DATABASE_PASSWORD_FILE");
+    out->downloadLeaseMs = int(config.integer(u"HERMES_DOWNLOAD_LEASE"));
+    out->downloadLeaseRenewMs = int(config.integer(u"HERMES_DOWNLOAD_LEASE_RENEW"));
+    out->clusterMaxConcurrentDownloads = int(config.integer(u"HERMES_CLUSTER_MAX_DOWNLOADS"));
+    if (out->downloadLeaseRenewMs * 2 > out->downloadLeaseMs) {
+        *error = QStringLiteral("HERMES_DOWNLOAD_LEASE_RENEW (%1 ms) must be at most half of "
+                                "HERMES_DOWNLOAD_LEASE (%2 ms)").arg(out->downloadLeaseRenewMs).arg(out->downloadLeaseMs);
+        return false;
+    }
+
+    // ops
+    out->logLevel = config.string(u"HERMES_LOG_LEVEL");
+    QString rules;
+    if (!Logging::parseLevelSpec(out->logLevel, &rules, error)) {
+        *error = QStringLiteral("HERMES_LOG_LEVEL: ") + *error;
+        return false;
+    }
+    bool umaskOk = false;
+    const QString umaskText = config.string(u"HERMES_DOWNLOAD_UMASK");
+    out->downloadUmask = umaskText.toInt(&umaskOk, 8);
+    if (!umaskOk || out->downloadUmask < 0 || out->downloadUmask > 0777) {
+        *error = QStringLiteral("HERMES_DOWNLOAD_UMASK: \"%1\" is not an octal umask (0000 to 0777)").arg(umaskText);
+        return false;
+    }
+    out->downloadGroup = config.string(u"HERMES_DOWNLOAD_GROUP");
     return true;
+}
+
+QList<QByteArray> ServerSettings::secrets() const
+{
+    QList<QByteArray> out;
+    for (const QString &key : apiKeys)
+        out << key.toUtf8();
+    out << tokenSecret.toUtf8();
+    for (const QString &url : {redisUrl, databaseUrl}) {
+        const QUrl parsed(url);
+        if (!parsed.password().isEmpty())
+            out << parsed.password().toUtf8() << QUrl::toPercentEncoding(parsed.password());
+    }
+    if (!databasePasswordFile.isEmpty()) {
+        QFile file(databasePasswordFile);
+        if (file.open(QIODevice::ReadOnly)) {
+            const QByteArray password = file.readLine(4096).trimmed();
+            if (!password.isEmpty())
+                out << password << QUrl::toPercentEncoding(QString::fromUtf8(password));
+        }
+    }
+    return out;
+}
+
+QStringList ServerSettings::foreignKeys()
+{
+    return {QStringLiteral("HERMES_PROXY_ADDRESS"), QStringLiteral("HERMES_UPSTREAMS"),
+            QStringLiteral("HERMES_CADDY_ADMIN"), QStringLiteral("HERMES_NO_MONITOR"),
+            QStringLiteral("HERMES_API_KEY"), QStringLiteral("HERMES_MONITOR_KEYRING")};
 }
 
 } // namespace Hermes

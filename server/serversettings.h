@@ -45,6 +45,20 @@ struct ServerSettings
     int progressStepPercent = 1;
     int progressIntervalMs = 500;
     qint64 diskWarningMb = 1024;
+    // downloads on several nodes (cluster)
+    QString databasePasswordFile;
+    int downloadLeaseMs = 15000;
+    int downloadLeaseRenewMs = 5000;
+    int clusterMaxConcurrentDownloads = 0; ///< 0: no limit over the nodes
+    // ops
+    QString logLevel = QStringLiteral("info"); ///< a Logging level spec
+    int downloadUmask = 0027;       ///< applied to the download dir and finished files
+    QString downloadGroup;          ///< empty: the server's own group
+    /// Every secret these settings hold (keys, token secret, URL passwords): never logged.
+    QList<QByteArray> secrets() const;
+    /// HERMES_* names that belong to other programs (the Caddyfile, run.sh, hermes-events,
+    /// hermes-monitor): not warned about as typos.
+    static QStringList foreignKeys();
 
     /// The option table (env var, flag, default, description) for every setting above.
     static QList<OptionSpec> optionSpecs();

@@ -3,6 +3,8 @@
 #include <QCommandLineParser>
 #include <QFile>
 
+#include <algorithm>
+
 namespace Hermes {
 
 static QString sourceName(Config::Source source)
@@ -12,13 +14,37 @@ static QString sourceName(Config::Source source)
     case Config::Source::File: return QStringLiteral("the config file");
     case Config::Source::Environment: return QStringLiteral("the environment");
     case Config::Source::CommandLine: return QStringLiteral("the command line");
+    case Config::Source::SecretFile: return QStringLiteral("its _FILE");
+    case Config::Source::Credential: return QStringLiteral("a systemd credential");
     }
     return {};
 }
 
 static const QString ConfigFileEnv = QStringLiteral("HERMES_CONFIG_FILE");
 
-Config::Config(QList<OptionSpec> specs) : m_specs(std::move(specs)) {}
+static const QString FileSuffix = QStringLiteral("_FILE");
+
+Config::Config(QList<OptionSpec> specs)
+{
+    for (OptionSpec &spec : specs) {
+        if (!spec.credential.isEmpty())
+            spec.description += spec.credentialIsPath
+                ? QStringLiteral(" The systemd credential \"%1\" is used as this file when "
+                                 "nothing else is set.").arg(spec.credential)
+                : QStringLiteral(" Also read from the systemd credential \"%1\".").arg(spec.credential);
+        m_specs.append(spec);
+        if (!spec.fromFile)
+            continue;
+        OptionSpec file;
+        file.env = spec.env + FileSuffix;
+        file.flag = spec.flag.isEmpty() ? QString() : spec.flag + QStringLiteral("-file");
+        file.description = QStringLiteral("File holding %1 (surrounding whitespace ignored), so "
+                                          "the secret is in neither the environment nor the "
+                                          "command line.").arg(spec.env);
+        file.valueName = QStringLiteral("file");
+        m_specs.append(file);
+    }
+}
 
 void Config::addOptionsTo(QCommandLineParser &parser) const
 {
@@ -30,8 +56,11 @@ void Config::addOptionsTo(QCommandLineParser &parser) const
         if (spec.flag.isEmpty())
             continue;
         QString help = spec.description + QStringLiteral(" [env: ") + spec.env;
-        if (!spec.defaultValue.isEmpty() && !spec.secret)
-            help += QStringLiteral(", default: ") + spec.defaultValue;
+        // The documented default, not this machine's (a home directory): --help feeds the
+        // man page, which must not depend on who built it.
+        const QString def = spec.documentedDefault.isEmpty() ? spec.defaultValue : spec.documentedDefault;
+        if (!def.isEmpty() && !spec.secret)
+            help += QStringLiteral(", default: ") + def;
         help += u']';
         parser.addOption(QCommandLineOption(spec.flag, help, spec.valueName));
     }
@@ -116,30 +145,143 @@ static bool validate(const OptionSpec &spec, QString *text, QString *problem)
     return false;
 }
 
+// Edit distance with adjacent transpositions (optimal string alignment): PROT is one edit
+// from PORT.
+static qsizetype editDistance(QStringView a, QStringView b)
+{
+    QList<QList<qsizetype>> d(a.size() + 1, QList<qsizetype>(b.size() + 1));
+    for (qsizetype i = 0; i <= a.size(); ++i)
+        d[i][0] = i;
+    for (qsizetype j = 0; j <= b.size(); ++j)
+        d[0][j] = j;
+    for (qsizetype i = 1; i <= a.size(); ++i) {
+        for (qsizetype j = 1; j <= b.size(); ++j) {
+            const qsizetype cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    }
+    return d[a.size()][b.size()];
+}
+
+// The known name a typo most likely meant: within one edit per four characters of the part
+// after HERMES_ (at least one), or a name that one of them begins (a truncated name).
+static QString closestName(const QString &key, const QStringList &candidates)
+{
+    const QStringView typed = QStringView(key).sliced(qMin<qsizetype>(7, key.size()));
+    QString best;
+    qsizetype bestDistance = std::max<qsizetype>(1, typed.size() / 4) + 1;
+    for (const QString &c : candidates) {
+        const QStringView known = QStringView(c).sliced(qMin<qsizetype>(7, c.size()));
+        qsizetype d = editDistance(typed, known);
+        if (typed.size() >= 6 && (known.startsWith(typed) || typed.startsWith(known)))
+            d = std::min<qsizetype>(d, 1);
+        if (d < bestDistance) {
+            bestDistance = d;
+            best = c;
+        }
+    }
+    return best;
+}
+
+bool Config::isKnownKey(const QString &key) const
+{
+    return key == ConfigFileEnv || m_foreignKeys.contains(key)
+        || std::any_of(m_specs.cbegin(), m_specs.cend(), [&](const OptionSpec &s) { return s.env == key; });
+}
+
+QString Config::closestKey(const QString &key) const
+{
+    QStringList names;
+    for (const OptionSpec &s : m_specs)
+        names.append(s.env);
+    return closestName(key, names);
+}
+
+static bool readSecretFile(const QString &path, QString *out, QString *problem)
+{
+    QFile file(path);
+    // A secret is short; a huge file is a mistake (e.g. a device), not a secret.
+    if (!file.open(QIODevice::ReadOnly) || file.size() > 64 * 1024) {
+        *problem = file.isOpen() ? QStringLiteral("%1 is larger than 64 KiB").arg(path)
+                                 : QStringLiteral("cannot read %1: %2").arg(path, file.errorString());
+        return false;
+    }
+    *out = QString::fromUtf8(file.read(64 * 1024)).trimmed();
+    return true;
+}
+
+// The value of a secret from `<ENV>_FILE`, else from a systemd credential, when the setting
+// itself is not given.
+bool Config::substituteSecret(const OptionSpec &spec, const QProcessEnvironment &environment,
+                              QString *error)
+{
+    Value &value = m_values[spec.env];
+    if (spec.fromFile) {
+        const Value file = m_values.value(spec.env + FileSuffix);
+        if (!file.text.isEmpty()) {
+            if (value.source != Source::Default) {
+                *error = QStringLiteral("%1 and %1%2 are both set (from %3 and %4): set only one")
+                             .arg(spec.env, FileSuffix, sourceName(value.source), sourceName(file.source));
+                return false;
+            }
+            QString problem;
+            if (!readSecretFile(file.text, &value.text, &problem)) {
+                *error = spec.env + FileSuffix + QStringLiteral(": ") + problem;
+                return false;
+            }
+            value.source = Source::SecretFile;
+            return true;
+        }
+    }
+    const QString credentials = environment.value(QStringLiteral("CREDENTIALS_DIRECTORY"));
+    if (spec.credential.isEmpty() || credentials.isEmpty() || value.source != Source::Default)
+        return true;
+    const QString path = credentials + u'/' + spec.credential;
+    if (!QFile::exists(path))
+        return true;
+    QString problem;
+    if (spec.credentialIsPath)
+        value.text = path;
+    else if (!readSecretFile(path, &value.text, &problem)) {
+        *error = QStringLiteral("%1: the systemd credential %2: %3").arg(spec.env, spec.credential, problem);
+        return false;
+    }
+    value.source = Source::Credential;
+    return true;
+}
+
 bool Config::resolve(const QCommandLineParser *parser, const QProcessEnvironment &environment,
                      QString *error)
 {
     m_values.clear();
     m_configFile.clear();
+    m_warnings.clear();
     QHash<QString, QString> file;
     if (parser && parser->isSet(QStringLiteral("config")))
         m_configFile = parser->value(QStringLiteral("config"));
     else
         m_configFile = environment.value(ConfigFileEnv);
-    if (!m_configFile.isEmpty()) {
-        if (!readConfigFile(m_configFile, &file, error))
-            return false;
-        for (auto it = file.cbegin(); it != file.cend(); ++it) {
-            if (!it.key().startsWith(QLatin1StringView("HERMES_")) || it.key() == ConfigFileEnv)
+    if (!m_configFile.isEmpty() && !readConfigFile(m_configFile, &file, error))
+        return false;
+
+    // Typos warn instead of failing: a service must still start after an upgrade that
+    // dropped a setting its config file names.
+    const auto warnUnknown = [this](const QStringList &keys, const QString &where) {
+        QStringList sorted = keys;
+        sorted.sort();
+        for (const QString &key : sorted) {
+            if (!key.startsWith(QLatin1StringView("HERMES_")) || isKnownKey(key))
                 continue;
-            const bool known = std::any_of(m_specs.cbegin(), m_specs.cend(),
-                                           [&](const OptionSpec &s) { return s.env == it.key(); });
-            if (!known) {
-                *error = QStringLiteral("%1: unknown setting %2").arg(m_configFile, it.key());
-                return false;
-            }
+            const QString closest = closestKey(key);
+            m_warnings.append(QStringLiteral("unknown setting %1 in %2 is ignored%3")
+                                  .arg(key, where, closest.isEmpty() ? QString()
+                                           : QStringLiteral(" (did you mean %1?)").arg(closest)));
         }
-    }
+    };
+    warnUnknown(file.keys(), m_configFile);
+    warnUnknown(environment.keys(), QStringLiteral("the environment"));
 
     for (const OptionSpec &spec : m_specs) {
         Value value{spec.defaultValue, Source::Default};
@@ -149,6 +291,12 @@ bool Config::resolve(const QCommandLineParser *parser, const QProcessEnvironment
             value = {environment.value(spec.env), Source::Environment};
         if (parser && !spec.flag.isEmpty() && parser->isSet(spec.flag))
             value = {parser->value(spec.flag), Source::CommandLine};
+        m_values.insert(spec.env, value);
+    }
+    for (const OptionSpec &spec : m_specs) {
+        if (!substituteSecret(spec, environment, error))
+            return false;
+        Value &value = m_values[spec.env];
         QString problem;
         if (!validate(spec, &value.text, &problem)) {
             const QString shown = spec.secret ? QStringLiteral("the value")
@@ -159,7 +307,6 @@ bool Config::resolve(const QCommandLineParser *parser, const QProcessEnvironment
             *error = QStringLiteral("%1: %2 (from %3) %4").arg(spec.env, shown, origin, problem);
             return false;
         }
-        m_values.insert(spec.env, value);
     }
     return true;
 }

@@ -38,6 +38,14 @@ struct OptionSpec
     /// The default as the documentation shows it, when the real one depends on the machine
     /// (a home directory); empty: `defaultValue`.
     QString documentedDefault;
+    /// Secrets do not belong in the environment or on a command line (both are visible to
+    /// other processes of the user): `fromFile` adds a companion setting `<env>_FILE` /
+    /// `--<flag>-file` naming a file that holds the value.
+    bool fromFile = false;
+    /// A systemd credential (LoadCredential=, $CREDENTIALS_DIRECTORY) used when the setting is
+    /// not given otherwise: its contents are the value, or, with `credentialIsPath`, its path is.
+    QString credential;
+    bool credentialIsPath = false;
 };
 
 /**
@@ -46,8 +54,10 @@ struct OptionSpec
  *
  * The config file is named by `--config FILE` or `HERMES_CONFIG_FILE`; it holds `KEY=VALUE`
  * lines in .env style (`#` comments, optional `export `, optional single or double quotes;
- * `[section]` lines of an ini file are ignored). An unknown `HERMES_*` key in it is an error
- * (a typo must not be silently ignored); other keys are ignored so a shared .env still works.
+ * `[section]` lines of an ini file are ignored). An unknown `HERMES_*` key in it or in the
+ * environment is reported by warnings() with the closest known name (a typo must not pass
+ * silently, yet a setting that a newer or older release dropped must not stop a service on
+ * upgrade); other keys are ignored so a shared .env still works.
  *
  * Every value is validated; an invalid one makes resolve() fail with a message that names the
  * variable, the value and where it came from. Nothing falls back to a default silently.
@@ -55,7 +65,7 @@ struct OptionSpec
 class Config
 {
 public:
-    enum class Source { Default, File, Environment, CommandLine };
+    enum class Source { Default, File, Environment, CommandLine, SecretFile, Credential };
 
     explicit Config(QList<OptionSpec> specs);
 
@@ -74,6 +84,11 @@ public:
     Source source(QStringView env) const;
     /// The config file that was read, or empty.
     QString configFile() const { return m_configFile; }
+    /// What resolve() noticed without failing: unknown HERMES_ keys in the file or the
+    /// environment. For the log, one message each.
+    const QStringList &warnings() const { return m_warnings; }
+    /// `HERMES_*` names that other programs read (scripts, the Caddyfile): not warned about.
+    void setForeignKeys(const QStringList &keys) { m_foreignKeys = keys; }
 
     const QList<OptionSpec> &specs() const { return m_specs; }
 
@@ -92,8 +107,15 @@ private:
     const Value &value(QStringView env) const;
 
     QList<OptionSpec> m_specs;
+    bool isKnownKey(const QString &key) const;
+    QString closestKey(const QString &key) const;
+    bool substituteSecret(const OptionSpec &spec, const QProcessEnvironment &environment,
+                          QString *error);
+
     QHash<QString, Value> m_values;
     QString m_configFile;
+    QStringList m_warnings;
+    QStringList m_foreignKeys;
 };
 
 } // namespace Hermes

@@ -45,7 +45,7 @@ quint32 EventId::randomEpoch()
 {
     // 36^5 .. 36^6 - 1: six characters, so ids of every epoch have the same shape.
     constexpr quint32 low = 60466176u, high = 2176782336u;
-    return low + QRandomGenerator::system()->bounded(high - low);
+    return low + QRandomGenerator::global()->bounded(high - low);
 }
 
 std::optional<EventId> EventId::fromPosition(QByteArrayView text, quint32 epoch)

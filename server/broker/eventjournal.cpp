@@ -4,9 +4,11 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSaveFile>
+#include <QThreadPool>
 
 #include <algorithm>
 #include <array>
@@ -190,7 +192,8 @@ bool EventJournal::load(Loaded *out, QString *why)
     parseFsync(state.value(QStringLiteral("fsync")).toString(), &previous);
     const bool clean = state.value(QStringLiteral("clean")).toBool();
     const QByteArray lastBoot = state.value(QStringLiteral("boot_id")).toString().toLatin1();
-    if (!clean && previous != Fsync::Always && lastBoot != m_bootId) {
+    // An unknown boot counts as another one: trusting it could hide a loss.
+    if (!clean && previous != Fsync::Always && (lastBoot != m_bootId || m_bootId.isEmpty())) {
         // Written events not yet on disk die with the machine, and some of them may already
         // have been delivered: a client resuming across them would miss them silently.
         *why = QStringLiteral("the server did not stop cleanly and the machine restarted since "
@@ -243,11 +246,11 @@ bool EventJournal::loadChannel(Channel &channel, quint32 epoch, QList<Event> *ev
         qsizetype pos = 0;
         bool header = true;
         while (pos < bytes.size()) {
-            // A record that is cut short or fails its CRC at the very end of the newest
-            // segment was being written when the process stopped: never delivered, dropped.
-            // Anywhere else the history is damaged.
-            const auto damaged = [&](const char *what) {
-                if (lastSegment) {
+            // A record that is cut short, or fails its CRC as the very last record, of the
+            // newest segment was being written when the machine stopped: never delivered,
+            // dropped. Anything else means the history is damaged.
+            const auto damaged = [&](const char *what, bool atEnd) {
+                if (lastSegment && atEnd) {
                     qCWarning(lcBroker).noquote() << "history:" << what << "at the end of" << path
                                                   << "- dropped";
                     ::truncate(QFile::encodeName(path).constData(), off_t(pos));
@@ -257,27 +260,31 @@ bool EventJournal::loadChannel(Channel &channel, quint32 epoch, QList<Event> *ev
                 return false;
             };
             if (bytes.size() - pos < 8) {
-                if (!damaged("a torn record"))
+                if (!damaged("a torn record", true))
                     return false;
                 break;
             }
             const quint32 length = readU32(bytes.constData() + pos);
             const quint32 crc = readU32(bytes.constData() + pos + 4);
-            if (length > quint32(MaxRecordBytes) || qsizetype(length) > bytes.size() - pos - 8) {
-                if (!damaged("a torn record"))
+            if (qsizetype(length) > bytes.size() - pos - 8) {
+                if (!damaged("a torn record", true))
                     return false;
                 break;
             }
+            if (length > quint32(MaxRecordBytes)) {
+                damaged("an oversized record", false);
+                return false;
+            }
             const char *payload = bytes.constData() + pos + 8;
             if (crc32(payload, length) != crc) {
-                if (!damaged("a damaged record"))
+                if (!damaged("a damaged record", pos + 8 + qsizetype(length) == bytes.size()))
                     return false;
                 break;
             }
             const QByteArrayView record(payload, length);
             pos += 8 + qsizetype(length);
             const qsizetype newline = record.indexOf('\n');
-            if (record.isEmpty() || newline < 0) {
+            if (record.isEmpty() || newline < 1) {
                 *why = QStringLiteral("%1: a malformed record").arg(path);
                 return false;
             }
@@ -370,6 +377,15 @@ bool EventJournal::openSegment(Channel &channel, int number, EventId previous, Q
         return false;
     }
     channel.dirty = true;
+    if (m_fsync == Fsync::Always) {
+        // The new file's name must survive a power loss too.
+        const int dir = ::open(QFile::encodeName(QFileInfo(path).absolutePath()).constData(),
+                               O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir >= 0) {
+            ::fsync(dir);
+            ::close(dir);
+        }
+    }
     return true;
 }
 
@@ -398,7 +414,12 @@ bool EventJournal::append(const QList<Event> &events, QString *error)
         if (!c)
             continue;
         const int i = int(c - m_channels);
-        appendRecord(buffers[i], 'E' + event.id.position() + '\n' + event.envelopeJson());
+        const QByteArray record = 'E' + event.id.position() + '\n' + event.envelopeJson();
+        if (record.size() > MaxRecordBytes) {
+            *error = QStringLiteral("an event of %1 bytes is larger than the history takes").arg(record.size());
+            return false;
+        }
+        appendRecord(buffers[i], record);
         ++counts[i];
         lasts[i] = event.id;
     }
@@ -445,6 +466,33 @@ bool EventJournal::append(const QList<Event> &events, QString *error)
     if (m_fsync == Fsync::Always)
         sync();
     return true;
+}
+
+void EventJournal::syncInBackground()
+{
+    if (m_backgroundSync->exchange(true))
+        return; // the previous one is still running: it covers these writes soon enough
+    // Duplicates, so a segment closed by a rotation meanwhile stays valid for the sync.
+    std::vector<int> fds;
+    for (Channel &c : m_channels) {
+        if (c.fd >= 0 && c.dirty) {
+            const int dup = ::fcntl(c.fd, F_DUPFD_CLOEXEC, 0);
+            if (dup >= 0)
+                fds.push_back(dup);
+            c.dirty = false;
+        }
+    }
+    if (fds.empty()) {
+        m_backgroundSync->store(false);
+        return;
+    }
+    QThreadPool::globalInstance()->start([fds, busy = m_backgroundSync] {
+        for (int fd : fds) {
+            ::fdatasync(fd);
+            ::close(fd);
+        }
+        busy->store(false);
+    });
 }
 
 void EventJournal::sync()

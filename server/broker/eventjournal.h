@@ -6,6 +6,8 @@
 #include <QList>
 #include <QString>
 
+#include <atomic>
+#include <memory>
 #include <vector>
 
 namespace Hermes {
@@ -57,15 +59,18 @@ public:
     /// Appends events (ids ascending, of the open epoch). False with `error` when they could
     /// not be written: the caller must not deliver them.
     bool append(const QList<Event> &events, QString *error);
-    /// fsyncs what was written since the last sync (the `everysec` timer calls this).
+    /// fsyncs what was written since the last sync.
     void sync();
+    /// The same on a pool thread, so the event loop never waits on the disk (the `everysec`
+    /// timer calls this).
+    void syncInBackground();
     /// Syncs and marks the journal closed cleanly.
     void close();
 
     bool needsPeriodicSync() const { return m_fsync == Fsync::EverySecond; }
 
-    /// Records of the per-channel segments (exposed for tests).
-    static constexpr int MaxRecordBytes = 16 << 20;
+    /// The largest record (an event with its id), above HERMES_MAX_PUBLISH_BYTES' maximum.
+    static constexpr int MaxRecordBytes = 64 << 20;
 
 private:
     struct Segment
@@ -102,6 +107,7 @@ private:
     EventId m_newest;
     Channel m_channels[3];
     bool m_open = false;
+    std::shared_ptr<std::atomic<bool>> m_backgroundSync = std::make_shared<std::atomic<bool>>(false);
 };
 
 } // namespace Hermes

@@ -33,7 +33,7 @@ bool MemoryBroker::start(QString *error)
     m_ids.advanceTo(loaded.newest.withEpoch(loaded.epoch));
     if (m_journal->needsPeriodicSync()) {
         m_syncTimer.setInterval(1000);
-        connect(&m_syncTimer, &QTimer::timeout, this, [this] { m_journal->sync(); });
+        connect(&m_syncTimer, &QTimer::timeout, this, [this] { m_journal->syncInBackground(); });
         m_syncTimer.start();
     }
     Q_EMIT historyLoaded(loaded.epoch, loaded.events, loaded.floors);

@@ -44,13 +44,28 @@ local function assign(seqKey, epochKey, candidate, s1, s2, s3)
   redis.call('SET', seqKey, id)
   return epoch, id
 end
+
+-- Adds the entry and keeps the stream near maxlen. The trimming is exact (XTRIM MINID, in
+-- steps of an eighth), and the newest id it removed is kept in trimmedKey, so a node knows
+-- precisely which ids are gone (XADD MAXLEN ~ would not say).
+local function append(key, trimmedKey, id, payload, maxlen)
+  redis.call('XADD', key, id, 'e', payload)
+  maxlen = tonumber(maxlen)
+  local len = redis.call('XLEN', key)
+  if len > maxlen + math.max(64, math.floor(maxlen / 8)) then
+    local gone = redis.call('XRANGE', key, '-', '+', 'COUNT', len - maxlen + 1)
+    redis.call('SET', trimmedKey, gone[#gone - 1][1])
+    redis.call('XTRIM', key, 'MINID', gone[#gone][1])
+  end
+end
 )lua";
 
-// KEYS: stream, seq, epoch, the three streams. ARGV: maxlen, envelope, channel, candidate
-// epoch, internal channel. The public copy keeps the Python Hermes' subscribers informed.
+// KEYS: stream, seq, epoch, the stream's trimmed key, the three streams. ARGV: maxlen,
+// envelope, channel, candidate epoch, internal channel. The public copy keeps the Python
+// Hermes' subscribers informed.
 static const QByteArray PublishScript = AssignLua + R"lua(
-local epoch, id = assign(KEYS[2], KEYS[3], ARGV[4], KEYS[4], KEYS[5], KEYS[6])
-redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], id, 'e', ARGV[2])
+local epoch, id = assign(KEYS[2], KEYS[3], ARGV[4], KEYS[5], KEYS[6], KEYS[7])
+append(KEYS[1], KEYS[4], id, ARGV[2], ARGV[1])
 local full = epoch .. '-' .. id
 redis.call('PUBLISH', ARGV[5], full .. '\n' .. ARGV[3] .. '\n' .. ARGV[2])
 redis.call('PUBLISH', ARGV[3], string.sub(ARGV[2], 1, -2) .. ',"id":"' .. full .. '"}')
@@ -58,28 +73,50 @@ return full
 )lua";
 
 // An outside publisher's message reaches every node; the first to run this gives it an id
-// and forwards it, the others find the adoption key. KEYS: stream, seq, epoch, adoption key,
-// the three streams. ARGV: maxlen, envelope, channel, candidate epoch, internal channel,
-// window (ms).
+// and forwards it, the others find the adoption key. KEYS: stream, seq, epoch, the stream's
+// trimmed key, adoption key, the three streams. ARGV: maxlen, envelope, channel, candidate
+// epoch, internal channel, window (ms).
 static const QByteArray AdoptScript = AssignLua + R"lua(
-local done = redis.call('GET', KEYS[4])
+local done = redis.call('GET', KEYS[5])
 if done then return done end
-local epoch, id = assign(KEYS[2], KEYS[3], ARGV[4], KEYS[5], KEYS[6], KEYS[7])
-redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], id, 'e', ARGV[2])
+local epoch, id = assign(KEYS[2], KEYS[3], ARGV[4], KEYS[6], KEYS[7], KEYS[8])
+append(KEYS[1], KEYS[4], id, ARGV[2], ARGV[1])
 local full = epoch .. '-' .. id
-redis.call('SET', KEYS[4], full, 'PX', ARGV[6])
+redis.call('SET', KEYS[5], full, 'PX', ARGV[6])
 redis.call('PUBLISH', ARGV[5], full .. '\n' .. ARGV[3] .. '\n' .. ARGV[2])
 return full
 )lua";
 
 // The epoch and, per stream, its newest entries (tail) or the entries after an id (after),
-// with the newest id trimming removed from it ('' when Redis does not say). KEYS: epoch, the
-// three streams. ARGV: candidate epoch, count, mode, after.
+// with the newest id trimming removed from it ('' when none was). KEYS: epoch, the three
+// streams, their three trimmed keys, seq. ARGV: candidate epoch, count, mode, after, the
+// caller's epoch.
+//
+// A database that went back in time within its epoch (restored from an older snapshot: RDB
+// persistence after a crash, a replica promoted, a backup) has a sequence below what the
+// caller already delivered: the events after it are gone for good, yet nothing else would
+// tell. The epoch is then replaced (the sequence kept above the caller's), so every node
+// resets its history and its clients resync.
 static const QByteArray LoadScript = R"lua(
 local epoch = redis.call('GET', KEYS[1])
 if not epoch then
   epoch = ARGV[1]
   redis.call('SET', KEYS[1], epoch)
+end
+if ARGV[3] == 'after' and epoch == ARGV[5] then
+  local ams, aseq = string.match(ARGV[4], '^(%d+)-(%d+)$')
+  ams, aseq = tonumber(ams), tonumber(aseq)
+  local sms, sseq = -1, -1
+  local seq = redis.call('GET', KEYS[8])
+  if seq then
+    local a, b = string.match(seq, '^(%d+)-(%d+)$')
+    sms, sseq = tonumber(a), tonumber(b)
+  end
+  if sms < ams or (sms == ams and sseq < aseq) then
+    epoch = ARGV[1]
+    redis.call('SET', KEYS[1], epoch)
+    redis.call('SET', KEYS[8], ARGV[4])
+  end
 end
 local out = {epoch}
 local deleted = {}
@@ -89,19 +126,21 @@ for i = 2, 4 do
   else
     out[#out + 1] = redis.call('XRANGE', KEYS[i], '(' .. ARGV[4], '+', 'COUNT', ARGV[2])
   end
-  local md = '0-0'
-  if redis.call('EXISTS', KEYS[i]) == 1 then
-    md = ''
-    local info = redis.call('XINFO', 'STREAM', KEYS[i])
-    for j = 1, #info, 2 do
-      if info[j] == 'max-deleted-entry-id' then md = info[j + 1] end
-    end
-  end
-  deleted[#deleted + 1] = md
+  deleted[#deleted + 1] = redis.call('GET', KEYS[i + 3]) or ''
 end
 out[#out + 1] = deleted
 return out
 )lua";
+
+// Scripts go as EVAL with their text, every time. EVALSHA would save the bytes, but a Redis
+// that forgot a script (restarted, SCRIPT FLUSH) answers NOSCRIPT, and re-sending that one
+// command lets commands sent after it overtake it: the order of adoptions is the order of
+// events. Redis compiles each script once (it caches them by their SHA-1 either way).
+void RedisBroker::evalScript(const QByteArray &script, const QList<QByteArray> &args,
+                             RedisConnection::Callback done)
+{
+    m_commands.command(QList<QByteArray>{"EVAL", script} + args, std::move(done));
+}
 
 static const QList<QLatin1StringView> AllChannels{Channels::Downloads, Channels::Queue,
                                                   Channels::System};
@@ -111,12 +150,11 @@ struct RedisBroker::Loaded
     quint32 epoch = 0;
     QList<Event> events;                 ///< in id order
     EventId trimmed[3];                  ///< per channel: the newest id trimming removed
-    bool trimmedKnown[3] = {true, true, true};
     int counts[3] = {};
 };
 
 RedisBroker::RedisBroker(Options options, QObject *parent)
-    : Broker(parent), m_options(std::move(options)), m_candidateEpoch(EventId::randomEpoch())
+    : Broker(parent), m_options(std::move(options))
 {
     m_eventsChannel = key("events");
     // nchan's defaults: 500 ms doubling with jitter, at most 10 s between attempts.
@@ -154,6 +192,11 @@ QList<QByteArray> RedisBroker::sequenceKeys() const
     return keys;
 }
 
+QByteArray RedisBroker::trimmedKey(QStringView channel) const
+{
+    return (m_options.keyPrefix + QStringLiteral("trimmed:") + channel.toString()).toUtf8();
+}
+
 void RedisBroker::connectAll()
 {
     m_subscriptionsConfirmed = 0;
@@ -189,6 +232,13 @@ void RedisBroker::onConnectionLost(const QString &reason)
     m_reconnectTimer.start(delay);
 }
 
+// From inside a hiredis callback the connections must not be freed: queued.
+void RedisBroker::loseConnection(const QString &reason)
+{
+    QMetaObject::invokeMethod(this, [this, reason] { onConnectionLost(reason); },
+                              Qt::QueuedConnection);
+}
+
 void RedisBroker::setUp(bool up)
 {
     if (up == m_up)
@@ -219,9 +269,9 @@ static bool relayedByHermes(const QByteArray &payload)
     if (!payload.endsWith("\"}"))
         return false;
     const qsizetype at = payload.lastIndexOf(",\"id\":\"");
-    if (at < 0)
-        return false;
     const qsizetype start = at + 7;
+    if (at < 0 || start > payload.size() - 2)
+        return false;
     const auto id = EventId::parse(QByteArrayView(payload).sliced(start, payload.size() - 2 - start));
     return id && id->epoch() != 0;
 }
@@ -267,6 +317,12 @@ void RedisBroker::onEventMessage(const QByteArray &payload)
         return;
     }
     event.id = *id;
+    if (m_incoming.size() >= MaxHeldEvents) {
+        // Held behind a fill that takes too long: let go of them; the gap fill after the
+        // reconnect reads them back from the streams.
+        loseConnection(QStringLiteral("too many events waiting behind the history"));
+        return;
+    }
     m_incoming.push_back(std::move(event));
     drain();
 }
@@ -284,10 +340,11 @@ void RedisBroker::adopt(const QString &channel, const QByteArray &payload)
     const QByteArray adoptKey = key("adopt:")
         + QCryptographicHash::hash(channel.toUtf8() + '\n' + payload, QCryptographicHash::Sha1).toHex();
     const QList<QByteArray> keys = sequenceKeys();
-    m_commands.command({"EVAL", AdoptScript, "7", streamKey(channel), keys[0], keys[1], adoptKey,
-                        keys[2], keys[3], keys[4], QByteArray::number(m_options.streamLength),
+    evalScript(AdoptScript, {"8", streamKey(channel), keys[0], keys[1],
+                        trimmedKey(channel), adoptKey, keys[2], keys[3], keys[4],
+                        QByteArray::number(m_options.streamLength),
                         event.envelopeJson(), channel.toUtf8(),
-                        EventId::epochText(m_candidateEpoch), m_eventsChannel,
+                        EventId::epochText(EventId::randomEpoch()), m_eventsChannel,
                         QByteArray::number(qint64(m_options.adoptWindowSec) * 1000)},
                        [channel](redisReply *r) {
         if (RedisReply::isError(r))
@@ -333,14 +390,21 @@ void RedisBroker::load(Load mode)
     // Streams are capped near streamLength, so twice that reads whatever is left of a gap.
     const QByteArray count = QByteArray::number(
         mode == Load::Tail ? m_options.streamLength : 2 * m_options.streamLength + 1000);
-    m_commands.command({"EVAL", LoadScript, "4", keys[1], keys[2], keys[3], keys[4],
-                        EventId::epochText(m_candidateEpoch), count,
-                        mode == Load::Tail ? QByteArray("tail") : QByteArray("after"), after},
+    evalScript(LoadScript, {"8", keys[1], keys[2], keys[3], keys[4],
+                        trimmedKey(QString(AllChannels[0])), trimmedKey(QString(AllChannels[1])),
+                        trimmedKey(QString(AllChannels[2])), keys[0],
+                        EventId::epochText(EventId::randomEpoch()), count,
+                        mode == Load::Tail ? QByteArray("tail") : QByteArray("after"), after,
+                        EventId::epochText(m_epoch)},
                        [this, mode](redisReply *reply) {
+        if (!reply)
+            return; // the connection was lost: that starts over
         if (RedisReply::isError(reply) || reply->type != REDIS_REPLY_ARRAY || reply->elements != 5) {
-            if (reply)
-                qCWarning(lcBroker).noquote() << "cannot read the streams:" << RedisReply::string(reply);
-            return; // a lost connection is reported separately and starts over
+            // Not a passing state to wait out (live events would pile up behind the fill):
+            // start over, with backoff.
+            loseConnection(QStringLiteral("cannot read the streams: %1")
+                               .arg(QString::fromUtf8(RedisReply::string(reply))));
+            return;
         }
         Loaded loaded;
         loaded.epoch = EventId::parseEpoch(RedisReply::string(reply->element[0]));
@@ -366,12 +430,10 @@ void RedisBroker::load(Load mode)
                     }
                 }
             }
-            const QByteArray md = deleted->type == REDIS_REPLY_ARRAY && size_t(c) < deleted->elements
+            const QByteArray trimmed = deleted->type == REDIS_REPLY_ARRAY && size_t(c) < deleted->elements
                 ? RedisReply::string(deleted->element[c]) : QByteArray();
-            if (const auto id = EventId::fromPosition(md, loaded.epoch))
-                loaded.trimmed[c] = id->position() == "0-0" ? EventId() : *id;
-            else
-                loaded.trimmedKnown[c] = false; // an older Redis: XINFO does not say
+            if (const auto id = EventId::fromPosition(trimmed, loaded.epoch))
+                loaded.trimmed[c] = *id;
         }
         std::sort(loaded.events.begin(), loaded.events.end(),
                   [](const Event &a, const Event &b) { return a.id < b.id; });
@@ -382,7 +444,7 @@ void RedisBroker::load(Load mode)
 void RedisBroker::onLoaded(Load mode, const Loaded &loaded)
 {
     if (loaded.epoch == 0) {
-        qCWarning(lcBroker) << "the Redis epoch key holds no valid epoch; not loading";
+        loseConnection(QStringLiteral("%1 holds no valid epoch").arg(QString::fromUtf8(key("epoch"))));
         return;
     }
     if (mode == Load::After) {
@@ -404,17 +466,18 @@ void RedisBroker::onLoaded(Load mode, const Loaded &loaded)
     } else {
         QHash<QString, EventId> floors;
         for (int c = 0; c < 3; ++c) {
-            if (!loaded.trimmed[c].isNull())
-                floors.insert(AllChannels[c], loaded.trimmed[c]);
-            else if (!loaded.trimmedKnown[c] && loaded.counts[c] >= m_options.streamLength) {
-                // No word from Redis: a stream read to its cap may hold more than was read.
+            EventId floor = loaded.trimmed[c];
+            if (loaded.counts[c] >= m_options.streamLength) {
+                // Read to the count: older entries may be there, but not in this history.
                 for (const Event &e : loaded.events) {
                     if (e.channel == AllChannels[c]) {
-                        floors.insert(e.channel, e.id.previous());
+                        floor = std::max(floor, e.id.previous());
                         break;
                     }
                 }
             }
+            if (!floor.isNull())
+                floors.insert(AllChannels[c], floor);
         }
         m_epoch = loaded.epoch;
         m_lastDelivered = loaded.events.isEmpty() ? EventId(0, 0, m_epoch) : loaded.events.last().id;
@@ -434,24 +497,28 @@ void RedisBroker::onLoaded(Load mode, const Loaded &loaded)
 void RedisBroker::publish(const Event &event, PublishCallback done)
 {
     if (!m_up) {
-        done(std::nullopt, QStringLiteral("the Redis broker is down"));
+        if (done)
+            done(std::nullopt, QStringLiteral("the Redis broker is down"));
         return;
     }
     const QList<QByteArray> keys = sequenceKeys();
-    m_commands.command({"EVAL", PublishScript, "6", streamKey(event.channel), keys[0], keys[1],
-                        keys[2], keys[3], keys[4], QByteArray::number(m_options.streamLength),
+    evalScript(PublishScript, {"7", streamKey(event.channel), keys[0], keys[1],
+                        trimmedKey(event.channel), keys[2], keys[3], keys[4],
+                        QByteArray::number(m_options.streamLength),
                         event.envelopeJson(), event.channel.toUtf8(),
-                        EventId::epochText(m_candidateEpoch), m_eventsChannel},
+                        EventId::epochText(EventId::randomEpoch()), m_eventsChannel},
                        [done](redisReply *reply) {
         const auto id = EventId::parse(RedisReply::string(reply));
         if (RedisReply::isError(reply) || !id) {
             // The driver's words stay in the log; the client gets a plain reason.
             qCWarning(lcBroker).noquote() << "publish failed:"
                                           << (reply ? RedisReply::string(reply) : QByteArray("connection lost"));
-            done(std::nullopt, QStringLiteral("the Redis broker did not accept the event"));
+            if (done)
+                done(std::nullopt, QStringLiteral("the Redis broker did not accept the event"));
             return;
         }
-        done(*id, QString());
+        if (done)
+            done(*id, QString());
     });
 }
 

@@ -17,8 +17,9 @@ namespace Hermes {
  * - One total order: every event, on any channel, gets its position from one sequence
  *   (`<prefix>seq`, advanced from Redis' own clock inside a Lua script, so it only grows)
  *   and the epoch (`<prefix>epoch`) of the Redis database it lives in. The script adds the
- *   event to its channel's capped stream (`<prefix>stream:<channel>`, MAXLEN ~ N; per channel,
- *   so a busy channel never pushes a quiet one's events out of the history) and publishes it
+ *   event to its channel's capped stream (`<prefix>stream:<channel>`, trimmed exactly to about
+ *   N entries, the newest trimmed id kept in `<prefix>trimmed:<channel>`; per channel, so a
+ *   busy channel never pushes a quiet one's events out of the history) and publishes it
  *   with its id on the internal channel `<prefix>events` — all atomically, so every node
  *   receives every event there in id order. Events published through a node are also
  *   PUBLISHed on their public channel (with an extra `"id"` member) for the Python Hermes'
@@ -59,11 +60,16 @@ public:
 
 private:
     enum class Load { Tail, After };
+    /// Live events held while the streams are read; beyond it the node reconnects.
+    static constexpr size_t MaxHeldEvents = 100000;
     struct Loaded;
 
+    void evalScript(const QByteArray &script, const QList<QByteArray> &args,
+                    RedisConnection::Callback done);
     void connectAll();
     void onConnectionReady();
     void onConnectionLost(const QString &reason);
+    void loseConnection(const QString &reason);
     void onMessage(redisReply *reply);
     void onEventMessage(const QByteArray &payload);
     void adopt(const QString &channel, const QByteArray &payload);
@@ -74,6 +80,7 @@ private:
     QByteArray streamKey(QStringView channel) const;
     QByteArray key(const char *name) const;
     QList<QByteArray> sequenceKeys() const;
+    QByteArray trimmedKey(QStringView channel) const;
     void setUp(bool up);
     void discard(const QString &channel, const QString &why);
 
@@ -91,7 +98,6 @@ private:
     std::deque<Event> m_incoming;  ///< live events held while filling
     quint32 m_epoch = 0;
     EventId m_lastDelivered;       ///< the newest id handed on
-    quint32 m_candidateEpoch;      ///< offered when Redis has none yet
     quint64 m_reconnects = 0;
     QElapsedTimer m_lastDiscardLog;
     quint64 m_discardsSinceLog = 0;

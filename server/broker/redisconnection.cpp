@@ -7,7 +7,12 @@
 #include <hiredis/hiredis.h>
 
 #include <QDateTime>
+#include <QElapsedTimer>
 #include <QPointer>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 namespace Hermes {
 
@@ -29,6 +34,16 @@ struct Pending
 {
     RedisConnection::Callback callback;
 };
+
+// The connection whose close() is freeing its context right now: its pending callbacks are
+// then run with null from the event loop (queued on it), not inside close().
+RedisConnection *s_closing = nullptr;
+
+qint64 monotonicMs()
+{
+    static QElapsedTimer clock = [] { QElapsedTimer t; t.start(); return t; }();
+    return clock.elapsed();
+}
 } // namespace
 
 // Unhooks the Qt adapter from a context that is still alive, and deletes it. It must happen
@@ -59,15 +74,22 @@ RedisConnection::RedisConnection(QObject *parent) : QObject(parent)
     });
     m_watchdog.setInterval(500);
     connect(&m_watchdog, &QTimer::timeout, this, [this] {
-        if (!m_sentAt.empty()
-            && QDateTime::currentMSecsSinceEpoch() - m_sentAt.front() > m_timeoutMs)
+        const qint64 now = monotonicMs();
+        if (!m_sentAt.empty() && now - m_sentAt.front() > m_timeoutMs) {
             lost(QStringLiteral("%1 did not answer within %2 ms")
                      .arg(m_address.display()).arg(m_timeoutMs));
+            return;
+        }
+        // An idle connection is asked, so a dead peer is noticed without waiting for traffic.
+        if (m_ready && !m_subscribed && m_sentAt.empty() && now - m_lastSent > qMax(1000, m_timeoutMs / 2))
+            command({"PING"}, [](redisReply *) {});
     });
 }
 
 RedisConnection::~RedisConnection()
 {
+    // Pending callbacks are dropped, not run: their owners are going away too.
+    m_destroying = true;
     close();
 }
 
@@ -107,13 +129,17 @@ void RedisConnection::close()
         redisAsyncContext *context = m_context;
         m_context = nullptr;
         detachAdapter(context, &m_adapter);
-        // Pending callbacks run with null while hiredis frees the context; with no owner to
-        // tell (data is null) they are only deleted (see onReply).
+        // Pending callbacks run with null while hiredis frees the context; they are queued to
+        // run later (or, when the connection is being destroyed, only deleted; see onReply).
         context->data = nullptr;
+        RedisConnection *const previous = s_closing;
+        s_closing = m_destroying ? nullptr : this;
         redisAsyncFree(context);
+        s_closing = previous;
     }
     detachAdapter(nullptr, &m_adapter);
     m_subscriptionHandler = nullptr;
+    m_subscribed = false;
 }
 
 void RedisConnection::lost(const QString &reason)
@@ -139,6 +165,15 @@ void RedisConnection::onConnect(const redisAsyncContext *ac, int status)
         QMetaObject::invokeMethod(self, [guard, why] { if (guard) guard->lost(why); },
                                   Qt::QueuedConnection);
         return;
+    }
+    if (self->m_address.socketPath.isEmpty()) {
+        // A peer that vanished without a FIN (a rebooted host, a dead path) is found in
+        // ≈ 20 s even on a connection that only listens.
+        const int fd = ac->c.fd, on = 1, idle = 10, interval = 3, count = 3;
+        ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+        ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+        ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+        ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
     }
     QList<QList<QByteArray>> steps;
     if (!self->m_address.password.isEmpty()) {
@@ -195,8 +230,14 @@ void RedisConnection::onReply(redisAsyncContext *ac, void *reply, void *privdata
     auto *self = ac ? static_cast<RedisConnection *>(ac->data) : nullptr;
     if (self && !self->m_sentAt.empty())
         self->m_sentAt.pop_front();
-    if (self || reply) // skipped only while close() frees the context under its owner
+    if (self || reply) {
         pending->callback(static_cast<redisReply *>(reply));
+    } else if (s_closing) {
+        // close() is freeing the context: tell the owner "no reply" from the event loop.
+        QMetaObject::invokeMethod(s_closing, [callback = std::move(pending->callback)] {
+            callback(nullptr);
+        }, Qt::QueuedConnection);
+    }
     delete pending;
 }
 
@@ -230,11 +271,13 @@ void RedisConnection::command(const QList<QByteArray> &args, Callback callback)
         delete pending;
         return;
     }
-    m_sentAt.push_back(QDateTime::currentMSecsSinceEpoch());
+    m_lastSent = monotonicMs();
+    m_sentAt.push_back(m_lastSent);
 }
 
 void RedisConnection::subscribe(const QList<QByteArray> &channels, Callback handler)
 {
+    m_subscribed = true;
     m_subscriptionHandler = std::move(handler);
     send(QList<QByteArray>{"SUBSCRIBE"} + channels, &RedisConnection::onSubscription, nullptr);
 }

@@ -21,15 +21,17 @@ namespace Hermes {
  * nothing blocks, nothing polls. Connects, authenticates, selects the database, then says
  * ready(); any loss is reported once with disconnected(). It does not reconnect by itself:
  * the owner decides when (with backoff). A command unanswered for the connect timeout counts
- * as a loss too: a server that hangs (stopped, or a network that drops packets) is noticed,
- * not waited on forever.
+ * as a loss too, and an idle connection is PINGed, so a server that hangs (stopped, or a
+ * network that drops packets) is noticed, not waited on forever; the subscriber connection,
+ * which cannot PING, has TCP keepalive.
  */
 class RedisConnection final : public QObject
 {
     Q_OBJECT
 public:
-    /// The reply, or null when the connection failed before it arrived. Owned by hiredis:
-    /// valid only during the call.
+    /// The reply, or null when the connection failed before it arrived (then it runs later,
+    /// from the event loop, never inside close() and never after the connection is
+    /// destroyed). Owned by hiredis: valid only during the call.
     using Callback = std::function<void(redisReply *reply)>;
 
     explicit RedisConnection(QObject *parent = nullptr);
@@ -68,10 +70,13 @@ private:
     QTimer m_connectTimer;
     QTimer m_watchdog;
     int m_timeoutMs = 5000;
+    qint64 m_lastSent = 0;       ///< for the idle PING
+    bool m_subscribed = false;   ///< no PING in subscribe mode: TCP keepalive watches it
     std::deque<qint64> m_sentAt; ///< when each unanswered command was sent (replies are in order)
     Callback m_subscriptionHandler;
     QString m_lastError;
     bool m_ready = false;
+    bool m_destroying = false;
 };
 
 /// Helpers to read replies.

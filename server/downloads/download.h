@@ -33,6 +33,11 @@ struct Download
     QDateTime createdAt;
     QDateTime updatedAt;
     QDateTime completedAt;
+    QString owner;                ///< the node running it (its lease), or empty
+    QString etag;                 ///< validators of the bytes in the part file, for If-Range
+    QString lastModified;
+    double speed = 0;             ///< B/s, as the running node last reported it
+    double percent = 0;           ///< the reported percentage: it never goes down
 
     bool isActive() const
     {

@@ -2,34 +2,45 @@
 
 #include "broker/broker.h"
 #include "downloads/filenames.h"
+#include "downloads/transferrate.h"
 #include "logging.h"
 
 #include <QCoreApplication>
 #include <QCryptographicHash>
 #include <QDateTime>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
-#include <QJsonArray>
+#include <QHostInfo>
 #include <QNetworkReply>
+#include <QPointer>
 #include <QRegularExpression>
 #include <QStorageInfo>
 #include <QThreadPool>
 #include <QUuid>
 
-#include <algorithm>
 #include <cmath>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sys/stat.h>
 
 namespace Hermes {
 
-struct DownloadEngine::Transfer
+struct DownloadEngine::Running
 {
+    Download d;                     ///< this node's copy while it runs it
+    DownloadStatus stored;          ///< the status last written: fenced writes expect it
     QPointer<QNetworkReply> reply;
     QFile file;
     TransferRate rate;
-    qint64 offset = 0;          ///< bytes already in the part file when the request started
+    qint64 offset = 0;              ///< bytes already in the part file when the request started
     qint64 lastProgressMs = 0;
     double lastPercent = -1;
-    bool aborting = false;      ///< stopped on purpose: its finished() is not an error
+    bool aborting = false;          ///< stopped on purpose: its finished() is not an error
+    bool sentIfRange = false;
+    quint64 settledSeq = 0;         ///< store answers to jobs posted before this are about an older state
+    qint64 validUntil = 0;          ///< m_clock ms: the lease surely holds until then
 };
 
 static qint64 nowMs()
@@ -37,95 +48,102 @@ static qint64 nowMs()
     return QDateTime::currentMSecsSinceEpoch();
 }
 
-DownloadEngine::DownloadEngine(const Options &options, DownloadStore *store, Broker *broker,
-                               QObject *parent)
-    : QObject(parent), m_options(options), m_store(store), m_broker(broker)
-{
-    m_scheduleTimer.setSingleShot(true);
-    connect(&m_scheduleTimer, &QTimer::timeout, this, &DownloadEngine::schedule);
-    m_network.setRedirectPolicy(QNetworkRequest::NoLessSafeRedirectPolicy);
-}
-
-DownloadEngine::~DownloadEngine()
-{
-    for (const auto &t : std::as_const(m_transfers)) {
-        t->aborting = true;
-        if (t->reply)
-            t->reply->abort();
-    }
-}
-
-void DownloadEngine::start()
-{
-    QDir().mkpath(m_options.downloadDir);
-    for (Download d : m_store->all()) {
-        // Whatever was running when the server stopped resumes; the part file says how far
-        // it got (the database only knows the last saved progress).
-        if (d.isActive()) {
-            d.status = DownloadStatus::Pending;
-            m_store->save(d);
-        }
-        if (!d.isFinished())
-            d.downloadedBytes = QFileInfo(partPath(d)).size();
-        m_downloads.insert(d.id, d);
-    }
-    qCInfo(lcHub) << "downloads: loaded" << m_downloads.size() << "from the store";
-    schedule();
-}
-
-QString DownloadEngine::partPath(const Download &d) const
-{
-    return QDir(m_options.downloadDir).filePath(d.id + QStringLiteral(".part"));
-}
-
-int DownloadEngine::activeCount() const
-{
-    return int(m_transfers.size());
-}
-
-const Download *DownloadEngine::find(const QString &id) const
-{
-    const auto it = m_downloads.constFind(id);
-    return it == m_downloads.cend() ? nullptr : &*it;
-}
-
-QList<const Download *> DownloadEngine::ordered() const
-{
-    QList<const Download *> out;
-    for (const Download &d : m_downloads)
-        out.append(&d);
-    std::sort(out.begin(), out.end(), [](const Download *a, const Download *b) {
-        if (a->isFinished() != b->isFinished())
-            return !a->isFinished();
-        if (a->priority != b->priority)
-            return a->priority > b->priority;
-        return a->position < b->position;
-    });
-    return out;
-}
-
-// --- the API -------------------------------------------------------------------------------
-
 static DownloadEngine::Error error(int status, const char *code, const QString &message)
 {
     return {status, QString::fromLatin1(code), message};
 }
 
-DownloadEngine::Result DownloadEngine::add(const QString &url, const QString &filename,
-                                           int priority, const QString &sha256, Download *created)
+static DownloadEngine::Error storeError(const QString &message)
+{
+    return error(503, "store_unavailable", QStringLiteral("the download store is unavailable: ") + message);
+}
+
+// The lease is treated as lost this long before it expires in the database, so a transfer
+// has stopped here before another node may start it.
+static qint64 safetyMargin(int leaseMs)
+{
+    return qMin<qint64>(leaseMs / 4, 2000);
+}
+
+DownloadEngine::DownloadEngine(const Options &options, DownloadStore *store, Broker *broker,
+                               QObject *parent)
+    : QObject(parent), m_options(options), m_store(store), m_broker(broker)
+{
+    // Readable in the database and the logs: which host, which process, which start.
+    m_nodeId = QStringLiteral("%1:%2:%3").arg(QHostInfo::localHostName()).arg(::getpid())
+                   .arg(QUuid::createUuid().toString(QUuid::WithoutBraces).left(8));
+    m_clock.start();
+    m_network.setRedirectPolicy(QNetworkRequest::NoLessSafeRedirectPolicy);
+    m_renewTimer.setInterval(m_options.renewMs);
+    connect(&m_renewTimer, &QTimer::timeout, this, [this] {
+        renew();
+        claimSoon(); // also finds work whose node stopped renewing
+    });
+    m_leaseTimer.setInterval(qMax(50, m_options.renewMs / 4));
+    connect(&m_leaseTimer, &QTimer::timeout, this, &DownloadEngine::enforceLeases);
+    m_retryTimer.setSingleShot(true);
+    connect(&m_retryTimer, &QTimer::timeout, this, &DownloadEngine::claimSoon);
+    connect(m_store, &DownloadStore::changed, this, &DownloadEngine::onStoreChanged);
+}
+
+DownloadEngine::~DownloadEngine()
+{
+    for (const RunningPtr &r : std::as_const(m_running)) {
+        r->aborting = true;
+        if (r->reply)
+            r->reply->abort();
+        r->file.close();
+    }
+    if (!m_running.isEmpty()) {
+        const QString node = m_nodeId;
+        m_store->runBlocking([node](DownloadRepository &repo) { repo.releaseAll(node); }, 2000);
+    }
+}
+
+template<typename T>
+void DownloadEngine::query(std::function<T(DownloadRepository &)> job,
+                           std::function<void(std::optional<T>, const QString &)> done)
+{
+    ++m_seq;
+    m_store->run<T>(this, std::move(job), std::move(done));
+}
+
+void DownloadEngine::start()
+{
+    QDir().mkpath(m_options.downloadDir);
+    if (!m_store->isShared()) {
+        // One node (the data dir is locked): leases of a previous run are void, and what was
+        // running resumes now rather than after a lease period.
+        m_store->runBlocking([](DownloadRepository &repo) { repo.resetOwners(); }, 5000);
+    }
+    qCInfo(lcHub).noquote() << "downloads: node" << m_nodeId << "using" << m_store->description();
+    m_renewTimer.start();
+    m_leaseTimer.start();
+    claimSoon();
+}
+
+QString DownloadEngine::partPath(const QString &id) const
+{
+    return QDir(m_options.downloadDir).filePath(id + QStringLiteral(".part"));
+}
+
+// --- the API -------------------------------------------------------------------------------
+
+void DownloadEngine::add(const QString &url, const QString &filename, int priority,
+                         const QString &sha256, RowCallback done)
 {
     const QUrl parsed(url, QUrl::StrictMode);
     if (!parsed.isValid() || (parsed.scheme() != u"http" && parsed.scheme() != u"https")
         || parsed.host().isEmpty())
-        return error(400, "invalid_url", QStringLiteral("url must be an http:// or https:// URL"));
+        return done(error(400, "invalid_url", QStringLiteral("url must be an http:// or https:// URL")), {});
     static const QRegularExpression hex(QStringLiteral("^[0-9a-fA-F]{64}$"));
     if (!sha256.isEmpty() && !hex.match(sha256).hasMatch())
-        return error(400, "invalid_sha256", QStringLiteral("sha256 must be 64 hexadecimal digits"));
+        return done(error(400, "invalid_sha256", QStringLiteral("sha256 must be 64 hexadecimal digits")), {});
     Download d;
     if (!filename.isNull()) {
         d.filename = FileNames::sanitize(filename);
         if (d.filename.isEmpty())
-            return error(400, "invalid_filename", QStringLiteral("the filename has nothing usable in it"));
+            return done(error(400, "invalid_filename", QStringLiteral("the filename has nothing usable in it")), {});
         d.filenameFromRequest = true;
     } else {
         d.filename = FileNames::sanitize(FileNames::fromUrl(parsed));
@@ -135,158 +153,384 @@ DownloadEngine::Result DownloadEngine::add(const QString &url, const QString &fi
     d.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
     d.url = parsed.toString(QUrl::FullyEncoded);
     d.priority = priority;
-    d.position = m_store->nextPosition();
     d.sha256 = sha256.toLower();
     d.createdAt = d.updatedAt = QDateTime::currentDateTimeUtc();
-    QString storeError;
-    if (!m_store->save(d, &storeError))
-        return error(500, "store_error", QStringLiteral("the download could not be saved: ") + storeError);
-    m_downloads.insert(d.id, d);
-    publishQueue(QStringLiteral("added"), d);
-    publishProgress(m_downloads[d.id], true);
-    schedule();
-    *created = m_downloads[d.id];
-    return std::nullopt;
+    struct Added { Download d; QueueCounts counts; };
+    query<Added>([d](DownloadRepository &repo) mutable {
+        repo.insert(d);
+        return Added{d, repo.counts()};
+    }, [this, done](std::optional<Added> added, const QString &message) {
+        if (!added)
+            return done(error(503, "store_unavailable", QStringLiteral("the download could not be saved: ") + message), {});
+        publishQueue(QStringLiteral("added"), added->d, added->counts);
+        publishProgress(added->d);
+        done(std::nullopt, added->d);
+        claimSoon();
+    });
 }
 
-static DownloadEngine::Error conflict(const Download &d, const char *action)
+static DownloadEngine::Error conflict(const Download &d, const QString &action)
 {
-    return error(409, "invalid_state", QStringLiteral("cannot %1 a download that is %2")
-                                           .arg(QString::fromLatin1(action), toString(d.status)));
+    return error(409, "invalid_state", QStringLiteral("cannot %1 a download that is %2").arg(action, toString(d.status)));
 }
 
-DownloadEngine::Result DownloadEngine::pause(const QString &id)
+void DownloadEngine::act(const QString &id, Action action, RowCallback done)
 {
-    auto it = m_downloads.find(id);
-    if (it == m_downloads.end())
-        return error(404, "not_found", QStringLiteral("no download %1").arg(id));
-    if (it->status != DownloadStatus::Pending && it->status != DownloadStatus::Downloading)
-        return conflict(*it, "pause");
-    stopTransfer(*it);
-    setStatus(*it, DownloadStatus::Paused);
-    schedule();
-    return std::nullopt;
+    static const char *const names[] = {"pause", "resume", "cancel", "retry"};
+    const QString name = QString::fromLatin1(names[int(action)]);
+    // The rules, applied to the locked row (on the store's thread: a pure function).
+    auto change = [action](Download &d) {
+        const DownloadStatus s = d.status;
+        switch (action) {
+        case Action::Pause:
+            if (s != DownloadStatus::Pending && s != DownloadStatus::Downloading)
+                return false;
+            d.status = DownloadStatus::Paused;
+            d.errorMessage.clear();
+            break;
+        case Action::Resume:
+            if (s != DownloadStatus::Paused)
+                return false;
+            d.status = DownloadStatus::Pending;
+            break;
+        case Action::Cancel:
+            if (s == DownloadStatus::Completed || s == DownloadStatus::Cancelled || s == DownloadStatus::Processing)
+                return false;
+            d.status = DownloadStatus::Cancelled;
+            d.downloadedBytes = 0;
+            d.errorMessage.clear();
+            break;
+        case Action::Retry:
+            if (s != DownloadStatus::Failed && s != DownloadStatus::Cancelled)
+                return false;
+            d.status = DownloadStatus::Pending;
+            d.attempts = 0;
+            d.errorMessage.clear();
+            break;
+        }
+        d.speed = 0;
+        d.updatedAt = QDateTime::currentDateTimeUtc();
+        return true;
+    };
+    struct Changed { DownloadStatus before = DownloadStatus::Pending; std::optional<Download> after; bool refused = false; QueueCounts counts; };
+    query<Changed>([id, change](DownloadRepository &repo) {
+        Changed c;
+        c.after = repo.control(id, [&c, &change](Download &d) {
+            c.before = d.status;
+            return change(d);
+        }, false, &c.refused);
+        if (c.after && !c.refused)
+            c.counts = repo.counts();
+        return c;
+    }, [this, id, name, action, done](std::optional<Changed> c, const QString &message) {
+        if (!c)
+            return done(storeError(message), {});
+        if (!c->after)
+            return done(error(404, "not_found", QStringLiteral("no download %1").arg(id)), {});
+        if (c->refused)
+            return done(conflict(*c->after, name), *c->after);
+        if (action == Action::Cancel)
+            QFile::remove(partPath(id)); // here; the node that ran it removes its own copy
+        controlled(c->before, *c->after, c->counts);
+        done(std::nullopt, *c->after);
+    });
 }
 
-DownloadEngine::Result DownloadEngine::resume(const QString &id)
+void DownloadEngine::setPriority(const QString &id, int priority, RowCallback done)
 {
-    auto it = m_downloads.find(id);
-    if (it == m_downloads.end())
-        return error(404, "not_found", QStringLiteral("no download %1").arg(id));
-    if (it->status != DownloadStatus::Paused)
-        return conflict(*it, "resume");
-    m_notBefore.remove(id);
-    setStatus(*it, DownloadStatus::Pending);
-    schedule();
-    return std::nullopt;
+    struct Changed { std::optional<Download> after; bool refused = false; QueueCounts counts; };
+    query<Changed>([id, priority](DownloadRepository &repo) {
+        Changed c;
+        c.after = repo.control(id, [priority](Download &d) {
+            if (d.isFinished())
+                return false;
+            d.priority = priority;
+            return true;
+        }, false, &c.refused);
+        if (c.after && !c.refused)
+            c.counts = repo.counts();
+        return c;
+    }, [this, id, done](std::optional<Changed> c, const QString &message) {
+        if (!c)
+            return done(storeError(message), {});
+        if (!c->after)
+            return done(error(404, "not_found", QStringLiteral("no download %1").arg(id)), {});
+        if (c->refused)
+            return done(conflict(*c->after, QStringLiteral("reorder")), *c->after);
+        if (auto r = m_running.value(id))
+            r->d.priority = c->after->priority;
+        publishQueue(QStringLiteral("reordered"), *c->after, c->counts);
+        done(std::nullopt, *c->after);
+    });
 }
 
-DownloadEngine::Result DownloadEngine::cancel(const QString &id)
+void DownloadEngine::remove(const QString &id, bool deleteFile, std::function<void(Result)> done)
 {
-    auto it = m_downloads.find(id);
-    if (it == m_downloads.end())
-        return error(404, "not_found", QStringLiteral("no download %1").arg(id));
-    if (it->status == DownloadStatus::Completed || it->status == DownloadStatus::Cancelled
-        || it->status == DownloadStatus::Processing)
-        return conflict(*it, "cancel");
-    stopTransfer(*it);
-    QFile::remove(partPath(*it));
-    it->downloadedBytes = 0;
-    setStatus(*it, DownloadStatus::Cancelled);
-    schedule();
-    return std::nullopt;
+    struct Removed { std::optional<Download> row; QueueCounts counts; };
+    query<Removed>([id](DownloadRepository &repo) {
+        Removed r;
+        bool refused = false;
+        r.row = repo.control(id, [](Download &) { return true; }, true, &refused);
+        if (r.row)
+            r.counts = repo.counts();
+        return r;
+    }, [this, id, deleteFile, done](std::optional<Removed> r, const QString &message) {
+        if (!r)
+            return done(storeError(message));
+        if (!r->row)
+            return done(error(404, "not_found", QStringLiteral("no download %1").arg(id)));
+        drop(id, false, true, QStringLiteral("deleted"));
+        QFile::remove(partPath(id));
+        if (deleteFile && r->row->status == DownloadStatus::Completed)
+            QFile::remove(QDir(m_options.downloadDir).filePath(r->row->filename));
+        publishQueue(QStringLiteral("removed"), *r->row, r->counts);
+        done(std::nullopt);
+        claimSoon();
+    });
 }
 
-DownloadEngine::Result DownloadEngine::retry(const QString &id)
+void DownloadEngine::controlled(DownloadStatus before, const Download &after, const QueueCounts &counts)
 {
-    auto it = m_downloads.find(id);
-    if (it == m_downloads.end())
-        return error(404, "not_found", QStringLiteral("no download %1").arg(id));
-    if (it->status != DownloadStatus::Failed && it->status != DownloadStatus::Cancelled)
-        return conflict(*it, "retry");
-    it->attempts = 0;
-    m_notBefore.remove(id);
-    setStatus(*it, DownloadStatus::Pending);
-    schedule();
-    return std::nullopt;
+    // Published here, once: the node running it only stops.
+    publishProgress(after);
+    if (before != after.status)
+        publishQueue(QStringLiteral("status_changed"), after, counts);
+    if (m_running.contains(after.id)) {
+        const bool cancelled = after.status == DownloadStatus::Cancelled;
+        drop(after.id, true, cancelled, QStringLiteral("%1 through this node").arg(toString(after.status)));
+    }
+    claimSoon();
 }
 
-DownloadEngine::Result DownloadEngine::remove(const QString &id, bool deleteFile)
+void DownloadEngine::get(const QString &id, RowCallback done)
 {
-    auto it = m_downloads.find(id);
-    if (it == m_downloads.end())
-        return error(404, "not_found", QStringLiteral("no download %1").arg(id));
-    stopTransfer(*it);
-    QFile::remove(partPath(*it));
-    if (deleteFile && it->status == DownloadStatus::Completed)
-        QFile::remove(QDir(m_options.downloadDir).filePath(it->filename));
-    const Download removed = *it;
-    m_store->remove(id);
-    m_downloads.erase(it);
-    m_notBefore.remove(id);
-    m_reportedPercent.remove(id);
-    publishQueue(QStringLiteral("removed"), removed);
-    schedule();
-    return std::nullopt;
+    query<std::optional<Download>>([id](DownloadRepository &repo) { return repo.get(id); },
+                                   [id, done](std::optional<std::optional<Download>> row, const QString &message) {
+        if (!row)
+            return done(storeError(message), {});
+        if (!*row)
+            return done(error(404, "not_found", QStringLiteral("no download %1").arg(id)), {});
+        done(std::nullopt, **row);
+    });
 }
 
-DownloadEngine::Result DownloadEngine::setPriority(const QString &id, int priority)
+void DownloadEngine::list(std::optional<DownloadStatus> status, int limit, int offset,
+                          std::function<void(Result, const QList<Download> &, int)> done)
 {
-    auto it = m_downloads.find(id);
-    if (it == m_downloads.end())
-        return error(404, "not_found", QStringLiteral("no download %1").arg(id));
-    if (it->isFinished())
-        return conflict(*it, "reorder");
-    it->priority = priority;
-    persist(*it);
-    publishQueue(QStringLiteral("reordered"), *it);
-    schedule();
-    return std::nullopt;
+    struct Page { QList<Download> items; int total = 0; };
+    query<Page>([status, limit, offset](DownloadRepository &repo) {
+        Page p;
+        p.items = repo.list(status, limit, offset, &p.total);
+        return p;
+    }, [done](std::optional<Page> p, const QString &message) {
+        if (!p)
+            return done(storeError(message), {}, 0);
+        done(std::nullopt, p->items, p->total);
+    });
+}
+
+void DownloadEngine::queue(std::function<void(Result, const QList<Download> &, const QJsonObject &)> done)
+{
+    struct Queue { QList<Download> items; QueueCounts counts; };
+    query<Queue>([](DownloadRepository &repo) { return Queue{repo.unfinished(), repo.counts()}; },
+                 [this, done](std::optional<Queue> q, const QString &message) {
+        if (!q)
+            return done(storeError(message), {}, {});
+        const double speed = q->counts.totalSpeed; // as the running nodes last saved it
+        done(std::nullopt, q->items, {{QStringLiteral("active"), q->counts.active},
+                                      {QStringLiteral("queued"), q->counts.queued},
+                                      {QStringLiteral("paused"), q->counts.paused},
+                                      {QStringLiteral("total_speed"), qMax(0.0, speed)}});
+    });
+}
+
+// --- claims and leases ---------------------------------------------------------------------
+
+void DownloadEngine::claimSoon()
+{
+    const int free = m_options.maxConcurrent - int(m_running.size());
+    if (free <= 0)
+        return;
+    if (m_claiming) {
+        m_claimAgain = true;
+        return;
+    }
+    m_claiming = true;
+    m_claimAgain = false;
+    const QString node = m_nodeId;
+    const int lease = m_options.leaseMs;
+    const int cluster = m_options.clusterMaxConcurrent;
+    const qint64 sentAt = m_clock.elapsed();
+    struct Claimed { QList<Download> rows; qint64 nextRetryInMs = -1; };
+    query<Claimed>([node, lease, free, cluster](DownloadRepository &repo) {
+        Claimed c;
+        c.rows = repo.claim(node, lease, free, cluster, &c.nextRetryInMs);
+        return c;
+    }, [this, sentAt](std::optional<Claimed> c, const QString &message) {
+        m_claiming = false;
+        if (!c) {
+            qCWarning(lcHub).noquote() << "downloads: cannot claim work:" << message;
+            return;
+        }
+        for (const Download &row : std::as_const(c->rows)) {
+            if (!row.owner.isEmpty() && row.owner != m_nodeId) {
+                ++m_stats.takeovers;
+                qCInfo(lcHub).noquote() << "download" << row.id << ": taking over from" << row.owner
+                                        << "(its lease expired)";
+            }
+            begin(row);
+            if (auto r = m_running.value(row.id))
+                r->validUntil = sentAt + m_options.leaseMs - safetyMargin(m_options.leaseMs);
+        }
+        if (c->nextRetryInMs >= 0)
+            m_retryTimer.start(int(qBound(qint64(1), c->nextRetryInMs, qint64(60000))));
+        if (m_claimAgain || (!c->rows.isEmpty() && int(m_running.size()) < m_options.maxConcurrent))
+            claimSoon();
+    });
+}
+
+void DownloadEngine::renew()
+{
+    if (m_renewing)
+        return; // the last one has not answered: the lease check covers it
+    m_renewing = true;
+    const QString node = m_nodeId;
+    const int lease = m_options.leaseMs;
+    const qint64 sentAt = m_clock.elapsed();
+    query<QHash<QString, DownloadStatus>>([node, lease](DownloadRepository &repo) { return repo.renew(node, lease); },
+                                          [this, sentAt, seq = m_seq + 1](std::optional<QHash<QString, DownloadStatus>> owned,
+                                                                          const QString &message) {
+        m_renewing = false;
+        if (!owned) {
+            if (!m_running.isEmpty())
+                qCWarning(lcHub).noquote() << "downloads: cannot renew leases:" << message;
+            return;
+        }
+        const QStringList ids = m_running.keys();
+        for (const QString &id : ids) {
+            const RunningPtr r = m_running.value(id);
+            if (!r || r->settledSeq >= seq)
+                continue; // claimed or changed after this renewal was sent
+            const auto it = owned->constFind(id);
+            if (it == owned->cend()) {
+                drop(id, false, false, QStringLiteral("its lease is gone (taken over or deleted)"));
+                continue;
+            }
+            r->validUntil = sentAt + m_options.leaseMs - safetyMargin(m_options.leaseMs);
+            if (*it != DownloadStatus::Downloading && *it != DownloadStatus::Processing)
+                drop(id, true, *it == DownloadStatus::Cancelled, QStringLiteral("%1 elsewhere").arg(toString(*it)));
+        }
+    });
+}
+
+void DownloadEngine::enforceLeases()
+{
+    // The database may be out of reach: stop before another node may take the download over.
+    const qint64 now = m_clock.elapsed();
+    const QStringList ids = m_running.keys();
+    for (const QString &id : ids) {
+        const RunningPtr r = m_running.value(id);
+        if (r && r->validUntil > 0 && now > r->validUntil)
+            drop(id, false, false, QStringLiteral("its lease could not be renewed in time"));
+    }
+}
+
+void DownloadEngine::onStoreChanged(const QString &id)
+{
+    if (id == u"*") {
+        renew();
+        claimSoon();
+    } else if (m_running.contains(id)) {
+        check(id);
+    } else {
+        claimSoon();
+    }
+}
+
+void DownloadEngine::check(const QString &id)
+{
+    const quint64 seq = m_seq + 1;
+    query<std::optional<Download>>([id](DownloadRepository &repo) { return repo.get(id); },
+                                   [this, id, seq](std::optional<std::optional<Download>> row, const QString &) {
+        const RunningPtr r = m_running.value(id);
+        if (!row || !r || r->settledSeq >= seq)
+            return;
+        if (!*row)
+            drop(id, false, true, QStringLiteral("deleted elsewhere"));
+        else if ((*row)->owner != m_nodeId)
+            drop(id, false, false, QStringLiteral("taken over by %1").arg((*row)->owner));
+        else if (!(*row)->isActive())
+            drop(id, true, (*row)->status == DownloadStatus::Cancelled,
+                 QStringLiteral("%1 elsewhere").arg(toString((*row)->status)));
+    });
+}
+
+// Whether `file` (open) is still the file at `path`: another node may have removed it and
+// started a new one under the same name on shared storage.
+static bool sameFile(const QFile &file, const QString &path)
+{
+    struct stat a{}, b{};
+    return file.handle() >= 0 && ::fstat(file.handle(), &a) == 0
+        && ::stat(QFile::encodeName(path).constData(), &b) == 0 && a.st_ino == b.st_ino
+        && a.st_dev == b.st_dev;
+}
+
+void DownloadEngine::drop(const QString &id, bool release, bool deletePart, const QString &why)
+{
+    const RunningPtr r = m_running.take(id);
+    if (!r)
+        return;
+    qCInfo(lcHub).noquote() << "download" << id << ": stopped here:" << why;
+    r->aborting = true;
+    if (r->reply) {
+        r->reply->abort();
+        r->reply->deleteLater();
+    }
+    if (deletePart && sameFile(r->file, partPath(id)))
+        QFile::remove(partPath(id));
+    r->file.close();
+    if (release) {
+        const QString node = m_nodeId;
+        query<bool>([id, node](DownloadRepository &repo) { repo.release(id, node); return true; },
+                    [](std::optional<bool>, const QString &) {});
+    }
+    claimSoon();
 }
 
 // --- transfers -----------------------------------------------------------------------------
 
-void DownloadEngine::schedule()
+void DownloadEngine::begin(const Download &row)
 {
-    const qint64 now = nowMs();
-    qint64 nextWake = -1;
-    int active = activeCount();
-    for (const Download *d : ordered()) {
-        if (d->status != DownloadStatus::Pending || m_transfers.contains(d->id))
-            continue;
-        const qint64 notBefore = m_notBefore.value(d->id, 0);
-        if (notBefore > now) {
-            nextWake = nextWake < 0 ? notBefore : qMin(nextWake, notBefore);
-            continue;
-        }
-        if (active >= m_options.maxConcurrent)
-            break;
-        begin(m_downloads[d->id]);
-        ++active;
-    }
-    if (nextWake > 0)
-        m_scheduleTimer.start(int(qMax<qint64>(1, nextWake - now)));
-}
-
-void DownloadEngine::begin(Download &d)
-{
-    const QString id = d.id;
-    auto t = std::make_shared<Transfer>();
-    t->file.setFileName(partPath(d));
-    if (!QDir().mkpath(m_options.downloadDir) || !t->file.open(QIODevice::ReadWrite)) {
-        fail(d, QStringLiteral("cannot write %1: %2").arg(t->file.fileName(), t->file.errorString()), false);
+    const QString id = row.id;
+    auto r = std::make_shared<Running>();
+    r->d = row;
+    r->d.owner = m_nodeId;
+    r->stored = row.status;
+    r->validUntil = 0;
+    Download &d = r->d;
+    r->file.setFileName(partPath(id));
+    m_running.insert(id, r);
+    if (!QDir().mkpath(m_options.downloadDir) || !r->file.open(QIODevice::ReadWrite)) {
+        fail(r, QStringLiteral("cannot write %1: %2").arg(r->file.fileName(), r->file.errorString()), false);
         return;
     }
-    t->offset = t->file.size();
-    t->file.seek(t->offset);
-    d.downloadedBytes = t->offset;
-    m_notBefore.remove(id);
-    m_transfers.insert(id, t);
+    r->offset = r->file.size();
+    r->file.seek(r->offset);
+    if (r->offset == 0 && d.downloadedBytes > 0) {
+        d.note = QStringLiteral("the part file was not found in %1 on this node (is the download dir "
+                                "shared between the nodes?); restarted from zero").arg(m_options.downloadDir);
+        qCInfo(lcHub).noquote() << "download" << id << ":" << d.note;
+        d.etag.clear();
+        d.lastModified.clear();
+    }
+    d.downloadedBytes = r->offset;
+    d.errorMessage.clear();
+    qCInfo(lcHub).noquote() << "download" << id << ": running here from byte" << r->offset;
     checkDiskSpace();
-    if (d.totalBytes > 0 && t->offset == d.totalBytes) {
-        // Everything had arrived before the server stopped: only verifying was left.
-        setStatus(d, DownloadStatus::Downloading);
-        finishFile(d);
+    if (d.totalBytes > 0 && r->offset == d.totalBytes) {
+        // Everything had arrived before: only verifying was left.
+        setStatus(r, DownloadStatus::Downloading);
+        finishFile(r);
         return;
     }
 
@@ -296,25 +540,31 @@ void DownloadEngine::begin(Download &d)
                       QStringLiteral("hermes-server/") + QCoreApplication::applicationVersion());
     request.setTransferTimeout(30000); // no byte for 30 s: the connection is dead, retry
     request.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
-    if (t->offset > 0)
-        request.setRawHeader("Range", "bytes=" + QByteArray::number(t->offset) + '-');
-    t->reply = m_network.get(request);
-    connect(t->reply, &QNetworkReply::metaDataChanged, this, [this, id] {
-        if (auto it = m_downloads.find(id); it != m_downloads.end())
-            onMetaData(*it);
+    if (r->offset > 0) {
+        request.setRawHeader("Range", "bytes=" + QByteArray::number(r->offset) + '-');
+        // Only a strong ETag may validate a range (RFC 9110 13.1.5); else the date.
+        const QString validator = !d.etag.isEmpty() && !d.etag.startsWith(u"W/") ? d.etag : d.lastModified;
+        if (!validator.isEmpty()) {
+            request.setRawHeader("If-Range", validator.toLatin1());
+            r->sentIfRange = true;
+        }
+    }
+    r->reply = m_network.get(request);
+    QNetworkReply *reply = r->reply;
+    const std::weak_ptr<Running> weak = r;
+    connect(reply, &QNetworkReply::metaDataChanged, this, [this, weak] {
+        if (const RunningPtr r = weak.lock(); r && !r->aborting)
+            onMetaData(r);
     });
-    connect(t->reply, &QNetworkReply::readyRead, this, [this, id] {
-        if (auto it = m_downloads.find(id); it != m_downloads.end())
-            onData(*it);
+    connect(reply, &QNetworkReply::readyRead, this, [this, weak] {
+        if (const RunningPtr r = weak.lock(); r && !r->aborting)
+            onData(r);
     });
-    connect(t->reply, &QNetworkReply::finished, this, [this, id, t] {
-        if (t->aborting)
-            return;
-        if (auto it = m_downloads.find(id); it != m_downloads.end())
-            onFinished(*it);
+    connect(reply, &QNetworkReply::finished, this, [this, weak] {
+        if (const RunningPtr r = weak.lock(); r && !r->aborting)
+            onFinished(r);
     });
-    d.errorMessage.clear();
-    setStatus(d, DownloadStatus::Downloading);
+    setStatus(r, DownloadStatus::Downloading);
 }
 
 static qint64 contentRangeStart(const QByteArray &header, qint64 *total)
@@ -328,40 +578,47 @@ static qint64 contentRangeStart(const QByteArray &header, qint64 *total)
     return m.captured(1).toLongLong();
 }
 
-void DownloadEngine::onMetaData(Download &d)
+void DownloadEngine::onMetaData(const RunningPtr &r)
 {
-    const auto t = m_transfers.value(d.id);
-    if (!t || !t->reply)
+    QNetworkReply *reply = r->reply;
+    if (!reply)
         return;
-    QNetworkReply *reply = t->reply;
+    Download &d = r->d;
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     if (status < 200 || status >= 300)
         return; // a redirect (followed) or an error (reported when finished)
     const qint64 length = reply->header(QNetworkRequest::ContentLengthHeader).toLongLong();
     const bool hasLength = reply->header(QNetworkRequest::ContentLengthHeader).isValid();
-    if (t->offset > 0) {
+    const QString etag = QString::fromLatin1(reply->rawHeader("ETag"));
+    const QString lastModified = QString::fromLatin1(reply->rawHeader("Last-Modified"));
+    if (r->offset > 0) {
         qint64 total = -1;
         const qint64 start = status == 206 ? contentRangeStart(reply->rawHeader("Content-Range"), &total) : -1;
-        if (start != t->offset) {
-            // The server ignored the Range (or answered another one): start over.
-            t->file.resize(0);
-            t->file.seek(0);
-            t->offset = 0;
+        if (start != r->offset) {
+            // The server sent the whole file: it ignores Range, or (If-Range) the file changed.
+            const bool changed = r->sentIfRange && (etag != d.etag || lastModified != d.lastModified);
+            r->file.resize(0);
+            r->file.seek(0);
+            r->offset = 0;
             d.downloadedBytes = 0;
-            d.note = QStringLiteral("the server does not support resuming (HTTP Range); restarted from zero");
+            d.note = changed
+                ? QStringLiteral("the file changed on the server since the part was written (If-Range); restarted from zero")
+                : QStringLiteral("the server does not support resuming (HTTP Range); restarted from zero");
             qCInfo(lcHub).noquote() << "download" << d.id << ":" << d.note;
             if (status == 206) {
-                fail(d, QStringLiteral("the server answered another range than asked"), true);
+                fail(r, QStringLiteral("the server answered another range than asked"), true);
                 return;
             }
         }
         if (status == 206)
-            d.totalBytes = total >= 0 ? total : (hasLength ? t->offset + length : -1);
+            d.totalBytes = total >= 0 ? total : (hasLength ? r->offset + length : -1);
     }
-    if (t->offset == 0)
+    if (r->offset == 0)
         d.totalBytes = hasLength ? length : -1;
+    d.etag = etag;
+    d.lastModified = lastModified;
     if (m_options.maxFileSize > 0 && d.totalBytes > m_options.maxFileSize) {
-        fail(d, QStringLiteral("the file is %1 bytes, more than the allowed %2")
+        fail(r, QStringLiteral("the file is %1 bytes, more than the allowed %2")
                     .arg(d.totalBytes).arg(m_options.maxFileSize), false);
         return;
     }
@@ -374,47 +631,58 @@ void DownloadEngine::onMetaData(Download &d)
     }
 }
 
-void DownloadEngine::onData(Download &d)
+void DownloadEngine::onData(const RunningPtr &r)
 {
-    const auto t = m_transfers.value(d.id);
-    if (!t || !t->reply)
+    if (!r->reply)
         return;
-    const QByteArray bytes = t->reply->readAll();
-    const int status = t->reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    Download &d = r->d;
+    const QByteArray bytes = r->reply->readAll();
+    const int status = r->reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     if (status < 200 || status >= 300 || bytes.isEmpty())
         return; // an error page is not the file
-    if (t->file.write(bytes) != bytes.size()) {
-        fail(d, QStringLiteral("cannot write %1: %2").arg(t->file.fileName(), t->file.errorString()), false);
+    if (r->file.write(bytes) != bytes.size()) {
+        fail(r, QStringLiteral("cannot write %1: %2").arg(r->file.fileName(), r->file.errorString()), false);
         return;
     }
     d.downloadedBytes += bytes.size();
-    t->rate.add(nowMs(), bytes.size());
+    m_stats.bytes += quint64(bytes.size());
+    r->rate.add(nowMs(), bytes.size());
     if (m_options.maxFileSize > 0 && d.downloadedBytes > m_options.maxFileSize) {
-        fail(d, QStringLiteral("the file is larger than the allowed %1 bytes").arg(m_options.maxFileSize), false);
+        fail(r, QStringLiteral("the file is larger than the allowed %1 bytes").arg(m_options.maxFileSize), false);
         return;
     }
-    publishProgress(d, false);
+    updatePercent(d);
+    const qint64 now = nowMs();
+    const bool step = d.percent - r->lastPercent >= m_options.progressStepPercent;
+    const bool due = now - r->lastProgressMs >= m_options.progressIntervalMs;
+    const bool full = d.percent >= 100 && r->lastPercent < 100;
+    if (!step && !due && !full)
+        return;
+    r->lastPercent = d.percent;
+    r->lastProgressMs = now;
+    r->file.flush(); // what the database says has arrived is in the file, for a takeover
+    save(r, false, -1, false); // the bytes so far, at the pace of the events
 }
 
-void DownloadEngine::onFinished(Download &d)
+void DownloadEngine::onFinished(const RunningPtr &r)
 {
-    const auto t = m_transfers.value(d.id);
-    if (!t || !t->reply)
+    QNetworkReply *reply = r->reply;
+    if (!reply)
         return;
-    QNetworkReply *reply = t->reply;
-    onData(d); // anything left in the buffer
-    if (!m_transfers.contains(d.id))
+    Download &d = r->d;
+    onData(r); // anything left in the buffer
+    if (m_running.value(d.id) != r)
         return; // onData failed it
-    t->file.flush();
+    r->file.flush();
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    const auto error = reply->error();
+    const auto netError = reply->error();
     if (status >= 400) {
         if (status == 416) { // the range is past the end: the part file is not what we think
-            t->file.resize(0);
-            fail(d, QStringLiteral("the server refused to resume (HTTP 416); starting over"), true);
+            r->file.resize(0);
+            fail(r, QStringLiteral("the server refused to resume (HTTP 416); starting over"), true);
             return;
         }
-        fail(d, QStringLiteral("HTTP %1 %2").arg(status).arg(
+        fail(r, QStringLiteral("HTTP %1 %2").arg(status).arg(
                     reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString()),
              status >= 500 || status == 429 || status == 408);
         return;
@@ -422,42 +690,41 @@ void DownloadEngine::onFinished(Download &d)
     const QString shortBy = d.totalBytes >= 0 && d.downloadedBytes != d.totalBytes
         ? QStringLiteral("the transfer ended after %1 of %2 bytes").arg(d.downloadedBytes).arg(d.totalBytes)
         : QString();
-    if (error != QNetworkReply::NoError) {
+    if (netError != QNetworkReply::NoError) {
         // Transport trouble (a dropped connection, a timeout, a refused connect) is worth
         // another try; a redirect loop or an unsupported scheme is not.
-        const bool retryable = error != QNetworkReply::TooManyRedirectsError
-            && error != QNetworkReply::InsecureRedirectError
-            && error != QNetworkReply::ProtocolUnknownError
-            && error != QNetworkReply::HostNotFoundError;
-        fail(d, shortBy.isEmpty() ? reply->errorString() : shortBy + QStringLiteral(": ") + reply->errorString(), retryable);
+        const bool retryable = netError != QNetworkReply::TooManyRedirectsError
+            && netError != QNetworkReply::InsecureRedirectError
+            && netError != QNetworkReply::ProtocolUnknownError
+            && netError != QNetworkReply::HostNotFoundError;
+        fail(r, shortBy.isEmpty() ? reply->errorString() : shortBy + QStringLiteral(": ") + reply->errorString(), retryable);
         return;
     }
     if (!shortBy.isEmpty()) {
-        fail(d, shortBy, true);
+        fail(r, shortBy, true);
         return;
     }
     if (d.totalBytes < 0)
         d.totalBytes = d.downloadedBytes;
-    finishFile(d);
+    finishFile(r);
 }
 
-void DownloadEngine::finishFile(Download &d)
+void DownloadEngine::finishFile(const RunningPtr &r)
 {
-    const auto t = m_transfers.value(d.id);
-    if (t) {
-        t->file.close();
-        if (t->reply) {
-            t->aborting = true;
-            t->reply->deleteLater();
-        }
+    r->file.close();
+    if (r->reply) {
+        r->aborting = true; // its finished() has been handled
+        r->reply->deleteLater();
+        r->reply = nullptr;
     }
-    setStatus(d, DownloadStatus::Processing);
-    const QString id = d.id;
-    const QString path = partPath(d);
-    const QString expected = d.sha256;
+    setStatus(r, DownloadStatus::Processing);
+    const QString id = r->d.id;
+    const QString path = partPath(id);
+    const QString expected = r->d.sha256;
     // Hashing a large file would stall every stream: it runs on the thread pool.
     QPointer<DownloadEngine> self(this);
-    QThreadPool::globalInstance()->start([self, id, path, expected] {
+    const std::weak_ptr<Running> weak = r;
+    QThreadPool::globalInstance()->start([self, weak, path, expected] {
         QString actual;
         if (!expected.isEmpty()) {
             QFile file(path);
@@ -465,102 +732,146 @@ void DownloadEngine::finishFile(Download &d)
             if (file.open(QIODevice::ReadOnly) && hash.addData(&file))
                 actual = QString::fromLatin1(hash.result().toHex());
         }
-        QMetaObject::invokeMethod(qApp, [self, id, path, expected, actual] {
-            if (!self)
-                return;
-            auto it = self->m_downloads.find(id);
-            if (it == self->m_downloads.end() || it->status != DownloadStatus::Processing)
-                return; // removed meanwhile
-            Download &d = *it;
+        QMetaObject::invokeMethod(qApp, [self, weak, path, expected, actual] {
+            const RunningPtr r = weak.lock();
+            if (!self || !r || self->m_running.value(r->d.id) != r)
+                return; // stopped meanwhile (paused, deleted, lease lost)
+            Download &d = r->d;
             if (!expected.isEmpty() && actual != expected) {
                 QFile::remove(path); // a corrupt file is not resumed
                 d.downloadedBytes = 0;
-                self->m_transfers.remove(id);
-                self->setStatus(d, DownloadStatus::Failed,
-                                QStringLiteral("SHA-256 mismatch: expected %1, got %2").arg(expected, actual));
+                self->m_running.remove(d.id);
+                ++self->m_stats.failed;
+                self->setStatus(r, DownloadStatus::Failed,
+                                QStringLiteral("SHA-256 mismatch: expected %1, got %2").arg(expected, actual), -1, true);
                 self->notify(QStringLiteral("error"), QStringLiteral("Download failed: %1 (checksum mismatch)").arg(d.filename), &d);
-                self->schedule();
+                self->claimSoon();
                 return;
             }
-            const QString target = FileNames::uniquePath(self->m_options.downloadDir, d.filename);
-            if (target.isEmpty() || !QFile::rename(path, target)) {
-                self->m_transfers.remove(id);
-                self->setStatus(d, DownloadStatus::Failed, QStringLiteral("cannot move the file into place"));
-                self->schedule();
+            // Never over an existing file, even one another node just moved into place.
+            QString target;
+            for (int tries = 0; tries < 5 && target.isEmpty(); ++tries) {
+                const QString candidate = FileNames::uniquePath(self->m_options.downloadDir, d.filename);
+                if (!candidate.isEmpty() && QFile::rename(path, candidate))
+                    target = candidate;
+            }
+            self->m_running.remove(d.id);
+            if (target.isEmpty()) {
+                ++self->m_stats.failed;
+                self->setStatus(r, DownloadStatus::Failed, QStringLiteral("cannot move the file into place"), -1, true);
+                self->claimSoon();
                 return;
             }
+            if (self->m_options.finishedFileMode >= 0) // readable by the download group, say
+                ::chmod(QFile::encodeName(target).constData(), mode_t(self->m_options.finishedFileMode));
             d.filename = QFileInfo(target).fileName();
             d.completedAt = QDateTime::currentDateTimeUtc();
-            self->m_transfers.remove(id);
-            self->m_reportedPercent[id] = 100;
-            self->setStatus(d, DownloadStatus::Completed);
+            d.percent = 100;
+            d.speed = 0;
+            ++self->m_stats.completed;
+            self->setStatus(r, DownloadStatus::Completed, {}, -1, true);
             self->notify(QStringLiteral("info"), QStringLiteral("Download completed: %1").arg(d.filename), &d);
             self->checkDiskSpace();
-            self->schedule();
+            self->claimSoon();
         }, Qt::QueuedConnection);
     });
 }
 
-void DownloadEngine::stopTransfer(Download &d)
+void DownloadEngine::fail(const RunningPtr &r, const QString &message, bool retryable)
 {
-    const auto t = m_transfers.take(d.id);
-    if (!t)
-        return;
-    t->aborting = true;
-    if (t->reply) {
-        t->reply->abort();
-        t->reply->deleteLater();
+    Download &d = r->d;
+    r->aborting = true;
+    if (r->reply) {
+        r->reply->abort();
+        r->reply->deleteLater();
+        r->reply = nullptr;
     }
-    t->file.close();
-}
-
-void DownloadEngine::fail(Download &d, const QString &message, bool retryable)
-{
-    stopTransfer(d);
+    r->file.close();
+    m_running.remove(d.id);
+    d.speed = 0;
     if (retryable && ++d.attempts < m_options.maxAttempts) {
+        // Released with a retry time: whichever node is free then takes it.
         const qint64 delay = qMin<qint64>(60000, qint64(m_options.retryBaseMs) << qMin(d.attempts - 1, 16));
-        m_notBefore.insert(d.id, nowMs() + delay);
-        setStatus(d, DownloadStatus::Pending,
+        ++m_stats.retried;
+        setStatus(r, DownloadStatus::Pending,
                   QStringLiteral("%1; retrying in %2 s (attempt %3 of %4)")
-                      .arg(message).arg(delay / 1000.0).arg(d.attempts + 1).arg(m_options.maxAttempts));
+                      .arg(message).arg(delay / 1000.0).arg(d.attempts + 1).arg(m_options.maxAttempts),
+                  delay, true);
         qCInfo(lcHub).noquote() << "download" << d.id << ":" << d.errorMessage;
     } else {
-        setStatus(d, DownloadStatus::Failed, message);
+        ++m_stats.failed;
+        setStatus(r, DownloadStatus::Failed, message, -1, true);
         notify(QStringLiteral("error"), QStringLiteral("Download failed: %1: %2").arg(d.filename, message), &d);
     }
-    schedule();
+    claimSoon();
 }
 
 // --- state and events ----------------------------------------------------------------------
 
-void DownloadEngine::setStatus(Download &d, DownloadStatus status, const QString &error)
+void DownloadEngine::setStatus(const RunningPtr &r, DownloadStatus status, const QString &error,
+                               qint64 retryInMs, bool release)
 {
-    const bool changed = d.status != status;
-    d.status = status;
-    d.errorMessage = error;
-    d.updatedAt = QDateTime::currentDateTimeUtc();
-    persist(d);
-    publishProgress(d, true);
-    if (changed)
-        publishQueue(QStringLiteral("status_changed"), d);
+    r->d.status = status;
+    r->d.errorMessage = error;
+    r->d.updatedAt = QDateTime::currentDateTimeUtc();
+    save(r, true, retryInMs, release);
 }
 
-void DownloadEngine::persist(Download &d)
+void DownloadEngine::save(const RunningPtr &r, bool statusChange, qint64 retryInMs, bool release)
 {
-    QString error;
-    if (!m_store->save(d, &error))
-        qCWarning(lcHub).noquote() << "cannot save download" << d.id << ":" << error;
+    Download snapshot = r->d;
+    if (!release)
+        snapshot.speed = r->rate.bytesPerSecond(nowMs());
+    updatePercent(snapshot);
+    const DownloadStatus expected = r->stored;
+    const bool changed = expected != snapshot.status;
+    r->stored = snapshot.status;
+    const QString node = m_nodeId;
+    query<std::optional<QueueCounts>>([snapshot, node, expected, retryInMs, release, statusChange](DownloadRepository &repo) {
+        std::optional<QueueCounts> counts;
+        if (repo.update(snapshot, node, expected, retryInMs, release))
+            counts = statusChange ? repo.counts() : QueueCounts{};
+        return counts;
+    }, [this, snapshot, changed, statusChange](
+           std::optional<std::optional<QueueCounts>> counts, const QString &message) {
+        if (!counts) {
+            // Saved first, published after: an unsaved change is not announced. The lease
+            // check stops the transfer if the database stays away.
+            qCWarning(lcHub).noquote() << "cannot save download" << snapshot.id << ":" << message;
+            return;
+        }
+        if (!*counts) {
+            // Not ours any more: paused, cancelled or deleted elsewhere, or taken over. The
+            // node that changed it has published the change.
+            if (snapshot.status == DownloadStatus::Completed) // moved into place too late: undo
+                QFile::rename(QDir(m_options.downloadDir).filePath(snapshot.filename), partPath(snapshot.id));
+            drop(snapshot.id, false, false, QStringLiteral("changed elsewhere"));
+            return;
+        }
+        publishProgress(snapshot);
+        if (statusChange && changed)
+            publishQueue(QStringLiteral("status_changed"), snapshot, **counts);
+    });
+    r->settledSeq = m_seq;
 }
 
-double DownloadEngine::speedOf(const QString &id) const
+void DownloadEngine::updatePercent(Download &d) const
 {
-    const auto t = m_transfers.value(id);
-    return t ? t->rate.bytesPerSecond(nowMs()) : 0.0;
+    const double raw = d.totalBytes > 0 ? qMin(100.0, double(d.downloadedBytes) * 100.0 / double(d.totalBytes))
+                                        : (d.status == DownloadStatus::Completed ? 100.0 : 0.0);
+    d.percent = qMax(d.percent, std::floor(raw * 10) / 10); // never decreasing, 0.1 steps
+}
+
+double DownloadEngine::speedOf(const Download &d) const
+{
+    if (const RunningPtr r = m_running.value(d.id))
+        return r->rate.bytesPerSecond(nowMs());
+    return d.status == DownloadStatus::Downloading ? d.speed : 0.0;
 }
 
 qint64 DownloadEngine::etaOf(const Download &d) const
 {
-    const double speed = speedOf(d.id);
+    const double speed = speedOf(d);
     if (speed <= 0 || d.totalBytes < 0)
         return -1;
     return qint64(std::ceil(double(d.totalBytes - d.downloadedBytes) / speed));
@@ -578,74 +889,46 @@ static QJsonValue nullable(qint64 v)
 
 QJsonObject DownloadEngine::progressJson(const Download &d) const
 {
-    return {{QStringLiteral("percentage"), m_reportedPercent.value(d.id, 0)},
+    return {{QStringLiteral("percentage"), d.percent},
             {QStringLiteral("status"), toString(d.status)},
             {QStringLiteral("downloaded_bytes"), d.downloadedBytes},
             {QStringLiteral("total_bytes"), nullable(d.totalBytes)},
-            {QStringLiteral("speed"), speedOf(d.id)},
+            {QStringLiteral("speed"), speedOf(d)},
             {QStringLiteral("eta"), nullable(etaOf(d))}};
 }
 
-QJsonObject DownloadEngine::toJson(const Download &d) const
+QJsonObject DownloadEngine::toJson(const Download &stored) const
 {
+    Download d = stored;
+    if (const RunningPtr r = m_running.value(d.id); r && r->d.status == d.status) {
+        // Running here: the live figures rather than the last saved ones.
+        d.downloadedBytes = r->d.downloadedBytes;
+        d.totalBytes = r->d.totalBytes;
+        d.percent = qMax(d.percent, r->d.percent);
+    }
     const QJsonObject progress = progressJson(d);
-    QJsonObject o{{QStringLiteral("id"), d.id},
-                  {QStringLiteral("url"), d.url},
-                  {QStringLiteral("filename"), d.filename},
-                  {QStringLiteral("status"), toString(d.status)},
-                  {QStringLiteral("priority"), d.priority},
-                  {QStringLiteral("progress"), progress},
-                  {QStringLiteral("downloaded_bytes"), d.downloadedBytes},
-                  {QStringLiteral("total_bytes"), nullable(d.totalBytes)},
-                  {QStringLiteral("speed"), progress.value(QStringLiteral("speed"))},
-                  {QStringLiteral("eta"), progress.value(QStringLiteral("eta"))},
-                  {QStringLiteral("sha256"), nullable(d.sha256)},
-                  {QStringLiteral("error_message"), nullable(d.errorMessage)},
-                  {QStringLiteral("note"), nullable(d.note)},
-                  {QStringLiteral("attempts"), d.attempts},
-                  {QStringLiteral("created_at"), d.createdAt.toString(Qt::ISODateWithMs)},
-                  {QStringLiteral("updated_at"), d.updatedAt.toString(Qt::ISODateWithMs)},
-                  {QStringLiteral("completed_at"), d.completedAt.isValid()
-                       ? QJsonValue(d.completedAt.toString(Qt::ISODateWithMs)) : QJsonValue()}};
-    return o;
+    return {{QStringLiteral("id"), d.id},
+            {QStringLiteral("url"), d.url},
+            {QStringLiteral("filename"), d.filename},
+            {QStringLiteral("status"), toString(d.status)},
+            {QStringLiteral("priority"), d.priority},
+            {QStringLiteral("progress"), progress},
+            {QStringLiteral("downloaded_bytes"), d.downloadedBytes},
+            {QStringLiteral("total_bytes"), nullable(d.totalBytes)},
+            {QStringLiteral("speed"), progress.value(QStringLiteral("speed"))},
+            {QStringLiteral("eta"), progress.value(QStringLiteral("eta"))},
+            {QStringLiteral("sha256"), nullable(d.sha256)},
+            {QStringLiteral("error_message"), nullable(d.errorMessage)},
+            {QStringLiteral("note"), nullable(d.note)},
+            {QStringLiteral("attempts"), d.attempts},
+            {QStringLiteral("created_at"), d.createdAt.toString(Qt::ISODateWithMs)},
+            {QStringLiteral("updated_at"), d.updatedAt.toString(Qt::ISODateWithMs)},
+            {QStringLiteral("completed_at"), d.completedAt.isValid()
+                 ? QJsonValue(d.completedAt.toString(Qt::ISODateWithMs)) : QJsonValue()}};
 }
 
-QJsonObject DownloadEngine::summary() const
+void DownloadEngine::publishProgress(const Download &d)
 {
-    int queued = 0, paused = 0;
-    double speed = 0;
-    for (const Download &d : m_downloads) {
-        queued += d.status == DownloadStatus::Pending;
-        paused += d.status == DownloadStatus::Paused;
-    }
-    for (auto it = m_transfers.cbegin(); it != m_transfers.cend(); ++it)
-        speed += it.value()->rate.bytesPerSecond(nowMs());
-    return {{QStringLiteral("active"), activeCount()},
-            {QStringLiteral("queued"), queued},
-            {QStringLiteral("paused"), paused},
-            {QStringLiteral("total_speed"), speed}};
-}
-
-void DownloadEngine::publishProgress(Download &d, bool force)
-{
-    const double raw = d.totalBytes > 0 ? qMin(100.0, double(d.downloadedBytes) * 100.0 / double(d.totalBytes))
-                                        : (d.status == DownloadStatus::Completed ? 100.0 : 0.0);
-    double &reported = m_reportedPercent[d.id];
-    reported = qMax(reported, std::floor(raw * 10) / 10); // never decreasing, 0.1 steps
-    const auto t = m_transfers.value(d.id);
-    const qint64 now = nowMs();
-    if (!force && t) {
-        const bool step = reported - t->lastPercent >= m_options.progressStepPercent;
-        const bool due = now - t->lastProgressMs >= m_options.progressIntervalMs;
-        const bool full = reported >= 100 && t->lastPercent < 100;
-        if (!step && !due && !full)
-            return;
-        persist(d); // the bytes so far, at the pace of the events
-    }
-    if (t) {
-        t->lastPercent = reported;
-        t->lastProgressMs = now;
-    }
     QJsonObject event{{QStringLiteral("download_id"), d.id},
                       {QStringLiteral("status"), toString(d.status)},
                       {QStringLiteral("progress"), progressJson(d)},
@@ -668,21 +951,18 @@ void DownloadEngine::publishProgress(Download &d, bool force)
     });
 }
 
-void DownloadEngine::publishQueue(const QString &action, const Download &d)
+void DownloadEngine::publishQueue(const QString &action, const Download &d, const QueueCounts &counts)
 {
-    int queued = 0;
-    for (const Download &x : m_downloads)
-        queued += x.status == DownloadStatus::Pending;
     Event e;
     e.channel = QString(Channels::Queue);
     e.type = QStringLiteral("queue_update");
     e.data = {{QStringLiteral("action"), action},
               {QStringLiteral("download_id"), d.id},
               {QStringLiteral("status"), toString(d.status)},
-              {QStringLiteral("queue_length"), queued},
-              {QStringLiteral("active"), activeCount()}};
+              {QStringLiteral("queue_length"), counts.queued},
+              {QStringLiteral("active"), counts.active}};
     e.timestamp = Event::currentTimestamp();
-    m_broker->publish(e, {});
+    m_broker->publish(e, [](std::optional<EventId>, const QString &) {}); // RedisBroker calls it unchecked
 }
 
 void DownloadEngine::notify(const QString &type, const QString &message, const Download *d)
@@ -694,7 +974,7 @@ void DownloadEngine::notify(const QString &type, const QString &message, const D
     if (d)
         e.data.insert(QStringLiteral("download_id"), d->id);
     e.timestamp = Event::currentTimestamp();
-    m_broker->publish(e, {});
+    m_broker->publish(e, [](std::optional<EventId>, const QString &) {}); // RedisBroker calls it unchecked
 }
 
 void DownloadEngine::checkDiskSpace()

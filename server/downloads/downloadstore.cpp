@@ -1,192 +1,194 @@
 #include "downloads/downloadstore.h"
 
-#include <QDir>
-#include <QFileInfo>
+#include "logging.h"
+
+#include <QSqlDriver>
 #include <QSqlError>
 #include <QSqlQuery>
-#include <QUrl>
 #include <QUuid>
-#include <QVariant>
+
+#include <future>
 
 namespace Hermes {
 
-const QStringList &DownloadStore::migrations()
+/// Lives on the store's thread: owns the connections.
+class DownloadStore::Worker final : public QObject
 {
-    static const QStringList list{
-        // 1: downloads
-        QStringLiteral("CREATE TABLE downloads ("
-                       " id TEXT PRIMARY KEY, url TEXT NOT NULL, filename TEXT NOT NULL,"
-                       " filename_from_request INTEGER NOT NULL, priority INTEGER NOT NULL,"
-                       " position INTEGER NOT NULL, sha256 TEXT NOT NULL, status TEXT NOT NULL,"
-                       " downloaded_bytes INTEGER NOT NULL, total_bytes INTEGER NOT NULL,"
-                       " error_message TEXT NOT NULL, note TEXT NOT NULL, attempts INTEGER NOT NULL,"
-                       " created_at TEXT NOT NULL, updated_at TEXT NOT NULL, completed_at TEXT)"),
-        // 2: listing by status is the common query
-        QStringLiteral("CREATE INDEX downloads_status ON downloads(status)"),
-    };
-    return list;
+public:
+    Worker(DownloadStore *store, const DatabaseUrl &url) : m_store(store), m_url(url) {}
+    ~Worker() override { closeListener(); }
+
+    std::unique_ptr<DownloadRepository> repo;
+
+    void startListening()
+    {
+        if (!m_url.isPostgres())
+            return;
+        m_ping = new QTimer(this);
+        connect(m_ping, &QTimer::timeout, this, [this] { pingListener(); });
+        m_ping->start(2000);
+        openListener();
+    }
+
+private:
+    void openListener()
+    {
+        closeListener();
+        m_listenName = QStringLiteral("hermes-listen-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), m_listenName);
+        db.setHostName(m_url.host);
+        if (m_url.port > 0)
+            db.setPort(m_url.port);
+        db.setUserName(m_url.user);
+        db.setPassword(m_url.password);
+        db.setDatabaseName(m_url.database);
+        QString options = QStringLiteral("connect_timeout=5;keepalives=1;keepalives_idle=5;"
+                                         "keepalives_interval=2;keepalives_count=3;tcp_user_timeout=10000;"
+                                         "application_name=hermes-server-listen");
+        if (!m_url.options.isEmpty())
+            options += u';' + m_url.options;
+        db.setConnectOptions(options);
+        if (!db.open() || !db.driver()->subscribeToNotification(QLatin1StringView(SqlDialect::Channel))) {
+            if (!m_warned)
+                qCWarning(lcHub).noquote() << "downloads: cannot LISTEN on" << m_url.redacted() << ":"
+                                           << db.lastError().text().trimmed() << "- retrying";
+            m_warned = true;
+            m_listening = false;
+            return;
+        }
+        connect(db.driver(), &QSqlDriver::notification, this,
+                [this](const QString &, QSqlDriver::NotificationSource, const QVariant &payload) {
+                    emit m_store->changed(payload.toString());
+                });
+        if (m_warned)
+            qCInfo(lcHub).noquote() << "downloads: listening for changes again";
+        m_warned = false;
+        m_listening = true;
+        // Whatever happened while nobody listened: everyone re-reads what matters to them.
+        emit m_store->changed(QStringLiteral("*"));
+    }
+
+    void closeListener()
+    {
+        if (m_listenName.isEmpty())
+            return;
+        {
+            QSqlDatabase db = QSqlDatabase::database(m_listenName, false);
+            if (db.isValid()) {
+                if (db.driver())
+                    db.driver()->disconnect(this);
+                db.close();
+            }
+        }
+        QSqlDatabase::removeDatabase(m_listenName);
+        m_listenName.clear();
+    }
+
+    void pingListener()
+    {
+        if (m_listening) {
+            QSqlQuery q(QSqlDatabase::database(m_listenName, false));
+            if (q.exec(QStringLiteral("SELECT 1")))
+                return;
+            qCWarning(lcHub).noquote() << "downloads: the notification connection was lost:"
+                                       << q.lastError().text().trimmed();
+            m_listening = false;
+        }
+        openListener();
+    }
+
+    DownloadStore *m_store;
+    DatabaseUrl m_url;
+    QString m_listenName;
+    QTimer *m_ping = nullptr;
+    bool m_listening = false;
+    bool m_warned = false;
+};
+
+DownloadStore::DownloadStore(QObject *parent) : QObject(parent)
+{
+    m_thread.setObjectName(QStringLiteral("hermes-store"));
 }
 
 DownloadStore::~DownloadStore()
 {
-    if (!m_connection.isEmpty()) {
-        QSqlDatabase::database(m_connection).close();
-        QSqlDatabase::removeDatabase(m_connection);
+    if (m_worker) {
+        // Behind whatever is still queued (the engine hands its leases back as it goes): the
+        // thread quits only after that work ran, so nothing queued is dropped or leaked.
+        Worker *worker = m_worker;
+        QThread *thread = &m_thread;
+        QMetaObject::invokeMethod(worker, [worker, thread] {
+            delete worker;
+            thread->quit();
+        }, Qt::QueuedConnection);
+        m_worker = nullptr;
+    } else {
+        m_thread.quit();
+    }
+    // A query stuck on a vanished server must not keep the process from exiting.
+    if (!m_thread.wait(5000)) {
+        qCWarning(lcHub) << "downloads: the database thread is stuck in a query; leaving it";
+        m_thread.terminate();
+        m_thread.wait(1000);
     }
 }
 
-bool DownloadStore::open(const QString &url, QString *error)
+void DownloadStore::post(std::function<void(DownloadRepository &)> work)
 {
-    QString path = url;
-    if (url.startsWith(u"sqlite://")) {
-        path = QUrl(url).path();
-    } else if (url.contains(u"://")) {
-        *error = QStringLiteral("HERMES_DATABASE_URL: only sqlite:///path/to/file.db is supported, not \"%1\"")
-                     .arg(url.section(u':', 0, 0));
-        return false;
-    }
-    if (path.isEmpty() || !QDir().mkpath(QFileInfo(path).absolutePath())) {
-        *error = QStringLiteral("HERMES_DATABASE_URL: cannot use \"%1\"").arg(path);
-        return false;
-    }
-    m_connection = QStringLiteral("hermes-store-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
-    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connection);
-    db.setDatabaseName(path);
-    if (!db.open()) {
-        *error = QStringLiteral("cannot open the database %1: %2").arg(path, db.lastError().text());
-        return false;
-    }
-    QSqlQuery q(db);
-    // WAL + FULL: a committed transaction survives a crash, an uncommitted one leaves nothing.
-    for (const char *pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
-                               "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=5000"}) {
-        if (!q.exec(QString::fromLatin1(pragma))) {
-            *error = QStringLiteral("%1 failed: %2").arg(QString::fromLatin1(pragma), q.lastError().text());
-            return false;
+    // The worker, not `this`: the destructor clears m_worker (on the caller's thread) while
+    // work posted before it may still be queued; the worker itself is deleted only after that
+    // work, by a job queued behind it.
+    Worker *worker = m_worker;
+    if (!worker)
+        return;
+    QMetaObject::invokeMethod(worker, [worker, work = std::move(work)] {
+        if (worker->repo)
+            work(*worker->repo);
+    }, Qt::QueuedConnection);
+}
+
+bool DownloadStore::open(const DatabaseUrl &url, QString *error)
+{
+    m_url = url;
+    m_thread.start();
+    m_worker = new Worker(this, url);
+    m_worker->moveToThread(&m_thread);
+    auto opened = std::make_shared<std::promise<QString>>();
+    std::future<QString> result = opened->get_future();
+    QMetaObject::invokeMethod(m_worker, [this, opened] {
+        m_worker->repo = std::make_unique<DownloadRepository>(
+            m_url, QStringLiteral("hermes-store-") + QUuid::createUuid().toString(QUuid::WithoutBraces));
+        try {
+            m_worker->repo->open();
+            m_worker->startListening();
+            opened->set_value(QString());
+        } catch (const StoreFailure &f) {
+            opened->set_value(f.message);
         }
+    }, Qt::QueuedConnection);
+    // Start-up may wait for another node's migration (the advisory lock): a minute at most.
+    if (result.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+        *error = QStringLiteral("the database %1 did not answer within 60 s").arg(m_url.redacted());
+        return false;
     }
-    return migrate(error);
+    *error = result.get();
+    setReachable(error->isEmpty());
+    return error->isEmpty();
 }
 
-int DownloadStore::schemaVersion() const
+bool DownloadStore::runBlocking(const std::function<void(DownloadRepository &)> &job, int timeoutMs)
 {
-    QSqlQuery q(QSqlDatabase::database(m_connection));
-    if (q.exec(QStringLiteral("SELECT version FROM schema_version")) && q.next())
-        return q.value(0).toInt();
-    return 0;
-}
-
-bool DownloadStore::migrate(QString *error)
-{
-    QSqlDatabase db = QSqlDatabase::database(m_connection);
-    QSqlQuery q(db);
-    if (!q.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"))) {
-        *error = q.lastError().text();
-        return false;
-    }
-    int version = schemaVersion();
-    if (version == 0 && !q.exec(QStringLiteral("INSERT INTO schema_version VALUES (0)"))) {
-        *error = q.lastError().text();
-        return false;
-    }
-    if (version > migrations().size()) {
-        *error = QStringLiteral("the database has schema version %1, newer than this hermes-server "
-                                "knows (%2); use a newer release").arg(version).arg(migrations().size());
-        return false;
-    }
-    for (; version < migrations().size(); ++version) {
-        // Each step and its version bump commit together.
-        db.transaction();
-        if (!q.exec(migrations().at(version))
-            || !q.exec(QStringLiteral("UPDATE schema_version SET version = %1").arg(version + 1))) {
-            *error = QStringLiteral("migration to schema %1 failed: %2").arg(version + 1).arg(q.lastError().text());
-            db.rollback();
-            return false;
+    auto done = std::make_shared<std::promise<bool>>();
+    std::future<bool> result = done->get_future();
+    post([job, done](DownloadRepository &repo) {
+        try {
+            job(repo);
+            done->set_value(true);
+        } catch (const StoreFailure &) {
+            done->set_value(false);
         }
-        db.commit();
-    }
-    return true;
-}
-
-// Qt binds a null QString as SQL NULL; the text columns are NOT NULL.
-static QVariant text(const QString &s)
-{
-    return QVariant(s.isNull() ? QStringLiteral("") : s);
-}
-
-static QString iso(const QDateTime &t)
-{
-    return t.isValid() ? t.toUTC().toString(Qt::ISODateWithMs) : QString();
-}
-
-bool DownloadStore::save(const Download &d, QString *error)
-{
-    QSqlDatabase db = QSqlDatabase::database(m_connection);
-    QSqlQuery q(db);
-    q.prepare(QStringLiteral(
-        "INSERT OR REPLACE INTO downloads (id, url, filename, filename_from_request, priority, position,"
-        " sha256, status, downloaded_bytes, total_bytes, error_message, note, attempts, created_at,"
-        " updated_at, completed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
-    for (const QVariant &v : {text(d.id), text(d.url), text(d.filename),
-                              QVariant(int(d.filenameFromRequest)), QVariant(d.priority),
-                              QVariant(d.position), text(d.sha256), text(toString(d.status)),
-                              QVariant(d.downloadedBytes), QVariant(d.totalBytes),
-                              text(d.errorMessage), text(d.note), QVariant(d.attempts),
-                              text(iso(d.createdAt)), text(iso(d.updatedAt)),
-                              d.completedAt.isValid() ? QVariant(iso(d.completedAt)) : QVariant()})
-        q.addBindValue(v);
-    if (!q.exec()) {
-        if (error)
-            *error = q.lastError().text();
-        return false;
-    }
-    return true;
-}
-
-bool DownloadStore::remove(const QString &id)
-{
-    QSqlQuery q(QSqlDatabase::database(m_connection));
-    q.prepare(QStringLiteral("DELETE FROM downloads WHERE id = ?"));
-    q.addBindValue(id);
-    return q.exec();
-}
-
-QList<Download> DownloadStore::all() const
-{
-    QList<Download> out;
-    QSqlQuery q(QSqlDatabase::database(m_connection));
-    q.exec(QStringLiteral("SELECT id, url, filename, filename_from_request, priority, position, sha256,"
-                          " status, downloaded_bytes, total_bytes, error_message, note, attempts,"
-                          " created_at, updated_at, completed_at FROM downloads ORDER BY position"));
-    while (q.next()) {
-        Download d;
-        d.id = q.value(0).toString();
-        d.url = q.value(1).toString();
-        d.filename = q.value(2).toString();
-        d.filenameFromRequest = q.value(3).toBool();
-        d.priority = q.value(4).toInt();
-        d.position = q.value(5).toLongLong();
-        d.sha256 = q.value(6).toString();
-        d.status = downloadStatusFromString(q.value(7).toString()).value_or(DownloadStatus::Failed);
-        d.downloadedBytes = q.value(8).toLongLong();
-        d.totalBytes = q.value(9).toLongLong();
-        d.errorMessage = q.value(10).toString();
-        d.note = q.value(11).toString();
-        d.attempts = q.value(12).toInt();
-        d.createdAt = QDateTime::fromString(q.value(13).toString(), Qt::ISODateWithMs);
-        d.updatedAt = QDateTime::fromString(q.value(14).toString(), Qt::ISODateWithMs);
-        d.completedAt = QDateTime::fromString(q.value(15).toString(), Qt::ISODateWithMs);
-        out.append(d);
-    }
-    return out;
-}
-
-qint64 DownloadStore::nextPosition() const
-{
-    QSqlQuery q(QSqlDatabase::database(m_connection));
-    if (q.exec(QStringLiteral("SELECT COALESCE(MAX(position), 0) + 1 FROM downloads")) && q.next())
-        return q.value(0).toLongLong();
-    return 1;
+    });
+    return result.wait_for(std::chrono::milliseconds(timeoutMs)) == std::future_status::ready && result.get();
 }
 
 } // namespace Hermes

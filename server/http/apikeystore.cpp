@@ -76,6 +76,25 @@ bool ApiKeyStore::loadOrCreateDefault(const QString &dataDir, bool *created, QSt
     return load({}, path, error);
 }
 
+bool ApiKeyStore::configure(const QStringList &keys, const QString &keyFile,
+                            const QString &dataDir, QString *generated, QString *error)
+{
+    ApiKeyStore next;
+    if (!next.load(keys, keyFile, error))
+        return false;
+    if (next.isEmpty()) {
+        bool created = false;
+        if (!next.loadOrCreateDefault(dataDir, &created, error))
+            return false;
+        if (generated)
+            *generated = defaultKeyFile(dataDir);
+    } else if (generated) {
+        generated->clear();
+    }
+    m_digests = std::move(next.m_digests);
+    return true;
+}
+
 bool ApiKeyStore::verify(QByteArrayView presentedKey) const
 {
     if (presentedKey.isEmpty())

@@ -25,6 +25,13 @@ public:
     /// `created` tells whether a new key was written.
     bool loadOrCreateDefault(const QString &dataDir, bool *created, QString *error);
 
+    /// What the server does at start and on SIGHUP: the configured keys, or the generated
+    /// default key when none is configured. Replaces the current keys only when everything
+    /// loaded, so a broken key file on reload leaves the old keys in force. `generated` (may be
+    /// null) is the default key file when it was used.
+    bool configure(const QStringList &keys, const QString &keyFile, const QString &dataDir,
+                   QString *generated, QString *error);
+
     bool isEmpty() const { return m_digests.isEmpty(); }
     qsizetype size() const { return m_digests.size(); }
     /// Constant time in the key and in which key matched: every digest is compared in full.

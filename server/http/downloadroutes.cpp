@@ -33,17 +33,17 @@ void DownloadRoutes::registerOn(HttpServer *server)
     const struct
     {
         const char *name;
-        DownloadEngine::Result (DownloadEngine::*action)(const QString &);
-    } actions[] = {{"pause", &DownloadEngine::pause},
-                   {"resume", &DownloadEngine::resume},
-                   {"cancel", &DownloadEngine::cancel},
-                   {"retry", &DownloadEngine::retry}};
+        DownloadEngine::Action action;
+    } actions[] = {{"pause", DownloadEngine::Action::Pause},
+                   {"resume", DownloadEngine::Action::Resume},
+                   {"cancel", DownloadEngine::Action::Cancel},
+                   {"retry", DownloadEngine::Action::Retry}};
     for (const auto &a : actions) {
         const auto action = a.action;
         server->route(Method::Post, base + QStringLiteral("/{}/") + QString::fromLatin1(a.name),
                       [this, action](HttpExchange &ex) {
             if (requireApiKey(ex, m_keys, m_metrics))
-                act(ex, [this, action](const QString &id) { return (m_engine->*action)(id); });
+                m_engine->act(ex.params().value(0), action, rowReply(ex, 200));
         });
     }
     server->route(Method::Delete, base + QStringLiteral("/{}"), [this](HttpExchange &ex) {
@@ -54,23 +54,33 @@ void DownloadRoutes::registerOn(HttpServer *server)
             ex.replyError(400, u"invalid_parameter", u"delete_file must be true or false");
             return;
         }
-        if (const auto error = m_engine->remove(ex.params().value(0), flag == u"true")) {
-            ex.replyError(error->status, error->code, error->message);
-            return;
-        }
-        ex.reply(204, {}, {});
+        m_engine->remove(ex.params().value(0), flag == u"true", [ex](DownloadEngine::Result error) mutable {
+            if (error)
+                replyWith(ex, *error);
+            else
+                ex.reply(204, {}, {});
+        });
     });
 }
 
-template<typename Action>
-void DownloadRoutes::act(HttpExchange &ex, Action action)
+void DownloadRoutes::replyWith(HttpExchange &ex, const DownloadEngine::Error &error)
 {
-    const QString id = ex.params().value(0);
-    if (const auto error = action(id)) {
-        ex.replyError(error->status, error->code, error->message);
-        return;
-    }
-    ex.replyJson(200, m_engine->toJson(*m_engine->find(id)));
+    // The store out of reach is temporary: the client may try again (on any node).
+    ex.replyError(error.status, error.code, error.message,
+                  error.status == 503 ? HeaderList{{"Retry-After", "1"}} : HeaderList{});
+}
+
+DownloadEngine::RowCallback DownloadRoutes::rowReply(HttpExchange &ex, int status, const HeaderList &headers)
+{
+    // The exchange answers later, when the store has (a copy may answer, see HttpExchange).
+    return [this, ex, status, headers](DownloadEngine::Result error, const Download &d) mutable {
+        if (error)
+            return replyWith(ex, *error);
+        HeaderList h = headers;
+        if (status == 201)
+            h.append({"Location", "/api/v1/downloads/" + d.id.toUtf8()});
+        ex.replyJson(status, m_engine->toJson(d), h);
+    };
 }
 
 void DownloadRoutes::create(HttpExchange &ex)
@@ -100,14 +110,8 @@ void DownloadRoutes::create(HttpExchange &ex)
         ex.replyError(400, u"invalid_sha256", u"sha256 must be a string of 64 hexadecimal digits");
         return;
     }
-    Download created;
     const QString name = filename.isString() ? filename.toString() : QString();
-    if (const auto error = m_engine->add(url.toString(), name, int(p), sha256.toString(), &created)) {
-        ex.replyError(error->status, error->code, error->message);
-        return;
-    }
-    ex.replyJson(201, m_engine->toJson(*m_engine->find(created.id)),
-                 {{"Location", "/api/v1/downloads/" + created.id.toUtf8()}});
+    m_engine->add(url.toString(), name, int(p), sha256.toString(), rowReply(ex, 201));
 }
 
 void DownloadRoutes::list(HttpExchange &ex)
@@ -132,39 +136,36 @@ void DownloadRoutes::list(HttpExchange &ex)
         ex.replyError(400, u"invalid_paging", u"limit must be 1-1000 and offset 0 or more");
         return;
     }
-    QJsonArray items;
-    int total = 0;
-    for (const Download *d : m_engine->ordered()) {
-        if (status && d->status != *status)
-            continue;
-        if (total >= offset && items.size() < limit)
-            items.append(m_engine->toJson(*d));
-        ++total;
-    }
-    ex.replyJson(200, {{QStringLiteral("items"), items},
-                       {QStringLiteral("total"), total},
-                       {QStringLiteral("limit"), limit},
-                       {QStringLiteral("offset"), offset}});
+    m_engine->list(status, limit, offset, [this, ex, limit, offset](DownloadEngine::Result error,
+                                                                    const QList<Download> &page, int total) mutable {
+        if (error)
+            return replyWith(ex, *error);
+        QJsonArray items;
+        for (const Download &d : page)
+            items.append(m_engine->toJson(d));
+        ex.replyJson(200, {{QStringLiteral("items"), items},
+                           {QStringLiteral("total"), total},
+                           {QStringLiteral("limit"), limit},
+                           {QStringLiteral("offset"), offset}});
+    });
 }
 
 void DownloadRoutes::get(HttpExchange &ex)
 {
-    const Download *d = m_engine->find(ex.params().value(0));
-    if (!d) {
-        ex.replyError(404, u"not_found", QStringLiteral("no download %1").arg(ex.params().value(0)));
-        return;
-    }
-    ex.replyJson(200, m_engine->toJson(*d));
+    m_engine->get(ex.params().value(0), rowReply(ex, 200));
 }
 
 void DownloadRoutes::queue(HttpExchange &ex)
 {
-    QJsonArray items;
-    for (const Download *d : m_engine->ordered()) {
-        if (!d->isFinished())
-            items.append(m_engine->toJson(*d));
-    }
-    ex.replyJson(200, {{QStringLiteral("items"), items}, {QStringLiteral("summary"), m_engine->summary()}});
+    m_engine->queue([this, ex](DownloadEngine::Result error, const QList<Download> &unfinished,
+                               const QJsonObject &summary) mutable {
+        if (error)
+            return replyWith(ex, *error);
+        QJsonArray items;
+        for (const Download &d : unfinished)
+            items.append(m_engine->toJson(d));
+        ex.replyJson(200, {{QStringLiteral("items"), items}, {QStringLiteral("summary"), summary}});
+    });
 }
 
 void DownloadRoutes::setPriority(HttpExchange &ex)
@@ -178,7 +179,7 @@ void DownloadRoutes::setPriority(HttpExchange &ex)
         ex.replyError(400, u"invalid_priority", u"priority must be a whole number from -1000 to 1000");
         return;
     }
-    act(ex, [this, p](const QString &id) { return m_engine->setPriority(id, int(p)); });
+    m_engine->setPriority(ex.params().value(0), int(p), rowReply(ex, 200));
 }
 
 } // namespace Hermes

@@ -1,5 +1,8 @@
 #pragma once
 
+#include "downloads/downloadengine.h"
+#include "http/httpserver.h"
+
 namespace Hermes {
 
 class ApiKeyStore;
@@ -9,7 +12,9 @@ class HttpServer;
 class Metrics;
 
 /// The REST API of the downloads: `/api/v1/downloads…` and `/api/v1/queue`. Every route
-/// needs the API key; errors are the JSON errors of every other route.
+/// needs the API key; errors are the JSON errors of every other route. Answers come when the
+/// store has answered (any node serves any download: the store is the truth); a store out of
+/// reach gives 503 with Retry-After.
 class DownloadRoutes final
 {
 public:
@@ -22,9 +27,9 @@ private:
     void get(HttpExchange &ex);
     void queue(HttpExchange &ex);
     void setPriority(HttpExchange &ex);
-    /// Runs an engine action on the download in the path, answering 200 with it, or the error.
-    template<typename Action>
-    void act(HttpExchange &ex, Action action);
+    /// Answers with the download the engine hands back (status 200 or 201), or its error.
+    DownloadEngine::RowCallback rowReply(HttpExchange &ex, int status, const HeaderList &headers = {});
+    static void replyWith(HttpExchange &ex, const DownloadEngine::Error &error);
 
     DownloadEngine *m_engine;
     const ApiKeyStore &m_keys;

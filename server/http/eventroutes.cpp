@@ -310,8 +310,9 @@ void EventRoutes::publish(HttpExchange &ex)
     event.data = data.toObject();
     event.timestamp = Event::currentTimestamp();
     HttpExchange reply = ex; // answers after the broker confirms (asynchronous on Redis)
-    m_hub->broker()->publish(event, [reply, event](std::optional<EventId> id,
-                                                   const QString &error) mutable {
+    m_hub->broker()->publish(event, [reply, event, metrics = m_metrics, timer = Metrics::startTimer()](
+                                        std::optional<EventId> id, const QString &error) mutable {
+        metrics->observePublish(timer);
         if (!id) {
             reply.replyError(503, u"broker_unavailable",
                              QStringLiteral("the event was not published: %1").arg(error),

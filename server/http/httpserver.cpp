@@ -123,6 +123,14 @@ void HttpExchange::replyError(int status, QStringView code, QStringView message,
 
 HttpServer::HttpServer(QObject *parent) : QAbstractHttpServer(parent) {}
 
+QStringList HttpServer::routeList() const
+{
+    QStringList out;
+    for (const Route &r : m_routes)
+        out.append(QString::fromLatin1(methodName(r.method)) + QStringLiteral(" /") + r.segments.join(u'/'));
+    return out;
+}
+
 void HttpServer::route(Method method, const QString &pattern, Handler handler)
 {
     m_routes.append({method, pattern.split(u'/', Qt::SkipEmptyParts), std::move(handler)});

@@ -75,6 +75,8 @@ public:
     /// `pattern` is a path whose `{}` segments match any one non-empty segment.
     void route(Method method, const QString &pattern, Handler handler);
     void setAllowedOrigins(const QStringList &origins) { m_allowedOrigins = origins; }
+    /// Every route as "METHOD /path/{}" in registration order (for the OpenAPI drift test).
+    QStringList routeList() const;
 
     /// Listens with a large accept backlog (QTcpServer's default of 50 drops bursts).
     bool listenOn(const QHostAddress &address, quint16 port, QString *error);

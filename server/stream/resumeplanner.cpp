@@ -11,13 +11,12 @@ ResumePlanner::Plan ResumePlanner::plan(const QByteArray &lastEventId, quint8 ch
         return Plan{Plan::Resync, state.delivered, QString::fromLatin1(reason)};
     };
     if (!state.historyReady) {
-        // Nothing is delivered before the history is there, so a fresh stream may start now
-        // only if it will not wait long; a resuming one must not be answered from half a
-        // history.
-        if (!waitOver)
+        // Nothing is delivered before the history is there, and a position is only known
+        // within it: every stream waits. One that resumes waits a bounded time, then is told
+        // to resync (and goes on waiting for the history as a fresh stream).
+        if (!waitOver || lastEventId.isEmpty())
             return Plan{Plan::Wait, {}, {}};
-        return lastEventId.isEmpty() ? Plan{Plan::Live, state.delivered, {}}
-                                     : resync("history_loading");
+        return resync("history_loading");
     }
     if (lastEventId.isEmpty())
         return Plan{Plan::Live, state.delivered, {}};

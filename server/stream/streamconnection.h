@@ -38,21 +38,22 @@ public:
     /// buffer per group and flush.
     int shareGroup() const { return m_shareGroup; }
     void setShareGroup(int group) { m_shareGroup = group; }
-    /// When the server ends the stream (ms since the epoch), or 0 for never.
+    /// When the server ends the stream (monotonic ms), or 0 for never.
     qint64 deadline() const { return m_deadline; }
 
     /// Where the stream is: every event at or below this id was sent to it, or is one it does
     /// not want. A stream below the worker's flushed id catches up from the history.
     EventId cursor;
     /// Waiting to resume from `waitFor` (the history is loading, or the id is newer than
-    /// anything seen here yet) until `waitDeadline` (ms since the epoch); 0: not waiting.
+    /// anything seen here yet) until `waitDeadline` (monotonic ms; the largest value: until the
+    /// history is there); 0: not waiting.
     qint64 waitDeadline = 0;
     QByteArray waitFor;
 
     /// Bytes waiting for the kernel to take them.
     qsizetype pendingBytes() const { return m_pending.size() - m_offset; }
     bool hasPending() const { return pendingBytes() > 0; }
-    /// When the kernel last took bytes of this stream (ms since the epoch), for send timeouts.
+    /// When the kernel last took bytes of this stream (monotonic ms), for send timeouts.
     qint64 lastProgressMs() const { return m_lastProgress; }
 
     enum class WriteResult { Ok, Blocked, Failed };

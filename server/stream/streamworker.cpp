@@ -4,13 +4,14 @@
 #include "logging.h"
 #include "metrics.h"
 
-#include <QDateTime>
+#include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QSocketNotifier>
 #include <QTcpSocket>
 #include <QUuid>
 
 #include <algorithm>
+#include <limits>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -30,9 +31,11 @@ static constexpr qsizetype ChunkBytes = 64 * 1024;
 static constexpr int ChunkEvents = 4096;
 static constexpr int ChunksPerTurn = 4;
 
+// Monotonic: a wall clock stepped by NTP or a resumed VM must not drop or rotate every stream.
 static qint64 nowMs()
 {
-    return QDateTime::currentMSecsSinceEpoch();
+    static const QElapsedTimer clock = [] { QElapsedTimer t; t.start(); return t; }();
+    return clock.elapsed() + 1; // never 0, which means "none" for deadlines
 }
 
 StreamWorker::StreamWorker(const Options &options, const EventHistory *history,
@@ -132,7 +135,9 @@ void StreamWorker::applyPlan(StreamConnection &c, const QByteArray &lastEventId,
     if (plan.kind == ResumePlanner::Plan::Wait) {
         if (c.waitDeadline == 0) {
             c.waitFor = lastEventId;
-            c.waitDeadline = nowMs() + m_options.resumeWaitMs;
+            // A fresh stream waits for the history as long as it takes; a resume is bounded.
+            c.waitDeadline = lastEventId.isEmpty() ? std::numeric_limits<qint64>::max()
+                                                   : nowMs() + m_options.resumeWaitMs;
             ++m_waiting;
         }
         return;
@@ -152,6 +157,12 @@ void StreamWorker::applyPlan(StreamConnection &c, const QByteArray &lastEventId,
         break;
     case ResumePlanner::Plan::Resync:
         resync(c, plan.reason, lastEventId, failed);
+        if (!m_state.historyReady) {
+            // Told to reload; it has no position yet: it waits for the history as a fresh one.
+            c.waitFor.clear();
+            c.waitDeadline = std::numeric_limits<qint64>::max();
+            ++m_waiting;
+        }
         break;
     case ResumePlanner::Plan::Wait:
         break;
@@ -161,13 +172,20 @@ void StreamWorker::applyPlan(StreamConnection &c, const QByteArray &lastEventId,
 void StreamWorker::resync(StreamConnection &c, const QString &reason,
                           const QByteArray &lastEventId, Failures *failed)
 {
+    resyncAt(c, reason, lastEventId, m_state.delivered, failed);
+}
+
+void StreamWorker::resyncAt(StreamConnection &c, const QString &reason,
+                            const QByteArray &lastEventId, EventId at, Failures *failed)
+{
     QJsonObject data{{QStringLiteral("reason"), reason}};
     if (!lastEventId.isEmpty())
         data.insert(QStringLiteral("last_event_id"), QString::fromUtf8(lastEventId.left(64)));
     Event event = hubEvent("resync_required", data);
-    // Carries the newest id, so a client that reconnects after reloading resumes from here.
-    event.id = m_state.delivered;
-    c.cursor = m_state.delivered;
+    // Carries where the stream goes on from (normally the newest id), so a client that
+    // reconnects after reloading resumes from there.
+    event.id = at;
+    c.cursor = at;
     m_metrics->resyncSent();
     write(c, SseEncoder::encode(event, c.style()), failed);
 }
@@ -276,16 +294,29 @@ void StreamWorker::deliver(const EncodedEventPtr &event)
 
 void StreamWorker::setHistory(quint32 epoch, EventId newest, bool reset)
 {
+    const bool newEpoch = epoch != m_state.epoch;
     m_state.historyReady = true;
     m_state.epoch = epoch;
     m_state.delivered = newest;
     Failures failed;
     if (reset) {
-        // What was queued belongs to the replaced history; every stream's position too.
+        // What was queued belongs to the replaced history; every stream's position too. In a
+        // new epoch every event is new to them: they go on from its start. In the same epoch
+        // (what they missed was trimmed away) they go on from the newest.
         m_pending.clear();
+        const EventId from = newEpoch ? EventId(0, 0, epoch) : newest;
         for (const auto &entry : m_connections) {
-            if (entry->waitDeadline == 0)
-                resync(*entry, QStringLiteral("history_reset"), {}, &failed);
+            if (entry->waitDeadline != 0)
+                continue;
+            resyncAt(*entry, QStringLiteral("history_reset"), {}, from, &failed);
+            pump(*entry, &failed);
+        }
+    } else {
+        // Streams are not live before a first history (they wait), but a position from no
+        // epoch must never stay behind: it would match no round and no pump.
+        for (const auto &entry : m_connections) {
+            if (entry->waitDeadline == 0 && entry->cursor.epoch() != epoch)
+                entry->cursor = newest;
         }
     }
     if (m_waiting > 0) {
@@ -536,8 +567,12 @@ void StreamWorker::remove(StreamConnection &c, Removal why)
         m_owners.remove(c.owner());
     if (c.waitDeadline != 0)
         --m_waiting;
-    if (c.pumpScheduled)
-        m_pumpQueue.erase(std::find(m_pumpQueue.begin(), m_pumpQueue.end(), &c));
+    if (c.pumpScheduled) {
+        // Only in the queue of the next turn; runPumps() clears the flag of its own copy.
+        const auto it = std::find(m_pumpQueue.begin(), m_pumpQueue.end(), &c);
+        if (it != m_pumpQueue.end())
+            m_pumpQueue.erase(it);
+    }
     m_connections.erase(c.position); // closes the descriptor
 }
 

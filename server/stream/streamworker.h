@@ -89,6 +89,8 @@ private:
                    Failures *failed);
     void resync(StreamConnection &c, const QString &reason, const QByteArray &lastEventId,
                 Failures *failed);
+    void resyncAt(StreamConnection &c, const QString &reason, const QByteArray &lastEventId,
+                  EventId at, Failures *failed);
     void pump(StreamConnection &c, Failures *failed);
     void schedulePump(StreamConnection &c);
     void runPumps();

@@ -1,5 +1,6 @@
 #include "fileserver.h"
 
+#include <QDateTime>
 #include <QPointer>
 #include <QRandomGenerator>
 #include <QTcpSocket>
@@ -11,6 +12,13 @@ FileServer::FileServer(QObject *parent) : QObject(parent)
 {
     m_server.listen(QHostAddress::LocalHost, 0);
     connect(&m_server, &QTcpServer::newConnection, this, &FileServer::onNewConnection);
+}
+
+FileServer::~FileServer()
+{
+    m_server.close();
+    for (QTcpSocket *socket : m_server.findChildren<QTcpSocket *>())
+        socket->disconnect(this);
 }
 
 QString FileServer::url(const QByteArray &path) const
@@ -40,13 +48,17 @@ void FileServer::onNewConnection()
             const QList<QByteArray> lines = buffer->left(end).split('\n');
             buffer->clear();
             const QByteArray path = lines.value(0).split(' ').value(1);
-            QByteArray range;
+            QByteArray range, ifRange;
             for (const QByteArray &l : lines) {
                 if (l.toLower().startsWith("range:"))
                     range = l.mid(6).trimmed();
+                if (l.toLower().startsWith("if-range:"))
+                    ifRange = l.mid(9).trimmed();
             }
             ++m_requests[path];
             m_ranges[path].append(range);
+            m_ifRanges[path].append(ifRange);
+            m_times[path].append(QDateTime::currentMSecsSinceEpoch());
             if (!m_files.contains(path)) {
                 socket->write("HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found");
                 socket->disconnectFromHost();
@@ -68,7 +80,9 @@ void FileServer::onNewConnection()
             qint64 start = 0;
             QByteArray head;
             const qint64 size = f.content.size();
-            if (f.ranges && range.startsWith("bytes=")) {
+            // If-Range (RFC 9110 13.1.5): the range only while the validator still matches.
+            const bool validatorHolds = ifRange.isEmpty() || ifRange == f.etag || ifRange == f.lastModified;
+            if (f.ranges && range.startsWith("bytes=") && validatorHolds) {
                 start = range.mid(6).split('-').value(0).toLongLong();
                 if (start >= size) {
                     socket->write("HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */"
@@ -83,6 +97,10 @@ void FileServer::onNewConnection()
             }
             if (f.ranges)
                 head += "Accept-Ranges: bytes\r\n";
+            if (!f.etag.isEmpty())
+                head += "ETag: " + f.etag + "\r\n";
+            if (!f.lastModified.isEmpty())
+                head += "Last-Modified: " + f.lastModified + "\r\n";
             if (!f.contentDisposition.isEmpty())
                 head += "Content-Disposition: " + f.contentDisposition + "\r\n";
             const qint64 length = f.declaredLength >= 0 ? f.declaredLength : size - start;
@@ -99,6 +117,7 @@ void FileServer::onNewConnection()
             body.truncate(limit);
             ++m_active;
             m_maxActive = qMax(m_maxActive, m_active);
+            m_maxActivePath[path] = qMax(m_maxActivePath.value(path), ++m_activePath[path]);
             // Paced in 10 ms slices; the whole body at once when unthrottled.
             const qint64 slice = f.bytesPerSecond > 0 ? qMax<qint64>(1, f.bytesPerSecond / 100) : body.size();
             auto offset = std::make_shared<qint64>(0);
@@ -116,13 +135,15 @@ void FileServer::onNewConnection()
                 if (*offset >= body.size()) {
                     timer->stop();
                     --m_active;
+                    --m_activePath[path];
                     guard->disconnectFromHost(); // drops here when the content was cut short
                 }
             });
-            connect(socket, &QTcpSocket::disconnected, this, [this, timer] {
+            connect(socket, &QTcpSocket::disconnected, this, [this, timer, path] {
                 if (timer->isActive()) { // the client went away mid-transfer
                     timer->stop();
                     --m_active;
+                    --m_activePath[path];
                 }
             });
             timer->start(f.bytesPerSecond > 0 ? 10 : 0);

@@ -29,9 +29,13 @@ public:
         int status = 200;             ///< e.g. 404, 500
         QByteArray redirectTo;        ///< a path: answer 302 to it
         QByteArray contentDisposition;
+        QByteArray etag;              ///< sent as ETag; an If-Range that differs gets the whole file
+        QByteArray lastModified;      ///< sent as Last-Modified; compared like the ETag
     };
 
     explicit FileServer(QObject *parent = nullptr);
+    /// Sockets still open are closed first: their disconnect handlers touch the counters.
+    ~FileServer() override;
 
     void addFile(const QByteArray &path, const File &file) { m_files.insert(path, file); }
     File &file(const QByteArray &path) { return m_files[path]; }
@@ -42,6 +46,12 @@ public:
     /// Body bytes written for `path`, over all requests.
     qint64 bytesServed(const QByteArray &path) const { return m_served.value(path); }
     QList<QByteArray> rangeHeaders(const QByteArray &path) const { return m_ranges.value(path); }
+    QList<QByteArray> ifRangeHeaders(const QByteArray &path) const { return m_ifRanges.value(path); }
+    /// When each request for `path` arrived (ms since the epoch).
+    QList<qint64> requestTimes(const QByteArray &path) const { return m_times.value(path); }
+    /// Transfers of `path` running at once, at most, so far: 1 means never two copies.
+    int maxActiveTransfers(const QByteArray &path) const { return m_maxActivePath.value(path); }
+    int activeTransfers(const QByteArray &path) const { return m_activePath.value(path); }
     /// Requests currently being answered (bodies still flowing).
     int activeTransfers() const { return m_active; }
     int maxActiveTransfers() const { return m_maxActive; }
@@ -57,6 +67,10 @@ private:
     QHash<QByteArray, int> m_requests;
     QHash<QByteArray, qint64> m_served;
     QHash<QByteArray, QList<QByteArray>> m_ranges;
+    QHash<QByteArray, QList<QByteArray>> m_ifRanges;
+    QHash<QByteArray, QList<qint64>> m_times;
+    QHash<QByteArray, int> m_activePath;
+    QHash<QByteArray, int> m_maxActivePath;
     int m_active = 0;
     int m_maxActive = 0;
 };

@@ -39,6 +39,11 @@ QString ServerProcess::baseUrl() const
 
 bool ServerProcess::start(const QProcessEnvironment &extraEnv, const QStringList &args)
 {
+    return launch(extraEnv, args) && waitReady();
+}
+
+bool ServerProcess::launch(const QProcessEnvironment &extraEnv, const QStringList &args)
+{
     if (!m_dataDir.isValid()) {
         m_error = QStringLiteral("no temporary data dir");
         return false;
@@ -67,6 +72,11 @@ bool ServerProcess::start(const QProcessEnvironment &extraEnv, const QStringList
                       .arg(QStringLiteral(HERMES_SERVER_BINARY), m_process.errorString());
         return false;
     }
+    return true;
+}
+
+bool ServerProcess::waitReady()
+{
     // Sanitizer builds start slowly; 20 s is a bound, not an expectation.
     QDeadlineTimer deadline(20000);
     while (!deadline.hasExpired()) {

@@ -25,6 +25,9 @@ public:
     /// Starts the server with `extraEnv` (HERMES_* settings) and `args`, waits until
     /// `/api/v1/events/health` answers (bounded). Returns false on failure (see errorString()).
     bool start(const QProcessEnvironment &extraEnv = {}, const QStringList &args = {});
+    /// start() in two halves, to start several servers at once.
+    bool launch(const QProcessEnvironment &extraEnv = {}, const QStringList &args = {});
+    bool waitReady();
     /// SIGTERM, then waits up to `timeoutMs`; returns the exit code, or -1 when it did not exit
     /// by itself (then it was killed).
     int terminate(int timeoutMs = 5000);

@@ -88,7 +88,8 @@ private slots:
     void lists();
     void choicesAreCaseInsensitive();
     void configFileFormat();
-    void configFileUnknownHermesKeyIsAnError();
+    void unknownHermesKeysAreWarnedAbout();
+    void secretsFromFilesAndCredentials();
     void configFileFromEnvironment();
     void missingConfigFileIsAnError();
     void badDefaultIsAnError();
@@ -217,12 +218,87 @@ void tst_Config::configFileFormat()
     QVERIFY2(bad.error.contains(u"line 1"), qPrintable(bad.error));
 }
 
-void tst_Config::configFileUnknownHermesKeyIsAnError()
+// A typo is reported with the closest known name, in the file and in the environment, but does
+// not stop the program (an upgrade that drops a setting must not break a service).
+void tst_Config::unknownHermesKeysAreWarnedAbout()
 {
     QTemporaryDir dir;
-    const Resolved r = resolve({QStringLiteral("--config"), writeFile(dir, "HERMES_PROT=80\n")}, {});
+    const Resolved r = resolve({QStringLiteral("--config"), writeFile(dir, "HERMES_PROT=80\nOTHER=1\n")},
+                               {{QStringLiteral("HERMES_ENABLE_SEE"), QStringLiteral("x")},
+                                {QStringLiteral("HERMES_COMPLETELY_DIFFERENT"), QStringLiteral("x")},
+                                {QStringLiteral("HERMES_FOO"), QStringLiteral("x")}, // too far from HOST
+                                {QStringLiteral("HERMES_CONFIG_FILE"), QStringLiteral("")},
+                                {QStringLiteral("HERMES_PORT"), QStringLiteral("81")}});
+    QVERIFY2(r.ok, qPrintable(r.error));
+    QCOMPARE(r.config->integer(u"HERMES_PORT"), 81);
+    const QStringList w = r.config->warnings();
+    QCOMPARE(w.size(), 4);
+    QVERIFY2(w.at(0).contains(u"HERMES_PROT") && w.at(0).contains(u"did you mean HERMES_PORT?"), qPrintable(w.at(0)));
+    QVERIFY2(w.at(1).contains(u"HERMES_COMPLETELY_DIFFERENT") && !w.at(1).contains(u"did you mean"), qPrintable(w.at(1)));
+    QVERIFY2(w.at(2).contains(u"HERMES_ENABLE_SEE") && w.at(2).contains(u"did you mean HERMES_ENABLE_SSE?"), qPrintable(w.at(2)));
+    QVERIFY2(w.at(3).contains(u"HERMES_FOO") && !w.at(3).contains(u"did you mean"), qPrintable(w.at(3)));
+
+    Config foreign(specs());
+    foreign.setForeignKeys({QStringLiteral("HERMES_UPSTREAMS")});
+    QProcessEnvironment env;
+    env.insert(QStringLiteral("HERMES_UPSTREAMS"), QStringLiteral("a:1"));
+    QString error;
+    QVERIFY(foreign.resolve(nullptr, env, &error));
+    QVERIFY(foreign.warnings().isEmpty());
+}
+
+// Secrets from a file named by <ENV>_FILE, or from a systemd credential; never both a value
+// and its file; the file's errors name the variable but never the secret.
+void tst_Config::secretsFromFilesAndCredentials()
+{
+    QList<OptionSpec> table = specs();
+    OptionSpec url = option("HERMES_REDIS_URL", "redis", Type::String, "");
+    url.secret = true;
+    url.fromFile = true;
+    url.credential = QStringLiteral("redis-url");
+    OptionSpec keys = option("HERMES_API_KEY_FILE", "api-key-file", Type::String, "");
+    keys.credential = QStringLiteral("api-keys");
+    keys.credentialIsPath = true;
+    table << url << keys;
+
+    QTemporaryDir dir;
+    const QString secretFile = dir.filePath(QStringLiteral("redis-url"));
+    QFile f(secretFile);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("redis://:s3cret@127.0.0.1:6379/0\n");
+    f.close();
+
+    Resolved r = resolve({}, {{QStringLiteral("HERMES_REDIS_URL_FILE"), secretFile}}, table);
+    QVERIFY2(r.ok, qPrintable(r.error));
+    QCOMPARE(r.config->string(u"HERMES_REDIS_URL"), QStringLiteral("redis://:s3cret@127.0.0.1:6379/0"));
+    QCOMPARE(r.config->source(u"HERMES_REDIS_URL"), Config::Source::SecretFile);
+
+    r = resolve({QStringLiteral("--redis-file"), secretFile}, {}, table);
+    QVERIFY2(r.ok, qPrintable(r.error));
+    QCOMPARE(r.config->string(u"HERMES_REDIS_URL"), QStringLiteral("redis://:s3cret@127.0.0.1:6379/0"));
+
+    r = resolve({}, {{QStringLiteral("HERMES_REDIS_URL_FILE"), secretFile},
+                     {QStringLiteral("HERMES_REDIS_URL"), QStringLiteral("redis://other")}}, table);
     QVERIFY(!r.ok);
-    QVERIFY2(r.error.contains(u"HERMES_PROT"), qPrintable(r.error));
+    QVERIFY2(r.error.contains(u"both set") && !r.error.contains(u"other"), qPrintable(r.error));
+
+    r = resolve({}, {{QStringLiteral("HERMES_REDIS_URL_FILE"), dir.filePath(QStringLiteral("missing"))}}, table);
+    QVERIFY(!r.ok);
+    QVERIFY2(r.error.startsWith(u"HERMES_REDIS_URL_FILE"), qPrintable(r.error));
+
+    // systemd credentials: the contents, or the path for a setting that names a file.
+    QVERIFY(QFile::copy(secretFile, dir.filePath(QStringLiteral("api-keys"))));
+    r = resolve({}, {{QStringLiteral("CREDENTIALS_DIRECTORY"), dir.path()}}, table);
+    QVERIFY2(r.ok, qPrintable(r.error));
+    QCOMPARE(r.config->string(u"HERMES_REDIS_URL"), QStringLiteral("redis://:s3cret@127.0.0.1:6379/0"));
+    QCOMPARE(r.config->source(u"HERMES_REDIS_URL"), Config::Source::Credential);
+    QCOMPARE(r.config->string(u"HERMES_API_KEY_FILE"), dir.filePath(QStringLiteral("api-keys")));
+    // What is set explicitly wins over a credential.
+    r = resolve({}, {{QStringLiteral("CREDENTIALS_DIRECTORY"), dir.path()},
+                     {QStringLiteral("HERMES_REDIS_URL"), QStringLiteral("redis://explicit")}}, table);
+    QVERIFY2(r.ok, qPrintable(r.error));
+    QCOMPARE(r.config->string(u"HERMES_REDIS_URL"), QStringLiteral("redis://explicit"));
+    QVERIFY(r.config->warnings().isEmpty());
 }
 
 void tst_Config::configFileFromEnvironment()

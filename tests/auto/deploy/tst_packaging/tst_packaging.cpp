@@ -8,8 +8,13 @@
 #include <QFile>
 #include <QProcess>
 #include <QStandardPaths>
+#include <QRegularExpression>
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <csignal>
 
 class tst_Packaging : public QObject
 {
@@ -21,6 +26,9 @@ private slots:
     void monitorPackage();
     void unpackedServerRuns();
     void unitVerifies();
+    void unitExposure();
+    void lintianFindsNoErrors_data();
+    void lintianFindsNoErrors();
 
 private:
     static QByteArray run(const QString &program, const QStringList &args, int timeoutMs = 30000,
@@ -81,17 +89,25 @@ void tst_Packaging::serverPackage()
     QVERIFY2(info.contains("Section: net"), info.constData());
     const QByteArray depends = dependsLine(info);
     for (const char *dep : {"libqt6core6", "libqt6network6", "libqt6httpserver6", "libqt6sql6",
-                            "libqt6sql6-sqlite", "libhiredis0.14", "libc6", "adduser"})
+                            "libqt6sql6-sqlite", "libhiredis0.14", "libc6", "adduser", "libsystemd0"})
         QVERIFY2(depends.contains(dep), qPrintable(QString::fromLatin1(dep) + QStringLiteral(" not in ") + QString::fromUtf8(depends)));
     QVERIFY2(!depends.contains("libqt6widgets6"), depends.constData()); // the server is headless
     const QByteArray contents = run(QStringLiteral("dpkg-deb"), {QStringLiteral("--contents"), deb("hermes-server")});
     for (const char *path : {"./usr/bin/hermes-server", "./lib/systemd/system/hermes-server.service",
                              "./etc/hermes/hermes.env", "./usr/share/doc/hermes-server/configuration.md",
-                             "./usr/share/doc/hermes-server/Caddyfile"})
+                             "./usr/share/doc/hermes-server/Caddyfile", "./usr/share/doc/hermes-server/openapi.json",
+                             "./usr/share/doc/hermes-server/copyright", "./usr/share/doc/hermes-server/changelog.gz",
+                             "./usr/share/man/man1/hermes-server.1.gz",
+                             "./usr/share/bash-completion/completions/hermes-server"})
         QVERIFY2(contents.contains(path), path);
-    // The env file may hold keys and the token secret: root only.
-    QVERIFY2(lineOf(contents, "./etc/hermes/hermes.env").startsWith("-rw-------"),
+    // The env file may hold keys and the token secret: the server's group reads it (postinst
+    // gives it to root:hermes), nobody else.
+    QVERIFY2(lineOf(contents, "./etc/hermes/hermes.env").startsWith("-rw-r----- root/root"),
              lineOf(contents, "./etc/hermes/hermes.env").constData());
+    // A real, configurable maintainer: never an address on localhost.
+    QVERIFY2(QRegularExpression(QStringLiteral("Maintainer: [^<\\n]+ <[^@>\\s]+@[^@>\\s]+\\.[a-z]+>"))
+                 .match(QString::fromUtf8(info)).hasMatch(), info.constData());
+    QVERIFY2(!info.contains("localhost"), info.constData());
     QVERIFY2(lineOf(contents, "./usr/bin/hermes-server").startsWith("-rwxr-xr-x root/root"),
              lineOf(contents, "./usr/bin/hermes-server").constData());
     QTemporaryDir control;
@@ -101,7 +117,11 @@ void tst_Packaging::serverPackage()
     QCOMPARE(conffiles.readAll().trimmed(), QByteArray("/etc/hermes/hermes.env"));
     QFile postinst(control.filePath(QStringLiteral("postinst")));
     QVERIFY(postinst.open(QIODevice::ReadOnly));
-    QVERIFY(postinst.readAll().contains("adduser --system"));
+    const QByteArray script = postinst.readAll();
+    QVERIFY(script.contains("adduser --system"));
+    QVERIFY(script.contains("chown root:hermes /etc/hermes/hermes.env"));
+    QVERIFY(script.contains("chmod 0640 /etc/hermes/hermes.env"));
+    QVERIFY(script.contains("try-restart hermes-server.service")); // restart on upgrade
     QVERIFY(QFileInfo(postinst).isExecutable());
 }
 
@@ -110,12 +130,16 @@ void tst_Packaging::monitorPackage()
     const QByteArray contents = run(QStringLiteral("dpkg-deb"), {QStringLiteral("--contents"), deb("hermes-monitor")});
     for (const char *path : {"./usr/bin/hermes-events", "./usr/bin/hermes-monitor",
                              "./usr/share/applications/hermes-monitor.desktop",
-                             "./usr/share/icons/hicolor/scalable/apps/hermes-monitor.svg"})
+                             "./usr/share/icons/hicolor/scalable/apps/hermes-monitor.svg",
+                             "./usr/share/doc/hermes-monitor/copyright", "./usr/share/doc/hermes-monitor/changelog.gz",
+                             "./usr/share/man/man1/hermes-events.1.gz", "./usr/share/man/man1/hermes-monitor.1.gz",
+                             "./usr/share/bash-completion/completions/hermes-events",
+                             "./usr/share/bash-completion/completions/hermes-monitor"})
         QVERIFY2(contents.contains(path), path);
     const QByteArray info = run(QStringLiteral("dpkg-deb"), {QStringLiteral("--info"), deb("hermes-monitor")});
     QVERIFY2(info.contains("Package: hermes-monitor"), info.constData());
     const QByteArray depends = dependsLine(info);
-    for (const char *dep : {"libqt6core6", "libqt6network6", "libqt6widgets6", "libc6"})
+    for (const char *dep : {"libqt6core6", "libqt6network6", "libqt6widgets6", "libc6", "libqt6svg6"})
         QVERIFY2(depends.contains(dep), qPrintable(QString::fromLatin1(dep) + QStringLiteral(" not in ") + QString::fromUtf8(depends)));
     QVERIFY2(!depends.contains("libqt6httpserver6"), depends.constData());
 
@@ -142,9 +166,10 @@ void tst_Packaging::unpackedServerRuns()
     QFile unit(root.filePath(QStringLiteral("lib/systemd/system/hermes-server.service")));
     QVERIFY(unit.open(QIODevice::ReadOnly));
     const QByteArray text = unit.readAll();
-    for (const char *line : {"User=hermes", "StateDirectory=hermes", "Environment=HERMES_DATA_DIR=/var/lib/hermes",
-                             "EnvironmentFile=-/etc/hermes/hermes.env", "ExecStart=/usr/bin/hermes-server",
-                             "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes",
+    for (const char *line : {"User=hermes", "StateDirectory=hermes", "StateDirectoryMode=0710",
+                             "ExecStart=/usr/bin/hermes-server --config /etc/hermes/hermes.env",
+                             "ExecReload=/bin/kill -HUP $MAINPID", "Type=notify", "NotifyAccess=main",
+                             "WatchdogSec=30", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes",
                              "NoNewPrivileges=yes", "Restart=on-failure", "LimitNOFILE=65536",
                              "KillSignal=SIGTERM", "TimeoutStopSec=5", "WantedBy=multi-user.target"})
         QVERIFY2(text.contains(QByteArray("\n") + line + '\n'), line);
@@ -156,6 +181,87 @@ void tst_Packaging::unpackedServerRuns()
         QVERIFY2(line.isEmpty() || line.startsWith('#'), line.constData());
     const QByteArray version = run(root.filePath(QStringLiteral("usr/bin/hermes-server")), {QStringLiteral("--version")});
     QVERIFY2(version.startsWith("hermes-server "), version.constData());
+
+    // As the unit runs it: --config on the packaged file, the data dir from $STATE_DIRECTORY.
+    QTemporaryDir state;
+    quint16 port = 0;
+    {
+        QTcpServer probe;
+        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+        port = probe.serverPort();
+    }
+    QProcess server;
+    QProcessEnvironment serverEnv = QProcessEnvironment::systemEnvironment();
+    for (const QString &key : serverEnv.keys()) {
+        if (key.startsWith(QLatin1StringView("HERMES_")))
+            serverEnv.remove(key);
+    }
+    serverEnv.insert(QStringLiteral("STATE_DIRECTORY"), state.path());
+    serverEnv.insert(QStringLiteral("HERMES_PORT"), QString::number(port));
+    server.setProcessEnvironment(serverEnv);
+    server.setProcessChannelMode(QProcess::MergedChannels);
+    server.start(root.filePath(QStringLiteral("usr/bin/hermes-server")),
+                 {QStringLiteral("--config"), root.filePath(QStringLiteral("etc/hermes/hermes.env"))});
+    QVERIFY(server.waitForStarted(5000));
+    QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(state.filePath(QStringLiteral("api-key"))), 20000);
+    QByteArray log;
+    QTRY_VERIFY_WITH_TIMEOUT((log += server.readAll()).contains("listening on"), 20000);
+    ::kill(pid_t(server.processId()), SIGTERM);
+    QVERIFY(server.waitForFinished(10000));
+    QCOMPARE(server.exitCode(), 0);
+}
+
+// systemd's own assessment, offline: the unit's exposure stays at 2.0 or below.
+void tst_Packaging::unitExposure()
+{
+    const QString analyze = QStandardPaths::findExecutable(QStringLiteral("systemd-analyze"));
+    if (analyze.isEmpty())
+        QFAIL("systemd-analyze is not installed (package systemd, in HERMES_TEST_PACKAGES)");
+    QTemporaryDir root;
+    QVERIFY(!run(QStringLiteral("dpkg-deb"), {QStringLiteral("-x"), deb("hermes-server"), root.path()}).startsWith("FAILED"));
+    QProcess p;
+    p.setWorkingDirectory(root.filePath(QStringLiteral("lib/systemd/system")));
+    p.setProcessChannelMode(QProcess::MergedChannels);
+    p.start(analyze, {QStringLiteral("security"), QStringLiteral("--offline=true"), QStringLiteral("--no-pager"),
+                      QStringLiteral("./hermes-server.service")});
+    QVERIFY(p.waitForFinished(60000));
+    const QString out = QString::fromUtf8(p.readAll());
+    const auto m = QRegularExpression(QStringLiteral("Overall exposure level for hermes-server.service: ([0-9.]+)")).match(out);
+    QVERIFY2(m.hasMatch(), qPrintable(out));
+    const double exposure = m.captured(1).toDouble();
+    qInfo("systemd-analyze security --offline=true: exposure %.1f", exposure);
+    QVERIFY2(exposure <= 2.0, qPrintable(out));
+}
+
+void tst_Packaging::lintianFindsNoErrors_data()
+{
+    QTest::addColumn<QString>("package");
+    QTest::newRow("hermes-server") << "hermes-server";
+    QTest::newRow("hermes-monitor") << "hermes-monitor";
+}
+
+// Debian's package checker: no error (E:) on either package. Warnings are printed for the
+// record; the packages are built from a test build, so a few (e.g. about the sanitizer
+// runtime) are expected.
+void tst_Packaging::lintianFindsNoErrors()
+{
+    QFETCH(QString, package);
+    const QString lintian = QStandardPaths::findExecutable(QStringLiteral("lintian"));
+    if (lintian.isEmpty())
+        QFAIL("lintian is not installed (in HERMES_TEST_PACKAGES)");
+    QProcess p;
+    p.setProcessChannelMode(QProcess::MergedChannels);
+    p.start(lintian, {QStringLiteral("--tag-display-limit"), QStringLiteral("0"), QStringLiteral("--allow-root"), deb(qPrintable(package))});
+    QVERIFY(p.waitForFinished(240000));
+    const QByteArray out = p.readAll();
+    qInfo("%s", out.constData());
+    QStringList errors;
+    for (const QByteArray &line : out.split('\n')) {
+        if (line.startsWith("E: "))
+            errors << QString::fromUtf8(line);
+    }
+    QVERIFY2(errors.isEmpty(), qPrintable(errors.join(u'\n')));
+    QVERIFY2(p.exitCode() == 0 || !out.contains("E: "), out.constData());
 }
 
 // systemd's own parser accepts the unit (offline: systemd-analyze reads files, starts nothing).
@@ -180,6 +286,10 @@ void tst_Packaging::unitVerifies()
     QProcess p;
     p.setWorkingDirectory(dir.path());
     p.setProcessChannelMode(QProcess::MergedChannels);
+    // verify runs man(1) for Documentation=man:hermes-server(1): the packaged page must be it.
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("MANPATH"), root.filePath(QStringLiteral("usr/share/man")));
+    p.setProcessEnvironment(env);
     p.start(analyze, {QStringLiteral("verify"), QStringLiteral("./hermes-server.service")});
     QVERIFY(p.waitForFinished(30000));
     const QByteArray out = p.readAll();

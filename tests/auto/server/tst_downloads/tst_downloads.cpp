@@ -43,6 +43,9 @@ private slots:
     void sigkillMidDownloadThenRestartCompletes();
     void badInputGetsClearErrors();
     void queueAndListing();
+    void secondServerOnTheSameDataDirRefuses();
+    void resumeIsValidatedWithIfRange_data();
+    void resumeIsValidatedWithIfRange();
 
 private:
     bool startServer(const QProcessEnvironment &extra = {});
@@ -395,6 +398,7 @@ void tst_Downloads::sigkillMidDownloadThenRestartCompletes()
     const QByteArray content = FileServer::makeContent(1024 * 1024, 5);
     FileServer::File f{content};
     f.bytesPerSecond = 400 * 1024;
+    f.etag = "\"crash-v1\"";
     m_files->addFile("/crash.bin", f);
     QVERIFY(startServer());
     const QString id = add({{QStringLiteral("url"), m_files->url("/crash.bin")},
@@ -406,6 +410,7 @@ void tst_Downloads::sigkillMidDownloadThenRestartCompletes()
     QVERIFY(waitStatus(id, QStringLiteral("completed")));
     QCOMPARE(fileBytes(QStringLiteral("crash.bin")), content);
     QVERIFY(m_files->rangeHeaders("/crash.bin").last().startsWith("bytes="));
+    QCOMPARE(m_files->ifRangeHeaders("/crash.bin").last(), QByteArray("\"crash-v1\"")); // after a restart too
 }
 
 void tst_Downloads::badInputGetsClearErrors()
@@ -481,6 +486,78 @@ void tst_Downloads::queueAndListing()
     QCOMPARE(pending.value(QStringLiteral("total")).toInt(), 2);
     QCOMPARE(pending.value(QStringLiteral("items")).toArray().size(), 1);
     Q_UNUSED(first);
+}
+
+void tst_Downloads::secondServerOnTheSameDataDirRefuses()
+{
+    QVERIFY(startServer());
+    ServerProcess second;
+    QProcessEnvironment env;
+    env.insert(QStringLiteral("HERMES_DATA_DIR"), m_server->dataDir());
+    QVERIFY(!second.start(env));
+    QVERIFY(second.process().state() == QProcess::NotRunning || second.process().waitForFinished(10000));
+    QVERIFY(second.process().exitCode() != 0);
+    const QByteArray out = second.output();
+    QVERIFY2(out.contains(QFile::encodeName(QDir(m_server->dataDir()).absolutePath())), out.constData());
+    QVERIFY2(out.contains("pid " + QByteArray::number(m_server->process().processId())), out.constData());
+    // The first one is unharmed; once it is gone (even SIGKILLed) the dir is free again.
+    QCOMPARE(api("GET", "/api/v1/downloads").status, 200);
+    m_server->kill();
+    QVERIFY2(second.start(env), qPrintable(second.errorString()));
+    QCOMPARE(second.terminate(), 0);
+}
+
+void tst_Downloads::resumeIsValidatedWithIfRange_data()
+{
+    QTest::addColumn<QByteArray>("etag");
+    QTest::addColumn<QByteArray>("lastModified");
+    QTest::addColumn<bool>("changeOnServer");
+    QTest::addColumn<QByteArray>("expectedIfRange");
+    const QByteArray date = "Tue, 01 Dec 2026 10:00:00 GMT";
+    QTest::newRow("strong etag, unchanged: resumed") << QByteArray("\"a1\"") << date << false << QByteArray("\"a1\"");
+    QTest::newRow("strong etag, changed: restarted") << QByteArray("\"a1\"") << date << true << QByteArray("\"a1\"");
+    // A weak ETag may not validate a range (RFC 9110): the date does.
+    QTest::newRow("weak etag, unchanged: date") << QByteArray("W/\"w1\"") << date << false << date;
+    QTest::newRow("only a date, changed: restarted") << QByteArray() << date << true << date;
+    QTest::newRow("no validator: plain Range") << QByteArray() << QByteArray() << false << QByteArray();
+}
+
+void tst_Downloads::resumeIsValidatedWithIfRange()
+{
+    QFETCH(QByteArray, etag);
+    QFETCH(QByteArray, lastModified);
+    QFETCH(bool, changeOnServer);
+    QFETCH(QByteArray, expectedIfRange);
+    const QByteArray original = FileServer::makeContent(700 * 1024, 21);
+    FileServer::File f{original};
+    f.bytesPerSecond = 350 * 1024;
+    f.etag = etag;
+    f.lastModified = lastModified;
+    m_files->addFile("/v.bin", f);
+    QVERIFY(startServer());
+    const QString id = add({{QStringLiteral("url"), m_files->url("/v.bin")}}).value(QStringLiteral("id")).toString();
+    QVERIFY(QTest::qWaitFor([&] { return get(id).value(QStringLiteral("downloaded_bytes")).toInteger() > 100 * 1024; }, 20000));
+    QCOMPARE(api("POST", "/api/v1/downloads/" + id.toUtf8() + "/pause").status, 200);
+    QByteArray expected = original;
+    FileServer::File &served = m_files->file("/v.bin");
+    served.bytesPerSecond = 0;
+    if (changeOnServer) {
+        // A new version of the file: splicing its tail onto the old head would corrupt it.
+        expected = FileServer::makeContent(650 * 1024, 22);
+        served.content = expected;
+        served.etag = etag.isEmpty() ? etag : "\"a2\"";
+        served.lastModified = "Wed, 02 Dec 2026 10:00:00 GMT";
+    }
+    QCOMPARE(api("POST", "/api/v1/downloads/" + id.toUtf8() + "/resume").status, 200);
+    QVERIFY(waitStatus(id, QStringLiteral("completed")));
+    QCOMPARE(fileBytes(QStringLiteral("v.bin")), expected);
+    QVERIFY(m_files->rangeHeaders("/v.bin").last().startsWith("bytes="));
+    QCOMPARE(m_files->ifRangeHeaders("/v.bin").last(), expectedIfRange);
+    const QString note = get(id).value(QStringLiteral("note")).toString();
+    if (changeOnServer)
+        QVERIFY2(note.contains(u"changed on the server"), qPrintable(note));
+    else // resumed, not restarted (a few KB were in flight when it paused)
+        QVERIFY(note.isEmpty() && m_files->bytesServed("/v.bin") < original.size() + 64 * 1024);
 }
 
 QTEST_MAIN(tst_Downloads)

@@ -7,7 +7,13 @@
 #include "sseclient.h"
 #include "testutil.h"
 
+#include "eventid.h"
+
+#include <QDeadlineTimer>
 #include <QJsonDocument>
+#include <QRandomGenerator>
+#include <QSet>
+#include <QTcpSocket>
 #include <QJsonObject>
 #include <QTest>
 
@@ -46,6 +52,12 @@ private slots:
     void publishWhileRedisIsDownIs503();
     void pythonTokensFromRedis();
     void badRedisUrlIsAClearError();
+    void outsidePipelineOverThreeChannelsIsOneOrder();
+    void publishersEverywhereGiveEveryNodeTheSameOrder();
+    void flushedRedisStartsANewEpoch();
+    void streamsTrimmedPastAGapMeanResync();
+    void streamsOpenedWhileRedisIsDownGoLiveWithIt();
+    void redisBackInTimeMeansResync();
 
 private:
     std::unique_ptr<ServerProcess> startNode(const QProcessEnvironment &extra = {});
@@ -56,8 +68,64 @@ private:
     static QList<int> numbers(const SseClient &client);
     static QString brokerStatus(ServerProcess &node);
 
+    /// Sends `commands` to Redis in one write (a pipeline, as Python workers' clients do)
+    /// and waits for as many replies.
+    void pipeline(const QList<QList<QByteArray>> &commands);
+    struct Seen
+    {
+        QByteArray id;
+        QString channel;
+        int n;
+    };
+    /// The events of a /stream client that carry data.n, with the channel their type implies.
+    static QList<Seen> seen(const SseClient &client);
+
     std::unique_ptr<RedisProcess> m_redis;
 };
+
+void tst_RedisBroker::pipeline(const QList<QList<QByteArray>> &commands)
+{
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, m_redis->port());
+    QVERIFY(socket.waitForConnected(5000));
+    QByteArray out;
+    for (const auto &command : commands) {
+        out += '*' + QByteArray::number(command.size()) + "\r\n";
+        for (const QByteArray &arg : command)
+            out += '$' + QByteArray::number(arg.size()) + "\r\n" + arg + "\r\n";
+    }
+    socket.write(out);
+    QByteArray replies;
+    QDeadlineTimer deadline(20000);
+    while (replies.count("\r\n") < commands.size() && !deadline.hasExpired()) {
+        socket.waitForReadyRead(100);
+        replies += socket.readAll();
+    }
+    QCOMPARE(replies.count("\r\n"), commands.size());
+}
+
+QList<tst_RedisBroker::Seen> tst_RedisBroker::seen(const SseClient &client)
+{
+    QList<Seen> out;
+    for (const auto &e : client.events()) {
+        const QJsonObject envelope = json(e.data);
+        const QJsonValue n = envelope.value(QStringLiteral("data")).toObject().value(QStringLiteral("n"));
+        if (!n.isDouble())
+            continue;
+        const QString type = envelope.value(QStringLiteral("type")).toString();
+        out.append({e.lastEventId.toUtf8(), type, n.toInt()});
+    }
+    return out;
+}
+
+static QByteArray pythonEnvelope(const char *type, int n)
+{
+    return "{\"type\": \"" + QByteArray(type) + "\", \"data\": {\"n\": " + QByteArray::number(n)
+        + ", \"download_id\": \"d" + QByteArray::number(n % 5) + "\"}, \"timestamp\": \"2026-11-28T10:00:00.000001\"}";
+}
+
+static const char *const ChannelOf[3] = {"download:updates", "queue:updates", "system:notifications"};
+static const char *const TypeOf[3] = {"download_progress", "queue_update", "system_notification"};
 
 void tst_RedisBroker::init()
 {
@@ -177,9 +245,13 @@ void tst_RedisBroker::outsidePublisherReachesEveryNodeWithOneId()
     // And a third node that starts later can replay it by id.
     auto c = startNode();
     QVERIFY(c);
-    auto late = open(*c, "/api/v1/events/stream", "1-0");
+    const auto first = EventId::parse(fromA.lastEventId.toUtf8());
+    QVERIFY(first && first->epoch() != 0);
+    auto late = open(*c, "/api/v1/events/stream", EventId(0, 0, first->epoch()).toByteArray());
     QTRY_COMPARE_WITH_TIMEOUT(late->nonHeartbeatEvents().size(), 2, 10000);
     QCOMPARE(late->nonHeartbeatEvents()[1].lastEventId, fromA.lastEventId);
+    QCOMPARE(json(late->nonHeartbeatEvents()[1].data).value(QStringLiteral("type")).toString(),
+             QStringLiteral("download_progress"));
 }
 
 void tst_RedisBroker::invalidPayloadsAreDroppedTheStreamGoesOn()
@@ -188,13 +260,14 @@ void tst_RedisBroker::invalidPayloadsAreDroppedTheStreamGoesOn()
     QVERIFY(a);
     auto client = open(*a);
     QTRY_VERIFY_WITH_TIMEOUT(!client->events().isEmpty(), 10000);
-    for (const char *bad : {"not json", "[1,2]", "{\"data\":{}}", "{\"type\":\"x\",\"data\":5}", "", "{\"type\":"})
+    for (const char *bad : {"not json", "[1,2]", "{\"data\":{}}", "{\"type\":\"x\",\"data\":5}", "", "{\"type\":",
+                            "x,\"id\":\"}"})
         m_redis->cli({QStringLiteral("PUBLISH"), QStringLiteral("system:notifications"), QString::fromLatin1(bad)});
     QVERIFY(!publish(*a, 1).isEmpty());
     QTRY_COMPARE_WITH_TIMEOUT(numbers(*client), QList<int>{1}, 10000);
     QCOMPARE(client->nonHeartbeatEvents().size(), 2);
     const HttpReply metrics = httpRequest(a->port(), "GET", "/metrics");
-    QVERIFY2(metrics.body.contains("hermes_events_discarded_total 6"), metrics.body.constData());
+    QVERIFY2(metrics.body.contains("hermes_events_discarded_total 7"), metrics.body.constData());
     QVERIFY(a->process().state() == QProcess::Running);
 }
 
@@ -355,6 +428,196 @@ void tst_RedisBroker::badRedisUrlIsAClearError()
     const QByteArray err = process.readAllStandardError();
     QVERIFY2(err.contains("HERMES_REDIS_URL"), err.constData());
     QVERIFY(!err.contains("secretpw"));
+}
+
+void tst_RedisBroker::outsidePipelineOverThreeChannelsIsOneOrder()
+{
+    // The issue's case: 900 bare PUBLISHes back to back over the three channels, the way
+    // Python workers publish. Every event gets one id, distinct and ascending across
+    // channels, the same on both nodes, and a client resuming on the other node from any
+    // received id gets exactly the rest.
+    auto a = startNode();
+    auto b = startNode();
+    QVERIFY(a && b);
+    auto onA = open(*a);
+    auto onB = open(*b);
+    QTRY_VERIFY_WITH_TIMEOUT(!onA->events().isEmpty() && !onB->events().isEmpty(), 10000);
+    const int total = 900;
+    // A Redis that forgot the scripts (a restart, SCRIPT FLUSH) must not reorder them either.
+    QCOMPARE(m_redis->cli({QStringLiteral("SCRIPT"), QStringLiteral("FLUSH")}), QByteArray("OK"));
+    QList<QList<QByteArray>> commands;
+    for (int i = 0; i < total; ++i)
+        commands.append({"PUBLISH", ChannelOf[i % 3], pythonEnvelope(TypeOf[i % 3], i)});
+    pipeline(commands);
+    QTRY_COMPARE_WITH_TIMEOUT(seen(*onA).size(), total, 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(seen(*onB).size(), total, 30000);
+    const QList<Seen> fromA = seen(*onA), fromB = seen(*onB);
+    QSet<QByteArray> distinct;
+    for (int i = 0; i < total; ++i) {
+        QCOMPARE(fromA[i].n, i); // in publish order
+        QCOMPARE(fromB[i].id, fromA[i].id);
+        distinct.insert(fromA[i].id);
+        if (i > 0)
+            QVERIFY2(*EventId::parse(fromA[i - 1].id) < *EventId::parse(fromA[i].id), fromA[i].id.constData());
+    }
+    QCOMPARE(distinct.size(), total);
+    QRandomGenerator rng(QRandomGenerator::global()->generate());
+    for (int attempt = 0; attempt < 8; ++attempt) {
+        const int from = int(rng.bounded(total - 1));
+        auto resumed = open(*b, "/api/v1/events/stream", fromA[from].id);
+        QTRY_COMPARE_WITH_TIMEOUT(seen(*resumed).size(), total - 1 - from, 20000);
+        const QList<Seen> rest = seen(*resumed);
+        for (int i = 0; i < rest.size(); ++i)
+            QCOMPARE(rest[i].id, fromA[from + 1 + i].id);
+    }
+}
+
+void tst_RedisBroker::publishersEverywhereGiveEveryNodeTheSameOrder()
+{
+    // API publishes through both nodes interleaved with outside PUBLISHes: both nodes deliver
+    // one sequence, with ids ascending, whatever path each event took.
+    auto a = startNode();
+    auto b = startNode();
+    QVERIFY(a && b);
+    auto onA = open(*a);
+    auto onB = open(*b);
+    QTRY_VERIFY_WITH_TIMEOUT(!onA->events().isEmpty() && !onB->events().isEmpty(), 10000);
+    const int rounds = 40;
+    for (int i = 0; i < rounds; ++i) {
+        pipeline({{"PUBLISH", ChannelOf[i % 3], pythonEnvelope(TypeOf[i % 3], 1000 + i)}});
+        QVERIFY(!publish(i % 2 ? *a : *b, i).isEmpty());
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(seen(*onA).size(), 2 * rounds, 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(seen(*onB).size(), 2 * rounds, 20000);
+    const QList<Seen> fromA = seen(*onA), fromB = seen(*onB);
+    for (int i = 0; i < fromA.size(); ++i) {
+        QCOMPARE(fromB[i].id, fromA[i].id);
+        QCOMPARE(fromB[i].n, fromA[i].n);
+        if (i > 0)
+            QVERIFY(*EventId::parse(fromA[i - 1].id) < *EventId::parse(fromA[i].id));
+    }
+}
+
+void tst_RedisBroker::flushedRedisStartsANewEpoch()
+{
+    auto a = startNode();
+    QVERIFY(a);
+    auto client = open(*a);
+    QTRY_VERIFY_WITH_TIMEOUT(!client->events().isEmpty(), 10000);
+    const QByteArray before = publish(*a, 1);
+    QVERIFY(!before.isEmpty());
+    QTRY_COMPARE_WITH_TIMEOUT(numbers(*client), QList<int>{1}, 10000);
+    QCOMPARE(m_redis->cli({QStringLiteral("FLUSHALL")}), QByteArray("OK"));
+    const QByteArray after = publish(*a, 2);
+    QVERIFY(!after.isEmpty());
+    QVERIFY(EventId::parse(after)->epoch() != EventId::parse(before)->epoch());
+    // The stream is told its history is gone, then goes on in the new epoch.
+    QTRY_COMPARE_WITH_TIMEOUT(numbers(*client), (QList<int>{1, 2}), 10000);
+    bool resync = false;
+    for (const auto &e : client->nonHeartbeatEvents())
+        resync = resync || json(e.data).value(QStringLiteral("type")).toString() == u"resync_required";
+    QVERIFY(resync);
+    QCOMPARE(client->nonHeartbeatEvents().last().lastEventId.toUtf8(), after);
+    // An id of the old epoch can no longer be served.
+    auto old = open(*a, "/api/v1/events/stream", before);
+    QTRY_COMPARE_WITH_TIMEOUT(old->nonHeartbeatEvents().size(), 2, 10000);
+    const QJsonObject r = json(old->nonHeartbeatEvents()[1].data);
+    QCOMPARE(r.value(QStringLiteral("data")).toObject().value(QStringLiteral("reason")).toString(),
+             QStringLiteral("unknown_history"));
+}
+
+void tst_RedisBroker::streamsTrimmedPastAGapMeanResync()
+{
+    // Node A misses more events than the streams keep: its clients cannot be given what they
+    // missed, so they are told to resync instead of silently skipping ahead.
+    QProcessEnvironment env;
+    env.insert(QStringLiteral("HERMES_REDIS_STREAM_LENGTH"), QStringLiteral("100"));
+    auto a = startNode(env);
+    auto b = startNode(env);
+    QVERIFY(a && b);
+    auto client = open(*a);
+    QTRY_VERIFY_WITH_TIMEOUT(!client->events().isEmpty(), 10000);
+    ::kill(pid_t(a->process().processId()), SIGSTOP);
+    m_redis->cli({QStringLiteral("CLIENT"), QStringLiteral("KILL"), QStringLiteral("TYPE"), QStringLiteral("pubsub")});
+    QTRY_VERIFY_WITH_TIMEOUT(m_redis->cli({QStringLiteral("PUBSUB"), QStringLiteral("NUMSUB"),
+                                           QStringLiteral("queue:updates")}).endsWith("1"), 10000);
+    QList<QList<QByteArray>> commands;
+    for (int i = 0; i < 400; ++i) // one channel, trimmed well past what A delivered
+        commands.append({"PUBLISH", "system:notifications", pythonEnvelope("system_notification", i)});
+    pipeline(commands);
+    QTRY_VERIFY_WITH_TIMEOUT(m_redis->cli({QStringLiteral("XLEN"), QStringLiteral("hermes:stream:system:notifications")}).toInt() >= 400
+                             || m_redis->cli({QStringLiteral("GET"), QStringLiteral("hermes:seq")}).size() > 0, 10000);
+    ::kill(pid_t(a->process().processId()), SIGCONT);
+    QTRY_VERIFY_WITH_TIMEOUT([&] {
+        for (const auto &e : client->nonHeartbeatEvents()) {
+            if (json(e.data).value(QStringLiteral("type")).toString() == u"resync_required")
+                return true;
+        }
+        return false;
+    }(), 20000);
+    QVERIFY(!client->isClosed());
+    // And it goes on live.
+    QVERIFY(!publish(*b, 7).isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(numbers(*client).contains(7), 10000);
+}
+
+void tst_RedisBroker::streamsOpenedWhileRedisIsDownGoLiveWithIt()
+{
+    // A node that starts while Redis is away holds its streams until the history is there:
+    // fresh ones then go live, a resuming one is told to resync (it has no history to be
+    // served from) and goes live too.
+    m_redis->kill();
+    auto a = startNode();
+    QVERIFY(a);
+    auto fresh = open(*a);
+    auto resuming = open(*a, "/api/v1/events/stream", "k3x9q2-1-0");
+    QTRY_VERIFY_WITH_TIMEOUT(!fresh->events().isEmpty() && !resuming->events().isEmpty(), 10000);
+    QTest::qWait(4500); // longer than a resume may wait
+    QVERIFY2(m_redis->start(), qPrintable(m_redis->errorString()));
+    QTRY_COMPARE_WITH_TIMEOUT(brokerStatus(*a), QStringLiteral("up"), 20000);
+    QVERIFY(!publish(*a, 1).isEmpty());
+    QTRY_COMPARE_WITH_TIMEOUT(numbers(*fresh), QList<int>{1}, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(numbers(*resuming), QList<int>{1}, 10000);
+    QCOMPARE(json(resuming->nonHeartbeatEvents()[1].data).value(QStringLiteral("data")).toObject()
+                 .value(QStringLiteral("reason")).toString(), QStringLiteral("history_loading"));
+    QCOMPARE(fresh->nonHeartbeatEvents().size(), 2); // connected, then the event: nothing else
+}
+
+void tst_RedisBroker::redisBackInTimeMeansResync()
+{
+    // Redis restarted from an older snapshot (RDB persistence after a crash, a promoted
+    // replica, a restored backup) in the same epoch: events a node delivered are gone. The
+    // node notices on its reconnect and starts a new epoch, so nobody resumes into the gap.
+    auto a = startNode();
+    QVERIFY(a);
+    auto client = open(*a);
+    QTRY_VERIFY_WITH_TIMEOUT(!client->events().isEmpty(), 10000);
+    QList<QByteArray> ids;
+    for (int i = 1; i <= 2; ++i)
+        ids.append(publish(*a, i));
+    QCOMPARE(m_redis->cli({QStringLiteral("SAVE")}), QByteArray("OK"));
+    for (int i = 3; i <= 5; ++i)
+        ids.append(publish(*a, i));
+    QVERIFY(!ids.contains(QByteArray()));
+    QTRY_COMPARE_WITH_TIMEOUT(numbers(*client), (QList<int>{1, 2, 3, 4, 5}), 10000);
+    m_redis->kill();
+    QVERIFY2(m_redis->start(), qPrintable(m_redis->errorString())); // loads the snapshot
+    QTRY_COMPARE_WITH_TIMEOUT(brokerStatus(*a), QStringLiteral("up"), 20000);
+    const QByteArray after = publish(*a, 6);
+    QVERIFY(!after.isEmpty());
+    QVERIFY(EventId::parse(after)->epoch() != EventId::parse(ids[0])->epoch());
+    QTRY_VERIFY_WITH_TIMEOUT(numbers(*client).contains(6), 10000);
+    bool resync = false;
+    for (const auto &e : client->nonHeartbeatEvents())
+        resync = resync || json(e.data).value(QStringLiteral("type")).toString() == u"resync_required";
+    QVERIFY(resync);
+    // A node started afterwards does not serve the lost range either.
+    auto b = startNode();
+    QVERIFY(b);
+    auto late = open(*b, "/api/v1/events/stream", ids[1]);
+    QTRY_COMPARE_WITH_TIMEOUT(late->nonHeartbeatEvents().size(), 2, 10000);
+    QCOMPARE(json(late->nonHeartbeatEvents()[1].data).value(QStringLiteral("type")).toString(),
+             QStringLiteral("resync_required"));
 }
 
 QTEST_MAIN(tst_RedisBroker)

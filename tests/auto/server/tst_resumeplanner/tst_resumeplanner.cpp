@@ -47,7 +47,7 @@ void tst_ResumePlanner::plan_data()
     // The history holds downloads 13..15 (10..12 evicted) and system 11, 14; delivered up to 15.
     QTest::newRow("fresh") << QByteArray() << all << true << false << false << Kind::Live << QString() << e + "-15-0";
     QTest::newRow("fresh, history loading") << QByteArray() << all << false << false << false << Kind::Wait << QString() << QByteArray();
-    QTest::newRow("fresh, loading too long") << QByteArray() << all << false << false << true << Kind::Live << QString() << e + "-15-0";
+    QTest::newRow("fresh, loading long") << QByteArray() << all << false << false << true << Kind::Wait << QString() << QByteArray();
     QTest::newRow("resume, loading") << e + "-14-0" << all << false << false << false << Kind::Wait << QString() << QByteArray();
     QTest::newRow("resume, loading too long") << e + "-14-0" << all << false << false << true << Kind::Resync << "history_loading" << e + "-15-0";
     QTest::newRow("in history") << e + "-13-0" << all << true << false << false << Kind::Replay << QString() << e + "-13-0";

@@ -1,0 +1,449 @@
+#include "downloads/downloadrepository.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QSqlDriver>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QVariant>
+
+namespace Hermes {
+
+static const QString Columns = QStringLiteral(
+    "id, url, filename, filename_from_request, priority, position, sha256, status,"
+    " downloaded_bytes, total_bytes, error_message, note, attempts, created_at, updated_at,"
+    " completed_at, owner, etag, last_modified, speed, percent");
+
+// Qt binds a null QString as SQL NULL; the text columns are NOT NULL.
+static QVariant text(const QString &s)
+{
+    return QVariant(s.isNull() ? QStringLiteral("") : s);
+}
+
+static QString iso(const QDateTime &t)
+{
+    return t.isValid() ? t.toUTC().toString(Qt::ISODateWithMs) : QString();
+}
+
+static Download fromRow(const QSqlQuery &q)
+{
+    Download d;
+    d.id = q.value(0).toString();
+    d.url = q.value(1).toString();
+    d.filename = q.value(2).toString();
+    d.filenameFromRequest = q.value(3).toInt() != 0;
+    d.priority = q.value(4).toInt();
+    d.position = q.value(5).toLongLong();
+    d.sha256 = q.value(6).toString();
+    d.status = downloadStatusFromString(q.value(7).toString()).value_or(DownloadStatus::Failed);
+    d.downloadedBytes = q.value(8).toLongLong();
+    d.totalBytes = q.value(9).toLongLong();
+    d.errorMessage = q.value(10).toString();
+    d.note = q.value(11).toString();
+    d.attempts = q.value(12).toInt();
+    d.createdAt = QDateTime::fromString(q.value(13).toString(), Qt::ISODateWithMs);
+    d.updatedAt = QDateTime::fromString(q.value(14).toString(), Qt::ISODateWithMs);
+    d.completedAt = QDateTime::fromString(q.value(15).toString(), Qt::ISODateWithMs);
+    d.owner = q.value(16).toString();
+    d.etag = q.value(17).toString();
+    d.lastModified = q.value(18).toString();
+    d.speed = q.value(19).toDouble();
+    d.percent = q.value(20).toDouble();
+    return d;
+}
+
+/// Rolls back unless committed: an exception never leaves a transaction open.
+class Transaction
+{
+public:
+    explicit Transaction(QSqlDatabase db) : m_db(std::move(db))
+    {
+        if (!m_db.transaction())
+            throw StoreFailure{m_db.lastError().text(), m_db.lastError().type() == QSqlError::ConnectionError};
+    }
+    ~Transaction()
+    {
+        if (!m_done)
+            m_db.rollback();
+    }
+    void commit()
+    {
+        m_done = true;
+        if (!m_db.commit())
+            throw StoreFailure{m_db.lastError().text(), m_db.lastError().type() == QSqlError::ConnectionError};
+    }
+
+private:
+    QSqlDatabase m_db;
+    bool m_done = false;
+};
+
+DownloadRepository::DownloadRepository(const DatabaseUrl &url, const QString &connectionName)
+    : m_url(url),
+      m_dialect(url.isPostgres() ? SqlDialect::Kind::Postgres : SqlDialect::Kind::Sqlite),
+      m_connection(connectionName)
+{
+}
+
+DownloadRepository::~DownloadRepository()
+{
+    {
+        QSqlDatabase database = QSqlDatabase::database(m_connection, false);
+        if (database.isValid())
+            database.close();
+    }
+    QSqlDatabase::removeDatabase(m_connection);
+}
+
+QSqlDatabase DownloadRepository::db() const
+{
+    return QSqlDatabase::database(m_connection, false);
+}
+
+QSqlQuery DownloadRepository::exec(const QString &sql, const QVariantList &binds)
+{
+    QSqlQuery q(db());
+    q.setForwardOnly(true);
+    const bool ok = binds.isEmpty() ? q.exec(sql) : (q.prepare(sql) && [&] {
+        for (const QVariant &v : binds)
+            q.addBindValue(v);
+        return q.exec();
+    }());
+    if (!ok) {
+        const QSqlError e = q.lastError();
+        // QPSQL reports a lost server as a statement error: ask the connection itself.
+        const bool lost = e.type() == QSqlError::ConnectionError || !db().isOpen()
+            || e.text().contains(u"connection", Qt::CaseInsensitive)
+            || e.text().contains(u"server closed", Qt::CaseInsensitive);
+        throw StoreFailure{e.text(), lost};
+    }
+    return q;
+}
+
+void DownloadRepository::connect()
+{
+    QSqlDatabase database = QSqlDatabase::database(m_connection, false);
+    if (!database.isValid()) {
+        if (!QSqlDatabase::isDriverAvailable(m_dialect.driver()))
+            throw StoreFailure{m_url.isPostgres()
+                                   ? QStringLiteral("the Qt PostgreSQL driver (QPSQL) is not installed: "
+                                                    "apt-get install libqt6sql6-psql")
+                                   : QStringLiteral("the Qt SQLite driver (QSQLITE) is not installed: "
+                                                    "apt-get install libqt6sql6-sqlite"),
+                               false};
+        database = QSqlDatabase::addDatabase(m_dialect.driver(), m_connection);
+    }
+    if (m_url.isPostgres()) {
+        database.setHostName(m_url.host);
+        if (m_url.port > 0)
+            database.setPort(m_url.port);
+        database.setUserName(m_url.user);
+        database.setPassword(m_url.password);
+        database.setDatabaseName(m_url.database);
+        // Every network wait is bounded: the connect, and a peer that stops answering
+        // (keepalives, and unacknowledged data for at most 10 s).
+        QString options = QStringLiteral("connect_timeout=5;keepalives=1;keepalives_idle=5;"
+                                         "keepalives_interval=2;keepalives_count=3;tcp_user_timeout=10000;"
+                                         "application_name=hermes-server");
+        if (!m_url.options.isEmpty())
+            options += u';' + m_url.options;
+        database.setConnectOptions(options);
+    } else {
+        if (!QDir().mkpath(QFileInfo(m_url.path).absolutePath()))
+            throw StoreFailure{QStringLiteral("HERMES_DATABASE_URL: cannot create the directory of %1").arg(m_url.path)};
+        database.setDatabaseName(m_url.path);
+    }
+    if (!database.open()) {
+        // libpq's messages name the host and user, never the password.
+        throw StoreFailure{QStringLiteral("cannot open the database %1: %2")
+                               .arg(m_url.redacted(), database.lastError().text().trimmed()),
+                           true};
+    }
+    if (!m_url.isPostgres()) {
+        // WAL + FULL: a committed transaction survives a crash, an uncommitted one leaves nothing.
+        for (const char *pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
+                                   "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=5000"})
+            exec(QString::fromLatin1(pragma));
+    }
+}
+
+void DownloadRepository::open()
+{
+    connect();
+    migrate();
+}
+
+void DownloadRepository::recover()
+{
+    try {
+        exec(QStringLiteral("SELECT 1"));
+    } catch (const StoreFailure &) {
+        db().close();
+        connect();
+    }
+}
+
+int DownloadRepository::schemaVersion()
+{
+    QSqlQuery q = exec(QStringLiteral("SELECT version FROM schema_version"));
+    return q.next() ? q.value(0).toInt() : 0;
+}
+
+void DownloadRepository::migrate()
+{
+    // Several nodes may start at once: one migrates, the others wait and find it done.
+    if (!m_dialect.lockMigrations().isEmpty())
+        exec(m_dialect.lockMigrations());
+    struct Unlock
+    {
+        DownloadRepository *self;
+        ~Unlock()
+        {
+            if (!self->m_dialect.unlockMigrations().isEmpty()) {
+                try {
+                    self->exec(self->m_dialect.unlockMigrations());
+                } catch (const StoreFailure &) {
+                    // the session ends with the connection, and the lock with it
+                }
+            }
+        }
+    } unlock{this};
+    exec(QStringLiteral("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
+    int version = schemaVersion();
+    if (version == 0) {
+        QSqlQuery q = exec(QStringLiteral("SELECT COUNT(*) FROM schema_version"));
+        if (q.next() && q.value(0).toInt() == 0)
+            exec(QStringLiteral("INSERT INTO schema_version VALUES (0)"));
+    }
+    const QList<QStringList> steps = SqlDialect::migrations(m_dialect.kind());
+    if (version > steps.size())
+        throw StoreFailure{QStringLiteral("the database has schema version %1, newer than this "
+                                          "hermes-server knows (%2); use a newer release")
+                               .arg(version).arg(steps.size())};
+    for (; version < steps.size(); ++version) {
+        // Each step and its version bump commit together.
+        Transaction tx(db());
+        try {
+            for (const QString &statement : steps.at(version))
+                exec(statement);
+            exec(QStringLiteral("UPDATE schema_version SET version = %1").arg(version + 1));
+        } catch (const StoreFailure &f) {
+            throw StoreFailure{QStringLiteral("migration to schema %1 failed: %2").arg(version + 1).arg(f.message), f.connection};
+        }
+        tx.commit();
+    }
+}
+
+void DownloadRepository::insert(Download &d)
+{
+    Transaction tx(db());
+    QSqlQuery q = exec(QStringLiteral("SELECT COALESCE(MAX(position), 0) + 1 FROM downloads"));
+    d.position = q.next() ? q.value(0).toLongLong() : 1;
+    exec(QStringLiteral("INSERT INTO downloads (%1) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)").arg(Columns),
+         {text(d.id), text(d.url), text(d.filename), QVariant(int(d.filenameFromRequest)),
+          QVariant(d.priority), QVariant(d.position), text(d.sha256), text(toString(d.status)),
+          QVariant(d.downloadedBytes), QVariant(d.totalBytes), text(d.errorMessage), text(d.note),
+          QVariant(d.attempts), text(iso(d.createdAt)), text(iso(d.updatedAt)),
+          d.completedAt.isValid() ? QVariant(iso(d.completedAt)) : QVariant(QMetaType::fromType<QString>()),
+          text(d.owner), text(d.etag), text(d.lastModified), QVariant(d.speed), QVariant(d.percent)});
+    if (!m_dialect.notify().isEmpty())
+        exec(m_dialect.notify(), {QVariant(d.id)});
+    tx.commit();
+}
+
+std::optional<Download> DownloadRepository::get(const QString &id)
+{
+    QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE id = ?").arg(Columns), {QVariant(id)});
+    if (!q.next())
+        return std::nullopt;
+    return fromRow(q);
+}
+
+static const char *const QueueOrder =
+    " ORDER BY CASE WHEN status IN ('completed', 'failed', 'cancelled') THEN 1 ELSE 0 END,"
+    " priority DESC, position, id";
+
+QList<Download> DownloadRepository::list(std::optional<DownloadStatus> status, int limit, int offset,
+                                         int *total)
+{
+    const QString where = status ? QStringLiteral(" WHERE status = ?") : QString();
+    const QVariantList binds = status ? QVariantList{QVariant(toString(*status))} : QVariantList{};
+    QSqlQuery count = exec(QStringLiteral("SELECT COUNT(*) FROM downloads") + where, binds);
+    *total = count.next() ? count.value(0).toInt() : 0;
+    QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads%2%3 LIMIT %4 OFFSET %5")
+                           .arg(Columns, where, QLatin1StringView(QueueOrder)).arg(limit).arg(offset),
+                       binds);
+    QList<Download> out;
+    while (q.next())
+        out.append(fromRow(q));
+    return out;
+}
+
+QList<Download> DownloadRepository::unfinished()
+{
+    QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE status NOT IN "
+                                      "('completed', 'failed', 'cancelled')%2")
+                           .arg(Columns, QLatin1StringView(QueueOrder)));
+    QList<Download> out;
+    while (q.next())
+        out.append(fromRow(q));
+    return out;
+}
+
+QueueCounts DownloadRepository::counts()
+{
+    QSqlQuery q = exec(QStringLiteral(
+        "SELECT SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN status IN ('downloading', 'processing') THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN status = 'paused' THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN status = 'downloading' THEN speed ELSE 0 END) FROM downloads"));
+    QueueCounts c;
+    if (q.next()) {
+        c.queued = q.value(0).toInt();
+        c.active = q.value(1).toInt();
+        c.paused = q.value(2).toInt();
+        c.totalSpeed = q.value(3).toDouble();
+    }
+    return c;
+}
+
+std::optional<Download> DownloadRepository::control(const QString &id,
+                                                    const std::function<bool(Download &)> &change,
+                                                    bool remove, bool *refused)
+{
+    *refused = false;
+    Transaction tx(db());
+    QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE id = ?%2").arg(Columns, m_dialect.forUpdate()),
+                       {QVariant(id)});
+    if (!q.next())
+        return std::nullopt;
+    Download d = fromRow(q);
+    q.finish();
+    if (!change(d)) {
+        *refused = true;
+        return d;
+    }
+    if (remove) {
+        exec(QStringLiteral("DELETE FROM downloads WHERE id = ?"), {QVariant(id)});
+    } else {
+        // Only what a control action decides: the running node's progress fields stay its own.
+        exec(QStringLiteral("UPDATE downloads SET status = ?, priority = ?, error_message = ?,"
+                            " attempts = ?, downloaded_bytes = ?, speed = ?, updated_at = ?,"
+                            " not_before = 0 WHERE id = ?"),
+             {text(toString(d.status)), QVariant(d.priority), text(d.errorMessage), QVariant(d.attempts),
+              QVariant(d.downloadedBytes), QVariant(d.speed), text(iso(d.updatedAt)), QVariant(id)});
+    }
+    if (!m_dialect.notify().isEmpty())
+        exec(m_dialect.notify(), {QVariant(id)});
+    tx.commit();
+    return d;
+}
+
+QList<Download> DownloadRepository::claim(const QString &node, int leaseMs, int max, int clusterLimit,
+                                          qint64 *nextRetryInMs)
+{
+    QList<Download> out;
+    for (int i = 0; i < max; ++i) {
+        Transaction tx(db());
+        if (clusterLimit > 0) {
+            if (!m_dialect.lockClaims().isEmpty())
+                exec(m_dialect.lockClaims());
+            QSqlQuery running = exec(QStringLiteral("SELECT COUNT(*) FROM downloads WHERE owner <> ''"
+                                                    " AND lease_until >= %1").arg(now()));
+            if (running.next() && running.value(0).toInt() >= clusterLimit)
+                break;
+        }
+        // Free work, or work whose node stopped renewing its lease (it died or lost the
+        // database): the first node to lock the row takes it, the others skip it.
+        QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE status IN ('pending', 'downloading', 'processing')"
+                                          " AND (owner = '' OR lease_until < %2) AND not_before <= %2"
+                                          " ORDER BY priority DESC, position, id LIMIT 1%3")
+                               .arg(Columns, now(), m_dialect.forUpdateSkipLocked()));
+        if (!q.next())
+            break;
+        Download d = fromRow(q);
+        q.finish();
+        exec(QStringLiteral("UPDATE downloads SET owner = ?, lease_until = %1 + ? WHERE id = ?").arg(now()),
+             {QVariant(node), QVariant(leaseMs), QVariant(d.id)});
+        tx.commit();
+        out.append(d); // `owner` still names the previous node, if any: the caller logs a takeover
+    }
+    QSqlQuery next = exec(QStringLiteral("SELECT MIN(not_before) - %1 FROM downloads WHERE status = 'pending'"
+                                         " AND not_before > %1").arg(now()));
+    *nextRetryInMs = next.next() && !next.value(0).isNull() ? next.value(0).toLongLong() : -1;
+    return out;
+}
+
+bool DownloadRepository::update(const Download &d, const QString &node, DownloadStatus expected,
+                                qint64 retryInMs, bool release)
+{
+    QString sql = QStringLiteral(
+        "UPDATE downloads SET status = ?, filename = ?, downloaded_bytes = ?, total_bytes = ?,"
+        " error_message = ?, note = ?, attempts = ?, updated_at = ?, completed_at = ?, etag = ?,"
+        " last_modified = ?, speed = ?, percent = ?");
+    if (retryInMs >= 0)
+        sql += QStringLiteral(", not_before = %1 + %2").arg(now()).arg(retryInMs);
+    if (release)
+        sql += QStringLiteral(", owner = '', lease_until = 0");
+    sql += QStringLiteral(" WHERE id = ? AND owner = ? AND status = ?");
+    Transaction tx(db());
+    QSqlQuery q = exec(sql, {text(toString(d.status)), text(d.filename), QVariant(d.downloadedBytes),
+                             QVariant(d.totalBytes), text(d.errorMessage), text(d.note), QVariant(d.attempts),
+                             text(iso(d.updatedAt)),
+                             d.completedAt.isValid() ? QVariant(iso(d.completedAt)) : QVariant(QMetaType::fromType<QString>()),
+                             text(d.etag), text(d.lastModified), QVariant(d.speed), QVariant(d.percent),
+                             QVariant(d.id), QVariant(node), text(toString(expected))});
+    const bool applied = q.numRowsAffected() == 1;
+    if (applied && release && !m_dialect.notify().isEmpty())
+        exec(m_dialect.notify(), {QVariant(d.id)}); // released work: another node may take it
+    tx.commit();
+    return applied;
+}
+
+QHash<QString, DownloadStatus> DownloadRepository::renew(const QString &node, int leaseMs)
+{
+    Transaction tx(db());
+    exec(QStringLiteral("UPDATE downloads SET lease_until = %1 + ? WHERE owner = ?").arg(now()),
+         {QVariant(leaseMs), QVariant(node)});
+    QSqlQuery q = exec(QStringLiteral("SELECT id, status FROM downloads WHERE owner = ?"), {QVariant(node)});
+    QHash<QString, DownloadStatus> out;
+    while (q.next())
+        out.insert(q.value(0).toString(), downloadStatusFromString(q.value(1).toString()).value_or(DownloadStatus::Failed));
+    q.finish();
+    tx.commit();
+    return out;
+}
+
+void DownloadRepository::release(const QString &id, const QString &node)
+{
+    Transaction tx(db());
+    QSqlQuery q = exec(QStringLiteral("UPDATE downloads SET owner = '', lease_until = 0, speed = 0"
+                                      " WHERE id = ? AND owner = ?"), {QVariant(id), QVariant(node)});
+    if (q.numRowsAffected() > 0 && !m_dialect.notify().isEmpty())
+        exec(m_dialect.notify(), {QVariant(id)});
+    tx.commit();
+}
+
+void DownloadRepository::releaseAll(const QString &node)
+{
+    Transaction tx(db());
+    QSqlQuery q = exec(QStringLiteral("UPDATE downloads SET owner = '', lease_until = 0, speed = 0,"
+                                      " status = CASE WHEN status IN ('downloading', 'processing')"
+                                      " THEN 'pending' ELSE status END WHERE owner = ?"), {QVariant(node)});
+    if (q.numRowsAffected() > 0 && !m_dialect.notify().isEmpty())
+        exec(m_dialect.notify(), {QVariant(QStringLiteral("*"))});
+    tx.commit();
+}
+
+void DownloadRepository::resetOwners()
+{
+    exec(QStringLiteral("UPDATE downloads SET owner = '', lease_until = 0, speed = 0 WHERE owner <> ''"));
+}
+
+void DownloadRepository::notify(const QString &payload)
+{
+    if (!m_dialect.notify().isEmpty())
+        exec(m_dialect.notify(), {QVariant(payload)});
+}
+
+} // namespace Hermes

@@ -1,0 +1,101 @@
+#pragma once
+
+#include "downloads/databaseurl.h"
+#include "downloads/download.h"
+#include "downloads/sqldialect.h"
+
+#include <QHash>
+#include <QList>
+#include <QSqlDatabase>
+#include <QString>
+#include <QVariantList>
+
+#include <functional>
+#include <optional>
+
+class QSqlQuery;
+
+namespace Hermes {
+
+/// A failed database operation; `connection` when the database could not be reached.
+struct StoreFailure
+{
+    QString message;
+    bool connection = false;
+};
+
+/// Queue figures over every node.
+struct QueueCounts
+{
+    int queued = 0;
+    int active = 0;
+    int paused = 0;
+    double totalSpeed = 0;
+};
+
+/**
+ * The `downloads` table on one Qt SQL connection (SQLite or PostgreSQL), synchronously.
+ *
+ * Used only on DownloadStore's thread. Every method throws StoreFailure on error. The writes
+ * of the node running a download are fenced: they apply only while that node owns the row
+ * (its lease) and the row has the status the node last wrote, so a pause, cancel or takeover
+ * decided elsewhere is never overwritten.
+ */
+class DownloadRepository final
+{
+public:
+    DownloadRepository(const DatabaseUrl &url, const QString &connectionName);
+    ~DownloadRepository();
+
+    /// Connects and migrates (under an advisory lock on PostgreSQL).
+    void open();
+    /// After a failure: probes the connection and reconnects when it is gone.
+    void recover();
+    int schemaVersion();
+    const SqlDialect &dialect() const { return m_dialect; }
+
+    void insert(Download &d);
+    std::optional<Download> get(const QString &id);
+    /// In queue order: unfinished first, then priority, then arrival.
+    QList<Download> list(std::optional<DownloadStatus> status, int limit, int offset, int *total);
+    QList<Download> unfinished();
+    QueueCounts counts();
+
+    /// Locks the row, lets `change` decide (false: refused, nothing written), writes the
+    /// fields a control action may change (or deletes the row) and notifies the other nodes.
+    /// Returns the row as written, or nothing when there is no such download.
+    std::optional<Download> control(const QString &id, const std::function<bool(Download &)> &change,
+                                    bool remove, bool *refused);
+
+    /// Claims up to `max` runnable downloads for `node` (leases expired or free, retry time
+    /// reached), respecting `clusterLimit` (0: none) over every node.
+    QList<Download> claim(const QString &node, int leaseMs, int max, int clusterLimit,
+                          qint64 *nextRetryInMs);
+    /// The running node's write: progress, status, validators. Applies only while `node`
+    /// owns the row and its status is `expected`. `retryInMs` >= 0 sets the retry time;
+    /// `release` gives the lease up. Returns false when the node no longer runs it.
+    bool update(const Download &d, const QString &node, DownloadStatus expected, qint64 retryInMs,
+                bool release);
+    /// Extends the leases of `node`; returns the rows it still owns with their status.
+    QHash<QString, DownloadStatus> renew(const QString &node, int leaseMs);
+    /// Gives up one lease (after a pause, a cancel or a loss).
+    void release(const QString &id, const QString &node);
+    /// Gives up every lease of `node` (clean shutdown): its downloads are claimable at once.
+    void releaseAll(const QString &node);
+    /// Single node: nobody else can hold a lease, so leases of a previous run are void.
+    void resetOwners();
+    void notify(const QString &payload);
+
+private:
+    QSqlQuery exec(const QString &sql, const QVariantList &binds = {});
+    QSqlDatabase db() const;
+    void connect();
+    void migrate();
+    QString now() const { return m_dialect.nowMs(); }
+
+    DatabaseUrl m_url;
+    SqlDialect m_dialect;
+    QString m_connection;
+};
+
+} // namespace Hermes

@@ -1,0 +1,84 @@
+#include "downloads/sqldialect.h"
+
+namespace Hermes {
+
+// Arbitrary but fixed keys of the two advisory locks ("HERM" + 1 / 2).
+static constexpr qint64 MigrationLockKey = 0x4845524d01;
+static constexpr qint64 ClaimLockKey = 0x4845524d02;
+
+QString SqlDialect::driver() const
+{
+    return isPostgres() ? QStringLiteral("QPSQL") : QStringLiteral("QSQLITE");
+}
+
+QList<QStringList> SqlDialect::migrations(Kind kind)
+{
+    // SQLite's INTEGER is already 64-bit; PostgreSQL's is 32.
+    const QString int64 = kind == Kind::Postgres ? QStringLiteral("BIGINT") : QStringLiteral("INTEGER");
+    const QString real = kind == Kind::Postgres ? QStringLiteral("DOUBLE PRECISION") : QStringLiteral("REAL");
+    const auto add = [](const QString &column) {
+        return QStringLiteral("ALTER TABLE downloads ADD COLUMN ") + column;
+    };
+    return {
+        // 1: downloads
+        {QStringLiteral("CREATE TABLE downloads ("
+                        " id TEXT PRIMARY KEY, url TEXT NOT NULL, filename TEXT NOT NULL,"
+                        " filename_from_request INTEGER NOT NULL, priority INTEGER NOT NULL,"
+                        " position %1 NOT NULL, sha256 TEXT NOT NULL, status TEXT NOT NULL,"
+                        " downloaded_bytes %1 NOT NULL, total_bytes %1 NOT NULL,"
+                        " error_message TEXT NOT NULL, note TEXT NOT NULL, attempts INTEGER NOT NULL,"
+                        " created_at TEXT NOT NULL, updated_at TEXT NOT NULL, completed_at TEXT)").arg(int64)},
+        // 2: listing by status is the common query
+        {QStringLiteral("CREATE INDEX downloads_status ON downloads(status)")},
+        // 3: leases (which node runs a download, until when), retry backoff any node honours,
+        //    the validators for If-Range, and the progress the running node last reported
+        {add(QStringLiteral("owner TEXT NOT NULL DEFAULT ''")),
+         add(QStringLiteral("lease_until %1 NOT NULL DEFAULT 0").arg(int64)),
+         add(QStringLiteral("not_before %1 NOT NULL DEFAULT 0").arg(int64)),
+         add(QStringLiteral("etag TEXT NOT NULL DEFAULT ''")),
+         add(QStringLiteral("last_modified TEXT NOT NULL DEFAULT ''")),
+         add(QStringLiteral("speed %1 NOT NULL DEFAULT 0").arg(real)),
+         add(QStringLiteral("percent %1 NOT NULL DEFAULT 0").arg(real)),
+         QStringLiteral("CREATE INDEX downloads_owner ON downloads(owner)")},
+    };
+}
+
+QString SqlDialect::nowMs() const
+{
+    return isPostgres()
+        ? QStringLiteral("(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT")
+        : QStringLiteral("CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)");
+}
+
+QString SqlDialect::forUpdate() const
+{
+    return isPostgres() ? QStringLiteral(" FOR UPDATE") : QString();
+}
+
+QString SqlDialect::forUpdateSkipLocked() const
+{
+    return isPostgres() ? QStringLiteral(" FOR UPDATE SKIP LOCKED") : QString();
+}
+
+QString SqlDialect::lockMigrations() const
+{
+    return isPostgres() ? QStringLiteral("SELECT pg_advisory_lock(%1)").arg(MigrationLockKey) : QString();
+}
+
+QString SqlDialect::unlockMigrations() const
+{
+    return isPostgres() ? QStringLiteral("SELECT pg_advisory_unlock(%1)").arg(MigrationLockKey) : QString();
+}
+
+QString SqlDialect::lockClaims() const
+{
+    return isPostgres() ? QStringLiteral("SELECT pg_advisory_xact_lock(%1)").arg(ClaimLockKey) : QString();
+}
+
+QString SqlDialect::notify() const
+{
+    return isPostgres() ? QStringLiteral("SELECT pg_notify('%1', ?)").arg(QLatin1StringView(Channel))
+                        : QString();
+}
+
+} // namespace Hermes

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <QString>
+#include <QStringList>
+
+namespace Hermes {
+
+/**
+ * Everything that differs between SQLite and PostgreSQL in the download store, in one place:
+ * column types in the migrations, the database clock, row locks, advisory locks and
+ * notifications. The queries themselves are written once, in DownloadRepository.
+ */
+class SqlDialect final
+{
+public:
+    enum class Kind { Sqlite, Postgres };
+    explicit SqlDialect(Kind kind) : m_kind(kind) {}
+
+    Kind kind() const { return m_kind; }
+    bool isPostgres() const { return m_kind == Kind::Postgres; }
+    QString driver() const;
+
+    /// The migrations, in order (index + 1 = the schema version each produces); a step may
+    /// hold several statements, which commit together with the version bump.
+    static QList<QStringList> migrations(Kind kind);
+
+    /// The database's clock in milliseconds since the epoch: leases compare against one clock,
+    /// the database's, never the nodes'.
+    QString nowMs() const;
+    /// Appended to a SELECT that picks a row to change (row lock; nothing on SQLite, whose
+    /// single writer is the lock).
+    QString forUpdate() const;
+    /// Appended to the SELECT that claims work: rows another node is claiming are skipped.
+    QString forUpdateSkipLocked() const;
+    /// Session-level advisory lock around the migrations (several nodes starting at once);
+    /// empty on SQLite.
+    QString lockMigrations() const;
+    QString unlockMigrations() const;
+    /// Transaction-level advisory lock that serializes claims when a cluster-wide limit is
+    /// set (counting and claiming must not interleave); empty on SQLite.
+    QString lockClaims() const;
+    /// A statement that notifies the other nodes (payload bound as the one parameter); empty
+    /// on SQLite, which has only one node.
+    QString notify() const;
+
+    static constexpr const char *Channel = "hermes_downloads";
+
+private:
+    Kind m_kind;
+};
+
+} // namespace Hermes

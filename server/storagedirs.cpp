@@ -1,0 +1,72 @@
+#include "storagedirs.h"
+
+#include "serversettings.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+
+#include <grp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace Hermes {
+
+int StorageDirs::finishedFileMode(const ServerSettings &settings)
+{
+    return 0666 & ~settings.downloadUmask & ~0022; // only the owner writes
+}
+
+static bool isInside(const QString &dir, const QString &parent)
+{
+    const QString d = QDir::cleanPath(QDir(dir).absolutePath());
+    const QString p = QDir::cleanPath(QDir(parent).absolutePath());
+    return d.startsWith(p + u'/');
+}
+
+static bool setMode(const QString &path, int mode, QString *error)
+{
+    if (::chmod(QFile::encodeName(path).constData(), mode_t(mode)) != 0) {
+        *error = QStringLiteral("cannot set the mode of %1: %2").arg(path, QString::fromLocal8Bit(strerror(errno)));
+        return false;
+    }
+    return true;
+}
+
+bool StorageDirs::prepare(const ServerSettings &settings, QString *error)
+{
+    if (!QDir().mkpath(settings.dataDir)) {
+        *error = QStringLiteral("HERMES_DATA_DIR: cannot create %1").arg(settings.dataDir);
+        return false;
+    }
+    if (!QDir().mkpath(settings.downloadDir)) {
+        *error = QStringLiteral("HERMES_DOWNLOAD_DIR: cannot create %1").arg(settings.downloadDir);
+        return false;
+    }
+    int dirMode = 0777 & ~settings.downloadUmask & ~0222; // only the owner writes
+    dirMode |= 0700;
+    if (!settings.downloadGroup.isEmpty()) {
+        const group *g = ::getgrnam(settings.downloadGroup.toLocal8Bit().constData());
+        if (!g) {
+            *error = QStringLiteral("HERMES_DOWNLOAD_GROUP: no group \"%1\"").arg(settings.downloadGroup);
+            return false;
+        }
+        if (::chown(QFile::encodeName(settings.downloadDir).constData(), uid_t(-1), g->gr_gid) != 0) {
+            *error = QStringLiteral("HERMES_DOWNLOAD_GROUP: cannot give %1 to group %2 (the server must "
+                                    "be a member of it): %3")
+                         .arg(settings.downloadDir, settings.downloadGroup, QString::fromLocal8Bit(strerror(errno)));
+            return false;
+        }
+        dirMode |= S_ISGID; // part files, and so finished files, inherit the group
+    }
+    if (!setMode(settings.downloadDir, dirMode, error))
+        return false;
+    // The data dir is private; readers of the download dir inside it may pass through it
+    // (x) without listing it (r): its secrets are 0600 anyway.
+    int dataMode = 0700;
+    if (isInside(settings.downloadDir, settings.dataDir))
+        dataMode |= dirMode & 0011;
+    return setMode(settings.dataDir, dataMode, error);
+}
+
+} // namespace Hermes
