@@ -42,6 +42,7 @@ struct Segment
     int lastRank = -1;
     QSet<int> seen;
     QString origin;             ///< for messages
+    int connection = -1;        ///< where it began
 };
 
 class Checker
@@ -78,8 +79,11 @@ public:
             case ModelClient::Item::Fresh:
                 finish(segment, false);
                 segment = Segment();
-                segment.origin = QStringLiteral("the fresh stream of connection %1").arg(item.connection);
+                segment.origin = QStringLiteral("the fresh stream of connection %1 (node %2)")
+                                     .arg(item.connection)
+                                     .arg(m_connections.at(item.connection).node);
                 segment.requiredFrom = requiredFromSeq(item.seqBound);
+                segment.connection = item.connection;
                 break;
             case ModelClient::Item::Resync:
                 onResync(item, &segment);
@@ -109,10 +113,12 @@ private:
         return QStringLiteral("%1 (seq %2, %3)").arg(e.id).arg(e.seq).arg(e.type);
     }
 
-    void problem(const QString &text)
+    void problem(const QString &text, int connection)
     {
         if (m_verdict.problems.size() < 12)
             m_verdict.problems << text;
+        if (connection >= 0 && !m_verdict.problemConnections.contains(connection))
+            m_verdict.problemConnections << connection;
     }
 
     QString where(const ModelClient::Item &item) const
@@ -131,11 +137,12 @@ private:
             ++m_verdict.other;
             problem(QStringLiteral("resync_required (%1) on %2 was not called for: %3")
                         .arg(item.data.value(QStringLiteral("reason")).toString(), where(item),
-                             unjustified));
+                             unjustified), item.connection);
         }
         finish(*segment, false);
         *segment = Segment();
         segment->origin = QStringLiteral("the resync_required (id \"%1\") on %2").arg(item.id, where(item));
+        segment->connection = item.connection;
         segment->requiredFrom = requiredFromSeq(item.seqBound);
         // Its id is where to resume: everything after it must follow. (Without an id of its
         // own the parser reports the id the connection resumed from, which is no anchor.)
@@ -154,7 +161,7 @@ private:
             ++m_verdict.other;
             problem(QStringLiteral("received id %1 (seq %2, %3) on %4, which the log does not hold")
                         .arg(item.id).arg(item.data.value(QStringLiteral("seq")).toInteger(-1))
-                        .arg(item.type, where(item)));
+                        .arg(item.type, where(item)), item.connection);
             return;
         }
         const LogEntry &e = m_log.entries().at(position);
@@ -164,14 +171,14 @@ private:
             problem(QStringLiteral("id %1 on %2 carries seq %3 (%4), the log's seq %5 (%6)")
                         .arg(item.id, where(item))
                         .arg(item.data.value(QStringLiteral("seq")).toInteger(-1))
-                        .arg(item.type).arg(e.seq).arg(e.type));
+                        .arg(item.type).arg(e.seq).arg(e.type), item.connection);
             return;
         }
         const int rank = m_rankOf.at(position);
         if (rank < 0) {
             ++m_verdict.other;
             problem(QStringLiteral("received %1 (seq %2, %3) on %4, which its filter excludes")
-                        .arg(e.id).arg(e.seq).arg(e.type, where(item)));
+                        .arg(e.id).arg(e.seq).arg(e.type, where(item)), item.connection);
             return;
         }
         ++m_verdict.events;
@@ -180,7 +187,7 @@ private:
             if (segment->anchorNext >= 0 && rank < segment->anchorNext) {
                 ++m_verdict.reordered;
                 problem(QStringLiteral("after %1 the first event is %2, at or before the resync's id")
-                            .arg(segment->origin, at(rank)));
+                            .arg(segment->origin, at(rank)), item.connection);
             }
         } else if (rank == segment->lastRank + 1) {
             // the expected next one
@@ -189,15 +196,15 @@ private:
             m_verdict.lost += missing;
             problem(QStringLiteral("lost %1 event(s) between %2 and %3 on %4: first missing %5")
                         .arg(missing).arg(at(segment->lastRank), at(rank), where(item),
-                                          at(segment->lastRank + 1)));
+                                          at(segment->lastRank + 1)), item.connection);
         } else if (segment->seen.contains(rank)) {
             ++m_verdict.duplicated;
             problem(QStringLiteral("received %1 twice (again on %2, after %3)")
-                        .arg(at(rank), where(item), at(segment->lastRank)));
+                        .arg(at(rank), where(item), at(segment->lastRank)), item.connection);
         } else {
             ++m_verdict.reordered;
             problem(QStringLiteral("received %1 on %2 after %3: out of order")
-                        .arg(at(rank), where(item), at(segment->lastRank)));
+                        .arg(at(rank), where(item), at(segment->lastRank)), item.connection);
         }
         segment->seen.insert(rank);
         segment->lastRank = qMax(segment->lastRank, rank);
@@ -210,7 +217,7 @@ private:
             m_verdict.lost += missing;
             problem(QStringLiteral("after %1 the first event is %2, but %3 event(s) from %4 on were due")
                         .arg(segment.origin, at(segment.firstRank)).arg(missing)
-                        .arg(at(segment.requiredFrom)));
+                        .arg(at(segment.requiredFrom)), segment.connection);
         }
         if (!mustReachEnd)
             return;
@@ -222,7 +229,7 @@ private:
         const int from = segment.firstRank >= 0 ? segment.lastRank + 1 : segment.requiredFrom;
         m_missingAtEnd = end - from + 1;
         problem(QStringLiteral("did not catch up: after %1 it lacks %2 event(s), %3 to %4")
-                    .arg(segment.origin).arg(m_missingAtEnd).arg(at(from), at(end)));
+                    .arg(segment.origin).arg(m_missingAtEnd).arg(at(from), at(end)), segment.connection);
     }
 
 public:

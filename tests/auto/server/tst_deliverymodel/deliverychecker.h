@@ -44,6 +44,7 @@ struct ClientVerdict
     qint64 other = 0;       ///< unknown ids, content that differs, filter violations, bad resyncs
     bool caughtUp = true;   ///< its last segment reaches the log's last matching event
     QStringList problems;
+    QList<int> problemConnections; ///< the connections the problems are about
 
     bool clean() const { return !lost && !duplicated && !reordered && !other && caughtUp; }
 };

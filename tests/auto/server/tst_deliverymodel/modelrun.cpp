@@ -470,6 +470,7 @@ void ModelRun::step()
 bool ModelRun::run()
 {
     m_clock.start();
+    m_startMs = nowMs();
     if (!setUp())
         return false;
     // A few clients from the start, so the first events have readers.

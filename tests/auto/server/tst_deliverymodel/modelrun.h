@@ -114,6 +114,7 @@ private:
     RunLimits m_limits;
     QRandomGenerator m_rng;
     QElapsedTimer m_clock;
+    qint64 m_startMs = 0;          ///< wall clock at the start (connections carry wall times)
     std::unique_ptr<Hermes::Test::RedisProcess> m_redis;
     bool m_redisUp = false;
     qint64 m_redisRestartAtOp = -1;

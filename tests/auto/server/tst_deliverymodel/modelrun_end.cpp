@@ -125,18 +125,30 @@ bool ModelRun::replayLog(quint16 port, const QString &label, EventLog *out)
     SseClient sse;
     sse.open(port, "/api/v1/events/stream?style=envelope",
              {{"Authorization", Bearer}, {"Last-Event-ID", m_genesisId.toUtf8()}});
-    qsizetype seen = -1;
+    // The replay is complete once every acknowledged id came (a node may still be loading
+    // its history, and a replay is paced) and then nothing more for 2 s: unacknowledged events
+    // may be in the log too. Bounded: what never comes is reported missing by the checks.
+    QSet<QString> due;
+    for (const PublishRecord &rec : std::as_const(m_publishes)) {
+        if (rec.ackTick >= 0 && rec.seq > 0)
+            due.insert(rec.ackId);
+    }
+    qsizetype seen = 0;
+    bool resync = false;
     QElapsedTimer quiet;
     quiet.start();
     QElapsedTimer total;
     total.start();
-    // A paced replay may take a while; it is over when nothing came for 2 s.
-    while (total.elapsed() < 120000 && !sse.isClosed()) {
-        const qsizetype n = sse.nonHeartbeatEvents().size();
-        if (n != seen) {
-            seen = n;
+    while (total.elapsed() < 180000 && !sse.isClosed() && !resync) {
+        const QList<Hermes::SseParser::Event> events = sse.nonHeartbeatEvents();
+        if (events.size() != seen) {
+            for (qsizetype i = seen; i < events.size(); ++i) {
+                due.remove(events.at(i).lastEventId);
+                resync = resync || events.at(i).data.contains(QLatin1StringView("\"resync_required\""));
+            }
+            seen = events.size();
             quiet.restart();
-        } else if (n > 0 && quiet.elapsed() > 2000) {
+        } else if (due.isEmpty() && quiet.elapsed() > 2000) {
             break;
         }
         QTest::qWait(50);
@@ -382,11 +394,19 @@ void ModelRun::checkClients(bool final)
         QString text = c->describe() + QStringLiteral(":\n");
         for (const QString &p : v.problems + c->protocolProblems())
             text += QStringLiteral("    %1\n").arg(p);
+        // The connections the problems name, and the last few.
         const auto &connections = c->connections();
-        for (qsizetype i = qMax<qsizetype>(0, connections.size() - 8); i < connections.size(); ++i) {
+        QList<int> shown = v.problemConnections;
+        for (int i = qMax(0, int(connections.size()) - 3); i < connections.size(); ++i) {
+            if (!shown.contains(i))
+                shown << i;
+        }
+        std::sort(shown.begin(), shown.end());
+        for (int i : std::as_const(shown)) {
             const auto &k = connections.at(i);
-            text += QStringLiteral("    connection %1: node %2, Last-Event-ID \"%3\"%4, HTTP %5, %6 event(s), %7\n")
-                        .arg(i).arg(k.node).arg(k.sentId, k.idInQuery ? QStringLiteral(" (query)") : QString())
+            text += QStringLiteral("    connection %1 at %2 s: node %3, Last-Event-ID \"%4\"%5, HTTP %6, %7 event(s), %8\n")
+                        .arg(i).arg(double(k.openedMs - m_startMs) / 1000.0, 0, 'f', 1).arg(k.node)
+                        .arg(k.sentId, k.idInQuery ? QStringLiteral(" (query)") : QString())
                         .arg(k.status).arg(k.events).arg(k.end.isEmpty() ? QStringLiteral("open") : k.end);
         }
         m_clientReports << text;
