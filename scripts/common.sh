@@ -4,9 +4,12 @@
 # What building and running the default (single node, embedded broker) needs.
 HERMES_APT_PACKAGES=(
     cmake ninja-build g++ pkg-config dpkg-dev
-    qt6-base-dev qt6-httpserver-dev qt6-websockets-dev libqt6sql6-sqlite
+    qt6-base-dev libqt6sql6-sqlite
     libhiredis-dev qtkeychain-qt6-dev
     libsystemd-dev   # sd_notify: readiness, reload, watchdog under systemd
+    # hermes-monitor: its translations are compiled at build time (Qt6LinguistTools), and its
+    # icons are SVG (the SVG icon engine is loaded at run time).
+    qt6-tools-dev qt6-l10n-tools libqt6svg6
 )
 # What the test suites need on top: the real servers they start, and the checkers they run.
 HERMES_TEST_PACKAGES=(
@@ -17,6 +20,7 @@ HERMES_TEST_PACKAGES=(
     prometheus       # tst_metricsexposition: promtool check metrics on a live scrape
     docker-compose   # tst_dockercompose: docker-compose config (no engine needed)
     help2man         # tst_commandline and scripts/gen-man-pages.sh: man pages from --help
+    clang libclang-rt-14-dev    # the libFuzzer harnesses (scripts/fuzz.sh, the fuzz preset)
 )
 
 # Installs the Debian packages that are not installed yet (as root, or through sudo).

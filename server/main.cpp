@@ -269,10 +269,17 @@ int main(int argc, char *argv[])
                  "version=\"" HERMES_VERSION "\",qt_version=\"" + QByteArray(qVersion()) + '"');
     });
 
-    HttpServer http;
+    HttpServer http(HttpLimits::fromSettings(settings));
     http.setAllowedOrigins(settings.allowedOrigins);
     EventRoutes routes(settings, keys, tokens, &hub, &metrics);
     routes.registerOn(&http);
+    // HERMES_METRICS_ADDRESS: /metrics alone on a listener of its own (a Prometheus on the host).
+    HttpServer metricsHttp(HttpLimits::fromSettings(settings));
+    if (settings.metricsPort != 0) {
+        routes.registerMetricsOn(&metricsHttp);
+        if (!metricsHttp.listenOn(settings.metricsHost, settings.metricsPort, &error))
+            return fail(QStringLiteral("HERMES_METRICS_ADDRESS: %1").arg(error));
+    }
     DownloadRoutes downloadRoutes(&downloads, keys, &metrics);
     downloadRoutes.registerOn(&http);
     HealthRoutes healthRoutes(broker.get(), &store);
@@ -322,6 +329,7 @@ int main(int argc, char *argv[])
         systemd.stopping();
         healthRoutes.setShuttingDown();
         http.stopListening();
+        metricsHttp.stopListening();
         hub.worker()->closeAll();
         if (memoryBroker)
             memoryBroker->stop(); // the history is complete on disk: the next start resumes it

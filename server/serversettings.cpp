@@ -184,12 +184,71 @@ QList<OptionSpec> ServerSettings::optionSpecs()
                    "Downloads transferring at the same time over every node sharing the database; "
                    "0: only the per-node HERMES_MAX_CONCURRENT_DOWNLOADS."),
               0, 100000),
+        // front door (http/): limits checked as bytes arrive, timeouts, quotas, /metrics
+        range(spec("HERMES_HTTP_MAX_REQUEST_LINE", "http-max-request-line", Type::Integer,
+                   QStringLiteral("8192"),
+                   "Longest request line (method, target, version) in bytes; longer: 414."),
+              256, 1 << 20),
+        range(spec("HERMES_HTTP_MAX_HEADER_SIZE", "http-max-header-size", Type::Integer,
+                   QStringLiteral("32768"),
+                   "Largest request header block in bytes; larger: 431."), 1024, 1 << 20),
+        range(spec("HERMES_HTTP_MAX_HEADER_FIELDS", "http-max-header-fields", Type::Integer,
+                   QStringLiteral("100"), "Most header fields in a request; more: 431."),
+              8, 10000),
+        range(spec("HERMES_HTTP_MAX_BODY_SIZE", "http-max-body-size", Type::Integer,
+                   QStringLiteral("65536"),
+                   "Largest request body in bytes for endpoints without a limit of their own "
+                   "(publish has HERMES_MAX_PUBLISH_BYTES); larger: 413 before it is read."),
+              0, 64 << 20),
+        range(spec("HERMES_HTTP_HEADER_TIMEOUT", "http-header-timeout", Type::Integer,
+                   QStringLiteral("10"),
+                   "Seconds within which a request's line and headers must arrive (counted from "
+                   "the connection, or from the request's first byte on a kept-alive one): 408."),
+              1, 3600),
+        range(spec("HERMES_HTTP_BODY_TIMEOUT", "http-body-timeout", Type::Integer,
+                   QStringLiteral("10"),
+                   "Seconds a request body may stall (and, after that long, it must keep at "
+                   "least 1 KiB/s): 408. Also how long a response may wait for a client that "
+                   "does not read."),
+              1, 3600),
+        range(spec("HERMES_HTTP_IDLE_TIMEOUT", "http-idle-timeout", Type::Integer,
+                   QStringLiteral("60"),
+                   "Seconds an idle keep-alive connection stays open."), 1, 86400),
+        range(spec("HERMES_HTTP_MAX_CONNECTIONS", "http-max-connections", Type::Integer,
+                   QStringLiteral("1024"),
+                   "Open connections that are not event streams; beyond, new clients wait in "
+                   "the listen backlog until one closes."),
+              1, 1000000),
+        range(spec("HERMES_HTTP_MAX_CONNECTIONS_PER_IP", "http-max-connections-per-ip",
+                   Type::Integer, QStringLiteral("128"),
+                   "Of those, open at once from one client address (further ones wait, unread, "
+                   "up to the header timeout); 0: no cap. Behind a proxy every client has its "
+                   "address."),
+              0, 1000000),
+        range(spec("HERMES_SSE_MAX_CONNECTIONS_PER_KEY", "max-connections-per-key",
+                   Type::Integer, QStringLiteral("100"),
+                   "Concurrent streams per API key and per stream token; further ones get 429 "
+                   "with Retry-After. 0: no cap."),
+              0, 1000000),
+        spec("HERMES_METRICS_TOKEN", "metrics-token", Type::String, QString(),
+             "A bearer token that may read /metrics (API keys always may), for a Prometheus "
+             "that should not hold an API key."),
+        spec("HERMES_METRICS_ADDRESS", "metrics-address", Type::String, QString(),
+             "host:port of a separate listener that serves only /metrics, without a "
+             "credential unless HERMES_METRICS_TOKEN is set (e.g. 127.0.0.1:9464 for a "
+             "Prometheus on the host). Set, /metrics is not served on the main address."),
+        range(spec("HERMES_BROKER_TIMEOUT", "broker-timeout", Type::Integer,
+                   QStringLiteral("5000"),
+                   "Milliseconds a request waits for the broker (publish, Redis token lookup) "
+                   "before it gets 503."),
+              100, 600000),
     };
     for (OptionSpec &s : specs) {
         if (s.env == u"HERMES_DATA_DIR")
             s.documentedDefault = QStringLiteral("~/.local/share/hermes-server");
         if (s.env == u"HERMES_API_KEYS" || s.env == u"HERMES_TOKEN_SECRET"
-            || s.env == u"HERMES_REDIS_URL" || s.env == u"HERMES_DATABASE_URL") // it may carry a password
+            || s.env == u"HERMES_REDIS_URL" || s.env == u"HERMES_DATABASE_URL" // may carry a password
+            || s.env == u"HERMES_METRICS_TOKEN")
             s.secret = true;
     }
 
@@ -298,6 +357,37 @@ bool ServerSettings::fromConfig(const Config &config, ServerSettings *out, QStri
         return false;
     }
     out->downloadGroup = config.string(u"HERMES_DOWNLOAD_GROUP");
+    // front door (http/)
+    out->httpMaxRequestLine = int(config.integer(u"HERMES_HTTP_MAX_REQUEST_LINE"));
+    out->httpMaxHeaderBytes = int(config.integer(u"HERMES_HTTP_MAX_HEADER_SIZE"));
+    out->httpMaxHeaderFields = int(config.integer(u"HERMES_HTTP_MAX_HEADER_FIELDS"));
+    out->httpMaxBodyBytes = config.integer(u"HERMES_HTTP_MAX_BODY_SIZE");
+    out->httpHeaderTimeout = int(config.integer(u"HERMES_HTTP_HEADER_TIMEOUT"));
+    out->httpBodyTimeout = int(config.integer(u"HERMES_HTTP_BODY_TIMEOUT"));
+    out->httpIdleTimeout = int(config.integer(u"HERMES_HTTP_IDLE_TIMEOUT"));
+    out->httpMaxConnections = int(config.integer(u"HERMES_HTTP_MAX_CONNECTIONS"));
+    out->httpMaxConnectionsPerAddress = int(config.integer(u"HERMES_HTTP_MAX_CONNECTIONS_PER_IP"));
+    out->maxStreamsPerKey = int(config.integer(u"HERMES_SSE_MAX_CONNECTIONS_PER_KEY"));
+    out->metricsToken = config.string(u"HERMES_METRICS_TOKEN");
+    out->brokerTimeoutMs = int(config.integer(u"HERMES_BROKER_TIMEOUT"));
+    const QString metrics = config.string(u"HERMES_METRICS_ADDRESS");
+    if (!metrics.isEmpty()) {
+        // host:port, [v6]:port
+        const qsizetype colon = metrics.lastIndexOf(u':');
+        QString host = colon > 0 ? metrics.first(colon) : QString();
+        if (host.startsWith(u'[') && host.endsWith(u']'))
+            host = host.sliced(1, host.size() - 2);
+        bool ok = false;
+        const uint port = colon > 0 ? metrics.sliced(colon + 1).toUInt(&ok) : 0;
+        if (host == u"localhost")
+            host = QStringLiteral("127.0.0.1");
+        if (!ok || port == 0 || port > 65535 || !out->metricsHost.setAddress(host)) {
+            *error = QStringLiteral("HERMES_METRICS_ADDRESS: \"%1\" is not host:port with an IP "
+                                    "address (e.g. 127.0.0.1:9464)").arg(metrics);
+            return false;
+        }
+        out->metricsPort = quint16(port);
+    }
     return true;
 }
 
@@ -306,7 +396,7 @@ QList<QByteArray> ServerSettings::secrets() const
     QList<QByteArray> out;
     for (const QString &key : apiKeys)
         out << key.toUtf8();
-    out << tokenSecret.toUtf8();
+    out << tokenSecret.toUtf8() << metricsToken.toUtf8();
     for (const QString &url : {redisUrl, databaseUrl}) {
         const QUrl parsed(url);
         if (!parsed.password().isEmpty())

@@ -59,6 +59,21 @@ struct ServerSettings
     /// HERMES_* names that belong to other programs (the Caddyfile, run.sh, hermes-events,
     /// hermes-monitor): not warned about as typos.
     static QStringList foreignKeys();
+    // front door (http/): limits, timeouts, quotas, metrics exposure
+    int httpMaxRequestLine = 8192;  ///< bytes (see HttpLimits)
+    int httpMaxHeaderBytes = 32768;
+    int httpMaxHeaderFields = 100;
+    qint64 httpMaxBodyBytes = 65536;
+    int httpHeaderTimeout = 10;     ///< seconds
+    int httpBodyTimeout = 10;       ///< seconds
+    int httpIdleTimeout = 60;       ///< seconds
+    int httpMaxConnections = 1024;
+    int httpMaxConnectionsPerAddress = 128;
+    int maxStreamsPerKey = 100;     ///< streams per API key / stream token; 0: no cap
+    QString metricsToken;           ///< also accepted for /metrics (besides API keys)
+    QHostAddress metricsHost;       ///< with metricsPort: /metrics only on its own listener
+    quint16 metricsPort = 0;        ///< 0: /metrics on the main listener, with a credential
+    int brokerTimeoutMs = 5000;     ///< a request waits this long for the broker, then 503
 
     /// The option table (env var, flag, default, description) for every setting above.
     static QList<OptionSpec> optionSpecs();

@@ -8,7 +8,10 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QFile>
+#include <QLibraryInfo>
+#include <QLocale>
 #include <QMessageBox>
+#include <QTranslator>
 
 using namespace Hermes;
 
@@ -19,6 +22,15 @@ int main(int argc, char *argv[])
     QApplication::setApplicationName(QStringLiteral("hermes-monitor"));
     QApplication::setApplicationVersion(QStringLiteral(HERMES_VERSION));
     QApplication::setDesktopFileName(QStringLiteral("hermes-monitor"));
+
+    // The monitor's words in the user's language (built in), and Qt's own dialogs' words when
+    // Debian's qt6-translations-l10n is installed.
+    QTranslator qtTranslator, translator;
+    if (qtTranslator.load(QLocale(), QStringLiteral("qtbase"), QStringLiteral("_"),
+                          QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
+        QApplication::installTranslator(&qtTranslator);
+    if (translator.load(QLocale(), QStringLiteral("hermes-monitor"), QStringLiteral("_"), QStringLiteral(":/i18n")))
+        QApplication::installTranslator(&translator);
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Watches and controls a Hermes download queue."));

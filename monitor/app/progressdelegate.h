@@ -4,7 +4,8 @@
 
 namespace Hermes {
 
-/// Draws the Progress column as a progress bar with its percentage.
+/// Draws the Progress column as a progress bar with its percentage, over the item's normal
+/// background (so a selected row still looks selected), in the view's palette and direction.
 class ProgressDelegate final : public QStyledItemDelegate
 {
     Q_OBJECT

@@ -4,12 +4,13 @@
 
 #include <QDialog>
 
+class QCheckBox;
 class QLineEdit;
 class QSpinBox;
 
 namespace Hermes {
 
-/// Server URL, API key and reconnect limits.
+/// Server URL, API key, reconnecting, notifications and the tray.
 class SettingsDialog final : public QDialog
 {
     Q_OBJECT
@@ -24,6 +25,11 @@ private:
     QSpinBox *m_base;
     QSpinBox *m_cap;
     QSpinBox *m_attempts;
+    QCheckBox *m_completed;
+    QCheckBox *m_failed;
+    QCheckBox *m_system;
+    QSpinBox *m_perMinute;
+    QCheckBox *m_tray;
 };
 
 } // namespace Hermes

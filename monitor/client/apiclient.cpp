@@ -36,9 +36,22 @@ void ApiClient::send(const QByteArray &verb, const QString &path, const QByteArr
     });
 }
 
-void ApiClient::listDownloads(Callback done)
+void ApiClient::listDownloads(int offset, int limit, Callback done)
 {
-    send("GET", QStringLiteral("/api/v1/downloads?limit=1000"), {}, std::move(done));
+    send("GET", QStringLiteral("/api/v1/downloads?limit=%1&offset=%2").arg(limit).arg(offset), {}, std::move(done));
+}
+
+void ApiClient::download(const QString &id, Callback done)
+{
+    send("GET", QStringLiteral("/api/v1/downloads/%1").arg(QString::fromLatin1(QUrl::toPercentEncoding(id))), {},
+         std::move(done));
+}
+
+void ApiClient::setPriority(const QString &id, int priority, Callback done)
+{
+    send("POST", QStringLiteral("/api/v1/downloads/%1/priority").arg(QString::fromLatin1(QUrl::toPercentEncoding(id))),
+         QJsonDocument(QJsonObject{{QStringLiteral("priority"), priority}}).toJson(QJsonDocument::Compact),
+         std::move(done));
 }
 
 void ApiClient::queue(Callback done)
@@ -46,11 +59,16 @@ void ApiClient::queue(Callback done)
     send("GET", QStringLiteral("/api/v1/queue"), {}, std::move(done));
 }
 
-void ApiClient::addDownload(const QString &url, const QString &filename, Callback done)
+void ApiClient::addDownload(const QString &url, const QString &filename, Callback done,
+                            const QString &sha256, std::optional<int> priority)
 {
     QJsonObject body{{QStringLiteral("url"), url}};
     if (!filename.isEmpty())
         body.insert(QStringLiteral("filename"), filename);
+    if (!sha256.isEmpty())
+        body.insert(QStringLiteral("sha256"), sha256);
+    if (priority)
+        body.insert(QStringLiteral("priority"), *priority);
     send("POST", QStringLiteral("/api/v1/downloads"), QJsonDocument(body).toJson(QJsonDocument::Compact),
          std::move(done));
 }

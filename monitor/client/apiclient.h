@@ -6,6 +6,7 @@
 #include <QUrl>
 
 #include <functional>
+#include <optional>
 
 namespace Hermes {
 
@@ -25,9 +26,15 @@ public:
     /// error, empty on success.
     using Callback = std::function<void(int status, const QJsonObject &body, const QString &error)>;
 
-    void listDownloads(Callback done);
+    /// One page of `GET /api/v1/downloads` (the server allows 1-1000 per page).
+    void listDownloads(int offset, int limit, Callback done);
+    void download(const QString &id, Callback done);
     void queue(Callback done);
-    void addDownload(const QString &url, const QString &filename, Callback done);
+    /// `priority` is sent only when set; `sha256` only when not empty.
+    void addDownload(const QString &url, const QString &filename, Callback done,
+                     const QString &sha256 = {}, std::optional<int> priority = {});
+    /// `POST /api/v1/downloads/{id}/priority`: higher runs first (-1000..1000).
+    void setPriority(const QString &id, int priority, Callback done);
     /// `action` is pause, resume, cancel or retry.
     void act(const QString &id, const QString &action, Callback done);
     void remove(const QString &id, bool deleteFile, Callback done);

@@ -2,19 +2,30 @@
 
 #include "logging.h"
 
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QNetworkReply>
 #include <QNetworkRequest>
 
 namespace Hermes {
 
+// Reads are taken in pieces of this size, and the reply buffers at most a few of them: the
+// socket is not read faster than the parser consumes.
+static constexpr qint64 ReadPiece = 64 * 1024;
+static constexpr qint64 ReplyBuffer = 256 * 1024;
+
 EventStreamClient::EventStreamClient(QObject *parent) : QObject(parent)
 {
-    m_parser.setEventHandler([this](const SseParser::Event &event) { Q_EMIT eventReceived(event); });
+    m_parser.setEventHandler([this](const SseParser::Event &event) { onEvent(event); });
     m_parser.setRetryHandler([this](int ms) {
-        // The server's reconnection time becomes the backoff base, as EventSource does.
-        m_backoff.setBaseMs(ms);
+        // The server's reconnection time becomes the backoff base, as EventSource does, but
+        // clamped: `retry: 0` must not turn reconnects into a busy loop.
+        m_policy.setServerRetryMs(ms);
         Q_EMIT retryReceived(ms);
     });
+    m_pump.setSingleShot(true);
+    m_pump.setInterval(0);
+    connect(&m_pump, &QTimer::timeout, this, &EventStreamClient::pump);
     m_retryTimer.setSingleShot(true);
     connect(&m_retryTimer, &QTimer::timeout, this, &EventStreamClient::startRequest);
     m_watchdog.setSingleShot(true);
@@ -26,11 +37,20 @@ EventStreamClient::EventStreamClient(QObject *parent) : QObject(parent)
 
 EventStreamClient::~EventStreamClient()
 {
-    if (m_reply) {
-        m_reply->disconnect(this);
-        m_reply->abort();
-        delete m_reply;
-    }
+    // Never inside a reply's own signal (see pump()), so the reply may go with the manager.
+    dropReply();
+}
+
+void EventStreamClient::dropReply()
+{
+    if (!m_reply)
+        return;
+    QNetworkReply *reply = m_reply;
+    m_reply = nullptr;
+    reply->disconnect(this);
+    if (!reply->isFinished())
+        reply->abort();
+    reply->deleteLater();
 }
 
 void EventStreamClient::open()
@@ -38,84 +58,183 @@ void EventStreamClient::open()
     if (m_state != State::Disconnected)
         return;
     m_attempt = 0;
+    m_reason = DisconnectReason::None;
     setState(State::Connecting);
-    startRequest();
+    if (m_state == State::Connecting)
+        startRequest();
 }
 
 void EventStreamClient::close()
 {
+    stop(DisconnectReason::Closed);
+}
+
+void EventStreamClient::stop(DisconnectReason reason)
+{
+    ++m_generation;
     m_retryTimer.stop();
     m_watchdog.stop();
     m_stableTimer.stop();
-    if (m_reply) {
-        QNetworkReply *reply = m_reply;
-        m_reply = nullptr;
-        reply->disconnect(this);
-        reply->abort();
-        reply->deleteLater();
-    }
+    m_pump.stop();
+    dropReply();
+    m_parser.finish(); // a feed() in progress delivers nothing more
+    m_streaming = m_headersSeen = false;
     m_nextDelayMs = -1;
+    m_nextAttempt = QDeadlineTimer(QDeadlineTimer::Forever);
+    m_reason = reason;
     setState(State::Disconnected);
 }
 
 void EventStreamClient::reconnectNow()
 {
-    close();
+    stop(DisconnectReason::Closed);
     open();
+}
+
+void EventStreamClient::retryNow()
+{
+    if (m_state == State::Reconnecting && m_retryTimer.isActive()) {
+        m_retryTimer.stop();
+        startRequest();
+    } else if (m_state == State::Disconnected && m_reason == DisconnectReason::GaveUp) {
+        open();
+    }
+}
+
+void EventStreamClient::resumed()
+{
+    if (m_state == State::Connected || m_state == State::Connecting)
+        reconnectNow();
+    else
+        retryNow();
+}
+
+qint64 EventStreamClient::msUntilNextAttempt() const
+{
+    return m_retryTimer.isActive() ? m_nextAttempt.remainingTime() : -1;
 }
 
 void EventStreamClient::startRequest()
 {
+    ++m_generation;
+    dropReply();
     m_nextDelayMs = -1;
-    m_streaming = false;
+    m_nextAttempt = QDeadlineTimer(QDeadlineTimer::Forever);
+    m_streaming = m_headersSeen = false;
     m_watchdogFired = false;
+    m_eventsThisConnection = 0;
     m_lastStatus = 0;
-    m_parser.reset(); // a new stream; the last event id is kept
+    m_parser.reset(); // a new stream; its last event ID buffer starts from the string
     QNetworkRequest request(m_url);
     request.setRawHeader("Accept", "text/event-stream");
     request.setRawHeader("Cache-Control", "no-cache");
     if (!m_apiKey.isEmpty())
         request.setRawHeader("Authorization", "Bearer " + m_apiKey);
-    if (!m_parser.lastEventId().isEmpty())
-        request.setRawHeader("Last-Event-ID", m_parser.lastEventId().toUtf8());
+    const QString lastId = m_parser.lastEventId();
+    m_resumeRequested = !lastId.isEmpty();
+    if (m_resumeRequested)
+        request.setRawHeader("Last-Event-ID", lastId.toUtf8());
     request.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
     request.setAttribute(QNetworkRequest::CacheSaveControlAttribute, false);
     request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
     m_reply = m_nam.get(request);
-    connect(m_reply, &QNetworkReply::metaDataChanged, this, &EventStreamClient::onMetaDataChanged);
-    connect(m_reply, &QNetworkReply::readyRead, this, &EventStreamClient::onReadyRead);
-    connect(m_reply, &QNetworkReply::finished, this, &EventStreamClient::onFinished);
+    m_reply->setReadBufferSize(ReplyBuffer);
+    // The reply's signals only schedule work: the pump runs from the client's own timer, so
+    // slots of ours may delete the client (and with it the reply) safely.
+    connect(m_reply, &QNetworkReply::metaDataChanged, this, &EventStreamClient::schedulePump);
+    connect(m_reply, &QNetworkReply::readyRead, this, &EventStreamClient::schedulePump);
+    connect(m_reply, &QNetworkReply::finished, this, &EventStreamClient::schedulePump);
     armWatchdog();
+}
+
+void EventStreamClient::schedulePump()
+{
+    if (!m_pump.isActive())
+        m_pump.start();
 }
 
 void EventStreamClient::armWatchdog()
 {
-    m_watchdog.start(m_streaming ? m_heartbeatMs * 5 / 2 : m_connectTimeoutMs);
+    m_watchdog.start(m_streaming ? watchdogMs() : m_connectTimeoutMs);
 }
 
-void EventStreamClient::onMetaDataChanged()
+void EventStreamClient::pump()
 {
-    m_lastStatus = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    const QByteArray type = m_reply->header(QNetworkRequest::ContentTypeHeader).toByteArray();
-    // Parameters (charset) may follow the media type.
-    const QByteArray mediaType = type.split(';').value(0).trimmed().toLower();
-    if (m_lastStatus == 200 && mediaType == "text/event-stream") {
-        m_streaming = true;
-        setState(State::Connected);
-        m_stableTimer.start();
-        armWatchdog();
-    }
-}
-
-void EventStreamClient::onReadyRead()
-{
-    if (!m_reply)
+    QNetworkReply *reply = m_reply;
+    if (!reply)
         return;
-    const QByteArray bytes = m_reply->readAll();
-    if (!m_streaming)
-        return; // an error body; onFinished() reports it
+    const QPointer<EventStreamClient> self(this);
+    const quint64 generation = m_generation;
+    auto gone = [&] { return !self || m_generation != generation; };
+
+    if (!m_headersSeen) {
+        const QVariant status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute);
+        if (status.isValid()) {
+            m_headersSeen = true;
+            m_lastStatus = status.toInt();
+            // Parameters (charset) may follow the media type.
+            const QByteArray type = reply->header(QNetworkRequest::ContentTypeHeader).toByteArray();
+            const QByteArray mediaType = type.split(';').value(0).trimmed().toLower();
+            if (m_lastStatus == 200 && mediaType == "text/event-stream") {
+                m_streaming = true;
+                m_stableTimer.start();
+                armWatchdog();
+                setState(State::Connected);
+                if (gone())
+                    return;
+            }
+        }
+    }
+    if (m_streaming) {
+        for (;;) {
+            const QByteArray piece = reply->read(ReadPiece);
+            if (piece.isEmpty())
+                break;
+            armWatchdog();
+            m_parser.feed(piece);
+            if (gone())
+                return;
+            if (m_parser.error() != SseParser::Error::None) {
+                endConnection(SseParser::errorString(m_parser.error(), m_parser.limit()));
+                return;
+            }
+        }
+    } else if (reply->bytesAvailable() > 0) {
+        reply->skip(reply->bytesAvailable()); // an error body; the status says what failed
+    }
+    if (reply->isFinished())
+        endConnection({});
+    else if (reply->bytesAvailable() > 0)
+        schedulePump(); // more than one piece waits: let other events run in between
+}
+
+void EventStreamClient::onEvent(const SseParser::Event &event)
+{
+    if (m_eventsThisConnection++ == 0)
+        learnHeartbeat(event);
+    Q_EMIT eventReceived(event);
+}
+
+void EventStreamClient::learnHeartbeat(const SseParser::Event &event)
+{
+    // Hermes' first event is `connected`, whose data (envelope style: data.data) carries the
+    // server's heartbeat_interval in seconds. Other servers simply do not have it.
+    if (!event.data.contains(u"heartbeat_interval"))
+        return;
+    const QJsonObject outer = QJsonDocument::fromJson(event.data.toUtf8()).object();
+    const bool envelope = outer.value(QStringLiteral("type")).toString() == u"connected";
+    if (!envelope && event.type != u"connected")
+        return;
+    const QJsonObject data = envelope ? outer.value(QStringLiteral("data")).toObject() : outer;
+    const double seconds = data.value(QStringLiteral("heartbeat_interval")).toDouble(-1);
+    if (seconds <= 0 || seconds > 86400)
+        return;
+    const int ms = int(seconds * 1000);
+    if (ms == m_serverHeartbeatMs)
+        return;
+    m_serverHeartbeatMs = ms;
     armWatchdog();
-    m_parser.feed(bytes);
+    Q_EMIT heartbeatIntervalChanged(ms);
 }
 
 void EventStreamClient::onWatchdog()
@@ -123,83 +242,107 @@ void EventStreamClient::onWatchdog()
     if (!m_reply)
         return;
     m_watchdogFired = true;
-    m_reply->abort(); // → onFinished
+    endConnection({});
 }
 
-void EventStreamClient::onFinished()
+void EventStreamClient::endConnection(const QString &protocolError)
 {
     QNetworkReply *reply = m_reply;
     if (!reply)
         return;
-    m_reply = nullptr;
-    reply->deleteLater();
+    const bool finished = reply->isFinished();
+    const QNetworkReply::NetworkError error = reply->error();
+    const QString errorString = reply->errorString();
+    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const QByteArray retryAfter = reply->rawHeader("Retry-After");
+    dropReply();
+    ++m_generation;
+    m_pump.stop();
     m_watchdog.stop();
     m_stableTimer.stop();
     const bool wasStreaming = m_streaming;
-    m_streaming = false;
+    m_streaming = m_headersSeen = false;
     m_parser.finish();
-
-    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     m_lastStatus = status;
+
+    // Signals first (errorOccurred, streamEnded), the state change last, so that a slot sees
+    // why before it sees Disconnected. A slot may close, reconnect or delete the client: then
+    // nothing more happens here.
+    const QPointer<EventStreamClient> self(this);
+    const quint64 generation = m_generation;
+    auto gone = [&] { return !self || m_generation != generation; };
     if (status == 401 || status == 403) {
         m_lastError = QStringLiteral("authentication failed (HTTP %1)").arg(status);
         Q_EMIT errorOccurred(m_lastError);
+        if (gone())
+            return;
         Q_EMIT authenticationFailed();
-        close();
+        if (gone())
+            return;
+        stop(DisconnectReason::AuthenticationFailed);
         return;
     }
 
     int delayOverride = -1;
-    if (m_watchdogFired) {
-        fail(wasStreaming ? QStringLiteral("no data from the server for %1 s; the connection is dead")
-                                .arg(m_heartbeatMs * 5 / 2 / 1000.0)
-                          : QStringLiteral("no answer within %1 s").arg(m_connectTimeoutMs / 1000.0));
-    } else if (wasStreaming && (reply->error() == QNetworkReply::NoError
-                                || reply->error() == QNetworkReply::RemoteHostClosedError)) {
-        Q_EMIT streamEnded();
+    bool ended = false;
+    QString message;
+    if (!protocolError.isEmpty()) {
+        message = protocolError;
+    } else if (m_watchdogFired) {
+        message = wasStreaming
+            ? QStringLiteral("no data from the server for %1 s; the connection is dead").arg(watchdogMs() / 1000.0)
+            : QStringLiteral("no answer within %1 s").arg(m_connectTimeoutMs / 1000.0);
+    } else if (wasStreaming && finished
+               && (error == QNetworkReply::NoError || error == QNetworkReply::RemoteHostClosedError)) {
+        ended = true;
     } else if (status != 0 && status != 200) {
-        if (status == 503) {
-            bool ok = false;
-            const int seconds = reply->rawHeader("Retry-After").trimmed().toInt(&ok);
-            if (ok && seconds >= 0)
-                delayOverride = qMin(seconds, 3600) * 1000;
+        if (status == 503 || status == 429) {
+            if (const auto seconds = ReconnectPolicy::parseRetryAfter(retryAfter, QDateTime::currentDateTimeUtc()))
+                delayOverride = m_policy.retryAfterDelayMs(*seconds);
         }
-        fail(QStringLiteral("HTTP %1 from the server").arg(status));
+        message = QStringLiteral("HTTP %1 from the server").arg(status);
     } else if (status == 200) {
-        fail(QStringLiteral("the server did not answer with text/event-stream"));
+        message = QStringLiteral("the server did not answer with text/event-stream");
     } else {
-        fail(reply->errorString());
+        message = errorString;
     }
-
-    if (!m_reconnect) {
-        close();
-        return;
+    if (!message.isEmpty()) {
+        m_lastError = message;
+        qCDebug(lcClient).noquote() << "stream error:" << message;
+        Q_EMIT errorOccurred(message);
+        if (gone())
+            return;
     }
-    scheduleReconnect(delayOverride);
-}
-
-void EventStreamClient::fail(const QString &message)
-{
-    m_lastError = message;
-    qCDebug(lcClient).noquote() << "stream error:" << message;
-    Q_EMIT errorOccurred(message);
+    if (ended) {
+        Q_EMIT streamEnded();
+        if (gone())
+            return;
+    }
+    if (!m_reconnect)
+        stop(ended ? DisconnectReason::StreamEnded : DisconnectReason::Failed);
+    else
+        scheduleReconnect(delayOverride);
 }
 
 void EventStreamClient::scheduleReconnect(int delayOverrideMs)
 {
-    if (m_attempt >= m_backoff.maxAttempts()) {
+    if (m_policy.givesUpBefore(m_attempt + 1)) {
         m_lastError = QStringLiteral("gave up after %1 attempts: %2").arg(m_attempt).arg(m_lastError);
+        const QPointer<EventStreamClient> self(this);
+        const quint64 generation = m_generation;
         Q_EMIT errorOccurred(m_lastError);
-        close();
+        if (self && m_generation == generation)
+            stop(DisconnectReason::GaveUp);
         return;
     }
     ++m_attempt;
-    m_nextDelayMs = delayOverrideMs >= 0 ? delayOverrideMs : m_backoff.delayMs(m_attempt);
+    m_nextDelayMs = delayOverrideMs >= 0 ? delayOverrideMs : m_policy.delayMs(m_attempt);
+    m_nextAttempt = QDeadlineTimer(m_nextDelayMs);
+    m_retryTimer.start(m_nextDelayMs);
     // Announced for every attempt, also when the state was Reconnecting already: the
-    // indicator shows the attempt number.
+    // indicator shows the attempt number and the countdown.
     m_state = State::Reconnecting;
     Q_EMIT stateChanged(m_state);
-    m_retryTimer.start(m_nextDelayMs);
 }
 
 void EventStreamClient::setState(State state)

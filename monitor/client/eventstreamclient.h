@@ -1,8 +1,9 @@
 #pragma once
 
-#include "reconnectbackoff.h"
+#include "reconnectpolicy.h"
 #include "sseparser.h"
 
+#include <QDeadlineTimer>
 #include <QNetworkAccessManager>
 #include <QObject>
 #include <QPointer>
@@ -14,17 +15,28 @@ class QNetworkReply;
 namespace Hermes {
 
 /**
- * Reads a Server-Sent Events stream and keeps it open: reconnects with exponential backoff and
- * full jitter, resumes with Last-Event-ID, honours `retry:`, and notices dead connections.
+ * Reads a Server-Sent Events stream and keeps it open: reconnects with backoff and jitter
+ * (ReconnectPolicy), resumes with Last-Event-ID, honours `retry:` and `Retry-After`, and
+ * notices dead connections.
  *
  * States: Connecting (first attempt) → Connected (a 200 text/event-stream answer) →
- * Reconnecting (attempt N of maxAttempts, waiting or trying) → Disconnected (closed, gave up,
- * or authentication failed; only reconnectNow() leaves it).
+ * Reconnecting (attempt N, waiting or trying) → Disconnected (closed, gave up, the key was
+ * rejected, or the stream ended with reconnecting off; only open()/reconnectNow() leave it).
+ * disconnectReason() says which.
  *
- * A watchdog aborts a connection that delivers no bytes for 2.5 × the heartbeat interval
- * (half-open TCP, a proxy holding the connection): browsers' EventSource does not do this.
- * 401/403 stop at once ("authentication failed"): retrying cannot help and would hammer the
- * server. 503 with Retry-After waits that long before the next attempt.
+ * - Last-Event-ID is the parser's *last event ID string*: an event cut before its blank line
+ *   is asked for again.
+ * - A watchdog aborts a connection that delivers no bytes for 2.5 × the heartbeat interval
+ *   (half-open TCP, a proxy holding the connection). The interval is the one the server
+ *   advertises in its `connected` event (`heartbeat_interval`, seconds), else the one set.
+ * - A line or event larger than maxBufferBytes() is a protocol error: the connection ends and
+ *   the reconnect counts as an attempt. Reads are bounded too (the reply's buffer), so a peer
+ *   cannot grow the client's memory past a few times that limit.
+ * - 401/403 stop at once (retrying cannot help and would hammer the server).
+ *
+ * Re-entrancy: every signal is emitted from the client's own queued call, never from inside
+ * a QNetworkReply signal, so a slot may close(), reconnectNow() or delete the client; nothing
+ * more from that connection is delivered after it did.
  */
 class EventStreamClient final : public QObject
 {
@@ -32,6 +44,8 @@ class EventStreamClient final : public QObject
 public:
     enum class State { Disconnected, Connecting, Connected, Reconnecting };
     Q_ENUM(State)
+    enum class DisconnectReason { None, Closed, GaveUp, AuthenticationFailed, StreamEnded, Failed };
+    Q_ENUM(DisconnectReason)
 
     explicit EventStreamClient(QObject *parent = nullptr);
     ~EventStreamClient() override;
@@ -41,37 +55,59 @@ public:
     /// Sent as `Authorization: Bearer <key>`; never logged.
     void setApiKey(const QByteArray &key) { m_apiKey = key; }
     void setLastEventId(const QString &id) { m_parser.setLastEventId(id); }
+    /// The last event ID string: what the next connection sends as Last-Event-ID.
     QString lastEventId() const { return m_parser.lastEventId(); }
     /// When false, the end of a stream or an error goes straight to Disconnected.
     void setReconnectEnabled(bool enabled) { m_reconnect = enabled; }
-    /// The server's heartbeat interval; the watchdog fires after 2.5 × this without bytes.
-    void setHeartbeatIntervalMs(int ms) { m_heartbeatMs = ms; }
+    /// The heartbeat interval to assume until the server advertises its own.
+    void setHeartbeatIntervalMs(int ms) { m_heartbeatMs = qMax(1, ms); }
+    /// The interval the watchdog uses: the server's when it told us, else the one set.
+    int heartbeatIntervalMs() const { return m_serverHeartbeatMs > 0 ? m_serverHeartbeatMs : m_heartbeatMs; }
+    /// The server's advertised interval, or 0.
+    int serverHeartbeatIntervalMs() const { return m_serverHeartbeatMs; }
+    int watchdogMs() const { return heartbeatIntervalMs() * 5 / 2; }
     /// How long to wait for the response headers of a new connection.
     void setConnectTimeoutMs(int ms) { m_connectTimeoutMs = ms; }
     /// After being Connected this long, the attempt counter starts again from zero.
     void setStablePeriodMs(int ms) { m_stableTimer.setInterval(ms); }
-    ReconnectBackoff &backoff() { return m_backoff; }
+    /// The largest line or event (default 1 MiB).
+    void setMaxBufferBytes(qsizetype bytes) { m_parser.setLimit(bytes); }
+    qsizetype maxBufferBytes() const { return m_parser.limit(); }
+    ReconnectPolicy &backoff() { return m_policy; }
+    const ReconnectPolicy &backoff() const { return m_policy; }
 
     void open();
     void close();
-    /// Manual reconnect (e.g. the Reconnect button): a fresh connection with attempts reset.
+    /// Manual reconnect (the Reconnect button, F5): a fresh connection with attempts reset.
     void reconnectNow();
+    /// The network came back: if waiting to reconnect, try now (or again, after giving up).
+    void retryNow();
+    /// The machine resumed from suspend: a connection that looks alive probably is not.
+    void resumed();
 
     State state() const { return m_state; }
+    DisconnectReason disconnectReason() const { return m_reason; }
     /// The current reconnect attempt (1-based), 0 while connected or before the first failure.
     int attempt() const { return m_attempt; }
-    int maxAttempts() const { return m_backoff.maxAttempts(); }
+    int maxAttempts() const { return m_policy.maxAttempts(); }
+    /// Past the fast attempts: trying every cap interval.
+    bool isRetryingSlowly() const { return m_state == State::Reconnecting && m_policy.isSlow(m_attempt); }
     /// The delay chosen before the pending reconnect, or -1.
     int nextDelayMs() const { return m_nextDelayMs; }
+    /// Milliseconds until the pending reconnect, or -1 when none is pending.
+    qint64 msUntilNextAttempt() const;
     QString lastError() const { return m_lastError; }
     /// HTTP status of the last response, 0 when none arrived.
     int lastStatus() const { return m_lastStatus; }
+    /// Whether the current (or last) connection asked to resume with Last-Event-ID.
+    bool resumedWithLastEventId() const { return m_resumeRequested; }
 
 Q_SIGNALS:
     /// Also emitted for each new reconnect attempt while Reconnecting (attempt() changed).
     void stateChanged(Hermes::EventStreamClient::State state);
     void eventReceived(const Hermes::SseParser::Event &event);
     void retryReceived(int milliseconds);
+    void heartbeatIntervalChanged(int milliseconds);
     void errorOccurred(const QString &message);
     void authenticationFailed();
     /// The server ended the stream normally (it may reconnect afterwards).
@@ -79,31 +115,42 @@ Q_SIGNALS:
 
 private:
     void startRequest();
-    void onMetaDataChanged();
-    void onReadyRead();
-    void onFinished();
+    void schedulePump();
+    void pump();
+    void onEvent(const SseParser::Event &event);
+    void learnHeartbeat(const SseParser::Event &event);
+    void endConnection(const QString &protocolError);
     void onWatchdog();
     void scheduleReconnect(int delayOverrideMs);
+    void stop(DisconnectReason reason);
     void setState(State state);
-    void fail(const QString &message);
     void armWatchdog();
+    void dropReply();
 
     QNetworkAccessManager m_nam;
     QPointer<QNetworkReply> m_reply;
     SseParser m_parser;
-    ReconnectBackoff m_backoff;
+    ReconnectPolicy m_policy;
     QUrl m_url;
     QByteArray m_apiKey;
     State m_state = State::Disconnected;
+    DisconnectReason m_reason = DisconnectReason::None;
     bool m_reconnect = true;
+    bool m_headersSeen = false;
     bool m_streaming = false;   ///< the current reply is a valid event stream
     bool m_watchdogFired = false;
+    bool m_resumeRequested = false;
+    quint64 m_generation = 0;   ///< one per connection; a stale pump or slot sees it changed
+    int m_eventsThisConnection = 0;
     int m_attempt = 0;
     int m_nextDelayMs = -1;
     int m_heartbeatMs = 30000;
+    int m_serverHeartbeatMs = 0;
     int m_connectTimeoutMs = 10000;
     int m_lastStatus = 0;
     QString m_lastError;
+    QDeadlineTimer m_nextAttempt{QDeadlineTimer::Forever};
+    QTimer m_pump;
     QTimer m_retryTimer;
     QTimer m_watchdog;
     QTimer m_stableTimer;

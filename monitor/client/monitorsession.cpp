@@ -6,14 +6,42 @@
 
 namespace Hermes {
 
+static constexpr int MaxHeld = 100'000;      // events held during one snapshot load
+static constexpr int MaxDetailFetches = 50;  // more pending than this: one reload instead
+static constexpr int SeenNotifications = 1024;
+
 MonitorSession::MonitorSession(QObject *parent) : QObject(parent)
 {
     connect(&m_stream, &EventStreamClient::eventReceived, this, &MonitorSession::onEvent);
-    connect(&m_stream, &EventStreamClient::stateChanged, this, [this](EventStreamClient::State s) {
-        // Whatever happened while the stream was away, the snapshot has it.
-        if (s == EventStreamClient::State::Connected)
+    connect(&m_stream, &EventStreamClient::stateChanged, this, &MonitorSession::onStateChanged);
+    connect(&m_loader, &SnapshotLoader::loaded, this, &MonitorSession::onLoaded);
+    connect(&m_loader, &SnapshotLoader::failed, this, &MonitorSession::onLoadFailed);
+    connect(&m_model, &DownloadListModel::statusChanged, this,
+            [this](const QString &id, const QString &from, const QString &to) {
+        if (from == to || (to != u"completed" && to != u"failed"))
+            return;
+        const DownloadRow *r = m_model.row(id);
+        Q_EMIT downloadFinished(id, r ? r->name : id, to == u"completed");
+    });
+    m_snapshotRetry.setSingleShot(true);
+    connect(&m_snapshotRetry, &QTimer::timeout, this, &MonitorSession::reload);
+    m_insertTimer.setSingleShot(true);
+    m_insertTimer.setInterval(0);
+    connect(&m_insertTimer, &QTimer::timeout, this, &MonitorSession::insertSlice);
+    m_detailTimer.setSingleShot(true);
+    m_detailTimer.setInterval(150);
+    connect(&m_detailTimer, &QTimer::timeout, this, &MonitorSession::fetchDetails);
+    connect(&m_network, &NetworkWatcher::networkAvailable, this, [this] {
+        m_stream.retryNow();
+        if (m_stale && !m_loader.isRunning())
             reload();
     });
+    connect(&m_network, &NetworkWatcher::resumed, this, [this] {
+        m_stream.resumed();
+        if (m_stale && !m_loader.isRunning())
+            reload();
+    });
+    m_model.setLive(false);
 }
 
 void MonitorSession::setServer(const QUrl &base)
@@ -38,57 +66,163 @@ void MonitorSession::start()
 void MonitorSession::stop()
 {
     m_stream.close();
+    m_loader.cancel();
+    m_snapshotRetry.stop();
+    m_insertTimer.stop();
+    m_inserting = {};
+    m_insertAt = 0;
+}
+
+QDateTime MonitorSession::lastEventTime() const
+{
+    return m_lastEventMs ? QDateTime::fromMSecsSinceEpoch(m_lastEventMs) : QDateTime();
+}
+
+qint64 MonitorSession::msUntilSnapshotRetry() const
+{
+    return m_snapshotRetry.isActive() ? m_snapshotDeadline.remainingTime() : -1;
+}
+
+void MonitorSession::onStateChanged(EventStreamClient::State state)
+{
+    const bool connected = state == EventStreamClient::State::Connected;
+    m_model.setLive(connected);
+    if (!connected)
+        return;
+    // A connection that resumed with Last-Event-ID gets what it missed (or resync_required);
+    // one that could not ask (no id yet) may have missed anything.
+    if (!m_haveSnapshot || !m_stream.resumedWithLastEventId())
+        reload();
+}
+
+void MonitorSession::refresh()
+{
+    if (m_stream.state() != EventStreamClient::State::Connected)
+        m_stream.reconnectNow(); // reloads when connected, if it must
+    reload();
 }
 
 void MonitorSession::reload()
 {
-    if (m_loading)
-        return;
-    m_loading = true;
-    m_held.clear();
-    m_api.listDownloads([this](int status, const QJsonObject &body, const QString &error) {
-        m_loading = false;
-        if (status != 200) {
-            Q_EMIT errorOccurred(QStringLiteral("cannot load the downloads: %1").arg(error));
-            m_held.clear();
-            return;
-        }
-        m_model.resetFromSnapshot(body.value(QStringLiteral("items")).toArray());
-        ++m_snapshots;
-        // Events that came while the snapshot was on its way; older ones are skipped by the
-        // model (their timestamps predate the rows').
-        const QList<Held> held = std::exchange(m_held, {});
-        for (const Held &h : held)
-            apply(h.type, h.data, h.timestamp);
-        refreshSummary();
-        Q_EMIT snapshotLoaded();
-    });
+    m_snapshotRetry.stop();
+    m_insertTimer.stop();
+    m_inserting = {};
+    m_insertAt = 0;
+    m_reloadAgain = false;
+    ++m_snapshotsRequested;
+    m_loader.start(); // events from now on are held until it is merged
 }
 
-void MonitorSession::refreshSummary()
+void MonitorSession::onLoaded(const QJsonArray &items)
 {
-    m_api.queue([this](int status, const QJsonObject &body, const QString &) {
-        if (status != 200)
-            return;
-        m_summary = body.value(QStringLiteral("summary")).toObject();
-        Q_EMIT summaryChanged(m_summary);
-    });
+    // Known rows are updated (and vanished ones removed) at once; new ones are inserted in
+    // slices, events still held meanwhile, so that 5,000 new rows do not freeze the window.
+    m_inserting = m_model.mergeKnown(items);
+    m_insertAt = 0;
+    insertSlice();
+}
+
+void MonitorSession::insertSlice()
+{
+    if (m_loader.isRunning())
+        return; // a newer load started; it merges everything again
+    const qsizetype left = m_inserting.size() - m_insertAt;
+    const qsizetype n = m_insertSlice > 0 ? qMin<qsizetype>(m_insertSlice, left) : left;
+    QJsonArray slice;
+    for (qsizetype i = 0; i < n; ++i)
+        slice.append(m_inserting.at(m_insertAt + i));
+    m_insertAt += n;
+    m_model.insertDownloads(slice);
+    if (m_insertAt < m_inserting.size()) {
+        m_insertTimer.start();
+        return;
+    }
+    m_inserting = {};
+    m_insertAt = 0;
+    finishLoad();
+}
+
+void MonitorSession::finishLoad()
+{
+    m_haveSnapshot = true;
+    ++m_snapshots;
+    m_snapshotAttempt = 0;
+    m_snapshotError.clear();
+    // Events that came while the snapshot was on its way; older ones are skipped by the
+    // model (their timestamps predate the rows').
+    const QList<Held> held = std::exchange(m_held, {});
+    for (const Held &h : held)
+        apply(h.type, h.data, h.timestamp);
+    m_model.flushChanges();
+    setStale(false);
+    Q_EMIT snapshotLoaded();
+    if (m_reloadAgain)
+        reload();
+}
+
+void MonitorSession::onLoadFailed(const QString &message)
+{
+    // Keep what the table shows, apply events on top, say it may be out of date, try again.
+    const QList<Held> held = std::exchange(m_held, {});
+    for (const Held &h : held)
+        apply(h.type, h.data, h.timestamp);
+    m_snapshotError = message;
+    ++m_snapshotAttempt;
+    const int delay = m_snapshotPolicy.delayMs(m_snapshotAttempt);
+    m_snapshotDeadline = QDeadlineTimer(delay);
+    m_snapshotRetry.start(delay);
+    setStale(true);
+    Q_EMIT errorOccurred(tr("Cannot load the downloads: %1").arg(message));
+}
+
+void MonitorSession::setStale(bool stale)
+{
+    if (stale == m_stale) {
+        if (stale)
+            Q_EMIT staleChanged(true); // the reason or the countdown changed
+        return;
+    }
+    m_stale = stale;
+    Q_EMIT staleChanged(stale);
 }
 
 void MonitorSession::onEvent(const SseParser::Event &event)
 {
-    m_lastEvent = QDateTime::currentDateTime();
+    m_lastEventMs = QDateTime::currentMSecsSinceEpoch();
     if (event.type == u"heartbeat")
         return;
-    const QJsonObject envelope = QJsonDocument::fromJson(event.data.toUtf8()).object();
-    const QString type = envelope.value(QStringLiteral("type")).toString();
-    const QJsonObject data = envelope.value(QStringLiteral("data")).toObject();
-    const QString timestamp = envelope.value(QStringLiteral("timestamp")).toString();
+    const QJsonObject object = QJsonDocument::fromJson(event.data.toUtf8()).object();
+    QString type;
+    QJsonObject data;
+    QString timestamp;
+    if (event.type == u"message") { // the envelope style: {"type","data","timestamp"}
+        type = object.value(QStringLiteral("type")).toString();
+        data = object.value(QStringLiteral("data")).toObject();
+        timestamp = object.value(QStringLiteral("timestamp")).toString();
+    } else { // the named style: `event: <type>`, the inner object as data
+        type = event.type;
+        data = object;
+        timestamp = object.value(QStringLiteral("timestamp")).toString();
+    }
     if (type == u"resync_required") {
         reload();
         return;
     }
-    if (m_loading) {
+    if (type == u"system_notification" && !event.lastEventId.isEmpty()) {
+        // The same notification twice (a replay overlapping what was seen) is shown once.
+        const QString key = event.lastEventId + u'\n' + data.value(QStringLiteral("message")).toString();
+        if (m_seenNotifications.contains(key))
+            return;
+        m_seenNotifications.insert(key);
+        m_seenOrder.enqueue(key);
+        if (m_seenOrder.size() > SeenNotifications)
+            m_seenNotifications.remove(m_seenOrder.dequeue());
+    }
+    if (isLoading()) {
+        if (m_held.size() >= MaxHeld) {
+            m_held.clear();
+            m_reloadAgain = true; // what was dropped is in the next snapshot
+        }
         m_held.append({type, data, timestamp});
         return;
     }
@@ -99,17 +233,32 @@ void MonitorSession::apply(const QString &type, const QJsonObject &data, const Q
 {
     if (type == u"download_progress") {
         m_model.applyProgress(data, timestamp);
-        const QString status = data.value(QStringLiteral("status")).toString();
-        if (status == u"completed" || status == u"failed")
-            Q_EMIT downloadFinished(data.value(QStringLiteral("filename")).toString(), status == u"completed");
     } else if (type == u"queue_update") {
         m_model.applyQueueUpdate(data, timestamp);
-        m_summary.insert(QStringLiteral("active"), data.value(QStringLiteral("active")));
-        m_summary.insert(QStringLiteral("queued"), data.value(QStringLiteral("queue_length")));
-        Q_EMIT summaryChanged(m_summary);
+        const QString action = data.value(QStringLiteral("action")).toString();
+        if (action == u"added" || action == u"reordered") {
+            m_pendingDetails.insert(data.value(QStringLiteral("download_id")).toString());
+            if (!m_detailTimer.isActive())
+                m_detailTimer.start();
+        }
     } else if (type == u"system_notification") {
         Q_EMIT notificationReceived(data.value(QStringLiteral("notification_type")).toString(),
                                     data.value(QStringLiteral("message")).toString());
+    }
+}
+
+void MonitorSession::fetchDetails()
+{
+    const QSet<QString> ids = std::exchange(m_pendingDetails, {});
+    if (ids.size() > MaxDetailFetches) {
+        reload();
+        return;
+    }
+    for (const QString &id : ids) {
+        m_api.download(id, [this, guard = QPointer<MonitorSession>(this)](int status, const QJsonObject &body, const QString &) {
+            if (guard && status == 200)
+                m_model.upsertDownload(body);
+        });
     }
 }
 

@@ -3,17 +3,35 @@
 #include "apiclient.h"
 #include "downloadlistmodel.h"
 #include "eventstreamclient.h"
+#include "networkwatcher.h"
+#include "reconnectpolicy.h"
+#include "snapshotloader.h"
 
 #include <QDateTime>
 #include <QList>
 #include <QObject>
+#include <QQueue>
+#include <QSet>
 
 namespace Hermes {
 
 /**
- * Keeps a DownloadListModel equal to the server: loads the REST snapshot on every (re)connect
- * and on `resync_required`, applies stream events on top, and holds back the events that arrive
- * while a snapshot is loading so none is lost and none undoes the snapshot.
+ * Keeps a DownloadListModel equal to the server, without ever resetting it.
+ *
+ * - The REST snapshot (every page) is loaded on the first connect, on `resync_required`, when
+ *   a connection could not ask to resume (no Last-Event-ID yet), and on demand (F5). A
+ *   reconnect whose Last-Event-ID replay delivered what was missed needs no reload.
+ * - A snapshot is merged into the rows; events that arrive while it loads are held and applied
+ *   after it, so none is lost and none undoes it.
+ * - A snapshot that fails is retried with backoff, and the session is *stale* until one
+ *   succeeds (the window dims the rows and shows a banner).
+ * - Speed and ETA are marked unknown while the stream is not connected.
+ * - downloadFinished() fires once per real transition to completed/failed: a replayed or
+ *   repeated event finds the row in that state already.
+ * - When the network comes back or the machine resumes, the stream retries at once (and a
+ *   stale snapshot too) instead of waiting out its backoff.
+ * - A queue_update that adds or reorders a download fetches its details (priority, creation
+ *   time), which events do not carry; many at once become one reload.
  */
 class MonitorSession final : public QObject
 {
@@ -27,33 +45,62 @@ public:
     EventStreamClient &stream() { return m_stream; }
     ApiClient &api() { return m_api; }
     DownloadListModel &model() { return m_model; }
+    SnapshotLoader &loader() { return m_loader; }
+    NetworkWatcher &network() { return m_network; }
+    ReconnectPolicy &snapshotRetryPolicy() { return m_snapshotPolicy; }
 
     void start();
     void stop();
-    /// Loads the snapshot again.
+    /// Loads the snapshot again (F5); a load already running starts over.
     void reload();
-    bool isLoading() const { return m_loading; }
-    QDateTime lastEventTime() const { return m_lastEvent; }
-    QJsonObject queueSummary() const { return m_summary; }
+    /// Reloads and, unless connected, reconnects the stream now.
+    void refresh();
+    bool isLoading() const { return m_loader.isRunning() || !m_inserting.isEmpty(); }
+    /// New downloads of a snapshot are inserted this many per event-loop turn, so that a
+    /// large reload does not freeze the window (0: all at once).
+    void setInsertSlice(int n) { m_insertSlice = qMax(0, n); }
+    bool isStale() const { return m_stale; }
+    QString staleReason() const { return m_snapshotError; }
+    /// Milliseconds until the next snapshot attempt while stale, or -1.
+    qint64 msUntilSnapshotRetry() const;
+    QDateTime lastEventTime() const;
     int snapshotsLoaded() const { return m_snapshots; }
+    int snapshotsRequested() const { return m_snapshotsRequested; }
 
 Q_SIGNALS:
     void notificationReceived(const QString &type, const QString &message);
-    void downloadFinished(const QString &name, bool succeeded);
-    void summaryChanged(const QJsonObject &summary);
+    /// A download reached completed (`succeeded`) or failed, once per real transition.
+    void downloadFinished(const QString &id, const QString &name, bool succeeded);
     void snapshotLoaded();
+    void staleChanged(bool stale);
     void errorOccurred(const QString &message);
 
 private:
+    void onStateChanged(EventStreamClient::State state);
     void onEvent(const SseParser::Event &event);
     void apply(const QString &type, const QJsonObject &data, const QString &timestamp);
-    void refreshSummary();
+    void onLoaded(const QJsonArray &items);
+    void onLoadFailed(const QString &message);
+    void setStale(bool stale);
+    void fetchDetails();
+    void insertSlice();
+    void finishLoad();
 
     EventStreamClient m_stream;
     ApiClient m_api;
     DownloadListModel m_model;
-    bool m_loading = false;
+    SnapshotLoader m_loader{&m_api};
+    NetworkWatcher m_network;
+    ReconnectPolicy m_snapshotPolicy;
+    QTimer m_snapshotRetry;
+    QDeadlineTimer m_snapshotDeadline;
+    int m_snapshotAttempt = 0;
+    QString m_snapshotError;
+    bool m_haveSnapshot = false;
+    bool m_stale = false;
+    bool m_reloadAgain = false;
     int m_snapshots = 0;
+    int m_snapshotsRequested = 0;
     struct Held
     {
         QString type;
@@ -61,8 +108,15 @@ private:
         QString timestamp;
     };
     QList<Held> m_held;
-    QDateTime m_lastEvent;
-    QJsonObject m_summary;
+    QJsonArray m_inserting;     ///< a snapshot's new downloads still to insert
+    qsizetype m_insertAt = 0;
+    int m_insertSlice = 100;
+    QTimer m_insertTimer;
+    QSet<QString> m_pendingDetails;
+    QTimer m_detailTimer;
+    QSet<QString> m_seenNotifications;
+    QQueue<QString> m_seenOrder;
+    qint64 m_lastEventMs = 0;
 };
 
 } // namespace Hermes

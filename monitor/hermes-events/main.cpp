@@ -55,7 +55,8 @@ int main(int argc, char *argv[])
     parser.setApplicationDescription(QStringLiteral(
         "Tails a Server-Sent Events stream. Events go to stdout, logs to stderr.\n"
         "Exit codes: 0 done (--max-events reached, stream closed with --no-reconnect, or a "
-        "signal), 1 connection failed or gave up, 2 authentication failed, 64 bad arguments."));
+        "signal), 1 connection failed, protocol error with --no-reconnect, or gave up after "
+        "--max-attempts, 2 authentication failed, 64 bad arguments."));
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOptions({
@@ -77,12 +78,23 @@ int main(int argc, char *argv[])
          QStringLiteral("format"), QStringLiteral("text")},
         {QStringLiteral("emit-retry"), QStringLiteral("With jsonl, also print {\"retry\":<ms>} "
                                                       "for every retry: field.")},
-        {QStringLiteral("heartbeat-interval"), QStringLiteral("The server's heartbeat interval in "
-                                                              "seconds; no bytes for 2.5× this "
-                                                              "means the connection is dead."),
+        {QStringLiteral("heartbeat-interval"), QStringLiteral("The heartbeat interval in seconds to "
+                                                              "assume until the server announces "
+                                                              "its own (Hermes does, in its "
+                                                              "connected event); no bytes for 2.5× "
+                                                              "it means the connection is dead."),
          QStringLiteral("s"), QStringLiteral("30")},
-        {QStringLiteral("max-attempts"), QStringLiteral("Reconnect attempts before giving up."),
-         QStringLiteral("n"), QStringLiteral("10")},
+        {QStringLiteral("max-attempts"), QStringLiteral("Reconnect attempts before giving up; 0 = "
+                                                        "never (after 10 fast attempts it keeps "
+                                                        "trying every --max-delay)."),
+         QStringLiteral("n"), QStringLiteral("0")},
+        {QStringLiteral("max-delay"), QStringLiteral("Longest wait between attempts, seconds."),
+         QStringLiteral("s"), QStringLiteral("30")},
+        {QStringLiteral("max-event-bytes"), QStringLiteral("Largest line or event accepted; a "
+                                                           "larger one is a protocol error that "
+                                                           "ends the connection (and counts as a "
+                                                           "reconnect attempt)."),
+         QStringLiteral("bytes"), QString::number(SseParser::DefaultLimit)},
         {QStringLiteral("verbose"), QStringLiteral("Log connection state changes to stderr.")},
     });
     parser.process(app);
@@ -99,7 +111,9 @@ int main(int argc, char *argv[])
     const bool jsonl = format == u"jsonl";
     const int maxEvents = parseCount(parser, QStringLiteral("max-events"), 0);
     const int heartbeat = parseCount(parser, QStringLiteral("heartbeat-interval"), 1);
-    const int maxAttempts = parseCount(parser, QStringLiteral("max-attempts"), 1);
+    const int maxAttempts = parseCount(parser, QStringLiteral("max-attempts"), 0);
+    const int maxDelay = parseCount(parser, QStringLiteral("max-delay"), 1);
+    const int maxEventBytes = parseCount(parser, QStringLiteral("max-event-bytes"), 64);
     const bool verbose = parser.isSet(QStringLiteral("verbose"));
 
     QByteArray apiKey = qgetenv("HERMES_API_KEY");
@@ -122,6 +136,8 @@ int main(int argc, char *argv[])
     client.setReconnectEnabled(!parser.isSet(QStringLiteral("no-reconnect")));
     client.setHeartbeatIntervalMs(heartbeat * 1000);
     client.backoff().setMaxAttempts(maxAttempts);
+    client.backoff().setCapMs(maxDelay * 1000);
+    client.setMaxBufferBytes(maxEventBytes);
 
     int count = 0;
     int exitCode = 0;
@@ -160,8 +176,10 @@ int main(int argc, char *argv[])
             const char *names[] = {"disconnected", "connecting", "connected", "reconnecting"};
             QString line = QString::fromLatin1(names[int(state)]);
             if (state == EventStreamClient::State::Reconnecting)
-                line += QStringLiteral(" (attempt %1 of %2, in %3 ms)")
-                            .arg(client.attempt()).arg(client.maxAttempts()).arg(client.nextDelayMs());
+                line += client.maxAttempts() > 0
+                    ? QStringLiteral(" (attempt %1 of %2, in %3 ms)")
+                          .arg(client.attempt()).arg(client.maxAttempts()).arg(client.nextDelayMs())
+                    : QStringLiteral(" (attempt %1, in %2 ms)").arg(client.attempt()).arg(client.nextDelayMs());
             std::fprintf(stderr, "hermes-events: %s\n", qPrintable(line));
         }
         if (state != EventStreamClient::State::Disconnected)

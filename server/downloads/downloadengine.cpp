@@ -912,6 +912,7 @@ QJsonObject DownloadEngine::toJson(const Download &stored) const
             {QStringLiteral("filename"), d.filename},
             {QStringLiteral("status"), toString(d.status)},
             {QStringLiteral("priority"), d.priority},
+            {QStringLiteral("position"), d.position},
             {QStringLiteral("progress"), progress},
             {QStringLiteral("downloaded_bytes"), d.downloadedBytes},
             {QStringLiteral("total_bytes"), nullable(d.totalBytes)},
@@ -960,9 +961,14 @@ void DownloadEngine::publishQueue(const QString &action, const Download &d, cons
               {QStringLiteral("download_id"), d.id},
               {QStringLiteral("status"), toString(d.status)},
               {QStringLiteral("queue_length"), counts.queued},
-              {QStringLiteral("active"), counts.active}};
+              {QStringLiteral("active"), counts.active},
+              // Additive to the Python payload: a client keeps its queue order from the
+              // event, without fetching the download again.
+              {QStringLiteral("priority"), d.priority},
+              {QStringLiteral("position"), d.position},
+              {QStringLiteral("created_at"), d.createdAt.toString(Qt::ISODateWithMs)}};
     e.timestamp = Event::currentTimestamp();
-    m_broker->publish(e, [](std::optional<EventId>, const QString &) {}); // RedisBroker calls it unchecked
+    m_broker->publish(e, {});
 }
 
 void DownloadEngine::notify(const QString &type, const QString &message, const Download *d)
@@ -974,7 +980,7 @@ void DownloadEngine::notify(const QString &type, const QString &message, const D
     if (d)
         e.data.insert(QStringLiteral("download_id"), d->id);
     e.timestamp = Event::currentTimestamp();
-    m_broker->publish(e, [](std::optional<EventId>, const QString &) {}); // RedisBroker calls it unchecked
+    m_broker->publish(e, {});
 }
 
 void DownloadEngine::checkDiskSpace()

@@ -6,6 +6,23 @@
 
 namespace Hermes::FileNames {
 
+/// The longest start of `s` that is at most `maxBytes` of UTF-8, in whole characters.
+static QString utf8Prefix(const QString &s, qsizetype maxBytes)
+{
+    qsizetype bytes = 0;
+    qsizetype i = 0;
+    while (i < s.size()) {
+        const char16_t c = s[i].unicode();
+        const bool pair = s[i].isHighSurrogate() && i + 1 < s.size() && s[i + 1].isLowSurrogate();
+        const qsizetype n = pair ? 4 : c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+        if (bytes + n > maxBytes)
+            break;
+        bytes += n;
+        i += pair ? 2 : 1;
+    }
+    return s.left(i);
+}
+
 QString sanitize(const QString &proposed)
 {
     // Only the last component of either kind of path: "../../etc/passwd" → "passwd".
@@ -13,25 +30,32 @@ QString sanitize(const QString &proposed)
     QString clean;
     clean.reserve(name.size());
     for (QChar c : std::as_const(name)) {
-        if (c.unicode() < 0x20 || c.unicode() == 0x7f)
-            continue; // NUL and control characters
+        if (c.unicode() < 0x20 || (c.unicode() >= 0x7f && c.unicode() <= 0x9f))
+            continue; // NUL and control characters (C0, DEL, C1)
         if (QStringView(u"<>:\"|?*").contains(c))
             clean += u'_'; // not allowed on Windows shares, confusing in shells
         else
             clean += c;
     }
-    clean = clean.trimmed();
-    while (clean.startsWith(u'.') || clean.startsWith(u' ')) // no hidden files, no ".."
+    // No hidden files, no "..", no blank ends (any Unicode space: U+0085 too, fuzz_filenames).
+    while (!clean.isEmpty() && (clean.front() == u'.' || clean.front().isSpace()))
         clean.remove(0, 1);
-    while (clean.endsWith(u'.') || clean.endsWith(u' '))
-        clean.chop(1);
+    // At most 200 bytes of UTF-8 in whole characters (never half a surrogate pair), the end
+    // trimmed again after the cut, and the reserved-name check on what is left: sanitizing a
+    // sanitized name must change nothing (fuzz_filenames found all three).
+    const auto fit = [](QString &s) {
+        s = utf8Prefix(s, 200);
+        while (!s.isEmpty() && (s.back() == u'.' || s.back().isSpace()))
+            s.chop(1);
+    };
+    fit(clean);
     static const QRegularExpression reserved(
         QStringLiteral("^(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(\\..*)?$"),
         QRegularExpression::CaseInsensitiveOption);
-    if (reserved.match(clean).hasMatch())
+    if (reserved.match(clean).hasMatch()) {
         clean.prepend(u'_');
-    while (clean.toUtf8().size() > 200)
-        clean.chop(1);
+        fit(clean);
+    }
     return clean;
 }
 

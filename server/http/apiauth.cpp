@@ -5,14 +5,22 @@
 #include "logging.h"
 #include "metrics.h"
 
+#include <QCryptographicHash>
+
 namespace Hermes {
 
-static QByteArray bearerKey(const HttpExchange &ex)
+QByteArray bearerCredential(const HttpExchange &ex)
 {
     const QByteArray auth = ex.header("authorization");
     if (auth.size() > 7 && auth.first(7).compare("bearer ", Qt::CaseInsensitive) == 0)
         return auth.sliced(7).trimmed();
     return {};
+}
+
+QByteArray credentialOwner(QByteArrayView kind, QByteArrayView credential)
+{
+    return kind.toByteArray() + ':'
+        + QCryptographicHash::hash(credential, QCryptographicHash::Sha256).toHex().left(32);
 }
 
 void replyUnauthorized(HttpExchange &ex, QStringView message, bool invalidToken, Metrics *metrics)
@@ -30,7 +38,7 @@ bool requireApiKey(HttpExchange &ex, const ApiKeyStore &keys, Metrics *metrics)
         replyUnauthorized(ex, u"missing Authorization: Bearer <api key>", false, metrics);
         return false;
     }
-    if (!keys.verify(bearerKey(ex))) {
+    if (!keys.verify(bearerCredential(ex))) {
         qCInfo(lcAuth).noquote() << "rejected an API key from" << ex.request().remoteAddress().toString();
         replyUnauthorized(ex, u"invalid API key", true, metrics);
         return false;

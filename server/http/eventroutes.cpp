@@ -1,6 +1,7 @@
 #include "http/eventroutes.h"
 
 #include "http/apiauth.h"
+#include "http/boundedwait.h"
 #include "broker/broker.h"
 #include "stream/eventhub.h"
 #include "http/httpserver.h"
@@ -12,6 +13,7 @@
 #include <QJsonDocument>
 #include <QJsonParseError>
 #include <QRegularExpression>
+#include <QTcpSocket>
 #include <QUrlQuery>
 
 #include <cmath>
@@ -30,7 +32,9 @@ void EventRoutes::registerOn(HttpServer *server)
 {
     const QString base = QStringLiteral("/api/v1/events/");
     server->route(Method::Get, base + QStringLiteral("health"), [this](HttpExchange &ex) { health(ex); });
-    server->route(Method::Get, QStringLiteral("/metrics"), [this](HttpExchange &ex) { metrics(ex); });
+    if (m_settings.metricsPort == 0) // else only on its own listener (registerMetricsOn)
+        server->route(Method::Get, QStringLiteral("/metrics"),
+                      [this](HttpExchange &ex) { metrics(ex, true); });
     server->route(Method::Get, base + QStringLiteral("stream"),
                   [this](HttpExchange &ex) { stream(ex, Endpoint::Stream); });
     server->route(Method::Get, base + QStringLiteral("queue"),
@@ -38,7 +42,16 @@ void EventRoutes::registerOn(HttpServer *server)
     server->route(Method::Get, base + QStringLiteral("downloads/{}"),
                   [this](HttpExchange &ex) { stream(ex, Endpoint::Download); });
     server->route(Method::Post, base + QStringLiteral("token"), [this](HttpExchange &ex) { mintToken(ex); });
-    server->route(Method::Post, base + QStringLiteral("publish"), [this](HttpExchange &ex) { publish(ex); });
+    // Asked per request: a reload (SIGHUP) may change it.
+    server->route(Method::Post, base + QStringLiteral("publish"), [this](HttpExchange &ex) { publish(ex); },
+                  [this] { return qint64(m_settings.maxPublishBytes); });
+}
+
+void EventRoutes::registerMetricsOn(HttpServer *server)
+{
+    server->route(Method::Get, QStringLiteral("/metrics"), [this](HttpExchange &ex) {
+        metrics(ex, !m_settings.metricsToken.isEmpty());
+    });
 }
 
 void EventRoutes::health(HttpExchange &ex)
@@ -60,8 +73,23 @@ void EventRoutes::health(HttpExchange &ex)
     });
 }
 
-void EventRoutes::metrics(HttpExchange &ex)
+void EventRoutes::metrics(HttpExchange &ex, bool requireCredential)
 {
+    // The counters say how busy the server is and who is refused: not for the public.
+    if (requireCredential) {
+        const QByteArray credential = bearerCredential(ex);
+        const bool ok = !credential.isEmpty()
+            && ((!m_settings.metricsToken.isEmpty()
+                 && constantTimeEquals(credential, m_settings.metricsToken.toUtf8()))
+                || m_keys.verify(credential));
+        if (!ok) {
+            replyUnauthorized(ex, credential.isEmpty()
+                                  ? u"missing Authorization: Bearer <api key or metrics token>"
+                                  : u"invalid credential for /metrics",
+                              !credential.isEmpty(), m_metrics);
+            return;
+        }
+    }
     Metrics::Gauges g;
     g.activeConnections = m_hub->activeConnections();
     g.maxConnections = m_settings.maxConnections;
@@ -112,9 +140,18 @@ void EventRoutes::authorizeToken(HttpExchange &ex, const QString &token, const S
         break;
     }
     // Not one of ours: perhaps minted by the Python Hermes API, which keeps its tokens in
-    // Redis (sse:token:<token>) until they expire.
+    // Redis (sse:token:<token>) until they expire. While the broker is down nobody can tell.
+    Broker *broker = m_hub->broker();
+    if (!broker->isUp()) {
+        replyBrokerUnavailable(ex);
+        return;
+    }
     HttpExchange later = ex;
-    m_hub->broker()->lookupToken(token.toUtf8(), [this, later, req](std::optional<QJsonObject> record) mutable {
+    auto onRecord = [this, later, req, broker](std::optional<QJsonObject> record) mutable {
+        if (!record && !broker->isUp()) {
+            replyBrokerUnavailable(later); // lost during the lookup: not the token's fault
+            return;
+        }
         if (!record) {
             replyUnauthorized(later, u"invalid stream token", true, m_metrics);
             return;
@@ -134,7 +171,11 @@ void EventRoutes::authorizeToken(HttpExchange &ex, const QString &token, const S
         }
         if (scopeAllows(later, scope, req))
             openStream(later, req);
-    });
+    };
+    broker->lookupToken(token.toUtf8(),
+                        boundedWait<std::optional<QJsonObject>>(
+                            ex.context(), m_settings.brokerTimeoutMs, std::move(onRecord),
+                            [later]() mutable { replyBrokerUnavailable(later); }));
 }
 
 void EventRoutes::stream(HttpExchange &ex, Endpoint endpoint)
@@ -194,22 +235,45 @@ void EventRoutes::stream(HttpExchange &ex, Endpoint endpoint)
 
     const QString token = query.queryItemValue(QStringLiteral("token"));
     if (!ex.header("authorization").isEmpty() || token.isEmpty()) {
-        if (requireApiKey(ex, m_keys, m_metrics))
+        if (requireApiKey(ex, m_keys, m_metrics)) {
+            req.owner = credentialOwner("key", bearerCredential(ex));
             openStream(ex, req);
+        }
         return;
     }
+    req.owner = credentialOwner("token", token.toUtf8());
     authorizeToken(ex, token, req);
 }
 
 void EventRoutes::openStream(HttpExchange &ex, const StreamRequest &req)
 {
-    if (!ex.socket())
+    if (!ex.isPending())
         return; // the client left while its token was being looked up
+    // HTTP/1.0 has no chunked framing: its stream simply ends when the server closes it.
+    const bool http10 = ex.request().minorVersion() == 0;
+    HeaderList headers{{"Content-Type", "text/event-stream; charset=utf-8"},
+                       {"Cache-Control", "no-cache"},
+                       {"X-Accel-Buffering", "no"}};
+    if (!http10)
+        headers.append(qMakePair(QByteArray("Transfer-Encoding"), QByteArray("chunked")));
+    if (ex.isHead()) {
+        ex.replyHead(200, headers); // what GET would answer, without opening a stream
+        return;
+    }
     if (m_hub->activeConnections() >= m_settings.maxConnections) {
         m_metrics->connectionRejected(Metrics::Rejection::MaxConnections);
         ex.replyError(503, u"max_connections",
                       QStringLiteral("the server holds its maximum of %1 streams; retry later")
                           .arg(m_settings.maxConnections),
+                      {{"Retry-After", "5"}});
+        return;
+    }
+    if (m_settings.maxStreamsPerKey > 0 && !req.owner.isEmpty()
+        && m_hub->streamsOwnedBy(req.owner) >= m_settings.maxStreamsPerKey) {
+        ex.replyError(429, u"too_many_streams",
+                      QStringLiteral("this credential holds its maximum of %1 streams "
+                                     "(HERMES_SSE_MAX_CONNECTIONS_PER_KEY); close one or retry later")
+                          .arg(m_settings.maxStreamsPerKey),
                       {{"Retry-After", "5"}});
         return;
     }
@@ -223,15 +287,14 @@ void EventRoutes::openStream(HttpExchange &ex, const StreamRequest &req)
                       {{"Retry-After", "1"}});
         return;
     }
-    const QByteArray head = ex.head(200, {{"Content-Type", "text/event-stream; charset=utf-8"},
-                                          {"Cache-Control", "no-cache"},
-                                          {"X-Accel-Buffering", "no"},
-                                          {"Transfer-Encoding", "chunked"}});
+    const QByteArray head = ex.head(200, headers);
     StreamParams params;
     params.filter = req.filter;
     params.style = req.style;
     params.lastEventId = req.lastEventId;
-    m_hub->openStream(socket, head, params);
+    params.owner = req.owner;
+    params.chunked = !http10;
+    m_hub->openStream(ex.takeSocket(), head, params);
 }
 
 void EventRoutes::mintToken(HttpExchange &ex)
@@ -310,20 +373,34 @@ void EventRoutes::publish(HttpExchange &ex)
     event.data = data.toObject();
     event.timestamp = Event::currentTimestamp();
     HttpExchange reply = ex; // answers after the broker confirms (asynchronous on Redis)
-    m_hub->broker()->publish(event, [reply, event, metrics = m_metrics, timer = Metrics::startTimer()](
-                                        std::optional<EventId> id, const QString &error) mutable {
+    auto onPublished = [reply, event, metrics = m_metrics, timer = Metrics::startTimer()](
+                           std::optional<EventId> id, const QString &error) mutable {
         metrics->observePublish(timer);
         if (!id) {
-            reply.replyError(503, u"broker_unavailable",
-                             QStringLiteral("the event was not published: %1").arg(error),
-                             {{"Retry-After", "1"}});
+            // The broker's own words (a Redis error, an address) stay in the log.
+            qCWarning(lcHttp).noquote() << "publishing failed:" << error;
+            replyBrokerUnavailable(reply);
             return;
         }
         reply.replyJson(202, {{QStringLiteral("id"), QString::fromLatin1(id->toByteArray())},
                               {QStringLiteral("channel"), event.channel},
                               {QStringLiteral("type"), event.type},
                               {QStringLiteral("timestamp"), event.timestamp}});
-    });
+    };
+    m_hub->broker()->publish(
+        event, boundedWait<std::optional<EventId>, const QString &>(
+                   ex.context(), m_settings.brokerTimeoutMs, std::move(onPublished),
+                   [reply]() mutable {
+                       qCWarning(lcHttp) << "the broker did not answer a publish in time";
+                       replyBrokerUnavailable(reply);
+                   }));
+}
+
+void EventRoutes::replyBrokerUnavailable(HttpExchange &ex)
+{
+    if (!ex.replied())
+        ex.replyError(503, u"broker_unavailable",
+                      u"the event broker is unavailable; retry later", {{"Retry-After", "1"}});
 }
 
 } // namespace Hermes

@@ -14,7 +14,9 @@ class Metrics;
 
 /**
  * The event endpoints under /api/v1/events/ and `/metrics`: health, streams (with auth, stream tokens,
- * filters and styles), token minting and publishing.
+ * filters and styles, quotas per credential), token minting and publishing. Waits on the broker
+ * are bounded (HERMES_BROKER_TIMEOUT): a broker that is gone gets the client a 503, never a
+ * hang, and its error text stays in the log.
  */
 class EventRoutes final
 {
@@ -23,6 +25,8 @@ public:
                 const StreamTokenService &tokens, EventHub *hub, Metrics *metrics);
 
     void registerOn(HttpServer *server);
+    /// `/metrics` alone, on the separate listener of HERMES_METRICS_ADDRESS.
+    void registerMetricsOn(HttpServer *server);
 
 private:
     enum class Endpoint { Stream, Queue, Download };
@@ -33,10 +37,11 @@ private:
         StreamFilter filter;
         EventStyle style = EventStyle::Envelope;
         QByteArray lastEventId;
+        QByteArray owner; ///< the credential's digest, for HERMES_SSE_MAX_CONNECTIONS_PER_KEY
     };
 
     void health(HttpExchange &ex);
-    void metrics(HttpExchange &ex);
+    void metrics(HttpExchange &ex, bool requireCredential);
     void stream(HttpExchange &ex, Endpoint endpoint);
     void mintToken(HttpExchange &ex);
     void publish(HttpExchange &ex);
@@ -46,6 +51,7 @@ private:
     void authorizeToken(HttpExchange &ex, const QString &token, const StreamRequest &req);
     bool scopeAllows(HttpExchange &ex, const StreamScope &scope, const StreamRequest &req);
     void openStream(HttpExchange &ex, const StreamRequest &req);
+    static void replyBrokerUnavailable(HttpExchange &ex);
 
     const ServerSettings &m_settings;
     const ApiKeyStore &m_keys;

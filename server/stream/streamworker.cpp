@@ -107,31 +107,41 @@ void StreamWorker::addStream(QTcpSocket *socket, const QByteArray &head,
     m_metrics->connectionOpened();
 
     // heartbeat_interval (seconds) is additive to the Python payload: clients size their
-    // stall watchdog from it instead of guessing the server's setting.
+    // stall watchdog from it instead of guessing the server's setting. The event carries the
+    // stream's starting point as its id when it has one, so a client that receives nothing
+    // else before a reconnect still resumes exactly from here.
+    const ResumePlanner::Plan plan =
+        m_planner->plan(params.lastEventId, c.filter().channels, m_state, false);
     const QString connectionId =
         QStringLiteral("conn_") + QUuid::createUuid().toString(QUuid::WithoutBraces);
-    const QByteArray connected = SseEncoder::encode(
-        hubEvent("connected", {{QStringLiteral("connection_id"), connectionId},
-                               {QStringLiteral("heartbeat_interval"),
-                                m_options.heartbeatIntervalSec}}),
-        c.style());
+    Event connectedEvent = hubEvent("connected", {{QStringLiteral("connection_id"), connectionId},
+                                                  {QStringLiteral("heartbeat_interval"),
+                                                   m_options.heartbeatIntervalSec}});
+    if (plan.kind == ResumePlanner::Plan::Live || plan.kind == ResumePlanner::Plan::Replay)
+        connectedEvent.id = plan.cursor;
+    const QByteArray connected = SseEncoder::encode(connectedEvent, c.style());
     Failures failed;
     const QByteArray opening = head + "\r\n" + (c.chunked() ? chunk(connected) : connected);
     if (c.write(opening, nowMs()) == StreamConnection::WriteResult::Failed)
         failed.push_back({&c, Removal::WriteError});
     else
-        applyPlan(c, params.lastEventId, false, &failed);
+        applyPlan(c, params.lastEventId, plan, &failed);
     m_metrics->bytesSent(quint64(opening.size()));
     if (c.hasPending())
         watchWritable(c, true);
     removeAll(failed);
 }
 
-void StreamWorker::applyPlan(StreamConnection &c, const QByteArray &lastEventId, bool waitOver,
-                             Failures *failed)
+void StreamWorker::replan(StreamConnection &c, const QByteArray &lastEventId, bool waitOver,
+                          Failures *failed)
 {
-    const ResumePlanner::Plan plan =
-        m_planner->plan(lastEventId, c.filter().channels, m_state, waitOver);
+    applyPlan(c, lastEventId, m_planner->plan(lastEventId, c.filter().channels, m_state, waitOver),
+              failed);
+}
+
+void StreamWorker::applyPlan(StreamConnection &c, const QByteArray &lastEventId,
+                             const ResumePlanner::Plan &plan, Failures *failed)
+{
     if (plan.kind == ResumePlanner::Plan::Wait) {
         if (c.waitDeadline == 0) {
             c.waitFor = lastEventId;
@@ -322,7 +332,7 @@ void StreamWorker::setHistory(quint32 epoch, EventId newest, bool reset)
     if (m_waiting > 0) {
         for (const auto &entry : m_connections) {
             if (entry->waitDeadline != 0)
-                applyPlan(*entry, QByteArray(entry->waitFor), false, &failed);
+                replan(*entry, QByteArray(entry->waitFor), false, &failed);
         }
     }
     removeAll(failed);
@@ -349,7 +359,7 @@ void StreamWorker::flush()
     if (m_waiting > 0) {
         for (const auto &entry : m_connections) {
             if (entry->waitDeadline != 0)
-                applyPlan(*entry, QByteArray(entry->waitFor), false, &failed);
+                replan(*entry, QByteArray(entry->waitFor), false, &failed);
         }
         removeAll(failed);
     }
@@ -517,7 +527,7 @@ void StreamWorker::tick()
         if (c.hasPending() && now - c.lastProgressMs() >= sendTimeoutMs)
             failed.push_back({&c, Removal::SlowClient});
         else if (c.waitDeadline != 0 && c.waitDeadline <= now)
-            applyPlan(c, QByteArray(c.waitFor), true, &failed);
+            replan(c, QByteArray(c.waitFor), true, &failed);
     }
     removeAll(failed);
 }

@@ -85,8 +85,10 @@ private:
     void sendHeartbeat();
     void tick();
     void onSocketsReady();
-    void applyPlan(StreamConnection &c, const QByteArray &lastEventId, bool waitOver,
-                   Failures *failed);
+    void applyPlan(StreamConnection &c, const QByteArray &lastEventId,
+                   const ResumePlanner::Plan &plan, Failures *failed);
+    void replan(StreamConnection &c, const QByteArray &lastEventId, bool waitOver,
+                Failures *failed);
     void resync(StreamConnection &c, const QString &reason, const QByteArray &lastEventId,
                 Failures *failed);
     void resyncAt(StreamConnection &c, const QString &reason, const QByteArray &lastEventId,

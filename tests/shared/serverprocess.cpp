@@ -66,10 +66,14 @@ bool ServerProcess::launch(const QProcessEnvironment &extraEnv, const QStringLis
         env.insert(key, extraEnv.value(key));
     m_process.setProcessEnvironment(env);
     m_output.clear();
-    m_process.start(QStringLiteral(HERMES_SERVER_BINARY), args);
+    // HERMES_TEST_SERVER_BINARY runs the suites against another build (e.g. release, to
+    // measure memory without the sanitizers).
+    const QString binary = qEnvironmentVariableIsSet("HERMES_TEST_SERVER_BINARY")
+        ? qEnvironmentVariable("HERMES_TEST_SERVER_BINARY")
+        : QStringLiteral(HERMES_SERVER_BINARY);
+    m_process.start(binary, args);
     if (!m_process.waitForStarted(5000)) {
-        m_error = QStringLiteral("could not start %1: %2")
-                      .arg(QStringLiteral(HERMES_SERVER_BINARY), m_process.errorString());
+        m_error = QStringLiteral("could not start %1: %2").arg(binary, m_process.errorString());
         return false;
     }
     return true;

@@ -39,6 +39,8 @@ private slots:
     void eventsPassOneByOne();
     void heartbeatsPass();
     void serverRestartIsSurvivedWithLastEventId();
+    void onlyTheApiIsProxied_data();
+    void onlyTheApiIsProxied();
 
 private:
     // The repository's Caddyfile, or a copy whose "flush_interval -1" became `flushDirective`.
@@ -275,6 +277,33 @@ void tst_CaddyProxy::serverRestartIsSurvivedWithLastEventId()
     };
     QCOMPARE(typeOf(raw.nonHeartbeatEvents().at(0)), QStringLiteral("connected"));
     QCOMPARE(typeOf(raw.nonHeartbeatEvents().at(1)), QStringLiteral("resync_required"));
+}
+
+// /metrics (and anything outside /api/v1/) is not reachable through the proxy, however the
+// path is spelled; the API is, and the server still knows its own /metrics.
+void tst_CaddyProxy::onlyTheApiIsProxied_data()
+{
+    QTest::addColumn<QByteArray>("path");
+    QTest::addColumn<int>("status");
+    QTest::newRow("metrics") << QByteArray("/metrics") << 404;
+    QTest::newRow("metrics, slashes") << QByteArray("//metrics") << 404;
+    QTest::newRow("metrics, case") << QByteArray("/Metrics") << 404;
+    QTest::newRow("metrics, dot segments") << QByteArray("/api/v1/../../metrics") << 404;
+    QTest::newRow("metrics, encoded dots") << QByteArray("/api/v1/%2e%2e/%2e%2e/metrics") << 404;
+    QTest::newRow("health") << QByteArray("/api/v1/events/health") << 200;
+    QTest::newRow("downloads API") << QByteArray("/api/v1/queue") << 200;
+}
+
+void tst_CaddyProxy::onlyTheApiIsProxied()
+{
+    QFETCH(QByteArray, path);
+    QFETCH(int, status);
+    QVERIFY(startCaddy());
+    const HttpReply r = httpRequest(m_proxyPort, "GET", path, {{"Authorization", Auth}});
+    QCOMPARE(r.status, status);
+    if (status == 404)
+        QVERIFY2(!r.body.contains("hermes_"), r.body.constData());
+    QCOMPARE(httpRequest(m_server->port(), "GET", "/metrics", {{"Authorization", Auth}}).status, 200);
 }
 
 QTEST_MAIN(tst_CaddyProxy)

@@ -28,6 +28,16 @@ private slots:
     void serviceUnavailableHonoursRetryAfter();
     void wrongContentTypeIsAnError();
     void noReconnectEndsDisconnected();
+    void resumesFromTheLastDispatchedId();
+    void oversizedLineIsAProtocolError_data();
+    void oversizedLineIsAProtocolError();
+    void slotMayCloseReconnectOrDelete_data();
+    void slotMayCloseReconnectOrDelete();
+    void watchdogFollowsTheServersHeartbeat_data();
+    void watchdogFollowsTheServersHeartbeat();
+    void keepsTryingAfterTheFastAttempts();
+    void retryNowSkipsTheWait();
+    void disconnectReasons();
 
 private:
     static void fastBackoff(EventStreamClient &client)
@@ -141,6 +151,7 @@ void tst_EventStreamClient::retryFieldBecomesTheBase()
     client.setUrl(QUrl(server.url()));
     QSignalSpy retries(&client, &EventStreamClient::retryReceived);
     int firstDelay = -2; // read when the reconnect is scheduled: the timer may fire soon after
+    client.backoff().setCapMs(5000);
     connect(&client, &EventStreamClient::stateChanged, this, [&](State s) {
         if (s == State::Reconnecting && firstDelay == -2)
             firstDelay = client.nextDelayMs();
@@ -149,8 +160,9 @@ void tst_EventStreamClient::retryFieldBecomesTheBase()
     QTRY_VERIFY_WITH_TIMEOUT(firstDelay != -2, 10000);
     QCOMPARE(retries.size(), 1); // "1x" is not all digits: ignored
     QCOMPARE(retries[0][0].toInt(), 25);
-    QCOMPARE(client.backoff().baseMs(), 25);
-    QVERIFY2(firstDelay >= 0 && firstDelay <= 25, qPrintable(QString::number(firstDelay)));
+    // `retry: 25` is clamped to the 500 ms minimum: a server cannot make clients spin.
+    QCOMPARE(client.backoff().baseMs(), ReconnectPolicy::MinServerRetryMs);
+    QVERIFY2(firstDelay >= 250 && firstDelay <= 500, qPrintable(QString::number(firstDelay)));
     client.close();
 }
 
@@ -208,7 +220,9 @@ void tst_EventStreamClient::serviceUnavailableHonoursRetryAfter()
     client.setUrl(QUrl(server.url()));
     client.open();
     QTRY_COMPARE_WITH_TIMEOUT(client.state(), State::Reconnecting, 10000);
-    QCOMPARE(client.nextDelayMs(), 7000);
+    // Honoured, plus up to 50 % jitter so that rejected clients do not return together.
+    QVERIFY2(client.nextDelayMs() >= 7000 && client.nextDelayMs() <= 10500, qPrintable(QString::number(client.nextDelayMs())));
+    QVERIFY(client.msUntilNextAttempt() > 5000);
     QCOMPARE(client.lastStatus(), 503);
     client.close();
 }
@@ -239,6 +253,269 @@ void tst_EventStreamClient::noReconnectEndsDisconnected()
     QTRY_COMPARE_WITH_TIMEOUT(client.state(), State::Disconnected, 10000);
     QCOMPARE(ended.size(), 1);
     QCOMPARE(server.requests().size(), 1);
+}
+
+void tst_EventStreamClient::resumesFromTheLastDispatchedId()
+{
+    // The first connection is cut after "id: 42" but before the blank line that dispatches
+    // it: event 42 never arrived, so the reconnect must ask for what follows 41.
+    ScriptedServer server([](int n, const QByteArray &) {
+        if (n == 0)
+            return ScriptedServer::eventStream({"id: 41\ndata: a\n\n", "id: 42\ndata: b\n"});
+        return ScriptedServer::eventStream({"id: 42\ndata: b\n\n"}, false);
+    });
+    EventStreamClient client;
+    fastBackoff(client);
+    client.setUrl(QUrl(server.url()));
+    QStringList got;
+    connect(&client, &EventStreamClient::eventReceived, this,
+            [&](const SseParser::Event &e) { got.append(e.data + u'@' + e.lastEventId); });
+    client.open();
+    QTRY_COMPARE_WITH_TIMEOUT(got.size(), 2, 10000);
+    QCOMPARE(got, (QStringList{"a@41", "b@42"}));
+    QCOMPARE(server.requestHeader(1, "last-event-id"), QByteArray("41"));
+    QVERIFY(client.resumedWithLastEventId());
+    QCOMPARE(client.lastEventId(), QStringLiteral("42"));
+    client.close();
+}
+
+void tst_EventStreamClient::oversizedLineIsAProtocolError_data()
+{
+    QTest::addColumn<QByteArray>("part");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("line") << QByteArray(200 * 1024, 'x') << QStringLiteral("a line longer than 65536 bytes");
+    QTest::newRow("event") << QByteArray("data: " + QByteArray(1000, 'y') + "\n").repeated(100)
+                           << QStringLiteral("an event larger than 65536 bytes");
+}
+
+void tst_EventStreamClient::oversizedLineIsAProtocolError()
+{
+    QFETCH(QByteArray, part);
+    QFETCH(QString, message);
+    ScriptedServer server([&](int, const QByteArray &) {
+        return ScriptedServer::eventStream({"id: 1\ndata: ok\n\n", part, "\n\ndata: never\n\n"}, false);
+    });
+    EventStreamClient client;
+    fastBackoff(client);
+    client.setMaxBufferBytes(64 * 1024);
+    client.setUrl(QUrl(server.url()));
+    QStringList got;
+    QList<int> attempts;
+    connect(&client, &EventStreamClient::eventReceived, this, [&](const SseParser::Event &e) { got.append(e.data); });
+    connect(&client, &EventStreamClient::stateChanged, this, [&](State s) {
+        if (s == State::Reconnecting)
+            attempts.append(client.attempt());
+    });
+    QSignalSpy errors(&client, &EventStreamClient::errorOccurred);
+    client.open();
+    QTRY_VERIFY_WITH_TIMEOUT(server.requests().size() >= 2, 10000);
+    QVERIFY(!errors.isEmpty());
+    QVERIFY2(errors[0][0].toString().contains(message), qPrintable(errors[0][0].toString()));
+    QVERIFY(errors[0][0].toString().startsWith(u"protocol error"));
+    QCOMPARE(attempts.value(0), 1); // counted as an attempt
+    QVERIFY(!got.contains(u"never"));
+    QCOMPARE(server.requestHeader(1, "last-event-id"), QByteArray("1"));
+    client.close();
+}
+
+void tst_EventStreamClient::slotMayCloseReconnectOrDelete_data()
+{
+    QTest::addColumn<QString>("action");
+    QTest::newRow("close") << "close";
+    QTest::newRow("reconnect") << "reconnect";
+    QTest::newRow("delete") << "delete";
+    QTest::newRow("deleteLater") << "deleteLater";
+    QTest::newRow("close on stateChanged") << "closeOnState";
+    QTest::newRow("delete on stateChanged") << "deleteOnState";
+}
+
+void tst_EventStreamClient::slotMayCloseReconnectOrDelete()
+{
+    // Run under ASan: several events arrive in one read; the slot acts on the first. Nothing
+    // more from that connection may be delivered, and nothing may be used after it is freed.
+    QFETCH(QString, action);
+    ScriptedServer server([](int n, const QByteArray &) {
+        const QByteArray c = QByteArray::number(n);
+        return ScriptedServer::eventStream({"id: " + c + "1\ndata: " + c + "a\n\nid: " + c + "2\ndata: " + c
+                                            + "b\n\nid: " + c + "3\ndata: " + c + "c\n\n"}, false);
+    });
+    auto *client = new EventStreamClient;
+    QPointer<EventStreamClient> guard(client);
+    client->backoff().setBaseMs(10);
+    client->setUrl(QUrl(server.url()));
+    QStringList got;
+    connect(client, &EventStreamClient::eventReceived, this, [&](const SseParser::Event &e) {
+        got.append(e.data);
+        if (got.size() != 1)
+            return;
+        if (action == u"close")
+            client->close();
+        else if (action == u"reconnect")
+            client->reconnectNow();
+        else if (action == u"delete")
+            delete client;
+        else if (action == u"deleteLater")
+            client->deleteLater();
+    });
+    bool acted = false;
+    connect(client, &EventStreamClient::stateChanged, this, [&](State s) {
+        if (s != State::Connected || acted)
+            return;
+        acted = true;
+        if (action == u"closeOnState")
+            client->close();
+        else if (action == u"deleteOnState")
+            delete client;
+    });
+    client->open();
+    if (action.endsWith(u"OnState")) {
+        QTRY_VERIFY_WITH_TIMEOUT(acted, 10000);
+        QTest::qWait(300);
+        QVERIFY(got.isEmpty());
+        QVERIFY(action == u"closeOnState" || !guard);
+    } else if (action == u"reconnect") {
+        QTRY_COMPARE_WITH_TIMEOUT(got.size(), 4, 10000);
+        QCOMPARE(got, (QStringList{"0a", "1a", "1b", "1c"}));
+        QCOMPARE(server.requestHeader(1, "last-event-id"), QByteArray("01"));
+    } else if (action == u"deleteLater") {
+        // Not deleted until the event loop runs: the rest of that read may still arrive.
+        QTRY_VERIFY_WITH_TIMEOUT(!guard, 10000);
+        QCOMPARE(got.first(), QStringLiteral("0a"));
+        QVERIFY(QStringList({"0a", "0b", "0c"}).mid(0, got.size()) == got);
+    } else {
+        QTRY_VERIFY_WITH_TIMEOUT(!got.isEmpty(), 10000);
+        QTest::qWait(300);
+        QCOMPARE(got, QStringList{"0a"});
+        if (action.startsWith(u"delete"))
+            QVERIFY(!guard);
+        else
+            QCOMPARE(client->state(), State::Disconnected);
+    }
+    delete guard.data();
+}
+
+void tst_EventStreamClient::watchdogFollowsTheServersHeartbeat_data()
+{
+    QTest::addColumn<QByteArray>("connected");
+    QTest::newRow("envelope") << QByteArray(R"(data: {"type":"connected","data":{"connection_id":"c","heartbeat_interval":0.2,"timestamp":"t"},"timestamp":"t"})");
+    QTest::newRow("named") << QByteArray("event: connected\n" R"(data: {"connection_id":"c","heartbeat_interval":0.2,"timestamp":"t"})");
+}
+
+void tst_EventStreamClient::watchdogFollowsTheServersHeartbeat()
+{
+    // The client assumes 30 s (a 75 s watchdog), but the server says 0.2 s: silence after
+    // the connected event must be noticed after 0.5 s, not 75.
+    QFETCH(QByteArray, connected);
+    ScriptedServer server([&](int, const QByteArray &) {
+        return ScriptedServer::eventStream({connected + "\n\n"}, false);
+    });
+    EventStreamClient client;
+    fastBackoff(client);
+    client.setHeartbeatIntervalMs(30000);
+    client.setUrl(QUrl(server.url()));
+    QSignalSpy learned(&client, &EventStreamClient::heartbeatIntervalChanged);
+    QSignalSpy errors(&client, &EventStreamClient::errorOccurred);
+    client.open();
+    QTRY_COMPARE_WITH_TIMEOUT(learned.size(), 1, 10000);
+    QCOMPARE(learned[0][0].toInt(), 200);
+    QCOMPARE(client.watchdogMs(), 500);
+    QTRY_VERIFY_WITH_TIMEOUT(server.requests().size() >= 2, 5000);
+    QVERIFY2(errors[0][0].toString().contains(u"connection is dead"), qPrintable(errors[0][0].toString()));
+
+    // A large interval is followed too: a server with 120 s heartbeats keeps its idle streams.
+    EventStreamClient slow;
+    slow.setHeartbeatIntervalMs(200);
+    ScriptedServer patient([](int, const QByteArray &) {
+        return ScriptedServer::eventStream({"event: connected\ndata: {\"heartbeat_interval\":120}\n\n"}, false);
+    });
+    slow.setUrl(QUrl(patient.url()));
+    slow.open();
+    QTRY_COMPARE_WITH_TIMEOUT(slow.heartbeatIntervalMs(), 120000, 10000);
+    QTest::qWait(800); // longer than 2.5 × the assumed 200 ms
+    QCOMPARE(slow.state(), State::Connected);
+    QCOMPARE(patient.requests().size(), 1);
+    client.close();
+}
+
+void tst_EventStreamClient::keepsTryingAfterTheFastAttempts()
+{
+    // No limit: after the fast attempts it goes on at the cap interval, indefinitely.
+    ScriptedServer server([](int, const QByteArray &) { return ScriptedServer::status(500); });
+    EventStreamClient client;
+    client.backoff().setBaseMs(10);
+    client.backoff().setCapMs(100);
+    client.backoff().setFastAttempts(3);
+    QCOMPARE(client.maxAttempts(), 0);
+    client.setUrl(QUrl(server.url()));
+    QList<int> delays;
+    QList<bool> slow;
+    connect(&client, &EventStreamClient::stateChanged, this, [&](State s) {
+        if (s == State::Reconnecting) {
+            delays.append(client.nextDelayMs());
+            slow.append(client.isRetryingSlowly());
+        }
+    });
+    client.open();
+    QTRY_VERIFY_WITH_TIMEOUT(delays.size() >= 8, 20000);
+    QCOMPARE(client.state(), State::Reconnecting);
+    QCOMPARE(slow.mid(0, 3), (QList<bool>{false, false, false}));
+    for (int i = 3; i < 8; ++i) {
+        QVERIFY(slow[i]);
+        QVERIFY2(delays[i] >= 80 && delays[i] <= 120, qPrintable(QString::number(delays[i])));
+    }
+    client.close();
+    QCOMPARE(client.disconnectReason(), EventStreamClient::DisconnectReason::Closed);
+}
+
+void tst_EventStreamClient::retryNowSkipsTheWait()
+{
+    // What a network-reachability change or a resume does: no waiting out a long delay.
+    ScriptedServer server([](int, const QByteArray &) { return ScriptedServer::status(500); });
+    EventStreamClient client;
+    client.backoff().setBaseMs(60000);
+    client.backoff().setCapMs(60000);
+    client.setUrl(QUrl(server.url()));
+    client.open();
+    QTRY_COMPARE_WITH_TIMEOUT(client.state(), State::Reconnecting, 10000);
+    QVERIFY(client.msUntilNextAttempt() > 20000);
+    QCOMPARE(server.requests().size(), 1);
+    client.retryNow();
+    QTRY_COMPARE_WITH_TIMEOUT(server.requests().size(), 2, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(client.attempt(), 2, 5000);
+
+    // After giving up, too.
+    client.backoff().setMaxAttempts(2);
+    client.backoff().setBaseMs(10);
+    client.retryNow();
+    QTRY_COMPARE_WITH_TIMEOUT(client.state(), State::Disconnected, 5000);
+    QCOMPARE(client.disconnectReason(), EventStreamClient::DisconnectReason::GaveUp);
+    const qsizetype before = server.requests().size();
+    client.retryNow();
+    QTRY_VERIFY_WITH_TIMEOUT(server.requests().size() > before, 5000);
+    client.close();
+}
+
+void tst_EventStreamClient::disconnectReasons()
+{
+    ScriptedServer auth([](int, const QByteArray &) { return ScriptedServer::status(401); });
+    EventStreamClient client;
+    client.setUrl(QUrl(auth.url()));
+    client.open();
+    QTRY_COMPARE_WITH_TIMEOUT(client.state(), State::Disconnected, 10000);
+    QCOMPARE(client.disconnectReason(), EventStreamClient::DisconnectReason::AuthenticationFailed);
+
+    ScriptedServer ends([](int, const QByteArray &) { return ScriptedServer::eventStream({"data: a\n\n"}); });
+    client.setUrl(QUrl(ends.url()));
+    client.setReconnectEnabled(false);
+    client.open();
+    QTRY_COMPARE_WITH_TIMEOUT(client.state(), State::Disconnected, 10000);
+    QCOMPARE(client.disconnectReason(), EventStreamClient::DisconnectReason::StreamEnded);
+
+    client.setReconnectEnabled(true);
+    client.open();
+    QTRY_COMPARE_WITH_TIMEOUT(client.state(), State::Connected, 10000);
+    client.close();
+    QCOMPARE(client.disconnectReason(), EventStreamClient::DisconnectReason::Closed);
 }
 
 QTEST_MAIN(tst_EventStreamClient)

@@ -7,6 +7,8 @@
 
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QTemporaryFile>
 #include <QTest>
 
@@ -66,6 +68,11 @@ private slots:
     void unauthorizedExitsTwo();
     void givingUpExitsOne();
     void tailsAndResumesTheRealServer();
+    void resumesFromTheLastDispatchedId();
+    void oversizedEventIsAProtocolError_data();
+    void oversizedEventIsAProtocolError();
+    void endlessLineKeepsMemoryBounded();
+    void keepsTryingByDefault();
 };
 
 // Written with single quotes, which moc's tokenizer handles better than escaped doubles.
@@ -143,6 +150,8 @@ void tst_HermesEvents::badArguments_data()
     QTest::newRow("bad format") << QStringList{"--url", "http://127.0.0.1:1/", "--format", "xml"} << "--format";
     QTest::newRow("bad max events") << QStringList{"--url", "http://127.0.0.1:1/", "--max-events", "ten"} << "--max-events";
     QTest::newRow("negative max events") << QStringList{"--url", "http://127.0.0.1:1/", "--max-events", "-1"} << "--max-events";
+    QTest::newRow("tiny max event bytes") << QStringList{"--url", "http://127.0.0.1:1/", "--max-event-bytes", "10"} << "--max-event-bytes";
+    QTest::newRow("bad max delay") << QStringList{"--url", "http://127.0.0.1:1/", "--max-delay", "0"} << "--max-delay";
     QTest::newRow("missing key file") << QStringList{"--url", "http://127.0.0.1:1/", "--api-key-file", "/nonexistent"} << "API key file";
 }
 
@@ -228,6 +237,100 @@ void tst_HermesEvents::tailsAndResumesTheRealServer()
     QCOMPARE(json(json(resumed.lines[2]).value(QStringLiteral("data")).toString().toUtf8())
                  .value(QStringLiteral("data")).toObject().value(QStringLiteral("n")).toInt(), 4);
     QCOMPARE(server.terminate(), 0);
+}
+
+void tst_HermesEvents::resumesFromTheLastDispatchedId()
+{
+    // Cut after "id: 42" and before its blank line: the reconnect asks for what follows 41,
+    // and 42 is printed once, from the second connection.
+    ScriptedServer server([](int n, const QByteArray &) {
+        if (n == 0)
+            return ScriptedServer::eventStream({"id: 41\ndata: a\n\n", "id: 42\ndata: b\n"});
+        return ScriptedServer::eventStream({"id: 42\ndata: b\n\n"});
+    });
+    const Run run = runEvents({QStringLiteral("--url"), server.url(), QStringLiteral("--format=jsonl"),
+                               QStringLiteral("--max-events"), QStringLiteral("2")});
+    QCOMPARE(run.exitCode, 0);
+    QCOMPARE(server.requestHeader(1, "last-event-id"), QByteArray("41"));
+    QCOMPARE(run.lines.size(), 2);
+    QCOMPARE(json(run.lines[1]).value(QStringLiteral("id")).toString(), QStringLiteral("42"));
+}
+
+void tst_HermesEvents::oversizedEventIsAProtocolError_data()
+{
+    QTest::addColumn<QStringList>("extra");
+    QTest::addColumn<int>("requests");
+    QTest::newRow("no reconnect") << QStringList{"--no-reconnect"} << 1;
+    QTest::newRow("counts as an attempt") << QStringList{"--max-attempts", "2"} << 3;
+}
+
+void tst_HermesEvents::oversizedEventIsAProtocolError()
+{
+    QFETCH(QStringList, extra);
+    QFETCH(int, requests);
+    ScriptedServer server([](int, const QByteArray &) {
+        return ScriptedServer::eventStream({"id: 1\ndata: fine\n\n", "data: " + QByteArray(5000, 'x') + "\n\n"}, false);
+    });
+    const Run run = runEvents(QStringList{QStringLiteral("--url"), server.url(), QStringLiteral("--format=jsonl"),
+                                          QStringLiteral("--max-event-bytes"), QStringLiteral("4096")} + extra);
+    QCOMPARE(run.exitCode, 1);
+    QVERIFY2(run.err.contains("protocol error: a line longer than 4096 bytes"), run.err.constData());
+    QCOMPARE(int(server.requests().size()), requests);
+    for (const QByteArray &line : run.lines)
+        QCOMPARE(json(line).value(QStringLiteral("data")).toString(), QStringLiteral("fine"));
+}
+
+void tst_HermesEvents::endlessLineKeepsMemoryBounded()
+{
+    // A peer that would send 400 MB without a line end. hermes-events must stop at the 1 MiB
+    // limit: what it accepted (kernel buffers included) stays far below the flood, so it
+    // cannot have held it.
+    QTcpServer flood;
+    QVERIFY(flood.listen(QHostAddress::LocalHost, 0));
+    qint64 written = 0;
+    bool closed = false;
+    const QByteArray chunk(1024 * 1024, 'x');
+    connect(&flood, &QTcpServer::newConnection, this, [&] {
+        QTcpSocket *socket = flood.nextPendingConnection();
+        connect(socket, &QTcpSocket::disconnected, this, [&] { closed = true; });
+        connect(socket, &QTcpSocket::readyRead, this, [socket, &chunk] {
+            if (!socket->readAll().contains("\r\n\r\n"))
+                return;
+            socket->write("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\ndata: ");
+            socket->write(chunk);
+        });
+        connect(socket, &QTcpSocket::bytesWritten, this, [socket, &written, &chunk](qint64 n) {
+            written += n;
+            if (socket->bytesToWrite() < chunk.size() && written < 400LL * 1024 * 1024)
+                socket->write(chunk);
+        });
+    });
+    const Run run = runEvents({QStringLiteral("--url"), QStringLiteral("http://127.0.0.1:%1/").arg(flood.serverPort()),
+                               QStringLiteral("--no-reconnect")}, 60000);
+    QCOMPARE(run.exitCode, 1);
+    QVERIFY2(run.err.contains("protocol error: a line longer than 1048576 bytes"), run.err.constData());
+    QTRY_VERIFY_WITH_TIMEOUT(closed, 10000);
+    QVERIFY2(written < 48LL * 1024 * 1024, qPrintable(QString::number(written)));
+}
+
+void tst_HermesEvents::keepsTryingByDefault()
+{
+    // The default shares the monitor's policy: it never gives up by itself.
+    const quint16 closedPort = freePort();
+    QProcess process;
+    process.start(QStringLiteral(HERMES_EVENTS_BINARY),
+                  {QStringLiteral("--url"), QStringLiteral("http://127.0.0.1:%1/events").arg(closedPort),
+                   QStringLiteral("--verbose"), QStringLiteral("--max-delay"), QStringLiteral("1")});
+    QVERIFY(process.waitForStarted(5000));
+    QByteArray err;
+    QVERIFY(QTest::qWaitFor([&] {
+        err += process.readAllStandardError();
+        return err.contains("(attempt 3,");
+    }, 20000));
+    QCOMPARE(process.state(), QProcess::Running);
+    process.terminate();
+    QVERIFY(process.waitForFinished(5000));
+    QCOMPARE(process.exitCode(), 0); // SIGTERM is a normal end
 }
 
 QTEST_MAIN(tst_HermesEvents)

@@ -1,19 +1,132 @@
-// MonitorSession against the real hermes-server and a real file server: the model equals the
-// server after a stream of events, and stays equal across a server kill and restart.
+// MonitorSession against the real hermes-server and a real file server (the model equals the
+// server after a stream of events, and across a server kill and restart), and against a
+// scripted server for what the real one does not do on demand: long lists, lists that move
+// while paged, failing snapshots, replays, resync_required.
 
 #include "fileserver.h"
 #include "monitorsession.h"
+#include "scriptedserver.h"
 #include "serverprocess.h"
 #include "testutil.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QSignalSpy>
 #include <QTest>
+#include <QUrlQuery>
 
 using namespace Hermes;
 using namespace Hermes::Test;
 
 static const QByteArray Auth = QByteArray("Bearer ") + ServerProcess::ApiKey;
+
+namespace {
+
+QJsonObject item(const QString &id, const QString &status, int second = 0)
+{
+    return {{"id", id}, {"url", "http://files/" + id}, {"filename", id + ".bin"}, {"status", status},
+            {"priority", 0}, {"attempts", 0},
+            {"created_at", QStringLiteral("2026-01-01T00:00:%1.000Z").arg(second, 2, 10, QChar(u'0'))},
+            {"updated_at", QStringLiteral("2026-01-01T00:00:%1.000Z").arg(second, 2, 10, QChar(u'0'))},
+            {"progress", QJsonObject{{"percentage", status == u"completed" ? 100 : 10}, {"speed", 100.0},
+                                     {"downloaded_bytes", 10}, {"total_bytes", 100}, {"eta", 9}}}};
+}
+
+/// One SSE frame of the envelope style, with an id when given.
+QByteArray frame(const QString &type, const QJsonObject &data, const QString &timestamp, const QByteArray &id = {})
+{
+    const QByteArray json = QJsonDocument(QJsonObject{{"type", type}, {"data", data}, {"timestamp", timestamp}})
+                                .toJson(QJsonDocument::Compact);
+    return (id.isEmpty() ? QByteArray() : "id: " + id + "\n") + "data: " + json + "\n\n";
+}
+
+QByteArray connected() { return frame("connected", {{"connection_id", "c"}, {"heartbeat_interval", 30}}, "2026-01-01T00:00:00.000Z"); }
+
+QByteArray progressFrame(const QString &id, const QString &status, const QString &timestamp, const QByteArray &eventId)
+{
+    return frame("download_progress",
+                 {{"download_id", id}, {"status", status}, {"filename", id + ".bin"}, {"url", "http://files/" + id},
+                  {"progress", QJsonObject{{"percentage", status == u"completed" ? 100 : 50}, {"speed", 10.0},
+                                           {"downloaded_bytes", 50}, {"total_bytes", 100}, {"eta", 5}}}},
+                 timestamp, eventId);
+}
+
+/// A scripted hermes-server: the download list (paged as the real one pages it), one
+/// download, and a scripted stream per connection.
+class FakeHermes
+{
+public:
+    QList<QJsonObject> items;
+    int failLists = 0;                            ///< answer 500 to this many list requests
+    QList<ScriptedServer::Response> streams;      ///< per connection; the last one repeats
+    std::function<void(int page)> beforePage;     ///< may change `items` between pages
+    int streamRequests = 0;
+    int listRequests = 0;
+    int detailRequests = 0;
+    QList<QByteArray> streamLastEventIds;
+    ScriptedServer server{[this](int, const QByteArray &request) { return answer(request); }};
+
+    QUrl base() const { return QUrl(server.url(QString())); }
+
+private:
+    static ScriptedServer::Response json(int status, const QJsonObject &body)
+    {
+        const QByteArray bytes = QJsonDocument(body).toJson(QJsonDocument::Compact);
+        return {"HTTP/1.1 " + QByteArray::number(status) + " X\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: "
+                    + QByteArray::number(bytes.size()),
+                {bytes}, false, true};
+    }
+
+    ScriptedServer::Response answer(const QByteArray &request)
+    {
+        const QByteArray target = request.split(' ').value(1);
+        const QUrl url(QString::fromLatin1("http://x" + target));
+        if (url.path() == u"/api/v1/events/stream") {
+            QByteArray lastId;
+            for (const QByteArray &line : request.split('\n')) {
+                if (line.toLower().startsWith("last-event-id:"))
+                    lastId = line.mid(14).trimmed();
+            }
+            streamLastEventIds.append(lastId);
+            return streams.value(qMin(streamRequests++, int(streams.size()) - 1));
+        }
+        if (url.path() == u"/api/v1/downloads") {
+            const QUrlQuery q(url);
+            const int offset = q.queryItemValue("offset").toInt();
+            const int limit = q.queryItemValue("limit").toInt();
+            if (beforePage)
+                beforePage(listRequests);
+            ++listRequests;
+            if (failLists > 0) {
+                --failLists;
+                return json(500, {{"error", QJsonObject{{"code", "boom"}, {"message", "scripted failure"}}}});
+            }
+            QJsonArray page;
+            for (int i = offset; i < qMin(int(items.size()), offset + limit); ++i)
+                page.append(items.at(i));
+            return json(200, {{"items", page}, {"total", int(items.size())}, {"limit", limit}, {"offset", offset}});
+        }
+        if (url.path().startsWith(u"/api/v1/downloads/")) {
+            ++detailRequests;
+            const QString id = url.path().section(u'/', -1);
+            for (const QJsonObject &o : std::as_const(items)) {
+                if (o.value("id").toString() == id)
+                    return json(200, o);
+            }
+            return json(404, {{"error", QJsonObject{{"code", "not_found"}, {"message", "no"}}}});
+        }
+        return json(404, {});
+    }
+};
+
+void fast(MonitorSession &session)
+{
+    session.stream().backoff().setBaseMs(10);
+    session.stream().backoff().setCapMs(40);
+    session.model().setCoalescingInterval(5);
+}
+
+} // namespace
 
 class tst_MonitorSession : public QObject
 {
@@ -22,6 +135,16 @@ class tst_MonitorSession : public QObject
 private slots:
     void modelMatchesTheServer();
     void survivesAServerRestart();
+    void pagesTheSnapshotUntilTotal();
+    void pagesAgainWhenTheListMoves();
+    void mergesAReloadWithoutReset();
+    void reloadsOnlyWhenNeeded();
+    void reloadsAfterAConnectionWithoutAnId();
+    void staleUntilASnapshotSucceeds();
+    void notifiesOncePerRealTransition();
+    void speedIsUnknownWhileDisconnected();
+    void reachabilityAndResumeRetryAtOnce();
+    void resumeIsDetectedFromTheClocks();
 
 private:
     static QString add(ServerProcess &server, const QString &url)
@@ -99,10 +222,239 @@ void tst_MonitorSession::survivesAServerRestart()
     const QString during = add(server, files.url("/during"));
     httpRequest(server.port(), "DELETE", "/api/v1/downloads/" + before.toUtf8(), {{"Authorization", Auth}});
     QTRY_COMPARE_WITH_TIMEOUT(session.stream().state(), EventStreamClient::State::Connected, 30000);
-    QTRY_VERIFY_WITH_TIMEOUT(session.snapshotsLoaded() >= 2, 10000);
+    // Either the restarted server still has the history (replay) or it says resync_required
+    // (reload): the table ends equal to the server both ways.
     QTRY_COMPARE_WITH_TIMEOUT(modelStatuses(session), serverStatuses(server), 20000);
     QVERIFY(!session.model().row(before));
     QVERIFY(session.model().row(during));
+}
+
+void tst_MonitorSession::pagesTheSnapshotUntilTotal()
+{
+    // 2,500 downloads: the server gives at most 1,000 per request.
+    FakeHermes fake;
+    for (int i = 0; i < 2500; ++i)
+        fake.items.append(item(QStringLiteral("d%1").arg(i), i % 2 ? "completed" : "pending"));
+    fake.streams = {ScriptedServer::eventStream({connected()}, false)};
+    MonitorSession session;
+    fast(session);
+    session.setServer(fake.base());
+    // New rows go in 100 per event-loop turn, so that the window never freezes on a reload;
+    // the snapshot counts as loaded once the last slice is in.
+    QSignalSpy inserted(&session.model(), &QAbstractItemModel::rowsInserted);
+    session.start();
+    QTRY_COMPARE_WITH_TIMEOUT(session.snapshotsLoaded(), 1, 20000);
+    QCOMPARE(session.model().rowCount(), 2500);
+    QCOMPARE(inserted.size(), 25);
+    QCOMPARE(fake.listRequests, 3);
+    QVERIFY(session.model().row("d2499"));
+    QCOMPARE(session.model().count("completed"), 1250);
+    session.stop();
+}
+
+void tst_MonitorSession::pagesAgainWhenTheListMoves()
+{
+    // A download is added while the list is paged: every page shifts by one. The loader
+    // notices (the total changed) and pages again; nothing is lost or doubled.
+    FakeHermes fake;
+    for (int i = 0; i < 25; ++i)
+        fake.items.append(item(QStringLiteral("d%1").arg(i), "pending", i));
+    fake.beforePage = [&](int page) {
+        if (page == 1)
+            fake.items.prepend(item("new", "pending", 59));
+    };
+    fake.streams = {ScriptedServer::eventStream({connected()}, false)};
+    MonitorSession session;
+    fast(session);
+    session.loader().setPageSize(10);
+    session.setServer(fake.base());
+    session.start();
+    QTRY_COMPARE_WITH_TIMEOUT(session.snapshotsLoaded(), 1, 20000);
+    QCOMPARE(session.model().rowCount(), 26);
+    for (const QJsonObject &o : std::as_const(fake.items))
+        QVERIFY(session.model().row(o.value("id").toString()));
+    QCOMPARE(fake.listRequests, 2 + 3); // two pages, then all three again
+    session.stop();
+}
+
+void tst_MonitorSession::mergesAReloadWithoutReset()
+{
+    FakeHermes fake;
+    fake.items = {item("a", "downloading"), item("b", "paused"), item("c", "pending")};
+    fake.streams = {ScriptedServer::eventStream({connected()}, false)};
+    MonitorSession session;
+    fast(session);
+    session.setServer(fake.base());
+    session.start();
+    QTRY_COMPARE_WITH_TIMEOUT(session.snapshotsLoaded(), 1, 20000);
+    const QPersistentModelIndex b(session.model().index(session.model().rowOf("b"), 0));
+    QSignalSpy reset(&session.model(), &QAbstractItemModel::modelReset);
+    fake.items = {item("b", "downloading", 5), item("c", "pending", 5), item("d", "pending", 5)};
+    session.reload(); // F5
+    QTRY_COMPARE_WITH_TIMEOUT(session.snapshotsLoaded(), 2, 20000);
+    QCOMPARE(reset.size(), 0);
+    QVERIFY(b.isValid());
+    QCOMPARE(b.data(DownloadListModel::IdRole).toString(), QStringLiteral("b"));
+    QCOMPARE(session.model().row("b")->status, QStringLiteral("downloading"));
+    QVERIFY(!session.model().row("a"));
+    QVERIFY(session.model().row("d"));
+    session.stop();
+}
+
+void tst_MonitorSession::reloadsOnlyWhenNeeded()
+{
+    // 1st connection: an event, then the server drops. 2nd: resumes with its id and the replay
+    // delivers what was missed: no reload. 3rd: resync_required: a reload.
+    FakeHermes fake;
+    fake.items = {item("a", "downloading")};
+    fake.streams = {ScriptedServer::eventStream({connected(), progressFrame("a", "downloading", "2026-01-01T00:00:10.000Z", "e1")}),
+                    ScriptedServer::eventStream({connected(), progressFrame("a", "paused", "2026-01-01T00:00:11.000Z", "e2")}),
+                    ScriptedServer::eventStream({connected(), frame("resync_required", {{"reason", "history_exceeded"}}, "2026-01-01T00:00:12.000Z")}, false)};
+    MonitorSession session;
+    fast(session);
+    session.setServer(fake.base());
+    QList<int> snapshotsAtConnect;
+    connect(&session.stream(), &EventStreamClient::stateChanged, this, [&](EventStreamClient::State s) {
+        if (s == EventStreamClient::State::Connected)
+            snapshotsAtConnect.append(session.snapshotsRequested());
+    });
+    session.start();
+    QTRY_COMPARE_WITH_TIMEOUT(fake.streamRequests, 3, 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(session.snapshotsRequested(), 2, 20000);
+    QTest::qWait(200);
+    QCOMPARE(session.snapshotsRequested(), 2);
+    QCOMPARE(snapshotsAtConnect, (QList<int>{1, 1, 1})); // only the first connect loaded
+    QCOMPARE(fake.streamLastEventIds, (QList<QByteArray>{"", "e1", "e2"}));
+    QTRY_COMPARE_WITH_TIMEOUT(session.snapshotsLoaded(), 2, 20000);
+    session.stop();
+}
+
+void tst_MonitorSession::reloadsAfterAConnectionWithoutAnId()
+{
+    // No id'd event arrived before the drop: the reconnect cannot ask for a replay, so
+    // whatever happened meanwhile is only in a snapshot.
+    FakeHermes fake;
+    fake.items = {item("a", "downloading")};
+    fake.streams = {ScriptedServer::eventStream({connected()}), ScriptedServer::eventStream({connected()}, false)};
+    MonitorSession session;
+    fast(session);
+    session.setServer(fake.base());
+    session.start();
+    QTRY_COMPARE_WITH_TIMEOUT(fake.streamRequests, 2, 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(session.snapshotsLoaded(), 2, 20000);
+    session.stop();
+}
+
+void tst_MonitorSession::staleUntilASnapshotSucceeds()
+{
+    FakeHermes fake;
+    fake.items = {item("a", "downloading")};
+    fake.failLists = 2;
+    fake.streams = {ScriptedServer::eventStream({connected()}, false)};
+    MonitorSession session;
+    fast(session);
+    session.snapshotRetryPolicy().setBaseMs(100);
+    session.snapshotRetryPolicy().setCapMs(200);
+    session.setServer(fake.base());
+    QList<bool> staleness;
+    connect(&session, &MonitorSession::staleChanged, this, [&](bool stale) { staleness.append(stale); });
+    session.start();
+    QTRY_VERIFY_WITH_TIMEOUT(session.isStale(), 20000);
+    QVERIFY(session.staleReason().contains(u"scripted failure"));
+    QVERIFY(session.msUntilSnapshotRetry() >= 0);
+    QTRY_COMPARE_WITH_TIMEOUT(session.snapshotsLoaded(), 1, 20000); // retried by itself
+    QVERIFY(!session.isStale());
+    QCOMPARE(fake.listRequests, 3);
+    QCOMPARE(staleness.first(), true);
+    QCOMPARE(staleness.last(), false);
+    QCOMPARE(session.model().rowCount(), 1);
+    session.stop();
+}
+
+void tst_MonitorSession::notifiesOncePerRealTransition()
+{
+    // "a" completes once; the event is replayed after a reconnect; "b" was completed before the
+    // monitor started. One notification in all: for "a".
+    FakeHermes fake;
+    fake.items = {item("a", "downloading"), item("b", "completed")};
+    const QByteArray aDone = progressFrame("a", "completed", "2026-01-01T00:00:20.000Z", "e1");
+    const QByteArray bDone = progressFrame("b", "completed", "2026-01-01T00:00:21.000Z", "e2");
+    fake.streams = {ScriptedServer::eventStream({connected(), aDone}),
+                    ScriptedServer::eventStream({connected(), aDone, bDone, aDone}, false)};
+    MonitorSession session;
+    fast(session);
+    session.setServer(fake.base());
+    QStringList finished;
+    connect(&session, &MonitorSession::downloadFinished, this, [&](const QString &id, const QString &, bool ok) {
+        finished.append(id + (ok ? u'+' : u'-'));
+    });
+    session.start();
+    QTRY_COMPARE_WITH_TIMEOUT(fake.streamRequests, 2, 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(session.model().row("a") ? session.model().row("a")->status : QString(), QStringLiteral("completed"), 20000);
+    QTest::qWait(300);
+    QCOMPARE(finished, QStringList{"a+"});
+    session.stop();
+}
+
+void tst_MonitorSession::speedIsUnknownWhileDisconnected()
+{
+    FakeHermes fake;
+    fake.items = {item("a", "downloading")};
+    fake.streams = {ScriptedServer::eventStream({connected()}, false), ScriptedServer::status(500)};
+    MonitorSession session;
+    fast(session);
+    session.stream().backoff().setBaseMs(60000);
+    session.stream().backoff().setCapMs(60000);
+    session.setServer(fake.base());
+    session.start();
+    QTRY_COMPARE_WITH_TIMEOUT(session.snapshotsLoaded(), 1, 20000);
+    QVERIFY(session.model().isLive());
+    const QModelIndex speed = session.model().index(0, DownloadListModel::Speed);
+    QVERIFY(speed.data().toString().contains(u"/s"));
+    fake.server.dropConnections();
+    QTRY_COMPARE_WITH_TIMEOUT(session.stream().state(), EventStreamClient::State::Reconnecting, 20000);
+    QVERIFY(!session.model().isLive());
+    QCOMPARE(speed.data().toString(), QStringLiteral("—"));
+    session.stop();
+}
+
+void tst_MonitorSession::reachabilityAndResumeRetryAtOnce()
+{
+    FakeHermes fake;
+    fake.streams = {ScriptedServer::status(500), ScriptedServer::status(500),
+                    ScriptedServer::eventStream({connected()}, false)};
+    MonitorSession session;
+    session.stream().backoff().setBaseMs(60000); // a minute's wait, unless told otherwise
+    session.stream().backoff().setCapMs(60000);
+    session.setServer(fake.base());
+    session.start();
+    QTRY_COMPARE_WITH_TIMEOUT(session.stream().state(), EventStreamClient::State::Reconnecting, 20000);
+    QVERIFY(session.stream().msUntilNextAttempt() > 20000);
+    Q_EMIT session.network().networkAvailable(); // what QNetworkInformation reports
+    QTRY_COMPARE_WITH_TIMEOUT(fake.streamRequests, 2, 5000);
+    // That attempt failed too and the next waits a minute again (an attempt in flight is not
+    // interrupted).
+    QTRY_VERIFY_WITH_TIMEOUT(session.stream().msUntilNextAttempt() > 20000, 5000);
+    Q_EMIT session.network().resumed(); // back from suspend
+    QTRY_COMPARE_WITH_TIMEOUT(session.stream().state(), EventStreamClient::State::Connected, 5000);
+    QCOMPARE(fake.streamRequests, 3);
+    // Connected after a resume: the connection may be dead without knowing it; a new one.
+    Q_EMIT session.network().resumed();
+    QTRY_COMPARE_WITH_TIMEOUT(fake.streamRequests, 4, 5000);
+    session.stop();
+}
+
+void tst_MonitorSession::resumeIsDetectedFromTheClocks()
+{
+    NetworkWatcher watcher;
+    QSignalSpy resumed(&watcher, &NetworkWatcher::resumed);
+    watcher.checkClocks(1'000'000, 500);
+    watcher.checkClocks(1'005'000, 5'500);   // both clocks moved 5 s: awake
+    QCOMPARE(resumed.size(), 0);
+    watcher.checkClocks(1'010'000 + 3'600'000, 10'500); // the wall clock moved an hour more
+    QCOMPARE(resumed.size(), 1);
+    watcher.checkClocks(1'015'000 + 3'600'000, 15'500);
+    QCOMPARE(resumed.size(), 1);
 }
 
 QTEST_MAIN(tst_MonitorSession)

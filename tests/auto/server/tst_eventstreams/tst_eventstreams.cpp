@@ -25,6 +25,7 @@ private slots:
     void cleanup();
     void connectedEventComesFirst_data();
     void connectedEventComesFirst();
+    void aClientThatSawOnlyConnectedMissesNothing();
     void streamHeaders();
     void publishReachesEveryClientOnceInOrder();
     void namedStyleCarriesInnerData();
@@ -131,7 +132,10 @@ void tst_EventStreams::connectedEventComesFirst()
     QTRY_VERIFY_WITH_TIMEOUT(!client->events().isEmpty(), 10000);
     const SseParser::Event first = client->events().first();
     QCOMPARE(first.type, expectedType);
-    QVERIFY2(first.lastEventId.isEmpty(), "the connected event must not move Last-Event-ID");
+    // It carries where the stream starts (the newest event, here the empty history's start), so
+    // a client that gets nothing else before a reconnect resumes from there, missing nothing.
+    const auto start = EventId::parse(first.lastEventId.toUtf8());
+    QVERIFY2(start && start->epoch() != 0, qPrintable(first.lastEventId));
     QJsonObject data = json(first.data);
     if (expectedType == u"message") {
         QCOMPARE(data.value(QStringLiteral("type")).toString(), QStringLiteral("connected"));
@@ -140,6 +144,20 @@ void tst_EventStreams::connectedEventComesFirst()
     }
     QVERIFY(data.value(QStringLiteral("connection_id")).toString().startsWith(u"conn_"));
     QVERIFY(!data.value(QStringLiteral("timestamp")).toString().isEmpty());
+}
+
+void tst_EventStreams::aClientThatSawOnlyConnectedMissesNothing()
+{
+    QVERIFY(startServer());
+    publish("system:notifications", "system_notification", note(0));
+    auto first = openStream("/api/v1/events/stream");
+    QTRY_VERIFY_WITH_TIMEOUT(!first->events().isEmpty(), 10000);
+    const QString start = first->events().first().lastEventId;
+    first->close();
+    const QByteArray missed = publish("system:notifications", "system_notification", note(1));
+    auto again = openStream("/api/v1/events/stream", {{"Last-Event-ID", start.toUtf8()}});
+    QTRY_COMPARE_WITH_TIMEOUT(again->nonHeartbeatEvents().size(), 2, 10000);
+    QCOMPARE(again->nonHeartbeatEvents()[1].lastEventId.toUtf8(), missed);
 }
 
 void tst_EventStreams::streamHeaders()
@@ -388,7 +406,8 @@ void tst_EventStreams::slowClientIsDroppedOthersKeepReceiving()
     const QString pad(30000, u'x');
     int published = 0;
     auto dropped = [&] {
-        const HttpReply m = httpRequest(m_server->port(), "GET", "/metrics");
+        const HttpReply m = httpRequest(m_server->port(), "GET", "/metrics",
+                                        {{"Authorization", AuthHeader}});
         return m.body.contains("hermes_sse_connections_dropped_total{reason=\"slow_client\"} 1\n");
     };
     while (published < 2000 && !(published % 20 == 0 && dropped())) {

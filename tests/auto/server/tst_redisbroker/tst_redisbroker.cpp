@@ -118,6 +118,15 @@ QList<tst_RedisBroker::Seen> tst_RedisBroker::seen(const SseClient &client)
     return out;
 }
 
+static bool sawResync(const SseClient &client)
+{
+    for (const auto &e : client.nonHeartbeatEvents()) {
+        if (json(e.data).value(QStringLiteral("type")).toString() == u"resync_required")
+            return true;
+    }
+    return false;
+}
+
 static QByteArray pythonEnvelope(const char *type, int n)
 {
     return "{\"type\": \"" + QByteArray(type) + "\", \"data\": {\"n\": " + QByteArray::number(n)
@@ -266,7 +275,8 @@ void tst_RedisBroker::invalidPayloadsAreDroppedTheStreamGoesOn()
     QVERIFY(!publish(*a, 1).isEmpty());
     QTRY_COMPARE_WITH_TIMEOUT(numbers(*client), QList<int>{1}, 10000);
     QCOMPARE(client->nonHeartbeatEvents().size(), 2);
-    const HttpReply metrics = httpRequest(a->port(), "GET", "/metrics");
+    const HttpReply metrics = httpRequest(a->port(), "GET", "/metrics",
+                                            {{"Authorization", QByteArray("Bearer ") + ServerProcess::ApiKey}});
     QVERIFY2(metrics.body.contains("hermes_events_discarded_total 7"), metrics.body.constData());
     QVERIFY(a->process().state() == QProcess::Running);
 }
@@ -318,7 +328,8 @@ void tst_RedisBroker::redisRestartLosesNothingAcknowledged()
 
     m_redis->kill();
     QTRY_COMPARE_WITH_TIMEOUT(brokerStatus(*a), QStringLiteral("down"), 10000);
-    const HttpReply metrics = httpRequest(a->port(), "GET", "/metrics");
+    const HttpReply metrics = httpRequest(a->port(), "GET", "/metrics",
+                                            {{"Authorization", QByteArray("Bearer ") + ServerProcess::ApiKey}});
     QVERIFY(metrics.body.contains("hermes_broker_up{broker=\"redis\"} 0"));
     for (int i = 5; i < 8; ++i) {
         if (!publish(*a, i).isEmpty()) // refused with 503 while Redis is down
@@ -513,10 +524,7 @@ void tst_RedisBroker::flushedRedisStartsANewEpoch()
     QVERIFY(EventId::parse(after)->epoch() != EventId::parse(before)->epoch());
     // The stream is told its history is gone, then goes on in the new epoch.
     QTRY_COMPARE_WITH_TIMEOUT(numbers(*client), (QList<int>{1, 2}), 10000);
-    bool resync = false;
-    for (const auto &e : client->nonHeartbeatEvents())
-        resync = resync || json(e.data).value(QStringLiteral("type")).toString() == u"resync_required";
-    QVERIFY(resync);
+    QVERIFY(sawResync(*client));
     QCOMPARE(client->nonHeartbeatEvents().last().lastEventId.toUtf8(), after);
     // An id of the old epoch can no longer be served.
     auto old = open(*a, "/api/v1/events/stream", before);
@@ -548,13 +556,7 @@ void tst_RedisBroker::streamsTrimmedPastAGapMeanResync()
     QTRY_VERIFY_WITH_TIMEOUT(m_redis->cli({QStringLiteral("XLEN"), QStringLiteral("hermes:stream:system:notifications")}).toInt() >= 400
                              || m_redis->cli({QStringLiteral("GET"), QStringLiteral("hermes:seq")}).size() > 0, 10000);
     ::kill(pid_t(a->process().processId()), SIGCONT);
-    QTRY_VERIFY_WITH_TIMEOUT([&] {
-        for (const auto &e : client->nonHeartbeatEvents()) {
-            if (json(e.data).value(QStringLiteral("type")).toString() == u"resync_required")
-                return true;
-        }
-        return false;
-    }(), 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(sawResync(*client), 20000);
     QVERIFY(!client->isClosed());
     // And it goes on live.
     QVERIFY(!publish(*b, 7).isEmpty());
@@ -607,10 +609,7 @@ void tst_RedisBroker::redisBackInTimeMeansResync()
     QVERIFY(!after.isEmpty());
     QVERIFY(EventId::parse(after)->epoch() != EventId::parse(ids[0])->epoch());
     QTRY_VERIFY_WITH_TIMEOUT(numbers(*client).contains(6), 10000);
-    bool resync = false;
-    for (const auto &e : client->nonHeartbeatEvents())
-        resync = resync || json(e.data).value(QStringLiteral("type")).toString() == u"resync_required";
-    QVERIFY(resync);
+    QVERIFY(sawResync(*client));
     // A node started afterwards does not serve the lost range either.
     auto b = startNode();
     QVERIFY(b);

@@ -132,7 +132,7 @@ void tst_ServerHttp::metricsInPrometheusFormat()
     QVERIFY(post("/api/v1/events/publish",
                  R"({"channel":"queue:updates","type":"queue_update","data":{"action":"added"}})")
                 .status == 202);
-    const HttpReply r = get("/metrics");
+    const HttpReply r = get("/metrics", {{"Authorization", AuthHeader}});
     QCOMPARE(r.status, 200);
     QVERIFY(r.header("content-type").startsWith("text/plain; version=0.0.4"));
     for (const char *line : {"# TYPE hermes_sse_active_connections gauge",
@@ -369,8 +369,8 @@ void tst_ServerHttp::publishValidation()
     QCOMPARE(r.header("content-type"), QByteArray("application/json"));
     QCOMPARE(errorCode(r), code);
     QVERIFY(!json(r.body).value(QStringLiteral("error")).toObject().value(QStringLiteral("message")).toString().isEmpty());
-    // No event was published by a refused request.
-    QVERIFY(post("/api/v1/events/publish", body, false).status == 401);
+    // Refused without a key too (a body above the limit is refused before the key is checked).
+    QCOMPARE(post("/api/v1/events/publish", body, false).status, status == 413 ? 413 : 401);
 }
 
 void tst_ServerHttp::secretsNeverLogged()

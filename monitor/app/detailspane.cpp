@@ -1,0 +1,107 @@
+#include "detailspane.h"
+
+#include "downloadlistmodel.h"
+#include "icons.h"
+
+#include <QClipboard>
+#include <QFormLayout>
+#include <QGuiApplication>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLocale>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace Hermes {
+
+DetailsPane::DetailsPane(DownloadListModel *model, QWidget *parent)
+    : QWidget(parent), m_model(model), m_empty(new QLabel(tr("Select a download to see its details."), this)),
+      m_form(new QWidget(this)), m_copy(new QToolButton(this))
+{
+    setAccessibleName(tr("Download details"));
+    auto *outer = new QVBoxLayout(this);
+    outer->addWidget(m_empty);
+    outer->addWidget(m_form);
+    outer->addStretch();
+    m_empty->setEnabled(false);
+    auto *form = new QFormLayout(m_form);
+    form->setContentsMargins(0, 0, 0, 0);
+    form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+    const QList<QPair<QString, QString>> rows{
+        {QStringLiteral("url"), tr("URL:")},         {QStringLiteral("name"), tr("File:")},
+        {QStringLiteral("size"), tr("Size:")},       {QStringLiteral("status"), tr("Status:")},
+        {QStringLiteral("error"), tr("Error:")},     {QStringLiteral("attempts"), tr("Attempts:")},
+        {QStringLiteral("sha256"), tr("SHA-256:")},  {QStringLiteral("priority"), tr("Priority:")},
+        {QStringLiteral("position"), tr("In queue:")}, {QStringLiteral("added"), tr("Added:")},
+        {QStringLiteral("completed"), tr("Completed on:")},
+    };
+    for (const auto &[key, label] : rows) {
+        auto *value = new QLabel(m_form);
+        value->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
+        value->setWordWrap(key != u"sha256");
+        value->setAccessibleName(label.chopped(1));
+        m_fields.insert(key, value);
+        if (key == u"url") {
+            auto *line = new QHBoxLayout;
+            line->addWidget(value, 1);
+            m_copy->setIcon(Icons::named("edit-copy"));
+            m_copy->setText(tr("Copy URL"));
+            m_copy->setToolTip(tr("Copy the URL to the clipboard"));
+            m_copy->setAccessibleName(tr("Copy URL"));
+            line->addWidget(m_copy);
+            form->addRow(label, line);
+        } else {
+            form->addRow(label, value);
+        }
+    }
+    connect(m_copy, &QToolButton::clicked, this, [this] {
+        if (const DownloadRow *r = m_model->row(m_id))
+            QGuiApplication::clipboard()->setText(r->url);
+    });
+    connect(model, &QAbstractItemModel::dataChanged, this, [this](const QModelIndex &tl, const QModelIndex &br) {
+        const int row = m_model->rowOf(m_id);
+        if (row >= tl.row() && row <= br.row())
+            refresh();
+    });
+    connect(model, &QAbstractItemModel::rowsRemoved, this, &DetailsPane::refresh);
+    refresh();
+}
+
+void DetailsPane::showDownload(const QString &id)
+{
+    m_id = id;
+    refresh();
+}
+
+QString DetailsPane::fieldText(const QString &field) const
+{
+    const QLabel *l = m_fields.value(field);
+    return l ? l->text() : QString();
+}
+
+void DetailsPane::refresh()
+{
+    const DownloadRow *r = m_model->row(m_id);
+    m_empty->setVisible(!r);
+    m_form->setVisible(r);
+    m_copy->setEnabled(r);
+    if (!r)
+        return;
+    const QLocale l;
+    auto set = [this](const char *key, const QString &text) { m_fields.value(QString::fromLatin1(key))->setText(text); };
+    set("url", r->url);
+    set("name", r->name);
+    set("size", r->size < 0 ? tr("unknown")
+                            : tr("%1 (%2 downloaded)").arg(DownloadListModel::formatBytes(double(r->size)),
+                                                           DownloadListModel::formatBytes(double(r->downloaded))));
+    set("status", DownloadListModel::statusText(r->status));
+    set("error", r->error.isEmpty() ? tr("none") : r->error);
+    set("attempts", l.toString(r->attempts));
+    set("sha256", r->sha256.isEmpty() ? tr("not checked") : r->sha256);
+    set("priority", l.toString(r->priority));
+    set("position", r->position > 0 ? l.toString(r->position) : tr("finished"));
+    set("added", r->added.isValid() ? l.toString(r->added.toLocalTime(), QLocale::LongFormat) : QString());
+    set("completed", r->completed.isValid() ? l.toString(r->completed.toLocalTime(), QLocale::LongFormat) : tr("not yet"));
+}
+
+} // namespace Hermes

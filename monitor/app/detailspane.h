@@ -1,0 +1,35 @@
+#pragma once
+
+#include <QWidget>
+
+class QLabel;
+class QToolButton;
+
+namespace Hermes {
+
+class DownloadListModel;
+
+/// Everything about the selected download: URL (with Copy), file name, size, status, error,
+/// attempts, SHA-256, priority, place in the queue and times. Follows the row as it changes.
+class DetailsPane final : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit DetailsPane(DownloadListModel *model, QWidget *parent = nullptr);
+    /// Empty: nothing selected (or several).
+    void showDownload(const QString &id);
+    QString shownId() const { return m_id; }
+    QString fieldText(const QString &field) const;
+
+private:
+    void refresh();
+
+    DownloadListModel *m_model;
+    QString m_id;
+    QHash<QString, QLabel *> m_fields;
+    QLabel *m_empty;
+    QWidget *m_form;
+    QToolButton *m_copy;
+};
+
+} // namespace Hermes

@@ -1,0 +1,316 @@
+#include "http/httpconnection.h"
+
+#include "http/httpserver.h"
+#include "logging.h"
+
+#include <QTcpSocket>
+
+#include <chrono>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace Hermes {
+
+/// Bytes taken from the socket at a time (into a stack buffer).
+static constexpr qint64 ReadChunk = 16 * 1024;
+/// Responses waiting for a client that does not read: past this, its next requests wait.
+static constexpr qint64 MaxPendingOutput = 256 * 1024;
+/// Requests answered in one go before other connections get their turn.
+static constexpr int RequestsPerTurn = 16;
+
+qint64 HttpConnection::now()
+{
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+HttpConnection::HttpConnection(int fd, const QHostAddress &peer, qint64 acceptedAtMs,
+                               HttpServer *server)
+    : QObject(server), m_server(server), m_fd(fd), m_peer(peer), m_parser(server->limits()),
+      m_requestStart(acceptedAtMs)
+{
+    m_parser.setRemoteAddress(peer);
+}
+
+HttpConnection::~HttpConnection()
+{
+    if (!m_socket && m_fd >= 0 && m_phase != Phase::Done)
+        ::close(m_fd); // start() never handed it to Qt
+}
+
+bool HttpConnection::start()
+{
+    auto *socket = new QTcpSocket(this);
+    // Unbuffered: Qt reads nothing by itself, the bytes wait in the kernel until process()
+    // reads them into its stack buffer (TCP flow control slows a client that sends faster);
+    // writes go straight to the kernel too, Qt buffers only what it did not take.
+    if (!socket->setSocketDescriptor(m_fd, QAbstractSocket::ConnectedState,
+                                     QIODevice::ReadWrite | QIODevice::Unbuffered)) {
+        delete socket;
+        return false; // the destructor closes the descriptor
+    }
+    m_socket = socket;
+    m_lastWrite = m_lastRead = now();
+    connect(socket, &QTcpSocket::readyRead, this, [this] {
+        if (m_phase == Phase::Reading)
+            process();
+        else if (m_phase == Phase::Lingering)
+            drain();
+    });
+    connect(socket, &QTcpSocket::bytesWritten, this, &HttpConnection::onBytesWritten);
+    connect(socket, &QTcpSocket::disconnected, this, &HttpConnection::closeNow);
+    connect(socket, &QTcpSocket::errorOccurred, this, [this](QAbstractSocket::SocketError e) {
+        if (e != QAbstractSocket::RemoteHostClosedError) // that one is followed by disconnected
+            closeNow();
+    });
+    if (socket->bytesAvailable() > 0)
+        scheduleProcess();
+    return true;
+}
+
+bool HttpConnection::isCurrent(quint64 seq) const
+{
+    return m_phase == Phase::Handling && seq == m_seq;
+}
+
+void HttpConnection::scheduleProcess()
+{
+    if (m_processScheduled)
+        return;
+    m_processScheduled = true;
+    QMetaObject::invokeMethod(this, [this] {
+        m_processScheduled = false;
+        if (m_phase == Phase::Reading)
+            process();
+    }, Qt::QueuedConnection);
+}
+
+void HttpConnection::process()
+{
+    if (m_inProcess)
+        return;
+    m_inProcess = true;
+    int answered = 0;
+    // Bytes are read into this stack buffer and parsed in place: only what is left over after
+    // a request (a pipelined one) is kept with the connection, so an idle or slow one holds
+    // no read buffer of its own beyond Qt's.
+    char buffer[ReadChunk];
+    QByteArrayView pending;
+    bool fromBuffer = false;
+    while (m_phase == Phase::Reading) {
+        if (m_socket->bytesToWrite() > MaxPendingOutput)
+            break; // onBytesWritten() resumes
+        if (answered == RequestsPerTurn) {
+            scheduleProcess();
+            break;
+        }
+        if (pending.isEmpty()) {
+            if (!m_in.isEmpty()) {
+                pending = m_in;
+                fromBuffer = false;
+            } else {
+                if (!m_parser.inProgress() && m_seq > 0)
+                    m_requestStart = now(); // the first byte of a keep-alive request
+                const qint64 n = m_socket->read(buffer, sizeof buffer);
+                if (n < 0) {
+                    closeNow(); // the client closed (an unbuffered socket says so only here)
+                    break;
+                }
+                if (n == 0)
+                    break;
+                m_lastRead = now();
+                pending = QByteArrayView(buffer, n);
+                fromBuffer = true;
+            }
+        }
+        qsizetype used = 0;
+        HttpRequestParser::Status status = m_parser.feed(pending, &used);
+        pending = pending.sliced(used);
+        if (!fromBuffer) {
+            m_in.remove(0, used);
+            pending = m_in;
+            if (m_in.isEmpty())
+                m_in = QByteArray(); // no capacity kept
+        }
+        if (status == HttpRequestParser::Status::HeadReady) {
+            m_headDone = now();
+            status = m_parser.setBodyLimit(m_server->bodyLimit(m_parser.request()));
+            if (status == HttpRequestParser::Status::NeedMore && m_parser.expectsContinue())
+                m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
+        }
+        if (status == HttpRequestParser::Status::Error) {
+            const auto &e = m_parser.error();
+            fail(e.status, e.code, e.message);
+            break;
+        }
+        if (status == HttpRequestParser::Status::Complete) {
+            ++answered;
+            if (fromBuffer && !pending.isEmpty()) {
+                m_in = pending.toByteArray(); // pipelined: kept until this one is answered
+                pending = m_in;
+                fromBuffer = false;
+            }
+            dispatch();
+        }
+    }
+    if (fromBuffer && !pending.isEmpty() && m_phase == Phase::Reading)
+        m_in = pending.toByteArray();
+    m_inProcess = false;
+}
+
+void HttpConnection::dispatch()
+{
+    auto request = std::make_shared<const HttpRequest>(m_parser.takeRequest());
+    ++m_seq;
+    m_closeAfterResponse = !request->keepAlive() || m_server->isClosing();
+    m_phase = Phase::Handling;
+    m_server->dispatch(this, m_seq, request);
+}
+
+void HttpConnection::respond(quint64 seq, const QByteArray &bytes)
+{
+    if (!isCurrent(seq))
+        return;
+    if (m_socket->bytesToWrite() == 0)
+        m_lastWrite = now(); // the clock of a client that does not read starts here
+    m_socket->write(bytes);
+    if (m_closeAfterResponse) {
+        startClosing();
+        return;
+    }
+    m_phase = Phase::Reading;
+    m_parser.reset();
+    m_requestStart = m_idleSince = now();
+    if (!m_inProcess)
+        scheduleProcess();
+}
+
+void HttpConnection::abandoned(quint64 seq)
+{
+    if (!isCurrent(seq))
+        return;
+    qCWarning(lcHttp) << "a route dropped a request without answering it";
+    m_closeAfterResponse = true;
+    respond(seq, HttpServer::errorResponse(500, "internal_error",
+                                           QStringLiteral("the request was not answered"), {}, true));
+}
+
+QTcpSocket *HttpConnection::release(quint64 seq)
+{
+    if (!isCurrent(seq))
+        return nullptr;
+    QTcpSocket *socket = m_socket;
+    m_socket = nullptr;
+    m_phase = Phase::Done;
+    socket->disconnect(this);
+    socket->setParent(nullptr);
+    // The new owner closes Qt's side (StreamWorker: dup + abort); Qt then forgets it.
+    connect(socket, &QAbstractSocket::stateChanged, socket, [socket](QAbstractSocket::SocketState s) {
+        if (s == QAbstractSocket::UnconnectedState)
+            socket->deleteLater();
+    });
+    emit finished();
+    deleteLater();
+    return socket;
+}
+
+void HttpConnection::fail(int status, const QByteArray &code, const QString &message)
+{
+    if (m_phase == Phase::Done || m_phase == Phase::Lingering)
+        return;
+    qCDebug(lcHttp).noquote() << "refused a request from" << m_peer.toString() << "with" << status
+                              << code;
+    if (m_socket->bytesToWrite() == 0)
+        m_lastWrite = now();
+    m_socket->write(HttpServer::errorResponse(status, code, message, {}, true));
+    startClosing();
+}
+
+void HttpConnection::startClosing()
+{
+    m_phase = Phase::Lingering;
+    m_in.clear();
+    m_parser.reset();
+    m_lingerStart = now();
+    if (m_socket->bytesToWrite() == 0)
+        shutdownWrite();
+}
+
+// Lingering close (as nginx does): end our side, keep reading until the client closes or the
+// linger time is up. Closing at once with unread bytes would send a reset that can destroy the
+// answer before the client has read it.
+void HttpConnection::shutdownWrite()
+{
+    if (m_writeShut)
+        return;
+    m_writeShut = true;
+    m_lingerStart = now();
+    ::shutdown(int(m_socket->socketDescriptor()), SHUT_WR);
+    drain();
+}
+
+void HttpConnection::drain()
+{
+    char buffer[ReadChunk];
+    while (m_phase == Phase::Lingering) {
+        const qint64 n = m_socket->read(buffer, sizeof buffer);
+        if (n < 0 || (m_drained += n) > HttpLimits::LingerMaxBytes)
+            closeNow();
+        if (n <= 0)
+            break;
+    }
+}
+
+void HttpConnection::onBytesWritten()
+{
+    m_lastWrite = now();
+    if (m_phase == Phase::Lingering && m_socket->bytesToWrite() == 0)
+        shutdownWrite();
+    else if (m_phase == Phase::Reading && m_socket->bytesToWrite() <= MaxPendingOutput / 2)
+        scheduleProcess();
+}
+
+void HttpConnection::closeNow()
+{
+    if (m_phase == Phase::Done)
+        return;
+    m_phase = Phase::Done;
+    m_socket->abort();
+    emit finished();
+    deleteLater();
+}
+
+void HttpConnection::checkTimeouts(qint64 t)
+{
+    const HttpLimits &l = m_server->limits();
+    switch (m_phase) {
+    case Phase::Reading:
+        if (m_socket->bytesToWrite() > 0 && t - m_lastWrite >= l.bodyTimeoutMs) {
+            closeNow(); // answers it does not read
+        } else if (m_parser.readingBody()) {
+            const qint64 stalled = m_lastRead + l.bodyTimeoutMs;
+            const qint64 slow = m_headDone + l.bodyTimeoutMs
+                + m_parser.bodyBytesRead() * 1000 / HttpLimits::MinBodyBytesPerSecond;
+            if (t >= qMin(stalled, slow))
+                fail(408, "request_timeout", QStringLiteral("the request body stopped arriving"));
+        } else if (m_parser.inProgress() || !m_in.isEmpty()) {
+            if (t >= m_requestStart + l.headerTimeoutMs)
+                fail(408, "request_timeout",
+                     QStringLiteral("the request head did not arrive within %1 ms").arg(l.headerTimeoutMs));
+        } else if (m_seq == 0 ? t >= m_requestStart + l.headerTimeoutMs
+                              : t >= m_idleSince + l.idleTimeoutMs) {
+            closeNow(); // nothing asked: nothing to answer
+        }
+        break;
+    case Phase::Lingering:
+        if (m_writeShut ? t >= m_lingerStart + HttpLimits::LingerMs
+                        : t - m_lastWrite >= l.bodyTimeoutMs)
+            closeNow();
+        break;
+    case Phase::Handling: // bounded by the routes (see BoundedWait)
+    case Phase::Done:
+        break;
+    }
+}
+
+} // namespace Hermes

@@ -1,0 +1,93 @@
+#pragma once
+
+#include "http/requestparser.h"
+
+#include <QHostAddress>
+#include <QObject>
+
+#include <memory>
+
+class QTcpSocket;
+
+namespace Hermes {
+
+class HttpServer;
+
+/**
+ * One client connection of the front door, from accept until it closes or becomes a stream.
+ *
+ * Its socket is unbuffered: Qt reads nothing by itself, so unread bytes wait in the kernel and
+ * TCP flow control slows a client that sends faster than it is read. It reads a stack buffer's
+ * worth at a time, feeds it to an HttpRequestParser, and hands each complete request to the
+ * server, one at a time: a pipelined request is not read before the previous one is answered. Errors are answered
+ * with a JSON body and `Connection: close`; the connection then stops reading requests, drains
+ * what the client still sends for a moment (so it sees the answer rather than a reset) and
+ * closes. The server calls checkTimeouts() periodically; one timer serves every connection.
+ */
+class HttpConnection final : public QObject
+{
+    Q_OBJECT
+public:
+    /// `fd`: an accepted, non-blocking socket, owned from now on.
+    HttpConnection(int fd, const QHostAddress &peer, qint64 acceptedAtMs, HttpServer *server);
+    ~HttpConnection() override;
+
+    /// False when Qt refused the descriptor (it is closed then).
+    bool start();
+    const QHostAddress &peer() const { return m_peer; }
+    /// Closes the connection when one of its deadlines passed.
+    void checkTimeouts(qint64 nowMs);
+    /// Monotonic milliseconds, the clock of every deadline here.
+    static qint64 now();
+
+    // For HttpExchange, with the number of the request it answers.
+    QTcpSocket *socket() const { return m_socket; }
+    bool isCurrent(quint64 seq) const;
+    /// The connection closes after the answer to the current request.
+    bool closesAfterResponse() const { return m_closeAfterResponse; }
+    /// Sends a complete response to request `seq`; then reads the next request, or closes.
+    void respond(quint64 seq, const QByteArray &bytes);
+    /// The handler of `seq` dropped it without an answer: 500.
+    void abandoned(quint64 seq);
+    /// Gives the socket up (a stream takes it over): no more reads, timers or accounting here.
+    QTcpSocket *release(quint64 seq);
+
+Q_SIGNALS:
+    /// Closed or released; the connection deletes itself afterwards.
+    void finished();
+
+private:
+    enum class Phase { Reading, Handling, Lingering, Done };
+
+    void process();
+    void scheduleProcess();
+    void dispatch();
+    void fail(int status, const QByteArray &code, const QString &message);
+    void startClosing();
+    void shutdownWrite();
+    void drain();
+    void onBytesWritten();
+    void closeNow();
+
+    HttpServer *m_server;
+    QTcpSocket *m_socket = nullptr;
+    int m_fd;
+    QHostAddress m_peer;
+    HttpRequestParser m_parser;
+    QByteArray m_in;                ///< read from the socket, not parsed yet
+    Phase m_phase = Phase::Reading;
+    quint64 m_seq = 0;              ///< requests dispatched so far
+    bool m_closeAfterResponse = false;
+    bool m_processScheduled = false;
+    bool m_inProcess = false;
+    bool m_writeShut = false;
+    qint64 m_requestStart;          ///< accept, or the first byte of a later request
+    qint64 m_idleSince = 0;
+    qint64 m_headDone = 0;
+    qint64 m_lastRead = 0;
+    qint64 m_lastWrite = 0;
+    qint64 m_lingerStart = 0;
+    qint64 m_drained = 0;
+};
+
+} // namespace Hermes
