@@ -1,5 +1,5 @@
-// The randomized model test of "every event once, in order" (see README, "Delivery
-// guarantees"): real hermes-server nodes on a real Redis, and one node on the embedded broker,
+// The randomized model test of "every event once, in order" (see README, "Delivery model
+// test"): real hermes-server nodes on a real Redis, and one node on the embedded broker,
 // driven by a seeded stream of publishes, clients, cuts, slow readers and kills; every client's
 // record is checked against the deployment's log.
 //
