@@ -6,11 +6,16 @@
 #include <QTcpSocket>
 #include <QTest>
 
+#include <csignal>
+#include <sys/prctl.h>
+
 namespace Hermes::Test {
 
 RedisProcess::RedisProcess(bool appendOnly) : m_appendOnly(appendOnly)
 {
     m_process.setProcessChannelMode(QProcess::MergedChannels);
+    // A test that dies (a watchdog abort, a signal) takes its redis-server with it.
+    m_process.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
 }
 
 RedisProcess::~RedisProcess()

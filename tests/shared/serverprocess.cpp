@@ -7,12 +7,15 @@
 #include <QThread>
 
 #include <csignal>
+#include <sys/prctl.h>
 
 namespace Hermes::Test {
 
 ServerProcess::ServerProcess()
 {
     m_process.setProcessChannelMode(QProcess::MergedChannels);
+    // A test that dies (a watchdog abort, a signal) takes its servers with it.
+    m_process.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
     QObject::connect(&m_process, &QProcess::readyRead, [this] {
         const QByteArray chunk = m_process.readAll();
         m_output += chunk;

@@ -7,8 +7,10 @@ namespace Hermes::Test {
 SseClient::SseClient(QObject *parent) : QObject(parent)
 {
     m_parser.setEventHandler([this](const SseParser::Event &event) {
-        m_events.append(event);
+        if (m_recording)
+            m_events.append(event);
         Q_EMIT eventReceived();
+        Q_EMIT eventDispatched(event);
     });
     m_parser.setRetryHandler([this](int ms) { m_retries.append(ms); });
     connect(&m_socket, &QTcpSocket::connected, this, [this] { m_socket.write(m_request); });
@@ -18,11 +20,11 @@ SseClient::SseClient(QObject *parent) : QObject(parent)
         if (m_socket.bytesAvailable() > 0)
             onReadyRead();
         m_parser.finish();
-        m_closed = true;
+        markClosed();
     });
     connect(&m_socket, &QTcpSocket::errorOccurred, this, [this] {
         if (m_socket.state() != QAbstractSocket::ConnectedState)
-            m_closed = true;
+            markClosed();
     });
 }
 
@@ -39,7 +41,15 @@ void SseClient::open(quint16 port, const QByteArray &path,
 void SseClient::close()
 {
     m_socket.abort();
+    markClosed();
+}
+
+void SseClient::markClosed()
+{
+    if (m_closed)
+        return;
     m_closed = true;
+    Q_EMIT closed();
 }
 
 void SseClient::stopReading()
@@ -109,6 +119,9 @@ void SseClient::handleBytes(QByteArray bytes)
         m_headersDone = true;
         bytes = m_buffer.mid(end + 4);
         m_buffer.clear();
+        Q_EMIT headersReceived();
+        if (m_closed)
+            return; // closed by a slot
     }
     consumeBody(bytes);
 }
@@ -116,7 +129,8 @@ void SseClient::handleBytes(QByteArray bytes)
 void SseClient::consumeBody(QByteArray bytes)
 {
     if (!m_chunked) {
-        m_body += bytes;
+        if (m_recording)
+            m_body += bytes;
         m_parser.feed(bytes);
         return;
     }
@@ -146,7 +160,8 @@ void SseClient::consumeBody(QByteArray bytes)
             const QByteArray part = m_buffer.mid(pos, take);
             pos += take;
             m_chunkLeft -= take;
-            m_body += part;
+            if (m_recording)
+                m_body += part;
             m_parser.feed(part);
         } else if (m_chunkLeft == 0) {
             if (m_buffer.size() - pos < 2)

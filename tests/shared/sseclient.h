@@ -30,6 +30,12 @@ public:
     void resumeReading();
     /// Reads at most `bytesPerSecond` (in 10 ms steps): a steady but slow reader.
     void throttle(qint64 bytesPerSecond);
+    /// Seeds the parser's last event ID buffer before open(): as in WHATWG's EventSource it
+    /// outlives a reconnection, so events without an `id:` field report the resumed id.
+    void setLastEventId(const QString &id) { m_parser.setLastEventId(id); }
+    /// Off: events() and rawBody() stay empty (a long-lived client that handles each event
+    /// from eventDispatched() needs no copy of everything).
+    void setRecording(bool on) { m_recording = on; }
 
     int status() const { return m_status; }
     QByteArray header(QByteArrayView name) const;
@@ -42,11 +48,18 @@ public:
 
 Q_SIGNALS:
     void eventReceived();
+    /// The same moment, with the event.
+    void eventDispatched(const Hermes::SseParser::Event &event);
+    /// The response head is in (status() is set).
+    void headersReceived();
+    /// The connection ended (or could not be made); emitted once.
+    void closed();
 
 private:
     void onReadyRead();
     void handleBytes(QByteArray bytes);
     void consumeBody(QByteArray bytes);
+    void markClosed();
 
     QTimer m_throttle; // before the socket: it is still used while the socket is destroyed
     QTcpSocket m_socket;
@@ -54,6 +67,7 @@ private:
     QByteArray m_request;
     QByteArray m_buffer;
     QByteArray m_body;
+    bool m_recording = true;
     int m_status = 0;
     bool m_headersDone = false;
     bool m_chunked = false;

@@ -1,0 +1,272 @@
+#include "deliverychecker.h"
+
+#include <algorithm>
+#include <climits>
+
+namespace Model {
+
+void EventLog::append(const LogEntry &entry)
+{
+    const int position = int(m_entries.size());
+    m_entries.append(entry);
+    if (m_byId.contains(entry.id)) {
+        m_problems << QStringLiteral("the log holds id %1 twice (seq %2 at %3, seq %4 at %5)")
+                          .arg(entry.id)
+                          .arg(m_entries.at(m_byId.value(entry.id)).seq)
+                          .arg(m_byId.value(entry.id))
+                          .arg(entry.seq)
+                          .arg(position);
+    } else {
+        m_byId.insert(entry.id, position);
+    }
+    if (entry.seq < 0)
+        return;
+    if (m_bySeq.contains(entry.seq)) {
+        m_problems << QStringLiteral("the log holds seq %1 twice (ids %2 and %3)")
+                          .arg(entry.seq)
+                          .arg(m_entries.at(m_bySeq.value(entry.seq)).id, entry.id);
+    } else {
+        m_bySeq.insert(entry.seq, position);
+    }
+    m_maxSeq = qMax(m_maxSeq, entry.seq);
+}
+
+namespace {
+
+/// A run of items between two segment boundaries.
+struct Segment
+{
+    int requiredFrom = INT_MAX; ///< the first rank it must include (INT_MAX: none)
+    int anchorNext = -1;        ///< a resync's: the first rank after its id; -1: no anchor
+    int firstRank = -1;
+    int lastRank = -1;
+    QSet<int> seen;
+    QString origin;             ///< for messages
+    int connection = -1;        ///< where it began
+};
+
+class Checker
+{
+public:
+    Checker(const EventLog &log, const Filter &filter, const QList<ModelClient::Item> &items,
+            const QList<ModelClient::Connection> &connections, const ResyncJudge &judge)
+        : m_log(log), m_items(items), m_connections(connections), m_judge(judge), m_filter(filter)
+    {
+        m_rankOf.fill(-1, log.size());
+        for (int p = 0; p < log.size(); ++p) {
+            if (m_filter.matches(log.entries().at(p))) {
+                m_rankOf[p] = int(m_matches.size());
+                m_matches.append(p);
+            }
+        }
+        // m_fromSeq[s]: the lowest rank among matching events whose seq is >= s.
+        m_fromSeq.fill(INT_MAX, int(log.maxSeq()) + 2);
+        for (int r = 0; r < m_matches.size(); ++r) {
+            const qint64 seq = log.entries().at(m_matches.at(r)).seq;
+            if (seq >= 0)
+                m_fromSeq[int(seq)] = qMin(m_fromSeq[int(seq)], r);
+        }
+        for (int s = int(m_fromSeq.size()) - 2; s >= 0; --s)
+            m_fromSeq[s] = qMin(m_fromSeq[s], m_fromSeq[s + 1]);
+    }
+
+    ClientVerdict run(bool requireCaughtUp)
+    {
+        Segment segment;
+        segment.origin = QStringLiteral("its first connection");
+        for (const ModelClient::Item &item : m_items) {
+            switch (item.kind) {
+            case ModelClient::Item::Fresh:
+                finish(segment, false);
+                segment = Segment();
+                segment.origin = QStringLiteral("the fresh stream of connection %1 (node %2)")
+                                     .arg(item.connection)
+                                     .arg(m_connections.at(item.connection).node);
+                segment.requiredFrom = requiredFromSeq(item.seqBound);
+                segment.connection = item.connection;
+                break;
+            case ModelClient::Item::Resync:
+                onResync(item, &segment);
+                break;
+            case ModelClient::Item::Event:
+                onEvent(item, &segment);
+                break;
+            }
+        }
+        finish(segment, requireCaughtUp);
+        return m_verdict;
+    }
+
+private:
+    int requiredFromSeq(qint64 seq) const
+    {
+        if (seq < 0 || seq >= m_fromSeq.size())
+            return INT_MAX;
+        return m_fromSeq.at(int(seq));
+    }
+
+    QString at(int rank) const
+    {
+        if (rank < 0 || rank >= m_matches.size())
+            return QStringLiteral("(none)");
+        const LogEntry &e = m_log.entries().at(m_matches.at(rank));
+        return QStringLiteral("%1 (seq %2, %3)").arg(e.id).arg(e.seq).arg(e.type);
+    }
+
+    void problem(const QString &text, int connection)
+    {
+        if (m_verdict.problems.size() < 12)
+            m_verdict.problems << text;
+        if (connection >= 0 && !m_verdict.problemConnections.contains(connection))
+            m_verdict.problemConnections << connection;
+    }
+
+    QString where(const ModelClient::Item &item) const
+    {
+        const auto &c = m_connections.at(item.connection);
+        return QStringLiteral("connection %1 (node %2, Last-Event-ID \"%3\")")
+            .arg(item.connection).arg(c.node).arg(c.sentId);
+    }
+
+    void onResync(const ModelClient::Item &item, Segment *segment)
+    {
+        ++m_verdict.resyncs;
+        const QString unjustified =
+            m_judge ? m_judge(item, m_connections.at(item.connection), m_filter) : QString();
+        if (!unjustified.isEmpty()) {
+            ++m_verdict.other;
+            problem(QStringLiteral("resync_required (%1) on %2 was not called for: %3")
+                        .arg(item.data.value(QStringLiteral("reason")).toString(), where(item),
+                             unjustified), item.connection);
+        }
+        finish(*segment, false);
+        *segment = Segment();
+        segment->origin = QStringLiteral("the resync_required (id \"%1\") on %2").arg(item.id, where(item));
+        segment->connection = item.connection;
+        segment->requiredFrom = requiredFromSeq(item.seqBound);
+        // Its id is where to resume: everything after it must follow. (Without an id of its
+        // own the parser reports the id the connection resumed from, which is no anchor.)
+        const int position = item.id.isEmpty() || item.id == item.sentId ? -1 : m_log.positionOf(item.id);
+        if (position >= 0) {
+            segment->anchorNext = int(std::upper_bound(m_matches.begin(), m_matches.end(), position)
+                                      - m_matches.begin());
+            segment->requiredFrom = qMin(segment->requiredFrom, segment->anchorNext);
+        }
+    }
+
+    void onEvent(const ModelClient::Item &item, Segment *segment)
+    {
+        const int position = m_log.positionOf(item.id);
+        if (position < 0) {
+            ++m_verdict.other;
+            problem(QStringLiteral("received id %1 (seq %2, %3) on %4, which the log does not hold")
+                        .arg(item.id).arg(item.data.value(QStringLiteral("seq")).toInteger(-1))
+                        .arg(item.type, where(item)), item.connection);
+            return;
+        }
+        const LogEntry &e = m_log.entries().at(position);
+        if (e.type != item.type || e.data != item.data
+            || (!item.timestamp.isEmpty() && item.timestamp != e.timestamp)) {
+            ++m_verdict.other;
+            problem(QStringLiteral("id %1 on %2 carries seq %3 (%4), the log's seq %5 (%6)")
+                        .arg(item.id, where(item))
+                        .arg(item.data.value(QStringLiteral("seq")).toInteger(-1))
+                        .arg(item.type).arg(e.seq).arg(e.type), item.connection);
+            return;
+        }
+        const int rank = m_rankOf.at(position);
+        if (rank < 0) {
+            ++m_verdict.other;
+            problem(QStringLiteral("received %1 (seq %2, %3) on %4, which its filter excludes")
+                        .arg(e.id).arg(e.seq).arg(e.type, where(item)), item.connection);
+            return;
+        }
+        ++m_verdict.events;
+        if (segment->lastRank < 0) {
+            segment->firstRank = rank;
+            if (segment->anchorNext >= 0 && rank < segment->anchorNext) {
+                ++m_verdict.reordered;
+                problem(QStringLiteral("after %1 the first event is %2, at or before the resync's id")
+                            .arg(segment->origin, at(rank)), item.connection);
+            }
+        } else if (rank == segment->lastRank + 1) {
+            // the expected next one
+        } else if (rank > segment->lastRank + 1) {
+            const int missing = rank - segment->lastRank - 1;
+            m_verdict.lost += missing;
+            problem(QStringLiteral("lost %1 event(s) between %2 and %3 on %4: first missing %5")
+                        .arg(missing).arg(at(segment->lastRank), at(rank), where(item),
+                                          at(segment->lastRank + 1)), item.connection);
+        } else if (segment->seen.contains(rank)) {
+            ++m_verdict.duplicated;
+            problem(QStringLiteral("received %1 twice (again on %2, after %3)")
+                        .arg(at(rank), where(item), at(segment->lastRank)), item.connection);
+        } else {
+            ++m_verdict.reordered;
+            problem(QStringLiteral("received %1 on %2 after %3: out of order")
+                        .arg(at(rank), where(item), at(segment->lastRank)), item.connection);
+        }
+        segment->seen.insert(rank);
+        segment->lastRank = qMax(segment->lastRank, rank);
+    }
+
+    void finish(const Segment &segment, bool mustReachEnd)
+    {
+        if (segment.firstRank >= 0 && segment.requiredFrom < segment.firstRank) {
+            const int missing = segment.firstRank - segment.requiredFrom;
+            m_verdict.lost += missing;
+            problem(QStringLiteral("after %1 the first event is %2, but %3 event(s) from %4 on were due")
+                        .arg(segment.origin, at(segment.firstRank)).arg(missing)
+                        .arg(at(segment.requiredFrom)), segment.connection);
+        }
+        if (!mustReachEnd)
+            return;
+        const int end = int(m_matches.size()) - 1;
+        const bool due = segment.firstRank >= 0 ? segment.lastRank < end : segment.requiredFrom <= end;
+        if (!due)
+            return;
+        m_verdict.caughtUp = false;
+        const int from = segment.firstRank >= 0 ? segment.lastRank + 1 : segment.requiredFrom;
+        m_missingAtEnd = end - from + 1;
+        problem(QStringLiteral("did not catch up: after %1 it lacks %2 event(s), %3 to %4")
+                    .arg(segment.origin).arg(m_missingAtEnd).arg(at(from), at(end)), segment.connection);
+    }
+
+public:
+    int m_missingAtEnd = 0;
+
+private:
+    const EventLog &m_log;
+    const QList<ModelClient::Item> &m_items;
+    const QList<ModelClient::Connection> &m_connections;
+    const ResyncJudge &m_judge;
+    const Filter m_filter;
+    QList<int> m_rankOf;
+    QList<int> m_matches;
+    QList<int> m_fromSeq;
+    ClientVerdict m_verdict;
+};
+
+} // namespace
+
+ClientVerdict checkClient(const EventLog &log, const ModelClient &client,
+                          const ResyncJudge &judge, bool requireCaughtUp)
+{
+    return checkClient(log, client.spec().filter(), client.items(), client.connections(), judge,
+                       requireCaughtUp);
+}
+
+ClientVerdict checkClient(const EventLog &log, const Filter &filter,
+                          const QList<ModelClient::Item> &items,
+                          const QList<ModelClient::Connection> &connections,
+                          const ResyncJudge &judge, bool requireCaughtUp)
+{
+    Checker checker(log, filter, items, connections, judge);
+    ClientVerdict verdict = checker.run(requireCaughtUp);
+    // A client that never caught up lost what it lacks.
+    if (!verdict.caughtUp)
+        verdict.lost += checker.m_missingAtEnd;
+    return verdict;
+}
+
+} // namespace Model

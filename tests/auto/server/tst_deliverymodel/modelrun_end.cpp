@@ -1,0 +1,448 @@
+// The end of a model run: a quiet period, the log, and the invariant for every client.
+
+#include "modelrun.h"
+
+#include "redisprocess.h"
+#include "serverprocess.h"
+#include "sseclient.h"
+
+#include <QDateTime>
+#include <QJsonDocument>
+#include <QSet>
+#include <QTest>
+
+#include <algorithm>
+#include <climits>
+
+namespace Model {
+
+using namespace Hermes::Test;
+
+static const QByteArray Bearer = "Bearer model-key";
+
+static qint64 nowMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
+
+static int channelIndex(quint8 bit)
+{
+    return bit == Downloads ? 0 : bit == Queue ? 1 : 2;
+}
+
+bool ModelRun::finish()
+{
+    log(QStringLiteral("final: every fault healed, every client back, no more publishes"));
+    checkProcesses();
+    healDue(true);
+    if (!m_problems.isEmpty())
+        return false;
+    for (const auto &c : m_clients)
+        c->finalize();
+    if (!waitUntil([this] { return m_inFlight == 0; }, 20000))
+        fail(QStringLiteral("%1 publish request(s) still unanswered after 20 s").arg(m_inFlight));
+    // Quiet: no client got an event for a while (heartbeats do not count).
+    const auto quiet = [this] {
+        qint64 last = 0;
+        for (const auto &c : m_clients)
+            last = qMax(last, c->lastActivityMs());
+        return nowMs() - last > 1500;
+    };
+    const bool wasQuiet = waitUntil(quiet, 20000);
+    log(QStringLiteral("final: %1").arg(wasQuiet ? QStringLiteral("quiet") : QStringLiteral("never quiet in 20 s")));
+
+    // The log: a full replay from a node, cross-checked with the other nodes' replays and
+    // with the Redis streams.
+    quint16 source = m_world.nodePorts.at(0);
+    QString label = QStringLiteral("node 0");
+    if (m_config.archiveNode) {
+        m_archive = std::make_unique<ServerProcess>();
+        if (!m_archive->start(nodeEnv(10000000))) {
+            fail(QStringLiteral("the archive node did not start: ") + m_archive->errorString());
+            return false;
+        }
+        source = m_archive->port();
+        label = QStringLiteral("the archive node");
+    }
+    checkProcesses();
+    if (!m_problems.isEmpty() || !replayLog(source, label, &m_log))
+        return false;
+    for (const QString &p : m_log.problems())
+        fail(p);
+    if (!m_config.archiveNode) {
+        for (int i = 1; i < int(m_nodes.size()); ++i) {
+            EventLog other;
+            if (!replayLog(m_world.nodePorts.at(i), QStringLiteral("node %1").arg(i), &other))
+                continue;
+            const qsizetype n = qMin(other.size(), m_log.size());
+            for (qsizetype k = 0; k <= n; ++k) {
+                if (k == n) {
+                    if (other.size() != m_log.size())
+                        fail(QStringLiteral("node %1 replays %2 events, node 0 %3")
+                                 .arg(i).arg(other.size()).arg(m_log.size()));
+                    break;
+                }
+                const LogEntry &a = m_log.entries().at(k);
+                const LogEntry &b = other.entries().at(k);
+                if (a.id != b.id || a.seq != b.seq) {
+                    fail(QStringLiteral("replays differ at position %1: node 0 has %2 (seq %3), node %4 has %5 (seq %6)")
+                             .arg(k).arg(a.id).arg(a.seq).arg(i).arg(b.id).arg(b.seq));
+                    break;
+                }
+            }
+        }
+    }
+    if (m_config.redis)
+        crossCheckRedis();
+    checkPublishes();
+
+    m_channelPrefix = QList<QList<int>>(3, QList<int>(m_log.size() + 1, 0));
+    for (int p = 0; p < m_log.size(); ++p) {
+        for (int c = 0; c < 3; ++c)
+            m_channelPrefix[c][p + 1] = m_channelPrefix[c][p];
+        if (m_log.entries().at(p).channel)
+            ++m_channelPrefix[channelIndex(m_log.entries().at(p).channel)][p + 1];
+    }
+
+    // Every client still there must get through the log's last event it wants.
+    const auto caughtUp = [this] {
+        for (const auto &c : m_clients) {
+            if (!c->isGone() && !checkClient(m_log, *c, {}, true).caughtUp)
+                return false;
+        }
+        return true;
+    };
+    // Checking every client against a long log takes a while: not in a tight loop.
+    const bool allCaughtUp = waitUntil(caughtUp, 30000, 250);
+    log(QStringLiteral("final: log of %1 events; %2").arg(m_log.size())
+            .arg(allCaughtUp ? QStringLiteral("every client caught up") : QStringLiteral("not every client caught up in 30 s")));
+    checkClients(true);
+    return m_problems.isEmpty() && m_clientReports.isEmpty();
+}
+
+bool ModelRun::replayLog(quint16 port, const QString &label, EventLog *out)
+{
+    SseClient sse;
+    sse.open(port, "/api/v1/events/stream?style=envelope",
+             {{"Authorization", Bearer}, {"Last-Event-ID", m_genesisId.toUtf8()}});
+    // The replay is complete once every acknowledged id came (a node may still be loading
+    // its history, and a replay is paced) and then nothing more for 2 s: unacknowledged events
+    // may be in the log too. Bounded: what never comes is reported missing by the checks.
+    QSet<QString> due;
+    for (const PublishRecord &rec : std::as_const(m_publishes)) {
+        if (rec.ackTick >= 0 && rec.seq > 0)
+            due.insert(rec.ackId);
+    }
+    qsizetype seen = 0;
+    bool resync = false;
+    QElapsedTimer quiet;
+    quiet.start();
+    QElapsedTimer total;
+    total.start();
+    while (total.elapsed() < 180000 && !sse.isClosed() && !resync) {
+        const QList<Hermes::SseParser::Event> events = sse.nonHeartbeatEvents();
+        if (events.size() != seen) {
+            for (qsizetype i = seen; i < events.size(); ++i) {
+                due.remove(events.at(i).lastEventId);
+                resync = resync || events.at(i).data.contains(QLatin1StringView("\"resync_required\""));
+            }
+            seen = events.size();
+            quiet.restart();
+        } else if (due.isEmpty() && quiet.elapsed() > 2000) {
+            break;
+        }
+        QTest::qWait(50);
+    }
+    const QList<Hermes::SseParser::Event> events = sse.nonHeartbeatEvents();
+    sse.close();
+    if (sse.status() != 200 || events.isEmpty()) {
+        fail(QStringLiteral("the replay from %1 got HTTP %2 and %3 event(s)").arg(label).arg(sse.status()).arg(events.size()));
+        return false;
+    }
+    const PublishRecord &genesis = m_publishes.first();
+    LogEntry first;
+    first.id = m_genesisId;
+    first.channel = genesis.channel;
+    first.type = genesis.type;
+    first.data = genesis.data;
+    first.seq = 0;
+    out->append(first);
+    for (qsizetype i = 1; i < events.size(); ++i) {
+        const Hermes::SseParser::Event &e = events.at(i);
+        const QJsonObject envelope = QJsonDocument::fromJson(e.data.toUtf8()).object();
+        LogEntry entry;
+        entry.id = e.lastEventId;
+        entry.type = envelope.value(QStringLiteral("type")).toString();
+        entry.data = envelope.value(QStringLiteral("data")).toObject();
+        entry.timestamp = envelope.value(QStringLiteral("timestamp")).toString();
+        if (entry.type == u"resync_required") {
+            fail(QStringLiteral("the replay from %1 from the genesis id %2 got resync_required: %3")
+                     .arg(label, m_genesisId, QString::fromUtf8(QJsonDocument(entry.data).toJson(QJsonDocument::Compact))));
+            return false;
+        }
+        entry.seq = entry.data.value(QStringLiteral("seq")).toInteger(-1);
+        entry.downloadId = entry.data.value(QStringLiteral("download_id")).toString();
+        if (entry.seq >= 0 && entry.seq < m_publishes.size())
+            entry.channel = m_publishes.at(entry.seq).channel;
+        else
+            fail(QStringLiteral("the replay from %1 has an event the test did not publish: id %2 %3")
+                     .arg(label, entry.id, e.data.left(200)));
+        out->append(entry);
+    }
+    return true;
+}
+
+void ModelRun::crossCheckRedis()
+{
+    if (!m_resp.isConnected() && !m_resp.connectTo(m_redis->port())) {
+        fail(QStringLiteral("cannot connect to redis for the cross-check"));
+        return;
+    }
+    struct Entry
+    {
+        quint64 ms = 0, sq = 0;
+        qint64 seq = -1;
+        quint8 channel = 0;
+        QString type;
+        QJsonObject data;
+        QByteArray key;
+    };
+    QList<Entry> entries;
+    const QVariantList keys = m_resp.command({"KEYS", "hermes:*"}, 10000).toList();
+    for (const QVariant &k : keys) {
+        const QByteArray key = k.toByteArray();
+        if (m_resp.command({"TYPE", key}).toByteArray() != "stream")
+            continue;
+        const QVariant range = m_resp.command({"XRANGE", key, "-", "+"}, 30000);
+        for (const QVariant &item : range.toList()) {
+            const QVariantList pair = item.toList();
+            Entry e;
+            e.key = key;
+            const QList<QByteArray> id = pair.value(0).toByteArray().split('-');
+            e.ms = id.value(0).toULongLong();
+            e.sq = id.value(1).toULongLong();
+            const QVariantList fields = pair.value(1).toList();
+            for (const QVariant &v : fields) {
+                const QByteArray value = v.toByteArray();
+                if (const quint8 c = channelFromName(QString::fromUtf8(value)))
+                    e.channel = c;
+                const QJsonObject o = QJsonDocument::fromJson(value).object();
+                if (o.value(QStringLiteral("data")).isObject()) {
+                    e.type = o.value(QStringLiteral("type")).toString();
+                    e.data = o.value(QStringLiteral("data")).toObject();
+                    e.seq = e.data.value(QStringLiteral("seq")).toInteger(-1);
+                }
+            }
+            for (quint8 bit : {Downloads, Queue, System}) {
+                if (key.endsWith(':' + channelName(bit).toUtf8()))
+                    e.channel = bit;
+            }
+            entries.append(e);
+        }
+    }
+    std::stable_sort(entries.begin(), entries.end(), [](const Entry &a, const Entry &b) {
+        return a.ms != b.ms ? a.ms < b.ms : a.sq < b.sq;
+    });
+    QHash<qint64, int> bySeq;
+    QList<qint64> redisOrder;
+    for (int i = 0; i < entries.size(); ++i) {
+        const Entry &e = entries.at(i);
+        if (e.seq < 0) {
+            fail(QStringLiteral("Redis stream %1 holds an entry the test did not publish (%2-%3)")
+                     .arg(QString::fromUtf8(e.key)).arg(e.ms).arg(e.sq));
+            continue;
+        }
+        if (bySeq.contains(e.seq)) {
+            fail(QStringLiteral("the Redis streams hold seq %1 twice (an outside publish adopted twice?)").arg(e.seq));
+            continue;
+        }
+        bySeq.insert(e.seq, i);
+        redisOrder << e.seq;
+        const int p = m_log.positionOfSeq(e.seq);
+        if (p < 0) {
+            fail(QStringLiteral("seq %1 is in Redis stream %2 but not in the replay")
+                     .arg(e.seq).arg(QString::fromUtf8(e.key)));
+            continue;
+        }
+        const LogEntry &l = m_log.entries().at(p);
+        if (l.channel != e.channel || l.type != e.type || l.data != e.data)
+            fail(QStringLiteral("seq %1 differs between Redis (%2 %3) and the replay (%4 %5)")
+                     .arg(e.seq).arg(channelName(e.channel), e.type, channelName(l.channel), l.type));
+    }
+    QList<qint64> replayOrder;
+    for (const LogEntry &l : m_log.entries()) {
+        if (l.seq < 0)
+            continue;
+        if (!bySeq.contains(l.seq))
+            fail(QStringLiteral("seq %1 (id %2) is in the replay but in no Redis stream").arg(l.seq).arg(l.id));
+        else
+            replayOrder << l.seq;
+    }
+    redisOrder.removeIf([this](qint64 s) { return m_log.positionOfSeq(s) < 0; });
+    for (qsizetype i = 0; i < qMin(redisOrder.size(), replayOrder.size()); ++i) {
+        if (redisOrder[i] != replayOrder[i]) {
+            fail(QStringLiteral("the Redis stream ids order seq %1 at position %2, the replay seq %3")
+                     .arg(redisOrder[i]).arg(i).arg(replayOrder[i]));
+            break;
+        }
+    }
+}
+
+void ModelRun::checkPublishes()
+{
+    struct Acked
+    {
+        qint64 tick;
+        int position;
+    };
+    QList<Acked> acked;
+    for (const PublishRecord &rec : std::as_const(m_publishes)) {
+        const int p = m_log.positionOfSeq(rec.seq);
+        if (rec.ackTick >= 0) {
+            if (p < 0) {
+                ++m_lost;
+                fail(QStringLiteral("publish seq %1 (%2 via node %3) was acknowledged as %4 but is not in the log")
+                         .arg(rec.seq).arg(channelName(rec.channel)).arg(rec.node).arg(rec.ackId));
+                continue;
+            }
+            if (m_log.entries().at(p).id != rec.ackId)
+                fail(QStringLiteral("publish seq %1 was acknowledged as %2, the log has it as %3")
+                         .arg(rec.seq).arg(rec.ackId, m_log.entries().at(p).id));
+            acked.append({rec.ackTick, p});
+        }
+        if (p >= 0) {
+            const LogEntry &e = m_log.entries().at(p);
+            if (e.type != rec.type || e.data != rec.data)
+                fail(QStringLiteral("seq %1 in the log is not what was published (type %2, published %3)")
+                         .arg(rec.seq).arg(e.type, rec.type));
+        }
+    }
+    // Causality: an event acknowledged before another was published comes first in the log.
+    std::sort(acked.begin(), acked.end(), [](const Acked &a, const Acked &b) { return a.tick < b.tick; });
+    QList<int> prefixMax;
+    int best = -1;
+    for (const Acked &a : acked) {
+        best = qMax(best, a.position);
+        prefixMax << best;
+    }
+    int violations = 0;
+    for (const PublishRecord &rec : std::as_const(m_publishes)) {
+        const int p = m_log.positionOfSeq(rec.seq);
+        if (p < 0)
+            continue;
+        const auto it = std::lower_bound(acked.begin(), acked.end(), rec.issueTick,
+                                         [](const Acked &a, qint64 tick) { return a.tick < tick; });
+        const qsizetype k = it - acked.begin();
+        if (k > 0 && prefixMax[k - 1] > p && violations++ == 0) {
+            const LogEntry &before = m_log.entries().at(prefixMax[k - 1]);
+            fail(QStringLiteral("seq %1 was acknowledged before seq %2 was published, yet the log has %2 first (ids %3, %4)")
+                     .arg(before.seq).arg(rec.seq).arg(before.id, m_log.entries().at(p).id));
+        }
+    }
+    if (violations > 1)
+        fail(QStringLiteral("%1 events in all are logged before events acknowledged ahead of their publish").arg(violations));
+}
+
+QString ModelRun::judgeResync(const ModelClient::Item &item, const ModelClient::Connection &c,
+                              const Filter &filter) const
+{
+    for (const FaultWindow &w : m_windows) {
+        if ((w.node < 0 || w.node == c.node) && c.openedMs <= w.toMs && item.atMs >= w.fromMs)
+            return {}; // a restart was near: the history may have been loading
+    }
+    const int from = m_log.positionOf(c.sentId);
+    if (from < 0)
+        return {}; // not an id of the log: nothing to hold it against
+    int to = m_log.positionOf(item.id);
+    if (to < 0)
+        to = int(m_log.size()) - 1;
+    const quint8 channels = filter.channels;
+    int most = 0;
+    for (quint8 bit : {Downloads, Queue, System}) {
+        if (!(channels & bit))
+            continue;
+        const auto &prefix = m_channelPrefix.at(channelIndex(bit));
+        const int since = to >= from ? prefix.at(to + 1) - prefix.at(from + 1) : 0;
+        if (since >= m_config.historySize - 1)
+            return {}; // the history had moved past it
+        most = qMax(most, since);
+    }
+    return QStringLiteral("%1 event(s) at most had followed its Last-Event-ID on its channels, the "
+                          "history holds %2 per channel, and no restart was near")
+        .arg(most).arg(m_config.historySize);
+}
+
+void ModelRun::checkClients(bool final)
+{
+    const ResyncJudge judge = [this](const ModelClient::Item &item, const ModelClient::Connection &c,
+                                     const Filter &filter) { return judgeResync(item, c, filter); };
+    for (const auto &c : m_clients) {
+        const ClientVerdict v = checkClient(m_log, *c, judge, final && !c->isGone());
+        m_delivered += v.events;
+        m_resyncs += v.resyncs;
+        m_lost += v.lost;
+        m_duplicated += v.duplicated;
+        m_reordered += v.reordered;
+        m_other += v.other + c->protocolProblems().size();
+        m_connections += int(c->connections().size());
+        m_clientLines << QStringLiteral("%1: %2 connection(s), %3 event(s), %4 resync(s), %5 cut(s), %6 bytes%7")
+                             .arg(c->describe()).arg(c->connections().size()).arg(v.events)
+                             .arg(v.resyncs).arg(c->cuts()).arg(c->bytesReceived())
+                             .arg(c->isGone() ? QStringLiteral(", left") : QString());
+        if (v.clean() && c->protocolProblems().isEmpty())
+            continue;
+        QString text = c->describe() + QStringLiteral(":\n");
+        for (const QString &p : v.problems + c->protocolProblems())
+            text += QStringLiteral("    %1\n").arg(p);
+        // The connections the problems name, and the last few.
+        const auto &connections = c->connections();
+        QList<int> shown = v.problemConnections;
+        for (int i = qMax(0, int(connections.size()) - 3); i < connections.size(); ++i) {
+            if (!shown.contains(i))
+                shown << i;
+        }
+        std::sort(shown.begin(), shown.end());
+        for (int i : std::as_const(shown)) {
+            const auto &k = connections.at(i);
+            text += QStringLiteral("    connection %1 at %2 s: node %3, Last-Event-ID \"%4\"%5, HTTP %6, %7 event(s), %8\n")
+                        .arg(i).arg(double(k.openedMs - m_startMs) / 1000.0, 0, 'f', 1).arg(k.node)
+                        .arg(k.sentId, k.idInQuery ? QStringLiteral(" (query)") : QString())
+                        .arg(k.status).arg(k.events).arg(k.end.isEmpty() ? QStringLiteral("open") : k.end);
+        }
+        m_clientReports << text;
+    }
+}
+
+QString ModelRun::summary() const
+{
+    return QStringLiteral(
+               "deliverymodel[%1] seed=%2 ops=%3 %4s: events=%5 (api %6, %7 acknowledged; outside %8) "
+               "clients=%9 connections=%10 delivered=%11 faults: cuts=%12 closes=%13 away=%14 left=%15 "
+               "slow=%16 stalls=%17 node-kills=%18 redis-kills=%19 resyncs=%20; "
+               "lost=%21 duplicated=%22 reordered=%23 other=%24")
+        .arg(m_config.name).arg(m_limits.seed).arg(m_opsDone).arg(m_seconds, 0, 'f', 1)
+        .arg(m_log.size()).arg(m_apiPublishes).arg(m_acked).arg(m_outsidePublishes)
+        .arg(m_clients.size()).arg(m_connections).arg(m_delivered)
+        .arg(m_cutsArmed).arg(m_closes).arg(m_offline).arg(m_leaves).arg(m_slow).arg(m_stalls)
+        .arg(m_nodeKills).arg(m_redisKills).arg(m_resyncs)
+        .arg(m_lost).arg(m_duplicated).arg(m_reordered).arg(m_other);
+}
+
+QString ModelRun::report() const
+{
+    QString text = QStringLiteral("FAILED with seed %1 (reproduce: HERMES_MODEL_SEED=%1 HERMES_MODEL_OPS=%2 "
+                                  "tst_deliverymodel model:%3)\n%4\n")
+                       .arg(m_limits.seed).arg(m_opsDone).arg(m_config.name, summary());
+    for (const QString &p : m_problems)
+        text += QStringLiteral("  %1\n").arg(p);
+    for (qsizetype i = 0; i < qMin<qsizetype>(6, m_clientReports.size()); ++i)
+        text += QStringLiteral("  ") + m_clientReports.at(i);
+    if (m_clientReports.size() > 6)
+        text += QStringLiteral("  (%1 more clients with problems)\n").arg(m_clientReports.size() - 6);
+    text += QStringLiteral("  the last operations:\n");
+    for (qsizetype i = qMax<qsizetype>(0, m_opLog.size() - 40); i < m_opLog.size(); ++i)
+        text += QStringLiteral("    %1\n").arg(m_opLog.at(i));
+    return text;
+}
+
+} // namespace Model
