@@ -39,7 +39,16 @@ QString ServerProcess::baseUrl() const
 
 bool ServerProcess::start(const QProcessEnvironment &extraEnv, const QStringList &args)
 {
-    return launch(extraEnv, args) && waitReady();
+    // A port picked here (the first start) may be taken by someone else before the server
+    // binds it: pick another. A restart keeps its port, as do ports the test chose.
+    const bool chosenHere = m_port == 0 && !extraEnv.contains(QStringLiteral("HERMES_PORT"));
+    for (int attempt = 0;; ++attempt) {
+        if (launch(extraEnv, args) && waitReady())
+            return true;
+        if (!chosenHere || attempt == 4 || !m_output.contains("Address already in use"))
+            return false;
+        m_port = 0;
+    }
 }
 
 bool ServerProcess::launch(const QProcessEnvironment &extraEnv, const QStringList &args)

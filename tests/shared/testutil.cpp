@@ -1,6 +1,7 @@
 #include "testutil.h"
 
 #include <QDeadlineTimer>
+#include <QRandomGenerator>
 #include <QTcpServer>
 #include <QTcpSocket>
 
@@ -8,10 +9,18 @@ namespace Hermes::Test {
 
 quint16 freePort()
 {
+    // Below the kernel's ephemeral range (ip_local_port_range, 32768-60999 by default): a port
+    // the kernel hands out for port 0 is also the pool every outgoing connection takes its
+    // local port from, so under suites that open thousands of sockets it could be taken again
+    // before the server binds it. Random, so suites running side by side rarely meet.
+    for (int attempt = 0; attempt < 200; ++attempt) {
+        const quint16 port = quint16(20000 + QRandomGenerator::global()->bounded(12000));
+        QTcpServer server;
+        if (server.listen(QHostAddress::LocalHost, port))
+            return port;
+    }
     QTcpServer server;
-    if (!server.listen(QHostAddress::LocalHost, 0))
-        return 0;
-    return server.serverPort();
+    return server.listen(QHostAddress::LocalHost, 0) ? server.serverPort() : 0;
 }
 
 QByteArray HttpReply::header(QByteArrayView name) const
