@@ -373,12 +373,21 @@ void EventRoutes::publish(HttpExchange &ex)
     event.data = data.toObject();
     event.timestamp = Event::currentTimestamp();
     HttpExchange reply = ex; // answers after the broker confirms (asynchronous on Redis)
-    auto onPublished = [reply, event, metrics = m_metrics, timer = Metrics::startTimer()](
+    auto onPublished = [failures = m_failedPublishes, reply, event, metrics = m_metrics,
+                        timer = Metrics::startTimer()](
                            std::optional<EventId> id, const QString &error) mutable {
         metrics->observePublish(timer);
         if (!id) {
-            // The broker's own words (a Redis error, an address) stay in the log.
-            qCWarning(lcHttp).noquote() << "publishing failed:" << error;
+            // The broker's own words (a Redis error, an address) stay in the log, once per
+            // 10 s however many publishes fail meanwhile (a broker down for a minute is one
+            // story, not thousands of lines).
+            ++failures->count;
+            if (!failures->lastLog.isValid() || failures->lastLog.elapsed() >= 10000) {
+                qCWarning(lcHttp).noquote() << "publishing failed:" << error << "-"
+                                            << failures->count << "publish(es) refused";
+                failures->count = 0;
+                failures->lastLog.start();
+            }
             replyBrokerUnavailable(reply);
             return;
         }

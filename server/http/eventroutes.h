@@ -1,5 +1,9 @@
 #pragma once
 
+#include <QElapsedTimer>
+
+#include <memory>
+
 #include "http/apikeystore.h"
 #include "stream/encodedevent.h"
 #include "serversettings.h"
@@ -58,6 +62,14 @@ private:
     const StreamTokenService &m_tokens;
     EventHub *m_hub;
     Metrics *m_metrics;
+    /// Refused publishes since the last log line about them (shared with the callbacks, which
+    /// may outlive a request).
+    struct FailureLog
+    {
+        quint64 count = 0;
+        QElapsedTimer lastLog;
+    };
+    std::shared_ptr<FailureLog> m_failedPublishes = std::make_shared<FailureLog>();
 };
 
 } // namespace Hermes
