@@ -4,6 +4,9 @@
 #
 #   bench/loadbench.sh [OUTDIR] [PEER...]     (default peers: nullsse hermes nchan-w1 python)
 #
+# Extra settings for the harness's driver (e.g. only the burst ramp) go in LOADBENCH_ARGS:
+#   LOADBENCH_ARGS="--conns 1000" bench/loadbench.sh /tmp/out hermes
+#
 # Needs a Release build (cmake --preset release && cmake --build build/release) and, for the
 # peers, the packages the harness README lists (nginx, libnginx-mod-nchan, python3-starlette,
 # python3-uvicorn, python3-redis, python3-uvloop, python3-httptools). Takes 15-30 minutes.
@@ -28,14 +31,25 @@ make -s -C "$WORK/limit"
 mkdir -p "$OUT"
 
 COMMON=(--conns 1000,10000,19000 --outdir "$OUT")
+# shellcheck disable=SC2206 # word splitting wanted
+[ -n "${LOADBENCH_ARGS:-}" ] && COMMON+=(${LOADBENCH_ARGS})
 for peer in "${PEERS[@]}"; do
     echo "=== $peer $(date +%T)" >&2
     case $peer in
-    hermes)
+    hermes|hermes-*)
         # Published with redis-cli-style PUBLISH on download:updates: the Redis broker adopts
-        # the harness's bare JSON objects as events. Streams never rotate during the run.
-        args=(--name hermes --port 18300
-              --server-cmd "$SERVER --port {port} --redis redis://127.0.0.1:{redis_port} --data-dir {dir}/data --api-keys bench --max-connections 19500 --connection-timeout 0"
+        # the harness's bare JSON objects as events. Streams never rotate during the run; one
+        # key holds them all (no per-key quota). hermes-<backend>-t<threads> (e.g.
+        # hermes-epoll-t1, hermes-io_uring-t2) pins the stream I/O settings; plain `hermes`
+        # runs the defaults.
+        io=()
+        if [[ $peer =~ ^hermes-(io_uring|epoll)-t([0-9]+)$ ]]; then
+            io=(--io-backend "${BASH_REMATCH[1]}" --io-threads "${BASH_REMATCH[2]}")
+        elif [ "$peer" != hermes ]; then
+            echo "unknown peer $peer (hermes-<io_uring|epoll>-t<N>)" >&2; exit 2
+        fi
+        args=(--name "$peer" --port 18300
+              --server-cmd "$SERVER --port {port} --redis redis://127.0.0.1:{redis_port} --data-dir {dir}/data --api-keys bench --max-connections 19500 --max-connections-per-key 0 --connection-timeout 0 ${io[*]}"
               --url 'http://127.0.0.1:{port}/api/v1/events/stream?channels=downloads'
               -H 'Authorization: Bearer bench') ;;
     nullsse)

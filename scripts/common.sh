@@ -7,6 +7,7 @@ HERMES_APT_PACKAGES=(
     qt6-base-dev libqt6sql6-sqlite
     libhiredis-dev qtkeychain-qt6-dev
     libsystemd-dev   # sd_notify: readiness, reload, watchdog under systemd
+    liburing-dev     # io_uring: a fan-out's sends submitted in batches
     # hermes-monitor: its translations are compiled at build time (Qt6LinguistTools), and its
     # icons are SVG (the SVG icon engine is loaded at run time).
     qt6-tools-dev qt6-l10n-tools libqt6svg6

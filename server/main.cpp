@@ -218,7 +218,8 @@ int main(int argc, char *argv[])
     streamOptions.retryMs = settings.retryMs;
     streamOptions.maxClientBuffer = settings.maxClientBuffer;
     streamOptions.sendTimeoutSec = settings.sendTimeoutSec;
-    EventHub hub(broker.get(), settings.historySize, streamOptions, &metrics);
+    streamOptions.ioBackend = settings.ioBackend;
+    EventHub hub(broker.get(), settings.historySize, streamOptions, settings.ioThreads, &metrics);
     // Started once the hub listens, so it receives the history first.
     if (memoryBroker) {
         if (!memoryBroker->start(&error))
@@ -330,7 +331,7 @@ int main(int argc, char *argv[])
         healthRoutes.setShuttingDown();
         http.stopListening();
         metricsHttp.stopListening();
-        hub.worker()->closeAll();
+        hub.closeAll();
         if (memoryBroker)
             memoryBroker->stop(); // the history is complete on disk: the next start resumes it
         QTimer::singleShot(200, &app, [] { QCoreApplication::exit(0); });

@@ -6,6 +6,7 @@
 #include <QString>
 
 #include <array>
+#include <atomic>
 #include <functional>
 
 namespace Hermes {
@@ -86,15 +87,18 @@ private:
     static size_t index(quint8 channelBit) { return channelBit == 1 ? 0 : channelBit == 2 ? 1 : 2; }
 
     QElapsedTimer m_uptime;
-    std::array<quint64, 3> m_published{};
-    std::array<quint64, 3> m_delivered{};
-    quint64 m_connectionsTotal = 0;
-    std::array<quint64, size_t(Rejection::Count)> m_rejected{};
-    std::array<quint64, size_t(Drop::Count)> m_dropped{};
-    std::array<quint64, size_t(StreamEnd::Count)> m_ended{};
-    quint64 m_bytesSent = 0;
-    quint64 m_discarded = 0;
-    quint64 m_resyncs = 0;
+    // The stream counters are bumped by the I/O threads (see EventHub), the rest on the main
+    // thread; all are atomic so a scrape reads whole values.
+    using Counter = std::atomic<quint64>;
+    std::array<Counter, 3> m_published{};
+    std::array<Counter, 3> m_delivered{};
+    Counter m_connectionsTotal{0};
+    std::array<Counter, size_t(Rejection::Count)> m_rejected{};
+    std::array<Counter, size_t(Drop::Count)> m_dropped{};
+    std::array<Counter, size_t(StreamEnd::Count)> m_ended{};
+    Counter m_bytesSent{0};
+    Counter m_discarded{0};
+    Counter m_resyncs{0};
     LatencyHistogram m_publishLatency;
     QList<Collector> m_collectors;
 };

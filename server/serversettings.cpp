@@ -115,6 +115,15 @@ QList<OptionSpec> ServerSettings::optionSpecs()
                    "the stream is dropped (like nginx's send_timeout); it resumes with "
                    "Last-Event-ID."),
               1, 3600),
+        range(spec("HERMES_IO_THREADS", "io-threads", Type::Integer, QStringLiteral("0"),
+                   "Threads that write the event streams, each with its own sockets (new "
+                   "streams go to the one with the fewest). 0: one per CPU core."),
+              0, 64),
+        choice(spec("HERMES_IO_BACKEND", "io-backend", Type::Choice, QStringLiteral("auto"),
+                    "How a fan-out's sends reach the kernel: io_uring (one system call per "
+                    "batch of sends), epoll (one send() per stream), or auto (io_uring when the "
+                    "kernel allows it, else epoll)."),
+               {QStringLiteral("auto"), QStringLiteral("io_uring"), QStringLiteral("epoll")}),
         range(spec("HERMES_MAX_PUBLISH_BYTES", "max-publish-bytes", Type::Integer,
                    QStringLiteral("65536"), "Largest accepted publish request body, in bytes."),
               256, 16 << 20),
@@ -311,6 +320,8 @@ bool ServerSettings::fromConfig(const Config &config, ServerSettings *out, QStri
     out->maxClientBuffer = config.integer(u"HERMES_SSE_MAX_CLIENT_BUFFER");
     out->historyFsync = config.string(u"HERMES_SSE_HISTORY_FSYNC");
     out->sendTimeoutSec = int(config.integer(u"HERMES_SSE_SEND_TIMEOUT"));
+    out->ioThreads = int(config.integer(u"HERMES_IO_THREADS"));
+    out->ioBackend = config.string(u"HERMES_IO_BACKEND");
     out->maxPublishBytes = int(config.integer(u"HERMES_MAX_PUBLISH_BYTES"));
     out->redisUrl = config.string(u"HERMES_REDIS_URL");
     out->redisKeyPrefix = config.string(u"HERMES_REDIS_KEY_PREFIX");

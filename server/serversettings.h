@@ -29,6 +29,8 @@ struct ServerSettings
     qint64 maxClientBuffer = 1 << 20; ///< most bytes handed to one stream at a time
     QString historyFsync = QStringLiteral("everysec"); ///< always, everysec, no
     int sendTimeoutSec = 60;        ///< a stream whose socket takes nothing this long is dropped
+    int ioThreads = 0;              ///< stream I/O threads; 0: one per core
+    QString ioBackend = QStringLiteral("auto"); ///< auto, io_uring, epoll
     int maxPublishBytes = 64 * 1024;
     QString redisUrl;               ///< empty: the embedded broker
     QString redisKeyPrefix = QStringLiteral("hermes:");

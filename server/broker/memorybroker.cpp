@@ -18,6 +18,7 @@ bool MemoryBroker::start(QString *error)
 {
     if (!m_journal) {
         m_ids.setEpoch(EventId::randomEpoch());
+        noteIssued();
         Q_EMIT historyLoaded(m_ids.last().epoch(), {}, {});
         return true;
     }
@@ -31,6 +32,7 @@ bool MemoryBroker::start(QString *error)
         qCInfo(lcBroker) << "history: kept" << loaded.events.size() << "event(s)";
     m_ids.setEpoch(loaded.epoch);
     m_ids.advanceTo(loaded.newest.withEpoch(loaded.epoch));
+    noteIssued();
     if (m_journal->needsPeriodicSync()) {
         m_syncTimer.setInterval(1000);
         connect(&m_syncTimer, &QTimer::timeout, this, [this] { m_journal->syncInBackground(); });
@@ -60,6 +62,7 @@ void MemoryBroker::publish(const Event &event, PublishCallback done)
     }
     Event stamped = event;
     stamped.id = m_ids.next();
+    noteIssued();
     m_batch.emplace_back(std::move(stamped), std::move(done));
     if (!m_commitScheduled) {
         m_commitScheduled = true;

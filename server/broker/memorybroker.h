@@ -3,6 +3,7 @@
 #include "broker/broker.h"
 #include "broker/eventjournal.h"
 
+#include <QMutex>
 #include <QTimer>
 
 #include <memory>
@@ -35,13 +36,21 @@ public:
     QString name() const override { return QStringLiteral("memory"); }
     bool isUp() const override { return m_up; }
     void publish(const Event &event, PublishCallback done) override;
-    bool mayStillArrive(EventId id) const override { return id <= m_ids.last(); }
+    /// Thread-safe: the stream I/O threads ask while they plan resumes.
+    bool mayStillArrive(EventId id) const override
+    {
+        const QMutexLocker lock(&m_issuedLock);
+        return id <= m_issued;
+    }
 
 private:
     void commit();
+    void noteIssued() { const QMutexLocker lock(&m_issuedLock); m_issued = m_ids.last(); }
 
     std::unique_ptr<EventJournal> m_journal;
     EventIdGenerator m_ids;
+    mutable QMutex m_issuedLock;
+    EventId m_issued; ///< m_ids.last(), for other threads
     std::vector<std::pair<Event, PublishCallback>> m_batch;
     bool m_commitScheduled = false;
     bool m_up = true;

@@ -44,6 +44,7 @@ void EventHistory::clear()
     for (Channel &c : m_channels)
         c = Channel();
     m_newest = EventId();
+    ++m_generation;
 }
 
 bool EventHistory::covers(EventId after, quint8 channelMask) const

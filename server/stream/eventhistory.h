@@ -4,6 +4,7 @@
 
 #include <deque>
 #include <functional>
+#include <shared_mutex>
 #include <vector>
 
 namespace Hermes {
@@ -46,6 +47,14 @@ public:
     EventId newest() const { return m_newest; }
     qsizetype size() const;
     int capacityPerChannel() const { return m_capacity; }
+    /// Counts clear()s: a reader that saw one generation knows when the history was replaced.
+    quint64 generation() const { return m_generation; }
+
+    /// The history is written by one thread (the hub's) and read by the stream I/O threads:
+    /// the writer holds this exclusively while it changes the history, readers hold it shared
+    /// across everything they read that must be consistent (a coverage check and its read).
+    /// The class itself does no locking.
+    std::shared_mutex &lock() const { return m_lock; }
 
 private:
     struct Channel
@@ -59,6 +68,8 @@ private:
     int m_capacity;
     Channel m_channels[3];
     EventId m_newest;
+    quint64 m_generation = 0;
+    mutable std::shared_mutex m_lock;
 };
 
 } // namespace Hermes

@@ -4,17 +4,117 @@
 #include "logging.h"
 #include "metrics.h"
 
+#include <QTcpSocket>
+#include <QThread>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <mutex>
+
 namespace Hermes {
 
 EventHub::EventHub(Broker *broker, int historySize, const StreamWorker::Options &options,
-                   Metrics *metrics, QObject *parent)
+                   int ioThreads, Metrics *metrics, QObject *parent)
     : QObject(parent), m_broker(broker), m_metrics(metrics), m_history(historySize),
-      m_planner(&m_history, [broker](EventId id) { return broker->mayStillArrive(id); }),
-      m_worker(std::make_unique<StreamWorker>(options, &m_history, &m_planner, metrics))
+      m_planner(&m_history, [broker](EventId id) { return broker->mayStillArrive(id); })
 {
+    if (ioThreads <= 0)
+        ioThreads = qMax(1, QThread::idealThreadCount());
+    for (int i = 0; i < ioThreads; ++i) {
+        auto *thread = new QThread;
+        thread->setObjectName(QStringLiteral("hermes-io-%1").arg(i));
+        auto *worker = new StreamWorker(options, &m_history, &m_planner, metrics,
+                                        [this](const QByteArray &owner) { streamClosed(owner); });
+        worker->moveToThread(thread);
+        thread->start();
+        QMetaObject::invokeMethod(worker, &StreamWorker::start, Qt::BlockingQueuedConnection);
+        m_threads.push_back(thread);
+        m_workers.push_back(worker);
+    }
+    const BatchSender::Backend backend = m_workers.front()->backend();
+    if (!m_workers.front()->fallbackReason().isEmpty()) {
+        if (options.ioBackend == QLatin1String("io_uring"))
+            qCWarning(lcHub).noquote() << m_workers.front()->fallbackReason() << "- using epoll";
+        else
+            qCInfo(lcHub).noquote() << m_workers.front()->fallbackReason() << "- using epoll";
+    }
+    qCInfo(lcHub) << "streams on" << ioThreads << "I/O thread(s), sends through"
+                  << BatchSender::name(backend);
     connect(broker, &Broker::eventReceived, this, &EventHub::onEvent);
     connect(broker, &Broker::historyLoaded, this, &EventHub::onHistoryLoaded);
     connect(broker, &Broker::eventDiscarded, this, [metrics] { metrics->eventDiscarded(); });
+}
+
+EventHub::~EventHub()
+{
+    for (size_t i = 0; i < m_workers.size(); ++i) {
+        // Deleted in its own thread: its timers and socket notifier belong to it.
+        StreamWorker *worker = m_workers[i];
+        QMetaObject::invokeMethod(worker, [worker] { delete worker; },
+                                  Qt::BlockingQueuedConnection);
+        m_threads[i]->quit();
+        m_threads[i]->wait();
+        delete m_threads[i];
+    }
+}
+
+qsizetype EventHub::activeConnections() const
+{
+    qsizetype n = 0;
+    for (const StreamWorker *worker : m_workers)
+        n += worker->connectionCount();
+    return n;
+}
+
+void EventHub::openStream(QTcpSocket *socket, const QByteArray &head, const StreamParams &params)
+{
+    Q_ASSERT(socket->bytesToWrite() == 0);
+    // The stream keeps a duplicate of the descriptor; Qt's socket, its buffers and notifiers
+    // are released (abort() closes only Qt's descriptor, the connection stays open). Queued,
+    // because the HTTP connection is still inside its read handler for this socket.
+    const int fd = ::fcntl(int(socket->socketDescriptor()), F_DUPFD_CLOEXEC, 0);
+    QMetaObject::invokeMethod(socket, &QTcpSocket::abort, Qt::QueuedConnection);
+    if (fd < 0) {
+        qCWarning(lcHub) << "cannot take a stream over:" << std::strerror(errno);
+        return;
+    }
+    StreamWorker *worker = *std::min_element(
+        m_workers.begin(), m_workers.end(), [](const StreamWorker *a, const StreamWorker *b) {
+            return a->connectionCount() < b->connectionCount();
+        });
+    // Counted now, so quotas and the connection limit see it before the worker takes it.
+    worker->reserve();
+    if (!params.owner.isEmpty()) {
+        const QMutexLocker lock(&m_ownersLock);
+        ++m_owners[params.owner];
+    }
+    QMetaObject::invokeMethod(
+        worker, [worker, fd, head, params] { worker->addStream(fd, head, params); },
+        Qt::QueuedConnection);
+}
+
+int EventHub::streamsOwnedBy(const QByteArray &owner) const
+{
+    const QMutexLocker lock(&m_ownersLock);
+    return m_owners.value(owner);
+}
+
+void EventHub::streamClosed(const QByteArray &owner)
+{
+    if (owner.isEmpty())
+        return;
+    const QMutexLocker lock(&m_ownersLock);
+    auto it = m_owners.find(owner);
+    if (it != m_owners.end() && --*it <= 0)
+        m_owners.erase(it);
+}
+
+void EventHub::closeAll()
+{
+    for (StreamWorker *worker : m_workers)
+        QMetaObject::invokeMethod(worker, &StreamWorker::closeAll, Qt::BlockingQueuedConnection);
 }
 
 void EventHub::onHistoryLoaded(quint32 epoch, const QList<Event> &events,
@@ -25,19 +125,30 @@ void EventHub::onHistoryLoaded(quint32 epoch, const QList<Event> &events,
     const bool reset = m_ready;
     if (reset)
         qCWarning(lcHub) << "the event history was replaced; streams resync";
-    m_history.clear();
+    std::vector<EncodedEventPtr> encoded;
+    encoded.reserve(size_t(events.size()));
     for (const Event &event : events) {
-        const EncodedEventPtr encoded = EncodedEvent::encode(event);
-        if (encoded->channel)
-            m_history.append(encoded);
+        EncodedEventPtr e = EncodedEvent::encode(event);
+        if (e->channel)
+            encoded.push_back(std::move(e));
     }
-    for (auto it = floors.cbegin(); it != floors.cend(); ++it)
-        m_history.setFloor(channelBit(it.key()), it.value());
+    quint64 generation;
+    EventId newest;
+    {
+        const std::unique_lock lock(m_history.lock());
+        m_history.clear();
+        for (const EncodedEventPtr &e : encoded)
+            m_history.append(e);
+        for (auto it = floors.cbegin(); it != floors.cend(); ++it)
+            m_history.setFloor(channelBit(it.key()), it.value());
+        generation = m_history.generation();
+        newest = m_history.newest().isNull() ? EventId(0, 0, epoch) : m_history.newest();
+    }
     m_epoch = epoch;
     m_ready = true;
     // These were never queued for live delivery: replay hands them out.
-    const EventId newest = m_history.newest().isNull() ? EventId(0, 0, epoch) : m_history.newest();
-    m_worker->setHistory(epoch, newest, reset);
+    for (StreamWorker *worker : m_workers)
+        worker->setHistory(epoch, newest, reset, generation);
 }
 
 void EventHub::onEvent(const Event &event)
@@ -55,8 +166,12 @@ void EventHub::onEvent(const Event &event)
         return;
     }
     m_metrics->eventPublished(encoded->channel);
-    m_history.append(encoded);
-    m_worker->deliver(encoded);
+    {
+        const std::unique_lock lock(m_history.lock());
+        m_history.append(encoded);
+    }
+    for (StreamWorker *worker : m_workers)
+        worker->deliver(encoded);
 }
 
 } // namespace Hermes

@@ -4,9 +4,14 @@
 #include "stream/resumeplanner.h"
 #include "stream/streamworker.h"
 
+#include <QHash>
+#include <QMutex>
 #include <QObject>
 
-#include <memory>
+#include <vector>
+
+class QTcpSocket;
+class QThread;
 
 namespace Hermes {
 
@@ -15,47 +20,58 @@ class Metrics;
 
 /**
  * Where events from the broker become bytes on streams: each event is encoded once, kept in
- * the replay history and handed to the stream worker(s) as shared bytes.
+ * the replay history and handed to the stream workers as shared bytes.
  *
  * The hub follows the broker's epoch: a history of another epoch replaces the current one
  * (streams resync), and streams wait for the first history before they start.
  *
- * There is one worker today (in the hub's thread); the worker boundary is where several I/O
- * threads plug in, each fed the same shared encoded events.
+ * Streams are written by `ioThreads` StreamWorkers, each in its own thread with its own epoll
+ * set and send batches; a new stream goes to the worker with the fewest. The hub (in the
+ * thread it was created in, with the broker) encodes each event once and hands the same
+ * shared bytes to every worker; the history is written here and read by the workers under
+ * its lock (EventHistory::lock()).
  */
 class EventHub final : public QObject
 {
     Q_OBJECT
 public:
+    /// `ioThreads` 0: one per core.
     EventHub(Broker *broker, int historySize, const StreamWorker::Options &options,
-             Metrics *metrics, QObject *parent = nullptr);
+             int ioThreads, Metrics *metrics, QObject *parent = nullptr);
+    ~EventHub() override;
 
     Broker *broker() const { return m_broker; }
-    StreamWorker *worker() { return m_worker.get(); }
     const EventHistory &history() const { return m_history; }
-    qsizetype activeConnections() const { return m_worker->connectionCount(); }
+    qsizetype activeConnections() const;
     /// Whether the broker's history has arrived (streams that resume wait for it).
     bool historyReady() const { return m_ready; }
     quint32 epoch() const { return m_epoch; }
+    int ioThreads() const { return int(m_workers.size()); }
+    /// How the workers send (the same for all: the kernel decides).
+    BatchSender::Backend backend() const { return m_workers.front()->backend(); }
 
-    /// Takes `socket` over as a stream (see StreamWorker::addStream).
-    void openStream(QTcpSocket *socket, const QByteArray &head, const StreamParams &params)
-    {
-        m_worker->addStream(socket, head, params);
-    }
+    /// Takes `socket` over as a stream (see StreamWorker::addStream): the socket's descriptor
+    /// goes to a worker, Qt's socket object is released. Qt must have nothing left to write.
+    void openStream(QTcpSocket *socket, const QByteArray &head, const StreamParams &params);
     /// Open streams counted against `owner` (StreamParams::owner), for per-credential quotas.
-    int streamsOwnedBy(const QByteArray &owner) const { return m_worker->streamsOwnedBy(owner); }
+    int streamsOwnedBy(const QByteArray &owner) const;
+    /// Ends every stream cleanly (see StreamWorker::closeAll), waiting for the workers.
+    void closeAll();
 
 private:
     void onEvent(const Event &event);
     void onHistoryLoaded(quint32 epoch, const QList<Event> &events,
                          const QHash<QString, EventId> &floors);
+    void streamClosed(const QByteArray &owner);
 
     Broker *m_broker;
     Metrics *m_metrics;
     EventHistory m_history;
     ResumePlanner m_planner;
-    std::unique_ptr<StreamWorker> m_worker;
+    std::vector<StreamWorker *> m_workers; ///< each lives in its thread, deleted there
+    std::vector<QThread *> m_threads;
+    mutable QMutex m_ownersLock;
+    QHash<QByteArray, int> m_owners; ///< owner → open streams (non-empty owners only)
     quint32 m_epoch = 0;
     bool m_ready = false;
 };

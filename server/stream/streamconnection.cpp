@@ -17,16 +17,15 @@ StreamConnection::~StreamConnection()
     ::close(m_fd);
 }
 
-// Sends as much of `data` as the kernel takes now; -1 when the connection is gone.
-static qsizetype sendSome(int fd, const char *data, qsizetype size)
+// Sends as much of `data` as the kernel takes now: the count, or -errno.
+static long sendSome(int fd, const char *data, qsizetype size)
 {
     for (;;) {
         const ssize_t n = ::send(fd, data, size_t(size), MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n >= 0)
-            return qsizetype(n);
-        if (errno == EINTR)
-            continue;
-        return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+            return long(n);
+        if (errno != EINTR)
+            return -long(errno);
     }
 }
 
@@ -55,14 +54,30 @@ StreamConnection::WriteResult StreamConnection::flushPending(qint64 nowMs)
     return sendPending(nowMs);
 }
 
+void StreamConnection::stage(const QByteArray &bytes, qint64 nowMs)
+{
+    Q_ASSERT(!hasPending());
+    m_pending = bytes; // shared, not copied
+    m_offset = 0;
+    m_lastProgress = nowMs;
+}
+
 StreamConnection::WriteResult StreamConnection::sendPending(qint64 nowMs)
 {
-    const qsizetype sent = sendSome(m_fd, m_pending.constData() + m_offset, pendingBytes());
-    if (sent < 0)
-        return WriteResult::Failed;
-    if (sent > 0)
+    return complete(sendSome(m_fd, m_pending.constData() + m_offset, pendingBytes()), nowMs);
+}
+
+StreamConnection::WriteResult StreamConnection::complete(long result, qint64 nowMs)
+{
+    if (result < 0) {
+        // A full socket (or an interrupted send) took nothing; anything else: it is gone.
+        return result == -EAGAIN || result == -EWOULDBLOCK || result == -EINTR
+            ? WriteResult::Blocked
+            : WriteResult::Failed;
+    }
+    if (result > 0)
         m_lastProgress = nowMs;
-    m_offset += sent;
+    m_offset += qsizetype(result);
     if (m_offset < m_pending.size())
         return WriteResult::Blocked;
     m_pending = QByteArray(); // drop the reference to the shared buffer

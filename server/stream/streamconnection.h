@@ -64,9 +64,19 @@ public:
     /// Sends pending bytes once the socket is writable again: Ok when all are out.
     WriteResult flushPending(qint64 nowMs);
 
+    /// For a batch of sends (BatchSender): makes `bytes` (shared) the pending bytes of a stream
+    /// that has none, without sending; complete() then applies what the send did.
+    void stage(const QByteArray &bytes, qint64 nowMs);
+    const char *pendingData() const { return m_pending.constData() + m_offset; }
+    /// Applies a send of the pending bytes that took `result` bytes (or failed with -errno).
+    WriteResult complete(long result, qint64 nowMs);
+
     using List = std::list<std::unique_ptr<StreamConnection>>;
     /// Where the worker keeps it, so an epoll event finds its list entry at once.
     List::iterator position;
+    /// Its place in its share group's list of live streams (see StreamWorker), or -1.
+    int liveIndex = -1;
+    bool isLive() const { return liveIndex >= 0; }
     bool watchingWritable = false;
     bool pumpScheduled = false;
     bool connected = false; ///< its `connected` event went out: it has a place in the order

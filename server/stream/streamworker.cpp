@@ -7,10 +7,11 @@
 #include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QSocketNotifier>
-#include <QTcpSocket>
 #include <QUuid>
 
 #include <algorithm>
+#include <mutex>
+#include <shared_mutex>
 #include <limits>
 #include <cerrno>
 #include <cstring>
@@ -42,21 +43,31 @@ static qint64 nowMs()
 }
 
 StreamWorker::StreamWorker(const Options &options, const EventHistory *history,
-                           const ResumePlanner *planner, Metrics *metrics, QObject *parent)
+                           const ResumePlanner *planner, Metrics *metrics, Closed closed,
+                           QObject *parent)
     : QObject(parent), m_options(options), m_history(history), m_planner(planner),
-      m_metrics(metrics), m_epoll(::epoll_create1(EPOLL_CLOEXEC))
+      m_metrics(metrics), m_closed(std::move(closed)),
+      m_epoll(::epoll_create1(EPOLL_CLOEXEC))
 {
     if (m_epoll < 0)
         qFatal("epoll_create1 failed: %s", std::strerror(errno));
+}
+
+void StreamWorker::start()
+{
+    m_sender = std::make_unique<BatchSender>(
+        m_options.ioBackend, [this](StreamConnection &c, long result) { onSent(c, result); });
     m_epollNotifier = new QSocketNotifier(m_epoll, QSocketNotifier::Read, this);
     connect(m_epollNotifier, &QSocketNotifier::activated, this, &StreamWorker::onSocketsReady);
-    m_heartbeat.setInterval(options.heartbeatIntervalSec * 1000);
-    connect(&m_heartbeat, &QTimer::timeout, this, &StreamWorker::sendHeartbeat);
-    m_heartbeat.start();
+    m_heartbeat = new QTimer(this);
+    m_heartbeat->setInterval(m_options.heartbeatIntervalSec * 1000);
+    connect(m_heartbeat, &QTimer::timeout, this, &StreamWorker::sendHeartbeat);
+    m_heartbeat->start();
     // Rotation, send timeouts and resume waits are checked once a second.
-    m_tick.setInterval(1000);
-    connect(&m_tick, &QTimer::timeout, this, &StreamWorker::tick);
-    m_tick.start();
+    m_tick = new QTimer(this);
+    m_tick->setInterval(1000);
+    connect(m_tick, &QTimer::timeout, this, &StreamWorker::tick);
+    m_tick->start();
 }
 
 StreamWorker::~StreamWorker()
@@ -81,19 +92,8 @@ static Event hubEvent(const char *type, QJsonObject data)
     return e;
 }
 
-void StreamWorker::addStream(QTcpSocket *socket, const QByteArray &head,
-                             const StreamParams &params)
+void StreamWorker::addStream(int fd, const QByteArray &head, const StreamParams &params)
 {
-    Q_ASSERT(socket->bytesToWrite() == 0);
-    // The stream keeps a duplicate of the descriptor; Qt's socket, its buffers and notifiers
-    // are released (abort() closes only Qt's descriptor, the connection stays open). Queued,
-    // because QAbstractHttpServer is still inside its read handler for this socket.
-    const int fd = ::fcntl(int(socket->socketDescriptor()), F_DUPFD_CLOEXEC, 0);
-    QMetaObject::invokeMethod(socket, &QTcpSocket::abort, Qt::QueuedConnection);
-    if (fd < 0) {
-        qCWarning(lcHub) << "cannot take a stream over:" << std::strerror(errno);
-        return;
-    }
     const qint64 deadline = m_options.connectionTimeoutSec > 0
         ? nowMs() + qint64(m_options.connectionTimeoutSec) * 1000
         : 0;
@@ -101,8 +101,6 @@ void StreamWorker::addStream(QTcpSocket *socket, const QByteArray &head,
     StreamConnection &c = *m_connections.back();
     c.position = std::prev(m_connections.end());
     c.setShareGroup(joinShareGroup(c));
-    if (!c.owner().isEmpty())
-        ++m_owners[c.owner()];
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;
     ev.data.ptr = &c;
@@ -142,8 +140,15 @@ void StreamWorker::sendConnected(StreamConnection &c, EventId at, Failures *fail
 void StreamWorker::replan(StreamConnection &c, const QByteArray &lastEventId, bool waitOver,
                           Failures *failed)
 {
-    applyPlan(c, lastEventId, m_planner->plan(lastEventId, c.filter().channels, m_state, waitOver),
-              failed);
+    ResumePlanner::Plan plan;
+    {
+        const std::shared_lock lock(m_history->lock());
+        if (historyAhead())
+            plan.kind = ResumePlanner::Plan::Wait; // replanned when the change is applied
+        else
+            plan = m_planner->plan(lastEventId, c.filter().channels, m_state, waitOver);
+    }
+    applyPlan(c, lastEventId, plan, failed);
 }
 
 void StreamWorker::applyPlan(StreamConnection &c, const QByteArray &lastEventId,
@@ -169,6 +174,7 @@ void StreamWorker::applyPlan(StreamConnection &c, const QByteArray &lastEventId,
     case ResumePlanner::Plan::Live:
         sendConnected(c, plan.cursor, failed);
         c.cursor = plan.cursor;
+        settle(c);
         break;
     case ResumePlanner::Plan::Replay:
         sendConnected(c, plan.cursor, failed);
@@ -178,6 +184,7 @@ void StreamWorker::applyPlan(StreamConnection &c, const QByteArray &lastEventId,
     case ResumePlanner::Plan::Resync:
         sendConnected(c, EventId(), failed);
         resync(c, plan.reason, lastEventId, failed);
+        settle(c);
         break;
     case ResumePlanner::Plan::End:
         // No history to place it in yet: it ends cleanly, before `connected`, so nothing was
@@ -210,32 +217,44 @@ void StreamWorker::resyncAt(StreamConnection &c, const QString &reason,
     write(c, SseEncoder::encode(event, c.style()), failed);
 }
 
+bool StreamWorker::historyAhead() const
+{
+    return m_history->generation() != m_generation;
+}
+
 void StreamWorker::pump(StreamConnection &c, Failures *failed)
 {
     const qsizetype budget = qBound<qsizetype>(1024, m_options.maxClientBuffer, ChunkBytes);
     for (int turn = 0; turn < ChunksPerTurn && isBehind(c); ++turn) {
-        if (!m_history->covers(c.cursor, c.filter().channels)) {
-            // It fell behind further than the history reaches: what it missed is gone.
-            resync(c, QStringLiteral("history_exceeded"), {}, failed);
-            return;
-        }
         QByteArray frames;
         quint64 perChannel[8] = {};
-        int visited = 0;
-        bool full = false;
-        const EventId last = m_history->read(
-            c.cursor, m_state.delivered, c.filter().channels, ChunkEvents,
-            [&](const EncodedEventPtr &e) {
-                ++visited;
-                if (c.filter().matches(*e)) {
-                    frames += e->frame(c.style());
-                    ++perChannel[e->channel];
-                }
-                full = frames.size() >= budget;
-                return !full;
-            });
-        // Nothing more on its channels up to what went out: it has caught up.
-        c.cursor = (!full && visited < ChunkEvents) ? m_state.delivered : last;
+        {
+            // Shared: the hub appends (and evicts) meanwhile in its own thread; what is read
+            // here must be what the coverage check saw.
+            const std::shared_lock lock(m_history->lock());
+            if (historyAhead())
+                return; // the history changes under it: the change, when applied, replans
+            if (!m_history->covers(c.cursor, c.filter().channels)) {
+                // It fell behind further than the history reaches: what it missed is gone.
+                resync(c, QStringLiteral("history_exceeded"), {}, failed);
+                break;
+            }
+            int visited = 0;
+            bool full = false;
+            const EventId last = m_history->read(
+                c.cursor, m_state.delivered, c.filter().channels, ChunkEvents,
+                [&](const EncodedEventPtr &e) {
+                    ++visited;
+                    if (c.filter().matches(*e)) {
+                        frames += e->frame(c.style());
+                        ++perChannel[e->channel];
+                    }
+                    full = frames.size() >= budget;
+                    return !full;
+                });
+            // Nothing more on its channels up to what went out: it has caught up.
+            c.cursor = (!full && visited < ChunkEvents) ? m_state.delivered : last;
+        }
         for (quint8 bit : {DownloadsBit, QueueBit, SystemBit})
             m_metrics->eventsDelivered(bit, perChannel[bit]);
         if (!frames.isEmpty())
@@ -243,6 +262,8 @@ void StreamWorker::pump(StreamConnection &c, Failures *failed)
     }
     if (isBehind(c))
         schedulePump(c); // more to send: after the other streams had a turn
+    else
+        settle(c);
 }
 
 void StreamWorker::schedulePump(StreamConnection &c)
@@ -280,54 +301,111 @@ int StreamWorker::joinShareGroup(const StreamConnection &c)
         if (!m_freeGroups.empty()) {
             group = m_freeGroups.back();
             m_freeGroups.pop_back();
-            m_groupKeys[size_t(group)] = key;
         } else {
-            group = int(m_groupKeys.size());
-            m_groupKeys.push_back(key);
-            m_groupUsers.push_back(0);
+            group = int(m_groups.size());
+            m_groups.emplace_back();
         }
+        ShareGroup &g = m_groups[size_t(group)];
+        g.key = key;
+        g.filter = c.filter();
+        g.style = c.style();
+        g.chunked = c.chunked();
+        if (g.filter.downloadId.isEmpty())
+            m_anyDownloadGroups.push_back(group);
+        else
+            m_downloadGroups[g.filter.downloadId].push_back(group);
         it = m_groupIds.insert(key, group);
     }
-    ++m_groupUsers[size_t(*it)];
+    ++m_groups[size_t(*it)].users;
     return *it;
 }
 
 void StreamWorker::leaveShareGroup(int group)
 {
-    if (--m_groupUsers[size_t(group)] > 0)
+    ShareGroup &g = m_groups[size_t(group)];
+    if (--g.users > 0)
         return;
     // The last stream of a filter left: the group is reused, so distinct filters coming and
     // going never grow the table.
-    m_groupIds.remove(m_groupKeys[size_t(group)]);
-    m_groupKeys[size_t(group)].clear();
+    const auto drop = [group](std::vector<int> &groups) {
+        groups.erase(std::find(groups.begin(), groups.end(), group));
+    };
+    if (g.filter.downloadId.isEmpty()) {
+        drop(m_anyDownloadGroups);
+    } else {
+        auto it = m_downloadGroups.find(g.filter.downloadId);
+        drop(*it);
+        if (it->empty())
+            m_downloadGroups.erase(it);
+    }
+    m_groupIds.remove(g.key);
+    g = ShareGroup();
     m_freeGroups.push_back(group);
+}
+
+void StreamWorker::makeLive(StreamConnection &c)
+{
+    auto &live = m_groups[size_t(c.shareGroup())].live;
+    c.liveIndex = int(live.size());
+    live.push_back(&c);
+}
+
+void StreamWorker::leaveLive(StreamConnection &c, EventId at)
+{
+    if (!c.isLive())
+        return;
+    auto &live = m_groups[size_t(c.shareGroup())].live;
+    live[size_t(c.liveIndex)] = live.back();
+    live[size_t(c.liveIndex)]->liveIndex = c.liveIndex;
+    live.pop_back();
+    c.liveIndex = -1;
+    c.cursor = at; // from now on it keeps its own place
+}
+
+void StreamWorker::settle(StreamConnection &c)
+{
+    if (!c.isLive() && c.connected && c.waitDeadline == 0 && !c.hasPending()
+        && !(c.cursor < m_state.delivered))
+        makeLive(c);
 }
 
 void StreamWorker::deliver(const EncodedEventPtr &event)
 {
-    m_pending.push_back(event);
+    const QMutexLocker lock(&m_inboxLock);
+    m_inbox.push_back({event, 0, {}, false, 0});
     if (!m_flushScheduled) {
         m_flushScheduled = true;
         QMetaObject::invokeMethod(this, &StreamWorker::flush, Qt::QueuedConnection);
     }
 }
 
-void StreamWorker::setHistory(quint32 epoch, EventId newest, bool reset)
+void StreamWorker::setHistory(quint32 epoch, EventId newest, bool reset, quint64 generation)
+{
+    const QMutexLocker lock(&m_inboxLock);
+    m_inbox.push_back({nullptr, epoch, newest, reset, generation});
+    if (!m_flushScheduled) {
+        m_flushScheduled = true;
+        QMetaObject::invokeMethod(this, &StreamWorker::flush, Qt::QueuedConnection);
+    }
+}
+
+void StreamWorker::applyHistory(quint32 epoch, EventId newest, bool reset, quint64 generation)
 {
     const bool newEpoch = epoch != m_state.epoch;
     m_state.historyReady = true;
     m_state.epoch = epoch;
     m_state.delivered = newest;
+    m_generation = generation;
     Failures failed;
     if (reset) {
-        // What was queued belongs to the replaced history; every stream's position too. In a
-        // new epoch every event is new to them: they go on from its start. In the same epoch
-        // (what they missed was trimmed away) they go on from the newest.
-        m_pending.clear();
+        // Every stream's position belongs to the replaced history. In a new epoch every event
+        // is new to them: they go on from its start. In the same epoch (what they missed was
+        // trimmed away) they go on from the newest.
         const EventId from = newEpoch ? EventId(0, 0, epoch) : newest;
         for (const auto &entry : m_connections) {
-            if (entry->waitDeadline != 0)
+            if (entry->waitDeadline != 0 || !entry->connected)
                 continue;
+            leaveLive(*entry, from);
             resyncAt(*entry, QStringLiteral("history_reset"), {}, from, &failed);
             pump(*entry, &failed);
         }
@@ -335,7 +413,7 @@ void StreamWorker::setHistory(quint32 epoch, EventId newest, bool reset)
         // Streams are not live before a first history (they wait), but a position from no
         // epoch must never stay behind: it would match no round and no pump.
         for (const auto &entry : m_connections) {
-            if (entry->waitDeadline == 0 && entry->cursor.epoch() != epoch)
+            if (entry->waitDeadline == 0 && !entry->isLive() && entry->cursor.epoch() != epoch)
                 entry->cursor = newest;
         }
     }
@@ -350,23 +428,40 @@ void StreamWorker::setHistory(quint32 epoch, EventId newest, bool reset)
 
 void StreamWorker::flush()
 {
-    m_flushScheduled = false;
-    if (m_pending.empty())
-        return;
-    const std::vector<EncodedEventPtr> pending = std::move(m_pending);
-    m_pending.clear();
-    Failures failed;
-    for (size_t start = 0; start < pending.size();) {
-        size_t end = start + 1;
-        qsizetype bytes = pending[start]->frames[0].size();
-        while (end < pending.size() && bytes + pending[end]->frames[0].size() <= RoundBytes)
-            bytes += pending[end++]->frames[0].size();
-        flushRound(pending.data() + start, pending.data() + end, &failed);
-        removeAll(failed);
-        failed.clear();
-        start = end;
+    std::vector<Inbound> inbox;
+    {
+        const QMutexLocker lock(&m_inboxLock);
+        inbox.swap(m_inbox);
+        m_flushScheduled = false;
     }
+    // Events go out in rounds of at most RoundBytes; a history change in between is applied
+    // in its place in the order.
+    std::vector<EncodedEventPtr> events;
+    const auto sendEvents = [&] {
+        Failures failed;
+        for (size_t start = 0; start < events.size();) {
+            size_t end = start + 1;
+            qsizetype bytes = events[start]->frames[0].size();
+            while (end < events.size() && bytes + events[end]->frames[0].size() <= RoundBytes)
+                bytes += events[end++]->frames[0].size();
+            flushRound(events.data() + start, events.data() + end, &failed);
+            removeAll(failed);
+            failed.clear();
+            start = end;
+        }
+        events.clear();
+    };
+    for (Inbound &in : inbox) {
+        if (in.event) {
+            events.push_back(std::move(in.event));
+            continue;
+        }
+        sendEvents();
+        applyHistory(in.epoch, in.newest, in.reset, in.generation);
+    }
+    sendEvents();
     if (m_waiting > 0) {
+        Failures failed;
         for (const auto &entry : m_connections) {
             if (entry->waitDeadline != 0)
                 replan(*entry, QByteArray(entry->waitFor), false, &failed);
@@ -378,55 +473,102 @@ void StreamWorker::flush()
 void StreamWorker::flushRound(const EncodedEventPtr *first, const EncodedEventPtr *last,
                               Failures *failed)
 {
-    const EventId previous = m_state.delivered;
     const EventId newest = (*(last - 1))->id;
-    // Streams with the same filter, style and framing get the same bytes: each distinct
-    // filter is matched and framed once per round, not once per stream.
-    struct Shared
-    {
-        bool built = false;
-        QByteArray bytes;
-        quint64 perChannel[8] = {};
-    };
-    std::vector<Shared> shared(m_groupKeys.size());
-    quint64 delivered[8] = {}; // added to the metrics once, after the loop
-    const qint64 now = nowMs();
-    for (const auto &entry : m_connections) {
-        StreamConnection &c = *entry;
-        // Only a stream that is caught up and has nothing waiting in its socket gets live
-        // bytes; the others are fed from the history as they drain.
-        if (c.waitDeadline != 0 || c.hasPending() || c.cursor != previous)
+    // Only the groups the round concerns are visited: the groups of each event's download id,
+    // and the groups that take every download. Each is matched and framed once per round.
+    ++m_round;
+    m_touched.clear();
+    for (const EncodedEventPtr *e = first; e != last; ++e) {
+        if ((*e)->downloadId.isEmpty())
             continue;
-        c.cursor = newest;
-        Shared &group = shared[size_t(c.shareGroup())];
-        if (!group.built) {
-            group.built = true;
-            QByteArray frames;
-            for (const EncodedEventPtr *e = first; e != last; ++e) {
-                if (c.filter().matches(**e)) {
-                    frames += (*e)->frame(c.style());
-                    ++group.perChannel[(*e)->channel];
-                }
+        const auto it = m_downloadGroups.constFind((*e)->downloadId);
+        if (it == m_downloadGroups.cend())
+            continue;
+        for (int group : *it) {
+            ShareGroup &g = m_groups[size_t(group)];
+            if (g.live.empty())
+                continue;
+            touchGroup(group);
+            if (g.filter.matches(**e)) {
+                g.bytes += (*e)->frame(g.style);
+                ++g.perChannel[(*e)->channel];
             }
-            if (!frames.isEmpty())
-                group.bytes = c.chunked() ? chunk(frames) : frames;
         }
-        if (group.bytes.isEmpty())
-            continue;
-        for (quint8 bit : {DownloadsBit, QueueBit, SystemBit})
-            delivered[bit] += group.perChannel[bit];
-        switch (c.write(group.bytes, now)) {
-        case StreamConnection::WriteResult::Ok: break;
-        case StreamConnection::WriteResult::Blocked: watchWritable(c, true); break;
-        case StreamConnection::WriteResult::Failed:
-            failed->push_back({&c, Removal::WriteError});
-            continue;
-        }
-        m_metrics->bytesSent(quint64(group.bytes.size()));
     }
+    for (int group : m_anyDownloadGroups) {
+        ShareGroup &g = m_groups[size_t(group)];
+        if (g.live.empty())
+            continue;
+        touchGroup(group);
+        for (const EncodedEventPtr *e = first; e != last; ++e) {
+            if (g.filter.matches(**e)) {
+                g.bytes += (*e)->frame(g.style);
+                ++g.perChannel[(*e)->channel];
+            }
+        }
+    }
+    // Every live stream of a touched group gets the group's bytes; the sends go to the kernel
+    // in batches, and what did not go out whole is dealt with once all went (the live lists
+    // must not change while they are walked).
+    quint64 delivered[8] = {};
+    quint64 bytesSent = 0;
+    m_roundNow = nowMs();
+    for (int group : m_touched) {
+        ShareGroup &g = m_groups[size_t(group)];
+        if (g.bytes.isEmpty())
+            continue;
+        if (g.chunked)
+            g.bytes = chunk(g.bytes);
+        const quint64 streams = g.live.size();
+        for (quint8 bit : {DownloadsBit, QueueBit, SystemBit})
+            delivered[bit] += g.perChannel[bit] * streams;
+        bytesSent += quint64(g.bytes.size()) * streams;
+        for (StreamConnection *c : g.live) {
+            c->stage(g.bytes, m_roundNow);
+            m_sender->add(*c);
+        }
+    }
+    m_sender->flush();
+    for (int group : m_touched)
+        m_groups[size_t(group)].bytes = QByteArray(); // the streams hold what they still need
+    applyOutcomes(newest, failed);
     for (quint8 bit : {DownloadsBit, QueueBit, SystemBit})
         m_metrics->eventsDelivered(bit, delivered[bit]);
+    m_metrics->bytesSent(bytesSent);
     m_state.delivered = newest;
+}
+
+void StreamWorker::touchGroup(int group)
+{
+    ShareGroup &g = m_groups[size_t(group)];
+    if (g.round == m_round)
+        return;
+    g.round = m_round;
+    g.bytes.clear();
+    std::fill(std::begin(g.perChannel), std::end(g.perChannel), 0);
+    m_touched.push_back(group);
+}
+
+void StreamWorker::onSent(StreamConnection &c, long result)
+{
+    const auto outcome = c.complete(result, m_roundNow);
+    if (outcome != StreamConnection::WriteResult::Ok)
+        m_outcomes.emplace_back(&c, outcome);
+}
+
+void StreamWorker::applyOutcomes(EventId at, Failures *failed)
+{
+    for (const auto &[c, outcome] : m_outcomes) {
+        if (outcome == StreamConnection::WriteResult::Failed) {
+            failed->push_back({c, Removal::WriteError});
+            continue;
+        }
+        // Its socket is full: it leaves the live list and is fed from the history once it
+        // drains, from `at` (what it was given).
+        leaveLive(*c, at);
+        watchWritable(*c, true);
+    }
+    m_outcomes.clear();
 }
 
 void StreamWorker::write(StreamConnection &c, const QByteArray &payload, Failures *failed)
@@ -436,6 +578,7 @@ void StreamWorker::write(StreamConnection &c, const QByteArray &payload, Failure
     case StreamConnection::WriteResult::Ok:
         break;
     case StreamConnection::WriteResult::Blocked:
+        leaveLive(c, m_state.delivered);
         watchWritable(c, true);
         break;
     case StreamConnection::WriteResult::Failed:
@@ -508,22 +651,21 @@ void StreamWorker::sendHeartbeat()
     static const QByteArray waitingPlain = SseEncoder::comment("waiting for the event history");
     static const QByteArray waitingChunked = chunk(waitingPlain);
     Failures failed;
-    const qint64 now = nowMs();
+    m_roundNow = nowMs();
+    quint64 bytesSent = 0;
     for (const auto &entry : m_connections) {
         StreamConnection &c = *entry;
         if (c.hasPending())
             continue; // not idle: bytes are on their way
         const QByteArray &bytes = c.connected ? (c.chunked() ? chunked : plain)
                                               : (c.chunked() ? waitingChunked : waitingPlain);
-        switch (c.write(bytes, now)) {
-        case StreamConnection::WriteResult::Ok: break;
-        case StreamConnection::WriteResult::Blocked: watchWritable(c, true); break;
-        case StreamConnection::WriteResult::Failed:
-            failed.push_back({&c, Removal::WriteError});
-            continue;
-        }
-        m_metrics->bytesSent(quint64(bytes.size()));
+        c.stage(bytes, m_roundNow);
+        m_sender->add(c);
+        bytesSent += quint64(bytes.size());
     }
+    m_sender->flush();
+    applyOutcomes(m_state.delivered, &failed);
+    m_metrics->bytesSent(bytesSent);
     removeAll(failed);
 }
 
@@ -591,9 +733,8 @@ void StreamWorker::remove(StreamConnection &c, Removal why)
     }
     }
     ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, c.fd(), nullptr);
+    leaveLive(c, {});
     leaveShareGroup(c.shareGroup());
-    if (!c.owner().isEmpty() && --m_owners[c.owner()] <= 0)
-        m_owners.remove(c.owner());
     if (c.waitDeadline != 0)
         --m_waiting;
     if (c.pumpScheduled) {
@@ -602,7 +743,11 @@ void StreamWorker::remove(StreamConnection &c, Removal why)
         if (it != m_pumpQueue.end())
             m_pumpQueue.erase(it);
     }
+    const QByteArray owner = c.owner();
     m_connections.erase(c.position); // closes the descriptor
+    m_count.fetch_sub(1, std::memory_order_relaxed);
+    if (m_closed)
+        m_closed(owner);
 }
 
 void StreamWorker::closeAll()

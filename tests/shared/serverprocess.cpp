@@ -60,11 +60,19 @@ bool ServerProcess::launch(const QProcessEnvironment &extraEnv, const QStringLis
     if (m_port == 0)
         m_port = freePort();
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    // CTest runs the stream suites once more with other I/O settings (tests/CMakeLists.txt):
+    // HERMES_TEST_IO_THREADS and HERMES_TEST_IO_BACKEND become the server's.
+    const QString ioThreads = env.value(QStringLiteral("HERMES_TEST_IO_THREADS"));
+    const QString ioBackend = env.value(QStringLiteral("HERMES_TEST_IO_BACKEND"));
     // A developer's own HERMES_* settings must not leak into the tests.
     for (const QString &key : env.keys()) {
         if (key.startsWith(QLatin1StringView("HERMES_")))
             env.remove(key);
     }
+    if (!ioThreads.isEmpty())
+        env.insert(QStringLiteral("HERMES_IO_THREADS"), ioThreads);
+    if (!ioBackend.isEmpty())
+        env.insert(QStringLiteral("HERMES_IO_BACKEND"), ioBackend);
     env.insert(QStringLiteral("HERMES_HOST"), QStringLiteral("127.0.0.1"));
     env.insert(QStringLiteral("HERMES_PORT"), QString::number(m_port));
     env.insert(QStringLiteral("HERMES_DATA_DIR"), m_dataDir.path());
