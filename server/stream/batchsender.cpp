@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <sched.h>
 #include <sys/socket.h>
 
 namespace Hermes {
@@ -78,6 +79,10 @@ void BatchSender::add(StreamConnection &c)
     io_uring_sqe *sqe = io_uring_get_sqe(m_ring.get());
     if (!sqe) {
         submitAndReap();
+        if (!m_ring) { // it failed for good meanwhile: this one goes out the plain way
+            m_done(c, sendNow(c.fd(), c.pendingData(), size_t(c.pendingBytes())));
+            return;
+        }
         sqe = io_uring_get_sqe(m_ring.get());
     }
     io_uring_prep_send(sqe, c.fd(), c.pendingData(), size_t(c.pendingBytes()),
@@ -99,8 +104,15 @@ void BatchSender::submitAndReap()
     size_t reaped = 0;
     int failures = 0;
     while (reaped < expected) {
-        const int ret = io_uring_submit_and_wait(m_ring.get(), unsigned(expected - reaped));
-        if (ret < 0 && ret != -EINTR && ++failures >= 100) {
+        const int ret = m_injectedError
+            ? m_injectedError
+            : io_uring_submit_and_wait(m_ring.get(), unsigned(expected - reaped));
+        if (ret < 0 && ret != -EINTR && ++failures < 100) {
+            // Out of kernel resources for the moment (EAGAIN, EBUSY): let others run, retry.
+            ::sched_yield();
+            continue;
+        }
+        if (ret < 0 && ret != -EINTR) {
             // The ring makes no progress (out of kernel memory): give it up. Whatever it did
             // with the sends it still held is unknown, so those streams are failed (their
             // clients resume with Last-Event-ID) and from now on sends go out one by one.

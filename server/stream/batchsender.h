@@ -48,11 +48,15 @@ public:
     /// Submits what was added and reports every outcome.
     void flush();
 
+    /// Tests: io_uring submissions fail with -`error` from now on (the fallback path).
+    void failSubmissionsForTesting(int error) { m_injectedError = -error; }
+
 private:
     void submitAndReap();
 
     Completion m_done;
     QString m_why;
+    int m_injectedError = 0;
     std::unique_ptr<io_uring> m_ring;
     std::vector<StreamConnection *> m_inFlight; ///< added since the last flush (io_uring)
 };

@@ -4,7 +4,7 @@
 
 #include <deque>
 #include <functional>
-#include <shared_mutex>
+#include <pthread.h>
 #include <vector>
 
 namespace Hermes {
@@ -17,6 +17,36 @@ namespace Hermes {
  * also remembers, per channel, the newest id it no longer holds: a client whose last id is
  * older than that has missed events nobody can give it any more and must resync.
  */
+/**
+ * A reader-writer lock (for std::unique_lock and std::shared_lock) that lets a waiting writer
+ * in before new readers. glibc's default prefers readers: I/O threads that replay to many
+ * streams could keep the hub from appending for as long as they overlap. Not recursive: a
+ * thread takes it once.
+ */
+class HistoryLock final
+{
+public:
+    HistoryLock()
+    {
+        pthread_rwlockattr_t attr;
+        pthread_rwlockattr_init(&attr);
+        pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+        pthread_rwlock_init(&m_lock, &attr);
+        pthread_rwlockattr_destroy(&attr);
+    }
+    ~HistoryLock() { pthread_rwlock_destroy(&m_lock); }
+    HistoryLock(const HistoryLock &) = delete;
+    HistoryLock &operator=(const HistoryLock &) = delete;
+
+    void lock() { pthread_rwlock_wrlock(&m_lock); }
+    void unlock() { pthread_rwlock_unlock(&m_lock); }
+    void lock_shared() { pthread_rwlock_rdlock(&m_lock); }
+    void unlock_shared() { pthread_rwlock_unlock(&m_lock); }
+
+private:
+    pthread_rwlock_t m_lock;
+};
+
 class EventHistory final
 {
 public:
@@ -52,9 +82,9 @@ public:
 
     /// The history is written by one thread (the hub's) and read by the stream I/O threads:
     /// the writer holds this exclusively while it changes the history, readers hold it shared
-    /// across everything they read that must be consistent (a coverage check and its read).
-    /// The class itself does no locking.
-    std::shared_mutex &lock() const { return m_lock; }
+    /// across everything they read that must be consistent (a coverage check and its read),
+    /// and no longer. The class itself does no locking.
+    HistoryLock &lock() const { return m_lock; }
 
 private:
     struct Channel
@@ -69,7 +99,7 @@ private:
     Channel m_channels[3];
     EventId m_newest;
     quint64 m_generation = 0;
-    mutable std::shared_mutex m_lock;
+    mutable HistoryLock m_lock;
 };
 
 } // namespace Hermes

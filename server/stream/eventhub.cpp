@@ -33,15 +33,28 @@ EventHub::EventHub(Broker *broker, int historySize, const StreamWorker::Options 
         m_threads.push_back(thread);
         m_workers.push_back(worker);
     }
-    const BatchSender::Backend backend = m_workers.front()->backend();
-    if (!m_workers.front()->fallbackReason().isEmpty()) {
-        if (options.ioBackend == QLatin1String("io_uring"))
-            qCWarning(lcHub).noquote() << m_workers.front()->fallbackReason() << "- using epoll";
-        else
-            qCInfo(lcHub).noquote() << m_workers.front()->fallbackReason() << "- using epoll";
+    // Each thread has its own ring, and the kernel may refuse some (an old kernel counts
+    // rings against RLIMIT_MEMLOCK): the log says what each got.
+    int onRing = 0;
+    QString why;
+    for (const StreamWorker *worker : m_workers) {
+        if (worker->backend() == BatchSender::Backend::IoUring)
+            ++onRing;
+        else if (why.isEmpty())
+            why = worker->fallbackReason();
     }
-    qCInfo(lcHub) << "streams on" << ioThreads << "I/O thread(s), sends through"
-                  << BatchSender::name(backend);
+    if (!why.isEmpty()) {
+        if (options.ioBackend == QLatin1String("io_uring"))
+            qCWarning(lcHub).noquote() << why << "- sending through epoll";
+        else
+            qCInfo(lcHub).noquote() << why << "- sending through epoll";
+    }
+    if (onRing == 0 || onRing == ioThreads)
+        qCInfo(lcHub) << "streams on" << ioThreads << "I/O thread(s), sends through"
+                      << (onRing ? "io_uring" : "epoll");
+    else
+        qCWarning(lcHub) << "streams on" << ioThreads << "I/O thread(s)," << onRing
+                         << "sending through io_uring, the others through epoll";
     connect(broker, &Broker::eventReceived, this, &EventHub::onEvent);
     connect(broker, &Broker::historyLoaded, this, &EventHub::onHistoryLoaded);
     connect(broker, &Broker::eventDiscarded, this, [metrics] { metrics->eventDiscarded(); });

@@ -47,8 +47,6 @@ public:
     bool historyReady() const { return m_ready; }
     quint32 epoch() const { return m_epoch; }
     int ioThreads() const { return int(m_workers.size()); }
-    /// How the workers send (the same for all: the kernel decides).
-    BatchSender::Backend backend() const { return m_workers.front()->backend(); }
 
     /// Takes `socket` over as a stream (see StreamWorker::addStream): the socket's descriptor
     /// goes to a worker, Qt's socket object is released. Qt must have nothing left to write.

@@ -226,37 +226,51 @@ void StreamWorker::pump(StreamConnection &c, Failures *failed)
 {
     const qsizetype budget = qBound<qsizetype>(1024, m_options.maxClientBuffer, ChunkBytes);
     for (int turn = 0; turn < ChunksPerTurn && isBehind(c); ++turn) {
-        QByteArray frames;
-        quint64 perChannel[8] = {};
+        // Under the history's lock only the events are picked (shared pointers); framing and
+        // sending happen after it is released, so the hub is never kept from appending.
+        bool exceeded = false;
+        bool full = false;
+        int visited = 0;
+        EventId last;
         {
-            // Shared: the hub appends (and evicts) meanwhile in its own thread; what is read
-            // here must be what the coverage check saw.
             const std::shared_lock lock(m_history->lock());
             if (historyAhead())
                 return; // the history changes under it: the change, when applied, replans
             if (!m_history->covers(c.cursor, c.filter().channels)) {
-                // It fell behind further than the history reaches: what it missed is gone.
-                resync(c, QStringLiteral("history_exceeded"), {}, failed);
-                break;
+                exceeded = true;
+            } else {
+                qsizetype bytes = 0;
+                last = m_history->read(
+                    c.cursor, m_state.delivered, c.filter().channels, ChunkEvents,
+                    [&](const EncodedEventPtr &e) {
+                        ++visited;
+                        if (c.filter().matches(*e)) {
+                            m_picked.push_back(e);
+                            bytes += e->frame(c.style()).size();
+                        }
+                        full = bytes >= budget;
+                        return !full;
+                    });
             }
-            int visited = 0;
-            bool full = false;
-            const EventId last = m_history->read(
-                c.cursor, m_state.delivered, c.filter().channels, ChunkEvents,
-                [&](const EncodedEventPtr &e) {
-                    ++visited;
-                    if (c.filter().matches(*e)) {
-                        frames += e->frame(c.style());
-                        ++perChannel[e->channel];
-                    }
-                    full = frames.size() >= budget;
-                    return !full;
-                });
-            // Nothing more on its channels up to what went out: it has caught up.
-            c.cursor = (!full && visited < ChunkEvents) ? m_state.delivered : last;
         }
-        for (quint8 bit : {DownloadsBit, QueueBit, SystemBit})
-            m_metrics->eventsDelivered(bit, perChannel[bit]);
+        if (exceeded) {
+            // It fell behind further than the history reaches: what it missed is gone.
+            resync(c, QStringLiteral("history_exceeded"), {}, failed);
+            break;
+        }
+        // Nothing more on its channels up to what went out: it has caught up.
+        c.cursor = (!full && visited < ChunkEvents) ? m_state.delivered : last;
+        QByteArray frames;
+        quint64 perChannel[8] = {};
+        for (const EncodedEventPtr &e : m_picked) {
+            frames += e->frame(c.style());
+            ++perChannel[e->channel];
+        }
+        m_picked.clear();
+        for (quint8 bit : {DownloadsBit, QueueBit, SystemBit}) {
+            if (perChannel[bit])
+                m_metrics->eventsDelivered(bit, perChannel[bit]);
+        }
         if (!frames.isEmpty())
             write(c, frames, failed);
     }
@@ -372,7 +386,16 @@ void StreamWorker::settle(StreamConnection &c)
 void StreamWorker::deliver(const EncodedEventPtr &event)
 {
     const QMutexLocker lock(&m_inboxLock);
-    m_inbox.push_back({event, 0, {}, false, 0});
+    if (!m_inbox.empty() && m_inbox.back().kind == Inbound::Skip) {
+        m_inbox.back().newest = event->id;
+    } else if (m_inboxEvents >= MaxInboxEvents) {
+        // This thread is this far behind the hub: what follows is not queued again but read
+        // from the history, where it already is (see skipTo()).
+        m_inbox.push_back({nullptr, Inbound::Skip, 0, event->id, false, 0});
+    } else {
+        m_inbox.push_back({event, Inbound::Event, 0, {}, false, 0});
+        ++m_inboxEvents;
+    }
     if (!m_flushScheduled) {
         m_flushScheduled = true;
         QMetaObject::invokeMethod(this, &StreamWorker::flush, Qt::QueuedConnection);
@@ -382,10 +405,28 @@ void StreamWorker::deliver(const EncodedEventPtr &event)
 void StreamWorker::setHistory(quint32 epoch, EventId newest, bool reset, quint64 generation)
 {
     const QMutexLocker lock(&m_inboxLock);
-    m_inbox.push_back({nullptr, epoch, newest, reset, generation});
+    m_inbox.push_back({nullptr, Inbound::History, epoch, newest, reset, generation});
     if (!m_flushScheduled) {
         m_flushScheduled = true;
         QMetaObject::invokeMethod(this, &StreamWorker::flush, Qt::QueuedConnection);
+    }
+}
+
+void StreamWorker::skipTo(EventId newest)
+{
+    // Every live stream goes on from the history, as a stream whose socket was full does: it
+    // catches up chunk by chunk, or resyncs if the history no longer reaches back that far.
+    if (!m_skipLog.isValid() || m_skipLog.elapsed() >= 10000) {
+        qCWarning(lcHub) << "an I/O thread fell" << MaxInboxEvents
+                         << "events behind; its streams catch up from the history";
+        m_skipLog.start();
+    }
+    for (const auto &entry : m_connections)
+        leaveLive(*entry, m_state.delivered);
+    m_state.delivered = newest;
+    for (const auto &entry : m_connections) {
+        if (isBehind(*entry))
+            schedulePump(*entry);
     }
 }
 
@@ -432,6 +473,7 @@ void StreamWorker::flush()
     {
         const QMutexLocker lock(&m_inboxLock);
         inbox.swap(m_inbox);
+        m_inboxEvents = 0;
         m_flushScheduled = false;
     }
     // Events go out in rounds of at most RoundBytes; a history change in between is applied
@@ -452,12 +494,19 @@ void StreamWorker::flush()
         events.clear();
     };
     for (Inbound &in : inbox) {
-        if (in.event) {
+        switch (in.kind) {
+        case Inbound::Event:
             events.push_back(std::move(in.event));
-            continue;
+            break;
+        case Inbound::History:
+            sendEvents();
+            applyHistory(in.epoch, in.newest, in.reset, in.generation);
+            break;
+        case Inbound::Skip:
+            sendEvents();
+            skipTo(in.newest);
+            break;
         }
-        sendEvents();
-        applyHistory(in.epoch, in.newest, in.reset, in.generation);
     }
     sendEvents();
     if (m_waiting > 0) {
@@ -532,8 +581,10 @@ void StreamWorker::flushRound(const EncodedEventPtr *first, const EncodedEventPt
     for (int group : m_touched)
         m_groups[size_t(group)].bytes = QByteArray(); // the streams hold what they still need
     applyOutcomes(newest, failed);
-    for (quint8 bit : {DownloadsBit, QueueBit, SystemBit})
-        m_metrics->eventsDelivered(bit, delivered[bit]);
+    for (quint8 bit : {DownloadsBit, QueueBit, SystemBit}) {
+        if (delivered[bit])
+            m_metrics->eventsDelivered(bit, delivered[bit]);
+    }
     m_metrics->bytesSent(bytesSent);
     m_state.delivered = newest;
 }

@@ -5,6 +5,7 @@
 #include "stream/resumeplanner.h"
 #include "stream/streamconnection.h"
 
+#include <QElapsedTimer>
 #include <QHash>
 #include <QMutex>
 #include <QObject>
@@ -101,7 +102,11 @@ private:
     /// What deliver() and setHistory() hand over, in order.
     struct Inbound
     {
-        EncodedEventPtr event; ///< null: a history change
+        /// Event: `event`. History: see setHistory(). Skip: the worker fell too far behind;
+        /// the events up to `newest` are read from the history (see skipTo()).
+        enum Kind { Event, History, Skip };
+        EncodedEventPtr event;
+        Kind kind = Event;
         quint32 epoch = 0;
         EventId newest;
         bool reset = false;
@@ -126,6 +131,7 @@ private:
 
     void flush();
     void applyHistory(quint32 epoch, EventId newest, bool reset, quint64 generation);
+    void skipTo(EventId newest);
     void flushRound(const EncodedEventPtr *first, const EncodedEventPtr *last, Failures *failed);
     void touchGroup(int group);
     void onSent(StreamConnection &c, long result);
@@ -180,6 +186,11 @@ private:
     int m_waiting = 0;            ///< streams waiting for their resume point
     QMutex m_inboxLock;
     std::vector<Inbound> m_inbox; ///< guarded by m_inboxLock
+    int m_inboxEvents = 0;        ///< events in m_inbox, guarded by m_inboxLock
+    /// Past this many queued events a worker stops queueing them (deliver()).
+    static constexpr int MaxInboxEvents = 8192;
+    QElapsedTimer m_skipLog;
+    std::vector<EncodedEventPtr> m_picked; ///< pump()'s events, reused
     bool m_flushScheduled = false; ///< guarded by m_inboxLock
     std::deque<StreamConnection *> m_pumpQueue;
     bool m_pumpsScheduled = false;

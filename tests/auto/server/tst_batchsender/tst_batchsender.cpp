@@ -27,6 +27,7 @@ private slots:
     void closedPeerFails_data();
     void closedPeerFails();
     void epollIsEpoll();
+    void failingRingFallsBackMidBatch();
 
 private:
     void addBackends();
@@ -71,11 +72,13 @@ static QByteArray readAll(int fd)
 
 void tst_BatchSender::init()
 {
-    // io_uring may be refused here (seccomp, kernel.io_uring_disabled): then both rows test
-    // the fallback, which is what the server does too.
-    BatchSender probe(QStringLiteral("io_uring"), [](StreamConnection &, long) {});
-    if (probe.backend() != BatchSender::Backend::IoUring)
-        qWarning().noquote() << "no io_uring on this machine:" << probe.fallbackReason();
+    // io_uring may be refused here (seccomp, kernel.io_uring_disabled): its rows are skipped
+    // then (the server falls back to epoll, which the other rows test).
+    if (QTest::currentDataTag() && QByteArrayView(QTest::currentDataTag()) == "io_uring") {
+        BatchSender probe(QStringLiteral("io_uring"), [](StreamConnection &, long) {});
+        if (probe.backend() != BatchSender::Backend::IoUring)
+            QSKIP(qPrintable(QStringLiteral("no io_uring here: ") + probe.fallbackReason()));
+    }
 }
 
 void tst_BatchSender::addBackends()
@@ -94,7 +97,8 @@ void tst_BatchSender::everySendIsReportedOnce()
 {
     QFETCH(QString, backend);
     // More streams than the ring holds (512): the batch is submitted part-way and at flush().
-    constexpr int Streams = 1300;
+    // (Two descriptors each: within the usual soft limit of 1024... times two. 700 is enough.)
+    constexpr int Streams = 700;
     std::vector<std::unique_ptr<Pair>> pairs;
     for (int i = 0; i < Streams; ++i) {
         pairs.push_back(makePair());
@@ -132,14 +136,24 @@ void tst_BatchSender::fullSocketTakesWhatFits()
     auto pair = makePair(4096);
     QVERIFY(pair);
     StreamConnection &c = *pair->stream;
-    long taken = -1;
-    BatchSender sender(backend, [&](StreamConnection &, long result) { taken = result; });
+    std::vector<long> results;
+    BatchSender sender(backend, [&](StreamConnection &, long result) { results.push_back(result); });
     const QByteArray big(1 << 20, 'x');
     c.stage(big, 1);
     sender.add(c);
     sender.flush();
+    QCOMPARE(int(results.size()), 1);
+    const long taken = results[0];
     QVERIFY2(taken > 0 && taken < big.size(), QByteArray::number(qint64(taken)).constData());
     QCOMPARE(c.complete(taken, 2), StreamConnection::WriteResult::Blocked);
+    QCOMPARE(c.pendingBytes(), big.size() - taken);
+
+    // The socket is full now: sending the rest takes nothing, which is no failure.
+    sender.add(c);
+    sender.flush();
+    QCOMPARE(int(results.size()), 2);
+    QCOMPARE(results[1], long(-EAGAIN));
+    QCOMPARE(c.complete(results[1], 3), StreamConnection::WriteResult::Blocked);
     QCOMPARE(c.pendingBytes(), big.size() - taken);
     // What the peer reads is the start of the bytes, nothing else.
     QCOMPARE(readAll(pair->peer), big.left(taken));
@@ -171,6 +185,48 @@ void tst_BatchSender::epollIsEpoll()
     BatchSender sender(QStringLiteral("epoll"), [](StreamConnection &, long) {});
     QCOMPARE(sender.backend(), BatchSender::Backend::Epoll);
     QVERIFY(sender.fallbackReason().isEmpty());
+}
+
+void tst_BatchSender::failingRingFallsBackMidBatch()
+{
+    // io_uring submissions that keep failing (the kernel out of memory) while a batch is
+    // full: the ring is given up, the sends it held are failed (their clients would resume),
+    // the rest go out with send(), and nothing is reported twice or lost.
+    BatchSender probe(QStringLiteral("io_uring"), [](StreamConnection &, long) {});
+    if (probe.backend() != BatchSender::Backend::IoUring)
+        QSKIP("no io_uring here");
+    constexpr int Streams = 600; // more than a ring's 512: the failure comes inside add()
+    std::vector<std::unique_ptr<Pair>> pairs;
+    for (int i = 0; i < Streams; ++i) {
+        pairs.push_back(makePair());
+        QVERIFY(pairs.back());
+    }
+    std::map<StreamConnection *, std::vector<long>> results;
+    BatchSender sender(QStringLiteral("io_uring"), [&](StreamConnection &c, long result) {
+        results[&c].push_back(result);
+    });
+    sender.failSubmissionsForTesting(ENOMEM);
+    const QByteArray shared("data: x\n\n");
+    for (auto &p : pairs) {
+        p->stream->stage(shared, 1);
+        sender.add(*p->stream);
+    }
+    sender.flush();
+    QCOMPARE(sender.backend(), BatchSender::Backend::Epoll);
+    QVERIFY(!sender.fallbackReason().isEmpty());
+    QCOMPARE(int(results.size()), Streams);
+    int failed = 0;
+    for (auto &p : pairs) {
+        const auto &r = results[p->stream.get()];
+        QCOMPARE(int(r.size()), 1);
+        if (r.front() == -EIO) {
+            ++failed;
+        } else {
+            QCOMPARE(r.front(), long(shared.size()));
+            QCOMPARE(readAll(p->peer), shared);
+        }
+    }
+    QCOMPARE(failed, 512);
 }
 
 QTEST_GUILESS_MAIN(tst_BatchSender)
