@@ -388,7 +388,7 @@ void StreamWorker::deliver(const EncodedEventPtr &event)
     const QMutexLocker lock(&m_inboxLock);
     if (!m_inbox.empty() && m_inbox.back().kind == Inbound::Skip) {
         m_inbox.back().newest = event->id;
-    } else if (m_inboxEvents >= MaxInboxEvents) {
+    } else if (m_inboxEvents >= m_options.maxQueuedEvents) {
         // This thread is this far behind the hub: what follows is not queued again but read
         // from the history, where it already is (see skipTo()).
         m_inbox.push_back({nullptr, Inbound::Skip, 0, event->id, false, 0});
@@ -417,7 +417,7 @@ void StreamWorker::skipTo(EventId newest)
     // Every live stream goes on from the history, as a stream whose socket was full does: it
     // catches up chunk by chunk, or resyncs if the history no longer reaches back that far.
     if (!m_skipLog.isValid() || m_skipLog.elapsed() >= 10000) {
-        qCWarning(lcHub) << "an I/O thread fell" << MaxInboxEvents
+        qCWarning(lcHub) << "an I/O thread fell" << m_options.maxQueuedEvents
                          << "events behind; its streams catch up from the history";
         m_skipLog.start();
     }

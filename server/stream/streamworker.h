@@ -62,6 +62,9 @@ public:
         int sendTimeoutSec = 60;          ///< drop a stream whose socket takes nothing this long
         int resumeWaitMs = 3000;          ///< how long a resume may wait (see ResumePlanner)
         QString ioBackend = QStringLiteral("auto"); ///< see BatchSender
+        /// Past this many events queued for it, a worker stops queueing them and its streams
+        /// catch up from the history instead (see deliver()).
+        int maxQueuedEvents = 8192;
     };
     /// Called in the worker's thread when a stream ends, with its StreamParams::owner.
     using Closed = std::function<void(const QByteArray &owner)>;
@@ -187,8 +190,6 @@ private:
     QMutex m_inboxLock;
     std::vector<Inbound> m_inbox; ///< guarded by m_inboxLock
     int m_inboxEvents = 0;        ///< events in m_inbox, guarded by m_inboxLock
-    /// Past this many queued events a worker stops queueing them (deliver()).
-    static constexpr int MaxInboxEvents = 8192;
     QElapsedTimer m_skipLog;
     std::vector<EncodedEventPtr> m_picked; ///< pump()'s events, reused
     bool m_flushScheduled = false; ///< guarded by m_inboxLock
