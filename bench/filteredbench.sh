@@ -6,6 +6,8 @@
 #   bench/filteredbench.sh --ids 1000 --per-id 10 --monitors 10 --other-streams 0 --seconds 20
 #   bench/filteredbench.sh --ids 1000 --per-id 10 --monitors 10 --other-streams 8000 --seconds 20
 #
+# HERMES_SERVER_ARGS adds server options (e.g. "--io-threads 1 --io-backend epoll").
+#
 # Client and server each need a descriptor per stream: keep streams (ids x per-id + monitors
 # + other-streams) below `ulimit -Hn` minus a few hundred.
 set -euo pipefail
@@ -30,8 +32,10 @@ fi
 DATA=$(mktemp -d "${TMPDIR:-/tmp}/fb-data-XXXXXX")
 LOG=$DATA.log
 ulimit -n "$(ulimit -Hn)"
+# shellcheck disable=SC2086 # HERMES_SERVER_ARGS is split into options on purpose
 "$SERVER" --port "$PORT" --data-dir "$DATA" --api-keys bench --max-connections 19500 \
-    --connection-timeout 0 --max-connections-per-key 0 --log-level warning >"$LOG" 2>&1 &
+    --connection-timeout 0 --max-connections-per-key 0 --log-level warning \
+    ${HERMES_SERVER_ARGS:-} >"$LOG" 2>&1 &
 PID=$!
 cleanup() {
     kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
