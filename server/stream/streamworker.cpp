@@ -396,6 +396,11 @@ void StreamWorker::deliver(const EncodedEventPtr &event)
         m_inbox.push_back({event, Inbound::Event, 0, {}, false, 0});
         ++m_inboxEvents;
     }
+    scheduleFlushLocked();
+}
+
+void StreamWorker::scheduleFlushLocked()
+{
     if (!m_flushScheduled) {
         m_flushScheduled = true;
         QMetaObject::invokeMethod(this, &StreamWorker::flush, Qt::QueuedConnection);
@@ -406,10 +411,7 @@ void StreamWorker::setHistory(quint32 epoch, EventId newest, bool reset, quint64
 {
     const QMutexLocker lock(&m_inboxLock);
     m_inbox.push_back({nullptr, Inbound::History, epoch, newest, reset, generation});
-    if (!m_flushScheduled) {
-        m_flushScheduled = true;
-        QMetaObject::invokeMethod(this, &StreamWorker::flush, Qt::QueuedConnection);
-    }
+    scheduleFlushLocked();
 }
 
 void StreamWorker::skipTo(EventId newest)
@@ -458,12 +460,7 @@ void StreamWorker::applyHistory(quint32 epoch, EventId newest, bool reset, quint
                 entry->cursor = newest;
         }
     }
-    if (m_waiting > 0) {
-        for (const auto &entry : m_connections) {
-            if (entry->waitDeadline != 0)
-                replan(*entry, QByteArray(entry->waitFor), false, &failed);
-        }
-    }
+    replanWaiting(&failed);
     removeAll(failed);
 }
 
@@ -509,13 +506,18 @@ void StreamWorker::flush()
         }
     }
     sendEvents();
-    if (m_waiting > 0) {
-        Failures failed;
-        for (const auto &entry : m_connections) {
-            if (entry->waitDeadline != 0)
-                replan(*entry, QByteArray(entry->waitFor), false, &failed);
-        }
-        removeAll(failed);
+    Failures failed;
+    replanWaiting(&failed);
+    removeAll(failed);
+}
+
+void StreamWorker::replanWaiting(Failures *failed)
+{
+    if (m_waiting == 0)
+        return;
+    for (const auto &entry : m_connections) {
+        if (entry->waitDeadline != 0)
+            replan(*entry, QByteArray(entry->waitFor), false, failed);
     }
 }
 

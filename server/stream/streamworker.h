@@ -135,6 +135,10 @@ private:
     void flush();
     void applyHistory(quint32 epoch, EventId newest, bool reset, quint64 generation);
     void skipTo(EventId newest);
+    /// Queues flush() unless it is queued (m_inboxLock held).
+    void scheduleFlushLocked();
+    /// Plans again the streams waiting for their resume point (something arrived).
+    void replanWaiting(Failures *failed);
     void flushRound(const EncodedEventPtr *first, const EncodedEventPtr *last, Failures *failed);
     void touchGroup(int group);
     void onSent(StreamConnection &c, long result);
