@@ -72,6 +72,14 @@ void ScriptedServer::onNewConnection()
             QByteArray head = response.head;
             if (response.chunked)
                 head += "\r\nTransfer-Encoding: chunked";
+            if (response.closeAfter) {
+                // Say so (RFC 9112 9.6), or a client may send its next request on this
+                // connection, which the close below would then cut in the middle of its answer.
+                if (!head.toLower().contains("\r\nconnection:"))
+                    head += "\r\nConnection: close";
+                // Nothing more is read here: a request that still arrives is not answered.
+                disconnect(socket, &QTcpSocket::readyRead, this, nullptr);
+            }
             socket->write(head + "\r\n\r\n");
             // Body parts leave 20 ms apart, so the client sees them in separate reads.
             QPointer<QTcpSocket> guard(socket);
