@@ -98,8 +98,10 @@ struct Stream
     std::vector<int> seen; // count of receipts per seq
 };
 
-// One HTTP/1.1 POST with keep-alive on a blocking socket; returns the status code.
-int post(int &fd, int port, const std::string &key, const std::string &body)
+// One publish on a keep-alive connection. Sends again only when the connection turned out to be
+// closed before any byte of an answer (an idle keep-alive the server ended), never after a
+// timeout: that could publish an event twice. Returns the status, or -1.
+int publishOnce(int &fd, int port, const std::string &request)
 {
     for (int attempt = 0; attempt < 2; ++attempt) {
         if (fd < 0) {
@@ -108,8 +110,9 @@ int post(int &fd, int port, const std::string &key, const std::string &body)
             addr.sin_family = AF_INET;
             addr.sin_port = htons(uint16_t(port));
             addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            timeval tv{5, 0};
+            timeval tv{5, 0}; // bounds connect, send and every recv
             ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+            ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
             int one = 1;
             ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
             if (::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0) {
@@ -118,11 +121,7 @@ int post(int &fd, int port, const std::string &key, const std::string &body)
                 return -1;
             }
         }
-        const std::string req = "POST /api/v1/events/publish HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                "Authorization: Bearer " + key
-            + "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size())
-            + "\r\n\r\n" + body;
-        if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != ssize_t(req.size())) {
+        if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != ssize_t(request.size())) {
             ::close(fd);
             fd = -1;
             continue;
@@ -131,21 +130,42 @@ int post(int &fd, int port, const std::string &key, const std::string &body)
         char buf[4096];
         while (true) {
             const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-            if (n <= 0)
-                break;
+            if (n <= 0) {
+                const bool retry = n == 0 && resp.empty();
+                ::close(fd);
+                fd = -1;
+                if (retry)
+                    break;
+                return -1;
+            }
             resp.append(buf, size_t(n));
             const size_t end = resp.find("\r\n\r\n");
             if (end == std::string::npos)
                 continue;
-            const size_t cl = resp.find("Content-Length: ");
-            const size_t len = cl == std::string::npos ? 0 : std::strtoul(resp.c_str() + cl + 16, nullptr, 10);
-            if (resp.size() >= end + 4 + len)
-                return std::atoi(resp.c_str() + 9);
+            std::string head = resp.substr(0, end);
+            std::transform(head.begin(), head.end(), head.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+            const size_t cl = head.find("\r\ncontent-length:");
+            const size_t len = cl == std::string::npos ? 0 : std::strtoul(head.c_str() + cl + 17, nullptr, 10);
+            if (resp.size() < end + 4 + len)
+                continue;
+            const int status = resp.size() > 12 ? std::atoi(resp.c_str() + 9) : -1;
+            if (head.find("\r\nconnection: close") != std::string::npos) {
+                ::close(fd);
+                fd = -1;
+            }
+            return status;
         }
-        ::close(fd);
-        fd = -1;
     }
     return -1;
+}
+
+// One publish request with keep-alive (see publishOnce); returns the status code, or -1.
+int post(int &fd, int port, const std::string &key, const std::string &body)
+{
+    return publishOnce(fd, port,
+                       "POST /api/v1/events/publish HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + key
+                           + "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size())
+                           + "\r\n\r\n" + body);
 }
 
 double percentile(std::vector<double> &v, double p)
@@ -370,67 +390,6 @@ double selfCpuSeconds()
     ::getrusage(RUSAGE_SELF, &ru);
     return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec)
         + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-// One publish on a keep-alive connection. Sends again only when the connection turned out to be
-// closed before any byte of an answer (an idle keep-alive the server ended), never after a
-// timeout: that could publish an event twice. Returns the status, or -1.
-int publishOnce(int &fd, int port, const std::string &request)
-{
-    for (int attempt = 0; attempt < 2; ++attempt) {
-        if (fd < 0) {
-            fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-            sockaddr_in addr{};
-            addr.sin_family = AF_INET;
-            addr.sin_port = htons(uint16_t(port));
-            addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            timeval tv{5, 0}; // bounds connect, send and every recv
-            ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-            ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-            int one = 1;
-            ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-            if (::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0) {
-                ::close(fd);
-                fd = -1;
-                return -1;
-            }
-        }
-        if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != ssize_t(request.size())) {
-            ::close(fd);
-            fd = -1;
-            continue;
-        }
-        std::string resp;
-        char buf[4096];
-        while (true) {
-            const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-            if (n <= 0) {
-                const bool retry = n == 0 && resp.empty();
-                ::close(fd);
-                fd = -1;
-                if (retry)
-                    break;
-                return -1;
-            }
-            resp.append(buf, size_t(n));
-            const size_t end = resp.find("\r\n\r\n");
-            if (end == std::string::npos)
-                continue;
-            std::string head = resp.substr(0, end);
-            std::transform(head.begin(), head.end(), head.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-            const size_t cl = head.find("\r\ncontent-length:");
-            const size_t len = cl == std::string::npos ? 0 : std::strtoul(head.c_str() + cl + 17, nullptr, 10);
-            if (resp.size() < end + 4 + len)
-                continue;
-            const int status = resp.size() > 12 ? std::atoi(resp.c_str() + 9) : -1;
-            if (head.find("\r\nconnection: close") != std::string::npos) {
-                ::close(fd);
-                fd = -1;
-            }
-            return status;
-        }
-    }
-    return -1;
 }
 
 struct PublisherResult
@@ -759,7 +718,6 @@ int runFiltered(const Options &o, const FilteredOptions &f)
             res.lateMs.reserve(size_t(n) * size_t(perIdEvents));
             int fd = -1;
             const auto batch = std::chrono::milliseconds(std::max(1, f.batchMs));
-            std::string request;
             for (long k = 0; k < n * perIdEvents; ++k) {
                 const int i = mine[size_t(k % n)];
                 const int seq = int(k / n);
@@ -784,11 +742,8 @@ int runFiltered(const Options &o, const FilteredOptions &f)
                     + ",\"status\":\"downloading\",\"downloaded_bytes\":" + std::to_string(seq * 1048576LL)
                     + ",\"total_bytes\":104857600,\"speed\":2097152,\"eta\":" + std::to_string(50 - seq % 50)
                     + "},\"seq\":" + std::to_string(seq) + ",\"t_pub_us\":" + std::to_string(tUs) + "}}";
-                request = "POST /api/v1/events/publish HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + o.key
-                    + "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size())
-                    + "\r\n\r\n" + body;
                 const auto sent = Clock::now();
-                const int status = publishOnce(fd, o.port, request);
+                const int status = post(fd, o.port, o.key, body);
                 const auto done = Clock::now();
                 res.rttMs.push_back(float(std::chrono::duration<double, std::milli>(done - sent).count()));
                 res.lastDone = done;
