@@ -219,6 +219,7 @@ int main(int argc, char *argv[])
     streamOptions.maxClientBuffer = settings.maxClientBuffer;
     streamOptions.sendTimeoutSec = settings.sendTimeoutSec;
     streamOptions.ioBackend = settings.ioBackend;
+    streamOptions.roundIntervalMs = settings.ioRoundIntervalMs;
     EventHub hub(broker.get(), settings.historySize, streamOptions, settings.ioThreads, &metrics);
     // Started once the hub listens, so it receives the history first.
     if (memoryBroker) {

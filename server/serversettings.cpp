@@ -124,6 +124,12 @@ QList<OptionSpec> ServerSettings::optionSpecs()
                     "batch of sends), epoll (one send() per stream), or auto (io_uring when the "
                     "kernel allows it, else epoll)."),
                {QStringLiteral("auto"), QStringLiteral("io_uring"), QStringLiteral("epoll")}),
+        range(spec("HERMES_IO_ROUND_INTERVAL", "io-round-interval", Type::Integer, QStringLiteral("2"),
+                   "Milliseconds an I/O thread's rounds of sends are apart at least: events that "
+                   "arrive meanwhile go out together, one send per stream instead of one per "
+                   "event. A round after a quiet spell starts at once, so only bursts wait. 0: "
+                   "every event at once."),
+              0, 100),
         range(spec("HERMES_MAX_PUBLISH_BYTES", "max-publish-bytes", Type::Integer,
                    QStringLiteral("65536"), "Largest accepted publish request body, in bytes."),
               256, 16 << 20),
@@ -322,6 +328,7 @@ bool ServerSettings::fromConfig(const Config &config, ServerSettings *out, QStri
     out->sendTimeoutSec = int(config.integer(u"HERMES_SSE_SEND_TIMEOUT"));
     out->ioThreads = int(config.integer(u"HERMES_IO_THREADS"));
     out->ioBackend = config.string(u"HERMES_IO_BACKEND");
+    out->ioRoundIntervalMs = int(config.integer(u"HERMES_IO_ROUND_INTERVAL"));
     out->maxPublishBytes = int(config.integer(u"HERMES_MAX_PUBLISH_BYTES"));
     out->redisUrl = config.string(u"HERMES_REDIS_URL");
     out->redisKeyPrefix = config.string(u"HERMES_REDIS_KEY_PREFIX");

@@ -31,6 +31,7 @@ struct ServerSettings
     int sendTimeoutSec = 60;        ///< a stream whose socket takes nothing this long is dropped
     int ioThreads = 0;              ///< stream I/O threads; 0: one per core
     QString ioBackend = QStringLiteral("auto"); ///< auto, io_uring, epoll
+    int ioRoundIntervalMs = 2;      ///< least time between a worker's rounds of sends
     int maxPublishBytes = 64 * 1024;
     QString redisUrl;               ///< empty: the embedded broker
     QString redisKeyPrefix = QStringLiteral("hermes:");

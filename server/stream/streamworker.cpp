@@ -68,6 +68,10 @@ void StreamWorker::start()
     m_tick->setInterval(1000);
     connect(m_tick, &QTimer::timeout, this, &StreamWorker::tick);
     m_tick->start();
+    m_roundTimer = new QTimer(this);
+    m_roundTimer->setSingleShot(true);
+    m_roundTimer->setTimerType(Qt::PreciseTimer);
+    connect(m_roundTimer, &QTimer::timeout, this, &StreamWorker::flush);
 }
 
 StreamWorker::~StreamWorker()
@@ -469,6 +473,17 @@ void StreamWorker::flush()
     std::vector<Inbound> inbox;
     {
         const QMutexLocker lock(&m_inboxLock);
+        if (m_options.roundIntervalMs > 0 && m_inboxEvents > 0) {
+            // A round of events waits for its interval (a history change alone does not);
+            // m_flushScheduled stays set meanwhile, so nothing queues another flush().
+            const qint64 left = m_lastRound.isValid() ? m_options.roundIntervalMs - m_lastRound.elapsed() : 0;
+            if (left > 0) {
+                if (!m_roundTimer->isActive())
+                    m_roundTimer->start(int(left));
+                return;
+            }
+            m_lastRound.start();
+        }
         inbox.swap(m_inbox);
         m_inboxEvents = 0;
         m_flushScheduled = false;

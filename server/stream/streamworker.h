@@ -65,6 +65,10 @@ public:
         /// Past this many events queued for it, a worker stops queueing them and its streams
         /// catch up from the history instead (see deliver()).
         int maxQueuedEvents = 8192;
+        /// A round of sends starts at most this often (ms; 0: at once): events that arrive
+        /// meanwhile go out together, one send per stream instead of one per event. A round
+        /// after a quiet spell starts at once, so only bursts wait.
+        int roundIntervalMs = 0;
     };
     /// Called in the worker's thread when a stream ends, with its StreamParams::owner.
     using Closed = std::function<void(const QByteArray &owner)>;
@@ -217,6 +221,8 @@ private:
     QSocketNotifier *m_epollNotifier = nullptr;
     QTimer *m_heartbeat = nullptr;
     QTimer *m_tick = nullptr;
+    QTimer *m_roundTimer = nullptr; ///< holds a flush back to roundIntervalMs after the last
+    QElapsedTimer m_lastRound;      ///< when flush() last took events
 };
 
 } // namespace Hermes

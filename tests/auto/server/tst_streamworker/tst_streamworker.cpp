@@ -4,6 +4,7 @@
 #include "metrics.h"
 
 #include <QDeadlineTimer>
+#include <QElapsedTimer>
 #include <QRandomGenerator>
 #include <QTest>
 
@@ -29,6 +30,7 @@ class tst_StreamWorker : public QObject
 private slots:
     void everyStreamGetsItsEventsOnceInOrder_data();
     void everyStreamGetsItsEventsOnceInOrder();
+    void roundsWaitOnlyInABurst();
 };
 
 namespace {
@@ -80,22 +82,72 @@ struct Peer
     }
 };
 
+/// A worker on its own history, started, the history ready.
+struct Rig
+{
+    EventHistory history{100000};
+    EventId issued; ///< the newest event published, as a broker knows it
+    // As the brokers answer: an id that was issued may still reach this worker (it may wait
+    // in the worker's queue, already in the history).
+    ResumePlanner planner{&history, [this](EventId id) { return id <= issued; }};
+    Metrics metrics;
+    std::unique_ptr<StreamWorker> worker;
+
+    explicit Rig(const StreamWorker::Options &options)
+        : worker(std::make_unique<StreamWorker>(options, &history, &planner, &metrics, StreamWorker::Closed{}))
+    {
+        worker->start();
+        quint64 generation;
+        {
+            const std::unique_lock lock(history.lock());
+            history.clear();
+            generation = history.generation();
+        }
+        worker->setHistory(Epoch, EventId(0, 0, Epoch), false, generation);
+    }
+    void publish(const EncodedEventPtr &event)
+    {
+        {
+            const std::unique_lock lock(history.lock());
+            history.append(event);
+        }
+        issued = event->id;
+        worker->deliver(event);
+    }
+};
+
+EncodedEventPtr progressEvent(quint64 ms)
+{
+    Event event;
+    event.id = EventId(ms, 0, Epoch);
+    event.channel = QStringLiteral("download:updates");
+    event.type = QStringLiteral("download_progress");
+    event.timestamp = Event::currentTimestamp();
+    event.data = {{QStringLiteral("download_id"), QStringLiteral("dl-1")}};
+    return EncodedEvent::encode(event);
+}
+
 } // namespace
 
 void tst_StreamWorker::everyStreamGetsItsEventsOnceInOrder_data()
 {
     QTest::addColumn<int>("maxQueued");
     QTest::addColumn<QString>("backend");
-    QTest::newRow("queue, io_uring") << 8192 << QStringLiteral("io_uring");
-    QTest::newRow("queue, epoll") << 8192 << QStringLiteral("epoll");
+    QTest::addColumn<int>("roundIntervalMs");
+    QTest::newRow("queue, io_uring") << 8192 << QStringLiteral("io_uring") << 0;
+    QTest::newRow("queue, epoll") << 8192 << QStringLiteral("epoll") << 0;
+    // Rounds held back: bursts, history changes and resumes meet a waiting flush.
+    QTest::newRow("rounds 20 ms apart") << 8192 << QStringLiteral("auto") << 20;
     // Every burst overflows the queue: streams catch up from the history.
-    QTest::newRow("overflowing queue") << 5 << QStringLiteral("auto");
+    QTest::newRow("overflowing queue") << 5 << QStringLiteral("auto") << 0;
+    QTest::newRow("overflowing queue, rounds 20 ms apart") << 5 << QStringLiteral("auto") << 20;
 }
 
 void tst_StreamWorker::everyStreamGetsItsEventsOnceInOrder()
 {
     QFETCH(int, maxQueued);
     QFETCH(QString, backend);
+    QFETCH(int, roundIntervalMs);
     const quint32 seed = qEnvironmentVariableIsSet("HERMES_STREAMWORKER_SEED")
         ? quint32(qEnvironmentVariableIntValue("HERMES_STREAMWORKER_SEED"))
         : QRandomGenerator::global()->generate();
@@ -103,23 +155,13 @@ void tst_StreamWorker::everyStreamGetsItsEventsOnceInOrder()
     const QByteArray seedNote = "seed " + QByteArray::number(seed)
         + " (HERMES_STREAMWORKER_SEED to repeat)";
 
-    EventHistory history(100000);
-    ResumePlanner planner(&history, [](EventId) { return false; });
-    Metrics metrics;
     StreamWorker::Options options;
     options.ioBackend = backend;
     options.maxQueuedEvents = maxQueued;
+    options.roundIntervalMs = roundIntervalMs;
     options.connectionTimeoutSec = 0;
     options.sendTimeoutSec = 600;
-    StreamWorker worker(options, &history, &planner, &metrics, {});
-    worker.start();
-    quint64 generation;
-    {
-        const std::unique_lock lock(history.lock());
-        history.clear();
-        generation = history.generation();
-    }
-    worker.setHistory(Epoch, EventId(0, 0, Epoch), false, generation);
+    Rig rig(options);
 
     const QStringList downloads{QStringLiteral("dl-1"), QStringLiteral("dl-2"),
                                 QStringLiteral("dl-3")};
@@ -147,7 +189,7 @@ void tst_StreamWorker::everyStreamGetsItsEventsOnceInOrder()
         peer->from = resumeAfter;
         if (resumeAfter > 0)
             params.lastEventId = published[resumeAfter - 1]->id.toByteArray();
-        worker.addStream(fds[0], "HTTP/1.1 200 OK\r\n", params);
+        rig.worker->addStream(fds[0], "HTTP/1.1 200 OK\r\n", params);
         peers.push_back(std::move(peer));
         return true;
     };
@@ -173,11 +215,7 @@ void tst_StreamWorker::everyStreamGetsItsEventsOnceInOrder()
             event.data = {{QStringLiteral("download_id"), downloads[int(rng.bounded(3))]},
                           {QStringLiteral("pad"), QString(int(rng.bounded(400)), u'x')}};
             const EncodedEventPtr encoded = EncodedEvent::encode(event);
-            {
-                const std::unique_lock lock(history.lock());
-                history.append(encoded);
-            }
-            worker.deliver(encoded);
+            rig.publish(encoded);
             published.push_back(encoded);
         }
         for (auto &peer : peers) {
@@ -186,7 +224,10 @@ void tst_StreamWorker::everyStreamGetsItsEventsOnceInOrder()
             if (!peer->paused)
                 peer->read();
         }
-        QCoreApplication::processEvents();
+        if (rng.bounded(4) == 0)
+            QTest::qWait(int(rng.bounded(30))); // now and then a pause: held rounds go out
+        else
+            QCoreApplication::processEvents();
     }
 
     // Everyone reads until each has what its filter passes.
@@ -223,6 +264,41 @@ void tst_StreamWorker::everyStreamGetsItsEventsOnceInOrder()
             QFAIL(seedNote.constData());
         }
     }
+}
+
+void tst_StreamWorker::roundsWaitOnlyInABurst()
+{
+    // Rounds 10 s apart, so that what this test sees cannot be timing: an event after a quiet
+    // spell goes out at once, the next one waits for the round after.
+    StreamWorker::Options options;
+    options.roundIntervalMs = 10000;
+    options.connectionTimeoutSec = 0;
+    Rig rig(options);
+    int fds[2];
+    QCOMPARE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+    ::fcntl(fds[0], F_SETFL, ::fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+    Peer peer;
+    peer.fd = fds[1];
+    StreamParams params;
+    params.chunked = false;
+    rig.worker->addStream(fds[0], "HTTP/1.1 200 OK\r\n", params);
+    const auto received = [&] {
+        peer.read();
+        return peer.eventIds().size();
+    };
+    rig.publish(progressEvent(1000));
+    QTRY_COMPARE_WITH_TIMEOUT(received(), 1, 5000);
+    QElapsedTimer held;
+    held.start();
+    rig.publish(progressEvent(1001));
+    rig.publish(progressEvent(1002));
+    QTest::qWait(300);
+    if (held.elapsed() < 9000) // the box stalled for 9 s: nothing to learn here
+        QCOMPARE(received(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(received(), 3, 20000); // both in the next round
+    QCOMPARE(peer.eventIds(), (QList<QByteArray>{progressEvent(1000)->id.toByteArray(),
+                                                 progressEvent(1001)->id.toByteArray(),
+                                                 progressEvent(1002)->id.toByteArray()}));
 }
 
 QTEST_GUILESS_MAIN(tst_StreamWorker)
