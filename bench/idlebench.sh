@@ -43,7 +43,7 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 grep -q "listening on" "$DIR/server.log" || { cat "$DIR/server.log" >&2; exit 1; }
-grep "I/O thread" "$DIR/server.log" | sed 's/^.*hermes.hub: /server: /'
+grep "I/O thread" "$DIR/server.log" | sed 's/^.*hermes.hub: /server: /' || true
 
 cpu() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; } # utime + stime, clock ticks
 mkfifo "$DIR/ctl"
@@ -55,19 +55,22 @@ for _ in $(seq 1 300); do
     grep -q "^READY" "$DIR/client.out" && break
     sleep 1
 done
+grep -q "^READY" "$DIR/client.out" || { echo "the client never got ready:" >&2; cat "$DIR/client.err" >&2; exit 1; }
 grep "^READY" "$DIR/client.out" | tail -1 | cut -c1-200
 sleep 5 # the ramp's stragglers
-open_of() { grep "^STATUS" "$DIR/client.out" | tail -1 | sed 's/.*"open":\([0-9]*\).*/\1/'; }
+# A field of the client's last complete STATUS line (0 if there is none).
+status_field() {
+    grep '^STATUS .*}$' "$DIR/client.out" | tail -1 | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" | grep . || echo 0
+}
 TICKS=$(getconf CLK_TCK)
 before=$(cpu)
-rx_before=$(grep "^STATUS" "$DIR/client.out" | tail -1 | sed 's/.*"rx_bytes":\([0-9]*\).*/\1/')
+rx_before=$(status_field rx_bytes)
 sleep "$SECONDS_WINDOW"
 after=$(cpu)
-rx_after=$(grep "^STATUS" "$DIR/client.out" | tail -1 | sed 's/.*"rx_bytes":\([0-9]*\).*/\1/')
-awk -v n="$(open_of)" -v b="$before" -v a="$after" -v t="$TICKS" -v s="$SECONDS_WINDOW" \
+rx_after=$(status_field rx_bytes)
+awk -v n="$(status_field open)" -v b="$before" -v a="$after" -v t="$TICKS" -v s="$SECONDS_WINDOW" \
     -v hb="$HEARTBEAT" -v rx=$((rx_after - rx_before)) 'BEGIN {
         cpu = (a - b) / t
         printf "streams_open=%d window_s=%d heartbeat_s=%d server_cpu_s=%.2f core_share_pct=%.2f client_rx_bytes=%d\n",
                n, s, hb, cpu, 100 * cpu / s, rx
     }'
-echo QUIT >&3

@@ -125,10 +125,10 @@ QList<OptionSpec> ServerSettings::optionSpecs()
                     "kernel allows it, else epoll)."),
                {QStringLiteral("auto"), QStringLiteral("io_uring"), QStringLiteral("epoll")}),
         range(spec("HERMES_IO_ROUND_INTERVAL", "io-round-interval", Type::Integer, QStringLiteral("2"),
-                   "Milliseconds an I/O thread's rounds of sends are apart at least: events that "
-                   "arrive meanwhile go out together, one send per stream instead of one per "
-                   "event. A round after a quiet spell starts at once, so only bursts wait. 0: "
-                   "every event at once."),
+                   "Milliseconds an I/O thread's rounds of sends are apart at least: the events "
+                   "that arrive meanwhile go out together in the next round, one send per "
+                   "stream. An event after a quiet spell goes out at once; events faster than "
+                   "one per interval wait up to this long. 0: a round per wakeup."),
               0, 100),
         range(spec("HERMES_MAX_PUBLISH_BYTES", "max-publish-bytes", Type::Integer,
                    QStringLiteral("65536"), "Largest accepted publish request body, in bytes."),

@@ -65,9 +65,10 @@ public:
         /// Past this many events queued for it, a worker stops queueing them and its streams
         /// catch up from the history instead (see deliver()).
         int maxQueuedEvents = 8192;
-        /// A round of sends starts at most this often (ms; 0: at once): events that arrive
-        /// meanwhile go out together, one send per stream instead of one per event. A round
-        /// after a quiet spell starts at once, so only bursts wait.
+        /// Rounds that take events start at least this far apart (ms; 0: a round per wakeup):
+        /// the events that arrive meanwhile, and history changes queued behind them, go out
+        /// in the next round, one send per stream. After a quiet spell a round starts at once;
+        /// events faster than one per interval wait up to the interval.
         int roundIntervalMs = 0;
     };
     /// Called in the worker's thread when a stream ends, with its StreamParams::owner.
