@@ -397,7 +397,8 @@ void DownloadEngine::renew()
     const QString node = m_nodeId;
     const int lease = m_options.leaseMs;
     const qint64 sentAt = m_clock.elapsed();
-    query<QHash<QString, DownloadStatus>>([node, lease](DownloadRepository &repo) { return repo.renew(node, lease); },
+    const QStringList runs = m_running.keys();
+    query<QHash<QString, DownloadStatus>>([node, lease, runs](DownloadRepository &repo) { return repo.renew(node, lease, runs); },
                                           [this, sentAt, seq = m_seq + 1](std::optional<QHash<QString, DownloadStatus>> owned,
                                                                           const QString &message) {
         m_renewing = false;

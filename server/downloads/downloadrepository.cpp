@@ -400,13 +400,24 @@ bool DownloadRepository::update(const Download &d, const QString &node, Download
     return applied;
 }
 
-QHash<QString, DownloadStatus> DownloadRepository::renew(const QString &node, int leaseMs)
+QHash<QString, DownloadStatus> DownloadRepository::renew(const QString &node, int leaseMs,
+                                                         const QStringList &runs)
 {
-    Transaction tx(db());
-    exec(QStringLiteral("UPDATE downloads SET lease_until = %1 + ? WHERE owner = ?").arg(now()),
-         {QVariant(leaseMs), QVariant(node)});
-    QSqlQuery q = exec(QStringLiteral("SELECT id, status FROM downloads WHERE owner = ?"), {QVariant(node)});
     QHash<QString, DownloadStatus> out;
+    if (runs.isEmpty())
+        return out;
+    QVariantList binds{QVariant(leaseMs), QVariant(node)};
+    QString ids;
+    for (const QString &id : runs) {
+        ids += ids.isEmpty() ? QStringLiteral("?") : QStringLiteral(", ?");
+        binds.append(QVariant(id));
+    }
+    Transaction tx(db());
+    exec(QStringLiteral("UPDATE downloads SET lease_until = %1 + ? WHERE owner = ? AND id IN (%2)").arg(now(), ids),
+         binds);
+    binds.removeFirst();
+    QSqlQuery q = exec(QStringLiteral("SELECT id, status FROM downloads WHERE owner = ? AND id IN (%1)").arg(ids),
+                       binds);
     while (q.next())
         out.insert(q.value(0).toString(), downloadStatusFromString(q.value(1).toString()).value_or(DownloadStatus::Failed));
     q.finish();

@@ -76,8 +76,11 @@ public:
     /// `release` gives the lease up. Returns false when the node no longer runs it.
     bool update(const Download &d, const QString &node, DownloadStatus expected, qint64 retryInMs,
                 bool release);
-    /// Extends the leases of `node`; returns the rows it still owns with their status.
-    QHash<QString, DownloadStatus> renew(const QString &node, int leaseMs);
+    /// Extends the leases of `node` on the downloads it `runs`, and only those: a row it
+    /// owns but stopped running (its lease ran out while the database was out of reach, or
+    /// a write was fenced) is left to expire, so any node, this one too, claims it again.
+    /// Returns the rows of `runs` it still owns, with their status.
+    QHash<QString, DownloadStatus> renew(const QString &node, int leaseMs, const QStringList &runs);
     /// Gives up one lease (after a pause, a cancel or a loss).
     void release(const QString &id, const QString &node);
     /// Gives up every lease of `node` (clean shutdown): its downloads are claimable at once.

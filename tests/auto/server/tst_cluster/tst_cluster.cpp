@@ -61,6 +61,7 @@ private slots:
     void sigkilledNodesDownloadsFinishElsewhere();
     void controlThroughANodeThatDoesNotRunIt();
     void databaseOutOfReachNeverStartsASecondCopy();
+    void databaseBackBeforeATakeoverRunsItAgain();
 
 private:
     QProcessEnvironment nodeEnv(int index, quint16 databasePort = 0, const QStringList &extra = {});
@@ -463,6 +464,39 @@ void tst_Cluster::databaseOutOfReachNeverStartsASecondCopy()
     QCOMPARE(done.readAll(), content);
     QCOMPARE(QDir(m_downloads->path()).entryList(QDir::Files).size(), 1);
     QCOMPARE(get(0, id).value(QStringLiteral("status")).toString(), QStringLiteral("completed"));
+}
+
+void tst_Cluster::databaseBackBeforeATakeoverRunsItAgain()
+{
+    // The runner loses the database long enough to stop the transfer (its lease may run out),
+    // and gets it back before anyone takes the download over (here: nobody else can). It
+    // must not go on renewing a lease on a download it no longer runs: the lease expires and
+    // the download is claimed again and completes.
+    TcpProxy proxy(m_postgres.port());
+    auto a = std::make_shared<ServerProcess>();
+    QVERIFY2(a->start(nodeEnv(0, proxy.port())), qPrintable(a->errorString()));
+    m_nodes.append(a);
+    const QByteArray content = FileServer::makeContent(1024 * 1024, 17);
+    FileServer::File f{content};
+    f.bytesPerSecond = 256 * 1024;
+    f.etag = "\"back\"";
+    m_files->addFile("/back.bin", f);
+    const QString id = add(0, "/back.bin", sha256(content));
+    QVERIFY(QTest::qWaitFor([&] { return startsOn(0, id) == 1 && m_files->activeTransfers("/back.bin") == 1; }, 20000));
+
+    proxy.stall();
+    QVERIFY(QTest::qWaitFor([&] { return a->output().contains("its lease could not be renewed in time"); }, 20000));
+    QVERIFY(QTest::qWaitFor([&] { return m_files->activeTransfers("/back.bin") == 0; }, 5000));
+    proxy.unstall();
+    m_files->file("/back.bin").bytesPerSecond = 0;
+    QVERIFY2(waitStatus(0, id, QStringLiteral("completed"), 4 * LeaseMs + 10000),
+             qPrintable(QStringLiteral("status %1 after the database came back")
+                            .arg(get(0, id).value(QStringLiteral("status")).toString())));
+    QCOMPARE(startsOn(0, id), 2);
+    QCOMPARE(m_files->maxActiveTransfers("/back.bin"), 1);
+    QFile done(sharedFile(QStringLiteral("back.bin")));
+    QVERIFY(done.open(QIODevice::ReadOnly));
+    QCOMPARE(done.readAll(), content);
 }
 
 QTEST_MAIN(tst_Cluster)
