@@ -106,7 +106,8 @@ set(CPACK_DEBIAN_SERVER_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_SERVER_PACKAGE_DEPENDS "${hermes_server_libs}libqt6sql6-sqlite, adduser")
 # HTTPS downloads need the CA certificates.
 set(CPACK_DEBIAN_SERVER_PACKAGE_RECOMMENDS "ca-certificates")
-set(CPACK_DEBIAN_SERVER_PACKAGE_SUGGESTS "redis-server, caddy, prometheus")
+# libqt6sql6-psql: several nodes sharing one queue (HERMES_DATABASE_URL=postgresql://...).
+set(CPACK_DEBIAN_SERVER_PACKAGE_SUGGESTS "libqt6sql6-psql, redis-server, caddy, prometheus")
 set(CPACK_DEBIAN_SERVER_DESCRIPTION
     "Hermes download manager real-time layer\n Runs the download queue (HTTP downloads with priorities, pause, resume and\n retries) and streams every change to clients as Server-Sent Events.")
 set(CPACK_DEBIAN_SERVER_PACKAGE_CONTROL_EXTRA

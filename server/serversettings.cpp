@@ -237,8 +237,8 @@ QList<OptionSpec> ServerSettings::optionSpecs()
         range(spec("HERMES_HTTP_MAX_CONNECTIONS_PER_IP", "http-max-connections-per-ip",
                    Type::Integer, QStringLiteral("128"),
                    "Of those, open at once from one client address (further ones wait, unread, "
-                   "up to the header timeout); 0: no cap. Behind a proxy every client has its "
-                   "address."),
+                   "up to the header timeout); 0: no cap. Behind a proxy every client has the "
+                   "proxy's address: set 0 there and let the proxy limit clients."),
               0, 1000000),
         range(spec("HERMES_SSE_MAX_CONNECTIONS_PER_KEY", "max-connections-per-key",
                    Type::Integer, QStringLiteral("100"),

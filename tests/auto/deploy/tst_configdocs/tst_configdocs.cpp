@@ -18,6 +18,7 @@ private slots:
     void helpAndFilesListTheSameOptions_data();
     void helpAndFilesListTheSameOptions();
     void seedNamesAreKept();
+    void readmeInstallsWhatTheBuildNeeds();
 
 private:
     static QByteArray run(const QStringList &args)
@@ -124,5 +125,33 @@ void tst_ConfigDocs::seedNamesAreKept()
     QVERIFY(env.contains("#HERMES_SSE_CONNECTION_TIMEOUT=300\n"));
 }
 
+// The README's "Deploying" steps install the build's packages by hand: every package the
+// scripts install to build (scripts/common.sh, HERMES_APT_PACKAGES) must be on that line, or a
+// user following it fails at `cmake` (liburing-dev was missing once).
+void tst_ConfigDocs::readmeInstallsWhatTheBuildNeeds()
+{
+    // The array, comments dropped first (they may hold parentheses).
+    QString common;
+    for (const QString &line : QString::fromUtf8(read("scripts/common.sh")).split(u'\n'))
+        common += line.section(u'#', 0, 0) + u'\n';
+    const auto m = QRegularExpression(QStringLiteral("HERMES_APT_PACKAGES=\\(([^)]*)\\)")).match(common);
+    QVERIFY(m.hasMatch());
+    const QStringList wanted = m.captured(1).split(QRegularExpression(QStringLiteral("\\s+")), Qt::SkipEmptyParts);
+    QVERIFY(wanted.size() >= 10);
+
+    const QString readme = QString::fromUtf8(read("README.md"));
+    const qsizetype deploying = readme.indexOf(QStringLiteral("### As a Debian package"));
+    QVERIFY(deploying > 0);
+    const qsizetype start = readme.indexOf(QStringLiteral("apt-get install "), deploying);
+    QVERIFY(start > 0);
+    qsizetype end = start;
+    while ((end = readme.indexOf(u'\n', end + 1)) > 0 && readme.at(end - 1) == u'\\') {}
+    const QStringList listed = readme.mid(start, end - start).split(QRegularExpression(QStringLiteral("[\\s\\\\]+")),
+                                                                   Qt::SkipEmptyParts);
+    for (const QString &pkg : std::as_const(wanted))
+        QVERIFY2(listed.contains(pkg), qPrintable(QStringLiteral("README \"As a Debian package\" does not install ") + pkg));
+}
+
 QTEST_MAIN(tst_ConfigDocs)
+
 #include "tst_configdocs.moc"
