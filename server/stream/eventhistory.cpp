@@ -7,6 +7,9 @@ namespace Hermes {
 
 static constexpr quint8 ChannelBits[3] = {DownloadsBit, QueueBit, SystemBit};
 
+static EventId idOf(EventId id) { return id; }
+static EventId idOf(const EncodedEventPtr &e) { return e->id; }
+
 static int indexOf(quint8 bit)
 {
     return bit == DownloadsBit ? 0 : bit == QueueBit ? 1 : 2;
@@ -54,6 +57,20 @@ bool EventHistory::covers(EventId after, quint8 channelMask) const
             return false;
     }
     return true;
+}
+
+bool EventHistory::mayHold(EventId id) const
+{
+    if (id.ms() == 0 && id.seq() == 0)
+        return true;
+    for (const Channel &c : m_channels) {
+        if (!(c.evictedUpTo < id))
+            return true;
+        if (std::binary_search(c.events.begin(), c.events.end(), id,
+                               [](const auto &a, const auto &b) { return idOf(a) < idOf(b); }))
+            return true;
+    }
+    return false;
 }
 
 EventId EventHistory::read(EventId after, EventId upTo, quint8 channelMask, int maxEvents,

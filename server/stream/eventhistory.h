@@ -62,6 +62,12 @@ public:
 
     /// True when every event after `after` on the channels of `channelMask` is still here.
     bool covers(EventId after, quint8 channelMask) const;
+    /// False when `id` is no event of this history although every channel still holds all
+    /// its events around it: an id from a timeline that was lost (a Redis restored from an
+    /// older snapshot while no node ran) or made up. True when an event has it, when it is
+    /// the epoch's start, or when it is at or below a channel's floor (it may have been
+    /// evicted there; nobody can tell).
+    bool mayHold(EventId id) const;
 
     /// Visits the events after `after` and at or below `upTo` on the channels of
     /// `channelMask`, in id order, until `visit` returns false or `maxEvents` were visited.

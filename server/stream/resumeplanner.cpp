@@ -33,6 +33,8 @@ ResumePlanner::Plan ResumePlanner::plan(const QByteArray &lastEventId, quint8 ch
     }
     if (!m_history->covers(*last, channelMask))
         return resync("history_exceeded");
+    if (!m_history->mayHold(*last))
+        return resync("unknown_event_id"); // within the history, but no event of it
     return Plan{Plan::Replay, *last, {}};
 }
 

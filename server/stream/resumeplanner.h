@@ -16,8 +16,9 @@ class EventHistory;
  * wait, or `resync_required` — the one place that knows why a resume cannot be served.
  *
  * A client never gets a silent gap or a silent skip: an id that is malformed, from another
- * epoch (a history that was flushed or replaced), older than the history, or newer than
- * anything that can still arrive means resync. An id of this epoch that is newer than what
+ * epoch (a history that was flushed or replaced), older than the history, newer than
+ * anything that can still arrive, or within the history but the id of none of its events (a
+ * lost timeline: Redis restored from an older snapshot) means resync. An id of this epoch that is newer than what
  * this node has delivered, but may still arrive (another node issued it and the bus has not
  * brought it here yet), is waited for, for a bounded time; so is the history while it loads.
  */

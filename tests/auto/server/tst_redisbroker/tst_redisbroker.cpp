@@ -58,6 +58,7 @@ private slots:
     void streamsTrimmedPastAGapMeanResync();
     void streamsOpenedWhileRedisIsDownGoLiveWithIt();
     void redisBackInTimeMeansResync();
+    void restoreWithNoNodeRunningMeansResync();
 
 private:
     std::unique_ptr<ServerProcess> startNode(const QProcessEnvironment &extra = {});
@@ -632,6 +633,48 @@ void tst_RedisBroker::redisBackInTimeMeansResync()
     QTRY_COMPARE_WITH_TIMEOUT(late->nonHeartbeatEvents().size(), 2, 10000);
     QCOMPARE(json(late->nonHeartbeatEvents()[1].data).value(QStringLiteral("type")).toString(),
              QStringLiteral("resync_required"));
+}
+
+void tst_RedisBroker::restoreWithNoNodeRunningMeansResync()
+{
+    // The same loss while no node runs: nobody knows what was delivered, and the restored
+    // Redis goes on in the same epoch. A client that resumes from a lost id must still not
+    // be given what follows it as if nothing was missing: once new events pass the lost
+    // ids, the history holds every event around its id and none has it.
+    auto a = startNode();
+    QVERIFY(a);
+    QList<QByteArray> ids;
+    for (int i = 1; i <= 2; ++i)
+        ids.append(publish(*a, i));
+    QCOMPARE(m_redis->cli({QStringLiteral("SAVE")}), QByteArray("OK"));
+    for (int i = 3; i <= 5; ++i)
+        ids.append(publish(*a, i));
+    QVERIFY(!ids.contains(QByteArray()));
+    a.reset();
+    m_redis->kill();
+    QVERIFY2(m_redis->start(), qPrintable(m_redis->errorString())); // loads the snapshot: 1, 2
+    auto b = startNode();
+    QVERIFY(b);
+    QTRY_COMPARE_WITH_TIMEOUT(brokerStatus(*b), QStringLiteral("up"), 20000);
+    for (int i = 6; i <= 8; ++i) {
+        const QByteArray id = publish(*b, i);
+        QVERIFY(!id.isEmpty());
+        QCOMPARE(EventId::parse(id)->epoch(), EventId::parse(ids[0])->epoch()); // nobody could tell
+    }
+    // From a kept id: exactly what follows. From a lost one: resync, never 6-8 as if whole.
+    auto kept = open(*b, "/api/v1/events/stream", ids[0]);
+    QTRY_COMPARE_WITH_TIMEOUT(numbers(*kept), (QList<int>{2, 6, 7, 8}), 10000);
+    QVERIFY(!sawResync(*kept));
+    for (int lost : {2, 4}) {
+        auto client = open(*b, "/api/v1/events/stream", ids[lost]);
+        QTRY_COMPARE_WITH_TIMEOUT(client->nonHeartbeatEvents().size(), 2, 10000);
+        const QJsonObject resync = json(client->nonHeartbeatEvents()[1].data);
+        QCOMPARE(resync.value(QStringLiteral("type")).toString(), QStringLiteral("resync_required"));
+        QVERIFY2(client->nonHeartbeatEvents()[1].data.contains(QStringLiteral("unknown_event_id")),
+                 qPrintable(client->nonHeartbeatEvents()[1].data));
+        QTest::qWait(200);
+        QVERIFY(numbers(*client).isEmpty());
+    }
 }
 
 QTEST_MAIN(tst_RedisBroker)

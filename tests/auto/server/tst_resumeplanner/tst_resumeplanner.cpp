@@ -55,6 +55,9 @@ void tst_ResumePlanner::plan_data()
     QTest::newRow("the epoch's start, one channel") << e + "-0-0" << int(SystemBit) << true << false << false << Kind::Replay << QString() << e + "-0-0";
     QTest::newRow("evicted") << e + "-11-0" << all << true << false << false << Kind::Resync << "history_exceeded" << e + "-15-0";
     QTest::newRow("evicted elsewhere only") << e + "-11-0" << int(SystemBit) << true << false << false << Kind::Replay << QString() << e + "-11-0";
+    QTest::newRow("within the history, no event's") << e + "-13-5" << all << true << true << false << Kind::Resync << "unknown_event_id" << e + "-15-0";
+    QTest::newRow("within one channel's, no event's") << e + "-14-5" << int(SystemBit) << true << true << false << Kind::Resync << "unknown_event_id" << e + "-15-0";
+    QTest::newRow("below a floor: may have been evicted") << e + "-11-5" << int(SystemBit) << true << false << false << Kind::Replay << QString() << e + "-11-5";
     QTest::newRow("future, may arrive") << e + "-16-0" << all << true << true << false << Kind::Wait << QString() << QByteArray();
     QTest::newRow("future, waited") << e + "-16-0" << all << true << true << true << Kind::Resync << "unknown_event_id" << e + "-15-0";
     QTest::newRow("future, never issued") << e + "-16-0" << all << true << false << false << Kind::Resync << "unknown_event_id" << e + "-15-0";
