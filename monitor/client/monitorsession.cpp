@@ -113,11 +113,13 @@ void MonitorSession::reload()
     m_loader.start(); // events from now on are held until it is merged
 }
 
-void MonitorSession::onLoaded(const QJsonArray &items)
+void MonitorSession::onLoaded(const QJsonArray &items, bool complete)
 {
     // Known rows are updated (and vanished ones removed) at once; new ones are inserted in
     // slices, events still held meanwhile, so that 5,000 new rows do not freeze the window.
-    m_inserting = m_model.mergeKnown(items);
+    // A list that kept moving while it was paged removes nothing: another load follows.
+    m_loadIncomplete = !complete;
+    m_inserting = m_model.mergeKnown(items, complete);
     m_insertAt = 0;
     insertSlice();
 }
@@ -146,8 +148,16 @@ void MonitorSession::finishLoad()
 {
     m_haveSnapshot = true;
     ++m_snapshots;
-    m_snapshotAttempt = 0;
     m_snapshotError.clear();
+    if (m_loadIncomplete) {
+        // Rows the server deleted meanwhile may still show: load again, later each time
+        // the list is still moving then.
+        const int delay = m_snapshotPolicy.delayMs(++m_snapshotAttempt);
+        m_snapshotDeadline = QDeadlineTimer(delay);
+        m_snapshotRetry.start(delay);
+    } else {
+        m_snapshotAttempt = 0;
+    }
     // Events that came while the snapshot was on its way; older ones are skipped by the
     // model (their timestamps predate the rows').
     const QList<Held> held = std::exchange(m_held, {});

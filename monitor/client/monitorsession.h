@@ -79,7 +79,7 @@ private:
     void onStateChanged(EventStreamClient::State state);
     void onEvent(const SseParser::Event &event);
     void apply(const QString &type, const QJsonObject &data, const QString &timestamp);
-    void onLoaded(const QJsonArray &items);
+    void onLoaded(const QJsonArray &items, bool complete);
     void onLoadFailed(const QString &message);
     void setStale(bool stale);
     void fetchDetails();
@@ -99,6 +99,7 @@ private:
     bool m_haveSnapshot = false;
     bool m_stale = false;
     bool m_reloadAgain = false;
+    bool m_loadIncomplete = false; ///< the last load's list moved under it: another follows
     int m_snapshots = 0;
     int m_snapshotsRequested = 0;
     struct Held

@@ -81,8 +81,9 @@ void SnapshotLoader::requestPage()
         }
         m_running = false;
         const QJsonArray items = std::exchange(m_items, {});
+        const bool complete = !changed && m_ids.size() >= total;
         m_ids.clear();
-        Q_EMIT loaded(items);
+        Q_EMIT loaded(items, complete);
     });
 }
 

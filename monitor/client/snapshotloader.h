@@ -14,8 +14,9 @@ class ApiClient;
  *
  * The list may change while it is paged (a download added, or one finishing moves to the
  * finished part of the order): pages are joined by id, and when the total changed between
- * pages, or fewer distinct downloads arrived than the total, the load starts over (a few
- * times, then what arrived is used; the events applied afterwards fill the gap).
+ * pages, or fewer distinct downloads arrived than the total, the load starts over. After a
+ * few times, what arrived is handed on as incomplete: it updates and adds rows, but a row it
+ * lacks may only have been missed, so it is not taken as deleted.
  */
 class SnapshotLoader final : public QObject
 {
@@ -34,7 +35,8 @@ public:
     int requestsMade() const { return m_requests; }
 
 Q_SIGNALS:
-    void loaded(const QJsonArray &items);
+    /// `complete`: every download the server had is in `items` (a row missing was deleted).
+    void loaded(const QJsonArray &items, bool complete);
     void failed(const QString &message);
 
 private:

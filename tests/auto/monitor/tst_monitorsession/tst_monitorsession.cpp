@@ -137,6 +137,7 @@ private slots:
     void survivesAServerRestart();
     void pagesTheSnapshotUntilTotal();
     void pagesAgainWhenTheListMoves();
+    void aListThatKeepsMovingRemovesNothing();
     void mergesAReloadWithoutReset();
     void reloadsOnlyWhenNeeded();
     void reloadsAfterAConnectionWithoutAnId();
@@ -274,6 +275,48 @@ void tst_MonitorSession::pagesAgainWhenTheListMoves()
     for (const QJsonObject &o : std::as_const(fake.items))
         QVERIFY(session.model().row(o.value("id").toString()));
     QCOMPARE(fake.listRequests, 2 + 3); // two pages, then all three again
+    session.stop();
+}
+
+void tst_MonitorSession::aListThatKeepsMovingRemovesNothing()
+{
+    // Downloads are added faster than the list can be paged: after its restarts the loader
+    // hands on what it got. That list lacks rows only because they moved to pages it did not
+    // read: none may disappear from the table. A later load, once the list is quiet, makes
+    // the table exactly the server's again (here: a download deleted meanwhile goes).
+    FakeHermes fake;
+    for (int i = 0; i < 25; ++i)
+        fake.items.append(item(QStringLiteral("d%1").arg(i), "pending", i));
+    fake.streams = {ScriptedServer::eventStream({connected()}, false)};
+    MonitorSession session;
+    fast(session);
+    session.snapshotRetryPolicy().setBaseMs(200);
+    session.snapshotRetryPolicy().setCapMs(400);
+    session.loader().setPageSize(10);
+    session.setServer(fake.base());
+    session.start();
+    QTRY_COMPARE_WITH_TIMEOUT(session.snapshotsLoaded(), 1, 20000);
+    QCOMPARE(session.model().rowCount(), 25);
+
+    int added = 0;
+    fake.beforePage = [&](int page) {
+        if (page >= 1)
+            fake.items.prepend(item(QStringLiteral("n%1").arg(added++), "pending", 60));
+    };
+    session.reload();
+    QTRY_COMPARE_WITH_TIMEOUT(session.snapshotsLoaded(), 2, 20000);
+    for (int i = 0; i < 25; ++i)
+        QVERIFY2(session.model().row(QStringLiteral("d%1").arg(i)), qPrintable(QStringLiteral("d%1 vanished").arg(i)));
+    QVERIFY(session.model().rowCount() > 25);
+
+    fake.beforePage = {};
+    fake.items.removeLast(); // deleted while no load could say so
+    QTRY_COMPARE_WITH_TIMEOUT(session.snapshotsLoaded(), 3, 20000);
+    QCOMPARE(session.model().rowCount(), int(fake.items.size()));
+    for (const QJsonObject &o : std::as_const(fake.items))
+        QVERIFY(session.model().row(o.value("id").toString()));
+    QTest::qWait(800);
+    QCOMPARE(session.snapshotsLoaded(), 3); // a complete load is the last
     session.stop();
 }
 
