@@ -67,13 +67,15 @@ void AddDialog::setUrls(const QStringList &urls)
 QList<AddDialog::Request> AddDialog::requests() const
 {
     QList<Request> out;
-    const QStringList lines = m_urls->toPlainText().split(u'\n', Qt::SkipEmptyParts);
-    for (const QString &line : lines) {
-        const QString url = line.trimmed();
-        if (url.isEmpty())
-            continue;
+    QStringList urls;
+    for (const QString &line : m_urls->toPlainText().split(u'\n')) {
+        if (!line.trimmed().isEmpty())
+            urls.append(line.trimmed());
+    }
+    // As validate() counts: blank lines are no URLs, so one URL keeps its name and hash.
+    for (const QString &url : std::as_const(urls)) {
         Request r{url, {}, {}, m_priority->value()};
-        if (lines.size() == 1) {
+        if (urls.size() == 1) {
             r.filename = m_filename->text().trimmed();
             r.sha256 = m_sha256->text().trimmed().toLower();
         }

@@ -306,7 +306,7 @@ void DownloadListModel::mergeSnapshot(const QJsonArray &items)
     insertDownloads(mergeKnown(items));
 }
 
-QJsonArray DownloadListModel::mergeKnown(const QJsonArray &items)
+QJsonArray DownloadListModel::mergeKnown(const QJsonArray &items, bool complete)
 {
     QHash<QString, QJsonObject> byId;
     byId.reserve(items.size());
@@ -319,7 +319,8 @@ QJsonArray DownloadListModel::mergeKnown(const QJsonArray &items)
         byId.insert(id, o);
         order.append(id);
     }
-    removeRowsWhere([&](const DownloadRow &r) { return !byId.contains(r.id); });
+    if (complete)
+        removeRowsWhere([&](const DownloadRow &r) { return !byId.contains(r.id); });
     for (int i = 0; i < m_rows.size(); ++i)
         setRow(i, fromDownload(m_rows.at(i), byId.take(m_rows.at(i).id)));
     QJsonArray fresh;
@@ -375,7 +376,15 @@ void DownloadListModel::applyProgress(const QJsonObject &data, const QString &ti
     if (at < 0) {
         DownloadRow r;
         r.id = id;
-        r.added = QDateTime::currentDateTimeUtc(); // until the details arrive
+        // Until the details bring created_at: the event's own time, on the server's clock
+        // like created_at, so that the queue order (ties go by arrival) and the moves planned
+        // on it agree with the server's even before the details are in. This client's clock
+        // would put a download whose event came late after ones created later.
+        r.added = parseTime(QJsonValue(timestamp));
+        if (r.added.isValid() && r.added.timeSpec() == Qt::LocalTime)
+            r.added.setTimeSpec(Qt::UTC); // a Python worker's naive utcnow().isoformat()
+        if (!r.added.isValid())
+            r.added = QDateTime::currentDateTimeUtc();
         r = fromEvent(r, data);
         r.updated = timestamp;
         insertRows({r});

@@ -63,9 +63,10 @@ public:
     /// Merges the server's full list (`GET /api/v1/downloads` items): the snapshot wins for
     /// every download it has; downloads it lacks are removed.
     void mergeSnapshot(const QJsonArray &items);
-    /// The first half of a merge: updates and removes rows; returns the downloads the model
-    /// does not have yet, for insertDownloads() (a caller may insert them in slices).
-    QJsonArray mergeKnown(const QJsonArray &items);
+    /// The first half of a merge: updates rows, and removes those `items` lacks if it is
+    /// `complete`; returns the downloads the model does not have yet, for insertDownloads()
+    /// (a caller may insert them in slices).
+    QJsonArray mergeKnown(const QJsonArray &items, bool complete = true);
     /// Inserts REST downloads the model does not have (known ones are skipped).
     void insertDownloads(const QJsonArray &downloads);
     /// One download from `GET /api/v1/downloads/{id}`: a new row, or for a known one what

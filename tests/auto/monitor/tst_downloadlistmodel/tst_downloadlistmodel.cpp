@@ -20,6 +20,7 @@ private slots:
     void countsAndTotalSpeedFollowEvents();
     void speedIsUnknownWhileNotLive();
     void queuePositionsFollowPriorityThenArrival();
+    void aDownloadKnownOnlyFromItsEventKeepsItsPlace();
     void detailsDoNotUndoNewerState();
     void progressUpdatesARowAndNeverGoesBack();
     void olderEventsDoNotUndoNewerState();
@@ -278,6 +279,25 @@ void tst_DownloadListModel::speedIsUnknownWhileNotLive()
     QCOMPARE(speed.data().toString(), QStringLiteral("—"));
     QCOMPARE(model.index(0, DownloadListModel::Eta).data().toString(), QStringLiteral("—"));
     QVERIFY(speed.data(Qt::ToolTipRole).toString().contains(u"not connected"));
+}
+
+void tst_DownloadListModel::aDownloadKnownOnlyFromItsEventKeepsItsPlace()
+{
+    // "early" is known from its first event only (its details, with created_at, are still on
+    // their way); "later" was created after it and its details are in. Ties go by arrival on
+    // the server's clock: the event's time stands in for created_at, not this client's clock
+    // (which would put "early" last, and a move planned on that order would go wrong).
+    QJsonObject later = download("later", "pending", 0, "2026-01-01T00:00:02.000Z");
+    later.insert("created_at", "2026-01-01T00:00:02.000Z");
+    DownloadListModel fresh;
+    fresh.upsertDownload(later);
+    fresh.applyProgress(progress("early", "pending", 0), "2026-01-01T00:00:01.000Z");
+    fresh.flushChanges();
+    QCOMPARE(fresh.queueOrder(), (QStringList{"early", "later"}));
+    // A naive timestamp (a Python worker's utcnow().isoformat()) is UTC too.
+    fresh.applyProgress(progress("naive", "pending", 0), "2026-01-01T00:00:01.500");
+    fresh.flushChanges();
+    QCOMPARE(fresh.queueOrder(), (QStringList{"early", "naive", "later"}));
 }
 
 void tst_DownloadListModel::queuePositionsFollowPriorityThenArrival()

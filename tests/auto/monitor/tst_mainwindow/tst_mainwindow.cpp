@@ -190,6 +190,7 @@ void tst_MainWindow::bulkAndQueueActionsReachTheServer()
     // The server orders every unfinished download by priority, the running one included.
     QTRY_COMPARE_WITH_TIMEOUT(session.model().row(ids[4])->position, 1, 10000);
     window.select(ids[1]);
+    QTRY_VERIFY_WITH_TIMEOUT(window.action("bottom")->isEnabled(), 5000); // a disabled action does nothing
     window.action("bottom")->trigger();
     QTRY_COMPARE_WITH_TIMEOUT(queueOrder().value(3), ids[1], 10000);
 
@@ -299,6 +300,11 @@ void tst_MainWindow::addDialogChecksItsInput()
     QVERIFY(dialog.problem().contains(u"64 hexadecimal"));
     sha->setText(QString(64, u'a'));
     QVERIFY(ok->isEnabled());
+    QCOMPARE(dialog.requests().value(0).sha256, QString(64, u'a'));
+    // A blank line (spaces only) is no second URL: the name and hash still go with the one.
+    dialog.setUrls({"https://a.example/1.iso", "   "});
+    QVERIFY(ok->isEnabled());
+    QCOMPARE(dialog.requests().size(), 1);
     QCOMPARE(dialog.requests().value(0).sha256, QString(64, u'a'));
     dialog.setUrls({"https://a.example/1.iso", "not a url"});
     QVERIFY(!ok->isEnabled());
