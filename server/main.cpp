@@ -86,9 +86,20 @@ static void collectDownloadMetrics(const DownloadEngine &engine, const QJsonObje
     }
 }
 
+// Why the server cannot start. Under systemd the line carries the error priority, so that
+// `journalctl -p err` shows the one line that matters when the service fails (a plain line
+// would be read as info); on a terminal it is the usual `program: message`.
+static void printError(const QString &message)
+{
+    const QByteArray line = Logging::stderrIsJournal()
+        ? Logging::formatLine(Logging::Format::Journal, QtCriticalMsg, "hermes-server", message)
+        : "hermes-server: " + message.toUtf8();
+    std::fprintf(stderr, "%s\n", line.constData());
+}
+
 static int fail(const QString &message)
 {
-    std::fprintf(stderr, "hermes-server: %s\n", qPrintable(message));
+    printError(message);
     return 78; // EX_CONFIG: the configuration is what is wrong
 }
 
@@ -154,7 +165,7 @@ int main(int argc, char *argv[])
         const bool ok = Backup::write(settings, parser.value(backupOption), &report, &error);
         std::fputs(qPrintable(report), stdout);
         if (!ok) {
-            std::fprintf(stderr, "hermes-server: backup failed: %s\n", qPrintable(error));
+            printError(QStringLiteral("backup failed: ") + error);
             return 1;
         }
         return 0;
@@ -185,7 +196,7 @@ int main(int argc, char *argv[])
         return fail(error);
     if ((!databaseUrl.isPostgres() || settings.redisUrl.isEmpty())
         && !dataDirLock.lock(settings.dataDir, &error)) {
-        std::fprintf(stderr, "hermes-server: %s\n", qPrintable(error));
+        printError(error);
         return 75; // EX_TEMPFAIL: another server holds it
     }
 

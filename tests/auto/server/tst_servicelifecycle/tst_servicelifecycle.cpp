@@ -112,6 +112,8 @@ class tst_ServiceLifecycle : public QObject
 private slots:
     void journalPrioritiesAndLevels_data();
     void journalPrioritiesAndLevels();
+    void startupErrorsAreErrors_data();
+    void startupErrorsAreErrors();
     void sighupReloadsKeysWithoutDroppingStreams();
     void sighupWithBrokenSettingsKeepsTheOldOnes();
     void systemdNotifications();
@@ -194,6 +196,49 @@ void tst_ServiceLifecycle::journalPrioritiesAndLevels()
     if (requestsShown)
         QVERIFY2(text.contains("<7>hermes.http: GET /api/v1/queue"), text.constData());
     QVERIFY2(!text.contains("journal-test-key"), text.constData());
+}
+
+void tst_ServiceLifecycle::startupErrorsAreErrors_data()
+{
+    QTest::addColumn<bool>("journal");
+    QTest::newRow("journal") << true;
+    QTest::newRow("terminal") << false;
+}
+
+// A server that cannot start says why in one line: under systemd with the error priority (so
+// `journalctl -p err` shows it), on a terminal as `hermes-server: ...`; and exits 78.
+void tst_ServiceLifecycle::startupErrorsAreErrors()
+{
+    QFETCH(bool, journal);
+    QTemporaryDir dir;
+    const QString logPath = dir.filePath(QStringLiteral("stderr"));
+    QVERIFY(writeFile(logPath, {}));
+    struct stat st {};
+    QCOMPARE(::stat(QFile::encodeName(logPath).constData(), &st), 0);
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (const QString &key : env.keys()) {
+        if (key.startsWith(QLatin1StringView("HERMES_")) || key == u"JOURNAL_STREAM")
+            env.remove(key);
+    }
+    env.insert(QStringLiteral("HERMES_DATA_DIR"), dir.filePath(QStringLiteral("data")));
+    env.insert(QStringLiteral("HERMES_PORT"), QStringLiteral("not-a-port"));
+    if (journal)
+        env.insert(QStringLiteral("JOURNAL_STREAM"), QStringLiteral("%1:%2").arg(st.st_dev).arg(st.st_ino));
+    QProcess server;
+    server.setProcessEnvironment(env);
+    server.setStandardErrorFile(logPath);
+    server.start(QStringLiteral(HERMES_SERVER_BINARY), {});
+    QVERIFY(server.waitForFinished(20000));
+    QCOMPARE(server.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(server.exitCode(), 78);
+    QFile log(logPath);
+    QVERIFY(log.open(QIODevice::ReadOnly));
+    const QByteArray text = log.readAll();
+    const QByteArray expected = journal ? "<3>hermes-server: " : "hermes-server: ";
+    bool found = false;
+    for (const QByteArray &line : text.split('\n'))
+        found = found || (line.startsWith(expected) && line.contains("HERMES_PORT"));
+    QVERIFY2(found, text.constData());
 }
 
 // The key file changes and SIGHUP makes the new key valid and the old one invalid, while a
