@@ -125,6 +125,7 @@ class tst_HostileClients : public QObject
 private slots:
     void initTestCase();
     void endlessHeaderLine();
+    void endlessHeaderField();
     void hugeDeclaredBody();
     void endlessChunkedBody();
     void slowloris();
@@ -260,6 +261,26 @@ void tst_HostileClients::endlessHeaderLine()
     // 8 KiB of line, what the linger drains (4 MiB at most) and what the socket buffers held.
     QVERIFY2(sent < 64 << 20, qPrintable(QString::number(sent)));
     report("endless header line", QStringLiteral("414 then closed after at most %1 bytes sent").arg(sent),
+           8 * 1024);
+}
+
+void tst_HostileClients::endlessHeaderField()
+{
+    // A request line that is fine, then one header field that never ends.
+    startAttack();
+    Attackers attackers;
+    for (int i = 0; i < 4; ++i)
+        attackers.push_back(std::make_unique<Attacker>(attacker(40 + i), m_server.port(),
+                                                       "GET /api/v1/events/health HTTP/1.1\r\nHost: x\r\nX-Endless: ",
+                                                       QByteArray(64 * 1024, 'a'), 300 << 20));
+    QVERIFY(runUntil([&] { return closedCount(attackers) == 4; }, 60000));
+    qint64 sent = 0;
+    for (const auto &a : attackers) {
+        QCOMPARE(a->status(), 431);
+        sent = qMax(sent, a->sent());
+    }
+    QVERIFY2(sent < 64 << 20, qPrintable(QString::number(sent)));
+    report("endless header field", QStringLiteral("431 then closed after at most %1 bytes sent").arg(sent),
            8 * 1024);
 }
 
