@@ -33,7 +33,7 @@ struct ModelConfig
     qint64 maxClientBuffer = 1 << 20;
     int sendTimeoutSec = 60;     ///< HERMES_SSE_SEND_TIMEOUT: stalled readers are dropped
     int maxClients = 10;
-    int faultGraceMs = 10000;    ///< resync_required is accepted this long after a node or Redis is back
+    int faultGraceMs = 10000;    ///< resync_required (unknown_event_id) is accepted this long after Redis is back
 };
 
 struct RunLimits

@@ -346,9 +346,13 @@ void ModelRun::checkPublishes()
 QString ModelRun::judgeResync(const ModelClient::Item &item, const ModelClient::Connection &c,
                               const Filter &filter) const
 {
+    // A node that restarts reads its history back (the embedded journal, or Redis), so a
+    // restart excuses nothing. Only Redis being away does, and only for an id the node could
+    // not get meanwhile (it waited for it, then gave up).
+    const QString reason = item.data.value(QStringLiteral("reason")).toString();
     for (const FaultWindow &w : m_windows) {
-        if ((w.node < 0 || w.node == c.node) && c.openedMs <= w.toMs && item.atMs >= w.fromMs)
-            return {}; // a restart was near: the history may have been loading
+        if (w.node < 0 && reason == u"unknown_event_id" && c.openedMs <= w.toMs && item.atMs >= w.fromMs)
+            return {};
     }
     const int from = m_log.positionOf(c.sentId);
     if (from < 0)
@@ -367,9 +371,9 @@ QString ModelRun::judgeResync(const ModelClient::Item &item, const ModelClient::
             return {}; // the history had moved past it
         most = qMax(most, since);
     }
-    return QStringLiteral("%1 event(s) at most had followed its Last-Event-ID on its channels, the "
-                          "history holds %2 per channel, and no restart was near")
-        .arg(most).arg(m_config.historySize);
+    return QStringLiteral("resync_required (%3): %1 event(s) at most had followed its Last-Event-ID on "
+                          "its channels, the history holds %2 per channel, and Redis was not away")
+        .arg(most).arg(m_config.historySize).arg(reason);
 }
 
 void ModelRun::checkClients(bool final)
