@@ -244,14 +244,15 @@ void tst_MainWindow::sidebarCountsAndFilters()
 
 void tst_MainWindow::staleBannerAndDimmedRows()
 {
-    // The stream works, the list does not load: the banner says so, rows are dimmed, and the
-    // banner goes away once a retry succeeds.
+    // The list loads, then a reload fails: the banner says so and the rows already shown are
+    // dimmed; once a retry succeeds the banner goes away and the rows are plain again.
     int lists = 0;
     const QByteArray item = R"({"id":"a","url":"http://f/a","filename":"a.bin","status":"paused","priority":0,"created_at":"2026-01-01T00:00:00.000Z","updated_at":"2026-01-01T00:00:00.000Z"})";
     ScriptedServer server([&](int, const QByteArray &request) {
         if (request.startsWith("GET /api/v1/events/stream"))
             return ScriptedServer::eventStream({"data: {\"type\":\"connected\",\"data\":{}}\n\n"}, false);
-        if (++lists <= 2)
+        ++lists;
+        if (lists == 2 || lists == 3)
             return ScriptedServer::status(500, "Connection: close");
         const QByteArray body = "{\"items\":[" + item + "],\"total\":1}";
         return ScriptedServer::Response{"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: "
@@ -263,13 +264,20 @@ void tst_MainWindow::staleBannerAndDimmedRows()
     MainWindow window(&session, settingsFor(server.url(QString())));
     window.show();
     session.start();
+    QTRY_COMPARE_WITH_TIMEOUT(session.model().rowCount(), 1, 10000);
+    const auto dimmed = [&] {
+        return window.table()->model()->index(0, 0).data(Qt::ForegroundRole).isValid();
+    };
+    QVERIFY(!dimmed());
+    session.reload(); // F5, and it fails
     QTRY_VERIFY_WITH_TIMEOUT(window.bannerVisible(), 10000);
     QVERIFY2(window.bannerText().startsWith(u"The list may be out of date: loading it failed (scripted)"), qPrintable(window.bannerText()));
     QVERIFY(window.bannerText().contains(u"Trying again in"));
+    QVERIFY(dimmed());
+    QCOMPARE(session.model().rowCount(), 1); // kept while it cannot be checked
     QTRY_VERIFY_WITH_TIMEOUT(!window.bannerVisible(), 20000);
     QCOMPARE(session.model().rowCount(), 1);
-    const QModelIndex first = window.table()->model()->index(0, 0);
-    QVERIFY(!first.data(Qt::ForegroundRole).isValid()); // not dimmed any more
+    QVERIFY(!dimmed());
 }
 
 void tst_MainWindow::columnsCanBeHidden()
