@@ -124,7 +124,7 @@ QList<OptionSpec> ServerSettings::optionSpecs()
                     "batch of sends), epoll (one send() per stream), or auto (io_uring when the "
                     "kernel allows it, else epoll)."),
                {QStringLiteral("auto"), QStringLiteral("io_uring"), QStringLiteral("epoll")}),
-        range(spec("HERMES_IO_ROUND_INTERVAL", "io-round-interval", Type::Integer, QStringLiteral("2"),
+        range(spec("HERMES_IO_ROUND_INTERVAL", "io-round-interval", Type::Integer, QStringLiteral("5"),
                    "Milliseconds an I/O thread's rounds of sends are apart at least: the events "
                    "that arrive meanwhile go out together in the next round, one send per "
                    "stream. An event after a quiet spell goes out at once; events faster than "
