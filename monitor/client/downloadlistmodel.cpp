@@ -217,6 +217,8 @@ static DownloadRow fromEvent(DownloadRow r, const QJsonObject &o)
         r.url = o.value(QStringLiteral("url")).toString();
     if (o.contains(QStringLiteral("error_message")))
         r.error = o.value(QStringLiteral("error_message")).toString();
+    if (o.value(QStringLiteral("attempts")).isDouble())
+        r.attempts = o.value(QStringLiteral("attempts")).toInt();
     const QJsonObject p = o.value(QStringLiteral("progress")).toObject();
     if (!p.isEmpty())
         fillProgress(r, p, sameStatus); // a retry starts again from 0
@@ -407,12 +409,21 @@ void DownloadListModel::applyQueueUpdate(const QJsonObject &data, const QString 
         return;
     }
     const int at = rowOf(id);
-    if (at >= 0 && data.contains(QStringLiteral("status"))
-        && (m_rows.at(at).updated.isEmpty() || timestamp >= m_rows.at(at).updated)) {
-        DownloadRow r = m_rows.at(at);
-        r.status = data.value(QStringLiteral("status")).toString();
-        setRow(at, std::move(r));
+    if (at < 0)
+        return;
+    DownloadRow r = m_rows.at(at);
+    // Hermes adds the queue order to the Python payload: created_at never changes, and the
+    // priority and status are taken unless a newer state is already here.
+    const QDateTime created = parseTime(data.value(QStringLiteral("created_at")));
+    if (created.isValid())
+        r.added = created;
+    if (r.updated.isEmpty() || timestamp >= r.updated) {
+        if (data.contains(QStringLiteral("status")))
+            r.status = data.value(QStringLiteral("status")).toString();
+        if (data.value(QStringLiteral("priority")).isDouble())
+            r.priority = data.value(QStringLiteral("priority")).toInt();
     }
+    setRow(at, std::move(r));
 }
 
 void DownloadListModel::setLive(bool live)

@@ -75,7 +75,8 @@ public:
     /// Applies a download_progress event's data; `timestamp` is the event's. An event older
     /// than the state a row already has is ignored, so a late event never undoes a newer one.
     void applyProgress(const QJsonObject &data, const QString &timestamp);
-    /// Applies a queue_update (a removal drops the row).
+    /// Applies a queue_update: a removal drops the row; otherwise its status, priority and
+    /// created_at (Hermes adds the last two to the Python payload) update a known row.
     void applyQueueUpdate(const QJsonObject &data, const QString &timestamp);
 
     /// Whether speed and ETA are current (the stream is connected).

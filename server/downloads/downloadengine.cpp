@@ -936,7 +936,10 @@ void DownloadEngine::publishProgress(const Download &d)
                       {QStringLiteral("progress"), progressJson(d)},
                       {QStringLiteral("error_message"), nullable(d.errorMessage)},
                       {QStringLiteral("filename"), d.filename},
-                      {QStringLiteral("url"), d.url}};
+                      {QStringLiteral("url"), d.url},
+                      // Additive to the Python payload: a client's Attempts stays right
+                      // through automatic retries without fetching the download again.
+                      {QStringLiteral("attempts"), d.attempts}};
     if (d.status == DownloadStatus::Completed) {
         event.insert(QStringLiteral("result"), QJsonObject{{QStringLiteral("url"), d.url},
                                                            {QStringLiteral("title"), d.filename},

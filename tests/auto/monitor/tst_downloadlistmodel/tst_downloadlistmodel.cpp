@@ -294,10 +294,28 @@ void tst_DownloadListModel::aDownloadKnownOnlyFromItsEventKeepsItsPlace()
     fresh.applyProgress(progress("early", "pending", 0), "2026-01-01T00:00:01.000Z");
     fresh.flushChanges();
     QCOMPARE(fresh.queueOrder(), (QStringList{"early", "later"}));
+    // The queue_update "added" brings created_at and the priority (Hermes' additions): the
+    // order is the server's before any details come.
+    fresh.applyProgress(progress("urgent", "pending", 0), "2026-01-01T00:00:03.000Z");
+    fresh.applyQueueUpdate({{"action", "added"}, {"download_id", "urgent"}, {"status", "pending"},
+                            {"priority", 5}, {"created_at", "2026-01-01T00:00:02.500Z"}},
+                           "2026-01-01T00:00:03.000Z");
+    fresh.flushChanges();
+    QCOMPARE(fresh.queueOrder(), (QStringList{"urgent", "early", "later"}));
+    QCOMPARE(fresh.row("urgent")->added, QDateTime::fromString("2026-01-01T00:00:02.500Z", Qt::ISODateWithMs));
+    // Attempts come with progress events too.
+    QJsonObject retried = progress("early", "downloading", 10);
+    retried.insert("attempts", 3);
+    fresh.applyProgress(retried, "2026-01-01T00:00:04.000Z");
+    QCOMPARE(fresh.row("early")->attempts, 3);
+    fresh.applyQueueUpdate({{"action", "status_changed"}, {"download_id", "urgent"}, {"status", "paused"}},
+                           "2026-01-01T00:00:05.000Z");
+    QCOMPARE(fresh.row("urgent")->status, QStringLiteral("paused"));
+    QCOMPARE(fresh.row("urgent")->priority, 5); // no priority in it: kept
     // A naive timestamp (a Python worker's utcnow().isoformat()) is UTC too.
     fresh.applyProgress(progress("naive", "pending", 0), "2026-01-01T00:00:01.500");
     fresh.flushChanges();
-    QCOMPARE(fresh.queueOrder(), (QStringList{"early", "naive", "later"}));
+    QCOMPARE(fresh.queueOrder(), (QStringList{"urgent", "early", "naive", "later"}));
 }
 
 void tst_DownloadListModel::queuePositionsFollowPriorityThenArrival()

@@ -280,11 +280,22 @@ void tst_Downloads::droppedConnectionIsRetried()
     f.dropAfter = 100 * 1024;
     m_files->addFile("/flaky.bin", f);
     QVERIFY(startServer());
+    SseClient events;
+    events.open(m_server->port(), "/api/v1/events/stream?channels=downloads", {{"Authorization", Auth}});
+    QTRY_VERIFY_WITH_TIMEOUT(!events.events().isEmpty(), 10000);
     const QString id = add({{QStringLiteral("url"), m_files->url("/flaky.bin")}}).value(QStringLiteral("id")).toString();
     QVERIFY(waitStatus(id, QStringLiteral("completed")));
     QCOMPARE(fileBytes(QStringLiteral("flaky.bin")), content);
     QCOMPARE(m_files->requests("/flaky.bin"), 3);
     QCOMPARE(m_files->bytesServed("/flaky.bin"), content.size()); // resumed, not restarted
+    // The events say how many attempts it took (an addition to the Python payload), as REST does.
+    const int attempts = get(id).value(QStringLiteral("attempts")).toInt(-1);
+    QVERIFY(attempts >= 2);
+    QTRY_VERIFY_WITH_TIMEOUT(events.events().size() > 1
+                                 && json(events.events().last().data.toUtf8()).value(QStringLiteral("data")).toObject()
+                                        .value(QStringLiteral("status")).toString() == u"completed", 10000);
+    const QJsonObject last = json(events.events().last().data.toUtf8()).value(QStringLiteral("data")).toObject();
+    QCOMPARE(last.value(QStringLiteral("attempts")).toInt(-1), attempts);
 }
 
 void tst_Downloads::errorsFailOrRetry()
