@@ -222,10 +222,21 @@ QList<OptionSpec> ServerSettings::optionSpecs()
               1, 3600),
         range(spec("HERMES_HTTP_BODY_TIMEOUT", "http-body-timeout", Type::Integer,
                    QStringLiteral("10"),
-                   "Seconds a request body may stall (and, after that long, it must keep at "
-                   "least 1 KiB/s): 408. Also how long a response may wait for a client that "
-                   "does not read."),
+                   "Seconds a request body may stall (and, after that long, it must keep "
+                   "HERMES_HTTP_MIN_BODY_RATE on average): 408. Also how long a response may "
+                   "wait for a client that does not read."),
               1, 3600),
+        range(spec("HERMES_HTTP_MIN_BODY_RATE", "http-min-body-rate", Type::Integer,
+                   QStringLiteral("1024"),
+                   "Bytes per second a request body must average once it has had "
+                   "HERMES_HTTP_BODY_TIMEOUT, or 408: a client trickling a byte now and then "
+                   "cannot hold a connection for days. 0: any rate."),
+              0, 1'000'000'000),
+        range(spec("HERMES_HTTP_LINGER", "http-linger", Type::Integer, QStringLiteral("2000"),
+                   "Milliseconds the server keeps reading (and dropping, 4 MiB at most) what a "
+                   "client still sends after an error answer, so that the client sees the "
+                   "answer instead of a reset (nginx's lingering close); then it closes."),
+              0, 60'000),
         range(spec("HERMES_HTTP_IDLE_TIMEOUT", "http-idle-timeout", Type::Integer,
                    QStringLiteral("60"),
                    "Seconds an idle keep-alive connection stays open."), 1, 86400),
@@ -382,6 +393,8 @@ bool ServerSettings::fromConfig(const Config &config, ServerSettings *out, QStri
     out->httpMaxBodyBytes = config.integer(u"HERMES_HTTP_MAX_BODY_SIZE");
     out->httpHeaderTimeout = int(config.integer(u"HERMES_HTTP_HEADER_TIMEOUT"));
     out->httpBodyTimeout = int(config.integer(u"HERMES_HTTP_BODY_TIMEOUT"));
+    out->httpMinBodyRate = config.integer(u"HERMES_HTTP_MIN_BODY_RATE");
+    out->httpLingerMs = int(config.integer(u"HERMES_HTTP_LINGER"));
     out->httpIdleTimeout = int(config.integer(u"HERMES_HTTP_IDLE_TIMEOUT"));
     out->httpMaxConnections = int(config.integer(u"HERMES_HTTP_MAX_CONNECTIONS"));
     out->httpMaxConnectionsPerAddress = int(config.integer(u"HERMES_HTTP_MAX_CONNECTIONS_PER_IP"));

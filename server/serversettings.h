@@ -69,6 +69,8 @@ struct ServerSettings
     qint64 httpMaxBodyBytes = 65536;
     int httpHeaderTimeout = 10;     ///< seconds
     int httpBodyTimeout = 10;       ///< seconds
+    qint64 httpMinBodyRate = 1024;  ///< bytes per second; 0: any
+    int httpLingerMs = 2000;
     int httpIdleTimeout = 60;       ///< seconds
     int httpMaxConnections = 1024;
     int httpMaxConnectionsPerAddress = 128;

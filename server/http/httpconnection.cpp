@@ -6,6 +6,7 @@
 #include <QTcpSocket>
 
 #include <chrono>
+#include <limits>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -289,8 +290,9 @@ void HttpConnection::checkTimeouts(qint64 t)
             closeNow(); // answers it does not read
         } else if (m_parser.readingBody()) {
             const qint64 stalled = m_lastRead + l.bodyTimeoutMs;
-            const qint64 slow = m_headDone + l.bodyTimeoutMs
-                + m_parser.bodyBytesRead() * 1000 / HttpLimits::MinBodyBytesPerSecond;
+            const qint64 slow = l.minBodyBytesPerSecond > 0
+                ? m_headDone + l.bodyTimeoutMs + m_parser.bodyBytesRead() * 1000 / l.minBodyBytesPerSecond
+                : std::numeric_limits<qint64>::max();
             if (t >= qMin(stalled, slow))
                 fail(408, "request_timeout", QStringLiteral("the request body stopped arriving"));
         } else if (m_parser.inProgress() || !m_in.isEmpty()) {
@@ -303,7 +305,7 @@ void HttpConnection::checkTimeouts(qint64 t)
         }
         break;
     case Phase::Lingering:
-        if (m_writeShut ? t >= m_lingerStart + HttpLimits::LingerMs
+        if (m_writeShut ? t >= m_lingerStart + l.lingerMs
                         : t - m_lastWrite >= l.bodyTimeoutMs)
             closeNow();
         break;

@@ -16,6 +16,8 @@ HttpLimits HttpLimits::fromSettings(const ServerSettings &s)
     l.idleTimeoutMs = s.httpIdleTimeout * 1000;
     l.maxConnections = s.httpMaxConnections;
     l.maxConnectionsPerAddress = s.httpMaxConnectionsPerAddress;
+    l.minBodyBytesPerSecond = s.httpMinBodyRate;
+    l.lingerMs = s.httpLingerMs;
     return l;
 }
 

@@ -22,12 +22,13 @@ struct HttpLimits
     int idleTimeoutMs = 60'000;         ///< an idle keep-alive connection is closed after this
     int maxConnections = 1024;          ///< open connections that are not streams
     int maxConnectionsPerAddress = 128; ///< of those, from one client address; 0: no cap
-    /// Slowest average a body may arrive at once it has had bodyTimeoutMs: keeps a client that
-    /// trickles one byte per timeout from holding a connection for days.
-    static constexpr qint64 MinBodyBytesPerSecond = 1024;
+    /// Slowest average a body may arrive at once it has had bodyTimeoutMs (0: any): keeps a
+    /// client that trickles one byte per timeout from holding a connection for days.
+    qint64 minBodyBytesPerSecond = 1024;
     /// After an error the server stops sending, keeps reading (and dropping) for this long so
-    /// the client sees the answer instead of a reset, then closes.
-    static constexpr int LingerMs = 2000;
+    /// the client sees the answer instead of a reset, then closes (nginx's lingering_time).
+    int lingerMs = 2000;
+    /// ... and reads at most this much meanwhile.
     static constexpr qint64 LingerMaxBytes = 4 << 20;
 
     /// The HERMES_HTTP_* settings.

@@ -57,6 +57,8 @@ private slots:
     void headOnStreamRouteOpensNoStream();
     void http10Stream();
     void timeouts();
+    void minimumBodyRate_data();
+    void minimumBodyRate();
     void perAddressCapParks();
     void totalCapMakesClientsWait();
     void acceptingResumesAfterRunningOutOfDescriptors();
@@ -330,6 +332,41 @@ void tst_FrontDoor::timeouts()
     }
     QVERIFY(slow.waitClosed(5000));
     QVERIFY(slow.buffer().startsWith("HTTP/1.1 408"));
+    QCOMPARE(server.terminate(), 0);
+}
+
+void tst_FrontDoor::minimumBodyRate_data()
+{
+    QTest::addColumn<QByteArray>("rate");
+    QTest::addColumn<bool>("cut");
+    QTest::newRow("1000 B/s") << QByteArray("1000") << true;
+    QTest::newRow("any rate (0)") << QByteArray("0") << false;
+}
+
+// A body that never stalls for HERMES_HTTP_BODY_TIMEOUT but trickles (32 B/s) is cut once it
+// falls below HERMES_HTTP_MIN_BODY_RATE on average; with 0 it may go on.
+void tst_FrontDoor::minimumBodyRate()
+{
+    QFETCH(QByteArray, rate);
+    QFETCH(bool, cut);
+    ServerProcess server;
+    QVERIFY(server.start(env({{"HERMES_HTTP_BODY_TIMEOUT", "1"}, {"HERMES_HTTP_MIN_BODY_RATE", rate.constData()}})));
+    RawClient trickle;
+    QVERIFY(trickle.connect(server.port()));
+    trickle.send("POST /api/v1/events/publish HTTP/1.1\r\nHost: h\r\n" + Auth + "Content-Length: 60000\r\n\r\n");
+    QElapsedTimer t;
+    t.start();
+    while (trickle.isOpen() && t.elapsed() < 3500) {
+        trickle.send(QByteArray(8, ' '));
+        QTest::qWait(250);
+    }
+    if (cut) {
+        QVERIFY(trickle.waitClosed(5000));
+        QVERIFY2(trickle.buffer().startsWith("HTTP/1.1 408"), trickle.buffer().left(80).constData());
+    } else {
+        QVERIFY(trickle.isOpen());
+        QVERIFY(trickle.buffer().isEmpty());
+    }
     QCOMPARE(server.terminate(), 0);
 }
 
