@@ -253,8 +253,9 @@ QList<OptionSpec> ServerSettings::optionSpecs()
               0, 1000000),
         range(spec("HERMES_SSE_MAX_CONNECTIONS_PER_KEY", "max-connections-per-key",
                    Type::Integer, QStringLiteral("100"),
-                   "Concurrent streams per API key and per stream token; further ones get 429 "
-                   "with Retry-After. 0: no cap."),
+                   "Concurrent streams per API key (counting the streams of the tokens it "
+                   "minted) and per other stream token; further ones get 429 with Retry-After. "
+                   "0: no cap."),
               0, 1000000),
         spec("HERMES_METRICS_TOKEN", "metrics-token", Type::String, QString(),
              "A bearer token that may read /metrics (API keys always may), for a Prometheus "

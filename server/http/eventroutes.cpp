@@ -128,10 +128,17 @@ bool EventRoutes::scopeAllows(HttpExchange &ex, const StreamScope &scope, const 
 void EventRoutes::authorizeToken(HttpExchange &ex, const QString &token, const StreamRequest &req)
 {
     StreamScope scope;
-    switch (m_tokens.verify(token.toUtf8(), &scope)) {
+    QByteArray owner;
+    switch (m_tokens.verify(token.toUtf8(), &scope, QDateTime::currentDateTimeUtc(), &owner)) {
     case StreamTokenService::Result::Valid:
-        if (scopeAllows(ex, scope, req))
-            openStream(ex, req);
+        if (scopeAllows(ex, scope, req)) {
+            // A token minted with a key counts against that key: minting more tokens does
+            // not give a key holder more streams.
+            StreamRequest mine = req;
+            if (!owner.isEmpty())
+                mine.owner = owner;
+            openStream(ex, mine);
+        }
         return;
     case StreamTokenService::Result::Expired:
         replyUnauthorized(ex, u"the stream token has expired; request a new one", true, m_metrics);
@@ -236,7 +243,7 @@ void EventRoutes::stream(HttpExchange &ex, Endpoint endpoint)
     const QString token = query.queryItemValue(QStringLiteral("token"));
     if (!ex.header("authorization").isEmpty() || token.isEmpty()) {
         if (requireApiKey(ex, m_keys, m_metrics)) {
-            req.owner = credentialOwner("key", bearerCredential(ex));
+            req.owner = m_tokens.ownerOfKey(bearerCredential(ex));
             openStream(ex, req);
         }
         return;
@@ -326,7 +333,7 @@ void EventRoutes::mintToken(HttpExchange &ex)
         }
         ttl = int(d);
     }
-    const auto minted = m_tokens.mint(scope, ttl);
+    const auto minted = m_tokens.mint(scope, ttl, m_tokens.ownerOfKey(bearerCredential(ex)));
     ex.replyJson(200, {{QStringLiteral("token"), QString::fromLatin1(minted.token)},
                        {QStringLiteral("expiresAt"), minted.expiresAt.toString(Qt::ISODate)},
                        {QStringLiteral("scope"), scope.toString()},

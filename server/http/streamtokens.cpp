@@ -56,19 +56,27 @@ QByteArray StreamTokenService::sign(QByteArrayView payload) const
 }
 
 StreamTokenService::Minted StreamTokenService::mint(const StreamScope &scope,
-                                                    int ttlSeconds) const
+                                                    int ttlSeconds, const QByteArray &owner) const
 {
     const QDateTime expires = QDateTime::currentDateTimeUtc().addSecs(ttlSeconds);
-    const QJsonObject claims{{QStringLiteral("scope"), scope.toString()},
-                             {QStringLiteral("exp"), expires.toSecsSinceEpoch()},
-                             {QStringLiteral("n"), QString::fromLatin1(randomToken(9))}};
+    QJsonObject claims{{QStringLiteral("scope"), scope.toString()},
+                       {QStringLiteral("exp"), expires.toSecsSinceEpoch()},
+                       {QStringLiteral("n"), QString::fromLatin1(randomToken(9))}};
+    if (!owner.isEmpty())
+        claims.insert(QStringLiteral("o"), QString::fromLatin1(owner));
     const QByteArray payload =
         QJsonDocument(claims).toJson(QJsonDocument::Compact).toBase64(Base64Url);
     return {"sse_" + payload + '.' + sign(payload).toBase64(Base64Url), expires};
 }
 
+QByteArray StreamTokenService::ownerOfKey(QByteArrayView key) const
+{
+    return "key:" + QMessageAuthenticationCode::hash(QByteArray("stream-owner:") + key.toByteArray(), m_secret,
+                                                     QCryptographicHash::Sha256).toHex().left(32);
+}
+
 StreamTokenService::Result StreamTokenService::verify(QByteArrayView token, StreamScope *scope,
-                                                      const QDateTime &now) const
+                                                      const QDateTime &now, QByteArray *owner) const
 {
     if (!token.startsWith("sse_") || token.size() > 1024)
         return Result::Malformed;
@@ -95,6 +103,8 @@ StreamTokenService::Result StreamTokenService::verify(QByteArrayView token, Stre
     if (now.toSecsSinceEpoch() >= exp)
         return Result::Expired;
     *scope = parsed;
+    if (owner)
+        *owner = claims.value(QStringLiteral("o")).toString().toLatin1();
     return Result::Valid;
 }
 

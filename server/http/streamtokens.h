@@ -38,12 +38,19 @@ public:
         QByteArray token;
         QDateTime expiresAt;
     };
-    Minted mint(const StreamScope &scope, int ttlSeconds) const;
+    /// `owner` (may be empty): whom the token's streams count against for quotas, as
+    /// ownerOfKey() gives it for the API key that asked for the token.
+    Minted mint(const StreamScope &scope, int ttlSeconds, const QByteArray &owner = {}) const;
 
     enum class Result { Valid, Malformed, BadSignature, Expired };
-    /// Checks `token` at `now`; on Valid, fills `scope`.
+    /// Checks `token` at `now`; on Valid, fills `scope`, and `owner` (when given) with the
+    /// owner it was minted for (empty for a token minted without one).
     Result verify(QByteArrayView token, StreamScope *scope,
-                  const QDateTime &now = QDateTime::currentDateTimeUtc()) const;
+                  const QDateTime &now = QDateTime::currentDateTimeUtc(), QByteArray *owner = nullptr) const;
+    /// Who an API key's streams count against: `key:` and a keyed digest of it (the secret's
+    /// HMAC), so that the owner can travel inside a token without revealing anything about
+    /// the key, and a key's own streams and its tokens' streams share one quota.
+    QByteArray ownerOfKey(QByteArrayView key) const;
 
     static constexpr int MinTtl = 60;
     static constexpr int MaxTtl = 3600;

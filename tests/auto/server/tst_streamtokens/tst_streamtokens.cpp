@@ -1,6 +1,7 @@
 #include "http/streamtokens.h"
 
 #include <QTemporaryDir>
+#include <QCryptographicHash>
 #include <QTest>
 
 using namespace Hermes;
@@ -57,6 +58,21 @@ void tst_StreamTokens::roundTrip()
     QVERIFY(service.mint({}, 300).token != service.mint({}, 300).token);
     // Another instance with the same secret (another node, or after a restart) accepts it.
     QCOMPARE(StreamTokenService("secret").verify(minted.token, &scope), Result::Valid);
+
+    // The owner a token was minted for comes back out of it, on every node; the owner of a
+    // key is a keyed digest: stable, different per key and per secret, not the key's hash.
+    const QByteArray owner = service.ownerOfKey("api-key-1");
+    QVERIFY(owner.startsWith("key:"));
+    QCOMPARE(StreamTokenService("secret").ownerOfKey("api-key-1"), owner);
+    QVERIFY(service.ownerOfKey("api-key-2") != owner);
+    QVERIFY(StreamTokenService("other").ownerOfKey("api-key-1") != owner);
+    QVERIFY(!owner.contains(QCryptographicHash::hash("api-key-1", QCryptographicHash::Sha256).toHex().left(32)));
+    QByteArray back;
+    QCOMPARE(StreamTokenService("secret").verify(service.mint({}, 300, owner).token, &scope,
+                                                 QDateTime::currentDateTimeUtc(), &back), Result::Valid);
+    QCOMPARE(back, owner);
+    QCOMPARE(service.verify(minted.token, &scope, QDateTime::currentDateTimeUtc(), &back), Result::Valid);
+    QVERIFY(back.isEmpty()); // minted without one
 }
 
 void tst_StreamTokens::expiry()
