@@ -103,6 +103,37 @@ private:
     QByteArray m_seen;
 };
 
+/// A server's stderr in a file, and an environment without HERMES_ settings in which that
+/// file is the journal's stream (JOURNAL_STREAM names its dev:ino, as systemd does for the
+/// journal's socket) or a plain terminal-like stream.
+struct LogCapture
+{
+    QString path;
+    QProcessEnvironment env;
+
+    bool prepare(const QTemporaryDir &dir, bool journal)
+    {
+        path = dir.filePath(QStringLiteral("stderr"));
+        struct stat st {};
+        if (!writeFile(path, {}) || ::stat(QFile::encodeName(path).constData(), &st) != 0)
+            return false;
+        env = QProcessEnvironment::systemEnvironment();
+        for (const QString &key : env.keys()) {
+            if (key.startsWith(QLatin1StringView("HERMES_")) || key == u"JOURNAL_STREAM")
+                env.remove(key);
+        }
+        env.insert(QStringLiteral("HERMES_DATA_DIR"), dir.filePath(QStringLiteral("data")));
+        if (journal)
+            env.insert(QStringLiteral("JOURNAL_STREAM"), QStringLiteral("%1:%2").arg(st.st_dev).arg(st.st_ino));
+        return true;
+    }
+    QByteArray text() const
+    {
+        QFile log(path);
+        return log.open(QIODevice::ReadOnly) ? log.readAll() : QByteArray();
+    }
+};
+
 } // namespace
 
 class tst_ServiceLifecycle : public QObject
@@ -133,8 +164,8 @@ void tst_ServiceLifecycle::journalPrioritiesAndLevels_data()
     QTest::newRow("terminal, info") << "info" << false << true << false;
 }
 
-// stderr goes to a file whose dev:ino is given as JOURNAL_STREAM, as systemd does for the
-// journal's stream socket; an unknown HERMES_ variable makes a warning.
+// Under the journal every line has a priority and no timestamp; the level spec decides what
+// is shown; an unknown HERMES_ variable makes a warning.
 void tst_ServiceLifecycle::journalPrioritiesAndLevels()
 {
     QFETCH(QString, level);
@@ -142,27 +173,17 @@ void tst_ServiceLifecycle::journalPrioritiesAndLevels()
     QFETCH(bool, infoShown);
     QFETCH(bool, requestsShown);
     QTemporaryDir dir;
-    const QString logPath = dir.filePath(QStringLiteral("stderr"));
-    QVERIFY(writeFile(logPath, {}));
-    struct stat st {};
-    QCOMPARE(::stat(QFile::encodeName(logPath).constData(), &st), 0);
-
+    LogCapture capture;
+    QVERIFY(capture.prepare(dir, journal));
     const quint16 port = freePort();
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    for (const QString &key : env.keys()) {
-        if (key.startsWith(QLatin1StringView("HERMES_")) || key == u"JOURNAL_STREAM")
-            env.remove(key);
-    }
+    QProcessEnvironment &env = capture.env;
     env.insert(QStringLiteral("HERMES_PORT"), QString::number(port));
-    env.insert(QStringLiteral("HERMES_DATA_DIR"), dir.filePath(QStringLiteral("data")));
     env.insert(QStringLiteral("HERMES_API_KEYS"), QStringLiteral("journal-test-key"));
     env.insert(QStringLiteral("HERMES_LOG_LEVEL"), level);
     env.insert(QStringLiteral("HERMES_SSE_HEARTBEAT_INTERVL"), QStringLiteral("5")); // a typo
-    if (journal)
-        env.insert(QStringLiteral("JOURNAL_STREAM"), QStringLiteral("%1:%2").arg(st.st_dev).arg(st.st_ino));
     QProcess server;
     server.setProcessEnvironment(env);
-    server.setStandardErrorFile(logPath);
+    server.setStandardErrorFile(capture.path);
     server.start(QStringLiteral(HERMES_SERVER_BINARY), {});
     QVERIFY(server.waitForStarted(5000));
     QTRY_COMPARE_WITH_TIMEOUT(httpRequest(port, "GET", "/livez", {}, {}, 1000).status, 200, 20000);
@@ -171,9 +192,7 @@ void tst_ServiceLifecycle::journalPrioritiesAndLevels()
     QVERIFY(server.waitForFinished(10000));
     QCOMPARE(server.exitCode(), 0);
 
-    QFile log(logPath);
-    QVERIFY(log.open(QIODevice::ReadOnly));
-    const QByteArray text = log.readAll();
+    const QByteArray text = capture.text();
     const QList<QByteArray> lines = text.trimmed().split('\n');
     QVERIFY2(!lines.isEmpty(), text.constData());
     static const QRegularExpression timestamp(QStringLiteral("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d"));
@@ -211,29 +230,17 @@ void tst_ServiceLifecycle::startupErrorsAreErrors()
 {
     QFETCH(bool, journal);
     QTemporaryDir dir;
-    const QString logPath = dir.filePath(QStringLiteral("stderr"));
-    QVERIFY(writeFile(logPath, {}));
-    struct stat st {};
-    QCOMPARE(::stat(QFile::encodeName(logPath).constData(), &st), 0);
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    for (const QString &key : env.keys()) {
-        if (key.startsWith(QLatin1StringView("HERMES_")) || key == u"JOURNAL_STREAM")
-            env.remove(key);
-    }
-    env.insert(QStringLiteral("HERMES_DATA_DIR"), dir.filePath(QStringLiteral("data")));
-    env.insert(QStringLiteral("HERMES_PORT"), QStringLiteral("not-a-port"));
-    if (journal)
-        env.insert(QStringLiteral("JOURNAL_STREAM"), QStringLiteral("%1:%2").arg(st.st_dev).arg(st.st_ino));
+    LogCapture capture;
+    QVERIFY(capture.prepare(dir, journal));
+    capture.env.insert(QStringLiteral("HERMES_PORT"), QStringLiteral("not-a-port"));
     QProcess server;
-    server.setProcessEnvironment(env);
-    server.setStandardErrorFile(logPath);
+    server.setProcessEnvironment(capture.env);
+    server.setStandardErrorFile(capture.path);
     server.start(QStringLiteral(HERMES_SERVER_BINARY), {});
     QVERIFY(server.waitForFinished(20000));
     QCOMPARE(server.exitStatus(), QProcess::NormalExit);
     QCOMPARE(server.exitCode(), 78);
-    QFile log(logPath);
-    QVERIFY(log.open(QIODevice::ReadOnly));
-    const QByteArray text = log.readAll();
+    const QByteArray text = capture.text();
     const QByteArray expected = journal ? "<3>hermes-server: " : "hermes-server: ";
     bool found = false;
     for (const QByteArray &line : text.split('\n'))
