@@ -7,9 +7,6 @@ namespace Hermes {
 
 static constexpr quint8 ChannelBits[3] = {DownloadsBit, QueueBit, SystemBit};
 
-static EventId idOf(EventId id) { return id; }
-static EventId idOf(const EncodedEventPtr &e) { return e->id; }
-
 static int indexOf(quint8 bit)
 {
     return bit == DownloadsBit ? 0 : bit == QueueBit ? 1 : 2;
@@ -66,8 +63,9 @@ bool EventHistory::mayHold(EventId id) const
     for (const Channel &c : m_channels) {
         if (!(c.evictedUpTo < id))
             return true;
-        if (std::binary_search(c.events.begin(), c.events.end(), id,
-                               [](const auto &a, const auto &b) { return idOf(a) < idOf(b); }))
+        const auto it = std::lower_bound(c.events.begin(), c.events.end(), id,
+                                         [](const EncodedEventPtr &e, EventId id) { return e->id < id; });
+        if (it != c.events.end() && (*it)->id == id)
             return true;
     }
     return false;

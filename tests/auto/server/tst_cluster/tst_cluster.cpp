@@ -73,6 +73,10 @@ private:
     HttpReply api(int node, const QByteArray &method, const QByteArray &path, const QByteArray &body = {});
     QJsonObject get(int node, const QString &id);
     QString add(int node, const QByteArray &path, const QString &sha = {});
+    /// Starts node 0 reaching PostgreSQL through `proxy`, serves `content` at `path` (256 KB/s,
+    /// a strong ETag) and adds it through node 0; returns its id once node 0 runs it, or an
+    /// empty id when it did not start.
+    QString runBehindProxy(const TcpProxy &proxy, const QByteArray &path, const QByteArray &content);
     bool waitStatus(int node, const QString &id, const QString &status, int timeoutMs = 30000);
     /// A live node whose log says it ran `id` (the highest-numbered if several did), or -1.
     int runnerOf(const QString &id, int after = -1) const;
@@ -197,6 +201,24 @@ int tst_Cluster::runnerOf(const QString &id, int after) const
             found = i;
     }
     return found;
+}
+
+QString tst_Cluster::runBehindProxy(const TcpProxy &proxy, const QByteArray &path, const QByteArray &content)
+{
+    auto node = std::make_shared<ServerProcess>();
+    if (!node->start(nodeEnv(0, proxy.port()))) {
+        qWarning() << node->errorString();
+        return {};
+    }
+    m_nodes.append(node);
+    FileServer::File f{content};
+    f.bytesPerSecond = 256 * 1024;
+    f.etag = '"' + path.mid(1) + '"';
+    m_files->addFile(path, f);
+    const QString id = add(0, path, sha256(content));
+    if (!QTest::qWaitFor([&] { return startsOn(0, id) == 1 && m_files->activeTransfers(path) == 1; }, 20000))
+        return {};
+    return id;
 }
 
 void tst_Cluster::nodesStartingTogetherMigrateOnce()
@@ -439,16 +461,10 @@ void tst_Cluster::databaseOutOfReachNeverStartsASecondCopy()
     // answer); node 1 reaches it directly. Node 0 must stop the transfer before its lease
     // expires, and node 1 must not start before.
     TcpProxy proxy(m_postgres.port());
-    auto a = std::make_shared<ServerProcess>();
-    QVERIFY2(a->start(nodeEnv(0, proxy.port())), qPrintable(a->errorString()));
-    m_nodes.append(a);
     const QByteArray content = FileServer::makeContent(2 * 1024 * 1024, 13);
-    FileServer::File f{content};
-    f.bytesPerSecond = 256 * 1024;
-    f.etag = "\"part\"";
-    m_files->addFile("/far.bin", f);
-    const QString id = add(0, "/far.bin", sha256(content));
-    QVERIFY(QTest::qWaitFor([&] { return startsOn(0, id) == 1 && m_files->activeTransfers("/far.bin") == 1; }, 20000));
+    const QString id = runBehindProxy(proxy, "/far.bin", content);
+    QVERIFY(!id.isEmpty());
+    const auto a = m_nodes.at(0);
     QVERIFY(startNodes(1));
 
     proxy.stall();
@@ -478,16 +494,10 @@ void tst_Cluster::databaseBackBeforeATakeoverRunsItAgain()
     // must not go on renewing a lease on a download it no longer runs: the lease expires and
     // the download is claimed again and completes.
     TcpProxy proxy(m_postgres.port());
-    auto a = std::make_shared<ServerProcess>();
-    QVERIFY2(a->start(nodeEnv(0, proxy.port())), qPrintable(a->errorString()));
-    m_nodes.append(a);
     const QByteArray content = FileServer::makeContent(1024 * 1024, 17);
-    FileServer::File f{content};
-    f.bytesPerSecond = 256 * 1024;
-    f.etag = "\"back\"";
-    m_files->addFile("/back.bin", f);
-    const QString id = add(0, "/back.bin", sha256(content));
-    QVERIFY(QTest::qWaitFor([&] { return startsOn(0, id) == 1 && m_files->activeTransfers("/back.bin") == 1; }, 20000));
+    const QString id = runBehindProxy(proxy, "/back.bin", content);
+    QVERIFY(!id.isEmpty());
+    const auto a = m_nodes.at(0);
 
     proxy.stall();
     QVERIFY(QTest::qWaitFor([&] { return a->output().contains("its lease could not be renewed in time"); }, 20000));

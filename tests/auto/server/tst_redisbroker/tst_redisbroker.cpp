@@ -66,6 +66,9 @@ private:
                                     const QByteArray &lastEventId = {});
     /// POSTs one event; returns its id, or empty when it was not acknowledged.
     QByteArray publish(ServerProcess &node, int n);
+    /// Publishes 1 and 2, has Redis SAVE a snapshot, publishes 3 to 5: returns the five ids
+    /// (empty where one was not acknowledged). A Redis restarted now comes back with 1 and 2.
+    QList<QByteArray> publishAroundASnapshot(ServerProcess &node);
     static QList<int> numbers(const SseClient &client);
     static QString brokerStatus(ServerProcess &node);
 
@@ -103,6 +106,18 @@ void tst_RedisBroker::pipeline(const QList<QList<QByteArray>> &commands)
         replies += socket.readAll();
     }
     QCOMPARE(replies.count("\r\n"), commands.size());
+}
+
+QList<QByteArray> tst_RedisBroker::publishAroundASnapshot(ServerProcess &node)
+{
+    QList<QByteArray> ids;
+    for (int i = 1; i <= 2; ++i)
+        ids.append(publish(node, i));
+    if (m_redis->cli({QStringLiteral("SAVE")}) != "OK")
+        return {};
+    for (int i = 3; i <= 5; ++i)
+        ids.append(publish(node, i));
+    return ids;
 }
 
 QList<tst_RedisBroker::Seen> tst_RedisBroker::seen(const SseClient &client)
@@ -610,12 +625,8 @@ void tst_RedisBroker::redisBackInTimeMeansResync()
     QVERIFY(a);
     auto client = open(*a);
     QTRY_VERIFY_WITH_TIMEOUT(!client->events().isEmpty(), 10000);
-    QList<QByteArray> ids;
-    for (int i = 1; i <= 2; ++i)
-        ids.append(publish(*a, i));
-    QCOMPARE(m_redis->cli({QStringLiteral("SAVE")}), QByteArray("OK"));
-    for (int i = 3; i <= 5; ++i)
-        ids.append(publish(*a, i));
+    const QList<QByteArray> ids = publishAroundASnapshot(*a);
+    QCOMPARE(ids.size(), 5);
     QVERIFY(!ids.contains(QByteArray()));
     QTRY_COMPARE_WITH_TIMEOUT(numbers(*client), (QList<int>{1, 2, 3, 4, 5}), 10000);
     m_redis->kill();
@@ -643,12 +654,8 @@ void tst_RedisBroker::restoreWithNoNodeRunningMeansResync()
     // ids, the history holds every event around its id and none has it.
     auto a = startNode();
     QVERIFY(a);
-    QList<QByteArray> ids;
-    for (int i = 1; i <= 2; ++i)
-        ids.append(publish(*a, i));
-    QCOMPARE(m_redis->cli({QStringLiteral("SAVE")}), QByteArray("OK"));
-    for (int i = 3; i <= 5; ++i)
-        ids.append(publish(*a, i));
+    const QList<QByteArray> ids = publishAroundASnapshot(*a);
+    QCOMPARE(ids.size(), 5);
     QVERIFY(!ids.contains(QByteArray()));
     a.reset();
     m_redis->kill();
