@@ -654,6 +654,8 @@ void tst_RedisBroker::restoreWithNoNodeRunningMeansResync()
     // ids, the history holds every event around its id and none has it.
     auto a = startNode();
     QVERIFY(a);
+    // A node answers before it has reached Redis, and refuses publishes until then.
+    QTRY_COMPARE_WITH_TIMEOUT(brokerStatus(*a), QStringLiteral("up"), 20000);
     const QList<QByteArray> ids = publishAroundASnapshot(*a);
     QCOMPARE(ids.size(), 5);
     QVERIFY(!ids.contains(QByteArray()));
