@@ -36,14 +36,14 @@ int main(int argc, char *argv[])
         "\"eta\": 115}, \"error_message\": null}, \"timestamp\": \"2026-11-24T10:00:00.123456\"}";
     Event event;
     QString error;
-    Event::fromEnvelope(QStringLiteral("download:updates"), python, &event, &error);
+    Event::fromEnvelope(Channel::Downloads, python, &event, &error);
     event.id = EventId(1795560047588, 0);
 
     volatile qsizetype sink = 0;
     measure("parse a Python envelope (Redis message)", 200000, [&](int) {
         Event e;
         QString err;
-        Event::fromEnvelope(QStringLiteral("download:updates"), python, &e, &err);
+        Event::fromEnvelope(Channel::Downloads, python, &e, &err);
         sink = sink + e.type.size();
     });
     measure("encode an event in both styles", 200000, [&](int) {

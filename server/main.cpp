@@ -203,6 +203,7 @@ int main(int argc, char *argv[])
     Metrics metrics;
     std::unique_ptr<Broker> broker;
     MemoryBroker *memoryBroker = nullptr;
+    ExternalTokenLookup *tokenLookup = nullptr; // the Python Hermes' tokens, on Redis
     if (settings.redisUrl.isEmpty()) {
         // The embedded broker keeps its history in the data dir, so a restart loses nothing a
         // client may resume from.
@@ -221,7 +222,9 @@ int main(int argc, char *argv[])
         redis.streamLength = settings.redisStreamLength;
         redis.connectTimeoutMs = settings.redisConnectTimeoutMs;
         redis.adoptWindowSec = settings.redisAdoptWindowSec;
-        broker = std::make_unique<RedisBroker>(redis);
+        auto redisBroker = std::make_unique<RedisBroker>(redis);
+        tokenLookup = redisBroker.get();
+        broker = std::move(redisBroker);
     }
     StreamWorker::Options streamOptions;
     streamOptions.heartbeatIntervalSec = settings.heartbeatInterval;
@@ -233,12 +236,8 @@ int main(int argc, char *argv[])
     streamOptions.roundIntervalMs = settings.ioRoundIntervalMs;
     EventHub hub(broker.get(), settings.historySize, streamOptions, settings.ioThreads, &metrics);
     // Started once the hub listens, so it receives the history first.
-    if (memoryBroker) {
-        if (!memoryBroker->start(&error))
-            return fail(QStringLiteral("HERMES_DATA_DIR: the event history: %1").arg(error));
-    } else {
-        static_cast<RedisBroker *>(broker.get())->start();
-    }
+    if (const Result<void> started = broker->start(); !started)
+        return fail(QStringLiteral("HERMES_DATA_DIR: the event history: %1").arg(started.error().message));
 
     // Downloads: the store (SQLite, or PostgreSQL shared by the nodes) and the engine.
     DownloadStore store;
@@ -284,7 +283,7 @@ int main(int argc, char *argv[])
 
     HttpServer http(HttpLimits::fromSettings(settings));
     http.setAllowedOrigins(settings.allowedOrigins);
-    EventRoutes routes(settings, keys, tokens, &hub, &metrics);
+    EventRoutes routes(settings, keys, tokens, &hub, &metrics, tokenLookup);
     routes.registerOn(&http);
     // HERMES_METRICS_ADDRESS: /metrics alone on a listener of its own (a Prometheus on the host).
     HttpServer metricsHttp(HttpLimits::fromSettings(settings));

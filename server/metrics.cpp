@@ -57,8 +57,6 @@ QByteArray label(const char *name, QLatin1StringView value)
 
 QByteArray Metrics::render(const Gauges &g) const
 {
-    static const QLatin1StringView channels[] = {Channels::Downloads, Channels::Queue,
-                                                 Channels::System};
     Writer w;
     w.family("hermes_sse_active_connections", "gauge", "Open event streams.");
     w.sample("hermes_sse_active_connections", quint64(g.activeConnections));
@@ -88,12 +86,12 @@ QByteArray Metrics::render(const Gauges &g) const
                  label("cause", QLatin1StringView(ends[i])));
 
     w.family("hermes_events_published_total", "counter", "Events received from the broker.");
-    for (size_t i = 0; i < 3; ++i)
-        w.sample("hermes_events_published_total", m_published[i], label("channel", channels[i]));
+    for (Channel c : Channel::all())
+        w.sample("hermes_events_published_total", m_published[size_t(c.index())], label("channel", c.name()));
     w.family("hermes_events_delivered_total", "counter",
              "Events written to streams (one per event per stream).");
-    for (size_t i = 0; i < 3; ++i)
-        w.sample("hermes_events_delivered_total", m_delivered[i], label("channel", channels[i]));
+    for (Channel c : Channel::all())
+        w.sample("hermes_events_delivered_total", m_delivered[size_t(c.index())], label("channel", c.name()));
     w.family("hermes_events_discarded_total", "counter",
              "Events received from the broker that were invalid and dropped.");
     w.sample("hermes_events_discarded_total", m_discarded);

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "protocol/channel.h"
+
 #include <QByteArray>
 #include <QElapsedTimer>
 #include <QList>
@@ -49,9 +51,8 @@ public:
     enum class Drop { SlowClient, WriteError, Count };
     enum class StreamEnd { ClientClosed, Timeout, Shutdown, Count };
 
-    /// `channel` is a ChannelBit.
-    void eventPublished(quint8 channel) { ++m_published[index(channel)]; }
-    void eventsDelivered(quint8 channel, quint64 n) { m_delivered[index(channel)] += n; }
+    void eventPublished(Channel channel) { ++m_published[size_t(channel.index())]; }
+    void eventsDelivered(Channel channel, quint64 n) { m_delivered[size_t(channel.index())] += n; }
     void connectionOpened() { ++m_connectionsTotal; }
     void connectionRejected(Rejection why) { ++m_rejected[size_t(why)]; }
     void connectionDropped(Drop why) { ++m_dropped[size_t(why)]; }
@@ -84,14 +85,12 @@ public:
     QByteArray render(const Gauges &gauges) const;
 
 private:
-    static size_t index(quint8 channelBit) { return channelBit == 1 ? 0 : channelBit == 2 ? 1 : 2; }
-
     QElapsedTimer m_uptime;
     // The stream counters are bumped by the I/O threads (see EventHub), the rest on the main
     // thread; all are atomic so a scrape reads whole values.
     using Counter = std::atomic<quint64>;
-    std::array<Counter, 3> m_published{};
-    std::array<Counter, 3> m_delivered{};
+    std::array<Counter, Channel::Count> m_published{};
+    std::array<Counter, Channel::Count> m_delivered{};
     Counter m_connectionsTotal{0};
     std::array<Counter, size_t(Rejection::Count)> m_rejected{};
     std::array<Counter, size_t(Drop::Count)> m_dropped{};

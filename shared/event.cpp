@@ -1,27 +1,12 @@
 #include "event.h"
 
 #include "json.h"
+#include "protocol/vocabulary.h"
 
 #include <QJsonDocument>
 #include <QJsonParseError>
 
 namespace Hermes {
-
-bool Channels::isKnown(QStringView channel)
-{
-    return channel == Downloads || channel == Queue || channel == System;
-}
-
-QString Channels::fromShortName(QStringView name)
-{
-    if (name == u"downloads" || name == Downloads)
-        return Downloads;
-    if (name == u"queue" || name == Queue)
-        return Queue;
-    if (name == u"system" || name == System)
-        return System;
-    return {};
-}
 
 QByteArray Event::envelopeJson() const
 {
@@ -50,7 +35,7 @@ QString Event::downloadId() const
     return value.isString() ? value.toString() : QString();
 }
 
-bool Event::fromEnvelope(const QString &channel, const QByteArray &json, Event *out,
+bool Event::fromEnvelope(Channel channel, const QByteArray &json, Event *out,
                          QString *error)
 {
     QJsonParseError parseError;
@@ -73,7 +58,7 @@ bool Event::fromEnvelope(const QString &channel, const QByteArray &json, Event *
         out->id = EventId();
         out->channel = channel;
         out->type = ownType.isString() && !ownType.toString().isEmpty() ? ownType.toString()
-                                                                        : QStringLiteral("message");
+                                                                        : QString(wireName(EventType::Message));
         out->data = root;
         out->timestamp = currentTimestamp();
         return true;

@@ -1,26 +1,16 @@
 #pragma once
 
 #include "eventid.h"
+#include "protocol/channel.h"
 
 #include <QByteArray>
 #include <QDateTime>
 #include <QJsonObject>
 #include <QString>
 
+#include <array>
+
 namespace Hermes {
-
-/// The three channels of the signal bus, named as the Python Hermes names its Redis channels.
-namespace Channels {
-inline constexpr QLatin1StringView Downloads{"download:updates"};
-inline constexpr QLatin1StringView Queue{"queue:updates"};
-inline constexpr QLatin1StringView System{"system:notifications"};
-
-/// True for one of the three channel names above.
-bool isKnown(QStringView channel);
-/// Maps the short names used in `?channels=` (downloads, queue, system) to channel names;
-/// full channel names are accepted too. Returns an empty string for anything else.
-QString fromShortName(QStringView name);
-} // namespace Channels
 
 /**
  * One event on the bus.
@@ -32,7 +22,7 @@ QString fromShortName(QStringView name);
 struct Event
 {
     EventId id;
-    QString channel;
+    Channel channel;
     QString type;
     QJsonObject data;
     QString timestamp; ///< ISO-8601 UTC, kept as text so a foreign envelope round-trips unchanged
@@ -50,11 +40,15 @@ struct Event
     /// object without `data` is a bare payload: it becomes the data of an event typed by its own
     /// `type` member, or `message`. An `"id"` member (added by Hermes nodes relaying
     /// through Redis) sets `id`.
-    static bool fromEnvelope(const QString &channel, const QByteArray &json, Event *out,
+    static bool fromEnvelope(Channel channel, const QByteArray &json, Event *out,
                              QString *error);
 
     /// The current UTC time as ISO-8601 with milliseconds and a `Z` suffix.
     static QString currentTimestamp();
 };
+
+/// Per channel (by Channel::index()), the newest id of a history that is no longer kept (a
+/// capped store dropped it); a null id: nothing was dropped.
+using ChannelFloors = std::array<EventId, Channel::Count>;
 
 } // namespace Hermes

@@ -1,11 +1,14 @@
 #pragma once
 
 #include "event.h"
+#include "result.h"
 
 #include <QDateTime>
 #include <QHash>
 #include <QJsonObject>
 #include <QObject>
+
+#include "threadaffinity.h"
 
 #include <functional>
 #include <optional>
@@ -27,25 +30,27 @@ class Broker : public QObject
 public:
     using QObject::QObject;
 
+    /// Starts the bus (after its subscribers are connected: the history comes first). An error
+    /// means the server cannot run (the embedded history cannot be opened); a Redis that is
+    /// not there yet is no error, it is retried.
+    virtual Result<void> start() = 0;
+
     /// Short name for health and metrics: "memory", "redis".
     virtual QString name() const = 0;
     virtual bool isUp() const = 0;
 
-    /// `id` is set on success; otherwise `error` says why (e.g. the broker is down), in words
-    /// fit for a client (no raw driver text).
-    using PublishCallback = std::function<void(std::optional<EventId> id, const QString &error)>;
+    /// The event's id, or why not (Error::Kind::Unavailable: the broker is down, or the server
+    /// is stopping), in words fit for a client (no raw driver text).
+    using PublishCallback = std::function<void(Result<EventId>)>;
     /// Publishes `event` (its id is ignored). Every subscriber, this node's hub included,
     /// receives it through eventReceived() with its assigned id.
     virtual void publish(const Event &event, PublishCallback done) = 0;
 
     /// Whether an event with id `id` (of the current epoch, above everything received here)
-    /// may still arrive: false when the broker knows no such id was issued.
-    virtual bool mayStillArrive(EventId id) const = 0;
-
-    /// A stream token minted elsewhere (the Python Hermes API keeps them in Redis under
-    /// `sse:token:<token>`): its JSON record, or nothing. The embedded broker knows none.
-    using TokenCallback = std::function<void(std::optional<QJsonObject> record)>;
-    virtual void lookupToken(const QByteArray &/*token*/, TokenCallback done) { done(std::nullopt); }
+    /// may still arrive: false when the broker knows no such id was issued. Any thread: the
+    /// stream I/O threads ask while they plan resumes (ResumePlanner), so an implementation
+    /// synchronises itself.
+    HERMES_ANY_THREAD virtual bool mayStillArrive(EventId id) const = 0;
 
 Q_SIGNALS:
     void eventReceived(const Hermes::Event &event);
@@ -53,7 +58,7 @@ Q_SIGNALS:
     /// they are not sent live). `floors` holds, per channel whose history was cut, the newest
     /// id that is no longer there. Replaces any history of another epoch.
     void historyLoaded(quint32 epoch, const QList<Hermes::Event> &events,
-                       const QHash<QString, Hermes::EventId> &floors);
+                       const Hermes::ChannelFloors &floors);
     /// A message on a channel was not a valid envelope and was dropped.
     void eventDiscarded();
     void statusChanged(bool up);

@@ -73,7 +73,6 @@ static bool writeAll(int fd, const QByteArray &bytes)
     return true;
 }
 
-static const char *const ChannelDirs[3] = {"downloads", "queue", "system"};
 
 bool EventJournal::parseFsync(const QString &text, Fsync *out)
 {
@@ -103,33 +102,23 @@ EventJournal::EventJournal(QString directory, int capacityPerChannel, Fsync fsyn
       // Segments of a quarter of the capacity: the disk holds at most 1.25 × the history.
       m_segmentEvents(qMax(16, m_capacity / 4))
 {
-    const QLatin1StringView names[3] = {Channels::Downloads, Channels::Queue, Channels::System};
-    for (int i = 0; i < 3; ++i)
-        m_channels[i].name = names[i];
+    for (Channel channel : Channel::all())
+        m_lanes[channel.index()].channel = channel;
 }
 
 EventJournal::~EventJournal()
 {
-    for (Channel &c : m_channels) {
+    for (Lane &c : m_lanes) {
         if (c.fd >= 0)
             ::close(c.fd);
     }
 }
 
-EventJournal::Channel *EventJournal::channelFor(const QString &name)
+QString EventJournal::segmentPath(const Lane &lane, int number) const
 {
-    for (Channel &c : m_channels) {
-        if (c.name == name)
-            return &c;
-    }
-    return nullptr;
-}
-
-QString EventJournal::segmentPath(const Channel &channel, int number) const
-{
-    const int index = int(&channel - m_channels);
+    // One directory per channel, named by its short name.
     return QStringLiteral("%1/%2/%3.log")
-        .arg(m_dir, QLatin1StringView(ChannelDirs[index]))
+        .arg(m_dir, lane.channel.shortName())
         .arg(number, 8, 10, QLatin1Char('0'));
 }
 
@@ -141,9 +130,9 @@ bool EventJournal::open(Loaded *out, QString *error, const QByteArray &bootId)
         if (f.open(QIODevice::ReadOnly))
             m_bootId = f.readAll().trimmed();
     }
-    for (const char *dir : ChannelDirs) {
-        if (!QDir().mkpath(m_dir + u'/' + QLatin1StringView(dir))) {
-            *error = QStringLiteral("cannot create %1/%2").arg(m_dir, QLatin1StringView(dir));
+    for (Channel channel : Channel::all()) {
+        if (!QDir().mkpath(m_dir + u'/' + channel.shortName())) {
+            *error = QStringLiteral("cannot create %1/%2").arg(m_dir, channel.shortName());
             return false;
         }
     }
@@ -151,7 +140,7 @@ bool EventJournal::open(Loaded *out, QString *error, const QByteArray &bootId)
     if (!load(out, &why)) {
         discardAll();
         out->events.clear();
-        out->floors.clear();
+        out->floors = {};
         out->newEpoch = true;
         out->whyNew = why;
         out->newest = EventId();
@@ -159,7 +148,7 @@ bool EventJournal::open(Loaded *out, QString *error, const QByteArray &bootId)
     }
     out->epoch = m_epoch;
     m_newest = out->newest;
-    for (Channel &c : m_channels) {
+    for (Lane &c : m_lanes) {
         const bool fresh = c.segments.empty();
         const int number = fresh ? 1 : c.segments.back().number;
         if (!openSegment(c, number, EventId(), error))
@@ -201,12 +190,12 @@ bool EventJournal::load(Loaded *out, QString *why)
         return false;
     }
     QList<Event> all;
-    for (Channel &c : m_channels) {
+    for (Lane &c : m_lanes) {
         EventId floor;
         if (!loadChannel(c, m_epoch, &all, &floor, why))
             return false;
         if (!floor.isNull())
-            out->floors.insert(c.name, floor);
+            out->floors[size_t(c.channel.index())] = floor;
         if (!c.segments.empty())
             out->newest = std::max(out->newest, c.segments.back().last);
     }
@@ -218,11 +207,10 @@ bool EventJournal::load(Loaded *out, QString *why)
     return true;
 }
 
-bool EventJournal::loadChannel(Channel &channel, quint32 epoch, QList<Event> *events,
+bool EventJournal::loadChannel(Lane &channel, quint32 epoch, QList<Event> *events,
                                EventId *floor, QString *why)
 {
-    const int index = int(&channel - m_channels);
-    QDir dir(m_dir + u'/' + QLatin1StringView(ChannelDirs[index]));
+    QDir dir(m_dir + u'/' + channel.channel.shortName());
     QList<int> numbers;
     for (const QString &name : dir.entryList({QStringLiteral("*.log")}, QDir::Files)) {
         bool ok = false;
@@ -310,7 +298,7 @@ bool EventJournal::loadChannel(Channel &channel, quint32 epoch, QList<Event> *ev
             Event event;
             QString parseError;
             if (record[0] != 'E' || !id || *id <= previousId
-                || !Event::fromEnvelope(channel.name, record.sliced(newline + 1).toByteArray(),
+                || !Event::fromEnvelope(channel.channel, record.sliced(newline + 1).toByteArray(),
                                         &event, &parseError)) {
                 *why = QStringLiteral("%1: a malformed event record").arg(path);
                 return false;
@@ -340,9 +328,8 @@ bool EventJournal::loadChannel(Channel &channel, quint32 epoch, QList<Event> *ev
 
 void EventJournal::discardAll()
 {
-    for (int i = 0; i < 3; ++i) {
-        Channel &c = m_channels[i];
-        QDir dir(m_dir + u'/' + QLatin1StringView(ChannelDirs[i]));
+    for (Lane &c : m_lanes) {
+        QDir dir(m_dir + u'/' + c.channel.shortName());
         for (const QString &name : dir.entryList({QStringLiteral("*.log")}, QDir::Files))
             dir.remove(name);
         c.segments.clear();
@@ -350,7 +337,7 @@ void EventJournal::discardAll()
     }
 }
 
-bool EventJournal::openSegment(Channel &channel, int number, EventId previous, QString *error)
+bool EventJournal::openSegment(Lane &channel, int number, EventId previous, QString *error)
 {
     if (channel.fd >= 0) {
         if (m_fsync != Fsync::Never)
@@ -389,7 +376,7 @@ bool EventJournal::openSegment(Channel &channel, int number, EventId previous, Q
     return true;
 }
 
-void EventJournal::dropOldSegments(Channel &channel)
+void EventJournal::dropOldSegments(Lane &channel)
 {
     // Keep every segment needed for the newest `capacity` events of the channel.
     while (channel.segments.size() > 1
@@ -406,14 +393,11 @@ bool EventJournal::append(const QList<Event> &events, QString *error)
         *error = QStringLiteral("the history journal is not open");
         return false;
     }
-    QByteArray buffers[3];
-    int counts[3] = {};
-    EventId lasts[3];
+    QByteArray buffers[Channel::Count];
+    int counts[Channel::Count] = {};
+    EventId lasts[Channel::Count];
     for (const Event &event : events) {
-        Channel *c = channelFor(event.channel);
-        if (!c)
-            continue;
-        const int i = int(c - m_channels);
+        const int i = event.channel.index();
         const QByteArray record = 'E' + event.id.position() + '\n' + event.envelopeJson();
         if (record.size() > MaxRecordBytes) {
             *error = QStringLiteral("an event of %1 bytes is larger than the history takes").arg(record.size());
@@ -425,8 +409,8 @@ bool EventJournal::append(const QList<Event> &events, QString *error)
     }
     // A full segment is closed before the batch (a batch never spans two segments), so a
     // failed batch leaves nothing to undo but its own bytes.
-    for (int i = 0; i < 3; ++i) {
-        Channel &c = m_channels[i];
+    for (int i = 0; i < Channel::Count; ++i) {
+        Lane &c = m_lanes[i];
         if (counts[i] == 0 || c.segments.back().events < m_segmentEvents)
             continue;
         const Segment full = c.segments.back();
@@ -435,11 +419,11 @@ bool EventJournal::append(const QList<Event> &events, QString *error)
         c.segments.push_back(Segment{full.number + 1, 0, full.last});
         dropOldSegments(c);
     }
-    off_t before[3] = {};
-    for (int i = 0; i < 3; ++i) {
+    off_t before[Channel::Count] = {};
+    for (int i = 0; i < Channel::Count; ++i) {
         if (counts[i] == 0)
             continue;
-        Channel &c = m_channels[i];
+        Lane &c = m_lanes[i];
         before[i] = ::lseek(c.fd, 0, SEEK_END);
         if (!writeAll(c.fd, buffers[i])) {
             // Cut the batch off again, so no half-written record stays for the next one to
@@ -448,15 +432,15 @@ bool EventJournal::append(const QList<Event> &events, QString *error)
                          .arg(QString::fromLocal8Bit(std::strerror(errno)));
             for (int j = 0; j <= i; ++j) {
                 if (counts[j] > 0)
-                    ::ftruncate(m_channels[j].fd, before[j]);
+                    ::ftruncate(m_lanes[j].fd, before[j]);
             }
             return false;
         }
     }
-    for (int i = 0; i < 3; ++i) {
+    for (int i = 0; i < Channel::Count; ++i) {
         if (counts[i] == 0)
             continue;
-        Channel &c = m_channels[i];
+        Lane &c = m_lanes[i];
         c.segments.back().events += counts[i];
         c.segments.back().last = lasts[i];
         c.total += counts[i];
@@ -474,7 +458,7 @@ void EventJournal::syncInBackground()
         return; // the previous one is still running: it covers these writes soon enough
     // Duplicates, so a segment closed by a rotation meanwhile stays valid for the sync.
     std::vector<int> fds;
-    for (Channel &c : m_channels) {
+    for (Lane &c : m_lanes) {
         if (c.fd >= 0 && c.dirty) {
             const int dup = ::fcntl(c.fd, F_DUPFD_CLOEXEC, 0);
             if (dup >= 0)
@@ -497,7 +481,7 @@ void EventJournal::syncInBackground()
 
 void EventJournal::sync()
 {
-    for (Channel &c : m_channels) {
+    for (Lane &c : m_lanes) {
         if (c.fd >= 0 && c.dirty) {
             ::fdatasync(c.fd);
             c.dirty = false;
@@ -513,7 +497,7 @@ void EventJournal::close()
     QString error;
     if (!writeState(true, &error))
         qCWarning(lcBroker).noquote() << "history:" << error;
-    for (Channel &c : m_channels) {
+    for (Lane &c : m_lanes) {
         if (c.fd >= 0)
             ::close(c.fd);
         c.fd = -1;

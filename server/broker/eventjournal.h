@@ -43,7 +43,7 @@ public:
         bool newEpoch = false;   ///< nothing was kept (first start, or not trusted; see above)
         QString whyNew;          ///< why a kept history was not trusted, for the log
         QList<Event> events;     ///< in id order
-        QHash<QString, EventId> floors; ///< per channel: events up to this id are gone
+        ChannelFloors floors;    ///< per channel: events up to this id are gone
         EventId newest;          ///< the newest id ever issued in this epoch
     };
 
@@ -79,9 +79,10 @@ private:
         int events = 0;
         EventId last;
     };
-    struct Channel
+    /// One channel's segments.
+    struct Lane
     {
-        QString name;
+        Channel channel;
         std::vector<Segment> segments;
         int fd = -1;
         bool dirty = false;
@@ -89,14 +90,13 @@ private:
     };
 
     bool load(Loaded *out, QString *why);
-    bool loadChannel(Channel &channel, quint32 epoch, QList<Event> *events, EventId *floor,
+    bool loadChannel(Lane &channel, quint32 epoch, QList<Event> *events, EventId *floor,
                      QString *why);
     void discardAll();
-    bool openSegment(Channel &channel, int number, EventId previous, QString *error);
-    void dropOldSegments(Channel &channel);
+    bool openSegment(Lane &channel, int number, EventId previous, QString *error);
+    void dropOldSegments(Lane &channel);
     bool writeState(bool clean, QString *error);
-    QString segmentPath(const Channel &channel, int number) const;
-    Channel *channelFor(const QString &name);
+    QString segmentPath(const Lane &channel, int number) const;
 
     QString m_dir;
     int m_capacity;
@@ -105,7 +105,7 @@ private:
     quint32 m_epoch = 0;
     QByteArray m_bootId;
     EventId m_newest;
-    Channel m_channels[3];
+    Lane m_lanes[Channel::Count];
     bool m_open = false;
     std::shared_ptr<std::atomic<bool>> m_backgroundSync = std::make_shared<std::atomic<bool>>(false);
 };

@@ -14,17 +14,18 @@ MemoryBroker::~MemoryBroker()
     stop();
 }
 
-bool MemoryBroker::start(QString *error)
+Result<void> MemoryBroker::start()
 {
     if (!m_journal) {
         m_ids.setEpoch(EventId::randomEpoch());
         noteIssued();
         Q_EMIT historyLoaded(m_ids.last().epoch(), {}, {});
-        return true;
+        return {};
     }
     EventJournal::Loaded loaded;
-    if (!m_journal->open(&loaded, error))
-        return false;
+    QString error;
+    if (!m_journal->open(&loaded, &error))
+        return Error::failed("history_unavailable", error);
     if (!loaded.whyNew.isEmpty())
         qCWarning(lcBroker).noquote() << "history not kept:" << loaded.whyNew
                                       << "- clients that resume will resync";
@@ -39,7 +40,7 @@ bool MemoryBroker::start(QString *error)
         m_syncTimer.start();
     }
     Q_EMIT historyLoaded(loaded.epoch, loaded.events, loaded.floors);
-    return true;
+    return {};
 }
 
 void MemoryBroker::stop()
@@ -57,7 +58,7 @@ void MemoryBroker::publish(const Event &event, PublishCallback done)
 {
     if (m_stopped) {
         if (done)
-            done(std::nullopt, QStringLiteral("the server is shutting down"));
+            done(Error::unavailable("shutting_down", QStringLiteral("the server is shutting down")));
         return;
     }
     Event stamped = event;
@@ -92,7 +93,7 @@ void MemoryBroker::commit()
             }
             for (const auto &[event, done] : batch) {
                 if (done)
-                    done(std::nullopt, QStringLiteral("the event history cannot be written"));
+                    done(Error::unavailable("history_unavailable", QStringLiteral("the event history cannot be written")));
             }
             return;
         }
@@ -104,7 +105,7 @@ void MemoryBroker::commit()
     for (const auto &[event, done] : batch) {
         Q_EMIT eventReceived(event);
         if (done)
-            done(event.id, QString());
+            done(event.id);
     }
 }
 

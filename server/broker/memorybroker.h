@@ -27,17 +27,15 @@ public:
     explicit MemoryBroker(std::unique_ptr<EventJournal> journal = {}, QObject *parent = nullptr);
     ~MemoryBroker() override;
 
-    /// Loads the history and emits historyLoaded(); false with `error` when the journal cannot
-    /// be opened.
-    bool start(QString *error);
+    /// Loads the history and emits historyLoaded(); an error when the journal cannot be opened.
+    Result<void> start() override;
     /// Writes what is pending and closes the journal cleanly (on shutdown).
     void stop();
 
     QString name() const override { return QStringLiteral("memory"); }
     bool isUp() const override { return m_up; }
     void publish(const Event &event, PublishCallback done) override;
-    /// Thread-safe: the stream I/O threads ask while they plan resumes.
-    bool mayStillArrive(EventId id) const override
+    HERMES_ANY_THREAD bool mayStillArrive(EventId id) const override
     {
         const QMutexLocker lock(&m_issuedLock);
         return id <= m_issued;

@@ -142,15 +142,12 @@ void RedisBroker::evalScript(const QByteArray &script, const QList<QByteArray> &
     m_commands.command(QList<QByteArray>{"EVAL", script} + args, std::move(done));
 }
 
-static const QList<QLatin1StringView> AllChannels{Channels::Downloads, Channels::Queue,
-                                                  Channels::System};
-
 struct RedisBroker::Loaded
 {
     quint32 epoch = 0;
     QList<Event> events;                 ///< in id order
-    EventId trimmed[3];                  ///< per channel: the newest id trimming removed
-    int counts[3] = {};
+    EventId trimmed[Channel::Count];     ///< per channel: the newest id trimming removed
+    int counts[Channel::Count] = {};
 };
 
 RedisBroker::RedisBroker(Options options, QObject *parent)
@@ -168,10 +165,11 @@ RedisBroker::RedisBroker(Options options, QObject *parent)
     }
 }
 
-void RedisBroker::start()
+Result<void> RedisBroker::start()
 {
     qCInfo(lcBroker).noquote() << "connecting to" << m_options.address.display();
     connectAll();
+    return {};
 }
 
 QByteArray RedisBroker::key(const char *name) const
@@ -179,22 +177,22 @@ QByteArray RedisBroker::key(const char *name) const
     return m_options.keyPrefix.toUtf8() + name;
 }
 
-QByteArray RedisBroker::streamKey(QStringView channel) const
+QByteArray RedisBroker::streamKey(Channel channel) const
 {
-    return (m_options.keyPrefix + QStringLiteral("stream:") + channel.toString()).toUtf8();
+    return (m_options.keyPrefix + QStringLiteral("stream:") + channel.name()).toUtf8();
 }
 
 QList<QByteArray> RedisBroker::sequenceKeys() const
 {
     QList<QByteArray> keys{key("seq"), key("epoch")};
-    for (QLatin1StringView c : AllChannels)
-        keys.append(streamKey(QString(c)));
+    for (Channel c : Channel::all())
+        keys.append(streamKey(c));
     return keys;
 }
 
-QByteArray RedisBroker::trimmedKey(QStringView channel) const
+QByteArray RedisBroker::trimmedKey(Channel channel) const
 {
-    return (m_options.keyPrefix + QStringLiteral("trimmed:") + channel.toString()).toUtf8();
+    return (m_options.keyPrefix + QStringLiteral("trimmed:") + channel.name()).toUtf8();
 }
 
 void RedisBroker::connectAll()
@@ -209,8 +207,8 @@ void RedisBroker::onConnectionReady()
     if (!m_commands.isReady() || !m_subscriber.isReady())
         return;
     QList<QByteArray> channels{m_eventsChannel};
-    for (QLatin1StringView c : AllChannels)
-        channels.append(QByteArray(c.data(), c.size()));
+    for (Channel c : Channel::all())
+        channels.append(c.nameBytes());
     m_filling = true; // live events wait until the streams have been read
     m_subscriber.subscribe(channels, [this](redisReply *reply) { onMessage(reply); });
 }
@@ -282,7 +280,7 @@ void RedisBroker::onMessage(redisReply *reply)
         return;
     const QByteArray kind = RedisReply::string(reply->element[0]);
     if (kind == "subscribe") {
-        if (++m_subscriptionsConfirmed == int(AllChannels.size()) + 1)
+        if (++m_subscriptionsConfirmed == Channel::Count + 1)
             load(m_historyLoaded ? Load::After : Load::Tail);
         return;
     }
@@ -294,8 +292,10 @@ void RedisBroker::onMessage(redisReply *reply)
         onEventMessage(payload);
         return;
     }
-    if (!relayedByHermes(payload))
-        adopt(QString::fromUtf8(channel), payload);
+    if (relayedByHermes(payload))
+        return;
+    if (const auto known = Channel::fromName(QString::fromUtf8(channel)))
+        adopt(*known, payload);
 }
 
 // `<epoch>-<ms>-<seq>\n<channel>\n<envelope>`, as the scripts publish it.
@@ -310,9 +310,9 @@ void RedisBroker::onEventMessage(const QByteArray &payload)
     Event event;
     QString error;
     const auto id = EventId::parse(QByteArrayView(payload).first(first));
-    const QString channel = QString::fromUtf8(payload.sliced(first + 1, second - first - 1));
-    if (!id || id->epoch() == 0 || !Channels::isKnown(channel)
-        || !Event::fromEnvelope(channel, payload.sliced(second + 1), &event, &error)) {
+    const auto channel = Channel::fromName(QString::fromUtf8(payload.sliced(first + 1, second - first - 1)));
+    if (!id || id->epoch() == 0 || !channel
+        || !Event::fromEnvelope(*channel, payload.sliced(second + 1), &event, &error)) {
         discard(QString::fromUtf8(m_eventsChannel), error.isEmpty() ? QStringLiteral("bad id or channel") : error);
         return;
     }
@@ -327,28 +327,29 @@ void RedisBroker::onEventMessage(const QByteArray &payload)
     drain();
 }
 
-void RedisBroker::adopt(const QString &channel, const QByteArray &payload)
+void RedisBroker::adopt(Channel channel, const QByteArray &payload)
 {
     Event event;
     QString error;
     if (!Event::fromEnvelope(channel, payload, &event, &error)) {
-        discard(channel, error);
+        discard(channel.name(), error);
         return;
     }
     // Every node that adopts it offers the same normalised envelope but a timestamp of its
     // own for a bare payload; the first one's is kept and forwarded, so all deliver one text.
     const QByteArray adoptKey = key("adopt:")
-        + QCryptographicHash::hash(channel.toUtf8() + '\n' + payload, QCryptographicHash::Sha1).toHex();
+        + QCryptographicHash::hash(channel.nameBytes() + '\n' + payload,
+                                   QCryptographicHash::Sha1).toHex();
     const QList<QByteArray> keys = sequenceKeys();
     evalScript(AdoptScript, {"8", streamKey(channel), keys[0], keys[1],
                         trimmedKey(channel), adoptKey, keys[2], keys[3], keys[4],
                         QByteArray::number(m_options.streamLength),
-                        event.envelopeJson(), channel.toUtf8(),
+                        event.envelopeJson(), channel.nameBytes(),
                         EventId::epochText(EventId::randomEpoch()), m_eventsChannel,
                         QByteArray::number(qint64(m_options.adoptWindowSec) * 1000)},
                        [channel](redisReply *r) {
         if (RedisReply::isError(r))
-            qCWarning(lcBroker).noquote() << "could not adopt a message on" << channel << ":"
+            qCWarning(lcBroker).noquote() << "could not adopt a message on" << channel.name() << ":"
                                           << (r ? RedisReply::string(r) : QByteArray("connection lost"));
     });
 }
@@ -391,8 +392,8 @@ void RedisBroker::load(Load mode)
     const QByteArray count = QByteArray::number(
         mode == Load::Tail ? m_options.streamLength : 2 * m_options.streamLength + 1000);
     evalScript(LoadScript, {"8", keys[1], keys[2], keys[3], keys[4],
-                        trimmedKey(QString(AllChannels[0])), trimmedKey(QString(AllChannels[1])),
-                        trimmedKey(QString(AllChannels[2])), keys[0],
+                        trimmedKey(Channel::Downloads), trimmedKey(Channel::Queue),
+                        trimmedKey(Channel::System), keys[0],
                         EventId::epochText(EventId::randomEpoch()), count,
                         mode == Load::Tail ? QByteArray("tail") : QByteArray("after"), after,
                         EventId::epochText(m_epoch)},
@@ -409,8 +410,8 @@ void RedisBroker::load(Load mode)
         Loaded loaded;
         loaded.epoch = EventId::parseEpoch(RedisReply::string(reply->element[0]));
         const redisReply *deleted = reply->element[4];
-        for (int c = 0; c < 3; ++c) {
-            const QString channel = AllChannels[c];
+        for (Channel channel : Channel::all()) {
+            const int c = channel.index();
             const redisReply *entries = reply->element[1 + c];
             for (size_t i = 0; entries->type == REDIS_REPLY_ARRAY && i < entries->elements; ++i) {
                 const redisReply *entry = entries->element[i];
@@ -449,7 +450,7 @@ void RedisBroker::onLoaded(Load mode, const Loaded &loaded)
     }
     if (mode == Load::After) {
         bool hole = loaded.epoch != m_epoch;
-        for (int c = 0; c < 3 && !hole; ++c)
+        for (int c = 0; c < Channel::Count && !hole; ++c)
             hole = loaded.trimmed[c].withEpoch(m_epoch) > m_lastDelivered;
         if (hole) {
             qCWarning(lcBroker) << (loaded.epoch != m_epoch
@@ -464,20 +465,19 @@ void RedisBroker::onLoaded(Load mode, const Loaded &loaded)
         for (const Event &e : loaded.events)
             deliver(e);
     } else {
-        QHash<QString, EventId> floors;
-        for (int c = 0; c < 3; ++c) {
+        ChannelFloors floors;
+        for (int c = 0; c < Channel::Count; ++c) {
             EventId floor = loaded.trimmed[c];
             if (loaded.counts[c] >= m_options.streamLength) {
                 // Read to the count: older entries may be there, but not in this history.
                 for (const Event &e : loaded.events) {
-                    if (e.channel == AllChannels[c]) {
+                    if (e.channel.index() == c) {
                         floor = std::max(floor, e.id.previous());
                         break;
                     }
                 }
             }
-            if (!floor.isNull())
-                floors.insert(AllChannels[c], floor);
+            floors[size_t(c)] = floor;
         }
         m_epoch = loaded.epoch;
         m_lastDelivered = loaded.events.isEmpty() ? EventId(0, 0, m_epoch) : loaded.events.last().id;
@@ -498,14 +498,14 @@ void RedisBroker::publish(const Event &event, PublishCallback done)
 {
     if (!m_up) {
         if (done)
-            done(std::nullopt, QStringLiteral("the Redis broker is down"));
+            done(Error::unavailable("broker_unavailable", QStringLiteral("the Redis broker is down")));
         return;
     }
     const QList<QByteArray> keys = sequenceKeys();
     evalScript(PublishScript, {"7", streamKey(event.channel), keys[0], keys[1],
                         trimmedKey(event.channel), keys[2], keys[3], keys[4],
                         QByteArray::number(m_options.streamLength),
-                        event.envelopeJson(), event.channel.toUtf8(),
+                        event.envelopeJson(), event.channel.nameBytes(),
                         EventId::epochText(EventId::randomEpoch()), m_eventsChannel},
                        [done](redisReply *reply) {
         const auto id = EventId::parse(RedisReply::string(reply));
@@ -514,15 +514,15 @@ void RedisBroker::publish(const Event &event, PublishCallback done)
             qCWarning(lcBroker).noquote() << "publish failed:"
                                           << (reply ? RedisReply::string(reply) : QByteArray("connection lost"));
             if (done)
-                done(std::nullopt, QStringLiteral("the Redis broker did not accept the event"));
+                done(Error::unavailable("broker_unavailable", QStringLiteral("the Redis broker did not accept the event")));
             return;
         }
         if (done)
-            done(*id, QString());
+            done(*id);
     });
 }
 
-void RedisBroker::lookupToken(const QByteArray &token, TokenCallback done)
+void RedisBroker::lookupToken(const QByteArray &token, Callback done)
 {
     if (!m_commands.isReady()) {
         done(std::nullopt);

@@ -2,6 +2,7 @@
 
 #include "broker/broker.h"
 #include "broker/redisconnection.h"
+#include "broker/tokenlookup.h"
 #include "reconnectbackoff.h"
 
 #include <QElapsedTimer>
@@ -33,7 +34,7 @@ namespace Hermes {
  *   trimmed past what this node had delivered, replace the history: streams resync.
  * - Envelopes that are not valid JSON are logged (rate-limited) and dropped.
  */
-class RedisBroker final : public Broker
+class RedisBroker final : public Broker, public ExternalTokenLookup
 {
     Q_OBJECT
 public:
@@ -48,13 +49,14 @@ public:
 
     explicit RedisBroker(Options options, QObject *parent = nullptr);
 
-    void start();
+    /// Connects (and keeps reconnecting); never fails.
+    Result<void> start() override;
     QString name() const override { return QStringLiteral("redis"); }
     bool isUp() const override { return m_up; }
     void publish(const Event &event, PublishCallback done) override;
     /// Another node may have issued it: only the bus can bring it, so wait for it.
     bool mayStillArrive(EventId) const override { return true; }
-    void lookupToken(const QByteArray &token, TokenCallback done) override;
+    void lookupToken(const QByteArray &token, Callback done) override;
 
     quint64 reconnects() const { return m_reconnects; }
 
@@ -72,15 +74,15 @@ private:
     void loseConnection(const QString &reason);
     void onMessage(redisReply *reply);
     void onEventMessage(const QByteArray &payload);
-    void adopt(const QString &channel, const QByteArray &payload);
+    void adopt(Channel channel, const QByteArray &payload);
     void load(Load mode);
     void onLoaded(Load mode, const Loaded &loaded);
     void drain();
     void deliver(const Event &event);
-    QByteArray streamKey(QStringView channel) const;
+    QByteArray streamKey(Channel channel) const;
     QByteArray key(const char *name) const;
     QList<QByteArray> sequenceKeys() const;
-    QByteArray trimmedKey(QStringView channel) const;
+    QByteArray trimmedKey(Channel channel) const;
     void setUp(bool up);
     void discard(const QString &channel, const QString &why);
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "protocol/downloadstatus.h"
+
 #include <QDateTime>
 #include <QJsonObject>
 #include <QString>
@@ -7,12 +9,6 @@
 #include <optional>
 
 namespace Hermes {
-
-/// The statuses of the Python Hermes, plus paused.
-enum class DownloadStatus { Pending, Downloading, Processing, Paused, Completed, Failed, Cancelled };
-
-QString toString(DownloadStatus status);
-std::optional<DownloadStatus> downloadStatusFromString(QStringView text);
 
 /// One download, as stored and as the REST API shows it.
 struct Download
@@ -39,15 +35,8 @@ struct Download
     double speed = 0;             ///< B/s, as the running node last reported it
     double percent = 0;           ///< the reported percentage: it never goes down
 
-    bool isActive() const
-    {
-        return status == DownloadStatus::Downloading || status == DownloadStatus::Processing;
-    }
-    bool isFinished() const
-    {
-        return status == DownloadStatus::Completed || status == DownloadStatus::Failed
-            || status == DownloadStatus::Cancelled;
-    }
+    bool isActive() const { return DownloadRules::isActive(status); }
+    bool isFinished() const { return DownloadRules::isFinished(status); }
 };
 
 } // namespace Hermes

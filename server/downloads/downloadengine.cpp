@@ -171,7 +171,7 @@ void DownloadEngine::add(const QString &url, const QString &filename, int priori
 
 static DownloadEngine::Error conflict(const Download &d, const QString &action)
 {
-    return error(409, "invalid_state", QStringLiteral("cannot %1 a download that is %2").arg(action, toString(d.status)));
+    return error(409, "invalid_state", QStringLiteral("cannot %1 a download that is %2").arg(action, QString(wireName(d.status))));
 }
 
 void DownloadEngine::act(const QString &id, Action action, RowCallback done)
@@ -297,7 +297,7 @@ void DownloadEngine::controlled(DownloadStatus before, const Download &after, co
         publishQueue(QStringLiteral("status_changed"), after, counts);
     if (m_running.contains(after.id)) {
         const bool cancelled = after.status == DownloadStatus::Cancelled;
-        drop(after.id, true, cancelled, QStringLiteral("%1 through this node").arg(toString(after.status)));
+        drop(after.id, true, cancelled, QStringLiteral("%1 through this node").arg(QString(wireName(after.status))));
     }
     claimSoon();
 }
@@ -419,7 +419,7 @@ void DownloadEngine::renew()
             }
             r->validUntil = sentAt + m_options.leaseMs - safetyMargin(m_options.leaseMs);
             if (*it != DownloadStatus::Downloading && *it != DownloadStatus::Processing)
-                drop(id, true, *it == DownloadStatus::Cancelled, QStringLiteral("%1 elsewhere").arg(toString(*it)));
+                drop(id, true, *it == DownloadStatus::Cancelled, QStringLiteral("%1 elsewhere").arg(QString(wireName(*it))));
         }
     });
 }
@@ -462,7 +462,7 @@ void DownloadEngine::check(const QString &id)
             drop(id, false, false, QStringLiteral("taken over by %1").arg((*row)->owner));
         else if (!(*row)->isActive())
             drop(id, true, (*row)->status == DownloadStatus::Cancelled,
-                 QStringLiteral("%1 elsewhere").arg(toString((*row)->status)));
+                 QStringLiteral("%1 elsewhere").arg(QString(wireName((*row)->status))));
     });
 }
 
@@ -891,7 +891,7 @@ static QJsonValue nullable(qint64 v)
 QJsonObject DownloadEngine::progressJson(const Download &d) const
 {
     return {{QStringLiteral("percentage"), d.percent},
-            {QStringLiteral("status"), toString(d.status)},
+            {QStringLiteral("status"), QString(wireName(d.status))},
             {QStringLiteral("downloaded_bytes"), d.downloadedBytes},
             {QStringLiteral("total_bytes"), nullable(d.totalBytes)},
             {QStringLiteral("speed"), speedOf(d)},
@@ -911,7 +911,7 @@ QJsonObject DownloadEngine::toJson(const Download &stored) const
     return {{QStringLiteral("id"), d.id},
             {QStringLiteral("url"), d.url},
             {QStringLiteral("filename"), d.filename},
-            {QStringLiteral("status"), toString(d.status)},
+            {QStringLiteral("status"), QString(wireName(d.status))},
             {QStringLiteral("priority"), d.priority},
             {QStringLiteral("position"), d.position},
             {QStringLiteral("progress"), progress},
@@ -932,7 +932,7 @@ QJsonObject DownloadEngine::toJson(const Download &stored) const
 void DownloadEngine::publishProgress(const Download &d)
 {
     QJsonObject event{{QStringLiteral("download_id"), d.id},
-                      {QStringLiteral("status"), toString(d.status)},
+                      {QStringLiteral("status"), QString(wireName(d.status))},
                       {QStringLiteral("progress"), progressJson(d)},
                       {QStringLiteral("error_message"), nullable(d.errorMessage)},
                       {QStringLiteral("filename"), d.filename},
@@ -946,24 +946,24 @@ void DownloadEngine::publishProgress(const Download &d)
                                                            {QStringLiteral("file_size"), d.totalBytes}});
     }
     Event e;
-    e.channel = QString(Channels::Downloads);
+    e.channel = Channel::Downloads;
     e.type = QStringLiteral("download_progress");
     e.data = event;
     e.timestamp = Event::currentTimestamp();
-    m_broker->publish(e, [](std::optional<EventId> id, const QString &error) {
+    m_broker->publish(e, [](Hermes::Result<EventId> id) {
         if (!id)
-            qCWarning(lcHub).noquote() << "a download event was not published:" << error;
+            qCWarning(lcHub).noquote() << "a download event was not published:" << id.error().message;
     });
 }
 
 void DownloadEngine::publishQueue(const QString &action, const Download &d, const QueueCounts &counts)
 {
     Event e;
-    e.channel = QString(Channels::Queue);
+    e.channel = Channel::Queue;
     e.type = QStringLiteral("queue_update");
     e.data = {{QStringLiteral("action"), action},
               {QStringLiteral("download_id"), d.id},
-              {QStringLiteral("status"), toString(d.status)},
+              {QStringLiteral("status"), QString(wireName(d.status))},
               {QStringLiteral("queue_length"), counts.queued},
               {QStringLiteral("active"), counts.active},
               // Additive to the Python payload: a client keeps its queue order from the
@@ -978,7 +978,7 @@ void DownloadEngine::publishQueue(const QString &action, const Download &d, cons
 void DownloadEngine::notify(const QString &type, const QString &message, const Download *d)
 {
     Event e;
-    e.channel = QString(Channels::System);
+    e.channel = Channel::System;
     e.type = QStringLiteral("system_notification");
     e.data = {{QStringLiteral("notification_type"), type}, {QStringLiteral("message"), message}};
     if (d)

@@ -35,7 +35,7 @@ static Download fromRow(const QSqlQuery &q)
     d.priority = q.value(4).toInt();
     d.position = q.value(5).toLongLong();
     d.sha256 = q.value(6).toString();
-    d.status = downloadStatusFromString(q.value(7).toString()).value_or(DownloadStatus::Failed);
+    d.status = fromWire<DownloadStatus>(q.value(7).toString()).value_or(DownloadStatus::Failed);
     d.downloadedBytes = q.value(8).toLongLong();
     d.totalBytes = q.value(9).toLongLong();
     d.errorMessage = q.value(10).toString();
@@ -241,7 +241,7 @@ void DownloadRepository::insert(Download &d)
     d.position = q.next() ? q.value(0).toLongLong() : 1;
     exec(QStringLiteral("INSERT INTO downloads (%1) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)").arg(Columns),
          {text(d.id), text(d.url), text(d.filename), QVariant(int(d.filenameFromRequest)),
-          QVariant(d.priority), QVariant(d.position), text(d.sha256), text(toString(d.status)),
+          QVariant(d.priority), QVariant(d.position), text(d.sha256), text(QString(wireName(d.status))),
           QVariant(d.downloadedBytes), QVariant(d.totalBytes), text(d.errorMessage), text(d.note),
           QVariant(d.attempts), text(iso(d.createdAt)), text(iso(d.updatedAt)),
           d.completedAt.isValid() ? QVariant(iso(d.completedAt)) : QVariant(QMetaType::fromType<QString>()),
@@ -267,7 +267,7 @@ QList<Download> DownloadRepository::list(std::optional<DownloadStatus> status, i
                                          int *total)
 {
     const QString where = status ? QStringLiteral(" WHERE status = ?") : QString();
-    const QVariantList binds = status ? QVariantList{QVariant(toString(*status))} : QVariantList{};
+    const QVariantList binds = status ? QVariantList{QVariant(QString(wireName(*status)))} : QVariantList{};
     QSqlQuery count = exec(QStringLiteral("SELECT COUNT(*) FROM downloads") + where, binds);
     *total = count.next() ? count.value(0).toInt() : 0;
     QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads%2%3 LIMIT %4 OFFSET %5")
@@ -330,7 +330,7 @@ std::optional<Download> DownloadRepository::control(const QString &id,
         exec(QStringLiteral("UPDATE downloads SET status = ?, priority = ?, error_message = ?,"
                             " attempts = ?, downloaded_bytes = ?, speed = ?, updated_at = ?,"
                             " not_before = 0 WHERE id = ?"),
-             {text(toString(d.status)), QVariant(d.priority), text(d.errorMessage), QVariant(d.attempts),
+             {text(QString(wireName(d.status))), QVariant(d.priority), text(d.errorMessage), QVariant(d.attempts),
               QVariant(d.downloadedBytes), QVariant(d.speed), text(iso(d.updatedAt)), QVariant(id)});
     }
     if (!m_dialect.notify().isEmpty())
@@ -387,12 +387,12 @@ bool DownloadRepository::update(const Download &d, const QString &node, Download
         sql += QStringLiteral(", owner = '', lease_until = 0");
     sql += QStringLiteral(" WHERE id = ? AND owner = ? AND status = ?");
     Transaction tx(db());
-    QSqlQuery q = exec(sql, {text(toString(d.status)), text(d.filename), QVariant(d.downloadedBytes),
+    QSqlQuery q = exec(sql, {text(QString(wireName(d.status))), text(d.filename), QVariant(d.downloadedBytes),
                              QVariant(d.totalBytes), text(d.errorMessage), text(d.note), QVariant(d.attempts),
                              text(iso(d.updatedAt)),
                              d.completedAt.isValid() ? QVariant(iso(d.completedAt)) : QVariant(QMetaType::fromType<QString>()),
                              text(d.etag), text(d.lastModified), QVariant(d.speed), QVariant(d.percent),
-                             QVariant(d.id), QVariant(node), text(toString(expected))});
+                             QVariant(d.id), QVariant(node), text(QString(wireName(expected)))});
     const bool applied = q.numRowsAffected() == 1;
     if (applied && release && !m_dialect.notify().isEmpty())
         exec(m_dialect.notify(), {QVariant(d.id)}); // released work: another node may take it
@@ -419,7 +419,7 @@ QHash<QString, DownloadStatus> DownloadRepository::renew(const QString &node, in
     QSqlQuery q = exec(QStringLiteral("SELECT id, status FROM downloads WHERE owner = ? AND id IN (%1)").arg(ids),
                        binds);
     while (q.next())
-        out.insert(q.value(0).toString(), downloadStatusFromString(q.value(1).toString()).value_or(DownloadStatus::Failed));
+        out.insert(q.value(0).toString(), fromWire<DownloadStatus>(q.value(1).toString()).value_or(DownloadStatus::Failed));
     q.finish();
     tx.commit();
     return out;

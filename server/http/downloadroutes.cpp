@@ -119,7 +119,7 @@ void DownloadRoutes::list(HttpExchange &ex)
     const QUrlQuery query(ex.request().url());
     std::optional<DownloadStatus> status;
     if (query.hasQueryItem(QStringLiteral("status"))) {
-        status = downloadStatusFromString(query.queryItemValue(QStringLiteral("status")));
+        status = fromWire<DownloadStatus>(query.queryItemValue(QStringLiteral("status")));
         if (!status) {
             ex.replyError(400, u"invalid_status", u"status must be one of pending, downloading, "
                                                   u"processing, paused, completed, failed, cancelled");

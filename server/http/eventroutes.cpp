@@ -3,6 +3,7 @@
 #include "http/apiauth.h"
 #include "http/boundedwait.h"
 #include "broker/broker.h"
+#include "broker/tokenlookup.h"
 #include "stream/eventhub.h"
 #include "http/httpserver.h"
 #include "logging.h"
@@ -23,8 +24,10 @@ namespace Hermes {
 using Method = HttpServer::Method;
 
 EventRoutes::EventRoutes(const ServerSettings &settings, const ApiKeyStore &keys,
-                         const StreamTokenService &tokens, EventHub *hub, Metrics *metrics)
-    : m_settings(settings), m_keys(keys), m_tokens(tokens), m_hub(hub), m_metrics(metrics)
+                         const StreamTokenService &tokens, EventHub *hub, Metrics *metrics,
+                         ExternalTokenLookup *tokenLookup)
+    : m_settings(settings), m_keys(keys), m_tokens(tokens), m_hub(hub), m_metrics(metrics),
+      m_tokenLookup(tokenLookup)
 {
 }
 
@@ -105,8 +108,8 @@ bool EventRoutes::scopeAllows(HttpExchange &ex, const StreamScope &scope, const 
     switch (req.endpoint) {
     case Endpoint::Stream:
         allowed = allowed
-            || (scope.kind == StreamScope::Kind::System && req.filter.channels == SystemBit)
-            || (scope.kind == StreamScope::Kind::Queue && req.filter.channels == QueueBit);
+            || (scope.kind == StreamScope::Kind::System && req.filter.channels == Channel::bitOf(Channel::System))
+            || (scope.kind == StreamScope::Kind::Queue && req.filter.channels == Channel::bitOf(Channel::Queue));
         break;
     case Endpoint::Queue:
         allowed = allowed || scope.kind == StreamScope::Kind::Queue;
@@ -153,6 +156,10 @@ void EventRoutes::authorizeToken(HttpExchange &ex, const QString &token, const S
         replyBrokerUnavailable(ex);
         return;
     }
+    if (!m_tokenLookup) {
+        replyUnauthorized(ex, u"invalid stream token", true, m_metrics);
+        return;
+    }
     HttpExchange later = ex;
     auto onRecord = [this, later, req, broker](std::optional<QJsonObject> record) mutable {
         if (!record && !broker->isUp()) {
@@ -179,7 +186,7 @@ void EventRoutes::authorizeToken(HttpExchange &ex, const QString &token, const S
         if (scopeAllows(later, scope, req))
             openStream(later, req);
     };
-    broker->lookupToken(token.toUtf8(),
+    m_tokenLookup->lookupToken(token.toUtf8(),
                         boundedWait<std::optional<QJsonObject>>(
                             ex.context(), m_settings.brokerTimeoutMs, std::move(onRecord),
                             [later]() mutable { replyBrokerUnavailable(later); }));
@@ -198,22 +205,22 @@ void EventRoutes::stream(HttpExchange &ex, Endpoint endpoint)
     req.endpoint = endpoint;
     StreamFilter &filter = req.filter;
     if (endpoint == Endpoint::Queue) {
-        filter.channels = QueueBit;
+        filter.channels = Channel::bitOf(Channel::Queue);
     } else if (endpoint == Endpoint::Download) {
-        filter.channels = DownloadsBit | QueueBit;
+        filter.channels = Channel::bitOf(Channel::Downloads) | Channel::bitOf(Channel::Queue);
         filter.downloadId = ex.params().value(0);
     } else if (query.hasQueryItem(QStringLiteral("channels"))) {
         filter.channels = 0;
         const QString list = query.queryItemValue(QStringLiteral("channels"), QUrl::FullyDecoded);
         for (const QString &name : list.split(u',', Qt::SkipEmptyParts)) {
-            const QString channel = Channels::fromShortName(name.trimmed());
-            if (channel.isEmpty()) {
+            const auto channel = Channel::fromAnyName(name.trimmed());
+            if (!channel) {
                 ex.replyError(400, u"invalid_channel",
                               QStringLiteral("unknown channel \"%1\"; use downloads, queue, system")
                                   .arg(name.trimmed()));
                 return;
             }
-            filter.channels |= channelBit(channel);
+            filter.channels |= channel->bit();
         }
         if (!filter.channels) {
             ex.replyError(400, u"invalid_channel", u"channels= names no channel");
@@ -355,11 +362,13 @@ void EventRoutes::publish(HttpExchange &ex)
     if (!parsed)
         return;
     const QJsonObject &body = *parsed;
-    const QString channel = body.value(QStringLiteral("channel")).toString();
-    if (!Channels::isKnown(channel)) {
+    const auto channel = Channel::fromName(body.value(QStringLiteral("channel")).toString());
+    if (!channel) {
+        QStringList names;
+        for (Channel c : Channel::all())
+            names.append(c.name());
         ex.replyError(400, u"invalid_channel",
-                      QStringLiteral("channel must be one of %1, %2, %3")
-                          .arg(Channels::Downloads, Channels::Queue, Channels::System));
+                      QStringLiteral("channel must be one of %1").arg(names.join(QStringLiteral(", "))));
         return;
     }
     static const QRegularExpression typePattern(QStringLiteral("^[A-Za-z0-9_.:-]{1,64}$"));
@@ -375,14 +384,14 @@ void EventRoutes::publish(HttpExchange &ex)
         return;
     }
     Event event;
-    event.channel = channel;
+    event.channel = *channel;
     event.type = type;
     event.data = data.toObject();
     event.timestamp = Event::currentTimestamp();
     HttpExchange reply = ex; // answers after the broker confirms (asynchronous on Redis)
     auto onPublished = [failures = m_failedPublishes, reply, event, metrics = m_metrics,
                         timer = Metrics::startTimer()](
-                           std::optional<EventId> id, const QString &error) mutable {
+                           Result<EventId> id) mutable {
         metrics->observePublish(timer);
         if (!id) {
             // The broker's own words (a Redis error, an address) stay in the log, once per
@@ -390,7 +399,7 @@ void EventRoutes::publish(HttpExchange &ex)
             // story, not thousands of lines).
             ++failures->count;
             if (!failures->lastLog.isValid() || failures->lastLog.elapsed() >= 10000) {
-                qCWarning(lcHttp).noquote() << "publishing failed:" << error << "-"
+                qCWarning(lcHttp).noquote() << "publishing failed:" << id.error().message << "-"
                                             << failures->count << "publish(es) refused";
                 failures->count = 0;
                 failures->lastLog.start();
@@ -399,12 +408,12 @@ void EventRoutes::publish(HttpExchange &ex)
             return;
         }
         reply.replyJson(202, {{QStringLiteral("id"), QString::fromLatin1(id->toByteArray())},
-                              {QStringLiteral("channel"), event.channel},
+                              {QStringLiteral("channel"), QString(event.channel.name())},
                               {QStringLiteral("type"), event.type},
                               {QStringLiteral("timestamp"), event.timestamp}});
     };
     m_hub->broker()->publish(
-        event, boundedWait<std::optional<EventId>, const QString &>(
+        event, boundedWait<Result<EventId>>(
                    ex.context(), m_settings.brokerTimeoutMs, std::move(onPublished),
                    [reply]() mutable {
                        qCWarning(lcHttp) << "the broker did not answer a publish in time";

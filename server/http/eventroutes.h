@@ -12,6 +12,7 @@
 namespace Hermes {
 
 class EventHub;
+class ExternalTokenLookup;
 class HttpExchange;
 class HttpServer;
 class Metrics;
@@ -25,8 +26,10 @@ class Metrics;
 class EventRoutes final
 {
 public:
+    /// `tokenLookup`: where the Python Hermes' stream tokens are (Redis), or null.
     EventRoutes(const ServerSettings &settings, const ApiKeyStore &keys,
-                const StreamTokenService &tokens, EventHub *hub, Metrics *metrics);
+                const StreamTokenService &tokens, EventHub *hub, Metrics *metrics,
+                ExternalTokenLookup *tokenLookup = nullptr);
 
     void registerOn(HttpServer *server);
     /// `/metrics` alone, on the separate listener of HERMES_METRICS_ADDRESS.
@@ -62,6 +65,7 @@ private:
     const StreamTokenService &m_tokens;
     EventHub *m_hub;
     Metrics *m_metrics;
+    ExternalTokenLookup *m_tokenLookup;
     /// Refused publishes since the last log line about them (shared with the callbacks, which
     /// may outlive a request).
     struct FailureLog

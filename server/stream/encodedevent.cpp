@@ -2,17 +2,6 @@
 
 namespace Hermes {
 
-quint8 channelBit(QStringView channel)
-{
-    if (channel == Channels::Downloads)
-        return DownloadsBit;
-    if (channel == Channels::Queue)
-        return QueueBit;
-    if (channel == Channels::System)
-        return SystemBit;
-    return 0;
-}
-
 QString StreamFilter::key() const
 {
     QStringList sortedTypes(types.cbegin(), types.cend());
@@ -24,7 +13,7 @@ std::shared_ptr<const EncodedEvent> EncodedEvent::encode(const Event &event)
 {
     auto encoded = std::make_shared<EncodedEvent>();
     encoded->id = event.id;
-    encoded->channel = channelBit(event.channel);
+    encoded->channel = event.channel;
     encoded->type = event.type;
     encoded->downloadId = event.downloadId();
     encoded->frames[int(EventStyle::Envelope)] = SseEncoder::encode(event, EventStyle::Envelope);

@@ -11,16 +11,6 @@
 
 namespace Hermes {
 
-/// Bit per channel, so a stream's channel filter is one AND.
-enum ChannelBit : quint8 {
-    DownloadsBit = 1,
-    QueueBit = 2,
-    SystemBit = 4,
-    AllChannels = DownloadsBit | QueueBit | SystemBit,
-};
-/// The bit of a channel name, 0 for an unknown one.
-quint8 channelBit(QStringView channel);
-
 /**
  * An event as the hub fans it out: encoded once per style, shared read-only by every
  * connection and by the replay history. The filter keys (channel, type, download id) are
@@ -29,7 +19,7 @@ quint8 channelBit(QStringView channel);
 struct EncodedEvent
 {
     EventId id;
-    quint8 channel = 0;
+    Channel channel;
     QString type;
     QString downloadId;
     QByteArray frames[2]; ///< indexed by EventStyle
@@ -42,19 +32,19 @@ using EncodedEventPtr = std::shared_ptr<const EncodedEvent>;
 /// What one stream wants to see.
 struct StreamFilter
 {
-    quint8 channels = AllChannels;
+    Channel::Mask channels = Channel::AllMask; ///< one bit per channel (Channel::bit())
     QSet<QString> types;  ///< empty: every type
     QString downloadId;   ///< non-empty: only events about this download
 
     bool matchesEverything() const
     {
-        return channels == AllChannels && types.isEmpty() && downloadId.isEmpty();
+        return channels == Channel::AllMask && types.isEmpty() && downloadId.isEmpty();
     }
     /// Equal for equal filters: streams with the same filter share one buffer per flush.
     QString key() const;
     bool matches(const EncodedEvent &event) const
     {
-        return (event.channel & channels) && (types.isEmpty() || types.contains(event.type))
+        return event.channel.isIn(channels) && (types.isEmpty() || types.contains(event.type))
             && (downloadId.isEmpty() || event.downloadId == downloadId);
     }
 };

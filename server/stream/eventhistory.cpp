@@ -5,26 +5,19 @@
 
 namespace Hermes {
 
-static constexpr quint8 ChannelBits[3] = {DownloadsBit, QueueBit, SystemBit};
-
-static int indexOf(quint8 bit)
+EventHistory::Lane &EventHistory::lane(Channel channel)
 {
-    return bit == DownloadsBit ? 0 : bit == QueueBit ? 1 : 2;
+    return m_lanes[channel.index()];
 }
 
-EventHistory::Channel &EventHistory::channel(quint8 bit)
+const EventHistory::Lane &EventHistory::lane(Channel channel) const
 {
-    return m_channels[indexOf(bit)];
-}
-
-const EventHistory::Channel &EventHistory::channel(quint8 bit) const
-{
-    return m_channels[indexOf(bit)];
+    return m_lanes[channel.index()];
 }
 
 void EventHistory::append(const EncodedEventPtr &event)
 {
-    Channel &c = channel(event->channel);
+    Lane &c = lane(event->channel);
     c.events.push_back(event);
     if (qsizetype(c.events.size()) > m_capacity) {
         c.evictedUpTo = c.events.front()->id;
@@ -33,24 +26,24 @@ void EventHistory::append(const EncodedEventPtr &event)
     m_newest = std::max(m_newest, event->id);
 }
 
-void EventHistory::setFloor(quint8 bit, EventId id)
+void EventHistory::setFloor(Channel channel, EventId id)
 {
-    Channel &c = channel(bit);
+    Lane &c = lane(channel);
     c.evictedUpTo = std::max(c.evictedUpTo, id);
 }
 
 void EventHistory::clear()
 {
-    for (Channel &c : m_channels)
-        c = Channel();
+    for (Lane &c : m_lanes)
+        c = Lane();
     m_newest = EventId();
     ++m_generation;
 }
 
-bool EventHistory::covers(EventId after, quint8 channelMask) const
+bool EventHistory::covers(EventId after, Channel::Mask channelMask) const
 {
-    for (quint8 bit : ChannelBits) {
-        if ((channelMask & bit) && after < channel(bit).evictedUpTo)
+    for (Channel channel : Channel::all()) {
+        if (channel.isIn(channelMask) && after < lane(channel).evictedUpTo)
             return false;
     }
     return true;
@@ -60,7 +53,7 @@ bool EventHistory::mayHold(EventId id) const
 {
     if (id.ms() == 0 && id.seq() == 0)
         return true;
-    for (const Channel &c : m_channels) {
+    for (const Lane &c : m_lanes) {
         if (!(c.evictedUpTo < id))
             return true;
         const auto it = std::lower_bound(c.events.begin(), c.events.end(), id,
@@ -71,17 +64,18 @@ bool EventHistory::mayHold(EventId id) const
     return false;
 }
 
-EventId EventHistory::read(EventId after, EventId upTo, quint8 channelMask, int maxEvents,
+EventId EventHistory::read(EventId after, EventId upTo, Channel::Mask channelMask, int maxEvents,
                            const Visitor &visit) const
 {
     // A merge of the channels' suffixes after `after`: each channel is in id order, so the
     // start of each is found by binary search and the smallest head is taken each step.
     using Iterator = std::deque<EncodedEventPtr>::const_iterator;
-    Iterator heads[3], ends[3];
-    for (int i = 0; i < 3; ++i) {
-        const Channel &c = m_channels[i];
+    Iterator heads[Channel::Count], ends[Channel::Count];
+    for (Channel channel : Channel::all()) {
+        const int i = channel.index();
+        const Lane &c = m_lanes[i];
         ends[i] = c.events.end();
-        heads[i] = (channelMask & ChannelBits[i])
+        heads[i] = channel.isIn(channelMask)
             ? std::upper_bound(c.events.begin(), c.events.end(), after,
                                [](EventId id, const EncodedEventPtr &e) { return id < e->id; })
             : ends[i];
@@ -89,7 +83,7 @@ EventId EventHistory::read(EventId after, EventId upTo, quint8 channelMask, int 
     EventId last = after;
     for (int visited = 0; visited < maxEvents; ++visited) {
         int next = -1;
-        for (int i = 0; i < 3; ++i) {
+        for (int i = 0; i < Channel::Count; ++i) {
             if (heads[i] != ends[i] && (next < 0 || (*heads[i])->id < (*heads[next])->id))
                 next = i;
         }
@@ -104,7 +98,7 @@ EventId EventHistory::read(EventId after, EventId upTo, quint8 channelMask, int 
     return last;
 }
 
-bool EventHistory::eventsAfter(EventId after, quint8 channelMask,
+bool EventHistory::eventsAfter(EventId after, Channel::Mask channelMask,
                                std::vector<EncodedEventPtr> *out) const
 {
     if (!covers(after, channelMask))
@@ -120,7 +114,7 @@ bool EventHistory::eventsAfter(EventId after, quint8 channelMask,
 qsizetype EventHistory::size() const
 {
     qsizetype n = 0;
-    for (const Channel &c : m_channels)
+    for (const Lane &c : m_lanes)
         n += qsizetype(c.events.size());
     return n;
 }

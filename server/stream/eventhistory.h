@@ -56,12 +56,12 @@ public:
     void append(const EncodedEventPtr &event);
     /// Declares the events of a channel up to `id` unavailable (a history loaded from a
     /// capped store that had already dropped them).
-    void setFloor(quint8 channelBit, EventId id);
+    void setFloor(Channel channel, EventId id);
     /// Forgets everything (a new epoch begins).
     void clear();
 
     /// True when every event after `after` on the channels of `channelMask` is still here.
-    bool covers(EventId after, quint8 channelMask) const;
+    bool covers(EventId after, Channel::Mask channelMask) const;
     /// False when `id` is no event of this history although every channel still holds all
     /// its events around it: an id from a timeline that was lost (a Redis restored from an
     /// older snapshot while no node ran) or made up. True when an event has it, when it is
@@ -73,12 +73,12 @@ public:
     /// `channelMask`, in id order, until `visit` returns false or `maxEvents` were visited.
     /// Returns the id of the last event visited (`after` when none).
     using Visitor = std::function<bool(const EncodedEventPtr &)>;
-    EventId read(EventId after, EventId upTo, quint8 channelMask, int maxEvents,
+    EventId read(EventId after, EventId upTo, Channel::Mask channelMask, int maxEvents,
                  const Visitor &visit) const;
 
     /// Every event after `after` on `channelMask`, in id order, into `out`; false when some
     /// were already evicted (the caller must resync).
-    bool eventsAfter(EventId after, quint8 channelMask, std::vector<EncodedEventPtr> *out) const;
+    bool eventsAfter(EventId after, Channel::Mask channelMask, std::vector<EncodedEventPtr> *out) const;
 
     EventId newest() const { return m_newest; }
     qsizetype size() const;
@@ -93,16 +93,17 @@ public:
     HistoryLock &lock() const { return m_lock; }
 
 private:
-    struct Channel
+    /// One channel's events.
+    struct Lane
     {
         std::deque<EncodedEventPtr> events;
         EventId evictedUpTo;
     };
-    Channel &channel(quint8 bit);
-    const Channel &channel(quint8 bit) const;
+    Lane &lane(Channel channel);
+    const Lane &lane(Channel channel) const;
 
     int m_capacity;
-    Channel m_channels[3];
+    Lane m_lanes[Channel::Count];
     EventId m_newest;
     quint64 m_generation = 0;
     mutable HistoryLock m_lock;

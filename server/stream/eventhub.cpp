@@ -131,7 +131,7 @@ void EventHub::closeAll()
 }
 
 void EventHub::onHistoryLoaded(quint32 epoch, const QList<Event> &events,
-                               const QHash<QString, EventId> &floors)
+                               const ChannelFloors &floors)
 {
     // A second history replaces the first (the Redis database was flushed, or trimmed past
     // what was delivered here): streams are told to resync.
@@ -140,11 +140,8 @@ void EventHub::onHistoryLoaded(quint32 epoch, const QList<Event> &events,
         qCWarning(lcHub) << "the event history was replaced; streams resync";
     std::vector<EncodedEventPtr> encoded;
     encoded.reserve(size_t(events.size()));
-    for (const Event &event : events) {
-        EncodedEventPtr e = EncodedEvent::encode(event);
-        if (e->channel)
-            encoded.push_back(std::move(e));
-    }
+    for (const Event &event : events)
+        encoded.push_back(EncodedEvent::encode(event));
     quint64 generation;
     EventId newest;
     {
@@ -152,8 +149,8 @@ void EventHub::onHistoryLoaded(quint32 epoch, const QList<Event> &events,
         m_history.clear();
         for (const EncodedEventPtr &e : encoded)
             m_history.append(e);
-        for (auto it = floors.cbegin(); it != floors.cend(); ++it)
-            m_history.setFloor(channelBit(it.key()), it.value());
+        for (Channel channel : Channel::all())
+            m_history.setFloor(channel, floors[size_t(channel.index())]);
         generation = m_history.generation();
         newest = m_history.newest().isNull() ? EventId(0, 0, epoch) : m_history.newest();
     }
@@ -166,11 +163,6 @@ void EventHub::onHistoryLoaded(quint32 epoch, const QList<Event> &events,
 
 void EventHub::onEvent(const Event &event)
 {
-    const EncodedEventPtr encoded = EncodedEvent::encode(event);
-    if (!encoded->channel) {
-        m_metrics->eventDiscarded();
-        return;
-    }
     if (!m_ready || event.id.epoch() != m_epoch) {
         // Brokers announce a history first; an event outside it cannot be placed in order.
         qCWarning(lcHub).noquote() << "dropping an event of an unknown epoch:"
@@ -178,6 +170,7 @@ void EventHub::onEvent(const Event &event)
         m_metrics->eventDiscarded();
         return;
     }
+    const EncodedEventPtr encoded = EncodedEvent::encode(event);
     m_metrics->eventPublished(encoded->channel);
     {
         const std::unique_lock lock(m_history.lock());

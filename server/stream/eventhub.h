@@ -59,7 +59,7 @@ public:
 private:
     void onEvent(const Event &event);
     void onHistoryLoaded(quint32 epoch, const QList<Event> &events,
-                         const QHash<QString, EventId> &floors);
+                         const ChannelFloors &floors);
     void streamClosed(const QByteArray &owner);
 
     Broker *m_broker;

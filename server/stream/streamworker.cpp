@@ -265,15 +265,15 @@ void StreamWorker::pump(StreamConnection &c, Failures *failed)
         // Nothing more on its channels up to what went out: it has caught up.
         c.cursor = (!full && visited < ChunkEvents) ? m_state.delivered : last;
         QByteArray frames;
-        quint64 perChannel[8] = {};
+        quint64 perChannel[Channel::Count] = {};
         for (const EncodedEventPtr &e : m_picked) {
             frames += e->frame(c.style());
-            ++perChannel[e->channel];
+            ++perChannel[e->channel.index()];
         }
         m_picked.clear();
-        for (quint8 bit : {DownloadsBit, QueueBit, SystemBit}) {
-            if (perChannel[bit])
-                m_metrics->eventsDelivered(bit, perChannel[bit]);
+        for (Channel channel : Channel::all()) {
+            if (perChannel[channel.index()])
+                m_metrics->eventsDelivered(channel, perChannel[channel.index()]);
         }
         if (!frames.isEmpty())
             write(c, frames, failed);
@@ -557,7 +557,7 @@ void StreamWorker::flushRound(const EncodedEventPtr *first, const EncodedEventPt
             touchGroup(group);
             if (g.filter.matches(**e)) {
                 g.bytes += (*e)->frame(g.style);
-                ++g.perChannel[(*e)->channel];
+                ++g.perChannel[(*e)->channel.index()];
             }
         }
     }
@@ -569,14 +569,14 @@ void StreamWorker::flushRound(const EncodedEventPtr *first, const EncodedEventPt
         for (const EncodedEventPtr *e = first; e != last; ++e) {
             if (g.filter.matches(**e)) {
                 g.bytes += (*e)->frame(g.style);
-                ++g.perChannel[(*e)->channel];
+                ++g.perChannel[(*e)->channel.index()];
             }
         }
     }
     // Every live stream of a touched group gets the group's bytes; the sends go to the kernel
     // in batches, and what did not go out whole is dealt with once all went (the live lists
     // must not change while they are walked).
-    quint64 delivered[8] = {};
+    quint64 delivered[Channel::Count] = {};
     quint64 bytesSent = 0;
     m_roundNow = nowMs();
     for (int group : m_touched) {
@@ -586,8 +586,8 @@ void StreamWorker::flushRound(const EncodedEventPtr *first, const EncodedEventPt
         if (g.chunked)
             g.bytes = chunk(g.bytes);
         const quint64 streams = g.live.size();
-        for (quint8 bit : {DownloadsBit, QueueBit, SystemBit})
-            delivered[bit] += g.perChannel[bit] * streams;
+        for (int i = 0; i < Channel::Count; ++i)
+            delivered[i] += g.perChannel[i] * streams;
         bytesSent += quint64(g.bytes.size()) * streams;
         for (StreamConnection *c : g.live) {
             c->stage(g.bytes, m_roundNow);
@@ -598,9 +598,9 @@ void StreamWorker::flushRound(const EncodedEventPtr *first, const EncodedEventPt
     for (int group : m_touched)
         m_groups[size_t(group)].bytes = QByteArray(); // the streams hold what they still need
     applyOutcomes(newest, failed);
-    for (quint8 bit : {DownloadsBit, QueueBit, SystemBit}) {
-        if (delivered[bit])
-            m_metrics->eventsDelivered(bit, delivered[bit]);
+    for (Channel channel : Channel::all()) {
+        if (delivered[channel.index()])
+            m_metrics->eventsDelivered(channel, delivered[channel.index()]);
     }
     m_metrics->bytesSent(bytesSent);
     m_state.delivered = newest;

@@ -131,7 +131,7 @@ private:
         std::vector<StreamConnection *> live;
         quint64 round = 0;  ///< the round `bytes` belong to
         QByteArray bytes;   ///< this round's frames for the group
-        quint64 perChannel[8] = {};
+        quint64 perChannel[Channel::Count] = {}; ///< events of this round, by channel index
     };
     /// NotReady: ended cleanly (a retry hint) before it started: no history came in time.
     enum class Removal { ClientClosed, Timeout, Shutdown, SlowClient, WriteError, NotReady };

@@ -14,9 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0 || size > 256 * 1024)
         return 0;
-    static const QString channels[] = {QString(Channels::Downloads), QString(Channels::Queue),
-                                       QString(Channels::System), QStringLiteral("other")};
-    const QString channel = channels[data[0] % 4];
+    const Channel channel = *Channel::fromIndex(data[0] % Channel::Count);
     const QByteArray json(reinterpret_cast<const char *>(data) + 1, qsizetype(size - 1));
     Event event;
     QString error;

@@ -26,8 +26,6 @@ private slots:
     void rejectsBadEnvelopes();
     void bareObjectsTravelWhole();
     void downloadId();
-    void channels_data();
-    void channels();
     void errorBody();
 };
 
@@ -71,14 +69,14 @@ void tst_Event::acceptsPythonHermesEnvelopes()
         "        'speed': 12.5, 'eta': 3}, 'error_message': null}, 'timestamp': '2026-01-01T00:00:00.123456'}");
     Event e;
     QString error;
-    QVERIFY2(Event::fromEnvelope(QString(Channels::Downloads), python, &e, &error), qPrintable(error));
+    QVERIFY2(Event::fromEnvelope(Channel::Downloads, python, &e, &error), qPrintable(error));
     QCOMPARE(e.type, QStringLiteral("download_progress"));
     QCOMPARE(e.timestamp, QStringLiteral("2026-01-01T00:00:00.123456")); // kept as sent
     QCOMPARE(e.downloadId(), QStringLiteral("abc"));
     QCOMPARE(e.data.value(QStringLiteral("progress")).toObject().value(QStringLiteral("percentage")).toDouble(), 42.0);
 
     Event noTimestamp;
-    QVERIFY(Event::fromEnvelope(QString(Channels::System), dq("{'type':'x','data':{}}"), &noTimestamp, &error));
+    QVERIFY(Event::fromEnvelope(Channel::System, dq("{'type':'x','data':{}}"), &noTimestamp, &error));
     QVERIFY(!noTimestamp.timestamp.isEmpty());
 }
 
@@ -99,7 +97,7 @@ void tst_Event::rejectsBadEnvelopes()
     QFETCH(QByteArray, json);
     Event e;
     QString error;
-    QVERIFY(!Event::fromEnvelope(QString(Channels::Queue), json, &e, &error));
+    QVERIFY(!Event::fromEnvelope(Channel::Queue, json, &e, &error));
     QVERIFY(!error.isEmpty());
 }
 
@@ -109,13 +107,13 @@ void tst_Event::bareObjectsTravelWhole()
     const QByteArray bare = dq("{'seq':4321,'t_pub_ns':1795514035757092939,'type':'download_progress','id':'dl-321'}");
     Event e;
     QString error;
-    QVERIFY2(Event::fromEnvelope(QString(Channels::Downloads), bare, &e, &error), qPrintable(error));
+    QVERIFY2(Event::fromEnvelope(Channel::Downloads, bare, &e, &error), qPrintable(error));
     QCOMPARE(e.type, QStringLiteral("download_progress"));
     QVERIFY(e.id.isNull()); // its "id" is its own business, not an event id
     QCOMPARE(e.data.value(QStringLiteral("seq")).toInt(), 4321);
     QVERIFY(e.dataJson().contains("\"t_pub_ns\":1795514035757092939")); // no rounding
     Event untyped;
-    QVERIFY(Event::fromEnvelope(QString(Channels::Queue), dq("{'x':1}"), &untyped, &error));
+    QVERIFY(Event::fromEnvelope(Channel::Queue, dq("{'x':1}"), &untyped, &error));
     QCOMPARE(untyped.type, QStringLiteral("message"));
 }
 
@@ -127,26 +125,6 @@ void tst_Event::downloadId()
     QVERIFY(e.downloadId().isEmpty()); // only strings identify downloads
     e.data = {{QStringLiteral("download_id"), QStringLiteral("d")}};
     QCOMPARE(e.downloadId(), QStringLiteral("d"));
-}
-
-void tst_Event::channels_data()
-{
-    QTest::addColumn<QString>("name");
-    QTest::addColumn<QString>("channel");
-    QTest::newRow("downloads") << "downloads" << "download:updates";
-    QTest::newRow("queue") << "queue" << "queue:updates";
-    QTest::newRow("system") << "system" << "system:notifications";
-    QTest::newRow("full name") << "queue:updates" << "queue:updates";
-    QTest::newRow("unknown") << "other" << "";
-    QTest::newRow("case") << "Queue" << "";
-}
-
-void tst_Event::channels()
-{
-    QFETCH(QString, name);
-    QFETCH(QString, channel);
-    QCOMPARE(Channels::fromShortName(name), channel);
-    QCOMPARE(Channels::isKnown(channel), !channel.isEmpty());
 }
 
 void tst_Event::errorBody()

@@ -63,7 +63,7 @@ void tst_SseEncoder::encodeEventInBothStyles()
 {
     Event e;
     e.id = EventId(1700000000000, 3);
-    e.channel = QString(Channels::Downloads);
+    e.channel = Channel::Downloads;
     e.type = QStringLiteral("download_progress");
     e.data = {{QStringLiteral("download_id"), QStringLiteral("d1")}};
     e.timestamp = QStringLiteral("2026-01-01T00:00:00.000Z");

@@ -31,14 +31,12 @@ private slots:
     void randomWalkMatchesTheModel();
 };
 
-static const QLatin1StringView ChannelNames[3] = {Channels::Downloads, Channels::Queue,
-                                                  Channels::System};
 
 static Event makeEvent(EventIdGenerator &ids, int channel, int n)
 {
     Event e;
     e.id = ids.next();
-    e.channel = ChannelNames[channel];
+    e.channel = *Channel::fromIndex(channel);
     e.type = QStringLiteral("t%1").arg(channel);
     e.data = {{QStringLiteral("n"), n}};
     e.timestamp = QStringLiteral("2026-11-28T00:00:00.000Z");
@@ -102,11 +100,11 @@ void tst_EventJournal::cleanStopKeepsEverything()
     QCOMPARE(loaded.epoch, epoch);
     QCOMPARE(idsOf(loaded.events), idsOf(written));
     for (int i = 0; i < written.size(); ++i) {
-        QCOMPARE(loaded.events[i].channel, written[i].channel);
+        QCOMPARE(loaded.events[i].channel.index(), written[i].channel.index());
         QCOMPARE(loaded.events[i].envelopeJson(), written[i].envelopeJson());
     }
     QCOMPARE(loaded.newest, written.last().id);
-    QVERIFY(loaded.floors.isEmpty());
+    QVERIFY(loaded.floors == ChannelFloors{});
 }
 
 void tst_EventJournal::crashOnTheSameBootKeepsEverything()
@@ -282,14 +280,14 @@ void tst_EventJournal::boundedWithFloors()
     QList<Event> busyLoaded;
     int quietLoaded = 0;
     for (const Event &e : loaded.events)
-        (e.channel == Channels::Downloads ? (busyLoaded.append(e), 0) : ++quietLoaded);
+        (e.channel == Channel::Downloads ? (busyLoaded.append(e), 0) : ++quietLoaded);
     QCOMPARE(quietLoaded, 1); // the quiet channel's only event outlives the busy one's churn
     QVERIFY(busyLoaded.size() >= capacity && busyLoaded.size() <= capacity + 16);
     // The loaded events are the newest ones, contiguous, and the floor is the one before.
     const qsizetype first = busy.size() - busyLoaded.size();
     QCOMPARE(idsOf(busyLoaded), idsOf(busy.mid(first)));
-    QCOMPARE(loaded.floors.value(Channels::Downloads), busy[first - 1].id);
-    QVERIFY(!loaded.floors.contains(Channels::Queue));
+    QCOMPARE(loaded.floors[Channel::Downloads], busy[first - 1].id);
+    QVERIFY(loaded.floors[Channel::Queue].isNull());
 }
 
 void tst_EventJournal::randomWalkMatchesTheModel()
@@ -321,10 +319,10 @@ void tst_EventJournal::randomWalkMatchesTheModel()
         // Per channel: a suffix of the model holding at least its newest `capacity`, with the
         // floor just before it.
         QList<Event> expected;
-        for (int c = 0; c < 3; ++c) {
+        for (int c = 0; c < Channel::Count; ++c) {
             QList<Event> got;
             for (const Event &e : loaded.events) {
-                if (e.channel == ChannelNames[c])
+                if (e.channel.index() == c)
                     got.append(e);
             }
             const QList<Event> &all = model[c];
@@ -333,9 +331,9 @@ void tst_EventJournal::randomWalkMatchesTheModel()
             const qsizetype first = all.size() - got.size();
             QCOMPARE(idsOf(got), idsOf(all.mid(first)));
             if (first > 0)
-                QCOMPARE(loaded.floors.value(ChannelNames[c]), all[first - 1].id);
+                QCOMPARE(loaded.floors[size_t(c)], all[first - 1].id);
             else
-                QVERIFY(!loaded.floors.contains(ChannelNames[c]));
+                QVERIFY(loaded.floors[size_t(c)].isNull());
         }
         if (!loaded.events.isEmpty())
             QCOMPARE(loaded.newest, loaded.events.last().id);
@@ -348,7 +346,7 @@ void tst_EventJournal::randomWalkMatchesTheModel()
                 batch.append(makeEvent(ids, int(rng.bounded(3)), i));
             QVERIFY(journal.append(batch, &error));
             for (const Event &e : batch)
-                model[e.channel == Channels::Downloads ? 0 : e.channel == Channels::Queue ? 1 : 2].append(e);
+                model[e.channel.index()].append(e);
         }
         if (rng.bounded(2) == 0)
             journal.close(); // else: a crash on the same boot

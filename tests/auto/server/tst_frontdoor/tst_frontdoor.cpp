@@ -565,6 +565,8 @@ void tst_FrontDoor::brokerWaitsAreBounded()
     ServerProcess server;
     QVERIFY(server.start(env({{"HERMES_REDIS_URL", redis.url().toLatin1().constData()},
                               {"HERMES_BROKER_TIMEOUT", "700"}})));
+    // The node answers before it has reached Redis, and refuses publishes meanwhile.
+    QTRY_COMPARE_WITH_TIMEOUT(httpRequest(server.port(), "GET", "/readyz").status, 200, 10000);
     const QByteArray body = R"({"channel":"system:notifications","type":"t","data":{}})";
     const QList<QPair<QByteArray, QByteArray>> headers{{"Authorization", "Bearer " + Key},
                                                         {"Content-Type", "application/json"}};

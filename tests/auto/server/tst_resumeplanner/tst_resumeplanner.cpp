@@ -19,7 +19,7 @@ private slots:
 static constexpr quint32 Epoch = 60466176; // "100000"
 static constexpr quint32 OtherEpoch = 60466177;
 
-static EncodedEventPtr makeEvent(quint64 ms, quint64 seq, quint8 channel)
+static EncodedEventPtr makeEvent(quint64 ms, quint64 seq, Channel channel)
 {
     auto e = std::make_shared<EncodedEvent>();
     e->id = EventId(ms, seq, Epoch);
@@ -43,7 +43,7 @@ void tst_ResumePlanner::plan_data()
 
     const QByteArray e = EventId::epochText(Epoch);
     const QByteArray o = EventId::epochText(OtherEpoch);
-    const int all = AllChannels;
+    const int all = Channel::AllMask;
     // The history holds downloads 13..15 (10..12 evicted) and system 11, 14; delivered up to 15.
     QTest::newRow("fresh") << QByteArray() << all << true << false << false << Kind::Live << QString() << e + "-15-0";
     QTest::newRow("fresh, history loading") << QByteArray() << all << false << false << false << Kind::Wait << QString() << QByteArray();
@@ -52,12 +52,12 @@ void tst_ResumePlanner::plan_data()
     QTest::newRow("resume, loading too long") << e + "-14-0" << all << false << false << true << Kind::End << "history_loading" << QByteArray();
     QTest::newRow("in history") << e + "-13-0" << all << true << false << false << Kind::Replay << QString() << e + "-13-0";
     QTest::newRow("the newest") << e + "-15-0" << all << true << false << false << Kind::Replay << QString() << e + "-15-0";
-    QTest::newRow("the epoch's start, one channel") << e + "-0-0" << int(SystemBit) << true << false << false << Kind::Replay << QString() << e + "-0-0";
+    QTest::newRow("the epoch's start, one channel") << e + "-0-0" << int(Channel::bitOf(Channel::System)) << true << false << false << Kind::Replay << QString() << e + "-0-0";
     QTest::newRow("evicted") << e + "-11-0" << all << true << false << false << Kind::Resync << "history_exceeded" << e + "-15-0";
-    QTest::newRow("evicted elsewhere only") << e + "-11-0" << int(SystemBit) << true << false << false << Kind::Replay << QString() << e + "-11-0";
+    QTest::newRow("evicted elsewhere only") << e + "-11-0" << int(Channel::bitOf(Channel::System)) << true << false << false << Kind::Replay << QString() << e + "-11-0";
     QTest::newRow("within the history, no event's") << e + "-13-5" << all << true << true << false << Kind::Resync << "unknown_event_id" << e + "-15-0";
-    QTest::newRow("within one channel's, no event's") << e + "-14-5" << int(SystemBit) << true << true << false << Kind::Resync << "unknown_event_id" << e + "-15-0";
-    QTest::newRow("below a floor: may have been evicted") << e + "-11-5" << int(SystemBit) << true << false << false << Kind::Replay << QString() << e + "-11-5";
+    QTest::newRow("within one channel's, no event's") << e + "-14-5" << int(Channel::bitOf(Channel::System)) << true << true << false << Kind::Resync << "unknown_event_id" << e + "-15-0";
+    QTest::newRow("below a floor: may have been evicted") << e + "-11-5" << int(Channel::bitOf(Channel::System)) << true << false << false << Kind::Replay << QString() << e + "-11-5";
     QTest::newRow("future, may arrive") << e + "-16-0" << all << true << true << false << Kind::Wait << QString() << QByteArray();
     QTest::newRow("future, waited") << e + "-16-0" << all << true << true << true << Kind::Resync << "unknown_event_id" << e + "-15-0";
     QTest::newRow("future, never issued") << e + "-16-0" << all << true << false << false << Kind::Resync << "unknown_event_id" << e + "-15-0";
@@ -80,9 +80,9 @@ void tst_ResumePlanner::plan()
 
     EventHistory history(3);
     for (quint64 ms : {10, 11, 12, 13, 14, 15}) {
-        history.append(makeEvent(ms, 0, DownloadsBit));
+        history.append(makeEvent(ms, 0, Channel::Downloads));
         if (ms == 11 || ms == 14)
-            history.append(makeEvent(ms, 1, SystemBit));
+            history.append(makeEvent(ms, 1, Channel::System));
     }
     ResumePlanner planner(&history, [mayArrive](EventId) { return mayArrive; });
     ResumePlanner::State state;

@@ -120,7 +120,7 @@ EncodedEventPtr progressEvent(quint64 ms)
 {
     Event event;
     event.id = EventId(ms, 0, Epoch);
-    event.channel = QStringLiteral("download:updates");
+    event.channel = Channel::Downloads;
     event.type = QStringLiteral("download_progress");
     event.timestamp = Event::currentTimestamp();
     event.data = {{QStringLiteral("download_id"), QStringLiteral("dl-1")}};
@@ -182,7 +182,7 @@ void tst_StreamWorker::everyStreamGetsItsEventsOnceInOrder()
         params.style = rng.bounded(2) ? EventStyle::Envelope : EventStyle::Named;
         switch (rng.bounded(3)) {
         case 0: params.filter.downloadId = downloads[int(rng.bounded(3))]; break;
-        case 1: params.filter.channels = QueueBit; break;
+        case 1: params.filter.channels = Channel::bitOf(Channel::Queue); break;
         default: break; // everything
         }
         peer->filter = params.filter;
@@ -209,7 +209,7 @@ void tst_StreamWorker::everyStreamGetsItsEventsOnceInOrder()
             Event event;
             event.id = EventId(++ms, 0, Epoch);
             const bool queue = rng.bounded(4) == 0;
-            event.channel = queue ? QStringLiteral("queue:updates") : QStringLiteral("download:updates");
+            event.channel = queue ? Channel::Queue : Channel::Downloads;
             event.type = queue ? QStringLiteral("queue_update") : QStringLiteral("download_progress");
             event.timestamp = Event::currentTimestamp();
             event.data = {{QStringLiteral("download_id"), downloads[int(rng.bounded(3))]},
