@@ -245,8 +245,8 @@ Result<EventId> EventJournal::loadChannel(Lane &channel, quint32 epoch, QList<Ev
         while (pos < bytes.size()) {
             // A record that is cut short, or fails its CRC as the very last record, of the
             // newest segment was being written when the machine stopped: never delivered,
-            // dropped. Anything else means the history is damaged.
-            // Success: the tail was dropped, reading this segment ends.
+            // dropped (success: reading the segment ends there). Anything else means the
+            // history is damaged.
             const auto damaged = [&](const char *what, bool atEnd) -> Result<void> {
                 if (lastSegment && atEnd) {
                     qCWarning(lcBroker).noquote() << "history:" << what << "at the end of" << path
