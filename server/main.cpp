@@ -207,8 +207,8 @@ int main(int argc, char *argv[])
     if (settings.redisUrl.isEmpty()) {
         // The embedded broker keeps its history in the data dir, so a restart loses nothing a
         // client may resume from.
-        EventJournal::Fsync fsync = EventJournal::Fsync::EverySecond;
-        EventJournal::parseFsync(settings.historyFsync, &fsync);
+        const EventJournal::Fsync fsync = EventJournal::parseFsync(settings.historyFsync)
+                                              .value_or(EventJournal::Fsync::EverySecond);
         auto memory = std::make_unique<MemoryBroker>(std::make_unique<EventJournal>(
             QDir(settings.dataDir).filePath(QStringLiteral("history")), settings.historySize,
             fsync));
@@ -216,8 +216,10 @@ int main(int argc, char *argv[])
         broker = std::move(memory);
     } else {
         RedisBroker::Options redis;
-        if (!RedisAddress::parse(settings.redisUrl, &redis.address, &error))
-            return fail(error);
+        const Result<RedisAddress> address = RedisAddress::parse(settings.redisUrl);
+        if (!address)
+            return fail(address.error().message);
+        redis.address = *address;
         redis.keyPrefix = settings.redisKeyPrefix;
         redis.streamLength = settings.redisStreamLength;
         redis.connectTimeoutMs = settings.redisConnectTimeoutMs;

@@ -74,17 +74,15 @@ static bool writeAll(int fd, const QByteArray &bytes)
 }
 
 
-bool EventJournal::parseFsync(const QString &text, Fsync *out)
+std::optional<EventJournal::Fsync> EventJournal::parseFsync(QStringView text)
 {
     if (text == u"always")
-        *out = Fsync::Always;
-    else if (text == u"everysec")
-        *out = Fsync::EverySecond;
-    else if (text == u"no")
-        *out = Fsync::Never;
-    else
-        return false;
-    return true;
+        return Fsync::Always;
+    if (text == u"everysec")
+        return Fsync::EverySecond;
+    if (text == u"no")
+        return Fsync::Never;
+    return std::nullopt;
 }
 
 static QString fsyncName(EventJournal::Fsync f)
@@ -122,8 +120,21 @@ QString EventJournal::segmentPath(const Lane &lane, int number) const
         .arg(number, 8, 10, QLatin1Char('0'));
 }
 
-bool EventJournal::open(Loaded *out, QString *error, const QByteArray &bootId)
+// The errors of a journal that cannot be used: the server cannot keep its history.
+static Error unavailable(QString message)
 {
+    return Error::failed("history_unavailable", std::move(message));
+}
+
+// Why a kept history is not trusted (see the class comment).
+static Error notTrusted(QString message)
+{
+    return Error::failed("history_not_trusted", std::move(message));
+}
+
+Result<EventJournal::Loaded> EventJournal::open(const QByteArray &bootId)
+{
+    m_thread.check(Q_FUNC_INFO);
     m_bootId = bootId;
     if (m_bootId.isEmpty()) {
         QFile f(QStringLiteral("/proc/sys/kernel/random/boot_id"));
@@ -131,84 +142,83 @@ bool EventJournal::open(Loaded *out, QString *error, const QByteArray &bootId)
             m_bootId = f.readAll().trimmed();
     }
     for (Channel channel : Channel::all()) {
-        if (!QDir().mkpath(m_dir + u'/' + channel.shortName())) {
-            *error = QStringLiteral("cannot create %1/%2").arg(m_dir, channel.shortName());
-            return false;
-        }
+        if (!QDir().mkpath(m_dir + u'/' + channel.shortName()))
+            return unavailable(QStringLiteral("cannot create %1/%2").arg(m_dir, channel.shortName()));
     }
-    QString why;
-    if (!load(out, &why)) {
+    Result<Loaded> kept = load();
+    Loaded out;
+    if (kept) {
+        out = std::move(*kept);
+    } else {
         discardAll();
-        out->events.clear();
-        out->floors = {};
-        out->newEpoch = true;
-        out->whyNew = why;
-        out->newest = EventId();
+        out.newEpoch = true;
+        // Nothing to say for a first start (NotFound).
+        if (kept.error().kind != Error::Kind::NotFound)
+            out.whyNew = kept.error().message;
         m_epoch = EventId::randomEpoch();
     }
-    out->epoch = m_epoch;
-    m_newest = out->newest;
+    out.epoch = m_epoch;
+    m_newest = out.newest;
     for (Lane &c : m_lanes) {
         const bool fresh = c.segments.empty();
         const int number = fresh ? 1 : c.segments.back().number;
-        if (!openSegment(c, number, EventId(), error))
-            return false;
+        if (Result<void> opened = openSegment(c, number, EventId()); !opened)
+            return opened.error();
         if (fresh)
             c.segments.push_back(Segment{number, 0, EventId()});
     }
     m_open = true;
-    return writeState(false, error);
+    if (Result<void> written = writeState(false); !written)
+        return written.error();
+    return out;
 }
 
-// Reads state.json and every segment into `out`. False when nothing can be trusted (or there
-// is nothing), with `why` empty for a first start.
-bool EventJournal::load(Loaded *out, QString *why)
+// Reads state.json and every segment. An error when nothing can be trusted, with why; or
+// NotFound when there is nothing (a first start).
+Result<EventJournal::Loaded> EventJournal::load()
 {
     QFile stateFile(m_dir + QStringLiteral("/state.json"));
     if (!stateFile.exists())
-        return false; // a first start
-    if (!stateFile.open(QIODevice::ReadOnly) || stateFile.size() > 4096) {
-        *why = QStringLiteral("state.json cannot be read");
-        return false;
-    }
+        return Error::notFound("no_history", QString()); // a first start
+    if (!stateFile.open(QIODevice::ReadOnly) || stateFile.size() > 4096)
+        return notTrusted(QStringLiteral("state.json cannot be read"));
     const QJsonObject state = QJsonDocument::fromJson(stateFile.readAll()).object();
     m_epoch = EventId::parseEpoch(state.value(QStringLiteral("epoch")).toString().toLatin1());
-    if (m_epoch == 0) {
-        *why = QStringLiteral("state.json names no epoch");
-        return false;
-    }
-    Fsync previous = Fsync::EverySecond;
-    parseFsync(state.value(QStringLiteral("fsync")).toString(), &previous);
+    if (m_epoch == 0)
+        return notTrusted(QStringLiteral("state.json names no epoch"));
+    const Fsync previous = parseFsync(state.value(QStringLiteral("fsync")).toString())
+                               .value_or(Fsync::EverySecond);
     const bool clean = state.value(QStringLiteral("clean")).toBool();
     const QByteArray lastBoot = state.value(QStringLiteral("boot_id")).toString().toLatin1();
     // An unknown boot counts as another one: trusting it could hide a loss.
     if (!clean && previous != Fsync::Always && (lastBoot != m_bootId || m_bootId.isEmpty())) {
         // Written events not yet on disk die with the machine, and some of them may already
         // have been delivered: a client resuming across them would miss them silently.
-        *why = QStringLiteral("the server did not stop cleanly and the machine restarted since "
-                              "(HERMES_SSE_HISTORY_FSYNC=%1)").arg(fsyncName(previous));
-        return false;
+        return notTrusted(QStringLiteral("the server did not stop cleanly and the machine restarted since "
+                                         "(HERMES_SSE_HISTORY_FSYNC=%1)").arg(fsyncName(previous)));
     }
+    Loaded out;
     QList<Event> all;
     for (Lane &c : m_lanes) {
-        EventId floor;
-        if (!loadChannel(c, m_epoch, &all, &floor, why))
-            return false;
-        if (!floor.isNull())
-            out->floors[size_t(c.channel.index())] = floor;
+        const Result<EventId> floor = loadChannel(c, m_epoch, &all);
+        if (!floor)
+            return floor.error();
+        if (!floor->isNull())
+            out.floors[size_t(c.channel.index())] = *floor;
         if (!c.segments.empty())
-            out->newest = std::max(out->newest, c.segments.back().last);
+            out.newest = std::max(out.newest, c.segments.back().last);
     }
     std::sort(all.begin(), all.end(), [](const Event &a, const Event &b) { return a.id < b.id; });
     if (const auto last = EventId::parse(state.value(QStringLiteral("last_id")).toString().toLatin1());
         last && last->epoch() == m_epoch)
-        out->newest = std::max(out->newest, *last);
-    out->events = std::move(all);
-    return true;
+        out.newest = std::max(out.newest, *last);
+    out.events = std::move(all);
+    return out;
 }
 
-bool EventJournal::loadChannel(Lane &channel, quint32 epoch, QList<Event> *events,
-                               EventId *floor, QString *why)
+// Reads one channel's segments into `events`; returns its floor (the id before its oldest
+// segment), or why the history cannot be trusted.
+Result<EventId> EventJournal::loadChannel(Lane &channel, quint32 epoch, QList<Event> *events)
 {
     QDir dir(m_dir + u'/' + channel.channel.shortName());
     QList<int> numbers;
@@ -219,15 +229,14 @@ bool EventJournal::loadChannel(Lane &channel, quint32 epoch, QList<Event> *event
             numbers.append(n);
     }
     std::sort(numbers.begin(), numbers.end());
+    EventId floor;
     EventId previousId;
     for (qsizetype s = 0; s < numbers.size(); ++s) {
         const bool lastSegment = s == numbers.size() - 1;
         const QString path = segmentPath(channel, numbers[s]);
         QFile file(path);
-        if (!file.open(QIODevice::ReadOnly)) {
-            *why = QStringLiteral("%1 cannot be read").arg(path);
-            return false;
-        }
+        if (!file.open(QIODevice::ReadOnly))
+            return notTrusted(QStringLiteral("%1 cannot be read").arg(path));
         const QByteArray bytes = file.readAll();
         file.close();
         Segment segment{numbers[s], 0, EventId()};
@@ -236,62 +245,55 @@ bool EventJournal::loadChannel(Lane &channel, quint32 epoch, QList<Event> *event
         while (pos < bytes.size()) {
             // A record that is cut short, or fails its CRC as the very last record, of the
             // newest segment was being written when the machine stopped: never delivered,
-            // dropped. Anything else means the history is damaged.
-            const auto damaged = [&](const char *what, bool atEnd) {
+            // dropped (success: reading the segment ends there). Anything else means the
+            // history is damaged.
+            const auto damaged = [&](const char *what, bool atEnd) -> Result<void> {
                 if (lastSegment && atEnd) {
                     qCWarning(lcBroker).noquote() << "history:" << what << "at the end of" << path
                                                   << "- dropped";
                     ::truncate(QFile::encodeName(path).constData(), off_t(pos));
-                    return true;
+                    return {};
                 }
-                *why = QStringLiteral("%1: %2 at offset %3").arg(path, QLatin1StringView(what)).arg(pos);
-                return false;
+                return notTrusted(QStringLiteral("%1: %2 at offset %3").arg(path, QLatin1StringView(what)).arg(pos));
             };
             if (bytes.size() - pos < 8) {
-                if (!damaged("a torn record", true))
-                    return false;
+                if (Result<void> dropped = damaged("a torn record", true); !dropped)
+                    return dropped.error();
                 break;
             }
             const quint32 length = readU32(bytes.constData() + pos);
             const quint32 crc = readU32(bytes.constData() + pos + 4);
             if (qsizetype(length) > bytes.size() - pos - 8) {
-                if (!damaged("a torn record", true))
-                    return false;
+                if (Result<void> dropped = damaged("a torn record", true); !dropped)
+                    return dropped.error();
                 break;
             }
-            if (length > quint32(MaxRecordBytes)) {
-                damaged("an oversized record", false);
-                return false;
-            }
+            if (length > quint32(MaxRecordBytes))
+                return damaged("an oversized record", false).error();
             const char *payload = bytes.constData() + pos + 8;
             if (crc32(payload, length) != crc) {
-                if (!damaged("a damaged record", pos + 8 + qsizetype(length) == bytes.size()))
-                    return false;
+                if (Result<void> dropped = damaged("a damaged record", pos + 8 + qsizetype(length) == bytes.size());
+                    !dropped)
+                    return dropped.error();
                 break;
             }
             const QByteArrayView record(payload, length);
             pos += 8 + qsizetype(length);
             const qsizetype newline = record.indexOf('\n');
-            if (record.isEmpty() || newline < 1) {
-                *why = QStringLiteral("%1: a malformed record").arg(path);
-                return false;
-            }
+            if (record.isEmpty() || newline < 1)
+                return notTrusted(QStringLiteral("%1: a malformed record").arg(path));
             if (header) {
                 header = false;
                 if (record[0] != 'H'
-                    || EventId::parseEpoch(record.sliced(1, newline - 1)) != epoch) {
-                    *why = QStringLiteral("%1 belongs to another epoch").arg(path);
-                    return false;
-                }
+                    || EventId::parseEpoch(record.sliced(1, newline - 1)) != epoch)
+                    return notTrusted(QStringLiteral("%1 belongs to another epoch").arg(path));
                 const QByteArrayView prev = record.sliced(newline + 1);
                 const auto previous = prev.isEmpty() ? std::optional<EventId>(EventId())
                                                      : EventId::fromPosition(prev, epoch);
-                if (!previous) {
-                    *why = QStringLiteral("%1: a malformed header").arg(path);
-                    return false;
-                }
+                if (!previous)
+                    return notTrusted(QStringLiteral("%1: a malformed header").arg(path));
                 if (s == 0)
-                    *floor = *previous;
+                    floor = *previous;
                 continue;
             }
             const auto id = EventId::fromPosition(record.sliced(1, newline - 1), epoch);
@@ -299,10 +301,8 @@ bool EventJournal::loadChannel(Lane &channel, quint32 epoch, QList<Event> *event
             QString parseError;
             if (record[0] != 'E' || !id || *id <= previousId
                 || !Event::fromEnvelope(channel.channel, record.sliced(newline + 1).toByteArray(),
-                                        &event, &parseError)) {
-                *why = QStringLiteral("%1: a malformed event record").arg(path);
-                return false;
-            }
+                                        &event, &parseError))
+                return notTrusted(QStringLiteral("%1: a malformed event record").arg(path));
             event.id = *id;
             previousId = *id;
             events->append(event);
@@ -311,10 +311,8 @@ bool EventJournal::loadChannel(Lane &channel, quint32 epoch, QList<Event> *event
         }
         if (header) {
             // An empty file: created, then the process stopped before its header was written.
-            if (!lastSegment) {
-                *why = QStringLiteral("%1 is empty").arg(path);
-                return false;
-            }
+            if (!lastSegment)
+                return notTrusted(QStringLiteral("%1 is empty").arg(path));
             QFile::remove(path);
             continue;
         }
@@ -323,7 +321,7 @@ bool EventJournal::loadChannel(Lane &channel, quint32 epoch, QList<Event> *event
         channel.total += segment.events;
         channel.segments.push_back(segment);
     }
-    return true;
+    return floor;
 }
 
 void EventJournal::discardAll()
@@ -337,7 +335,7 @@ void EventJournal::discardAll()
     }
 }
 
-bool EventJournal::openSegment(Lane &channel, int number, EventId previous, QString *error)
+Result<void> EventJournal::openSegment(Lane &channel, int number, EventId previous)
 {
     if (channel.fd >= 0) {
         if (m_fsync != Fsync::Never)
@@ -349,20 +347,16 @@ bool EventJournal::openSegment(Lane &channel, int number, EventId previous, QStr
     const bool exists = QFile::exists(path);
     channel.fd = ::open(QFile::encodeName(path).constData(),
                         O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (channel.fd < 0) {
-        *error = QStringLiteral("cannot open %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(errno)));
-        return false;
-    }
+    if (channel.fd < 0)
+        return unavailable(QStringLiteral("cannot open %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(errno))));
     if (exists)
-        return true;
+        return {};
     QByteArray header = 'H' + EventId::epochText(m_epoch) + '\n'
         + (previous.isNull() ? QByteArray() : previous.position());
     QByteArray bytes;
     appendRecord(bytes, header);
-    if (!writeAll(channel.fd, bytes)) {
-        *error = QStringLiteral("cannot write %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(errno)));
-        return false;
-    }
+    if (!writeAll(channel.fd, bytes))
+        return unavailable(QStringLiteral("cannot write %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(errno))));
     channel.dirty = true;
     if (m_fsync == Fsync::Always) {
         // The new file's name must survive a power loss too.
@@ -373,7 +367,7 @@ bool EventJournal::openSegment(Lane &channel, int number, EventId previous, QStr
             ::close(dir);
         }
     }
-    return true;
+    return {};
 }
 
 void EventJournal::dropOldSegments(Lane &channel)
@@ -387,22 +381,19 @@ void EventJournal::dropOldSegments(Lane &channel)
     }
 }
 
-bool EventJournal::append(const QList<Event> &events, QString *error)
+Result<void> EventJournal::append(const QList<Event> &events)
 {
-    if (!m_open) {
-        *error = QStringLiteral("the history journal is not open");
-        return false;
-    }
+    m_thread.check(Q_FUNC_INFO);
+    if (!m_open)
+        return unavailable(QStringLiteral("the history journal is not open"));
     QByteArray buffers[Channel::Count];
     int counts[Channel::Count] = {};
     EventId lasts[Channel::Count];
     for (const Event &event : events) {
         const int i = event.channel.index();
         const QByteArray record = 'E' + event.id.position() + '\n' + event.envelopeJson();
-        if (record.size() > MaxRecordBytes) {
-            *error = QStringLiteral("an event of %1 bytes is larger than the history takes").arg(record.size());
-            return false;
-        }
+        if (record.size() > MaxRecordBytes)
+            return unavailable(QStringLiteral("an event of %1 bytes is larger than the history takes").arg(record.size()));
         appendRecord(buffers[i], record);
         ++counts[i];
         lasts[i] = event.id;
@@ -414,8 +405,8 @@ bool EventJournal::append(const QList<Event> &events, QString *error)
         if (counts[i] == 0 || c.segments.back().events < m_segmentEvents)
             continue;
         const Segment full = c.segments.back();
-        if (!openSegment(c, full.number + 1, full.last, error))
-            return false;
+        if (Result<void> opened = openSegment(c, full.number + 1, full.last); !opened)
+            return opened;
         c.segments.push_back(Segment{full.number + 1, 0, full.last});
         dropOldSegments(c);
     }
@@ -428,13 +419,13 @@ bool EventJournal::append(const QList<Event> &events, QString *error)
         if (!writeAll(c.fd, buffers[i])) {
             // Cut the batch off again, so no half-written record stays for the next one to
             // follow; nothing of it is delivered.
-            *error = QStringLiteral("cannot write the history: %1")
-                         .arg(QString::fromLocal8Bit(std::strerror(errno)));
+            const Error error = unavailable(QStringLiteral("cannot write the history: %1")
+                                                .arg(QString::fromLocal8Bit(std::strerror(errno))));
             for (int j = 0; j <= i; ++j) {
                 if (counts[j] > 0)
                     ::ftruncate(m_lanes[j].fd, before[j]);
             }
-            return false;
+            return error;
         }
     }
     for (int i = 0; i < Channel::Count; ++i) {
@@ -449,11 +440,12 @@ bool EventJournal::append(const QList<Event> &events, QString *error)
     }
     if (m_fsync == Fsync::Always)
         sync();
-    return true;
+    return {};
 }
 
 void EventJournal::syncInBackground()
 {
+    m_thread.check(Q_FUNC_INFO);
     if (m_backgroundSync->exchange(true))
         return; // the previous one is still running: it covers these writes soon enough
     // Duplicates, so a segment closed by a rotation meanwhile stays valid for the sync.
@@ -481,6 +473,7 @@ void EventJournal::syncInBackground()
 
 void EventJournal::sync()
 {
+    m_thread.check(Q_FUNC_INFO);
     for (Lane &c : m_lanes) {
         if (c.fd >= 0 && c.dirty) {
             ::fdatasync(c.fd);
@@ -491,12 +484,12 @@ void EventJournal::sync()
 
 void EventJournal::close()
 {
+    m_thread.check(Q_FUNC_INFO);
     if (!m_open)
         return;
     sync();
-    QString error;
-    if (!writeState(true, &error))
-        qCWarning(lcBroker).noquote() << "history:" << error;
+    if (const Result<void> written = writeState(true); !written)
+        qCWarning(lcBroker).noquote() << "history:" << written.error().message;
     for (Lane &c : m_lanes) {
         if (c.fd >= 0)
             ::close(c.fd);
@@ -505,7 +498,7 @@ void EventJournal::close()
     m_open = false;
 }
 
-bool EventJournal::writeState(bool clean, QString *error)
+Result<void> EventJournal::writeState(bool clean)
 {
     QSaveFile file(m_dir + QStringLiteral("/state.json"));
     const QJsonObject state{
@@ -516,11 +509,9 @@ bool EventJournal::writeState(bool clean, QString *error)
         {QStringLiteral("last_id"), QString::fromLatin1(m_newest.withEpoch(m_epoch).toByteArray())},
     };
     if (!file.open(QIODevice::WriteOnly)
-        || file.write(QJsonDocument(state).toJson(QJsonDocument::Compact)) < 0 || !file.commit()) {
-        *error = QStringLiteral("cannot write %1: %2").arg(file.fileName(), file.errorString());
-        return false;
-    }
-    return true;
+        || file.write(QJsonDocument(state).toJson(QJsonDocument::Compact)) < 0 || !file.commit())
+        return unavailable(QStringLiteral("cannot write %1: %2").arg(file.fileName(), file.errorString()));
+    return {};
 }
 
 } // namespace Hermes

@@ -1,6 +1,8 @@
 #pragma once
 
 #include "event.h"
+#include "result.h"
+#include "threadaffinity.h"
 
 #include <QHash>
 #include <QList>
@@ -8,6 +10,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace Hermes {
@@ -30,12 +33,16 @@ namespace Hermes {
  * did not stop cleanly and the machine rebooted since, under a policy other than `always`, or
  * a record is damaged anywhere but at the very end — is not trusted: a new epoch starts, so
  * clients resync instead of being given a silent gap.
+ *
+ * Thread contract: one thread (its broker's, the main thread) opens, appends, syncs and
+ * closes it; syncInBackground() hands the fsyncs to a pool thread by itself.
  */
 class EventJournal final
 {
 public:
     enum class Fsync { Always, EverySecond, Never };
-    static bool parseFsync(const QString &text, Fsync *out);
+    /// The policy named `text` (HERMES_SSE_HISTORY_FSYNC: `always`, `everysec`, `no`), or nothing.
+    static std::optional<Fsync> parseFsync(QStringView text);
 
     struct Loaded
     {
@@ -53,12 +60,12 @@ public:
     EventJournal &operator=(const EventJournal &) = delete;
 
     /// Reads what is kept and opens the journal for appending. `bootId` names this boot of
-    /// the machine (empty: read /proc/sys/kernel/random/boot_id). False with `error` when the
-    /// directory cannot be used at all.
-    bool open(Loaded *out, QString *error, const QByteArray &bootId = {});
-    /// Appends events (ids ascending, of the open epoch). False with `error` when they could
-    /// not be written: the caller must not deliver them.
-    bool append(const QList<Event> &events, QString *error);
+    /// the machine (empty: read /proc/sys/kernel/random/boot_id). An error
+    /// (`history_unavailable`) when the directory cannot be used at all.
+    Result<Loaded> open(const QByteArray &bootId = {});
+    /// Appends events (ids ascending, of the open epoch). An error (`history_unavailable`) when
+    /// they could not be written: the caller must not deliver them.
+    Result<void> append(const QList<Event> &events);
     /// fsyncs what was written since the last sync.
     void sync();
     /// The same on a pool thread, so the event loop never waits on the disk (the `everysec`
@@ -89,13 +96,12 @@ private:
         qint64 total = 0;
     };
 
-    bool load(Loaded *out, QString *why);
-    bool loadChannel(Lane &channel, quint32 epoch, QList<Event> *events, EventId *floor,
-                     QString *why);
+    Result<Loaded> load();
+    Result<EventId> loadChannel(Lane &channel, quint32 epoch, QList<Event> *events);
     void discardAll();
-    bool openSegment(Lane &channel, int number, EventId previous, QString *error);
+    Result<void> openSegment(Lane &channel, int number, EventId previous);
     void dropOldSegments(Lane &channel);
-    bool writeState(bool clean, QString *error);
+    Result<void> writeState(bool clean);
     QString segmentPath(const Lane &channel, int number) const;
 
     QString m_dir;
@@ -108,6 +114,7 @@ private:
     Lane m_lanes[Channel::Count];
     bool m_open = false;
     std::shared_ptr<std::atomic<bool>> m_backgroundSync = std::make_shared<std::atomic<bool>>(false);
+    ThreadAffinity m_thread;
 };
 
 } // namespace Hermes

@@ -16,16 +16,17 @@ MemoryBroker::~MemoryBroker()
 
 Result<void> MemoryBroker::start()
 {
+    HERMES_ASSERT_THREAD(this);
     if (!m_journal) {
         m_ids.setEpoch(EventId::randomEpoch());
         noteIssued();
         Q_EMIT historyLoaded(m_ids.last().epoch(), {}, {});
         return {};
     }
-    EventJournal::Loaded loaded;
-    QString error;
-    if (!m_journal->open(&loaded, &error))
-        return Error::failed("history_unavailable", error);
+    Result<EventJournal::Loaded> opened = m_journal->open();
+    if (!opened)
+        return opened.error();
+    const EventJournal::Loaded &loaded = *opened;
     if (!loaded.whyNew.isEmpty())
         qCWarning(lcBroker).noquote() << "history not kept:" << loaded.whyNew
                                       << "- clients that resume will resync";
@@ -45,6 +46,7 @@ Result<void> MemoryBroker::start()
 
 void MemoryBroker::stop()
 {
+    HERMES_ASSERT_THREAD(this);
     if (m_stopped)
         return;
     commit();
@@ -56,6 +58,7 @@ void MemoryBroker::stop()
 
 void MemoryBroker::publish(const Event &event, PublishCallback done)
 {
+    HERMES_ASSERT_THREAD(this);
     if (m_stopped) {
         if (done)
             done(Error::unavailable("shutting_down", QStringLiteral("the server is shutting down")));
@@ -73,6 +76,7 @@ void MemoryBroker::publish(const Event &event, PublishCallback done)
 
 void MemoryBroker::commit()
 {
+    HERMES_ASSERT_THREAD(this);
     m_commitScheduled = false;
     if (m_batch.empty())
         return;
@@ -83,10 +87,10 @@ void MemoryBroker::commit()
         events.reserve(qsizetype(batch.size()));
         for (const auto &entry : batch)
             events.append(entry.first);
-        QString error;
-        if (!m_journal->append(events, &error)) {
+        if (const Result<void> appended = m_journal->append(events); !appended) {
             // Not kept means not delivered: a client could not resume across it.
-            qCCritical(lcBroker).noquote() << "history:" << error << "- events are refused";
+            qCCritical(lcBroker).noquote() << "history:" << appended.error().message
+                                           << "- events are refused";
             if (m_up) {
                 m_up = false;
                 Q_EMIT statusChanged(false);

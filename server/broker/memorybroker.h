@@ -18,6 +18,9 @@ namespace Hermes {
  *
  * Events published within one event-loop iteration are written to the journal together, then
  * delivered: a burst costs one write (and, with `fsync always`, one fsync).
+ *
+ * Thread contract: it lives on the main thread (start, stop, publish assert it); only
+ * mayStillArrive() may be called from any thread (the stream I/O threads), under its lock.
  */
 class MemoryBroker final : public Broker
 {

@@ -5,13 +5,13 @@
 
 namespace Hermes {
 
-bool RedisAddress::parse(const QString &text, RedisAddress *out, QString *error)
+Result<RedisAddress> RedisAddress::parse(const QString &text)
 {
     const QUrl url(text, QUrl::StrictMode);
-    auto bad = [&](const QString &why) {
-        *error = QStringLiteral("HERMES_REDIS_URL: %1 (expected redis://[:password@]host:port/db "
-                                "or unix:///path/to/redis.sock)").arg(why);
-        return false;
+    auto bad = [](const QString &why) {
+        return Error::invalid("invalid_redis_url",
+                              QStringLiteral("HERMES_REDIS_URL: %1 (expected redis://[:password@]host:port/db "
+                                             "or unix:///path/to/redis.sock)").arg(why));
     };
     if (!url.isValid())
         return bad(QStringLiteral("not a valid URL"));
@@ -45,8 +45,7 @@ bool RedisAddress::parse(const QString &text, RedisAddress *out, QString *error)
         if (!ok || a.db < 0)
             return bad(QStringLiteral("the database must be a number"));
     }
-    *out = a;
-    return true;
+    return a;
 }
 
 QString RedisAddress::display() const

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "result.h"
+
 #include <QString>
 
 namespace Hermes {
@@ -15,8 +17,9 @@ struct RedisAddress
     QString password;
     int db = 0;
 
-    /// Returns false with `error` (naming HERMES_REDIS_URL, never the password).
-    static bool parse(const QString &url, RedisAddress *out, QString *error);
+    /// The address, or why not (Error::Kind::Invalid, `invalid_redis_url`; the message names
+    /// HERMES_REDIS_URL, never the password).
+    static Result<RedisAddress> parse(const QString &url);
     /// For logs: the address without credentials.
     QString display() const;
 };

@@ -1,7 +1,10 @@
 #pragma once
 
 #include "broker/broker.h"
+#include "broker/redisadopter.h"
 #include "broker/redisconnection.h"
+#include "broker/redishistoryreader.h"
+#include "broker/rediskeyspace.h"
 #include "broker/tokenlookup.h"
 #include "reconnectbackoff.h"
 
@@ -33,6 +36,14 @@ namespace Hermes {
  *   live messages resume. A database that was flushed or replaced (another epoch), or streams
  *   trimmed past what this node had delivered, replace the history: streams resync.
  * - Envelopes that are not valid JSON are logged (rate-limited) and dropped.
+ *
+ * The names of keys and channels are RedisKeyspace's, the scripts and their arguments
+ * RedisScripts', reading the streams is RedisHistoryReader's, recognising outside messages
+ * RedisAdopter's; this class composes them: the connections, reconnecting with backoff,
+ * filling the history then draining live events, publishing.
+ *
+ * Thread contract: it lives on the main thread (its connections are driven by that thread's
+ * event loop); only mayStillArrive() may be called from any thread.
  */
 class RedisBroker final : public Broker, public ExternalTokenLookup
 {
@@ -55,19 +66,16 @@ public:
     bool isUp() const override { return m_up; }
     void publish(const Event &event, PublishCallback done) override;
     /// Another node may have issued it: only the bus can bring it, so wait for it.
-    bool mayStillArrive(EventId) const override { return true; }
+    HERMES_ANY_THREAD bool mayStillArrive(EventId) const override { return true; }
     void lookupToken(const QByteArray &token, Callback done) override;
 
     quint64 reconnects() const { return m_reconnects; }
 
 private:
-    enum class Load { Tail, After };
+    using Load = RedisHistoryReader::Mode;
     /// Live events held while the streams are read; beyond it the node reconnects.
     static constexpr size_t MaxHeldEvents = 100000;
-    struct Loaded;
 
-    void evalScript(const QByteArray &script, const QList<QByteArray> &args,
-                    RedisConnection::Callback done);
     void connectAll();
     void onConnectionReady();
     void onConnectionLost(const QString &reason);
@@ -76,18 +84,16 @@ private:
     void onEventMessage(const QByteArray &payload);
     void adopt(Channel channel, const QByteArray &payload);
     void load(Load mode);
-    void onLoaded(Load mode, const Loaded &loaded);
+    void onLoaded(Load mode, const RedisHistoryReader::Loaded &loaded);
     void drain();
     void deliver(const Event &event);
-    QByteArray streamKey(Channel channel) const;
-    QByteArray key(const char *name) const;
-    QList<QByteArray> sequenceKeys() const;
-    QByteArray trimmedKey(Channel channel) const;
     void setUp(bool up);
     void discard(const QString &channel, const QString &why);
 
     Options m_options;
-    QByteArray m_eventsChannel;
+    RedisKeyspace m_keys;
+    RedisHistoryReader m_historyReader;
+    RedisAdopter m_adopter;
     RedisConnection m_commands;
     RedisConnection m_subscriber;
     ReconnectBackoff m_backoff;

@@ -1,6 +1,7 @@
 #include "broker/redisconnection.h"
 
 #include "logging.h"
+#include "threadaffinity.h"
 
 #include <hiredis/adapters/qt.h>
 #include <hiredis/async.h>
@@ -95,6 +96,7 @@ RedisConnection::~RedisConnection()
 
 void RedisConnection::open(const RedisAddress &address, int timeoutMs)
 {
+    HERMES_ASSERT_THREAD(this);
     close();
     m_address = address;
     m_timeoutMs = timeoutMs;
@@ -121,6 +123,7 @@ void RedisConnection::open(const RedisAddress &address, int timeoutMs)
 
 void RedisConnection::close()
 {
+    HERMES_ASSERT_THREAD(this);
     m_connectTimer.stop();
     m_watchdog.stop();
     m_sentAt.clear();
@@ -156,6 +159,7 @@ void RedisConnection::onConnect(const redisAsyncContext *ac, int status)
     auto *self = static_cast<RedisConnection *>(ac->data);
     if (!self)
         return;
+    HERMES_ASSERT_THREAD(self);
     if (status != REDIS_OK) {
         // hiredis frees the context itself after a failed connect.
         const QString why = QString::fromUtf8(ac->errstr);
@@ -214,6 +218,7 @@ void RedisConnection::onDisconnect(const redisAsyncContext *ac, int status)
     auto *self = static_cast<RedisConnection *>(ac->data);
     if (!self)
         return;
+    HERMES_ASSERT_THREAD(self);
     // hiredis frees the context after this returns.
     self->m_context = nullptr;
     detachAdapter(const_cast<redisAsyncContext *>(ac), &self->m_adapter);
@@ -228,6 +233,8 @@ void RedisConnection::onReply(redisAsyncContext *ac, void *reply, void *privdata
 {
     auto *pending = static_cast<Pending *>(privdata);
     auto *self = ac ? static_cast<RedisConnection *>(ac->data) : nullptr;
+    if (self)
+        HERMES_ASSERT_THREAD(self);
     if (self && !self->m_sentAt.empty())
         self->m_sentAt.pop_front();
     if (self || reply) {
@@ -244,6 +251,8 @@ void RedisConnection::onReply(redisAsyncContext *ac, void *reply, void *privdata
 void RedisConnection::onSubscription(redisAsyncContext *ac, void *reply, void *)
 {
     auto *self = static_cast<RedisConnection *>(ac->data);
+    if (self)
+        HERMES_ASSERT_THREAD(self);
     if (self && reply && self->m_subscriptionHandler)
         self->m_subscriptionHandler(static_cast<redisReply *>(reply));
 }
@@ -265,6 +274,7 @@ bool RedisConnection::send(const QList<QByteArray> &args,
 
 void RedisConnection::command(const QList<QByteArray> &args, Callback callback)
 {
+    HERMES_ASSERT_THREAD(this);
     auto *pending = new Pending{std::move(callback)};
     if (!send(args, &RedisConnection::onReply, pending)) {
         pending->callback(nullptr);
@@ -277,6 +287,7 @@ void RedisConnection::command(const QList<QByteArray> &args, Callback callback)
 
 void RedisConnection::subscribe(const QList<QByteArray> &channels, Callback handler)
 {
+    HERMES_ASSERT_THREAD(this);
     m_subscribed = true;
     m_subscriptionHandler = std::move(handler);
     send(QList<QByteArray>{"SUBSCRIBE"} + channels, &RedisConnection::onSubscription, nullptr);

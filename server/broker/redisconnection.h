@@ -24,6 +24,9 @@ namespace Hermes {
  * as a loss too, and an idle connection is PINGed, so a server that hangs (stopped, or a
  * network that drops packets) is noticed, not waited on forever; the subscriber connection,
  * which cannot PING, has TCP keepalive.
+ *
+ * Thread contract: its own thread only (the owner's; hiredis' callbacks come from that
+ * thread's event loop, and assert it too).
  */
 class RedisConnection final : public QObject
 {

@@ -32,6 +32,12 @@ private slots:
 };
 
 
+// Opens `journal` into `loaded`, or fails the test with why it could not.
+#define OPEN_JOURNAL(loaded, journal, bootId)                                                      \
+    const Result<EventJournal::Loaded> loaded##Opened = (journal).open(bootId);                    \
+    QVERIFY2(loaded##Opened, qPrintable(loaded##Opened ? QString() : loaded##Opened.error().message)); \
+    const EventJournal::Loaded &loaded = *loaded##Opened
+
 static Event makeEvent(EventIdGenerator &ids, int channel, int n)
 {
     Event e;
@@ -53,20 +59,17 @@ static QList<QByteArray> idsOf(const QList<Event> &events)
 
 void tst_EventJournal::parseFsync()
 {
-    EventJournal::Fsync f;
-    QVERIFY(EventJournal::parseFsync(QStringLiteral("always"), &f) && f == EventJournal::Fsync::Always);
-    QVERIFY(EventJournal::parseFsync(QStringLiteral("everysec"), &f) && f == EventJournal::Fsync::EverySecond);
-    QVERIFY(EventJournal::parseFsync(QStringLiteral("no"), &f) && f == EventJournal::Fsync::Never);
-    QVERIFY(!EventJournal::parseFsync(QStringLiteral("sometimes"), &f));
+    QCOMPARE(EventJournal::parseFsync(u"always"), EventJournal::Fsync::Always);
+    QCOMPARE(EventJournal::parseFsync(u"everysec"), EventJournal::Fsync::EverySecond);
+    QCOMPARE(EventJournal::parseFsync(u"no"), EventJournal::Fsync::Never);
+    QVERIFY(!EventJournal::parseFsync(u"sometimes"));
 }
 
 void tst_EventJournal::firstStartIsANewEpoch()
 {
     QTemporaryDir dir;
     EventJournal journal(dir.path(), 100, EventJournal::Fsync::Never);
-    EventJournal::Loaded loaded;
-    QString error;
-    QVERIFY2(journal.open(&loaded, &error, "boot-1"), qPrintable(error));
+    OPEN_JOURNAL(loaded, journal, "boot-1");
     QVERIFY(loaded.newEpoch);
     QVERIFY(loaded.whyNew.isEmpty());
     QVERIFY(loaded.epoch != 0);
@@ -80,22 +83,18 @@ void tst_EventJournal::cleanStopKeepsEverything()
     quint32 epoch;
     {
         EventJournal journal(dir.path(), 100, EventJournal::Fsync::EverySecond);
-        EventJournal::Loaded loaded;
-        QString error;
-        QVERIFY(journal.open(&loaded, &error, "boot-1"));
+        OPEN_JOURNAL(loaded, journal, "boot-1");
         epoch = loaded.epoch;
         EventIdGenerator ids;
         ids.setEpoch(epoch);
         for (int i = 0; i < 30; ++i)
             written.append(makeEvent(ids, i % 3, i));
-        QVERIFY(journal.append(written.mid(0, 10), &error));
-        QVERIFY(journal.append(written.mid(10), &error));
+        QVERIFY(journal.append(written.mid(0, 10)));
+        QVERIFY(journal.append(written.mid(10)));
         journal.close();
     }
     EventJournal again(dir.path(), 100, EventJournal::Fsync::EverySecond);
-    EventJournal::Loaded loaded;
-    QString error;
-    QVERIFY(again.open(&loaded, &error, "boot-2")); // a reboot after a clean stop is fine
+    OPEN_JOURNAL(loaded, again, "boot-2"); // a reboot after a clean stop is fine
     QVERIFY(!loaded.newEpoch);
     QCOMPARE(loaded.epoch, epoch);
     QCOMPARE(idsOf(loaded.events), idsOf(written));
@@ -113,20 +112,16 @@ void tst_EventJournal::crashOnTheSameBootKeepsEverything()
     QList<Event> written;
     {
         EventJournal journal(dir.path(), 100, EventJournal::Fsync::Never);
-        EventJournal::Loaded loaded;
-        QString error;
-        QVERIFY(journal.open(&loaded, &error, "boot-1"));
+        OPEN_JOURNAL(loaded, journal, "boot-1");
         EventIdGenerator ids;
         ids.setEpoch(loaded.epoch);
         for (int i = 0; i < 12; ++i)
             written.append(makeEvent(ids, i % 3, i));
-        QVERIFY(journal.append(written, &error));
+        QVERIFY(journal.append(written));
         // No close(): the process dies; what write() handed the kernel survives.
     }
     EventJournal again(dir.path(), 100, EventJournal::Fsync::Never);
-    EventJournal::Loaded loaded;
-    QString error;
-    QVERIFY(again.open(&loaded, &error, "boot-1"));
+    OPEN_JOURNAL(loaded, again, "boot-1");
     QVERIFY(!loaded.newEpoch);
     QCOMPARE(idsOf(loaded.events), idsOf(written));
 }
@@ -148,18 +143,14 @@ void tst_EventJournal::crashAcrossARebootStartsANewEpoch()
     quint32 epoch;
     {
         EventJournal journal(dir.path(), 100, EventJournal::Fsync(fsync));
-        EventJournal::Loaded loaded;
-        QString error;
-        QVERIFY(journal.open(&loaded, &error, "boot-1"));
+        OPEN_JOURNAL(loaded, journal, "boot-1");
         epoch = loaded.epoch;
         EventIdGenerator ids;
         ids.setEpoch(epoch);
-        QVERIFY(journal.append({makeEvent(ids, 0, 1), makeEvent(ids, 1, 2)}, &error));
+        QVERIFY(journal.append({makeEvent(ids, 0, 1), makeEvent(ids, 1, 2)}));
     }
     EventJournal again(dir.path(), 100, EventJournal::Fsync(fsync));
-    EventJournal::Loaded loaded;
-    QString error;
-    QVERIFY(again.open(&loaded, &error, "boot-2"));
+    OPEN_JOURNAL(loaded, again, "boot-2");
     QCOMPARE(!loaded.newEpoch, kept);
     QCOMPARE(loaded.epoch == epoch, kept);
     QCOMPARE(loaded.events.size(), kept ? 2 : 0);
@@ -181,13 +172,11 @@ void tst_EventJournal::tornTailIsDropped()
     EventIdGenerator ids;
     {
         EventJournal journal(dir.path(), 100, EventJournal::Fsync::Never);
-        EventJournal::Loaded loaded;
-        QString error;
-        QVERIFY(journal.open(&loaded, &error, "boot-1"));
+        OPEN_JOURNAL(loaded, journal, "boot-1");
         ids.setEpoch(loaded.epoch);
         for (int i = 0; i < 6; ++i)
             written.append(makeEvent(ids, 0, i));
-        QVERIFY(journal.append(written, &error));
+        QVERIFY(journal.append(written));
     }
     // Half a record: a length that promises more than the file holds.
     QFile segment(lastSegment(dir.path(), "downloads"));
@@ -196,21 +185,17 @@ void tst_EventJournal::tornTailIsDropped()
     segment.close();
     {
         EventJournal journal(dir.path(), 100, EventJournal::Fsync::Never);
-        EventJournal::Loaded loaded;
-        QString error;
-        QVERIFY(journal.open(&loaded, &error, "boot-1"));
+        OPEN_JOURNAL(loaded, journal, "boot-1");
         QVERIFY(!loaded.newEpoch);
         QCOMPARE(idsOf(loaded.events), idsOf(written));
         ids.advanceTo(loaded.newest);
         const Event more = makeEvent(ids, 0, 99);
-        QVERIFY(journal.append({more}, &error));
+        QVERIFY(journal.append({more}));
         written.append(more);
         journal.close();
     }
     EventJournal journal(dir.path(), 100, EventJournal::Fsync::Never);
-    EventJournal::Loaded loaded;
-    QString error;
-    QVERIFY(journal.open(&loaded, &error, "boot-1"));
+    OPEN_JOURNAL(loaded, journal, "boot-1");
     QCOMPARE(idsOf(loaded.events), idsOf(written)); // appended after the cut, not after garbage
 }
 
@@ -219,13 +204,11 @@ void tst_EventJournal::damageElsewhereStartsANewEpoch()
     QTemporaryDir dir;
     {
         EventJournal journal(dir.path(), 16, EventJournal::Fsync::Never);
-        EventJournal::Loaded loaded;
-        QString error;
-        QVERIFY(journal.open(&loaded, &error, "boot-1"));
+        OPEN_JOURNAL(loaded, journal, "boot-1");
         EventIdGenerator ids;
         ids.setEpoch(loaded.epoch);
         for (int i = 0; i < 40; ++i) // several segments of 16
-            QVERIFY(journal.append({makeEvent(ids, 2, i)}, &error));
+            QVERIFY(journal.append({makeEvent(ids, 2, i)}));
         journal.close();
     }
     QDir d(dir.path() + QStringLiteral("/system"));
@@ -240,9 +223,7 @@ void tst_EventJournal::damageElsewhereStartsANewEpoch()
     first.close();
 
     EventJournal journal(dir.path(), 16, EventJournal::Fsync::Never);
-    EventJournal::Loaded loaded;
-    QString error;
-    QVERIFY(journal.open(&loaded, &error, "boot-1"));
+    OPEN_JOURNAL(loaded, journal, "boot-1");
     QVERIFY(loaded.newEpoch);
     QVERIFY(loaded.whyNew.contains(QStringLiteral("damaged")) || loaded.whyNew.contains(QStringLiteral("malformed")));
     QVERIFY(loaded.events.isEmpty());
@@ -256,16 +237,14 @@ void tst_EventJournal::boundedWithFloors()
     Event quiet;
     {
         EventJournal journal(dir.path(), capacity, EventJournal::Fsync::Never);
-        EventJournal::Loaded loaded;
-        QString error;
-        QVERIFY(journal.open(&loaded, &error, "boot-1"));
+        OPEN_JOURNAL(loaded, journal, "boot-1");
         EventIdGenerator ids;
         ids.setEpoch(loaded.epoch);
         quiet = makeEvent(ids, 1, -1);
-        QVERIFY(journal.append({quiet}, &error));
+        QVERIFY(journal.append({quiet}));
         for (int i = 0; i < 500; ++i) {
             busy.append(makeEvent(ids, 0, i));
-            QVERIFY(journal.append({busy.last()}, &error));
+            QVERIFY(journal.append({busy.last()}));
         }
         journal.close();
     }
@@ -274,9 +253,7 @@ void tst_EventJournal::boundedWithFloors()
                           .entryList({QStringLiteral("*.log")}, QDir::Files).size();
     QVERIFY2(files <= 3, qPrintable(QString::number(files)));
     EventJournal journal(dir.path(), capacity, EventJournal::Fsync::Never);
-    EventJournal::Loaded loaded;
-    QString error;
-    QVERIFY(journal.open(&loaded, &error, "boot-1"));
+    OPEN_JOURNAL(loaded, journal, "boot-1");
     QList<Event> busyLoaded;
     int quietLoaded = 0;
     for (const Event &e : loaded.events)
@@ -307,9 +284,7 @@ void tst_EventJournal::randomWalkMatchesTheModel()
     EventIdGenerator ids;
     for (int restart = 0; restart < 25; ++restart) {
         EventJournal journal(dir.path(), capacity, EventJournal::Fsync::Never);
-        EventJournal::Loaded loaded;
-        QString error;
-        QVERIFY(journal.open(&loaded, &error, "boot-1"));
+        OPEN_JOURNAL(loaded, journal, "boot-1");
         if (restart == 0) {
             epoch = loaded.epoch;
             ids.setEpoch(epoch);
@@ -344,7 +319,7 @@ void tst_EventJournal::randomWalkMatchesTheModel()
             const int size = int(rng.bounded(1, 12));
             for (int i = 0; i < size; ++i)
                 batch.append(makeEvent(ids, int(rng.bounded(3)), i));
-            QVERIFY(journal.append(batch, &error));
+            QVERIFY(journal.append(batch));
             for (const Event &e : batch)
                 model[e.channel.index()].append(e);
         }

@@ -1,0 +1,58 @@
+#pragma once
+
+#include "protocol/channel.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QString>
+
+#include <array>
+
+namespace Hermes {
+
+/**
+ * Every Redis key and channel name of the Redis broker, derived from the key prefix
+ * (HERMES_REDIS_KEY_PREFIX, `hermes:` by default) in one place.
+ *
+ * Nodes of other versions share the database, so these names are a contract:
+ *
+ * - `<prefix>seq`: the newest position of the one sequence (`<ms>-<seq>`)
+ * - `<prefix>epoch`: the epoch of the database (see EventId)
+ * - `<prefix>stream:<channel>`: a channel's capped stream, one field `e` (the envelope) per entry
+ * - `<prefix>trimmed:<channel>`: the newest id trimming removed from that stream
+ * - `<prefix>adopt:<SHA-1 of channel and payload>`: an outside message adopted lately (its id)
+ * - `<prefix>events`: the internal channel every node delivers from
+ * - the public channels (`download:updates`, …): the Python Hermes' names, unprefixed
+ * - `sse:token:<token>`: the Python Hermes API's stream tokens, unprefixed (its keys)
+ */
+class RedisKeyspace final
+{
+public:
+    explicit RedisKeyspace(const QString &prefix);
+
+    QByteArray sequence() const;
+    QByteArray epoch() const;
+    QByteArray stream(Channel channel) const;
+    /// Every channel's stream, in Channel::all() order.
+    std::array<QByteArray, Channel::Count> streams() const;
+    QByteArray trimmed(Channel channel) const;
+    /// Every channel's trimmed key, in Channel::all() order.
+    std::array<QByteArray, Channel::Count> trimmedKeys() const;
+    /// The key that marks `payload` on `channel` as adopted: the same on every node.
+    QByteArray adoption(Channel channel, const QByteArray &payload) const;
+
+    /// The internal channel: the scripts publish every event there, with its id.
+    QByteArray eventsChannel() const;
+    /// What a node subscribes to: the internal channel, then the public ones.
+    QList<QByteArray> subscriptions() const;
+
+    /// Where the Python Hermes API keeps a stream token's record.
+    static QByteArray pythonToken(const QByteArray &token);
+
+private:
+    QByteArray key(const char *name) const;
+
+    QByteArray m_prefix;
+};
+
+} // namespace Hermes

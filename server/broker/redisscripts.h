@@ -1,0 +1,108 @@
+#pragma once
+
+#include "event.h"
+#include "result.h"
+
+#include <QByteArray>
+#include <QList>
+
+#include <array>
+
+namespace Hermes {
+
+/**
+ * The Redis broker's Lua scripts, each with its arguments as a struct: its members, in
+ * declaration order, are what the script reads as KEYS[1], KEYS[2], …, then ARGV[1], …, and
+ * command() sends them in that order. Keys come from a RedisKeyspace.
+ *
+ * Nodes of other versions run the same scripts on the same database: a script's text, the
+ * keys it touches and what it replies or publishes stay as they are.
+ *
+ * Scripts go as EVAL with their text, every time. EVALSHA would save the bytes, but a Redis
+ * that forgot a script (restarted, SCRIPT FLUSH) answers NOSCRIPT, and re-sending that one
+ * command lets commands sent after it overtake it: the order of adoptions is the order of
+ * events. Redis compiles each script once (it caches them by their SHA-1 either way).
+ */
+namespace RedisScripts {
+
+/**
+ * Publishes an event through this node: gives it the next id of the one sequence, appends it
+ * to its channel's stream, publishes it with its id on the internal channel and, for the
+ * Python Hermes' subscribers, on its public channel with an `"id"` member appended. Replies
+ * the id, `<epoch>-<ms>-<seq>`.
+ */
+struct Publish
+{
+    // KEYS
+    QByteArray stream;    ///< the event's channel's stream
+    QByteArray sequence;
+    QByteArray epoch;
+    QByteArray trimmed;   ///< the stream's trimmed key
+    /// Every stream: a sequence that does not exist yet starts above their newest entries.
+    std::array<QByteArray, Channel::Count> streams;
+    // ARGV
+    int maxLength = 0;         ///< entries kept in the stream (about)
+    QByteArray envelope;
+    QByteArray channel;        ///< the public channel
+    QByteArray candidateEpoch; ///< the epoch of a database that has none yet
+    QByteArray eventsChannel;  ///< the internal channel
+
+    QList<QByteArray> command() const;
+};
+
+/**
+ * Adopts an outside publisher's message: every node that sees it runs this; the first gives
+ * it an id, appends it to its stream and publishes it on the internal channel, and marks it
+ * adopted for a window; the others find the mark. Replies the id either way.
+ */
+struct Adopt
+{
+    // KEYS
+    QByteArray stream;    ///< the message's channel's stream
+    QByteArray sequence;
+    QByteArray epoch;
+    QByteArray trimmed;   ///< the stream's trimmed key
+    QByteArray adoption;  ///< the mark: RedisKeyspace::adoption()
+    std::array<QByteArray, Channel::Count> streams; ///< as in Publish
+    // ARGV
+    int maxLength = 0;
+    QByteArray envelope;       ///< the normalised envelope
+    QByteArray channel;        ///< the public channel
+    QByteArray candidateEpoch;
+    QByteArray eventsChannel;
+    qint64 windowMs = 0;       ///< how long the mark is kept
+
+    QList<QByteArray> command() const;
+};
+
+/**
+ * Reads the history: the epoch and, per stream, its newest entries (tail) or the entries after
+ * an id (after), with the newest id trimming removed from it. Replies
+ * `[epoch, [entries of stream 1], [… 2], [… 3], [trimmed 1, trimmed 2, trimmed 3]]` ('' for
+ * a stream nothing was trimmed from); RedisHistoryReader reads that.
+ */
+struct Load
+{
+    enum class Mode { Tail, After };
+
+    // KEYS
+    QByteArray epoch;
+    std::array<QByteArray, Channel::Count> streams;
+    std::array<QByteArray, Channel::Count> trimmed; ///< the streams' trimmed keys
+    QByteArray sequence;
+    // ARGV
+    QByteArray candidateEpoch;
+    int count = 0;       ///< at most this many entries per stream
+    Mode mode = Mode::Tail;
+    QByteArray after;    ///< the position (`<ms>-<seq>`) the caller delivered last
+    QByteArray callerEpoch;
+
+    QList<QByteArray> command() const;
+};
+
+/// An event as the scripts publish it on the internal channel, `<epoch>-<ms>-<seq>\n<channel>\n
+/// <envelope>`, or why it is not one (Error::Kind::Invalid; the message is for the log).
+Result<Event> parseEventMessage(const QByteArray &payload);
+
+} // namespace RedisScripts
+} // namespace Hermes
