@@ -34,17 +34,13 @@ int main(int argc, char *argv[])
         "\"downloading\", \"progress\": {\"percentage\": 42.5, \"status\": \"downloading\", "
         "\"downloaded_bytes\": 445644800, \"total_bytes\": 1048576000, \"speed\": 5242880.0, "
         "\"eta\": 115}, \"error_message\": null}, \"timestamp\": \"2026-11-24T10:00:00.123456\"}";
-    Event event;
-    QString error;
-    Event::fromEnvelope(Channel::Downloads, python, &event, &error);
+    Event event = *Event::fromEnvelope(Channel::Downloads, python);
     event.id = EventId(1795560047588, 0);
 
     volatile qsizetype sink = 0;
     measure("parse a Python envelope (Redis message)", 200000, [&](int) {
-        Event e;
-        QString err;
-        Event::fromEnvelope(Channel::Downloads, python, &e, &err);
-        sink = sink + e.type.size();
+        const Result<Event> e = Event::fromEnvelope(Channel::Downloads, python);
+        sink = sink + e->type.size();
     });
     measure("encode an event in both styles", 200000, [&](int) {
         sink = sink + EncodedEvent::encode(event)->frames[0].size();

@@ -2,6 +2,7 @@
 
 #include "eventid.h"
 #include "protocol/channel.h"
+#include "result.h"
 
 #include <QByteArray>
 #include <QDateTime>
@@ -34,14 +35,13 @@ struct Event
     /// `data.download_id` when it is a string, else empty: used by per-download stream filters.
     QString downloadId() const;
 
-    /// Parses an envelope received on `channel`. Returns false and sets `error` when the bytes are
-    /// not a JSON object, or an envelope (an object with `data`) without a non-empty string
-    /// `type` and an object `data`. A missing timestamp is filled with the current time. A JSON
+    /// Parses an envelope received on `channel`. An error (Invalid, `invalid_envelope`, its
+    /// message saying what is wrong) when the bytes are not a JSON object, or an envelope (an
+    /// object with `data`) without a non-empty string `type` and an object `data`. A missing timestamp is filled with the current time. A JSON
     /// object without `data` is a bare payload: it becomes the data of an event typed by its own
     /// `type` member, or `message`. An `"id"` member (added by Hermes nodes relaying
     /// through Redis) sets `id`.
-    static bool fromEnvelope(Channel channel, const QByteArray &json, Event *out,
-                             QString *error);
+    static Result<Event> fromEnvelope(Channel channel, const QByteArray &json);
 
     /// The current UTC time as ISO-8601 with milliseconds and a `Z` suffix.
     static QString currentTimestamp();

@@ -297,12 +297,12 @@ Result<EventId> EventJournal::loadChannel(Lane &channel, quint32 epoch, QList<Ev
                 continue;
             }
             const auto id = EventId::fromPosition(record.sliced(1, newline - 1), epoch);
-            Event event;
-            QString parseError;
-            if (record[0] != 'E' || !id || *id <= previousId
-                || !Event::fromEnvelope(channel.channel, record.sliced(newline + 1).toByteArray(),
-                                        &event, &parseError))
+            Result<Event> parsed = record[0] == 'E' && id && *id > previousId
+                ? Event::fromEnvelope(channel.channel, record.sliced(newline + 1).toByteArray())
+                : Result<Event>(Error::invalid("malformed_record", QString()));
+            if (!parsed)
                 return notTrusted(QStringLiteral("%1: a malformed event record").arg(path));
+            Event event = std::move(*parsed);
             event.id = *id;
             previousId = *id;
             events->append(event);

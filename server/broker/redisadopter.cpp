@@ -21,10 +21,10 @@ bool RedisAdopter::isRelayedCopy(const QByteArray &payload)
 
 Result<RedisScripts::Adopt> RedisAdopter::adoption(Channel channel, const QByteArray &payload) const
 {
-    Event event;
-    QString error;
-    if (!Event::fromEnvelope(channel, payload, &event, &error))
-        return Error::invalid("invalid_envelope", error);
+    const Result<Event> parsed = Event::fromEnvelope(channel, payload);
+    if (!parsed)
+        return parsed.error();
+    const Event &event = *parsed;
     // Every node that adopts it offers the same normalised envelope but a timestamp of its
     // own for a bare payload; the first one's is kept and forwarded, so all deliver one text.
     return RedisScripts::Adopt{

@@ -64,10 +64,8 @@ Result<RedisHistoryReader::Loaded> RedisHistoryReader::parse(const redisReply *r
             for (size_t f = 0; fields->type == REDIS_REPLY_ARRAY && f + 1 < fields->elements; f += 2) {
                 if (RedisReply::string(fields->element[f]) != "e")
                     continue;
-                Event event;
-                QString error;
-                if (Event::fromEnvelope(channel, RedisReply::string(fields->element[f + 1]),
-                                        &event, &error)) {
+                if (Result<Event> parsed = Event::fromEnvelope(channel, RedisReply::string(fields->element[f + 1]))) {
+                    Event event = std::move(*parsed);
                     event.id = entryPosition(entry, loaded.epoch);
                     loaded.events.append(event);
                     ++loaded.counts[c];

@@ -160,11 +160,9 @@ Result<Event> parseEventMessage(const QByteArray &payload)
     const auto channel = Channel::fromName(QString::fromUtf8(payload.sliced(first + 1, second - first - 1)));
     if (!id || id->epoch() == 0 || !channel)
         return Error::invalid("bad_id_or_channel", QStringLiteral("bad id or channel"));
-    Event event;
-    QString error;
-    if (!Event::fromEnvelope(*channel, payload.sliced(second + 1), &event, &error))
-        return Error::invalid("invalid_envelope", error);
-    event.id = *id;
+    Result<Event> event = Event::fromEnvelope(*channel, payload.sliced(second + 1));
+    if (event)
+        event->id = *id;
     return event;
 }
 

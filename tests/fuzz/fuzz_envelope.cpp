@@ -16,17 +16,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     const Channel channel = *Channel::fromIndex(data[0] % Channel::Count);
     const QByteArray json(reinterpret_cast<const char *>(data) + 1, qsizetype(size - 1));
-    Event event;
-    QString error;
-    if (!Event::fromEnvelope(channel, json, &event, &error)) {
-        FUZZ_CHECK(!error.isEmpty());
+    const Result<Event> parsed = Event::fromEnvelope(channel, json);
+    if (!parsed) {
+        FUZZ_CHECK(!parsed.error().message.isEmpty());
         return 0;
     }
+    const Event &event = *parsed;
     FUZZ_CHECK(!event.type.isEmpty());
-    Event again;
-    FUZZ_CHECK(Event::fromEnvelope(channel, event.envelopeJson(), &again, &error));
-    FUZZ_CHECK(again.type == event.type);
-    FUZZ_CHECK(again.data == event.data);
+    const Result<Event> again = Event::fromEnvelope(channel, event.envelopeJson());
+    FUZZ_CHECK(again.ok());
+    FUZZ_CHECK(again->type == event.type);
+    FUZZ_CHECK(again->data == event.data);
     (void)event.dataJson();
     (void)event.downloadId();
     return 0;

@@ -67,17 +67,17 @@ void tst_Event::acceptsPythonHermesEnvelopes()
     const QByteArray python = dq("{'type': 'download_progress', 'data': {'download_id': 'abc', 'status': 'downloading',\n"
         "        'progress': {'percentage': 42.0, 'status': 'downloading', 'downloaded_bytes': 420, 'total_bytes': 1000,\n"
         "        'speed': 12.5, 'eta': 3}, 'error_message': null}, 'timestamp': '2026-01-01T00:00:00.123456'}");
-    Event e;
-    QString error;
-    QVERIFY2(Event::fromEnvelope(Channel::Downloads, python, &e, &error), qPrintable(error));
+    const Result<Event> parsed = Event::fromEnvelope(Channel::Downloads, python);
+    QVERIFY2(parsed, qPrintable(parsed ? QString() : parsed.error().message));
+    const Event &e = *parsed;
     QCOMPARE(e.type, QStringLiteral("download_progress"));
     QCOMPARE(e.timestamp, QStringLiteral("2026-01-01T00:00:00.123456")); // kept as sent
     QCOMPARE(e.downloadId(), QStringLiteral("abc"));
     QCOMPARE(e.data.value(QStringLiteral("progress")).toObject().value(QStringLiteral("percentage")).toDouble(), 42.0);
 
-    Event noTimestamp;
-    QVERIFY(Event::fromEnvelope(Channel::System, dq("{'type':'x','data':{}}"), &noTimestamp, &error));
-    QVERIFY(!noTimestamp.timestamp.isEmpty());
+    const Result<Event> noTimestamp = Event::fromEnvelope(Channel::System, dq("{'type':'x','data':{}}"));
+    QVERIFY(noTimestamp);
+    QVERIFY(!noTimestamp->timestamp.isEmpty());
 }
 
 void tst_Event::rejectsBadEnvelopes_data()
@@ -95,26 +95,26 @@ void tst_Event::rejectsBadEnvelopes_data()
 void tst_Event::rejectsBadEnvelopes()
 {
     QFETCH(QByteArray, json);
-    Event e;
-    QString error;
-    QVERIFY(!Event::fromEnvelope(Channel::Queue, json, &e, &error));
-    QVERIFY(!error.isEmpty());
+    const Result<Event> e = Event::fromEnvelope(Channel::Queue, json);
+    QVERIFY(!e);
+    QCOMPARE(e.error().kind, Error::Kind::Invalid);
+    QVERIFY(!e.error().message.isEmpty());
 }
 
 void tst_Event::bareObjectsTravelWhole()
 {
     // What a publisher that knows nothing of envelopes sends (the load harness, for one).
     const QByteArray bare = dq("{'seq':4321,'t_pub_ns':1795514035757092939,'type':'download_progress','id':'dl-321'}");
-    Event e;
-    QString error;
-    QVERIFY2(Event::fromEnvelope(Channel::Downloads, bare, &e, &error), qPrintable(error));
+    const Result<Event> parsed = Event::fromEnvelope(Channel::Downloads, bare);
+    QVERIFY(parsed);
+    const Event &e = *parsed;
     QCOMPARE(e.type, QStringLiteral("download_progress"));
     QVERIFY(e.id.isNull()); // its "id" is its own business, not an event id
     QCOMPARE(e.data.value(QStringLiteral("seq")).toInt(), 4321);
     QVERIFY(e.dataJson().contains("\"t_pub_ns\":1795514035757092939")); // no rounding
-    Event untyped;
-    QVERIFY(Event::fromEnvelope(Channel::Queue, dq("{'x':1}"), &untyped, &error));
-    QCOMPARE(untyped.type, QStringLiteral("message"));
+    const Result<Event> untyped = Event::fromEnvelope(Channel::Queue, dq("{'x':1}"));
+    QVERIFY(untyped);
+    QCOMPARE(untyped->type, QStringLiteral("message"));
 }
 
 void tst_Event::downloadId()

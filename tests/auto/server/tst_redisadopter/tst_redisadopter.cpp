@@ -106,10 +106,9 @@ void tst_RedisAdopter::notAnEnvelopeIsRefused()
     const Result<RedisScripts::Adopt> call = adopter.adoption(Channel::System, payload);
     QVERIFY(!call);
     QCOMPARE(call.error().kind, Error::Kind::Invalid);
-    Event event;
-    QString error;
-    QVERIFY(!Event::fromEnvelope(Channel::System, payload, &event, &error));
-    QCOMPARE(call.error().message, error); // the envelope's own words, for the log
+    const Result<Event> parsed = Event::fromEnvelope(Channel::System, payload);
+    QVERIFY(!parsed);
+    QCOMPARE(call.error().message, parsed.error().message); // the envelope's own words, for the log
     QCOMPARE(adopter.adoption(Channel::System, "not json").error().message.left(13),
              QStringLiteral("invalid JSON:"));
 }
