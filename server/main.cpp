@@ -175,15 +175,15 @@ int main(int argc, char *argv[])
         return fail(error);
 
     ApiKeyStore keys;
-    QString generatedKeyFile;
-    if (!keys.configure(settings.apiKeys, settings.apiKeyFile, settings.dataDir, &generatedKeyFile, &error))
-        return fail(error);
-    if (!generatedKeyFile.isEmpty())
-        qCInfo(lcAuth).noquote() << "using the generated API key in" << generatedKeyFile;
-    QByteArray tokenSecret;
-    if (!StreamTokenService::loadSecret(settings.tokenSecret, settings.dataDir, &tokenSecret, &error))
-        return fail(error);
-    const StreamTokenService tokens(tokenSecret);
+    const Result<QString> generatedKeyFile = keys.configure(settings.apiKeys, settings.apiKeyFile, settings.dataDir);
+    if (!generatedKeyFile)
+        return fail(generatedKeyFile.error().message);
+    if (!generatedKeyFile->isEmpty())
+        qCInfo(lcAuth).noquote() << "using the generated API key in" << *generatedKeyFile;
+    const Result<QByteArray> tokenSecret = StreamTokenService::loadSecret(settings.tokenSecret, settings.dataDir);
+    if (!tokenSecret)
+        return fail(tokenSecret.error().message);
+    const StreamTokenService tokens(*tokenSecret);
 
     raiseOpenFilesLimit(settings.maxConnections);
 
@@ -291,8 +291,8 @@ int main(int argc, char *argv[])
     HttpServer metricsHttp(HttpLimits::fromSettings(settings));
     if (settings.metricsPort != 0) {
         routes.registerMetricsOn(&metricsHttp);
-        if (!metricsHttp.listenOn(settings.metricsHost, settings.metricsPort, &error))
-            return fail(QStringLiteral("HERMES_METRICS_ADDRESS: %1").arg(error));
+        if (const Result<void> listening = metricsHttp.listenOn(settings.metricsHost, settings.metricsPort); !listening)
+            return fail(QStringLiteral("HERMES_METRICS_ADDRESS: %1").arg(listening.error().message));
     }
     DownloadRoutes downloadRoutes(&downloads, keys, &metrics);
     downloadRoutes.registerOn(&http);
@@ -304,8 +304,8 @@ int main(int argc, char *argv[])
         std::fputs(qPrintable(http.routeList().join(u'\n') + u'\n'), stdout);
         return 0;
     }
-    if (!http.listenOn(settings.host, settings.port, &error))
-        return fail(QStringLiteral("HERMES_HOST/HERMES_PORT: %1").arg(error));
+    if (const Result<void> listening = http.listenOn(settings.host, settings.port); !listening)
+        return fail(QStringLiteral("HERMES_HOST/HERMES_PORT: %1").arg(listening.error().message));
     downloads.start();
     const QString listening = QStringLiteral("http://%1:%2").arg(settings.host.toString()).arg(http.serverPort());
     qCInfo(lcHttp).noquote() << "listening on" << listening << "with the" << broker->name() << "broker";

@@ -1,7 +1,7 @@
 #include "http/apiauth.h"
 
 #include "http/apikeystore.h"
-#include "http/httpserver.h"
+#include "http/httpexchange.h"
 #include "logging.h"
 #include "metrics.h"
 

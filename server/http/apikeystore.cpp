@@ -23,17 +23,17 @@ bool constantTimeEquals(QByteArrayView a, QByteArrayView b)
     return diff == 0;
 }
 
-bool ApiKeyStore::load(const QStringList &keys, const QString &keyFile, QString *error)
+Result<void> ApiKeyStore::load(const QStringList &keys, const QString &keyFile)
 {
     for (const QString &key : keys)
         m_digests.append(digest(key.toUtf8()));
     if (keyFile.isEmpty())
-        return true;
+        return {};
     QFile file(keyFile);
     if (!file.open(QIODevice::ReadOnly)) {
-        *error = QStringLiteral("HERMES_API_KEY_FILE: cannot read %1: %2")
-                     .arg(keyFile, file.errorString());
-        return false;
+        return Error::failed("unreadable_key_file",
+                             QStringLiteral("HERMES_API_KEY_FILE: cannot read %1: %2")
+                                 .arg(keyFile, file.errorString()));
     }
     int lineNumber = 0;
     while (!file.atEnd()) {
@@ -45,18 +45,18 @@ bool ApiKeyStore::load(const QStringList &keys, const QString &keyFile, QString 
             const QByteArray hex = line.mid(7).trimmed().toLower();
             const QByteArray raw = QByteArray::fromHex(hex);
             if (hex.size() != 64 || raw.size() != 32 || raw.toHex() != hex) {
-                *error = QStringLiteral("HERMES_API_KEY_FILE: %1 line %2: sha256: must be "
-                                        "followed by 64 hex digits")
-                             .arg(keyFile)
-                             .arg(lineNumber);
-                return false;
+                return Error::invalid("invalid_key_file",
+                                      QStringLiteral("HERMES_API_KEY_FILE: %1 line %2: sha256: must "
+                                                     "be followed by 64 hex digits")
+                                          .arg(keyFile)
+                                          .arg(lineNumber));
             }
             m_digests.append(raw);
         } else {
             m_digests.append(digest(line));
         }
     }
-    return true;
+    return {};
 }
 
 QString ApiKeyStore::defaultKeyFile(const QString &dataDir)
@@ -64,35 +64,34 @@ QString ApiKeyStore::defaultKeyFile(const QString &dataDir)
     return QDir(dataDir).filePath(QStringLiteral("api-key"));
 }
 
-bool ApiKeyStore::loadOrCreateDefault(const QString &dataDir, bool *created, QString *error)
+Result<bool> ApiKeyStore::loadOrCreateDefault(const QString &dataDir)
 {
     const QString path = defaultKeyFile(dataDir);
-    *created = false;
+    bool created = false;
     if (!QFile::exists(path)) {
-        if (!writePrivateFile(path, "hk_" + randomToken(32) + '\n', error))
-            return false;
-        *created = true;
+        if (Result<void> written = writePrivateFile(path, "hk_" + randomToken(32) + '\n'); !written)
+            return written.error();
+        created = true;
     }
-    return load({}, path, error);
+    if (Result<void> loaded = load({}, path); !loaded)
+        return loaded.error();
+    return created;
 }
 
-bool ApiKeyStore::configure(const QStringList &keys, const QString &keyFile,
-                            const QString &dataDir, QString *generated, QString *error)
+Result<QString> ApiKeyStore::configure(const QStringList &keys, const QString &keyFile,
+                                       const QString &dataDir)
 {
     ApiKeyStore next;
-    if (!next.load(keys, keyFile, error))
-        return false;
+    if (Result<void> loaded = next.load(keys, keyFile); !loaded)
+        return loaded.error();
+    QString generated;
     if (next.isEmpty()) {
-        bool created = false;
-        if (!next.loadOrCreateDefault(dataDir, &created, error))
-            return false;
-        if (generated)
-            *generated = defaultKeyFile(dataDir);
-    } else if (generated) {
-        generated->clear();
+        if (Result<bool> created = next.loadOrCreateDefault(dataDir); !created)
+            return created.error();
+        generated = defaultKeyFile(dataDir);
     }
     m_digests = std::move(next.m_digests);
-    return true;
+    return generated;
 }
 
 bool ApiKeyStore::verify(QByteArrayView presentedKey) const
@@ -106,21 +105,19 @@ bool ApiKeyStore::verify(QByteArrayView presentedKey) const
     return match;
 }
 
-bool writePrivateFile(const QString &path, const QByteArray &contents, QString *error)
+Result<void> writePrivateFile(const QString &path, const QByteArray &contents)
 {
-    if (!QDir().mkpath(QFileInfo(path).absolutePath())) {
-        *error = QStringLiteral("cannot create the directory of %1").arg(path);
-        return false;
-    }
+    if (!QDir().mkpath(QFileInfo(path).absolutePath()))
+        return Error::failed("cannot_write", QStringLiteral("cannot create the directory of %1").arg(path));
     QSaveFile file(path);
     // Owner-only before any byte is written, so the secret is never readable by others.
     if (!file.open(QIODevice::WriteOnly)
         || !file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner)
         || file.write(contents) != contents.size() || !file.commit()) {
-        *error = QStringLiteral("cannot write %1: %2").arg(path, file.errorString());
-        return false;
+        return Error::failed("cannot_write",
+                             QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
     }
-    return true;
+    return {};
 }
 
 QByteArray randomToken(int count)

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "result.h"
+
 #include <QByteArray>
 #include <QList>
 #include <QString>
@@ -18,19 +20,19 @@ namespace Hermes {
 class ApiKeyStore final
 {
 public:
-    /// Loads the configured keys; returns false with `error` on an unreadable file or a bad
-    /// `sha256:` line (named with its line number, never with a key).
-    bool load(const QStringList &keys, const QString &keyFile, QString *error);
+    /// Loads the configured keys; fails on an unreadable file (`unreadable_key_file`) or a bad
+    /// `sha256:` line (`invalid_key_file`, named with its line number, never with a key).
+    Result<void> load(const QStringList &keys, const QString &keyFile);
     /// Creates `<dataDir>/api-key` with a new random key when it does not exist, then loads it.
-    /// `created` tells whether a new key was written.
-    bool loadOrCreateDefault(const QString &dataDir, bool *created, QString *error);
+    /// Gives whether a new key was written.
+    Result<bool> loadOrCreateDefault(const QString &dataDir);
 
     /// What the server does at start and on SIGHUP: the configured keys, or the generated
     /// default key when none is configured. Replaces the current keys only when everything
-    /// loaded, so a broken key file on reload leaves the old keys in force. `generated` (may be
-    /// null) is the default key file when it was used.
-    bool configure(const QStringList &keys, const QString &keyFile, const QString &dataDir,
-                   QString *generated, QString *error);
+    /// loaded, so a broken key file on reload leaves the old keys in force. Gives the default
+    /// key file when it was used, else an empty string.
+    Result<QString> configure(const QStringList &keys, const QString &keyFile,
+                              const QString &dataDir);
 
     bool isEmpty() const { return m_digests.isEmpty(); }
     qsizetype size() const { return m_digests.size(); }
@@ -47,8 +49,9 @@ private:
 /// Compares two byte strings in time that depends only on their lengths.
 bool constantTimeEquals(QByteArrayView a, QByteArrayView b);
 
-/// Writes `contents` to `path` atomically with mode 0600 (owner read/write only).
-bool writePrivateFile(const QString &path, const QByteArray &contents, QString *error);
+/// Writes `contents` to `path` atomically with mode 0600 (owner read/write only); fails with
+/// `cannot_write`.
+Result<void> writePrivateFile(const QString &path, const QByteArray &contents);
 
 /// `count` random bytes from the system CSPRNG, as URL-safe base64 without padding.
 QByteArray randomToken(int count);

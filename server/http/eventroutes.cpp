@@ -6,6 +6,7 @@
 #include "broker/tokenlookup.h"
 #include "stream/eventhub.h"
 #include "http/httpserver.h"
+#include "protocol/tokenscope.h"
 #include "logging.h"
 #include "metrics.h"
 
@@ -102,21 +103,21 @@ void EventRoutes::metrics(HttpExchange &ex, bool requireCredential)
     ex.reply(200, m_metrics->render(g), "text/plain; version=0.0.4; charset=utf-8");
 }
 
-bool EventRoutes::scopeAllows(HttpExchange &ex, const StreamScope &scope, const StreamRequest &req)
+bool EventRoutes::scopeAllows(HttpExchange &ex, const TokenScope &scope, const StreamRequest &req)
 {
-    bool allowed = scope.kind == StreamScope::Kind::Stream;
+    bool allowed = scope.kind == TokenScope::Kind::Stream;
     switch (req.endpoint) {
     case Endpoint::Stream:
         allowed = allowed
-            || (scope.kind == StreamScope::Kind::System && req.filter.channels == Channel::bitOf(Channel::System))
-            || (scope.kind == StreamScope::Kind::Queue && req.filter.channels == Channel::bitOf(Channel::Queue));
+            || (scope.kind == TokenScope::Kind::System && req.filter.channels == Channel::bitOf(Channel::System))
+            || (scope.kind == TokenScope::Kind::Queue && req.filter.channels == Channel::bitOf(Channel::Queue));
         break;
     case Endpoint::Queue:
-        allowed = allowed || scope.kind == StreamScope::Kind::Queue;
+        allowed = allowed || scope.kind == TokenScope::Kind::Queue;
         break;
     case Endpoint::Download:
         allowed = allowed
-            || (scope.kind == StreamScope::Kind::Download && scope.downloadId == req.filter.downloadId);
+            || (scope.kind == TokenScope::Kind::Download && scope.downloadId == req.filter.downloadId);
         break;
     }
     if (!allowed) {
@@ -130,10 +131,10 @@ bool EventRoutes::scopeAllows(HttpExchange &ex, const StreamScope &scope, const 
 
 void EventRoutes::authorizeToken(HttpExchange &ex, const QString &token, const StreamRequest &req)
 {
-    StreamScope scope;
+    TokenScope scope;
     QByteArray owner;
     switch (m_tokens.verify(token.toUtf8(), &scope, QDateTime::currentDateTimeUtc(), &owner)) {
-    case StreamTokenService::Result::Valid:
+    case StreamTokenService::Verdict::Valid:
         if (scopeAllows(ex, scope, req)) {
             // A token minted with a key counts against that key: minting more tokens does
             // not give a key holder more streams.
@@ -143,7 +144,7 @@ void EventRoutes::authorizeToken(HttpExchange &ex, const QString &token, const S
             openStream(ex, mine);
         }
         return;
-    case StreamTokenService::Result::Expired:
+    case StreamTokenService::Verdict::Expired:
         replyUnauthorized(ex, u"the stream token has expired; request a new one", true, m_metrics);
         return;
     default:
@@ -176,14 +177,15 @@ void EventRoutes::authorizeToken(HttpExchange &ex, const QString &token, const S
             replyUnauthorized(later, u"the stream token has expired; request a new one", true, m_metrics);
             return;
         }
-        StreamScope scope;
-        if (!StreamScope::parse(record->value(QStringLiteral("scope")).toString(), &scope)) {
+        const std::optional<TokenScope> scope =
+            TokenScope::parse(record->value(QStringLiteral("scope")).toString());
+        if (!scope) {
             m_metrics->connectionRejected(Metrics::Rejection::Forbidden);
             later.replyError(403, u"insufficient_scope",
                              u"the token's scope does not cover any event stream");
             return;
         }
-        if (scopeAllows(later, scope, req))
+        if (scopeAllows(later, *scope, req))
             openStream(later, req);
     };
     m_tokenLookup->lookupToken(token.toUtf8(),
@@ -319,11 +321,12 @@ void EventRoutes::mintToken(HttpExchange &ex)
     if (!parsed)
         return;
     const QJsonObject &body = *parsed;
-    StreamScope scope;
     const QJsonValue scopeValue = body.value(QStringLiteral("scope"));
-    if (!scopeValue.isString() || !StreamScope::parse(scopeValue.toString(), &scope)) {
-        ex.replyError(400, u"invalid_scope",
-                      u"scope must be one of stream, queue, system, download:<id>");
+    const std::optional<TokenScope> scope =
+        scopeValue.isString() ? TokenScope::parse(scopeValue.toString()) : std::nullopt;
+    if (!scope) {
+        ex.replyError(Error::invalid("invalid_scope",
+                                     QStringLiteral("scope must be one of %1").arg(TokenScope::forms())));
         return;
     }
     const QJsonValue ttlValue = body.value(QStringLiteral("ttl"));
@@ -340,10 +343,10 @@ void EventRoutes::mintToken(HttpExchange &ex)
         }
         ttl = int(d);
     }
-    const auto minted = m_tokens.mint(scope, ttl, m_tokens.ownerOfKey(bearerCredential(ex)));
+    const auto minted = m_tokens.mint(*scope, ttl, m_tokens.ownerOfKey(bearerCredential(ex)));
     ex.replyJson(200, {{QStringLiteral("token"), QString::fromLatin1(minted.token)},
                        {QStringLiteral("expiresAt"), minted.expiresAt.toString(Qt::ISODate)},
-                       {QStringLiteral("scope"), scope.toString()},
+                       {QStringLiteral("scope"), scope->toString()},
                        {QStringLiteral("permissions"), QJsonArray{QStringLiteral("read")}},
                        {QStringLiteral("ttl"), ttl}},
                  {{"Cache-Control", "no-store"}});
@@ -423,9 +426,11 @@ void EventRoutes::publish(HttpExchange &ex)
 
 void EventRoutes::replyBrokerUnavailable(HttpExchange &ex)
 {
+    // The broker's own words stay in the log: the client learns only that it is unavailable.
     if (!ex.replied())
-        ex.replyError(503, u"broker_unavailable",
-                      u"the event broker is unavailable; retry later", {{"Retry-After", "1"}});
+        ex.replyError(Error::unavailable("broker_unavailable",
+                                         QStringLiteral("the event broker is unavailable; retry later")),
+                      {{"Retry-After", "1"}});
 }
 
 } // namespace Hermes

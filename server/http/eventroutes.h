@@ -56,7 +56,7 @@ private:
     /// A stream token: ours (signed), or one the Python Hermes API stored in Redis. Opens the
     /// stream when it covers the request, now or once the lookup answers.
     void authorizeToken(HttpExchange &ex, const QString &token, const StreamRequest &req);
-    bool scopeAllows(HttpExchange &ex, const StreamScope &scope, const StreamRequest &req);
+    bool scopeAllows(HttpExchange &ex, const TokenScope &scope, const StreamRequest &req);
     void openStream(HttpExchange &ex, const StreamRequest &req);
     static void replyBrokerUnavailable(HttpExchange &ex);
 

@@ -15,6 +15,12 @@ HealthRoutes::HealthRoutes(const Broker *broker, const DownloadStore *store)
 {
 }
 
+void HealthRoutes::setShuttingDown()
+{
+    m_thread.check(Q_FUNC_INFO);
+    m_shuttingDown = true;
+}
+
 void HealthRoutes::registerOn(HttpServer *server)
 {
     server->route(Method::Get, QStringLiteral("/livez"), [this](HttpExchange &ex) { live(ex); });
@@ -26,11 +32,13 @@ static const HeaderList NoStore{{"Cache-Control", "no-store"}};
 
 void HealthRoutes::live(HttpExchange &ex)
 {
+    m_thread.check(Q_FUNC_INFO);
     ex.replyJson(200, {{QStringLiteral("status"), QStringLiteral("alive")}}, NoStore);
 }
 
 void HealthRoutes::ready(HttpExchange &ex)
 {
+    m_thread.check(Q_FUNC_INFO);
     const bool brokerUp = m_broker->isUp();
     const bool storeUp = m_store->isReachable();
     const QJsonObject checks{

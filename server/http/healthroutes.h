@@ -1,5 +1,7 @@
 #pragma once
 
+#include "threadaffinity.h"
+
 namespace Hermes {
 
 class Broker;
@@ -17,6 +19,9 @@ class HttpServer;
  *
  * Both need no credential and reveal nothing beyond up/down. The seed's richer
  * `/api/v1/events/health` (always 200) stays for people and the Python Hermes' clients.
+ *
+ * Runs on the front door's thread: the probes and setShuttingDown() (from the shutdown
+ * signal's handler) assert it.
  */
 class HealthRoutes final
 {
@@ -25,7 +30,7 @@ public:
 
     void registerOn(HttpServer *server);
     /// From now on readiness fails: a supervisor stops sending new requests.
-    void setShuttingDown() { m_shuttingDown = true; }
+    void setShuttingDown();
 
 private:
     void live(HttpExchange &ex);
@@ -34,6 +39,7 @@ private:
     const Broker *m_broker;
     const DownloadStore *m_store;
     bool m_shuttingDown = false;
+    ThreadAffinity m_thread;
 };
 
 } // namespace Hermes

@@ -1,7 +1,8 @@
 #include "http/httpconnection.h"
 
-#include "http/httpserver.h"
+#include "http/httpresponse.h"
 #include "logging.h"
+#include "threadaffinity.h"
 
 #include <QTcpSocket>
 
@@ -26,8 +27,8 @@ qint64 HttpConnection::now()
 }
 
 HttpConnection::HttpConnection(int fd, const QHostAddress &peer, qint64 acceptedAtMs,
-                               HttpServer *server)
-    : QObject(server), m_server(server), m_fd(fd), m_peer(peer), m_parser(server->limits()),
+                               HttpConnectionOwner *owner, QObject *parent)
+    : QObject(parent), m_owner(owner), m_fd(fd), m_peer(peer), m_parser(owner->limits()),
       m_requestStart(acceptedAtMs)
 {
     m_parser.setRemoteAddress(peer);
@@ -135,9 +136,9 @@ void HttpConnection::process()
         }
         if (status == HttpRequestParser::Status::HeadReady) {
             m_headDone = now();
-            status = m_parser.setBodyLimit(m_server->bodyLimit(m_parser.request()));
+            status = m_parser.setBodyLimit(m_owner->bodyLimit(m_parser.request()));
             if (status == HttpRequestParser::Status::NeedMore && m_parser.expectsContinue())
-                m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
+                m_socket->write(HttpResponse::continueResponse());
         }
         if (status == HttpRequestParser::Status::Error) {
             const auto &e = m_parser.error();
@@ -163,13 +164,14 @@ void HttpConnection::dispatch()
 {
     auto request = std::make_shared<const HttpRequest>(m_parser.takeRequest());
     ++m_seq;
-    m_closeAfterResponse = !request->keepAlive() || m_server->isClosing();
+    m_closeAfterResponse = !request->keepAlive() || m_owner->isClosing();
     m_phase = Phase::Handling;
-    m_server->dispatch(this, m_seq, request);
+    m_owner->dispatch(this, m_seq, request);
 }
 
 void HttpConnection::respond(quint64 seq, const QByteArray &bytes)
 {
+    HERMES_ASSERT_THREAD(this); // an answer that comes late (a broker's callback) comes here
     if (!isCurrent(seq))
         return;
     if (m_socket->bytesToWrite() == 0)
@@ -188,16 +190,18 @@ void HttpConnection::respond(quint64 seq, const QByteArray &bytes)
 
 void HttpConnection::abandoned(quint64 seq)
 {
+    HERMES_ASSERT_THREAD(this);
     if (!isCurrent(seq))
         return;
     qCWarning(lcHttp) << "a route dropped a request without answering it";
     m_closeAfterResponse = true;
-    respond(seq, HttpServer::errorResponse(500, "internal_error",
-                                           QStringLiteral("the request was not answered"), {}, true));
+    respond(seq, HttpResponse::error(500, "internal_error",
+                                     QStringLiteral("the request was not answered"), {}, true));
 }
 
 QTcpSocket *HttpConnection::release(quint64 seq)
 {
+    HERMES_ASSERT_THREAD(this);
     if (!isCurrent(seq))
         return nullptr;
     QTcpSocket *socket = m_socket;
@@ -223,7 +227,7 @@ void HttpConnection::fail(int status, const QByteArray &code, const QString &mes
                               << code;
     if (m_socket->bytesToWrite() == 0)
         m_lastWrite = now();
-    m_socket->write(HttpServer::errorResponse(status, code, message, {}, true));
+    m_socket->write(HttpResponse::error(status, code, message, {}, true));
     startClosing();
 }
 
@@ -283,7 +287,8 @@ void HttpConnection::closeNow()
 
 void HttpConnection::checkTimeouts(qint64 t)
 {
-    const HttpLimits &l = m_server->limits();
+    HERMES_ASSERT_THREAD(this);
+    const HttpLimits &l = m_owner->limits();
     switch (m_phase) {
     case Phase::Reading:
         if (m_socket->bytesToWrite() > 0 && t - m_lastWrite >= l.bodyTimeoutMs) {

@@ -11,7 +11,26 @@ class QTcpSocket;
 
 namespace Hermes {
 
-class HttpServer;
+class HttpConnection;
+
+/**
+ * What a connection asks of the server it belongs to: HttpServer, or a stand-in in a test.
+ * Called on the connection's thread.
+ */
+class HttpConnectionOwner
+{
+public:
+    virtual ~HttpConnectionOwner() = default;
+    /// What the connection allows its client (sizes, timeouts).
+    virtual const HttpLimits &limits() const = 0;
+    /// The largest body `request` may have; its head just arrived.
+    virtual qint64 bodyLimit(const HttpRequest &request) const = 0;
+    /// The server is shutting down: every connection closes after its current answer.
+    virtual bool isClosing() const = 0;
+    /// A complete request, number `seq` on `connection`: answer it with an HttpExchange.
+    virtual void dispatch(HttpConnection *connection, quint64 seq,
+                          const std::shared_ptr<const HttpRequest> &request) = 0;
+};
 
 /**
  * One client connection of the front door, from accept until it closes or becomes a stream.
@@ -19,17 +38,22 @@ class HttpServer;
  * Its socket is unbuffered: Qt reads nothing by itself, so unread bytes wait in the kernel and
  * TCP flow control slows a client that sends faster than it is read. It reads a stack buffer's
  * worth at a time, feeds it to an HttpRequestParser, and hands each complete request to the
- * server, one at a time: a pipelined request is not read before the previous one is answered. Errors are answered
- * with a JSON body and `Connection: close`; the connection then stops reading requests, drains
- * what the client still sends for a moment (so it sees the answer rather than a reset) and
- * closes. The server calls checkTimeouts() periodically; one timer serves every connection.
+ * server (its HttpConnectionOwner), one at a time: a pipelined request is not read before the
+ * previous one is answered. Errors are answered with a JSON body and `Connection: close`; the
+ * connection then stops reading requests, drains what the client still sends for a moment (so
+ * it sees the answer rather than a reset) and closes. The server calls checkTimeouts()
+ * periodically; one timer serves every connection.
+ *
+ * It lives on the front door's thread: its entry points (the exchange's answers, the sweep)
+ * assert it.
  */
 class HttpConnection final : public QObject
 {
     Q_OBJECT
 public:
-    /// `fd`: an accepted, non-blocking socket, owned from now on.
-    HttpConnection(int fd, const QHostAddress &peer, qint64 acceptedAtMs, HttpServer *server);
+    /// `fd`: an accepted, non-blocking socket, owned from now on. `owner` must outlive it.
+    HttpConnection(int fd, const QHostAddress &peer, qint64 acceptedAtMs,
+                   HttpConnectionOwner *owner, QObject *parent = nullptr);
     ~HttpConnection() override;
 
     /// False when Qt refused the descriptor (it is closed then).
@@ -69,7 +93,7 @@ private:
     void onBytesWritten();
     void closeNow();
 
-    HttpServer *m_server;
+    HttpConnectionOwner *m_owner;
     QTcpSocket *m_socket = nullptr;
     int m_fd;
     QHostAddress m_peer;

@@ -1,6 +1,7 @@
 #include "http/httplistener.h"
 
 #include "logging.h"
+#include "threadaffinity.h"
 
 #include <QSocketNotifier>
 
@@ -29,8 +30,9 @@ HttpListener::~HttpListener()
     close();
 }
 
-bool HttpListener::listen(const QHostAddress &address, quint16 port, QString *error)
+Result<void> HttpListener::listen(const QHostAddress &address, quint16 port)
 {
+    HERMES_ASSERT_THREAD(this);
     sockaddr_storage storage{};
     socklen_t length = 0;
     const bool dualStack = address == QHostAddress(QHostAddress::Any);
@@ -50,14 +52,15 @@ bool HttpListener::listen(const QHostAddress &address, quint16 port, QString *er
         in6->sin6_scope_id = address.scopeId().toUInt();
         length = sizeof(sockaddr_in6);
     }
-    const auto failed = [&](const char *what) {
-        *error = QStringLiteral("cannot listen on %1:%2: %3: %4")
-                     .arg(address.toString()).arg(port)
-                     .arg(QString::fromLatin1(what), QString::fromLocal8Bit(std::strerror(errno)));
+    const auto failed = [&](const char *what) -> Result<void> {
+        Error error = Error::failed(
+            "cannot_listen", QStringLiteral("cannot listen on %1:%2: %3: %4")
+                                 .arg(address.toString()).arg(port)
+                                 .arg(QString::fromLatin1(what), QString::fromLocal8Bit(std::strerror(errno))));
         if (m_fd >= 0)
             ::close(m_fd);
         m_fd = -1;
-        return false;
+        return error;
     };
     m_fd = ::socket(storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (m_fd < 0)
@@ -80,7 +83,7 @@ bool HttpListener::listen(const QHostAddress &address, quint16 port, QString *er
     m_notifier = new QSocketNotifier(m_fd, QSocketNotifier::Read, this);
     connect(m_notifier, &QSocketNotifier::activated, this, &HttpListener::onReadable);
     updateNotifier();
-    return true;
+    return {};
 }
 
 void HttpListener::close()
@@ -95,6 +98,7 @@ void HttpListener::close()
 
 void HttpListener::setPaused(bool paused)
 {
+    HERMES_ASSERT_THREAD(this);
     if (m_paused == paused)
         return;
     m_paused = paused;

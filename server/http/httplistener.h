@@ -1,5 +1,7 @@
 #pragma once
 
+#include "result.h"
+
 #include <QHostAddress>
 #include <QElapsedTimer>
 #include <QObject>
@@ -32,7 +34,8 @@ public:
     ~HttpListener() override;
 
     /// Binds with SO_REUSEADDR and a backlog of 4096. QHostAddress::Any listens on IPv4 and IPv6.
-    bool listen(const QHostAddress &address, quint16 port, QString *error);
+    /// Fails with `cannot_listen` and what the system said.
+    Result<void> listen(const QHostAddress &address, quint16 port);
     void close();
     bool isListening() const { return m_fd >= 0; }
     quint16 port() const { return m_port; }

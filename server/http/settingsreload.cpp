@@ -31,9 +31,12 @@ bool SettingsReload::reload(const QCommandLineParser *parser, const QProcessEnvi
     Config fresh(ServerSettings::optionSpecs());
     fresh.setForeignKeys(ServerSettings::foreignKeys());
     ServerSettings next;
-    if (!fresh.resolve(parser, environment, error) || !ServerSettings::fromConfig(fresh, &next, error)
-        || !m_keys.configure(next.apiKeys, next.apiKeyFile, m_settings.dataDir, nullptr, error))
+    if (!fresh.resolve(parser, environment, error) || !ServerSettings::fromConfig(fresh, &next, error))
         return false;
+    if (const Result<QString> keys = m_keys.configure(next.apiKeys, next.apiKeyFile, m_settings.dataDir); !keys) {
+        *error = keys.error().message;
+        return false;
+    }
     for (const QString &warning : fresh.warnings())
         qCWarning(lcConfig).noquote() << warning;
 

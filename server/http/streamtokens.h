@@ -1,29 +1,19 @@
 #pragma once
 
+#include "protocol/tokenscope.h"
+#include "result.h"
+
 #include <QByteArray>
 #include <QDateTime>
 #include <QString>
 
 namespace Hermes {
 
-/// What a stream token lets its holder open. Scopes as in the Python Hermes: `stream` (every
-/// stream), `queue`, `system`, `download:<id>`.
-struct StreamScope
-{
-    enum class Kind { Stream, Queue, System, Download };
-    Kind kind = Kind::Stream;
-    QString downloadId; ///< for Kind::Download
-
-    /// Parses a scope string; returns false for anything else.
-    static bool parse(QStringView text, StreamScope *out);
-    QString toString() const;
-};
-
 /**
  * Short-lived stream tokens for browsers (EventSource cannot send headers, and an API key must
  * never travel in a URL).
  *
- * A token is `sse_<payload>.<signature>`: the payload (scope and expiry, base64url JSON) signed
+ * A token is `sse_<payload>.<signature>`: the payload (its TokenScope and expiry, base64url JSON) signed
  * with HMAC-SHA256. Nothing is stored, so a token survives a restart and is honoured by every
  * node configured with the same secret, until it expires.
  */
@@ -40,12 +30,12 @@ public:
     };
     /// `owner` (may be empty): whom the token's streams count against for quotas, as
     /// ownerOfKey() gives it for the API key that asked for the token.
-    Minted mint(const StreamScope &scope, int ttlSeconds, const QByteArray &owner = {}) const;
+    Minted mint(const TokenScope &scope, int ttlSeconds, const QByteArray &owner = {}) const;
 
-    enum class Result { Valid, Malformed, BadSignature, Expired };
+    enum class Verdict { Valid, Malformed, BadSignature, Expired };
     /// Checks `token` at `now`; on Valid, fills `scope`, and `owner` (when given) with the
     /// owner it was minted for (empty for a token minted without one).
-    Result verify(QByteArrayView token, StreamScope *scope,
+    Verdict verify(QByteArrayView token, TokenScope *scope,
                   const QDateTime &now = QDateTime::currentDateTimeUtc(), QByteArray *owner = nullptr) const;
     /// Who an API key's streams count against: `key:` and a keyed digest of it (the secret's
     /// HMAC), so that the owner can travel inside a token without revealing anything about
@@ -57,9 +47,9 @@ public:
     static constexpr int DefaultTtl = 300;
 
     /// The secret from HERMES_TOKEN_SECRET, else `<dataDir>/token-secret`, created (0600)
-    /// with 32 random bytes on first use.
-    static bool loadSecret(const QString &configured, const QString &dataDir, QByteArray *secret,
-                           QString *error);
+    /// with 32 random bytes on first use. Fails with `cannot_write`, `unreadable_token_secret`
+    /// or `empty_token_secret`.
+    static Result<QByteArray> loadSecret(const QString &configured, const QString &dataDir);
 
 private:
     QByteArray sign(QByteArrayView payload) const;

@@ -19,27 +19,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const QByteArrayView bytes(reinterpret_cast<const char *>(data), qsizetype(size));
     const QDateTime now = QDateTime::fromSecsSinceEpoch(1800000000, Qt::UTC);
 
-    StreamScope scope;
+    TokenScope scope;
     scope.downloadId = QStringLiteral("untouched");
     const auto result = service.verify(bytes, &scope, now);
-    if (result != StreamTokenService::Result::Valid)
+    if (result != StreamTokenService::Verdict::Valid)
         FUZZ_CHECK(scope.downloadId == u"untouched");
 
     // A genuine token, with the input spliced into it at an input-chosen place.
-    StreamScope minted;
-    if (!StreamScope::parse(QString::fromUtf8(bytes.first(qMin<qsizetype>(bytes.size(), 40))), &minted))
-        minted = {StreamScope::Kind::Queue, {}};
+    const TokenScope minted = TokenScope::parse(QString::fromUtf8(bytes.first(qMin<qsizetype>(bytes.size(), 40))))
+                                  .value_or(TokenScope{TokenScope::Kind::Queue, {}});
     const QByteArray token = service.mint(minted, 300).token;
-    StreamScope back;
-    FUZZ_CHECK(service.verify(token, &back) == StreamTokenService::Result::Valid);
+    TokenScope back;
+    FUZZ_CHECK(service.verify(token, &back) == StreamTokenService::Verdict::Valid);
     FUZZ_CHECK(back.toString() == minted.toString());
     if (!bytes.isEmpty()) {
         const qsizetype at = qsizetype(data[0]) % token.size();
         QByteArray changed = token;
         changed.replace(at, qMin<qsizetype>(bytes.size(), token.size() - at), bytes.toByteArray());
         if (changed != token) {
-            StreamScope forged;
-            if (service.verify(changed, &forged) == StreamTokenService::Result::Valid)
+            TokenScope forged;
+            if (service.verify(changed, &forged) == StreamTokenService::Verdict::Valid)
                 FUZZ_CHECK(forged.toString() == minted.toString()); // e.g. base64 padding bits
         }
     }

@@ -48,8 +48,8 @@ void tst_ApiKeyStore::verify()
                + QCryptographicHash::hash("hashed-secret", QCryptographicHash::Sha256).toHex() + "\n");
     file.close();
     ApiKeyStore store;
-    QString error;
-    QVERIFY2(store.load({QStringLiteral("alpha"), QStringLiteral("beta")}, path, &error), qPrintable(error));
+    const Result<void> loaded = store.load({QStringLiteral("alpha"), QStringLiteral("beta")}, path);
+    QVERIFY2(loaded, qPrintable(loaded ? QString() : loaded.error().message));
     QCOMPARE(store.size(), 4);
     QCOMPARE(store.verify(presented), accepted);
 }
@@ -63,8 +63,9 @@ void tst_ApiKeyStore::badKeyFileLine()
     file.write("good\nsha256:abc\n");
     file.close();
     ApiKeyStore store;
-    QString error;
-    QVERIFY(!store.load({}, path, &error));
+    const Result<void> loaded = store.load({}, path);
+    QVERIFY(!loaded);
+    const QString &error = loaded.error().message;
     QVERIFY2(error.contains(u"line 2"), qPrintable(error));
     QVERIFY(!error.contains(u"good"));
 }
@@ -72,27 +73,27 @@ void tst_ApiKeyStore::badKeyFileLine()
 void tst_ApiKeyStore::missingKeyFile()
 {
     ApiKeyStore store;
-    QString error;
-    QVERIFY(!store.load({}, QStringLiteral("/nonexistent/keys"), &error));
-    QVERIFY(error.contains(u"HERMES_API_KEY_FILE"));
+    const Result<void> loaded = store.load({}, QStringLiteral("/nonexistent/keys"));
+    QVERIFY(!loaded);
+    QVERIFY(loaded.error().message.contains(u"HERMES_API_KEY_FILE"));
 }
 
 void tst_ApiKeyStore::generatedDefaultKey()
 {
     QTemporaryDir dir;
     ApiKeyStore first;
-    bool created = false;
-    QString error;
-    QVERIFY(first.loadOrCreateDefault(dir.path(), &created, &error));
+    const Result<bool> created = first.loadOrCreateDefault(dir.path());
     QVERIFY(created);
+    QVERIFY(*created);
     QFile file(ApiKeyStore::defaultKeyFile(dir.path()));
     QVERIFY(file.open(QIODevice::ReadOnly));
     const QByteArray key = file.readAll().trimmed();
     QVERIFY(first.verify(key));
     QVERIFY(!(file.permissions() & (QFile::ReadGroup | QFile::ReadOther)));
     ApiKeyStore second;
-    QVERIFY(second.loadOrCreateDefault(dir.path(), &created, &error));
-    QVERIFY(!created);
+    const Result<bool> createdAgain = second.loadOrCreateDefault(dir.path());
+    QVERIFY(createdAgain);
+    QVERIFY(!*createdAgain);
     QVERIFY(second.verify(key));
 }
 

@@ -117,9 +117,9 @@ void tst_Backup::backupWhileWritingAndRestore()
     Hermes::StreamTokenService tokens(readAll(restored.filePath(QStringLiteral("token-secret"))).trimmed());
     const HttpReply minted = httpRequest(again.port(), "POST", "/api/v1/events/token", auth, R"({"scope":"stream"})");
     QCOMPARE(minted.status, 200);
-    Hermes::StreamScope scope;
+    Hermes::TokenScope scope;
     QCOMPARE(tokens.verify(QJsonDocument::fromJson(minted.body).object().value(QStringLiteral("token")).toString().toUtf8(), &scope),
-             Hermes::StreamTokenService::Result::Valid);
+             Hermes::StreamTokenService::Verdict::Valid);
     QCOMPARE(again.terminate(), 0);
 }
 

@@ -117,8 +117,7 @@ void tst_HealthRoutes::readinessFollowsTheStore()
     QMetaObject::invokeMethod(&context, [&] {
         node = new Node;
         node->routes.registerOn(&node->http);
-        QString error;
-        if (node->http.listenOn(QHostAddress(QHostAddress::LocalHost), 0, &error))
+        if (node->http.listenOn(QHostAddress(QHostAddress::LocalHost), 0))
             port = node->http.serverPort();
     }, Qt::BlockingQueuedConnection);
     QVERIFY(port != 0);

@@ -279,17 +279,17 @@ void tst_ServerHttp::expiredAndForeignTokens()
 {
     // Signed with the server's secret but already expired.
     const StreamTokenService sameSecret(TokenSecret);
-    const QByteArray expired = sameSecret.mint({StreamScope::Kind::Stream, {}}, -5).token;
+    const QByteArray expired = sameSecret.mint({TokenScope::Kind::Stream, {}}, -5).token;
     HttpReply r = get("/api/v1/events/stream?token=" + expired);
     QCOMPARE(r.status, 401);
     QVERIFY(json(r.body).value(QStringLiteral("error")).toObject().value(QStringLiteral("message"))
                 .toString().contains(u"expired"));
     // The same secret mints tokens this server honours: the restart/multi-node property.
     QCOMPARE(streamStatus("/api/v1/events/stream?token="
-                          + sameSecret.mint({StreamScope::Kind::Stream, {}}, 60).token), 200);
+                          + sameSecret.mint({TokenScope::Kind::Stream, {}}, 60).token), 200);
     // Another secret's token, a tampered one, and garbage.
     const StreamTokenService otherSecret("another secret");
-    const QByteArray foreign = otherSecret.mint({StreamScope::Kind::Stream, {}}, 60).token;
+    const QByteArray foreign = otherSecret.mint({TokenScope::Kind::Stream, {}}, 60).token;
     QByteArray tampered = mint("download:x");
     tampered[6] = tampered[6] == 'A' ? 'B' : 'A';
     for (const QByteArray &token : {foreign, tampered, QByteArray("sse_garbage"), QByteArray("x")}) {

@@ -391,10 +391,10 @@ void tst_ServiceLifecycle::secretsFromCredentialsAndFiles()
                                          {{"Authorization", bearer("cred-key-1234")}, {"Content-Type", "application/json"}},
                                          R"({"scope":"stream"})");
     QCOMPARE(minted.status, 200);
-    Hermes::StreamScope scope;
+    Hermes::TokenScope scope;
     QCOMPARE(Hermes::StreamTokenService("cred-secret-5678").verify(
                  QJsonDocument::fromJson(minted.body).object().value(QStringLiteral("token")).toString().toUtf8(), &scope),
-             Hermes::StreamTokenService::Result::Valid);
+             Hermes::StreamTokenService::Verdict::Valid);
     QVERIFY(!server.output().contains("cred-secret-5678"));
     QCOMPARE(server.terminate(), 0);
 }

@@ -65,7 +65,7 @@ struct Fixture
             return false;
         QString error;
         if (!config->resolve(&parser, environment, &error) || !ServerSettings::fromConfig(*config, &settings, &error)
-            || !keys.configure(settings.apiKeys, settings.apiKeyFile, settings.dataDir, nullptr, &error))
+            || !keys.configure(settings.apiKeys, settings.apiKeyFile, settings.dataDir))
             return false;
         reload = std::make_unique<SettingsReload>(settings, *config, keys, http);
         return true;
