@@ -22,11 +22,6 @@ static QString sourceName(Config::Source source)
 
 static const QString ConfigFileEnv = QStringLiteral("HERMES_CONFIG_FILE");
 
-// Every failure of a configuration is the user's input to fix, whatever went wrong with it.
-static Error invalidSetting(QString message)
-{
-    return Error::invalid(QByteArrayLiteral("invalid_setting"), std::move(message));
-}
 
 static const QString FileSuffix = QStringLiteral("_FILE");
 
@@ -79,7 +74,7 @@ static Result<QHash<QString, QString>> readConfigFile(const QString &path)
 {
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly | QIODevice::Text))
-        return invalidSetting(QStringLiteral("%1: cannot read %2: %3").arg(ConfigFileEnv, path, file.errorString()));
+        return Config::invalidSetting(QStringLiteral("%1: cannot read %2: %3").arg(ConfigFileEnv, path, file.errorString()));
     QHash<QString, QString> out;
     int lineNumber = 0;
     while (!file.atEnd()) {
@@ -92,7 +87,7 @@ static Result<QHash<QString, QString>> readConfigFile(const QString &path)
             line = line.sliced(7).trimmed();
         const qsizetype eq = line.indexOf(u'=');
         if (eq <= 0)
-            return invalidSetting(QStringLiteral("%1 line %2: expected KEY=VALUE").arg(path).arg(lineNumber));
+            return Config::invalidSetting(QStringLiteral("%1 line %2: expected KEY=VALUE").arg(path).arg(lineNumber));
         const QString key = line.first(eq).trimmed();
         QString value = line.sliced(eq + 1).trimmed();
         if (value.size() >= 2 && (value.front() == u'"' || value.front() == u'\'')
@@ -110,7 +105,7 @@ static Result<QHash<QString, QString>> readConfigFile(const QString &path)
 static Result<QString> validate(const OptionSpec &spec, const QString &text)
 {
     using Type = OptionSpec::Type;
-    const auto problem = [](QString why) { return invalidSetting(std::move(why)); };
+    const auto problem = [](QString why) { return Config::invalidSetting(std::move(why)); };
     switch (spec.type) {
     case Type::String:
     case Type::List:
@@ -202,7 +197,7 @@ static Result<QString> readSecretFile(const QString &path)
     QFile file(path);
     // A secret is short; a huge file is a mistake (e.g. a device), not a secret.
     if (!file.open(QIODevice::ReadOnly) || file.size() > 64 * 1024)
-        return invalidSetting(file.isOpen() ? QStringLiteral("%1 is larger than 64 KiB").arg(path)
+        return Config::invalidSetting(file.isOpen() ? QStringLiteral("%1 is larger than 64 KiB").arg(path)
                                             : QStringLiteral("cannot read %1: %2").arg(path, file.errorString()));
     return QString::fromUtf8(file.read(64 * 1024)).trimmed();
 }
@@ -216,11 +211,11 @@ Result<void> Config::substituteSecret(const OptionSpec &spec, const QProcessEnvi
         const Value file = m_values.value(spec.env + FileSuffix);
         if (!file.text.isEmpty()) {
             if (value.source != Source::Default)
-                return invalidSetting(QStringLiteral("%1 and %1%2 are both set (from %3 and %4): set only one")
+                return Config::invalidSetting(QStringLiteral("%1 and %1%2 are both set (from %3 and %4): set only one")
                                           .arg(spec.env, FileSuffix, sourceName(value.source), sourceName(file.source)));
             const Result<QString> secret = readSecretFile(file.text);
             if (!secret)
-                return invalidSetting(spec.env + FileSuffix + QStringLiteral(": ") + secret.error().message);
+                return Config::invalidSetting(spec.env + FileSuffix + QStringLiteral(": ") + secret.error().message);
             value = {*secret, Source::SecretFile};
             return {};
         }
@@ -236,7 +231,7 @@ Result<void> Config::substituteSecret(const OptionSpec &spec, const QProcessEnvi
     } else {
         const Result<QString> secret = readSecretFile(path);
         if (!secret)
-            return invalidSetting(QStringLiteral("%1: the systemd credential %2: %3")
+            return Config::invalidSetting(QStringLiteral("%1: the systemd credential %2: %3")
                                       .arg(spec.env, spec.credential, secret.error().message));
         value.text = *secret;
     }
@@ -299,7 +294,7 @@ Result<void> Config::resolve(const QCommandLineParser *parser, const QProcessEnv
             const QString origin = value.source == Source::CommandLine
                 ? QStringLiteral("--%1 on the command line").arg(spec.flag)
                 : sourceName(value.source);
-            return invalidSetting(QStringLiteral("%1: %2 (from %3) %4")
+            return Config::invalidSetting(QStringLiteral("%1: %2 (from %3) %4")
                                       .arg(spec.env, shown, origin, valid.error().message));
         }
         value.text = *valid;
@@ -334,6 +329,11 @@ QString Config::reference(ReferenceFormat format) const
         out += QStringLiteral("# %1\n#%2=%3\n\n").arg(s.description, s.env, def);
     }
     return out;
+}
+
+Error Config::invalidSetting(QString message)
+{
+    return Error::invalid(QByteArrayLiteral("invalid_setting"), std::move(message));
 }
 
 QString Config::unitSymbol(OptionSpec::Unit unit)

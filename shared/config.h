@@ -115,6 +115,9 @@ public:
     QString reference(ReferenceFormat format) const;
     /// How the reference writes `unit` after a value ("s", "ms", "bytes", ...); empty for None.
     static QString unitSymbol(OptionSpec::Unit unit);
+    /// The error of a setting that cannot be used, whatever is wrong with it: the user's input
+    /// to fix (Error::Kind::Invalid, code "invalid_setting").
+    static Error invalidSetting(QString message);
 
 private:
     struct Value

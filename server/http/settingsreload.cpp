@@ -43,7 +43,7 @@ Result<QStringList> SettingsReload::reload(const QCommandLineParser *parser,
     const ServerSettings &next = *read;
     QString error;
     if (!m_keys.configure(next.access.apiKeys, next.access.apiKeyFile, m_settings.general.dataDir, nullptr, &error))
-        return Error::invalid(QByteArrayLiteral("invalid_setting"), error);
+        return Config::invalidSetting(error);
     for (const QString &warning : fresh.warnings())
         qCWarning(lcConfig).noquote() << warning;
 

@@ -165,8 +165,7 @@ private:
                                                                    ServerSettings &settings) -> Result<void> {
             Result<T> value = read(config);
             if (!value)
-                return Error::invalid(QByteArrayLiteral("invalid_setting"),
-                                      env + QStringLiteral(": ") + value.error().message);
+                return Config::invalidSetting(env + QStringLiteral(": ") + value.error().message);
             field(settings) = std::move(*value);
             return check ? check(settings) : Result<void>();
         };

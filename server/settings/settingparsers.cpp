@@ -4,18 +4,13 @@
 
 namespace Hermes {
 
-static Error invalidSetting(QString message)
-{
-    return Error::invalid(QByteArrayLiteral("invalid_setting"), std::move(message));
-}
-
 Result<QHostAddress> SettingParsers::hostAddress(const QString &text)
 {
     if (text == u"localhost")
         return QHostAddress(QHostAddress::LocalHost);
     QHostAddress address;
     if (!address.setAddress(text))
-        return invalidSetting(QStringLiteral("\"%1\" is not an IP address (use 127.0.0.1, "
+        return Config::invalidSetting(QStringLiteral("\"%1\" is not an IP address (use 127.0.0.1, "
                                              "0.0.0.0, ::1 or ::)").arg(text));
     return address;
 }
@@ -23,7 +18,7 @@ Result<QHostAddress> SettingParsers::hostAddress(const QString &text)
 Result<QString> SettingParsers::nonEmpty(const QString &text)
 {
     if (text.isEmpty())
-        return invalidSetting(QStringLiteral("must not be empty"));
+        return Config::invalidSetting(QStringLiteral("must not be empty"));
     return text;
 }
 
@@ -37,7 +32,7 @@ Result<QString> SettingParsers::logLevelSpec(const QString &text)
     QString rules;
     QString error;
     if (!Logging::parseLevelSpec(text, &rules, &error))
-        return invalidSetting(error);
+        return Config::invalidSetting(error);
     return text;
 }
 
@@ -46,7 +41,7 @@ Result<int> SettingParsers::octalUmask(const QString &text)
     bool ok = false;
     const int umask = text.toInt(&ok, 8);
     if (!ok || umask < 0 || umask > 0777)
-        return invalidSetting(QStringLiteral("\"%1\" is not an octal umask (0000 to 0777)").arg(text));
+        return Config::invalidSetting(QStringLiteral("\"%1\" is not an octal umask (0000 to 0777)").arg(text));
     return umask;
 }
 
@@ -64,7 +59,7 @@ Result<ListenAddress> SettingParsers::listenAddress(const QString &text)
     if (host == u"localhost")
         host = QStringLiteral("127.0.0.1");
     if (!ok || port == 0 || port > 65535 || !out.host.setAddress(host))
-        return invalidSetting(QStringLiteral("\"%1\" is not host:port with an IP address "
+        return Config::invalidSetting(QStringLiteral("\"%1\" is not host:port with an IP address "
                                              "(e.g. 127.0.0.1:9464)").arg(text));
     out.port = quint16(port);
     return out;

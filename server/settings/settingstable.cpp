@@ -20,10 +20,9 @@ using Setting = SettingBuilder;
 Result<void> renewAtMostHalfTheLease(const ServerSettings &s)
 {
     if (s.downloads.renewMs * 2 > s.downloads.leaseMs)
-        return Error::invalid(QByteArrayLiteral("invalid_setting"),
-                              QStringLiteral("HERMES_DOWNLOAD_LEASE_RENEW (%1 ms) must be at most "
-                                             "half of HERMES_DOWNLOAD_LEASE (%2 ms)")
-                                  .arg(s.downloads.renewMs).arg(s.downloads.leaseMs));
+        return Config::invalidSetting(QStringLiteral("HERMES_DOWNLOAD_LEASE_RENEW (%1 ms) must be at "
+                                                     "most half of HERMES_DOWNLOAD_LEASE (%2 ms)")
+                                          .arg(s.downloads.renewMs).arg(s.downloads.leaseMs));
     return {};
 }
 
