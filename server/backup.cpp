@@ -1,6 +1,6 @@
 #include "backup.h"
 
-#include "serversettings.h"
+#include "settings/serversettings.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
@@ -98,7 +98,7 @@ bool Backup::write(const ServerSettings &settings, const QString &file, QString 
                            .arg(QCoreApplication::applicationVersion(),
                                 QDateTime::currentDateTimeUtc().toString(Qt::ISODate));
     QStringList members;
-    const QString database = sqlitePath(settings.databaseUrl);
+    const QString database = sqlitePath(settings.store.databaseUrl);
     if (database.isEmpty()) {
         *report += QStringLiteral("The database is not SQLite: back it up with pg_dump "
                                   "(see README, \"Backups and restores\"); this archive holds the key files.\n");
@@ -109,7 +109,7 @@ bool Backup::write(const ServerSettings &settings, const QString &file, QString 
         members << QStringLiteral("hermes.db");
     }
     for (const char *name : {"api-key", "token-secret"}) {
-        const QString source = QDir(settings.dataDir).filePath(QString::fromLatin1(name));
+        const QString source = QDir(settings.general.dataDir).filePath(QString::fromLatin1(name));
         if (!QFileInfo::exists(source))
             continue;
         if (!QFile::copy(source, staging.filePath(QString::fromLatin1(name)))) {
@@ -118,9 +118,9 @@ bool Backup::write(const ServerSettings &settings, const QString &file, QString 
         }
         members << QString::fromLatin1(name);
     }
-    if (!settings.apiKeyFile.isEmpty())
-        manifest += QStringLiteral("note=API keys are configured in %1, which is not in this archive\n").arg(settings.apiKeyFile);
-    if (!settings.tokenSecret.isEmpty())
+    if (!settings.access.apiKeyFile.isEmpty())
+        manifest += QStringLiteral("note=API keys are configured in %1, which is not in this archive\n").arg(settings.access.apiKeyFile);
+    if (!settings.access.tokenSecret.isEmpty())
         manifest += QStringLiteral("note=the token secret is configured, not generated; it is not in this archive\n");
     {
         QFile m(staging.filePath(QStringLiteral("MANIFEST")));

@@ -20,7 +20,7 @@
 #include "metrics.h"
 #include "processmetrics.h"
 #include "broker/redisbroker.h"
-#include "serversettings.h"
+#include "settings/serversettings.h"
 #include "signalwatcher.h"
 #include "storagedirs.h"
 #include "systemdnotifier.h"
@@ -150,13 +150,15 @@ int main(int argc, char *argv[])
     }
 
     QString error;
-    ServerSettings settings;
     const QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-    if (!config.resolve(&parser, environment, &error)
-        || !ServerSettings::fromConfig(config, &settings, &error))
-        return fail(error);
+    if (const Result<void> resolved = config.resolve(&parser, environment); !resolved)
+        return fail(resolved.error().message);
+    Result<ServerSettings> read = ServerSettings::fromConfig(config);
+    if (!read)
+        return fail(read.error().message);
+    ServerSettings settings = std::move(*read);
     Logging::setSecrets(settings.secrets());
-    Logging::setLevelSpec(settings.logLevel, &error);
+    Logging::setLevelSpec(settings.ops.logLevel, &error);
     for (const QString &warning : config.warnings())
         qCWarning(lcConfig).noquote() << warning;
 
@@ -175,27 +177,29 @@ int main(int argc, char *argv[])
         return fail(error);
 
     ApiKeyStore keys;
-    const Result<QString> generatedKeyFile = keys.configure(settings.apiKeys, settings.apiKeyFile, settings.dataDir);
+    const Result<QString> generatedKeyFile = keys.configure(settings.access.apiKeys, settings.access.apiKeyFile,
+                                                            settings.general.dataDir);
     if (!generatedKeyFile)
         return fail(generatedKeyFile.error().message);
     if (!generatedKeyFile->isEmpty())
         qCInfo(lcAuth).noquote() << "using the generated API key in" << *generatedKeyFile;
-    const Result<QByteArray> tokenSecret = StreamTokenService::loadSecret(settings.tokenSecret, settings.dataDir);
+    const Result<QByteArray> tokenSecret = StreamTokenService::loadSecret(settings.access.tokenSecret,
+                                                                          settings.general.dataDir);
     if (!tokenSecret)
         return fail(tokenSecret.error().message);
     const StreamTokenService tokens(*tokenSecret);
 
-    raiseOpenFilesLimit(settings.maxConnections);
+    raiseOpenFilesLimit(settings.events.maxConnections);
 
     // One server per data dir whenever it holds per-node state — the SQLite store or the
     // embedded broker's history — taken before either is touched. (PostgreSQL and Redis are
     // shared on purpose; the settings above were only read, so errors in them come first.)
     DatabaseUrl databaseUrl;
     DataDirLock dataDirLock;
-    if (!DatabaseUrl::parse(settings.databaseUrl, settings.databasePasswordFile, &databaseUrl, &error))
+    if (!DatabaseUrl::parse(settings.store.databaseUrl, settings.store.databasePasswordFile, &databaseUrl, &error))
         return fail(error);
-    if ((!databaseUrl.isPostgres() || settings.redisUrl.isEmpty())
-        && !dataDirLock.lock(settings.dataDir, &error)) {
+    if ((!databaseUrl.isPostgres() || settings.redis.url.isEmpty())
+        && !dataDirLock.lock(settings.general.dataDir, &error)) {
         printError(error);
         return 75; // EX_TEMPFAIL: another server holds it
     }
@@ -204,39 +208,25 @@ int main(int argc, char *argv[])
     std::unique_ptr<Broker> broker;
     MemoryBroker *memoryBroker = nullptr;
     ExternalTokenLookup *tokenLookup = nullptr; // the Python Hermes' tokens, on Redis
-    if (settings.redisUrl.isEmpty()) {
+    if (settings.redis.url.isEmpty()) {
         // The embedded broker keeps its history in the data dir, so a restart loses nothing a
         // client may resume from.
-        const EventJournal::Fsync fsync = EventJournal::parseFsync(settings.historyFsync)
+        const EventJournal::Fsync fsync = EventJournal::parseFsync(settings.history.fsync)
                                               .value_or(EventJournal::Fsync::EverySecond);
         auto memory = std::make_unique<MemoryBroker>(std::make_unique<EventJournal>(
-            QDir(settings.dataDir).filePath(QStringLiteral("history")), settings.historySize,
+            QDir(settings.general.dataDir).filePath(QStringLiteral("history")), settings.history.size,
             fsync));
         memoryBroker = memory.get();
         broker = std::move(memory);
     } else {
-        RedisBroker::Options redis;
-        const Result<RedisAddress> address = RedisAddress::parse(settings.redisUrl);
+        const Result<RedisAddress> address = RedisAddress::parse(settings.redis.url);
         if (!address)
             return fail(address.error().message);
-        redis.address = *address;
-        redis.keyPrefix = settings.redisKeyPrefix;
-        redis.streamLength = settings.redisStreamLength;
-        redis.connectTimeoutMs = settings.redisConnectTimeoutMs;
-        redis.adoptWindowSec = settings.redisAdoptWindowSec;
-        auto redisBroker = std::make_unique<RedisBroker>(redis);
+        auto redisBroker = std::make_unique<RedisBroker>(RedisBroker::Options{settings.redis, *address});
         tokenLookup = redisBroker.get();
         broker = std::move(redisBroker);
     }
-    StreamWorker::Options streamOptions;
-    streamOptions.heartbeatIntervalSec = settings.heartbeatInterval;
-    streamOptions.connectionTimeoutSec = settings.connectionTimeout;
-    streamOptions.retryMs = settings.retryMs;
-    streamOptions.maxClientBuffer = settings.maxClientBuffer;
-    streamOptions.sendTimeoutSec = settings.sendTimeoutSec;
-    streamOptions.ioBackend = settings.ioBackend;
-    streamOptions.roundIntervalMs = settings.ioRoundIntervalMs;
-    EventHub hub(broker.get(), settings.historySize, streamOptions, settings.ioThreads, &metrics);
+    EventHub hub(broker.get(), settings.history.size, settings.stream, settings.stream.ioThreads, &metrics);
     // Started once the hub listens, so it receives the history first.
     if (const Result<void> started = broker->start(); !started)
         return fail(QStringLiteral("HERMES_DATA_DIR: the event history: %1").arg(started.error().message));
@@ -245,20 +235,8 @@ int main(int argc, char *argv[])
     DownloadStore store;
     if (!store.open(databaseUrl, &error))
         return fail(error);
-    DownloadEngine::Options downloadOptions;
-    downloadOptions.downloadDir = settings.downloadDir;
-    downloadOptions.maxConcurrent = settings.maxConcurrentDownloads;
-    downloadOptions.maxAttempts = settings.downloadMaxAttempts;
-    downloadOptions.retryBaseMs = settings.downloadRetryDelayMs;
-    downloadOptions.maxRedirects = settings.downloadMaxRedirects;
-    downloadOptions.maxFileSize = settings.downloadMaxFileSize;
-    downloadOptions.progressStepPercent = settings.progressStepPercent;
-    downloadOptions.progressIntervalMs = settings.progressIntervalMs;
-    downloadOptions.diskWarningBytes = settings.diskWarningMb << 20;
-    downloadOptions.leaseMs = settings.downloadLeaseMs;
-    downloadOptions.renewMs = settings.downloadLeaseRenewMs;
-    downloadOptions.clusterMaxConcurrent = settings.clusterMaxConcurrentDownloads;
-    downloadOptions.finishedFileMode = StorageDirs::finishedFileMode(settings);
+    DownloadEngine::Options downloadOptions = settings.downloads;
+    downloadOptions.finishedFileMode = StorageDirs::finishedFileMode(settings); // from the umask
     DownloadEngine downloads(downloadOptions, &store, broker.get());
 
     // ops: process and download metrics on every scrape.
@@ -283,15 +261,16 @@ int main(int argc, char *argv[])
                  "version=\"" HERMES_VERSION "\",qt_version=\"" + QByteArray(qVersion()) + '"');
     });
 
-    HttpServer http(HttpLimits::fromSettings(settings));
-    http.setAllowedOrigins(settings.allowedOrigins);
+    HttpServer http(settings.http);
+    http.setAllowedOrigins(settings.access.allowedOrigins);
     EventRoutes routes(settings, keys, tokens, &hub, &metrics, tokenLookup);
     routes.registerOn(&http);
     // HERMES_METRICS_ADDRESS: /metrics alone on a listener of its own (a Prometheus on the host).
-    HttpServer metricsHttp(HttpLimits::fromSettings(settings));
-    if (settings.metricsPort != 0) {
+    HttpServer metricsHttp(settings.http);
+    if (settings.metrics.address.port != 0) {
         routes.registerMetricsOn(&metricsHttp);
-        if (const Result<void> listening = metricsHttp.listenOn(settings.metricsHost, settings.metricsPort); !listening)
+        if (const Result<void> listening = metricsHttp.listenOn(settings.metrics.address.host, settings.metrics.address.port);
+            !listening)
             return fail(QStringLiteral("HERMES_METRICS_ADDRESS: %1").arg(listening.error().message));
     }
     DownloadRoutes downloadRoutes(&downloads, keys, &metrics);
@@ -304,10 +283,10 @@ int main(int argc, char *argv[])
         std::fputs(qPrintable(http.routeList().join(u'\n') + u'\n'), stdout);
         return 0;
     }
-    if (const Result<void> listening = http.listenOn(settings.host, settings.port); !listening)
+    if (const Result<void> listening = http.listenOn(settings.general.host, settings.general.port); !listening)
         return fail(QStringLiteral("HERMES_HOST/HERMES_PORT: %1").arg(listening.error().message));
     downloads.start();
-    const QString listening = QStringLiteral("http://%1:%2").arg(settings.host.toString()).arg(http.serverPort());
+    const QString listening = QStringLiteral("http://%1:%2").arg(settings.general.host.toString()).arg(http.serverPort());
     qCInfo(lcHttp).noquote() << "listening on" << listening << "with the" << broker->name() << "broker";
     SystemdNotifier systemd;
     systemd.ready(QStringLiteral("serving on %1").arg(listening));
@@ -316,16 +295,16 @@ int main(int argc, char *argv[])
     SettingsReload reloader(settings, config, keys, http);
     const auto reload = [&] {
         systemd.reloading();
-        QStringList restart;
-        QString why;
-        if (!reloader.reload(&parser, environment, &restart, &why)) {
-            qCCritical(lcConfig).noquote() << "reload failed, the previous settings stay in force:" << why;
+        const Result<QStringList> restart = reloader.reload(&parser, environment);
+        if (!restart) {
+            qCCritical(lcConfig).noquote() << "reload failed, the previous settings stay in force:"
+                                           << restart.error().message;
             systemd.ready(QStringLiteral("serving on %1 (the last reload failed)").arg(listening));
             return;
         }
-        if (!restart.isEmpty())
+        if (!restart->isEmpty())
             qCWarning(lcConfig).noquote() << "changed but applied only after a restart:"
-                                          << restart.join(QStringLiteral(", "));
+                                          << restart->join(QStringLiteral(", "));
         qCInfo(lcConfig).noquote() << "reloaded the settings;" << keys.size() << "API key(s) in force";
         systemd.ready(QStringLiteral("serving on %1").arg(listening));
     };

@@ -1,6 +1,6 @@
 #include "storagedirs.h"
 
-#include "serversettings.h"
+#include "settings/serversettings.h"
 
 #include <QDir>
 #include <QFile>
@@ -14,7 +14,7 @@ namespace Hermes {
 
 int StorageDirs::finishedFileMode(const ServerSettings &settings)
 {
-    return 0666 & ~settings.downloadUmask & ~0022; // only the owner writes
+    return 0666 & ~settings.ops.downloadUmask & ~0022; // only the owner writes
 }
 
 static bool isInside(const QString &dir, const QString &parent)
@@ -35,38 +35,38 @@ static bool setMode(const QString &path, int mode, QString *error)
 
 bool StorageDirs::prepare(const ServerSettings &settings, QString *error)
 {
-    if (!QDir().mkpath(settings.dataDir)) {
-        *error = QStringLiteral("HERMES_DATA_DIR: cannot create %1").arg(settings.dataDir);
+    if (!QDir().mkpath(settings.general.dataDir)) {
+        *error = QStringLiteral("HERMES_DATA_DIR: cannot create %1").arg(settings.general.dataDir);
         return false;
     }
-    if (!QDir().mkpath(settings.downloadDir)) {
-        *error = QStringLiteral("HERMES_DOWNLOAD_DIR: cannot create %1").arg(settings.downloadDir);
+    if (!QDir().mkpath(settings.downloads.downloadDir)) {
+        *error = QStringLiteral("HERMES_DOWNLOAD_DIR: cannot create %1").arg(settings.downloads.downloadDir);
         return false;
     }
-    int dirMode = 0777 & ~settings.downloadUmask & ~0222; // only the owner writes
+    int dirMode = 0777 & ~settings.ops.downloadUmask & ~0222; // only the owner writes
     dirMode |= 0700;
-    if (!settings.downloadGroup.isEmpty()) {
-        const group *g = ::getgrnam(settings.downloadGroup.toLocal8Bit().constData());
+    if (!settings.ops.downloadGroup.isEmpty()) {
+        const group *g = ::getgrnam(settings.ops.downloadGroup.toLocal8Bit().constData());
         if (!g) {
-            *error = QStringLiteral("HERMES_DOWNLOAD_GROUP: no group \"%1\"").arg(settings.downloadGroup);
+            *error = QStringLiteral("HERMES_DOWNLOAD_GROUP: no group \"%1\"").arg(settings.ops.downloadGroup);
             return false;
         }
-        if (::chown(QFile::encodeName(settings.downloadDir).constData(), uid_t(-1), g->gr_gid) != 0) {
+        if (::chown(QFile::encodeName(settings.downloads.downloadDir).constData(), uid_t(-1), g->gr_gid) != 0) {
             *error = QStringLiteral("HERMES_DOWNLOAD_GROUP: cannot give %1 to group %2 (the server must "
                                     "be a member of it): %3")
-                         .arg(settings.downloadDir, settings.downloadGroup, QString::fromLocal8Bit(strerror(errno)));
+                         .arg(settings.downloads.downloadDir, settings.ops.downloadGroup, QString::fromLocal8Bit(strerror(errno)));
             return false;
         }
         dirMode |= S_ISGID; // part files, and so finished files, inherit the group
     }
-    if (!setMode(settings.downloadDir, dirMode, error))
+    if (!setMode(settings.downloads.downloadDir, dirMode, error))
         return false;
     // The data dir is private; readers of the download dir inside it may pass through it
     // (x) without listing it (r): its secrets are 0600 anyway.
     int dataMode = 0700;
-    if (isInside(settings.downloadDir, settings.dataDir))
+    if (isInside(settings.downloads.downloadDir, settings.general.dataDir))
         dataMode |= dirMode & 0011;
-    return setMode(settings.dataDir, dataMode, error);
+    return setMode(settings.general.dataDir, dataMode, error);
 }
 
 } // namespace Hermes

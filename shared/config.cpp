@@ -22,6 +22,7 @@ static QString sourceName(Config::Source source)
 
 static const QString ConfigFileEnv = QStringLiteral("HERMES_CONFIG_FILE");
 
+
 static const QString FileSuffix = QStringLiteral("_FILE");
 
 Config::Config(QList<OptionSpec> specs)
@@ -32,6 +33,8 @@ Config::Config(QList<OptionSpec> specs)
                 ? QStringLiteral(" The systemd credential \"%1\" is used as this file when "
                                  "nothing else is set.").arg(spec.credential)
                 : QStringLiteral(" Also read from the systemd credential \"%1\".").arg(spec.credential);
+        if (spec.reloadable)
+            spec.description += QStringLiteral(" Reloaded on SIGHUP.");
         m_specs.append(spec);
         if (!spec.fromFile)
             continue;
@@ -66,14 +69,13 @@ void Config::addOptionsTo(QCommandLineParser &parser) const
     }
 }
 
-// Parses a .env / ini file into key → value. Returns false with `error` on a malformed line.
-static bool readConfigFile(const QString &path, QHash<QString, QString> *out, QString *error)
+// Parses a .env / ini file into key → value. Fails on an unreadable file or a malformed line.
+static Result<QHash<QString, QString>> readConfigFile(const QString &path)
 {
     QFile file(path);
-    if (!file.open(QIODevice::ReadOnly | QIODevice::Text)) {
-        *error = QStringLiteral("%1: cannot read %2: %3").arg(ConfigFileEnv, path, file.errorString());
-        return false;
-    }
+    if (!file.open(QIODevice::ReadOnly | QIODevice::Text))
+        return Config::invalidSetting(QStringLiteral("%1: cannot read %2: %3").arg(ConfigFileEnv, path, file.errorString()));
+    QHash<QString, QString> out;
     int lineNumber = 0;
     while (!file.atEnd()) {
         ++lineNumber;
@@ -84,10 +86,8 @@ static bool readConfigFile(const QString &path, QHash<QString, QString> *out, QS
         if (line.startsWith(QLatin1StringView("export ")))
             line = line.sliced(7).trimmed();
         const qsizetype eq = line.indexOf(u'=');
-        if (eq <= 0) {
-            *error = QStringLiteral("%1 line %2: expected KEY=VALUE").arg(path).arg(lineNumber);
-            return false;
-        }
+        if (eq <= 0)
+            return Config::invalidSetting(QStringLiteral("%1 line %2: expected KEY=VALUE").arg(path).arg(lineNumber));
         const QString key = line.first(eq).trimmed();
         QString value = line.sliced(eq + 1).trimmed();
         if (value.size() >= 2 && (value.front() == u'"' || value.front() == u'\'')
@@ -95,54 +95,46 @@ static bool readConfigFile(const QString &path, QHash<QString, QString> *out, QS
             value = value.sliced(1, value.size() - 2);
         else if (const qsizetype hash = value.indexOf(QLatin1StringView(" #")); hash >= 0)
             value = value.first(hash).trimmed(); // an inline comment after an unquoted value
-        out->insert(key, value);
+        out.insert(key, value);
     }
-    return true;
+    return out;
 }
 
-static bool validate(const OptionSpec &spec, QString *text, QString *problem)
+// The value in its normal form (a trimmed integer, true/false, a lower-case choice), or why it
+// is not one: the problem alone, e.g. "is not a boolean (...)"; the caller names the setting.
+static Result<QString> validate(const OptionSpec &spec, const QString &text)
 {
     using Type = OptionSpec::Type;
+    const auto problem = [](QString why) { return Config::invalidSetting(std::move(why)); };
     switch (spec.type) {
     case Type::String:
     case Type::List:
-        return true;
+        return text;
     case Type::Integer: {
         bool ok = false;
-        const qint64 value = text->trimmed().toLongLong(&ok);
-        if (ok && value >= spec.minimum && value <= spec.maximum) {
-            *text = QString::number(value);
-            return true;
-        }
-        *problem = spec.minimum == std::numeric_limits<qint64>::min()
+        const qint64 value = text.trimmed().toLongLong(&ok);
+        if (ok && value >= spec.minimum && value <= spec.maximum)
+            return QString::number(value);
+        return problem(spec.minimum == std::numeric_limits<qint64>::min()
             ? QStringLiteral("is not an integer")
-            : QStringLiteral("is not an integer between %1 and %2").arg(spec.minimum).arg(spec.maximum);
-        return false;
+            : QStringLiteral("is not an integer between %1 and %2").arg(spec.minimum).arg(spec.maximum));
     }
     case Type::Boolean: {
-        const QString v = text->trimmed().toLower();
-        if (v == u"true" || v == u"1" || v == u"yes" || v == u"on") {
-            *text = QStringLiteral("true");
-            return true;
-        }
-        if (v == u"false" || v == u"0" || v == u"no" || v == u"off") {
-            *text = QStringLiteral("false");
-            return true;
-        }
-        *problem = QStringLiteral("is not a boolean (true/false, 1/0, yes/no, on/off)");
-        return false;
+        const QString v = text.trimmed().toLower();
+        if (v == u"true" || v == u"1" || v == u"yes" || v == u"on")
+            return QStringLiteral("true");
+        if (v == u"false" || v == u"0" || v == u"no" || v == u"off")
+            return QStringLiteral("false");
+        return problem(QStringLiteral("is not a boolean (true/false, 1/0, yes/no, on/off)"));
     }
     case Type::Choice: {
-        const QString v = text->trimmed().toLower();
-        if (spec.choices.contains(v)) {
-            *text = v;
-            return true;
-        }
-        *problem = QStringLiteral("is not one of: %1").arg(spec.choices.join(QStringLiteral(", ")));
-        return false;
+        const QString v = text.trimmed().toLower();
+        if (spec.choices.contains(v))
+            return v;
+        return problem(QStringLiteral("is not one of: %1").arg(spec.choices.join(QStringLiteral(", "))));
     }
     }
-    return false;
+    return problem(QStringLiteral("has an unknown type"));
 }
 
 // Edit distance with adjacent transpositions (optimal string alignment): PROT is one edit
@@ -199,61 +191,55 @@ QString Config::closestKey(const QString &key) const
     return closestName(key, names);
 }
 
-static bool readSecretFile(const QString &path, QString *out, QString *problem)
+// A secret's file, trimmed; or the problem alone ("cannot read ...": the caller names the setting).
+static Result<QString> readSecretFile(const QString &path)
 {
     QFile file(path);
     // A secret is short; a huge file is a mistake (e.g. a device), not a secret.
-    if (!file.open(QIODevice::ReadOnly) || file.size() > 64 * 1024) {
-        *problem = file.isOpen() ? QStringLiteral("%1 is larger than 64 KiB").arg(path)
-                                 : QStringLiteral("cannot read %1: %2").arg(path, file.errorString());
-        return false;
-    }
-    *out = QString::fromUtf8(file.read(64 * 1024)).trimmed();
-    return true;
+    if (!file.open(QIODevice::ReadOnly) || file.size() > 64 * 1024)
+        return Config::invalidSetting(file.isOpen() ? QStringLiteral("%1 is larger than 64 KiB").arg(path)
+                                            : QStringLiteral("cannot read %1: %2").arg(path, file.errorString()));
+    return QString::fromUtf8(file.read(64 * 1024)).trimmed();
 }
 
 // The value of a secret from `<ENV>_FILE`, else from a systemd credential, when the setting
 // itself is not given.
-bool Config::substituteSecret(const OptionSpec &spec, const QProcessEnvironment &environment,
-                              QString *error)
+Result<void> Config::substituteSecret(const OptionSpec &spec, const QProcessEnvironment &environment)
 {
     Value &value = m_values[spec.env];
     if (spec.fromFile) {
         const Value file = m_values.value(spec.env + FileSuffix);
         if (!file.text.isEmpty()) {
-            if (value.source != Source::Default) {
-                *error = QStringLiteral("%1 and %1%2 are both set (from %3 and %4): set only one")
-                             .arg(spec.env, FileSuffix, sourceName(value.source), sourceName(file.source));
-                return false;
-            }
-            QString problem;
-            if (!readSecretFile(file.text, &value.text, &problem)) {
-                *error = spec.env + FileSuffix + QStringLiteral(": ") + problem;
-                return false;
-            }
-            value.source = Source::SecretFile;
-            return true;
+            if (value.source != Source::Default)
+                return Config::invalidSetting(QStringLiteral("%1 and %1%2 are both set (from %3 and %4): set only one")
+                                          .arg(spec.env, FileSuffix, sourceName(value.source), sourceName(file.source)));
+            const Result<QString> secret = readSecretFile(file.text);
+            if (!secret)
+                return Config::invalidSetting(spec.env + FileSuffix + QStringLiteral(": ") + secret.error().message);
+            value = {*secret, Source::SecretFile};
+            return {};
         }
     }
     const QString credentials = environment.value(QStringLiteral("CREDENTIALS_DIRECTORY"));
     if (spec.credential.isEmpty() || credentials.isEmpty() || value.source != Source::Default)
-        return true;
+        return {};
     const QString path = credentials + u'/' + spec.credential;
     if (!QFile::exists(path))
-        return true;
-    QString problem;
-    if (spec.credentialIsPath)
+        return {};
+    if (spec.credentialIsPath) {
         value.text = path;
-    else if (!readSecretFile(path, &value.text, &problem)) {
-        *error = QStringLiteral("%1: the systemd credential %2: %3").arg(spec.env, spec.credential, problem);
-        return false;
+    } else {
+        const Result<QString> secret = readSecretFile(path);
+        if (!secret)
+            return Config::invalidSetting(QStringLiteral("%1: the systemd credential %2: %3")
+                                      .arg(spec.env, spec.credential, secret.error().message));
+        value.text = *secret;
     }
     value.source = Source::Credential;
-    return true;
+    return {};
 }
 
-bool Config::resolve(const QCommandLineParser *parser, const QProcessEnvironment &environment,
-                     QString *error)
+Result<void> Config::resolve(const QCommandLineParser *parser, const QProcessEnvironment &environment)
 {
     m_values.clear();
     m_configFile.clear();
@@ -263,8 +249,12 @@ bool Config::resolve(const QCommandLineParser *parser, const QProcessEnvironment
         m_configFile = parser->value(QStringLiteral("config"));
     else
         m_configFile = environment.value(ConfigFileEnv);
-    if (!m_configFile.isEmpty() && !readConfigFile(m_configFile, &file, error))
-        return false;
+    if (!m_configFile.isEmpty()) {
+        Result<QHash<QString, QString>> read = readConfigFile(m_configFile);
+        if (!read)
+            return read.error();
+        file = std::move(*read);
+    }
 
     // Typos warn instead of failing: a service must still start after an upgrade that
     // dropped a setting its config file names.
@@ -294,21 +284,22 @@ bool Config::resolve(const QCommandLineParser *parser, const QProcessEnvironment
         m_values.insert(spec.env, value);
     }
     for (const OptionSpec &spec : m_specs) {
-        if (!substituteSecret(spec, environment, error))
-            return false;
+        if (Result<void> substituted = substituteSecret(spec, environment); !substituted)
+            return substituted;
         Value &value = m_values[spec.env];
-        QString problem;
-        if (!validate(spec, &value.text, &problem)) {
+        const Result<QString> valid = validate(spec, value.text);
+        if (!valid) {
             const QString shown = spec.secret ? QStringLiteral("the value")
                                               : u'"' + value.text + u'"';
             const QString origin = value.source == Source::CommandLine
                 ? QStringLiteral("--%1 on the command line").arg(spec.flag)
                 : sourceName(value.source);
-            *error = QStringLiteral("%1: %2 (from %3) %4").arg(spec.env, shown, origin, problem);
-            return false;
+            return Config::invalidSetting(QStringLiteral("%1: %2 (from %3) %4")
+                                      .arg(spec.env, shown, origin, valid.error().message));
         }
+        value.text = *valid;
     }
-    return true;
+    return {};
 }
 
 QString Config::reference(ReferenceFormat format) const
@@ -323,11 +314,13 @@ QString Config::reference(ReferenceFormat format) const
                 meaning += QStringLiteral(" (%1 to %2)").arg(s.minimum).arg(s.maximum);
             if (s.type == OptionSpec::Type::Choice)
                 meaning += QStringLiteral(" (one of: %1)").arg(s.choices.join(QStringLiteral(", ")));
+            QString shownDefault = def.isEmpty() ? QStringLiteral("(empty)") : u'`' + def + u'`';
+            if (!def.isEmpty() && s.unit != OptionSpec::Unit::None)
+                shownDefault += u' ' + unitSymbol(s.unit);
             out += QStringLiteral("| `%1` | %2 | %3 | %4 |\n")
                        .arg(s.env,
                             s.flag.isEmpty() ? QStringLiteral("-") : QStringLiteral("`--%1`").arg(s.flag),
-                            def.isEmpty() ? QStringLiteral("(empty)") : u'`' + def + u'`',
-                            QString(meaning).replace(u'|', QStringLiteral("\\|")));
+                            shownDefault, QString(meaning).replace(u'|', QStringLiteral("\\|")));
         }
         return out;
     }
@@ -336,6 +329,25 @@ QString Config::reference(ReferenceFormat format) const
         out += QStringLiteral("# %1\n#%2=%3\n\n").arg(s.description, s.env, def);
     }
     return out;
+}
+
+Error Config::invalidSetting(QString message)
+{
+    return Error::invalid(QByteArrayLiteral("invalid_setting"), std::move(message));
+}
+
+QString Config::unitSymbol(OptionSpec::Unit unit)
+{
+    switch (unit) {
+    case OptionSpec::Unit::None: return {};
+    case OptionSpec::Unit::Bytes: return QStringLiteral("bytes");
+    case OptionSpec::Unit::BytesPerSecond: return QStringLiteral("bytes/s");
+    case OptionSpec::Unit::Mebibytes: return QStringLiteral("MiB");
+    case OptionSpec::Unit::Milliseconds: return QStringLiteral("ms");
+    case OptionSpec::Unit::Seconds: return QStringLiteral("s");
+    case OptionSpec::Unit::Percent: return QStringLiteral("%");
+    }
+    return {};
 }
 
 const Config::Value &Config::value(QStringView env) const

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "result.h"
+
 #include <QHash>
 #include <QList>
 #include <QProcessEnvironment>
@@ -24,12 +26,26 @@ struct OptionSpec
         List,    ///< comma-separated, items trimmed, empty items dropped
         Choice,  ///< one of `choices` (case-insensitive, stored lower-case)
     };
+    /// What an Integer counts. The reference shows it beside the default; a program that
+    /// keeps the value in another unit converts it once, where the value is stored.
+    enum class Unit {
+        None,
+        Bytes,
+        BytesPerSecond,
+        Mebibytes,
+        Milliseconds,
+        Seconds,
+        Percent,
+    };
 
     QString env;          ///< e.g. "HERMES_SSE_HEARTBEAT_INTERVAL"
     QString flag;         ///< long option without dashes, e.g. "heartbeat-interval"; may be empty
     Type type = Type::String;
     QString defaultValue; ///< as text, validated like any other value
+    Unit unit = Unit::None;
     QString description;  ///< one sentence for --help and docs
+    /// A running program applies it again when told to reload (SIGHUP); the docs say so.
+    bool reloadable = false;
     qint64 minimum = std::numeric_limits<qint64>::min();
     qint64 maximum = std::numeric_limits<qint64>::max();
     QStringList choices;
@@ -73,9 +89,9 @@ public:
     void addOptionsTo(QCommandLineParser &parser) const;
 
     /// Resolves all values. `parser` must already have parsed the arguments (it may be null
-    /// for no command line). Returns false and sets `error` on the first invalid value.
-    bool resolve(const QCommandLineParser *parser, const QProcessEnvironment &environment,
-                 QString *error);
+    /// for no command line). Fails (Error::Kind::Invalid, code "invalid_setting") on the
+    /// first invalid value, with a message that names the variable.
+    Result<void> resolve(const QCommandLineParser *parser, const QProcessEnvironment &environment);
 
     QString string(QStringView env) const;
     qint64 integer(QStringView env) const;
@@ -97,6 +113,11 @@ public:
     /// (docs/configuration.md) and the commented example file (hermes.env.example) are this
     /// output, and a test keeps them equal to it.
     QString reference(ReferenceFormat format) const;
+    /// How the reference writes `unit` after a value ("s", "ms", "bytes", ...); empty for None.
+    static QString unitSymbol(OptionSpec::Unit unit);
+    /// The error of a setting that cannot be used, whatever is wrong with it: the user's input
+    /// to fix (Error::Kind::Invalid, code "invalid_setting").
+    static Error invalidSetting(QString message);
 
 private:
     struct Value
@@ -109,8 +130,7 @@ private:
     QList<OptionSpec> m_specs;
     bool isKnownKey(const QString &key) const;
     QString closestKey(const QString &key) const;
-    bool substituteSecret(const OptionSpec &spec, const QProcessEnvironment &environment,
-                          QString *error);
+    Result<void> substituteSecret(const OptionSpec &spec, const QProcessEnvironment &environment);
 
     QHash<QString, Value> m_values;
     QString m_configFile;

@@ -7,6 +7,7 @@
 #include "broker/rediskeyspace.h"
 #include "broker/tokenlookup.h"
 #include "reconnectbackoff.h"
+#include "settings/redissettings.h"
 
 #include <QElapsedTimer>
 #include <QTimer>
@@ -49,13 +50,10 @@ class RedisBroker final : public Broker, public ExternalTokenLookup
 {
     Q_OBJECT
 public:
-    struct Options
+    /// The HERMES_REDIS_* settings group, and the address parsed from its url.
+    struct Options : RedisSettings
     {
         RedisAddress address;
-        QString keyPrefix = QStringLiteral("hermes:");
-        int streamLength = 10000;
-        int connectTimeoutMs = 5000;
-        int adoptWindowSec = 60;
     };
 
     explicit RedisBroker(Options options, QObject *parent = nullptr);

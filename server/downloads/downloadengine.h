@@ -2,6 +2,7 @@
 
 #include "downloads/download.h"
 #include "downloads/downloadstore.h"
+#include "settings/downloadsettings.h"
 
 #include <QElapsedTimer>
 #include <QHash>
@@ -40,22 +41,8 @@ class DownloadEngine final : public QObject
 {
     Q_OBJECT
 public:
-    struct Options
-    {
-        QString downloadDir;
-        int maxConcurrent = 3;
-        int maxAttempts = 5;           ///< per start or retry, network errors included
-        int retryBaseMs = 1000;
-        int maxRedirects = 10;
-        qint64 maxFileSize = 0;        ///< 0: unlimited
-        double progressStepPercent = 1.0;
-        int progressIntervalMs = 500;
-        qint64 diskWarningBytes = 1LL << 30;
-        int leaseMs = 15000;           ///< how long a claim holds without renewal
-        int renewMs = 5000;            ///< renewal (and polling for orphaned work) period
-        int clusterMaxConcurrent = 0;  ///< over every node; 0: only the per-node limit
-        int finishedFileMode = -1;     ///< chmod of a finished file (-1: as created)
-    };
+    /// The download settings group (see DownloadSettings).
+    using Options = DownloadSettings;
     /// Totals since start, for /metrics.
     DownloadEngine(const Options &options, DownloadStore *store, Broker *broker,
                    QObject *parent = nullptr);

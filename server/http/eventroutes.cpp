@@ -36,7 +36,7 @@ void EventRoutes::registerOn(HttpServer *server)
 {
     const QString base = QStringLiteral("/api/v1/events/");
     server->route(Method::Get, base + QStringLiteral("health"), [this](HttpExchange &ex) { health(ex); });
-    if (m_settings.metricsPort == 0) // else only on its own listener (registerMetricsOn)
+    if (m_settings.metrics.address.port == 0) // else only on its own listener (registerMetricsOn)
         server->route(Method::Get, QStringLiteral("/metrics"),
                       [this](HttpExchange &ex) { metrics(ex, true); });
     server->route(Method::Get, base + QStringLiteral("stream"),
@@ -48,13 +48,13 @@ void EventRoutes::registerOn(HttpServer *server)
     server->route(Method::Post, base + QStringLiteral("token"), [this](HttpExchange &ex) { mintToken(ex); });
     // Asked per request: a reload (SIGHUP) may change it.
     server->route(Method::Post, base + QStringLiteral("publish"), [this](HttpExchange &ex) { publish(ex); },
-                  [this] { return qint64(m_settings.maxPublishBytes); });
+                  [this] { return qint64(m_settings.events.maxPublishBytes); });
 }
 
 void EventRoutes::registerMetricsOn(HttpServer *server)
 {
     server->route(Method::Get, QStringLiteral("/metrics"), [this](HttpExchange &ex) {
-        metrics(ex, !m_settings.metricsToken.isEmpty());
+        metrics(ex, !m_settings.metrics.token.isEmpty());
     });
 }
 
@@ -63,11 +63,11 @@ void EventRoutes::health(HttpExchange &ex)
     const Broker *broker = m_hub->broker();
     ex.replyJson(200, {
         {QStringLiteral("status"), broker->isUp() ? QStringLiteral("ok") : QStringLiteral("degraded")},
-        {QStringLiteral("enabled"), m_settings.sseEnabled},
+        {QStringLiteral("enabled"), m_settings.events.enabled},
         {QStringLiteral("active_connections"), m_hub->activeConnections()},
-        {QStringLiteral("max_connections"), m_settings.maxConnections},
-        {QStringLiteral("heartbeat_interval"), m_settings.heartbeatInterval},
-        {QStringLiteral("connection_timeout"), m_settings.connectionTimeout},
+        {QStringLiteral("max_connections"), m_settings.events.maxConnections},
+        {QStringLiteral("heartbeat_interval"), m_settings.stream.heartbeatIntervalSec},
+        {QStringLiteral("connection_timeout"), m_settings.stream.connectionTimeoutSec},
         {QStringLiteral("broker"), QJsonObject{
             {QStringLiteral("type"), broker->name()},
             {QStringLiteral("status"), broker->isUp() ? QStringLiteral("up") : QStringLiteral("down")}}},
@@ -83,8 +83,8 @@ void EventRoutes::metrics(HttpExchange &ex, bool requireCredential)
     if (requireCredential) {
         const QByteArray credential = bearerCredential(ex);
         const bool ok = !credential.isEmpty()
-            && ((!m_settings.metricsToken.isEmpty()
-                 && constantTimeEquals(credential, m_settings.metricsToken.toUtf8()))
+            && ((!m_settings.metrics.token.isEmpty()
+                 && constantTimeEquals(credential, m_settings.metrics.token.toUtf8()))
                 || m_keys.verify(credential));
         if (!ok) {
             replyUnauthorized(ex, credential.isEmpty()
@@ -96,7 +96,7 @@ void EventRoutes::metrics(HttpExchange &ex, bool requireCredential)
     }
     Metrics::Gauges g;
     g.activeConnections = m_hub->activeConnections();
-    g.maxConnections = m_settings.maxConnections;
+    g.maxConnections = m_settings.events.maxConnections;
     g.historyEvents = m_hub->history().size();
     g.brokerName = m_hub->broker()->name();
     g.brokerUp = m_hub->broker()->isUp();
@@ -190,14 +190,14 @@ void EventRoutes::authorizeToken(HttpExchange &ex, const QString &token, const S
     };
     m_tokenLookup->lookupToken(token.toUtf8(),
                         boundedWait<std::optional<QJsonObject>>(
-                            ex.context(), m_settings.brokerTimeoutMs, std::move(onRecord),
+                            ex.context(), m_settings.events.brokerTimeoutMs, std::move(onRecord),
                             [later]() mutable { replyBrokerUnavailable(later); }));
 }
 
 void EventRoutes::stream(HttpExchange &ex, Endpoint endpoint)
 {
     const QUrlQuery query(ex.request().url());
-    if (!m_settings.sseEnabled) {
+    if (!m_settings.events.enabled) {
         m_metrics->connectionRejected(Metrics::Rejection::Disabled);
         ex.replyError(503, u"sse_disabled", u"event streams are disabled (HERMES_ENABLE_SSE)");
         return;
@@ -233,7 +233,7 @@ void EventRoutes::stream(HttpExchange &ex, Endpoint endpoint)
     for (const QString &type : types.split(u',', Qt::SkipEmptyParts))
         filter.types.insert(type.trimmed());
 
-    req.style = m_settings.eventStyle;
+    req.style = m_settings.events.eventStyle;
     const QString styleName = query.queryItemValue(QStringLiteral("style"));
     if (styleName == u"named")
         req.style = EventStyle::Named;
@@ -276,20 +276,20 @@ void EventRoutes::openStream(HttpExchange &ex, const StreamRequest &req)
         ex.replyHead(200, headers); // what GET would answer, without opening a stream
         return;
     }
-    if (m_hub->activeConnections() >= m_settings.maxConnections) {
+    if (m_hub->activeConnections() >= m_settings.events.maxConnections) {
         m_metrics->connectionRejected(Metrics::Rejection::MaxConnections);
         ex.replyError(503, u"max_connections",
                       QStringLiteral("the server holds its maximum of %1 streams; retry later")
-                          .arg(m_settings.maxConnections),
+                          .arg(m_settings.events.maxConnections),
                       {{"Retry-After", "5"}});
         return;
     }
-    if (m_settings.maxStreamsPerKey > 0 && !req.owner.isEmpty()
-        && m_hub->streamsOwnedBy(req.owner) >= m_settings.maxStreamsPerKey) {
+    if (m_settings.events.maxStreamsPerKey > 0 && !req.owner.isEmpty()
+        && m_hub->streamsOwnedBy(req.owner) >= m_settings.events.maxStreamsPerKey) {
         ex.replyError(429, u"too_many_streams",
                       QStringLiteral("this credential holds its maximum of %1 streams "
                                      "(HERMES_SSE_MAX_CONNECTIONS_PER_KEY); close one or retry later")
-                          .arg(m_settings.maxStreamsPerKey),
+                          .arg(m_settings.events.maxStreamsPerKey),
                       {{"Retry-After", "5"}});
         return;
     }
@@ -356,9 +356,9 @@ void EventRoutes::publish(HttpExchange &ex)
 {
     if (!requireApiKey(ex, m_keys, m_metrics))
         return;
-    if (ex.request().body().size() > m_settings.maxPublishBytes) {
+    if (ex.request().body().size() > m_settings.events.maxPublishBytes) {
         ex.replyError(413, u"payload_too_large",
-                      QStringLiteral("the body is larger than %1 bytes").arg(m_settings.maxPublishBytes));
+                      QStringLiteral("the body is larger than %1 bytes").arg(m_settings.events.maxPublishBytes));
         return;
     }
     const auto parsed = ex.jsonBody();
@@ -417,7 +417,7 @@ void EventRoutes::publish(HttpExchange &ex)
     };
     m_hub->broker()->publish(
         event, boundedWait<Result<EventId>>(
-                   ex.context(), m_settings.brokerTimeoutMs, std::move(onPublished),
+                   ex.context(), m_settings.events.brokerTimeoutMs, std::move(onPublished),
                    [reply]() mutable {
                        qCWarning(lcHttp) << "the broker did not answer a publish in time";
                        replyBrokerUnavailable(reply);

@@ -6,7 +6,7 @@
 
 #include "http/apikeystore.h"
 #include "stream/encodedevent.h"
-#include "serversettings.h"
+#include "settings/serversettings.h"
 #include "http/streamtokens.h"
 
 namespace Hermes {

@@ -1,38 +1,11 @@
 #pragma once
 
-#include <QtGlobal>
+#include "settings/httpsettings.h"
 
 namespace Hermes {
 
-struct ServerSettings;
-
-/**
- * What the front door allows one client before a route sees its request: sizes checked as the
- * bytes arrive, timeouts, and how many connections may be open at once. Defaults follow
- * nginx's; every value is a setting (HERMES_HTTP_*, see ServerSettings).
- */
-struct HttpLimits
-{
-    int maxRequestLine = 8 * 1024;      ///< bytes; longer: 414
-    int maxHeaderBytes = 32 * 1024;     ///< the header block; larger: 431
-    int maxHeaderFields = 100;          ///< more: 431
-    qint64 maxBodyBytes = 64 * 1024;    ///< for routes without a limit of their own; larger: 413
-    int headerTimeoutMs = 10'000;       ///< a request's head must arrive within this
-    int bodyTimeoutMs = 10'000;         ///< a body (or a response) must not stall longer
-    int idleTimeoutMs = 60'000;         ///< an idle keep-alive connection is closed after this
-    int maxConnections = 1024;          ///< open connections that are not streams
-    int maxConnectionsPerAddress = 128; ///< of those, from one client address; 0: no cap
-    /// Slowest average a body may arrive at once it has had bodyTimeoutMs (0: any): keeps a
-    /// client that trickles one byte per timeout from holding a connection for days.
-    qint64 minBodyBytesPerSecond = 1024;
-    /// After an error the server stops sending, keeps reading (and dropping) for this long so
-    /// the client sees the answer instead of a reset, then closes (nginx's lingering_time).
-    int lingerMs = 2000;
-    /// ... and reads at most this much meanwhile.
-    static constexpr qint64 LingerMaxBytes = 4 << 20;
-
-    /// The HERMES_HTTP_* settings.
-    static HttpLimits fromSettings(const ServerSettings &settings);
-};
+/// What the front door allows one client before a route sees its request: the HERMES_HTTP_*
+/// settings group (see HttpSettings).
+using HttpLimits = HttpSettings;
 
 } // namespace Hermes

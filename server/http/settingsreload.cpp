@@ -3,7 +3,9 @@
 #include "http/apikeystore.h"
 #include "http/httpserver.h"
 #include "logging.h"
-#include "serversettings.h"
+#include "settings/serversettings.h"
+#include "settings/settingstable.h"
+#include "threadaffinity.h"
 
 namespace Hermes {
 
@@ -15,54 +17,58 @@ SettingsReload::SettingsReload(ServerSettings &settings, const Config &initial, 
         m_inForce.insert(spec.env, initial.string(spec.env));
 }
 
-const QStringList &SettingsReload::applied()
+QStringList SettingsReload::applied()
 {
-    static const QStringList list{
-        QStringLiteral("HERMES_API_KEYS"), QStringLiteral("HERMES_API_KEY_FILE"),
-        QStringLiteral("HERMES_LOG_LEVEL"), QStringLiteral("HERMES_ALLOWED_ORIGINS"),
-        QStringLiteral("HERMES_ENABLE_SSE"), QStringLiteral("HERMES_SSE_MAX_CONNECTIONS"),
-        QStringLiteral("HERMES_SSE_EVENT_STYLE"), QStringLiteral("HERMES_MAX_PUBLISH_BYTES")};
+    QStringList list;
+    for (const SettingEntry &entry : SettingsTable::entries()) {
+        if (entry.spec.reloadable)
+            list.append(entry.spec.env);
+    }
     return list;
 }
 
-bool SettingsReload::reload(const QCommandLineParser *parser, const QProcessEnvironment &environment,
-                            QStringList *needRestart, QString *error)
+Result<QStringList> SettingsReload::reload(const QCommandLineParser *parser,
+                                           const QProcessEnvironment &environment)
 {
+    // The routes read the settings on the server's thread, between requests: writing them
+    // there needs no lock.
+    HERMES_ASSERT_THREAD(&m_http);
     Config fresh(ServerSettings::optionSpecs());
     fresh.setForeignKeys(ServerSettings::foreignKeys());
-    ServerSettings next;
-    if (!fresh.resolve(parser, environment, error) || !ServerSettings::fromConfig(fresh, &next, error))
-        return false;
-    if (const Result<QString> keys = m_keys.configure(next.apiKeys, next.apiKeyFile, m_settings.dataDir); !keys) {
-        *error = keys.error().message;
-        return false;
-    }
+    if (Result<void> resolved = fresh.resolve(parser, environment); !resolved)
+        return resolved.error();
+    const Result<ServerSettings> read = ServerSettings::fromConfig(fresh);
+    if (!read)
+        return read.error();
+    const ServerSettings &next = *read;
+    if (const Result<QString> keys = m_keys.configure(next.access.apiKeys, next.access.apiKeyFile,
+                                                      m_settings.general.dataDir);
+        !keys)
+        return keys.error();
     for (const QString &warning : fresh.warnings())
         qCWarning(lcConfig).noquote() << warning;
 
+    // What applying means for the objects that keep their own copy (the key store took its
+    // keys above): the log's secrets and filter, CORS.
     Logging::setSecrets(m_settings.secrets() + next.secrets());
     QString ignored; // validated by fromConfig
-    Logging::setLevelSpec(next.logLevel, &ignored);
-    m_http.setAllowedOrigins(next.allowedOrigins);
-    m_settings.apiKeys = next.apiKeys;
-    m_settings.apiKeyFile = next.apiKeyFile;
-    m_settings.logLevel = next.logLevel;
-    m_settings.allowedOrigins = next.allowedOrigins;
-    m_settings.sseEnabled = next.sseEnabled;
-    m_settings.maxConnections = next.maxConnections;
-    m_settings.eventStyle = next.eventStyle;
-    m_settings.maxPublishBytes = next.maxPublishBytes;
+    Logging::setLevelSpec(next.ops.logLevel, &ignored);
+    m_http.setAllowedOrigins(next.access.allowedOrigins);
+    for (const SettingEntry &entry : SettingsTable::entries()) {
+        if (entry.spec.reloadable)
+            entry.copy(next, m_settings);
+    }
 
-    needRestart->clear();
+    QStringList needRestart;
     for (const OptionSpec &spec : fresh.specs()) {
         if (fresh.string(spec.env) == m_inForce.value(spec.env))
             continue;
-        if (applied().contains(spec.env))
+        if (const SettingEntry *entry = SettingsTable::find(spec.env); entry && entry->spec.reloadable)
             m_inForce.insert(spec.env, fresh.string(spec.env));
         else
-            needRestart->append(spec.env);
+            needRestart.append(spec.env);
     }
-    return true;
+    return needRestart;
 }
 
 } // namespace Hermes

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "config.h"
+#include "result.h"
 
 #include <QHash>
 #include <QString>
@@ -16,13 +17,16 @@ struct ServerSettings;
 
 /**
  * SIGHUP: reads the settings again (command line, environment, config file, key file,
- * credentials) and applies what can change without dropping a stream: the API keys, the log
- * level, the CORS origins, and the settings the routes read on every request (SSE on/off, the
- * stream limit, the default event style, the publish size limit). Any other setting that
- * changed is reported as needing a restart, and again on later reloads until then.
+ * credentials) and applies what can change without dropping a stream: the entries of
+ * SettingsTable marked reloadable (the API keys, the log level, the CORS origins, and the
+ * settings the routes read on every request: SSE on/off, the stream limit, the default event
+ * style, the publish size limit). Any other setting that changed is reported as needing a
+ * restart, and again on later reloads until then.
  *
  * Nothing is applied when the new reading fails (an invalid value, an unreadable key file):
  * the previous settings stay in force.
+ *
+ * Thread: the thread of the HttpServer, whose routes read the settings (the main thread).
  */
 class SettingsReload final
 {
@@ -30,13 +34,12 @@ public:
     /// `settings` is the object the routes hold by reference; `initial` the Config it came from.
     SettingsReload(ServerSettings &settings, const Config &initial, ApiKeyStore &keys, HttpServer &http);
 
-    /// Returns false with `error` (and changes nothing); else `needRestart` lists the changed
-    /// settings that apply only after a restart.
-    bool reload(const QCommandLineParser *parser, const QProcessEnvironment &environment,
-                QStringList *needRestart, QString *error);
+    /// The changed settings that apply only after a restart; or why the new reading failed
+    /// (and nothing changed).
+    Result<QStringList> reload(const QCommandLineParser *parser, const QProcessEnvironment &environment);
 
-    /// The settings that reload() applies.
-    static const QStringList &applied();
+    /// The settings that reload() applies: the reloadable entries of SettingsTable.
+    static QStringList applied();
 
 private:
     ServerSettings &m_settings;

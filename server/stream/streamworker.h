@@ -1,5 +1,6 @@
 #pragma once
 
+#include "settings/streamsettings.h"
 #include "stream/batchsender.h"
 #include "stream/encodedevent.h"
 #include "stream/resumeplanner.h"
@@ -53,24 +54,8 @@ class StreamWorker final : public QObject
 {
     Q_OBJECT
 public:
-    struct Options
-    {
-        int heartbeatIntervalSec = 30;
-        int connectionTimeoutSec = 300; ///< 0: never
-        int retryMs = 3000;
-        qint64 maxClientBuffer = 1 << 20; ///< most bytes a stream is given at once
-        int sendTimeoutSec = 60;          ///< drop a stream whose socket takes nothing this long
-        int resumeWaitMs = 3000;          ///< how long a resume may wait (see ResumePlanner)
-        QString ioBackend = QStringLiteral("auto"); ///< see BatchSender
-        /// Past this many events queued for it, a worker stops queueing them and its streams
-        /// catch up from the history instead (see deliver()).
-        int maxQueuedEvents = 8192;
-        /// Rounds that take events start at least this far apart (ms; 0: a round per wakeup):
-        /// the events that arrive meanwhile, and history changes queued behind them, go out
-        /// in the next round, one send per stream. After a quiet spell a round starts at once;
-        /// events faster than one per interval wait up to the interval.
-        int roundIntervalMs = 0;
-    };
+    /// The HERMES_SSE_* / HERMES_IO_* settings group (see StreamSettings).
+    using Options = StreamSettings;
     /// Called in the worker's thread when a stream ends, with its StreamParams::owner.
     using Closed = std::function<void(const QByteArray &owner)>;
 

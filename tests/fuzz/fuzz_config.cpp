@@ -4,7 +4,7 @@
 
 #include "config.h"
 #include "fuzzinput.h"
-#include "serversettings.h"
+#include "settings/serversettings.h"
 
 #include <QFile>
 
@@ -30,15 +30,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     QProcessEnvironment env;
     env.insert(QStringLiteral("HERMES_CONFIG_FILE"), path);
     env.insert(QStringLiteral("HERMES_DATA_DIR"), QStringLiteral("/nonexistent/hermes-fuzz"));
-    QString error;
-    if (!config.resolve(nullptr, env, &error)) {
-        FUZZ_CHECK(!error.isEmpty());
+    if (const Result<void> resolved = config.resolve(nullptr, env); !resolved) {
+        FUZZ_CHECK(!resolved.error().message.isEmpty());
         return 0;
     }
     for (const OptionSpec &spec : config.specs())
         (void)config.string(spec.env);
-    ServerSettings settings;
-    if (!ServerSettings::fromConfig(config, &settings, &error))
-        FUZZ_CHECK(error.startsWith(u"HERMES_"));
+    if (const Result<ServerSettings> settings = ServerSettings::fromConfig(config); !settings)
+        FUZZ_CHECK(settings.error().message.startsWith(u"HERMES_"));
     return 0;
 }

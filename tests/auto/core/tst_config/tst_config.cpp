@@ -59,7 +59,10 @@ Resolved resolve(const QStringList &args, const QList<QPair<QString, QString>> &
     QProcessEnvironment environment;
     for (const auto &[k, v] : env)
         environment.insert(k, v);
-    r.ok = r.config->resolve(&parser, environment, &r.error);
+    const Result<void> resolved = r.config->resolve(&parser, environment);
+    r.ok = resolved.ok();
+    if (!resolved)
+        r.error = resolved.error().message;
     return r;
 }
 
@@ -95,6 +98,7 @@ private slots:
     void badDefaultIsAnError();
     void secretsAreNotEchoed();
     void helpShowsEnvAndDefault();
+    void referenceShowsUnitsAndReloading();
 };
 
 void tst_Config::defaults()
@@ -242,8 +246,7 @@ void tst_Config::unknownHermesKeysAreWarnedAbout()
     foreign.setForeignKeys({QStringLiteral("HERMES_UPSTREAMS")});
     QProcessEnvironment env;
     env.insert(QStringLiteral("HERMES_UPSTREAMS"), QStringLiteral("a:1"));
-    QString error;
-    QVERIFY(foreign.resolve(nullptr, env, &error));
+    QVERIFY(foreign.resolve(nullptr, env));
     QVERIFY(foreign.warnings().isEmpty());
 }
 
@@ -345,6 +348,26 @@ void tst_Config::helpShowsEnvAndDefault()
     QVERIFY(help.contains(u"HERMES_PORT"));
     QVERIFY(help.contains(u"default: 8000"));
     QVERIFY(help.contains(u"--config"));
+}
+
+// The unit follows the default in the Markdown reference (not in the env file, whose lines
+// must stay assignable); a reloadable setting says so wherever its description goes.
+void tst_Config::referenceShowsUnitsAndReloading()
+{
+    QList<OptionSpec> table = specs();
+    table[0].unit = OptionSpec::Unit::Seconds; // HERMES_PORT, for the test's sake
+    table[1].reloadable = true;                // HERMES_ENABLE_SSE
+    Config config(table);
+    const QString markdown = config.reference(Config::ReferenceFormat::Markdown);
+    QVERIFY2(markdown.contains(u"| `HERMES_PORT` | `--port` | `8000` s | A setting. (1 to 65535) |"), qPrintable(markdown));
+    QVERIFY2(markdown.contains(u"| `HERMES_ENABLE_SSE` | `--enable-sse` | `true` | A setting. Reloaded on SIGHUP. |"),
+             qPrintable(markdown));
+    const QString env = config.reference(Config::ReferenceFormat::EnvFile);
+    QVERIFY2(env.contains(u"# A setting.\n#HERMES_PORT=8000\n"), qPrintable(env));
+    QVERIFY2(env.contains(u"# A setting. Reloaded on SIGHUP.\n#HERMES_ENABLE_SSE=true\n"), qPrintable(env));
+    QCommandLineParser parser;
+    config.addOptionsTo(parser);
+    QVERIFY(parser.helpText().simplified().contains(u"Reloaded on SIGHUP. [env: HERMES_ENABLE_SSE"));
 }
 
 QTEST_MAIN(tst_Config)

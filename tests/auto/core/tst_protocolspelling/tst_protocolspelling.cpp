@@ -66,7 +66,7 @@ static const QSet<QPair<QString, QString>> elsewhere{
     // the path segment of the endpoint /api/v1/events/queue
     {QStringLiteral("server/http/eventroutes.cpp"), QStringLiteral("queue")},
     // the default download directory's name, <data dir>/downloads
-    {QStringLiteral("server/serversettings.cpp"), QStringLiteral("downloads")},
+    {QStringLiteral("server/settings/serversettings.cpp"), QStringLiteral("downloads")},
 };
 
 void tst_ProtocolSpelling::noProtocolWordOutsideTheProtocol()

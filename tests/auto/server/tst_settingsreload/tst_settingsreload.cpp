@@ -5,7 +5,7 @@
 #include "http/apikeystore.h"
 #include "http/httpserver.h"
 #include "http/settingsreload.h"
-#include "serversettings.h"
+#include "settings/serversettings.h"
 
 #include <QCommandLineParser>
 #include <QFile>
@@ -17,6 +17,13 @@ using namespace Hermes;
 
 namespace {
 
+// QVERIFY2 evaluates its message even when the check passes: only a failure has an error.
+template<typename T>
+QByteArray errorOf(const Result<T> &result)
+{
+    return result ? QByteArray() : result.error().message.toUtf8();
+}
+
 bool writeFile(const QString &path, const QByteArray &contents)
 {
     QFile f(path);
@@ -26,17 +33,17 @@ bool writeFile(const QString &path, const QByteArray &contents)
 QString fieldText(const ServerSettings &s, const QString &env)
 {
     if (env == u"HERMES_SSE_MAX_CONNECTIONS")
-        return QString::number(s.maxConnections);
+        return QString::number(s.events.maxConnections);
     if (env == u"HERMES_ENABLE_SSE")
-        return s.sseEnabled ? QStringLiteral("true") : QStringLiteral("false");
+        return s.events.enabled ? QStringLiteral("true") : QStringLiteral("false");
     if (env == u"HERMES_SSE_EVENT_STYLE")
-        return s.eventStyle == EventStyle::Named ? QStringLiteral("named") : QStringLiteral("envelope");
+        return s.events.eventStyle == EventStyle::Named ? QStringLiteral("named") : QStringLiteral("envelope");
     if (env == u"HERMES_MAX_PUBLISH_BYTES")
-        return QString::number(s.maxPublishBytes);
+        return QString::number(s.events.maxPublishBytes);
     if (env == u"HERMES_ALLOWED_ORIGINS")
-        return s.allowedOrigins.join(u',');
+        return s.access.allowedOrigins.join(u',');
     if (env == u"HERMES_LOG_LEVEL")
-        return s.logLevel;
+        return s.ops.logLevel;
     return QStringLiteral("?");
 }
 
@@ -63,9 +70,13 @@ struct Fixture
         if (!parser.parse({QStringLiteral("hermes-server"), QStringLiteral("--config"), configFile,
                            QStringLiteral("--data-dir"), dir.path(), QStringLiteral("--api-key-file"), keyFile}))
             return false;
-        QString error;
-        if (!config->resolve(&parser, environment, &error) || !ServerSettings::fromConfig(*config, &settings, &error)
-            || !keys.configure(settings.apiKeys, settings.apiKeyFile, settings.dataDir))
+        if (!config->resolve(&parser, environment))
+            return false;
+        Result<ServerSettings> read = ServerSettings::fromConfig(*config);
+        if (!read)
+            return false;
+        settings = std::move(*read);
+        if (!keys.configure(settings.access.apiKeys, settings.access.apiKeyFile, settings.general.dataDir))
             return false;
         reload = std::make_unique<SettingsReload>(settings, *config, keys, http);
         return true;
@@ -109,11 +120,10 @@ void tst_SettingsReload::appliedSettings()
     QVERIFY(f.start("HERMES_SSE_HEARTBEAT_INTERVAL=30\n"));
     QVERIFY(fieldText(f.settings, env) != value);
     QVERIFY(writeFile(f.configFile, (env + u'=' + value + u'\n').toUtf8()));
-    QStringList restart;
-    QString error;
-    QVERIFY2(f.reload->reload(&f.parser, f.environment, &restart, &error), qPrintable(error));
+    const Result<QStringList> restart = f.reload->reload(&f.parser, f.environment);
+    QVERIFY2(restart, errorOf(restart).constData());
     QCOMPARE(fieldText(f.settings, env), value);
-    QVERIFY2(restart.isEmpty(), qPrintable(restart.join(u',')));
+    QVERIFY2(restart->isEmpty(), qPrintable(restart->join(u',')));
     QLoggingCategory::setFilterRules(QString());
 }
 
@@ -123,9 +133,8 @@ void tst_SettingsReload::keysAreReplaced()
     QVERIFY(f.start({}));
     QVERIFY(f.keys.verify("old-key-1234"));
     QVERIFY(writeFile(f.keyFile, "new-key-5678\nsecond-key-9012\n"));
-    QStringList restart;
-    QString error;
-    QVERIFY2(f.reload->reload(&f.parser, f.environment, &restart, &error), qPrintable(error));
+    const Result<QStringList> restart = f.reload->reload(&f.parser, f.environment);
+    QVERIFY2(restart, errorOf(restart).constData());
     QVERIFY(!f.keys.verify("old-key-1234"));
     QVERIFY(f.keys.verify("new-key-5678"));
     QVERIFY(f.keys.verify("second-key-9012"));
@@ -137,19 +146,20 @@ void tst_SettingsReload::restartOnlySettingsAreReported()
     Fixture f;
     QVERIFY(f.start("HERMES_SSE_HEARTBEAT_INTERVAL=30\nHERMES_PORT=8000\n"));
     QVERIFY(writeFile(f.configFile, "HERMES_SSE_HEARTBEAT_INTERVAL=7\nHERMES_PORT=8001\nHERMES_SSE_RETRY=100\n"));
-    QStringList restart;
-    QString error;
-    QVERIFY2(f.reload->reload(&f.parser, f.environment, &restart, &error), qPrintable(error));
-    restart.sort();
-    QCOMPARE(restart, (QStringList{"HERMES_PORT", "HERMES_SSE_HEARTBEAT_INTERVAL", "HERMES_SSE_RETRY"}));
-    QCOMPARE(f.settings.heartbeatInterval, 30); // untouched: the workers have their copy
-    QCOMPARE(f.settings.port, quint16(8000));
+    Result<QStringList> restart = f.reload->reload(&f.parser, f.environment);
+    QVERIFY2(restart, errorOf(restart).constData());
+    restart->sort();
+    QCOMPARE(*restart, (QStringList{"HERMES_PORT", "HERMES_SSE_HEARTBEAT_INTERVAL", "HERMES_SSE_RETRY"}));
+    QCOMPARE(f.settings.stream.heartbeatIntervalSec, 30); // untouched: the workers have their copy
+    QCOMPARE(f.settings.general.port, quint16(8000));
     // Still not in force on the next reload; back to the running value, nothing to report.
-    QVERIFY(f.reload->reload(&f.parser, f.environment, &restart, &error));
-    QCOMPARE(restart.size(), 3);
+    restart = f.reload->reload(&f.parser, f.environment);
+    QVERIFY(restart);
+    QCOMPARE(restart->size(), 3);
     QVERIFY(writeFile(f.configFile, "HERMES_SSE_HEARTBEAT_INTERVAL=30\nHERMES_PORT=8000\n"));
-    QVERIFY(f.reload->reload(&f.parser, f.environment, &restart, &error));
-    QVERIFY2(restart.isEmpty(), qPrintable(restart.join(u',')));
+    restart = f.reload->reload(&f.parser, f.environment);
+    QVERIFY(restart);
+    QVERIFY2(restart->isEmpty(), qPrintable(restart->join(u',')));
 }
 
 void tst_SettingsReload::failedReadingChangesNothing_data()
@@ -174,14 +184,13 @@ void tst_SettingsReload::failedReadingChangesNothing()
     QFETCH(QString, named);
     Fixture f;
     QVERIFY(f.start({}));
-    const int before = f.settings.maxConnections;
+    const int before = f.settings.events.maxConnections;
     QVERIFY(writeFile(f.configFile, config));
     QVERIFY(writeFile(f.keyFile, keyFile));
-    QStringList restart;
-    QString error;
-    QVERIFY(!f.reload->reload(&f.parser, f.environment, &restart, &error));
-    QVERIFY2(error.contains(named), qPrintable(error));
-    QCOMPARE(f.settings.maxConnections, before);
+    const Result<QStringList> restart = f.reload->reload(&f.parser, f.environment);
+    QVERIFY(!restart);
+    QVERIFY2(restart.error().message.contains(named), qPrintable(restart.error().message));
+    QCOMPARE(f.settings.events.maxConnections, before);
     QVERIFY(f.keys.verify("old-key-1234"));
     QVERIFY(!f.keys.verify("new-key-5678"));
 }
