@@ -28,13 +28,12 @@ QString sqlitePath(const QString &url)
 }
 
 // VACUUM INTO on its own connection, then an integrity check of the copy.
-bool copyDatabase(const QString &source, const QString &target, QString *manifest, QString *error)
+Result<void> copyDatabase(const QString &source, const QString &target, QString *manifest)
 {
-    if (!QFileInfo::exists(source)) {
-        *error = QStringLiteral("no database at %1 (HERMES_DATABASE_URL)").arg(source);
-        return false;
-    }
+    if (!QFileInfo::exists(source))
+        return Error::notFound("no_database", QStringLiteral("no database at %1 (HERMES_DATABASE_URL)").arg(source));
     bool ok = false;
+    QString error;
     const QString name = QStringLiteral("hermes-backup-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
     {
         QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
@@ -45,9 +44,9 @@ bool copyDatabase(const QString &source, const QString &target, QString *manifes
         QString into = target;
         into.replace(u'\'', QStringLiteral("''"));
         if (!db.open()) {
-            *error = QStringLiteral("cannot open %1: %2").arg(source, db.lastError().text());
+            error = QStringLiteral("cannot open %1: %2").arg(source, db.lastError().text());
         } else if (!q.exec(QStringLiteral("VACUUM INTO '%1'").arg(into))) {
-            *error = QStringLiteral("cannot copy %1: %2").arg(source, q.lastError().text());
+            error = QStringLiteral("cannot copy %1: %2").arg(source, q.lastError().text());
         } else {
             ok = true;
         }
@@ -55,7 +54,7 @@ bool copyDatabase(const QString &source, const QString &target, QString *manifes
     }
     QSqlDatabase::removeDatabase(name);
     if (!ok)
-        return false;
+        return Error::failed("cannot_copy_database", error);
     {
         QSqlDatabase copy = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
         copy.setDatabaseName(target);
@@ -63,7 +62,7 @@ bool copyDatabase(const QString &source, const QString &target, QString *manifes
         QSqlQuery q(copy);
         if (!copy.open() || !q.exec(QStringLiteral("PRAGMA integrity_check")) || !q.next()
             || q.value(0).toString() != u"ok") {
-            *error = QStringLiteral("the copy of %1 failed its integrity check").arg(source);
+            error = QStringLiteral("the copy of %1 failed its integrity check").arg(source);
             ok = false;
         } else {
             if (q.exec(QStringLiteral("SELECT version FROM schema_version")) && q.next())
@@ -74,25 +73,22 @@ bool copyDatabase(const QString &source, const QString &target, QString *manifes
         copy.close();
     }
     QSqlDatabase::removeDatabase(name);
-    return ok;
+    if (!ok)
+        return Error::failed("damaged_copy", error);
+    return {};
 }
 
 } // namespace
 
-bool Backup::write(const ServerSettings &settings, const QString &file, QString *report,
-                   QString *error)
+Result<void> Backup::write(const ServerSettings &settings, const QString &file, QString *report)
 {
     const QFileInfo target(file);
-    if (target.isDir()) {
-        *error = QStringLiteral("--backup: %1 is a directory; name the archive file").arg(file);
-        return false;
-    }
+    if (target.isDir())
+        return Error::invalid("not_a_file", QStringLiteral("--backup: %1 is a directory; name the archive file").arg(file));
     // Staged next to the archive: the database copy may be large, /tmp may be small.
     QTemporaryDir staging(target.absolutePath() + QStringLiteral("/.hermes-backup-XXXXXX"));
-    if (!staging.isValid()) {
-        *error = QStringLiteral("--backup: cannot create a directory in %1").arg(target.absolutePath());
-        return false;
-    }
+    if (!staging.isValid())
+        return Error::failed("cannot_stage", QStringLiteral("--backup: cannot create a directory in %1").arg(target.absolutePath()));
     QFile::setPermissions(staging.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
     QString manifest = QStringLiteral("hermes-server backup\nversion=%1\ncreated=%2\n")
                            .arg(QCoreApplication::applicationVersion(),
@@ -104,18 +100,16 @@ bool Backup::write(const ServerSettings &settings, const QString &file, QString 
                                   "(see README, \"Backups and restores\"); this archive holds the key files.\n");
         manifest += QStringLiteral("database=external\n");
     } else {
-        if (!copyDatabase(database, staging.filePath(QStringLiteral("hermes.db")), &manifest, error))
-            return false;
+        if (Result<void> copied = copyDatabase(database, staging.filePath(QStringLiteral("hermes.db")), &manifest); !copied)
+            return copied;
         members << QStringLiteral("hermes.db");
     }
     for (const char *name : {"api-key", "token-secret"}) {
         const QString source = QDir(settings.general.dataDir).filePath(QString::fromLatin1(name));
         if (!QFileInfo::exists(source))
             continue;
-        if (!QFile::copy(source, staging.filePath(QString::fromLatin1(name)))) {
-            *error = QStringLiteral("cannot read %1").arg(source);
-            return false;
-        }
+        if (!QFile::copy(source, staging.filePath(QString::fromLatin1(name))))
+            return Error::failed("cannot_read", QStringLiteral("cannot read %1").arg(source));
         members << QString::fromLatin1(name);
     }
     if (!settings.access.apiKeyFile.isEmpty())
@@ -124,10 +118,8 @@ bool Backup::write(const ServerSettings &settings, const QString &file, QString 
         manifest += QStringLiteral("note=the token secret is configured, not generated; it is not in this archive\n");
     {
         QFile m(staging.filePath(QStringLiteral("MANIFEST")));
-        if (!m.open(QIODevice::WriteOnly) || m.write(manifest.toUtf8()) < 0) {
-            *error = QStringLiteral("cannot write the manifest");
-            return false;
-        }
+        if (!m.open(QIODevice::WriteOnly) || m.write(manifest.toUtf8()) < 0)
+            return Error::failed("cannot_write", QStringLiteral("cannot write the manifest"));
     }
     members.prepend(QStringLiteral("MANIFEST"));
 
@@ -140,18 +132,16 @@ bool Backup::write(const ServerSettings &settings, const QString &file, QString 
                                                  QStringLiteral("--directory"), staging.path(),
                                                  QStringLiteral("--")} + members);
     if (!tar.waitForFinished(600000) || tar.exitStatus() != QProcess::NormalExit || tar.exitCode() != 0) {
-        *error = QStringLiteral("tar failed: %1").arg(QString::fromLocal8Bit(tar.readAll()).trimmed());
+        const QString output = QString::fromLocal8Bit(tar.readAll()).trimmed();
         QFile::remove(partial);
-        return false;
+        return Error::failed("tar_failed", QStringLiteral("tar failed: %1").arg(output));
     }
     QFile::setPermissions(partial, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
     QFile::remove(target.absoluteFilePath());
-    if (!QFile::rename(partial, target.absoluteFilePath())) {
-        *error = QStringLiteral("cannot move the archive to %1").arg(target.absoluteFilePath());
-        return false;
-    }
+    if (!QFile::rename(partial, target.absoluteFilePath()))
+        return Error::failed("cannot_move", QStringLiteral("cannot move the archive to %1").arg(target.absoluteFilePath()));
     *report += QStringLiteral("wrote %1 (%2)\n").arg(target.absoluteFilePath(), members.join(QStringLiteral(", ")));
-    return true;
+    return {};
 }
 
 } // namespace Hermes

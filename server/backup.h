@@ -1,5 +1,7 @@
 #pragma once
 
+#include "result.h"
+
 #include <QString>
 
 namespace Hermes {
@@ -24,8 +26,9 @@ struct ServerSettings;
 class Backup final
 {
 public:
-    static bool write(const ServerSettings &settings, const QString &file, QString *report,
-                      QString *error);
+    /// Writes the archive; `report` gets what a person should know (also on failure: what
+    /// was done before it).
+    static Result<void> write(const ServerSettings &settings, const QString &file, QString *report);
 };
 
 } // namespace Hermes

@@ -158,23 +158,23 @@ int main(int argc, char *argv[])
         return fail(read.error().message);
     ServerSettings settings = std::move(*read);
     Logging::setSecrets(settings.secrets());
-    Logging::setLevelSpec(settings.ops.logLevel, &error);
+    (void)Logging::setLevelSpec(settings.ops.logLevel); // validated by fromConfig
     for (const QString &warning : config.warnings())
         qCWarning(lcConfig).noquote() << warning;
 
     if (parser.isSet(backupOption)) {
         QString report;
-        const bool ok = Backup::write(settings, parser.value(backupOption), &report, &error);
+        const Result<void> written = Backup::write(settings, parser.value(backupOption), &report);
         std::fputs(qPrintable(report), stdout);
-        if (!ok) {
-            printError(QStringLiteral("backup failed: ") + error);
+        if (!written) {
+            printError(QStringLiteral("backup failed: ") + written.error().message);
             return 1;
         }
         return 0;
     }
 
-    if (!StorageDirs::prepare(settings, &error))
-        return fail(error);
+    if (const Result<void> prepared = StorageDirs::prepare(settings); !prepared)
+        return fail(prepared.error().message);
 
     ApiKeyStore keys;
     const Result<QString> generatedKeyFile = keys.configure(settings.access.apiKeys, settings.access.apiKeyFile,

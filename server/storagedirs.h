@@ -1,5 +1,7 @@
 #pragma once
 
+#include "result.h"
+
 #include <QString>
 
 namespace Hermes {
@@ -19,8 +21,8 @@ struct ServerSettings;
 class StorageDirs final
 {
 public:
-    /// Creates and sets the modes of both directories. Returns false with `error`.
-    static bool prepare(const ServerSettings &settings, QString *error);
+    /// Creates and sets the modes of both directories.
+    static Result<void> prepare(const ServerSettings &settings);
     /// The mode finished downloads get.
     static int finishedFileMode(const ServerSettings &settings);
 };

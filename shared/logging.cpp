@@ -142,7 +142,7 @@ static QString rulesFor(const QString &pattern, int rank)
     return out;
 }
 
-bool parseLevelSpec(const QString &spec, QString *rules, QString *error)
+Result<QString> parseLevelSpec(const QString &spec)
 {
     static const QRegularExpression categoryPattern(QStringLiteral("^[A-Za-z0-9_.-]+\\*?$|^\\*$"));
     int defaultRank = 1; // info
@@ -154,19 +154,17 @@ bool parseLevelSpec(const QString &spec, QString *rules, QString *error)
         const qsizetype eq = item.indexOf(u'=');
         const QString level = eq < 0 ? item : item.sliced(eq + 1);
         const int rank = levelRank(level);
-        if (rank < 0) {
-            *error = QStringLiteral("\"%1\" is not a level (error, warning, info, debug)").arg(level.trimmed());
-            return false;
-        }
+        if (rank < 0)
+            return Error::invalid("invalid_log_level",
+                                  QStringLiteral("\"%1\" is not a level (error, warning, info, debug)").arg(level.trimmed()));
         if (eq < 0) {
             defaultRank = rank;
             continue;
         }
         const QString category = item.first(eq).trimmed();
-        if (!categoryPattern.match(category).hasMatch()) {
-            *error = QStringLiteral("\"%1\" is not a logging category (e.g. hermes.http)").arg(category);
-            return false;
-        }
+        if (!categoryPattern.match(category).hasMatch())
+            return Error::invalid("invalid_log_level",
+                                  QStringLiteral("\"%1\" is not a logging category (e.g. hermes.http)").arg(category));
         perCategory += rulesFor(category, rank);
     }
     // The default covers every category but never turns on Qt's own debug output (qt.*),
@@ -174,17 +172,16 @@ bool parseLevelSpec(const QString &spec, QString *rules, QString *error)
     QString out = rulesFor(QStringLiteral("*"), std::max(defaultRank, 1));
     if (defaultRank == 0)
         out += rulesFor(QStringLiteral("hermes.*"), 0) + rulesFor(QStringLiteral("default"), 0);
-    *rules = out + perCategory;
-    return true;
+    return out + perCategory;
 }
 
-bool setLevelSpec(const QString &spec, QString *error)
+Result<void> setLevelSpec(const QString &spec)
 {
-    QString rules;
-    if (!parseLevelSpec(spec, &rules, error))
-        return false;
-    QLoggingCategory::setFilterRules(rules);
-    return true;
+    const Result<QString> rules = parseLevelSpec(spec);
+    if (!rules)
+        return rules.error();
+    QLoggingCategory::setFilterRules(*rules);
+    return {};
 }
 
 } // namespace Logging

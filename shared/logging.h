@@ -1,5 +1,7 @@
 #pragma once
 
+#include "result.h"
+
 #include <QByteArray>
 #include <QList>
 #include <QLoggingCategory>
@@ -34,10 +36,10 @@ bool stderrIsJournal();
 
 /// Parses a level spec: comma-separated `level` (the default for every category) and
 /// `category=level` items (a category may end with `*`); levels are error, warning, info,
-/// debug. Returns QLoggingCategory filter rules, or false with `error`.
-bool parseLevelSpec(const QString &spec, QString *rules, QString *error);
+/// debug. Returns QLoggingCategory filter rules, or an error (Invalid, invalid_log_level).
+Result<QString> parseLevelSpec(const QString &spec);
 /// Applies a spec parsed by parseLevelSpec (QT_LOGGING_RULES in the environment still wins).
-bool setLevelSpec(const QString &spec, QString *error);
+Result<void> setLevelSpec(const QString &spec);
 
 /// Values never to be written (shorter than 4 bytes are ignored: they would mask too much).
 void setSecrets(const QList<QByteArray> &secrets);

@@ -51,8 +51,7 @@ Result<QStringList> SettingsReload::reload(const QCommandLineParser *parser,
     // What applying means for the objects that keep their own copy (the key store took its
     // keys above): the log's secrets and filter, CORS.
     Logging::setSecrets(m_settings.secrets() + next.secrets());
-    QString ignored; // validated by fromConfig
-    Logging::setLevelSpec(next.ops.logLevel, &ignored);
+    (void)Logging::setLevelSpec(next.ops.logLevel); // validated by fromConfig
     m_http.setAllowedOrigins(next.access.allowedOrigins);
     for (const SettingEntry &entry : SettingsTable::entries()) {
         if (entry.spec.reloadable)

@@ -29,10 +29,8 @@ Result<EventStyle> SettingParsers::eventStyle(const QString &text)
 
 Result<QString> SettingParsers::logLevelSpec(const QString &text)
 {
-    QString rules;
-    QString error;
-    if (!Logging::parseLevelSpec(text, &rules, &error))
-        return Config::invalidSetting(error);
+    if (const Result<QString> rules = Logging::parseLevelSpec(text); !rules)
+        return Config::invalidSetting(rules.error().message);
     return text;
 }
 

@@ -57,8 +57,8 @@ void tst_Logging::levelSpecs()
     QFETCH(QString, http);
     QFETCH(QString, hub);
     QFETCH(QString, qt);
-    QString error;
-    QVERIFY2(Logging::setLevelSpec(spec, &error), qPrintable(error));
+    const Result<void> set = Logging::setLevelSpec(spec);
+    QVERIFY2(set, set ? "" : qPrintable(set.error().message));
     QCOMPARE(flags(lcProbeHttp()), http);
     QCOMPARE(flags(lcProbeHub()), hub);
     QCOMPARE(flags(lcProbeQt()), qt);
@@ -78,9 +78,10 @@ void tst_Logging::invalidSpecs()
 {
     QFETCH(QString, spec);
     QFETCH(QString, named);
-    QString rules, error;
-    QVERIFY(!Logging::parseLevelSpec(spec, &rules, &error));
-    QVERIFY2(error.contains(named), qPrintable(error));
+    const Result<QString> rules = Logging::parseLevelSpec(spec);
+    QVERIFY(!rules);
+    QCOMPARE(rules.error().kind, Error::Kind::Invalid);
+    QVERIFY2(rules.error().message.contains(named), qPrintable(rules.error().message));
 }
 
 void tst_Logging::journalLines()
