@@ -90,7 +90,7 @@ private:
     QByteArray m_eventsChannel;
     RedisConnection m_commands;
     RedisConnection m_subscriber;
-    ReconnectBackoff m_backoff;
+    ReconnectBackoff m_backoff = ReconnectBackoff::fullJitter();
     QTimer m_reconnectTimer;
     int m_attempt = 0;
     bool m_up = false;
