@@ -350,6 +350,13 @@ void tst_MainWindow::germanTranslationIsComplete()
     QCoreApplication::installTranslator(&translator);
     QCOMPARE(DownloadListModel::statusText(DownloadStatus::Pending), QStringLiteral("Wartend"));
     QCOMPARE(DownloadListModel::statusText(DownloadStatus::Completed), QStringLiteral("Fertig"));
+    {
+        // The window's parts have their own translation contexts (DownloadActions, …).
+        MonitorSession session;
+        MainWindow window(&session, settingsFor(QStringLiteral("http://127.0.0.1:1")));
+        QCOMPARE(window.action("pause")->text(), QStringLiteral("&Anhalten"));
+        QCOMPARE(window.action("quit")->text(), QStringLiteral("&Beenden"));
+    }
     QCoreApplication::removeTranslator(&translator);
     QCOMPARE(DownloadListModel::statusText(DownloadStatus::Pending), QStringLiteral("Queued"));
 }
