@@ -51,8 +51,8 @@ public:
         m_table.applyQueueUpdate(event, timestamp);
     }
     // The same from the wire form (REST downloads, an event's data), decoded by the payload
-    // types; a snapshot merged whole: the snapshot wins for every download it has, downloads
-    // it lacks are removed.
+    // types. mergeSnapshot() is mergeKnown() and insertDownloads() at once: the snapshot wins
+    // for every download it has, downloads it lacks are removed.
     void mergeSnapshot(const QJsonArray &items);
     void upsertDownload(const QJsonObject &download) { upsertDownload(DownloadResource::fromJson(download)); }
     void applyProgress(const QJsonObject &data, const QString &timestamp)

@@ -41,7 +41,8 @@ namespace Hermes {
  * more from that connection is delivered after it did.
  *
  * Thread: the client lives on the thread that created it (the GUI thread in the monitor);
- * its public functions assert they are called there.
+ * open(), close(), reconnectNow(), retryNow() and resumed(), which signals from elsewhere
+ * call (the network watcher, the indicator's button), assert they are called there.
  */
 class EventStreamClient final : public QObject
 {
