@@ -35,14 +35,14 @@ QByteArray ApiKeyVault::readFile()
     return file.open(QIODevice::ReadOnly) ? file.readLine().trimmed() : QByteArray();
 }
 
-QString ApiKeyVault::writeFile(const QByteArray &key)
+Result<void> ApiKeyVault::writeFile(const QByteArray &key)
 {
     QDir().mkpath(QFileInfo(fallbackFile()).absolutePath());
     QSaveFile file(fallbackFile());
     // Owner-only before the first byte is written.
     if (!file.open(QIODevice::WriteOnly) || !file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner)
         || file.write(key + '\n') < 0 || !file.commit())
-        return QStringLiteral("cannot write %1: %2").arg(fallbackFile(), file.errorString());
+        return Error::failed("key_not_written", QStringLiteral("cannot write %1: %2").arg(fallbackFile(), file.errorString()));
     return {};
 }
 
@@ -62,7 +62,7 @@ void ApiKeyVault::read(std::function<void(const QByteArray &)> done)
     done(readFile());
 }
 
-void ApiKeyVault::write(const QByteArray &key, std::function<void(const QString &)> done)
+void ApiKeyVault::write(const QByteArray &key, std::function<void(Result<void>)> done)
 {
 #ifdef HERMES_HAVE_QTKEYCHAIN
     if (m_keyring) {
@@ -72,7 +72,7 @@ void ApiKeyVault::write(const QByteArray &key, std::function<void(const QString 
         connect(job, &QKeychain::Job::finished, this, [job, key, done] {
             if (job->error() == QKeychain::NoError) {
                 QFile::remove(fallbackFile()); // no plain-text copy left behind
-                done({});
+                done(Result<void>::success());
             } else {
                 done(writeFile(key));
             }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "result.h"
+
 #include <QByteArray>
 #include <QObject>
 #include <QString>
@@ -24,14 +26,14 @@ public:
     bool keyringEnabled() const { return m_keyring; }
     /// The key, or empty when none is stored.
     void read(std::function<void(const QByteArray &key)> done);
-    /// Stores the key; `error` is empty on success.
-    void write(const QByteArray &key, std::function<void(const QString &error)> done);
+    /// Stores the key.
+    void write(const QByteArray &key, std::function<void(Result<void>)> done);
 
     static QString fallbackFile();
 
 private:
     static QByteArray readFile();
-    static QString writeFile(const QByteArray &key);
+    static Result<void> writeFile(const QByteArray &key);
 
     bool m_keyring = false;
 };

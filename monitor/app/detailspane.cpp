@@ -32,8 +32,8 @@ DetailsPane::DetailsPane(DownloadListModel *model, QWidget *parent)
         {QStringLiteral("size"), tr("Size:")},       {QStringLiteral("status"), tr("Status:")},
         {QStringLiteral("error"), tr("Error:")},     {QStringLiteral("attempts"), tr("Attempts:")},
         {QStringLiteral("sha256"), tr("SHA-256:")},  {QStringLiteral("priority"), tr("Priority:")},
-        {QStringLiteral("position"), tr("In queue:")}, {QStringLiteral("added"), tr("Added:")},
-        {QStringLiteral("completed"), tr("Completed on:")},
+        {QStringLiteral("position"), tr("In queue:")}, {QStringLiteral("addedAt"), tr("Added:")},
+        {QStringLiteral("completedAt"), tr("Completed on:")},
     };
     for (const auto &[key, label] : rows) {
         auto *value = new QLabel(m_form);
@@ -100,8 +100,8 @@ void DetailsPane::refresh()
     set("sha256", r->sha256.isEmpty() ? tr("not checked") : r->sha256);
     set("priority", l.toString(r->priority));
     set("position", r->position > 0 ? l.toString(r->position) : tr("finished"));
-    set("added", r->added.isValid() ? l.toString(r->added.toLocalTime(), QLocale::LongFormat) : QString());
-    set("completed", r->completed.isValid() ? l.toString(r->completed.toLocalTime(), QLocale::LongFormat) : tr("not yet"));
+    set("addedAt", r->added.isValid() ? l.toString(r->added.toLocalTime(), QLocale::LongFormat) : QString());
+    set("completedAt", r->completed.isValid() ? l.toString(r->completed.toLocalTime(), QLocale::LongFormat) : tr("not yet"));
 }
 
 } // namespace Hermes

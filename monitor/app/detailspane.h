@@ -19,6 +19,8 @@ public:
     /// Empty: nothing selected (or several).
     void showDownload(const QString &id);
     QString shownId() const { return m_id; }
+    /// A field's text: url, name, size, status, error, attempts, sha256, priority, position,
+    /// addedAt, completedAt.
     QString fieldText(const QString &field) const;
 
 private:

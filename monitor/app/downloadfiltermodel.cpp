@@ -14,12 +14,14 @@ DownloadFilterModel::DownloadFilterModel(QObject *parent) : QSortFilterProxyMode
     setDynamicSortFilter(true);
 }
 
-void DownloadFilterModel::setStatusFilter(const QStringList &statuses)
+void DownloadFilterModel::setStatusFilter(const QList<DownloadStatus> &statuses)
 {
-    const QSet<QString> set(statuses.cbegin(), statuses.cend());
-    if (set == m_statuses)
+    quint32 mask = 0;
+    for (DownloadStatus s : statuses)
+        mask |= 1u << int(s);
+    if (mask == m_statuses)
         return;
-    m_statuses = set;
+    m_statuses = mask;
     invalidateRowsFilter();
 }
 
@@ -55,7 +57,7 @@ bool DownloadFilterModel::filterAcceptsRow(int sourceRow, const QModelIndex &sou
     if (sourceParent.isValid() || sourceRow >= model->rowCount())
         return false;
     const DownloadRow &r = model->rowAt(sourceRow);
-    if (!m_statuses.isEmpty() && !m_statuses.contains(r.status))
+    if (m_statuses && !(r.status.known && (m_statuses & (1u << int(*r.status.known)))))
         return false;
     return m_text.isEmpty() || r.name.contains(m_text, Qt::CaseInsensitive)
         || r.url.contains(m_text, Qt::CaseInsensitive);

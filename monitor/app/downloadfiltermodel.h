@@ -1,6 +1,7 @@
 #pragma once
 
-#include <QSet>
+#include "protocol/downloadstatus.h"
+
 #include <QSortFilterProxyModel>
 
 namespace Hermes {
@@ -15,9 +16,8 @@ class DownloadFilterModel final : public QSortFilterProxyModel
     Q_OBJECT
 public:
     explicit DownloadFilterModel(QObject *parent = nullptr);
-    /// Empty: every status.
-    void setStatusFilter(const QStringList &statuses);
-    QStringList statusFilter() const { return QStringList(m_statuses.cbegin(), m_statuses.cend()); }
+    /// Empty: every status (also one this version does not know).
+    void setStatusFilter(const QList<DownloadStatus> &statuses);
     void setText(const QString &text);
     void setStale(bool stale);
     bool isStale() const { return m_stale; }
@@ -28,7 +28,7 @@ protected:
     bool filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const override;
 
 private:
-    QSet<QString> m_statuses;
+    quint32 m_statuses = 0; ///< a bit per status; 0: every status
     QString m_text;
     bool m_stale = false;
 };

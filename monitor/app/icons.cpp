@@ -30,9 +30,15 @@ QIcon status(const QString &status)
     auto it = cache.find(status);
     if (it == cache.end()) {
         const QString file = QStringLiteral(":/icons/status-%1.svg").arg(status);
-        it = cache.insert(status, QIcon(QFile::exists(file) ? file : QStringLiteral(":/icons/status-pending.svg")));
+        it = cache.insert(status, QIcon(QFile::exists(file) ? file
+                                                            : QStringLiteral(":/icons/status-%1.svg").arg(wireName(DownloadStatus::Pending))));
     }
     return *it;
+}
+
+QIcon status(DownloadStatus status)
+{
+    return Icons::status(QString(wireName(status)));
 }
 
 } // namespace Hermes::Icons

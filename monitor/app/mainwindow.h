@@ -3,10 +3,7 @@
 #include "adddialog.h"
 #include "monitorsession.h"
 #include "monitorsettings.h"
-#include "notificationthrottle.h"
-#include "queueplanner.h"
 
-#include <QElapsedTimer>
 #include <QMainWindow>
 
 class QAction;
@@ -21,14 +18,22 @@ namespace Hermes {
 
 class ConnectionIndicator;
 class DetailsPane;
+class DownloadActions;
 class DownloadFilterModel;
+class NotificationCenter;
+class StaleBanner;
 class StatusSidebar;
+class TrayIcon;
 
 /**
  * The operator's window, laid out as qBittorrent users expect: a status sidebar with live
  * counts, the download table (multi-select, sortable, columns chosen from the header's menu),
  * a details pane, a menu bar with the standard shortcuts, a tray icon with its own menu, and
  * the always-visible connection indicator. A banner says when the list may be out of date.
+ *
+ * It composes: the layout, the docks, the menus and the toolbar are its own; what is done to
+ * downloads is DownloadActions', the banner StaleBanner's, notifications NotificationCenter's
+ * and the tray TrayIcon's.
  */
 class MainWindow final : public QMainWindow
 {
@@ -40,12 +45,15 @@ public:
     ConnectionIndicator *indicator() const { return m_indicator; }
     StatusSidebar *sidebar() const { return m_sidebar; }
     DetailsPane *details() const { return m_details; }
+    DownloadActions *downloadActions() const { return m_downloadActions; }
+    /// An action by name: the window's (add, paste, selectall, find, refresh, settings, quit,
+    /// about, aboutqt, showhide) or DownloadActions' (see DownloadActions::named()).
     QAction *action(const QString &name) const;
-    QListWidget *notifications() const { return m_notifications; }
+    QListWidget *notifications() const;
     QString summaryText() const;
     bool bannerVisible() const;
     QString bannerText() const;
-    QSystemTrayIcon *tray() const { return m_tray; }
+    QSystemTrayIcon *tray() const;
     /// Selects the rows of these downloads (for tests and scripting).
     void select(const QString &id) { selectIds({id}); }
     void selectIds(const QStringList &ids);
@@ -63,20 +71,14 @@ protected:
     void dropEvent(QDropEvent *event) override;
 
 private:
+    void buildTable();
+    void buildDocks();
     void buildActions();
+    void buildToolBar();
     void buildMenus();
-    void buildTray();
-    void updateActions();
-    void runAction(const QString &action);
-    void runOnAll(const QString &action, const QStringList &fromStatuses);
-    void moveQueue(QueuePlanner::Move move);
-    void removeSelected();
     void openSettings();
     void showAbout();
     void refreshSummary();
-    void refreshBanner();
-    void addNotification(const QString &type, const QString &message);
-    void notifyDesktop(const QString &title, const QString &message, bool warning);
     void applySettings();
     void showHeaderMenu(const QPoint &pos);
     QAction *addAction(const char *name, const QString &text, const char *icon, const QKeySequence &key,
@@ -89,18 +91,15 @@ private:
     QLineEdit *m_filter;
     StatusSidebar *m_sidebar;
     DetailsPane *m_details;
-    QWidget *m_banner;
-    QLabel *m_bannerText;
+    StaleBanner *m_banner;
     QLabel *m_summary;
     ConnectionIndicator *m_indicator;
-    QListWidget *m_notifications;
-    QSystemTrayIcon *m_tray = nullptr;
     class ApiKeyVault *m_vault;
+    DownloadActions *m_downloadActions;
     QHash<QString, QAction *> m_actions;
+    TrayIcon *m_tray = nullptr;
+    NotificationCenter *m_notifications = nullptr;
     QMenu *m_columnsMenu = nullptr;
-    NotificationThrottle m_throttle;
-    QElapsedTimer m_clock;
-    QTimer *m_bannerTimer;
 };
 
 } // namespace Hermes

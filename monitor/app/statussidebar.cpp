@@ -8,23 +8,31 @@
 namespace Hermes {
 
 namespace {
-struct Entry
+using S = DownloadStatus;
+/// The entries, in order: All, then a status each (Downloading includes verifying).
+const QList<QList<DownloadStatus>> &entries()
 {
-    const char *icon;
-    QStringList statuses;
-};
-const QList<Entry> &entries()
-{
-    static const QList<Entry> list{
-        {"all", {}},
-        {"downloading", {QStringLiteral("downloading"), QStringLiteral("processing")}},
-        {"pending", {QStringLiteral("pending")}},
-        {"paused", {QStringLiteral("paused")}},
-        {"completed", {QStringLiteral("completed")}},
-        {"failed", {QStringLiteral("failed")}},
-        {"cancelled", {QStringLiteral("cancelled")}},
+    static const QList<QList<DownloadStatus>> list{
+        {}, {S::Downloading, S::Processing}, {S::Pending}, {S::Paused}, {S::Completed}, {S::Failed}, {S::Cancelled},
     };
     return list;
+}
+// An entry's statuses in its item's data.
+int maskOf(const QList<DownloadStatus> &statuses)
+{
+    int mask = 0;
+    for (DownloadStatus s : statuses)
+        mask |= 1 << int(s);
+    return mask;
+}
+QList<DownloadStatus> statusesOf(int mask)
+{
+    QList<DownloadStatus> statuses;
+    for (DownloadStatus s : allDownloadStatuses()) {
+        if (mask & (1 << int(s)))
+            statuses.append(s);
+    }
+    return statuses;
 }
 } // namespace
 
@@ -33,9 +41,10 @@ StatusSidebar::StatusSidebar(DownloadListModel *model, QWidget *parent) : QListW
     setAccessibleName(tr("Status filter"));
     setSelectionMode(QAbstractItemView::SingleSelection);
     setUniformItemSizes(true);
-    for (const Entry &e : entries()) {
-        auto *item = new QListWidgetItem(Icons::status(QString::fromLatin1(e.icon)), QString(), this);
-        item->setData(Qt::UserRole, e.statuses);
+    for (const QList<DownloadStatus> &statuses : entries()) {
+        const QIcon icon = statuses.isEmpty() ? Icons::status(QStringLiteral("all")) : Icons::status(statuses.first());
+        auto *item = new QListWidgetItem(icon, QString(), this);
+        item->setData(Qt::UserRole, maskOf(statuses));
     }
     setCurrentRow(0);
     connect(this, &QListWidget::currentRowChanged, this, [this] { Q_EMIT statusesChosen(currentStatuses()); });
@@ -46,16 +55,16 @@ StatusSidebar::StatusSidebar(DownloadListModel *model, QWidget *parent) : QListW
     setMinimumWidth(sizeHintForColumn(0) + 24);
 }
 
-QStringList StatusSidebar::currentStatuses() const
+QList<DownloadStatus> StatusSidebar::currentStatuses() const
 {
     const QListWidgetItem *i = currentItem();
-    return i ? i->data(Qt::UserRole).toStringList() : QStringList();
+    return i ? statusesOf(i->data(Qt::UserRole).toInt()) : QList<DownloadStatus>();
 }
 
-void StatusSidebar::selectStatuses(const QStringList &statuses)
+void StatusSidebar::selectStatuses(const QList<DownloadStatus> &statuses)
 {
     for (int r = 0; r < count(); ++r) {
-        if (item(r)->data(Qt::UserRole).toStringList() == statuses) {
+        if (item(r)->data(Qt::UserRole).toInt() == maskOf(statuses)) {
             setCurrentRow(r);
             return;
         }
@@ -67,9 +76,9 @@ void StatusSidebar::refreshCounts()
     const QStringList names{tr("All"), tr("Downloading"), tr("Queued"), tr("Paused"), tr("Completed"),
                             tr("Failed"), tr("Cancelled")};
     for (int r = 0; r < count(); ++r) {
-        const QStringList statuses = item(r)->data(Qt::UserRole).toStringList();
+        const QList<DownloadStatus> statuses = statusesOf(item(r)->data(Qt::UserRole).toInt());
         int n = statuses.isEmpty() ? m_model->rowCount() : 0;
-        for (const QString &s : statuses)
+        for (DownloadStatus s : statuses)
             n += m_model->count(s);
         const QString text = tr("%1 (%2)").arg(names.value(r), QLocale().toString(n));
         if (item(r)->text() != text) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "protocol/downloadstatus.h"
+
 #include <QListWidget>
 
 namespace Hermes {
@@ -17,13 +19,13 @@ public:
     explicit StatusSidebar(DownloadListModel *model, QWidget *parent = nullptr);
 
     /// The statuses of the chosen entry (empty: all).
-    QStringList currentStatuses() const;
+    QList<DownloadStatus> currentStatuses() const;
     /// The text of the entry for `statuses` (for tests), e.g. "Downloading (3)".
     QString entryText(int row) const { return item(row)->text(); }
-    void selectStatuses(const QStringList &statuses);
+    void selectStatuses(const QList<DownloadStatus> &statuses);
 
 Q_SIGNALS:
-    void statusesChosen(const QStringList &statuses);
+    void statusesChosen(const QList<Hermes::DownloadStatus> &statuses);
 
 private:
     void refreshCounts();

@@ -1,15 +1,30 @@
 #include "apiclient.h"
 
+#include "threadaffinity.h"
+
 #include <QJsonDocument>
 #include <QNetworkReply>
 
 namespace Hermes {
+
+// What a failed answer means to the caller.
+static Error::Kind kindOf(int status)
+{
+    switch (status) {
+    case 0: case 429: case 502: case 503: case 504: return Error::Kind::Unavailable;
+    case 400: case 422: return Error::Kind::Invalid;
+    case 404: return Error::Kind::NotFound;
+    case 409: return Error::Kind::Conflict;
+    default: return Error::Kind::Failed;
+    }
+}
 
 ApiClient::ApiClient(QObject *parent) : QObject(parent) {}
 
 void ApiClient::send(const QByteArray &verb, const QString &path, const QByteArray &body,
                      Callback done)
 {
+    HERMES_ASSERT_THREAD(this);
     QUrl url = m_base;
     const qsizetype query = path.indexOf(u'?');
     url.setPath(m_base.path().chopped(m_base.path().endsWith(u'/') ? 1 : 0)
@@ -24,15 +39,22 @@ void ApiClient::send(const QByteArray &verb, const QString &path, const QByteArr
     connect(reply, &QNetworkReply::finished, this, [reply, done] {
         reply->deleteLater();
         const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        const QJsonObject json = QJsonDocument::fromJson(reply->readAll()).object();
-        QString error;
-        if (status >= 400)
-            error = json.value(QStringLiteral("error")).toObject().value(QStringLiteral("message")).toString();
-        if (status == 0 || (error.isEmpty() && reply->error() != QNetworkReply::NoError && status >= 400))
-            error = reply->errorString();
-        if (status >= 400 && error.isEmpty())
-            error = QStringLiteral("HTTP %1").arg(status);
-        done(status, json, error);
+        QJsonObject json = QJsonDocument::fromJson(reply->readAll()).object();
+        if (status >= 200 && status < 300) {
+            done(std::move(json));
+            return;
+        }
+        // The JSON error body every Hermes error has: {"error":{"code","message"}}.
+        const QJsonObject body = json.value(QStringLiteral("error")).toObject();
+        QString message = body.value(QStringLiteral("message")).toString();
+        if (status == 0 || (message.isEmpty() && reply->error() != QNetworkReply::NoError))
+            message = reply->errorString();
+        if (message.isEmpty())
+            message = QStringLiteral("HTTP %1").arg(status);
+        QByteArray code = body.value(QStringLiteral("code")).toString().toUtf8();
+        if (code.isEmpty())
+            code = status == 0 ? QByteArrayLiteral("no_answer") : "http_" + QByteArray::number(status);
+        done(Error{kindOf(status), std::move(code), std::move(message)});
     });
 }
 
@@ -73,9 +95,9 @@ void ApiClient::addDownload(const QString &url, const QString &filename, Callbac
          std::move(done));
 }
 
-void ApiClient::act(const QString &id, const QString &action, Callback done)
+void ApiClient::act(const QString &id, DownloadAction action, Callback done)
 {
-    send("POST", QStringLiteral("/api/v1/downloads/%1/%2").arg(id, action), {}, std::move(done));
+    send("POST", QStringLiteral("/api/v1/downloads/%1/%2").arg(id, wireName(action)), {}, std::move(done));
 }
 
 void ApiClient::remove(const QString &id, bool deleteFile, Callback done)

@@ -1,5 +1,8 @@
 #pragma once
 
+#include "protocol/downloadstatus.h"
+#include "result.h"
+
 #include <QJsonObject>
 #include <QNetworkAccessManager>
 #include <QObject>
@@ -11,6 +14,7 @@
 namespace Hermes {
 
 /// The hermes-server REST API (downloads and queue), asynchronous, with a timeout per request.
+/// Lives on the thread that created it (the GUI thread); callbacks run there.
 class ApiClient final : public QObject
 {
     Q_OBJECT
@@ -22,9 +26,10 @@ public:
     QUrl baseUrl() const { return m_base; }
     void setApiKey(const QByteArray &key) { m_key = key; }
 
-    /// `status` is the HTTP status (0: no answer); `error` the server's message or the network
-    /// error, empty on success.
-    using Callback = std::function<void(int status, const QJsonObject &body, const QString &error)>;
+    /// The answer's JSON body on a 2xx status; otherwise an Error whose message is the server's
+    /// (`{"error":{"code","message"}}`), else the network's, else "HTTP <status>", and whose
+    /// kind follows the status (no answer at all: Unavailable).
+    using Callback = std::function<void(Result<QJsonObject> body)>;
 
     /// One page of `GET /api/v1/downloads` (the server allows 1-1000 per page).
     void listDownloads(int offset, int limit, Callback done);
@@ -35,8 +40,8 @@ public:
                      const QString &sha256 = {}, std::optional<int> priority = {});
     /// `POST /api/v1/downloads/{id}/priority`: higher runs first (-1000..1000).
     void setPriority(const QString &id, int priority, Callback done);
-    /// `action` is pause, resume, cancel or retry.
-    void act(const QString &id, const QString &action, Callback done);
+    /// `POST /api/v1/downloads/{id}/<action>`.
+    void act(const QString &id, DownloadAction action, Callback done);
     void remove(const QString &id, bool deleteFile, Callback done);
 
 private:

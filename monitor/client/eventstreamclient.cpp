@@ -1,9 +1,9 @@
 #include "eventstreamclient.h"
 
 #include "logging.h"
+#include "protocol/payloads.h"
+#include "threadaffinity.h"
 
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QNetworkReply>
 #include <QNetworkRequest>
 
@@ -20,19 +20,19 @@ EventStreamClient::EventStreamClient(QObject *parent) : QObject(parent)
     m_parser.setRetryHandler([this](int ms) {
         // The server's reconnection time becomes the backoff base, as EventSource does, but
         // clamped: `retry: 0` must not turn reconnects into a busy loop.
-        m_policy.setServerRetryMs(ms);
+        m_backoff.setServerRetryMs(ms);
         Q_EMIT retryReceived(ms);
     });
     m_pump.setSingleShot(true);
     m_pump.setInterval(0);
     connect(&m_pump, &QTimer::timeout, this, &EventStreamClient::pump);
     m_retryTimer.setSingleShot(true);
-    connect(&m_retryTimer, &QTimer::timeout, this, &EventStreamClient::startRequest);
+    connect(&m_retryTimer, &QTimer::timeout, this, [this] { dispatch(Input::WaitOver); });
     m_watchdog.setSingleShot(true);
-    connect(&m_watchdog, &QTimer::timeout, this, &EventStreamClient::onWatchdog);
+    connect(&m_watchdog, &QTimer::timeout, this, [this] { endConnection({}, /*watchdog=*/true); });
     m_stableTimer.setSingleShot(true);
     m_stableTimer.setInterval(10000);
-    connect(&m_stableTimer, &QTimer::timeout, this, [this] { m_attempt = 0; });
+    connect(&m_stableTimer, &QTimer::timeout, this, [this] { dispatch(Input::Stable); });
 }
 
 EventStreamClient::~EventStreamClient()
@@ -55,21 +55,69 @@ void EventStreamClient::dropReply()
 
 void EventStreamClient::open()
 {
-    if (m_state != State::Disconnected)
-        return;
-    m_attempt = 0;
-    m_reason = DisconnectReason::None;
-    setState(State::Connecting);
-    if (m_state == State::Connecting)
-        startRequest();
+    HERMES_ASSERT_THREAD(this);
+    dispatch(Input::Open);
 }
 
 void EventStreamClient::close()
 {
-    stop(DisconnectReason::Closed);
+    HERMES_ASSERT_THREAD(this);
+    dispatch(Input::Close);
 }
 
-void EventStreamClient::stop(DisconnectReason reason)
+void EventStreamClient::reconnectNow()
+{
+    HERMES_ASSERT_THREAD(this);
+    dispatch(Input::Restart);
+}
+
+void EventStreamClient::retryNow()
+{
+    HERMES_ASSERT_THREAD(this);
+    dispatch(Input::NetworkBack);
+}
+
+void EventStreamClient::resumed()
+{
+    HERMES_ASSERT_THREAD(this);
+    dispatch(Input::Resumed);
+}
+
+void EventStreamClient::dispatch(Input input, int delayOverrideMs)
+{
+    using Action = StreamStateTable::Action;
+    const StreamStateTable::Transition t = StreamStateTable::next(m_phase, input);
+    if (t.actions & Action::Drop)
+        dropConnection();
+    if (t.actions & Action::CancelWait)
+        m_retryTimer.stop();
+    if (t.actions & Action::ResetAttempts)
+        m_attempt = 0;
+    if (t.actions & Action::ScheduleRetry)
+        scheduleRetry(delayOverrideMs);
+    if (t.reason)
+        m_reason = *t.reason;
+    const State before = state();
+    m_phase = t.next;
+    if (t.actions & Action::StartStable) {
+        m_stableTimer.start();
+        armWatchdog(); // now at the streaming interval
+    }
+    if (state() != before || (t.actions & Action::Announce)) {
+        // A slot may close, reconnect or delete the client: then nothing more happens here.
+        const QPointer<EventStreamClient> self(this);
+        const quint64 generation = m_generation;
+        Q_EMIT stateChanged(state());
+        if (!self || m_generation != generation || m_phase != t.next)
+            return;
+    }
+    if (t.actions & Action::Connect)
+        startRequest();
+    if (t.actions & Action::ThenOpen)
+        dispatch(Input::Open);
+}
+
+void EventStreamClient::dropConnection()
 {
     ++m_generation;
     m_retryTimer.stop();
@@ -78,35 +126,17 @@ void EventStreamClient::stop(DisconnectReason reason)
     m_pump.stop();
     dropReply();
     m_parser.finish(); // a feed() in progress delivers nothing more
-    m_streaming = m_headersSeen = false;
+    m_headersSeen = false;
     m_nextDelayMs = -1;
     m_nextAttempt = QDeadlineTimer(QDeadlineTimer::Forever);
-    m_reason = reason;
-    setState(State::Disconnected);
 }
 
-void EventStreamClient::reconnectNow()
+void EventStreamClient::scheduleRetry(int delayOverrideMs)
 {
-    stop(DisconnectReason::Closed);
-    open();
-}
-
-void EventStreamClient::retryNow()
-{
-    if (m_state == State::Reconnecting && m_retryTimer.isActive()) {
-        m_retryTimer.stop();
-        startRequest();
-    } else if (m_state == State::Disconnected && m_reason == DisconnectReason::GaveUp) {
-        open();
-    }
-}
-
-void EventStreamClient::resumed()
-{
-    if (m_state == State::Connected || m_state == State::Connecting)
-        reconnectNow();
-    else
-        retryNow();
+    ++m_attempt;
+    m_nextDelayMs = delayOverrideMs >= 0 ? delayOverrideMs : m_backoff.delayMs(m_attempt);
+    m_nextAttempt = QDeadlineTimer(m_nextDelayMs);
+    m_retryTimer.start(m_nextDelayMs);
 }
 
 qint64 EventStreamClient::msUntilNextAttempt() const
@@ -120,8 +150,7 @@ void EventStreamClient::startRequest()
     dropReply();
     m_nextDelayMs = -1;
     m_nextAttempt = QDeadlineTimer(QDeadlineTimer::Forever);
-    m_streaming = m_headersSeen = false;
-    m_watchdogFired = false;
+    m_headersSeen = false;
     m_eventsThisConnection = 0;
     m_lastStatus = 0;
     m_parser.reset(); // a new stream; its last event ID buffer starts from the string
@@ -155,7 +184,7 @@ void EventStreamClient::schedulePump()
 
 void EventStreamClient::armWatchdog()
 {
-    m_watchdog.start(m_streaming ? watchdogMs() : m_connectTimeoutMs);
+    m_watchdog.start(m_phase == Phase::Connected ? watchdogMs() : m_connectTimeoutMs);
 }
 
 void EventStreamClient::pump()
@@ -176,16 +205,13 @@ void EventStreamClient::pump()
             const QByteArray type = reply->header(QNetworkRequest::ContentTypeHeader).toByteArray();
             const QByteArray mediaType = type.split(';').value(0).trimmed().toLower();
             if (m_lastStatus == 200 && mediaType == "text/event-stream") {
-                m_streaming = true;
-                m_stableTimer.start();
-                armWatchdog();
-                setState(State::Connected);
+                dispatch(Input::Streaming);
                 if (gone())
                     return;
             }
         }
     }
-    if (m_streaming) {
+    if (m_phase == Phase::Connected) {
         for (;;) {
             const QByteArray piece = reply->read(ReadPiece);
             if (piece.isEmpty())
@@ -219,14 +245,10 @@ void EventStreamClient::learnHeartbeat(const SseParser::Event &event)
 {
     // Hermes' first event is `connected`, whose data (envelope style: data.data) carries the
     // server's heartbeat_interval in seconds. Other servers simply do not have it.
-    if (!event.data.contains(u"heartbeat_interval"))
+    const ReceivedEvent received = ReceivedEvent::decode(event.type, event.data);
+    if (!isType(received.type, EventType::Connected))
         return;
-    const QJsonObject outer = QJsonDocument::fromJson(event.data.toUtf8()).object();
-    const bool envelope = outer.value(QStringLiteral("type")).toString() == u"connected";
-    if (!envelope && event.type != u"connected")
-        return;
-    const QJsonObject data = envelope ? outer.value(QStringLiteral("data")).toObject() : outer;
-    const double seconds = data.value(QStringLiteral("heartbeat_interval")).toDouble(-1);
+    const double seconds = ConnectedEvent::heartbeatIntervalOf(received.data).value_or(-1);
     if (seconds <= 0 || seconds > 86400)
         return;
     const int ms = int(seconds * 1000);
@@ -237,15 +259,7 @@ void EventStreamClient::learnHeartbeat(const SseParser::Event &event)
     Q_EMIT heartbeatIntervalChanged(ms);
 }
 
-void EventStreamClient::onWatchdog()
-{
-    if (!m_reply)
-        return;
-    m_watchdogFired = true;
-    endConnection({});
-}
-
-void EventStreamClient::endConnection(const QString &protocolError)
+void EventStreamClient::endConnection(const QString &protocolError, bool watchdog)
 {
     QNetworkReply *reply = m_reply;
     if (!reply)
@@ -260,8 +274,8 @@ void EventStreamClient::endConnection(const QString &protocolError)
     m_pump.stop();
     m_watchdog.stop();
     m_stableTimer.stop();
-    const bool wasStreaming = m_streaming;
-    m_streaming = m_headersSeen = false;
+    const bool wasStreaming = m_phase == Phase::Connected;
+    m_headersSeen = false;
     m_parser.finish();
     m_lastStatus = status;
 
@@ -279,7 +293,7 @@ void EventStreamClient::endConnection(const QString &protocolError)
         Q_EMIT authenticationFailed();
         if (gone())
             return;
-        stop(DisconnectReason::AuthenticationFailed);
+        dispatch(Input::Rejected);
         return;
     }
 
@@ -288,7 +302,7 @@ void EventStreamClient::endConnection(const QString &protocolError)
     QString message;
     if (!protocolError.isEmpty()) {
         message = protocolError;
-    } else if (m_watchdogFired) {
+    } else if (watchdog) {
         message = wasStreaming
             ? QStringLiteral("no data from the server for %1 s; the connection is dead").arg(watchdogMs() / 1000.0)
             : QStringLiteral("no answer within %1 s").arg(m_connectTimeoutMs / 1000.0);
@@ -297,8 +311,8 @@ void EventStreamClient::endConnection(const QString &protocolError)
         ended = true;
     } else if (status != 0 && status != 200) {
         if (status == 503 || status == 429) {
-            if (const auto seconds = ReconnectPolicy::parseRetryAfter(retryAfter, QDateTime::currentDateTimeUtc()))
-                delayOverride = m_policy.retryAfterDelayMs(*seconds);
+            if (const auto seconds = ReconnectBackoff::parseRetryAfter(retryAfter, QDateTime::currentDateTimeUtc()))
+                delayOverride = m_backoff.retryAfterDelayMs(*seconds);
         }
         message = QStringLiteral("HTTP %1 from the server").arg(status);
     } else if (status == 200) {
@@ -318,39 +332,19 @@ void EventStreamClient::endConnection(const QString &protocolError)
         if (gone())
             return;
     }
-    if (!m_reconnect)
-        stop(ended ? DisconnectReason::StreamEnded : DisconnectReason::Failed);
-    else
-        scheduleReconnect(delayOverride);
-}
-
-void EventStreamClient::scheduleReconnect(int delayOverrideMs)
-{
-    if (m_policy.givesUpBefore(m_attempt + 1)) {
-        m_lastError = QStringLiteral("gave up after %1 attempts: %2").arg(m_attempt).arg(m_lastError);
-        const QPointer<EventStreamClient> self(this);
-        const quint64 generation = m_generation;
-        Q_EMIT errorOccurred(m_lastError);
-        if (self && m_generation == generation)
-            stop(DisconnectReason::GaveUp);
+    if (!m_reconnect) {
+        dispatch(ended ? Input::Ended : Input::Failed);
         return;
     }
-    ++m_attempt;
-    m_nextDelayMs = delayOverrideMs >= 0 ? delayOverrideMs : m_policy.delayMs(m_attempt);
-    m_nextAttempt = QDeadlineTimer(m_nextDelayMs);
-    m_retryTimer.start(m_nextDelayMs);
-    // Announced for every attempt, also when the state was Reconnecting already: the
-    // indicator shows the attempt number and the countdown.
-    m_state = State::Reconnecting;
-    Q_EMIT stateChanged(m_state);
-}
-
-void EventStreamClient::setState(State state)
-{
-    if (state == m_state)
+    if (m_backoff.givesUpBefore(m_attempt + 1)) {
+        m_lastError = QStringLiteral("gave up after %1 attempts: %2").arg(m_attempt).arg(m_lastError);
+        Q_EMIT errorOccurred(m_lastError);
+        if (gone())
+            return;
+        dispatch(Input::AttemptsSpent);
         return;
-    m_state = state;
-    Q_EMIT stateChanged(state);
+    }
+    dispatch(Input::Lost, delayOverride);
 }
 
 } // namespace Hermes

@@ -1,7 +1,8 @@
 #pragma once
 
-#include "reconnectpolicy.h"
+#include "reconnectbackoff.h"
 #include "sseparser.h"
+#include "streamstatetable.h"
 
 #include <QDeadlineTimer>
 #include <QNetworkAccessManager>
@@ -16,13 +17,14 @@ namespace Hermes {
 
 /**
  * Reads a Server-Sent Events stream and keeps it open: reconnects with backoff and jitter
- * (ReconnectPolicy), resumes with Last-Event-ID, honours `retry:` and `Retry-After`, and
+ * (ReconnectBackoff), resumes with Last-Event-ID, honours `retry:` and `Retry-After`, and
  * notices dead connections.
  *
  * States: Connecting (first attempt) → Connected (a 200 text/event-stream answer) →
  * Reconnecting (attempt N, waiting or trying) → Disconnected (closed, gave up, the key was
- * rejected, or the stream ended with reconnecting off; only open()/reconnectNow() leave it).
- * disconnectReason() says which.
+ * rejected, or the stream ended with reconnecting off; only open()/reconnectNow() leave it,
+ * and retryNow() after giving up). disconnectReason() says which. Every change of state is
+ * one transition of StreamStateTable, through dispatch().
  *
  * - Last-Event-ID is the parser's *last event ID string*: an event cut before its blank line
  *   is asked for again.
@@ -37,15 +39,17 @@ namespace Hermes {
  * Re-entrancy: every signal is emitted from the client's own queued call, never from inside
  * a QNetworkReply signal, so a slot may close(), reconnectNow() or delete the client; nothing
  * more from that connection is delivered after it did.
+ *
+ * Thread: the client lives on the thread that created it (the GUI thread in the monitor);
+ * open(), close(), reconnectNow(), retryNow() and resumed(), which signals from elsewhere
+ * call (the network watcher, the indicator's button), assert they are called there.
  */
 class EventStreamClient final : public QObject
 {
     Q_OBJECT
 public:
-    enum class State { Disconnected, Connecting, Connected, Reconnecting };
-    Q_ENUM(State)
-    enum class DisconnectReason { None, Closed, GaveUp, AuthenticationFailed, StreamEnded, Failed };
-    Q_ENUM(DisconnectReason)
+    using State = StreamStateTable::State;
+    using DisconnectReason = StreamStateTable::DisconnectReason;
 
     explicit EventStreamClient(QObject *parent = nullptr);
     ~EventStreamClient() override;
@@ -73,8 +77,8 @@ public:
     /// The largest line or event (default 1 MiB).
     void setMaxBufferBytes(qsizetype bytes) { m_parser.setLimit(bytes); }
     qsizetype maxBufferBytes() const { return m_parser.limit(); }
-    ReconnectPolicy &backoff() { return m_policy; }
-    const ReconnectPolicy &backoff() const { return m_policy; }
+    ReconnectBackoff &backoff() { return m_backoff; }
+    const ReconnectBackoff &backoff() const { return m_backoff; }
 
     void open();
     void close();
@@ -85,13 +89,13 @@ public:
     /// The machine resumed from suspend: a connection that looks alive probably is not.
     void resumed();
 
-    State state() const { return m_state; }
+    State state() const { return StreamStateTable::stateOf(m_phase); }
     DisconnectReason disconnectReason() const { return m_reason; }
     /// The current reconnect attempt (1-based), 0 while connected or before the first failure.
     int attempt() const { return m_attempt; }
-    int maxAttempts() const { return m_policy.maxAttempts(); }
+    int maxAttempts() const { return m_backoff.maxAttempts(); }
     /// Past the fast attempts: trying every cap interval.
-    bool isRetryingSlowly() const { return m_state == State::Reconnecting && m_policy.isSlow(m_attempt); }
+    bool isRetryingSlowly() const { return state() == State::Reconnecting && m_backoff.isSlow(m_attempt); }
     /// The delay chosen before the pending reconnect, or -1.
     int nextDelayMs() const { return m_nextDelayMs; }
     /// Milliseconds until the pending reconnect, or -1 when none is pending.
@@ -114,31 +118,34 @@ Q_SIGNALS:
     void streamEnded();
 
 private:
+    using Phase = StreamStateTable::Phase;
+    using Input = StreamStateTable::Input;
+
+    /// The one way the phase changes: the table's transition for `input`, carried out.
+    /// `delayOverrideMs` (≥ 0) replaces the backoff's delay of a scheduled retry.
+    void dispatch(Input input, int delayOverrideMs = -1);
+    void dropConnection();
+    void scheduleRetry(int delayOverrideMs);
     void startRequest();
     void schedulePump();
     void pump();
     void onEvent(const SseParser::Event &event);
     void learnHeartbeat(const SseParser::Event &event);
-    void endConnection(const QString &protocolError);
-    void onWatchdog();
-    void scheduleReconnect(int delayOverrideMs);
-    void stop(DisconnectReason reason);
-    void setState(State state);
+    /// `watchdog`: no bytes came in time.
+    void endConnection(const QString &protocolError, bool watchdog = false);
     void armWatchdog();
     void dropReply();
 
     QNetworkAccessManager m_nam;
     QPointer<QNetworkReply> m_reply;
     SseParser m_parser;
-    ReconnectPolicy m_policy;
+    ReconnectBackoff m_backoff;
     QUrl m_url;
     QByteArray m_apiKey;
-    State m_state = State::Disconnected;
+    Phase m_phase = Phase::Disconnected;
     DisconnectReason m_reason = DisconnectReason::None;
     bool m_reconnect = true;
-    bool m_headersSeen = false;
-    bool m_streaming = false;   ///< the current reply is a valid event stream
-    bool m_watchdogFired = false;
+    bool m_headersSeen = false; ///< the current reply's status has been looked at
     bool m_resumeRequested = false;
     quint64 m_generation = 0;   ///< one per connection; a stale pump or slot sees it changed
     int m_eventsThisConnection = 0;

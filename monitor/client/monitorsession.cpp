@@ -1,6 +1,6 @@
 #include "monitorsession.h"
 
-#include <QJsonDocument>
+#include "threadaffinity.h"
 
 #include <utility>
 
@@ -17,11 +17,11 @@ MonitorSession::MonitorSession(QObject *parent) : QObject(parent)
     connect(&m_loader, &SnapshotLoader::loaded, this, &MonitorSession::onLoaded);
     connect(&m_loader, &SnapshotLoader::failed, this, &MonitorSession::onLoadFailed);
     connect(&m_model, &DownloadListModel::statusChanged, this,
-            [this](const QString &id, const QString &from, const QString &to) {
-        if (from == to || (to != u"completed" && to != u"failed"))
+            [this](const QString &id, const ReceivedStatus &from, const ReceivedStatus &to) {
+        if (from.text == to.text || (to.known != DownloadStatus::Completed && to.known != DownloadStatus::Failed))
             return;
         const DownloadRow *r = m_model.row(id);
-        Q_EMIT downloadFinished(id, r ? r->name : id, to == u"completed");
+        Q_EMIT downloadFinished(id, r ? r->name : id, to.known == DownloadStatus::Completed);
     });
     m_snapshotRetry.setSingleShot(true);
     connect(&m_snapshotRetry, &QTimer::timeout, this, &MonitorSession::reload);
@@ -32,11 +32,13 @@ MonitorSession::MonitorSession(QObject *parent) : QObject(parent)
     m_detailTimer.setInterval(150);
     connect(&m_detailTimer, &QTimer::timeout, this, &MonitorSession::fetchDetails);
     connect(&m_network, &NetworkWatcher::networkAvailable, this, [this] {
+        HERMES_ASSERT_THREAD(this);
         m_stream.retryNow();
         if (m_stale && !m_loader.isRunning())
             reload();
     });
     connect(&m_network, &NetworkWatcher::resumed, this, [this] {
+        HERMES_ASSERT_THREAD(this);
         m_stream.resumed();
         if (m_stale && !m_loader.isRunning())
             reload();
@@ -60,11 +62,13 @@ void MonitorSession::setApiKey(const QByteArray &key)
 
 void MonitorSession::start()
 {
+    HERMES_ASSERT_THREAD(this);
     m_stream.open();
 }
 
 void MonitorSession::stop()
 {
+    HERMES_ASSERT_THREAD(this);
     m_stream.close();
     m_loader.cancel();
     m_snapshotRetry.stop();
@@ -97,6 +101,7 @@ void MonitorSession::onStateChanged(EventStreamClient::State state)
 
 void MonitorSession::refresh()
 {
+    HERMES_ASSERT_THREAD(this);
     if (m_stream.state() != EventStreamClient::State::Connected)
         m_stream.reconnectNow(); // reloads when connected, if it must
     reload();
@@ -104,6 +109,7 @@ void MonitorSession::refresh()
 
 void MonitorSession::reload()
 {
+    HERMES_ASSERT_THREAD(this);
     m_snapshotRetry.stop();
     m_insertTimer.stop();
     m_inserting = {};
@@ -113,7 +119,7 @@ void MonitorSession::reload()
     m_loader.start(); // events from now on are held until it is merged
 }
 
-void MonitorSession::onLoaded(const QJsonArray &items, bool complete)
+void MonitorSession::onLoaded(const QList<DownloadResource> &items, bool complete)
 {
     // Known rows are updated (and vanished ones removed) at once; new ones are inserted in
     // slices, events still held meanwhile, so that 5,000 new rows do not freeze the window.
@@ -130,11 +136,8 @@ void MonitorSession::insertSlice()
         return; // a newer load started; it merges everything again
     const qsizetype left = m_inserting.size() - m_insertAt;
     const qsizetype n = m_insertSlice > 0 ? qMin<qsizetype>(m_insertSlice, left) : left;
-    QJsonArray slice;
-    for (qsizetype i = 0; i < n; ++i)
-        slice.append(m_inserting.at(m_insertAt + i));
+    m_model.insertDownloads(m_inserting.mid(m_insertAt, n));
     m_insertAt += n;
-    m_model.insertDownloads(slice);
     if (m_insertAt < m_inserting.size()) {
         m_insertTimer.start();
         return;
@@ -160,9 +163,9 @@ void MonitorSession::finishLoad()
     }
     // Events that came while the snapshot was on its way; older ones are skipped by the
     // model (their timestamps predate the rows').
-    const QList<Held> held = std::exchange(m_held, {});
-    for (const Held &h : held)
-        apply(h.type, h.data, h.timestamp);
+    const QList<ReceivedEvent> held = std::exchange(m_held, {});
+    for (const ReceivedEvent &e : held)
+        apply(e);
     m_model.flushChanges();
     setStale(false);
     Q_EMIT snapshotLoaded();
@@ -173,9 +176,9 @@ void MonitorSession::finishLoad()
 void MonitorSession::onLoadFailed(const QString &message)
 {
     // Keep what the table shows, apply events on top, say it may be out of date, try again.
-    const QList<Held> held = std::exchange(m_held, {});
-    for (const Held &h : held)
-        apply(h.type, h.data, h.timestamp);
+    const QList<ReceivedEvent> held = std::exchange(m_held, {});
+    for (const ReceivedEvent &e : held)
+        apply(e);
     m_snapshotError = message;
     ++m_snapshotAttempt;
     const int delay = m_snapshotPolicy.delayMs(m_snapshotAttempt);
@@ -199,28 +202,19 @@ void MonitorSession::setStale(bool stale)
 void MonitorSession::onEvent(const SseParser::Event &event)
 {
     m_lastEventMs = QDateTime::currentMSecsSinceEpoch();
-    if (event.type == u"heartbeat")
+    if (isType(event.type, EventType::Heartbeat))
         return;
-    const QJsonObject object = QJsonDocument::fromJson(event.data.toUtf8()).object();
-    QString type;
-    QJsonObject data;
-    QString timestamp;
-    if (event.type == u"message") { // the envelope style: {"type","data","timestamp"}
-        type = object.value(QStringLiteral("type")).toString();
-        data = object.value(QStringLiteral("data")).toObject();
-        timestamp = object.value(QStringLiteral("timestamp")).toString();
-    } else { // the named style: `event: <type>`, the inner object as data
-        type = event.type;
-        data = object;
-        timestamp = object.value(QStringLiteral("timestamp")).toString();
-    }
-    if (type == u"resync_required") {
+    // Either style: the envelope ({"type","data","timestamp"}) or `event: <type>` with the
+    // inner object as data.
+    ReceivedEvent received = ReceivedEvent::decode(event.type, event.data);
+    const std::optional<EventType> type = fromWire<EventType>(received.type);
+    if (type == EventType::ResyncRequired) {
         reload();
         return;
     }
-    if (type == u"system_notification" && !event.lastEventId.isEmpty()) {
+    if (type == EventType::SystemNotification && !event.lastEventId.isEmpty()) {
         // The same notification twice (a replay overlapping what was seen) is shown once.
-        const QString key = event.lastEventId + u'\n' + data.value(QStringLiteral("message")).toString();
+        const QString key = event.lastEventId + u'\n' + SystemNotificationEvent::fromJson(received.data).message;
         if (m_seenNotifications.contains(key))
             return;
         m_seenNotifications.insert(key);
@@ -233,27 +227,33 @@ void MonitorSession::onEvent(const SseParser::Event &event)
             m_held.clear();
             m_reloadAgain = true; // what was dropped is in the next snapshot
         }
-        m_held.append({type, data, timestamp});
+        m_held.append(std::move(received));
         return;
     }
-    apply(type, data, timestamp);
+    apply(received);
 }
 
-void MonitorSession::apply(const QString &type, const QJsonObject &data, const QString &timestamp)
+void MonitorSession::apply(const ReceivedEvent &event)
 {
-    if (type == u"download_progress") {
-        m_model.applyProgress(data, timestamp);
-    } else if (type == u"queue_update") {
-        m_model.applyQueueUpdate(data, timestamp);
-        const QString action = data.value(QStringLiteral("action")).toString();
-        if (action == u"added" || action == u"reordered") {
-            m_pendingDetails.insert(data.value(QStringLiteral("download_id")).toString());
+    switch (fromWire<EventType>(event.type).value_or(EventType::Message)) {
+    case EventType::DownloadProgress:
+        m_model.applyProgress(DownloadProgressEvent::fromJson(event.data), event.timestamp);
+        break;
+    case EventType::QueueUpdate: {
+        const QueueUpdateEvent update = QueueUpdateEvent::fromJson(event.data);
+        m_model.applyQueueUpdate(update, event.timestamp);
+        if (update.action == QueueAction::Added || update.action == QueueAction::Reordered) {
+            m_pendingDetails.insert(update.downloadId);
             if (!m_detailTimer.isActive())
                 m_detailTimer.start();
         }
-    } else if (type == u"system_notification") {
-        Q_EMIT notificationReceived(data.value(QStringLiteral("notification_type")).toString(),
-                                    data.value(QStringLiteral("message")).toString());
+        break;
+    }
+    case EventType::SystemNotification:
+        Q_EMIT notificationReceived(SystemNotificationEvent::fromJson(event.data));
+        break;
+    default:
+        break;
     }
 }
 
@@ -265,9 +265,9 @@ void MonitorSession::fetchDetails()
         return;
     }
     for (const QString &id : ids) {
-        m_api.download(id, [this, guard = QPointer<MonitorSession>(this)](int status, const QJsonObject &body, const QString &) {
-            if (guard && status == 200)
-                m_model.upsertDownload(body);
+        m_api.download(id, [this, guard = QPointer<MonitorSession>(this)](Result<QJsonObject> answer) {
+            if (guard && answer)
+                m_model.upsertDownload(DownloadResource::fromJson(*answer));
         });
     }
 }

@@ -4,7 +4,7 @@
 #include "downloadlistmodel.h"
 #include "eventstreamclient.h"
 #include "networkwatcher.h"
-#include "reconnectpolicy.h"
+#include "reconnectbackoff.h"
 #include "snapshotloader.h"
 
 #include <QDateTime>
@@ -32,6 +32,8 @@ namespace Hermes {
  *   stale snapshot too) instead of waiting out its backoff.
  * - A queue_update that adds or reorders a download fetches its details (priority, creation
  *   time), which events do not carry; many at once become one reload.
+ *
+ * Lives on the GUI thread, with its stream, model and API client.
  */
 class MonitorSession final : public QObject
 {
@@ -47,7 +49,7 @@ public:
     DownloadListModel &model() { return m_model; }
     SnapshotLoader &loader() { return m_loader; }
     NetworkWatcher &network() { return m_network; }
-    ReconnectPolicy &snapshotRetryPolicy() { return m_snapshotPolicy; }
+    ReconnectBackoff &snapshotRetryPolicy() { return m_snapshotPolicy; }
 
     void start();
     void stop();
@@ -68,7 +70,7 @@ public:
     int snapshotsRequested() const { return m_snapshotsRequested; }
 
 Q_SIGNALS:
-    void notificationReceived(const QString &type, const QString &message);
+    void notificationReceived(const Hermes::SystemNotificationEvent &notification);
     /// A download reached completed (`succeeded`) or failed, once per real transition.
     void downloadFinished(const QString &id, const QString &name, bool succeeded);
     void snapshotLoaded();
@@ -78,8 +80,8 @@ Q_SIGNALS:
 private:
     void onStateChanged(EventStreamClient::State state);
     void onEvent(const SseParser::Event &event);
-    void apply(const QString &type, const QJsonObject &data, const QString &timestamp);
-    void onLoaded(const QJsonArray &items, bool complete);
+    void apply(const ReceivedEvent &event);
+    void onLoaded(const QList<DownloadResource> &items, bool complete);
     void onLoadFailed(const QString &message);
     void setStale(bool stale);
     void fetchDetails();
@@ -91,7 +93,7 @@ private:
     DownloadListModel m_model;
     SnapshotLoader m_loader{&m_api};
     NetworkWatcher m_network;
-    ReconnectPolicy m_snapshotPolicy;
+    ReconnectBackoff m_snapshotPolicy;
     QTimer m_snapshotRetry;
     QDeadlineTimer m_snapshotDeadline;
     int m_snapshotAttempt = 0;
@@ -102,14 +104,8 @@ private:
     bool m_loadIncomplete = false; ///< the last load's list moved under it: another follows
     int m_snapshots = 0;
     int m_snapshotsRequested = 0;
-    struct Held
-    {
-        QString type;
-        QJsonObject data;
-        QString timestamp;
-    };
-    QList<Held> m_held;
-    QJsonArray m_inserting;     ///< a snapshot's new downloads still to insert
+    QList<ReceivedEvent> m_held;
+    QList<DownloadResource> m_inserting; ///< a snapshot's new downloads still to insert
     qsizetype m_insertAt = 0;
     int m_insertSlice = 100;
     QTimer m_insertTimer;

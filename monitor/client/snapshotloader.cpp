@@ -2,6 +2,7 @@
 
 #include "apiclient.h"
 
+#include <QJsonArray>
 #include <QPointer>
 
 namespace Hermes {
@@ -37,16 +38,17 @@ void SnapshotLoader::requestPage()
     ++m_requests;
     const quint64 run = m_run;
     const QPointer<SnapshotLoader> self(this);
-    m_api->listDownloads(m_offset, m_pageSize, [this, self, run](int status, const QJsonObject &body, const QString &error) {
+    m_api->listDownloads(m_offset, m_pageSize, [this, self, run](Result<QJsonObject> answer) {
         if (!self || run != m_run)
             return;
-        if (status != 200) {
+        if (!answer) {
             m_running = false;
             m_items = {};
             m_ids.clear();
-            Q_EMIT failed(error.isEmpty() ? QStringLiteral("HTTP %1").arg(status) : error);
+            Q_EMIT failed(answer.error().message);
             return;
         }
+        const QJsonObject &body = *answer;
         const int total = body.value(QStringLiteral("total")).toInt(-1);
         const QJsonArray page = body.value(QStringLiteral("items")).toArray();
         if (total < 0 || total > MaxTotal) {
@@ -57,10 +59,10 @@ void SnapshotLoader::requestPage()
         const bool changed = m_total >= 0 && total != m_total;
         m_total = total;
         for (const QJsonValue &v : page) {
-            const QString id = v.toObject().value(QStringLiteral("id")).toString();
-            if (!id.isEmpty() && !m_ids.contains(id)) {
-                m_ids.insert(id);
-                m_items.append(v);
+            DownloadResource d = DownloadResource::fromJson(v.toObject());
+            if (!d.id.isEmpty() && !m_ids.contains(d.id)) {
+                m_ids.insert(d.id);
+                m_items.append(std::move(d));
             }
         }
         m_offset += m_pageSize;
@@ -80,7 +82,7 @@ void SnapshotLoader::requestPage()
             return;
         }
         m_running = false;
-        const QJsonArray items = std::exchange(m_items, {});
+        const QList<DownloadResource> items = std::exchange(m_items, {});
         const bool complete = !changed && m_ids.size() >= total;
         m_ids.clear();
         Q_EMIT loaded(items, complete);

@@ -1,6 +1,8 @@
 #pragma once
 
-#include <QJsonArray>
+#include "protocol/payloads.h"
+
+#include <QList>
 #include <QObject>
 #include <QSet>
 
@@ -36,7 +38,7 @@ public:
 
 Q_SIGNALS:
     /// `complete`: every download the server had is in `items` (a row missing was deleted).
-    void loaded(const QJsonArray &items, bool complete);
+    void loaded(const QList<Hermes::DownloadResource> &items, bool complete);
     void failed(const QString &message);
 
 private:
@@ -50,7 +52,7 @@ private:
     int m_offset = 0;
     int m_restarts = 0;
     int m_requests = 0;
-    QJsonArray m_items;
+    QList<DownloadResource> m_items;
     QSet<QString> m_ids;
 };
 

@@ -8,6 +8,7 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QFile>
+#include <QMetaEnum>
 
 #include <csignal>
 #include <cstdio>
@@ -173,8 +174,8 @@ int main(int argc, char *argv[])
     QObject::connect(&client, &EventStreamClient::stateChanged, &app,
                      [&](EventStreamClient::State state) {
         if (verbose) {
-            const char *names[] = {"disconnected", "connecting", "connected", "reconnecting"};
-            QString line = QString::fromLatin1(names[int(state)]);
+            // The state's name in lower case: disconnected, connecting, connected, reconnecting.
+            QString line = QString::fromLatin1(QMetaEnum::fromType<EventStreamClient::State>().valueToKey(int(state))).toLower();
             if (state == EventStreamClient::State::Reconnecting)
                 line += client.maxAttempts() > 0
                     ? QStringLiteral(" (attempt %1 of %2, in %3 ms)")

@@ -254,6 +254,89 @@
     </message>
 </context>
 <context>
+    <name>Hermes::DownloadActions</name>
+    <message>
+        <source>&amp;Pause</source>
+        <translation>&amp;Anhalten</translation>
+    </message>
+    <message>
+        <source>&amp;Resume</source>
+        <translation>&amp;Fortsetzen</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel</source>
+        <translation>A&amp;bbrechen</translation>
+    </message>
+    <message>
+        <source>Re&amp;try</source>
+        <translation>Erneut &amp;versuchen</translation>
+    </message>
+    <message>
+        <source>Re&amp;move…</source>
+        <translation>&amp;Entfernen …</translation>
+    </message>
+    <message>
+        <source>Pause &amp;All</source>
+        <translation>&amp;Alle anhalten</translation>
+    </message>
+    <message>
+        <source>Resume A&amp;ll</source>
+        <translation>A&amp;lle fortsetzen</translation>
+    </message>
+    <message>
+        <source>Move to &amp;Top</source>
+        <translation>An den &amp;Anfang</translation>
+    </message>
+    <message>
+        <source>Move &amp;Up</source>
+        <translation>Nach &amp;oben</translation>
+    </message>
+    <message>
+        <source>Move &amp;Down</source>
+        <translation>Nach &amp;unten</translation>
+    </message>
+    <message>
+        <source>Move to &amp;Bottom</source>
+        <translation>Ans &amp;Ende</translation>
+    </message>
+    <message>
+        <source>&amp;Copy URL</source>
+        <translation>URL &amp;kopieren</translation>
+    </message>
+    <message>
+        <source>%1 of "%2" failed: %3</source>
+        <translation>%1 von „%2“ fehlgeschlagen: %3</translation>
+    </message>
+    <message>
+        <source>The queue was not reordered: %1</source>
+        <translation>Die Warteschlange wurde nicht umsortiert: %1</translation>
+    </message>
+    <message>
+        <source>Remove "%1" from the list?</source>
+        <translation>„%1“ aus der Liste entfernen?</translation>
+    </message>
+    <message numerus="yes">
+        <source>Remove %n download(s) from the list?</source>
+        <translation><numerusform>%n Download aus der Liste entfernen?</numerusform><numerusform>%n Downloads aus der Liste entfernen?</numerusform></translation>
+    </message>
+    <message>
+        <source>Remove Downloads</source>
+        <translation>Downloads entfernen</translation>
+    </message>
+    <message>
+        <source>Remove, keep the files</source>
+        <translation>Entfernen, Dateien behalten</translation>
+    </message>
+    <message>
+        <source>Remove and delete the files</source>
+        <translation>Entfernen und Dateien löschen</translation>
+    </message>
+    <message>
+        <source>Remove failed: %1</source>
+        <translation>Entfernen fehlgeschlagen: %1</translation>
+    </message>
+</context>
+<context>
     <name>Hermes::DownloadListModel</name>
     <message>
         <source>Queued</source>
@@ -383,14 +466,6 @@
         <translation>Filter</translation>
     </message>
     <message>
-        <source>Retry now</source>
-        <translation>Jetzt erneut versuchen</translation>
-    </message>
-    <message>
-        <source>The list may be out of date</source>
-        <translation>Die Liste ist möglicherweise veraltet</translation>
-    </message>
-    <message>
         <source>Status</source>
         <translation>Status</translation>
     </message>
@@ -403,68 +478,12 @@
         <translation>Benachrichtigungen</translation>
     </message>
     <message>
-        <source>Download completed</source>
-        <translation>Download fertig</translation>
-    </message>
-    <message>
-        <source>Download failed</source>
-        <translation>Download fehlgeschlagen</translation>
-    </message>
-    <message>
         <source>&amp;Add Downloads…</source>
         <translation>Downloads &amp;hinzufügen …</translation>
     </message>
     <message>
         <source>&amp;Paste URLs</source>
         <translation>URLs &amp;einfügen</translation>
-    </message>
-    <message>
-        <source>&amp;Pause</source>
-        <translation>&amp;Anhalten</translation>
-    </message>
-    <message>
-        <source>&amp;Resume</source>
-        <translation>&amp;Fortsetzen</translation>
-    </message>
-    <message>
-        <source>&amp;Cancel</source>
-        <translation>A&amp;bbrechen</translation>
-    </message>
-    <message>
-        <source>Re&amp;try</source>
-        <translation>Erneut &amp;versuchen</translation>
-    </message>
-    <message>
-        <source>Re&amp;move…</source>
-        <translation>&amp;Entfernen …</translation>
-    </message>
-    <message>
-        <source>Pause &amp;All</source>
-        <translation>&amp;Alle anhalten</translation>
-    </message>
-    <message>
-        <source>Resume A&amp;ll</source>
-        <translation>A&amp;lle fortsetzen</translation>
-    </message>
-    <message>
-        <source>Move to &amp;Top</source>
-        <translation>An den &amp;Anfang</translation>
-    </message>
-    <message>
-        <source>Move &amp;Up</source>
-        <translation>Nach &amp;oben</translation>
-    </message>
-    <message>
-        <source>Move &amp;Down</source>
-        <translation>Nach &amp;unten</translation>
-    </message>
-    <message>
-        <source>Move to &amp;Bottom</source>
-        <translation>Ans &amp;Ende</translation>
-    </message>
-    <message>
-        <source>&amp;Copy URL</source>
-        <translation>URL &amp;kopieren</translation>
     </message>
     <message>
         <source>Select &amp;All</source>
@@ -531,44 +550,12 @@
         <translation>&amp;Hilfe</translation>
     </message>
     <message>
-        <source>%1 of "%2" failed: %3</source>
-        <translation>%1 von „%2“ fehlgeschlagen: %3</translation>
-    </message>
-    <message>
-        <source>The queue was not reordered: %1</source>
-        <translation>Die Warteschlange wurde nicht umsortiert: %1</translation>
-    </message>
-    <message>
         <source>Add Downloads</source>
         <translation>Downloads hinzufügen</translation>
     </message>
     <message>
         <source>%1 was not added: %2</source>
         <translation>%1 wurde nicht hinzugefügt: %2</translation>
-    </message>
-    <message>
-        <source>Remove "%1" from the list?</source>
-        <translation>„%1“ aus der Liste entfernen?</translation>
-    </message>
-    <message numerus="yes">
-        <source>Remove %n download(s) from the list?</source>
-        <translation><numerusform>%n Download aus der Liste entfernen?</numerusform><numerusform>%n Downloads aus der Liste entfernen?</numerusform></translation>
-    </message>
-    <message>
-        <source>Remove Downloads</source>
-        <translation>Downloads entfernen</translation>
-    </message>
-    <message>
-        <source>Remove, keep the files</source>
-        <translation>Entfernen, Dateien behalten</translation>
-    </message>
-    <message>
-        <source>Remove and delete the files</source>
-        <translation>Entfernen und Dateien löschen</translation>
-    </message>
-    <message>
-        <source>Remove failed: %1</source>
-        <translation>Entfernen fehlgeschlagen: %1</translation>
     </message>
     <message>
         <source>Preferences</source>
@@ -598,17 +585,27 @@
         <source>Hermes Monitor — %1 down</source>
         <translation>Hermes Monitor – %1 herunter</translation>
     </message>
+</context>
+<context>
+    <name>Hermes::MonitorSession</name>
     <message>
-        <source>The list may be out of date: loading it failed (%1). %2</source>
-        <translation>Die Liste ist möglicherweise veraltet: Laden fehlgeschlagen (%1). %2</translation>
+        <source>Cannot load the downloads: %1</source>
+        <translation>Die Downloads können nicht geladen werden: %1</translation>
+    </message>
+</context>
+<context>
+    <name>Hermes::NotificationCenter</name>
+    <message>
+        <source>Notifications</source>
+        <translation>Benachrichtigungen</translation>
     </message>
     <message>
-        <source>Trying again in %1 s.</source>
-        <translation>Neuer Versuch in %1 s.</translation>
+        <source>Download completed</source>
+        <translation>Download fertig</translation>
     </message>
     <message>
-        <source>Trying again now.</source>
-        <translation>Neuer Versuch läuft.</translation>
+        <source>Download failed</source>
+        <translation>Download fehlgeschlagen</translation>
     </message>
     <message>
         <source>Hermes</source>
@@ -617,13 +614,6 @@
     <message numerus="yes">
         <source>%1 (and %n more)</source>
         <translation><numerusform>%1 (und %n weitere)</numerusform><numerusform>%1 (und %n weitere)</numerusform></translation>
-    </message>
-</context>
-<context>
-    <name>Hermes::MonitorSession</name>
-    <message>
-        <source>Cannot load the downloads: %1</source>
-        <translation>Die Downloads können nicht geladen werden: %1</translation>
     </message>
 </context>
 <context>
@@ -695,6 +685,29 @@
     <message>
         <source>Minimising or closing the window keeps the monitor in the tray</source>
         <translation>Beim Minimieren oder Schließen des Fensters in der Kontrollleiste bleiben</translation>
+    </message>
+</context>
+<context>
+    <name>Hermes::StaleBanner</name>
+    <message>
+        <source>Retry now</source>
+        <translation>Jetzt erneut versuchen</translation>
+    </message>
+    <message>
+        <source>The list may be out of date</source>
+        <translation>Die Liste ist möglicherweise veraltet</translation>
+    </message>
+    <message>
+        <source>The list may be out of date: loading it failed (%1). %2</source>
+        <translation>Die Liste ist möglicherweise veraltet: Laden fehlgeschlagen (%1). %2</translation>
+    </message>
+    <message>
+        <source>Trying again in %1 s.</source>
+        <translation>Neuer Versuch in %1 s.</translation>
+    </message>
+    <message>
+        <source>Trying again now.</source>
+        <translation>Neuer Versuch läuft.</translation>
     </message>
 </context>
 <context>

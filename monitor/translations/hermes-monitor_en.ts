@@ -8,11 +8,14 @@
     </message>
 </context>
 <context>
-    <name>Hermes::MainWindow</name>
+    <name>Hermes::DownloadActions</name>
     <message numerus="yes">
         <source>Remove %n download(s) from the list?</source>
         <translation><numerusform>Remove %n download from the list?</numerusform><numerusform>Remove %n downloads from the list?</numerusform></translation>
     </message>
+</context>
+<context>
+    <name>Hermes::NotificationCenter</name>
     <message numerus="yes">
         <source>%1 (and %n more)</source>
         <translation><numerusform>%1 (and %n more)</numerusform><numerusform>%1 (and %n more)</numerusform></translation>

@@ -94,7 +94,7 @@ private:
     RedisAdopter m_adopter;
     RedisConnection m_commands;
     RedisConnection m_subscriber;
-    ReconnectBackoff m_backoff;
+    ReconnectBackoff m_backoff = ReconnectBackoff::fullJitter();
     QTimer m_reconnectTimer;
     int m_attempt = 0;
     bool m_up = false;

@@ -38,7 +38,7 @@ void tst_ApiKeyVault::fileFallbackIsPrivate()
     vault.read([&](const QByteArray &key) { read = key; });
     QCOMPARE(read, QByteArray()); // nothing stored yet
     QString error = QStringLiteral("unset");
-    vault.write("s3cret-key", [&](const QString &e) { error = e; });
+    vault.write("s3cret-key", [&](Result<void> written) { error = written ? QString() : written.error().message; });
     QVERIFY2(error.isEmpty(), qPrintable(error));
     const QFile::Permissions perms = QFile::permissions(ApiKeyVault::fallbackFile());
     QVERIFY(perms & QFile::ReadOwner);

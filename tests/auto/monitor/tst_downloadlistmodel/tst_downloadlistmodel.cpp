@@ -83,12 +83,12 @@ void tst_DownloadListModel::olderEventsDoNotUndoNewerState()
     DownloadListModel model;
     model.mergeSnapshot({download(QStringLiteral("a"), QStringLiteral("completed"), 100, QStringLiteral("2026-01-01T00:00:05.000Z"))});
     model.applyProgress(progress(QStringLiteral("a"), QStringLiteral("downloading"), 50), QStringLiteral("2026-01-01T00:00:04.000Z"));
-    QCOMPARE(model.row(QStringLiteral("a"))->status, QStringLiteral("completed"));
+    QCOMPARE(model.row(QStringLiteral("a"))->status.text, QStringLiteral("completed"));
     model.applyQueueUpdate({{QStringLiteral("action"), QStringLiteral("status_changed")},
                             {QStringLiteral("download_id"), QStringLiteral("a")},
                             {QStringLiteral("status"), QStringLiteral("downloading")}},
                            QStringLiteral("2026-01-01T00:00:04.500Z"));
-    QCOMPARE(model.row(QStringLiteral("a"))->status, QStringLiteral("completed"));
+    QCOMPARE(model.row(QStringLiteral("a"))->status.text, QStringLiteral("completed"));
 }
 
 void tst_DownloadListModel::unknownDownloadsAreAdded()
@@ -176,7 +176,7 @@ void tst_DownloadListModel::mergeKeepsRowsInPlace()
     QVERIFY(b.isValid() && c.isValid());
     QCOMPARE(b.data(DownloadListModel::IdRole).toString(), QStringLiteral("b"));
     QCOMPARE(c.data(DownloadListModel::IdRole).toString(), QStringLiteral("c"));
-    QCOMPARE(model.row("b")->status, QStringLiteral("downloading"));
+    QCOMPARE(model.row("b")->status.text, QStringLiteral("downloading"));
     QCOMPARE(model.row("b")->percent, 30.0);
     QCOMPARE(model.rowCount(), 3);
 }
@@ -189,7 +189,7 @@ void tst_DownloadListModel::randomMergesAgainstAModel()
     QRandomGenerator rng(seed);
     DownloadListModel model;
     QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
-    const QStringList statuses = DownloadListModel::statuses();
+    const QList<DownloadStatus> statuses = allDownloadStatuses();
     for (int round = 0; round < 60; ++round) {
         QHash<QString, QPersistentModelIndex> before;
         for (int i = 0; i < model.rowCount(); ++i)
@@ -201,7 +201,7 @@ void tst_DownloadListModel::randomMergesAgainstAModel()
             const QString id = QString::number(rng.bounded(0, 60));
             if (expected.contains(id))
                 continue;
-            const QString status = statuses.at(rng.bounded(int(statuses.size())));
+            const QString status = wireName(statuses.at(rng.bounded(int(statuses.size()))));
             expected.insert(id, status);
             snapshot.append(download(id, status, rng.bounded(100), QStringLiteral("2026-01-01T00:00:%1.000Z").arg(round, 2, 10, QChar(u'0'))));
         }
@@ -211,12 +211,12 @@ void tst_DownloadListModel::randomMergesAgainstAModel()
         QHash<QString, int> counts;
         for (int i = 0; i < model.rowCount(); ++i) {
             const DownloadRow &r = model.rowAt(i);
-            QVERIFY2(expected.value(r.id) == r.status, qPrintable(why));
+            QVERIFY2(expected.value(r.id) == r.status.text, qPrintable(why));
             QVERIFY2(model.rowOf(r.id) == i, qPrintable(why));
-            ++counts[r.status];
+            ++counts[r.status.text];
         }
-        for (const QString &status : statuses)
-            QVERIFY2(model.count(status) == counts.value(status), qPrintable(why + u' ' + status));
+        for (DownloadStatus status : statuses)
+            QVERIFY2(model.count(status) == counts.value(wireName(status)), qPrintable(why + u' ' + wireName(status)));
         for (auto it = before.cbegin(); it != before.cend(); ++it) {
             if (expected.contains(it.key()))
                 QVERIFY2(it.value().isValid() && it.value().data(DownloadListModel::IdRole).toString() == it.key(), qPrintable(why));
@@ -231,8 +231,8 @@ void tst_DownloadListModel::statusChangesAreReportedOnce()
 {
     DownloadListModel model;
     QStringList changes;
-    connect(&model, &DownloadListModel::statusChanged, this, [&](const QString &id, const QString &from, const QString &to) {
-        changes.append(id + u':' + from + u'>' + to);
+    connect(&model, &DownloadListModel::statusChanged, this, [&](const QString &id, const ReceivedStatus &from, const ReceivedStatus &to) {
+        changes.append(id + u':' + from.text + u'>' + to.text);
     });
     model.mergeSnapshot({download("a", "downloading", 10, "2026-01-01T00:00:01.000Z"),
                          download("done", "completed", 100, "2026-01-01T00:00:01.000Z")});
@@ -253,7 +253,7 @@ void tst_DownloadListModel::countsAndTotalSpeedFollowEvents()
                          download("c", "paused", 10, "2026-01-01T00:00:01.000Z")});
     model.setLive(true);
     model.flushChanges();
-    QCOMPARE(model.count("downloading"), 2);
+    QCOMPARE(model.count(DownloadStatus::Downloading), 2);
     QCOMPARE(model.totalSpeed(), 10.0);
     QSignalSpy counts(&model, &DownloadListModel::countsChanged);
     QJsonObject fast = progress("a", "downloading", 20);
@@ -262,8 +262,8 @@ void tst_DownloadListModel::countsAndTotalSpeedFollowEvents()
     model.applyProgress(progress("b", "completed", 100), "2026-01-01T00:00:02.000Z");
     QTRY_VERIFY_WITH_TIMEOUT(!counts.isEmpty(), 5000);
     QCOMPARE(model.totalSpeed(), 1000.0);
-    QCOMPARE(model.count("downloading"), 1);
-    QCOMPARE(model.count("completed"), 1);
+    QCOMPARE(model.count(DownloadStatus::Downloading), 1);
+    QCOMPARE(model.count(DownloadStatus::Completed), 1);
 }
 
 void tst_DownloadListModel::speedIsUnknownWhileNotLive()
@@ -310,7 +310,7 @@ void tst_DownloadListModel::aDownloadKnownOnlyFromItsEventKeepsItsPlace()
     QCOMPARE(fresh.row("early")->attempts, 3);
     fresh.applyQueueUpdate({{"action", "status_changed"}, {"download_id", "urgent"}, {"status", "paused"}},
                            "2026-01-01T00:00:05.000Z");
-    QCOMPARE(fresh.row("urgent")->status, QStringLiteral("paused"));
+    QCOMPARE(fresh.row("urgent")->status.text, QStringLiteral("paused"));
     QCOMPARE(fresh.row("urgent")->priority, 5); // no priority in it: kept
     // A naive timestamp (a Python worker's utcnow().isoformat()) is UTC too.
     fresh.applyProgress(progress("naive", "pending", 0), "2026-01-01T00:00:01.500");
@@ -347,7 +347,7 @@ void tst_DownloadListModel::detailsDoNotUndoNewerState()
     QJsonObject older = download("a", "downloading", 20, "2026-01-01T00:00:02.000Z");
     older.insert("priority", 7);
     model.upsertDownload(older);
-    QCOMPARE(model.row("a")->status, QStringLiteral("paused"));
+    QCOMPARE(model.row("a")->status.text, QStringLiteral("paused"));
     QCOMPARE(model.row("a")->percent, 50.0);
     QCOMPARE(model.row("a")->priority, 7);
 }

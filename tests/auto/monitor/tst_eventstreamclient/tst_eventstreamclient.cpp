@@ -161,7 +161,7 @@ void tst_EventStreamClient::retryFieldBecomesTheBase()
     QCOMPARE(retries.size(), 1); // "1x" is not all digits: ignored
     QCOMPARE(retries[0][0].toInt(), 25);
     // `retry: 25` is clamped to the 500 ms minimum: a server cannot make clients spin.
-    QCOMPARE(client.backoff().baseMs(), ReconnectPolicy::MinServerRetryMs);
+    QCOMPARE(client.backoff().baseMs(), ReconnectBackoff::MinServerRetryMs);
     QVERIFY2(firstDelay >= 250 && firstDelay <= 500, qPrintable(QString::number(firstDelay)));
     client.close();
 }

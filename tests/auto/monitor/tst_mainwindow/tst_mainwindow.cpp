@@ -170,7 +170,7 @@ void tst_MainWindow::bulkAndQueueActionsReachTheServer()
     for (int i = 0; i < 5; ++i)
         ids.append(add(server, files.url("/slow" + QByteArray::number(i))));
     // One runs, four wait; the details (priority, creation time) arrive for each.
-    QTRY_VERIFY_WITH_TIMEOUT(session.model().row(ids[4]) && session.model().count("pending") == 4, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(session.model().row(ids[4]) && session.model().count(DownloadStatus::Pending) == 4, 10000);
 
     // Move the last one to the top of the queue: the server's queue order follows.
     window.select(ids[4]);
@@ -212,7 +212,7 @@ void tst_MainWindow::bulkAndQueueActionsReachTheServer()
 
     window.selectIds(ids);
     window.action("pauseall")->trigger();
-    QTRY_COMPARE_WITH_TIMEOUT(session.model().count("paused"), 5, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(session.model().count(DownloadStatus::Paused), 5, 10000);
 }
 
 void tst_MainWindow::sidebarCountsAndFilters()
@@ -228,8 +228,8 @@ void tst_MainWindow::sidebarCountsAndFilters()
     QTRY_COMPARE_WITH_TIMEOUT(session.snapshotsLoaded(), 1, 10000);
     const QString done = add(server, files.url("/small"));
     const QString broken = add(server, files.url("/missing"));
-    QTRY_COMPARE_WITH_TIMEOUT(session.model().count("completed"), 1, 20000);
-    QTRY_COMPARE_WITH_TIMEOUT(session.model().count("failed"), 1, 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(session.model().count(DownloadStatus::Completed), 1, 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(session.model().count(DownloadStatus::Failed), 1, 30000);
     StatusSidebar *side = window.sidebar();
     QTRY_COMPARE_WITH_TIMEOUT(side->entryText(0), QStringLiteral("All (2)"), 5000);
     QTRY_COMPARE_WITH_TIMEOUT(side->entryText(4), QStringLiteral("Completed (1)"), 5000);
@@ -348,10 +348,17 @@ void tst_MainWindow::germanTranslationIsComplete()
     QTranslator translator;
     QVERIFY(translator.load(QStringLiteral(HERMES_MONITOR_QM)));
     QCoreApplication::installTranslator(&translator);
-    QCOMPARE(DownloadListModel::statusText("pending"), QStringLiteral("Wartend"));
-    QCOMPARE(DownloadListModel::statusText("completed"), QStringLiteral("Fertig"));
+    QCOMPARE(DownloadListModel::statusText(DownloadStatus::Pending), QStringLiteral("Wartend"));
+    QCOMPARE(DownloadListModel::statusText(DownloadStatus::Completed), QStringLiteral("Fertig"));
+    {
+        // The window's parts have their own translation contexts (DownloadActions, …).
+        MonitorSession session;
+        MainWindow window(&session, settingsFor(QStringLiteral("http://127.0.0.1:1")));
+        QCOMPARE(window.action("pause")->text(), QStringLiteral("&Anhalten"));
+        QCOMPARE(window.action("quit")->text(), QStringLiteral("&Beenden"));
+    }
     QCoreApplication::removeTranslator(&translator);
-    QCOMPARE(DownloadListModel::statusText("pending"), QStringLiteral("Queued"));
+    QCOMPARE(DownloadListModel::statusText(DownloadStatus::Pending), QStringLiteral("Queued"));
 }
 
 void tst_MainWindow::progressBarFollowsTheLayoutDirection()

@@ -166,7 +166,7 @@ private:
     {
         QHash<QString, QString> out;
         for (int i = 0; i < session.model().rowCount(); ++i)
-            out.insert(session.model().rowAt(i).id, session.model().rowAt(i).status);
+            out.insert(session.model().rowAt(i).id, session.model().rowAt(i).status.text);
         return out;
     }
 };
@@ -212,7 +212,7 @@ void tst_MonitorSession::survivesAServerRestart()
     session.start();
     QTRY_VERIFY_WITH_TIMEOUT(session.snapshotsLoaded() == 1, 10000);
     const QString before = add(server, files.url("/before"));
-    QTRY_COMPARE_WITH_TIMEOUT(session.model().row(before) ? session.model().row(before)->status : QString(),
+    QTRY_COMPARE_WITH_TIMEOUT(session.model().row(before) ? session.model().row(before)->status.text : QString(),
                               QStringLiteral("completed"), 20000);
 
     server.kill();
@@ -249,7 +249,7 @@ void tst_MonitorSession::pagesTheSnapshotUntilTotal()
     QCOMPARE(inserted.size(), 25);
     QCOMPARE(fake.listRequests, 3);
     QVERIFY(session.model().row("d2499"));
-    QCOMPARE(session.model().count("completed"), 1250);
+    QCOMPARE(session.model().count(DownloadStatus::Completed), 1250);
     session.stop();
 }
 
@@ -338,7 +338,7 @@ void tst_MonitorSession::mergesAReloadWithoutReset()
     QCOMPARE(reset.size(), 0);
     QVERIFY(b.isValid());
     QCOMPARE(b.data(DownloadListModel::IdRole).toString(), QStringLiteral("b"));
-    QCOMPARE(session.model().row("b")->status, QStringLiteral("downloading"));
+    QCOMPARE(session.model().row("b")->status.text, QStringLiteral("downloading"));
     QVERIFY(!session.model().row("a"));
     QVERIFY(session.model().row("d"));
     session.stop();
@@ -433,7 +433,7 @@ void tst_MonitorSession::notifiesOncePerRealTransition()
     });
     session.start();
     QTRY_COMPARE_WITH_TIMEOUT(fake.streamRequests, 2, 20000);
-    QTRY_COMPARE_WITH_TIMEOUT(session.model().row("a") ? session.model().row("a")->status : QString(), QStringLiteral("completed"), 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(session.model().row("a") ? session.model().row("a")->status.text : QString(), QStringLiteral("completed"), 20000);
     QTest::qWait(300);
     QCOMPARE(finished, QStringList{"a+"});
     session.stop();

@@ -1,0 +1,176 @@
+#include "downloadactions.h"
+
+#include "icons.h"
+#include "monitorsession.h"
+#include "threadaffinity.h"
+
+#include <QPushButton>
+#include <QAction>
+#include <QClipboard>
+#include <QGuiApplication>
+#include <QMessageBox>
+#include <QPointer>
+
+namespace Hermes {
+
+DownloadActions::DownloadActions(MonitorSession *session, std::function<QStringList()> selection, QWidget *window)
+    : QObject(window), m_session(session), m_selection(std::move(selection)), m_window(window)
+{
+    using Move = QueuePlanner::Move;
+    const auto perDownload = [this](DownloadAction a, const QString &text, const char *icon) {
+        m_perDownload.append(add(wireName(a), text, icon, QKeySequence(), [this, a] { run(a); }));
+    };
+    // In DownloadAction's order, so that action() indexes them.
+    perDownload(DownloadAction::Pause, tr("&Pause"), "media-playback-pause");
+    perDownload(DownloadAction::Resume, tr("&Resume"), "media-playback-start");
+    perDownload(DownloadAction::Cancel, tr("&Cancel"), "process-stop");
+    perDownload(DownloadAction::Retry, tr("Re&try"), "view-refresh");
+    m_remove = add(QStringLiteral("remove"), tr("Re&move…"), "edit-delete", QKeySequence::Delete,
+                   [this] { removeSelected(); });
+    m_pauseAll = add(QStringLiteral("pauseall"), tr("Pause &All"), "media-playback-pause", QKeySequence(),
+                     [this] { runOnAll(DownloadAction::Pause); });
+    m_resumeAll = add(QStringLiteral("resumeall"), tr("Resume A&ll"), "media-playback-start", QKeySequence(),
+                      [this] { runOnAll(DownloadAction::Resume); });
+    m_moves = {
+        add(QStringLiteral("top"), tr("Move to &Top"), "go-top", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Up),
+            [this] { moveQueue(Move::Top); }),
+        add(QStringLiteral("up"), tr("Move &Up"), "go-up", QKeySequence(Qt::CTRL | Qt::Key_Up),
+            [this] { moveQueue(Move::Up); }),
+        add(QStringLiteral("down"), tr("Move &Down"), "go-down", QKeySequence(Qt::CTRL | Qt::Key_Down),
+            [this] { moveQueue(Move::Down); }),
+        add(QStringLiteral("bottom"), tr("Move to &Bottom"), "go-bottom", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Down),
+            [this] { moveQueue(Move::Bottom); }),
+    };
+    m_copyUrl = add(QStringLiteral("copyurl"), tr("&Copy URL"), "edit-copy", QKeySequence::Copy, [this] {
+        QStringList urls;
+        for (const QString &id : m_selection()) {
+            if (const DownloadRow *r = m_session->model().row(id))
+                urls.append(r->url);
+        }
+        if (!urls.isEmpty())
+            QGuiApplication::clipboard()->setText(urls.join(u'\n'));
+    });
+    m_copyUrl->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+}
+
+QAction *DownloadActions::add(const QString &name, const QString &text, const char *icon, const QKeySequence &key,
+                              std::function<void()> slot)
+{
+    auto *a = new QAction(text, this);
+    if (icon)
+        a->setIcon(Icons::named(icon));
+    if (!key.isEmpty())
+        a->setShortcut(key);
+    connect(a, &QAction::triggered, this, [slot = std::move(slot)] { slot(); });
+    m_byName.insert(name, a);
+    return a;
+}
+
+bool DownloadActions::applies(DownloadAction action, const ReceivedStatus &status)
+{
+    return status.known && DownloadRules::allows(*status.known, action);
+}
+
+bool DownloadActions::canReorder(const ReceivedStatus &status)
+{
+    // A status this version does not know is not finished: it keeps its place in the queue.
+    return !status.known || DownloadRules::canReorder(*status.known);
+}
+
+void DownloadActions::update()
+{
+    HERMES_ASSERT_THREAD(this);
+    bool enabled[DownloadActionCount] = {};
+    bool reorder = false;
+    const QStringList ids = m_selection();
+    for (const QString &id : ids) {
+        const DownloadRow *r = m_session->model().row(id);
+        if (!r)
+            continue;
+        for (DownloadAction a : allDownloadActions())
+            enabled[int(a)] |= applies(a, r->status);
+        reorder |= canReorder(r->status);
+    }
+    for (DownloadAction a : allDownloadActions())
+        action(a)->setEnabled(enabled[int(a)]);
+    m_remove->setEnabled(!ids.isEmpty());
+    m_copyUrl->setEnabled(!ids.isEmpty());
+    for (QAction *move : std::as_const(m_moves))
+        move->setEnabled(reorder);
+}
+
+void DownloadActions::run(DownloadAction action)
+{
+    const QPointer<DownloadActions> self(this);
+    for (const QString &id : m_selection()) {
+        const DownloadRow *r = m_session->model().row(id);
+        // Only those the action applies to: a bulk pause skips the completed ones silently.
+        if (!r || !applies(action, r->status))
+            continue;
+        m_session->api().act(id, action, [self, action, name = r->name](Result<QJsonObject> answer) {
+            if (self && !answer)
+                Q_EMIT self->message(tr("%1 of \"%2\" failed: %3").arg(wireName(action), name, answer.error().message));
+        });
+    }
+}
+
+void DownloadActions::runOnAll(DownloadAction action)
+{
+    DownloadListModel &model = m_session->model();
+    for (int i = 0; i < model.rowCount(); ++i) {
+        const DownloadRow &r = model.rowAt(i);
+        if (applies(action, r.status))
+            m_session->api().act(r.id, action, [](Result<QJsonObject>) {});
+    }
+}
+
+void DownloadActions::moveQueue(QueuePlanner::Move move)
+{
+    DownloadListModel &model = m_session->model();
+    QList<QueuePlanner::Entry> entries;
+    const QStringList order = model.queueOrder();
+    for (const QString &id : order) {
+        const DownloadRow *r = model.row(id);
+        entries.append({id, r->priority, r->added});
+    }
+    const QStringList selected = m_selection();
+    const QSet<QString> moved(selected.cbegin(), selected.cend());
+    const QStringList wanted = QueuePlanner::reorder(order, moved, move);
+    const QHash<QString, int> changes = QueuePlanner::priorities(entries, wanted, moved);
+    const QPointer<DownloadActions> self(this);
+    for (auto it = changes.cbegin(); it != changes.cend(); ++it) {
+        m_session->api().setPriority(it.key(), it.value(), [self](Result<QJsonObject> answer) {
+            if (!self)
+                return;
+            if (answer) // the new priority, before the event's fetch
+                self->m_session->model().upsertDownload(DownloadResource::fromJson(*answer));
+            else
+                Q_EMIT self->message(tr("The queue was not reordered: %1").arg(answer.error().message));
+        });
+    }
+}
+
+void DownloadActions::removeSelected()
+{
+    const QStringList ids = m_selection();
+    if (ids.isEmpty())
+        return;
+    const DownloadRow *first = m_session->model().row(ids.first());
+    const QString question = ids.size() == 1 && first ? tr("Remove \"%1\" from the list?").arg(first->name)
+                                                      : tr("Remove %n download(s) from the list?", nullptr, int(ids.size()));
+    QMessageBox box(QMessageBox::Question, tr("Remove Downloads"), question, QMessageBox::Cancel, m_window);
+    QAbstractButton *keep = box.addButton(tr("Remove, keep the files"), QMessageBox::AcceptRole);
+    QAbstractButton *wipe = box.addButton(tr("Remove and delete the files"), QMessageBox::DestructiveRole);
+    box.exec();
+    if (box.clickedButton() != keep && box.clickedButton() != wipe)
+        return;
+    const QPointer<DownloadActions> self(this);
+    for (const QString &id : ids) {
+        m_session->api().remove(id, box.clickedButton() == wipe, [self](Result<QJsonObject> answer) {
+            if (self && !answer)
+                Q_EMIT self->message(tr("Remove failed: %1").arg(answer.error().message));
+        });
+    }
+}
+
+} // namespace Hermes
