@@ -3,6 +3,7 @@
 #include <QTimer>
 
 #include <algorithm>
+#include <utility>
 
 namespace Hermes::Test {
 
@@ -13,6 +14,13 @@ void MemoryDownloadStore::deliver(QObject *context, std::function<void()> call)
         if (guard)
             call();
     });
+}
+
+void MemoryDownloadStore::timeOutPending()
+{
+    const auto pending = std::exchange(m_pending, {});
+    for (const auto &[context, call] : pending)
+        deliver(context, call);
 }
 
 Download MemoryDownloadStore::put(Download d)

@@ -38,7 +38,11 @@ public:
     qint64 nowMs = 0;
     bool shared = true;
 
+    /// A store that does not answer: operations are neither done nor answered, until
+    /// timeOutPending() answers them as DownloadStore does after its timeout.
     void setAnswering(bool answering) { m_answering = answering; }
+    /// Answers every operation that got no answer with the timeout's Unavailable.
+    void timeOutPending();
     void setFailing(const QString &message) { m_failing = message; }
     /// Rows by id, as another node would change them (owner, status, lease …).
     QHash<QString, Row> &rows() { return m_rows; }
@@ -81,8 +85,12 @@ private:
     void answer(const char *name, QObject *context, std::function<T()> operation, Done<T> done)
     {
         ++m_calls[QString::fromLatin1(name)];
-        if (!m_answering)
+        if (!m_answering) {
+            m_pending.append({context, [done] {
+                done(Error::unavailable("store_unavailable", QStringLiteral("the database did not answer within the timeout")));
+            }});
             return;
+        }
         if (!m_failing.isEmpty()) {
             deliver(context, [done, message = m_failing] { done(Error::unavailable("store_unavailable", message)); });
             return;
@@ -97,6 +105,7 @@ private:
     bool m_answering = true;
     QString m_failing;
     QHash<QString, int> m_calls;
+    QList<QPair<QPointer<QObject>, std::function<void()>>> m_pending;
     QStringList m_lastRenewed;
 };
 
