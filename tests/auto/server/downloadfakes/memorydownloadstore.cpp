@@ -234,6 +234,8 @@ void MemoryDownloadStore::update(QObject *context, const Download &download, con
                                  Done<std::optional<QueueSummary>> done)
 {
     answer<std::optional<QueueSummary>>("update", context, [=, this]() -> std::optional<QueueSummary> {
+        if (beforeUpdate)
+            beforeUpdate(download);
         Row *r = row(download.id);
         if (!r || r->d.owner != node || r->d.status != expected)
             return std::nullopt; // fenced: not this node's any more

@@ -51,6 +51,9 @@ public:
     Download put(Download d);
     /// How often each operation was asked ("claim", "renew", "update", "release" …).
     int calls(const QString &operation) const { return m_calls.value(operation); }
+    /// Called with each running node's write before it is applied (another node may change the
+    /// row just before it, as a test decides).
+    std::function<void(const Download &write)> beforeUpdate;
     /// The ids of the last renewal.
     QStringList lastRenewed() const { return m_lastRenewed; }
 
