@@ -70,7 +70,7 @@ static void collectDownloadMetrics(const DownloadEngine &engine, const QueueSumm
     w.sample("hermes_downloads_queued", quint64(queue.queued));
     w.family("hermes_downloads_paused", "gauge", "Paused downloads (every node).");
     w.sample("hermes_downloads_paused", quint64(queue.paused));
-    const DownloadEngine::Stats stats = engine.stats();
+    const DownloadEngine::Stats &stats = engine.stats();
     w.family("hermes_downloads_completed_total", "counter", "Downloads that finished and were verified.");
     w.sample("hermes_downloads_completed_total", stats.completed);
     w.family("hermes_downloads_failed_total", "counter", "Downloads that failed for good.");
