@@ -61,15 +61,15 @@ static void raiseOpenFilesLimit(int maxConnections)
 // ops: the download queue's figures for /metrics. `queue` is the queue summary over every
 // node, refreshed in the background (a scrape never waits on the database); active is this
 // node's own transfers.
-static void collectDownloadMetrics(const DownloadEngine &engine, const QJsonObject &queue,
+static void collectDownloadMetrics(const DownloadEngine &engine, const QueueSummary &queue,
                                    MetricsWriter &w)
 {
     w.family("hermes_downloads_active", "gauge", "Downloads this node is transferring now.");
     w.sample("hermes_downloads_active", quint64(engine.runningCount()));
     w.family("hermes_downloads_queued", "gauge", "Downloads waiting for a slot (every node).");
-    w.sample("hermes_downloads_queued", quint64(queue.value(QStringLiteral("queued")).toInteger()));
+    w.sample("hermes_downloads_queued", quint64(queue.queued));
     w.family("hermes_downloads_paused", "gauge", "Paused downloads (every node).");
-    w.sample("hermes_downloads_paused", quint64(queue.value(QStringLiteral("paused")).toInteger()));
+    w.sample("hermes_downloads_paused", quint64(queue.paused));
     const DownloadEngine::Stats &stats = engine.stats();
     w.family("hermes_downloads_completed_total", "counter", "Downloads that finished and were verified.");
     w.sample("hermes_downloads_completed_total", stats.completed);
@@ -149,7 +149,6 @@ int main(int argc, char *argv[])
         return 0;
     }
 
-    QString error;
     const QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
     if (const Result<void> resolved = config.resolve(&parser, environment); !resolved)
         return fail(resolved.error().message);
@@ -194,14 +193,17 @@ int main(int argc, char *argv[])
     // One server per data dir whenever it holds per-node state — the SQLite store or the
     // embedded broker's history — taken before either is touched. (PostgreSQL and Redis are
     // shared on purpose; the settings above were only read, so errors in them come first.)
-    DatabaseUrl databaseUrl;
+    const Result<DatabaseUrl> parsedDatabaseUrl = DatabaseUrl::parse(settings.store.databaseUrl,
+                                                                     settings.store.databasePasswordFile);
+    if (!parsedDatabaseUrl)
+        return fail(parsedDatabaseUrl.error().message);
+    const DatabaseUrl &databaseUrl = *parsedDatabaseUrl;
     DataDirLock dataDirLock;
-    if (!DatabaseUrl::parse(settings.store.databaseUrl, settings.store.databasePasswordFile, &databaseUrl, &error))
-        return fail(error);
-    if ((!databaseUrl.isPostgres() || settings.redis.url.isEmpty())
-        && !dataDirLock.lock(settings.general.dataDir, &error)) {
-        printError(error);
-        return 75; // EX_TEMPFAIL: another server holds it
+    if (!databaseUrl.isPostgres() || settings.redis.url.isEmpty()) {
+        if (const Result<void> locked = dataDirLock.lock(settings.general.dataDir); !locked) {
+            printError(locked.error().message);
+            return 75; // EX_TEMPFAIL: another server holds it
+        }
     }
 
     Metrics metrics;
@@ -233,8 +235,8 @@ int main(int argc, char *argv[])
 
     // Downloads: the store (SQLite, or PostgreSQL shared by the nodes) and the engine.
     DownloadStore store;
-    if (!store.open(databaseUrl, &error))
-        return fail(error);
+    if (const Result<void> opened = store.open(databaseUrl); !opened)
+        return fail(opened.error().message);
     DownloadEngine::Options downloadOptions = settings.downloads;
     downloadOptions.finishedFileMode = StorageDirs::finishedFileMode(settings); // from the umask
     DownloadEngine downloads(downloadOptions, &store, broker.get());
@@ -242,13 +244,12 @@ int main(int argc, char *argv[])
     // ops: process and download metrics on every scrape.
     const ProcessMetrics processMetrics;
     metrics.addCollector([&](MetricsWriter &w) { processMetrics.collect(w); });
-    QJsonObject queueSummary;
+    QueueSummary queueSummary;
     QTimer queueSummaryTimer;
     const auto refreshQueueSummary = [&] {
-        downloads.queue([&queueSummary](DownloadEngine::Result error, const QList<Download> &,
-                                        const QJsonObject &summary) {
-            if (!error)
-                queueSummary = summary;
+        downloads.service()->queue([&queueSummary](Result<DownloadService::Queue> queue) {
+            if (queue)
+                queueSummary = queue->summary;
         });
     };
     QObject::connect(&queueSummaryTimer, &QTimer::timeout, &app, refreshQueueSummary);
@@ -273,7 +274,7 @@ int main(int argc, char *argv[])
             !listening)
             return fail(QStringLiteral("HERMES_METRICS_ADDRESS: %1").arg(listening.error().message));
     }
-    DownloadRoutes downloadRoutes(&downloads, keys, &metrics);
+    DownloadRoutes downloadRoutes(downloads.service(), keys, &metrics);
     downloadRoutes.registerOn(&http);
     HealthRoutes healthRoutes(broker.get(), &store);
     healthRoutes.registerOn(&http);

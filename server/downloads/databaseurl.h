@@ -1,5 +1,7 @@
 #pragma once
 
+#include "result.h"
+
 #include <QString>
 
 namespace Hermes {
@@ -24,9 +26,9 @@ struct DatabaseUrl
     QString database;
     QString options;   ///< libpq connection options from the query, `;`-separated for QPSQL
 
-    /// Parses `url`; `passwordFile` (may be empty) replaces the URL's password.
-    static bool parse(const QString &url, const QString &passwordFile, DatabaseUrl *out,
-                      QString *error);
+    /// Parses `url`; `passwordFile` (may be empty) replaces the URL's password. An error
+    /// (Invalid, `invalid_database_url`) names the setting and never holds the password.
+    static Result<DatabaseUrl> parse(const QString &url, const QString &passwordFile);
     /// The URL with the password replaced by `***`, for logs and errors.
     QString redacted() const;
     bool isPostgres() const { return kind == Kind::Postgres; }

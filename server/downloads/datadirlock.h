@@ -1,5 +1,7 @@
 #pragma once
 
+#include "result.h"
+
 #include <QString>
 
 namespace Hermes {
@@ -20,8 +22,9 @@ public:
     DataDirLock(const DataDirLock &) = delete;
     DataDirLock &operator=(const DataDirLock &) = delete;
 
-    /// Takes the lock or explains who holds it.
-    bool lock(const QString &dir, QString *error);
+    /// Takes the lock, or explains who holds it (Conflict, `data_dir_in_use`) or why it could
+    /// not be taken (Failed, `data_dir_lock`).
+    Result<void> lock(const QString &dir);
     static QString fileName() { return QStringLiteral("hermes-server.lock"); }
 
 private:

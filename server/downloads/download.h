@@ -6,6 +6,7 @@
 #include <QJsonObject>
 #include <QString>
 
+#include <cmath>
 #include <optional>
 
 namespace Hermes {
@@ -37,6 +38,15 @@ struct Download
 
     bool isActive() const { return DownloadRules::isActive(status); }
     bool isFinished() const { return DownloadRules::isFinished(status); }
+
+    /// Raises `percent` to what the bytes say, in 0.1 steps; it never goes down. A completed
+    /// download of unknown size is at 100.
+    void updatePercent()
+    {
+        const double raw = totalBytes > 0 ? qMin(100.0, double(downloadedBytes) * 100.0 / double(totalBytes))
+                                          : (status == DownloadStatus::Completed ? 100.0 : 0.0);
+        percent = qMax(percent, std::floor(raw * 10) / 10);
+    }
 };
 
 } // namespace Hermes

@@ -25,6 +25,30 @@ static QString iso(const QDateTime &t)
     return t.isValid() ? t.toUTC().toString(Qt::ISODateWithMs) : QString();
 }
 
+// Statuses as SQL: `'completed', 'failed', 'cancelled'`. The sets come from the download rules,
+// the words from the protocol, so the queries say what the rules say.
+static QString sqlList(bool (*select)(DownloadStatus))
+{
+    QStringList out;
+    for (DownloadStatus s : allDownloadStatuses()) {
+        if (select(s))
+            out.append(u'\'' + QString(wireName(s)) + u'\'');
+    }
+    return out.join(QStringLiteral(", "));
+}
+
+static QString sqlStatus(DownloadStatus status)
+{
+    return u'\'' + QString(wireName(status)) + u'\'';
+}
+
+static const QString Finished = sqlList([](DownloadStatus s) { return DownloadRules::isFinished(s); });
+static const QString Active = sqlList([](DownloadStatus s) { return DownloadRules::isActive(s); });
+// What a node may claim: waiting or running (a running one only once its lease expired).
+static const QString Runnable = sqlList([](DownloadStatus s) {
+    return s == DownloadStatus::Pending || DownloadRules::isActive(s);
+});
+
 static Download fromRow(const QSqlQuery &q)
 {
     Download d;
@@ -259,9 +283,8 @@ std::optional<Download> DownloadRepository::get(const QString &id)
     return fromRow(q);
 }
 
-static const char *const QueueOrder =
-    " ORDER BY CASE WHEN status IN ('completed', 'failed', 'cancelled') THEN 1 ELSE 0 END,"
-    " priority DESC, position, id";
+static const QString QueueOrder =
+    QStringLiteral(" ORDER BY CASE WHEN status IN (%1) THEN 1 ELSE 0 END, priority DESC, position, id").arg(Finished);
 
 QList<Download> DownloadRepository::list(std::optional<DownloadStatus> status, int limit, int offset,
                                          int *total)
@@ -271,7 +294,7 @@ QList<Download> DownloadRepository::list(std::optional<DownloadStatus> status, i
     QSqlQuery count = exec(QStringLiteral("SELECT COUNT(*) FROM downloads") + where, binds);
     *total = count.next() ? count.value(0).toInt() : 0;
     QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads%2%3 LIMIT %4 OFFSET %5")
-                           .arg(Columns, where, QLatin1StringView(QueueOrder)).arg(limit).arg(offset),
+                           .arg(Columns, where, QueueOrder).arg(limit).arg(offset),
                        binds);
     QList<Download> out;
     while (q.next())
@@ -281,23 +304,24 @@ QList<Download> DownloadRepository::list(std::optional<DownloadStatus> status, i
 
 QList<Download> DownloadRepository::unfinished()
 {
-    QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE status NOT IN "
-                                      "('completed', 'failed', 'cancelled')%2")
-                           .arg(Columns, QLatin1StringView(QueueOrder)));
+    QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE status NOT IN (%2)%3")
+                           .arg(Columns, Finished, QueueOrder));
     QList<Download> out;
     while (q.next())
         out.append(fromRow(q));
     return out;
 }
 
-QueueCounts DownloadRepository::counts()
+QueueSummary DownloadRepository::counts()
 {
     QSqlQuery q = exec(QStringLiteral(
-        "SELECT SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END),"
-        " SUM(CASE WHEN status IN ('downloading', 'processing') THEN 1 ELSE 0 END),"
-        " SUM(CASE WHEN status = 'paused' THEN 1 ELSE 0 END),"
-        " SUM(CASE WHEN status = 'downloading' THEN speed ELSE 0 END) FROM downloads"));
-    QueueCounts c;
+        "SELECT SUM(CASE WHEN status = %1 THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN status IN (%2) THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN status = %3 THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN status = %4 THEN speed ELSE 0 END) FROM downloads")
+        .arg(sqlStatus(DownloadStatus::Pending), Active, sqlStatus(DownloadStatus::Paused),
+             sqlStatus(DownloadStatus::Downloading)));
+    QueueSummary c;
     if (q.next()) {
         c.queued = q.value(0).toInt();
         c.active = q.value(1).toInt();
@@ -355,10 +379,10 @@ QList<Download> DownloadRepository::claim(const QString &node, int leaseMs, int 
         }
         // Free work, or work whose node stopped renewing its lease (it died or lost the
         // database): the first node to lock the row takes it, the others skip it.
-        QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE status IN ('pending', 'downloading', 'processing')"
-                                          " AND (owner = '' OR lease_until < %2) AND not_before <= %2"
-                                          " ORDER BY priority DESC, position, id LIMIT 1%3")
-                               .arg(Columns, now(), m_dialect.forUpdateSkipLocked()));
+        QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE status IN (%2)"
+                                          " AND (owner = '' OR lease_until < %3) AND not_before <= %3"
+                                          " ORDER BY priority DESC, position, id LIMIT 1%4")
+                               .arg(Columns, Runnable, now(), m_dialect.forUpdateSkipLocked()));
         if (!q.next())
             break;
         Download d = fromRow(q);
@@ -368,8 +392,8 @@ QList<Download> DownloadRepository::claim(const QString &node, int leaseMs, int 
         tx.commit();
         out.append(d); // `owner` still names the previous node, if any: the caller logs a takeover
     }
-    QSqlQuery next = exec(QStringLiteral("SELECT MIN(not_before) - %1 FROM downloads WHERE status = 'pending'"
-                                         " AND not_before > %1").arg(now()));
+    QSqlQuery next = exec(QStringLiteral("SELECT MIN(not_before) - %1 FROM downloads WHERE status = %2"
+                                         " AND not_before > %1").arg(now(), sqlStatus(DownloadStatus::Pending)));
     *nextRetryInMs = next.next() && !next.value(0).isNull() ? next.value(0).toLongLong() : -1;
     return out;
 }
@@ -438,9 +462,11 @@ void DownloadRepository::release(const QString &id, const QString &node)
 void DownloadRepository::releaseAll(const QString &node)
 {
     Transaction tx(db());
+    // What ran here waits again for any node (it resumes from its part file).
     QSqlQuery q = exec(QStringLiteral("UPDATE downloads SET owner = '', lease_until = 0, speed = 0,"
-                                      " status = CASE WHEN status IN ('downloading', 'processing')"
-                                      " THEN 'pending' ELSE status END WHERE owner = ?"), {QVariant(node)});
+                                      " status = CASE WHEN status IN (%1) THEN %2 ELSE status END"
+                                      " WHERE owner = ?").arg(Active, sqlStatus(DownloadStatus::Pending)),
+                       {QVariant(node)});
     if (q.numRowsAffected() > 0 && !m_dialect.notify().isEmpty())
         exec(m_dialect.notify(), {QVariant(QStringLiteral("*"))});
     tx.commit();

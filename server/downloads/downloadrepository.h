@@ -3,6 +3,7 @@
 #include "downloads/databaseurl.h"
 #include "downloads/download.h"
 #include "downloads/sqldialect.h"
+#include "protocol/payloads.h"
 
 #include <QHash>
 #include <QList>
@@ -18,28 +19,23 @@ class QSqlQuery;
 namespace Hermes {
 
 /// A failed database operation; `connection` when the database could not be reached.
+///
+/// The one exception type of Hermes, and it never leaves the download store: DownloadRepository
+/// throws it (Qt SQL reports errors on every call, and a transaction must unwind on any of
+/// them), DownloadStore catches every one on its thread and answers a Result instead.
 struct StoreFailure
 {
     QString message;
     bool connection = false;
 };
 
-/// Queue figures over every node.
-struct QueueCounts
-{
-    int queued = 0;
-    int active = 0;
-    int paused = 0;
-    double totalSpeed = 0;
-};
-
 /**
  * The `downloads` table on one Qt SQL connection (SQLite or PostgreSQL), synchronously.
  *
- * Used only on DownloadStore's thread. Every method throws StoreFailure on error. The writes
- * of the node running a download are fenced: they apply only while that node owns the row
- * (its lease) and the row has the status the node last wrote, so a pause, cancel or takeover
- * decided elsewhere is never overwritten.
+ * Used only by DownloadStore, on its thread. Every method throws StoreFailure on error, which
+ * DownloadStore catches (see StoreFailure). The writes of the node running a download are
+ * fenced: they apply only while that node owns the row (its lease) and the row has the status
+ * the node last wrote, so a pause, cancel or takeover decided elsewhere is never overwritten.
  */
 class DownloadRepository final
 {
@@ -59,7 +55,8 @@ public:
     /// In queue order: unfinished first, then priority, then arrival.
     QList<Download> list(std::optional<DownloadStatus> status, int limit, int offset, int *total);
     QList<Download> unfinished();
-    QueueCounts counts();
+    /// The queue over every node (speed as the running nodes last saved it).
+    QueueSummary counts();
 
     /// Locks the row, lets `change` decide (false: refused, nothing written), writes the
     /// fields a control action may change (or deletes the row) and notifies the other nodes.

@@ -105,7 +105,7 @@ private:
     bool m_warned = false;
 };
 
-DownloadStore::DownloadStore(QObject *parent) : QObject(parent)
+DownloadStore::DownloadStore(QObject *parent) : AbstractDownloadStore(parent)
 {
     m_thread.setObjectName(QStringLiteral("hermes-store"));
 }
@@ -147,7 +147,7 @@ void DownloadStore::post(std::function<void(DownloadRepository &)> work)
     }, Qt::QueuedConnection);
 }
 
-bool DownloadStore::open(const DatabaseUrl &url, QString *error)
+Result<void> DownloadStore::open(const DatabaseUrl &url)
 {
     m_url = url;
     m_thread.start();
@@ -162,18 +162,18 @@ bool DownloadStore::open(const DatabaseUrl &url, QString *error)
             m_worker->repo->open();
             m_worker->startListening();
             opened->set_value(QString());
-        } catch (const StoreFailure &f) {
+        } catch (const StoreFailure &f) { // contained here, as everywhere (see StoreFailure)
             opened->set_value(f.message);
         }
     }, Qt::QueuedConnection);
     // Start-up may wait for another node's migration (the advisory lock): a minute at most.
-    if (result.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
-        *error = QStringLiteral("the database %1 did not answer within 60 s").arg(m_url.redacted());
-        return false;
-    }
-    *error = result.get();
-    setReachable(error->isEmpty());
-    return error->isEmpty();
+    if (result.wait_for(std::chrono::seconds(60)) != std::future_status::ready)
+        return unavailable(QStringLiteral("the database %1 did not answer within 60 s").arg(m_url.redacted()));
+    const QString error = result.get();
+    setReachable(error.isEmpty());
+    if (!error.isEmpty())
+        return unavailable(error);
+    return Result<void>::success();
 }
 
 bool DownloadStore::runBlocking(const std::function<void(DownloadRepository &)> &job, int timeoutMs)
@@ -184,11 +184,106 @@ bool DownloadStore::runBlocking(const std::function<void(DownloadRepository &)> 
         try {
             job(repo);
             done->set_value(true);
-        } catch (const StoreFailure &) {
+        } catch (const StoreFailure &) { // contained here (see StoreFailure)
             done->set_value(false);
         }
     });
     return result.wait_for(std::chrono::milliseconds(timeoutMs)) == std::future_status::ready && result.get();
+}
+
+// --- the operations: each one job on the store's thread --------------------------------------
+
+void DownloadStore::insert(QObject *context, const Download &download, Done<Inserted> done)
+{
+    run<Inserted>(context, [row = download](DownloadRepository &repo) mutable {
+        repo.insert(row); // assigns its position
+        return Inserted{row, repo.counts()};
+    }, std::move(done));
+}
+
+void DownloadStore::control(QObject *context, const QString &id, Change change, bool remove,
+                            Done<Controlled> done)
+{
+    run<Controlled>(context, [id, change = std::move(change), remove](DownloadRepository &repo) {
+        Controlled c;
+        c.row = repo.control(id, [&c, &change](Download &d) {
+            c.before = d.status;
+            return change(d);
+        }, remove, &c.refused);
+        if (c.row && !c.refused)
+            c.summary = repo.counts();
+        return c;
+    }, std::move(done));
+}
+
+void DownloadStore::get(QObject *context, const QString &id, Done<std::optional<Download>> done)
+{
+    run<std::optional<Download>>(context, [id](DownloadRepository &repo) { return repo.get(id); },
+                                 std::move(done));
+}
+
+void DownloadStore::list(QObject *context, std::optional<DownloadStatus> status, int limit, int offset,
+                         Done<Page> done)
+{
+    run<Page>(context, [status, limit, offset](DownloadRepository &repo) {
+        Page p;
+        p.items = repo.list(status, limit, offset, &p.total);
+        return p;
+    }, std::move(done));
+}
+
+void DownloadStore::queue(QObject *context, Done<Queue> done)
+{
+    run<Queue>(context, [](DownloadRepository &repo) { return Queue{repo.unfinished(), repo.counts()}; },
+               std::move(done));
+}
+
+void DownloadStore::claim(QObject *context, const QString &node, int leaseMs, int max, int clusterLimit,
+                          Done<Claimed> done)
+{
+    run<Claimed>(context, [node, leaseMs, max, clusterLimit](DownloadRepository &repo) {
+        Claimed c;
+        c.rows = repo.claim(node, leaseMs, max, clusterLimit, &c.nextRetryInMs);
+        return c;
+    }, std::move(done));
+}
+
+void DownloadStore::renew(QObject *context, const QString &node, int leaseMs, const QStringList &runs,
+                          Done<QHash<QString, DownloadStatus>> done)
+{
+    run<QHash<QString, DownloadStatus>>(context, [node, leaseMs, runs](DownloadRepository &repo) {
+        return repo.renew(node, leaseMs, runs);
+    }, std::move(done));
+}
+
+void DownloadStore::release(const QString &id, const QString &node)
+{
+    // Nobody waits for it: a release that fails leaves the lease to expire.
+    run<bool>(this, [id, node](DownloadRepository &repo) { repo.release(id, node); return true; },
+              [](Result<bool>) {});
+}
+
+bool DownloadStore::releaseAll(const QString &node, int timeoutMs)
+{
+    return runBlocking([node](DownloadRepository &repo) { repo.releaseAll(node); }, timeoutMs);
+}
+
+bool DownloadStore::resetOwners(int timeoutMs)
+{
+    return runBlocking([](DownloadRepository &repo) { repo.resetOwners(); }, timeoutMs);
+}
+
+void DownloadStore::update(QObject *context, const Download &download, const QString &node,
+                           DownloadStatus expected, qint64 retryInMs, bool release, bool withSummary,
+                           Done<std::optional<QueueSummary>> done)
+{
+    run<std::optional<QueueSummary>>(context, [download, node, expected, retryInMs, release, withSummary](
+                                                  DownloadRepository &repo) {
+        std::optional<QueueSummary> summary;
+        if (repo.update(download, node, expected, retryInMs, release))
+            summary = withSummary ? repo.counts() : QueueSummary{};
+        return summary;
+    }, std::move(done));
 }
 
 } // namespace Hermes

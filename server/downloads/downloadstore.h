@@ -1,7 +1,9 @@
 #pragma once
 
+#include "downloads/abstractdownloadstore.h"
 #include "downloads/databaseurl.h"
 #include "downloads/downloadrepository.h"
+#include "threadaffinity.h"
 
 #include <QObject>
 #include <QPointer>
@@ -23,8 +25,11 @@ namespace Hermes {
  * store's own thread (DownloadRepository) and answers through a callback on the caller's
  * thread, or with an error once `timeoutMs` passed. On PostgreSQL a second connection
  * LISTENs for the other nodes' changes (changed()) and is pinged so a lost server is noticed.
+ *
+ * The repository reports failures as StoreFailure exceptions; they are caught here, on the
+ * store's thread, and never leave it: callers get a Result.
  */
-class DownloadStore final : public QObject
+class DownloadStore final : public AbstractDownloadStore
 {
     Q_OBJECT
 public:
@@ -34,30 +39,47 @@ public:
     ~DownloadStore() override;
 
     /// Connects and migrates; blocks (start-up only), bounded by the connect timeout.
-    bool open(const DatabaseUrl &url, QString *error);
-    /// Several nodes may share it (PostgreSQL).
-    bool isShared() const { return m_url.isPostgres(); }
+    Result<void> open(const DatabaseUrl &url);
+    bool isShared() const override { return m_url.isPostgres(); }
     /// Whether the database answered the last query (a cached state: no query per call).
-    bool isReachable() const { return m_reachable.load(); }
-    QString description() const { return m_url.redacted(); }
+    HERMES_ANY_THREAD bool isReachable() const { return m_reachable.load(); }
+    QString description() const override { return m_url.redacted(); }
 
-    /// Runs `job` on the store's thread; `done` gets its result on `context`'s thread, or
-    /// nothing and an error (a failed query, or no answer within `timeoutMs`).
+    /// Runs `job` on the store's thread; `done` gets its result on `context`'s thread (which
+    /// must be the store's own: the main thread), or an Error of kind Unavailable (a failed
+    /// query, or no answer within `timeoutMs`) with the database's words.
     template<typename T>
-    void run(QObject *context, std::function<T(DownloadRepository &)> job,
-             std::function<void(std::optional<T>, const QString &)> done,
+    void run(QObject *context, std::function<T(DownloadRepository &)> job, Done<T> done,
              int timeoutMs = DefaultTimeoutMs);
-    /// The same, waiting at most `timeoutMs` (shutdown only). Returns whether it ran.
+    /// The same, waiting at most `timeoutMs` (start-up and shutdown only). Returns whether it ran.
     bool runBlocking(const std::function<void(DownloadRepository &)> &job, int timeoutMs);
 
-signals:
-    /// A download changed on some node (its id; "*": anything may have changed).
-    void changed(const QString &id);
+    void insert(QObject *context, const Download &download, Done<Inserted> done) override;
+    void control(QObject *context, const QString &id, Change change, bool remove,
+                 Done<Controlled> done) override;
+    void get(QObject *context, const QString &id, Done<std::optional<Download>> done) override;
+    void list(QObject *context, std::optional<DownloadStatus> status, int limit, int offset,
+              Done<Page> done) override;
+    void queue(QObject *context, Done<Queue> done) override;
+    void claim(QObject *context, const QString &node, int leaseMs, int max, int clusterLimit,
+               Done<Claimed> done) override;
+    void renew(QObject *context, const QString &node, int leaseMs, const QStringList &runs,
+               Done<QHash<QString, DownloadStatus>> done) override;
+    void release(const QString &id, const QString &node) override;
+    bool releaseAll(const QString &node, int timeoutMs) override;
+    bool resetOwners(int timeoutMs) override;
+    void update(QObject *context, const Download &download, const QString &node,
+                DownloadStatus expected, qint64 retryInMs, bool release, bool withSummary,
+                Done<std::optional<QueueSummary>> done) override;
 
 private:
     class Worker;
     void post(std::function<void(DownloadRepository &)> work);
     void setReachable(bool reachable) { m_reachable.store(reachable); }
+    static Error unavailable(const QString &message)
+    {
+        return Error::unavailable("store_unavailable", message);
+    }
 
     DatabaseUrl m_url;
     QThread m_thread;
@@ -66,9 +88,11 @@ private:
 };
 
 template<typename T>
-void DownloadStore::run(QObject *context, std::function<T(DownloadRepository &)> job,
-                        std::function<void(std::optional<T>, const QString &)> done, int timeoutMs)
+void DownloadStore::run(QObject *context, std::function<T(DownloadRepository &)> job, Done<T> done,
+                        int timeoutMs)
 {
+    HERMES_ASSERT_THREAD(this);
+    HERMES_ASSERT_THREAD(context);
     auto answered = std::make_shared<bool>(false); // touched on this thread only
     QPointer<QObject> guard(context);
     QTimer::singleShot(timeoutMs, context, [this, answered, done] {
@@ -76,12 +100,13 @@ void DownloadStore::run(QObject *context, std::function<T(DownloadRepository &)>
             return;
         *answered = true;
         setReachable(false);
-        done(std::nullopt, QStringLiteral("the database did not answer within the timeout"));
+        done(unavailable(QStringLiteral("the database did not answer within the timeout")));
     });
     post([this, guard, answered, job = std::move(job), done](DownloadRepository &repo) {
         std::optional<T> result;
         QString error;
         bool lost = false;
+        // The one place StoreFailure is caught: it never crosses to the caller's thread.
         try {
             result.emplace(job(repo));
         } catch (const StoreFailure &f) {
@@ -97,8 +122,13 @@ void DownloadStore::run(QObject *context, std::function<T(DownloadRepository &)>
             setReachable(!lost);
             if (!guard || *answered)
                 return;
+            // Delivered on the caller's thread (the store's, checked in run()).
+            HERMES_ASSERT_THREAD(guard.data());
             *answered = true;
-            done(result, error);
+            if (result)
+                done(*result);
+            else
+                done(unavailable(error));
         }, Qt::QueuedConnection);
     });
 }

@@ -1,7 +1,8 @@
 #include "http/downloadroutes.h"
 
+#include "downloads/downloadservice.h"
 #include "http/apiauth.h"
-#include "downloads/downloadengine.h"
+#include "http/httperror.h"
 #include "http/httpserver.h"
 
 #include <QJsonArray>
@@ -11,8 +12,8 @@ namespace Hermes {
 
 using Method = HttpServer::Method;
 
-DownloadRoutes::DownloadRoutes(DownloadEngine *engine, const ApiKeyStore &keys, Metrics *metrics)
-    : m_engine(engine), m_keys(keys), m_metrics(metrics)
+DownloadRoutes::DownloadRoutes(DownloadService *service, const ApiKeyStore &keys, Metrics *metrics)
+    : m_service(service), m_keys(keys), m_metrics(metrics)
 {
 }
 
@@ -30,20 +31,12 @@ void DownloadRoutes::registerOn(HttpServer *server)
     server->route(Method::Get, base + QStringLiteral("/{}"), authed(&DownloadRoutes::get));
     server->route(Method::Get, QStringLiteral("/api/v1/queue"), authed(&DownloadRoutes::queue));
     server->route(Method::Post, base + QStringLiteral("/{}/priority"), authed(&DownloadRoutes::setPriority));
-    const struct
-    {
-        const char *name;
-        DownloadEngine::Action action;
-    } actions[] = {{"pause", DownloadEngine::Action::Pause},
-                   {"resume", DownloadEngine::Action::Resume},
-                   {"cancel", DownloadEngine::Action::Cancel},
-                   {"retry", DownloadEngine::Action::Retry}};
-    for (const auto &a : actions) {
-        const auto action = a.action;
-        server->route(Method::Post, base + QStringLiteral("/{}/") + QString::fromLatin1(a.name),
+    // POST …/{id}/pause|resume|cancel|retry: one route per action of the protocol.
+    for (const DownloadAction action : allDownloadActions()) {
+        server->route(Method::Post, base + QStringLiteral("/{}/") + wireName(action),
                       [this, action](HttpExchange &ex) {
             if (requireApiKey(ex, m_keys, m_metrics))
-                m_engine->act(ex.params().value(0), action, rowReply(ex, 200));
+                m_service->act(ex.params().value(0), action, rowReply(ex, 200));
         });
     }
     server->route(Method::Delete, base + QStringLiteral("/{}"), [this](HttpExchange &ex) {
@@ -54,32 +47,33 @@ void DownloadRoutes::registerOn(HttpServer *server)
             ex.replyError(400, u"invalid_parameter", u"delete_file must be true or false");
             return;
         }
-        m_engine->remove(ex.params().value(0), flag == u"true", [ex](DownloadEngine::Result error) mutable {
-            if (error)
-                replyWith(ex, *error);
+        m_service->remove(ex.params().value(0), flag == u"true", [ex](Result<void> removed) mutable {
+            if (!removed)
+                replyWith(ex, removed.error());
             else
                 ex.reply(204, {}, {});
         });
     });
 }
 
-void DownloadRoutes::replyWith(HttpExchange &ex, const DownloadEngine::Error &error)
+void DownloadRoutes::replyWith(HttpExchange &ex, const Error &error)
 {
     // The store out of reach is temporary: the client may try again (on any node).
-    ex.replyError(error.status, error.code, error.message,
-                  error.status == 503 ? HeaderList{{"Retry-After", "1"}} : HeaderList{});
+    const bool later = error.kind == Error::Kind::Unavailable;
+    ex.replyError(httpStatusOf(error.kind), QString::fromLatin1(error.code), error.message,
+                  later ? HeaderList{{"Retry-After", "1"}} : HeaderList{});
 }
 
-DownloadEngine::RowCallback DownloadRoutes::rowReply(HttpExchange &ex, int status, const HeaderList &headers)
+std::function<void(Result<Download>)> DownloadRoutes::rowReply(HttpExchange &ex, int status)
 {
     // The exchange answers later, when the store has (a copy may answer, see HttpExchange).
-    return [this, ex, status, headers](DownloadEngine::Result error, const Download &d) mutable {
-        if (error)
-            return replyWith(ex, *error);
-        HeaderList h = headers;
+    return [this, ex, status](Result<Download> d) mutable {
+        if (!d)
+            return replyWith(ex, d.error());
+        HeaderList h;
         if (status == 201)
-            h.append({"Location", "/api/v1/downloads/" + d.id.toUtf8()});
-        ex.replyJson(status, m_engine->toJson(d), h);
+            h.append({"Location", "/api/v1/downloads/" + d->id.toUtf8()});
+        ex.replyJson(status, m_service->resourceOf(*d).toJson(), h);
     };
 }
 
@@ -111,7 +105,7 @@ void DownloadRoutes::create(HttpExchange &ex)
         return;
     }
     const QString name = filename.isString() ? filename.toString() : QString();
-    m_engine->add(url.toString(), name, int(p), sha256.toString(), rowReply(ex, 201));
+    m_service->add(url.toString(), name, int(p), sha256.toString(), rowReply(ex, 201));
 }
 
 void DownloadRoutes::list(HttpExchange &ex)
@@ -121,8 +115,11 @@ void DownloadRoutes::list(HttpExchange &ex)
     if (query.hasQueryItem(QStringLiteral("status"))) {
         status = fromWire<DownloadStatus>(query.queryItemValue(QStringLiteral("status")));
         if (!status) {
-            ex.replyError(400, u"invalid_status", u"status must be one of pending, downloading, "
-                                                  u"processing, paused, completed, failed, cancelled");
+            QStringList statuses;
+            for (const DownloadStatus s : allDownloadStatuses())
+                statuses.append(wireName(s));
+            ex.replyError(400, u"invalid_status",
+                          QStringLiteral("status must be one of ") + statuses.join(QStringLiteral(", ")));
             return;
         }
     }
@@ -136,15 +133,14 @@ void DownloadRoutes::list(HttpExchange &ex)
         ex.replyError(400, u"invalid_paging", u"limit must be 1-1000 and offset 0 or more");
         return;
     }
-    m_engine->list(status, limit, offset, [this, ex, limit, offset](DownloadEngine::Result error,
-                                                                    const QList<Download> &page, int total) mutable {
-        if (error)
-            return replyWith(ex, *error);
+    m_service->list(status, limit, offset, [this, ex, limit, offset](Result<DownloadService::Page> page) mutable {
+        if (!page)
+            return replyWith(ex, page.error());
         QJsonArray items;
-        for (const Download &d : page)
-            items.append(m_engine->toJson(d));
+        for (const Download &d : std::as_const(page->items))
+            items.append(m_service->resourceOf(d).toJson());
         ex.replyJson(200, {{QStringLiteral("items"), items},
-                           {QStringLiteral("total"), total},
+                           {QStringLiteral("total"), page->total},
                            {QStringLiteral("limit"), limit},
                            {QStringLiteral("offset"), offset}});
     });
@@ -152,19 +148,18 @@ void DownloadRoutes::list(HttpExchange &ex)
 
 void DownloadRoutes::get(HttpExchange &ex)
 {
-    m_engine->get(ex.params().value(0), rowReply(ex, 200));
+    m_service->get(ex.params().value(0), rowReply(ex, 200));
 }
 
 void DownloadRoutes::queue(HttpExchange &ex)
 {
-    m_engine->queue([this, ex](DownloadEngine::Result error, const QList<Download> &unfinished,
-                               const QJsonObject &summary) mutable {
-        if (error)
-            return replyWith(ex, *error);
+    m_service->queue([this, ex](Result<DownloadService::Queue> queue) mutable {
+        if (!queue)
+            return replyWith(ex, queue.error());
         QJsonArray items;
-        for (const Download &d : unfinished)
-            items.append(m_engine->toJson(d));
-        ex.replyJson(200, {{QStringLiteral("items"), items}, {QStringLiteral("summary"), summary}});
+        for (const Download &d : std::as_const(queue->unfinished))
+            items.append(m_service->resourceOf(d).toJson());
+        ex.replyJson(200, {{QStringLiteral("items"), items}, {QStringLiteral("summary"), queue->summary.toJson()}});
     });
 }
 
@@ -179,7 +174,7 @@ void DownloadRoutes::setPriority(HttpExchange &ex)
         ex.replyError(400, u"invalid_priority", u"priority must be a whole number from -1000 to 1000");
         return;
     }
-    m_engine->setPriority(ex.params().value(0), int(p), rowReply(ex, 200));
+    m_service->setPriority(ex.params().value(0), int(p), rowReply(ex, 200));
 }
 
 } // namespace Hermes

@@ -1,24 +1,26 @@
 #pragma once
 
-#include "downloads/downloadengine.h"
+#include "downloads/download.h"
 #include "http/httpserver.h"
+#include "result.h"
 
 namespace Hermes {
 
 class ApiKeyStore;
-class DownloadEngine;
+class DownloadService;
 class HttpExchange;
 class HttpServer;
 class Metrics;
 
-/// The REST API of the downloads: `/api/v1/downloads…` and `/api/v1/queue`. Every route
-/// needs the API key; errors are the JSON errors of every other route. Answers come when the
-/// store has answered (any node serves any download: the store is the truth); a store out of
-/// reach gives 503 with Retry-After.
+/// The REST API of the downloads: `/api/v1/downloads…` and `/api/v1/queue`, over
+/// DownloadService. Every route needs the API key; errors are the JSON errors of every other
+/// route, their status chosen here from the Error's kind. Answers come when the store has
+/// answered (any node serves any download: the store is the truth); a store out of reach
+/// gives 503 with Retry-After.
 class DownloadRoutes final
 {
 public:
-    DownloadRoutes(DownloadEngine *engine, const ApiKeyStore &keys, Metrics *metrics);
+    DownloadRoutes(DownloadService *service, const ApiKeyStore &keys, Metrics *metrics);
     void registerOn(HttpServer *server);
 
 private:
@@ -27,11 +29,11 @@ private:
     void get(HttpExchange &ex);
     void queue(HttpExchange &ex);
     void setPriority(HttpExchange &ex);
-    /// Answers with the download the engine hands back (status 200 or 201), or its error.
-    DownloadEngine::RowCallback rowReply(HttpExchange &ex, int status, const HeaderList &headers = {});
-    static void replyWith(HttpExchange &ex, const DownloadEngine::Error &error);
+    /// Answers with the download the service hands back (status 200 or 201), or its error.
+    std::function<void(Result<Download>)> rowReply(HttpExchange &ex, int status);
+    static void replyWith(HttpExchange &ex, const Error &error);
 
-    DownloadEngine *m_engine;
+    DownloadService *m_service;
     const ApiKeyStore &m_keys;
     Metrics *m_metrics;
 };

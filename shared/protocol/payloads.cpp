@@ -29,8 +29,10 @@ HERMES_KEY(NotificationType, "notification_type")
 HERMES_KEY(Percentage, "percentage")
 HERMES_KEY(Position, "position")
 HERMES_KEY(Priority, "priority")
+HERMES_KEY(Paused, "paused")
 HERMES_KEY(Progress, "progress")
 HERMES_KEY(QueueLength, "queue_length")
+HERMES_KEY(Queued, "queued")
 HERMES_KEY(Reason, "reason")
 HERMES_KEY(Result, "result")
 HERMES_KEY(Sha256, "sha256")
@@ -38,6 +40,7 @@ HERMES_KEY(Speed, "speed")
 HERMES_KEY(Status, "status")
 HERMES_KEY(Timestamp, "timestamp")
 HERMES_KEY(Title, "title")
+HERMES_KEY(TotalSpeed, "total_speed")
 HERMES_KEY(TotalBytes, "total_bytes")
 HERMES_KEY(Type, "type")
 HERMES_KEY(UpdatedAt, "updated_at")
@@ -188,6 +191,11 @@ QueueUpdateEvent QueueUpdateEvent::fromJson(const QJsonObject &o)
     e.position = optionalInteger(o, Key::Position);
     e.createdAt = parseTimestamp(o.value(Key::CreatedAt));
     return e;
+}
+
+QJsonObject QueueSummary::toJson() const
+{
+    return {{Key::Active, active}, {Key::Queued, queued}, {Key::Paused, paused}, {Key::TotalSpeed, totalSpeed}};
 }
 
 QJsonObject SystemNotificationEvent::toJson() const

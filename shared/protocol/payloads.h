@@ -89,6 +89,18 @@ struct QueueUpdateEvent
     static QueueUpdateEvent fromJson(const QJsonObject &data);
 };
 
+/// The figures of the queue over every node: `summary` of `GET /api/v1/queue`, and what the
+/// download metrics read.
+struct QueueSummary
+{
+    int active = 0;                        ///< transferring or verifying
+    int queued = 0;                        ///< pending
+    int paused = 0;
+    double totalSpeed = 0;                 ///< B/s, as the running nodes last saved it
+
+    QJsonObject toJson() const;
+};
+
 /// system:notifications / system_notification.
 struct SystemNotificationEvent
 {

@@ -46,9 +46,9 @@ void tst_DatabaseUrl::parses_data()
 void tst_DatabaseUrl::parses()
 {
     QFETCH(QString, url);
-    DatabaseUrl parsed;
-    QString error;
-    QVERIFY2(DatabaseUrl::parse(url, {}, &parsed, &error), qPrintable(error));
+    const Result<DatabaseUrl> result = DatabaseUrl::parse(url, {});
+    QVERIFY2(result, qPrintable(result ? QString() : result.error().message));
+    const DatabaseUrl &parsed = *result;
     QTEST(parsed.isPostgres(), "postgres");
     if (!parsed.isPostgres()) {
         QTEST(parsed.redacted(), "redacted");
@@ -71,12 +71,12 @@ void tst_DatabaseUrl::passwordFileWins()
     QVERIFY(f.open(QIODevice::WriteOnly));
     f.write("from-the-file\n");
     f.close();
-    DatabaseUrl parsed;
-    QString error;
-    QVERIFY(DatabaseUrl::parse(QStringLiteral("postgresql://u:from-url@h/db"), path, &parsed, &error));
-    QCOMPARE(parsed.password, QStringLiteral("from-the-file"));
-    QVERIFY(!DatabaseUrl::parse(QStringLiteral("postgresql://u@h/db"), dir.filePath(QStringLiteral("missing")), &parsed, &error));
-    QVERIFY(error.contains(u"HERMES_DATABASE_PASSWORD_FILE"));
+    const Result<DatabaseUrl> parsed = DatabaseUrl::parse(QStringLiteral("postgresql://u:from-url@h/db"), path);
+    QVERIFY(parsed);
+    QCOMPARE(parsed->password, QStringLiteral("from-the-file"));
+    const Result<DatabaseUrl> missing = DatabaseUrl::parse(QStringLiteral("postgresql://u@h/db"), dir.filePath(QStringLiteral("missing")));
+    QVERIFY(!missing);
+    QVERIFY(missing.error().message.contains(u"HERMES_DATABASE_PASSWORD_FILE"));
 }
 
 void tst_DatabaseUrl::errorsNeverShowThePassword_data()
@@ -92,9 +92,9 @@ void tst_DatabaseUrl::errorsNeverShowThePassword_data()
 void tst_DatabaseUrl::errorsNeverShowThePassword()
 {
     QFETCH(QString, url);
-    DatabaseUrl parsed;
-    QString error;
-    QVERIFY(!DatabaseUrl::parse(url, {}, &parsed, &error));
+    const Result<DatabaseUrl> parsed = DatabaseUrl::parse(url, {});
+    QVERIFY(!parsed);
+    const QString error = parsed.error().message;
     QVERIFY(error.startsWith(u"HERMES_DATABASE_URL"));
     QVERIFY2(!error.contains(u"topsecret"), qPrintable(error));
 }

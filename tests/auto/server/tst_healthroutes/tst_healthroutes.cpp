@@ -132,11 +132,9 @@ void tst_HealthRoutes::readinessFollowsTheStore()
     QTemporaryDir dir;
     bool opened = false;
     QMetaObject::invokeMethod(&context, [&] {
-        QString error;
-        Hermes::DatabaseUrl url;
-        opened = Hermes::DatabaseUrl::parse(QStringLiteral("sqlite://") + dir.filePath(QStringLiteral("hermes.db")),
-                                            {}, &url, &error)
-            && node->store.open(url, &error);
+        const Hermes::Result<Hermes::DatabaseUrl> url =
+            Hermes::DatabaseUrl::parse(QStringLiteral("sqlite://") + dir.filePath(QStringLiteral("hermes.db")), {});
+        opened = url && node->store.open(*url);
     }, Qt::BlockingQueuedConnection);
     QVERIFY(opened);
     QCOMPARE(httpRequest(port, "GET", "/readyz").status, 200);

@@ -1,0 +1,126 @@
+#pragma once
+
+#include "downloads/download.h"
+#include "protocol/payloads.h"
+#include "result.h"
+
+#include <QHash>
+#include <QList>
+#include <QObject>
+#include <QStringList>
+
+#include <functional>
+#include <optional>
+
+namespace Hermes {
+
+/**
+ * What the download engine's pieces ask of the store, and nothing else: the `downloads` table
+ * as asynchronous operations. DownloadStore is the real one (SQLite or PostgreSQL, queries on
+ * its own thread); the unit suites hand the pieces an in-memory one.
+ *
+ * Every operation answers once, through `done`, on the thread of `context` (the caller's: the
+ * pieces live on the main thread), and not at all once `context` is gone. A store that cannot
+ * answer (the database failed, or did not answer in time) hands `done` an Error of kind
+ * Unavailable with the database's words; the callers say what it meant for them.
+ *
+ * The writes of the node that runs a download are fenced (update()): they apply only while
+ * that node holds the row's lease and the row has the status the node last wrote, so a pause,
+ * a cancel or a takeover decided elsewhere is never overwritten.
+ */
+class AbstractDownloadStore : public QObject
+{
+    Q_OBJECT
+public:
+    using QObject::QObject;
+
+    template<typename T>
+    using Done = std::function<void(Result<T>)>;
+    /// Decides a control action on the locked row: false refuses it (nothing is written).
+    using Change = std::function<bool(Download &)>;
+
+    /// A new download as saved (with its position), and the queue after it.
+    struct Inserted
+    {
+        Download row;
+        QueueSummary summary;
+    };
+    /// What control() did.
+    struct Controlled
+    {
+        std::optional<Download> row;   ///< as written (as found when refused); nothing: no such download
+        DownloadStatus before = DownloadStatus::Pending; ///< its status before the change
+        bool refused = false;
+        QueueSummary summary;          ///< the queue after the change (when there was one)
+    };
+    struct Page
+    {
+        QList<Download> items;
+        int total = 0;                 ///< matching downloads, beyond the page too
+    };
+    struct Queue
+    {
+        QList<Download> unfinished;    ///< in queue order
+        QueueSummary summary;
+    };
+    struct Claimed
+    {
+        QList<Download> rows;          ///< `owner` still names the previous node, if any
+        qint64 nextRetryInMs = -1;     ///< when the next retry becomes claimable; -1: none waits
+    };
+
+    /// Several nodes may share it (PostgreSQL).
+    virtual bool isShared() const = 0;
+    /// Where it is, for logs (never a password).
+    virtual QString description() const = 0;
+
+    // --- what the API asks --------------------------------------------------------------
+
+    /// Saves a new download at the end of the queue (its position is assigned).
+    virtual void insert(QObject *context, const Download &download, Done<Inserted> done) = 0;
+    /// Locks the row, lets `change` decide, writes the fields a control action may change (or
+    /// deletes the row when `remove`) and tells the other nodes.
+    virtual void control(QObject *context, const QString &id, Change change, bool remove,
+                         Done<Controlled> done) = 0;
+    /// One download, or nothing when there is no such download.
+    virtual void get(QObject *context, const QString &id, Done<std::optional<Download>> done) = 0;
+    /// A page in queue order: unfinished first, then priority, then arrival.
+    virtual void list(QObject *context, std::optional<DownloadStatus> status, int limit, int offset,
+                      Done<Page> done) = 0;
+    /// The unfinished downloads in queue order, and the queue's figures over every node.
+    virtual void queue(QObject *context, Done<Queue> done) = 0;
+
+    // --- leases ---------------------------------------------------------------------------
+
+    /// Claims up to `max` runnable downloads for `node` (free, or their lease expired by the
+    /// database's clock; their retry time reached), at most `clusterLimit` (0: none) running
+    /// over every node.
+    virtual void claim(QObject *context, const QString &node, int leaseMs, int max,
+                       int clusterLimit, Done<Claimed> done) = 0;
+    /// Extends the leases of `node` on the downloads it `runs`, and only those; answers the
+    /// rows of `runs` it still owns, with their status.
+    virtual void renew(QObject *context, const QString &node, int leaseMs, const QStringList &runs,
+                       Done<QHash<QString, DownloadStatus>> done) = 0;
+    /// Gives up one lease (after a pause, a cancel, a loss); nobody waits for it.
+    virtual void release(const QString &id, const QString &node) = 0;
+    /// Gives up every lease of `node`, waiting at most `timeoutMs` (clean shutdown only).
+    virtual bool releaseAll(const QString &node, int timeoutMs) = 0;
+    /// One node only: voids the leases of a previous run, waiting at most `timeoutMs` (start).
+    virtual bool resetOwners(int timeoutMs) = 0;
+
+    // --- the running node's write ---------------------------------------------------------
+
+    /// The running node's write (progress, status, validators), fenced: it applies only while
+    /// `node` owns the row and its status is `expected`. `retryInMs` >= 0 sets the retry time,
+    /// `release` gives the lease up. Answers nothing when it did not apply (the node no longer
+    /// runs it), else the queue after it when `withSummary` (an empty summary otherwise).
+    virtual void update(QObject *context, const Download &download, const QString &node,
+                        DownloadStatus expected, qint64 retryInMs, bool release, bool withSummary,
+                        Done<std::optional<QueueSummary>> done) = 0;
+
+signals:
+    /// A download changed on some node (its id; "*": anything may have changed).
+    void changed(const QString &id);
+};
+
+} // namespace Hermes

@@ -1,0 +1,45 @@
+#pragma once
+
+#include "downloads/download.h"
+#include "protocol/payloads.h"
+#include "threadaffinity.h"
+
+namespace Hermes {
+
+class Broker;
+class RunningDownloads;
+
+/**
+ * How the downloads look to clients: the events that announce every change (download_progress
+ * on download:updates, queue_update on queue:updates, system_notification on
+ * system:notifications) and the REST representation, all through the protocol's payload types.
+ *
+ * A download this node runs is shown with its live figures (the speed over the last seconds,
+ * the bytes that arrived since the last save); any other with what its node last saved. Every
+ * change is saved first and published after, once, by the node that made it: the callers see
+ * to that. Main thread only.
+ */
+class DownloadEvents final
+{
+public:
+    DownloadEvents(Broker *broker, const RunningDownloads *running);
+
+    /// The `progress` object of the events and of the REST representation.
+    DownloadProgressInfo progressOf(const Download &download) const;
+    /// The REST representation; live figures when this node runs it.
+    DownloadResource resourceOf(const Download &stored) const;
+
+    void publishProgress(const Download &download);
+    void publishQueue(QueueAction action, const Download &download, const QueueSummary &summary);
+    /// A notice for people; `download` is the one it is about, if any.
+    void notify(NotificationType type, const QString &message, const Download *download = nullptr);
+
+private:
+    double speedOf(const Download &download) const;
+
+    Broker *m_broker;
+    const RunningDownloads *m_running;
+    ThreadAffinity m_thread;
+};
+
+} // namespace Hermes

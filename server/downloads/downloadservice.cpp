@@ -1,0 +1,212 @@
+#include "downloads/downloadservice.h"
+
+#include "downloads/downloadevents.h"
+#include "downloads/filenames.h"
+#include "downloads/runningdownloads.h"
+#include "threadaffinity.h"
+
+#include <QFile>
+#include <QRegularExpression>
+#include <QUrl>
+#include <QUuid>
+
+namespace Hermes {
+
+static Error storeError(const Error &error)
+{
+    return Error::unavailable("store_unavailable",
+                              QStringLiteral("the download store is unavailable: ") + error.message);
+}
+
+static Error notFound(const QString &id)
+{
+    return Error::notFound("not_found", QStringLiteral("no download %1").arg(id));
+}
+
+static Error conflict(const Download &d, const QString &action)
+{
+    return Error::conflict("invalid_state", QStringLiteral("cannot %1 a download that is %2")
+                                                .arg(action, QString(wireName(d.status))));
+}
+
+DownloadService::DownloadService(AbstractDownloadStore *store, DownloadEvents *events,
+                                 RunningDownloads *running, const DownloadDir &dir, QObject *parent)
+    : QObject(parent), m_store(store), m_events(events), m_running(running), m_dir(dir)
+{
+}
+
+DownloadResource DownloadService::resourceOf(const Download &download) const
+{
+    HERMES_ASSERT_THREAD(this);
+    return m_events->resourceOf(download);
+}
+
+void DownloadService::add(const QString &url, const QString &filename, int priority,
+                          const QString &sha256, Done<Download> done)
+{
+    HERMES_ASSERT_THREAD(this);
+    const QUrl parsed(url, QUrl::StrictMode);
+    if (!parsed.isValid() || (parsed.scheme() != u"http" && parsed.scheme() != u"https")
+        || parsed.host().isEmpty())
+        return done(Error::invalid("invalid_url", QStringLiteral("url must be an http:// or https:// URL")));
+    static const QRegularExpression hex(QStringLiteral("^[0-9a-fA-F]{64}$"));
+    if (!sha256.isEmpty() && !hex.match(sha256).hasMatch())
+        return done(Error::invalid("invalid_sha256", QStringLiteral("sha256 must be 64 hexadecimal digits")));
+    Download d;
+    if (!filename.isNull()) {
+        d.filename = FileNames::sanitize(filename);
+        if (d.filename.isEmpty())
+            return done(Error::invalid("invalid_filename", QStringLiteral("the filename has nothing usable in it")));
+        d.filenameFromRequest = true;
+    } else {
+        d.filename = FileNames::sanitize(FileNames::fromUrl(parsed));
+        if (d.filename.isEmpty())
+            d.filename = QStringLiteral("download");
+    }
+    d.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    d.url = parsed.toString(QUrl::FullyEncoded);
+    d.priority = priority;
+    d.sha256 = sha256.toLower();
+    d.createdAt = d.updatedAt = QDateTime::currentDateTimeUtc();
+    m_store->insert(this, d, [this, done](Result<AbstractDownloadStore::Inserted> added) {
+        if (!added)
+            return done(Error::unavailable("store_unavailable", QStringLiteral("the download could not be saved: ")
+                                                                    + added.error().message));
+        m_events->publishQueue(QueueAction::Added, added->row, added->summary);
+        m_events->publishProgress(added->row);
+        done(added->row);
+        m_running->claimSoon();
+    });
+}
+
+// The side effects of an action, beside the status the rules lead to. Runs on the locked row
+// (on the store's thread: a pure function of the row).
+static void applySideEffects(DownloadAction action, Download &d)
+{
+    switch (action) {
+    case DownloadAction::Pause:
+        d.errorMessage.clear();
+        break;
+    case DownloadAction::Resume:
+        break;
+    case DownloadAction::Cancel:
+        d.downloadedBytes = 0; // a cancelled download starts again from zero (its part file goes)
+        d.errorMessage.clear();
+        break;
+    case DownloadAction::Retry:
+        d.attempts = 0;
+        d.errorMessage.clear();
+        break;
+    }
+}
+
+void DownloadService::act(const QString &id, DownloadAction action, Done<Download> done)
+{
+    HERMES_ASSERT_THREAD(this);
+    auto change = [action](Download &d) {
+        const std::optional<DownloadStatus> next = DownloadRules::after(d.status, action);
+        if (!next)
+            return false;
+        applySideEffects(action, d);
+        d.status = *next;
+        d.speed = 0;
+        d.updatedAt = QDateTime::currentDateTimeUtc();
+        return true;
+    };
+    m_store->control(this, id, change, false, [this, id, action, done](Result<AbstractDownloadStore::Controlled> c) {
+        if (!c)
+            return done(storeError(c.error()));
+        if (!c->row)
+            return done(notFound(id));
+        if (c->refused)
+            return done(conflict(*c->row, QString(wireName(action))));
+        const Download &after = *c->row;
+        if (action == DownloadAction::Cancel)
+            QFile::remove(m_dir.partPath(id)); // here; the node that ran it removes its own copy
+        // Published here, once: the node running it only stops.
+        m_events->publishProgress(after);
+        if (c->before != after.status)
+            m_events->publishQueue(QueueAction::StatusChanged, after, c->summary);
+        m_running->stopHere(after.id, true, after.status == DownloadStatus::Cancelled,
+                            QStringLiteral("%1 through this node").arg(QString(wireName(after.status))));
+        m_running->claimSoon();
+        done(after);
+    });
+}
+
+void DownloadService::setPriority(const QString &id, int priority, Done<Download> done)
+{
+    HERMES_ASSERT_THREAD(this);
+    auto change = [priority](Download &d) {
+        if (!DownloadRules::canReorder(d.status))
+            return false;
+        d.priority = priority;
+        return true;
+    };
+    m_store->control(this, id, change, false, [this, id, done](Result<AbstractDownloadStore::Controlled> c) {
+        if (!c)
+            return done(storeError(c.error()));
+        if (!c->row)
+            return done(notFound(id));
+        if (c->refused)
+            return done(conflict(*c->row, QStringLiteral("reorder")));
+        m_running->setPriorityHere(id, c->row->priority);
+        m_events->publishQueue(QueueAction::Reordered, *c->row, c->summary);
+        done(*c->row);
+    });
+}
+
+void DownloadService::remove(const QString &id, bool deleteFile, Done<void> done)
+{
+    HERMES_ASSERT_THREAD(this);
+    m_store->control(this, id, [](Download &) { return true; }, true,
+                     [this, id, deleteFile, done](Result<AbstractDownloadStore::Controlled> r) {
+        if (!r)
+            return done(storeError(r.error()));
+        if (!r->row)
+            return done(notFound(id));
+        m_running->stopHere(id, false, true, QStringLiteral("deleted"));
+        QFile::remove(m_dir.partPath(id));
+        if (deleteFile && r->row->status == DownloadStatus::Completed)
+            QFile::remove(m_dir.filePath(r->row->filename));
+        m_events->publishQueue(QueueAction::Removed, *r->row, r->summary);
+        done(Result<void>::success());
+        m_running->claimSoon();
+    });
+}
+
+void DownloadService::get(const QString &id, Done<Download> done)
+{
+    HERMES_ASSERT_THREAD(this);
+    m_store->get(this, id, [id, done](Result<std::optional<Download>> row) {
+        if (!row)
+            return done(storeError(row.error()));
+        if (!*row)
+            return done(notFound(id));
+        done(**row);
+    });
+}
+
+void DownloadService::list(std::optional<DownloadStatus> status, int limit, int offset, Done<Page> done)
+{
+    HERMES_ASSERT_THREAD(this);
+    m_store->list(this, status, limit, offset, [done](Result<Page> page) {
+        if (!page)
+            return done(storeError(page.error()));
+        done(*page);
+    });
+}
+
+void DownloadService::queue(Done<Queue> done)
+{
+    HERMES_ASSERT_THREAD(this);
+    m_store->queue(this, [done](Result<AbstractDownloadStore::Queue> q) {
+        if (!q)
+            return done(storeError(q.error()));
+        QueueSummary summary = q->summary;
+        summary.totalSpeed = qMax(0.0, summary.totalSpeed); // as the running nodes last saved it
+        done(Queue{q->unfinished, summary});
+    });
+}
+
+} // namespace Hermes

@@ -1,0 +1,55 @@
+#include "downloads/finishedfile.h"
+
+#include "downloads/filenames.h"
+
+#include <QCoreApplication>
+#include <QCryptographicHash>
+#include <QFile>
+#include <QPointer>
+#include <QThreadPool>
+
+#include <sys/stat.h>
+
+namespace Hermes::FinishedFile {
+
+void verify(QObject *context, const QString &partPath, const QString &expected,
+            std::function<void(Result<void>)> done)
+{
+    QPointer<QObject> guard(context);
+    QThreadPool::globalInstance()->start([guard, partPath, expected, done = std::move(done)] {
+        QString actual;
+        if (!expected.isEmpty()) {
+            QFile file(partPath);
+            QCryptographicHash hash(QCryptographicHash::Sha256);
+            if (file.open(QIODevice::ReadOnly) && hash.addData(&file))
+                actual = QString::fromLatin1(hash.result().toHex());
+        }
+        // Back on the application's thread, where `guard` is checked (and its owner lives).
+        QMetaObject::invokeMethod(qApp, [guard, expected, actual, done] {
+            if (!guard)
+                return;
+            if (!expected.isEmpty() && actual != expected)
+                return done(Error::failed("checksum_mismatch",
+                                          QStringLiteral("SHA-256 mismatch: expected %1, got %2").arg(expected, actual)));
+            done(Result<void>::success());
+        }, Qt::QueuedConnection);
+    });
+}
+
+Result<QString> moveIntoPlace(const QString &partPath, const QString &dir, const QString &name, int mode)
+{
+    // Never over an existing file, even one another node just moved into place.
+    QString target;
+    for (int tries = 0; tries < 5 && target.isEmpty(); ++tries) {
+        const QString candidate = FileNames::uniquePath(dir, name);
+        if (!candidate.isEmpty() && QFile::rename(partPath, candidate))
+            target = candidate;
+    }
+    if (target.isEmpty())
+        return Error::failed("move_failed", QStringLiteral("cannot move the file into place"));
+    if (mode >= 0) // readable by the download group, say
+        ::chmod(QFile::encodeName(target).constData(), mode_t(mode));
+    return target;
+}
+
+} // namespace Hermes::FinishedFile

@@ -1,0 +1,114 @@
+#pragma once
+
+#include "downloads/download.h"
+#include "downloads/downloaddir.h"
+#include "downloads/transferrate.h"
+#include "result.h"
+
+#include <QFile>
+#include <QObject>
+#include <QPointer>
+
+#include <functional>
+
+class QNetworkAccessManager;
+class QNetworkReply;
+
+namespace Hermes {
+
+/// How a Transfer ended: exactly one of these, once.
+struct TransferResult
+{
+    enum class Kind { Finished, Failed, Stopped };
+    Kind kind = Kind::Finished;
+    QString message;        ///< why it failed
+    bool retryable = false; ///< a failure worth another attempt (network trouble, 5xx, 416)
+};
+
+/**
+ * One download's bytes on their way into its part file, KJob-like: started once, it reports
+ * progress and then exactly one result — finished (every byte is in the part file), failed
+ * (with the message, and whether another attempt may help) or stopped (stop() was called).
+ *
+ * It owns its QNetworkReply, its part file, the transfer rate and the pace of its progress
+ * reports. It resumes from what the part file holds with Range, validated by If-Range (the
+ * strong ETag, else the Last-Modified date seen before), and handles what the origin answers:
+ * 206 with the asked range continues; a 200 (or another range) restarts from zero and says so
+ * in the download's note; 416 fails retryably with the part file emptied. It knows nothing of
+ * leases or the store: DownloadEngine decides what a result means.
+ *
+ * download() is the download as this node runs it: the transfer keeps its bytes, total,
+ * validators, name, note and percent current; the owner keeps the rest (status, attempts,
+ * priority). Lives on the thread of its network access manager (the main thread).
+ */
+class Transfer final : public QObject
+{
+    Q_OBJECT
+public:
+    struct Limits
+    {
+        int maxRedirects = 0;
+        qint64 maxFileSize = 0;         ///< 0: any size
+        double progressStepPercent = 0; ///< report progress when the percentage grew this much …
+        int progressIntervalMs = 0;     ///< … or this long after the last report
+    };
+    /// Wall-clock milliseconds (the rate and the progress pace); tests hand in their own.
+    using Clock = std::function<qint64()>;
+
+    /// Its bytes go to `dir`'s part file of `download`.
+    Transfer(const Download &download, const DownloadDir &dir, const Limits &limits,
+             QNetworkAccessManager *network, QObject *parent = nullptr);
+    /// Aborts quietly (no result): the owner is going away.
+    ~Transfer() override;
+
+    /// Opens the part file and requests what it lacks. Reports started() once the part file
+    /// is open; reports the result at once (before returning) when the part file cannot be
+    /// written, or when it already holds every byte (only verifying was left).
+    void start();
+    /// Stops on purpose: aborts the request, deletes the part file when `deletePart` and it is
+    /// still the file this transfer wrote, and reports Stopped (nothing once it has ended).
+    void stop(bool deletePart);
+    bool hasEnded() const { return m_ended; }
+
+    Download &download() { return m_download; }
+    const Download &download() const { return m_download; }
+    /// Bytes per second over the last seconds.
+    double speed();
+    void setClock(Clock clock) { m_clock = std::move(clock); }
+
+signals:
+    /// The part file is open and the transfer runs from download().downloadedBytes.
+    void started();
+    /// Bytes were written to the part file (for the node's totals).
+    void received(qint64 bytes);
+    /// download() moved on by a progress step, or a progress interval passed, or it reached
+    /// 100 %: what it says has arrived is in the part file (flushed), for a takeover.
+    void progressed();
+    /// The one result.
+    void ended(const Hermes::TransferResult &result);
+
+private:
+    void onMetaData();
+    void onData();
+    void onFinished();
+    void fail(const QString &message, bool retryable);
+    void end(const TransferResult &result);
+    void abortReply();
+    QString writeError() const;
+
+    Download m_download;
+    DownloadDir m_dir;
+    Limits m_limits;
+    QNetworkAccessManager *m_network;
+    Clock m_clock;
+    QPointer<QNetworkReply> m_reply;
+    QFile m_file;
+    TransferRate m_rate;
+    qint64 m_offset = 0;          ///< bytes already in the part file when the request started
+    qint64 m_lastProgressMs = 0;
+    double m_lastPercent = -1;
+    bool m_sentIfRange = false;
+    bool m_ended = false;
+};
+
+} // namespace Hermes

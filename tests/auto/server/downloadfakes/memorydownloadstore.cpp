@@ -1,0 +1,262 @@
+#include "memorydownloadstore.h"
+
+#include <QTimer>
+
+#include <algorithm>
+#include <utility>
+
+namespace Hermes::Test {
+
+void MemoryDownloadStore::deliver(QObject *context, std::function<void()> call)
+{
+    QPointer<QObject> guard(context);
+    QTimer::singleShot(0, this, [guard, call = std::move(call)] {
+        if (guard)
+            call();
+    });
+}
+
+void MemoryDownloadStore::timeOutPending()
+{
+    const auto pending = std::exchange(m_pending, {});
+    for (const auto &[context, call] : pending)
+        deliver(context, call);
+}
+
+Download MemoryDownloadStore::put(Download d)
+{
+    d.position = ++m_lastPosition;
+    m_rows.insert(d.id, Row{d, 0, 0});
+    return d;
+}
+
+QueueSummary MemoryDownloadStore::summary() const
+{
+    QueueSummary s;
+    for (const Row &r : m_rows) {
+        s.queued += r.d.status == DownloadStatus::Pending;
+        s.active += r.d.isActive();
+        s.paused += r.d.status == DownloadStatus::Paused;
+        if (r.d.status == DownloadStatus::Downloading)
+            s.totalSpeed += r.d.speed;
+    }
+    return s;
+}
+
+QList<Download> MemoryDownloadStore::ordered(std::optional<DownloadStatus> status) const
+{
+    QList<Download> out;
+    for (const Row &r : m_rows) {
+        if (!status || r.d.status == *status)
+            out.append(r.d);
+    }
+    std::sort(out.begin(), out.end(), [](const Download &a, const Download &b) {
+        if (a.isFinished() != b.isFinished())
+            return !a.isFinished();
+        if (a.priority != b.priority)
+            return a.priority > b.priority;
+        if (a.position != b.position)
+            return a.position < b.position;
+        return a.id < b.id;
+    });
+    return out;
+}
+
+void MemoryDownloadStore::insert(QObject *context, const Download &download, Done<Inserted> done)
+{
+    answer<Inserted>("insert", context, [this, download] {
+        const Download saved = put(download);
+        return Inserted{saved, summary()};
+    }, std::move(done));
+}
+
+void MemoryDownloadStore::control(QObject *context, const QString &id, Change change, bool remove,
+                                  Done<Controlled> done)
+{
+    answer<Controlled>("control", context, [this, id, change, remove] {
+        Controlled c;
+        Row *r = row(id);
+        if (!r)
+            return c;
+        Download d = r->d;
+        c.before = d.status;
+        if (!change(d)) {
+            c.refused = true;
+            c.row = d;
+            return c;
+        }
+        if (remove) {
+            m_rows.remove(id);
+        } else {
+            // Only what a control action decides, as the repository writes it.
+            r->d.status = d.status;
+            r->d.priority = d.priority;
+            r->d.errorMessage = d.errorMessage;
+            r->d.attempts = d.attempts;
+            r->d.downloadedBytes = d.downloadedBytes;
+            r->d.speed = d.speed;
+            r->d.updatedAt = d.updatedAt;
+            r->notBefore = 0;
+        }
+        c.row = d;
+        c.summary = summary();
+        return c;
+    }, std::move(done));
+}
+
+void MemoryDownloadStore::get(QObject *context, const QString &id, Done<std::optional<Download>> done)
+{
+    answer<std::optional<Download>>("get", context, [this, id]() -> std::optional<Download> {
+        if (const Row *r = row(id))
+            return r->d;
+        return std::nullopt;
+    }, std::move(done));
+}
+
+void MemoryDownloadStore::list(QObject *context, std::optional<DownloadStatus> status, int limit,
+                               int offset, Done<Page> done)
+{
+    answer<Page>("list", context, [this, status, limit, offset] {
+        const QList<Download> all = ordered(status);
+        return Page{all.mid(offset, limit), int(all.size())};
+    }, std::move(done));
+}
+
+void MemoryDownloadStore::queue(QObject *context, Done<Queue> done)
+{
+    answer<Queue>("queue", context, [this] {
+        QList<Download> unfinished;
+        for (const Download &d : ordered()) {
+            if (!d.isFinished())
+                unfinished.append(d);
+        }
+        return Queue{unfinished, summary()};
+    }, std::move(done));
+}
+
+void MemoryDownloadStore::claim(QObject *context, const QString &node, int leaseMs, int max,
+                                int clusterLimit, Done<Claimed> done)
+{
+    answer<Claimed>("claim", context, [this, node, leaseMs, max, clusterLimit] {
+        Claimed c;
+        for (int i = 0; i < max; ++i) {
+            if (clusterLimit > 0) {
+                const auto running = std::count_if(m_rows.cbegin(), m_rows.cend(), [this](const Row &r) {
+                    return !r.d.owner.isEmpty() && r.leaseUntil >= nowMs;
+                });
+                if (running >= clusterLimit)
+                    break;
+            }
+            Row *next = nullptr;
+            for (const Download &d : ordered()) {
+                Row &r = m_rows[d.id];
+                const bool runnable = d.status == DownloadStatus::Pending || d.isActive();
+                if (runnable && (r.d.owner.isEmpty() || r.leaseUntil < nowMs) && r.notBefore <= nowMs) {
+                    next = &r;
+                    break;
+                }
+            }
+            if (!next)
+                break;
+            c.rows.append(next->d); // the previous owner, if any
+            next->d.owner = node;
+            next->leaseUntil = nowMs + leaseMs;
+        }
+        qint64 soonest = -1;
+        for (const Row &r : std::as_const(m_rows)) {
+            if (r.d.status == DownloadStatus::Pending && r.notBefore > nowMs)
+                soonest = soonest < 0 ? r.notBefore - nowMs : qMin(soonest, r.notBefore - nowMs);
+        }
+        c.nextRetryInMs = soonest;
+        return c;
+    }, std::move(done));
+}
+
+void MemoryDownloadStore::renew(QObject *context, const QString &node, int leaseMs, const QStringList &runs,
+                                Done<QHash<QString, DownloadStatus>> done)
+{
+    m_lastRenewed = runs;
+    answer<QHash<QString, DownloadStatus>>("renew", context, [this, node, leaseMs, runs] {
+        QHash<QString, DownloadStatus> owned;
+        for (const QString &id : runs) {
+            Row *r = row(id);
+            if (r && r->d.owner == node) {
+                r->leaseUntil = nowMs + leaseMs;
+                owned.insert(id, r->d.status);
+            }
+        }
+        return owned;
+    }, std::move(done));
+}
+
+void MemoryDownloadStore::release(const QString &id, const QString &node)
+{
+    ++m_calls[QStringLiteral("release")];
+    if (!m_answering)
+        return;
+    if (Row *r = row(id); r && r->d.owner == node) {
+        r->d.owner.clear();
+        r->leaseUntil = 0;
+        r->d.speed = 0;
+    }
+}
+
+bool MemoryDownloadStore::releaseAll(const QString &node, int)
+{
+    ++m_calls[QStringLiteral("releaseAll")];
+    if (!m_answering)
+        return false;
+    for (Row &r : m_rows) {
+        if (r.d.owner != node)
+            continue;
+        r.d.owner.clear();
+        r.leaseUntil = 0;
+        r.d.speed = 0;
+        if (r.d.isActive())
+            r.d.status = DownloadStatus::Pending;
+    }
+    return true;
+}
+
+bool MemoryDownloadStore::resetOwners(int)
+{
+    ++m_calls[QStringLiteral("resetOwners")];
+    for (Row &r : m_rows) {
+        r.d.owner.clear();
+        r.leaseUntil = 0;
+        r.d.speed = 0;
+    }
+    return true;
+}
+
+void MemoryDownloadStore::update(QObject *context, const Download &download, const QString &node,
+                                 DownloadStatus expected, qint64 retryInMs, bool release, bool withSummary,
+                                 Done<std::optional<QueueSummary>> done)
+{
+    answer<std::optional<QueueSummary>>("update", context, [=, this]() -> std::optional<QueueSummary> {
+        if (beforeUpdate)
+            beforeUpdate(download);
+        Row *r = row(download.id);
+        if (!r || r->d.owner != node || r->d.status != expected)
+            return std::nullopt; // fenced: not this node's any more
+        const Download before = r->d;
+        r->d = download;
+        // What the running node does not write stays the store's.
+        r->d.priority = before.priority;
+        r->d.position = before.position;
+        r->d.sha256 = before.sha256;
+        r->d.url = before.url;
+        r->d.createdAt = before.createdAt;
+        r->d.filenameFromRequest = before.filenameFromRequest;
+        r->d.owner = before.owner;
+        if (retryInMs >= 0)
+            r->notBefore = nowMs + retryInMs;
+        if (release) {
+            r->d.owner.clear();
+            r->leaseUntil = 0;
+        }
+        return withSummary ? summary() : QueueSummary{};
+    }, std::move(done));
+}
+
+} // namespace Hermes::Test

@@ -1,0 +1,327 @@
+// DownloadEngine, the coordinator, against the in-memory store, a fake broker and a real local
+// origin: a download's way from claim to completion (writes, events, counters, the lease given
+// back), retries with backoff released with their retry time, failures for good with their
+// notice, a checksum mismatch, fenced writes (a change elsewhere stops it here; a completion
+// that lost its row moves the file back), control through the service stopping the transfer,
+// the disk-space warning, and a clean stop handing the leases back.
+
+#include "fakebroker.h"
+#include "fileserver.h"
+#include "memorydownloadstore.h"
+
+#include "downloads/downloadengine.h"
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <memory>
+
+using namespace Hermes;
+using namespace Hermes::Test;
+
+class tst_DownloadEngine : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void init();
+    void cleanup();
+    void claimToCompletion();
+    void retryableFailureIsReleasedWithItsRetryTime();
+    void failureForGood();
+    void checksumMismatch();
+    void changeElsewhereStopsItHere();
+    void completionThatLostItsRowMovesTheFileBack();
+    void controlThroughTheServiceStopsTheTransfer();
+    void diskSpaceWarning();
+    void cleanStopHandsTheLeasesBack();
+
+private:
+    /// An engine with short retries and leases, no disk warning, and `tweak`s.
+    DownloadEngine *makeEngine(const std::function<void(DownloadEngine::Options &)> &tweak = {});
+    Download add(const QByteArray &path, const QString &sha256 = {});
+    bool waitStatus(const QString &id, DownloadStatus status, int timeoutMs = 10000)
+    {
+        return QTest::qWaitFor([&] {
+            const auto *row = m_store->row(id);
+            return row && row->d.status == status;
+        }, timeoutMs);
+    }
+    QList<DownloadStatus> progressStatuses(const QString &id) const;
+    QStringList notices() const;
+    QString dir() const { return m_dir->path(); }
+
+    std::unique_ptr<QTemporaryDir> m_dir;
+    std::unique_ptr<FileServer> m_files;
+    std::unique_ptr<MemoryDownloadStore> m_store;
+    std::unique_ptr<FakeBroker> m_broker;
+    std::unique_ptr<DownloadEngine> m_engine;
+};
+
+void tst_DownloadEngine::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    m_files = std::make_unique<FileServer>();
+    m_store = std::make_unique<MemoryDownloadStore>();
+    m_broker = std::make_unique<FakeBroker>();
+}
+
+void tst_DownloadEngine::cleanup()
+{
+    m_engine.reset();
+    m_broker.reset();
+    m_store.reset();
+    m_files.reset();
+    m_dir.reset();
+}
+
+DownloadEngine *tst_DownloadEngine::makeEngine(const std::function<void(DownloadEngine::Options &)> &tweak)
+{
+    DownloadEngine::Options options;
+    options.downloadDir = dir();
+    options.retryBaseMs = 50;
+    options.maxAttempts = 3;
+    options.leaseMs = 3000;
+    options.renewMs = 1000;
+    options.diskWarningBytes = 0;
+    if (tweak)
+        tweak(options);
+    m_engine = std::make_unique<DownloadEngine>(options, m_store.get(), m_broker.get());
+    m_engine->start();
+    return m_engine.get();
+}
+
+Download tst_DownloadEngine::add(const QByteArray &path, const QString &sha256)
+{
+    std::optional<Result<Download>> added;
+    m_engine->service()->add(m_files->url(path), QString(), 0, sha256, [&](Result<Download> r) { added.emplace(r); });
+    if (!QTest::qWaitFor([&] { return added.has_value(); }, 5000) || !*added)
+        return {};
+    return **added;
+}
+
+QList<DownloadStatus> tst_DownloadEngine::progressStatuses(const QString &id) const
+{
+    QList<DownloadStatus> out;
+    for (const Event &e : m_broker->ofType(u"download_progress")) {
+        const DownloadProgressEvent p = DownloadProgressEvent::fromJson(e.data);
+        if (p.downloadId == id && p.status && p.status->known && (out.isEmpty() || out.last() != *p.status->known))
+            out.append(*p.status->known);
+    }
+    return out;
+}
+
+QStringList tst_DownloadEngine::notices() const
+{
+    QStringList out;
+    for (const Event &e : m_broker->ofType(u"system_notification"))
+        out << SystemNotificationEvent::fromJson(e.data).message;
+    return out;
+}
+
+static QString sha256Of(const QByteArray &bytes)
+{
+    return QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex());
+}
+
+void tst_DownloadEngine::claimToCompletion()
+{
+    const QByteArray content = FileServer::makeContent(256 * 1024, 1);
+    FileServer::File f{content};
+    f.bytesPerSecond = 1024 * 1024;
+    m_files->addFile("/files/done.bin", f);
+    DownloadEngine *engine = makeEngine();
+    const Download d = add("/files/done.bin", sha256Of(content));
+    QVERIFY(!d.id.isEmpty());
+    QVERIFY(waitStatus(d.id, DownloadStatus::Completed));
+    const auto &row = m_store->row(d.id)->d;
+    QCOMPARE(row.filename, QStringLiteral("done.bin"));
+    QCOMPARE(row.downloadedBytes, content.size());
+    QCOMPARE(row.totalBytes, content.size());
+    QCOMPARE(row.percent, 100.0);
+    QVERIFY(row.completedAt.isValid());
+    QVERIFY(row.owner.isEmpty()); // the lease went with the last write
+    QFile file(QDir(dir()).filePath(QStringLiteral("done.bin")));
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QCOMPARE(file.readAll(), content);
+    QVERIFY(!QFile::exists(DownloadDir(dir()).partPath(d.id)));
+    QTRY_COMPARE_WITH_TIMEOUT(progressStatuses(d.id),
+                              (QList<DownloadStatus>{DownloadStatus::Pending, DownloadStatus::Downloading,
+                                                     DownloadStatus::Processing, DownloadStatus::Completed}), 5000);
+    QCOMPARE(notices(), QStringList{QStringLiteral("Download completed: done.bin")});
+    QCOMPARE(engine->stats().completed, 1u);
+    QCOMPARE(engine->stats().bytes, quint64(content.size()));
+    QCOMPARE(engine->runningCount(), 0);
+    // Every status change went to the queue as well.
+    int changes = 0;
+    for (const Event &e : m_broker->ofType(u"queue_update"))
+        changes += QueueUpdateEvent::fromJson(e.data).action == QueueAction::StatusChanged;
+    QCOMPARE(changes, 3);
+}
+
+void tst_DownloadEngine::retryableFailureIsReleasedWithItsRetryTime()
+{
+    FileServer::File broken{"x"};
+    broken.status = 503;
+    m_files->addFile("/broken", broken);
+    DownloadEngine *engine = makeEngine();
+    const Download d = add("/broken");
+    // Released with a retry time, and claimed again when it came (the store's clock stands
+    // still here: the first retry waits until the test moves it).
+    QVERIFY(QTest::qWaitFor([&] { return m_store->row(d.id)->d.attempts == 1; }, 10000));
+    const auto *row = m_store->row(d.id);
+    QCOMPARE(row->d.status, DownloadStatus::Pending);
+    QCOMPARE(row->d.errorMessage, QStringLiteral("HTTP 503 Error; retrying in 0.05 s (attempt 2 of 3)"));
+    QCOMPARE(row->notBefore, m_store->nowMs + 50);
+    QVERIFY(row->d.owner.isEmpty());
+    QCOMPARE(engine->stats().retried, 1u);
+    QTest::qWait(200);
+    QCOMPARE(m_files->requests("/broken"), 1); // not before its time
+    m_store->nowMs += 50;
+    QVERIFY(QTest::qWaitFor([&] { return m_store->row(d.id)->d.attempts == 2; }, 10000));
+    QCOMPARE(m_store->row(d.id)->notBefore, m_store->nowMs + 100); // the wait doubled
+    m_store->nowMs += 100;
+    QVERIFY(waitStatus(d.id, DownloadStatus::Failed)); // the third attempt was the last
+    QCOMPARE(m_files->requests("/broken"), 3);
+    QCOMPARE(m_store->row(d.id)->d.errorMessage, QStringLiteral("HTTP 503 Error"));
+    QCOMPARE(engine->stats().retried, 2u);
+    QCOMPARE(engine->stats().failed, 1u);
+}
+
+void tst_DownloadEngine::failureForGood()
+{
+    FileServer::File missing{"x"};
+    missing.status = 404;
+    m_files->addFile("/missing.iso", missing);
+    DownloadEngine *engine = makeEngine();
+    const Download d = add("/missing.iso");
+    QVERIFY(waitStatus(d.id, DownloadStatus::Failed));
+    QCOMPARE(m_store->row(d.id)->d.errorMessage, QStringLiteral("HTTP 404 Error"));
+    QCOMPARE(m_store->row(d.id)->d.attempts, 0);
+    QTRY_COMPARE_WITH_TIMEOUT(notices(), QStringList{QStringLiteral("Download failed: missing.iso: HTTP 404 Error")}, 5000);
+    QCOMPARE(engine->stats().failed, 1u);
+    QCOMPARE(m_files->requests("/missing.iso"), 1);
+}
+
+void tst_DownloadEngine::checksumMismatch()
+{
+    m_files->addFile("/sum.bin", {FileServer::makeContent(10000, 2)});
+    makeEngine();
+    const Download d = add("/sum.bin", QString(64, u'0'));
+    QVERIFY(waitStatus(d.id, DownloadStatus::Failed));
+    const auto &row = m_store->row(d.id)->d;
+    QVERIFY(row.errorMessage.startsWith(QStringLiteral("SHA-256 mismatch: expected %1, got ").arg(QString(64, u'0'))));
+    QCOMPARE(row.downloadedBytes, 0);
+    QVERIFY(!QFile::exists(DownloadDir(dir()).partPath(d.id))); // a corrupt file is not resumed
+    QVERIFY(!QFile::exists(QDir(dir()).filePath(QStringLiteral("sum.bin"))));
+    QTRY_COMPARE_WITH_TIMEOUT(notices(), QStringList{QStringLiteral("Download failed: sum.bin (checksum mismatch)")}, 5000);
+}
+
+void tst_DownloadEngine::changeElsewhereStopsItHere()
+{
+    FileServer::File slow{FileServer::makeContent(400 * 1024, 3)};
+    slow.bytesPerSecond = 100 * 1024;
+    m_files->addFile("/slow", slow);
+    DownloadEngine *engine = makeEngine();
+    const Download d = add("/slow");
+    QVERIFY(QTest::qWaitFor([&] { return m_store->row(d.id)->d.downloadedBytes > 0; }, 10000));
+    // Paused through another node whose notification never came: the next progress write is
+    // fenced, and the transfer stops here without announcing anything.
+    m_store->row(d.id)->d.status = DownloadStatus::Paused;
+    for (int i = 0; i < 5; ++i) // the answers to writes made before the change are still due
+        QCoreApplication::processEvents();
+    const int before = int(m_broker->published.size());
+    QVERIFY(QTest::qWaitFor([&] { return engine->runningCount() == 0; }, 10000));
+    QCOMPARE(m_broker->published.size(), before);
+    QCOMPARE(m_store->row(d.id)->d.status, DownloadStatus::Paused);
+    QVERIFY(QFile::exists(DownloadDir(dir()).partPath(d.id))); // kept for the resume
+    const qint64 served = m_files->bytesServed("/slow");
+    QTest::qWait(300);
+    QVERIFY(m_files->bytesServed("/slow") <= served + 64 * 1024); // the request was aborted
+}
+
+void tst_DownloadEngine::completionThatLostItsRowMovesTheFileBack()
+{
+    const QByteArray content = FileServer::makeContent(5000, 4);
+    m_files->addFile("/late.bin", {content});
+    makeEngine();
+    // Cancelled elsewhere just before this node writes the completion.
+    m_store->beforeUpdate = [this](const Download &write) {
+        if (write.status == DownloadStatus::Completed)
+            m_store->row(write.id)->d.status = DownloadStatus::Cancelled;
+    };
+    const Download d = add("/late.bin");
+    QVERIFY(waitStatus(d.id, DownloadStatus::Cancelled));
+    const QString part = DownloadDir(dir()).partPath(d.id);
+    QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(part), 5000);
+    QVERIFY(!QFile::exists(QDir(dir()).filePath(QStringLiteral("late.bin")))); // moved back
+    QFile file(part);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QCOMPARE(file.readAll(), content);
+    QVERIFY(!progressStatuses(d.id).contains(DownloadStatus::Completed)); // never announced
+    QTRY_COMPARE_WITH_TIMEOUT(m_engine->runningCount(), 0, 5000);
+}
+
+void tst_DownloadEngine::controlThroughTheServiceStopsTheTransfer()
+{
+    FileServer::File slow{FileServer::makeContent(400 * 1024, 5)};
+    slow.bytesPerSecond = 100 * 1024;
+    m_files->addFile("/ctl", slow);
+    DownloadEngine *engine = makeEngine();
+    const Download d = add("/ctl");
+    QVERIFY(QTest::qWaitFor([&] { return m_store->row(d.id)->d.downloadedBytes > 0; }, 10000));
+    std::optional<Result<Download>> cancelled;
+    engine->service()->act(d.id, DownloadAction::Cancel, [&](Result<Download> r) { cancelled.emplace(r); });
+    QTRY_VERIFY_WITH_TIMEOUT(cancelled.has_value(), 5000);
+    QVERIFY(*cancelled);
+    QCOMPARE(engine->runningCount(), 0); // stopped at once
+    QVERIFY(!QFile::exists(DownloadDir(dir()).partPath(d.id)));
+    QVERIFY(m_store->row(d.id)->d.owner.isEmpty()); // its lease handed back
+    QCOMPARE(m_store->row(d.id)->d.status, DownloadStatus::Cancelled);
+}
+
+void tst_DownloadEngine::diskSpaceWarning()
+{
+    m_files->addFile("/a", {"a"});
+    m_files->addFile("/b", {"b"});
+    makeEngine([](DownloadEngine::Options &o) { o.diskWarningBytes = std::numeric_limits<qint64>::max(); });
+    const Download a = add("/a");
+    QVERIFY(waitStatus(a.id, DownloadStatus::Completed));
+    const Download b = add("/b");
+    QVERIFY(waitStatus(b.id, DownloadStatus::Completed));
+    QTest::qWait(100);
+    int warnings = 0;
+    for (const Event &e : m_broker->ofType(u"system_notification")) {
+        const SystemNotificationEvent n = SystemNotificationEvent::fromJson(e.data);
+        if (n.notificationType == NotificationType::Warning) {
+            ++warnings;
+            QVERIFY(n.message.startsWith(u"Disk almost full: "));
+            QVERIFY(n.message.endsWith(QStringLiteral(" MB free for downloads in ") + dir()));
+            QVERIFY(n.downloadId.isEmpty());
+        }
+    }
+    QCOMPARE(warnings, 1); // once, not at every start and completion
+}
+
+void tst_DownloadEngine::cleanStopHandsTheLeasesBack()
+{
+    FileServer::File slow{FileServer::makeContent(400 * 1024, 6)};
+    slow.bytesPerSecond = 50 * 1024;
+    m_files->addFile("/stop", slow);
+    makeEngine();
+    const Download d = add("/stop");
+    QVERIFY(QTest::qWaitFor([&] { return m_store->row(d.id)->d.downloadedBytes > 0; }, 10000));
+    QCOMPARE(m_store->row(d.id)->d.owner, m_engine->nodeId());
+    m_engine.reset();
+    QCOMPARE(m_store->calls(QStringLiteral("releaseAll")), 1);
+    QVERIFY(m_store->row(d.id)->d.owner.isEmpty());
+    QCOMPARE(m_store->row(d.id)->d.status, DownloadStatus::Pending); // any node resumes it
+    QVERIFY(QFile::exists(DownloadDir(dir()).partPath(d.id)));
+    QTRY_COMPARE_WITH_TIMEOUT(m_files->activeTransfers(), 0, 5000);
+}
+
+QTEST_MAIN(tst_DownloadEngine)
+#include "tst_downloadengine.moc"
