@@ -2,6 +2,8 @@
 
 #include <QJsonDocument>
 
+#include <limits>
+
 namespace Hermes {
 
 // Member names, once each.
@@ -70,6 +72,16 @@ static std::optional<qint64> optionalInteger(const QJsonObject &o, const QString
     return v.isDouble() ? std::optional<qint64>(v.toInteger()) : std::nullopt;
 }
 
+// A whole number: absent when the member is missing, not a number, or not whole (12.5 bytes
+// is no count: a client keeps what it had).
+static std::optional<qint64> optionalWholeNumber(const QJsonObject &o, const QString &key)
+{
+    const QJsonValue v = o.value(key);
+    constexpr qint64 none = std::numeric_limits<qint64>::min();
+    const qint64 n = v.isDouble() ? v.toInteger(none) : none;
+    return n == none ? std::nullopt : std::optional<qint64>(n);
+}
+
 // A member that may be null: present (null is an empty string) or absent.
 static std::optional<QString> optionalText(const QJsonObject &o, const QString &key)
 {
@@ -113,7 +125,7 @@ DownloadProgressInfo DownloadProgressInfo::fromJson(const QJsonObject &o)
     DownloadProgressInfo p;
     p.percentage = optionalNumber(o, Key::Percentage);
     p.status = ReceivedStatus::from(o.value(Key::Status));
-    p.downloadedBytes = optionalInteger(o, Key::DownloadedBytes);
+    p.downloadedBytes = optionalWholeNumber(o, Key::DownloadedBytes);
     p.totalBytes = optionalInteger(o, Key::TotalBytes);
     p.speed = o.value(Key::Speed).toDouble();
     p.eta = optionalInteger(o, Key::Eta);

@@ -206,6 +206,11 @@ void tst_Protocol::progressEventIsLenient()
     QVERIFY(!e.attempts);
     QVERIFY(!e.result);
     QVERIFY(!DownloadProgressEvent::fromJson({}).progress);
+    // A count that is not whole is no count: a client keeps the one it had.
+    const DownloadProgressInfo fractional = DownloadProgressInfo::fromJson(
+        QJsonDocument::fromJson(R"({"downloaded_bytes":12.5,"total_bytes":100})").object());
+    QVERIFY(!fractional.downloadedBytes);
+    QCOMPARE(fractional.totalBytes, std::optional<qint64>(100));
 }
 
 void tst_Protocol::queueUpdateRoundTrip()
