@@ -2,6 +2,7 @@
 
 #include "stream/streamconnection.h"
 #include "logging.h"
+#include "result.h"
 
 #include <liburing.h>
 
@@ -18,8 +19,8 @@ namespace Hermes {
 static constexpr unsigned RingEntries = 64;
 
 // io_uring when asked for and the kernel allows it (it may be compiled out, disabled by
-// kernel.io_uring_disabled, or refused by a container's seccomp policy), else null with why.
-static std::unique_ptr<io_uring> openRing(QString *why)
+// kernel.io_uring_disabled, or refused by a container's seccomp policy), else why not.
+static Result<std::unique_ptr<io_uring>> openRing()
 {
     auto ring = std::make_unique<io_uring>();
     // One thread submits, and completions are reaped in that thread right after submitting:
@@ -28,26 +29,31 @@ static std::unique_ptr<io_uring> openRing(QString *why)
                                   IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN);
     if (ret == -EINVAL) // a kernel before 6.0
         ret = io_uring_queue_init(RingEntries, ring.get(), 0);
-    if (ret < 0) {
-        *why = QStringLiteral("io_uring is not available: %1").arg(QString::fromLocal8Bit(std::strerror(-ret)));
-        return nullptr;
-    }
+    if (ret < 0)
+        return Error::unavailable("io_uring_unavailable",
+                                  QStringLiteral("io_uring is not available: %1")
+                                      .arg(QString::fromLocal8Bit(std::strerror(-ret))));
     io_uring_probe *probe = io_uring_get_probe_ring(ring.get());
     const bool canSend = probe && io_uring_opcode_supported(probe, IORING_OP_SEND);
     if (probe)
         io_uring_free_probe(probe);
     if (!canSend) {
         io_uring_queue_exit(ring.get());
-        *why = QStringLiteral("io_uring cannot send on sockets here (kernel before 5.6)");
-        return nullptr;
+        return Error::unavailable("io_uring_cannot_send",
+                                  QStringLiteral("io_uring cannot send on sockets here (kernel before 5.6)"));
     }
     return ring;
 }
 
 BatchSender::BatchSender(const QString &backend, Completion done) : m_done(std::move(done))
 {
-    if (backend != QLatin1String("epoll"))
-        m_ring = openRing(&m_why);
+    if (backend != QLatin1String("epoll")) {
+        Result<std::unique_ptr<io_uring>> ring = openRing();
+        if (ring)
+            m_ring = std::move(*ring);
+        else
+            m_why = ring.error().message;
+    }
     m_inFlight.reserve(RingEntries);
 }
 

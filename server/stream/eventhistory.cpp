@@ -17,6 +17,7 @@ const EventHistory::Lane &EventHistory::lane(Channel channel) const
 
 void EventHistory::append(const EncodedEventPtr &event)
 {
+    m_writer.check(Q_FUNC_INFO);
     Lane &c = lane(event->channel);
     c.events.push_back(event);
     if (qsizetype(c.events.size()) > m_capacity) {
@@ -28,12 +29,14 @@ void EventHistory::append(const EncodedEventPtr &event)
 
 void EventHistory::setFloor(Channel channel, EventId id)
 {
+    m_writer.check(Q_FUNC_INFO);
     Lane &c = lane(channel);
     c.evictedUpTo = std::max(c.evictedUpTo, id);
 }
 
 void EventHistory::clear()
 {
+    m_writer.check(Q_FUNC_INFO);
     for (Lane &c : m_lanes)
         c = Lane();
     m_newest = EventId();

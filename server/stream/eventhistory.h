@@ -1,6 +1,7 @@
 #pragma once
 
 #include "stream/encodedevent.h"
+#include "threadaffinity.h"
 
 #include <deque>
 #include <functional>
@@ -52,7 +53,8 @@ class EventHistory final
 public:
     explicit EventHistory(int capacityPerChannel) : m_capacity(qMax(1, capacityPerChannel)) {}
 
-    /// Appends `event`, whose id is above every id appended before.
+    /// Appends `event`, whose id is above every id appended before. The writer's side
+    /// (append(), setFloor(), clear()) runs in one thread, the first that writes (asserted).
     void append(const EncodedEventPtr &event);
     /// Declares the events of a channel up to `id` unavailable (a history loaded from a
     /// capped store that had already dropped them).
@@ -89,7 +91,9 @@ public:
     /// The history is written by one thread (the hub's) and read by the stream I/O threads:
     /// the writer holds this exclusively while it changes the history, readers hold it shared
     /// across everything they read that must be consistent (a coverage check and its read),
-    /// and no longer. The class itself does no locking.
+    /// and no longer. The writer's own thread may read without it (nothing else writes). The
+    /// class itself does no locking: every reading function expects its caller to hold it
+    /// shared (or to be the writer's thread).
     HistoryLock &lock() const { return m_lock; }
 
 private:
@@ -107,6 +111,7 @@ private:
     EventId m_newest;
     quint64 m_generation = 0;
     mutable HistoryLock m_lock;
+    ThreadAffinity m_writer; ///< the one thread that writes
 };
 
 } // namespace Hermes

@@ -22,26 +22,28 @@ EventHub::EventHub(Broker *broker, int historySize, const StreamWorker::Options 
 {
     if (ioThreads <= 0)
         ioThreads = qMax(1, QThread::idealThreadCount());
-    for (int i = 0; i < ioThreads; ++i) {
-        auto *thread = new QThread;
-        thread->setObjectName(QStringLiteral("hermes-io-%1").arg(i));
-        auto *worker = new StreamWorker(options, &m_history, &m_planner, metrics,
-                                        [this](const QByteArray &owner) { streamClosed(owner); });
-        worker->moveToThread(thread);
-        thread->start();
-        QMetaObject::invokeMethod(worker, &StreamWorker::start, Qt::BlockingQueuedConnection);
-        m_threads.push_back(thread);
-        m_workers.push_back(worker);
-    }
     // Each thread has its own ring, and the kernel may refuse some (an old kernel counts
     // rings against RLIMIT_MEMLOCK): the log says what each got.
     int onRing = 0;
     QString why;
-    for (const StreamWorker *worker : m_workers) {
-        if (worker->backend() == BatchSender::Backend::IoUring)
-            ++onRing;
-        else if (why.isEmpty())
-            why = worker->fallbackReason();
+    for (int i = 0; i < ioThreads; ++i) {
+        auto thread = std::make_unique<QThread>();
+        thread->setObjectName(QStringLiteral("hermes-io-%1").arg(i));
+        std::unique_ptr<StreamWorker, DeleteInItsThread> worker(new StreamWorker(
+            options, &m_history, &m_planner, metrics,
+            [this](const QByteArray &owner) { streamClosed(owner); }));
+        worker->moveToThread(thread.get());
+        thread->start();
+        StreamWorker *w = worker.get();
+        QMetaObject::invokeMethod(w, [w, &onRing, &why] {
+            w->start();
+            if (w->backend() == BatchSender::Backend::IoUring)
+                ++onRing;
+            else if (why.isEmpty())
+                why = w->fallbackReason();
+        }, Qt::BlockingQueuedConnection);
+        m_threads.push_back(std::move(thread));
+        m_workers.push_back(std::move(worker));
     }
     if (!why.isEmpty()) {
         if (options.ioBackend == QLatin1String("io_uring"))
@@ -60,29 +62,32 @@ EventHub::EventHub(Broker *broker, int historySize, const StreamWorker::Options 
     connect(broker, &Broker::eventDiscarded, this, [metrics] { metrics->eventDiscarded(); });
 }
 
+void EventHub::DeleteInItsThread::operator()(StreamWorker *worker) const
+{
+    QMetaObject::invokeMethod(worker, [worker] { delete worker; }, Qt::BlockingQueuedConnection);
+}
+
 EventHub::~EventHub()
 {
     for (size_t i = 0; i < m_workers.size(); ++i) {
-        // Deleted in its own thread: its timers and socket notifier belong to it.
-        StreamWorker *worker = m_workers[i];
-        QMetaObject::invokeMethod(worker, [worker] { delete worker; },
-                                  Qt::BlockingQueuedConnection);
+        m_workers[i].reset(); // in its own thread
         m_threads[i]->quit();
         m_threads[i]->wait();
-        delete m_threads[i];
+        m_threads[i].reset();
     }
 }
 
 qsizetype EventHub::activeConnections() const
 {
     qsizetype n = 0;
-    for (const StreamWorker *worker : m_workers)
+    for (const auto &worker : m_workers)
         n += worker->connectionCount();
     return n;
 }
 
 void EventHub::openStream(QTcpSocket *socket, const QByteArray &head, const StreamParams &params)
 {
+    HERMES_ASSERT_THREAD(this);
     Q_ASSERT(socket->bytesToWrite() == 0);
     // The stream keeps a duplicate of the descriptor; Qt's socket, its buffers and notifiers
     // are released (abort() closes only Qt's descriptor, the connection stays open). Queued,
@@ -93,10 +98,10 @@ void EventHub::openStream(QTcpSocket *socket, const QByteArray &head, const Stre
         qCWarning(lcHub) << "cannot take a stream over:" << std::strerror(errno);
         return;
     }
-    StreamWorker *worker = *std::min_element(
-        m_workers.begin(), m_workers.end(), [](const StreamWorker *a, const StreamWorker *b) {
+    StreamWorker *worker = std::min_element(
+        m_workers.begin(), m_workers.end(), [](const auto &a, const auto &b) {
             return a->connectionCount() < b->connectionCount();
-        });
+        })->get();
     // Counted now, so quotas and the connection limit see it before the worker takes it.
     worker->reserve();
     if (!params.owner.isEmpty()) {
@@ -126,13 +131,16 @@ void EventHub::streamClosed(const QByteArray &owner)
 
 void EventHub::closeAll()
 {
-    for (StreamWorker *worker : m_workers)
-        QMetaObject::invokeMethod(worker, &StreamWorker::closeAll, Qt::BlockingQueuedConnection);
+    HERMES_ASSERT_THREAD(this);
+    for (const auto &worker : m_workers)
+        QMetaObject::invokeMethod(worker.get(), &StreamWorker::closeAll,
+                                  Qt::BlockingQueuedConnection);
 }
 
 void EventHub::onHistoryLoaded(quint32 epoch, const QList<Event> &events,
                                const ChannelFloors &floors)
 {
+    HERMES_ASSERT_THREAD(this);
     // A second history replaces the first (the Redis database was flushed, or trimmed past
     // what was delivered here): streams are told to resync.
     const bool reset = m_ready;
@@ -157,12 +165,13 @@ void EventHub::onHistoryLoaded(quint32 epoch, const QList<Event> &events,
     m_epoch = epoch;
     m_ready = true;
     // These were never queued for live delivery: replay hands them out.
-    for (StreamWorker *worker : m_workers)
+    for (const auto &worker : m_workers)
         worker->setHistory(epoch, newest, reset, generation);
 }
 
 void EventHub::onEvent(const Event &event)
 {
+    HERMES_ASSERT_THREAD(this);
     if (!m_ready || event.id.epoch() != m_epoch) {
         // Brokers announce a history first; an event outside it cannot be placed in order.
         qCWarning(lcHub).noquote() << "dropping an event of an unknown epoch:"
@@ -176,7 +185,7 @@ void EventHub::onEvent(const Event &event)
         const std::unique_lock lock(m_history.lock());
         m_history.append(encoded);
     }
-    for (StreamWorker *worker : m_workers)
+    for (const auto &worker : m_workers)
         worker->deliver(encoded);
 }
 

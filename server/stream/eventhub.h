@@ -3,11 +3,13 @@
 #include "stream/eventhistory.h"
 #include "stream/resumeplanner.h"
 #include "stream/streamworker.h"
+#include "threadaffinity.h"
 
 #include <QHash>
 #include <QMutex>
 #include <QObject>
 
+#include <memory>
 #include <vector>
 
 class QTcpSocket;
@@ -29,7 +31,9 @@ class Metrics;
  * set and send batches; a new stream goes to the worker with the fewest. The hub (in the
  * thread it was created in, with the broker) encodes each event once and hands the same
  * shared bytes to every worker; the history is written here and read by the workers under
- * its lock (EventHistory::lock()).
+ * its lock (EventHistory::lock()). The broker's signals, openStream() and closeAll() run in
+ * the hub's thread (they assert it); the functions marked HERMES_ANY_THREAD lock or read
+ * atomics.
  */
 class EventHub final : public QObject
 {
@@ -41,8 +45,9 @@ public:
     ~EventHub() override;
 
     Broker *broker() const { return m_broker; }
+    /// In the hub's thread, the history's writer, it may be read without its lock.
     const EventHistory &history() const { return m_history; }
-    qsizetype activeConnections() const;
+    HERMES_ANY_THREAD qsizetype activeConnections() const;
     /// Whether the broker's history has arrived (streams that resume wait for it).
     bool historyReady() const { return m_ready; }
     quint32 epoch() const { return m_epoch; }
@@ -52,7 +57,7 @@ public:
     /// goes to a worker, Qt's socket object is released. Qt must have nothing left to write.
     void openStream(QTcpSocket *socket, const QByteArray &head, const StreamParams &params);
     /// Open streams counted against `owner` (StreamParams::owner), for per-credential quotas.
-    int streamsOwnedBy(const QByteArray &owner) const;
+    HERMES_ANY_THREAD int streamsOwnedBy(const QByteArray &owner) const;
     /// Ends every stream cleanly (see StreamWorker::closeAll), waiting for the workers.
     void closeAll();
 
@@ -60,14 +65,23 @@ private:
     void onEvent(const Event &event);
     void onHistoryLoaded(quint32 epoch, const QList<Event> &events,
                          const ChannelFloors &floors);
-    void streamClosed(const QByteArray &owner);
+    /// A worker's stream ended (in the worker's thread).
+    HERMES_ANY_THREAD void streamClosed(const QByteArray &owner);
+
+    /// Deletes a worker in its own thread: its timers and socket notifier belong to it.
+    struct DeleteInItsThread
+    {
+        void operator()(StreamWorker *worker) const;
+    };
 
     Broker *m_broker;
     Metrics *m_metrics;
     EventHistory m_history;
     ResumePlanner m_planner;
-    std::vector<StreamWorker *> m_workers; ///< each lives in its thread, deleted there
-    std::vector<QThread *> m_threads;
+    /// Worker i lives in thread i. The destructor ends them in order: each worker, then its
+    /// thread.
+    std::vector<std::unique_ptr<StreamWorker, DeleteInItsThread>> m_workers;
+    std::vector<std::unique_ptr<QThread>> m_threads;
     mutable QMutex m_ownersLock;
     QHash<QByteArray, int> m_owners; ///< owner → open streams (non-empty owners only)
     quint32 m_epoch = 0;

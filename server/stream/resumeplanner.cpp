@@ -7,8 +7,8 @@ namespace Hermes {
 ResumePlanner::Plan ResumePlanner::plan(const QByteArray &lastEventId, quint8 channelMask,
                                         const State &state, bool waitOver) const
 {
-    const auto resync = [&](const char *reason) {
-        return Plan{Plan::Resync, state.delivered, QString::fromLatin1(reason)};
+    const auto resync = [&](ResyncReason reason) {
+        return Plan{Plan::Resync, state.delivered, reason};
     };
     if (!state.historyReady) {
         // Nothing is delivered before the history is there, and a place in the order is only
@@ -16,25 +16,25 @@ ResumePlanner::Plan ResumePlanner::plan(const QByteArray &lastEventId, quint8 ch
         // nothing was promised) and comes back. A resync here could not say where to resume.
         if (!waitOver)
             return Plan{Plan::Wait, {}, {}};
-        return Plan{Plan::End, {}, QStringLiteral("history_loading")};
+        return Plan{Plan::End, {}, {}};
     }
     if (lastEventId.isEmpty())
         return Plan{Plan::Live, state.delivered, {}};
 
     const std::optional<EventId> last = EventId::parse(lastEventId);
     if (!last)
-        return resync("invalid_last_event_id");
+        return resync(ResyncReason::InvalidLastEventId);
     if (last->epoch() != state.epoch)
-        return resync("unknown_history");
+        return resync(ResyncReason::UnknownHistory);
     if (*last > state.delivered) {
         if (!waitOver && m_mayArrive(*last))
             return Plan{Plan::Wait, {}, {}};
-        return resync("unknown_event_id");
+        return resync(ResyncReason::UnknownEventId);
     }
     if (!m_history->covers(*last, channelMask))
-        return resync("history_exceeded");
+        return resync(ResyncReason::HistoryExceeded);
     if (!m_history->mayHold(*last))
-        return resync("unknown_event_id"); // within the history, but no event of it
+        return resync(ResyncReason::UnknownEventId); // within the history, but no event of it
     return Plan{Plan::Replay, *last, {}};
 }
 

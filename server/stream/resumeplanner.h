@@ -1,11 +1,13 @@
 #pragma once
 
 #include "eventid.h"
+#include "protocol/vocabulary.h"
+#include "threadaffinity.h"
 
 #include <QByteArray>
-#include <QString>
 
 #include <functional>
+#include <optional>
 
 namespace Hermes {
 
@@ -41,7 +43,7 @@ public:
         /// End: no history to place the stream in yet: end it cleanly, to come back later.
         enum Kind { Live, Replay, Wait, Resync, End } kind = Live;
         EventId cursor;  ///< Live, Replay: the stream continues after this id
-        QString reason;  ///< Resync, End: why
+        std::optional<ResyncReason> reason; ///< Resync: why (the other kinds have none)
     };
 
     ResumePlanner(const EventHistory *history, MayArrive mayArrive)
@@ -50,8 +52,9 @@ public:
     }
 
     /// The plan for a stream on `channelMask` resuming from `lastEventId` (empty: a fresh
-    /// stream). `waitOver`: the stream already waited as long as it may.
-    Plan plan(const QByteArray &lastEventId, quint8 channelMask, const State &state,
+    /// stream). `waitOver`: the stream already waited as long as it may. Called by the I/O
+    /// threads, each holding the history's lock shared (EventHistory::lock()).
+    HERMES_ANY_THREAD Plan plan(const QByteArray &lastEventId, quint8 channelMask, const State &state,
               bool waitOver) const;
 
 private:

@@ -1,24 +1,16 @@
 #include "stream/streamworker.h"
 
 #include "stream/eventhistory.h"
+#include "stream/streamframes.h"
 #include "logging.h"
 #include "metrics.h"
 
 #include <QElapsedTimer>
-#include <QJsonDocument>
-#include <QSocketNotifier>
-#include <QUuid>
 
 #include <algorithm>
 #include <mutex>
 #include <shared_mutex>
-#include <limits>
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 namespace Hermes {
 
@@ -26,11 +18,6 @@ namespace Hermes {
 // fills up mid-burst holds a reference to one round, not to the whole burst; the rest reaches
 // it from the history as the socket drains.
 static constexpr qsizetype RoundBytes = 64 * 1024;
-// A stream that is behind is given at most this much per chunk, scanning at most this many
-// history events per chunk, and this many chunks per turn before other streams get theirs.
-static constexpr qsizetype ChunkBytes = 64 * 1024;
-static constexpr int ChunkEvents = 4096;
-static constexpr int ChunksPerTurn = 4;
 // How long a new stream waits for a first history (Redis reconnecting) before it is ended
 // with a retry hint, to come back later.
 static constexpr int HistoryWaitMs = 10000;
@@ -47,18 +34,19 @@ StreamWorker::StreamWorker(const Options &options, const EventHistory *history,
                            QObject *parent)
     : QObject(parent), m_options(options), m_history(history), m_planner(planner),
       m_metrics(metrics), m_closed(std::move(closed)),
-      m_epoll(::epoll_create1(EPOLL_CLOEXEC))
+      m_inbox(options.maxQueuedEvents, options.roundIntervalMs, this),
+      m_pump(history, options.maxClientBuffer), m_sockets(this)
 {
-    if (m_epoll < 0)
-        qFatal("epoll_create1 failed: %s", std::strerror(errno));
+    connect(&m_inbox, &StreamInbox::flushDue, this, &StreamWorker::flush);
+    connect(&m_sockets, &StreamSocketSet::activity, this, &StreamWorker::onSocketsReady);
 }
 
 void StreamWorker::start()
 {
+    HERMES_ASSERT_THREAD(this);
     m_sender = std::make_unique<BatchSender>(
         m_options.ioBackend, [this](StreamConnection &c, long result) { onSent(c, result); });
-    m_epollNotifier = new QSocketNotifier(m_epoll, QSocketNotifier::Read, this);
-    connect(m_epollNotifier, &QSocketNotifier::activated, this, &StreamWorker::onSocketsReady);
+    m_sockets.start();
     m_heartbeat = new QTimer(this);
     m_heartbeat->setInterval(m_options.heartbeatIntervalSec * 1000);
     connect(m_heartbeat, &QTimer::timeout, this, &StreamWorker::sendHeartbeat);
@@ -68,47 +56,19 @@ void StreamWorker::start()
     m_tick->setInterval(1000);
     connect(m_tick, &QTimer::timeout, this, &StreamWorker::tick);
     m_tick->start();
-    m_roundTimer = new QTimer(this);
-    m_roundTimer->setSingleShot(true);
-    m_roundTimer->setTimerType(Qt::PreciseTimer);
-    connect(m_roundTimer, &QTimer::timeout, this, &StreamWorker::flush);
 }
 
-StreamWorker::~StreamWorker()
-{
-    m_connections.clear(); // closes every descriptor
-    delete m_epollNotifier;
-    ::close(m_epoll);
-}
-
-QByteArray StreamWorker::chunk(const QByteArray &payload)
-{
-    return QByteArray::number(payload.size(), 16) + "\r\n" + payload + "\r\n";
-}
-
-static Event hubEvent(const char *type, QJsonObject data)
-{
-    Event e;
-    e.type = QString::fromLatin1(type);
-    e.timestamp = Event::currentTimestamp();
-    data.insert(QStringLiteral("timestamp"), e.timestamp);
-    e.data = std::move(data);
-    return e;
-}
+// The sockets (a member) close every descriptor, then their epoll set.
+StreamWorker::~StreamWorker() = default;
 
 void StreamWorker::addStream(int fd, const QByteArray &head, const StreamParams &params)
 {
+    HERMES_ASSERT_THREAD(this);
     const qint64 deadline = m_options.connectionTimeoutSec > 0
         ? nowMs() + qint64(m_options.connectionTimeoutSec) * 1000
         : 0;
-    m_connections.push_back(std::make_unique<StreamConnection>(fd, params, deadline));
-    StreamConnection &c = *m_connections.back();
-    c.position = std::prev(m_connections.end());
-    c.setShareGroup(joinShareGroup(c));
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLRDHUP;
-    ev.data.ptr = &c;
-    ::epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &ev);
+    StreamConnection &c = m_sockets.add(fd, params, deadline);
+    c.setShareGroup(m_groups.join(c));
     m_metrics->connectionOpened();
 
     // The head goes out at once; the `connected` event only when the stream has a place in the
@@ -121,24 +81,14 @@ void StreamWorker::addStream(int fd, const QByteArray &head, const StreamParams 
         replan(c, params.lastEventId, false, &failed);
     m_metrics->bytesSent(quint64(opening.size()));
     if (c.hasPending())
-        watchWritable(c, true);
+        m_sockets.watchWritable(c, true);
     removeAll(failed);
 }
 
 void StreamWorker::sendConnected(StreamConnection &c, EventId at, Failures *failed)
 {
-    // heartbeat_interval (seconds) is additive to the Python payload: clients size their
-    // stall watchdog from it instead of guessing the server's setting. The id is where the
-    // stream starts, so a client that receives nothing else before a reconnect still resumes
-    // exactly from here.
     c.connected = true;
-    const QString connectionId =
-        QStringLiteral("conn_") + QUuid::createUuid().toString(QUuid::WithoutBraces);
-    Event event = hubEvent("connected", {{QStringLiteral("connection_id"), connectionId},
-                                         {QStringLiteral("heartbeat_interval"),
-                                          m_options.heartbeatIntervalSec}});
-    event.id = at;
-    write(c, SseEncoder::encode(event, c.style()), failed);
+    write(c, StreamFrames::connected(at, m_options.heartbeatIntervalSec, c.style()), failed);
 }
 
 void StreamWorker::replan(StreamConnection &c, const QByteArray &lastEventId, bool waitOver,
@@ -187,7 +137,7 @@ void StreamWorker::applyPlan(StreamConnection &c, const QByteArray &lastEventId,
         break;
     case ResumePlanner::Plan::Resync:
         sendConnected(c, EventId(), failed);
-        resync(c, plan.reason, lastEventId, failed);
+        resync(c, *plan.reason, lastEventId, failed);
         settle(c);
         break;
     case ResumePlanner::Plan::End:
@@ -200,25 +150,19 @@ void StreamWorker::applyPlan(StreamConnection &c, const QByteArray &lastEventId,
     }
 }
 
-void StreamWorker::resync(StreamConnection &c, const QString &reason,
+void StreamWorker::resync(StreamConnection &c, ResyncReason reason,
                           const QByteArray &lastEventId, Failures *failed)
 {
     resyncAt(c, reason, lastEventId, m_state.delivered, failed);
 }
 
-void StreamWorker::resyncAt(StreamConnection &c, const QString &reason,
+void StreamWorker::resyncAt(StreamConnection &c, ResyncReason reason,
                             const QByteArray &lastEventId, EventId at, Failures *failed)
 {
-    QJsonObject data{{QStringLiteral("reason"), reason}};
-    if (!lastEventId.isEmpty())
-        data.insert(QStringLiteral("last_event_id"), QString::fromUtf8(lastEventId.left(64)));
-    Event event = hubEvent("resync_required", data);
-    // Carries where the stream goes on from (normally the newest id), so a client that
-    // reconnects after reloading resumes from there.
-    event.id = at;
+    // The stream goes on from `at`, which the event carries as its id.
     c.cursor = at;
     m_metrics->resyncSent();
-    write(c, SseEncoder::encode(event, c.style()), failed);
+    write(c, StreamFrames::resyncRequired(reason, lastEventId, at, c.style()), failed);
 }
 
 bool StreamWorker::historyAhead() const
@@ -228,55 +172,23 @@ bool StreamWorker::historyAhead() const
 
 void StreamWorker::pump(StreamConnection &c, Failures *failed)
 {
-    const qsizetype budget = qBound<qsizetype>(1024, m_options.maxClientBuffer, ChunkBytes);
-    for (int turn = 0; turn < ChunksPerTurn && isBehind(c); ++turn) {
-        // Under the history's lock only the events are picked (shared pointers); framing and
-        // sending happen after it is released, so the hub is never kept from appending.
-        bool exceeded = false;
-        bool full = false;
-        int visited = 0;
-        EventId last;
-        {
-            const std::shared_lock lock(m_history->lock());
-            if (historyAhead())
-                return; // the history changes under it: the change, when applied, replans
-            if (!m_history->covers(c.cursor, c.filter().channels)) {
-                exceeded = true;
-            } else {
-                qsizetype bytes = 0;
-                last = m_history->read(
-                    c.cursor, m_state.delivered, c.filter().channels, ChunkEvents,
-                    [&](const EncodedEventPtr &e) {
-                        ++visited;
-                        if (c.filter().matches(*e)) {
-                            m_picked.push_back(e);
-                            bytes += e->frame(c.style()).size();
-                        }
-                        full = bytes >= budget;
-                        return !full;
-                    });
-            }
-        }
-        if (exceeded) {
+    for (int turn = 0; turn < CatchUpPump::ChunksPerTurn && isBehind(c); ++turn) {
+        CatchUpPump::Chunk chunk;
+        const CatchUpPump::Read read = m_pump.read(c, m_state.delivered, m_generation, &chunk);
+        if (read == CatchUpPump::Read::HistoryAhead)
+            return; // the history changes under it: the change, when applied, replans
+        if (read == CatchUpPump::Read::Exceeded) {
             // It fell behind further than the history reaches: what it missed is gone.
-            resync(c, QStringLiteral("history_exceeded"), {}, failed);
+            resync(c, ResyncReason::HistoryExceeded, {}, failed);
             break;
         }
-        // Nothing more on its channels up to what went out: it has caught up.
-        c.cursor = (!full && visited < ChunkEvents) ? m_state.delivered : last;
-        QByteArray frames;
-        quint64 perChannel[Channel::Count] = {};
-        for (const EncodedEventPtr &e : m_picked) {
-            frames += e->frame(c.style());
-            ++perChannel[e->channel.index()];
-        }
-        m_picked.clear();
+        c.cursor = chunk.cursor;
         for (Channel channel : Channel::all()) {
-            if (perChannel[channel.index()])
-                m_metrics->eventsDelivered(channel, perChannel[channel.index()]);
+            if (chunk.perChannel[channel.index()])
+                m_metrics->eventsDelivered(channel, chunk.perChannel[channel.index()]);
         }
-        if (!frames.isEmpty())
-            write(c, frames, failed);
+        if (!chunk.frames.isEmpty())
+            write(c, chunk.frames, failed);
     }
     if (isBehind(c))
         schedulePump(c); // more to send: after the other streams had a turn
@@ -286,136 +198,27 @@ void StreamWorker::pump(StreamConnection &c, Failures *failed)
 
 void StreamWorker::schedulePump(StreamConnection &c)
 {
-    if (c.pumpScheduled)
-        return;
-    c.pumpScheduled = true;
-    m_pumpQueue.push_back(&c);
-    if (!m_pumpsScheduled) {
-        m_pumpsScheduled = true;
+    if (m_pump.schedule(c))
         QMetaObject::invokeMethod(this, &StreamWorker::runPumps, Qt::QueuedConnection);
-    }
 }
 
 void StreamWorker::runPumps()
 {
-    m_pumpsScheduled = false;
-    std::deque<StreamConnection *> queue;
-    queue.swap(m_pumpQueue);
+    HERMES_ASSERT_THREAD(this);
+    const std::deque<StreamConnection *> turn = m_pump.takeTurn();
     Failures failed;
-    for (StreamConnection *c : queue) {
+    for (StreamConnection *c : turn) {
         c->pumpScheduled = false;
         pump(*c, &failed);
     }
     removeAll(failed);
 }
 
-int StreamWorker::joinShareGroup(const StreamConnection &c)
-{
-    const QString key = QString::number(int(c.style())) + (c.chunked() ? u'c' : u'p') + u'/'
-        + c.filter().key();
-    auto it = m_groupIds.find(key);
-    if (it == m_groupIds.end()) {
-        int group;
-        if (!m_freeGroups.empty()) {
-            group = m_freeGroups.back();
-            m_freeGroups.pop_back();
-        } else {
-            group = int(m_groups.size());
-            m_groups.emplace_back();
-        }
-        ShareGroup &g = m_groups[size_t(group)];
-        g.key = key;
-        g.filter = c.filter();
-        g.style = c.style();
-        g.chunked = c.chunked();
-        if (g.filter.downloadId.isEmpty())
-            m_anyDownloadGroups.push_back(group);
-        else
-            m_downloadGroups[g.filter.downloadId].push_back(group);
-        it = m_groupIds.insert(key, group);
-    }
-    ++m_groups[size_t(*it)].users;
-    return *it;
-}
-
-void StreamWorker::leaveShareGroup(int group)
-{
-    ShareGroup &g = m_groups[size_t(group)];
-    if (--g.users > 0)
-        return;
-    // The last stream of a filter left: the group is reused, so distinct filters coming and
-    // going never grow the table.
-    const auto drop = [group](std::vector<int> &groups) {
-        groups.erase(std::find(groups.begin(), groups.end(), group));
-    };
-    if (g.filter.downloadId.isEmpty()) {
-        drop(m_anyDownloadGroups);
-    } else {
-        auto it = m_downloadGroups.find(g.filter.downloadId);
-        drop(*it);
-        if (it->empty())
-            m_downloadGroups.erase(it);
-    }
-    m_groupIds.remove(g.key);
-    g = ShareGroup();
-    m_freeGroups.push_back(group);
-}
-
-void StreamWorker::makeLive(StreamConnection &c)
-{
-    auto &live = m_groups[size_t(c.shareGroup())].live;
-    c.liveIndex = int(live.size());
-    live.push_back(&c);
-}
-
-void StreamWorker::leaveLive(StreamConnection &c, EventId at)
-{
-    if (!c.isLive())
-        return;
-    auto &live = m_groups[size_t(c.shareGroup())].live;
-    live[size_t(c.liveIndex)] = live.back();
-    live[size_t(c.liveIndex)]->liveIndex = c.liveIndex;
-    live.pop_back();
-    c.liveIndex = -1;
-    c.cursor = at; // from now on it keeps its own place
-}
-
 void StreamWorker::settle(StreamConnection &c)
 {
     if (!c.isLive() && c.connected && c.waitDeadline == 0 && !c.hasPending()
         && !(c.cursor < m_state.delivered))
-        makeLive(c);
-}
-
-void StreamWorker::deliver(const EncodedEventPtr &event)
-{
-    const QMutexLocker lock(&m_inboxLock);
-    if (!m_inbox.empty() && m_inbox.back().kind == Inbound::Skip) {
-        m_inbox.back().newest = event->id;
-    } else if (m_inboxEvents >= m_options.maxQueuedEvents) {
-        // This thread is this far behind the hub: what follows is not queued again but read
-        // from the history, where it already is (see skipTo()).
-        m_inbox.push_back({nullptr, Inbound::Skip, 0, event->id, false, 0});
-    } else {
-        m_inbox.push_back({event, Inbound::Event, 0, {}, false, 0});
-        ++m_inboxEvents;
-    }
-    scheduleFlushLocked();
-}
-
-void StreamWorker::scheduleFlushLocked()
-{
-    if (!m_flushScheduled) {
-        m_flushScheduled = true;
-        QMetaObject::invokeMethod(this, &StreamWorker::flush, Qt::QueuedConnection);
-    }
-}
-
-void StreamWorker::setHistory(quint32 epoch, EventId newest, bool reset, quint64 generation)
-{
-    const QMutexLocker lock(&m_inboxLock);
-    m_inbox.push_back({nullptr, Inbound::History, epoch, newest, reset, generation});
-    scheduleFlushLocked();
+        m_groups.makeLive(c);
 }
 
 void StreamWorker::skipTo(EventId newest)
@@ -427,10 +230,10 @@ void StreamWorker::skipTo(EventId newest)
                          << "events behind; its streams catch up from the history";
         m_skipLog.start();
     }
-    for (const auto &entry : m_connections)
+    for (const auto &entry : m_sockets)
         leaveLive(*entry, m_state.delivered);
     m_state.delivered = newest;
-    for (const auto &entry : m_connections) {
+    for (const auto &entry : m_sockets) {
         if (isBehind(*entry))
             schedulePump(*entry);
     }
@@ -449,17 +252,17 @@ void StreamWorker::applyHistory(quint32 epoch, EventId newest, bool reset, quint
         // is new to them: they go on from its start. In the same epoch (what they missed was
         // trimmed away) they go on from the newest.
         const EventId from = newEpoch ? EventId(0, 0, epoch) : newest;
-        for (const auto &entry : m_connections) {
+        for (const auto &entry : m_sockets) {
             if (entry->waitDeadline != 0 || !entry->connected)
                 continue;
             leaveLive(*entry, from);
-            resyncAt(*entry, QStringLiteral("history_reset"), {}, from, &failed);
+            resyncAt(*entry, ResyncReason::HistoryReset, {}, from, &failed);
             pump(*entry, &failed);
         }
     } else {
         // Streams are not live before a first history (they wait), but a position from no
         // epoch must never stay behind: it would match no round and no pump.
-        for (const auto &entry : m_connections) {
+        for (const auto &entry : m_sockets) {
             if (entry->waitDeadline == 0 && !entry->isLive() && entry->cursor.epoch() != epoch)
                 entry->cursor = newest;
         }
@@ -470,24 +273,10 @@ void StreamWorker::applyHistory(quint32 epoch, EventId newest, bool reset, quint
 
 void StreamWorker::flush()
 {
-    std::vector<Inbound> inbox;
-    {
-        const QMutexLocker lock(&m_inboxLock);
-        if (m_options.roundIntervalMs > 0 && m_inboxEvents > 0) {
-            // A round of events waits for its interval (a history change alone does not);
-            // m_flushScheduled stays set meanwhile, so nothing queues another flush().
-            const qint64 left = m_lastRound.isValid() ? m_options.roundIntervalMs - m_lastRound.elapsed() : 0;
-            if (left > 0) {
-                if (!m_roundTimer->isActive())
-                    m_roundTimer->start(int(left));
-                return;
-            }
-            m_lastRound.start();
-        }
-        inbox.swap(m_inbox);
-        m_inboxEvents = 0;
-        m_flushScheduled = false;
-    }
+    HERMES_ASSERT_THREAD(this);
+    std::vector<StreamInbox::Entry> inbox;
+    if (!m_inbox.take(&inbox))
+        return; // a round of events waits for its interval: flushDue() comes again
     // Events go out in rounds of at most RoundBytes; a history change in between is applied
     // in its place in the order.
     std::vector<EncodedEventPtr> events;
@@ -505,16 +294,16 @@ void StreamWorker::flush()
         }
         events.clear();
     };
-    for (Inbound &in : inbox) {
+    for (StreamInbox::Entry &in : inbox) {
         switch (in.kind) {
-        case Inbound::Event:
+        case StreamInbox::Entry::Event:
             events.push_back(std::move(in.event));
             break;
-        case Inbound::History:
+        case StreamInbox::Entry::History:
             sendEvents();
             applyHistory(in.epoch, in.newest, in.reset, in.generation);
             break;
-        case Inbound::Skip:
+        case StreamInbox::Entry::Skip:
             sendEvents();
             skipTo(in.newest);
             break;
@@ -530,7 +319,7 @@ void StreamWorker::replanWaiting(Failures *failed)
 {
     if (m_waiting == 0)
         return;
-    for (const auto &entry : m_connections) {
+    for (const auto &entry : m_sockets) {
         if (entry->waitDeadline != 0)
             replan(*entry, QByteArray(entry->waitFor), false, failed);
     }
@@ -540,51 +329,19 @@ void StreamWorker::flushRound(const EncodedEventPtr *first, const EncodedEventPt
                               Failures *failed)
 {
     const EventId newest = (*(last - 1))->id;
-    // Only the groups the round concerns are visited: the groups of each event's download id,
-    // and the groups that take every download. Each is matched and framed once per round.
-    ++m_round;
-    m_touched.clear();
-    for (const EncodedEventPtr *e = first; e != last; ++e) {
-        if ((*e)->downloadId.isEmpty())
-            continue;
-        const auto it = m_downloadGroups.constFind((*e)->downloadId);
-        if (it == m_downloadGroups.cend())
-            continue;
-        for (int group : *it) {
-            ShareGroup &g = m_groups[size_t(group)];
-            if (g.live.empty())
-                continue;
-            touchGroup(group);
-            if (g.filter.matches(**e)) {
-                g.bytes += (*e)->frame(g.style);
-                ++g.perChannel[(*e)->channel.index()];
-            }
-        }
-    }
-    for (int group : m_anyDownloadGroups) {
-        ShareGroup &g = m_groups[size_t(group)];
-        if (g.live.empty())
-            continue;
-        touchGroup(group);
-        for (const EncodedEventPtr *e = first; e != last; ++e) {
-            if (g.filter.matches(**e)) {
-                g.bytes += (*e)->frame(g.style);
-                ++g.perChannel[(*e)->channel.index()];
-            }
-        }
-    }
+    const std::vector<int> &touched = m_groups.frameRound(first, last);
     // Every live stream of a touched group gets the group's bytes; the sends go to the kernel
     // in batches, and what did not go out whole is dealt with once all went (the live lists
     // must not change while they are walked).
     quint64 delivered[Channel::Count] = {};
     quint64 bytesSent = 0;
     m_roundNow = nowMs();
-    for (int group : m_touched) {
-        ShareGroup &g = m_groups[size_t(group)];
+    for (int group : touched) {
+        ShareGroupIndex::Group &g = m_groups.group(group);
         if (g.bytes.isEmpty())
             continue;
         if (g.chunked)
-            g.bytes = chunk(g.bytes);
+            g.bytes = StreamFrames::chunk(g.bytes);
         const quint64 streams = g.live.size();
         for (int i = 0; i < Channel::Count; ++i)
             delivered[i] += g.perChannel[i] * streams;
@@ -595,8 +352,7 @@ void StreamWorker::flushRound(const EncodedEventPtr *first, const EncodedEventPt
         }
     }
     m_sender->flush();
-    for (int group : m_touched)
-        m_groups[size_t(group)].bytes = QByteArray(); // the streams hold what they still need
+    m_groups.endRound(); // the streams hold what they still need
     applyOutcomes(newest, failed);
     for (Channel channel : Channel::all()) {
         if (delivered[channel.index()])
@@ -604,17 +360,6 @@ void StreamWorker::flushRound(const EncodedEventPtr *first, const EncodedEventPt
     }
     m_metrics->bytesSent(bytesSent);
     m_state.delivered = newest;
-}
-
-void StreamWorker::touchGroup(int group)
-{
-    ShareGroup &g = m_groups[size_t(group)];
-    if (g.round == m_round)
-        return;
-    g.round = m_round;
-    g.bytes.clear();
-    std::fill(std::begin(g.perChannel), std::end(g.perChannel), 0);
-    m_touched.push_back(group);
 }
 
 void StreamWorker::onSent(StreamConnection &c, long result)
@@ -634,20 +379,20 @@ void StreamWorker::applyOutcomes(EventId at, Failures *failed)
         // Its socket is full: it leaves the live list and is fed from the history once it
         // drains, from `at` (what it was given).
         leaveLive(*c, at);
-        watchWritable(*c, true);
+        m_sockets.watchWritable(*c, true);
     }
     m_outcomes.clear();
 }
 
 void StreamWorker::write(StreamConnection &c, const QByteArray &payload, Failures *failed)
 {
-    const QByteArray bytes = c.chunked() ? chunk(payload) : payload;
+    const QByteArray bytes = c.chunked() ? StreamFrames::chunk(payload) : payload;
     switch (c.write(bytes, nowMs())) {
     case StreamConnection::WriteResult::Ok:
         break;
     case StreamConnection::WriteResult::Blocked:
         leaveLive(c, m_state.delivered);
-        watchWritable(c, true);
+        m_sockets.watchWritable(c, true);
         break;
     case StreamConnection::WriteResult::Failed:
         // Removed by the caller after its loop, which may still be walking the list.
@@ -657,52 +402,21 @@ void StreamWorker::write(StreamConnection &c, const QByteArray &payload, Failure
     m_metrics->bytesSent(quint64(bytes.size()));
 }
 
-void StreamWorker::watchWritable(StreamConnection &c, bool on)
-{
-    if (c.watchingWritable == on)
-        return;
-    c.watchingWritable = on;
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLRDHUP | (on ? EPOLLOUT : 0u);
-    ev.data.ptr = &c;
-    ::epoll_ctl(m_epoll, EPOLL_CTL_MOD, c.fd(), &ev);
-}
-
 void StreamWorker::onSocketsReady()
 {
-    epoll_event events[256];
-    const int n = ::epoll_wait(m_epoll, events, 256, 0);
+    HERMES_ASSERT_THREAD(this);
     Failures failed;
-    const qint64 now = nowMs();
-    for (int i = 0; i < n; ++i) {
-        auto &c = *static_cast<StreamConnection *>(events[i].data.ptr);
-        const uint32_t ev = events[i].events;
-        if (ev & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
-            failed.push_back({&c, Removal::ClientClosed});
-            continue;
-        }
-        if (ev & EPOLLIN) {
-            // A stream's client has nothing more to say; anything it sends is discarded,
-            // and end of file means it left.
-            char buffer[512];
-            const ssize_t r = ::recv(c.fd(), buffer, sizeof buffer, MSG_DONTWAIT);
-            if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-                failed.push_back({&c, Removal::ClientClosed});
-                continue;
-            }
-        }
-        if (ev & EPOLLOUT) {
-            switch (c.flushPending(now)) {
-            case StreamConnection::WriteResult::Ok:
-                watchWritable(c, false);
-                pump(c, &failed); // the socket drained: feed it what it is behind on
-                break;
-            case StreamConnection::WriteResult::Failed:
-                failed.push_back({&c, Removal::WriteError});
-                break;
-            case StreamConnection::WriteResult::Blocked:
-                break;
-            }
+    for (const StreamSocketSet::Ready &ready : m_sockets.poll(nowMs())) {
+        switch (ready.what) {
+        case StreamSocketSet::Readiness::Closed:
+            failed.push_back({ready.stream, Removal::ClientClosed});
+            break;
+        case StreamSocketSet::Readiness::WriteFailed:
+            failed.push_back({ready.stream, Removal::WriteError});
+            break;
+        case StreamSocketSet::Readiness::Drained:
+            pump(*ready.stream, &failed); // the socket drained: feed it what it is behind on
+            break;
         }
     }
     removeAll(failed);
@@ -710,23 +424,20 @@ void StreamWorker::onSocketsReady()
 
 void StreamWorker::sendHeartbeat()
 {
-    const QJsonObject data{{QStringLiteral("timestamp"), Event::currentTimestamp()}};
-    const QByteArray plain = SseEncoder::frame(
-        QJsonDocument(data).toJson(QJsonDocument::Compact), "heartbeat");
-    const QByteArray chunked = chunk(plain);
-    // Before `connected` (waiting for the history) a comment keeps proxies from timing out:
-    // the first event of a stream is always `connected`.
-    static const QByteArray waitingPlain = SseEncoder::comment("waiting for the event history");
-    static const QByteArray waitingChunked = chunk(waitingPlain);
+    HERMES_ASSERT_THREAD(this);
+    const QByteArray plain = StreamFrames::heartbeat();
+    const QByteArray chunked = StreamFrames::chunk(plain);
     Failures failed;
     m_roundNow = nowMs();
     quint64 bytesSent = 0;
-    for (const auto &entry : m_connections) {
+    for (const auto &entry : m_sockets) {
         StreamConnection &c = *entry;
         if (c.hasPending())
             continue; // not idle: bytes are on their way
+        // Before `connected` (waiting for the history) a comment keeps proxies from timing
+        // out: the first event of a stream is always `connected`.
         const QByteArray &bytes = c.connected ? (c.chunked() ? chunked : plain)
-                                              : (c.chunked() ? waitingChunked : waitingPlain);
+                                              : StreamFrames::waitingComment(c.chunked());
         c.stage(bytes, m_roundNow);
         m_sender->add(c);
         bytesSent += quint64(bytes.size());
@@ -739,15 +450,16 @@ void StreamWorker::sendHeartbeat()
 
 void StreamWorker::tick()
 {
+    HERMES_ASSERT_THREAD(this);
     const qint64 now = nowMs();
     if (m_options.connectionTimeoutSec > 0) {
         // Arrival order is deadline order.
-        while (!m_connections.empty() && m_connections.front()->deadline() <= now)
-            endStream(*m_connections.front(), Removal::Timeout);
+        while (!m_sockets.empty() && m_sockets.front().deadline() <= now)
+            endStream(m_sockets.front(), Removal::Timeout);
     }
     Failures failed;
     const qint64 sendTimeoutMs = qint64(m_options.sendTimeoutSec) * 1000;
-    for (const auto &entry : m_connections) {
+    for (const auto &entry : m_sockets) {
         StreamConnection &c = *entry;
         if (c.hasPending() && now - c.lastProgressMs() >= sendTimeoutMs)
             failed.push_back({&c, Removal::SlowClient});
@@ -762,8 +474,7 @@ void StreamWorker::endStream(StreamConnection &c, Removal why)
     // A clean end: the retry hint, then the terminating chunk, so the client knows the stream
     // ended on purpose and when to come back. What the kernel does not take at once of these
     // last bytes is dropped with the connection.
-    const QByteArray retry = SseEncoder::retry(m_options.retryMs);
-    c.write(c.chunked() ? chunk(retry) + "0\r\n\r\n" : retry, nowMs());
+    c.write(StreamFrames::end(m_options.retryMs, c.chunked()), nowMs());
     if (!c.hasPending())
         ::shutdown(c.fd(), SHUT_WR);
     remove(c, why);
@@ -800,19 +511,13 @@ void StreamWorker::remove(StreamConnection &c, Removal why)
         break;
     }
     }
-    ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, c.fd(), nullptr);
     leaveLive(c, {});
-    leaveShareGroup(c.shareGroup());
+    m_groups.leave(c.shareGroup());
     if (c.waitDeadline != 0)
         --m_waiting;
-    if (c.pumpScheduled) {
-        // Only in the queue of the next turn; runPumps() clears the flag of its own copy.
-        const auto it = std::find(m_pumpQueue.begin(), m_pumpQueue.end(), &c);
-        if (it != m_pumpQueue.end())
-            m_pumpQueue.erase(it);
-    }
+    m_pump.cancel(c);
     const QByteArray owner = c.owner();
-    m_connections.erase(c.position); // closes the descriptor
+    m_sockets.remove(c); // closes the descriptor
     m_count.fetch_sub(1, std::memory_order_relaxed);
     if (m_closed)
         m_closed(owner);
@@ -820,8 +525,9 @@ void StreamWorker::remove(StreamConnection &c, Removal why)
 
 void StreamWorker::closeAll()
 {
-    while (!m_connections.empty())
-        endStream(*m_connections.front(), Removal::Shutdown);
+    HERMES_ASSERT_THREAD(this);
+    while (!m_sockets.empty())
+        endStream(m_sockets.front(), Removal::Shutdown);
 }
 
 } // namespace Hermes

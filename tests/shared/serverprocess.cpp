@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <QDeadlineTimer>
+#include <QRegularExpression>
 #include <QTest>
 #include <QThread>
 
@@ -81,6 +82,10 @@ bool ServerProcess::launch(const QProcessEnvironment &extraEnv, const QStringLis
         env.insert(QStringLiteral("HERMES_API_KEYS"), QString::fromLatin1(ApiKey));
     for (const QString &key : extraEnv.keys())
         env.insert(key, extraEnv.value(key));
+    // What the server's start log must show (unless the test chose its own settings).
+    m_ioBackend = ioBackend.isEmpty() ? QString() : env.value(QStringLiteral("HERMES_IO_BACKEND"));
+    m_ioThreads = ioThreads.isEmpty() ? QString() : env.value(QStringLiteral("HERMES_IO_THREADS"));
+    m_ioBackendRefused = false;
     m_process.setProcessEnvironment(env);
     m_output.clear();
     // HERMES_TEST_SERVER_BINARY runs the suites against another build (e.g. release, to
@@ -107,11 +112,67 @@ bool ServerProcess::waitReady()
             return false;
         }
         if (httpRequest(m_port, "GET", "/api/v1/events/health", {}, {}, 1000).status == 200)
-            return true;
+            return checkIoBackend();
         QTest::qWait(50);
     }
     m_error = QStringLiteral("hermes-server did not answer /health within 20 s");
     return false;
+}
+
+bool ServerProcess::checkIoBackend()
+{
+    if (m_ioBackend.isEmpty() && m_ioThreads.isEmpty())
+        return true;
+    // EventHub logs how its streams send once its I/O threads started, before the server
+    // listens: the line is in the pipe by now, if not read yet.
+    static const QRegularExpression startLine(QStringLiteral(
+        "streams on (\\d+) I/O thread\\(s\\),(?: sends through (io_uring|epoll)| \\d+ sending "
+        "through io_uring, the others through epoll)"));
+    QRegularExpressionMatch match;
+    const QDeadlineTimer deadline(5000);
+    while (!(match = startLine.match(QString::fromUtf8(m_output))).hasMatch()) {
+        if (deadline.hasExpired()) {
+            m_error = QStringLiteral("hermes-server's log does not say how its streams send "
+                                     "(\"streams on … I/O thread(s), sends through …\")");
+            return false;
+        }
+        QTest::qWait(20);
+    }
+    if (!m_ioThreads.isEmpty() && match.captured(1) != m_ioThreads) {
+        m_error = QStringLiteral("asked for %1 I/O thread(s), hermes-server started %2")
+                      .arg(m_ioThreads, match.captured(1));
+        return false;
+    }
+    const QString ran = match.captured(2).isEmpty() ? QStringLiteral("io_uring on some threads only")
+                                                    : match.captured(2);
+    if (m_ioBackend.isEmpty() || m_ioBackend == u"auto" || ran == m_ioBackend)
+        return true;
+    if (m_ioBackend == u"io_uring") {
+        // Why the kernel refused it is the line before (BatchSender's fallback reason).
+        static const QRegularExpression reason(QStringLiteral("(io_uring [^\\n]*) - sending through epoll"));
+        const QRegularExpressionMatch why = reason.match(QString::fromUtf8(m_output));
+        m_ioBackendRefused = true;
+        m_error = QStringLiteral("HERMES_TEST_IO_BACKEND=io_uring, but the kernel refused it "
+                                 "(%1): hermes-server sends through %2")
+                      .arg(why.hasMatch() ? why.captured(1) : QStringLiteral("no reason logged"), ran);
+        return false;
+    }
+    m_error = QStringLiteral("HERMES_TEST_IO_BACKEND=%1, but hermes-server sends through %2")
+                  .arg(m_ioBackend, ran);
+    return false;
+}
+
+QString ServerProcess::skipUnlessIoBackendRuns(QString *error)
+{
+    if (qEnvironmentVariableIsEmpty("HERMES_TEST_IO_BACKEND"))
+        return {};
+    ServerProcess probe;
+    if (probe.start())
+        return {};
+    if (probe.ioBackendRefused())
+        return probe.errorString();
+    *error = probe.errorString();
+    return {};
 }
 
 int ServerProcess::terminate(int timeoutMs)
