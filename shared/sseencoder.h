@@ -3,19 +3,11 @@
 #include <QByteArray>
 #include <QByteArrayView>
 
+#include "protocol/vocabulary.h"
+
 namespace Hermes {
 
 struct Event;
-
-/// The two ways Hermes writes an Event as SSE.
-enum class EventStyle {
-    /// The Hermes guide's format: no `event:` line, an `id:` line, and `data:` holding the
-    /// whole envelope `{"type","data","timestamp"}`.
-    Envelope,
-    /// What the Python Hermes server writes: `event: <type>` and `data:` holding only the
-    /// inner data object (plus our `id:` line, which its web app ignores).
-    Named,
-};
 
 /**
  * Writes Server-Sent Events frames (WHATWG HTML §9.2).

@@ -269,17 +269,29 @@ void RedisBroker::publish(const Event &event, PublishCallback done)
 void RedisBroker::lookupToken(const QByteArray &token, Callback done)
 {
     HERMES_ASSERT_THREAD(this);
+    const auto unreachable = [] {
+        return Error::unavailable("broker_unavailable", QStringLiteral("Redis is not connected"));
+    };
+    const auto unknown = [] { return Error::notFound("unknown_token", QStringLiteral("no such stream token")); };
     if (!m_commands.isReady()) {
-        done(std::nullopt);
+        done(unreachable());
         return;
     }
-    m_commands.command({"GET", RedisKeyspace::pythonToken(token)}, [done](redisReply *reply) {
-        if (!reply || reply->type != REDIS_REPLY_STRING) {
-            done(std::nullopt);
+    m_commands.command({"GET", RedisKeyspace::pythonToken(token)}, [done, unreachable, unknown](redisReply *reply) {
+        if (!reply) {
+            done(unreachable()); // the connection went away before the answer
+            return;
+        }
+        if (reply->type != REDIS_REPLY_STRING) {
+            done(unknown());
             return;
         }
         const QJsonDocument doc = QJsonDocument::fromJson(RedisReply::string(reply));
-        done(doc.isObject() ? std::optional<QJsonObject>(doc.object()) : std::nullopt);
+        if (!doc.isObject()) {
+            done(unknown());
+            return;
+        }
+        done(doc.object());
     });
 }
 

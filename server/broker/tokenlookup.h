@@ -1,10 +1,11 @@
 #pragma once
 
+#include "result.h"
+
 #include <QByteArray>
 #include <QJsonObject>
 
 #include <functional>
-#include <optional>
 
 namespace Hermes {
 
@@ -19,8 +20,9 @@ class ExternalTokenLookup
 public:
     virtual ~ExternalTokenLookup() = default;
 
-    /// The token's JSON record, or nothing (unknown, expired, or the store is not reachable).
-    using Callback = std::function<void(std::optional<QJsonObject> record)>;
+    /// The token's JSON record; NotFound when there is none (unknown, expired), Unavailable
+    /// when the directory cannot be asked (Redis is not connected, or went away meanwhile).
+    using Callback = std::function<void(Result<QJsonObject> record)>;
     virtual void lookupToken(const QByteArray &token, Callback done) = 0;
 };
 

@@ -162,8 +162,8 @@ void EventRoutes::authorizeToken(HttpExchange &ex, const QString &token, const S
         return;
     }
     HttpExchange later = ex;
-    auto onRecord = [this, later, req, broker](std::optional<QJsonObject> record) mutable {
-        if (!record && !broker->isUp()) {
+    auto onRecord = [this, later, req, broker](Result<QJsonObject> record) mutable {
+        if (!record && (record.error().kind == Error::Kind::Unavailable || !broker->isUp())) {
             replyBrokerUnavailable(later); // lost during the lookup: not the token's fault
             return;
         }
@@ -189,7 +189,7 @@ void EventRoutes::authorizeToken(HttpExchange &ex, const QString &token, const S
             openStream(later, req);
     };
     m_tokenLookup->lookupToken(token.toUtf8(),
-                        boundedWait<std::optional<QJsonObject>>(
+                        boundedWait<Result<QJsonObject>>(
                             ex.context(), m_settings.events.brokerTimeoutMs, std::move(onRecord),
                             [later]() mutable { replyBrokerUnavailable(later); }));
 }
@@ -235,12 +235,12 @@ void EventRoutes::stream(HttpExchange &ex, Endpoint endpoint)
 
     req.style = m_settings.events.eventStyle;
     const QString styleName = query.queryItemValue(QStringLiteral("style"));
-    if (styleName == u"named")
-        req.style = EventStyle::Named;
-    else if (styleName == u"envelope")
-        req.style = EventStyle::Envelope;
-    else if (!styleName.isEmpty()) {
-        ex.replyError(400, u"invalid_style", u"style must be envelope or named");
+    if (const auto style = fromWire<EventStyle>(styleName)) {
+        req.style = *style;
+    } else if (!styleName.isEmpty()) {
+        ex.replyError(400, u"invalid_style",
+                      QStringLiteral("style must be %1 or %2")
+                          .arg(wireName(EventStyle::Envelope), wireName(EventStyle::Named)));
         return;
     }
 

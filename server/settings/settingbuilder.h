@@ -36,7 +36,7 @@ QString settingText(const T &value)
     else if constexpr (std::is_same_v<T, QHostAddress>)
         return value.toString();
     else if constexpr (std::is_same_v<T, EventStyle>)
-        return value == EventStyle::Named ? QStringLiteral("named") : QStringLiteral("envelope");
+        return QString(wireName(value));
     else if constexpr (std::is_same_v<T, ListenAddress>)
         return value.port == 0 ? QString() : QStringLiteral("%1:%2").arg(value.host.toString()).arg(value.port);
 }

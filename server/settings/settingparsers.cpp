@@ -24,7 +24,7 @@ Result<QString> SettingParsers::nonEmpty(const QString &text)
 
 Result<EventStyle> SettingParsers::eventStyle(const QString &text)
 {
-    return text == u"named" ? EventStyle::Named : EventStyle::Envelope; // a Choice: validated
+    return fromWire<EventStyle>(text).value_or(EventStyle::Envelope); // a Choice: validated
 }
 
 Result<QString> SettingParsers::logLevelSpec(const QString &text)

@@ -76,11 +76,11 @@ QList<SettingEntry> buildTable()
                 "Comma-separated browser origins allowed by CORS (e.g. https://app.example); "
                 "* allows any; empty allows none.")
             .reloadable().into(&S::access, &AccessSettings::allowedOrigins),
-        Setting("HERMES_SSE_EVENT_STYLE", "event-style", Type::Choice, QStringLiteral("envelope"),
+        Setting("HERMES_SSE_EVENT_STYLE", "event-style", Type::Choice, QString(wireName(EventStyle::Envelope)),
                 "Default SSE framing: envelope (data holds {type,data,timestamp}) or named "
                 "(event: <type>, data holds the inner data, as the Python Hermes server "
                 "writes). ?style= overrides it per stream.")
-            .choices({QStringLiteral("envelope"), QStringLiteral("named")}).reloadable()
+            .choices({QString(wireName(EventStyle::Envelope)), QString(wireName(EventStyle::Named))}).reloadable()
             .parsedInto(&S::events, &EventApiSettings::eventStyle, eventStyle),
         Setting("HERMES_API_KEYS", "api-keys", Type::List, QString(),
                 "Comma-separated API keys accepted as Authorization: Bearer <key>.")

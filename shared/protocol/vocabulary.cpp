@@ -22,7 +22,11 @@ static constexpr WireNames<QueueAction, 4> QueueActions{
 static constexpr WireNames<NotificationType, 3> NotificationTypes{
     {QLatin1StringView("info"), QLatin1StringView("warning"), QLatin1StringView("error")}};
 
+static constexpr WireNames<EventStyle, 2> EventStyles{
+    {QLatin1StringView("envelope"), QLatin1StringView("named")}};
+
 QLatin1StringView wireName(EventType type) { return EventTypes(type); }
+QLatin1StringView wireName(EventStyle style) { return EventStyles(style); }
 QLatin1StringView wireName(ResyncReason reason) { return ResyncReasons(reason); }
 QLatin1StringView wireName(QueueAction action) { return QueueActions(action); }
 QLatin1StringView wireName(NotificationType type) { return NotificationTypes(type); }
@@ -45,6 +49,11 @@ template<> std::optional<QueueAction> fromWire<QueueAction>(QStringView text)
 template<> std::optional<NotificationType> fromWire<NotificationType>(QStringView text)
 {
     return NotificationTypes.parse(text);
+}
+
+template<> std::optional<EventStyle> fromWire<EventStyle>(QStringView text)
+{
+    return EventStyles.parse(text);
 }
 
 } // namespace Hermes

@@ -31,6 +31,16 @@ enum class ResyncReason : quint8 {
     HistoryReset,
 };
 
+/// The two ways Hermes writes an Event as SSE.
+enum class EventStyle : quint8 {
+    /// The Hermes guide's format: no `event:` line, an `id:` line, and `data:` holding the
+    /// whole envelope `{"type","data","timestamp"}`.
+    Envelope,
+    /// What the Python Hermes server writes: `event: <type>` and `data:` holding only the
+    /// inner data object (plus our `id:` line, which its web app ignores).
+    Named,
+};
+
 /// The `action` of a `queue_update`.
 enum class QueueAction : quint8 { Added, Removed, Reordered, StatusChanged };
 
@@ -41,6 +51,8 @@ QLatin1StringView wireName(EventType type);
 QLatin1StringView wireName(ResyncReason reason);
 QLatin1StringView wireName(QueueAction action);
 QLatin1StringView wireName(NotificationType type);
+/// `envelope` or `named`: `?style=` and HERMES_SSE_EVENT_STYLE.
+QLatin1StringView wireName(EventStyle style);
 
 /// The value spelled `text` on the wire, or nothing (`fromWire<EventType>(u"heartbeat")`).
 template<typename Enum>
@@ -49,6 +61,7 @@ template<> std::optional<EventType> fromWire<EventType>(QStringView text);
 template<> std::optional<ResyncReason> fromWire<ResyncReason>(QStringView text);
 template<> std::optional<QueueAction> fromWire<QueueAction>(QStringView text);
 template<> std::optional<NotificationType> fromWire<NotificationType>(QStringView text);
+template<> std::optional<EventStyle> fromWire<EventStyle>(QStringView text);
 
 /// Whether `type` (an Event's type string) is `expected`.
 inline bool isType(QStringView type, EventType expected)

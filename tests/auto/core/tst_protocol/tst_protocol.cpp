@@ -95,6 +95,7 @@ void tst_Protocol::wireNamesRoundTrip()
     checkRoundTrip(WireNames<ResyncReason, 5>::values());
     checkRoundTrip(WireNames<QueueAction, 4>::values());
     checkRoundTrip(WireNames<NotificationType, 3>::values());
+    checkRoundTrip(WireNames<EventStyle, 2>::values());
     checkRoundTrip(WireNames<DownloadStatus, DownloadStatusCount>::values());
     checkRoundTrip(WireNames<DownloadAction, DownloadActionCount>::values());
     // The names other programs rely on (the Python Hermes, its web app).

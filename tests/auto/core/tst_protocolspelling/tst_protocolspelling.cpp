@@ -1,6 +1,6 @@
 // "Define each thing once": no source file outside shared/protocol/ spells a word of the
 // protocol's vocabulary — a channel, an event type, a download status or action, a queue
-// action or a resync reason — as a string literal. They come from shared/protocol/, so the
+// action, a resync reason or an event style — as a string literal. They come from shared/protocol/, so the
 // server and the clients cannot drift apart (README, "Architecture").
 //
 // The words are taken from the protocol itself, so a new one is checked as soon as it exists.
@@ -45,6 +45,7 @@ static QSet<QString> protocolWords()
     addNames<ResyncReason, 5>(&words);
     addNames<QueueAction, 4>(&words);
     addNames<NotificationType, 3>(&words);
+    addNames<EventStyle, 2>(&words);
     addNames<DownloadStatus, DownloadStatusCount>(&words);
     addNames<DownloadAction, DownloadActionCount>(&words);
     return words;
