@@ -360,6 +360,13 @@ QString ModelRun::judgeResync(const ModelClient::Item &item, const ModelClient::
     int to = m_log.positionOf(item.id);
     if (to < 0)
         to = int(m_log.size()) - 1;
+    // The resync's id is where the stream goes on from: what its I/O thread had delivered.
+    // The node's history may be ahead of that — the hub appends (and evicts for) events that
+    // are still queued for the thread — so the history may have moved past the id for events
+    // beyond the resync's. Any event published before the client received the resync can have
+    // been among them; none published later can.
+    for (qint64 seq = 0; seq < item.seqBound; ++seq)
+        to = qMax(to, m_log.positionOfSeq(seq));
     const quint8 channels = filter.channels;
     int most = 0;
     for (quint8 bit : {Downloads, Queue, System}) {
