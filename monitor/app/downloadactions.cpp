@@ -1,5 +1,6 @@
 #include "downloadactions.h"
 
+#include "actionfactory.h"
 #include "icons.h"
 #include "monitorsession.h"
 #include "threadaffinity.h"
@@ -56,12 +57,7 @@ DownloadActions::DownloadActions(MonitorSession *session, std::function<QStringL
 QAction *DownloadActions::add(const QString &name, const QString &text, const char *icon, const QKeySequence &key,
                               std::function<void()> slot)
 {
-    auto *a = new QAction(text, this);
-    if (icon)
-        a->setIcon(Icons::named(icon));
-    if (!key.isEmpty())
-        a->setShortcut(key);
-    connect(a, &QAction::triggered, this, [slot = std::move(slot)] { slot(); });
+    QAction *a = makeAction(this, text, icon, key, std::move(slot));
     m_byName.insert(name, a);
     return a;
 }

@@ -1,5 +1,6 @@
 #include "mainwindow.h"
 
+#include "actionfactory.h"
 #include "apikeyvault.h"
 #include "connectionindicator.h"
 #include "detailspane.h"
@@ -176,12 +177,7 @@ void MainWindow::buildDocks()
 QAction *MainWindow::addAction(const char *name, const QString &text, const char *icon, const QKeySequence &key,
                                std::function<void()> slot)
 {
-    auto *a = new QAction(text, this);
-    if (icon)
-        a->setIcon(Icons::named(icon));
-    if (!key.isEmpty())
-        a->setShortcut(key);
-    connect(a, &QAction::triggered, this, [slot = std::move(slot)] { slot(); });
+    QAction *a = makeAction(this, text, icon, key, std::move(slot));
     m_actions.insert(QString::fromLatin1(name), a);
     return a;
 }
