@@ -34,12 +34,20 @@ struct Download
     QString etag;                 ///< validators of the bytes in the part file, for If-Range
     QString lastModified;
     double speed = 0;             ///< B/s, as the running node last reported it
-    double percent = 0;           ///< the reported percentage: it never goes down
+    double percent = 0;           ///< the reported percentage: only a restart from zero lowers it
+
+    // Not shown by the API: the engine's own bookkeeping, stored with the row.
+    qint64 leaseGeneration = 0;   ///< bumped by every claim: the running node's fencing token
+    qint64 partGeneration = 0;    ///< whose part file holds the saved `downloadedBytes` (0: `<id>.part`)
+    QString partCheck;            ///< SHA-256 of the saved bytes' last 64 KiB, to vouch for a resume
+    qint64 retryingSinceMs = 0;   ///< when the current run of transient failures began (0: none)
+    QString heldBy;               ///< why the server paused it (e.g. "disk"); empty: a person did
 
     bool isActive() const { return DownloadRules::isActive(status); }
     bool isFinished() const { return DownloadRules::isFinished(status); }
 
-    /// Raises `percent` to what the bytes say, in 0.1 steps; it never goes down. A completed
+    /// Raises `percent` to what the bytes say, in 0.1 steps; it never goes down here (a
+    /// restart from zero sets it to 0 on purpose, with a note). A completed
     /// download of unknown size is at 100.
     void updatePercent()
     {

@@ -5,11 +5,13 @@
 #include "logging.h"
 #include "threadaffinity.h"
 
-#include <QDir>
-#include <QFile>
-#include <QFileInfo>
+#include <QRandomGenerator>
+#include <QStorageInfo>
 
 namespace Hermes {
+
+// Download::heldBy of a download the engine paused because the disk was full.
+static const QString HeldByDisk = QStringLiteral("disk");
 
 struct DownloadEngine::Running
 {
@@ -17,6 +19,9 @@ struct DownloadEngine::Running
     /// (ended) while the file is verified and moved into place.
     std::unique_ptr<Transfer, void (*)(Transfer *)> transfer{nullptr, [](Transfer *t) { t->deleteLater(); }};
     DownloadStatus stored = DownloadStatus::Pending; ///< the status last written: fenced writes expect it
+    /// A write that named this generation's part file applied: another generation may now copy
+    /// from it, so it is not deleted when the download is taken away from this node.
+    bool partSaved = false;
 
     Download &d() { return transfer->download(); }
 };
@@ -28,11 +33,12 @@ DownloadEngine::DownloadEngine(const Options &options, AbstractDownloadStore *st
                store, LeaseKeeper::makeNodeId()),
       m_events(broker, this),
       m_service(store, &m_events, this, m_dir),
-      m_retries{options.maxAttempts, options.retryBaseMs},
+      m_retries{options.retryWindowMs, options.maxAttempts, options.retryBaseMs},
       m_disk(options.downloadDir, options.diskWarningBytes)
 {
     connect(&m_leases, &LeaseKeeper::claimed, this, &DownloadEngine::begin);
     connect(&m_leases, &LeaseKeeper::lost, this, &DownloadEngine::stopHere);
+    m_leases.setClaimGate([this] { return hasRoom(); });
 }
 
 DownloadEngine::~DownloadEngine()
@@ -49,7 +55,9 @@ DownloadEngine::~DownloadEngine()
 void DownloadEngine::start()
 {
     HERMES_ASSERT_THREAD(this);
-    QDir().mkpath(m_options.downloadDir);
+    if (const Result<void> opened = m_dir.open(); !opened)
+        qCWarning(lcHub).noquote() << "downloads:" << opened.error().message;
+    repairFinished(0);
     m_leases.start();
 }
 
@@ -109,7 +117,8 @@ void DownloadEngine::begin(const Download &row)
     auto r = std::make_shared<Running>();
     const Transfer::Limits limits{m_options.maxRedirects, m_options.maxFileSize,
                                   m_options.progressStepPercent, m_options.progressIntervalMs};
-    r->transfer.reset(new Transfer(row, m_dir, limits, &m_network, this));
+    // No parent: the Running owns it, and may outlive the engine inside a store answer.
+    r->transfer.reset(new Transfer(row, m_dir, limits, &m_network));
     r->d().owner = m_leases.nodeId();
     r->stored = row.status;
     m_running.insert(row.id, r);
@@ -123,8 +132,10 @@ void DownloadEngine::begin(const Download &row)
     });
     connect(transfer, &Transfer::received, this, [this](qint64 bytes) { m_stats.bytes += quint64(bytes); });
     connect(transfer, &Transfer::progressed, this, [this, weak] {
-        if (const RunningPtr r = weak.lock())
+        if (const RunningPtr r = weak.lock()) {
+            r->d().retryingSinceMs = 0; // bytes arrived: a run of transient failures is over
             save(r, false, -1, false); // the bytes so far, at the pace of the events
+        }
     });
     connect(transfer, &Transfer::ended, this, [this, weak](const TransferResult &result) {
         if (const RunningPtr r = weak.lock())
@@ -142,7 +153,10 @@ void DownloadEngine::onEnded(const RunningPtr &r, const TransferResult &result)
         finish(r);
         break;
     case TransferResult::Kind::Failed:
-        fail(r, result.message, result.retryable);
+        fail(r, result.message, result.retryable, result.retryAfterMs);
+        break;
+    case TransferResult::Kind::DiskFull:
+        holdForDisk(r, result.message);
         break;
     case TransferResult::Kind::Stopped:
         break;
@@ -152,16 +166,17 @@ void DownloadEngine::onEnded(const RunningPtr &r, const TransferResult &result)
 void DownloadEngine::finish(const RunningPtr &r)
 {
     setStatus(r, DownloadStatus::Processing);
-    const QString path = m_dir.partPath(r->d().id);
+    const QString part = r->transfer->partName();
     const std::weak_ptr<Running> weak = r;
-    FinishedFile::verify(this, path, r->d().sha256, [this, weak, path](Result<void> verified) {
+    FinishedFile::verify(this, m_dir.pathOf(part), r->d().sha256, [this, weak, part](Result<void> verified) {
         const RunningPtr r = weak.lock();
         if (!r || m_running.value(r->d().id) != r)
             return; // stopped meanwhile (paused, deleted, lease lost)
         Download &d = r->d();
         if (!verified) {
-            QFile::remove(path); // a corrupt file is not resumed
+            r->transfer->removeOwnPart(); // a corrupt file is not resumed
             d.downloadedBytes = 0;
+            d.percent = 0;
             forget(r);
             ++m_stats.failed;
             setStatus(r, DownloadStatus::Failed, verified.error().message, -1, true);
@@ -170,44 +185,150 @@ void DownloadEngine::finish(const RunningPtr &r)
             m_leases.claimSoon();
             return;
         }
-        const Result<QString> placed = FinishedFile::moveIntoPlace(path, m_dir.path(), d.filename,
-                                                                   m_options.finishedFileMode);
-        forget(r);
-        if (!placed) {
+        // Saved first (fenced: only this claim's write applies), moved into place after: a
+        // node that lost its lease never gets here, so only the holder's file is ever placed.
+        const QString name = m_dir.freeName(d.filename);
+        if (name.isEmpty()) {
+            forget(r);
             ++m_stats.failed;
-            setStatus(r, DownloadStatus::Failed, placed.error().message, -1, true);
+            setStatus(r, DownloadStatus::Failed, QStringLiteral("no free name like %1 in the download dir").arg(d.filename), -1, true);
             m_leases.claimSoon();
             return;
         }
-        d.filename = QFileInfo(*placed).fileName();
+        d.filename = name;
         d.completedAt = QDateTime::currentDateTimeUtc();
         d.percent = 100;
         d.speed = 0;
-        ++m_stats.completed;
-        setStatus(r, DownloadStatus::Completed, {}, -1, true);
-        m_events.notify(NotificationType::Info, QStringLiteral("Download completed: %1").arg(d.filename), &d);
-        checkDiskSpace();
-        m_leases.claimSoon();
+        forget(r);
+        d.status = DownloadStatus::Completed;
+        d.errorMessage.clear();
+        d.updatedAt = QDateTime::currentDateTimeUtc();
+        save(r, true, -1, true, [this, part](Download &saved) { placeFinished(part, saved); });
     });
 }
 
-void DownloadEngine::fail(const RunningPtr &r, const QString &message, bool retryable)
+void DownloadEngine::placeFinished(const QString &part, Download &d)
+{
+    // Only a regular file is moved into place: were a link swapped in under the part file's
+    // name, the link itself would become the finished file.
+    Result<void> moved = m_dir.isRegularFile(part)
+        ? m_dir.renameNoReplace(part, d.filename)
+        : Result<void>(Error::failed("not_a_file", QStringLiteral("%1 is not a regular file").arg(m_dir.pathOf(part))));
+    if (!moved && moved.error().kind == Error::Kind::Conflict) {
+        // Another node took the name between the look and the rename: the next free one, and
+        // the row follows it.
+        const Result<QString> placed = m_dir.place(part, d.filename);
+        if (placed) {
+            d.filename = *placed;
+            const QString name = *placed;
+            m_store->control(this, d.id, [name](Download &row) { row.filename = name; return true; }, false,
+                             [](Result<AbstractDownloadStore::Controlled>) {});
+            moved = Result<void>::success();
+        } else {
+            moved = placed.error();
+        }
+    }
+    if (!moved) {
+        // Saved as completed, its file still a part file: the next start repairs it
+        // (repairFinished), and the log says why now.
+        qCWarning(lcHub).noquote() << "download" << d.id << ": completed, but" << moved.error().message;
+        return;
+    }
+    if (m_options.finishedFileMode >= 0) // readable by the download group, say
+        m_dir.setMode(d.filename, m_options.finishedFileMode);
+    // What earlier generations (a node paused past its lease, a crash) left: nothing resumes
+    // a completed download, so their part files go.
+    for (const QString &stale : m_dir.partsOf(d.id))
+        m_dir.remove(stale);
+    ++m_stats.completed;
+    m_events.notify(NotificationType::Info, QStringLiteral("Download completed: %1").arg(d.filename), &d);
+    checkDiskSpace();
+    m_leases.claimSoon();
+}
+
+void DownloadEngine::fail(const RunningPtr &r, const QString &message, bool retryable, qint64 retryAfterMs)
 {
     Download &d = r->d();
     forget(r);
     d.speed = 0;
-    if (retryable && m_retries.allowsAnother(++d.attempts)) {
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    if (retryable && d.retryingSinceMs <= 0)
+        d.retryingSinceMs = now;
+    if (retryable && m_retries.allowsAnother(d.retryingSinceMs, now, ++d.attempts)) {
         // Released with a retry time: whichever node is free then takes it.
         ++m_stats.retried;
-        setStatus(r, DownloadStatus::Pending, m_retries.retryMessage(message, d.attempts),
-                  m_retries.delayAfter(d.attempts), true);
+        const qint64 delay = m_retries.delayAfter(d.attempts, retryAfterMs, QRandomGenerator::global()->generateDouble());
+        setStatus(r, DownloadStatus::Pending, RetryPolicy::retryMessage(message, delay, d.attempts), delay, true);
         qCInfo(lcHub).noquote() << "download" << d.id << ":" << d.errorMessage;
     } else {
         ++m_stats.failed;
-        setStatus(r, DownloadStatus::Failed, message, -1, true);
-        m_events.notify(NotificationType::Error, QStringLiteral("Download failed: %1: %2").arg(d.filename, message), &d);
+        const QString why = retryable
+            ? QStringLiteral("%1 (retried for %2 s, %3 attempts)").arg(message).arg((now - d.retryingSinceMs) / 1000).arg(d.attempts)
+            : message;
+        setStatus(r, DownloadStatus::Failed, why, -1, true);
+        m_events.notify(NotificationType::Error, QStringLiteral("Download failed: %1: %2").arg(d.filename, why), &d);
     }
     m_leases.claimSoon();
+}
+
+void DownloadEngine::holdForDisk(const RunningPtr &r, const QString &message)
+{
+    // Nothing is lost: the bytes so far stay in this generation's part file (saved with the
+    // pause), and the download waits, paused, until there is room (resumeHeld).
+    Download &d = r->d();
+    forget(r);
+    d.speed = 0;
+    d.heldBy = HeldByDisk;
+    const QString why = QStringLiteral("%1; paused until %2 MB are free in the download dir")
+                            .arg(message).arg(m_options.minFreeBytes >> 20);
+    setStatus(r, DownloadStatus::Paused, why, -1, true);
+    m_events.notify(NotificationType::Warning, QStringLiteral("Download paused, the disk is full: %1").arg(d.filename), &d);
+}
+
+bool DownloadEngine::hasRoom()
+{
+    const qint64 free = QStorageInfo(m_dir.path()).bytesAvailable();
+    const bool room = free < 0 || free >= m_options.minFreeBytes;
+    if (room != m_hadRoom)
+        qCInfo(lcHub).noquote() << "downloads:" << (room ? "room again in" : "no transfer starts: less than")
+                                << (room ? m_dir.path() : QString::number(m_options.minFreeBytes >> 20) + QStringLiteral(" MB free in ") + m_dir.path());
+    m_hadRoom = room;
+    if (room && (!m_heldChecked.isValid() || m_heldChecked.hasExpired(m_options.renewMs)))
+        resumeHeld();
+    return room;
+}
+
+void DownloadEngine::resumeHeld()
+{
+    m_heldChecked.start();
+    m_store->list(this, DownloadStatus::Paused, 1000, 0, [this](Result<AbstractDownloadStore::Page> page) {
+        if (!page)
+            return;
+        for (const Download &d : std::as_const(page->items)) {
+            if (d.heldBy == HeldByDisk)
+                m_service.act(d.id, DownloadAction::Resume, [](Result<Download>) {});
+        }
+    });
+}
+
+void DownloadEngine::repairFinished(int offset)
+{
+    // A node that saved a download as completed and stopped before moving its file into place
+    // left the file as its part file: move it now (never over anything).
+    m_store->list(this, DownloadStatus::Completed, 500, offset, [this, offset](Result<AbstractDownloadStore::Page> page) {
+        if (!page)
+            return;
+        for (Download d : std::as_const(page->items)) {
+            const QString part = DownloadDir::partName(d.id, d.partGeneration);
+            if (m_dir.exists(d.filename) || !m_dir.isRegularFile(part))
+                continue;
+            qCInfo(lcHub).noquote() << "download" << d.id << ": completed but not in place; moving"
+                                    << m_dir.pathOf(part) << "to" << d.filename;
+            placeFinished(part, d);
+        }
+        if (offset + int(page->items.size()) < page->total && !page->items.isEmpty())
+            repairFinished(offset + int(page->items.size()));
+    });
 }
 
 // --- the running node's writes -------------------------------------------------------------
@@ -221,7 +342,8 @@ void DownloadEngine::setStatus(const RunningPtr &r, DownloadStatus status, const
     save(r, true, retryInMs, release);
 }
 
-void DownloadEngine::save(const RunningPtr &r, bool statusChange, qint64 retryInMs, bool release)
+void DownloadEngine::save(const RunningPtr &r, bool statusChange, qint64 retryInMs, bool release,
+                          std::function<void(Download &)> applied)
 {
     Download snapshot = r->d();
     if (!release)
@@ -230,8 +352,9 @@ void DownloadEngine::save(const RunningPtr &r, bool statusChange, qint64 retryIn
     const DownloadStatus expected = r->stored;
     const bool changed = expected != snapshot.status;
     r->stored = snapshot.status;
+    // `r` is kept until the store answers: a refused write still has its part file to settle.
     m_store->update(this, snapshot, m_leases.nodeId(), expected, retryInMs, release, statusChange,
-                    [this, snapshot, changed, statusChange](Result<std::optional<QueueSummary>> summary) {
+                    [this, r, snapshot, changed, statusChange, applied](Result<std::optional<QueueSummary>> summary) mutable {
         if (!summary) {
             // Saved first, published after: an unsaved change is not announced. The lease
             // check stops the transfer if the database stays away.
@@ -239,13 +362,18 @@ void DownloadEngine::save(const RunningPtr &r, bool statusChange, qint64 retryIn
             return;
         }
         if (!*summary) {
-            // Not ours any more: paused, cancelled or deleted elsewhere, or taken over. The
-            // node that changed it has published the change.
-            if (snapshot.status == DownloadStatus::Completed) // moved into place too late: undo
-                QFile::rename(m_dir.filePath(snapshot.filename), m_dir.partPath(snapshot.id));
+            // Not this claim's any more: paused, cancelled or deleted elsewhere, or taken over.
+            // The node that changed it has published the change. This generation's part file
+            // goes unless a save named it (then a successor may resume from it).
+            if (!r->partSaved)
+                r->transfer->removeOwnPart();
             stopHere(snapshot.id, false, false, QStringLiteral("changed elsewhere"));
             return;
         }
+        if (snapshot.partGeneration == snapshot.leaseGeneration)
+            r->partSaved = true;
+        if (applied)
+            applied(snapshot); // e.g. the finished file moved into place, its final name
         m_events.publishProgress(snapshot);
         if (statusChange && changed)
             m_events.publishQueue(QueueAction::StatusChanged, snapshot, **summary);

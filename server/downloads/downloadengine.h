@@ -11,6 +11,7 @@
 #include "downloads/transfer.h"
 #include "settings/downloadsettings.h"
 
+#include <QElapsedTimer>
 #include <QHash>
 #include <QNetworkAccessManager>
 #include <QObject>
@@ -89,12 +90,24 @@ private:
     void begin(const Download &row);
     void onEnded(const RunningPtr &r, const TransferResult &result);
     void finish(const RunningPtr &r);
-    void fail(const RunningPtr &r, const QString &message, bool retryable);
+    /// Moves a completed download's part file into place under `d.filename` (saved first).
+    void placeFinished(const QString &part, Download &d);
+    void fail(const RunningPtr &r, const QString &message, bool retryable, qint64 retryAfterMs);
+    /// The disk is full: paused (held by the disk), resumed by itself when there is room.
+    void holdForDisk(const RunningPtr &r, const QString &message);
+    /// Whether a transfer may start: HERMES_DOWNLOAD_MIN_FREE is free (asked before claims).
+    bool hasRoom();
+    void resumeHeld();
+    /// Completed downloads whose file is still their part file (a stop between the save and
+    /// the move): moved into place at start.
+    void repairFinished(int offset);
     /// No longer runs here (its lease goes with the write that follows, or was lost).
     void forget(const RunningPtr &r);
     void setStatus(const RunningPtr &r, DownloadStatus status, const QString &error = {},
                    qint64 retryInMs = -1, bool release = false);
-    void save(const RunningPtr &r, bool statusChange, qint64 retryInMs, bool release);
+    /// The running node's fenced write; `applied` runs once it applied, before the events.
+    void save(const RunningPtr &r, bool statusChange, qint64 retryInMs, bool release,
+              std::function<void(Download &)> applied = {});
     void checkDiskSpace();
 
     Options m_options;
@@ -107,6 +120,8 @@ private:
     DownloadService m_service;
     RetryPolicy m_retries;
     DiskSpaceWatch m_disk;
+    bool m_hadRoom = true;
+    QElapsedTimer m_heldChecked;
     Stats m_stats;
 };
 

@@ -12,7 +12,8 @@ namespace Hermes {
 static const QString Columns = QStringLiteral(
     "id, url, filename, filename_from_request, priority, position, sha256, status,"
     " downloaded_bytes, total_bytes, error_message, note, attempts, created_at, updated_at,"
-    " completed_at, owner, etag, last_modified, speed, percent");
+    " completed_at, owner, etag, last_modified, speed, percent, lease_generation, part_generation,"
+    " part_check, retrying_since, held_by");
 
 // Qt binds a null QString as SQL NULL; the text columns are NOT NULL.
 static QVariant text(const QString &s)
@@ -73,6 +74,11 @@ static Download fromRow(const QSqlQuery &q)
     d.lastModified = q.value(18).toString();
     d.speed = q.value(19).toDouble();
     d.percent = q.value(20).toDouble();
+    d.leaseGeneration = q.value(21).toLongLong();
+    d.partGeneration = q.value(22).toLongLong();
+    d.partCheck = q.value(23).toString();
+    d.retryingSinceMs = q.value(24).toLongLong();
+    d.heldBy = q.value(25).toString();
     return d;
 }
 
@@ -263,13 +269,15 @@ void DownloadRepository::insert(Download &d)
     Transaction tx(db());
     QSqlQuery q = exec(QStringLiteral("SELECT COALESCE(MAX(position), 0) + 1 FROM downloads"));
     d.position = q.next() ? q.value(0).toLongLong() : 1;
-    exec(QStringLiteral("INSERT INTO downloads (%1) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)").arg(Columns),
+    exec(QStringLiteral("INSERT INTO downloads (%1) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)").arg(Columns),
          {text(d.id), text(d.url), text(d.filename), QVariant(int(d.filenameFromRequest)),
           QVariant(d.priority), QVariant(d.position), text(d.sha256), text(QString(wireName(d.status))),
           QVariant(d.downloadedBytes), QVariant(d.totalBytes), text(d.errorMessage), text(d.note),
           QVariant(d.attempts), text(iso(d.createdAt)), text(iso(d.updatedAt)),
           d.completedAt.isValid() ? QVariant(iso(d.completedAt)) : QVariant(QMetaType::fromType<QString>()),
-          text(d.owner), text(d.etag), text(d.lastModified), QVariant(d.speed), QVariant(d.percent)});
+          text(d.owner), text(d.etag), text(d.lastModified), QVariant(d.speed), QVariant(d.percent),
+          QVariant(d.leaseGeneration), QVariant(d.partGeneration), text(d.partCheck),
+          QVariant(d.retryingSinceMs), text(d.heldBy)});
     if (!m_dialect.notify().isEmpty())
         exec(m_dialect.notify(), {QVariant(d.id)});
     tx.commit();
@@ -352,10 +360,11 @@ std::optional<Download> DownloadRepository::control(const QString &id,
     } else {
         // Only what a control action decides: the running node's progress fields stay its own.
         exec(QStringLiteral("UPDATE downloads SET status = ?, priority = ?, error_message = ?,"
-                            " attempts = ?, downloaded_bytes = ?, speed = ?, updated_at = ?,"
-                            " not_before = 0 WHERE id = ?"),
+                            " attempts = ?, downloaded_bytes = ?, speed = ?, updated_at = ?, filename = ?,"
+                            " percent = ?, note = ?, retrying_since = ?, held_by = ?, not_before = 0 WHERE id = ?"),
              {text(QString(wireName(d.status))), QVariant(d.priority), text(d.errorMessage), QVariant(d.attempts),
-              QVariant(d.downloadedBytes), QVariant(d.speed), text(iso(d.updatedAt)), QVariant(id)});
+              QVariant(d.downloadedBytes), QVariant(d.speed), text(iso(d.updatedAt)), text(d.filename),
+              QVariant(d.percent), text(d.note), QVariant(d.retryingSinceMs), text(d.heldBy), QVariant(id)});
     }
     if (!m_dialect.notify().isEmpty())
         exec(m_dialect.notify(), {QVariant(id)});
@@ -387,8 +396,12 @@ QList<Download> DownloadRepository::claim(const QString &node, int leaseMs, int 
             break;
         Download d = fromRow(q);
         q.finish();
-        exec(QStringLiteral("UPDATE downloads SET owner = ?, lease_until = %1 + ? WHERE id = ?").arg(now()),
-             {QVariant(node), QVariant(leaseMs), QVariant(d.id)});
+        // A new generation: the fencing token of this claim. Every write of the running node
+        // names it, so the writes of an earlier holder (paused past its lease) never apply.
+        d.leaseGeneration += 1;
+        exec(QStringLiteral("UPDATE downloads SET owner = ?, lease_until = %1 + ?, lease_generation = ?"
+                            " WHERE id = ?").arg(now()),
+             {QVariant(node), QVariant(leaseMs), QVariant(d.leaseGeneration), QVariant(d.id)});
         tx.commit();
         out.append(d); // `owner` still names the previous node, if any: the caller logs a takeover
     }
@@ -404,19 +417,22 @@ bool DownloadRepository::update(const Download &d, const QString &node, Download
     QString sql = QStringLiteral(
         "UPDATE downloads SET status = ?, filename = ?, downloaded_bytes = ?, total_bytes = ?,"
         " error_message = ?, note = ?, attempts = ?, updated_at = ?, completed_at = ?, etag = ?,"
-        " last_modified = ?, speed = ?, percent = ?");
+        " last_modified = ?, speed = ?, percent = ?, part_generation = ?, part_check = ?,"
+        " retrying_since = ?, held_by = ?");
     if (retryInMs >= 0)
         sql += QStringLiteral(", not_before = %1 + %2").arg(now()).arg(retryInMs);
     if (release)
         sql += QStringLiteral(", owner = '', lease_until = 0");
-    sql += QStringLiteral(" WHERE id = ? AND owner = ? AND status = ?");
+    sql += QStringLiteral(" WHERE id = ? AND owner = ? AND lease_generation = ? AND status = ?");
     Transaction tx(db());
     QSqlQuery q = exec(sql, {text(QString(wireName(d.status))), text(d.filename), QVariant(d.downloadedBytes),
                              QVariant(d.totalBytes), text(d.errorMessage), text(d.note), QVariant(d.attempts),
                              text(iso(d.updatedAt)),
                              d.completedAt.isValid() ? QVariant(iso(d.completedAt)) : QVariant(QMetaType::fromType<QString>()),
                              text(d.etag), text(d.lastModified), QVariant(d.speed), QVariant(d.percent),
-                             QVariant(d.id), QVariant(node), text(QString(wireName(expected)))});
+                             QVariant(d.partGeneration), text(d.partCheck), QVariant(d.retryingSinceMs),
+                             text(d.heldBy), QVariant(d.id), QVariant(node), QVariant(d.leaseGeneration),
+                             text(QString(wireName(expected)))});
     const bool applied = q.numRowsAffected() == 1;
     if (applied && release && !m_dialect.notify().isEmpty())
         exec(m_dialect.notify(), {QVariant(d.id)}); // released work: another node may take it

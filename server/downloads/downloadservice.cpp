@@ -57,10 +57,13 @@ void DownloadService::add(const QString &url, const QString &filename, int prior
         d.filename = FileNames::sanitize(filename);
         if (d.filename.isEmpty())
             return done(Error::invalid("invalid_filename", QStringLiteral("the filename has nothing usable in it")));
+        if (DownloadDir::isReservedName(d.filename))
+            return done(Error::invalid("invalid_filename",
+                                       QStringLiteral("a .part name is reserved for the files of running downloads")));
         d.filenameFromRequest = true;
     } else {
         d.filename = FileNames::sanitize(FileNames::fromUrl(parsed));
-        if (d.filename.isEmpty())
+        if (d.filename.isEmpty() || DownloadDir::isReservedName(d.filename))
             d.filename = QStringLiteral("download");
     }
     d.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
@@ -86,18 +89,30 @@ static void applySideEffects(DownloadAction action, Download &d)
     switch (action) {
     case DownloadAction::Pause:
         d.errorMessage.clear();
+        d.heldBy.clear(); // a person's pause now: the server will not resume it by itself
         break;
     case DownloadAction::Resume:
+        d.heldBy.clear();
+        d.retryingSinceMs = 0; // a fresh retry window
         break;
     case DownloadAction::Cancel:
         d.downloadedBytes = 0; // a cancelled download starts again from zero (its part file goes)
+        d.percent = 0;
         d.errorMessage.clear();
+        d.heldBy.clear();
         break;
     case DownloadAction::Retry:
         d.attempts = 0;
+        d.retryingSinceMs = 0;
         d.errorMessage.clear();
         break;
     }
+}
+
+void DownloadService::removeParts(const QString &id)
+{
+    for (const QString &name : m_dir.partsOf(id))
+        m_dir.remove(name);
 }
 
 void DownloadService::act(const QString &id, DownloadAction action, Done<Download> done)
@@ -122,7 +137,7 @@ void DownloadService::act(const QString &id, DownloadAction action, Done<Downloa
             return done(conflict(*c->row, QString(wireName(action))));
         const Download &after = *c->row;
         if (action == DownloadAction::Cancel)
-            QFile::remove(m_dir.partPath(id)); // here; the node that ran it removes its own copy
+            removeParts(id); // every generation's; the node that ran it stops writing
         // Published here, once: the node running it only stops.
         m_events->publishProgress(after);
         if (c->before != after.status)
@@ -166,9 +181,10 @@ void DownloadService::remove(const QString &id, bool deleteFile, Done<void> done
         if (!r->row)
             return done(notFound(id));
         m_running->stopHere(id, false, true, QStringLiteral("deleted"));
-        QFile::remove(m_dir.partPath(id));
-        if (deleteFile && r->row->status == DownloadStatus::Completed)
-            QFile::remove(m_dir.filePath(r->row->filename));
+        removeParts(id);
+        // Only a regular file by that name: a link planted there is not followed.
+        if (deleteFile && r->row->status == DownloadStatus::Completed && m_dir.isRegularFile(r->row->filename))
+            m_dir.remove(r->row->filename);
         m_events->publishQueue(QueueAction::Removed, *r->row, r->summary);
         done(Result<void>::success());
         m_running->claimSoon();

@@ -61,6 +61,9 @@ public:
     DownloadResource resourceOf(const Download &download) const;
 
 private:
+    /// Removes the part files of every generation of `id` (cancelled or deleted: none resumes).
+    void removeParts(const QString &id);
+
     AbstractDownloadStore *m_store;
     DownloadEvents *m_events;
     RunningDownloads *m_running;

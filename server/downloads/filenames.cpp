@@ -1,6 +1,5 @@
 #include "downloads/filenames.h"
 
-#include <QDir>
 #include <QFileInfo>
 #include <QRegularExpression>
 
@@ -84,22 +83,15 @@ QString fromUrl(const QUrl &url)
     return url.path(QUrl::FullyDecoded).section(u'/', -1);
 }
 
-QString uniquePath(const QString &dir, const QString &name)
+QString numbered(const QString &name, int n)
 {
-    const QDir d(dir);
-    if (!QFileInfo::exists(d.filePath(name)))
-        return d.filePath(name);
+    if (n == 0)
+        return name;
     const QFileInfo info(name);
-    // "a.tar.gz" → "a (1).tar.gz": the number goes before every extension.
     const QString base = info.baseName().isEmpty() ? name : info.baseName();
     const QString suffix = info.baseName().isEmpty() || info.completeSuffix().isEmpty()
         ? QString() : u'.' + info.completeSuffix();
-    for (int i = 1; i < 10000; ++i) {
-        const QString candidate = d.filePath(QStringLiteral("%1 (%2)%3").arg(base).arg(i).arg(suffix));
-        if (!QFileInfo::exists(candidate))
-            return candidate;
-    }
-    return {};
+    return QStringLiteral("%1 (%2)%3").arg(base).arg(n).arg(suffix);
 }
 
 } // namespace Hermes::FileNames

@@ -15,8 +15,8 @@ QString sanitize(const QString &proposed);
 QString fromContentDisposition(const QByteArray &header);
 /// The last path segment of a URL, percent-decoded, raw.
 QString fromUrl(const QUrl &url);
-/// `dir/name`, or `dir/name (1).ext`, `(2)`… for the first that does not exist yet: an
-/// existing file is never overwritten.
-QString uniquePath(const QString &dir, const QString &name);
+/// The `n`-th variant of `name` for when it is taken: `a.tar.gz` → `a (n).tar.gz` (the number
+/// goes before every extension), `noext` → `noext (n)`; `n` 0 is `name` itself.
+QString numbered(const QString &name, int n);
 
 } // namespace Hermes::FileNames

@@ -1,14 +1,11 @@
 #include "downloads/finishedfile.h"
 
-#include "downloads/filenames.h"
-
 #include <QCoreApplication>
 #include <QCryptographicHash>
 #include <QFile>
 #include <QPointer>
 #include <QThreadPool>
 
-#include <sys/stat.h>
 
 namespace Hermes::FinishedFile {
 
@@ -34,22 +31,6 @@ void verify(QObject *context, const QString &partPath, const QString &expected,
             done(Result<void>::success());
         }, Qt::QueuedConnection);
     });
-}
-
-Result<QString> moveIntoPlace(const QString &partPath, const QString &dir, const QString &name, int mode)
-{
-    // Never over an existing file, even one another node just moved into place.
-    QString target;
-    for (int tries = 0; tries < 5 && target.isEmpty(); ++tries) {
-        const QString candidate = FileNames::uniquePath(dir, name);
-        if (!candidate.isEmpty() && QFile::rename(partPath, candidate))
-            target = candidate;
-    }
-    if (target.isEmpty())
-        return Error::failed("move_failed", QStringLiteral("cannot move the file into place"));
-    if (mode >= 0) // readable by the download group, say
-        ::chmod(QFile::encodeName(target).constData(), mode_t(mode));
-    return target;
 }
 
 } // namespace Hermes::FinishedFile

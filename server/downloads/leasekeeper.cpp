@@ -84,7 +84,7 @@ void LeaseKeeper::claimSoon()
 {
     HERMES_ASSERT_THREAD(this);
     const int free = m_policy.maxConcurrent - count();
-    if (free <= 0)
+    if (free <= 0 || (m_gate && !m_gate()))
         return;
     if (m_claiming) {
         m_claimAgain = true;

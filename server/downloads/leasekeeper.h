@@ -54,6 +54,9 @@ public:
     static qint64 safetyMargin(int leaseMs) { return qMin<qint64>(leaseMs / 4, 2000); }
 
     void setClock(Clock clock) { m_clock = std::move(clock); }
+    /// Asked before each claim: false claims nothing now (e.g. the disk is too full to start
+    /// a transfer). The renewals ask again.
+    void setClaimGate(std::function<bool()> gate) { m_gate = std::move(gate); }
     const QString &nodeId() const { return m_nodeId; }
 
     /// Voids the leases of a previous run when this node is the only one, then renews, watches
@@ -101,6 +104,7 @@ private:
     QString m_nodeId;
     QElapsedTimer m_elapsed;
     Clock m_clock;
+    std::function<bool()> m_gate;
     QHash<QString, Lease> m_leases;
     quint64 m_seq = 0;            ///< orders this node's questions to the store and its writes
     bool m_claiming = false;

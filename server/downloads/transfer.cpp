@@ -1,34 +1,66 @@
 #include "downloads/transfer.h"
 
 #include "downloads/filenames.h"
+#include "downloads/retrypolicy.h"
 #include "logging.h"
 #include "threadaffinity.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
-#include <QDir>
-#include <QFileInfo>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QRegularExpression>
 
+#include <QCryptographicHash>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace Hermes {
+
+// How much of the saved bytes' end a resume checks: enough to catch a file replaced, shifted
+// (bytes inserted in front) or cut and regrown; cheap to hash at every progress save.
+static constexpr qint64 CheckWindow = 64 * 1024;
+
+// SHA-256 (hex) of bytes [n - CheckWindow, n) of `fd`; empty when they cannot all be read.
+static QString tailCheck(int fd, qint64 n)
+{
+    const qint64 from = qMax<qint64>(0, n - CheckWindow);
+    QByteArray buffer(n - from, Qt::Uninitialized);
+    qint64 got = 0;
+    while (got < buffer.size()) {
+        const ssize_t r = ::pread(fd, buffer.data() + got, size_t(buffer.size() - got), from + got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return {};
+        got += r;
+    }
+    return QString::fromLatin1(QCryptographicHash::hash(buffer, QCryptographicHash::Sha256).toHex());
+}
+
+static bool sameCtime(const struct stat &a, const struct stat &b)
+{
+    return a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec
+        && a.st_size == b.st_size && a.st_ino == b.st_ino;
+}
 
 Transfer::Transfer(const Download &download, const DownloadDir &dir, const Limits &limits,
                    QNetworkAccessManager *network, QObject *parent)
     : QObject(parent), m_download(download), m_dir(dir), m_limits(limits), m_network(network),
       m_clock([] { return QDateTime::currentMSecsSinceEpoch(); })
 {
-    m_file.setFileName(m_dir.partPath(m_download.id));
 }
 
 Transfer::~Transfer()
 {
     m_ended = true;
     abortReply();
-    m_file.close();
+    if (m_fd >= 0)
+        ::close(m_fd);
 }
 
 double Transfer::speed()
@@ -37,36 +69,139 @@ double Transfer::speed()
     return m_rate.bytesPerSecond(m_clock());
 }
 
-QString Transfer::writeError() const
+QString Transfer::partName() const
 {
-    return QStringLiteral("cannot write %1: %2").arg(m_file.fileName(), m_file.errorString());
+    return DownloadDir::partName(m_download.id, m_download.leaseGeneration);
+}
+
+bool Transfer::openPart()
+{
+    if (const Result<void> opened = m_dir.open(); !opened) {
+        end({TransferResult::Kind::Failed, opened.error().message, false});
+        return false;
+    }
+    Result<int> fd = m_dir.createFile(partName());
+    if (!fd && fd.error().kind == Error::Kind::Conflict && m_dir.isRegularFile(partName())) {
+        // A regular file under this claim's own name was not written by this claim (each claim
+        // has a new generation): a leftover of a store restored from a backup. Not ours to
+        // trust; its name goes (never a link's target), and the file is made anew.
+        m_dir.remove(partName());
+        fd = m_dir.createFile(partName());
+    }
+    if (!fd) {
+        // A link, FIFO, device or directory planted under the part file's name: nothing is
+        // followed or opened; the download fails, naming the path.
+        const bool full = fd.error().kind == Error::Kind::Unavailable;
+        end({full ? TransferResult::Kind::DiskFull : TransferResult::Kind::Failed,
+             fd.error().kind == Error::Kind::Conflict
+                 ? QStringLiteral("%1 is in the way of the part file (something was put there); it is left alone")
+                       .arg(m_dir.pathOf(partName()))
+                 : fd.error().message,
+             false});
+        return false;
+    }
+    m_fd = *fd;
+    return true;
+}
+
+void Transfer::restartFromZero(const QString &why)
+{
+    Download &d = m_download;
+    if (m_fd >= 0 && ::ftruncate(m_fd, 0) != 0)
+        qCWarning(lcHub).noquote() << "download" << d.id << ": cannot empty" << m_dir.pathOf(partName());
+    m_offset = 0;
+    d.downloadedBytes = 0;
+    d.percent = 0; // progress goes down, on purpose: the note says why
+    d.etag.clear();
+    d.lastModified.clear();
+    d.note = why + QStringLiteral("; restarted from zero");
+    qCInfo(lcHub).noquote() << "download" << d.id << ":" << d.note;
+    vouch();
+}
+
+bool Transfer::resumeFromSaved()
+{
+    Download &d = m_download;
+    const qint64 prefix = d.downloadedBytes;
+    if (prefix <= 0)
+        return false;
+    const QString source = DownloadDir::partName(d.id, d.partGeneration);
+    const Result<int> opened = m_dir.openRegular(source);
+    if (!opened) {
+        d.note = QStringLiteral("the part file %1 is not there or not a regular file on this node (is the "
+                                "download dir shared between the nodes?)").arg(m_dir.pathOf(source));
+        return false;
+    }
+    const int in = *opened;
+    struct stat before{}, after{};
+    bool ok = ::fstat(in, &before) == 0 && before.st_size >= prefix;
+    if (!ok)
+        d.note = QStringLiteral("the part file %1 is shorter than the %2 bytes saved").arg(m_dir.pathOf(source)).arg(prefix);
+    if (ok && !d.partCheck.isEmpty() && tailCheck(in, prefix) != d.partCheck) {
+        ok = false;
+        d.note = QStringLiteral("the part file %1 does not hold the bytes saved (changed or damaged)").arg(m_dir.pathOf(source));
+    }
+    // The kernel copies (a reflink where the filesystem shares extents): the source is never
+    // written to, so a writer still holding it cannot reach this generation's file.
+    qint64 copied = 0;
+    while (ok && copied < prefix) {
+        loff_t inOff = copied, outOff = copied;
+        const ssize_t n = ::copy_file_range(in, &inOff, m_fd, &outOff, size_t(prefix - copied), 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            ok = false;
+            d.note = QStringLiteral("cannot copy the saved bytes from %1: %2")
+                         .arg(m_dir.pathOf(source), QString::fromLocal8Bit(std::strerror(n < 0 ? errno : EIO)));
+            break;
+        }
+        copied += n;
+    }
+    // A writer that was still at it (paused past its lease, woken up) changed the source while
+    // it was copied: what was copied cannot be vouched for.
+    if (ok && (::fstat(in, &after) != 0 || !sameCtime(before, after))) {
+        ok = false;
+        d.note = QStringLiteral("the part file %1 changed while it was copied").arg(m_dir.pathOf(source));
+    }
+    if (ok && !d.partCheck.isEmpty() && tailCheck(m_fd, prefix) != d.partCheck) {
+        ok = false;
+        d.note = QStringLiteral("the copy of %1 does not hold the bytes saved").arg(m_dir.pathOf(source));
+    }
+    ::close(in);
+    return ok;
+}
+
+void Transfer::vouch()
+{
+    Download &d = m_download;
+    d.partGeneration = d.leaseGeneration;
+    d.partCheck = d.downloadedBytes > 0 ? tailCheck(m_fd, d.downloadedBytes) : QString();
 }
 
 void Transfer::start()
 {
     HERMES_ASSERT_THREAD(this);
     Download &d = m_download;
-    if (!QDir().mkpath(m_dir.path()) || !m_file.open(QIODevice::ReadWrite)) {
-        end({TransferResult::Kind::Failed, writeError(), false});
+    if (!openPart())
         return;
+    if (resumeFromSaved()) {
+        m_offset = d.downloadedBytes;
+        vouch();
+    } else {
+        const QString why = d.note;
+        m_offset = 0;
+        if (d.downloadedBytes > 0)
+            restartFromZero(why);
+        else
+            vouch();
     }
-    m_offset = m_file.size();
-    m_file.seek(m_offset);
-    if (m_offset == 0 && d.downloadedBytes > 0) {
-        d.note = QStringLiteral("the part file was not found in %1 on this node (is the download dir "
-                                "shared between the nodes?); restarted from zero").arg(m_dir.path());
-        qCInfo(lcHub).noquote() << "download" << d.id << ":" << d.note;
-        d.etag.clear();
-        d.lastModified.clear();
-    }
-    d.downloadedBytes = m_offset;
-    qCInfo(lcHub).noquote() << "download" << d.id << ": running here from byte" << m_offset;
+    qCInfo(lcHub).noquote() << "download" << d.id << ": running here from byte" << m_offset << "into"
+                            << m_dir.pathOf(partName());
     emit started();
     if (m_ended)
         return; // stopped by whoever heard it
     if (d.totalBytes > 0 && m_offset == d.totalBytes) {
         // Everything had arrived before: only verifying was left.
-        m_file.close();
         end({TransferResult::Kind::Finished, {}, false});
         return;
     }
@@ -102,14 +237,20 @@ void Transfer::start()
     });
 }
 
-// Whether `file` (open) is still the file at `path`: another node may have removed it and
-// started a new one under the same name on shared storage.
-static bool sameFile(const QFile &file, const QString &path)
+void Transfer::removeOwnPart()
 {
-    struct stat a{}, b{};
-    return file.handle() >= 0 && ::fstat(file.handle(), &a) == 0
-        && ::stat(QFile::encodeName(path).constData(), &b) == 0 && a.st_ino == b.st_ino
-        && a.st_dev == b.st_dev;
+    // Only if the name still holds the file this transfer wrote: on shared storage another
+    // node may have removed it and a successor made one under the same name.
+    struct stat mine{}, named{};
+    if (m_fd >= 0 && ::fstat(m_fd, &mine) == 0 && m_dir.isRegularFile(partName())) {
+        const Result<int> fd = m_dir.openRegular(partName());
+        if (fd) {
+            const bool same = ::fstat(*fd, &named) == 0 && named.st_ino == mine.st_ino && named.st_dev == mine.st_dev;
+            ::close(*fd);
+            if (same)
+                m_dir.remove(partName());
+        }
+    }
 }
 
 void Transfer::stop(bool deletePart)
@@ -119,9 +260,8 @@ void Transfer::stop(bool deletePart)
         return;
     m_ended = true;
     abortReply();
-    if (deletePart && sameFile(m_file, m_file.fileName()))
-        QFile::remove(m_file.fileName());
-    m_file.close();
+    if (deletePart)
+        removeOwnPart();
     emit ended({TransferResult::Kind::Stopped, {}, false});
 }
 
@@ -145,8 +285,33 @@ void Transfer::fail(const QString &message, bool retryable)
 {
     m_ended = true;
     abortReply();
-    m_file.close();
     end({TransferResult::Kind::Failed, message, retryable});
+}
+
+bool Transfer::write(const QByteArray &bytes)
+{
+    // pwrite, unbuffered: every byte is in the file before the save that counts it is issued,
+    // and no buffer is left to flush after a lease is lost.
+    qint64 done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::pwrite(m_fd, bytes.constData() + done, size_t(bytes.size() - done),
+                                   m_download.downloadedBytes + done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            const int error = n < 0 ? errno : EIO;
+            const QString message = QStringLiteral("cannot write %1: %2")
+                                        .arg(m_dir.pathOf(partName()), QString::fromLocal8Bit(std::strerror(error)));
+            m_ended = true;
+            abortReply();
+            ::ftruncate(m_fd, m_download.downloadedBytes); // nothing half-written stays counted
+            end({error == ENOSPC || error == EDQUOT ? TransferResult::Kind::DiskFull : TransferResult::Kind::Failed,
+                 message, false});
+            return false;
+        }
+        done += n;
+    }
+    return true;
 }
 
 static qint64 contentRangeStart(const QByteArray &header, qint64 *total)
@@ -179,14 +344,8 @@ void Transfer::onMetaData()
         if (start != m_offset) {
             // The server sent the whole file: it ignores Range, or (If-Range) the file changed.
             const bool changed = m_sentIfRange && (etag != d.etag || lastModified != d.lastModified);
-            m_file.resize(0);
-            m_file.seek(0);
-            m_offset = 0;
-            d.downloadedBytes = 0;
-            d.note = changed
-                ? QStringLiteral("the file changed on the server since the part was written (If-Range); restarted from zero")
-                : QStringLiteral("the server does not support resuming (HTTP Range); restarted from zero");
-            qCInfo(lcHub).noquote() << "download" << d.id << ":" << d.note;
+            restartFromZero(changed ? QStringLiteral("the file changed on the server since the part was written (If-Range)")
+                                    : QStringLiteral("the server does not support resuming (HTTP Range)"));
             if (status == 206) {
                 fail(QStringLiteral("the server answered another range than asked"), true);
                 return;
@@ -205,10 +364,12 @@ void Transfer::onMetaData()
         return;
     }
     if (!d.filenameFromRequest) {
+        // A name the engine reserves (`<other id>.part`) is never taken from the origin.
+        const auto usable = [](const QString &name) { return !name.isEmpty() && !DownloadDir::isReservedName(name); };
         QString name = FileNames::sanitize(FileNames::fromContentDisposition(reply->rawHeader("Content-Disposition")));
-        if (name.isEmpty())
+        if (!usable(name))
             name = FileNames::sanitize(FileNames::fromUrl(reply->url())); // after redirects
-        if (!name.isEmpty())
+        if (usable(name))
             d.filename = name;
     }
 }
@@ -222,10 +383,8 @@ void Transfer::onData()
     const int status = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     if (status < 200 || status >= 300 || bytes.isEmpty())
         return; // an error page is not the file
-    if (m_file.write(bytes) != bytes.size()) {
-        fail(writeError(), false);
+    if (!write(bytes))
         return;
-    }
     d.downloadedBytes += bytes.size();
     emit received(bytes.size());
     const qint64 now = m_clock();
@@ -242,7 +401,7 @@ void Transfer::onData()
         return;
     m_lastPercent = d.percent;
     m_lastProgressMs = now;
-    m_file.flush(); // what the database says has arrived is in the file, for a takeover
+    vouch(); // what the save will say has arrived is in this generation's file
     emit progressed();
 }
 
@@ -255,18 +414,23 @@ void Transfer::onFinished()
     onData(); // anything left in the buffer
     if (m_ended)
         return; // onData failed it
-    m_file.flush();
+    vouch();
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     const auto netError = reply->error();
     if (status >= 400) {
         if (status == 416) { // the range is past the end: the part file is not what we think
-            m_file.resize(0);
+            restartFromZero(QStringLiteral("the server refused to resume (HTTP 416)"));
             fail(QStringLiteral("the server refused to resume (HTTP 416); starting over"), true);
             return;
         }
-        fail(QStringLiteral("HTTP %1 %2").arg(status).arg(
-                 reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString()),
-             status >= 500 || status == 429 || status == 408);
+        const TransferResult result{TransferResult::Kind::Failed,
+                                    QStringLiteral("HTTP %1 %2").arg(status).arg(
+                                        reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString()),
+                                    RetryPolicy::isTransientStatus(status),
+                                    RetryPolicy::retryAfterMs(reply->rawHeader("Retry-After"), QDateTime::currentDateTimeUtc())};
+        m_ended = true;
+        abortReply();
+        end(result);
         return;
     }
     const QString shortBy = d.totalBytes >= 0 && d.downloadedBytes != d.totalBytes
@@ -275,10 +439,7 @@ void Transfer::onFinished()
     if (netError != QNetworkReply::NoError) {
         // Transport trouble (a dropped connection, a timeout, a refused connect) is worth
         // another try; a redirect loop or an unsupported scheme is not.
-        const bool retryable = netError != QNetworkReply::TooManyRedirectsError
-            && netError != QNetworkReply::InsecureRedirectError
-            && netError != QNetworkReply::ProtocolUnknownError
-            && netError != QNetworkReply::HostNotFoundError;
+        const bool retryable = RetryPolicy::isTransientNetworkError(netError);
         fail(shortBy.isEmpty() ? reply->errorString() : shortBy + QStringLiteral(": ") + reply->errorString(), retryable);
         return;
     }
@@ -289,7 +450,6 @@ void Transfer::onFinished()
     if (d.totalBytes < 0)
         d.totalBytes = d.downloadedBytes;
     // Every byte is in the part file: its reply has been handled.
-    m_file.close();
     m_ended = true;
     m_reply->disconnect(this);
     m_reply->deleteLater();

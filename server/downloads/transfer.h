@@ -5,7 +5,6 @@
 #include "downloads/transferrate.h"
 #include "result.h"
 
-#include <QFile>
 #include <QObject>
 #include <QPointer>
 
@@ -19,10 +18,12 @@ namespace Hermes {
 /// How a Transfer ended: exactly one of these, once.
 struct TransferResult
 {
-    enum class Kind { Finished, Failed, Stopped };
+    /// DiskFull: the part file could not grow (ENOSPC, EDQUOT); its bytes so far are kept.
+    enum class Kind { Finished, Failed, Stopped, DiskFull };
     Kind kind = Kind::Finished;
     QString message;        ///< why it failed
-    bool retryable = false; ///< a failure worth another attempt (network trouble, 5xx, 416)
+    bool retryable = false; ///< a transient failure (RetryPolicy's table says which)
+    qint64 retryAfterMs = -1; ///< the origin's Retry-After (429, 503), when it sent one
 };
 
 /**
@@ -31,11 +32,17 @@ struct TransferResult
  * (with the message, and whether another attempt may help) or stopped (stop() was called).
  *
  * It owns its QNetworkReply, its part file, the transfer rate and the pace of its progress
- * reports. It resumes from what the part file holds with Range, validated by If-Range (the
- * strong ETag, else the Last-Modified date seen before), and handles what the origin answers:
- * 206 with the asked range continues; a 200 (or another range) restarts from zero and says so
- * in the download's note; 416 fails retryably with the part file emptied. It knows nothing of
- * leases or the store: DownloadEngine decides what a result means.
+ * reports. **Its part file is its own**: `<id>.<lease generation>.part`, created new
+ * (DownloadDir: O_EXCL, never through a link). To resume, it copies the saved bytes from the
+ * part file of the generation that saved them — only when that file vouches for them (a
+ * regular file at least that long whose last 64 KiB hash to the saved check, unchanged while
+ * copied) — and never writes into another generation's file, so a writer paused past its lease
+ * that wakes up writes only into its own, orphaned file. Writes are unbuffered (pwrite): no
+ * buffer outlives a lease. Then it asks for the rest with Range, validated by If-Range (the
+ * strong ETag, else the Last-Modified date seen before): 206 with the asked range continues; a
+ * 200 (or another range) restarts from zero, lowers the percentage and says why in the note;
+ * 416 fails retryably with the part file emptied. It knows nothing of leases or the store:
+ * DownloadEngine decides what a result means.
  *
  * download() is the download as this node runs it: the transfer keeps its bytes, total,
  * validators, name, note and percent current; the owner keeps the rest (status, attempts,
@@ -68,6 +75,10 @@ public:
     /// Stops on purpose: aborts the request, deletes the part file when `deletePart` and it is
     /// still the file this transfer wrote, and reports Stopped (nothing once it has ended).
     void stop(bool deletePart);
+    /// Its own part file's name (in the download dir).
+    QString partName() const;
+    /// Deletes its own part file if the name still holds the file it wrote (not a successor's).
+    void removeOwnPart();
     bool hasEnded() const { return m_ended; }
 
     Download &download() { return m_download; }
@@ -94,7 +105,14 @@ private:
     void fail(const QString &message, bool retryable);
     void end(const TransferResult &result);
     void abortReply();
-    QString writeError() const;
+    bool openPart();
+    /// Copies the saved prefix from the generation that saved it; false: restart from zero
+    /// (the reason in the note).
+    bool resumeFromSaved();
+    void restartFromZero(const QString &why);
+    bool write(const QByteArray &bytes);
+    /// Records that this generation's file now holds downloadedBytes (what a save vouches for).
+    void vouch();
 
     Download m_download;
     DownloadDir m_dir;
@@ -102,7 +120,7 @@ private:
     QNetworkAccessManager *m_network;
     Clock m_clock;
     QPointer<QNetworkReply> m_reply;
-    QFile m_file;
+    int m_fd = -1;                ///< its own part file
     TransferRate m_rate;
     qint64 m_offset = 0;          ///< bytes already in the part file when the request started
     qint64 m_lastProgressMs = 0;

@@ -16,13 +16,16 @@ struct DownloadSettings
 {
     QString downloadDir;           ///< the server's default: <data dir>/downloads
     int maxConcurrent = 3;
-    int maxAttempts = 5;           ///< per start or retry, network errors included
+    qint64 retryWindowMs = 3600000; ///< transient failures are retried this long (RetryPolicy)
+    int maxAttempts = 0;           ///< within the window; 0: only the window limits
     int retryBaseMs = 1000;
     int maxRedirects = 10;
     qint64 maxFileSize = 0;        ///< 0: unlimited
     double progressStepPercent = 1.0;
     int progressIntervalMs = 500;
     qint64 diskWarningBytes = 1LL << 30;
+    qint64 minFreeBytes = 64LL << 20; ///< below it no transfer starts; a full disk pauses
+
     int leaseMs = 15000;           ///< how long a claim holds without renewal
     int renewMs = 5000;            ///< renewal (and polling for orphaned work) period
     int clusterMaxConcurrent = 0;  ///< over every node; 0: only the per-node limit

@@ -169,13 +169,20 @@ QList<SettingEntry> buildTable()
         Setting("HERMES_MAX_CONCURRENT_DOWNLOADS", "max-concurrent-downloads", Type::Integer,
                 QStringLiteral("3"), "Downloads transferring at the same time.")
             .range(1, 100).into(&S::downloads, &DownloadSettings::maxConcurrent),
+        Setting("HERMES_DOWNLOAD_RETRY_WINDOW", "download-retry-window", Type::Integer,
+                QStringLiteral("3600"),
+                "Seconds a download keeps being retried after a transient failure (resolver, "
+                "connection, timeout, 5xx, 408, 429, a short body) before it fails; the window "
+                "starts at the first failure of a run and a success ends the run.")
+            .range(0, 30 * 24 * 3600).unit(Unit::Seconds)
+            .into(&S::downloads, &DownloadSettings::retryWindowMs, Unit::Milliseconds),
         Setting("HERMES_DOWNLOAD_MAX_ATTEMPTS", "download-max-attempts", Type::Integer,
-                QStringLiteral("5"),
-                "Attempts of one download on network errors and 5xx answers before it fails.")
-            .range(1, 100).into(&S::downloads, &DownloadSettings::maxAttempts),
+                QStringLiteral("0"),
+                "At most this many attempts within the retry window; 0: only the window limits.")
+            .range(0, 100000).into(&S::downloads, &DownloadSettings::maxAttempts),
         Setting("HERMES_DOWNLOAD_RETRY_DELAY", "download-retry-delay", Type::Integer,
                 QStringLiteral("1000"),
-                "Milliseconds before the first retry; it doubles with each attempt (at most 60 s).")
+                "Milliseconds before the first retry; it doubles with each attempt (at most 60 s, jittered).")
             .range(0, 600000).unit(Unit::Milliseconds)
             .into(&S::downloads, &DownloadSettings::retryBaseMs),
         Setting("HERMES_DOWNLOAD_MAX_REDIRECTS", "download-max-redirects", Type::Integer,
@@ -194,6 +201,11 @@ QList<SettingEntry> buildTable()
                 QStringLiteral("500"), "...or when this many milliseconds passed.")
             .range(50, 60000).unit(Unit::Milliseconds)
             .into(&S::downloads, &DownloadSettings::progressIntervalMs),
+        Setting("HERMES_DOWNLOAD_MIN_FREE", "download-min-free", Type::Integer, QStringLiteral("64"),
+                "MB that must stay free in the download dir: below it no transfer starts, and a "
+                "download that fills the disk is paused (nothing lost) until there is room again.")
+            .range(0, std::numeric_limits<qint32>::max()).unit(Unit::Mebibytes)
+            .into(&S::downloads, &DownloadSettings::minFreeBytes, Unit::Bytes),
         Setting("HERMES_DISK_WARNING_MB", "disk-warning-mb", Type::Integer, QStringLiteral("1024"),
                 "A system notification warns when less than this many MB are free for downloads.")
             .range(0, std::numeric_limits<qint32>::max()).unit(Unit::Mebibytes)

@@ -96,6 +96,11 @@ void MemoryDownloadStore::control(QObject *context, const QString &id, Change ch
             r->d.downloadedBytes = d.downloadedBytes;
             r->d.speed = d.speed;
             r->d.updatedAt = d.updatedAt;
+            r->d.filename = d.filename;
+            r->d.percent = d.percent;
+            r->d.note = d.note;
+            r->d.retryingSinceMs = d.retryingSinceMs;
+            r->d.heldBy = d.heldBy;
             r->notBefore = 0;
         }
         c.row = d;
@@ -158,6 +163,7 @@ void MemoryDownloadStore::claim(QObject *context, const QString &node, int lease
             }
             if (!next)
                 break;
+            next->d.leaseGeneration += 1; // the claim's fencing token, as the real store bumps it
             c.rows.append(next->d); // the previous owner, if any
             next->d.owner = node;
             next->leaseUntil = nowMs + leaseMs;
@@ -237,8 +243,9 @@ void MemoryDownloadStore::update(QObject *context, const Download &download, con
         if (beforeUpdate)
             beforeUpdate(download);
         Row *r = row(download.id);
-        if (!r || r->d.owner != node || r->d.status != expected)
-            return std::nullopt; // fenced: not this node's any more
+        if (!r || r->d.owner != node || r->d.leaseGeneration != download.leaseGeneration
+            || r->d.status != expected)
+            return std::nullopt; // fenced: not this node's (this claim's) any more
         const Download before = r->d;
         r->d = download;
         // What the running node does not write stays the store's.

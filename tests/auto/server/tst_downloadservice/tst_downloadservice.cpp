@@ -60,7 +60,11 @@ private:
         return wait<Download>([&](auto done) { m_service->act(id, action, done); });
     }
     Download put(DownloadStatus status, int priority = 0);
-    QString partPath(const QString &id) const { return DownloadDir(m_dir.path()).partPath(id); }
+    /// A part file of `id` (the generation does not matter: cancel and delete remove them all).
+    QString partPath(const QString &id, qint64 generation = 3) const
+    {
+        return QDir(m_dir.path()).filePath(DownloadDir::partName(id, generation));
+    }
     void touch(const QString &path) const
     {
         QFile f(path);
@@ -83,8 +87,9 @@ void tst_DownloadService::init()
     m_broker = std::make_unique<FakeBroker>();
     m_running = std::make_unique<FakeRunning>();
     m_events = std::make_unique<DownloadEvents>(m_broker.get(), m_running.get());
-    m_service = std::make_unique<DownloadService>(m_store.get(), m_events.get(), m_running.get(),
-                                                  DownloadDir(m_dir.path()));
+    DownloadDir dir(m_dir.path());
+    QVERIFY(dir.open());
+    m_service = std::make_unique<DownloadService>(m_store.get(), m_events.get(), m_running.get(), dir);
 }
 
 void tst_DownloadService::cleanup()
@@ -137,6 +142,7 @@ void tst_DownloadService::everyActionFromEveryStatus()
     if (runningHere)
         m_running->running.insert(before.id, before);
     touch(partPath(before.id));
+    touch(partPath(before.id, 0)); // an older release's
     const Result<Download> r = act(before.id, action);
     const std::optional<DownloadStatus> next = DownloadRules::after(from, action);
     const Download stored = m_store->row(before.id)->d;
@@ -164,6 +170,7 @@ void tst_DownloadService::everyActionFromEveryStatus()
     QCOMPARE(stored.downloadedBytes, action == DownloadAction::Cancel ? 0 : before.downloadedBytes);
     QCOMPARE(stored.attempts, action == DownloadAction::Retry ? 0 : before.attempts);
     QCOMPARE(QFile::exists(partPath(before.id)), action != DownloadAction::Cancel);
+    QCOMPARE(QFile::exists(partPath(before.id, 0)), action != DownloadAction::Cancel);
     QCOMPARE(r->errorMessage, stored.errorMessage);
     // Published once, here: the progress, and the queue change.
     const QList<Event> progress = m_broker->ofType(u"download_progress");
@@ -308,14 +315,14 @@ void tst_DownloadService::removeWithoutTheFile()
     const Download done = put(DownloadStatus::Completed);
     const Download running = put(DownloadStatus::Downloading);
     m_running->running.insert(running.id, running);
-    touch(DownloadDir(m_dir.path()).filePath(done.filename));
+    touch(QDir(m_dir.path()).filePath(done.filename));
     touch(partPath(running.id));
     for (const Download &d : {done, running}) {
         const auto r = wait<void>([&](auto cb) { m_service->remove(d.id, false, cb); });
         QVERIFY(r);
         QVERIFY(!m_store->row(d.id));
     }
-    QVERIFY(QFile::exists(DownloadDir(m_dir.path()).filePath(done.filename))); // kept
+    QVERIFY(QFile::exists(QDir(m_dir.path()).filePath(done.filename))); // kept
     QVERIFY(!QFile::exists(partPath(running.id)));
     QCOMPARE(m_running->stops.size(), 1);
     QCOMPARE(m_running->stops[0].id, running.id);
@@ -339,7 +346,7 @@ void tst_DownloadService::removeWithTheFile()
 {
     QFETCH(DownloadStatus, status);
     const Download d = put(status);
-    const QString file = DownloadDir(m_dir.path()).filePath(d.filename);
+    const QString file = QDir(m_dir.path()).filePath(d.filename);
     touch(file);
     QVERIFY(wait<void>([&](auto cb) { m_service->remove(d.id, true, cb); }));
     // Only a completed download's file is its own; any other file of that name is not.

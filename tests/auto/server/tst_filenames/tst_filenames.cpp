@@ -16,7 +16,7 @@ private slots:
     void sanitize();
     void contentDisposition_data();
     void contentDisposition();
-    void uniquePathNeverOverwrites();
+    void numberedGoesBeforeEveryExtension();
     void transferRateIsASlidingWindow();
 };
 
@@ -67,16 +67,12 @@ void tst_FileNames::contentDisposition()
     QCOMPARE(FileNames::fromContentDisposition(header), expected);
 }
 
-void tst_FileNames::uniquePathNeverOverwrites()
+void tst_FileNames::numberedGoesBeforeEveryExtension()
 {
-    QTemporaryDir dir;
-    QCOMPARE(FileNames::uniquePath(dir.path(), QStringLiteral("a.tar.gz")), dir.filePath(QStringLiteral("a.tar.gz")));
-    QFile(dir.filePath(QStringLiteral("a.tar.gz"))).open(QIODevice::WriteOnly);
-    QCOMPARE(FileNames::uniquePath(dir.path(), QStringLiteral("a.tar.gz")), dir.filePath(QStringLiteral("a (1).tar.gz")));
-    QFile(dir.filePath(QStringLiteral("a (1).tar.gz"))).open(QIODevice::WriteOnly);
-    QCOMPARE(FileNames::uniquePath(dir.path(), QStringLiteral("a.tar.gz")), dir.filePath(QStringLiteral("a (2).tar.gz")));
-    QFile(dir.filePath(QStringLiteral("noext"))).open(QIODevice::WriteOnly);
-    QCOMPARE(FileNames::uniquePath(dir.path(), QStringLiteral("noext")), dir.filePath(QStringLiteral("noext (1)")));
+    QCOMPARE(FileNames::numbered(QStringLiteral("a.tar.gz"), 0), QStringLiteral("a.tar.gz"));
+    QCOMPARE(FileNames::numbered(QStringLiteral("a.tar.gz"), 1), QStringLiteral("a (1).tar.gz"));
+    QCOMPARE(FileNames::numbered(QStringLiteral("a.tar.gz"), 2), QStringLiteral("a (2).tar.gz"));
+    QCOMPARE(FileNames::numbered(QStringLiteral("noext"), 1), QStringLiteral("noext (1)"));
 }
 
 void tst_FileNames::transferRateIsASlidingWindow()

@@ -1,6 +1,5 @@
 // FinishedFile: the SHA-256 check (off the event loop, answered on the caller's thread, not at
-// all once the caller is gone) and the move into place, never over an existing file, with the
-// finished file's mode.
+// all once the caller is gone). Moving into place is DownloadDir's (tst_downloaddir).
 
 #include "downloads/finishedfile.h"
 
@@ -24,9 +23,6 @@ private slots:
     void verifies_data();
     void verifies();
     void answersNobodyOnceTheCallerIsGone();
-    void movesIntoPlaceNeverOverAnExistingFile();
-    void givesTheFinishedFileItsMode();
-    void missingPartFileCannotBeMoved();
 
 private:
     QString write(const QString &name, const QByteArray &bytes)
@@ -83,36 +79,6 @@ void tst_FinishedFile::answersNobodyOnceTheCallerIsGone()
     delete caller;
     QTest::qWait(300);
     QVERIFY(!answered);
-}
-
-void tst_FinishedFile::movesIntoPlaceNeverOverAnExistingFile()
-{
-    write(QStringLiteral("a.tar.gz"), "someone else's");
-    const QString part = write(QStringLiteral("1.part"), "mine");
-    const Result<QString> placed = FinishedFile::moveIntoPlace(part, m_dir.path(), QStringLiteral("a.tar.gz"), -1);
-    QVERIFY(placed);
-    QCOMPARE(*placed, QDir(m_dir.path()).filePath(QStringLiteral("a (1).tar.gz")));
-    QVERIFY(!QFile::exists(part));
-    QFile existing(QDir(m_dir.path()).filePath(QStringLiteral("a.tar.gz")));
-    QVERIFY(existing.open(QIODevice::ReadOnly));
-    QCOMPARE(existing.readAll(), QByteArray("someone else's"));
-}
-
-void tst_FinishedFile::givesTheFinishedFileItsMode()
-{
-    const QString part = write(QStringLiteral("2.part"), "shared");
-    const Result<QString> placed = FinishedFile::moveIntoPlace(part, m_dir.path(), QStringLiteral("shared.bin"), 0640);
-    QVERIFY(placed);
-    QCOMPARE(QFileInfo(*placed).permissions() & (QFile::ReadGroup | QFile::WriteGroup | QFile::ReadOther),
-             QFileDevice::Permissions(QFile::ReadGroup));
-}
-
-void tst_FinishedFile::missingPartFileCannotBeMoved()
-{
-    const Result<QString> placed = FinishedFile::moveIntoPlace(QDir(m_dir.path()).filePath(QStringLiteral("gone.part")),
-                                                               m_dir.path(), QStringLiteral("gone.bin"), -1);
-    QVERIFY(!placed);
-    QCOMPARE(placed.error().message, QStringLiteral("cannot move the file into place"));
 }
 
 QTEST_MAIN(tst_FinishedFile)
