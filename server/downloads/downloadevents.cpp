@@ -83,6 +83,7 @@ void DownloadEvents::publishProgress(const Download &d)
     // Additive to the Python payload: a client's Attempts stays right through automatic
     // retries without fetching the download again.
     payload.attempts = d.attempts;
+    payload.note = d.note; // e.g. why it restarted from zero (the percentage went down)
     if (d.status == DownloadStatus::Completed)
         payload.result = DownloadResult{d.url, d.filename, d.totalBytes};
     Event e;

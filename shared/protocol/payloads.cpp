@@ -147,7 +147,8 @@ QJsonObject DownloadProgressEvent::toJson() const
                   {Key::ErrorMessage, nullable(errorMessage.value_or(QString()))},
                   {Key::Filename, filename.value_or(QString())},
                   {Key::Url, url.value_or(QString())},
-                  {Key::Attempts, attempts.value_or(0)}};
+                  {Key::Attempts, attempts.value_or(0)},
+                  {Key::Note, nullable(note.value_or(QString()))}};
     if (result)
         o.insert(Key::Result, result->toJson());
     return o;
@@ -166,6 +167,7 @@ DownloadProgressEvent DownloadProgressEvent::fromJson(const QJsonObject &o)
     e.url = optionalText(o, Key::Url);
     if (const auto attempts = optionalInteger(o, Key::Attempts))
         e.attempts = int(*attempts);
+    e.note = optionalText(o, Key::Note);
     const QJsonObject result = o.value(Key::Result).toObject();
     if (!result.isEmpty())
         e.result = DownloadResult{result.value(Key::Url).toString(), result.value(Key::Title).toString(),

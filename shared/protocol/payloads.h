@@ -66,6 +66,7 @@ struct DownloadProgressEvent
     std::optional<QString> filename;
     std::optional<QString> url;
     std::optional<int> attempts;                  ///< Hermes' addition
+    std::optional<QString> note;                  ///< Hermes' addition (why it restarted …); null: none
     std::optional<DownloadResult> result;         ///< completed downloads only
 
     QJsonObject toJson() const;

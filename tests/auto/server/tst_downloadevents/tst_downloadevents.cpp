@@ -94,7 +94,9 @@ static QJsonObject progressEvent(const FakeRunning &running, const Download &d)
                       {QStringLiteral("error_message"), nullable(d.errorMessage)},
                       {QStringLiteral("filename"), d.filename},
                       {QStringLiteral("url"), d.url},
-                      {QStringLiteral("attempts"), d.attempts}};
+                      {QStringLiteral("attempts"), d.attempts},
+                      // Added since (issue 22): why a download restarted from zero.
+                      {QStringLiteral("note"), nullable(d.note)}};
     if (d.status == DownloadStatus::Completed) {
         event.insert(QStringLiteral("result"), QJsonObject{{QStringLiteral("url"), d.url},
                                                            {QStringLiteral("title"), d.filename},
