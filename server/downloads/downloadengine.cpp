@@ -370,8 +370,10 @@ void DownloadEngine::save(const RunningPtr &r, bool statusChange, qint64 retryIn
             stopHere(snapshot.id, false, false, QStringLiteral("changed elsewhere"));
             return;
         }
-        if (snapshot.partGeneration == snapshot.leaseGeneration)
+        if (snapshot.partGeneration == snapshot.leaseGeneration && !r->partSaved) {
             r->partSaved = true;
+            r->transfer->removeSupersededPart();
+        }
         if (applied)
             applied(snapshot); // e.g. the finished file moved into place, its final name
         m_events.publishProgress(snapshot);

@@ -150,9 +150,11 @@ bool Transfer::resumeFromSaved()
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
+            const int error = n < 0 ? errno : EIO;
             ok = false;
+            m_copyFull = error == ENOSPC || error == EDQUOT;
             d.note = QStringLiteral("cannot copy the saved bytes from %1: %2")
-                         .arg(m_dir.pathOf(source), QString::fromLocal8Bit(std::strerror(n < 0 ? errno : EIO)));
+                         .arg(m_dir.pathOf(source), QString::fromLocal8Bit(std::strerror(error)));
             break;
         }
         copied += n;
@@ -184,7 +186,20 @@ void Transfer::start()
     Download &d = m_download;
     if (!openPart())
         return;
-    if (resumeFromSaved()) {
+    const Download saved = d;
+    if (d.downloadedBytes > 0 && d.partGeneration != d.leaseGeneration)
+        m_supersedes = d.partGeneration;
+    const bool resumed = resumeFromSaved();
+    if (m_copyFull) {
+        // No room for the copy: the saved bytes stay where they are, the row unchanged, and
+        // this generation's empty file goes.
+        const QString why = d.note;
+        d = saved;
+        removeOwnPart();
+        end({TransferResult::Kind::DiskFull, why, false});
+        return;
+    }
+    if (resumed) {
         m_offset = d.downloadedBytes;
         vouch();
     } else {
@@ -253,6 +268,16 @@ void Transfer::removeOwnPart()
     }
 }
 
+void Transfer::removeSupersededPart()
+{
+    if (m_supersedes < 0)
+        return;
+    // Only the one file the row named at the start, never "every other generation": a newer
+    // generation (should this node be paused from here on) resumes from this one's, not that.
+    m_dir.remove(DownloadDir::partName(m_download.id, m_supersedes));
+    m_supersedes = -1;
+}
+
 void Transfer::stop(bool deletePart)
 {
     HERMES_ASSERT_THREAD(this);
@@ -305,6 +330,7 @@ bool Transfer::write(const QByteArray &bytes)
             m_ended = true;
             abortReply();
             ::ftruncate(m_fd, m_download.downloadedBytes); // nothing half-written stays counted
+            vouch(); // the pause saves these bytes: the check must be theirs
             end({error == ENOSPC || error == EDQUOT ? TransferResult::Kind::DiskFull : TransferResult::Kind::Failed,
                  message, false});
             return false;

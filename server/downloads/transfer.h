@@ -79,6 +79,10 @@ public:
     QString partName() const;
     /// Deletes its own part file if the name still holds the file it wrote (not a successor's).
     void removeOwnPart();
+    /// Deletes the part file this transfer resumed from (or restarted instead of), once a save
+    /// naming this generation's file applied: nothing resumes from the older one any more, and
+    /// the disk need not hold the download twice.
+    void removeSupersededPart();
     bool hasEnded() const { return m_ended; }
 
     Download &download() { return m_download; }
@@ -126,6 +130,8 @@ private:
     qint64 m_lastProgressMs = 0;
     double m_lastPercent = -1;
     bool m_sentIfRange = false;
+    bool m_copyFull = false;      ///< the resume's copy found the disk full
+    qint64 m_supersedes = -1;     ///< the generation whose part file the row named at start
     bool m_ended = false;
 };
 
