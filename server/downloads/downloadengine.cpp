@@ -5,8 +5,10 @@
 #include "logging.h"
 #include "threadaffinity.h"
 
+#include <QFile>
 #include <QRandomGenerator>
-#include <QStorageInfo>
+
+#include <sys/statvfs.h>
 
 namespace Hermes {
 
@@ -287,7 +289,11 @@ void DownloadEngine::holdForDisk(const RunningPtr &r, const QString &message)
 
 bool DownloadEngine::hasRoom()
 {
-    const qint64 free = QStorageInfo(m_dir.path()).bytesAvailable();
+    // statvfs, not QStorageInfo: this is asked before every claim, and QStorageInfo reads
+    // the whole mount table each time.
+    struct statvfs fs{};
+    const qint64 free = ::statvfs(QFile::encodeName(m_dir.path()).constData(), &fs) == 0
+        ? qint64(fs.f_bavail) * qint64(fs.f_frsize) : -1;
     const bool room = free < 0 || free >= m_options.minFreeBytes;
     if (room != m_hadRoom)
         qCInfo(lcHub).noquote() << "downloads:" << (room ? "room again in" : "no transfer starts: less than")
