@@ -49,6 +49,9 @@ DownloadEngine::~DownloadEngine()
     for (const RunningPtr &r : std::as_const(m_running)) {
         r->transfer->disconnect(this);
         r->transfer->stop(false);
+        // Deleted now, not later: at exit no event loop runs a deleteLater. (A store answer
+        // still holding the Running is never delivered once this engine is gone.)
+        delete r->transfer.release();
     }
     m_running.clear();
     m_leases.releaseAll();
