@@ -15,6 +15,7 @@
 #include <QJsonDocument>
 
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 namespace DlModel {
 
@@ -49,6 +50,17 @@ static QByteArray readAll(const QString &path)
 {
     QFile f(path);
     return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+// What the test planted for download `id`, for the messages about it.
+QString ModelRun::plantsFor(const QString &id) const
+{
+    QStringList out;
+    for (const Plant &p : m_plants) {
+        if (p.forId == id)
+            out << (p.target.isEmpty() ? p.kind + u' ' + p.name : p.kind + u' ' + p.name + QStringLiteral(" -> ") + p.target);
+    }
+    return out.isEmpty() ? QString() : QStringLiteral(" (the test planted for it: %1)").arg(out.join(QStringLiteral(", ")));
 }
 
 void ModelRun::checkAll(const QList<QJsonObject> &rows)
@@ -115,10 +127,23 @@ void ModelRun::checkStatus(DownloadRecord &r)
     } else if (status == u"paused" && r.lastAction != u"pause" && !r.actionUncertain && !Reasons::isDiskFull(error)) {
         fail(Check::Status, QStringLiteral("#%1 %2 is paused, yet the test did not pause it (last action \"%3\") and the reason "
                             "\"%4\" is not a full disk").arg(r.index).arg(r.id, r.lastAction, error));
+    } else if (status == u"paused" && r.lastAction != u"pause" && !r.actionUncertain && freeMiB() > 16) {
+        // Paused for a full disk, and the disk has room again since the ballast went.
+        ++m_stuck;
+        fail(Check::Status, QStringLiteral("#%1 %2 is still paused for a full disk (\"%3\") though %4 MiB have been free since "
+                                           "the test removed its ballast").arg(r.index).arg(r.id, error).arg(freeMiB()));
     } else if (status == u"cancelled" && r.lastAction != u"cancel" && !r.actionUncertain) {
         fail(Check::Status, QStringLiteral("#%1 %2 is cancelled, yet the test did not cancel it (last action \"%3\")")
                  .arg(r.index).arg(r.id, r.lastAction));
     }
+}
+
+qint64 ModelRun::freeMiB() const
+{
+    struct statvfs s{};
+    if (::statvfs(QFile::encodeName(m_downloadDir).constData(), &s) != 0)
+        return -1;
+    return qint64(s.f_bavail) * qint64(s.f_frsize) / (1024 * 1024);
 }
 
 // 2: a completed download is a regular file holding exactly one version the origin served
@@ -128,7 +153,7 @@ void ModelRun::checkCompleted(DownloadRecord &r)
     const QString name = str(r.row, "filename");
     const QString path = QDir(m_downloadDir).filePath(name);
     const QString kind = entryKind(path);
-    const QString who = QStringLiteral("#%1 %2 (%3)").arg(r.index).arg(r.id, r.url);
+    const QString who = QStringLiteral("#%1 %2 (%3)%4").arg(r.index).arg(r.id, r.url, plantsFor(r.id));
     if (name.endsWith(QLatin1StringView(".part")))
         fail(Check::Directory, QStringLiteral("%1 finished under a part-file name, \"%2\": another download may resume from it")
                  .arg(who, name));
@@ -172,7 +197,7 @@ void ModelRun::checkCompleted(DownloadRecord &r)
 // been retried.
 void ModelRun::checkFailure(const DownloadRecord &r, const QString &message, const QString &where)
 {
-    const QString who = QStringLiteral("#%1 %2 (%3)").arg(r.index).arg(r.id, r.url);
+    const QString who = QStringLiteral("#%1 %2 (%3)%4").arg(r.index).arg(r.id, r.url, plantsFor(r.id));
     if (Reasons::isChecksum(message)) {
         if (r.sha256.isEmpty()) {
             fail(Check::Failure, QStringLiteral("%1 failed (%2) on a checksum though it was added without one: \"%3\"").arg(who, where, message));

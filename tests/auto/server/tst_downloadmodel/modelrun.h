@@ -57,8 +57,9 @@ struct RunLimits
  * bounded wait for quiescence and the download promise checked against what the test did
  * (see checks.cpp).
  *
- * The seed fixes every draw; the draws never depend on timing (a choice among candidates that
- * timing decides takes one fixed draw), so a seed replays the same operations and faults.
+ * The seed fixes every draw, and each step takes the same draws whatever timing made of the
+ * state, so a seed replays the same sequence of decisions (add, pause, which fault, how long);
+ * which download a decision lands on, and how many steps fit in the time, may vary with timing.
  */
 class ModelRun final : public QObject
 {
@@ -146,6 +147,7 @@ private:
     // checks.cpp: the end
     bool quiesce();
     bool listRows(QList<QJsonObject> *rows);
+    bool pausedByTest(const QString &id) const;
     QString nodeHealth();
     void checkAll(const QList<QJsonObject> &rows);
     void checkStatus(DownloadRecord &r);
@@ -154,6 +156,8 @@ private:
     void checkDirectory();
     void checkOutside();
     void checkEvents(const DownloadRecord &r);
+    QString plantsFor(const QString &id) const;
+    qint64 freeMiB() const; ///< free in the download dir, -1: unknown
 
     ModelConfig m_config;
     RunLimits m_limits;
