@@ -16,6 +16,7 @@ HERMES_APT_PACKAGES=(
 HERMES_TEST_PACKAGES=(
     redis-server caddy
     postgresql libqt6sql6-psql
+    faketime         # tst_downloadmodel: a node whose wall clock jumps (libfaketime)
     lintian          # tst_packaging: no lintian errors on the .debs
     systemd man-db   # tst_packaging: systemd-analyze verify (it runs man for Documentation=) / security --offline
     prometheus       # tst_metricsexposition: promtool check metrics on a live scrape

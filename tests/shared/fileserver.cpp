@@ -6,6 +6,8 @@
 #include <QTcpSocket>
 #include <QTimer>
 
+#include <algorithm>
+
 namespace Hermes::Test {
 
 FileServer::FileServer(QObject *parent) : QObject(parent)
@@ -24,6 +26,27 @@ FileServer::~FileServer()
 QString FileServer::url(const QByteArray &path) const
 {
     return QStringLiteral("http://127.0.0.1:%1%2").arg(port()).arg(QString::fromLatin1(path));
+}
+
+void FileServer::replaceContent(const QByteArray &path, const QByteArray &bytes, const QByteArray &etag,
+                                const QByteArray &lastModified)
+{
+    File &f = m_files[path];
+    f.content = bytes;
+    f.etag = etag;
+    f.lastModified = lastModified;
+    ++f.version;
+}
+
+QList<QByteArray> FileServer::activePaths() const
+{
+    QList<QByteArray> out;
+    for (auto it = m_activePath.cbegin(); it != m_activePath.cend(); ++it) {
+        if (it.value() > 0)
+            out.append(it.key());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 QByteArray FileServer::makeContent(qint64 size, quint32 seed)
@@ -59,12 +82,29 @@ void FileServer::onNewConnection()
             m_ranges[path].append(range);
             m_ifRanges[path].append(ifRange);
             m_times[path].append(QDateTime::currentMSecsSinceEpoch());
+            Served answer;
+            answer.atMs = m_times[path].last();
+            answer.path = path;
             if (!m_files.contains(path)) {
+                answer.status = 404;
+                m_answers.append(answer);
                 socket->write("HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found");
                 socket->disconnectFromHost();
                 return;
             }
             File &f = m_files[path];
+            answer.version = f.version;
+            if (f.failNext > 0) {
+                --f.failNext;
+                answer.status = f.failStatus;
+                m_answers.append(answer);
+                QByteArray head = "HTTP/1.1 " + QByteArray::number(f.failStatus) + " Error\r\n";
+                if (f.retryAfter >= 0)
+                    head += "Retry-After: " + QByteArray::number(f.retryAfter) + "\r\n";
+                socket->write(head + "Content-Length: 5\r\nConnection: close\r\n\r\nerror");
+                socket->disconnectFromHost();
+                return;
+            }
             if (!f.redirectTo.isEmpty()) {
                 socket->write("HTTP/1.1 302 Found\r\nLocation: " + f.redirectTo
                               + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
@@ -72,6 +112,8 @@ void FileServer::onNewConnection()
                 return;
             }
             if (f.status != 200) {
+                answer.status = f.status;
+                m_answers.append(answer);
                 socket->write("HTTP/1.1 " + QByteArray::number(f.status) + " Error\r\nContent-Length: 5\r\n"
                               "Connection: close\r\n\r\nerror");
                 socket->disconnectFromHost();
@@ -114,18 +156,28 @@ void FileServer::onNewConnection()
                 --f.dropTimes;
                 limit = qMin(limit, f.dropAfter);
             }
+            if (f.dropPercent > 0 && int(m_rng.bounded(100)) < f.dropPercent) {
+                limit = qMin(limit, qint64(m_rng.bounded(quint64(body.size()) + 1)));
+                answer.dropAt = limit;
+            }
+            answer.status = head.startsWith("HTTP/1.1 206") ? 206 : 200;
+            answer.start = start;
+            answer.length = body.size();
+            m_answers.append(answer);
             body.truncate(limit);
             ++m_active;
             m_maxActive = qMax(m_maxActive, m_active);
             m_maxActivePath[path] = qMax(m_maxActivePath.value(path), ++m_activePath[path]);
-            // Paced in 10 ms slices; the whole body at once when unthrottled.
-            const qint64 slice = f.bytesPerSecond > 0 ? qMax<qint64>(1, f.bytesPerSecond / 100) : body.size();
+            // Paced in 10 ms slices at the file's rate of the moment (a trickle may end while a
+            // transfer is under way); the whole body at once when unthrottled from the start.
             auto offset = std::make_shared<qint64>(0);
             auto timer = new QTimer(socket);
             QPointer<QTcpSocket> guard(socket);
-            connect(timer, &QTimer::timeout, this, [this, guard, timer, body, offset, slice, path] {
+            connect(timer, &QTimer::timeout, this, [this, guard, timer, body, offset, path] {
                 if (!guard)
                     return;
+                const qint64 rate = m_files.value(path).bytesPerSecond;
+                const qint64 slice = rate > 0 ? qMax<qint64>(1, rate / 100) : body.size();
                 const QByteArray part = body.mid(*offset, slice);
                 *offset += part.size();
                 if (!part.isEmpty()) {

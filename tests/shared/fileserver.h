@@ -4,6 +4,7 @@
 #include <QHash>
 #include <QList>
 #include <QObject>
+#include <QRandomGenerator>
 #include <QTcpServer>
 
 namespace Hermes::Test {
@@ -12,6 +13,14 @@ namespace Hermes::Test {
  * A real local HTTP/1.1 file server for download tests: generated content, controllable
  * bandwidth, Range support on or off, connections dropped mid-transfer, redirects, a lying
  * Content-Length, error statuses. It counts what it serves.
+ *
+ * For fault tests it also replaces a file by a new version at any time (a response already
+ * under way goes on with the bytes it started with, as a server sending an unlinked file
+ * does), drops a share of the transfers at random offsets, answers the next N requests with an
+ * error (e.g. 503 or 429 with Retry-After), and logs every response with the version it served.
+ * A change of `bytesPerSecond` applies to the transfers under way too (a trickle that ends).
+ *
+ * It lives on the thread that created it and must be used from that thread only.
  */
 class FileServer final : public QObject
 {
@@ -31,6 +40,22 @@ public:
         QByteArray contentDisposition;
         QByteArray etag;              ///< sent as ETag; an If-Range that differs gets the whole file
         QByteArray lastModified;      ///< sent as Last-Modified; compared like the ETag
+        int version = 0;              ///< a label for the served log; replaceContent() bumps it
+        int dropPercent = 0;          ///< this share of the transfers closes at a random offset
+        int failNext = 0;             ///< the next N requests get `failStatus` …
+        int failStatus = 503;
+        int retryAfter = -1;          ///< … with `Retry-After: <s>` when >= 0
+    };
+    /// One answer, as sent.
+    struct Served
+    {
+        qint64 atMs = 0;     ///< when the request arrived (ms since the epoch)
+        QByteArray path;
+        int version = 0;
+        int status = 0;
+        qint64 start = 0;    ///< the first body byte's offset in the file
+        qint64 length = 0;   ///< body bytes it meant to send (before a drop)
+        qint64 dropAt = -1;  ///< the body was cut after this many bytes; -1: not cut on purpose
     };
 
     explicit FileServer(QObject *parent = nullptr);
@@ -39,6 +64,16 @@ public:
 
     void addFile(const QByteArray &path, const File &file) { m_files.insert(path, file); }
     File &file(const QByteArray &path) { return m_files[path]; }
+    /// A new version of `path` from now on: new bytes and validators, `version` + 1. Transfers
+    /// under way finish with the old bytes.
+    void replaceContent(const QByteArray &path, const QByteArray &bytes, const QByteArray &etag,
+                        const QByteArray &lastModified);
+    /// Seeds the draws of dropPercent (the offsets and which transfers).
+    void setSeed(quint32 seed) { m_rng.seed(seed); }
+    /// Every answer so far, in order.
+    const QList<Served> &served() const { return m_answers; }
+    /// Paths with a body under way now.
+    QList<QByteArray> activePaths() const;
     QString url(const QByteArray &path) const;
     quint16 port() const { return m_server.serverPort(); }
 
@@ -71,6 +106,8 @@ private:
     QHash<QByteArray, QList<qint64>> m_times;
     QHash<QByteArray, int> m_activePath;
     QHash<QByteArray, int> m_maxActivePath;
+    QList<Served> m_answers;
+    QRandomGenerator m_rng{1};
     int m_active = 0;
     int m_maxActive = 0;
 };
