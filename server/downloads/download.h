@@ -42,6 +42,9 @@ struct Download
     QString partCheck;            ///< SHA-256 of the saved bytes' last 64 KiB, to vouch for a resume
     qint64 retryingSinceMs = 0;   ///< when the current run of transient failures began (0: none)
     QString heldBy;               ///< why the server paused it (e.g. "disk"); empty: a person did
+    /// A status change saved but not yet published (its wire name): the node holds the lease
+    /// until it is, and any node finishes the job if it dies first. Empty: nothing pending.
+    QString announce;
 
     bool isActive() const { return DownloadRules::isActive(status); }
     bool isFinished() const { return DownloadRules::isFinished(status); }

@@ -62,7 +62,6 @@ void DownloadEngine::start()
     HERMES_ASSERT_THREAD(this);
     if (const Result<void> opened = m_dir.open(); !opened)
         qCWarning(lcHub).noquote() << "downloads:" << opened.error().message;
-    repairFinished(0);
     m_leases.start();
 }
 
@@ -119,6 +118,8 @@ void DownloadEngine::forget(const RunningPtr &r)
 
 void DownloadEngine::begin(const Download &row)
 {
+    if (!row.announce.isEmpty())
+        return finishAnnouncement(row);
     auto r = std::make_shared<Running>();
     const Transfer::Limits limits{m_options.maxRedirects, m_options.maxFileSize,
                                   m_options.progressStepPercent, m_options.progressIntervalMs};
@@ -234,8 +235,8 @@ void DownloadEngine::placeFinished(const QString &part, Download &d)
         }
     }
     if (!moved) {
-        // Saved as completed, its file still a part file: the next start repairs it
-        // (repairFinished), and the log says why now.
+        // Saved as completed, its bytes still in the part file (a read-only or failing dir):
+        // the log says where, and why.
         qCWarning(lcHub).noquote() << "download" << d.id << ": completed, but" << moved.error().message;
         return;
     }
@@ -320,26 +321,6 @@ void DownloadEngine::resumeHeld()
     });
 }
 
-void DownloadEngine::repairFinished(int offset)
-{
-    // A node that saved a download as completed and stopped before moving its file into place
-    // left the file as its part file: move it now (never over anything).
-    m_store->list(this, DownloadStatus::Completed, 500, offset, [this, offset](Result<AbstractDownloadStore::Page> page) {
-        if (!page)
-            return;
-        for (Download d : std::as_const(page->items)) {
-            const QString part = DownloadDir::partName(d.id, d.partGeneration);
-            if (m_dir.exists(d.filename) || !m_dir.isRegularFile(part))
-                continue;
-            qCInfo(lcHub).noquote() << "download" << d.id << ": completed but not in place; moving"
-                                    << m_dir.pathOf(part) << "to" << d.filename;
-            placeFinished(part, d);
-        }
-        if (offset + int(page->items.size()) < page->total && !page->items.isEmpty())
-            repairFinished(offset + int(page->items.size()));
-    });
-}
-
 // --- the running node's writes -------------------------------------------------------------
 
 void DownloadEngine::setStatus(const RunningPtr &r, DownloadStatus status, const QString &error,
@@ -361,9 +342,17 @@ void DownloadEngine::save(const RunningPtr &r, bool statusChange, qint64 retryIn
     const DownloadStatus expected = r->stored;
     const bool changed = expected != snapshot.status;
     r->stored = snapshot.status;
+    // A change that ends this node's part in the download is announced before the lease goes:
+    // saved holding the lease, marked as not yet published; published; then released with the
+    // mark cleared (publishThenRelease). A node that dies in between leaves the row to the
+    // next claim, which finishes the job (finishAnnouncement). A retry (pending) needs no
+    // mark: whoever runs it next publishes what follows.
+    const bool announce = release && statusChange && changed && snapshot.status != DownloadStatus::Pending;
+    if (announce)
+        snapshot.announce = QString(wireName(snapshot.status));
     // `r` is kept until the store answers: a refused write still has its part file to settle.
-    m_store->update(this, snapshot, m_leases.nodeId(), expected, retryInMs, release, statusChange,
-                    [this, r, snapshot, changed, statusChange, applied](Result<std::optional<QueueSummary>> summary) mutable {
+    m_store->update(this, snapshot, m_leases.nodeId(), expected, retryInMs, release && !announce, statusChange,
+                    [this, r, snapshot, changed, statusChange, applied, announce](Result<std::optional<QueueSummary>> summary) mutable {
         if (!summary) {
             // Saved first, published after: an unsaved change is not announced. The lease
             // check stops the transfer if the database stays away.
@@ -385,11 +374,55 @@ void DownloadEngine::save(const RunningPtr &r, bool statusChange, qint64 retryIn
         }
         if (applied)
             applied(snapshot); // e.g. the finished file moved into place, its final name
+        if (announce)
+            return publishThenRelease(snapshot, **summary);
         m_events.publishProgress(snapshot);
         if (statusChange && changed)
             m_events.publishQueue(QueueAction::StatusChanged, snapshot, **summary);
     });
     m_leases.written(snapshot.id);
+}
+
+void DownloadEngine::publishThenRelease(Download d, const QueueSummary &summary)
+{
+    auto waiting = std::make_shared<int>(2);
+    auto allPublished = std::make_shared<bool>(true);
+    const auto one = [this, d, waiting, allPublished](bool published) mutable {
+        *allPublished = *allPublished && published;
+        if (--*waiting > 0)
+            return;
+        if (!*allPublished) {
+            // Not renewed from here on: once the lease expires, a claim (this node's too)
+            // publishes it again, when the broker is back.
+            qCWarning(lcHub).noquote() << "download" << d.id << ":" << d.announce
+                                       << "not published yet; it will be once the broker answers";
+            return;
+        }
+        d.announce.clear();
+        m_store->update(this, d, m_leases.nodeId(), d.status, -1, true, false,
+                        [](Result<std::optional<QueueSummary>>) {});
+    };
+    m_events.publishProgress(d, one);
+    m_events.publishQueue(QueueAction::StatusChanged, d, summary, one);
+}
+
+void DownloadEngine::finishAnnouncement(Download d)
+{
+    // Its node saved this change and stopped before publishing it (and, for a completion,
+    // perhaps before moving the file into place): done here as that node would have, under
+    // this claim's generation.
+    qCInfo(lcHub).noquote() << "download" << d.id << ": publishing its" << d.announce << "change for"
+                            << (d.owner.isEmpty() ? QStringLiteral("a node that stopped") : d.owner);
+    const QString part = DownloadDir::partName(d.id, d.partGeneration);
+    if (d.status == DownloadStatus::Completed && !m_dir.exists(d.filename) && m_dir.isRegularFile(part))
+        placeFinished(part, d);
+    m_store->update(this, d, m_leases.nodeId(), d.status, -1, false, true,
+                    [this, d](Result<std::optional<QueueSummary>> summary) {
+        m_leases.release(d.id, false);
+        if (summary && *summary)
+            publishThenRelease(d, **summary);
+        m_leases.claimSoon();
+    });
 }
 
 void DownloadEngine::checkDiskSpace()

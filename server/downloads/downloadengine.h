@@ -98,9 +98,11 @@ private:
     /// Whether a transfer may start: HERMES_DOWNLOAD_MIN_FREE is free (asked before claims).
     bool hasRoom();
     void resumeHeld();
-    /// Completed downloads whose file is still their part file (a stop between the save and
-    /// the move): moved into place at start.
-    void repairFinished(int offset);
+    /// Publishes a saved change, then gives the lease up with the change marked as published.
+    void publishThenRelease(Download d, const QueueSummary &summary);
+    /// A change saved by a node that stopped before publishing it (and before moving a
+    /// completed file into place): finished here.
+    void finishAnnouncement(Download d);
     /// No longer runs here (its lease goes with the write that follows, or was lost).
     void forget(const RunningPtr &r);
     void setStatus(const RunningPtr &r, DownloadStatus status, const QString &error = {},

@@ -70,7 +70,7 @@ DownloadResource DownloadEvents::resourceOf(const Download &stored) const
     return r;
 }
 
-void DownloadEvents::publishProgress(const Download &d)
+void DownloadEvents::publishProgress(const Download &d, Published done)
 {
     m_thread.check(Q_FUNC_INFO);
     DownloadProgressEvent payload;
@@ -91,13 +91,16 @@ void DownloadEvents::publishProgress(const Download &d)
     e.type = wireName(EventType::DownloadProgress);
     e.data = payload.toJson();
     e.timestamp = Event::currentTimestamp();
-    m_broker->publish(e, [](Result<EventId> id) {
+    m_broker->publish(e, [done](Result<EventId> id) {
         if (!id)
             qCWarning(lcHub).noquote() << "a download event was not published:" << id.error().message;
+        if (done)
+            done(bool(id));
     });
 }
 
-void DownloadEvents::publishQueue(QueueAction action, const Download &d, const QueueSummary &summary)
+void DownloadEvents::publishQueue(QueueAction action, const Download &d, const QueueSummary &summary,
+                                  Published done)
 {
     m_thread.check(Q_FUNC_INFO);
     QueueUpdateEvent payload;
@@ -116,7 +119,10 @@ void DownloadEvents::publishQueue(QueueAction action, const Download &d, const Q
     e.type = wireName(EventType::QueueUpdate);
     e.data = payload.toJson();
     e.timestamp = Event::currentTimestamp();
-    m_broker->publish(e, {});
+    m_broker->publish(e, [done](Result<EventId> id) {
+        if (done)
+            done(bool(id));
+    });
 }
 
 void DownloadEvents::notify(NotificationType type, const QString &message, const Download *d)

@@ -4,6 +4,8 @@
 #include "protocol/payloads.h"
 #include "threadaffinity.h"
 
+#include <functional>
+
 namespace Hermes {
 
 class Broker;
@@ -29,8 +31,11 @@ public:
     /// The REST representation; live figures when this node runs it.
     DownloadResource resourceOf(const Download &stored) const;
 
-    void publishProgress(const Download &download);
-    void publishQueue(QueueAction action, const Download &download, const QueueSummary &summary);
+    /// Whether the broker took an event (for a saved change that is released only once published).
+    using Published = std::function<void(bool)>;
+    void publishProgress(const Download &download, Published done = {});
+    void publishQueue(QueueAction action, const Download &download, const QueueSummary &summary,
+                      Published done = {});
     /// A notice for people; `download` is the one it is about, if any.
     void notify(NotificationType type, const QString &message, const Download *download = nullptr);
 

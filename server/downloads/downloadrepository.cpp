@@ -13,7 +13,7 @@ static const QString Columns = QStringLiteral(
     "id, url, filename, filename_from_request, priority, position, sha256, status,"
     " downloaded_bytes, total_bytes, error_message, note, attempts, created_at, updated_at,"
     " completed_at, owner, etag, last_modified, speed, percent, lease_generation, part_generation,"
-    " part_check, retrying_since, held_by");
+    " part_check, retrying_since, held_by, announce");
 
 // Qt binds a null QString as SQL NULL; the text columns are NOT NULL.
 static QVariant text(const QString &s)
@@ -79,6 +79,7 @@ static Download fromRow(const QSqlQuery &q)
     d.partCheck = q.value(23).toString();
     d.retryingSinceMs = q.value(24).toLongLong();
     d.heldBy = q.value(25).toString();
+    d.announce = q.value(26).toString();
     return d;
 }
 
@@ -269,7 +270,7 @@ void DownloadRepository::insert(Download &d)
     Transaction tx(db());
     QSqlQuery q = exec(QStringLiteral("SELECT COALESCE(MAX(position), 0) + 1 FROM downloads"));
     d.position = q.next() ? q.value(0).toLongLong() : 1;
-    exec(QStringLiteral("INSERT INTO downloads (%1) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)").arg(Columns),
+    exec(QStringLiteral("INSERT INTO downloads (%1) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)").arg(Columns),
          {text(d.id), text(d.url), text(d.filename), QVariant(int(d.filenameFromRequest)),
           QVariant(d.priority), QVariant(d.position), text(d.sha256), text(QString(wireName(d.status))),
           QVariant(d.downloadedBytes), QVariant(d.totalBytes), text(d.errorMessage), text(d.note),
@@ -277,7 +278,7 @@ void DownloadRepository::insert(Download &d)
           d.completedAt.isValid() ? QVariant(iso(d.completedAt)) : QVariant(QMetaType::fromType<QString>()),
           text(d.owner), text(d.etag), text(d.lastModified), QVariant(d.speed), QVariant(d.percent),
           QVariant(d.leaseGeneration), QVariant(d.partGeneration), text(d.partCheck),
-          QVariant(d.retryingSinceMs), text(d.heldBy)});
+          QVariant(d.retryingSinceMs), text(d.heldBy), text(d.announce)});
     if (!m_dialect.notify().isEmpty())
         exec(m_dialect.notify(), {QVariant(d.id)});
     tx.commit();
@@ -386,14 +387,22 @@ QList<Download> DownloadRepository::claim(const QString &node, int leaseMs, int 
             if (running.next() && running.value(0).toInt() >= clusterLimit)
                 break;
         }
-        // Free work, or work whose node stopped renewing its lease (it died or lost the
-        // database): the first node to lock the row takes it, the others skip it.
-        QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE status IN (%2)"
-                                          " AND (owner = '' OR lease_until < %3) AND not_before <= %3"
-                                          " ORDER BY priority DESC, position, id LIMIT 1%4")
-                               .arg(Columns, Runnable, now(), m_dialect.forUpdateSkipLocked()));
-        if (!q.next())
-            break;
+        // A status change whose node died between saving and publishing it comes first: it
+        // is finished (published, the file moved into place) by whoever takes it.
+        QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE announce <> '' AND owner <> ''"
+                                          " AND lease_until < %2 ORDER BY id LIMIT 1%3")
+                               .arg(Columns, now(), m_dialect.forUpdateSkipLocked()));
+        if (!q.next()) {
+            q.finish();
+            // Free work, or work whose node stopped renewing its lease (it died or lost the
+            // database): the first node to lock the row takes it, the others skip it.
+            q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE status IN (%2)"
+                                    " AND (owner = '' OR lease_until < %3) AND not_before <= %3"
+                                    " ORDER BY priority DESC, position, id LIMIT 1%4")
+                         .arg(Columns, Runnable, now(), m_dialect.forUpdateSkipLocked()));
+            if (!q.next())
+                break;
+        }
         Download d = fromRow(q);
         q.finish();
         // A new generation: the fencing token of this claim. Every write of the running node
@@ -418,7 +427,7 @@ bool DownloadRepository::update(const Download &d, const QString &node, Download
         "UPDATE downloads SET status = ?, filename = ?, downloaded_bytes = ?, total_bytes = ?,"
         " error_message = ?, note = ?, attempts = ?, updated_at = ?, completed_at = ?, etag = ?,"
         " last_modified = ?, speed = ?, percent = ?, part_generation = ?, part_check = ?,"
-        " retrying_since = ?, held_by = ?");
+        " retrying_since = ?, held_by = ?, announce = ?");
     if (retryInMs >= 0)
         sql += QStringLiteral(", not_before = %1 + %2").arg(now()).arg(retryInMs);
     if (release)
@@ -431,7 +440,7 @@ bool DownloadRepository::update(const Download &d, const QString &node, Download
                              d.completedAt.isValid() ? QVariant(iso(d.completedAt)) : QVariant(QMetaType::fromType<QString>()),
                              text(d.etag), text(d.lastModified), QVariant(d.speed), QVariant(d.percent),
                              QVariant(d.partGeneration), text(d.partCheck), QVariant(d.retryingSinceMs),
-                             text(d.heldBy), QVariant(d.id), QVariant(node), QVariant(d.leaseGeneration),
+                             text(d.heldBy), text(d.announce), QVariant(d.id), QVariant(node), QVariant(d.leaseGeneration),
                              text(QString(wireName(expected)))});
     const bool applied = q.numRowsAffected() == 1;
     if (applied && release && !m_dialect.notify().isEmpty())
@@ -481,7 +490,7 @@ void DownloadRepository::releaseAll(const QString &node)
     // What ran here waits again for any node (it resumes from its part file).
     QSqlQuery q = exec(QStringLiteral("UPDATE downloads SET owner = '', lease_until = 0, speed = 0,"
                                       " status = CASE WHEN status IN (%1) THEN %2 ELSE status END"
-                                      " WHERE owner = ?").arg(Active, sqlStatus(DownloadStatus::Pending)),
+                                      " WHERE owner = ? AND announce = ''").arg(Active, sqlStatus(DownloadStatus::Pending)),
                        {QVariant(node)});
     if (q.numRowsAffected() > 0 && !m_dialect.notify().isEmpty())
         exec(m_dialect.notify(), {QVariant(QStringLiteral("*"))});
@@ -490,7 +499,9 @@ void DownloadRepository::releaseAll(const QString &node)
 
 void DownloadRepository::resetOwners()
 {
-    exec(QStringLiteral("UPDATE downloads SET owner = '', lease_until = 0, speed = 0 WHERE owner <> ''"));
+    // Not a pending announcement's: the next claim finishes it (its lease has expired).
+    exec(QStringLiteral("UPDATE downloads SET owner = '', lease_until = 0, speed = 0 WHERE owner <> ''"
+                        " AND announce = ''"));
 }
 
 void DownloadRepository::notify(const QString &payload)

@@ -43,12 +43,14 @@ QList<QStringList> SqlDialect::migrations(Kind kind)
         // 4: fenced writes and vouched resumes: the claim's generation (every claim bumps it;
         //    the running node's writes name it), the generation whose part file holds the
         //    saved bytes and a hash of their tail; the start of a run of transient failures
-        //    (the retry window); why the server itself paused a download
+        //    (the retry window); why the server itself paused a download; a saved status
+        //    change not yet published (its node holds the lease until it is)
         {add(QStringLiteral("lease_generation %1 NOT NULL DEFAULT 0").arg(int64)),
          add(QStringLiteral("part_generation %1 NOT NULL DEFAULT 0").arg(int64)),
          add(QStringLiteral("part_check TEXT NOT NULL DEFAULT ''")),
          add(QStringLiteral("retrying_since %1 NOT NULL DEFAULT 0").arg(int64)),
-         add(QStringLiteral("held_by TEXT NOT NULL DEFAULT ''"))},
+         add(QStringLiteral("held_by TEXT NOT NULL DEFAULT ''")),
+         add(QStringLiteral("announce TEXT NOT NULL DEFAULT ''"))},
     };
 }
 

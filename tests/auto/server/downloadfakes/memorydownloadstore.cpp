@@ -153,7 +153,16 @@ void MemoryDownloadStore::claim(QObject *context, const QString &node, int lease
                     break;
             }
             Row *next = nullptr;
+            // A pending announcement whose node died first (as the real store), then free work.
+            for (Row &r : m_rows) {
+                if (!r.d.announce.isEmpty() && !r.d.owner.isEmpty() && r.leaseUntil < nowMs) {
+                    next = &r;
+                    break;
+                }
+            }
             for (const Download &d : ordered()) {
+                if (next)
+                    break;
                 Row &r = m_rows[d.id];
                 const bool runnable = d.status == DownloadStatus::Pending || d.isActive();
                 if (runnable && (r.d.owner.isEmpty() || r.leaseUntil < nowMs) && r.notBefore <= nowMs) {
@@ -213,7 +222,7 @@ bool MemoryDownloadStore::releaseAll(const QString &node, int)
     if (!m_answering)
         return false;
     for (Row &r : m_rows) {
-        if (r.d.owner != node)
+        if (r.d.owner != node || !r.d.announce.isEmpty())
             continue;
         r.d.owner.clear();
         r.leaseUntil = 0;
@@ -228,6 +237,8 @@ bool MemoryDownloadStore::resetOwners(int)
 {
     ++m_calls[QStringLiteral("resetOwners")];
     for (Row &r : m_rows) {
+        if (!r.d.announce.isEmpty())
+            continue; // the next claim finishes it
         r.d.owner.clear();
         r.leaseUntil = 0;
         r.d.speed = 0;

@@ -36,7 +36,7 @@ private slots:
     void changeElsewhereStopsItHere();
     void completionThatLostItsRowIsNeverMovedIntoPlace();
     void staleClaimNeverPlacesItsFile();
-    void completedButNotInPlaceIsRepairedAtStart();
+    void completionItsNodeDidNotFinishIsFinishedHere();
     void controlThroughTheServiceStopsTheTransfer();
     void diskSpaceWarning();
     void cleanStopHandsTheLeasesBack();
@@ -307,10 +307,11 @@ void tst_DownloadEngine::staleClaimNeverPlacesItsFile()
     QVERIFY(notices().isEmpty());
 }
 
-void tst_DownloadEngine::completedButNotInPlaceIsRepairedAtStart()
+void tst_DownloadEngine::completionItsNodeDidNotFinishIsFinishedHere()
 {
-    // A node saved the completion and stopped before the rename: its part file is moved into
-    // place by the next start, never over a file that took the name meanwhile.
+    // A node saved the completion (holding the lease, marked as not yet published) and died
+    // before the rename and the events: once its lease expired, this node's claim moves the
+    // file into place, publishes the change once and releases the row.
     const QByteArray content = FileServer::makeContent(3000, 7);
     Download d;
     d.id = QStringLiteral("c0ffee");
@@ -319,7 +320,11 @@ void tst_DownloadEngine::completedButNotInPlaceIsRepairedAtStart()
     d.status = DownloadStatus::Completed;
     d.downloadedBytes = d.totalBytes = content.size();
     d.partGeneration = 4;
+    d.leaseGeneration = 4;
+    d.announce = QStringLiteral("completed");
+    d.owner = QStringLiteral("dead-node");
     m_store->put(d);
+    m_store->row(d.id)->leaseUntil = m_store->nowMs - 1; // expired
     QFile part(QDir(dir()).filePath(DownloadDir::partName(d.id, 4)));
     QVERIFY(part.open(QIODevice::WriteOnly));
     part.write(content);
@@ -330,6 +335,12 @@ void tst_DownloadEngine::completedButNotInPlaceIsRepairedAtStart()
     QVERIFY(placed.open(QIODevice::ReadOnly));
     QCOMPARE(placed.readAll(), content);
     QCOMPARE(parts(d.id), QStringList());
+    QTRY_COMPARE_WITH_TIMEOUT(progressStatuses(d.id), QList<DownloadStatus>{DownloadStatus::Completed}, 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(m_store->row(d.id)->d.owner.isEmpty(), 5000);
+    QCOMPARE(m_store->row(d.id)->d.announce, QString());
+    QCOMPARE(m_store->row(d.id)->d.leaseGeneration, qint64(5)); // under a claim of its own
+    QTest::qWait(300);
+    QCOMPARE(progressStatuses(d.id).size(), 1); // once
 }
 
 void tst_DownloadEngine::controlThroughTheServiceStopsTheTransfer()
