@@ -94,9 +94,10 @@ public:
 
     /// Claims up to `max` runnable downloads for `node` (free, or their lease expired by the
     /// database's clock; their retry time reached), at most `clusterLimit` (0: none) running
-    /// over every node.
+    /// over every node, never one of `busy` (what `node` is still working on: were its clock
+    /// stepped, a lease of its own could look expired to it).
     virtual void claim(QObject *context, const QString &node, int leaseMs, int max,
-                       int clusterLimit, Done<Claimed> done) = 0;
+                       int clusterLimit, const QStringList &busy, Done<Claimed> done) = 0;
     /// Extends the leases of `node` on the downloads it `runs`, and only those; answers the
     /// rows of `runs` it still owns, with their status.
     virtual void renew(QObject *context, const QString &node, int leaseMs, const QStringList &runs,

@@ -41,6 +41,7 @@ DownloadEngine::DownloadEngine(const Options &options, AbstractDownloadStore *st
     connect(&m_leases, &LeaseKeeper::claimed, this, &DownloadEngine::begin);
     connect(&m_leases, &LeaseKeeper::lost, this, &DownloadEngine::stopHere);
     m_leases.setClaimGate([this] { return hasRoom(); });
+    m_leases.setBusy([this] { return QStringList(m_running.keys()) + QStringList(m_announcing.values()); });
 }
 
 DownloadEngine::~DownloadEngine()
@@ -348,11 +349,15 @@ void DownloadEngine::save(const RunningPtr &r, bool statusChange, qint64 retryIn
     // next claim, which finishes the job (finishAnnouncement). A retry (pending) needs no
     // mark: whoever runs it next publishes what follows.
     const bool announce = release && statusChange && changed && snapshot.status != DownloadStatus::Pending;
-    if (announce)
+    if (announce) {
         snapshot.announce = QString(wireName(snapshot.status));
+        m_announcing.insert(snapshot.id); // until released: never claimed by this node meanwhile
+    }
     // `r` is kept until the store answers: a refused write still has its part file to settle.
     m_store->update(this, snapshot, m_leases.nodeId(), expected, retryInMs, release && !announce, statusChange,
                     [this, r, snapshot, changed, statusChange, applied, announce](Result<std::optional<QueueSummary>> summary) mutable {
+        if (announce && (!summary || !*summary))
+            m_announcing.remove(snapshot.id);
         if (!summary) {
             // Saved first, published after: an unsaved change is not announced. The lease
             // check stops the transfer if the database stays away.
@@ -385,6 +390,7 @@ void DownloadEngine::save(const RunningPtr &r, bool statusChange, qint64 retryIn
 
 void DownloadEngine::publishThenRelease(Download d, const QueueSummary &summary)
 {
+    m_announcing.insert(d.id);
     auto waiting = std::make_shared<int>(2);
     auto allPublished = std::make_shared<bool>(true);
     const auto one = [this, d, waiting, allPublished](bool published) mutable {
@@ -396,11 +402,12 @@ void DownloadEngine::publishThenRelease(Download d, const QueueSummary &summary)
             // publishes it again, when the broker is back.
             qCWarning(lcHub).noquote() << "download" << d.id << ":" << d.announce
                                        << "not published yet; it will be once the broker answers";
+            m_announcing.remove(d.id);
             return;
         }
         d.announce.clear();
         m_store->update(this, d, m_leases.nodeId(), d.status, -1, true, false,
-                        [](Result<std::optional<QueueSummary>>) {});
+                        [this, id = d.id](Result<std::optional<QueueSummary>>) { m_announcing.remove(id); });
     };
     m_events.publishProgress(d, one);
     m_events.publishQueue(QueueAction::StatusChanged, d, summary, one);

@@ -13,6 +13,7 @@
 
 #include <QElapsedTimer>
 #include <QHash>
+#include <QSet>
 #include <QNetworkAccessManager>
 #include <QObject>
 
@@ -123,6 +124,7 @@ private:
     RetryPolicy m_retries;
     DiskSpaceWatch m_disk;
     bool m_hadRoom = true;
+    QSet<QString> m_announcing;    ///< changes saved here, being published, then released
     QElapsedTimer m_heldChecked;
     Stats m_stats;
 };

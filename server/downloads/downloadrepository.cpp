@@ -374,9 +374,18 @@ std::optional<Download> DownloadRepository::control(const QString &id,
 }
 
 QList<Download> DownloadRepository::claim(const QString &node, int leaseMs, int max, int clusterLimit,
-                                          qint64 *nextRetryInMs)
+                                          const QStringList &busy, qint64 *nextRetryInMs)
 {
     QList<Download> out;
+    // What this node still works on is never claimed again by it, whatever its clock says.
+    QString notBusy;
+    QVariantList busyBinds;
+    for (const QString &id : busy) {
+        notBusy += notBusy.isEmpty() ? QStringLiteral(" AND id NOT IN (?") : QStringLiteral(", ?");
+        busyBinds.append(QVariant(id));
+    }
+    if (!notBusy.isEmpty())
+        notBusy += u')';
     for (int i = 0; i < max; ++i) {
         Transaction tx(db());
         if (clusterLimit > 0) {
@@ -390,16 +399,16 @@ QList<Download> DownloadRepository::claim(const QString &node, int leaseMs, int 
         // A status change whose node died between saving and publishing it comes first: it
         // is finished (published, the file moved into place) by whoever takes it.
         QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE announce <> '' AND owner <> ''"
-                                          " AND lease_until < %2 ORDER BY id LIMIT 1%3")
-                               .arg(Columns, now(), m_dialect.forUpdateSkipLocked()));
+                                          " AND lease_until < %2%4 ORDER BY id LIMIT 1%3")
+                               .arg(Columns, now(), m_dialect.forUpdateSkipLocked(), notBusy), busyBinds);
         if (!q.next()) {
             q.finish();
             // Free work, or work whose node stopped renewing its lease (it died or lost the
             // database): the first node to lock the row takes it, the others skip it.
             q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE status IN (%2)"
-                                    " AND (owner = '' OR lease_until < %3) AND not_before <= %3"
+                                    " AND (owner = '' OR lease_until < %3) AND not_before <= %3%5"
                                     " ORDER BY priority DESC, position, id LIMIT 1%4")
-                         .arg(Columns, Runnable, now(), m_dialect.forUpdateSkipLocked()));
+                         .arg(Columns, Runnable, now(), m_dialect.forUpdateSkipLocked(), notBusy), busyBinds);
             if (!q.next())
                 break;
         }

@@ -67,7 +67,7 @@ public:
     /// Claims up to `max` runnable downloads for `node` (leases expired or free, retry time
     /// reached), respecting `clusterLimit` (0: none) over every node.
     QList<Download> claim(const QString &node, int leaseMs, int max, int clusterLimit,
-                          qint64 *nextRetryInMs);
+                          const QStringList &busy, qint64 *nextRetryInMs);
     /// The running node's write: progress, status, validators. Applies only while `node`
     /// owns the row and its status is `expected`. `retryInMs` >= 0 sets the retry time;
     /// `release` gives the lease up. Returns false when the node no longer runs it.

@@ -239,11 +239,11 @@ void DownloadStore::queue(QObject *context, Done<Queue> done)
 }
 
 void DownloadStore::claim(QObject *context, const QString &node, int leaseMs, int max, int clusterLimit,
-                          Done<Claimed> done)
+                          const QStringList &busy, Done<Claimed> done)
 {
-    run<Claimed>(context, [node, leaseMs, max, clusterLimit](DownloadRepository &repo) {
+    run<Claimed>(context, [node, leaseMs, max, clusterLimit, busy](DownloadRepository &repo) {
         Claimed c;
-        c.rows = repo.claim(node, leaseMs, max, clusterLimit, &c.nextRetryInMs);
+        c.rows = repo.claim(node, leaseMs, max, clusterLimit, busy, &c.nextRetryInMs);
         return c;
     }, std::move(done));
 }

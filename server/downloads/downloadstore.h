@@ -62,7 +62,7 @@ public:
               Done<Page> done) override;
     void queue(QObject *context, Done<Queue> done) override;
     void claim(QObject *context, const QString &node, int leaseMs, int max, int clusterLimit,
-               Done<Claimed> done) override;
+               const QStringList &busy, Done<Claimed> done) override;
     void renew(QObject *context, const QString &node, int leaseMs, const QStringList &runs,
                Done<QHash<QString, DownloadStatus>> done) override;
     void release(const QString &id, const QString &node) override;

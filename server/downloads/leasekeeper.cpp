@@ -94,7 +94,10 @@ void LeaseKeeper::claimSoon()
     m_claimAgain = false;
     const qint64 sentAt = m_clock();
     ++m_seq;
-    m_store->claim(this, m_nodeId, m_policy.leaseMs, free, m_policy.clusterMaxConcurrent,
+    QStringList busy = m_leases.keys();
+    if (m_busy)
+        busy += m_busy();
+    m_store->claim(this, m_nodeId, m_policy.leaseMs, free, m_policy.clusterMaxConcurrent, busy,
                    [this, sentAt](Result<AbstractDownloadStore::Claimed> c) {
         m_claiming = false;
         if (!c) {

@@ -57,6 +57,9 @@ public:
     /// Asked before each claim: false claims nothing now (e.g. the disk is too full to start
     /// a transfer). The renewals ask again.
     void setClaimGate(std::function<bool()> gate) { m_gate = std::move(gate); }
+    /// What the node still works on besides its leases (e.g. changes being published after
+    /// the lease was given up here): never claimed again meanwhile.
+    void setBusy(std::function<QStringList()> busy) { m_busy = std::move(busy); }
     const QString &nodeId() const { return m_nodeId; }
 
     /// Voids the leases of a previous run when this node is the only one, then renews, watches
@@ -105,6 +108,7 @@ private:
     QElapsedTimer m_elapsed;
     Clock m_clock;
     std::function<bool()> m_gate;
+    std::function<QStringList()> m_busy;
     QHash<QString, Lease> m_leases;
     quint64 m_seq = 0;            ///< orders this node's questions to the store and its writes
     bool m_claiming = false;

@@ -140,9 +140,9 @@ void MemoryDownloadStore::queue(QObject *context, Done<Queue> done)
 }
 
 void MemoryDownloadStore::claim(QObject *context, const QString &node, int leaseMs, int max,
-                                int clusterLimit, Done<Claimed> done)
+                                int clusterLimit, const QStringList &busy, Done<Claimed> done)
 {
-    answer<Claimed>("claim", context, [this, node, leaseMs, max, clusterLimit] {
+    answer<Claimed>("claim", context, [this, node, leaseMs, max, clusterLimit, busy] {
         Claimed c;
         for (int i = 0; i < max; ++i) {
             if (clusterLimit > 0) {
@@ -155,6 +155,8 @@ void MemoryDownloadStore::claim(QObject *context, const QString &node, int lease
             Row *next = nullptr;
             // A pending announcement whose node died first (as the real store), then free work.
             for (Row &r : m_rows) {
+                if (busy.contains(r.d.id))
+                    continue;
                 if (!r.d.announce.isEmpty() && !r.d.owner.isEmpty() && r.leaseUntil < nowMs) {
                     next = &r;
                     break;
@@ -164,6 +166,8 @@ void MemoryDownloadStore::claim(QObject *context, const QString &node, int lease
                 if (next)
                     break;
                 Row &r = m_rows[d.id];
+                if (busy.contains(d.id))
+                    continue;
                 const bool runnable = d.status == DownloadStatus::Pending || d.isActive();
                 if (runnable && (r.d.owner.isEmpty() || r.leaseUntil < nowMs) && r.notBefore <= nowMs) {
                     next = &r;
