@@ -2,6 +2,7 @@
 
 #include "downloads/abstractdownloadstore.h"
 #include "downloads/finishedfile.h"
+#include "downloads/steadyclock.h"
 #include "logging.h"
 #include "threadaffinity.h"
 
@@ -258,7 +259,7 @@ void DownloadEngine::fail(const RunningPtr &r, const QString &message, bool retr
     Download &d = r->d();
     forget(r);
     d.speed = 0;
-    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    const qint64 now = SteadyClock::nowMs(); // a step of the wall clock neither widens nor eats the window
     if (retryable && d.retryingSinceMs <= 0)
         d.retryingSinceMs = now;
     if (retryable && m_retries.allowsAnother(d.retryingSinceMs, now, ++d.attempts)) {

@@ -3,6 +3,7 @@
 #include "downloads/databaseurl.h"
 #include "downloads/download.h"
 #include "downloads/sqldialect.h"
+#include "downloads/steadyclock.h"
 #include "protocol/payloads.h"
 
 #include <QHash>
@@ -91,7 +92,12 @@ private:
     QSqlDatabase db() const;
     void connect();
     void migrate();
-    QString now() const { return m_dialect.nowMs(); }
+    /// The store's clock in SQL: PostgreSQL's (shared by every node); for SQLite, one node's
+    /// SteadyClock as a literal (a step of the wall clock moves no lease or retry time).
+    QString now() const
+    {
+        return m_dialect.isPostgres() ? m_dialect.nowMs() : QString::number(SteadyClock::nowMs());
+    }
 
     DatabaseUrl m_url;
     SqlDialect m_dialect;

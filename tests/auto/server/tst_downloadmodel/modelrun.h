@@ -191,6 +191,11 @@ private:
     std::array<int, size_t(Nemesis::Count)> m_faults{};
     int m_plantsLost = 0;             ///< plants the server's own file beat (not planted)
     int m_corrupt = 0, m_stuck = 0;
+    /// When a node was SIGKILLed or SIGSTOPped (wallMs): a change its node published and then
+    /// died (or slept) before releasing is published again by the next claim — at least once,
+    /// not exactly once, in that window (README, "Fenced writers", 5).
+    QList<qint64> m_interruptions;
+    int m_republished = 0;
     std::array<int, size_t(Check::Count)> m_failedChecks{};
     double m_seconds = 0;
     QStringList m_problems;

@@ -101,6 +101,7 @@ bool ModelRun::killNode(const Draws &d)
     if (i < 0)
         return false;
     Node &n = m_nodes[size_t(i)];
+    m_interruptions.append(wallMs());
     n.process->kill();
     n.state = Node::State::Down;
     const qint64 heal = wallMs() + 500 + d[3] % 2000;
@@ -117,6 +118,7 @@ bool ModelRun::stopNode(const Draws &d)
     Node &n = m_nodes[size_t(i)];
     // What is being served now: among it, what the stopped node was fetching.
     const QList<QByteArray> active = m_origin->activePaths();
+    m_interruptions.append(wallMs());
     ::kill(pid_t(n.process->process().processId()), SIGSTOP);
     n.state = Node::State::Stopped;
     const qint64 now = wallMs();
