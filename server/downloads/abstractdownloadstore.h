@@ -104,6 +104,9 @@ public:
                        Done<QHash<QString, DownloadStatus>> done) = 0;
     /// Gives up one lease (after a pause, a cancel, a loss); nobody waits for it.
     virtual void release(const QString &id, const QString &node) = 0;
+    /// Tells the other nodes that download `id` changed (control() does not, for a change that
+    /// makes it claimable: the caller does, once it published the change); nobody waits.
+    virtual void notifyChanged(const QString &id) = 0;
     /// Gives up every lease of `node`, waiting at most `timeoutMs` (clean shutdown only).
     virtual bool releaseAll(const QString &node, int timeoutMs) = 0;
     /// One node only: voids the leases of a previous run, waiting at most `timeoutMs` (start).

@@ -7,6 +7,7 @@
 #include "threadaffinity.h"
 
 #include <QFile>
+#include <QPointer>
 #include <QRandomGenerator>
 
 #include <sys/statvfs.h>
@@ -394,24 +395,31 @@ void DownloadEngine::publishThenRelease(Download d, const QueueSummary &summary)
     m_announcing.insert(d.id);
     auto waiting = std::make_shared<int>(2);
     auto allPublished = std::make_shared<bool>(true);
-    const auto one = [this, d, waiting, allPublished](bool published) mutable {
+    // The broker may answer while the server stops, after this engine is gone.
+    const auto one = [self = QPointer<DownloadEngine>(this), d, waiting, allPublished](bool published) mutable {
         *allPublished = *allPublished && published;
-        if (--*waiting > 0)
+        if (--*waiting > 0 || !self)
             return;
-        if (!*allPublished) {
-            // Not renewed from here on: once the lease expires, a claim (this node's too)
-            // publishes it again, when the broker is back.
-            qCWarning(lcHub).noquote() << "download" << d.id << ":" << d.announce
-                                       << "not published yet; it will be once the broker answers";
-            m_announcing.remove(d.id);
-            return;
-        }
-        d.announce.clear();
-        m_store->update(this, d, m_leases.nodeId(), d.status, -1, true, false,
-                        [this, id = d.id](Result<std::optional<QueueSummary>>) { m_announcing.remove(id); });
+        DownloadEngine *const engine = self;
+        engine->releaseAnnounced(d, *allPublished);
     };
     m_events.publishProgress(d, one);
     m_events.publishQueue(QueueAction::StatusChanged, d, summary, one);
+}
+
+void DownloadEngine::releaseAnnounced(Download d, bool allPublished)
+{
+    if (!allPublished) {
+        // Not renewed from here on: once the lease expires, a claim (this node's too)
+        // publishes it again, when the broker is back.
+        qCWarning(lcHub).noquote() << "download" << d.id << ":" << d.announce
+                                   << "not published yet; it will be once the broker answers";
+        m_announcing.remove(d.id);
+        return;
+    }
+    d.announce.clear();
+    m_store->update(this, d, m_leases.nodeId(), d.status, -1, true, false,
+                    [this, id = d.id](Result<std::optional<QueueSummary>>) { m_announcing.remove(id); });
 }
 
 void DownloadEngine::finishAnnouncement(Download d)

@@ -101,6 +101,9 @@ private:
     void resumeHeld();
     /// Publishes a saved change, then gives the lease up with the change marked as published.
     void publishThenRelease(Download d, const QueueSummary &summary);
+    /// Gives the lease up with the change marked as published (or, when it was not, leaves
+    /// the lease to expire so that a claim publishes it again).
+    void releaseAnnounced(Download d, bool allPublished);
     /// A change saved by a node that stopped before publishing it (and before moving a
     /// completed file into place): finished here.
     void finishAnnouncement(Download d);

@@ -367,7 +367,11 @@ std::optional<Download> DownloadRepository::control(const QString &id,
               QVariant(d.downloadedBytes), QVariant(d.speed), text(iso(d.updatedAt)), text(d.filename),
               QVariant(d.percent), text(d.note), QVariant(d.retryingSinceMs), text(d.heldBy), QVariant(id)});
     }
-    if (!m_dialect.notify().isEmpty())
+    // A download made claimable (resumed, retried) is announced to the other nodes only once
+    // its change is published (notifyChanged): a node claiming it at once would publish its
+    // own change first. Anything else is told now (a running node stops at a pause).
+    const bool claimable = !remove && d.status == DownloadStatus::Pending;
+    if (!claimable && !m_dialect.notify().isEmpty())
         exec(m_dialect.notify(), {QVariant(id)});
     tx.commit();
     return d;

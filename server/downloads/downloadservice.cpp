@@ -6,9 +6,12 @@
 #include "threadaffinity.h"
 
 #include <QFile>
+#include <QPointer>
 #include <QRegularExpression>
 #include <QUrl>
 #include <QUuid>
+
+#include <memory>
 
 namespace Hermes {
 
@@ -138,10 +141,19 @@ void DownloadService::act(const QString &id, DownloadAction action, Done<Downloa
         const Download &after = *c->row;
         if (action == DownloadAction::Cancel)
             removeParts(id); // every generation's; the node that ran it stops writing
-        // Published here, once: the node running it only stops.
-        m_events->publishProgress(after);
+        // Published here, once: the node running it only stops. A download made claimable is
+        // announced to the other nodes after its change was published, so that a node that
+        // claims it cannot publish its own change (downloading …) before this one.
+        const bool claimable = after.status == DownloadStatus::Pending;
+        auto waiting = std::make_shared<int>(c->before != after.status ? 2 : 1);
+        // The broker may answer while the server stops, after this service is gone.
+        const auto published = [self = QPointer<DownloadService>(this), id, claimable, waiting](bool) {
+            if (--*waiting == 0 && claimable && self)
+                self->m_store->notifyChanged(id);
+        };
+        m_events->publishProgress(after, published);
         if (c->before != after.status)
-            m_events->publishQueue(QueueAction::StatusChanged, after, c->summary);
+            m_events->publishQueue(QueueAction::StatusChanged, after, c->summary, published);
         m_running->stopHere(after.id, true, after.status == DownloadStatus::Cancelled,
                             QStringLiteral("%1 through this node").arg(QString(wireName(after.status))));
         m_running->claimSoon();

@@ -263,6 +263,11 @@ void DownloadStore::release(const QString &id, const QString &node)
               [](Result<bool>) {});
 }
 
+void DownloadStore::notifyChanged(const QString &id)
+{
+    run<bool>(this, [id](DownloadRepository &repo) { repo.notify(id); return true; }, [](Result<bool>) {});
+}
+
 bool DownloadStore::releaseAll(const QString &node, int timeoutMs)
 {
     return runBlocking([node](DownloadRepository &repo) { repo.releaseAll(node); }, timeoutMs);

@@ -66,6 +66,7 @@ public:
     void renew(QObject *context, const QString &node, int leaseMs, const QStringList &runs,
                Done<QHash<QString, DownloadStatus>> done) override;
     void release(const QString &id, const QString &node) override;
+    void notifyChanged(const QString &id) override;
     bool releaseAll(const QString &node, int timeoutMs) override;
     bool resetOwners(int timeoutMs) override;
     void update(QObject *context, const Download &download, const QString &node,
