@@ -429,6 +429,14 @@ void DownloadEngine::finishAnnouncement(Download d)
     // this claim's generation.
     qCInfo(lcHub).noquote() << "download" << d.id << ": publishing its" << d.announce << "change for"
                             << (d.owner.isEmpty() ? QStringLiteral("a node that stopped") : d.owner);
+    if (d.announce != QString(wireName(d.status))) {
+        // Changed since (a control action supersedes a pending announcement): nothing of it
+        // is to be published any more; the row is released.
+        d.announce.clear();
+        m_store->update(this, d, m_leases.nodeId(), d.status, -1, true, false,
+                        [this, id = d.id](Result<std::optional<QueueSummary>>) { m_leases.release(id, false); });
+        return;
+    }
     const QString part = DownloadDir::partName(d.id, d.partGeneration);
     if (d.status == DownloadStatus::Completed && !m_dir.exists(d.filename) && m_dir.isRegularFile(part))
         placeFinished(part, d);

@@ -360,9 +360,12 @@ std::optional<Download> DownloadRepository::control(const QString &id,
         exec(QStringLiteral("DELETE FROM downloads WHERE id = ?"), {QVariant(id)});
     } else {
         // Only what a control action decides: the running node's progress fields stay its own.
+        // A change its node had saved but not yet published is superseded by this one, which
+        // the caller publishes: nobody publishes the older one any more.
         exec(QStringLiteral("UPDATE downloads SET status = ?, priority = ?, error_message = ?,"
                             " attempts = ?, downloaded_bytes = ?, speed = ?, updated_at = ?, filename = ?,"
-                            " percent = ?, note = ?, retrying_since = ?, held_by = ?, not_before = 0 WHERE id = ?"),
+                            " percent = ?, note = ?, retrying_since = ?, held_by = ?, not_before = 0, announce = ''"
+                            " WHERE id = ?"),
              {text(QString(wireName(d.status))), QVariant(d.priority), text(d.errorMessage), QVariant(d.attempts),
               QVariant(d.downloadedBytes), QVariant(d.speed), text(iso(d.updatedAt)), text(d.filename),
               QVariant(d.percent), text(d.note), QVariant(d.retryingSinceMs), text(d.heldBy), QVariant(id)});

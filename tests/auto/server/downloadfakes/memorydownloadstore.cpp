@@ -101,6 +101,7 @@ void MemoryDownloadStore::control(QObject *context, const QString &id, Change ch
             r->d.note = d.note;
             r->d.retryingSinceMs = d.retryingSinceMs;
             r->d.heldBy = d.heldBy;
+            r->d.announce.clear(); // superseded by this change (as the real store)
             r->notBefore = 0;
         }
         c.row = d;

@@ -89,12 +89,16 @@ bool ModelRun::prepareSandbox()
     m_outsideDir = m_root.filePath(QStringLiteral("outside"));
     QDir().mkpath(m_downloadDir);
     QDir().mkpath(m_outsideDir);
-    // A small tmpfs of its own, so the test can fill it without filling the machine's disk.
+    // A small tmpfs of its own, so the test can fill it without filling the machine's disk;
+    // room for what the run completes besides (about one download of a few MB a second): a
+    // soak that filled it with finished files would rightly start nothing more (below
+    // HERMES_DOWNLOAD_MIN_FREE), which is not the fault under test.
     if (enabled(Nemesis::DiskFull)) {
+        const QString size = QStringLiteral("size=%1m,mode=0755").arg(256 + 6 * m_limits.seconds);
         QProcess mount;
         mount.setProcessChannelMode(QProcess::MergedChannels);
         mount.start(QStringLiteral("mount"), {QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"),
-                                              QStringLiteral("size=256m,mode=0755"), QStringLiteral("tmpfs"), m_downloadDir});
+                                              size, QStringLiteral("tmpfs"), m_downloadDir});
         m_tmpfs = mount.waitForFinished(10000) && mount.exitStatus() == QProcess::NormalExit && mount.exitCode() == 0;
         if (!m_tmpfs) {
             m_notes << QStringLiteral("SKIP nemesis disk: cannot mount a tmpfs as the download dir (%1)")
