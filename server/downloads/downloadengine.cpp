@@ -12,6 +12,8 @@
 
 #include <sys/statvfs.h>
 
+#include <utility>
+
 namespace Hermes {
 
 // Download::heldBy of a download the engine paused because the disk was full.
@@ -26,6 +28,10 @@ struct DownloadEngine::Running
     /// A write that named this generation's part file applied: another generation may now copy
     /// from it, so it is not deleted when the download is taken away from this node.
     bool partSaved = false;
+    /// Taken over while it ran elsewhere: whether its node published that it ran is unknown
+    /// (it may have died between saving and publishing), so this node's first status change
+    /// is published even where the status stays the same — at least once, not at most.
+    bool republish = false;
 
     Download &d() { return transfer->download(); }
 };
@@ -130,6 +136,7 @@ void DownloadEngine::begin(const Download &row)
     r->transfer.reset(new Transfer(row, m_dir, limits, &m_network));
     r->d().owner = m_leases.nodeId();
     r->stored = row.status;
+    r->republish = DownloadRules::isActive(row.status);
     m_running.insert(row.id, r);
     Transfer *transfer = r->transfer.get();
     const std::weak_ptr<Running> weak = r;
@@ -343,7 +350,7 @@ void DownloadEngine::save(const RunningPtr &r, bool statusChange, qint64 retryIn
         snapshot.speed = r->transfer->speed();
     snapshot.updatePercent();
     const DownloadStatus expected = r->stored;
-    const bool changed = expected != snapshot.status;
+    const bool changed = expected != snapshot.status || (statusChange && std::exchange(r->republish, false));
     r->stored = snapshot.status;
     // A change that ends this node's part in the download is announced before the lease goes:
     // saved holding the lease, marked as not yet published; published; then released with the

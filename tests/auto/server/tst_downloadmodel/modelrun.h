@@ -196,6 +196,7 @@ private:
     /// not exactly once, in that window (README, "Fenced writers", 5).
     QList<qint64> m_interruptions;
     int m_republished = 0;
+    int m_pendingRepeats = 0;         ///< see checkEvents: counted unless the events are strict
     std::array<int, size_t(Check::Count)> m_failedChecks{};
     double m_seconds = 0;
     QStringList m_problems;

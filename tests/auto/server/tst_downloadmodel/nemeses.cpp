@@ -142,6 +142,7 @@ bool ModelRun::stopNode(const Draws &d)
 
 bool ModelRun::restartPostgres(const Draws &d)
 {
+    m_interruptions.append(wallMs()); // the nodes lose their leases: takeovers publish again
     m_postgres->stop();
     m_postgresUp = false;
     const qint64 heal = wallMs() + 500 + d[2] % 2000;
