@@ -518,6 +518,11 @@ void DownloadRepository::resetOwners()
     // Not a pending announcement's: the next claim finishes it (its lease has expired).
     exec(QStringLiteral("UPDATE downloads SET owner = '', lease_until = 0, speed = 0 WHERE owner <> ''"
                         " AND announce = ''"));
+    // One node's times are its SteadyClock's, whose base is the wall clock when the process
+    // started: a clock stepped between two runs would shift every waiting retry (and retry
+    // window) by the step. A restart makes waiting retries due and starts their windows anew.
+    exec(QStringLiteral("UPDATE downloads SET not_before = 0, retrying_since = 0"
+                        " WHERE not_before <> 0 OR retrying_since <> 0"));
 }
 
 void DownloadRepository::notify(const QString &payload)
