@@ -224,7 +224,10 @@ int main(int argc, char *argv[])
         const Result<RedisAddress> address = RedisAddress::parse(settings.redis.url);
         if (!address)
             return fail(address.error().message);
-        auto redisBroker = std::make_unique<RedisBroker>(RedisBroker::Options{settings.redis, *address});
+        RedisBroker::Options options{settings.redis, *address, {}};
+        // What this node delivered, so a restarted node still checks the history against it.
+        options.markPath = QDir(settings.general.dataDir).filePath(QStringLiteral("redis-mark.json"));
+        auto redisBroker = std::make_unique<RedisBroker>(std::move(options));
         tokenLookup = redisBroker.get();
         broker = std::move(redisBroker);
     }

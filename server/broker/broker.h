@@ -38,6 +38,9 @@ public:
     /// Short name for health and metrics: "memory", "redis".
     virtual QString name() const = 0;
     virtual bool isUp() const = 0;
+    /// Why the broker is not up, where it knows more than "disconnected" (for health and
+    /// /readyz); empty otherwise.
+    virtual QString statusDetail() const { return {}; }
 
     /// The event's id, or why not (Error::Kind::Unavailable: the broker is down, or the server
     /// is stopping), in words fit for a client (no raw driver text).

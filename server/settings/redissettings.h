@@ -15,9 +15,11 @@ struct RedisSettings
 {
     QString url;                  ///< empty: the embedded broker instead
     QString keyPrefix = QStringLiteral("hermes:");
-    int streamLength = 10000;     ///< entries kept per channel stream (MAXLEN ~)
+    /// Entries kept per channel stream; the deployment's value in Redis wins (RedisBroker).
+    int streamLength = 10000;
     int connectTimeoutMs = 5000;
     int adoptWindowSec = 60;      ///< de-duplication window for outside publishers' events
+    bool allowEviction = false;   ///< an evicting maxmemory-policy is a warning, not an error
 };
 
 } // namespace Hermes
