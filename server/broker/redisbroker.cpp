@@ -259,7 +259,8 @@ void RedisBroker::onLoaded(Load mode, const RedisHistoryReader::Loaded &loaded)
             m_lastDelivered = std::max(m_lastDelivered, t);
         m_historyLoaded = true;
         // What this node holds from now on is what it vouches for.
-        RedisMark mark{m_options.keyPrefix, m_epoch, {}, {}, m_mark.runId};
+        RedisMark mark = m_mark;
+        mark.beginEpoch(m_epoch);
         for (const Event &e : loaded.events)
             mark.deliver(e);
         remember(mark);

@@ -29,6 +29,13 @@ RedisScripts::Load RedisHistoryReader::call(Mode mode, EventId lastDelivered, qu
         markChannels[size_t(c.index())] = id.isNull() ? QByteArray() : id.position();
         names[size_t(c.index())] = c.nameBytes();
     }
+    QList<QByteArray> earlier;
+    for (const RedisMark::Epoch &e : mark.earlier) {
+        earlier.append(EventId::epochText(e.epoch));
+        earlier.append(e.position.position());
+        for (const EventId &id : e.channels)
+            earlier.append(id.isNull() ? QByteArray() : id.position());
+    }
     return RedisScripts::Load{
         .epoch = m_keys.epoch(),
         .streams = m_keys.streams(),
@@ -45,6 +52,7 @@ RedisScripts::Load RedisHistoryReader::call(Mode mode, EventId lastDelivered, qu
         .markChannels = markChannels,
         .eventsChannel = m_keys.eventsChannel(),
         .channels = names,
+        .earlierMarks = earlier,
     };
 }
 

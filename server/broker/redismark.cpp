@@ -12,44 +12,57 @@
 
 namespace Hermes {
 
+void RedisMark::beginEpoch(quint32 next)
+{
+    if (next == epoch)
+        return;
+    if (epoch != 0 && !position.isNull())
+        earlier.prepend(Epoch{epoch, position, channels});
+    earlier.removeIf([next](const Epoch &e) { return e.epoch == next; });
+    while (earlier.size() > KeptEpochs)
+        earlier.removeLast();
+    epoch = next;
+    position = EventId();
+    channels = {};
+}
+
 void RedisMark::deliver(const Event &event)
 {
-    if (event.id.epoch() != epoch) {
-        *this = RedisMark{keyPrefix, event.id.epoch(), {}, {}, runId};
-    }
+    beginEpoch(event.id.epoch());
     position = std::max(position, event.id);
     EventId &channel = channels[size_t(event.channel.index())];
     channel = std::max(channel, event.id);
 }
 
-QByteArray RedisMark::toJson() const
+static QJsonObject epochJson(quint32 epoch, const EventId &position, const ChannelFloors &channels)
 {
     QJsonArray perChannel;
     for (const EventId &id : channels)
         perChannel.append(id.isNull() ? QString() : QString::fromUtf8(id.position()));
-    const QJsonObject o{
-        {QStringLiteral("version"), 1},
-        {QStringLiteral("key_prefix"), keyPrefix},
+    return {
         {QStringLiteral("epoch"), QString::fromUtf8(EventId::epochText(epoch))},
         {QStringLiteral("position"), QString::fromUtf8(position.position())},
         {QStringLiteral("channels"), perChannel},
-        {QStringLiteral("run_id"), QString::fromUtf8(runId)},
     };
+}
+
+QByteArray RedisMark::toJson() const
+{
+    QJsonObject o = epochJson(epoch, position, channels);
+    o.insert(QStringLiteral("version"), 1);
+    o.insert(QStringLiteral("key_prefix"), keyPrefix);
+    o.insert(QStringLiteral("run_id"), QString::fromUtf8(runId));
+    QJsonArray before;
+    for (const Epoch &e : earlier)
+        before.append(epochJson(e.epoch, e.position, e.channels));
+    o.insert(QStringLiteral("earlier"), before);
     return QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n';
 }
 
-Result<RedisMark> RedisMark::fromJson(const QByteArray &json)
+static Result<RedisMark::Epoch> epochFromJson(const QJsonObject &o)
 {
     const auto bad = [](const QString &why) { return Error::invalid("bad_mark", why); };
-    QJsonParseError error;
-    const QJsonDocument doc = QJsonDocument::fromJson(json, &error);
-    if (!doc.isObject())
-        return bad(QStringLiteral("not a JSON object: %1").arg(error.errorString()));
-    const QJsonObject o = doc.object();
-    if (o.value(QStringLiteral("version")).toInt() != 1)
-        return bad(QStringLiteral("unknown version"));
-    RedisMark mark;
-    mark.keyPrefix = o.value(QStringLiteral("key_prefix")).toString();
+    RedisMark::Epoch mark;
     mark.epoch = EventId::parseEpoch(o.value(QStringLiteral("epoch")).toString().toUtf8());
     if (mark.epoch == 0)
         return bad(QStringLiteral("no valid epoch"));
@@ -69,7 +82,34 @@ Result<RedisMark> RedisMark::fromJson(const QByteArray &json)
             return bad(QStringLiteral("a channel's id is not valid"));
         mark.channels[size_t(c)] = *id;
     }
+    return mark;
+}
+
+Result<RedisMark> RedisMark::fromJson(const QByteArray &json)
+{
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(json, &error);
+    if (!doc.isObject())
+        return Error::invalid("bad_mark", QStringLiteral("not a JSON object: %1").arg(error.errorString()));
+    const QJsonObject o = doc.object();
+    if (o.value(QStringLiteral("version")).toInt() != 1)
+        return Error::invalid("bad_mark", QStringLiteral("unknown version"));
+    const Result<Epoch> current = epochFromJson(o);
+    if (!current)
+        return current.error();
+    RedisMark mark;
+    mark.keyPrefix = o.value(QStringLiteral("key_prefix")).toString();
+    mark.epoch = current->epoch;
+    mark.position = current->position;
+    mark.channels = current->channels;
     mark.runId = o.value(QStringLiteral("run_id")).toString().toUtf8();
+    for (const QJsonValue &v : o.value(QStringLiteral("earlier")).toArray()) {
+        const Result<Epoch> e = epochFromJson(v.toObject());
+        if (!e)
+            return e.error();
+        if (mark.earlier.size() < KeptEpochs)
+            mark.earlier.append(*e);
+    }
     return mark;
 }
 

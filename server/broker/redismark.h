@@ -21,15 +21,30 @@ namespace Hermes {
  */
 struct RedisMark
 {
+    /// What was delivered in one epoch.
+    struct Epoch
+    {
+        quint32 epoch = 0;      ///< 0: none
+        EventId position;       ///< the newest id delivered
+        ChannelFloors channels; ///< per channel the newest id delivered (null: none)
+        bool operator==(const Epoch &) const = default;
+    };
+    /// Earlier epochs kept: a Redis restored from a snapshot of an epoch this node has left
+    /// is checked against what it delivered in that epoch.
+    static constexpr int KeptEpochs = 8;
+
     QString keyPrefix;     ///< a mark of another prefix says nothing about this one's keys
     quint32 epoch = 0;     ///< 0: no mark (nothing delivered yet, or none remembered)
     EventId position;      ///< the newest id delivered
     ChannelFloors channels; ///< per channel the newest id delivered (null: none)
     QByteArray runId;      ///< Redis' run_id (INFO server) when last connected
+    QList<Epoch> earlier;  ///< the epochs before, newest first (at most KeptEpochs)
 
     bool isNull() const { return epoch == 0; }
-    /// Records a delivered event.
+    /// Records a delivered event (of this epoch, or of a new one: see beginEpoch()).
     void deliver(const Event &event);
+    /// From now on `epoch`: the current one is kept among the earlier ones.
+    void beginEpoch(quint32 epoch);
 
     QByteArray toJson() const;
     /// The mark `json` holds, or why it is not one (Error::Kind::Invalid).

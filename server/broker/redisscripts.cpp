@@ -143,11 +143,17 @@ for i = 1, 3 do
     end
   end
 end
+-- The caller's mark of this epoch: ARGV[6..10], or one of the earlier ones from ARGV[15].
+local m = nil
+if epoch == ARGV[6] then m = 6 end
+for k = 15, #ARGV - 4, 5 do
+  if not m and epoch == ARGV[k] then m = k end
+end
 local why = ''
-if epoch == ARGV[6] or (ARGV[3] == 'after' and epoch == ARGV[5]) then
+if m or (ARGV[3] == 'after' and epoch == ARGV[5]) then
   local seq = pos(redis.call('GET', KEYS[8]))
   local mark = nil
-  if epoch == ARGV[6] then mark = pos(ARGV[7]) end
+  if m then mark = pos(ARGV[m + 1]) end
   if ARGV[3] == 'after' and epoch == ARGV[5] then
     local after = pos(ARGV[4])
     if after and (not mark or below(mark, after)) then mark = after end
@@ -157,11 +163,12 @@ if epoch == ARGV[6] or (ARGV[3] == 'after' and epoch == ARGV[5]) then
     why = 'the sequence is below what was delivered'
   end
   for i = 1, 3 do
-    local id = pos(ARGV[7 + i])
-    if why == '' and epoch == ARGV[6] and id then
+    local id = m and pos(ARGV[m + 1 + i])
+    if why == '' and id then
       local t = pos(redis.call('GET', KEYS[4 + i]))
-      if (not t or below(t, id)) and #redis.call('XRANGE', KEYS[1 + i], ARGV[7 + i], ARGV[7 + i]) == 0 then
-        why = 'delivered event ' .. ARGV[7 + i] .. ' of ' .. ARGV[11 + i] .. ' is gone'
+      local text = ARGV[m + 1 + i]
+      if (not t or below(t, id)) and #redis.call('XRANGE', KEYS[1 + i], text, text) == 0 then
+        why = 'delivered event ' .. text .. ' of ' .. ARGV[11 + i] .. ' is gone'
       end
     end
   end
@@ -194,10 +201,11 @@ QList<QByteArray> Load::command() const
     return eval(LoadScript,
                 {epoch, streams[0], streams[1], streams[2], trimmed[0], trimmed[1], trimmed[2],
                  sequence, heads},
-                {candidateEpoch, QByteArray::number(count),
-                 mode == Mode::Tail ? QByteArray("tail") : QByteArray("after"), after,
-                 callerEpoch, markEpoch, markPosition, markChannels[0], markChannels[1],
-                 markChannels[2], eventsChannel, channels[0], channels[1], channels[2]});
+                QList<QByteArray>{candidateEpoch, QByteArray::number(count),
+                                  mode == Mode::Tail ? QByteArray("tail") : QByteArray("after"), after,
+                                  callerEpoch, markEpoch, markPosition, markChannels[0], markChannels[1],
+                                  markChannels[2], eventsChannel, channels[0], channels[1], channels[2]}
+                    + earlierMarks);
 }
 
 QByteArray reloadNotice(quint32 epoch)

@@ -109,6 +109,9 @@ struct Load
     std::array<QByteArray, Channel::Count> markChannels;
     QByteArray eventsChannel;        ///< where a new epoch is announced (reloadNotice())
     std::array<QByteArray, Channel::Count> channels; ///< the channels' names (heads' fields)
+    /// The caller's marks of earlier epochs, five arguments each: epoch, position and the
+    /// three channels' ids, as above. The script checks the one of the database's epoch.
+    QList<QByteArray> earlierMarks;
 
     QList<QByteArray> command() const;
 };

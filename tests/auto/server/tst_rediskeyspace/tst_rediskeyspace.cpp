@@ -91,30 +91,30 @@ void tst_RedisKeyspace::publishArgumentsInScriptOrder()
 {
     const RedisScripts::Publish call{
         .stream = "k-stream", .sequence = "k-seq", .epoch = "k-epoch", .trimmed = "k-trimmed",
-        .streams = {"k-s1", "k-s2", "k-s3"},
+        .streams = {"k-s1", "k-s2", "k-s3"}, .heads = "k-heads",
         .maxLength = 250, .envelope = "a-envelope", .channel = "a-channel",
         .candidateEpoch = "a-candidate", .eventsChannel = "a-events",
     };
-    // KEYS: stream, seq, epoch, the stream's trimmed key, the three streams. ARGV: maxlen,
-    // envelope, channel, candidate epoch, internal channel.
+    // KEYS: stream, seq, epoch, the stream's trimmed key, the three streams, heads. ARGV:
+    // maxlen, envelope, channel, candidate epoch, internal channel.
     QCOMPARE(withoutScript(call.command()),
-             (QList<QByteArray>{"7", "k-stream", "k-seq", "k-epoch", "k-trimmed", "k-s1", "k-s2", "k-s3",
-                                "250", "a-envelope", "a-channel", "a-candidate", "a-events"}));
+             (QList<QByteArray>{"8", "k-stream", "k-seq", "k-epoch", "k-trimmed", "k-s1", "k-s2", "k-s3",
+                                "k-heads", "250", "a-envelope", "a-channel", "a-candidate", "a-events"}));
 }
 
 void tst_RedisKeyspace::adoptArgumentsInScriptOrder()
 {
     const RedisScripts::Adopt call{
         .stream = "k-stream", .sequence = "k-seq", .epoch = "k-epoch", .trimmed = "k-trimmed",
-        .adoption = "k-adopt", .streams = {"k-s1", "k-s2", "k-s3"},
+        .adoption = "k-adopt", .streams = {"k-s1", "k-s2", "k-s3"}, .heads = "k-heads",
         .maxLength = 250, .envelope = "a-envelope", .channel = "a-channel",
         .candidateEpoch = "a-candidate", .eventsChannel = "a-events", .windowMs = 60000,
     };
-    // KEYS: stream, seq, epoch, the stream's trimmed key, adoption key, the three streams.
-    // ARGV: maxlen, envelope, channel, candidate epoch, internal channel, window (ms).
+    // KEYS: stream, seq, epoch, the stream's trimmed key, adoption key, the three streams,
+    // heads. ARGV: maxlen, envelope, channel, candidate epoch, internal channel, window (ms).
     QCOMPARE(withoutScript(call.command()),
-             (QList<QByteArray>{"8", "k-stream", "k-seq", "k-epoch", "k-trimmed", "k-adopt", "k-s1", "k-s2",
-                                "k-s3", "250", "a-envelope", "a-channel", "a-candidate", "a-events",
+             (QList<QByteArray>{"9", "k-stream", "k-seq", "k-epoch", "k-trimmed", "k-adopt", "k-s1", "k-s2",
+                                "k-s3", "k-heads", "250", "a-envelope", "a-channel", "a-candidate", "a-events",
                                 "60000"}));
 }
 
@@ -122,17 +122,21 @@ void tst_RedisKeyspace::loadArgumentsInScriptOrder()
 {
     RedisScripts::Load call{
         .epoch = "k-epoch", .streams = {"k-s1", "k-s2", "k-s3"}, .trimmed = {"k-t1", "k-t2", "k-t3"},
-        .sequence = "k-seq",
+        .sequence = "k-seq", .heads = "k-heads",
         .candidateEpoch = "a-candidate", .count = 70, .mode = RedisScripts::Load::Mode::Tail,
-        .after = "5-1", .callerEpoch = "a-epoch",
+        .after = "5-1", .callerEpoch = "a-epoch", .markEpoch = "m-epoch", .markPosition = "9-2",
+        .markChannels = {"m-1", "", "m-3"}, .eventsChannel = "a-events",
+        .channels = {"c-1", "c-2", "c-3"},
     };
-    // KEYS: epoch, the three streams, their three trimmed keys, seq. ARGV: candidate epoch,
-    // count, mode, after, the caller's epoch.
+    // KEYS: epoch, the three streams, their three trimmed keys, seq, heads. ARGV: candidate
+    // epoch, count, mode, after, the caller's epoch, the mark (epoch, position, per channel),
+    // internal channel, the channels' names.
     QCOMPARE(withoutScript(call.command()),
-             (QList<QByteArray>{"8", "k-epoch", "k-s1", "k-s2", "k-s3", "k-t1", "k-t2", "k-t3", "k-seq",
-                                "a-candidate", "70", "tail", "5-1", "a-epoch"}));
+             (QList<QByteArray>{"9", "k-epoch", "k-s1", "k-s2", "k-s3", "k-t1", "k-t2", "k-t3", "k-seq",
+                                "k-heads", "a-candidate", "70", "tail", "5-1", "a-epoch", "m-epoch",
+                                "9-2", "m-1", "", "m-3", "a-events", "c-1", "c-2", "c-3"}));
     call.mode = RedisScripts::Load::Mode::After;
-    QCOMPARE(withoutScript(call.command()).at(11), QByteArray("after"));
+    QCOMPARE(withoutScript(call.command()).at(12), QByteArray("after"));
 }
 
 void tst_RedisKeyspace::eventMessages_data()
