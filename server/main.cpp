@@ -224,7 +224,7 @@ int main(int argc, char *argv[])
         const Result<RedisAddress> address = RedisAddress::parse(settings.redis.url);
         if (!address)
             return fail(address.error().message);
-        RedisBroker::Options options{settings.redis, *address, {}};
+        RedisBroker::Options options{settings.redis, *address, {}, 1000};
         // What this node delivered, so a restarted node still checks the history against it.
         options.markPath = QDir(settings.general.dataDir).filePath(QStringLiteral("redis-mark.json"));
         auto redisBroker = std::make_unique<RedisBroker>(std::move(options));

@@ -24,7 +24,7 @@ RedisBroker::RedisBroker(Options options, QObject *parent)
     m_probeTimer.setInterval(ProbeIntervalMs);
     connect(&m_probeTimer, &QTimer::timeout, this, [this] { probe(false); });
     if (!m_options.markPath.isEmpty())
-        m_markFile = std::make_unique<RedisMarkFile>(m_options.markPath);
+        m_markFile = std::make_unique<RedisMarkFile>(m_options.markPath, m_options.markIntervalMs);
     for (RedisConnection *c : {&m_commands, &m_subscriber}) {
         connect(c, &RedisConnection::ready, this, &RedisBroker::onConnectionReady);
         connect(c, &RedisConnection::disconnected, this, &RedisBroker::onConnectionLost);

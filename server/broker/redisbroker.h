@@ -66,6 +66,7 @@ public:
     {
         RedisAddress address;
         QString markPath; ///< the node's mark file (in the data dir); empty: kept in memory only
+        int markIntervalMs = 1000; ///< the mark is saved at most this often (and at the stop)
     };
 
     explicit RedisBroker(Options options, QObject *parent = nullptr);

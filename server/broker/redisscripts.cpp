@@ -61,6 +61,12 @@ end
 -- precisely which ids are gone (XADD MAXLEN ~ would not say). The channel's head (headsKey)
 -- outlives a stream key that is lost: see the Load script.
 local function append(key, trimmedKey, id, payload, maxlen, headsKey, channel)
+  local head = redis.call('HGET', headsKey, channel)
+  if head then
+    -- The stream lost its newest entries (evicted, deleted): what it had stays a floor.
+    local top = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
+    if not top[1] or below(pos(top[1][1]), pos(head)) then raise(trimmedKey, head) end
+  end
   redis.call('XADD', key, id, 'e', payload)
   redis.call('HSET', headsKey, channel, id)
   maxlen = tonumber(maxlen)

@@ -39,6 +39,7 @@ bool RedisProcess::start()
                      QStringLiteral("--appendonly"), m_appendOnly ? QStringLiteral("yes") : QStringLiteral("no")};
     if (m_appendOnly)
         args += {QStringLiteral("--appendfsync"), QStringLiteral("always")};
+    args += m_extraArgs;
     m_process.start(QStringLiteral("redis-server"), args);
     if (!m_process.waitForStarted(5000)) {
         m_error = QStringLiteral("cannot start redis-server (is it installed?): ") + m_process.errorString();

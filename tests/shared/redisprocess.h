@@ -24,6 +24,10 @@ public:
     quint16 port() const { return m_port; }
     QString url() const;
     QString errorString() const { return m_error; }
+    /// Its working directory: `dump.rdb` there is loaded by start() (snapshots, restores).
+    QString dir() const { return m_dir.path(); }
+    /// Extra redis-server arguments for the next start() (e.g. `--maxmemory 2mb`).
+    void setExtraArgs(const QStringList &args) { m_extraArgs = args; }
 
     /// Runs redis-cli with `args` against this server; returns its stdout (trimmed).
     QByteArray cli(const QStringList &args) const;
@@ -33,6 +37,7 @@ private:
     QTemporaryDir m_dir;
     quint16 m_port = 0;
     bool m_appendOnly;
+    QStringList m_extraArgs;
     QString m_error;
 };
 
