@@ -31,6 +31,7 @@
 #include <QTest>
 
 #include <memory>
+#include <set>
 
 using namespace Hermes;
 using namespace Hermes::Test;
@@ -252,7 +253,7 @@ bool tst_RedisContinuityModel::check(QString *why)
                 continue;
             }
             ++m_figures.replays;
-            QSet<EventId> got;
+            std::set<EventId> got;
             EventId previous = last;
             for (const EncodedEventPtr &e : replay) {
                 if (e->id <= previous) {
@@ -263,7 +264,7 @@ bool tst_RedisContinuityModel::check(QString *why)
                 got.insert(e->id);
             }
             for (const Acked &a : m_acked) {
-                if (a.id.epoch() == last.epoch() && a.id > last && !got.contains(a.id)) {
+                if (a.id.epoch() == last.epoch() && a.id > last && !got.count(a.id)) {
                     *why = QStringLiteral("node %1: replay from %2 misses acknowledged %3 (channel %4)")
                                .arg(n->index).arg(QString::fromUtf8(last.toByteArray()),
                                                   QString::fromUtf8(a.id.toByteArray())).arg(a.channel);
