@@ -19,6 +19,7 @@
 #include "respclient.h"
 
 #include "broker/redisbroker.h"
+#include "broker/redisscripts.h"
 #include "stream/encodedevent.h"
 #include "stream/eventhistory.h"
 
@@ -74,6 +75,7 @@ class tst_RedisContinuityModel : public QObject
     Q_OBJECT
 
 private slots:
+    void gapFillPagesThroughALongGap();
     void randomizedHistoryIsWholeOrResync();
 
 private:
@@ -402,6 +404,51 @@ void tst_RedisContinuityModel::runOnce(quint32 seed)
     }
     for (auto &n : m_nodes)
         stop(*n, false);
+    m_redis.reset();
+}
+
+void tst_RedisContinuityModel::gapFillPagesThroughALongGap()
+{
+    // The deployment keeps 100 per stream (this node came first), so a gap fill reads pages of
+    // 1,200; a node of another version with 10,000 wrote 1,500 events while this one was cut
+    // off. All 1,500 arrive, in order, without a resync.
+    m_redis = std::make_unique<RedisProcess>();
+    QVERIFY2(m_redis->start(), qPrintable(m_redis->errorString()));
+    Node node;
+    node.streamLength = 100;
+    start(node);
+    QTRY_VERIFY_WITH_TIMEOUT(node.broker->isUp(), 10000);
+    QList<EventId> received;
+    connect(node.broker.get(), &Broker::eventReceived, this, [&received](const Event &e) { received.append(e.id); });
+    const RedisKeyspace keys(QStringLiteral("hermes:"));
+    RespClient redis;
+    QVERIFY(redis.connectTo(m_redis->port()));
+    // Blocking calls only from here: the node's event loop does not run, so it cannot
+    // reconnect before all of them are in.
+    QVERIFY(!RespClient::isError(redis.command({"CLIENT", "KILL", "TYPE", "pubsub"})));
+    QList<EventId> published;
+    for (int i = 0; i < 1500; ++i) {
+        Event e;
+        e.channel = Channel::Downloads;
+        e.type = QStringLiteral("t");
+        e.data = QJsonObject{{QStringLiteral("n"), i}};
+        e.timestamp = Event::currentTimestamp();
+        const RedisScripts::Publish call{
+            .stream = keys.stream(e.channel), .sequence = keys.sequence(), .epoch = keys.epoch(),
+            .trimmed = keys.trimmed(e.channel), .streams = keys.streams(), .heads = keys.heads(),
+            .maxLength = 10000, .envelope = e.envelopeJson(), .channel = e.channel.nameBytes(),
+            .candidateEpoch = "x", .eventsChannel = keys.eventsChannel(),
+        };
+        const auto id = EventId::parse(redis.command(call.command()).toByteArray());
+        QVERIFY(id);
+        published.append(*id);
+    }
+    const int loads = node.historyLoads;
+    QTRY_COMPARE_WITH_TIMEOUT(received.size(), 1500, 20000);
+    QCOMPARE(received, published);
+    QCOMPARE(node.historyLoads, loads); // no reload: nothing was missed
+    QVERIFY(node.broker->reconnects() >= 1);
+    node.broker.reset();
     m_redis.reset();
 }
 
