@@ -1,5 +1,7 @@
 #include "broker/eventjournal.h"
 
+#include "broker/journalfiles.h"
+
 #include "logging.h"
 
 #include <QDateTime>
@@ -23,19 +25,6 @@
 
 namespace Hermes {
 
-static bool writeAll(int fd, const QByteArray &bytes)
-{
-    qsizetype done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.constData() + done, size_t(bytes.size() - done));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        done += n;
-    }
-    return true;
-}
 
 
 std::optional<EventJournal::Fsync> EventJournal::parseFsync(QStringView text)
@@ -62,7 +51,7 @@ static QString fsyncName(EventJournal::Fsync f)
 EventJournal::EventJournal(QString directory, int capacityPerChannel, Fsync fsync)
     : m_dir(std::move(directory)), m_capacity(qMax(1, capacityPerChannel)), m_fsync(fsync),
       // Segments of a quarter of the capacity: the disk holds at most 1.25 × the history.
-      m_segmentEvents(qMax(16, m_capacity / 4))
+      m_segmentEvents(qMax(16, m_capacity / 4)), m_quarantine(m_dir)
 {
     for (Channel channel : Channel::all())
         m_lanes[channel.index()].channel = channel;
@@ -128,9 +117,9 @@ Result<EventJournal::Loaded> EventJournal::open(const QByteArray &bootId)
                 for (const QString &name : dir.entryList({QStringLiteral("*.log")}, QDir::Files | QDir::System))
                     paths.append(dir.filePath(name));
             }
-            const QStringList moved = moveAside(paths);
+            const QStringList moved = m_quarantine.moveAside(paths);
             qCCritical(lcBroker).noquote() << "history damaged:" << kept.error().message << "- moved"
-                                           << moved.size() << "file(s) to" << m_damagedDir
+                                           << moved.size() << "file(s) to" << m_quarantine.directory()
                                            << "; clients that resume will resync";
             out.damage.append(kept.error().message);
         }
@@ -224,32 +213,6 @@ Result<EventJournal::Loaded> EventJournal::load()
     return out;
 }
 
-// Reads a segment file without following a link or blocking on a FIFO planted in its place.
-static JournalChain::File readSegment(const QString &path, int number, int maxRecordBytes,
-                                      Channel channel, quint32 epoch)
-{
-    JournalChain::File file;
-    file.number = number;
-    QByteArray bytes;
-    bool regular = false;
-    const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    struct stat st = {};
-    if (fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-        regular = true;
-        QFile f;
-        if (f.open(fd, QIODevice::ReadOnly, QFileDevice::DontCloseHandle))
-            bytes = f.readAll();
-    }
-    if (fd >= 0)
-        ::close(fd);
-    file.size = bytes.size();
-    file.scan = JournalSegment::scan(bytes, channel, epoch, maxRecordBytes);
-    if (!regular) {
-        file.scan.headerProblem = QStringLiteral("not a regular file");
-        file.scan.damageWhat = file.scan.headerProblem;
-    }
-    return file;
-}
 
 // Reads one channel's segments into `events`, after JournalChain's plan: what it cannot vouch
 // for is moved aside, a torn tail cut off. Returns the channel's floor.
@@ -270,7 +233,7 @@ EventId EventJournal::loadChannel(Lane &lane, std::optional<JournalChain::Record
     std::sort(numbers.begin(), numbers.end());
     QList<JournalChain::File> files;
     for (int n : numbers)
-        files.append(readSegment(segmentPath(lane, n), n, MaxRecordBytes, lane.channel, m_epoch));
+        files.append(JournalFiles::readSegment(segmentPath(lane, n), n, MaxRecordBytes, lane.channel, m_epoch));
     const JournalChain::Plan plan = JournalChain::plan(files, recorded, clean, lostEnd);
     lane.nextNumber = std::max(numbers.isEmpty() ? 0 : numbers.back(), recorded ? recorded->segment : 0) + 1;
     lane.floor = plan.floor;
@@ -278,9 +241,10 @@ EventId EventJournal::loadChannel(Lane &lane, std::optional<JournalChain::Record
         QStringList aside;
         for (qsizetype i = 0; i < plan.keepFrom; ++i)
             aside.append(segmentPath(lane, files[i].number));
-        QStringList moved = moveAside(aside);
+        QStringList moved = m_quarantine.moveAside(aside);
         if (plan.rewriteFirst) {
-            const Result<QString> replaced = replaceWithRecovered(lane, files[plan.keepFrom], plan.floor);
+            const Result<QString> replaced = JournalFiles::replaceWithRecovered(
+                segmentPath(lane, files[plan.keepFrom].number), files[plan.keepFrom], m_epoch, plan.floor, m_quarantine);
             if (replaced)
                 moved.append(*replaced);
             else // the damaged file stays; the next start finds the same damage and tries again
@@ -290,7 +254,7 @@ EventId EventJournal::loadChannel(Lane &lane, std::optional<JournalChain::Record
                                  .arg(lane.channel.name(), plan.damage,
                                       QString::fromLatin1(plan.floor.withEpoch(m_epoch).toByteArray()));
         qCCritical(lcBroker).noquote() << "history damaged:" << line << "- moved" << moved.size()
-                                       << "file(s) to" << (moved.isEmpty() ? QStringLiteral("(none)") : m_damagedDir);
+                                       << "file(s) to" << (moved.isEmpty() ? QStringLiteral("(none)") : m_quarantine.directory());
         damage->append(line);
     }
     for (qsizetype i = plan.keepFrom; i < files.size(); ++i) {
@@ -310,58 +274,7 @@ EventId EventJournal::loadChannel(Lane &lane, std::optional<JournalChain::Record
     return plan.floor;
 }
 
-// Moves `paths` under damaged/<time>/ (keeping their channel folder); returns where they went.
-QStringList EventJournal::moveAside(const QList<QString> &paths)
-{
-    if (m_damagedDir.isEmpty()) {
-        m_damagedDir = QStringLiteral("%1/damaged/%2").arg(
-            m_dir, QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss-zzz")));
-    }
-    QStringList moved;
-    for (const QString &path : paths) {
-        const QString relative = QDir(m_dir).relativeFilePath(path);
-        const QString target = m_damagedDir + u'/' + relative;
-        QDir().mkpath(QFileInfo(target).absolutePath());
-        if (::rename(QFile::encodeName(path).constData(), QFile::encodeName(target).constData()) == 0)
-            moved.append(target);
-        else if (errno != ENOENT)
-            qCCritical(lcBroker).noquote() << "history: cannot move" << path << "aside:"
-                                           << QString::fromLocal8Bit(std::strerror(errno));
-    }
-    return moved;
-}
 
-// Rewrites a segment as its header (naming `floor`) and the whole records found after its
-// damage; the damaged original is moved aside (returned: where to). Atomic: written under a
-// temporary name first.
-Result<QString> EventJournal::replaceWithRecovered(Lane &lane, const JournalChain::File &file, EventId floor)
-{
-    const QString path = segmentPath(lane, file.number);
-    QFile original(path);
-    if (!original.open(QIODevice::ReadOnly))
-        return unavailable(QStringLiteral("cannot reread %1").arg(path));
-    original.seek(file.scan.recoveredFrom);
-    const QByteArray records = original.read(file.scan.recoveredTo - file.scan.recoveredFrom);
-    original.close();
-    QByteArray bytes;
-    JournalSegment::appendRecord(bytes, JournalSegment::headerPayload(m_epoch, floor, file.number, 0));
-    bytes += records;
-    const QString temporary = path + QStringLiteral(".tmp");
-    const int fd = ::open(QFile::encodeName(temporary).constData(),
-                          O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0 || !writeAll(fd, bytes) || ::fdatasync(fd) != 0) {
-        const QString why = QString::fromLocal8Bit(std::strerror(errno));
-        if (fd >= 0)
-            ::close(fd);
-        QFile::remove(temporary);
-        return unavailable(QStringLiteral("cannot rewrite %1: %2").arg(path, why));
-    }
-    ::close(fd);
-    const QStringList moved = moveAside({path});
-    if (::rename(QFile::encodeName(temporary).constData(), QFile::encodeName(path).constData()) != 0)
-        return unavailable(QStringLiteral("cannot rename %1: %2").arg(temporary, QString::fromLocal8Bit(std::strerror(errno))));
-    return moved.value(0);
-}
 
 void EventJournal::discardAll()
 {
@@ -406,14 +319,16 @@ Result<void> EventJournal::createSegment(Lane &lane, int number, EventId previou
                           O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return ioError(QStringLiteral("create"), temporary);
-    const bool written = writeAll(fd, bytes) && (m_fsync == Fsync::Never || ::fdatasync(fd) == 0);
+    // Synced before it has its name only where a power loss must not cost the history; under
+    // the other policies a power loss makes the whole history untrusted anyway.
+    const bool written = JournalFiles::writeAll(fd, bytes) && (m_fsync != Fsync::Always || ::fdatasync(fd) == 0);
     if (!written || ::rename(QFile::encodeName(temporary).constData(), QFile::encodeName(path).constData()) != 0) {
         const Error error = ioError(QStringLiteral("write"), path);
         ::close(fd);
         QFile::remove(temporary);
         return error;
     }
-    if (m_fsync != Fsync::Never) {
+    if (m_fsync == Fsync::Always) {
         // The new name must survive a power loss too.
         const int dir = ::open(QFile::encodeName(QFileInfo(path).absolutePath()).constData(),
                                O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -482,7 +397,7 @@ Result<void> EventJournal::append(const QList<Event> &events)
             continue;
         Lane &c = m_lanes[i];
         before[i] = ::lseek(c.fd, 0, SEEK_END);
-        if (!writeAll(c.fd, buffers[i])) {
+        if (!JournalFiles::writeAll(c.fd, buffers[i])) {
             // Cut the batch off again, so no half-written record stays for the next one to
             // follow; nothing of it is delivered.
             const Error error = unavailable(QStringLiteral("cannot write the history: %1")
@@ -587,10 +502,16 @@ Result<void> EventJournal::writeState(bool clean)
         {QStringLiteral("last_id"), QString::fromLatin1(m_newest.withEpoch(m_epoch).toByteArray())},
         {QStringLiteral("channels"), channels},
     };
-    if (!file.open(QIODevice::WriteOnly)
-        || file.write(QJsonDocument(state).toJson(QJsonDocument::Compact)) < 0 || !file.commit())
-        return unavailable(QStringLiteral("cannot write %1: %2").arg(file.fileName(), file.errorString()));
-    return {};
+    const QByteArray bytes = QJsonDocument(state).toJson(QJsonDocument::Compact);
+    if (clean || m_fsync == Fsync::Always) {
+        if (!file.open(QIODevice::WriteOnly) || file.write(bytes) < 0 || !file.commit())
+            return unavailable(QStringLiteral("cannot write %1: %2").arg(file.fileName(), file.errorString()));
+        return {};
+    }
+    // Not synced (the event loop must not wait on the disk at every rotation): under this
+    // policy a power loss makes the whole history untrusted anyway, and a process crash
+    // keeps what write() handed the kernel. Still atomic: a new name, then rename.
+    return JournalFiles::replace(file.fileName(), bytes, false);
 }
 
 } // namespace Hermes

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "broker/journalchain.h"
+#include "broker/journalfiles.h"
 #include "event.h"
 #include "result.h"
 #include "threadaffinity.h"
@@ -119,8 +120,6 @@ private:
                         EventId lostEnd, QList<Event> *events, QStringList *damage);
     bool anySegments() const;
     void discardAll();
-    QStringList moveAside(const QList<QString> &paths);
-    Result<QString> replaceWithRecovered(Lane &lane, const JournalChain::File &file, EventId floor);
     Result<void> openNewest(Lane &lane);
     Result<void> createSegment(Lane &lane, int number, EventId previous);
     void dropOldSegments(Lane &channel);
@@ -135,7 +134,7 @@ private:
     QByteArray m_bootId;
     EventId m_newest;
     Lane m_lanes[Channel::Count];
-    QString m_damagedDir; ///< this open's folder under damaged/ (made when first needed)
+    JournalFiles::Quarantine m_quarantine;
     bool m_open = false;
     std::shared_ptr<std::atomic<bool>> m_backgroundSync = std::make_shared<std::atomic<bool>>(false);
     ThreadAffinity m_thread;
