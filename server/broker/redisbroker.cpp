@@ -37,8 +37,16 @@ RedisBroker::RedisBroker(Options options, QObject *parent)
             onConnectionLost(QStringLiteral("Redis Sentinel: ") + why);
         });
         connect(m_sentinel.get(), &RedisSentinelLocator::switched, this, [this](const QString &to) {
+            if (m_reconnectTimer.isActive()) {
+                // Waiting out a backoff grown while the old master was gone: the new one is
+                // there now (a short jitter still spreads the nodes).
+                const int soon = m_backoff.delayMs(1);
+                if (m_reconnectTimer.remainingTime() > soon)
+                    m_reconnectTimer.start(soon);
+                return;
+            }
             // Already on it: a reconnect that located it before the announcement arrived.
-            if (!m_reconnectTimer.isActive() && !(m_up && m_sentinel->master() == to))
+            if (!(m_up && m_sentinel->master() == to))
                 onConnectionLost(QStringLiteral("the sentinels moved the master to ") + to);
         });
         // A missed +switch-master (no sentinel reachable at that moment) or a master demoted
