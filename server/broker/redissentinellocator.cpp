@@ -233,6 +233,8 @@ void RedisSentinelLocator::onWatchMessage(redisReply *reply)
     if (words.size() != 5 || QString::fromUtf8(words[0]) != m_options.masterName)
         return;
     const QString to = QStringLiteral("%1:%2").arg(QString::fromUtf8(words[3]), QString::fromUtf8(words[4]));
+    if (words[1] == words[3] && words[2] == words[4])
+        return; // a sentinel catching up re-announces where the master already is
     later([this, to] {
         ++m_switches;
         qCWarning(lcBroker).noquote() << "Redis Sentinel: master" << m_options.masterName << "moved from"

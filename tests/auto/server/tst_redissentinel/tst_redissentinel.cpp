@@ -426,9 +426,9 @@ void tst_RedisSentinel::randomFailoversKeepTheModel()
     // down-after) at random moments; clients on every node from the start. The promise: every
     // event answered 202 reaches every client that was not told to resync, in order, once.
     const quint32 seed = qEnvironmentVariableIsSet("HERMES_TEST_SEED")
-        ? quint32(qEnvironmentVariableIntValue("HERMES_TEST_SEED")) : QRandomGenerator::global()->generate();
+        ? qEnvironmentVariable("HERMES_TEST_SEED").toUInt() : QRandomGenerator::global()->generate();
     const int seconds = qEnvironmentVariableIntValue("HERMES_TEST_SENTINEL_SECONDS") > 0
-        ? qEnvironmentVariableIntValue("HERMES_TEST_SENTINEL_SECONDS") : 25;
+        ? qEnvironmentVariableIntValue("HERMES_TEST_SENTINEL_SECONDS") : 20;
     QRandomGenerator rng(seed);
     QStringList story{QStringLiteral("seed %1 (rerun with HERMES_TEST_SEED=%1)").arg(seed)};
     auto story_ = [&story] { return story.join(QStringLiteral("\n  ")).toUtf8(); };
@@ -514,9 +514,9 @@ void tst_RedisSentinel::randomFailoversKeepTheModel()
             publishFor(stopMs);
             m_cluster->server(master).resume();
         }
-        // Until the sentinels name another master and a publish is acknowledged again.
+        // Until a publish is acknowledged again (a short stop may end before any failover).
         QDeadlineTimer bound(30000);
-        while (!bound.hasExpired() && (m_cluster->namedMaster() == master || int(acknowledged.size()) == ackedBefore))
+        while (!bound.hasExpired() && int(acknowledged.size()) == ackedBefore)
             publishOne();
         QVERIFY2(!bound.hasExpired(), why());
         failovers.append(sinceFault.elapsed());
