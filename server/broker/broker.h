@@ -41,6 +41,9 @@ public:
     /// Why the broker is not up, where it knows more than "disconnected" (for health and
     /// /readyz); empty otherwise.
     virtual QString statusDetail() const { return {}; }
+    /// Where the broker is, for health and metrics when it can change (the Redis master that
+    /// Sentinel named: `ip:port`, no credentials); empty otherwise.
+    virtual QString location() const { return {}; }
 
     /// The event's id, or why not (Error::Kind::Unavailable: the broker is down, or the server
     /// is stopping), in words fit for a client (no raw driver text).

@@ -7,6 +7,8 @@
 #include "broker/rediskeyspace.h"
 #include "broker/redismark.h"
 #include "broker/redisprobe.h"
+#include "broker/redisreplicawait.h"
+#include "broker/redissentinellocator.h"
 #include "broker/tokenlookup.h"
 #include "reconnectbackoff.h"
 #include "settings/redissettings.h"
@@ -48,6 +50,11 @@ namespace Hermes {
  *   the deployment's, and a maxmemory-policy that may evict Hermes' keys keeps the node down
  *   (not ready, publishes refused; events are still delivered) unless allowed.
  * - Envelopes that are not valid JSON are logged (rate-limited) and dropped.
+ * - With sentinels (HERMES_REDIS_SENTINELS) every connect asks them for the master first
+ *   (RedisSentinelLocator); a failover (`+switch-master`, the master lost, or ROLE on it no
+ *   longer saying master) is a lost connection: the reconnect locates the new master and the
+ *   gap fill reads what was missed. With HERMES_REDIS_WAIT_REPLICAS a publish is
+ *   acknowledged only once that many replicas have it (RedisReplicaWait).
  *
  * The names of keys and channels are RedisKeyspace's, the scripts and their arguments
  * RedisScripts', reading the streams is RedisHistoryReader's, recognising outside messages
@@ -64,7 +71,8 @@ public:
     /// The HERMES_REDIS_* settings group, and the address parsed from its url.
     struct Options : RedisSettings
     {
-        RedisAddress address;
+        RedisAddress address;                ///< with sentinels: the password and database only
+        QList<RedisAddress> sentinelAddresses; ///< empty: `address` is the Redis
         QString markPath; ///< the node's mark file (in the data dir); empty: kept in memory only
         int markIntervalMs = 1000; ///< the mark is saved at most this often (and at the stop)
     };
@@ -77,6 +85,7 @@ public:
     Result<void> start() override;
     QString name() const override { return QStringLiteral("redis"); }
     bool isUp() const override { return m_up; }
+    QString location() const override;
     void publish(const Event &event, PublishCallback done) override;
     /// Another node may have issued it: only the bus can bring it, so wait for it.
     HERMES_ANY_THREAD bool mayStillArrive(EventId) const override { return true; }
@@ -89,6 +98,8 @@ public:
     int streamLength() const { return m_streamLength; }
     /// What this node delivered (its mark).
     const RedisMark &mark() const { return m_mark; }
+    /// Failovers the sentinels announced (+switch-master); 0 without sentinels.
+    quint64 masterSwitches() const { return m_sentinel ? m_sentinel->switches() : 0; }
 
 private:
     using Load = RedisHistoryReader::Mode;
@@ -98,6 +109,9 @@ private:
     static constexpr int ProbeIntervalMs = 5000;
 
     void connectAll();
+    void openConnections();
+    void onMasterLocated(const RedisAddress &master);
+    void checkRole();
     void onConnectionReady();
     void onConnectionLost(const QString &reason);
     void loseConnection(const QString &reason);
@@ -124,6 +138,9 @@ private:
     RedisAdopter m_adopter;
     RedisConnection m_commands;
     RedisConnection m_subscriber;
+    RedisReplicaWait m_replicaWait;
+    std::unique_ptr<RedisSentinelLocator> m_sentinel; ///< null without sentinels
+    QTimer m_roleCheck;            ///< with sentinels: is the master still one?
     ReconnectBackoff m_backoff = ReconnectBackoff::fullJitter();
     QTimer m_reconnectTimer;
     int m_attempt = 0;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QString>
+#include <QStringList>
 
 namespace Hermes {
 
@@ -20,6 +21,15 @@ struct RedisSettings
     int connectTimeoutMs = 5000;
     int adoptWindowSec = 60;      ///< de-duplication window for outside publishers' events
     bool allowEviction = false;   ///< an evicting maxmemory-policy is a warning, not an error
+    /// Redis Sentinel: `ip:port` of each sentinel; empty: `url` names the Redis itself.
+    QStringList sentinels;
+    QString sentinelMaster = QStringLiteral("mymaster"); ///< the name the sentinels monitor
+    QString sentinelPassword;     ///< the sentinels' requirepass (not the data Redis')
+    int waitReplicas = 0;         ///< a publish is acknowledged once this many replicas have it
+    int waitTimeoutMs = 1000;     ///< how long a publish waits for them
+
+    /// Whether Redis is the broker (a URL, or sentinels that name it).
+    bool enabled() const { return !url.isEmpty() || !sentinels.isEmpty(); }
 };
 
 } // namespace Hermes
