@@ -35,8 +35,6 @@ public:
     QString errorString() const { return m_error; }
     /// Its working directory: `dump.rdb` there is loaded by start() (snapshots, restores).
     QString dir() const { return m_dir.path(); }
-    /// Extra redis-server arguments for the next start() (e.g. `--maxmemory 2mb`).
-    void setExtraArgs(const QStringList &args) { m_extraArgs = args; }
 
     /// Runs redis-cli with `args` against this server; returns its stdout (trimmed).
     QByteArray cli(const QStringList &args) const;
