@@ -8,7 +8,8 @@
 // does (EventHistory, the ResumePlanner's checks), fed by each broker's signals.
 //
 // HERMES_TEST_SEED: the seed (else random, printed); HERMES_TEST_MODEL_OPS: operations per
-// run (default 45); HERMES_TEST_MODEL_RUNS: runs (default 2).
+// run (default 45); HERMES_TEST_MODEL_RUNS: runs (default 2). Longer soaks also need
+// QTEST_FUNCTION_TIMEOUT (ms; Qt ends a test function after 300 s by default).
 //
 // The check runs once every running node has settled (up, same epoch, caught up). A node that
 // was stopped during lost events and reaches the restored Redis before any node that knew
