@@ -13,8 +13,14 @@ namespace Hermes {
 RedisBroker::RedisBroker(Options options, QObject *parent)
     : Broker(parent), m_options(std::move(options)), m_keys(m_options.keyPrefix),
       m_historyReader(m_keys, m_options.streamLength),
-      m_adopter(m_keys, m_options.streamLength, m_options.adoptWindowSec)
+      m_adopter(m_keys, m_options.streamLength, m_options.adoptWindowSec),
+      m_adoptions(&m_adopter, m_keys, &m_commands,
+                  AdoptRetryQueue::Limits{.maxEntries = MaxAdoptRetries,
+                                          .maxBytes = MaxAdoptRetryBytes,
+                                          .giveUpAfterMs = qint64(m_options.adoptRetryLimitSec) * 1000},
+                  [this] { return m_lastDelivered; })
 {
+    connect(&m_adoptions, &RedisAdoptionRetry::lost, this, &Broker::eventsLost);
     // nchan's defaults: 500 ms doubling with jitter, at most 10 s between attempts.
     m_backoff.setBaseMs(500);
     m_backoff.setCapMs(10000);
@@ -146,11 +152,7 @@ void RedisBroker::adopt(Channel channel, const QByteArray &payload)
         discard(channel.name(), adoption.error().message);
         return;
     }
-    m_commands.command(adoption->command(), [channel](redisReply *r) {
-        if (RedisReply::isError(r))
-            qCWarning(lcBroker).noquote() << "could not adopt a message on" << channel.name() << ":"
-                                          << (r ? RedisReply::string(r) : QByteArray("connection lost"));
-    });
+    m_adoptions.adopt(channel, payload); // retried until adopted, or given up: eventsLost()
 }
 
 void RedisBroker::drain()
@@ -201,7 +203,8 @@ void RedisBroker::onLoaded(Load mode, const RedisHistoryReader::Loaded &loaded)
     if (mode == Load::After) {
         bool hole = loaded.epoch != m_epoch;
         for (int c = 0; c < Channel::Count && !hole; ++c)
-            hole = loaded.trimmed[size_t(c)].withEpoch(m_epoch) > m_lastDelivered;
+            hole = loaded.trimmed[size_t(c)].withEpoch(m_epoch) > m_lastDelivered
+                && !m_adoptions.isRecordedLoss(Channel::all()[c], loaded.trimmed[size_t(c)]);
         if (hole) {
             qCWarning(lcBroker) << (loaded.epoch != m_epoch
                                         ? "the Redis database was flushed or replaced"

@@ -18,6 +18,10 @@ struct RedisSettings
     int streamLength = 10000;     ///< entries kept per channel stream (MAXLEN ~)
     int connectTimeoutMs = 5000;
     int adoptWindowSec = 60;      ///< de-duplication window for outside publishers' events
+    /// How long an outside publisher's event whose adoption fails is retried before it is
+    /// given up (its channel's streams resync); below adoptWindowSec, so every node's retry
+    /// still finds another node's adoption.
+    int adoptRetryLimitSec = 30;
 };
 
 } // namespace Hermes

@@ -26,6 +26,15 @@ Result<void> renewAtMostHalfTheLease(const ServerSettings &s)
     return {};
 }
 
+Result<void> adoptRetryWithinTheWindow(const ServerSettings &s)
+{
+    if (s.redis.adoptRetryLimitSec >= s.redis.adoptWindowSec)
+        return Config::invalidSetting(QStringLiteral("HERMES_REDIS_ADOPT_RETRY_LIMIT (%1 s) must be "
+                                                     "below HERMES_REDIS_ADOPT_WINDOW (%2 s)")
+                                          .arg(s.redis.adoptRetryLimitSec).arg(s.redis.adoptWindowSec));
+    return {};
+}
+
 QString defaultDataDir()
 {
     // Under systemd, the unit's StateDirectory= ($STATE_DIRECTORY; the first when there are
@@ -156,6 +165,14 @@ QList<SettingEntry> buildTable()
                 "Seconds during which an outside publisher's event (a bare PUBLISH) is "
                 "recognised by every node as the same event and gets one shared id.")
             .range(1, 86400).unit(Unit::Seconds).into(&S::redis, &RedisSettings::adoptWindowSec),
+        Setting("HERMES_REDIS_ADOPT_RETRY_LIMIT", "redis-adopt-retry-limit", Type::Integer,
+                QStringLiteral("30"),
+                "Seconds an outside publisher's event that Redis accepted but could not adopt "
+                "(out of memory, a script error, a lost connection) is retried, with backoff, "
+                "before it is given up: its channel's streams then get resync_required "
+                "(events_lost). Below HERMES_REDIS_ADOPT_WINDOW.")
+            .range(1, 86400).unit(Unit::Seconds).check(adoptRetryWithinTheWindow)
+            .into(&S::redis, &RedisSettings::adoptRetryLimitSec),
         Setting("HERMES_DOWNLOAD_DIR", "download-dir", Type::String, QString(),
                 "Where finished downloads go (and their .part files while running). "
                 "Default: <data dir>/downloads.")
