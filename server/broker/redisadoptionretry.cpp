@@ -7,6 +7,12 @@
 
 namespace Hermes {
 
+// The later of two positions; `b` when they are of different epochs (the newer database).
+static EventId later(EventId a, EventId b)
+{
+    return a.epoch() == b.epoch() ? std::max(a, b) : b;
+}
+
 RedisAdoptionRetry::RedisAdoptionRetry(const RedisAdopter *adopter, RedisKeyspace keys,
                                        RedisConnection *commands, AdoptRetryQueue::Limits limits,
                                        Delivered delivered, QObject *parent)
@@ -114,7 +120,7 @@ void RedisAdoptionRetry::giveUp(const std::vector<Entry> &entries)
         loss.after = loss.count == 0 ? e.after : std::min(loss.after, e.after);
         ++loss.count;
         if (delivered.epoch() != 0)
-            loss.unrecorded = std::max({loss.unrecorded, delivered, e.after});
+            loss.unrecorded = later(loss.unrecorded, later(e.after, delivered));
     }
     const Entry &last = entries.back();
     qCWarning(lcBroker).noquote()
@@ -133,6 +139,7 @@ void RedisAdoptionRetry::emitLosses()
         if (loss.count == 0)
             continue;
         const quint64 count = std::exchange(loss.count, 0);
+        loss.declared = later(loss.after, m_delivered());
         Q_EMIT lost(channel, loss.after, count);
     }
     m_recordAttempt = 0;
@@ -159,6 +166,8 @@ void RedisAdoptionRetry::recordLosses()
             .streams = m_keys.streams(),
             .callerEpoch = EventId::epochText(through.epoch()),
             .after = through.position(),
+            .lossesChannel = m_keys.lossesChannel(),
+            .channel = channel.nameBytes(),
         };
         m_commands->command(call.command(), [this, channel, through](redisReply *r) {
             onRecorded(channel, through, r);
@@ -183,13 +192,35 @@ void RedisAdoptionRetry::onRecorded(Channel channel, EventId through, redisReply
     const QByteArray what = RedisReply::string(reply->element[0]);
     if (what == "marked") {
         if (const auto id = EventId::parse(RedisReply::string(reply->element[1])))
-            loss.recorded = *id;
+            loss.recorded = later(loss.recorded, *id);
         qCInfo(lcBroker).noquote() << "recorded the loss on" << channel.name() << "in Redis";
     }
     if (loss.unrecorded == through)
         loss.unrecorded = EventId();
     else
         QMetaObject::invokeMethod(this, &RedisAdoptionRetry::recordLosses, Qt::QueuedConnection);
+}
+
+void RedisAdoptionRetry::onAnnouncement(const QByteArray &payload)
+{
+    const QList<QByteArray> parts = payload.split('\n');
+    const auto marker = parts.size() == 3 ? EventId::parse(parts[0]) : std::nullopt;
+    const auto channel = parts.size() == 3 ? Channel::fromName(QString::fromUtf8(parts[1])) : std::nullopt;
+    const auto after = parts.size() == 3 ? EventId::parse(parts[2]) : std::nullopt;
+    const EventId delivered = m_delivered();
+    if (!marker || !channel || !after || marker->epoch() != delivered.epoch())
+        return; // not one, or of a database that is gone
+    ChannelLoss &loss = m_losses[size_t(channel->index())];
+    loss.recorded = later(loss.recorded, *marker);
+    const EventId lostAfter = after->withEpoch(marker->epoch());
+    if (loss.declared.epoch() == lostAfter.epoch() && !(loss.declared < lostAfter))
+        return; // this node told its streams already, at or after that position
+    // Another node gave a message up that this one did not see (it was down, or not
+    // subscribed yet) or saw later: its streams may have missed it too.
+    loss.declared = later(lostAfter, delivered);
+    qCWarning(lcBroker).noquote() << "another node could not adopt a message on" << channel->name()
+                                  << "after" << lostAfter.toByteArray();
+    Q_EMIT lost(*channel, lostAfter, 0);
 }
 
 bool RedisAdoptionRetry::isRecordedLoss(Channel channel, EventId trimmed) const

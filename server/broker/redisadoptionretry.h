@@ -47,7 +47,11 @@ public:
     /// Adopts `payload`, received on the public `channel` (a valid envelope: see
     /// RedisAdopter::adoption()).
     void adopt(Channel channel, const QByteArray &payload);
-    /// Whether `trimmed` (a position of `channel`'s trimmed key) is a loss this node recorded.
+    /// A message on the losses channel (RedisKeyspace::lossesChannel()): a loss another node
+    /// (or this one) recorded. Streams resync unless this node declared it already.
+    void onAnnouncement(const QByteArray &payload);
+    /// Whether `trimmed` (a position of `channel`'s trimmed key) is a recorded loss this node
+    /// knows (it recorded it, or heard it announced).
     bool isRecordedLoss(Channel channel, EventId trimmed) const;
     int waiting() const { return m_queue.size(); }
 
@@ -88,7 +92,8 @@ private:
         EventId after;           ///< the oldest of those messages' `after`
         EventId unrecorded;      ///< to record in Redis: lost up to here (null: nothing)
         bool recording = false;  ///< a MarkLost is on its way
-        EventId recorded;        ///< the position this node's MarkLost raised trimmed to
+        EventId recorded;        ///< the newest recorded loss known (MarkLost's position)
+        EventId declared;        ///< the newest position this node's streams were told at
     };
     std::array<ChannelLoss, Channel::Count> m_losses;
     QElapsedTimer m_failLog;

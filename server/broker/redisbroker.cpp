@@ -110,7 +110,7 @@ void RedisBroker::onMessage(redisReply *reply)
         return;
     const QByteArray kind = RedisReply::string(reply->element[0]);
     if (kind == "subscribe") {
-        if (++m_subscriptionsConfirmed == Channel::Count + 1)
+        if (++m_subscriptionsConfirmed == m_keys.subscriptions().size())
             load(m_historyLoaded ? Load::After : Load::Tail);
         return;
     }
@@ -120,6 +120,10 @@ void RedisBroker::onMessage(redisReply *reply)
     const QByteArray payload = RedisReply::string(reply->element[2]);
     if (channel == m_keys.eventsChannel()) {
         onEventMessage(payload);
+        return;
+    }
+    if (channel == m_keys.lossesChannel()) {
+        m_adoptions.onAnnouncement(payload);
         return;
     }
     if (RedisAdopter::isRelayedCopy(payload))

@@ -115,7 +115,9 @@ QList<QByteArray> Adopt::command() const
 // message up): the sequence advances one position, held by no event, and the channel's
 // trimmed key rises to it, so a node that loads later sends every client that resumes from
 // `after` or before it `resync_required`, and a node that had delivered up to `after` and
-// reconnects finds a hole. A loss recorded above `after` already (by another node, or
+// reconnects finds a hole. The loss is announced on the losses channel, after every event
+// below the new position: the nodes that did not see the message (down, or not subscribed
+// yet) tell their streams then. A loss recorded above `after` already (by another node, or
 // trimming) is enough: nothing advances. A database of another epoch lost everything anyway.
 // KEYS and ARGV: see MarkLost.
 static const QByteArray MarkLostScript = AssignLua + R"lua(
@@ -125,13 +127,14 @@ local t = redis.call('GET', KEYS[3])
 if t and below(ARGV[2], t) then return {'known', epoch .. '-' .. t} end
 local _, id = assign(KEYS[1], KEYS[2], ARGV[1], KEYS[4], KEYS[5], KEYS[6])
 raise(KEYS[3], id)
+redis.call('PUBLISH', ARGV[3], epoch .. '-' .. id .. '\n' .. ARGV[4] .. '\n' .. ARGV[2])
 return {'marked', epoch .. '-' .. id}
 )lua";
 
 QList<QByteArray> MarkLost::command() const
 {
     return eval(MarkLostScript, {sequence, epoch, trimmed, streams[0], streams[1], streams[2]},
-                {callerEpoch, after});
+                {callerEpoch, after, lossesChannel, channel});
 }
 
 // The epoch and, per stream, its newest entries (tail) or the entries after an id (after),

@@ -81,6 +81,7 @@ struct Adopt
  * trimmed key to it, unless it is above `after` already. Replies `[what, id]`: `marked` (this
  * call advanced; `id` is the new trimmed position, a marker no event has), `known` (`id`: the
  * trimmed position found above `after`), or `gone` (the database is of another epoch).
+ * `marked` is announced on the losses channel (RedisKeyspace::lossesChannel()).
  */
 struct MarkLost
 {
@@ -92,6 +93,8 @@ struct MarkLost
     // ARGV
     QByteArray callerEpoch; ///< the epoch the loss belongs to
     QByteArray after;       ///< `<ms>-<seq>`: the node had delivered up to here
+    QByteArray lossesChannel; ///< where a new record is announced (RedisKeyspace)
+    QByteArray channel;       ///< the channel's name, for the announcement
 
     QList<QByteArray> command() const;
 };
