@@ -70,9 +70,10 @@ void RedisAdoptionRetry::onReply(quint64 ticket, Channel channel, const QByteArr
     m_lastFailure = reply ? RedisReply::string(reply) : QByteArray("connection lost");
     ++m_failsSinceLog;
     if (!m_failLog.isValid() || m_failLog.elapsed() >= 10000) {
-        qCWarning(lcBroker).noquote() << "could not adopt" << m_failsSinceLog << "message(s), last on"
-                                      << channel.name() << ":" << m_lastFailure << "- retrying,"
-                                      << m_queue.size() + (ticket ? 0 : 1) << "waiting";
+        qCWarning(lcBroker).noquote()
+            << QStringLiteral("could not adopt %1 message(s), last on %2 (%3); retrying, %4 waiting")
+                   .arg(m_failsSinceLog).arg(channel.name(), QString::fromUtf8(m_lastFailure))
+                   .arg(m_queue.size() + (ticket ? 0 : 1));
         m_failsSinceLog = 0;
         m_failLog.start();
     }
@@ -123,11 +124,13 @@ void RedisAdoptionRetry::giveUp(const std::vector<Entry> &entries)
             loss.unrecorded = later(loss.unrecorded, later(e.after, delivered));
     }
     const Entry &last = entries.back();
+    const bool timedOut = now() - last.firstMs >= m_queue.limits().giveUpAfterMs;
     qCWarning(lcBroker).noquote()
-        << "gave up adopting" << entries.size() << "outside message(s), last on"
-        << last.channel.name() << "after" << (now() - last.firstMs) << "ms and" << last.attempts
-        << "attempt(s) (" << (m_lastFailure.isEmpty() ? QByteArray("queue full") : m_lastFailure)
-        << "); their channels' streams resync";
+        << QStringLiteral("gave up adopting %1 outside message(s), last on %2 after %3 ms and %4 "
+                          "attempt(s) (%5); their channels' streams resync")
+               .arg(entries.size()).arg(last.channel.name()).arg(now() - last.firstMs).arg(last.attempts)
+               .arg(timedOut ? QString::fromUtf8(m_lastFailure)
+                             : QStringLiteral("too many waiting: the oldest give up"));
     if (!m_lossTimer.isActive())
         m_lossTimer.start(0);
 }
@@ -221,6 +224,17 @@ void RedisAdoptionRetry::onAnnouncement(const QByteArray &payload)
     qCWarning(lcBroker).noquote() << "another node could not adopt a message on" << channel->name()
                                   << "after" << lostAfter.toByteArray();
     Q_EMIT lost(*channel, lostAfter, 0);
+}
+
+void RedisAdoptionRetry::historyReplaced()
+{
+    const EventId delivered = m_delivered();
+    for (Channel channel : Channel::all()) {
+        const ChannelLoss &loss = m_losses[size_t(channel.index())];
+        // A loss Redis does not hold yet is not among the history's floors: declare it again.
+        if (!loss.unrecorded.isNull() && loss.declared.epoch() == delivered.epoch())
+            Q_EMIT lost(channel, loss.declared, 0);
+    }
 }
 
 bool RedisAdoptionRetry::isRecordedLoss(Channel channel, EventId trimmed) const

@@ -50,6 +50,10 @@ public:
     /// A message on the losses channel (RedisKeyspace::lossesChannel()): a loss another node
     /// (or this one) recorded. Streams resync unless this node declared it already.
     void onAnnouncement(const QByteArray &payload);
+    /// The broker loaded a history in place of the one it had (same epoch or not): losses this
+    /// node declared and Redis does not hold yet (still out of memory) are not among its floors,
+    /// so they are declared again (lost(), count 0).
+    void historyReplaced();
     /// Whether `trimmed` (a position of `channel`'s trimmed key) is a recorded loss this node
     /// knows (it recorded it, or heard it announced).
     bool isRecordedLoss(Channel channel, EventId trimmed) const;

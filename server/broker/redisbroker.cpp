@@ -229,6 +229,7 @@ void RedisBroker::onLoaded(Load mode, const RedisHistoryReader::Loaded &loaded)
             m_lastDelivered = std::max(m_lastDelivered, t);
         m_historyLoaded = true;
         Q_EMIT historyLoaded(m_epoch, loaded.events, floors);
+        m_adoptions.historyReplaced();
         // Live events of an epoch that is gone by now were never kept: drop them.
         std::erase_if(m_incoming, [this](const Event &e) { return e.id.epoch() != m_epoch; });
     }

@@ -105,6 +105,7 @@ private slots:
     void cleanup();
     void shortOutageTheEventIsAdoptedOnce();
     void longOutageTheChannelsStreamsResync();
+    void aNodeThatDidNotSeeTheMessageLearnsOfTheLoss();
     void randomOutagesAndRestarts();
 
 private:
@@ -297,9 +298,45 @@ void tst_RedisAdoptRetry::longOutageTheChannelsStreamsResync()
     QCOMPARE(count(itemsOf(*onA), 20), 0);
 }
 
+void tst_RedisAdoptRetry::aNodeThatDidNotSeeTheMessageLearnsOfTheLoss()
+{
+    auto a = startNode(2);
+    auto b = startNode(2);
+    QVERIFY(a && b);
+    auto onA = open(*a, "?channels=queue");
+    QTRY_VERIFY_WITH_TIMEOUT(!onA->events().isEmpty(), 10000);
+    QVERIFY(outsidePublish(1, 1));
+    QTRY_COMPARE_WITH_TIMEOUT(itemsOf(*onA).size(), 1, 10000);
+    const QByteArray beforeLoss = itemsOf(*onA).last().id;
+
+    // B is down when the message comes, and back (its history loaded) before A gives it up,
+    // while Redis still refuses the record.
+    const quint16 portB = b->port();
+    b->kill();
+    b.reset();
+    QVERIFY(fillUntilOutOfMemory());
+    QVERIFY(outsidePublish(1, 2));
+    b = startNode(2, portB);
+    QVERIFY(b);
+    auto resumedOnB = open(*b, "?channels=queue", beforeLoss);
+    QTRY_COMPARE_WITH_TIMEOUT(resumedOnB->nonHeartbeatEvents().size(), 1, 10000); // connected: a replay of nothing
+    QTRY_COMPARE_WITH_TIMEOUT(resyncs(itemsOf(*onA)), 1, 10000); // A gave it up
+    QCOMPARE(resyncs(itemsOf(*resumedOnB)), 0); // B knows nothing yet
+
+    // Redis takes writes again: A records the loss and announces it; B's stream resyncs.
+    freeMemory();
+    QTRY_COMPARE_WITH_TIMEOUT(resyncs(itemsOf(*resumedOnB)), 1, 15000);
+    QCOMPARE(itemsOf(*resumedOnB).last().reason, QStringLiteral("events_lost"));
+    QTest::qWait(500);
+    QCOMPARE(resyncs(itemsOf(*onA)), 1); // A's own announcement changes nothing there
+    QCOMPARE(metric(b->port(), lostSample(1)), 0.0); // B did not give anything up itself
+}
+
 // The model: every outside event reaches each client on its channel exactly once, or the
 // client gets resync_required after the last thing it received before the event was
 // published. Ids only grow, except across a resync (its id says where the stream goes on).
+//
+// Clients also go away for a while and resume on any node.
 //
 // What is not promised, and so not done here: a message seen only by nodes that all stop
 // before they adopt it or give it up is lost without a word (an outside PUBLISH is at most
@@ -346,6 +383,7 @@ void tst_RedisAdoptRetry::randomOutagesAndRestarts()
         QList<Item> items;
         QByteArray lastId;
         int reconnects = 0;
+        qint64 awayUntilMs = 0; ///< dropped by the test: comes back (resumes) then
     };
     std::vector<Client> clients(6);
     for (size_t k = 0; k < clients.size(); ++k) {
@@ -374,7 +412,7 @@ void tst_RedisAdoptRetry::randomOutagesAndRestarts()
             const QList<Item> now = itemsOf(*cl.conn);
             for (; cl.itemsTaken < now.size(); ++cl.itemsTaken)
                 cl.items.append(now[cl.itemsTaken]);
-            if (cl.conn->isClosed()) {
+            if (cl.conn->isClosed() && clock.elapsed() >= cl.awayUntilMs) {
                 std::vector<Node *> up;
                 for (Node &n : nodes) {
                     if (n.process)
@@ -419,6 +457,14 @@ void tst_RedisAdoptRetry::randomOutagesAndRestarts()
             oom = !oom;
             outages += oom;
             QCOMPARE(m_resp.command({"CONFIG", "SET", "maxmemory", oom ? "1" : "0"}).toByteArray(), QByteArray("OK"));
+        } else if (op == 8) {
+            // A client goes away for a while, then resumes on any node.
+            Client &cl = clients[rng.bounded(quint32(clients.size()))];
+            if (!cl.conn->isClosed()) {
+                poll();
+                cl.conn->close();
+                cl.awayUntilMs = clock.elapsed() + rng.bounded(4000);
+            }
         } else if (op == 7) {
             const size_t i = rng.bounded(quint32(nodes.size()));
             bool allowed = true;
@@ -444,8 +490,9 @@ void tst_RedisAdoptRetry::randomOutagesAndRestarts()
     }
     if (oom)
         QCOMPARE(m_resp.command({"CONFIG", "SET", "maxmemory", "0"}).toByteArray(), QByteArray("OK"));
-    // Every retry ends (adopted or given up), every loss is recorded and announced.
-    QDeadlineTimer settle((LimitSec + 4) * 1000);
+    // Every retry ends (adopted or given up), every loss is recorded and announced, every
+    // client is back.
+    QDeadlineTimer settle((LimitSec + 5) * 1000);
     while (!settle.hasExpired()) {
         poll();
         QTest::qWait(100);
