@@ -24,7 +24,9 @@ namespace Hermes {
  * what is given up (Broker::eventsLost()).
  *
  * Messages keep their order of arrival: the due ones are handed out oldest first, and a
- * message that arrives while others wait joins them rather than overtaking them.
+ * message that arrives while others wait joins them rather than overtaking them. (Sent in
+ * that order on one connection, they are adopted in it, unless Redis recovers in the middle
+ * of a round: then a later one may get in before an earlier one's next attempt.)
  *
  * Pure bookkeeping on a clock the caller passes in (ms, monotonic): RedisBroker drives it with
  * a timer and sends the adoptions.

@@ -38,6 +38,9 @@ public:
     /// Short name for health and metrics: "memory", "redis".
     virtual QString name() const = 0;
     virtual bool isUp() const = 0;
+    /// Where the broker is, for health and metrics when it can change (the Redis master that
+    /// Sentinel named: `ip:port`, no credentials); empty otherwise.
+    virtual QString location() const { return {}; }
 
     /// The event's id, or why not (Error::Kind::Unavailable: the broker is down, or the server
     /// is stopping), in words fit for a client (no raw driver text).

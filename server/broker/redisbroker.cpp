@@ -14,6 +14,7 @@ RedisBroker::RedisBroker(Options options, QObject *parent)
     : Broker(parent), m_options(std::move(options)), m_keys(m_options.keyPrefix),
       m_historyReader(m_keys, m_options.streamLength),
       m_adopter(m_keys, m_options.streamLength, m_options.adoptWindowSec),
+      m_replicaWait(this, &m_commands, m_options.waitReplicas, m_options.waitTimeoutMs),
       m_adoptions(&m_adopter, m_keys, &m_commands,
                   AdoptRetryQueue::Limits{.maxEntries = MaxAdoptRetries,
                                           .maxBytes = MaxAdoptRetryBytes,
@@ -30,12 +31,46 @@ RedisBroker::RedisBroker(Options options, QObject *parent)
         connect(c, &RedisConnection::ready, this, &RedisBroker::onConnectionReady);
         connect(c, &RedisConnection::disconnected, this, &RedisBroker::onConnectionLost);
     }
+    if (!m_options.sentinelAddresses.isEmpty()) {
+        m_sentinel = std::make_unique<RedisSentinelLocator>(RedisSentinelLocator::Options{
+            .sentinels = m_options.sentinelAddresses,
+            .masterName = m_options.sentinelMaster,
+            .data = m_options.address,
+            .timeoutMs = m_options.connectTimeoutMs,
+        });
+        connect(m_sentinel.get(), &RedisSentinelLocator::located, this, &RedisBroker::onMasterLocated);
+        connect(m_sentinel.get(), &RedisSentinelLocator::failed, this, [this](const QString &why) {
+            onConnectionLost(QStringLiteral("Redis Sentinel: ") + why);
+        });
+        connect(m_sentinel.get(), &RedisSentinelLocator::switched, this, [this](const QString &to) {
+            if (m_reconnectTimer.isActive()) {
+                // Waiting out a backoff grown while the old master was gone: the new one is
+                // there now (a short jitter still spreads the nodes).
+                const int soon = m_backoff.delayMs(1);
+                if (m_reconnectTimer.remainingTime() > soon)
+                    m_reconnectTimer.start(soon);
+                return;
+            }
+            // Already on it: a reconnect that located it before the announcement arrived.
+            if (!(m_up && m_sentinel->master() == to))
+                onConnectionLost(QStringLiteral("the sentinels moved the master to ") + to);
+        });
+        // A missed +switch-master (no sentinel reachable at that moment) or a master demoted
+        // under us: a replica answers reads and refuses writes, so ask.
+        m_roleCheck.setInterval(1000);
+        connect(&m_roleCheck, &QTimer::timeout, this, &RedisBroker::checkRole);
+        m_roleCheck.start();
+    }
 }
 
 Result<void> RedisBroker::start()
 {
     HERMES_ASSERT_THREAD(this);
-    qCInfo(lcBroker).noquote() << "connecting to" << m_options.address.display();
+    if (m_sentinel)
+        qCInfo(lcBroker).noquote() << "asking" << m_options.sentinelAddresses.size()
+                                   << "sentinel(s) for the Redis master" << m_options.sentinelMaster;
+    else
+        qCInfo(lcBroker).noquote() << "connecting to" << m_options.address.display();
     connectAll();
     return {};
 }
@@ -43,8 +78,47 @@ Result<void> RedisBroker::start()
 void RedisBroker::connectAll()
 {
     m_subscriptionsConfirmed = 0;
+    if (m_sentinel) {
+        m_sentinel->locate(); // then onMasterLocated(), or a lost connection
+        return;
+    }
+    openConnections();
+}
+
+void RedisBroker::openConnections()
+{
     m_commands.open(m_options.address, m_options.connectTimeoutMs);
     m_subscriber.open(m_options.address, m_options.connectTimeoutMs);
+}
+
+void RedisBroker::onMasterLocated(const RedisAddress &master)
+{
+    HERMES_ASSERT_THREAD(this);
+    if (m_reconnectTimer.isActive())
+        return; // lost meanwhile: the next attempt locates again
+    m_options.address = master;
+    openConnections();
+}
+
+void RedisBroker::checkRole()
+{
+    if (!m_commands.isReady())
+        return;
+    m_commands.command({"ROLE"}, [this](redisReply *reply) {
+        if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements == 0)
+            return; // a lost connection is reported by itself
+        const QByteArray role = RedisReply::string(reply->element[0]);
+        if (role != "master")
+            loseConnection(QStringLiteral("%1 is no longer the master (ROLE: %2)")
+                               .arg(m_options.address.display(), QString::fromUtf8(role)));
+    });
+}
+
+QString RedisBroker::location() const
+{
+    if (!m_sentinel)
+        return {};
+    return m_sentinel->master();
 }
 
 void RedisBroker::onConnectionReady()
@@ -259,12 +333,18 @@ void RedisBroker::publish(const Event &event, PublishCallback done)
         .candidateEpoch = EventId::epochText(EventId::randomEpoch()),
         .eventsChannel = m_keys.eventsChannel(),
     };
-    m_commands.command(call.command(), [done](redisReply *reply) {
+    // With HERMES_REDIS_WAIT_REPLICAS the answer waits for the WAIT sent after this write.
+    if (m_replicaWait.isOn())
+        done = m_replicaWait.add(std::move(done));
+    m_commands.command(call.command(), [this, done](redisReply *reply) {
         const auto id = EventId::parse(RedisReply::string(reply));
         if (RedisReply::isError(reply) || !id) {
             // The driver's words stay in the log; the client gets a plain reason.
             qCWarning(lcBroker).noquote() << "publish failed:"
                                           << (reply ? RedisReply::string(reply) : QByteArray("connection lost"));
+            // A master demoted under us (a failover it missed): find the new one.
+            if (m_sentinel && reply && RedisReply::string(reply).startsWith("READONLY"))
+                loseConnection(QStringLiteral("%1 refuses writes: it is a replica now").arg(m_options.address.display()));
             if (done)
                 done(Error::unavailable("broker_unavailable", QStringLiteral("the Redis broker did not accept the event")));
             return;

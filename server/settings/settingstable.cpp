@@ -35,6 +35,17 @@ Result<void> adoptRetryWithinTheWindow(const ServerSettings &s)
     return {};
 }
 
+// WAIT blocks the command connection, and a command unanswered for the connect timeout counts
+// as a lost connection: the wait must end well before (see RedisReplicaWait).
+Result<void> waitBelowConnectTimeout(const ServerSettings &s)
+{
+    if (s.redis.waitReplicas > 0 && s.redis.waitTimeoutMs * 2 > s.redis.connectTimeoutMs)
+        return Config::invalidSetting(QStringLiteral("HERMES_REDIS_WAIT_TIMEOUT (%1 ms) must be at most "
+                                                     "half of HERMES_REDIS_CONNECT_TIMEOUT (%2 ms)")
+                                          .arg(s.redis.waitTimeoutMs).arg(s.redis.connectTimeoutMs));
+    return {};
+}
+
 QString defaultDataDir()
 {
     // Under systemd, the unit's StateDirectory= ($STATE_DIRECTORY; the first when there are
@@ -173,6 +184,28 @@ QList<SettingEntry> buildTable()
                 "(events_lost). Below HERMES_REDIS_ADOPT_WINDOW.")
             .range(1, 86400).unit(Unit::Seconds).check(adoptRetryWithinTheWindow)
             .into(&S::redis, &RedisSettings::adoptRetryLimitSec),
+        Setting("HERMES_REDIS_SENTINELS", "redis-sentinels", Type::List, QString(),
+                "Redis Sentinel: comma-separated ip:port of the sentinels to ask for the master "
+                "(IP addresses: host names are resolved synchronously). The broker follows "
+                "failovers. HERMES_REDIS_URL, if set, then gives only the password and "
+                "database.")
+            .into(&S::redis, &RedisSettings::sentinels),
+        Setting("HERMES_REDIS_SENTINEL_MASTER", "redis-sentinel-master", Type::String,
+                QStringLiteral("mymaster"), "The master name the sentinels monitor.")
+            .into(&S::redis, &RedisSettings::sentinelMaster),
+        Setting("HERMES_REDIS_SENTINEL_PASSWORD", "redis-sentinel-password", Type::String, QString(),
+                "Password of the sentinels themselves (their requirepass); empty: none.")
+            .secretFromFile().into(&S::redis, &RedisSettings::sentinelPassword),
+        Setting("HERMES_REDIS_WAIT_REPLICAS", "redis-wait-replicas", Type::Integer, QStringLiteral("0"),
+                "A publish is acknowledged (202) only once this many Redis replicas have the "
+                "event (WAIT), else it answers 503; so a failover loses no acknowledged event. "
+                "0: acknowledged once the master has it.")
+            .range(0, 100).into(&S::redis, &RedisSettings::waitReplicas),
+        Setting("HERMES_REDIS_WAIT_TIMEOUT", "redis-wait-timeout", Type::Integer, QStringLiteral("1000"),
+                "Milliseconds a publish waits for HERMES_REDIS_WAIT_REPLICAS replicas; at most "
+                "half of HERMES_REDIS_CONNECT_TIMEOUT.")
+            .range(1, 300000).unit(Unit::Milliseconds).check(waitBelowConnectTimeout)
+            .into(&S::redis, &RedisSettings::waitTimeoutMs),
         Setting("HERMES_DOWNLOAD_DIR", "download-dir", Type::String, QString(),
                 "Where finished downloads go (and their .part files while running). "
                 "Default: <data dir>/downloads.")
