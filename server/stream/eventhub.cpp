@@ -179,9 +179,9 @@ void EventHub::onEventsLost(Channel channel, EventId after, quint64 count)
     // The lost events have no id: they would have come after `after`, before whatever comes
     // next. So every position up to the newest misses them, the newest included.
     const EventId through = std::max(after, m_history.newest());
-    qCWarning(lcHub).noquote() << count << "event(s) on" << channel.name()
-                               << "may have been lost after" << after.toByteArray()
-                               << "- its streams resync";
+    qCWarning(lcHub).noquote() << (count ? QString::number(count) : QStringLiteral("some"))
+                               << "event(s) on" << channel.name() << "may have been lost after"
+                               << after.toByteArray() << "- its streams resync";
     {
         const std::unique_lock lock(m_history.lock());
         m_history.markLost(channel, through);
