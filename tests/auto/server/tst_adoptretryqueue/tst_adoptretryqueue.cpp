@@ -140,7 +140,7 @@ void tst_AdoptRetryQueue::successEndsItAndStaleTicketsAreIgnored()
 void tst_AdoptRetryQueue::randomOperationsKeepTheBoundsAndGiveUpNothingEarly()
 {
     const quint32 seed = qEnvironmentVariableIsSet("HERMES_TEST_SEED")
-        ? quint32(qEnvironmentVariableIntValue("HERMES_TEST_SEED"))
+        ? qEnvironmentVariable("HERMES_TEST_SEED").toUInt()
         : QRandomGenerator::global()->generate();
     QRandomGenerator rng(seed);
     auto fail = qScopeGuard([seed] { qWarning() << "seed" << seed << "(HERMES_TEST_SEED)"; });

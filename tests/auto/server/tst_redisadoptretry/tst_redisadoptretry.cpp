@@ -345,7 +345,7 @@ void tst_RedisAdoptRetry::aNodeThatDidNotSeeTheMessageLearnsOfTheLoss()
 void tst_RedisAdoptRetry::randomOutagesAndRestarts()
 {
     const quint32 seed = qEnvironmentVariableIsSet("HERMES_TEST_SEED")
-        ? quint32(qEnvironmentVariableIntValue("HERMES_TEST_SEED"))
+        ? qEnvironmentVariable("HERMES_TEST_SEED").toUInt()
         : QRandomGenerator::global()->generate();
     const int steps = qEnvironmentVariableIsSet("HERMES_ADOPT_SOAK_STEPS")
         ? qEnvironmentVariableIntValue("HERMES_ADOPT_SOAK_STEPS") : 40;
