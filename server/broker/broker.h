@@ -65,6 +65,12 @@ Q_SIGNALS:
     /// id that is no longer there. Replaces any history of another epoch.
     void historyLoaded(quint32 epoch, const QList<Hermes::Event> &events,
                        const Hermes::ChannelFloors &floors);
+    /// Events on `channel` may have been lost after `after` (a per-channel gap): `count`
+    /// outside publishers' messages there could not be adopted in time (RedisBroker:
+    /// HERMES_REDIS_ADOPT_RETRY_LIMIT). `after` is the newest id this node had delivered when
+    /// the first of them arrived; they would have come after it, before whatever comes next.
+    /// Every stream on the channel, and every resume on it from an id up to now, resyncs.
+    void eventsLost(Hermes::Channel channel, Hermes::EventId after, quint64 count);
     /// A message on a channel was not a valid envelope and was dropped.
     void eventDiscarded();
     void statusChanged(bool up);

@@ -15,8 +15,14 @@ RedisBroker::RedisBroker(Options options, QObject *parent)
       m_historyReader(m_keys, m_options.streamLength),
       m_adopter(m_keys, m_options.streamLength, m_options.adoptWindowSec),
       m_replicaWait(this, &m_commands, m_options.waitReplicas, m_options.waitTimeoutMs),
+      m_adoptions(&m_adopter, m_keys, &m_commands,
+                  AdoptRetryQueue::Limits{.maxEntries = MaxAdoptRetries,
+                                          .maxBytes = MaxAdoptRetryBytes,
+                                          .giveUpAfterMs = qint64(m_options.adoptRetryLimitSec) * 1000},
+                  [this] { return m_lastDelivered; }),
       m_streamLength(m_options.streamLength), m_probe(m_keys, m_options.streamLength)
 {
+    connect(&m_adoptions, &RedisAdoptionRetry::lost, this, &Broker::eventsLost);
     // nchan's defaults: 500 ms doubling with jitter, at most 10 s between attempts.
     m_backoff.setBaseMs(500);
     m_backoff.setCapMs(10000);
@@ -204,7 +210,7 @@ void RedisBroker::onMessage(redisReply *reply)
         return;
     const QByteArray kind = RedisReply::string(reply->element[0]);
     if (kind == "subscribe") {
-        if (++m_subscriptionsConfirmed == Channel::Count + 1)
+        if (++m_subscriptionsConfirmed == m_keys.subscriptions().size())
             probe(true);
         return;
     }
@@ -214,6 +220,10 @@ void RedisBroker::onMessage(redisReply *reply)
     const QByteArray payload = RedisReply::string(reply->element[2]);
     if (channel == m_keys.eventsChannel()) {
         onEventMessage(payload);
+        return;
+    }
+    if (channel == m_keys.lossesChannel()) {
+        m_adoptions.onAnnouncement(payload);
         return;
     }
     if (RedisAdopter::isRelayedCopy(payload))
@@ -250,11 +260,7 @@ void RedisBroker::adopt(Channel channel, const QByteArray &payload)
         discard(channel.name(), adoption.error().message);
         return;
     }
-    m_commands.command(adoption->command(), [channel](redisReply *r) {
-        if (RedisReply::isError(r))
-            qCWarning(lcBroker).noquote() << "could not adopt a message on" << channel.name() << ":"
-                                          << (r ? RedisReply::string(r) : QByteArray("connection lost"));
-    });
+    m_adoptions.adopt(channel, payload); // retried until adopted, or given up: eventsLost()
 }
 
 void RedisBroker::drain()
@@ -314,7 +320,8 @@ void RedisBroker::onLoaded(Load mode, const RedisHistoryReader::Loaded &loaded)
     if (mode == Load::After) {
         bool hole = loaded.epoch != m_epoch;
         for (int c = 0; c < Channel::Count && !hole; ++c)
-            hole = loaded.trimmed[size_t(c)].withEpoch(m_epoch) > m_lastDelivered;
+            hole = loaded.trimmed[size_t(c)].withEpoch(m_epoch) > m_lastDelivered
+                && !m_adoptions.isRecordedLoss(Channel::all()[c], loaded.trimmed[size_t(c)]);
         if (hole) {
             qCWarning(lcBroker) << (loaded.epoch != m_epoch
                                         ? "the Redis database was flushed or replaced"
@@ -339,6 +346,7 @@ void RedisBroker::onLoaded(Load mode, const RedisHistoryReader::Loaded &loaded)
             mark.deliver(e);
         remember(mark);
         Q_EMIT historyLoaded(m_epoch, loaded.events, floors);
+        m_adoptions.historyReplaced();
         // Live events of an epoch that is gone by now were never kept: drop them.
         std::erase_if(m_incoming, [this](const Event &e) { return e.id.epoch() != m_epoch; });
     }

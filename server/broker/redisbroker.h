@@ -2,6 +2,7 @@
 
 #include "broker/broker.h"
 #include "broker/redisadopter.h"
+#include "broker/redisadoptionretry.h"
 #include "broker/redisconnection.h"
 #include "broker/redishistoryreader.h"
 #include "broker/rediskeyspace.h"
@@ -36,7 +37,9 @@ namespace Hermes {
  *   subscribers.
  * - An outside publisher's bare PUBLISH on a public channel is adopted: every node that sees
  *   it runs a script that gives it an id and forwards it, once (keyed by the SHA-1 of channel
- *   and payload, for a short window); the forwarded copy is what the nodes deliver.
+ *   and payload, for a short window); the forwarded copy is what the nodes deliver. An
+ *   adoption that fails (Redis out of memory…) is retried, and given up after
+ *   HERMES_REDIS_ADOPT_RETRY_LIMIT: eventsLost() (RedisAdoptionRetry).
  * - On start the streams fill the replay history. After a lost connection the broker
  *   reconnects with backoff, re-subscribes, and reads what it missed from the streams before
  *   live messages resume. A database that was flushed or replaced (another epoch), or streams
@@ -107,6 +110,9 @@ private:
     static constexpr size_t MaxHeldEvents = 100000;
     /// How often the deployment is probed again (RedisProbe) while connected.
     static constexpr int ProbeIntervalMs = 5000;
+    /// Outside messages waiting for another adoption attempt, at most (the oldest give up).
+    static constexpr int MaxAdoptRetries = 10000;
+    static constexpr qint64 MaxAdoptRetryBytes = 16 << 20;
 
     void connectAll();
     void openConnections();
@@ -141,6 +147,7 @@ private:
     RedisReplicaWait m_replicaWait;
     std::unique_ptr<RedisSentinelLocator> m_sentinel; ///< null without sentinels
     QTimer m_roleCheck;            ///< with sentinels: is the master still one?
+    RedisAdoptionRetry m_adoptions; ///< after m_commands, which it sends on
     ReconnectBackoff m_backoff = ReconnectBackoff::fullJitter();
     QTimer m_reconnectTimer;
     int m_attempt = 0;

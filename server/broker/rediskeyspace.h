@@ -28,6 +28,7 @@ namespace Hermes {
  * - `<prefix>config`: a hash of the deployment's settings, set by the first node (HSETNX):
  *   `stream_length`, the entries each stream keeps
  * - `<prefix>events`: the internal channel every node delivers from
+ * - `<prefix>lost`: the internal channel of recorded losses (RedisScripts::MarkLost)
  * - the public channels (`download:updates`, …): the Python Hermes' names, unprefixed
  * - `sse:token:<token>`: the Python Hermes API's stream tokens, unprefixed (its keys)
  */
@@ -53,7 +54,10 @@ public:
 
     /// The internal channel: the scripts publish every event there, with its id.
     QByteArray eventsChannel() const;
-    /// What a node subscribes to: the internal channel, then the public ones.
+    /// Where a recorded loss is announced: `<epoch>-<ms>-<seq>\n<channel>\n<ms>-<seq>` (the
+    /// position trimmed was raised to, the channel, what the recording node had delivered).
+    QByteArray lossesChannel() const;
+    /// What a node subscribes to: the internal channel, the public ones, then the losses'.
     QList<QByteArray> subscriptions() const;
 
     /// Where the Python Hermes API keeps a stream token's record.

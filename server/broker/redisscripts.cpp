@@ -21,7 +21,9 @@ end
 local function below(x, y)
   return x[1] < y[1] or (x[1] == y[1] and x[2] < y[2])
 end
--- A trimmed key only ever rises: what is gone stays gone.
+-- A trimmed key only ever rises: what is gone stays gone. It may hold a recorded loss
+-- (MarkLost) or a vanished stream's head above the entries trimming removes, and lowering it
+-- would make nodes that load later forget them.
 local function raise(key, id)
   local cur = pos(redis.call('GET', key))
   if not cur or below(cur, pos(id)) then redis.call('SET', key, id) end
@@ -115,6 +117,32 @@ QList<QByteArray> Adopt::command() const
                 {stream, sequence, epoch, trimmed, adoption, streams[0], streams[1], streams[2], heads},
                 {QByteArray::number(maxLength), envelope, channel, candidateEpoch, eventsChannel,
                  QByteArray::number(windowMs)});
+}
+
+// Records that events on a channel may have been lost after `after` (a node gave an outside
+// message up): the sequence advances one position, held by no event, and the channel's
+// trimmed key rises to it, so a node that loads later sends every client that resumes from
+// `after` or before it `resync_required`, and a node that had delivered up to `after` and
+// reconnects finds a hole. The loss is announced on the losses channel, after every event
+// below the new position: the nodes that did not see the message (down, or not subscribed
+// yet) tell their streams then. A loss recorded above `after` already (by another node, or
+// trimming) is enough: nothing advances. A database of another epoch lost everything anyway.
+// KEYS and ARGV: see MarkLost.
+static const QByteArray MarkLostScript = AssignLua + R"lua(
+local epoch = redis.call('GET', KEYS[2])
+if epoch ~= ARGV[1] then return {'gone', ''} end
+local t = redis.call('GET', KEYS[3])
+if t and below(pos(ARGV[2]), pos(t)) then return {'known', epoch .. '-' .. t} end
+local _, id = assign(KEYS[1], KEYS[2], ARGV[1], KEYS[4], KEYS[5], KEYS[6])
+raise(KEYS[3], id)
+redis.call('PUBLISH', ARGV[3], epoch .. '-' .. id .. '\n' .. ARGV[4] .. '\n' .. ARGV[2])
+return {'marked', epoch .. '-' .. id}
+)lua";
+
+QList<QByteArray> MarkLost::command() const
+{
+    return eval(MarkLostScript, {sequence, epoch, trimmed, streams[0], streams[1], streams[2]},
+                {callerEpoch, after, lossesChannel, channel});
 }
 
 // The epoch and, per stream, its newest entries (tail) or the entries after an id (after),

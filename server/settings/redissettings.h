@@ -21,6 +21,10 @@ struct RedisSettings
     int connectTimeoutMs = 5000;
     int adoptWindowSec = 60;      ///< de-duplication window for outside publishers' events
     bool allowEviction = false;   ///< an evicting maxmemory-policy is a warning, not an error
+    /// How long an outside publisher's event whose adoption fails is retried before it is
+    /// given up (its channel's streams resync); below adoptWindowSec, so every node's retry
+    /// still finds another node's adoption.
+    int adoptRetryLimitSec = 30;
     /// Redis Sentinel: `ip:port` of each sentinel; empty: `url` names the Redis itself.
     QStringList sentinels;
     QString sentinelMaster = QStringLiteral("mymaster"); ///< the name the sentinels monitor

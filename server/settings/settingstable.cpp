@@ -26,6 +26,15 @@ Result<void> renewAtMostHalfTheLease(const ServerSettings &s)
     return {};
 }
 
+Result<void> adoptRetryWithinTheWindow(const ServerSettings &s)
+{
+    if (s.redis.adoptRetryLimitSec >= s.redis.adoptWindowSec)
+        return Config::invalidSetting(QStringLiteral("HERMES_REDIS_ADOPT_RETRY_LIMIT (%1 s) must be "
+                                                     "below HERMES_REDIS_ADOPT_WINDOW (%2 s)")
+                                          .arg(s.redis.adoptRetryLimitSec).arg(s.redis.adoptWindowSec));
+    return {};
+}
+
 // WAIT blocks the command connection, and a command unanswered for the connect timeout counts
 // as a lost connection: the wait must end well before (see RedisReplicaWait).
 Result<void> waitBelowConnectTimeout(const ServerSettings &s)
@@ -176,6 +185,14 @@ QList<SettingEntry> buildTable()
                 "a warning instead of a node that stays not ready. Evicted streams mean "
                 "clients resync (or, where no record survives, miss events silently).")
             .into(&S::redis, &RedisSettings::allowEviction),
+        Setting("HERMES_REDIS_ADOPT_RETRY_LIMIT", "redis-adopt-retry-limit", Type::Integer,
+                QStringLiteral("30"),
+                "Seconds an outside publisher's event that Redis accepted but could not adopt "
+                "(out of memory, a script error, a lost connection) is retried, with backoff, "
+                "before it is given up: its channel's streams then get resync_required "
+                "(events_lost). Below HERMES_REDIS_ADOPT_WINDOW.")
+            .range(1, 86400).unit(Unit::Seconds).check(adoptRetryWithinTheWindow)
+            .into(&S::redis, &RedisSettings::adoptRetryLimitSec),
         Setting("HERMES_REDIS_SENTINELS", "redis-sentinels", Type::List, QString(),
                 "Redis Sentinel: comma-separated ip:port of the sentinels to ask for the master "
                 "(IP addresses: host names are resolved synchronously). The broker follows "
