@@ -23,9 +23,9 @@ RedisBroker::RedisBroker(Options options, QObject *parent)
       m_streamLength(m_options.streamLength), m_probe(m_keys, m_options.streamLength)
 {
     connect(&m_adoptions, &RedisAdoptionRetry::lost, this, &Broker::eventsLost);
-    // nchan's defaults: 500 ms doubling with jitter, at most 10 s between attempts.
+    // nchan's defaults: 500 ms doubling with jitter, at most 10 s (HERMES_REDIS_RECONNECT_MAX).
     m_backoff.setBaseMs(500);
-    m_backoff.setCapMs(10000);
+    m_backoff.setCapMs(m_options.reconnectMaxMs);
     m_reconnectTimer.setSingleShot(true);
     connect(&m_reconnectTimer, &QTimer::timeout, this, &RedisBroker::connectAll);
     m_probeTimer.setInterval(ProbeIntervalMs);

@@ -19,6 +19,7 @@ struct RedisSettings
     /// Entries kept per channel stream; the deployment's value in Redis wins (RedisBroker).
     int streamLength = 10000;
     int connectTimeoutMs = 5000;
+    int reconnectMaxMs = 10000;   ///< the reconnect backoff's cap (nchan's default)
     int adoptWindowSec = 60;      ///< de-duplication window for outside publishers' events
     bool allowEviction = false;   ///< an evicting maxmemory-policy is a warning, not an error
     /// How long an outside publisher's event whose adoption fails is retried before it is

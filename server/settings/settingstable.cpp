@@ -175,6 +175,13 @@ QList<SettingEntry> buildTable()
                 QStringLiteral("5000"), "Milliseconds to wait for a Redis connection.")
             .range(100, 600000).unit(Unit::Milliseconds)
             .into(&S::redis, &RedisSettings::connectTimeoutMs),
+        Setting("HERMES_REDIS_RECONNECT_MAX", "redis-reconnect-max", Type::Integer,
+                QStringLiteral("10000"),
+                "Longest wait between two attempts to reach a Redis that went away: the "
+                "attempts start 500 ms apart and double (with jitter) up to this. Lower: "
+                "back sooner after an outage, more attempts against a Redis that is down.")
+            .range(500, 600000).unit(Unit::Milliseconds)
+            .into(&S::redis, &RedisSettings::reconnectMaxMs),
         Setting("HERMES_REDIS_ADOPT_WINDOW", "redis-adopt-window", Type::Integer, QStringLiteral("60"),
                 "Seconds during which an outside publisher's event (a bare PUBLISH) is "
                 "recognised by every node as the same event and gets one shared id.")
