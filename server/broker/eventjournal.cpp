@@ -15,12 +15,10 @@
 #include <QThreadPool>
 
 #include <algorithm>
-#include <limits>
-#include <array>
+#include <utility>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 namespace Hermes {
@@ -59,6 +57,8 @@ EventJournal::EventJournal(QString directory, int capacityPerChannel, Fsync fsyn
 
 EventJournal::~EventJournal()
 {
+    for (int fd : m_retired)
+        ::close(fd);
     for (Lane &c : m_lanes) {
         if (c.fd >= 0)
             ::close(c.fd);
@@ -190,7 +190,9 @@ Result<EventJournal::Loaded> EventJournal::load()
         out.newest = *last;
     // After an unclean stop the channel may have gone on past anything recorded: its lost end
     // is everything issued until now (ids follow the wall clock).
-    const EventId now(quint64(QDateTime::currentMSecsSinceEpoch()), std::numeric_limits<quint64>::max(), m_epoch);
+    // (The next millisecond, sequence 0: above every id of this millisecond, and no sequence
+    // number at its maximum for the generator to overflow.)
+    const EventId now(quint64(QDateTime::currentMSecsSinceEpoch()) + 1, 0, m_epoch);
     const QJsonObject channels = state.value(QStringLiteral("channels")).toObject();
     QList<Event> all;
     for (Lane &c : m_lanes) {
@@ -338,10 +340,14 @@ Result<void> EventJournal::createSegment(Lane &lane, int number, EventId previou
         }
     }
     if (lane.fd >= 0) {
-        if (m_fsync != Fsync::Never)
-            ::fdatasync(lane.fd);
-        ::close(lane.fd);
+        // The full segment's last writes reach the disk with the next sync, on the pool
+        // thread: a rotation never waits on the disk (under `always` it was synced already).
+        if (m_fsync == Fsync::EverySecond && lane.dirty)
+            m_retired.push_back(lane.fd);
+        else
+            ::close(lane.fd);
     }
+    lane.dirty = m_fsync != Fsync::Always; // the new header
     lane.fd = fd;
     lane.lastCrc = crc;
     lane.segments.push_back(Segment{number, 0, previous});
@@ -430,8 +436,9 @@ void EventJournal::syncInBackground()
     m_thread.check(Q_FUNC_INFO);
     if (m_backgroundSync->exchange(true))
         return; // the previous one is still running: it covers these writes soon enough
-    // Duplicates, so a segment closed by a rotation meanwhile stays valid for the sync.
-    std::vector<int> fds;
+    // Duplicates, so a segment closed by a rotation meanwhile stays valid for the sync; the
+    // segments rotated out since the last sync are handed over to be synced and closed.
+    std::vector<int> fds = std::exchange(m_retired, {});
     for (Lane &c : m_lanes) {
         if (c.fd >= 0 && c.dirty) {
             const int dup = ::fcntl(c.fd, F_DUPFD_CLOEXEC, 0);
@@ -456,6 +463,10 @@ void EventJournal::syncInBackground()
 void EventJournal::sync()
 {
     m_thread.check(Q_FUNC_INFO);
+    for (int fd : std::exchange(m_retired, {})) {
+        ::fdatasync(fd);
+        ::close(fd);
+    }
     for (Lane &c : m_lanes) {
         if (c.fd >= 0 && c.dirty) {
             ::fdatasync(c.fd);

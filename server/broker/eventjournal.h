@@ -135,6 +135,7 @@ private:
     EventId m_newest;
     Lane m_lanes[Channel::Count];
     JournalFiles::Quarantine m_quarantine;
+    std::vector<int> m_retired; ///< rotated-out segments not yet synced (`everysec`)
     bool m_open = false;
     std::shared_ptr<std::atomic<bool>> m_backgroundSync = std::make_shared<std::atomic<bool>>(false);
     ThreadAffinity m_thread;

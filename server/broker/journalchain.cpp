@@ -33,7 +33,7 @@ Plan plan(const QList<File> &files, std::optional<Recorded> recorded, bool clean
                                        .arg(where(f)).arg(s.header->number));
             break;
         }
-        if (s.damage == Scan::Damage::Middle && endForgiven && (s.header ? inPlace : true)) {
+        if (s.damage == Scan::Damage::Middle && endForgiven) {
             // Keep what follows the damage; what it hid is below the floor.
             give(i, s.recovered.first().id.previous(),
                  QStringLiteral("%1: %2 at offset %3").arg(where(f), s.damageWhat).arg(s.damageAt));

@@ -374,15 +374,13 @@ bool RedisBroker::fillGap(const RedisHistoryReader::Loaded &loaded)
     const int page = m_historyReader.readLimit(Load::After);
     std::optional<EventId> cutoff;
     for (Channel channel : Channel::all()) {
-        if (loaded.counts[channel.index()] < page)
-            continue;
-        for (auto it = loaded.events.crbegin(); it != loaded.events.crend(); ++it) {
-            if (it->channel == channel) {
-                cutoff = cutoff ? std::min(*cutoff, it->id) : it->id;
-                break;
-            }
+        if (loaded.counts[channel.index()] >= page) {
+            const EventId newest = loaded.newestRead[size_t(channel.index())];
+            cutoff = cutoff ? std::min(*cutoff, newest) : newest;
         }
     }
+    if (loaded.unreadable > 0)
+        discard(QString::fromUtf8(m_keys.eventsChannel()), QStringLiteral("%1 stream entr(ies) that are no event").arg(loaded.unreadable));
     int delivered = 0;
     for (const Event &e : loaded.events) {
         if (cutoff && e.id > *cutoff)
@@ -390,6 +388,8 @@ bool RedisBroker::fillGap(const RedisHistoryReader::Loaded &loaded)
         deliver(e);
         ++delivered;
     }
+    if (cutoff) // read on after the cutoff even where it was an entry that is no event
+        m_lastDelivered = std::max(m_lastDelivered, *cutoff);
     if (delivered > 0)
         qCInfo(lcBroker) << "filled the gap with" << delivered << "event(s)" << (cutoff ? "- reading on" : "");
     if (cutoff) {

@@ -77,7 +77,7 @@ public:
         RedisAddress address;                ///< with sentinels: the password and database only
         QList<RedisAddress> sentinelAddresses; ///< empty: `address` is the Redis
         QString markPath; ///< the node's mark file (in the data dir); empty: kept in memory only
-        int markIntervalMs = 1000; ///< the mark is saved at most this often (and at the stop)
+        int markIntervalMs = RedisMarkFile::DefaultIntervalMs; ///< saved at most this often (and at the stop)
     };
 
     explicit RedisBroker(Options options, QObject *parent = nullptr);

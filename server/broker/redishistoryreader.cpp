@@ -15,7 +15,7 @@ RedisHistoryReader::RedisHistoryReader(RedisKeyspace keys, int streamLength)
 
 int RedisHistoryReader::readLimit(Mode mode) const
 {
-    // Streams are capped near streamLength, so twice that reads whatever is left of a gap.
+    // A tail reads what a stream keeps; a gap fill reads pages of this size until it is done.
     return mode == Mode::Tail ? m_streamLength : 2 * m_streamLength + 1000;
 }
 
@@ -85,17 +85,28 @@ Result<RedisHistoryReader::Loaded> RedisHistoryReader::parse(const redisReply *r
             const redisReply *entry = entries->element[i];
             if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2)
                 continue;
+            const EventId id = entryPosition(entry, loaded.epoch);
+            if (id.isNull())
+                continue;
+            // Every entry counts, an event or not: a full page must read on past it, and the
+            // floor of a full tail is below its oldest entry, whatever that held.
+            ++loaded.counts[c];
+            if (loaded.oldestRead[size_t(c)].isNull())
+                loaded.oldestRead[size_t(c)] = id;
+            loaded.newestRead[size_t(c)] = id;
+            bool isEvent = false;
             const redisReply *fields = entry->element[1];
-            for (size_t f = 0; fields->type == REDIS_REPLY_ARRAY && f + 1 < fields->elements; f += 2) {
+            for (size_t f = 0; fields->type == REDIS_REPLY_ARRAY && f + 1 < fields->elements && !isEvent; f += 2) {
                 if (RedisReply::string(fields->element[f]) != "e")
                     continue;
                 if (Result<Event> parsed = Event::fromEnvelope(channel, RedisReply::string(fields->element[f + 1]))) {
                     Event event = std::move(*parsed);
-                    event.id = entryPosition(entry, loaded.epoch);
+                    event.id = id;
                     loaded.events.append(event);
-                    ++loaded.counts[c];
+                    isEvent = true;
                 }
             }
+            loaded.unreadable += isEvent ? 0 : 1;
         }
         const QByteArray trimmed = deleted->type == REDIS_REPLY_ARRAY && size_t(c) < deleted->elements
             ? RedisReply::string(deleted->element[c]) : QByteArray();
@@ -112,15 +123,8 @@ ChannelFloors RedisHistoryReader::Loaded::floors(int readLimit) const
     ChannelFloors floors;
     for (int c = 0; c < Channel::Count; ++c) {
         EventId floor = trimmed[size_t(c)];
-        if (counts[c] >= readLimit) {
-            // Read to the count: older entries may be there, but not in this history.
-            for (const Event &e : events) {
-                if (e.channel.index() == c) {
-                    floor = std::max(floor, e.id.previous());
-                    break;
-                }
-            }
-        }
+        if (counts[c] >= readLimit) // read to the count: older entries may be there, but not here
+            floor = std::max(floor, oldestRead[size_t(c)].previous());
         floors[size_t(c)] = floor;
     }
     return floors;

@@ -31,7 +31,10 @@ public:
         quint32 epoch = 0;
         QList<Event> events;             ///< in id order
         ChannelFloors trimmed;           ///< per channel: the newest id trimming removed
-        int counts[Channel::Count] = {}; ///< per channel: the events read
+        int counts[Channel::Count] = {}; ///< per channel: the stream entries read (events or not)
+        ChannelFloors oldestRead;        ///< per channel: the oldest entry read
+        ChannelFloors newestRead;        ///< per channel: the newest entry read
+        int unreadable = 0;              ///< entries that were no event (skipped)
         /// Why the continuity check failed (and the script started a new epoch); empty: it held.
         QString damage;
 

@@ -62,7 +62,9 @@ class RedisMarkFile final : public QObject
 {
     Q_OBJECT
 public:
-    explicit RedisMarkFile(QString path, int intervalMs = 1000, QObject *parent = nullptr);
+    /// A SIGKILLed node's mark is at most this far behind what it delivered.
+    static constexpr int DefaultIntervalMs = 1000;
+    explicit RedisMarkFile(QString path, int intervalMs = DefaultIntervalMs, QObject *parent = nullptr);
     ~RedisMarkFile() override;
 
     /// The mark saved, a null mark when there is no file (a first start), or why the file

@@ -73,6 +73,11 @@ RedisSentinelLocator::RedisSentinelLocator(Options options, QObject *parent)
                 candidate.port = RedisReply::string(reply->element[1]).toInt(&ok);
                 if (!ok || candidate.host.isEmpty())
                     why = QStringLiteral("gave an unreadable address");
+                else if (QHostAddress(candidate.host).isNull())
+                    // hiredis would resolve a name synchronously, on the event loop
+                    // (sentinels with announce-hostnames / resolve-hostnames yes).
+                    why = QStringLiteral("names the master by host name (%1); Hermes needs an IP address: "
+                                         "set announce-hostnames no on the sentinels").arg(candidate.host);
             }
             later([this, round, index, why, sentinel, candidate] {
                 if (round != m_round)

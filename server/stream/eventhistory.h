@@ -72,8 +72,6 @@ public:
     /// Whether `after` is not covered because events were lost on one of the channels of
     /// `channelMask` (markLost()), rather than evicted.
     bool lostAfter(EventId after, Channel::Mask channelMask) const;
-    /// The newest markLost() of `channel` (null: none).
-    EventId lostThrough(Channel channel) const { return lane(channel).lostThrough; }
     /// False when `id` is no event of this history although every channel still holds all
     /// its events around it: an id from a timeline that was lost (a Redis restored from an
     /// older snapshot while no node ran) or made up. True when an event has it, when it is

@@ -412,7 +412,8 @@ void tst_RedisContinuityModel::gapFillPagesThroughALongGap()
 {
     // The deployment keeps 100 per stream (this node came first), so a gap fill reads pages of
     // 1,200; a node of another version with 10,000 wrote 1,500 events while this one was cut
-    // off. All 1,500 arrive, in order, without a resync.
+    // off, and one stray entry that is no event sits at the end of the first page. All 1,500
+    // arrive, in order, without a resync.
     m_redis = std::make_unique<RedisProcess>();
     QVERIFY2(m_redis->start(), qPrintable(m_redis->errorString()));
     Node node;
@@ -429,6 +430,13 @@ void tst_RedisContinuityModel::gapFillPagesThroughALongGap()
     QVERIFY(!RespClient::isError(redis.command({"CLIENT", "KILL", "TYPE", "pubsub"})));
     QList<EventId> published;
     for (int i = 0; i < 1500; ++i) {
+        if (i == 1199) {
+            // The first page's last entry is no event (another writer's): the fill must still
+            // read on past it, not take the page for the end of the gap.
+            const QByteArray stray = redis.command({"XADD", keys.stream(Channel::Downloads), "*", "x", "y"}).toByteArray();
+            QVERIFY(!stray.isEmpty());
+            QVERIFY(!RespClient::isError(redis.command({"SET", keys.sequence(), stray})));
+        }
         Event e;
         e.channel = Channel::Downloads;
         e.type = QStringLiteral("t");

@@ -171,7 +171,11 @@ void tst_RedisHistoryReader::entriesThatAreNotEventsAreSkipped()
     const Result<RedisHistoryReader::Loaded> loaded = reader.parse(reply.get());
     QVERIFY2(loaded, qPrintable(loaded ? QString() : loaded.error().message));
     QCOMPARE(idsOf(loaded->events), (QList<QByteArray>{"k3x9q2-5-0", "k3x9q2-7-0"}));
-    QCOMPARE(loaded->counts[Channel::Downloads], 1);
+    // Every entry with an id counts, event or not: a full page of them must read on past it.
+    QCOMPARE(loaded->counts[Channel::Downloads], 5);
+    QCOMPARE(loaded->oldestRead[Channel::Downloads], EventId(2, 0, loaded->epoch));
+    QCOMPARE(loaded->newestRead[Channel::Downloads], EventId(6, 0, loaded->epoch));
+    QCOMPARE(loaded->unreadable, 4);
     QCOMPARE(loaded->counts[Channel::Queue], 0);
     QCOMPARE(loaded->counts[Channel::System], 1);
     QVERIFY(loaded->trimmed == ChannelFloors{});
@@ -219,6 +223,9 @@ void tst_RedisHistoryReader::floors()
         e.id = EventId(ms, 0, epoch);
         loaded.events.append(e);
         ++loaded.counts[channel.index()];
+        if (loaded.oldestRead[size_t(channel.index())].isNull())
+            loaded.oldestRead[size_t(channel.index())] = e.id;
+        loaded.newestRead[size_t(channel.index())] = e.id;
     };
     add(Channel::Downloads, 10);
     add(Channel::Queue, 11);
