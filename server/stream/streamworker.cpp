@@ -241,20 +241,23 @@ void StreamWorker::skipTo(EventId newest)
 
 void StreamWorker::applyHistory(quint32 epoch, EventId newest, bool reset, quint64 generation)
 {
-    const bool newEpoch = epoch != m_state.epoch;
     m_state.historyReady = true;
     m_state.epoch = epoch;
     m_state.delivered = newest;
     m_generation = generation;
     Failures failed;
     if (reset) {
-        // Every stream's position belongs to the replaced history. In a new epoch every event
-        // is new to them: they go on from its start. In the same epoch (what they missed was
-        // trimmed away) they go on from the newest.
-        const EventId from = newEpoch ? EventId(0, 0, epoch) : newest;
+        // Every stream's position belongs to the replaced history: it is told to resync and
+        // goes on from the same position in the new one. Positions outlive epochs (Redis' one
+        // sequence only grows; a flushed database starts again from its clock), so what the
+        // new history holds above it is new to the stream (events published after a flush,
+        // before this node noticed), and what it holds below it is not: a history replaced
+        // after a restore keeps the events streams already had, now under the new epoch's
+        // ids — sent again they would be duplicates. Never above the newest here.
         for (const auto &entry : m_sockets) {
             if (entry->waitDeadline != 0 || !entry->connected)
                 continue;
+            const EventId from = std::min(EventId(entry->cursor.ms(), entry->cursor.seq(), epoch), newest);
             leaveLive(*entry, from);
             resyncAt(*entry, ResyncReason::HistoryReset, {}, from, &failed);
             pump(*entry, &failed);
