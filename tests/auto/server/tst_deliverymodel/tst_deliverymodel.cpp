@@ -250,6 +250,35 @@ void tst_DeliveryModel::model_data()
     embedded.maxClients = 10;
     embedded.faultGraceMs = 5000;
     QTest::newRow("embedded") << embedded;
+
+    // One node on the embedded broker whose journal is damaged between runs (a middle segment
+    // removed, a segment cut at a record boundary, a bit flipped) or runs out of space (its
+    // own tmpfs), and which is paused past its timeouts. A small history: many segments.
+    ModelConfig journal = embedded;
+    journal.name = QStringLiteral("journal");
+    journal.historySize = 100;
+    journal.journalTmpfs = true;
+    journal.nemeses[Nemesis::SegmentRemoved] = 5;
+    journal.nemeses[Nemesis::SegmentTruncated] = 5;
+    journal.nemeses[Nemesis::BitFlip] = 5;
+    journal.nemeses[Nemesis::DiskFull] = 6;
+    journal.nemeses[Nemesis::SigStop] = 6;
+    QTest::newRow("journal") << journal;
+
+    // Nodes on one Redis that lies: restored from an older snapshot, a stream key gone, out of
+    // memory while outside publishers go on; nodes restarted with another stream length; and
+    // nodes paused past their timeouts.
+    ModelConfig gray = redis;
+    gray.name = QStringLiteral("redis-gray");
+    gray.nodes = 3;
+    gray.adoptRetryLimitSec = 6;
+    gray.restartStreamLengths = {100, 10000};
+    gray.nemeses[Nemesis::RedisRestore] = 7;
+    gray.nemeses[Nemesis::StreamDeleted] = 4;
+    gray.nemeses[Nemesis::RedisOom] = 5;
+    gray.nemeses[Nemesis::StreamLength] = 5;
+    gray.nemeses[Nemesis::SigStop] = 6;
+    QTest::newRow("redis-gray") << gray;
 }
 
 void tst_DeliveryModel::model()
@@ -275,6 +304,11 @@ void tst_DeliveryModel::model()
         spec.channelNames = channels.split(u',');
         limits.channels = spec.filter().channels;
         QVERIFY2(limits.channels, "HERMES_MODEL_CHANNELS: downloads, queue, system");
+    }
+    for (const QString &name : qEnvironmentVariable("HERMES_MODEL_NEMESES").split(u',', Qt::SkipEmptyParts)) {
+        const Nemesis kind = nemesisFromName(name.trimmed());
+        QVERIFY2(kind != Nemesis::Count, qPrintable(QStringLiteral("HERMES_MODEL_NEMESES: no nemesis %1").arg(name)));
+        limits.onlyNemeses.insert(int(kind));
     }
     limits.seed = qEnvironmentVariable("HERMES_MODEL_SEED").toULongLong(&ok);
     if (!ok)
