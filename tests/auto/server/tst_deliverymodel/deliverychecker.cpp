@@ -200,8 +200,20 @@ private:
     void onEvent(const ModelClient::Item &item, Segment *segment)
     {
         const int position = m_log.positionOf(item.id);
+        const qint64 seq = item.data.value(QStringLiteral("seq")).toInteger(-1);
+        if (position < 0 && seq >= 0 && m_log.positionOfSeq(seq) >= 0) {
+            // An event it may well have had, delivered again under an id of its own (a node
+            // that renamed its history): a duplicate to the client.
+            ++m_verdict.duplicated;
+            incident(ClientVerdict::Incident::Duplicated, item.atMs, 1);
+            problem(QStringLiteral("received seq %1 (%2) again under another id, %3, on %4; the log has it as %5")
+                        .arg(seq).arg(item.type, item.id, where(item),
+                                      m_log.entries().at(m_log.positionOfSeq(seq)).id), item.connection);
+            return;
+        }
         if (position < 0) {
             ++m_verdict.other;
+            incident(ClientVerdict::Incident::Other, item.atMs, 1);
             problem(QStringLiteral("received id %1 (seq %2, %3) on %4, which the log does not hold")
                         .arg(item.id).arg(item.data.value(QStringLiteral("seq")).toInteger(-1))
                         .arg(item.type, where(item)), item.connection);
@@ -211,6 +223,7 @@ private:
         if (e.type != item.type || e.data != item.data
             || (!item.timestamp.isEmpty() && item.timestamp != e.timestamp)) {
             ++m_verdict.other;
+            incident(ClientVerdict::Incident::Other, item.atMs, 1);
             problem(QStringLiteral("id %1 on %2 carries seq %3 (%4), the log's seq %5 (%6)")
                         .arg(item.id, where(item))
                         .arg(item.data.value(QStringLiteral("seq")).toInteger(-1))
@@ -220,6 +233,7 @@ private:
         const int rank = m_rankOf.at(position);
         if (rank < 0) {
             ++m_verdict.other;
+            incident(ClientVerdict::Incident::Other, item.atMs, 1);
             problem(QStringLiteral("received %1 (seq %2, %3) on %4, which its filter excludes")
                         .arg(e.id).arg(e.seq).arg(e.type, where(item)), item.connection);
             return;
