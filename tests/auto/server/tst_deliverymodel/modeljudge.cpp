@@ -221,10 +221,11 @@ QString ModelRun::nemesisSummary() const
         const NemesisFigures &f = m_figures[k];
         if (f.runs == 0)
             continue;
-        parts << QStringLiteral("%1 runs=%2 destroyed=%3 excused-resyncs=%4 excused-gaps=%5 lost=%6 "
-                                "duplicated=%7 reordered=%8 other=%9")
-                     .arg(nemesisName(Nemesis(k))).arg(f.runs).arg(f.destroyed).arg(f.excusedResyncs)
-                     .arg(f.excusedGaps).arg(f.lost).arg(f.duplicated).arg(f.reordered).arg(f.other);
+        parts << QStringLiteral("%1 runs=%2 destroyed=%3 refused=%4 excused-resyncs=%5 excused-gaps=%6 "
+                                "lost=%7 duplicated=%8 reordered=%9 other=%10")
+                     .arg(nemesisName(Nemesis(k))).arg(f.runs).arg(f.destroyed).arg(f.refused)
+                     .arg(f.excusedResyncs).arg(f.excusedGaps).arg(f.lost).arg(f.duplicated)
+                     .arg(f.reordered).arg(f.other);
     }
     QStringList reasons;
     for (auto it = m_resyncReasons.cbegin(); it != m_resyncReasons.cend(); ++it)

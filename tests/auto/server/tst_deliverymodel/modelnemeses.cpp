@@ -181,8 +181,10 @@ bool ModelRun::snapshotLog(const QString &why)
     }
     QList<LogEntry> piece;
     QString resync;
-    if (!replayFrom(m_world.nodePorts.at(i), QStringLiteral("node %1").arg(i), m_anchor, dueIds(), &piece, &resync))
+    // Short: an event that comes later has a later id, and the next piece takes it.
+    if (!replayFrom(m_world.nodePorts.at(i), QStringLiteral("node %1").arg(i), m_anchor, dueIds(), &piece, &resync, 300))
         return false;
+    m_snapshotSeq = m_world.nextSeq;
     if (!resync.isEmpty()) {
         fail(QStringLiteral("before %1: a replay on node %2 from %3, the newest event of the log so far "
                             "(its history holds everything after it), got resync_required: %4")
@@ -459,6 +461,10 @@ void ModelRun::finishNemeses()
             r.toMs = nowMs();
         for (const qint64 seq : std::as_const(r.lostSeqs))
             r.lastLost = qMax(r.lastLost, m_log.positionOfSeq(seq));
+        for (const PublishRecord &p : std::as_const(m_publishes)) {
+            if (p.node >= 0 && p.status == 503 && p.atMs >= r.fromMs && p.atMs <= r.toMs)
+                ++m_figures[int(r.kind)].refused;
+        }
     }
     checkNeverStored();
 }

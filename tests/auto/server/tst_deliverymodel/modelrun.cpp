@@ -428,6 +428,11 @@ void ModelRun::step()
     int alive = 0;
     for (const auto &c : m_clients)
         alive += c->isGone() ? 0 : 1;
+    if (m_config.snapshotEvery > 0 && m_world.nextSeq - m_snapshotSeq >= m_config.snapshotEvery
+        && servingNode() >= 0 && m_diskFull < 0) {
+        if (!snapshotLog(QStringLiteral("the history moves past the log")))
+            return;
+    }
     if (m_config.nemeses.total() > 0) {
         // A draw only where the configuration has nemeses: the other configurations' seeds
         // keep meaning the same operations.

@@ -40,6 +40,8 @@ struct ModelConfig
     bool journalTmpfs = false;   ///< the journal on a small tmpfs of its own (disk-full; needs root)
     int adoptRetryLimitSec = 0;  ///< > 0: HERMES_REDIS_ADOPT_RETRY_LIMIT of the nodes
     QList<int> restartStreamLengths; ///< stream-length: the values a node restarts with
+    int snapshotEvery = 0;       ///< > 0: a snapshot of the log after this many publishes (a
+                                 ///< history too small for a replay from the genesis at the end)
 };
 
 struct RunLimits
@@ -143,7 +145,7 @@ private:
     /// A replay from `anchor` on `port`: appends what follows it to `out`. `due`: the ids that
     /// must come (acknowledged ones); `resyncWhy`: set when the node answered resync_required.
     bool replayFrom(quint16 port, const QString &label, const QString &anchor, QSet<QString> due,
-                    QList<LogEntry> *out, QString *resyncWhy = nullptr);
+                    QList<LogEntry> *out, QString *resyncWhy = nullptr, int quietMs = 2000);
     QSet<QString> dueIds() const;
     void crossCheckRedis();
     void checkPublishes();
@@ -201,6 +203,7 @@ private:
     int m_fillers = 0;             ///< filler keys written (gray:filler:<n>)
     QString m_redisSnapshot;       ///< the saved RDB, to restore later (empty: none)
     qint64 m_restoreAtOp = -1;
+    qint64 m_snapshotSeq = 0;      ///< World::nextSeq at the last snapshot of the log
     QStringList m_nemesisNotes;    ///< nemeses that could not run here, once each
 };
 

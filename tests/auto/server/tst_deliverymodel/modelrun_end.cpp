@@ -75,9 +75,15 @@ bool ModelRun::finish()
     if (!m_problems.isEmpty() || !replayFrom(source, label, m_anchor, due, &piece, &resync))
         return false;
     if (!resync.isEmpty()) {
-        fail(QStringLiteral("the replay from %1 from %2 (%3) got resync_required: %4")
+        QStringList lengths;
+        for (const Node &node : m_nodes)
+            lengths << QString::number(node.streamLength);
+        fail(QStringLiteral("the replay from %1 from %2 (%3) got resync_required: %4%5")
                  .arg(label, m_anchor, m_anchor == m_genesisId ? QStringLiteral("the genesis")
-                                                               : QStringLiteral("where the last snapshot ended"), resync));
+                                                               : QStringLiteral("where the last snapshot ended"), resync,
+                      m_config.redis ? QStringLiteral(" (the nodes' HERMES_REDIS_STREAM_LENGTH: %1; the "
+                                                      "streams keep everything)").arg(lengths.join(u','))
+                                     : QString()));
         return false;
     }
     for (const LogEntry &e : std::as_const(piece))
@@ -142,7 +148,7 @@ bool ModelRun::finish()
 }
 
 bool ModelRun::replayFrom(quint16 port, const QString &label, const QString &anchor, QSet<QString> due,
-                          QList<LogEntry> *out, QString *resyncWhy)
+                          QList<LogEntry> *out, QString *resyncWhy, int quietMs)
 {
     SseClient sse;
     sse.open(port, "/api/v1/events/stream?style=envelope",
@@ -165,7 +171,7 @@ bool ModelRun::replayFrom(quint16 port, const QString &label, const QString &anc
             }
             seen = events.size();
             quiet.restart();
-        } else if (due.isEmpty() && quiet.elapsed() > 2000) {
+        } else if (due.isEmpty() && quiet.elapsed() > quietMs) {
             break;
         }
         QTest::qWait(50);

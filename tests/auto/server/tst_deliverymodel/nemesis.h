@@ -63,6 +63,7 @@ struct NemesisFigures
     qint64 destroyed = 0;       ///< events of the log it destroyed
     int excusedResyncs = 0;
     qint64 excusedGaps = 0;     ///< missed events, each followed by a resync in time
+    qint64 refused = 0;         ///< publishes answered 503 while it was on
     qint64 lost = 0, duplicated = 0, reordered = 0, other = 0; ///< the judge's, while it was on
 };
 

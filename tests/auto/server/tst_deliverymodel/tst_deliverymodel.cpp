@@ -281,6 +281,7 @@ void tst_DeliveryModel::model_data()
     journal.name = QStringLiteral("journal");
     journal.historySize = 100;
     journal.journalTmpfs = true;
+    journal.snapshotEvery = 40;
     journal.nemeses[Nemesis::SegmentRemoved] = 5;
     journal.nemeses[Nemesis::SegmentTruncated] = 5;
     journal.nemeses[Nemesis::BitFlip] = 5;
