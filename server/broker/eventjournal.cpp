@@ -1,6 +1,10 @@
 #include "broker/eventjournal.h"
 
+#include "broker/journalfiles.h"
+
 #include "logging.h"
+
+#include <QDateTime>
 
 #include <QDir>
 #include <QFile>
@@ -11,6 +15,7 @@
 #include <QThreadPool>
 
 #include <algorithm>
+#include <limits>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -20,58 +25,6 @@
 
 namespace Hermes {
 
-// CRC-32 (IEEE 802.3), so a damaged or torn record is told from a whole one.
-static quint32 crc32(const char *data, qsizetype size)
-{
-    static const std::array<quint32, 256> table = [] {
-        std::array<quint32, 256> t{};
-        for (quint32 i = 0; i < 256; ++i) {
-            quint32 c = i;
-            for (int k = 0; k < 8; ++k)
-                c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            t[i] = c;
-        }
-        return t;
-    }();
-    quint32 c = 0xFFFFFFFFu;
-    for (qsizetype i = 0; i < size; ++i)
-        c = table[(c ^ quint8(data[i])) & 0xFF] ^ (c >> 8);
-    return c ^ 0xFFFFFFFFu;
-}
-
-static void appendU32(QByteArray &out, quint32 v)
-{
-    const char bytes[4] = {char(v & 0xFF), char((v >> 8) & 0xFF), char((v >> 16) & 0xFF),
-                           char((v >> 24) & 0xFF)};
-    out.append(bytes, 4);
-}
-
-static quint32 readU32(const char *p)
-{
-    return quint32(quint8(p[0])) | quint32(quint8(p[1])) << 8 | quint32(quint8(p[2])) << 16
-        | quint32(quint8(p[3])) << 24;
-}
-
-static void appendRecord(QByteArray &out, const QByteArray &payload)
-{
-    appendU32(out, quint32(payload.size()));
-    appendU32(out, crc32(payload.constData(), payload.size()));
-    out += payload;
-}
-
-static bool writeAll(int fd, const QByteArray &bytes)
-{
-    qsizetype done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.constData() + done, size_t(bytes.size() - done));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        done += n;
-    }
-    return true;
-}
 
 
 std::optional<EventJournal::Fsync> EventJournal::parseFsync(QStringView text)
@@ -98,7 +51,7 @@ static QString fsyncName(EventJournal::Fsync f)
 EventJournal::EventJournal(QString directory, int capacityPerChannel, Fsync fsync)
     : m_dir(std::move(directory)), m_capacity(qMax(1, capacityPerChannel)), m_fsync(fsync),
       // Segments of a quarter of the capacity: the disk holds at most 1.25 × the history.
-      m_segmentEvents(qMax(16, m_capacity / 4))
+      m_segmentEvents(qMax(16, m_capacity / 4)), m_quarantine(m_dir)
 {
     for (Channel channel : Channel::all())
         m_lanes[channel.index()].channel = channel;
@@ -132,6 +85,12 @@ static Error notTrusted(QString message)
     return Error::failed("history_not_trusted", std::move(message));
 }
 
+// Why a kept history cannot be read at all: its files are moved aside, not deleted.
+static Error damaged(QString message)
+{
+    return Error::failed("history_damaged", std::move(message));
+}
+
 Result<EventJournal::Loaded> EventJournal::open(const QByteArray &bootId)
 {
     m_thread.check(Q_FUNC_INFO);
@@ -150,6 +109,20 @@ Result<EventJournal::Loaded> EventJournal::open(const QByteArray &bootId)
     if (kept) {
         out = std::move(*kept);
     } else {
+        if (kept.error().code == "history_damaged") {
+            // Without the state file nothing can be vouched for; the files are evidence.
+            QStringList paths{m_dir + QStringLiteral("/state.json")};
+            for (Lane &c : m_lanes) {
+                QDir dir(m_dir + u'/' + c.channel.shortName());
+                for (const QString &name : dir.entryList({QStringLiteral("*.log")}, QDir::Files | QDir::System))
+                    paths.append(dir.filePath(name));
+            }
+            const QStringList moved = m_quarantine.moveAside(paths);
+            qCCritical(lcBroker).noquote() << "history damaged:" << kept.error().message << "- moved"
+                                           << moved.size() << "file(s) to" << m_quarantine.directory()
+                                           << "; clients that resume will resync";
+            out.damage.append(kept.error().message);
+        }
         discardAll();
         out.newEpoch = true;
         // Nothing to say for a first start (NotFound).
@@ -158,14 +131,13 @@ Result<EventJournal::Loaded> EventJournal::open(const QByteArray &bootId)
         m_epoch = EventId::randomEpoch();
     }
     out.epoch = m_epoch;
+    for (const EventId &floor : out.floors)
+        out.newest = std::max(out.newest, floor); // ids go on above whatever may be lost
     m_newest = out.newest;
     for (Lane &c : m_lanes) {
-        const bool fresh = c.segments.empty();
-        const int number = fresh ? 1 : c.segments.back().number;
-        if (Result<void> opened = openSegment(c, number, EventId()); !opened)
+        if (Result<void> opened = c.segments.empty() ? createSegment(c, c.nextNumber, c.floor) : openNewest(c);
+            !opened)
             return opened.error();
-        if (fresh)
-            c.segments.push_back(Segment{number, 0, EventId()});
     }
     m_open = true;
     if (Result<void> written = writeState(false); !written)
@@ -173,19 +145,31 @@ Result<EventJournal::Loaded> EventJournal::open(const QByteArray &bootId)
     return out;
 }
 
+bool EventJournal::anySegments() const
+{
+    for (const Lane &c : m_lanes) {
+        if (!QDir(m_dir + u'/' + c.channel.shortName()).entryList({QStringLiteral("*.log")}, QDir::Files | QDir::System).isEmpty())
+            return true;
+    }
+    return false;
+}
+
 // Reads state.json and every segment. An error when nothing can be trusted, with why; or
 // NotFound when there is nothing (a first start).
 Result<EventJournal::Loaded> EventJournal::load()
 {
     QFile stateFile(m_dir + QStringLiteral("/state.json"));
-    if (!stateFile.exists())
+    if (!stateFile.exists()) {
+        if (anySegments())
+            return damaged(QStringLiteral("state.json is missing beside the segments"));
         return Error::notFound("no_history", QString()); // a first start
-    if (!stateFile.open(QIODevice::ReadOnly) || stateFile.size() > 4096)
-        return notTrusted(QStringLiteral("state.json cannot be read"));
+    }
+    if (!stateFile.open(QIODevice::ReadOnly) || stateFile.size() > 64 * 1024)
+        return damaged(QStringLiteral("state.json cannot be read"));
     const QJsonObject state = QJsonDocument::fromJson(stateFile.readAll()).object();
     m_epoch = EventId::parseEpoch(state.value(QStringLiteral("epoch")).toString().toLatin1());
     if (m_epoch == 0)
-        return notTrusted(QStringLiteral("state.json names no epoch"));
+        return damaged(QStringLiteral("state.json names no epoch"));
     const Fsync previous = parseFsync(state.value(QStringLiteral("fsync")).toString())
                                .value_or(Fsync::EverySecond);
     const bool clean = state.value(QStringLiteral("clean")).toBool();
@@ -198,168 +182,154 @@ Result<EventJournal::Loaded> EventJournal::load()
                                          "(HERMES_SSE_HISTORY_FSYNC=%1)").arg(fsyncName(previous)));
     }
     Loaded out;
+    const auto position = [this](const QJsonValue &v) {
+        return EventId::fromPosition(v.toString().toLatin1(), m_epoch).value_or(EventId());
+    };
+    if (const auto last = EventId::parse(state.value(QStringLiteral("last_id")).toString().toLatin1());
+        last && last->epoch() == m_epoch)
+        out.newest = *last;
+    // After an unclean stop the channel may have gone on past anything recorded: its lost end
+    // is everything issued until now (ids follow the wall clock).
+    const EventId now(quint64(QDateTime::currentMSecsSinceEpoch()), std::numeric_limits<quint64>::max(), m_epoch);
+    const QJsonObject channels = state.value(QStringLiteral("channels")).toObject();
     QList<Event> all;
     for (Lane &c : m_lanes) {
-        const Result<EventId> floor = loadChannel(c, m_epoch, &all);
-        if (!floor)
-            return floor.error();
-        if (!floor->isNull())
-            out.floors[size_t(c.channel.index())] = *floor;
+        std::optional<JournalChain::Recorded> recorded;
+        if (const QJsonValue v = channels.value(c.channel.shortName()); v.isObject()) {
+            recorded = JournalChain::Recorded{v[QStringLiteral("segment")].toInt(),
+                                              position(v[QStringLiteral("last")])};
+        }
+        EventId lostEnd = recorded && clean ? recorded->last : out.newest;
+        if (!clean)
+            lostEnd = std::max({lostEnd, now, recorded ? recorded->last : EventId()});
+        const EventId floor = loadChannel(c, recorded, clean, lostEnd, &all, &out.damage);
+        if (!floor.isNull())
+            out.floors[size_t(c.channel.index())] = floor;
         if (!c.segments.empty())
             out.newest = std::max(out.newest, c.segments.back().last);
     }
     std::sort(all.begin(), all.end(), [](const Event &a, const Event &b) { return a.id < b.id; });
-    if (const auto last = EventId::parse(state.value(QStringLiteral("last_id")).toString().toLatin1());
-        last && last->epoch() == m_epoch)
-        out.newest = std::max(out.newest, *last);
     out.events = std::move(all);
     return out;
 }
 
-// Reads one channel's segments into `events`; returns its floor (the id before its oldest
-// segment), or why the history cannot be trusted.
-Result<EventId> EventJournal::loadChannel(Lane &channel, quint32 epoch, QList<Event> *events)
+
+// Reads one channel's segments into `events`, after JournalChain's plan: what it cannot vouch
+// for is moved aside, a torn tail cut off. Returns the channel's floor.
+EventId EventJournal::loadChannel(Lane &lane, std::optional<JournalChain::Recorded> recorded, bool clean,
+                                  EventId lostEnd, QList<Event> *events, QStringList *damage)
 {
-    QDir dir(m_dir + u'/' + channel.channel.shortName());
+    QDir dir(m_dir + u'/' + lane.channel.shortName());
+    // A rotation that never finished: the segment was not made (its name was never given).
+    for (const QString &name : dir.entryList({QStringLiteral("*.log.tmp")}, QDir::Files | QDir::System))
+        dir.remove(name);
     QList<int> numbers;
-    for (const QString &name : dir.entryList({QStringLiteral("*.log")}, QDir::Files)) {
+    for (const QString &name : dir.entryList({QStringLiteral("*.log")}, QDir::Files | QDir::System)) {
         bool ok = false;
         const int n = name.chopped(4).toInt(&ok);
-        if (ok && n > 0)
+        if (ok && n > 0 && name == QFileInfo(segmentPath(lane, n)).fileName())
             numbers.append(n);
     }
     std::sort(numbers.begin(), numbers.end());
-    EventId floor;
-    EventId previousId;
-    for (qsizetype s = 0; s < numbers.size(); ++s) {
-        const bool lastSegment = s == numbers.size() - 1;
-        const QString path = segmentPath(channel, numbers[s]);
-        QFile file(path);
-        if (!file.open(QIODevice::ReadOnly))
-            return notTrusted(QStringLiteral("%1 cannot be read").arg(path));
-        const QByteArray bytes = file.readAll();
-        file.close();
-        Segment segment{numbers[s], 0, EventId()};
-        qsizetype pos = 0;
-        bool header = true;
-        while (pos < bytes.size()) {
-            // A record that is cut short, or fails its CRC as the very last record, of the
-            // newest segment was being written when the machine stopped: never delivered,
-            // dropped (success: reading the segment ends there). Anything else means the
-            // history is damaged.
-            const auto damaged = [&](const char *what, bool atEnd) -> Result<void> {
-                if (lastSegment && atEnd) {
-                    qCWarning(lcBroker).noquote() << "history:" << what << "at the end of" << path
-                                                  << "- dropped";
-                    ::truncate(QFile::encodeName(path).constData(), off_t(pos));
-                    return {};
-                }
-                return notTrusted(QStringLiteral("%1: %2 at offset %3").arg(path, QLatin1StringView(what)).arg(pos));
-            };
-            if (bytes.size() - pos < 8) {
-                if (Result<void> dropped = damaged("a torn record", true); !dropped)
-                    return dropped.error();
-                break;
-            }
-            const quint32 length = readU32(bytes.constData() + pos);
-            const quint32 crc = readU32(bytes.constData() + pos + 4);
-            if (qsizetype(length) > bytes.size() - pos - 8) {
-                if (Result<void> dropped = damaged("a torn record", true); !dropped)
-                    return dropped.error();
-                break;
-            }
-            if (length > quint32(MaxRecordBytes))
-                return damaged("an oversized record", false).error();
-            const char *payload = bytes.constData() + pos + 8;
-            if (crc32(payload, length) != crc) {
-                if (Result<void> dropped = damaged("a damaged record", pos + 8 + qsizetype(length) == bytes.size());
-                    !dropped)
-                    return dropped.error();
-                break;
-            }
-            const QByteArrayView record(payload, length);
-            pos += 8 + qsizetype(length);
-            const qsizetype newline = record.indexOf('\n');
-            if (record.isEmpty() || newline < 1)
-                return notTrusted(QStringLiteral("%1: a malformed record").arg(path));
-            if (header) {
-                header = false;
-                if (record[0] != 'H'
-                    || EventId::parseEpoch(record.sliced(1, newline - 1)) != epoch)
-                    return notTrusted(QStringLiteral("%1 belongs to another epoch").arg(path));
-                const QByteArrayView prev = record.sliced(newline + 1);
-                const auto previous = prev.isEmpty() ? std::optional<EventId>(EventId())
-                                                     : EventId::fromPosition(prev, epoch);
-                if (!previous)
-                    return notTrusted(QStringLiteral("%1: a malformed header").arg(path));
-                if (s == 0)
-                    floor = *previous;
-                continue;
-            }
-            const auto id = EventId::fromPosition(record.sliced(1, newline - 1), epoch);
-            Result<Event> parsed = record[0] == 'E' && id && *id > previousId
-                ? Event::fromEnvelope(channel.channel, record.sliced(newline + 1).toByteArray())
-                : Result<Event>(Error::invalid("malformed_record", QString()));
-            if (!parsed)
-                return notTrusted(QStringLiteral("%1: a malformed event record").arg(path));
-            Event event = std::move(*parsed);
-            event.id = *id;
-            previousId = *id;
-            events->append(event);
-            ++segment.events;
-            segment.last = *id;
+    QList<JournalChain::File> files;
+    for (int n : numbers)
+        files.append(JournalFiles::readSegment(segmentPath(lane, n), n, MaxRecordBytes, lane.channel, m_epoch));
+    const JournalChain::Plan plan = JournalChain::plan(files, recorded, clean, lostEnd);
+    lane.nextNumber = std::max(numbers.isEmpty() ? 0 : numbers.back(), recorded ? recorded->segment : 0) + 1;
+    lane.floor = plan.floor;
+    if (!plan.damage.isEmpty()) {
+        QStringList aside;
+        for (qsizetype i = 0; i < plan.keepFrom; ++i)
+            aside.append(segmentPath(lane, files[i].number));
+        QStringList moved = m_quarantine.moveAside(aside);
+        if (plan.rewriteFirst) {
+            const Result<QString> replaced = JournalFiles::replaceWithRecovered(
+                segmentPath(lane, files[plan.keepFrom].number), files[plan.keepFrom], m_epoch, plan.floor, m_quarantine);
+            if (replaced)
+                moved.append(*replaced);
+            else // the damaged file stays; the next start finds the same damage and tries again
+                qCCritical(lcBroker).noquote() << "history:" << replaced.error().message;
         }
-        if (header) {
-            // An empty file: created, then the process stopped before its header was written.
-            if (!lastSegment)
-                return notTrusted(QStringLiteral("%1 is empty").arg(path));
-            QFile::remove(path);
-            continue;
-        }
-        if (segment.last.isNull())
-            segment.last = previousId;
-        channel.total += segment.events;
-        channel.segments.push_back(segment);
+        const QString line = QStringLiteral("%1: %2; resumes from before %3 will resync")
+                                 .arg(lane.channel.name(), plan.damage,
+                                      QString::fromLatin1(plan.floor.withEpoch(m_epoch).toByteArray()));
+        qCCritical(lcBroker).noquote() << "history damaged:" << line << "- moved" << moved.size()
+                                       << "file(s) to" << (moved.isEmpty() ? QStringLiteral("(none)") : m_quarantine.directory());
+        damage->append(line);
     }
-    return floor;
+    for (qsizetype i = plan.keepFrom; i < files.size(); ++i) {
+        const JournalChain::File &f = files[i];
+        if (i == files.size() - 1 && plan.cutLast) {
+            qCWarning(lcBroker).noquote() << "history: a torn tail of" << (f.size - f.scan.usableEnd())
+                                          << "byte(s) at the end of" << segmentPath(lane, f.number) << "- dropped";
+            ::truncate(QFile::encodeName(segmentPath(lane, f.number)).constData(), off_t(f.scan.usableEnd()));
+        }
+        const QList<Event> &usable = f.scan.usable();
+        events->append(usable);
+        const EventId last = usable.isEmpty() ? (f.scan.header ? f.scan.header->previous : plan.floor) : usable.last().id;
+        lane.segments.push_back(Segment{f.number, int(usable.size()), last});
+        lane.total += usable.size();
+        lane.lastCrc = f.scan.lastCrc;
+    }
+    return plan.floor;
 }
+
+
 
 void EventJournal::discardAll()
 {
     for (Lane &c : m_lanes) {
         QDir dir(m_dir + u'/' + c.channel.shortName());
-        for (const QString &name : dir.entryList({QStringLiteral("*.log")}, QDir::Files))
+        for (const QString &name : dir.entryList({QStringLiteral("*.log"), QStringLiteral("*.log.tmp")},
+                                                 QDir::Files | QDir::System))
             dir.remove(name);
         c.segments.clear();
         c.total = 0;
+        c.floor = EventId();
+        c.nextNumber = 1;
+        c.lastCrc = 0;
     }
 }
 
-Result<void> EventJournal::openSegment(Lane &channel, int number, EventId previous)
+static Error ioError(const QString &what, const QString &path)
 {
-    if (channel.fd >= 0) {
-        if (m_fsync != Fsync::Never)
-            ::fdatasync(channel.fd);
-        ::close(channel.fd);
-        channel.fd = -1;
-    }
-    const QString path = segmentPath(channel, number);
-    const bool exists = QFile::exists(path);
-    channel.fd = ::open(QFile::encodeName(path).constData(),
-                        O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (channel.fd < 0)
-        return unavailable(QStringLiteral("cannot open %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(errno))));
-    if (exists)
-        return {};
-    QByteArray header = 'H' + EventId::epochText(m_epoch) + '\n'
-        + (previous.isNull() ? QByteArray() : previous.position());
+    return unavailable(QStringLiteral("cannot %1 %2: %3").arg(what, path, QString::fromLocal8Bit(std::strerror(errno))));
+}
+
+Result<void> EventJournal::openNewest(Lane &lane)
+{
+    const QString path = segmentPath(lane, lane.segments.back().number);
+    lane.fd = ::open(QFile::encodeName(path).constData(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+    if (lane.fd < 0)
+        return ioError(QStringLiteral("open"), path);
+    return {};
+}
+
+// Makes segment `number` whole before it has its name: the header is written and synced under
+// a temporary name, then renamed. Only then is the previous segment closed, so a failure (a
+// full disk) changes nothing.
+Result<void> EventJournal::createSegment(Lane &lane, int number, EventId previous)
+{
+    const QString path = segmentPath(lane, number);
+    const QString temporary = path + QStringLiteral(".tmp");
     QByteArray bytes;
-    appendRecord(bytes, header);
-    if (!writeAll(channel.fd, bytes))
-        return unavailable(QStringLiteral("cannot write %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(errno))));
-    channel.dirty = true;
+    const quint32 crc = JournalSegment::appendRecord(
+        bytes, JournalSegment::headerPayload(m_epoch, previous, number, lane.segments.empty() ? 0 : lane.lastCrc));
+    const int fd = ::open(QFile::encodeName(temporary).constData(),
+                          O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return ioError(QStringLiteral("create"), temporary);
+    // Synced before it has its name only where a power loss must not cost the history; under
+    // the other policies a power loss makes the whole history untrusted anyway.
+    const bool written = JournalFiles::writeAll(fd, bytes) && (m_fsync != Fsync::Always || ::fdatasync(fd) == 0);
+    if (!written || ::rename(QFile::encodeName(temporary).constData(), QFile::encodeName(path).constData()) != 0) {
+        const Error error = ioError(QStringLiteral("write"), path);
+        ::close(fd);
+        QFile::remove(temporary);
+        return error;
+    }
     if (m_fsync == Fsync::Always) {
-        // The new file's name must survive a power loss too.
+        // The new name must survive a power loss too.
         const int dir = ::open(QFile::encodeName(QFileInfo(path).absolutePath()).constData(),
                                O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dir >= 0) {
@@ -367,6 +337,14 @@ Result<void> EventJournal::openSegment(Lane &channel, int number, EventId previo
             ::close(dir);
         }
     }
+    if (lane.fd >= 0) {
+        if (m_fsync != Fsync::Never)
+            ::fdatasync(lane.fd);
+        ::close(lane.fd);
+    }
+    lane.fd = fd;
+    lane.lastCrc = crc;
+    lane.segments.push_back(Segment{number, 0, previous});
     return {};
 }
 
@@ -389,12 +367,13 @@ Result<void> EventJournal::append(const QList<Event> &events)
     QByteArray buffers[Channel::Count];
     int counts[Channel::Count] = {};
     EventId lasts[Channel::Count];
+    quint32 crcs[Channel::Count] = {};
     for (const Event &event : events) {
         const int i = event.channel.index();
         const QByteArray record = 'E' + event.id.position() + '\n' + event.envelopeJson();
         if (record.size() > MaxRecordBytes)
             return unavailable(QStringLiteral("an event of %1 bytes is larger than the history takes").arg(record.size()));
-        appendRecord(buffers[i], record);
+        crcs[i] = JournalSegment::appendRecord(buffers[i], record);
         ++counts[i];
         lasts[i] = event.id;
     }
@@ -405,10 +384,12 @@ Result<void> EventJournal::append(const QList<Event> &events)
         if (counts[i] == 0 || c.segments.back().events < m_segmentEvents)
             continue;
         const Segment full = c.segments.back();
-        if (Result<void> opened = openSegment(c, full.number + 1, full.last); !opened)
-            return opened;
-        c.segments.push_back(Segment{full.number + 1, 0, full.last});
+        if (Result<void> created = createSegment(c, full.number + 1, full.last); !created)
+            return created;
         dropOldSegments(c);
+        // The state file learns of the new segment, so it can tell if it goes missing.
+        if (const Result<void> written = writeState(false); !written)
+            qCWarning(lcBroker).noquote() << "history:" << written.error().message;
     }
     off_t before[Channel::Count] = {};
     for (int i = 0; i < Channel::Count; ++i) {
@@ -416,7 +397,7 @@ Result<void> EventJournal::append(const QList<Event> &events)
             continue;
         Lane &c = m_lanes[i];
         before[i] = ::lseek(c.fd, 0, SEEK_END);
-        if (!writeAll(c.fd, buffers[i])) {
+        if (!JournalFiles::writeAll(c.fd, buffers[i])) {
             // Cut the batch off again, so no half-written record stays for the next one to
             // follow; nothing of it is delivered.
             const Error error = unavailable(QStringLiteral("cannot write the history: %1")
@@ -434,6 +415,7 @@ Result<void> EventJournal::append(const QList<Event> &events)
         Lane &c = m_lanes[i];
         c.segments.back().events += counts[i];
         c.segments.back().last = lasts[i];
+        c.lastCrc = crcs[i];
         c.total += counts[i];
         c.dirty = true;
         m_newest = std::max(m_newest, lasts[i]);
@@ -501,17 +483,35 @@ void EventJournal::close()
 Result<void> EventJournal::writeState(bool clean)
 {
     QSaveFile file(m_dir + QStringLiteral("/state.json"));
+    // Each channel's newest segment and event: what a later start must find at least.
+    QJsonObject channels;
+    for (const Lane &c : m_lanes) {
+        if (c.segments.empty())
+            continue;
+        const Segment &newest = c.segments.back();
+        channels.insert(c.channel.shortName(),
+                        QJsonObject{{QStringLiteral("segment"), newest.number},
+                                    {QStringLiteral("last"), newest.last.isNull() ? QString()
+                                                                                  : QString::fromLatin1(newest.last.position())}});
+    }
     const QJsonObject state{
         {QStringLiteral("epoch"), QString::fromLatin1(EventId::epochText(m_epoch))},
         {QStringLiteral("boot_id"), QString::fromLatin1(m_bootId)},
         {QStringLiteral("clean"), clean},
         {QStringLiteral("fsync"), fsyncName(m_fsync)},
         {QStringLiteral("last_id"), QString::fromLatin1(m_newest.withEpoch(m_epoch).toByteArray())},
+        {QStringLiteral("channels"), channels},
     };
-    if (!file.open(QIODevice::WriteOnly)
-        || file.write(QJsonDocument(state).toJson(QJsonDocument::Compact)) < 0 || !file.commit())
-        return unavailable(QStringLiteral("cannot write %1: %2").arg(file.fileName(), file.errorString()));
-    return {};
+    const QByteArray bytes = QJsonDocument(state).toJson(QJsonDocument::Compact);
+    if (clean || m_fsync == Fsync::Always) {
+        if (!file.open(QIODevice::WriteOnly) || file.write(bytes) < 0 || !file.commit())
+            return unavailable(QStringLiteral("cannot write %1: %2").arg(file.fileName(), file.errorString()));
+        return {};
+    }
+    // Not synced (the event loop must not wait on the disk at every rotation): under this
+    // policy a power loss makes the whole history untrusted anyway, and a process crash
+    // keeps what write() handed the kernel. Still atomic: a new name, then rename.
+    return JournalFiles::replace(file.fileName(), bytes, false);
 }
 
 } // namespace Hermes

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "broker/journalchain.h"
+#include "broker/journalfiles.h"
 #include "event.h"
 #include "result.h"
 #include "threadaffinity.h"
@@ -7,6 +9,7 @@
 #include <QHash>
 #include <QList>
 #include <QString>
+#include <QStringList>
 
 #include <atomic>
 #include <memory>
@@ -20,19 +23,31 @@ namespace Hermes {
  * may still resume from (Mercure's default transport does the same with a local database).
  *
  * Layout under its directory: `state.json` (the epoch, the boot it was opened in, whether it
- * was closed cleanly) and per channel a sequence of segment files `<channel>/<n>.log` of
- * length-prefixed, CRC-checked records. A segment starts with a header naming the id of the
- * channel's last event before it, so when old segments are deleted (a channel keeps at least
- * its newest `capacity` events and at most one segment more) the history knows where its
- * floor is.
+ * was closed cleanly, each channel's newest segment and event) and per channel a chain of
+ * segment files `<channel>/<n>.log` of length-prefixed, CRC-checked records (the format:
+ * JournalSegment). Each segment's header names the id of the channel's last event before it,
+ * its own number and its predecessor's last record, so when old segments are deleted (a
+ * channel keeps at least its newest `capacity` events and at most one segment more) the
+ * history knows where its floor is, and a segment missing, cut short or out of place breaks
+ * the chain. A new segment is written and synced under a temporary name and then renamed:
+ * a disk that fills at a rotation refuses the batch but leaves no broken segment behind.
  *
  * Durability: every batch is written with write() before its events are delivered, so a
  * process crash (SIGKILL) loses nothing; fsync follows the policy — `always` (every batch is
  * on disk before delivery), `everysec` (at most a second of history lost to a power loss)
- * or `no` (left to the kernel). A history that may have lost delivered events — the server
- * did not stop cleanly and the machine rebooted since, under a policy other than `always`, or
- * a record is damaged anywhere but at the very end — is not trusted: a new epoch starts, so
- * clients resync instead of being given a silent gap.
+ * or `no` (left to the kernel). A history that may have lost delivered events without a
+ * trace — the server did not stop cleanly and the machine rebooted since, under a policy
+ * other than `always` — is not trusted: a new epoch starts, so clients resync instead of
+ * being given a silent gap.
+ *
+ * Damage (JournalChain decides): a torn tail of the newest segment after an unclean stop is
+ * cut off (it was never delivered). Any other damage — a segment missing, cut, reordered, a
+ * flipped bit, a stranger in the directory — is never repaired silently: the files that can
+ * no longer be vouched for are moved to `damaged/<time>/<channel>/` (never deleted), the path
+ * is logged at critical, and the channel's floor rises over what may be lost, so every
+ * resume across the damage is answered `resync_required`; the rest of the history, and the
+ * epoch, are kept. A missing or unreadable `state.json` beside segments moves them all aside
+ * and starts a new epoch.
  *
  * Thread contract: one thread (its broker's, the main thread) opens, appends, syncs and
  * closes it; syncInBackground() hands the fsyncs to a pool thread by itself.
@@ -52,6 +67,7 @@ public:
         QList<Event> events;     ///< in id order
         ChannelFloors floors;    ///< per channel: events up to this id are gone
         EventId newest;          ///< the newest id ever issued in this epoch
+        QStringList damage;      ///< damage found and moved aside, one line each (logged)
     };
 
     EventJournal(QString directory, int capacityPerChannel, Fsync fsync);
@@ -94,12 +110,18 @@ private:
         int fd = -1;
         bool dirty = false;
         qint64 total = 0;
+        EventId floor;        ///< what the first segment's header names
+        int nextNumber = 1;   ///< for a lane with no segment yet
+        quint32 lastCrc = 0;  ///< the CRC of the newest record written: the next header's chain
     };
 
     Result<Loaded> load();
-    Result<EventId> loadChannel(Lane &channel, quint32 epoch, QList<Event> *events);
+    EventId loadChannel(Lane &channel, std::optional<JournalChain::Recorded> recorded, bool clean,
+                        EventId lostEnd, QList<Event> *events, QStringList *damage);
+    bool anySegments() const;
     void discardAll();
-    Result<void> openSegment(Lane &channel, int number, EventId previous);
+    Result<void> openNewest(Lane &lane);
+    Result<void> createSegment(Lane &lane, int number, EventId previous);
     void dropOldSegments(Lane &channel);
     Result<void> writeState(bool clean);
     QString segmentPath(const Lane &channel, int number) const;
@@ -112,6 +134,7 @@ private:
     QByteArray m_bootId;
     EventId m_newest;
     Lane m_lanes[Channel::Count];
+    JournalFiles::Quarantine m_quarantine;
     bool m_open = false;
     std::shared_ptr<std::atomic<bool>> m_backgroundSync = std::make_shared<std::atomic<bool>>(false);
     ThreadAffinity m_thread;

@@ -26,7 +26,6 @@ private slots:
     void crashAcrossARebootStartsANewEpoch_data();
     void crashAcrossARebootStartsANewEpoch();
     void tornTailIsDropped();
-    void damageElsewhereStartsANewEpoch();
     void boundedWithFloors();
     void randomWalkMatchesTheModel();
 };
@@ -197,36 +196,6 @@ void tst_EventJournal::tornTailIsDropped()
     EventJournal journal(dir.path(), 100, EventJournal::Fsync::Never);
     OPEN_JOURNAL(loaded, journal, "boot-1");
     QCOMPARE(idsOf(loaded.events), idsOf(written)); // appended after the cut, not after garbage
-}
-
-void tst_EventJournal::damageElsewhereStartsANewEpoch()
-{
-    QTemporaryDir dir;
-    {
-        EventJournal journal(dir.path(), 16, EventJournal::Fsync::Never);
-        OPEN_JOURNAL(loaded, journal, "boot-1");
-        EventIdGenerator ids;
-        ids.setEpoch(loaded.epoch);
-        for (int i = 0; i < 40; ++i) // several segments of 16
-            QVERIFY(journal.append({makeEvent(ids, 2, i)}));
-        journal.close();
-    }
-    QDir d(dir.path() + QStringLiteral("/system"));
-    const QStringList files = d.entryList({QStringLiteral("*.log")}, QDir::Files, QDir::Name);
-    QVERIFY(files.size() >= 2);
-    QFile first(d.filePath(files.first()));
-    QVERIFY(first.open(QIODevice::ReadWrite));
-    QByteArray bytes = first.readAll();
-    bytes[bytes.size() / 2] = char(bytes[bytes.size() / 2] ^ 0x5a);
-    first.seek(0);
-    first.write(bytes);
-    first.close();
-
-    EventJournal journal(dir.path(), 16, EventJournal::Fsync::Never);
-    OPEN_JOURNAL(loaded, journal, "boot-1");
-    QVERIFY(loaded.newEpoch);
-    QVERIFY(loaded.whyNew.contains(QStringLiteral("damaged")) || loaded.whyNew.contains(QStringLiteral("malformed")));
-    QVERIFY(loaded.events.isEmpty());
 }
 
 void tst_EventJournal::boundedWithFloors()
