@@ -347,6 +347,9 @@ void ModelRun::damageJournal(Nemesis kind)
     const SegmentFile segment = readSegment(candidates.at(pick));
     QByteArray damaged;
     QString how;
+    // The events a reader can no longer vouch for: the damaged file's (it is moved aside), or
+    // what a cut took.
+    QStringList destroyed = segment.ids;
     const bool remove = kind == Nemesis::SegmentRemoved || segment.ids.isEmpty();
     if (remove) {
         QFile::remove(segment.path);
@@ -355,6 +358,7 @@ void ModelRun::damageJournal(Nemesis kind)
         // Cut at a record boundary: after the header and k of its events, k < all of them.
         const int keep = int(draw % quint32(segment.ids.size()));
         damaged = segment.bytes.left(segment.ends.at(keep));
+        destroyed = segment.ids.mid(keep);
         how = QStringLiteral("cut after %1 of its %2 events").arg(keep).arg(segment.ids.size());
     } else {
         const int r = int(draw % quint32(segment.ids.size()));
@@ -362,6 +366,8 @@ void ModelRun::damageJournal(Nemesis kind)
         const qsizetype at = segment.starts.at(r) + qsizetype((draw >> 8) % quint32(payloadEnd - segment.starts.at(r)));
         damaged = segment.bytes;
         damaged[at] = char(damaged[at] ^ char(1 << (draw >> 28 & 7)));
+        // The whole file: its records after the flipped one are whole, but the file is what
+        // is moved aside (its chain broken), so a resume inside it may resync.
         how = QStringLiteral("a bit flipped at offset %1 (event %2 of %3)").arg(at).arg(r + 1).arg(segment.ids.size());
     }
     if (!remove) {
@@ -372,7 +378,7 @@ void ModelRun::damageJournal(Nemesis kind)
     NemesisRecord &r = record(kind, QStringLiteral("%1 (%2 events) %3")
                                         .arg(QDir(history).relativeFilePath(segment.path)).arg(segment.ids.size()).arg(how));
     const qsizetype at = m_nemeses.size() - 1;
-    for (const QString &id : segment.ids) {
+    for (const QString &id : std::as_const(destroyed)) {
         const int p = m_log.positionOf(id);
         if (p >= 0) {
             r.lostSeqs.insert(m_log.entries().at(p).seq);
