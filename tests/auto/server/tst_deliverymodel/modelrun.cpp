@@ -251,6 +251,14 @@ void ModelRun::healDue(bool everything)
         if (m_clients[size_t(i)]->needsToken())
             mintToken(m_clients[size_t(i)].get());
     }
+    for (qsizetype i = m_probes.size() - 1; i >= 0; --i) {
+        if (!everything && m_op >= m_probes[i].second) {
+            log(QStringLiteral("probe client %1 leaves").arg(m_probes[i].first));
+            m_clients[size_t(m_probes[i].first)]->leave();
+            m_offlineUntilOp[m_probes[i].first] = -1;
+            m_probes.removeAt(i);
+        }
+    }
     for (qsizetype i = m_throttles.size() - 1; i >= 0; --i) {
         if (everything || m_op >= m_throttles[i].untilOp) {
             m_clients[size_t(m_throttles[i].client)]->setRate(0);
@@ -371,6 +379,9 @@ void ModelRun::openProbe(const QString &fromId, const QString &why)
     spec.style = ClientSpec::Style::Envelope;
     auto client = std::make_unique<ModelClient>(index, spec, &m_world, m_rng.generate64());
     log(QStringLiteral("probe client %1 resumes from %2 (%3)").arg(index).arg(fromId, why));
+    // It has made its point once it is past the destroyed events: it leaves, so a soak does not
+    // pile up hundreds of them.
+    m_probes.append({index, m_op + 40});
     client->resumeFrom(fromId);
     client->connectNow();
     m_clients.push_back(std::move(client));

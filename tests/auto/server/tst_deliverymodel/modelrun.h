@@ -205,6 +205,7 @@ private:
     qint64 m_restoreAtOp = -1;
     qint64 m_snapshotSeq = 0;      ///< World::nextSeq at the last snapshot of the log
     QStringList m_nemesisNotes;    ///< nemeses that could not run here, once each
+    QList<QPair<int, qint64>> m_probes; ///< probe clients and the operation they leave at
 };
 
 } // namespace Model
