@@ -126,8 +126,11 @@ void ModelRun::checkClients(bool final)
         ++m_resyncReasons[item.data.value(QStringLiteral("reason")).toString()];
         const QString why = judgeResync(item, c, filter);
         const int k = excusingNemesis(item, c, filter);
-        if (why.isEmpty() && k >= 0)
-            ++m_figures[int(m_nemeses.at(k).kind)].excusedResyncs;
+        if (why.isEmpty() && k >= 0) {
+            NemesisFigures &f = m_figures[int(m_nemeses.at(k).kind)];
+            ++f.excusedResyncs;
+            ++f.resyncReasons[item.data.value(QStringLiteral("reason")).toString()];
+        }
         return why;
     };
     const GapJudge gapJudge = [this](const QList<int> &missing, const ModelClient::Item &item,
@@ -221,11 +224,15 @@ QString ModelRun::nemesisSummary() const
         const NemesisFigures &f = m_figures[k];
         if (f.runs == 0)
             continue;
-        parts << QStringLiteral("%1 runs=%2 destroyed=%3 refused=%4 excused-resyncs=%5 excused-gaps=%6 "
-                                "lost=%7 duplicated=%8 reordered=%9 other=%10")
-                     .arg(nemesisName(Nemesis(k))).arg(f.runs).arg(f.destroyed).arg(f.refused)
-                     .arg(f.excusedResyncs).arg(f.excusedGaps).arg(f.lost).arg(f.duplicated)
-                     .arg(f.reordered).arg(f.other);
+        QStringList why;
+        for (auto it = f.resyncReasons.cbegin(); it != f.resyncReasons.cend(); ++it)
+            why << QStringLiteral("%1=%2").arg(it.key()).arg(it.value());
+        parts << QStringLiteral("%1 runs=%2 events=%3 destroyed=%4 refused=%5 excused-resyncs=%6%7 "
+                                "excused-gaps=%8 lost=%9 duplicated=%10 reordered=%11 other=%12")
+                     .arg(nemesisName(Nemesis(k))).arg(f.runs).arg(f.events).arg(f.destroyed).arg(f.refused)
+                     .arg(f.excusedResyncs)
+                     .arg(why.isEmpty() ? QString() : QStringLiteral("(%1)").arg(why.join(u',')))
+                     .arg(f.excusedGaps).arg(f.lost).arg(f.duplicated).arg(f.reordered).arg(f.other);
     }
     QStringList reasons;
     for (auto it = m_resyncReasons.cbegin(); it != m_resyncReasons.cend(); ++it)

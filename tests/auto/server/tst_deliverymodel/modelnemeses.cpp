@@ -470,6 +470,8 @@ void ModelRun::finishNemeses()
         for (const PublishRecord &p : std::as_const(m_publishes)) {
             if (p.node >= 0 && p.status == 503 && p.atMs >= r.fromMs && p.atMs <= r.toMs)
                 ++m_figures[int(r.kind)].refused;
+            if (p.atMs >= r.fromMs && p.atMs <= r.toMs && m_log.positionOfSeq(p.seq) >= 0)
+                ++m_figures[int(r.kind)].events;
         }
     }
     checkNeverStored();

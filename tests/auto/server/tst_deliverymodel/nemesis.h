@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QList>
+#include <QMap>
 #include <QSet>
 #include <QString>
 
@@ -60,8 +61,10 @@ struct NemesisRecord
 struct NemesisFigures
 {
     int runs = 0;
+    qint64 events = 0;          ///< events of the log published while it was on
     qint64 destroyed = 0;       ///< events of the log it destroyed
     int excusedResyncs = 0;
+    QMap<QString, int> resyncReasons; ///< the resyncs it excused, by reason
     qint64 excusedGaps = 0;     ///< missed events, each followed by a resync in time
     qint64 refused = 0;         ///< publishes answered 503 while it was on
     qint64 lost = 0, duplicated = 0, reordered = 0, other = 0; ///< the judge's, while it was on
