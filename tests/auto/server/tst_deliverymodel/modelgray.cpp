@@ -255,8 +255,15 @@ void ModelRun::checkNeverStored()
             if (waited < limitMs + 3000)
                 continue;
             const qint64 heldUntil = rec.atMs + limitMs + 3000;
+            // The nodes had the event in hand: at least the clients it was for must hear of it.
+            LogEntry event;
+            event.channel = rec.channel;
+            event.type = rec.type;
+            event.data = rec.data;
+            event.seq = rec.seq;
+            event.downloadId = rec.data.value(QStringLiteral("download_id")).toString();
             for (const auto &client : m_clients) {
-                if (!(client->spec().filter().channels & rec.channel))
+                if (!client->spec().filter().matches(event))
                     continue;
                 bool streaming = false;
                 for (const ModelClient::Connection &c : client->connections())
