@@ -312,6 +312,12 @@ QJsonObject ModelRun::makeData(qint64 seq, quint8 channel)
 
 void ModelRun::publishApi(int node, quint8 channel)
 {
+    if (m_config.snapshotEvery > 0 && m_world.nextSeq - m_snapshotSeq >= 2 * m_config.historySize) {
+        // The node is paused or down and no snapshot could be taken: more would push the log's
+        // end out of its small history (a third of this per channel is far below its size).
+        log(QStringLiteral("(publish held: the log has to catch up first)"));
+        return;
+    }
     PublishRecord rec;
     rec.seq = m_world.nextSeq++;
     rec.channel = channel;

@@ -279,9 +279,9 @@ void tst_DeliveryModel::model_data()
     // own tmpfs), and which is paused past its timeouts. A small history: many segments.
     ModelConfig journal = embedded;
     journal.name = QStringLiteral("journal");
-    journal.historySize = 100;
+    journal.historySize = 200;
     journal.journalTmpfs = true;
-    journal.snapshotEvery = 40;
+    journal.snapshotEvery = 80;
     journal.nemeses[Nemesis::SegmentRemoved] = 5;
     journal.nemeses[Nemesis::SegmentTruncated] = 5;
     journal.nemeses[Nemesis::BitFlip] = 5;
