@@ -128,6 +128,20 @@ void ModelRun::sigStop(int i)
     record(Nemesis::SigStop, QStringLiteral("SIGSTOP node %1 for %2 ms").arg(i).arg(ms)).node = i;
 }
 
+void ModelRun::continueNode(int i)
+{
+    Node &node = m_nodes[size_t(i)];
+    if (!node.stopped)
+        return;
+    log(QStringLiteral("SIGCONT node %1").arg(i));
+    signalProcess(node.process->process(), SIGCONT);
+    node.stopped = false;
+    for (NemesisRecord &r : m_nemeses) {
+        if (r.kind == Nemesis::SigStop && r.node == i && r.toMs == Forever)
+            r.toMs = nowMs();
+    }
+}
+
 int ModelRun::servingNode() const
 {
     for (int i = 0; i < int(m_nodes.size()); ++i) {
@@ -140,10 +154,7 @@ int ModelRun::servingNode() const
 bool ModelRun::stopNodeForGood(int i, bool clean)
 {
     Node &node = m_nodes[size_t(i)];
-    if (node.stopped) {
-        signalProcess(node.process->process(), SIGCONT);
-        node.stopped = false;
-    }
+    continueNode(i);
     if (!node.up)
         return true;
     log(QStringLiteral("%1 node %2").arg(clean ? QStringLiteral("SIGTERM") : QStringLiteral("SIGKILL")).arg(i));
@@ -317,10 +328,7 @@ void ModelRun::damageJournal(Nemesis kind)
     Node &node = m_nodes[0];
     if (m_diskFull >= 0)
         freeDisk();
-    if (node.stopped) {
-        signalProcess(node.process->process(), SIGCONT);
-        node.stopped = false;
-    }
+    continueNode(0);
     if (!node.up && !restartNode(0))
         return;
     if (!snapshotLog(nemesisName(kind)))

@@ -221,15 +221,8 @@ void ModelRun::healDue(bool everything)
 {
     for (int i = 0; i < int(m_nodes.size()); ++i) {
         Node &node = m_nodes[size_t(i)];
-        if (node.stopped && (everything || nowMs() >= node.contAtMs)) {
-            log(QStringLiteral("SIGCONT node %1").arg(i));
-            ::kill(pid_t(node.process->process().processId()), SIGCONT);
-            node.stopped = false;
-            for (NemesisRecord &r : m_nemeses) {
-                if (r.kind == Nemesis::SigStop && r.node == i && r.toMs == Forever)
-                    r.toMs = nowMs();
-            }
-        }
+        if (node.stopped && (everything || nowMs() >= node.contAtMs))
+            continueNode(i);
     }
     if (m_config.redis && !m_redisUp && (everything || m_op >= m_redisRestartAtOp))
         restartRedis();

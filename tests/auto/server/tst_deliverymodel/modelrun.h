@@ -118,6 +118,7 @@ private:
     void nemesisStep(Nemesis kind);
     NemesisRecord &record(Nemesis kind, const QString &detail);
     void sigStop(int node);
+    void continueNode(int node);
     void damageJournal(Nemesis kind);
     void fillDisk();
     void freeDisk();
