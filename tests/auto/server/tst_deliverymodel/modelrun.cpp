@@ -233,7 +233,9 @@ void ModelRun::healDue(bool everything)
     if (m_restoreAtOp >= 0 && !everything && m_op >= m_restoreAtOp)
         restoreRedis();
     for (int i = 0; i < int(m_nodes.size()); ++i) {
-        if (!m_nodes[size_t(i)].up && (everything || m_op >= m_nodes[size_t(i)].restartAtOp))
+        // A node whose journal's disk is full stays down until the space is back (it may
+        // rightly refuse to start without room for its state): freeDisk() starts it.
+        if (!m_nodes[size_t(i)].up && (everything || m_op >= m_nodes[size_t(i)].restartAtOp) && m_diskFull < 0)
             restartNode(i);
     }
     for (int i = 0; i < int(m_clients.size()); ++i) {
