@@ -14,7 +14,7 @@ HERMES_APT_PACKAGES=(
 )
 # What the test suites need on top: the real servers they start, and the checkers they run.
 HERMES_TEST_PACKAGES=(
-    redis-server caddy
+    redis-server redis-sentinel caddy   # redis-sentinel: tst_redissentinel
     postgresql libqt6sql6-psql
     faketime         # tst_downloadmodel: a node whose wall clock jumps (libfaketime)
     lintian          # tst_packaging: no lintian errors on the .debs

@@ -199,7 +199,7 @@ int main(int argc, char *argv[])
         return fail(parsedDatabaseUrl.error().message);
     const DatabaseUrl &databaseUrl = *parsedDatabaseUrl;
     DataDirLock dataDirLock;
-    if (!databaseUrl.isPostgres() || settings.redis.url.isEmpty()) {
+    if (!databaseUrl.isPostgres() || !settings.redis.enabled()) {
         if (const Result<void> locked = dataDirLock.lock(settings.general.dataDir); !locked) {
             printError(locked.error().message);
             return 75; // EX_TEMPFAIL: another server holds it
@@ -210,7 +210,8 @@ int main(int argc, char *argv[])
     std::unique_ptr<Broker> broker;
     MemoryBroker *memoryBroker = nullptr;
     ExternalTokenLookup *tokenLookup = nullptr; // the Python Hermes' tokens, on Redis
-    if (settings.redis.url.isEmpty()) {
+    RedisBroker *redisBroker = nullptr;
+    if (!settings.redis.enabled()) {
         // The embedded broker keeps its history in the data dir, so a restart loses nothing a
         // client may resume from.
         const EventJournal::Fsync fsync = EventJournal::parseFsync(settings.history.fsync)
@@ -221,12 +222,27 @@ int main(int argc, char *argv[])
         memoryBroker = memory.get();
         broker = std::move(memory);
     } else {
-        const Result<RedisAddress> address = RedisAddress::parse(settings.redis.url);
+        // With sentinels the URL, if any, gives only the password, user and database.
+        const Result<RedisAddress> address = settings.redis.url.isEmpty()
+            ? Result<RedisAddress>(RedisAddress{})
+            : RedisAddress::parse(settings.redis.url);
         if (!address)
             return fail(address.error().message);
-        auto redisBroker = std::make_unique<RedisBroker>(RedisBroker::Options{settings.redis, *address});
-        tokenLookup = redisBroker.get();
-        broker = std::move(redisBroker);
+        RedisBroker::Options options{settings.redis, *address, {}};
+        if (!settings.redis.sentinels.isEmpty()) {
+            if (!address->socketPath.isEmpty())
+                return fail(QStringLiteral("HERMES_REDIS_URL: a unix socket cannot be combined with "
+                                           "HERMES_REDIS_SENTINELS (the sentinels name a TCP address)"));
+            const Result<QList<RedisAddress>> sentinels = RedisSentinelLocator::parseSentinels(
+                settings.redis.sentinels, settings.redis.sentinelPassword);
+            if (!sentinels)
+                return fail(sentinels.error().message);
+            options.sentinelAddresses = *sentinels;
+        }
+        auto redis = std::make_unique<RedisBroker>(std::move(options));
+        redisBroker = redis.get();
+        tokenLookup = redis.get();
+        broker = std::move(redis);
     }
     EventHub hub(broker.get(), settings.history.size, settings.stream, settings.stream.ioThreads, &metrics);
     // Started once the hub listens, so it receives the history first.
@@ -256,6 +272,17 @@ int main(int argc, char *argv[])
     queueSummaryTimer.start(5000);
     refreshQueueSummary();
     metrics.addCollector([&](MetricsWriter &w) { collectDownloadMetrics(downloads, queueSummary, w); });
+    if (redisBroker && !settings.redis.sentinels.isEmpty()) {
+        metrics.addCollector([redisBroker](MetricsWriter &w) {
+            w.family("hermes_redis_master_info", "gauge",
+                     "Always 1; the label is the Redis master Sentinel named (ip:port).");
+            w.sample("hermes_redis_master_info", quint64(1),
+                     "address=\"" + redisBroker->location().toUtf8() + '"');
+            w.family("hermes_redis_master_switches_total", "counter",
+                     "Failovers the sentinels announced (+switch-master) since the start.");
+            w.sample("hermes_redis_master_switches_total", redisBroker->masterSwitches());
+        });
+    }
     metrics.addCollector([&](MetricsWriter &w) {
         w.family("hermes_build_info", "gauge", "Always 1; the labels say which build runs.");
         w.sample("hermes_build_info", quint64(1),

@@ -95,6 +95,16 @@ QByteArray Metrics::render(const Gauges &g) const
     w.family("hermes_events_discarded_total", "counter",
              "Events received from the broker that were invalid and dropped.");
     w.sample("hermes_events_discarded_total", m_discarded);
+    w.family("hermes_events_lost_total", "counter",
+             "Events that may have been lost, by channel and reason (adopt_failed: an outside "
+             "publisher's message Redis accepted but no node could adopt in time); the "
+             "channel's streams were told resync_required.");
+    static const char *losses[] = {"adopt_failed"};
+    for (size_t why = 0; why < m_lost.size(); ++why) {
+        for (Channel c : Channel::all())
+            w.sample("hermes_events_lost_total", m_lost[why][size_t(c.index())],
+                     label("channel", c.name()) + ',' + label("reason", QLatin1StringView(losses[why])));
+    }
     w.family("hermes_sse_resyncs_total", "counter",
              "Streams told resync_required: their Last-Event-ID could not be served.");
     w.sample("hermes_sse_resyncs_total", m_resyncs);

@@ -50,6 +50,8 @@ public:
     enum class Rejection { MaxConnections, Unauthorized, Forbidden, Disabled, Count };
     enum class Drop { SlowClient, WriteError, Count };
     enum class StreamEnd { ClientClosed, Timeout, Shutdown, Count };
+    /// Why events were lost (see Broker::eventsLost()).
+    enum class Loss { AdoptFailed, Count };
 
     void eventPublished(Channel channel) { ++m_published[size_t(channel.index())]; }
     void eventsDelivered(Channel channel, quint64 n) { m_delivered[size_t(channel.index())] += n; }
@@ -59,6 +61,10 @@ public:
     void streamEnded(StreamEnd why) { ++m_ended[size_t(why)]; }
     void bytesSent(quint64 n) { m_bytesSent += n; }
     void eventDiscarded() { ++m_discarded; }
+    void eventsLost(Channel channel, Loss why, quint64 n)
+    {
+        m_lost[size_t(why)][size_t(channel.index())] += n;
+    }
     /// A stream was told `resync_required` (its resume point cannot be served).
     void resyncSent() { ++m_resyncs; }
 
@@ -97,6 +103,7 @@ private:
     std::array<Counter, size_t(StreamEnd::Count)> m_ended{};
     Counter m_bytesSent{0};
     Counter m_discarded{0};
+    std::array<std::array<Counter, Channel::Count>, size_t(Loss::Count)> m_lost{};
     Counter m_resyncs{0};
     LatencyHistogram m_publishLatency;
     QList<Collector> m_collectors;

@@ -38,6 +38,9 @@ public:
     /// Short name for health and metrics: "memory", "redis".
     virtual QString name() const = 0;
     virtual bool isUp() const = 0;
+    /// Where the broker is, for health and metrics when it can change (the Redis master that
+    /// Sentinel named: `ip:port`, no credentials); empty otherwise.
+    virtual QString location() const { return {}; }
 
     /// The event's id, or why not (Error::Kind::Unavailable: the broker is down, or the server
     /// is stopping), in words fit for a client (no raw driver text).
@@ -59,6 +62,12 @@ Q_SIGNALS:
     /// id that is no longer there. Replaces any history of another epoch.
     void historyLoaded(quint32 epoch, const QList<Hermes::Event> &events,
                        const Hermes::ChannelFloors &floors);
+    /// Events on `channel` may have been lost after `after` (a per-channel gap): `count`
+    /// outside publishers' messages there could not be adopted in time (RedisBroker:
+    /// HERMES_REDIS_ADOPT_RETRY_LIMIT). `after` is the newest id this node had delivered when
+    /// the first of them arrived; they would have come after it, before whatever comes next.
+    /// Every stream on the channel, and every resume on it from an id up to now, resyncs.
+    void eventsLost(Hermes::Channel channel, Hermes::EventId after, quint64 count);
     /// A message on a channel was not a valid envelope and was dropped.
     void eventDiscarded();
     void statusChanged(bool up);

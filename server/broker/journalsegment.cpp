@@ -162,6 +162,12 @@ Scan scan(QByteArrayView bytes, Channel channel, quint32 epoch, int maxRecordByt
             const quint32 length = readU32(bytes.data() + q);
             if (length < 2 || qsizetype(length) > bytes.size() - q - 8)
                 continue;
+            // An event record starts with its position: checked before any CRC is computed,
+            // so a long run of garbage costs a few byte compares per offset, not a CRC each.
+            const QByteArrayView start = bytes.sliced(q + 9, qMin<qsizetype>(length - 1, 48));
+            const qsizetype newline = start.indexOf('\n');
+            if (newline < 3 || !EventId::fromPosition(start.first(newline), epoch))
+                continue;
             const Record r = readRecord(bytes, q, maxRecordBytes);
             if (!r.problem && parseEvent(r.payload, channel, epoch, after))
                 return q;

@@ -13,8 +13,15 @@ namespace Hermes {
 RedisBroker::RedisBroker(Options options, QObject *parent)
     : Broker(parent), m_options(std::move(options)), m_keys(m_options.keyPrefix),
       m_historyReader(m_keys, m_options.streamLength),
-      m_adopter(m_keys, m_options.streamLength, m_options.adoptWindowSec)
+      m_adopter(m_keys, m_options.streamLength, m_options.adoptWindowSec),
+      m_replicaWait(this, &m_commands, m_options.waitReplicas, m_options.waitTimeoutMs),
+      m_adoptions(&m_adopter, m_keys, &m_commands,
+                  AdoptRetryQueue::Limits{.maxEntries = MaxAdoptRetries,
+                                          .maxBytes = MaxAdoptRetryBytes,
+                                          .giveUpAfterMs = qint64(m_options.adoptRetryLimitSec) * 1000},
+                  [this] { return m_lastDelivered; })
 {
+    connect(&m_adoptions, &RedisAdoptionRetry::lost, this, &Broker::eventsLost);
     // nchan's defaults: 500 ms doubling with jitter, at most 10 s between attempts.
     m_backoff.setBaseMs(500);
     m_backoff.setCapMs(10000);
@@ -24,12 +31,46 @@ RedisBroker::RedisBroker(Options options, QObject *parent)
         connect(c, &RedisConnection::ready, this, &RedisBroker::onConnectionReady);
         connect(c, &RedisConnection::disconnected, this, &RedisBroker::onConnectionLost);
     }
+    if (!m_options.sentinelAddresses.isEmpty()) {
+        m_sentinel = std::make_unique<RedisSentinelLocator>(RedisSentinelLocator::Options{
+            .sentinels = m_options.sentinelAddresses,
+            .masterName = m_options.sentinelMaster,
+            .data = m_options.address,
+            .timeoutMs = m_options.connectTimeoutMs,
+        });
+        connect(m_sentinel.get(), &RedisSentinelLocator::located, this, &RedisBroker::onMasterLocated);
+        connect(m_sentinel.get(), &RedisSentinelLocator::failed, this, [this](const QString &why) {
+            onConnectionLost(QStringLiteral("Redis Sentinel: ") + why);
+        });
+        connect(m_sentinel.get(), &RedisSentinelLocator::switched, this, [this](const QString &to) {
+            if (m_reconnectTimer.isActive()) {
+                // Waiting out a backoff grown while the old master was gone: the new one is
+                // there now (a short jitter still spreads the nodes).
+                const int soon = m_backoff.delayMs(1);
+                if (m_reconnectTimer.remainingTime() > soon)
+                    m_reconnectTimer.start(soon);
+                return;
+            }
+            // Already on it: a reconnect that located it before the announcement arrived.
+            if (!(m_up && m_sentinel->master() == to))
+                onConnectionLost(QStringLiteral("the sentinels moved the master to ") + to);
+        });
+        // A missed +switch-master (no sentinel reachable at that moment) or a master demoted
+        // under us: a replica answers reads and refuses writes, so ask.
+        m_roleCheck.setInterval(1000);
+        connect(&m_roleCheck, &QTimer::timeout, this, &RedisBroker::checkRole);
+        m_roleCheck.start();
+    }
 }
 
 Result<void> RedisBroker::start()
 {
     HERMES_ASSERT_THREAD(this);
-    qCInfo(lcBroker).noquote() << "connecting to" << m_options.address.display();
+    if (m_sentinel)
+        qCInfo(lcBroker).noquote() << "asking" << m_options.sentinelAddresses.size()
+                                   << "sentinel(s) for the Redis master" << m_options.sentinelMaster;
+    else
+        qCInfo(lcBroker).noquote() << "connecting to" << m_options.address.display();
     connectAll();
     return {};
 }
@@ -37,8 +78,47 @@ Result<void> RedisBroker::start()
 void RedisBroker::connectAll()
 {
     m_subscriptionsConfirmed = 0;
+    if (m_sentinel) {
+        m_sentinel->locate(); // then onMasterLocated(), or a lost connection
+        return;
+    }
+    openConnections();
+}
+
+void RedisBroker::openConnections()
+{
     m_commands.open(m_options.address, m_options.connectTimeoutMs);
     m_subscriber.open(m_options.address, m_options.connectTimeoutMs);
+}
+
+void RedisBroker::onMasterLocated(const RedisAddress &master)
+{
+    HERMES_ASSERT_THREAD(this);
+    if (m_reconnectTimer.isActive())
+        return; // lost meanwhile: the next attempt locates again
+    m_options.address = master;
+    openConnections();
+}
+
+void RedisBroker::checkRole()
+{
+    if (!m_commands.isReady())
+        return;
+    m_commands.command({"ROLE"}, [this](redisReply *reply) {
+        if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements == 0)
+            return; // a lost connection is reported by itself
+        const QByteArray role = RedisReply::string(reply->element[0]);
+        if (role != "master")
+            loseConnection(QStringLiteral("%1 is no longer the master (ROLE: %2)")
+                               .arg(m_options.address.display(), QString::fromUtf8(role)));
+    });
+}
+
+QString RedisBroker::location() const
+{
+    if (!m_sentinel)
+        return {};
+    return m_sentinel->master();
 }
 
 void RedisBroker::onConnectionReady()
@@ -104,7 +184,7 @@ void RedisBroker::onMessage(redisReply *reply)
         return;
     const QByteArray kind = RedisReply::string(reply->element[0]);
     if (kind == "subscribe") {
-        if (++m_subscriptionsConfirmed == Channel::Count + 1)
+        if (++m_subscriptionsConfirmed == m_keys.subscriptions().size())
             load(m_historyLoaded ? Load::After : Load::Tail);
         return;
     }
@@ -114,6 +194,10 @@ void RedisBroker::onMessage(redisReply *reply)
     const QByteArray payload = RedisReply::string(reply->element[2]);
     if (channel == m_keys.eventsChannel()) {
         onEventMessage(payload);
+        return;
+    }
+    if (channel == m_keys.lossesChannel()) {
+        m_adoptions.onAnnouncement(payload);
         return;
     }
     if (RedisAdopter::isRelayedCopy(payload))
@@ -146,11 +230,7 @@ void RedisBroker::adopt(Channel channel, const QByteArray &payload)
         discard(channel.name(), adoption.error().message);
         return;
     }
-    m_commands.command(adoption->command(), [channel](redisReply *r) {
-        if (RedisReply::isError(r))
-            qCWarning(lcBroker).noquote() << "could not adopt a message on" << channel.name() << ":"
-                                          << (r ? RedisReply::string(r) : QByteArray("connection lost"));
-    });
+    m_adoptions.adopt(channel, payload); // retried until adopted, or given up: eventsLost()
 }
 
 void RedisBroker::drain()
@@ -201,7 +281,8 @@ void RedisBroker::onLoaded(Load mode, const RedisHistoryReader::Loaded &loaded)
     if (mode == Load::After) {
         bool hole = loaded.epoch != m_epoch;
         for (int c = 0; c < Channel::Count && !hole; ++c)
-            hole = loaded.trimmed[size_t(c)].withEpoch(m_epoch) > m_lastDelivered;
+            hole = loaded.trimmed[size_t(c)].withEpoch(m_epoch) > m_lastDelivered
+                && !m_adoptions.isRecordedLoss(Channel::all()[c], loaded.trimmed[size_t(c)]);
         if (hole) {
             qCWarning(lcBroker) << (loaded.epoch != m_epoch
                                         ? "the Redis database was flushed or replaced"
@@ -222,6 +303,7 @@ void RedisBroker::onLoaded(Load mode, const RedisHistoryReader::Loaded &loaded)
             m_lastDelivered = std::max(m_lastDelivered, t);
         m_historyLoaded = true;
         Q_EMIT historyLoaded(m_epoch, loaded.events, floors);
+        m_adoptions.historyReplaced();
         // Live events of an epoch that is gone by now were never kept: drop them.
         std::erase_if(m_incoming, [this](const Event &e) { return e.id.epoch() != m_epoch; });
     }
@@ -251,12 +333,18 @@ void RedisBroker::publish(const Event &event, PublishCallback done)
         .candidateEpoch = EventId::epochText(EventId::randomEpoch()),
         .eventsChannel = m_keys.eventsChannel(),
     };
-    m_commands.command(call.command(), [done](redisReply *reply) {
+    // With HERMES_REDIS_WAIT_REPLICAS the answer waits for the WAIT sent after this write.
+    if (m_replicaWait.isOn())
+        done = m_replicaWait.add(std::move(done));
+    m_commands.command(call.command(), [this, done](redisReply *reply) {
         const auto id = EventId::parse(RedisReply::string(reply));
         if (RedisReply::isError(reply) || !id) {
             // The driver's words stay in the log; the client gets a plain reason.
             qCWarning(lcBroker).noquote() << "publish failed:"
                                           << (reply ? RedisReply::string(reply) : QByteArray("connection lost"));
+            // A master demoted under us (a failover it missed): find the new one.
+            if (m_sentinel && reply && RedisReply::string(reply).startsWith("READONLY"))
+                loseConnection(QStringLiteral("%1 refuses writes: it is a replica now").arg(m_options.address.display()));
             if (done)
                 done(Error::unavailable("broker_unavailable", QStringLiteral("the Redis broker did not accept the event")));
             return;

@@ -2,9 +2,12 @@
 
 #include "broker/broker.h"
 #include "broker/redisadopter.h"
+#include "broker/redisadoptionretry.h"
 #include "broker/redisconnection.h"
 #include "broker/redishistoryreader.h"
 #include "broker/rediskeyspace.h"
+#include "broker/redisreplicawait.h"
+#include "broker/redissentinellocator.h"
 #include "broker/tokenlookup.h"
 #include "reconnectbackoff.h"
 #include "settings/redissettings.h"
@@ -13,6 +16,7 @@
 #include <QTimer>
 
 #include <deque>
+#include <memory>
 
 namespace Hermes {
 
@@ -31,12 +35,19 @@ namespace Hermes {
  *   subscribers.
  * - An outside publisher's bare PUBLISH on a public channel is adopted: every node that sees
  *   it runs a script that gives it an id and forwards it, once (keyed by the SHA-1 of channel
- *   and payload, for a short window); the forwarded copy is what the nodes deliver.
+ *   and payload, for a short window); the forwarded copy is what the nodes deliver. An
+ *   adoption that fails (Redis out of memory…) is retried, and given up after
+ *   HERMES_REDIS_ADOPT_RETRY_LIMIT: eventsLost() (RedisAdoptionRetry).
  * - On start the streams fill the replay history. After a lost connection the broker
  *   reconnects with backoff, re-subscribes, and reads what it missed from the streams before
  *   live messages resume. A database that was flushed or replaced (another epoch), or streams
  *   trimmed past what this node had delivered, replace the history: streams resync.
  * - Envelopes that are not valid JSON are logged (rate-limited) and dropped.
+ * - With sentinels (HERMES_REDIS_SENTINELS) every connect asks them for the master first
+ *   (RedisSentinelLocator); a failover (`+switch-master`, the master lost, or ROLE on it no
+ *   longer saying master) is a lost connection: the reconnect locates the new master and the
+ *   gap fill reads what was missed. With HERMES_REDIS_WAIT_REPLICAS a publish is
+ *   acknowledged only once that many replicas have it (RedisReplicaWait).
  *
  * The names of keys and channels are RedisKeyspace's, the scripts and their arguments
  * RedisScripts', reading the streams is RedisHistoryReader's, recognising outside messages
@@ -53,7 +64,8 @@ public:
     /// The HERMES_REDIS_* settings group, and the address parsed from its url.
     struct Options : RedisSettings
     {
-        RedisAddress address;
+        RedisAddress address;                ///< with sentinels: the password and database only
+        QList<RedisAddress> sentinelAddresses; ///< empty: `address` is the Redis
     };
 
     explicit RedisBroker(Options options, QObject *parent = nullptr);
@@ -62,19 +74,28 @@ public:
     Result<void> start() override;
     QString name() const override { return QStringLiteral("redis"); }
     bool isUp() const override { return m_up; }
+    QString location() const override;
     void publish(const Event &event, PublishCallback done) override;
     /// Another node may have issued it: only the bus can bring it, so wait for it.
     HERMES_ANY_THREAD bool mayStillArrive(EventId) const override { return true; }
     void lookupToken(const QByteArray &token, Callback done) override;
 
     quint64 reconnects() const { return m_reconnects; }
+    /// Failovers the sentinels announced (+switch-master); 0 without sentinels.
+    quint64 masterSwitches() const { return m_sentinel ? m_sentinel->switches() : 0; }
 
 private:
     using Load = RedisHistoryReader::Mode;
     /// Live events held while the streams are read; beyond it the node reconnects.
     static constexpr size_t MaxHeldEvents = 100000;
+    /// Outside messages waiting for another adoption attempt, at most (the oldest give up).
+    static constexpr int MaxAdoptRetries = 10000;
+    static constexpr qint64 MaxAdoptRetryBytes = 16 << 20;
 
     void connectAll();
+    void openConnections();
+    void onMasterLocated(const RedisAddress &master);
+    void checkRole();
     void onConnectionReady();
     void onConnectionLost(const QString &reason);
     void loseConnection(const QString &reason);
@@ -94,6 +115,10 @@ private:
     RedisAdopter m_adopter;
     RedisConnection m_commands;
     RedisConnection m_subscriber;
+    RedisReplicaWait m_replicaWait;
+    std::unique_ptr<RedisSentinelLocator> m_sentinel; ///< null without sentinels
+    QTimer m_roleCheck;            ///< with sentinels: is the master still one?
+    RedisAdoptionRetry m_adoptions; ///< after m_commands, which it sends on
     ReconnectBackoff m_backoff = ReconnectBackoff::fullJitter();
     QTimer m_reconnectTimer;
     int m_attempt = 0;

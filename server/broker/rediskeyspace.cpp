@@ -62,11 +62,17 @@ QByteArray RedisKeyspace::eventsChannel() const
     return key("events");
 }
 
+QByteArray RedisKeyspace::lossesChannel() const
+{
+    return key("lost");
+}
+
 QList<QByteArray> RedisKeyspace::subscriptions() const
 {
     QList<QByteArray> channels{eventsChannel()};
     for (Channel c : Channel::all())
         channels.append(c.nameBytes());
+    channels.append(lossesChannel());
     return channels;
 }
 

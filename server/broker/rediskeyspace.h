@@ -22,6 +22,7 @@ namespace Hermes {
  * - `<prefix>trimmed:<channel>`: the newest id trimming removed from that stream
  * - `<prefix>adopt:<SHA-1 of channel and payload>`: an outside message adopted lately (its id)
  * - `<prefix>events`: the internal channel every node delivers from
+ * - `<prefix>lost`: the internal channel of recorded losses (RedisScripts::MarkLost)
  * - the public channels (`download:updates`, …): the Python Hermes' names, unprefixed
  * - `sse:token:<token>`: the Python Hermes API's stream tokens, unprefixed (its keys)
  */
@@ -43,7 +44,10 @@ public:
 
     /// The internal channel: the scripts publish every event there, with its id.
     QByteArray eventsChannel() const;
-    /// What a node subscribes to: the internal channel, then the public ones.
+    /// Where a recorded loss is announced: `<epoch>-<ms>-<seq>\n<channel>\n<ms>-<seq>` (the
+    /// position trimmed was raised to, the channel, what the recording node had delivered).
+    QByteArray lossesChannel() const;
+    /// What a node subscribes to: the internal channel, the public ones, then the losses'.
     QList<QByteArray> subscriptions() const;
 
     /// Where the Python Hermes API keeps a stream token's record.

@@ -43,6 +43,21 @@ local function assign(seqKey, epochKey, candidate, s1, s2, s3)
   return epoch, id
 end
 
+-- Whether position a ('<ms>-<seq>') is below position b.
+local function below(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  return am < bm or (am == bm and as < bs)
+end
+
+-- A trimmed key only ever rises: it may hold a recorded loss (MarkLost) above the entries
+-- trimming removes, and lowering it would make nodes that load later forget the loss.
+local function raise(key, id)
+  local old = redis.call('GET', key)
+  if not old or below(old, id) then redis.call('SET', key, id) end
+end
+
 -- Adds the entry and keeps the stream near maxlen. The trimming is exact (XTRIM MINID, in
 -- steps of an eighth), and the newest id it removed is kept in trimmedKey, so a node knows
 -- precisely which ids are gone (XADD MAXLEN ~ would not say).
@@ -52,7 +67,7 @@ local function append(key, trimmedKey, id, payload, maxlen)
   local len = redis.call('XLEN', key)
   if len > maxlen + math.max(64, math.floor(maxlen / 8)) then
     local gone = redis.call('XRANGE', key, '-', '+', 'COUNT', len - maxlen + 1)
-    redis.call('SET', trimmedKey, gone[#gone - 1][1])
+    raise(trimmedKey, gone[#gone - 1][1])
     redis.call('XTRIM', key, 'MINID', gone[#gone][1])
   end
 end
@@ -94,6 +109,32 @@ QList<QByteArray> Adopt::command() const
                 {stream, sequence, epoch, trimmed, adoption, streams[0], streams[1], streams[2]},
                 {QByteArray::number(maxLength), envelope, channel, candidateEpoch, eventsChannel,
                  QByteArray::number(windowMs)});
+}
+
+// Records that events on a channel may have been lost after `after` (a node gave an outside
+// message up): the sequence advances one position, held by no event, and the channel's
+// trimmed key rises to it, so a node that loads later sends every client that resumes from
+// `after` or before it `resync_required`, and a node that had delivered up to `after` and
+// reconnects finds a hole. The loss is announced on the losses channel, after every event
+// below the new position: the nodes that did not see the message (down, or not subscribed
+// yet) tell their streams then. A loss recorded above `after` already (by another node, or
+// trimming) is enough: nothing advances. A database of another epoch lost everything anyway.
+// KEYS and ARGV: see MarkLost.
+static const QByteArray MarkLostScript = AssignLua + R"lua(
+local epoch = redis.call('GET', KEYS[2])
+if epoch ~= ARGV[1] then return {'gone', ''} end
+local t = redis.call('GET', KEYS[3])
+if t and below(ARGV[2], t) then return {'known', epoch .. '-' .. t} end
+local _, id = assign(KEYS[1], KEYS[2], ARGV[1], KEYS[4], KEYS[5], KEYS[6])
+raise(KEYS[3], id)
+redis.call('PUBLISH', ARGV[3], epoch .. '-' .. id .. '\n' .. ARGV[4] .. '\n' .. ARGV[2])
+return {'marked', epoch .. '-' .. id}
+)lua";
+
+QList<QByteArray> MarkLost::command() const
+{
+    return eval(MarkLostScript, {sequence, epoch, trimmed, streams[0], streams[1], streams[2]},
+                {callerEpoch, after, lossesChannel, channel});
 }
 
 // The epoch and, per stream, its newest entries (tail) or the entries after an id (after),

@@ -76,6 +76,30 @@ struct Adopt
 };
 
 /**
+ * Records a loss: events on a channel may have been lost after a position (an outside message
+ * that could not be adopted). Advances the sequence one position and raises the channel's
+ * trimmed key to it, unless it is above `after` already. Replies `[what, id]`: `marked` (this
+ * call advanced; `id` is the new trimmed position, a marker no event has), `known` (`id`: the
+ * trimmed position found above `after`), or `gone` (the database is of another epoch).
+ * `marked` is announced on the losses channel (RedisKeyspace::lossesChannel()).
+ */
+struct MarkLost
+{
+    // KEYS
+    QByteArray sequence;
+    QByteArray epoch;
+    QByteArray trimmed;   ///< the channel's trimmed key
+    std::array<QByteArray, Channel::Count> streams; ///< as in Publish
+    // ARGV
+    QByteArray callerEpoch; ///< the epoch the loss belongs to
+    QByteArray after;       ///< `<ms>-<seq>`: the node had delivered up to here
+    QByteArray lossesChannel; ///< where a new record is announced (RedisKeyspace)
+    QByteArray channel;       ///< the channel's name, for the announcement
+
+    QList<QByteArray> command() const;
+};
+
+/**
  * Reads the history: the epoch and, per stream, its newest entries (tail) or the entries after
  * an id (after), with the newest id trimming removed from it. Replies
  * `[epoch, [entries of stream 1], [… 2], [… 3], [trimmed 1, trimmed 2, trimmed 3]]` ('' for

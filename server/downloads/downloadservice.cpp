@@ -52,7 +52,8 @@ void DownloadService::add(const QString &url, const QString &filename, int prior
     if (!parsed.isValid() || (parsed.scheme() != u"http" && parsed.scheme() != u"https")
         || parsed.host().isEmpty())
         return done(Error::invalid("invalid_url", QStringLiteral("url must be an http:// or https:// URL")));
-    static const QRegularExpression hex(QStringLiteral("^[0-9a-fA-F]{64}$"));
+    // Anchored at both ends: `$` alone would let a trailing newline through.
+    static const QRegularExpression hex(QRegularExpression::anchoredPattern(QStringLiteral("[0-9a-fA-F]{64}")));
     if (!sha256.isEmpty() && !hex.match(sha256).hasMatch())
         return done(Error::invalid("invalid_sha256", QStringLiteral("sha256 must be 64 hexadecimal digits")));
     Download d;

@@ -61,6 +61,11 @@ void EventRoutes::registerMetricsOn(HttpServer *server)
 void EventRoutes::health(HttpExchange &ex)
 {
     const Broker *broker = m_hub->broker();
+    QJsonObject brokerHealth{
+        {QStringLiteral("type"), broker->name()},
+        {QStringLiteral("status"), broker->isUp() ? QStringLiteral("up") : QStringLiteral("down")}};
+    if (const QString location = broker->location(); !location.isEmpty())
+        brokerHealth.insert(QStringLiteral("master"), location); // Sentinel's choice: the address only
     ex.replyJson(200, {
         {QStringLiteral("status"), broker->isUp() ? QStringLiteral("ok") : QStringLiteral("degraded")},
         {QStringLiteral("enabled"), m_settings.events.enabled},
@@ -68,9 +73,7 @@ void EventRoutes::health(HttpExchange &ex)
         {QStringLiteral("max_connections"), m_settings.events.maxConnections},
         {QStringLiteral("heartbeat_interval"), m_settings.stream.heartbeatIntervalSec},
         {QStringLiteral("connection_timeout"), m_settings.stream.connectionTimeoutSec},
-        {QStringLiteral("broker"), QJsonObject{
-            {QStringLiteral("type"), broker->name()},
-            {QStringLiteral("status"), broker->isUp() ? QStringLiteral("up") : QStringLiteral("down")}}},
+        {QStringLiteral("broker"), brokerHealth},
         {QStringLiteral("history_events"), m_hub->history().size()},
         {QStringLiteral("uptime_seconds"), m_metrics->uptimeSeconds()},
         {QStringLiteral("version"), QCoreApplication::applicationVersion()},

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QString>
+#include <QStringList>
 
 namespace Hermes {
 
@@ -18,6 +19,19 @@ struct RedisSettings
     int streamLength = 10000;     ///< entries kept per channel stream (MAXLEN ~)
     int connectTimeoutMs = 5000;
     int adoptWindowSec = 60;      ///< de-duplication window for outside publishers' events
+    /// How long an outside publisher's event whose adoption fails is retried before it is
+    /// given up (its channel's streams resync); below adoptWindowSec, so every node's retry
+    /// still finds another node's adoption.
+    int adoptRetryLimitSec = 30;
+    /// Redis Sentinel: `ip:port` of each sentinel; empty: `url` names the Redis itself.
+    QStringList sentinels;
+    QString sentinelMaster = QStringLiteral("mymaster"); ///< the name the sentinels monitor
+    QString sentinelPassword;     ///< the sentinels' requirepass (not the data Redis')
+    int waitReplicas = 0;         ///< a publish is acknowledged once this many replicas have it
+    int waitTimeoutMs = 1000;     ///< how long a publish waits for them
+
+    /// Whether Redis is the broker (a URL, or sentinels that name it).
+    bool enabled() const { return !url.isEmpty() || !sentinels.isEmpty(); }
 };
 
 } // namespace Hermes

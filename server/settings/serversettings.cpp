@@ -36,6 +36,8 @@ QList<QByteArray> ServerSettings::secrets() const
     for (const QString &key : access.apiKeys)
         out << key.toUtf8();
     out << access.tokenSecret.toUtf8() << metrics.token.toUtf8();
+    if (!redis.sentinelPassword.isEmpty())
+        out << redis.sentinelPassword.toUtf8() << QUrl::toPercentEncoding(redis.sentinelPassword);
     for (const QString &url : {redis.url, store.databaseUrl}) {
         const QUrl parsed(url);
         if (!parsed.password().isEmpty())

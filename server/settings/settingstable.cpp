@@ -26,6 +26,26 @@ Result<void> renewAtMostHalfTheLease(const ServerSettings &s)
     return {};
 }
 
+Result<void> adoptRetryWithinTheWindow(const ServerSettings &s)
+{
+    if (s.redis.adoptRetryLimitSec >= s.redis.adoptWindowSec)
+        return Config::invalidSetting(QStringLiteral("HERMES_REDIS_ADOPT_RETRY_LIMIT (%1 s) must be "
+                                                     "below HERMES_REDIS_ADOPT_WINDOW (%2 s)")
+                                          .arg(s.redis.adoptRetryLimitSec).arg(s.redis.adoptWindowSec));
+    return {};
+}
+
+// WAIT blocks the command connection, and a command unanswered for the connect timeout counts
+// as a lost connection: the wait must end well before (see RedisReplicaWait).
+Result<void> waitBelowConnectTimeout(const ServerSettings &s)
+{
+    if (s.redis.waitReplicas > 0 && s.redis.waitTimeoutMs * 2 > s.redis.connectTimeoutMs)
+        return Config::invalidSetting(QStringLiteral("HERMES_REDIS_WAIT_TIMEOUT (%1 ms) must be at most "
+                                                     "half of HERMES_REDIS_CONNECT_TIMEOUT (%2 ms)")
+                                          .arg(s.redis.waitTimeoutMs).arg(s.redis.connectTimeoutMs));
+    return {};
+}
+
 QString defaultDataDir()
 {
     // Under systemd, the unit's StateDirectory= ($STATE_DIRECTORY; the first when there are
@@ -156,6 +176,36 @@ QList<SettingEntry> buildTable()
                 "Seconds during which an outside publisher's event (a bare PUBLISH) is "
                 "recognised by every node as the same event and gets one shared id.")
             .range(1, 86400).unit(Unit::Seconds).into(&S::redis, &RedisSettings::adoptWindowSec),
+        Setting("HERMES_REDIS_ADOPT_RETRY_LIMIT", "redis-adopt-retry-limit", Type::Integer,
+                QStringLiteral("30"),
+                "Seconds an outside publisher's event that Redis accepted but could not adopt "
+                "(out of memory, a script error, a lost connection) is retried, with backoff, "
+                "before it is given up: its channel's streams then get resync_required "
+                "(events_lost). Below HERMES_REDIS_ADOPT_WINDOW.")
+            .range(1, 86400).unit(Unit::Seconds).check(adoptRetryWithinTheWindow)
+            .into(&S::redis, &RedisSettings::adoptRetryLimitSec),
+        Setting("HERMES_REDIS_SENTINELS", "redis-sentinels", Type::List, QString(),
+                "Redis Sentinel: comma-separated ip:port of the sentinels to ask for the master "
+                "(IP addresses: host names are resolved synchronously). The broker follows "
+                "failovers. HERMES_REDIS_URL, if set, then gives only the password and "
+                "database.")
+            .into(&S::redis, &RedisSettings::sentinels),
+        Setting("HERMES_REDIS_SENTINEL_MASTER", "redis-sentinel-master", Type::String,
+                QStringLiteral("mymaster"), "The master name the sentinels monitor.")
+            .into(&S::redis, &RedisSettings::sentinelMaster),
+        Setting("HERMES_REDIS_SENTINEL_PASSWORD", "redis-sentinel-password", Type::String, QString(),
+                "Password of the sentinels themselves (their requirepass); empty: none.")
+            .secretFromFile().into(&S::redis, &RedisSettings::sentinelPassword),
+        Setting("HERMES_REDIS_WAIT_REPLICAS", "redis-wait-replicas", Type::Integer, QStringLiteral("0"),
+                "A publish is acknowledged (202) only once this many Redis replicas have the "
+                "event (WAIT), else it answers 503; so a failover loses no acknowledged event. "
+                "0: acknowledged once the master has it.")
+            .range(0, 100).into(&S::redis, &RedisSettings::waitReplicas),
+        Setting("HERMES_REDIS_WAIT_TIMEOUT", "redis-wait-timeout", Type::Integer, QStringLiteral("1000"),
+                "Milliseconds a publish waits for HERMES_REDIS_WAIT_REPLICAS replicas; at most "
+                "half of HERMES_REDIS_CONNECT_TIMEOUT.")
+            .range(1, 300000).unit(Unit::Milliseconds).check(waitBelowConnectTimeout)
+            .into(&S::redis, &RedisSettings::waitTimeoutMs),
         Setting("HERMES_DOWNLOAD_DIR", "download-dir", Type::String, QString(),
                 "Where finished downloads go (and their .part files while running). "
                 "Default: <data dir>/downloads.")

@@ -34,6 +34,13 @@ void EventHistory::setFloor(Channel channel, EventId id)
     c.evictedUpTo = std::max(c.evictedUpTo, id);
 }
 
+void EventHistory::markLost(Channel channel, EventId through)
+{
+    m_writer.check(Q_FUNC_INFO);
+    Lane &c = lane(channel);
+    c.lostThrough = std::max(c.lostThrough, through);
+}
+
 void EventHistory::clear()
 {
     m_writer.check(Q_FUNC_INFO);
@@ -49,7 +56,17 @@ bool EventHistory::covers(EventId after, Channel::Mask channelMask) const
         if (channel.isIn(channelMask) && after < lane(channel).evictedUpTo)
             return false;
     }
-    return true;
+    return !lostAfter(after, channelMask);
+}
+
+bool EventHistory::lostAfter(EventId after, Channel::Mask channelMask) const
+{
+    for (Channel channel : Channel::all()) {
+        const EventId lost = lane(channel).lostThrough;
+        if (channel.isIn(channelMask) && !lost.isNull() && !(lost < after))
+            return true;
+    }
+    return false;
 }
 
 bool EventHistory::mayHold(EventId id) const

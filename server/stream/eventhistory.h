@@ -59,11 +59,21 @@ public:
     /// Declares the events of a channel up to `id` unavailable (a history loaded from a
     /// capped store that had already dropped them).
     void setFloor(Channel channel, EventId id);
+    /// Declares that events of a channel may have been lost at or before `through` (an outside
+    /// message that could not be adopted, Broker::eventsLost()): a resume from `through` or
+    /// before on that channel is not covered. Inclusive, unlike setFloor(): the lost events have
+    /// no id, and a client that saw `through` itself missed them too.
+    void markLost(Channel channel, EventId through);
     /// Forgets everything (a new epoch begins).
     void clear();
 
     /// True when every event after `after` on the channels of `channelMask` is still here.
     bool covers(EventId after, Channel::Mask channelMask) const;
+    /// Whether `after` is not covered because events were lost on one of the channels of
+    /// `channelMask` (markLost()), rather than evicted.
+    bool lostAfter(EventId after, Channel::Mask channelMask) const;
+    /// The newest markLost() of `channel` (null: none).
+    EventId lostThrough(Channel channel) const { return lane(channel).lostThrough; }
     /// False when `id` is no event of this history although every channel still holds all
     /// its events around it: an id from a timeline that was lost (a Redis restored from an
     /// older snapshot while no node ran) or made up. True when an event has it, when it is
@@ -102,6 +112,7 @@ private:
     {
         std::deque<EncodedEventPtr> events;
         EventId evictedUpTo;
+        EventId lostThrough; ///< markLost(): events may be missing at or before it
     };
     Lane &lane(Channel channel);
     const Lane &lane(Channel channel) const;

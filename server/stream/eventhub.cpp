@@ -59,6 +59,7 @@ EventHub::EventHub(Broker *broker, int historySize, const StreamWorker::Options 
                          << "sending through io_uring, the others through epoll";
     connect(broker, &Broker::eventReceived, this, &EventHub::onEvent);
     connect(broker, &Broker::historyLoaded, this, &EventHub::onHistoryLoaded);
+    connect(broker, &Broker::eventsLost, this, &EventHub::onEventsLost);
     connect(broker, &Broker::eventDiscarded, this, [metrics] { metrics->eventDiscarded(); });
 }
 
@@ -167,6 +168,26 @@ void EventHub::onHistoryLoaded(quint32 epoch, const QList<Event> &events,
     // These were never queued for live delivery: replay hands them out.
     for (const auto &worker : m_workers)
         worker->setHistory(epoch, newest, reset, generation);
+}
+
+void EventHub::onEventsLost(Channel channel, EventId after, quint64 count)
+{
+    HERMES_ASSERT_THREAD(this);
+    m_metrics->eventsLost(channel, Metrics::Loss::AdoptFailed, count);
+    if (!m_ready || after.epoch() != m_epoch)
+        return; // a history that is gone, or not here yet: a new one resyncs everybody anyway
+    // The lost events have no id: they would have come after `after`, before whatever comes
+    // next. So every position up to the newest misses them, the newest included.
+    const EventId through = std::max(after, m_history.newest());
+    qCWarning(lcHub).noquote() << (count ? QString::number(count) : QStringLiteral("some"))
+                               << "event(s) on" << channel.name() << "may have been lost after"
+                               << after.toByteArray() << "- its streams resync";
+    {
+        const std::unique_lock lock(m_history.lock());
+        m_history.markLost(channel, through);
+    }
+    for (const auto &worker : m_workers)
+        worker->eventsLost(channel.bit());
 }
 
 void EventHub::onEvent(const Event &event)

@@ -63,6 +63,7 @@ public:
 
 private:
     void onEvent(const Event &event);
+    void onEventsLost(Channel channel, EventId after, quint64 count);
     void onHistoryLoaded(quint32 epoch, const QList<Event> &events,
                          const ChannelFloors &floors);
     /// A worker's stream ended (in the worker's thread).

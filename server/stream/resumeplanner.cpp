@@ -32,7 +32,8 @@ ResumePlanner::Plan ResumePlanner::plan(const QByteArray &lastEventId, quint8 ch
         return resync(ResyncReason::UnknownEventId);
     }
     if (!m_history->covers(*last, channelMask))
-        return resync(ResyncReason::HistoryExceeded);
+        return resync(m_history->lostAfter(*last, channelMask) ? ResyncReason::EventsLost
+                                                               : ResyncReason::HistoryExceeded);
     if (!m_history->mayHold(*last))
         return resync(ResyncReason::UnknownEventId); // within the history, but no event of it
     return Plan{Plan::Replay, *last, {}};

@@ -34,6 +34,13 @@ void StreamInbox::setHistory(quint32 epoch, EventId newest, bool reset, quint64 
     scheduleFlushLocked();
 }
 
+void StreamInbox::eventsLost(Channel::Mask channels)
+{
+    const QMutexLocker lock(&m_lock);
+    m_entries.push_back({nullptr, Entry::Lost, 0, {}, false, 0, channels});
+    scheduleFlushLocked();
+}
+
 void StreamInbox::scheduleFlushLocked()
 {
     if (!m_flushScheduled) {

@@ -13,8 +13,8 @@
 namespace Hermes {
 
 /**
- * What other threads hand to one StreamWorker, in order: events (deliver()) and history
- * changes (setHistory()). The only locked part of a worker: the hub's thread adds, and the
+ * What other threads hand to one StreamWorker, in order: events (deliver()), history
+ * changes (setHistory()) and losses (eventsLost()). The only locked part of a worker: the hub's thread adds, and the
  * worker's thread takes everything at once (take()) when flushDue() says there is something.
  *
  * Two rules live here. A worker that is too far behind the hub (maxQueuedEvents events
@@ -33,13 +33,15 @@ public:
     {
         /// Event: `event`. History: see setHistory(). Skip: the worker fell too far behind;
         /// the events up to `newest` are read from the history (StreamWorker::skipTo()).
-        enum Kind { Event, History, Skip };
+        /// Lost: events on `channels` may have been lost (StreamWorker::eventsLost()).
+        enum Kind { Event, History, Skip, Lost };
         EncodedEventPtr event;
         Kind kind = Event;
         quint32 epoch = 0;
         EventId newest;
         bool reset = false;
         quint64 generation = 0;
+        Channel::Mask channels = 0;
     };
 
     /// `maxQueuedEvents`, `roundIntervalMs`: see StreamWorker::Options.
@@ -50,6 +52,9 @@ public:
     /// Queues a history change (see StreamWorker::setHistory()), ordered with deliver().
     HERMES_ANY_THREAD void setHistory(quint32 epoch, EventId newest, bool reset,
                                       quint64 generation);
+
+    /// Queues a loss on `channels` (see StreamWorker::eventsLost()), ordered with deliver().
+    HERMES_ANY_THREAD void eventsLost(Channel::Mask channels);
 
     /// In the inbox's thread, on flushDue(): moves everything handed over, in order, into
     /// `out` (empty before) and returns true; or, when a round of events must wait for its

@@ -271,6 +271,22 @@ void StreamWorker::applyHistory(quint32 epoch, EventId newest, bool reset, quint
     removeAll(failed);
 }
 
+void StreamWorker::applyLoss(Channel::Mask channels)
+{
+    // As a reset, for the streams on those channels only: they go on from the newest (the
+    // lost events had no place in the order; what they got so far was complete up to it).
+    // Streams still waiting to be placed are planned against the history, which says so.
+    Failures failed;
+    for (const auto &entry : m_sockets) {
+        if (entry->waitDeadline != 0 || !entry->connected || !(entry->filter().channels & channels))
+            continue;
+        leaveLive(*entry, m_state.delivered);
+        resyncAt(*entry, ResyncReason::EventsLost, {}, m_state.delivered, &failed);
+        settle(*entry);
+    }
+    removeAll(failed);
+}
+
 void StreamWorker::flush()
 {
     HERMES_ASSERT_THREAD(this);
@@ -306,6 +322,10 @@ void StreamWorker::flush()
         case StreamInbox::Entry::Skip:
             sendEvents();
             skipTo(in.newest);
+            break;
+        case StreamInbox::Entry::Lost:
+            sendEvents();
+            applyLoss(in.channels);
             break;
         }
     }

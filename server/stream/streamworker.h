@@ -86,6 +86,11 @@ public:
         m_inbox.setHistory(epoch, newest, reset, generation);
     }
 
+    /// Events on `channels` may have been lost just now (Broker::eventsLost(); the history
+    /// already says so, EventHistory::markLost()): every open stream on them gets
+    /// `resync_required` (`events_lost`) and goes on from the newest. Ordered with deliver().
+    HERMES_ANY_THREAD void eventsLost(Channel::Mask channels) { m_inbox.eventsLost(channels); }
+
     /// Streams handed to this worker and not ended yet (an atomic; counted by the caller
     /// of addStream() through reserve(), so a stream on its way counts too).
     HERMES_ANY_THREAD qsizetype connectionCount() const
@@ -115,6 +120,7 @@ private:
     void flush();
     void applyHistory(quint32 epoch, EventId newest, bool reset, quint64 generation);
     void skipTo(EventId newest);
+    void applyLoss(Channel::Mask channels);
     /// Plans again the streams waiting for their resume point (something arrived).
     void replanWaiting(Failures *failed);
     void flushRound(const EncodedEventPtr *first, const EncodedEventPtr *last, Failures *failed);

@@ -12,10 +12,10 @@ static constexpr WireNames<EventType, 7> EventTypes{
      QLatin1StringView("resync_required"), QLatin1StringView("download_progress"),
      QLatin1StringView("queue_update"), QLatin1StringView("system_notification"),
      QLatin1StringView("message")}};
-static constexpr WireNames<ResyncReason, 5> ResyncReasons{
+static constexpr WireNames<ResyncReason, 6> ResyncReasons{
     {QLatin1StringView("history_exceeded"), QLatin1StringView("unknown_history"),
      QLatin1StringView("unknown_event_id"), QLatin1StringView("invalid_last_event_id"),
-     QLatin1StringView("history_reset")}};
+     QLatin1StringView("history_reset"), QLatin1StringView("events_lost")}};
 static constexpr WireNames<QueueAction, 4> QueueActions{
     {QLatin1StringView("added"), QLatin1StringView("removed"), QLatin1StringView("reordered"),
      QLatin1StringView("status_changed")}};

@@ -29,6 +29,7 @@ enum class ResyncReason : quint8 {
     UnknownEventId,
     InvalidLastEventId,
     HistoryReset,
+    EventsLost,
 };
 
 /// The two ways Hermes writes an Event as SSE.

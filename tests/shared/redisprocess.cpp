@@ -39,6 +39,7 @@ bool RedisProcess::start()
                      QStringLiteral("--appendonly"), m_appendOnly ? QStringLiteral("yes") : QStringLiteral("no")};
     if (m_appendOnly)
         args += {QStringLiteral("--appendfsync"), QStringLiteral("always")};
+    args += m_extraArgs;
     m_process.start(QStringLiteral("redis-server"), args);
     if (!m_process.waitForStarted(5000)) {
         m_error = QStringLiteral("cannot start redis-server (is it installed?): ") + m_process.errorString();
@@ -58,8 +59,20 @@ void RedisProcess::kill()
 {
     if (m_process.state() == QProcess::NotRunning)
         return;
-    m_process.kill();
+    m_process.kill(); // a stopped process dies of SIGKILL too
     m_process.waitForFinished(5000);
+}
+
+void RedisProcess::pause()
+{
+    if (m_process.state() != QProcess::NotRunning)
+        ::kill(pid_t(m_process.processId()), SIGSTOP);
+}
+
+void RedisProcess::resume()
+{
+    if (m_process.state() != QProcess::NotRunning)
+        ::kill(pid_t(m_process.processId()), SIGCONT);
 }
 
 void RedisProcess::terminate()
@@ -74,7 +87,10 @@ void RedisProcess::terminate()
 QByteArray RedisProcess::cli(const QStringList &args) const
 {
     QProcess cli;
-    cli.start(QStringLiteral("redis-cli"), QStringList{QStringLiteral("-p"), QString::number(m_port)} + args);
+    QStringList all{QStringLiteral("-p"), QString::number(m_port)};
+    if (!m_password.isEmpty())
+        all += {QStringLiteral("-a"), m_password, QStringLiteral("--no-auth-warning")};
+    cli.start(QStringLiteral("redis-cli"), all + args);
     if (!cli.waitForFinished(5000)) {
         cli.kill();
         cli.waitForFinished(1000);

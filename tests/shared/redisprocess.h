@@ -21,6 +21,15 @@ public:
     bool start();
     void kill();      ///< SIGKILL, as a crash
     void terminate(); ///< SIGTERM
+    void pause();     ///< SIGSTOP: a hung server
+    void resume();    ///< SIGCONT
+    bool isRunning() const { return m_process.state() != QProcess::NotRunning; }
+    /// More redis-server arguments for the next start() (--replicaof, --requirepass, …).
+    void setExtraArgs(const QStringList &args) { m_extraArgs = args; }
+    /// The password cli() authenticates with (the server's --requirepass).
+    void setPassword(const QString &password) { m_password = password; }
+    /// Keep this port for the next start() (a restart of "the same" server).
+    void setPort(quint16 port) { m_port = port; }
     quint16 port() const { return m_port; }
     QString url() const;
     QString errorString() const { return m_error; }
@@ -33,6 +42,8 @@ private:
     QTemporaryDir m_dir;
     quint16 m_port = 0;
     bool m_appendOnly;
+    QStringList m_extraArgs;
+    QString m_password;
     QString m_error;
 };
 

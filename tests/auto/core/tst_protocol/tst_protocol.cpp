@@ -92,7 +92,7 @@ static void checkRoundTrip(const std::array<Enum, N> &values)
 void tst_Protocol::wireNamesRoundTrip()
 {
     checkRoundTrip(WireNames<EventType, 7>::values());
-    checkRoundTrip(WireNames<ResyncReason, 5>::values());
+    checkRoundTrip(WireNames<ResyncReason, 6>::values());
     checkRoundTrip(WireNames<QueueAction, 4>::values());
     checkRoundTrip(WireNames<NotificationType, 3>::values());
     checkRoundTrip(WireNames<EventStyle, 2>::values());

@@ -42,7 +42,7 @@ static QSet<QString> protocolWords()
         words.insert(c.shortName());
     }
     addNames<EventType, 7>(&words);
-    addNames<ResyncReason, 5>(&words);
+    addNames<ResyncReason, 6>(&words);
     addNames<QueueAction, 4>(&words);
     addNames<NotificationType, 3>(&words);
     addNames<EventStyle, 2>(&words);

@@ -243,6 +243,8 @@ void tst_DownloadService::addRefusesBadInput_data()
     QTest::newRow("not a url") << "not a url" << QString() << QString() << QByteArray("invalid_url") << url;
     QTest::newRow("short sha") << "http://h/x" << QString() << "abc" << QByteArray("invalid_sha256")
                                << "sha256 must be 64 hexadecimal digits";
+    QTest::newRow("sha with a newline") << "http://h/x" << QString() << QString(64, u'a') + u'\n'
+                                        << QByteArray("invalid_sha256") << "sha256 must be 64 hexadecimal digits";
     QTest::newRow("sha not hex") << "http://h/x" << QString() << QString(64, u'g') << QByteArray("invalid_sha256")
                                  << "sha256 must be 64 hexadecimal digits";
     QTest::newRow("empty name") << "http://h/x" << "" << QString() << QByteArray("invalid_filename")

@@ -2,7 +2,8 @@
 // local TCP sockets: the history comes before live events, an epoch change makes open streams
 // resync, an event of an unknown epoch is dropped and counted, streams are counted against
 // their owners while they are open, closeAll() ends every stream with a retry hint, and
-// workers on several threads all get every event.
+// workers on several threads all get every event; events lost on a channel make its streams,
+// and resumes across the loss, resync.
 
 #include "broker/broker.h"
 #include "metrics.h"
@@ -152,6 +153,7 @@ private slots:
     void streamsCountAgainstTheirOwnerWhileOpen();
     void closeAllEndsEveryStreamWithARetryHint();
     void workersOnSeveralThreadsAllGetEveryEvent();
+    void lostEventsMakeTheirChannelsStreamsResync();
 
 private:
     void makeHub(int ioThreads);
@@ -399,6 +401,73 @@ void tst_EventHub::workersOnSeveralThreadsAllGetEveryEvent()
     const QList<QByteArray> expected = idsOf(published);
     for (Client *c : clients)
         QTRY_COMPARE_WITH_TIMEOUT(c->idsAfterConnected(), expected, 20000);
+}
+
+void tst_EventHub::lostEventsMakeTheirChannelsStreamsResync()
+{
+    makeHub(2);
+    m_broker.loadHistory(EpochA, {makeEvent(EpochA, 10), makeEvent(EpochA, 11, Channel::Downloads)});
+    StreamParams all;
+    all.chunked = false;
+    StreamParams downloads = all;
+    downloads.filter.channels = Channel(Channel::Downloads).bit();
+    StreamParams system = all;
+    system.filter.channels = Channel(Channel::System).bit();
+    Client *onAll = open(all);
+    Client *onDownloads = open(downloads);
+    Client *onSystem = open(system);
+    QVERIFY(onAll && onDownloads && onSystem);
+    for (Client *c : {onAll, onDownloads, onSystem})
+        QTRY_COMPARE_WITH_TIMEOUT(c->events().size(), 1, 10000); // connected
+    const Event beforeLoss = makeEvent(EpochA, 12);
+    emit m_broker.eventReceived(beforeLoss);
+    QTRY_COMPARE_WITH_TIMEOUT(onAll->events().size(), 2, 10000);
+
+    // Outside messages on downloads were given up after 11 (this node delivered 12 since).
+    emit m_broker.eventsLost(Channel::Downloads, EventId(11, 0, EpochA), 3);
+    const auto resyncOf = [](const Frame &f) {
+        return isType(f.event.type, EventType::ResyncRequired)
+            ? f.event.data.value(QStringLiteral("reason")).toString() : QString();
+    };
+    const QString eventsLost(wireName(ResyncReason::EventsLost));
+    QTRY_COMPARE_WITH_TIMEOUT(onAll->events().size(), 3, 10000);
+    QCOMPARE(resyncOf(onAll->events()[2]), eventsLost);
+    QCOMPARE(onAll->events()[2].id, beforeLoss.id.toByteArray()); // it goes on from the newest
+    QTRY_COMPARE_WITH_TIMEOUT(onDownloads->events().size(), 2, 10000);
+    QCOMPARE(resyncOf(onDownloads->events()[1]), eventsLost);
+    QTest::qWait(200);
+    QCOMPARE(onSystem->events().size(), 2); // connected, 12: another channel is not concerned
+
+    // Resumes from before the loss, up to the newest itself, resync; on another channel not.
+    for (quint64 from : {10, 11, 12}) {
+        StreamParams resumed = all;
+        resumed.lastEventId = EventId(from, 0, EpochA).toByteArray();
+        Client *c = open(resumed);
+        QVERIFY(c);
+        QTRY_VERIFY_WITH_TIMEOUT(c->events().size() >= 2, 10000);
+        QCOMPARE(resyncOf(c->events()[1]), eventsLost);
+    }
+    StreamParams resumedSystem = system;
+    resumedSystem.lastEventId = EventId(10, 0, EpochA).toByteArray();
+    Client *systemResumed = open(resumedSystem);
+    QVERIFY(systemResumed);
+    QTRY_COMPARE_WITH_TIMEOUT(systemResumed->idsAfterConnected(), QList<QByteArray>{beforeLoss.id.toByteArray()}, 10000);
+
+    // Events after the loss flow on as usual, also to a stream that resumes after it.
+    const Event after = makeEvent(EpochA, 13, Channel::Downloads);
+    emit m_broker.eventReceived(after);
+    QTRY_COMPARE_WITH_TIMEOUT(onDownloads->events().size(), 3, 10000);
+    QCOMPARE(onDownloads->events()[2].id, after.id.toByteArray());
+    StreamParams resumedAfter = all;
+    resumedAfter.lastEventId = after.id.toByteArray();
+    Client *late = open(resumedAfter);
+    QVERIFY(late);
+    QTRY_COMPARE_WITH_TIMEOUT(late->events().size(), 1, 10000);
+    QVERIFY(isType(late->events()[0].event.type, EventType::Connected));
+    QTest::qWait(200);
+    QCOMPARE(late->events().size(), 1);
+    QVERIFY(m_metrics->render({}).contains(
+        "hermes_events_lost_total{channel=\"download:updates\",reason=\"adopt_failed\"} 3\n"));
 }
 
 QTEST_GUILESS_MAIN(tst_EventHub)

@@ -97,7 +97,8 @@ void tst_MetricsExposition::familiesAndValues_data()
         QTest::newRow(gauge) << QByteArray(gauge) << QByteArray("gauge");
     for (const char *counter : {"hermes_downloads_completed_total", "hermes_downloads_failed_total",
                                 "hermes_downloads_retried_total", "hermes_downloaded_bytes_total",
-                                "process_cpu_seconds_total", "hermes_sse_sent_bytes_total"})
+                                "process_cpu_seconds_total", "hermes_sse_sent_bytes_total",
+                                "hermes_events_lost_total"})
         QTest::newRow(counter) << QByteArray(counter) << QByteArray("counter");
     QTest::newRow("publish latency") << QByteArray("hermes_broker_publish_duration_seconds") << QByteArray("histogram");
 }

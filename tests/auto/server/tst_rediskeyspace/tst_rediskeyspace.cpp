@@ -59,8 +59,9 @@ void tst_RedisKeyspace::keysFromThePrefix()
         QCOMPARE(keys.trimmedKeys()[size_t(c.index())], keys.trimmed(c));
     }
     QCOMPARE(keys.eventsChannel(), p + "events");
+    QCOMPARE(keys.lossesChannel(), p + "lost");
     QCOMPARE(keys.subscriptions(), (QList<QByteArray>{p + "events", "download:updates", "queue:updates",
-                                                      "system:notifications"}));
+                                                      "system:notifications", p + "lost"}));
     // The Python Hermes' keys and channels carry no prefix.
     QCOMPARE(RedisKeyspace::pythonToken("sse_abc"), QByteArray("sse:token:sse_abc"));
 }

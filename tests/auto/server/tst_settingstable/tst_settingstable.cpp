@@ -192,6 +192,8 @@ void tst_SettingsTable::errorsNameTheVariable_data()
     QTest::newRow("data dir") << "HERMES_DATA_DIR" << "" << "HERMES_DATA_DIR: must not be empty";
     QTest::newRow("lease renew") << "HERMES_DOWNLOAD_LEASE_RENEW" << "7501"
         << "HERMES_DOWNLOAD_LEASE_RENEW (7501 ms) must be at most half of HERMES_DOWNLOAD_LEASE (15000 ms)";
+    QTest::newRow("adopt retry limit") << "HERMES_REDIS_ADOPT_RETRY_LIMIT" << "60"
+        << "HERMES_REDIS_ADOPT_RETRY_LIMIT (60 s) must be below HERMES_REDIS_ADOPT_WINDOW (60 s)";
     QTest::newRow("umask") << "HERMES_DOWNLOAD_UMASK" << "0999"
         << "HERMES_DOWNLOAD_UMASK: \"0999\" is not an octal umask (0000 to 0777)";
     QTest::newRow("metrics address") << "HERMES_METRICS_ADDRESS" << "9464"
