@@ -81,8 +81,8 @@ bool ModelRun::finish()
         fail(QStringLiteral("the replay from %1 from %2 (%3) got resync_required: %4%5")
                  .arg(label, m_anchor, m_anchor == m_genesisId ? QStringLiteral("the genesis")
                                                                : QStringLiteral("where the last snapshot ended"), resync,
-                      m_config.redis ? QStringLiteral(" (the nodes' HERMES_REDIS_STREAM_LENGTH: %1; the "
-                                                      "streams keep everything)").arg(lengths.join(u','))
+                      m_config.redis ? QStringLiteral(" (the nodes' HERMES_REDIS_STREAM_LENGTH: %1; node 0's "
+                                                      "first value is the deployment's)").arg(lengths.join(u','))
                                      : QString()));
         return false;
     }
