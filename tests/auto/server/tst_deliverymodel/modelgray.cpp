@@ -136,7 +136,7 @@ void ModelRun::restoreRedis()
     log(QStringLiteral("redis-restore: %1 event(s) of the log lost").arg(restored.lostSeqs.size()));
     // Probes at once, while a node that knew may not have noticed yet.
     probeAround(m_nemeses.at(at));
-    reanchor();
+    reanchor(0);
 }
 
 void ModelRun::deleteStream()
@@ -161,7 +161,7 @@ void ModelRun::deleteStream()
     r.toMs = nowMs();
     m_figures[int(Nemesis::StreamDeleted)].destroyed += r.lostSeqs.size();
     probeAround(r);
-    reanchor();
+    reanchor(bit);
 }
 
 void ModelRun::startOom()

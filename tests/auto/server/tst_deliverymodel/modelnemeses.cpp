@@ -14,6 +14,7 @@
 #include <QDirIterator>
 #include <QFile>
 #include <QJsonDocument>
+#include <QJsonObject>
 
 #include <algorithm>
 #include <climits>
@@ -219,11 +220,10 @@ QString ModelRun::connectedId(quint16 port)
     return sse.status() == 200 && !events.isEmpty() ? events.first().lastEventId : QString();
 }
 
-bool ModelRun::reanchor()
+bool ModelRun::reanchor(quint8 avoid)
 {
     // History was destroyed: the log goes on from where a fresh stream starts once every node
     // is back on Redis and they agree on the timeline (nothing is published meanwhile).
-    QString id;
     QStringList seen;
     const bool settled = waitUntil([&] {
         seen.clear();
@@ -241,8 +241,6 @@ bool ModelRun::reanchor()
             if (at.isEmpty())
                 return false;
             epochs.insert(at.section(u'-', 0, 0));
-            if (id.isEmpty() || i == servingNode())
-                id = at;
         }
         return epochs.size() == 1;
     }, 30000, 500);
@@ -250,8 +248,72 @@ bool ModelRun::reanchor()
         fail(QStringLiteral("the nodes did not agree on a timeline within 30 s: %1").arg(seen.join(QStringLiteral(", "))));
         return false;
     }
-    log(QStringLiteral("the log goes on from %1 (%2)").arg(id, seen.join(QStringLiteral(", "))));
-    m_anchor = id;
+    log(QStringLiteral("the nodes agree (%1)").arg(seen.join(QStringLiteral(", "))));
+    // The position a fresh stream starts at may be the id of a destroyed event, which no node
+    // can place any more: the log goes on from a marker event published now, on a channel the
+    // nemesis left alone, taken with its envelope from a stream opened before it.
+    const int i = servingNode();
+    quint8 channel = System;
+    for (quint8 bit : {System, Downloads, Queue}) {
+        if (!(avoid & bit)) {
+            channel = bit;
+            break;
+        }
+    }
+    SseClient sse;
+    sse.open(m_world.nodePorts.at(i), "/api/v1/events/stream?style=envelope", {{"Authorization", "Bearer model-key"}});
+    waitUntil([&sse] { return !sse.nonHeartbeatEvents().isEmpty() || sse.isClosed(); }, 5000);
+    PublishRecord rec;
+    rec.seq = m_world.nextSeq++;
+    rec.channel = channel;
+    rec.type = typesOf(channel).first();
+    rec.data = {{QStringLiteral("seq"), rec.seq}, {QStringLiteral("marker"), true}};
+    rec.node = i;
+    rec.issueTick = ++m_tick;
+    rec.atMs = nowMs();
+    const QByteArray body = QJsonDocument(QJsonObject{{QStringLiteral("channel"), channelName(channel)},
+                                                      {QStringLiteral("type"), rec.type},
+                                                      {QStringLiteral("data"), rec.data}})
+                                .toJson(QJsonDocument::Compact);
+    const HttpReply reply = httpRequest(m_world.nodePorts.at(i), "POST", "/api/v1/events/publish",
+                                        {{"Authorization", "Bearer model-key"}, {"Content-Type", "application/json"}},
+                                        body, 10000);
+    rec.status = reply.status;
+    if (reply.status == 202) {
+        rec.ackId = QJsonDocument::fromJson(reply.body).object().value(QStringLiteral("id")).toString();
+        rec.ackTick = ++m_tick;
+        ++m_acked;
+    }
+    m_publishes.append(rec);
+    ++m_apiPublishes;
+    const auto arrived = [&] {
+        for (const Hermes::SseParser::Event &e : sse.nonHeartbeatEvents()) {
+            if (!rec.ackId.isEmpty() && e.lastEventId == rec.ackId)
+                return true;
+        }
+        return false;
+    };
+    if (reply.status != 202 || !waitUntil(arrived, 10000)) {
+        fail(QStringLiteral("the marker publish after the nemesis got HTTP %1 and %2 on a stream of node %3")
+                 .arg(reply.status).arg(arrived() ? QStringLiteral("arrived") : QStringLiteral("never arrived")).arg(i));
+        return false;
+    }
+    for (const Hermes::SseParser::Event &e : sse.nonHeartbeatEvents()) {
+        if (e.lastEventId != rec.ackId)
+            continue;
+        const QJsonObject envelope = QJsonDocument::fromJson(e.data.toUtf8()).object();
+        LogEntry entry;
+        entry.id = rec.ackId;
+        entry.channel = channel;
+        entry.type = envelope.value(QStringLiteral("type")).toString();
+        entry.data = envelope.value(QStringLiteral("data")).toObject();
+        entry.timestamp = envelope.value(QStringLiteral("timestamp")).toString();
+        entry.seq = rec.seq;
+        m_log.append(entry);
+    }
+    sse.close();
+    log(QStringLiteral("the log goes on from the marker seq %1, %2").arg(rec.seq).arg(rec.ackId));
+    m_anchor = rec.ackId;
     return true;
 }
 

@@ -131,7 +131,7 @@ private:
     bool stopNodeForGood(int node, bool clean);
     int servingNode() const;
     bool snapshotLog(const QString &why);
-    bool reanchor();
+    bool reanchor(quint8 avoidChannels);
     QString connectedId(quint16 port);
     void finishNemeses();
     void checkNeverStored();
