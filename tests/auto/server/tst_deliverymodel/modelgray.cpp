@@ -169,9 +169,11 @@ void ModelRun::startOom()
     if (!m_redisUp)
         return;
     const int limitMs = (m_config.adoptRetryLimitSec > 0 ? m_config.adoptRetryLimitSec : 30) * 1000;
-    // Some shorter than the adopt retry bound (outside events must be adopted once memory is
-    // back), some longer (their channels' clients must be told to resync).
-    const int ms = 1000 + m_rng.bounded(limitMs * 2);
+    // Shorter than the adopt retry bound, with a margin: every outside event published
+    // meanwhile must be adopted once memory is back. (Past the bound the nodes record a loss,
+    // and a replay across it — the log's own — is rightly told resync_required: the log could
+    // not be built. That path is tst_redisadoptretry's; checkNeverStored() still judges it.)
+    const int ms = 1000 + m_rng.bounded(qMax(1, limitMs - 3500));
     const QByteArray info = m_resp.command({"INFO", "memory"}).toByteArray();
     qint64 used = 0;
     for (const QByteArray &line : info.split('\n')) {
