@@ -228,7 +228,9 @@ int main(int argc, char *argv[])
             : RedisAddress::parse(settings.redis.url);
         if (!address)
             return fail(address.error().message);
-        RedisBroker::Options options{settings.redis, *address, {}};
+        RedisBroker::Options options{settings.redis, *address, {}, {}, 1000};
+        // What this node delivered, so a restarted node still checks the history against it.
+        options.markPath = QDir(settings.general.dataDir).filePath(QStringLiteral("redis-mark.json"));
         if (!settings.redis.sentinels.isEmpty()) {
             if (!address->socketPath.isEmpty())
                 return fail(QStringLiteral("HERMES_REDIS_URL: a unix socket cannot be combined with "

@@ -38,6 +38,9 @@ public:
     /// Short name for health and metrics: "memory", "redis".
     virtual QString name() const = 0;
     virtual bool isUp() const = 0;
+    /// Why the broker is not up, where it knows more than "disconnected" (for health and
+    /// /readyz); empty otherwise.
+    virtual QString statusDetail() const { return {}; }
     /// Where the broker is, for health and metrics when it can change (the Redis master that
     /// Sentinel named: `ip:port`, no credentials); empty otherwise.
     virtual QString location() const { return {}; }

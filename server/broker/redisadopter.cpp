@@ -34,6 +34,7 @@ Result<RedisScripts::Adopt> RedisAdopter::adoption(Channel channel, const QByteA
         .trimmed = m_keys.trimmed(channel),
         .adoption = m_keys.adoption(channel, payload),
         .streams = m_keys.streams(),
+        .heads = m_keys.heads(),
         .maxLength = m_streamLength,
         .envelope = event.envelopeJson(),
         .channel = channel.nameBytes(),

@@ -19,14 +19,19 @@ RedisBroker::RedisBroker(Options options, QObject *parent)
                   AdoptRetryQueue::Limits{.maxEntries = MaxAdoptRetries,
                                           .maxBytes = MaxAdoptRetryBytes,
                                           .giveUpAfterMs = qint64(m_options.adoptRetryLimitSec) * 1000},
-                  [this] { return m_lastDelivered; })
+                  [this] { return m_lastDelivered; }),
+      m_streamLength(m_options.streamLength), m_probe(m_keys, m_options.streamLength)
 {
     connect(&m_adoptions, &RedisAdoptionRetry::lost, this, &Broker::eventsLost);
-    // nchan's defaults: 500 ms doubling with jitter, at most 10 s between attempts.
+    // nchan's defaults: 500 ms doubling with jitter, at most 10 s (HERMES_REDIS_RECONNECT_MAX).
     m_backoff.setBaseMs(500);
-    m_backoff.setCapMs(10000);
+    m_backoff.setCapMs(m_options.reconnectMaxMs);
     m_reconnectTimer.setSingleShot(true);
     connect(&m_reconnectTimer, &QTimer::timeout, this, &RedisBroker::connectAll);
+    m_probeTimer.setInterval(ProbeIntervalMs);
+    connect(&m_probeTimer, &QTimer::timeout, this, [this] { probe(false); });
+    if (!m_options.markPath.isEmpty())
+        m_markFile = std::make_unique<RedisMarkFile>(m_options.markPath, m_options.markIntervalMs);
     for (RedisConnection *c : {&m_commands, &m_subscriber}) {
         connect(c, &RedisConnection::ready, this, &RedisBroker::onConnectionReady);
         connect(c, &RedisConnection::disconnected, this, &RedisBroker::onConnectionLost);
@@ -63,9 +68,27 @@ RedisBroker::RedisBroker(Options options, QObject *parent)
     }
 }
 
+RedisBroker::~RedisBroker()
+{
+    if (m_markFile)
+        m_markFile->flush();
+}
+
 Result<void> RedisBroker::start()
 {
     HERMES_ASSERT_THREAD(this);
+    m_mark.keyPrefix = m_options.keyPrefix;
+    if (m_markFile) {
+        const Result<RedisMark> saved = m_markFile->load();
+        if (!saved) {
+            qCWarning(lcBroker).noquote() << "starting without a record of what this node delivered:"
+                                          << saved.error().message;
+        } else if (!saved->isNull() && saved->keyPrefix == m_options.keyPrefix) {
+            m_mark = *saved;
+            qCInfo(lcBroker).noquote() << "this node delivered up to" << m_mark.position.toByteArray()
+                                       << "before: the history is checked against it";
+        }
+    }
     if (m_sentinel)
         qCInfo(lcBroker).noquote() << "asking" << m_options.sentinelAddresses.size()
                                    << "sentinel(s) for the Redis master" << m_options.sentinelMaster;
@@ -137,6 +160,9 @@ void RedisBroker::onConnectionLost(const QString &reason)
         return; // the other connection already reported it
     if (m_up || m_attempt == 0)
         qCWarning(lcBroker).noquote() << "Redis connection lost:" << reason;
+    m_loaded = false;
+    m_probing = false;
+    m_probeTimer.stop();
     setUp(false);
     m_commands.close();
     m_subscriber.close();
@@ -185,7 +211,7 @@ void RedisBroker::onMessage(redisReply *reply)
     const QByteArray kind = RedisReply::string(reply->element[0]);
     if (kind == "subscribe") {
         if (++m_subscriptionsConfirmed == m_keys.subscriptions().size())
-            load(m_historyLoaded ? Load::After : Load::Tail);
+            probe(true);
         return;
     }
     if (kind != "message")
@@ -208,6 +234,10 @@ void RedisBroker::onMessage(redisReply *reply)
 
 void RedisBroker::onEventMessage(const QByteArray &payload)
 {
+    if (const quint32 epoch = RedisScripts::parseReloadNotice(payload)) {
+        onReloadNotice(epoch);
+        return;
+    }
     Result<Event> event = RedisScripts::parseEventMessage(payload);
     if (!event) {
         discard(QString::fromUtf8(m_keys.eventsChannel()), event.error().message);
@@ -255,12 +285,15 @@ void RedisBroker::deliver(const Event &event)
     if (event.id <= m_lastDelivered)
         return; // already handed on (the gap fill and a live message overlap)
     m_lastDelivered = event.id;
+    RedisMark mark = m_mark;
+    mark.deliver(event);
+    remember(mark);
     Q_EMIT eventReceived(event);
 }
 
 void RedisBroker::load(Load mode)
 {
-    m_commands.command(m_historyReader.call(mode, m_lastDelivered, m_epoch).command(),
+    m_commands.command(m_historyReader.call(mode, m_lastDelivered, m_epoch, m_mark).command(),
                        [this, mode](redisReply *reply) {
         HERMES_ASSERT_THREAD(this);
         if (!reply)
@@ -278,6 +311,12 @@ void RedisBroker::load(Load mode)
 
 void RedisBroker::onLoaded(Load mode, const RedisHistoryReader::Loaded &loaded)
 {
+    if (!loaded.damage.isEmpty()) {
+        qCWarning(lcBroker).noquote() << "the Redis history lost events this node delivered ("
+                                      << loaded.damage << ") - Redis went back in time (restored"
+                                      << "from an older snapshot?): a new epoch began; every node"
+                                      << "reloads and streams resync";
+    }
     if (mode == Load::After) {
         bool hole = loaded.epoch != m_epoch;
         for (int c = 0; c < Channel::Count && !hole; ++c)
@@ -291,10 +330,8 @@ void RedisBroker::onLoaded(Load mode, const RedisHistoryReader::Loaded &loaded)
             load(Load::Tail);
             return;
         }
-        if (!loaded.events.isEmpty())
-            qCInfo(lcBroker) << "filled the gap with" << loaded.events.size() << "event(s)";
-        for (const Event &e : loaded.events)
-            deliver(e);
+        if (!fillGap(loaded))
+            return;
     } else {
         const ChannelFloors floors = loaded.floors(m_historyReader.readLimit(Load::Tail));
         m_epoch = loaded.epoch;
@@ -302,15 +339,156 @@ void RedisBroker::onLoaded(Load mode, const RedisHistoryReader::Loaded &loaded)
         for (const EventId &t : loaded.trimmed)
             m_lastDelivered = std::max(m_lastDelivered, t);
         m_historyLoaded = true;
+        // What this node holds from now on is what it vouches for.
+        RedisMark mark = m_mark;
+        mark.beginEpoch(m_epoch);
+        for (const Event &e : loaded.events)
+            mark.deliver(e);
+        remember(mark);
         Q_EMIT historyLoaded(m_epoch, loaded.events, floors);
         m_adoptions.historyReplaced();
         // Live events of an epoch that is gone by now were never kept: drop them.
         std::erase_if(m_incoming, [this](const Event &e) { return e.id.epoch() != m_epoch; });
     }
+    if (m_noticedEpoch != 0 && m_noticedEpoch != m_epoch) {
+        // Announced while this load was on its way, which may have run before the new epoch.
+        m_noticedEpoch = 0;
+        load(Load::Tail);
+        return;
+    }
+    m_noticedEpoch = 0;
     m_filling = false;
     m_attempt = 0;
-    setUp(true);
+    m_loaded = true;
+    if (!m_probeTimer.isActive())
+        m_probeTimer.start();
+    updateUp();
     drain();
+}
+
+bool RedisBroker::fillGap(const RedisHistoryReader::Loaded &loaded)
+{
+    // A stream that gave a full page may hold more: deliver up to the newest event of the
+    // shortest such page (later events of other streams may follow ones not read yet), then
+    // read on from there. Never a fixed count: the gap is filled however long it is.
+    const int page = m_historyReader.readLimit(Load::After);
+    std::optional<EventId> cutoff;
+    for (Channel channel : Channel::all()) {
+        if (loaded.counts[channel.index()] < page)
+            continue;
+        for (auto it = loaded.events.crbegin(); it != loaded.events.crend(); ++it) {
+            if (it->channel == channel) {
+                cutoff = cutoff ? std::min(*cutoff, it->id) : it->id;
+                break;
+            }
+        }
+    }
+    int delivered = 0;
+    for (const Event &e : loaded.events) {
+        if (cutoff && e.id > *cutoff)
+            break;
+        deliver(e);
+        ++delivered;
+    }
+    if (delivered > 0)
+        qCInfo(lcBroker) << "filled the gap with" << delivered << "event(s)" << (cutoff ? "- reading on" : "");
+    if (cutoff) {
+        load(Load::After); // from m_lastDelivered, now the cutoff
+        return false;
+    }
+    return true;
+}
+
+void RedisBroker::onReloadNotice(quint32 epoch)
+{
+    if (epoch == m_epoch)
+        return; // this node is there already (it may be the one that began it)
+    qCWarning(lcBroker).noquote() << "another node found the Redis history damaged and began epoch"
+                                  << EventId::epochText(epoch) << "- reloading; streams will resync";
+    if (m_filling) {
+        m_noticedEpoch = epoch; // the load on its way may have run before it
+        return;
+    }
+    m_filling = true;
+    load(Load::Tail);
+}
+
+void RedisBroker::remember(const RedisMark &mark)
+{
+    m_mark = mark;
+    if (m_markFile)
+        m_markFile->update(m_mark);
+}
+
+void RedisBroker::updateUp()
+{
+    setUp(m_loaded && m_blocked.isEmpty());
+}
+
+void RedisBroker::probe(bool thenLoad)
+{
+    if (m_probing && !thenLoad)
+        return;
+    m_probing = true;
+    m_probe.run(m_commands, [this, thenLoad](std::optional<RedisProbe::Found> found) {
+        HERMES_ASSERT_THREAD(this);
+        m_probing = false;
+        if (!found)
+            return; // the connection was lost: that starts over
+        const bool restarted = !m_runId.isEmpty() && !found->runId.isEmpty() && found->runId != m_runId;
+        onProbed(*found);
+        if (thenLoad) {
+            load(m_historyLoaded ? Load::After : Load::Tail);
+        } else if (restarted && !m_filling) {
+            // Another Redis behind the same connection (a proxy): check the history now.
+            m_filling = true;
+            load(Load::After);
+        }
+    });
+}
+
+void RedisBroker::onProbed(const RedisProbe::Found &found)
+{
+    if (!found.runId.isEmpty()) {
+        if (!m_mark.runId.isEmpty() && found.runId != m_mark.runId)
+            qCInfo(lcBroker).noquote() << "Redis restarted since this node's mark (run_id"
+                                       << m_mark.runId << "->" << found.runId
+                                       << "): its history is checked against what this node delivered";
+        m_runId = found.runId;
+        RedisMark mark = m_mark;
+        mark.runId = found.runId;
+        remember(mark);
+    }
+    QString blocked;
+    if (RedisProbe::evictsHermesKeys(found.evictionPolicy)) {
+        const QString why = QStringLiteral(
+            "Redis' maxmemory-policy is %1: Redis may evict Hermes' streams and keys, and clients "
+            "would miss their events. Set maxmemory-policy to noeviction (or volatile-*), or "
+            "HERMES_REDIS_ALLOW_EVICTION=1 to run anyway").arg(QString::fromUtf8(found.evictionPolicy));
+        if (!m_options.allowEviction)
+            blocked = why;
+        else if (m_lastPolicy != found.evictionPolicy)
+            qCWarning(lcBroker).noquote() << why << "(allowed by HERMES_REDIS_ALLOW_EVICTION)";
+    }
+    m_lastPolicy = found.evictionPolicy;
+    if (blocked != m_blocked) {
+        if (!blocked.isEmpty())
+            qCCritical(lcBroker).noquote() << "not ready:" << blocked;
+        else
+            qCInfo(lcBroker) << "Redis' maxmemory-policy no longer evicts Hermes' keys";
+        m_blocked = blocked;
+    }
+    if (found.streamLength > 0 && found.streamLength != m_streamLength) {
+        qCWarning(lcBroker).noquote()
+            << "the deployment keeps" << found.streamLength << "events per stream"
+            << "(" + QString::fromUtf8(m_keys.config()) + " stream_length), not"
+            << m_streamLength << "- using the deployment's value (HERMES_REDIS_STREAM_LENGTH"
+            << "belongs to the deployment: the first node stores it)";
+        m_streamLength = found.streamLength;
+        m_historyReader.setStreamLength(m_streamLength);
+        m_adopter = RedisAdopter(m_keys, m_streamLength, m_options.adoptWindowSec);
+    }
+    updateUp();
 }
 
 void RedisBroker::publish(const Event &event, PublishCallback done)
@@ -327,7 +505,8 @@ void RedisBroker::publish(const Event &event, PublishCallback done)
         .epoch = m_keys.epoch(),
         .trimmed = m_keys.trimmed(event.channel),
         .streams = m_keys.streams(),
-        .maxLength = m_options.streamLength,
+        .heads = m_keys.heads(),
+        .maxLength = m_streamLength,
         .envelope = event.envelopeJson(),
         .channel = event.channel.nameBytes(),
         .candidateEpoch = EventId::epochText(EventId::randomEpoch()),

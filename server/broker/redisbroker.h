@@ -6,6 +6,8 @@
 #include "broker/redisconnection.h"
 #include "broker/redishistoryreader.h"
 #include "broker/rediskeyspace.h"
+#include "broker/redismark.h"
+#include "broker/redisprobe.h"
 #include "broker/redisreplicawait.h"
 #include "broker/redissentinellocator.h"
 #include "broker/tokenlookup.h"
@@ -41,7 +43,15 @@ namespace Hermes {
  * - On start the streams fill the replay history. After a lost connection the broker
  *   reconnects with backoff, re-subscribes, and reads what it missed from the streams before
  *   live messages resume. A database that was flushed or replaced (another epoch), or streams
- *   trimmed past what this node had delivered, replace the history: streams resync.
+ *   trimmed past what this node had delivered, replace the history: streams resync. Gap fills
+ *   page through the streams until they reach the live events.
+ * - Continuity: the node's mark (what it delivered; kept in the data dir, RedisMarkFile) goes
+ *   with every load, and the Load script checks that it is all still there; when not (Redis
+ *   went back in time) it starts a new epoch and announces it, so every node reloads and its
+ *   streams resync. A stream key that vanished gets a floor from `<prefix>heads`.
+ * - The deployment (RedisProbe, on connecting and every few seconds): the stream length is
+ *   the deployment's, and a maxmemory-policy that may evict Hermes' keys keeps the node down
+ *   (not ready, publishes refused; events are still delivered) unless allowed.
  * - Envelopes that are not valid JSON are logged (rate-limited) and dropped.
  * - With sentinels (HERMES_REDIS_SENTINELS) every connect asks them for the master first
  *   (RedisSentinelLocator); a failover (`+switch-master`, the master lost, or ROLE on it no
@@ -66,9 +76,13 @@ public:
     {
         RedisAddress address;                ///< with sentinels: the password and database only
         QList<RedisAddress> sentinelAddresses; ///< empty: `address` is the Redis
+        QString markPath; ///< the node's mark file (in the data dir); empty: kept in memory only
+        int markIntervalMs = 1000; ///< the mark is saved at most this often (and at the stop)
     };
 
     explicit RedisBroker(Options options, QObject *parent = nullptr);
+    /// Saves the mark.
+    ~RedisBroker() override;
 
     /// Connects (and keeps reconnecting); never fails.
     Result<void> start() override;
@@ -81,6 +95,12 @@ public:
     void lookupToken(const QByteArray &token, Callback done) override;
 
     quint64 reconnects() const { return m_reconnects; }
+    /// Why the broker is not up although connected (an evicting maxmemory-policy); empty: none.
+    QString statusDetail() const override { return m_blocked; }
+    /// The stream length in use: the deployment's once known, else this node's setting.
+    int streamLength() const { return m_streamLength; }
+    /// What this node delivered (its mark).
+    const RedisMark &mark() const { return m_mark; }
     /// Failovers the sentinels announced (+switch-master); 0 without sentinels.
     quint64 masterSwitches() const { return m_sentinel ? m_sentinel->switches() : 0; }
 
@@ -88,6 +108,8 @@ private:
     using Load = RedisHistoryReader::Mode;
     /// Live events held while the streams are read; beyond it the node reconnects.
     static constexpr size_t MaxHeldEvents = 100000;
+    /// How often the deployment is probed again (RedisProbe) while connected.
+    static constexpr int ProbeIntervalMs = 5000;
     /// Outside messages waiting for another adoption attempt, at most (the oldest give up).
     static constexpr int MaxAdoptRetries = 10000;
     static constexpr qint64 MaxAdoptRetryBytes = 16 << 20;
@@ -102,8 +124,15 @@ private:
     void onMessage(redisReply *reply);
     void onEventMessage(const QByteArray &payload);
     void adopt(Channel channel, const QByteArray &payload);
+    void probe(bool thenLoad);
+    void onProbed(const RedisProbe::Found &found);
     void load(Load mode);
     void onLoaded(Load mode, const RedisHistoryReader::Loaded &loaded);
+    /// After mode: delivers the gap; false when it asked for the next page.
+    bool fillGap(const RedisHistoryReader::Loaded &loaded);
+    void onReloadNotice(quint32 epoch);
+    void remember(const RedisMark &mark);
+    void updateUp();
     void drain();
     void deliver(const Event &event);
     void setUp(bool up);
@@ -130,6 +159,17 @@ private:
     quint32 m_epoch = 0;
     EventId m_lastDelivered;       ///< the newest id handed on
     quint64 m_reconnects = 0;
+    int m_streamLength;            ///< the deployment's, once probed
+    RedisProbe m_probe;
+    QTimer m_probeTimer;
+    bool m_probing = false;
+    QByteArray m_runId;            ///< the run_id of the Redis connected to
+    QByteArray m_lastPolicy;       ///< the maxmemory-policy last seen
+    QString m_blocked;             ///< why the node is kept down while connected
+    bool m_loaded = false;         ///< the history is loaded on this connection
+    quint32 m_noticedEpoch = 0;    ///< a reload notice's epoch, while a load is in flight
+    RedisMark m_mark;
+    std::unique_ptr<RedisMarkFile> m_markFile;
     QElapsedTimer m_lastDiscardLog;
     quint64 m_discardsSinceLog = 0;
 };

@@ -19,18 +19,40 @@ int RedisHistoryReader::readLimit(Mode mode) const
     return mode == Mode::Tail ? m_streamLength : 2 * m_streamLength + 1000;
 }
 
-RedisScripts::Load RedisHistoryReader::call(Mode mode, EventId lastDelivered, quint32 epoch) const
+RedisScripts::Load RedisHistoryReader::call(Mode mode, EventId lastDelivered, quint32 epoch,
+                                            const RedisMark &mark) const
 {
+    std::array<QByteArray, Channel::Count> markChannels;
+    std::array<QByteArray, Channel::Count> names;
+    for (Channel c : Channel::all()) {
+        const EventId &id = mark.channels[size_t(c.index())];
+        markChannels[size_t(c.index())] = id.isNull() ? QByteArray() : id.position();
+        names[size_t(c.index())] = c.nameBytes();
+    }
+    QList<QByteArray> earlier;
+    for (const RedisMark::Epoch &e : mark.earlier) {
+        earlier.append(EventId::epochText(e.epoch));
+        earlier.append(e.position.position());
+        for (const EventId &id : e.channels)
+            earlier.append(id.isNull() ? QByteArray() : id.position());
+    }
     return RedisScripts::Load{
         .epoch = m_keys.epoch(),
         .streams = m_keys.streams(),
         .trimmed = m_keys.trimmedKeys(),
         .sequence = m_keys.sequence(),
+        .heads = m_keys.heads(),
         .candidateEpoch = EventId::epochText(EventId::randomEpoch()),
         .count = readLimit(mode),
         .mode = mode,
         .after = lastDelivered.isNull() ? QByteArray("0-0") : lastDelivered.position(),
         .callerEpoch = EventId::epochText(epoch),
+        .markEpoch = EventId::epochText(mark.epoch),
+        .markPosition = mark.isNull() ? QByteArray("0-0") : mark.position.position(),
+        .markChannels = markChannels,
+        .eventsChannel = m_keys.eventsChannel(),
+        .channels = names,
+        .earlierMarks = earlier,
     };
 }
 
@@ -41,7 +63,8 @@ static EventId entryPosition(const redisReply *entry, quint32 epoch)
 
 Result<RedisHistoryReader::Loaded> RedisHistoryReader::parse(const redisReply *reply) const
 {
-    if (RedisReply::isError(reply) || reply->type != REDIS_REPLY_ARRAY || reply->elements != 5) {
+    if (RedisReply::isError(reply) || reply->type != REDIS_REPLY_ARRAY
+        || (reply->elements != 5 && reply->elements != 6)) {
         return Error::unavailable("unreadable_streams",
                                   QStringLiteral("cannot read the streams: %1")
                                       .arg(QString::fromUtf8(RedisReply::string(reply))));
@@ -53,6 +76,8 @@ Result<RedisHistoryReader::Loaded> RedisHistoryReader::parse(const redisReply *r
                                                   .arg(QString::fromUtf8(m_keys.epoch())));
     }
     const redisReply *deleted = reply->element[4];
+    if (reply->elements == 6)
+        loaded.damage = QString::fromUtf8(RedisReply::string(reply->element[5]));
     for (Channel channel : Channel::all()) {
         const int c = channel.index();
         const redisReply *entries = reply->element[1 + c];

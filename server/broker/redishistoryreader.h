@@ -1,5 +1,6 @@
 #pragma once
 
+#include "broker/redismark.h"
 #include "broker/rediskeyspace.h"
 #include "broker/redisscripts.h"
 #include "event.h"
@@ -31,6 +32,8 @@ public:
         QList<Event> events;             ///< in id order
         ChannelFloors trimmed;           ///< per channel: the newest id trimming removed
         int counts[Channel::Count] = {}; ///< per channel: the events read
+        /// Why the continuity check failed (and the script started a new epoch); empty: it held.
+        QString damage;
 
         /// Per channel, the newest id that is not in this history: what trimming removed or,
         /// for a channel read up to `readLimit` entries (older ones may be there, but not
@@ -42,10 +45,14 @@ public:
     RedisHistoryReader(RedisKeyspace keys, int streamLength);
 
     /// The call that loads `mode` for a node that delivered up to `lastDelivered` (null: nothing
-    /// yet) in `epoch` (0: none yet).
-    RedisScripts::Load call(Mode mode, EventId lastDelivered, quint32 epoch) const;
-    /// The most entries a load of `mode` reads per stream.
+    /// yet) in `epoch` (0: none yet), its continuity checked against `mark` (see RedisMark).
+    RedisScripts::Load call(Mode mode, EventId lastDelivered, quint32 epoch,
+                            const RedisMark &mark = {}) const;
+    /// The most entries a load of `mode` reads per stream: all a tail keeps, or one page of a
+    /// gap (the caller pages on while a stream gives a full page).
     int readLimit(Mode mode) const;
+    /// The deployment's stream length, once known (RedisProbe).
+    void setStreamLength(int streamLength) { m_streamLength = streamLength; }
 
     /// What a reply to call() says, or why it cannot be used (an error reply, a reply of
     /// another shape, no valid epoch; the message is for the log). Entries that are not

@@ -49,6 +49,16 @@ std::array<QByteArray, Channel::Count> RedisKeyspace::trimmedKeys() const
     return out;
 }
 
+QByteArray RedisKeyspace::heads() const
+{
+    return key("heads");
+}
+
+QByteArray RedisKeyspace::config() const
+{
+    return key("config");
+}
+
 QByteArray RedisKeyspace::adoption(Channel channel, const QByteArray &payload) const
 {
     // Keyed by what every node sees alike: the channel and the payload's bytes.

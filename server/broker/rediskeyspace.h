@@ -21,6 +21,12 @@ namespace Hermes {
  * - `<prefix>stream:<channel>`: a channel's capped stream, one field `e` (the envelope) per entry
  * - `<prefix>trimmed:<channel>`: the newest id trimming removed from that stream
  * - `<prefix>adopt:<SHA-1 of channel and payload>`: an outside message adopted lately (its id)
+ * - `<prefix>heads`: a hash, per channel name the newest id appended to its stream (Publish and
+ *   Adopt set it; nodes of older versions do not, so it may lag, never lead). Written on every
+ *   event, so an LRU keeps it: it outlives a stream key that was evicted or lost, and the Load
+ *   script then raises that channel's trimmed key to it (a floor: resumes across it resync)
+ * - `<prefix>config`: a hash of the deployment's settings, set by the first node (HSETNX):
+ *   `stream_length`, the entries each stream keeps
  * - `<prefix>events`: the internal channel every node delivers from
  * - `<prefix>lost`: the internal channel of recorded losses (RedisScripts::MarkLost)
  * - the public channels (`download:updates`, …): the Python Hermes' names, unprefixed
@@ -39,6 +45,10 @@ public:
     QByteArray trimmed(Channel channel) const;
     /// Every channel's trimmed key, in Channel::all() order.
     std::array<QByteArray, Channel::Count> trimmedKeys() const;
+    /// The hash of every channel's newest id (field: the channel's name).
+    QByteArray heads() const;
+    /// The hash of the deployment's settings (`stream_length`).
+    QByteArray config() const;
     /// The key that marks `payload` on `channel` as adopted: the same on every node.
     QByteArray adoption(Channel channel, const QByteArray &payload) const;
 

@@ -13,6 +13,21 @@ static QList<QByteArray> eval(const QByteArray &script, const QList<QByteArray> 
 // resembles `<ms>-<seq>` of XADD `*`), in the database's epoch (created when missing). With no
 // sequence yet (a first start, or an upgrade) it starts above every stream's newest entry.
 static const QByteArray AssignLua = R"lua(
+local function pos(id)
+  local a, b = string.match(id or '', '^(%d+)-(%d+)$')
+  if not a then return nil end
+  return {tonumber(a), tonumber(b)}
+end
+local function below(x, y)
+  return x[1] < y[1] or (x[1] == y[1] and x[2] < y[2])
+end
+-- A trimmed key only ever rises: what is gone stays gone. It may hold a recorded loss
+-- (MarkLost) or a vanished stream's head above the entries trimming removes, and lowering it
+-- would make nodes that load later forget them.
+local function raise(key, id)
+  local cur = pos(redis.call('GET', key))
+  if not cur or below(cur, pos(id)) then redis.call('SET', key, id) end
+end
 local function assign(seqKey, epochKey, candidate, s1, s2, s3)
   local epoch = redis.call('GET', epochKey)
   if not epoch then
@@ -43,26 +58,19 @@ local function assign(seqKey, epochKey, candidate, s1, s2, s3)
   return epoch, id
 end
 
--- Whether position a ('<ms>-<seq>') is below position b.
-local function below(a, b)
-  local am, as = string.match(a, '^(%d+)-(%d+)$')
-  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
-  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
-  return am < bm or (am == bm and as < bs)
-end
-
--- A trimmed key only ever rises: it may hold a recorded loss (MarkLost) above the entries
--- trimming removes, and lowering it would make nodes that load later forget the loss.
-local function raise(key, id)
-  local old = redis.call('GET', key)
-  if not old or below(old, id) then redis.call('SET', key, id) end
-end
-
 -- Adds the entry and keeps the stream near maxlen. The trimming is exact (XTRIM MINID, in
 -- steps of an eighth), and the newest id it removed is kept in trimmedKey, so a node knows
--- precisely which ids are gone (XADD MAXLEN ~ would not say).
-local function append(key, trimmedKey, id, payload, maxlen)
+-- precisely which ids are gone (XADD MAXLEN ~ would not say). The channel's head (headsKey)
+-- outlives a stream key that is lost: see the Load script.
+local function append(key, trimmedKey, id, payload, maxlen, headsKey, channel)
+  local head = redis.call('HGET', headsKey, channel)
+  if head then
+    -- The stream lost its newest entries (evicted, deleted): what it had stays a floor.
+    local top = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
+    if not top[1] or below(pos(top[1][1]), pos(head)) then raise(trimmedKey, head) end
+  end
   redis.call('XADD', key, id, 'e', payload)
+  redis.call('HSET', headsKey, channel, id)
   maxlen = tonumber(maxlen)
   local len = redis.call('XLEN', key)
   if len > maxlen + math.max(64, math.floor(maxlen / 8)) then
@@ -76,7 +84,7 @@ end
 // KEYS and ARGV: see Publish. The public copy keeps the Python Hermes' subscribers informed.
 static const QByteArray PublishScript = AssignLua + R"lua(
 local epoch, id = assign(KEYS[2], KEYS[3], ARGV[4], KEYS[5], KEYS[6], KEYS[7])
-append(KEYS[1], KEYS[4], id, ARGV[2], ARGV[1])
+append(KEYS[1], KEYS[4], id, ARGV[2], ARGV[1], KEYS[8], ARGV[3])
 local full = epoch .. '-' .. id
 redis.call('PUBLISH', ARGV[5], full .. '\n' .. ARGV[3] .. '\n' .. ARGV[2])
 redis.call('PUBLISH', ARGV[3], string.sub(ARGV[2], 1, -2) .. ',"id":"' .. full .. '"}')
@@ -86,7 +94,7 @@ return full
 QList<QByteArray> Publish::command() const
 {
     return eval(PublishScript,
-                {stream, sequence, epoch, trimmed, streams[0], streams[1], streams[2]},
+                {stream, sequence, epoch, trimmed, streams[0], streams[1], streams[2], heads},
                 {QByteArray::number(maxLength), envelope, channel, candidateEpoch, eventsChannel});
 }
 
@@ -96,7 +104,7 @@ static const QByteArray AdoptScript = AssignLua + R"lua(
 local done = redis.call('GET', KEYS[5])
 if done then return done end
 local epoch, id = assign(KEYS[2], KEYS[3], ARGV[4], KEYS[6], KEYS[7], KEYS[8])
-append(KEYS[1], KEYS[4], id, ARGV[2], ARGV[1])
+append(KEYS[1], KEYS[4], id, ARGV[2], ARGV[1], KEYS[9], ARGV[3])
 local full = epoch .. '-' .. id
 redis.call('SET', KEYS[5], full, 'PX', ARGV[6])
 redis.call('PUBLISH', ARGV[5], full .. '\n' .. ARGV[3] .. '\n' .. ARGV[2])
@@ -106,7 +114,7 @@ return full
 QList<QByteArray> Adopt::command() const
 {
     return eval(AdoptScript,
-                {stream, sequence, epoch, trimmed, adoption, streams[0], streams[1], streams[2]},
+                {stream, sequence, epoch, trimmed, adoption, streams[0], streams[1], streams[2], heads},
                 {QByteArray::number(maxLength), envelope, channel, candidateEpoch, eventsChannel,
                  QByteArray::number(windowMs)});
 }
@@ -124,7 +132,7 @@ static const QByteArray MarkLostScript = AssignLua + R"lua(
 local epoch = redis.call('GET', KEYS[2])
 if epoch ~= ARGV[1] then return {'gone', ''} end
 local t = redis.call('GET', KEYS[3])
-if t and below(ARGV[2], t) then return {'known', epoch .. '-' .. t} end
+if t and below(pos(ARGV[2]), pos(t)) then return {'known', epoch .. '-' .. t} end
 local _, id = assign(KEYS[1], KEYS[2], ARGV[1], KEYS[4], KEYS[5], KEYS[6])
 raise(KEYS[3], id)
 redis.call('PUBLISH', ARGV[3], epoch .. '-' .. id .. '\n' .. ARGV[4] .. '\n' .. ARGV[2])
@@ -138,32 +146,73 @@ QList<QByteArray> MarkLost::command() const
 }
 
 // The epoch and, per stream, its newest entries (tail) or the entries after an id (after),
-// with the newest id trimming removed from it ('' when none was). KEYS and ARGV: see Load.
+// with the newest id trimming removed from it ('' when none was), and why the history was
+// found damaged ('' when it was not). KEYS and ARGV: see Load.
 //
-// A database that went back in time within its epoch (restored from an older snapshot: RDB
-// persistence after a crash, a replica promoted, a backup) has a sequence below what the
-// caller already delivered: the events after it are gone for good, yet nothing else would
-// tell. The epoch is then replaced (the sequence kept above the caller's), so every node
-// resets its history and its clients resync.
-static const QByteArray LoadScript = R"lua(
+// Two checks run first, on every load, by every node, atomically with the read:
+//
+// - A channel whose stream lost its newest entries (the key evicted or deleted: its newest
+//   entry is below the channel's head, or there is none) gets its trimmed key raised to the
+//   head: a floor, so a resume from before it resyncs instead of skipping the lost events.
+// - Continuity against the caller's mark (what it delivered, in its epoch; it survives the
+//   node's restarts in its data dir): the sequence must not be below the mark's position, and
+//   each channel's newest id the caller delivered must still be in its stream or at or below
+//   its trimmed id. A database that went back in time (restored from an older snapshot: RDB
+//   after a crash, a promoted replica, a backup) fails it: the events after the snapshot are
+//   gone for good, yet nothing else would tell. The epoch is then replaced (the sequence kept
+//   above the mark), so every node resets its history and its clients resync, and every node
+//   is told at once on the internal channel (`reload\n<epoch>`).
+static const QByteArray LoadScript = AssignLua + R"lua(
 local epoch = redis.call('GET', KEYS[1])
 if not epoch then
   epoch = ARGV[1]
   redis.call('SET', KEYS[1], epoch)
 end
-if ARGV[3] == 'after' and epoch == ARGV[5] then
-  local ams, aseq = string.match(ARGV[4], '^(%d+)-(%d+)$')
-  ams, aseq = tonumber(ams), tonumber(aseq)
-  local sms, sseq = -1, -1
-  local seq = redis.call('GET', KEYS[8])
-  if seq then
-    local a, b = string.match(seq, '^(%d+)-(%d+)$')
-    sms, sseq = tonumber(a), tonumber(b)
+for i = 1, 3 do
+  local head = pos(redis.call('HGET', KEYS[9], ARGV[11 + i]))
+  if head then
+    local top = redis.call('XREVRANGE', KEYS[1 + i], '+', '-', 'COUNT', 1)
+    if not top[1] or below(pos(top[1][1]), head) then
+      raise(KEYS[4 + i], redis.call('HGET', KEYS[9], ARGV[11 + i]))
+    end
   end
-  if sms < ams or (sms == ams and sseq < aseq) then
+end
+-- The caller's mark of this epoch: ARGV[6..10], or one of the earlier ones from ARGV[15].
+local m = nil
+if epoch == ARGV[6] then m = 6 end
+for k = 15, #ARGV - 4, 5 do
+  if not m and epoch == ARGV[k] then m = k end
+end
+local why = ''
+if m or (ARGV[3] == 'after' and epoch == ARGV[5]) then
+  local seq = pos(redis.call('GET', KEYS[8]))
+  local mark = nil
+  if m then mark = pos(ARGV[m + 1]) end
+  if ARGV[3] == 'after' and epoch == ARGV[5] then
+    local after = pos(ARGV[4])
+    if after and (not mark or below(mark, after)) then mark = after end
+  end
+  if mark and mark[1] == 0 and mark[2] == 0 then mark = nil end
+  if mark and (not seq or below(seq, mark)) then
+    why = 'the sequence is below what was delivered'
+  end
+  for i = 1, 3 do
+    local id = m and pos(ARGV[m + 1 + i])
+    if why == '' and id then
+      local t = pos(redis.call('GET', KEYS[4 + i]))
+      local text = ARGV[m + 1 + i]
+      if (not t or below(t, id)) and #redis.call('XRANGE', KEYS[1 + i], text, text) == 0 then
+        why = 'delivered event ' .. text .. ' of ' .. ARGV[11 + i] .. ' is gone'
+      end
+    end
+  end
+  if why ~= '' then
     epoch = ARGV[1]
     redis.call('SET', KEYS[1], epoch)
-    redis.call('SET', KEYS[8], ARGV[4])
+    if mark and (not seq or below(seq, mark)) then
+      redis.call('SET', KEYS[8], string.format('%d-%d', mark[1], mark[2]))
+    end
+    redis.call('PUBLISH', ARGV[11], 'reload\n' .. epoch)
   end
 end
 local out = {epoch}
@@ -177,6 +226,7 @@ for i = 2, 4 do
   deleted[#deleted + 1] = redis.call('GET', KEYS[i + 3]) or ''
 end
 out[#out + 1] = deleted
+out[#out + 1] = why
 return out
 )lua";
 
@@ -184,10 +234,24 @@ QList<QByteArray> Load::command() const
 {
     return eval(LoadScript,
                 {epoch, streams[0], streams[1], streams[2], trimmed[0], trimmed[1], trimmed[2],
-                 sequence},
-                {candidateEpoch, QByteArray::number(count),
-                 mode == Mode::Tail ? QByteArray("tail") : QByteArray("after"), after,
-                 callerEpoch});
+                 sequence, heads},
+                QList<QByteArray>{candidateEpoch, QByteArray::number(count),
+                                  mode == Mode::Tail ? QByteArray("tail") : QByteArray("after"), after,
+                                  callerEpoch, markEpoch, markPosition, markChannels[0], markChannels[1],
+                                  markChannels[2], eventsChannel, channels[0], channels[1], channels[2]}
+                    + earlierMarks);
+}
+
+QByteArray reloadNotice(quint32 epoch)
+{
+    return "reload\n" + EventId::epochText(epoch);
+}
+
+quint32 parseReloadNotice(const QByteArray &payload)
+{
+    if (!payload.startsWith("reload\n"))
+        return 0;
+    return EventId::parseEpoch(QByteArrayView(payload).sliced(7));
 }
 
 // `<epoch>-<ms>-<seq>\n<channel>\n<envelope>`, as the scripts above publish it.

@@ -40,6 +40,7 @@ struct Publish
     QByteArray trimmed;   ///< the stream's trimmed key
     /// Every stream: a sequence that does not exist yet starts above their newest entries.
     std::array<QByteArray, Channel::Count> streams;
+    QByteArray heads;     ///< every channel's newest id: RedisKeyspace::heads()
     // ARGV
     int maxLength = 0;         ///< entries kept in the stream (about)
     QByteArray envelope;
@@ -64,6 +65,7 @@ struct Adopt
     QByteArray trimmed;   ///< the stream's trimmed key
     QByteArray adoption;  ///< the mark: RedisKeyspace::adoption()
     std::array<QByteArray, Channel::Count> streams; ///< as in Publish
+    QByteArray heads;                               ///< as in Publish
     // ARGV
     int maxLength = 0;
     QByteArray envelope;       ///< the normalised envelope
@@ -102,8 +104,12 @@ struct MarkLost
 /**
  * Reads the history: the epoch and, per stream, its newest entries (tail) or the entries after
  * an id (after), with the newest id trimming removed from it. Replies
- * `[epoch, [entries of stream 1], [… 2], [… 3], [trimmed 1, trimmed 2, trimmed 3]]` ('' for
- * a stream nothing was trimmed from); RedisHistoryReader reads that.
+ * `[epoch, [entries of stream 1], [… 2], [… 3], [trimmed 1, trimmed 2, trimmed 3], damage]`
+ * ('' for a stream nothing was trimmed from; damage: '' or why the continuity check failed and
+ * a new epoch began); RedisHistoryReader reads that.
+ *
+ * First it checks the history against the caller's mark (what it delivered: see the script),
+ * and raises the trimmed id of a stream that lost its newest entries to its channel's head.
  */
 struct Load
 {
@@ -114,15 +120,32 @@ struct Load
     std::array<QByteArray, Channel::Count> streams;
     std::array<QByteArray, Channel::Count> trimmed; ///< the streams' trimmed keys
     QByteArray sequence;
+    QByteArray heads;    ///< RedisKeyspace::heads()
     // ARGV
     QByteArray candidateEpoch;
     int count = 0;       ///< at most this many entries per stream
     Mode mode = Mode::Tail;
     QByteArray after;    ///< the position (`<ms>-<seq>`) the caller delivered last
     QByteArray callerEpoch;
+    QByteArray markEpoch = "0";      ///< the caller's mark: its epoch ("0": no mark)
+    QByteArray markPosition = "0-0"; ///< … the newest position it delivered
+    /// … per channel the newest position it delivered ('': none)
+    std::array<QByteArray, Channel::Count> markChannels;
+    QByteArray eventsChannel;        ///< where a new epoch is announced (reloadNotice())
+    std::array<QByteArray, Channel::Count> channels; ///< the channels' names (heads' fields)
+    /// The caller's marks of earlier epochs, five arguments each: epoch, position and the
+    /// three channels' ids, as above. The script checks the one of the database's epoch.
+    QList<QByteArray> earlierMarks;
 
     QList<QByteArray> command() const;
 };
+
+/// What the Load script publishes on the internal channel when its check fails and it
+/// starts `epoch`: every node reloads the history (a node of an older version logs it as an
+/// invalid message and reloads at the next event).
+QByteArray reloadNotice(quint32 epoch);
+/// The epoch a reload notice announces, 0 when `payload` is none.
+quint32 parseReloadNotice(const QByteArray &payload);
 
 /// An event as the scripts publish it on the internal channel, `<epoch>-<ms>-<seq>\n<channel>\n
 /// <envelope>`, or why it is not one (Error::Kind::Invalid; the message is for the log).

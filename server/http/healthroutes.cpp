@@ -52,7 +52,10 @@ void HealthRoutes::ready(HttpExchange &ex)
         return;
     }
     const QString why = m_shuttingDown ? QStringLiteral("the server is shutting down")
-        : !brokerUp ? QStringLiteral("the %1 broker is down").arg(m_broker->name())
+        : !brokerUp ? (m_broker->statusDetail().isEmpty()
+                           ? QStringLiteral("the %1 broker is down").arg(m_broker->name())
+                           : QStringLiteral("the %1 broker is down: %2").arg(m_broker->name(),
+                                                                              m_broker->statusDetail()))
                     : QStringLiteral("the download store is unreachable");
     HeaderList headers = NoStore;
     headers.append(qMakePair(QByteArray("Retry-After"), QByteArray("2")));

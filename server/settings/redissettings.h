@@ -16,9 +16,12 @@ struct RedisSettings
 {
     QString url;                  ///< empty: the embedded broker instead
     QString keyPrefix = QStringLiteral("hermes:");
-    int streamLength = 10000;     ///< entries kept per channel stream (MAXLEN ~)
+    /// Entries kept per channel stream; the deployment's value in Redis wins (RedisBroker).
+    int streamLength = 10000;
     int connectTimeoutMs = 5000;
+    int reconnectMaxMs = 10000;   ///< the reconnect backoff's cap (nchan's default)
     int adoptWindowSec = 60;      ///< de-duplication window for outside publishers' events
+    bool allowEviction = false;   ///< an evicting maxmemory-policy is a warning, not an error
     /// How long an outside publisher's event whose adoption fails is retried before it is
     /// given up (its channel's streams resync); below adoptWindowSec, so every node's retry
     /// still finds another node's adoption.

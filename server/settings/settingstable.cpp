@@ -165,17 +165,33 @@ QList<SettingEntry> buildTable()
             .into(&S::redis, &RedisSettings::keyPrefix),
         Setting("HERMES_REDIS_STREAM_LENGTH", "redis-stream-length", Type::Integer,
                 QStringLiteral("10000"),
-                "Events kept per channel in the Redis streams (XADD MAXLEN ~) for replay "
-                "on any node.")
+                "Events kept per channel in the Redis streams for replay on any node. It "
+                "belongs to the deployment: the first node stores it in Redis "
+                "(<prefix>config, field stream_length) and a node started with another value "
+                "uses the stored one, with a warning. To change it for every node: redis-cli "
+                "HSET <prefix>config stream_length N (nodes pick it up within seconds).")
             .range(100, 10000000).into(&S::redis, &RedisSettings::streamLength),
         Setting("HERMES_REDIS_CONNECT_TIMEOUT", "redis-connect-timeout", Type::Integer,
                 QStringLiteral("5000"), "Milliseconds to wait for a Redis connection.")
             .range(100, 600000).unit(Unit::Milliseconds)
             .into(&S::redis, &RedisSettings::connectTimeoutMs),
+        Setting("HERMES_REDIS_RECONNECT_MAX", "redis-reconnect-max", Type::Integer,
+                QStringLiteral("10000"),
+                "Longest wait between two attempts to reach a Redis that went away: the "
+                "attempts start 500 ms apart and double (with jitter) up to this. Lower: "
+                "back sooner after an outage, more attempts against a Redis that is down.")
+            .range(500, 600000).unit(Unit::Milliseconds)
+            .into(&S::redis, &RedisSettings::reconnectMaxMs),
         Setting("HERMES_REDIS_ADOPT_WINDOW", "redis-adopt-window", Type::Integer, QStringLiteral("60"),
                 "Seconds during which an outside publisher's event (a bare PUBLISH) is "
                 "recognised by every node as the same event and gets one shared id.")
             .range(1, 86400).unit(Unit::Seconds).into(&S::redis, &RedisSettings::adoptWindowSec),
+        Setting("HERMES_REDIS_ALLOW_EVICTION", "redis-allow-eviction", Type::Boolean,
+                QStringLiteral("false"),
+                "Run even when Redis' maxmemory-policy may evict Hermes' keys (allkeys-*): "
+                "a warning instead of a node that stays not ready. Evicted streams mean "
+                "clients resync (or, where no record survives, miss events silently).")
+            .into(&S::redis, &RedisSettings::allowEviction),
         Setting("HERMES_REDIS_ADOPT_RETRY_LIMIT", "redis-adopt-retry-limit", Type::Integer,
                 QStringLiteral("30"),
                 "Seconds an outside publisher's event that Redis accepted but could not adopt "

@@ -33,6 +33,8 @@ public:
     quint16 port() const { return m_port; }
     QString url() const;
     QString errorString() const { return m_error; }
+    /// Its working directory: `dump.rdb` there is loaded by start() (snapshots, restores).
+    QString dir() const { return m_dir.path(); }
 
     /// Runs redis-cli with `args` against this server; returns its stdout (trimmed).
     QByteArray cli(const QStringList &args) const;

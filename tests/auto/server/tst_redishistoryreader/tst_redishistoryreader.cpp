@@ -253,7 +253,7 @@ void tst_RedisHistoryReader::readsWhatThePublishScriptWrote()
         const Channel channel = Channel::all()[size_t(i % Channel::Count)];
         const RedisScripts::Publish call{
             .stream = keys.stream(channel), .sequence = keys.sequence(), .epoch = keys.epoch(),
-            .trimmed = keys.trimmed(channel), .streams = keys.streams(),
+            .trimmed = keys.trimmed(channel), .streams = keys.streams(), .heads = keys.heads(),
             .maxLength = 100, .envelope = envelope("t", i), .channel = channel.nameBytes(),
             .candidateEpoch = candidate, .eventsChannel = keys.eventsChannel(),
         };

@@ -92,30 +92,30 @@ void tst_RedisKeyspace::publishArgumentsInScriptOrder()
 {
     const RedisScripts::Publish call{
         .stream = "k-stream", .sequence = "k-seq", .epoch = "k-epoch", .trimmed = "k-trimmed",
-        .streams = {"k-s1", "k-s2", "k-s3"},
+        .streams = {"k-s1", "k-s2", "k-s3"}, .heads = "k-heads",
         .maxLength = 250, .envelope = "a-envelope", .channel = "a-channel",
         .candidateEpoch = "a-candidate", .eventsChannel = "a-events",
     };
-    // KEYS: stream, seq, epoch, the stream's trimmed key, the three streams. ARGV: maxlen,
-    // envelope, channel, candidate epoch, internal channel.
+    // KEYS: stream, seq, epoch, the stream's trimmed key, the three streams, heads. ARGV:
+    // maxlen, envelope, channel, candidate epoch, internal channel.
     QCOMPARE(withoutScript(call.command()),
-             (QList<QByteArray>{"7", "k-stream", "k-seq", "k-epoch", "k-trimmed", "k-s1", "k-s2", "k-s3",
-                                "250", "a-envelope", "a-channel", "a-candidate", "a-events"}));
+             (QList<QByteArray>{"8", "k-stream", "k-seq", "k-epoch", "k-trimmed", "k-s1", "k-s2", "k-s3",
+                                "k-heads", "250", "a-envelope", "a-channel", "a-candidate", "a-events"}));
 }
 
 void tst_RedisKeyspace::adoptArgumentsInScriptOrder()
 {
     const RedisScripts::Adopt call{
         .stream = "k-stream", .sequence = "k-seq", .epoch = "k-epoch", .trimmed = "k-trimmed",
-        .adoption = "k-adopt", .streams = {"k-s1", "k-s2", "k-s3"},
+        .adoption = "k-adopt", .streams = {"k-s1", "k-s2", "k-s3"}, .heads = "k-heads",
         .maxLength = 250, .envelope = "a-envelope", .channel = "a-channel",
         .candidateEpoch = "a-candidate", .eventsChannel = "a-events", .windowMs = 60000,
     };
-    // KEYS: stream, seq, epoch, the stream's trimmed key, adoption key, the three streams.
-    // ARGV: maxlen, envelope, channel, candidate epoch, internal channel, window (ms).
+    // KEYS: stream, seq, epoch, the stream's trimmed key, adoption key, the three streams,
+    // heads. ARGV: maxlen, envelope, channel, candidate epoch, internal channel, window (ms).
     QCOMPARE(withoutScript(call.command()),
-             (QList<QByteArray>{"8", "k-stream", "k-seq", "k-epoch", "k-trimmed", "k-adopt", "k-s1", "k-s2",
-                                "k-s3", "250", "a-envelope", "a-channel", "a-candidate", "a-events",
+             (QList<QByteArray>{"9", "k-stream", "k-seq", "k-epoch", "k-trimmed", "k-adopt", "k-s1", "k-s2",
+                                "k-s3", "k-heads", "250", "a-envelope", "a-channel", "a-candidate", "a-events",
                                 "60000"}));
 }
 
@@ -123,17 +123,21 @@ void tst_RedisKeyspace::loadArgumentsInScriptOrder()
 {
     RedisScripts::Load call{
         .epoch = "k-epoch", .streams = {"k-s1", "k-s2", "k-s3"}, .trimmed = {"k-t1", "k-t2", "k-t3"},
-        .sequence = "k-seq",
+        .sequence = "k-seq", .heads = "k-heads",
         .candidateEpoch = "a-candidate", .count = 70, .mode = RedisScripts::Load::Mode::Tail,
-        .after = "5-1", .callerEpoch = "a-epoch",
+        .after = "5-1", .callerEpoch = "a-epoch", .markEpoch = "m-epoch", .markPosition = "9-2",
+        .markChannels = {"m-1", "", "m-3"}, .eventsChannel = "a-events",
+        .channels = {"c-1", "c-2", "c-3"},
     };
-    // KEYS: epoch, the three streams, their three trimmed keys, seq. ARGV: candidate epoch,
-    // count, mode, after, the caller's epoch.
+    // KEYS: epoch, the three streams, their three trimmed keys, seq, heads. ARGV: candidate
+    // epoch, count, mode, after, the caller's epoch, the mark (epoch, position, per channel),
+    // internal channel, the channels' names.
     QCOMPARE(withoutScript(call.command()),
-             (QList<QByteArray>{"8", "k-epoch", "k-s1", "k-s2", "k-s3", "k-t1", "k-t2", "k-t3", "k-seq",
-                                "a-candidate", "70", "tail", "5-1", "a-epoch"}));
+             (QList<QByteArray>{"9", "k-epoch", "k-s1", "k-s2", "k-s3", "k-t1", "k-t2", "k-t3", "k-seq",
+                                "k-heads", "a-candidate", "70", "tail", "5-1", "a-epoch", "m-epoch",
+                                "9-2", "m-1", "", "m-3", "a-events", "c-1", "c-2", "c-3"}));
     call.mode = RedisScripts::Load::Mode::After;
-    QCOMPARE(withoutScript(call.command()).at(11), QByteArray("after"));
+    QCOMPARE(withoutScript(call.command()).at(12), QByteArray("after"));
 }
 
 void tst_RedisKeyspace::eventMessages_data()
@@ -191,7 +195,7 @@ void tst_RedisKeyspace::scriptsTouchTheKeysTheirStructsName()
     const auto publish = [&](Channel channel, int maxLength) {
         return RedisScripts::Publish{
             .stream = keys.stream(channel), .sequence = keys.sequence(), .epoch = keys.epoch(),
-            .trimmed = keys.trimmed(channel), .streams = keys.streams(),
+            .trimmed = keys.trimmed(channel), .streams = keys.streams(), .heads = keys.heads(),
             .maxLength = maxLength, .envelope = Envelope, .channel = channel.nameBytes(),
             .candidateEpoch = candidate, .eventsChannel = keys.eventsChannel(),
         }.command();
@@ -223,7 +227,7 @@ void tst_RedisKeyspace::scriptsTouchTheKeysTheirStructsName()
     const RedisScripts::Adopt adopt{
         .stream = keys.stream(Channel::Downloads), .sequence = keys.sequence(), .epoch = keys.epoch(),
         .trimmed = keys.trimmed(Channel::Downloads), .adoption = keys.adoption(Channel::Downloads, Envelope),
-        .streams = keys.streams(),
+        .streams = keys.streams(), .heads = keys.heads(),
         .maxLength = 100, .envelope = Envelope, .channel = "download:updates",
         .candidateEpoch = candidate, .eventsChannel = keys.eventsChannel(), .windowMs = 60000,
     };
@@ -235,16 +239,23 @@ void tst_RedisKeyspace::scriptsTouchTheKeysTheirStructsName()
     QVERIFY2(ttl > 50000 && ttl <= 60000, qPrintable(QString::number(ttl)));
     QCOMPARE(string(client.command(adopt.command())), adopted);
     QCOMPARE(client.command({"XLEN", "t:stream:download:updates"}).toLongLong(), 1);
+    // Every append records its channel's head.
+    QCOMPARE(string(client.command({"HGET", "t:heads", "download:updates"})), adoptedId->position());
+    QCOMPARE(string(client.command({"HGET", "t:heads", "queue:updates"})), first->position());
+    QCOMPARE(string(client.command({"HGET", "t:heads", "system:notifications"})), system.last().position());
 
     // Load, tail: the epoch, each stream's newest entries (newest first), the trimmed ids.
     RedisScripts::Load load{
         .epoch = keys.epoch(), .streams = keys.streams(), .trimmed = keys.trimmedKeys(),
-        .sequence = keys.sequence(),
+        .sequence = keys.sequence(), .heads = keys.heads(),
         .candidateEpoch = EventId::epochText(EventId::randomEpoch()), .count = 10,
         .mode = RedisScripts::Load::Mode::Tail, .after = "0-0", .callerEpoch = "0",
+        .eventsChannel = keys.eventsChannel(),
+        .channels = {"download:updates", "queue:updates", "system:notifications"},
     };
     QVariantList reply = client.command(load.command()).toList();
-    QCOMPARE(reply.size(), 5);
+    QCOMPARE(reply.size(), 6);
+    QCOMPARE(string(reply[5]), QByteArray()); // no damage
     QCOMPARE(string(reply[0]), candidate);
     QCOMPARE(string(reply[1].toList()[0].toList()[0]), adoptedId->position());
     QCOMPARE(string(reply[2].toList()[0].toList()[0]), first->position());
@@ -269,6 +280,36 @@ void tst_RedisKeyspace::scriptsTouchTheKeysTheirStructsName()
     QCOMPARE(string(reply[0]), load.candidateEpoch);
     QCOMPARE(string(client.command({"GET", "t:epoch"})), load.candidateEpoch);
     QCOMPARE(string(client.command({"GET", "t:seq"})), beyond);
+    QVERIFY(!string(reply[5]).isEmpty());
+
+    // A mark whose channel id is gone (not in its stream, above its trimmed id): a new epoch.
+    const QByteArray epochNow = string(client.command({"GET", "t:epoch"}));
+    load.mode = RedisScripts::Load::Mode::Tail;
+    load.candidateEpoch = EventId::epochText(EventId::randomEpoch());
+    load.markEpoch = epochNow;
+    load.markPosition = beyond;
+    load.markChannels = {QByteArray(), QByteArray::number(adoptedId->ms() + 500) + "-0", QByteArray()};
+    reply = client.command(load.command()).toList();
+    QCOMPARE(string(reply[0]), load.candidateEpoch);
+    QVERIFY2(string(reply[5]).contains("queue:updates"), string(reply[5]).constData());
+    // Ids at or below a trimmed id, or still in their stream, pass.
+    load.markEpoch = load.candidateEpoch;
+    load.candidateEpoch = EventId::epochText(EventId::randomEpoch());
+    load.markChannels = {adoptedId->position(), first->position(), system[10].position()};
+    reply = client.command(load.command()).toList();
+    QCOMPARE(string(reply[0]), load.markEpoch);
+    QCOMPARE(string(reply[5]), QByteArray());
+
+    // A stream key that vanished: its trimmed id rises to the channel's head, never falls.
+    QCOMPARE(client.command({"DEL", "t:stream:queue:updates"}).toLongLong(), 1);
+    reply = client.command(load.command()).toList();
+    QCOMPARE(reply[4].toList()[1], QVariant(first->position()));
+    QCOMPARE(string(reply[5]), QByteArray());
+    QCOMPARE(client.command({"SET", "t:trimmed:queue:updates", "1-0"}).toByteArray(), QByteArray("OK"));
+    client.command(publish(Channel::Queue, 100)); // the stream is back, the head above
+    client.command({"SET", "t:trimmed:queue:updates", first->position()});
+    client.command(load.command());
+    QCOMPARE(string(client.command({"GET", "t:trimmed:queue:updates"})), first->position());
 }
 
 QTEST_MAIN(tst_RedisKeyspace)
