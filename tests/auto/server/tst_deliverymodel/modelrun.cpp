@@ -370,25 +370,6 @@ void ModelRun::publishOutside(quint8 channel)
     log(QStringLiteral("outside PUBLISH seq %1 %2 %3 (reached %4)").arg(rec.seq).arg(channelName(channel), rec.type).arg(rec.status));
 }
 
-void ModelRun::openProbe(const QString &fromId, const QString &why)
-{
-    // A client that resumes from a chosen point of the log: across what a nemesis destroyed
-    // (it must hear resync_required), or just after it (it must get everything). Unfiltered,
-    // so the checker holds it to every channel.
-    const int index = int(m_clients.size());
-    ClientSpec spec;
-    spec.style = ClientSpec::Style::Envelope;
-    auto client = std::make_unique<ModelClient>(index, spec, &m_world, m_rng.generate64());
-    log(QStringLiteral("probe client %1 resumes from %2 (%3)").arg(index).arg(fromId, why));
-    // It has made its point once it is past the destroyed events: it leaves, so a soak does not
-    // pile up hundreds of them.
-    m_probes.append({index, m_op + 40});
-    client->resumeFrom(fromId);
-    client->connectNow();
-    m_clients.push_back(std::move(client));
-    m_offlineUntilOp << -1;
-}
-
 void ModelRun::openClient()
 {
     const int index = int(m_clients.size());
