@@ -186,6 +186,13 @@ bool ModelRun::snapshotLog(const QString &why)
         fail(QStringLiteral("%1 publish request(s) unanswered for 25 s before %2").arg(m_inFlight).arg(why));
         return false;
     }
+    // Paused nodes go on, and if every node is down one comes back: the snapshot needs one.
+    for (int k = 0; k < int(m_nodes.size()) && servingNode() < 0; ++k)
+        continueNode(k);
+    for (int k = 0; k < int(m_nodes.size()) && servingNode() < 0; ++k) {
+        if (!m_nodes[size_t(k)].up && !(m_diskFull >= 0 && k == 0))
+            restartNode(k);
+    }
     const int i = servingNode();
     if (i < 0) {
         fail(QStringLiteral("no node up to take a snapshot of the log before %1").arg(why));
