@@ -120,7 +120,11 @@ void ModelRun::sigStop(int i)
     Node &node = m_nodes[size_t(i)];
     // Longer than the heartbeat (1 s), the send timeout (2 s) and the Redis connect timeout
     // (2 s): the node wakes up to timers long overdue and a world that went on without it.
-    const int ms = 2500 + m_rng.bounded(7500);
+    // On Redis, shorter than the adopt retry bound: an outside event that only this node got
+    // (the others down) is adopted when it wakes up; a longer pause rightly records a loss,
+    // across which the log's own replay would be told resync_required.
+    const int most = m_config.adoptRetryLimitSec > 0 ? m_config.adoptRetryLimitSec * 1000 - 4000 : 7500;
+    const int ms = 2500 + m_rng.bounded(qMax(1, most));
     if (!node.up || node.stopped)
         return;
     signalProcess(node.process->process(), SIGSTOP);
