@@ -173,7 +173,7 @@ void ModelRun::startOom()
     // meanwhile must be adopted once memory is back. (Past the bound the nodes record a loss,
     // and a replay across it — the log's own — is rightly told resync_required: the log could
     // not be built. That path is tst_redisadoptretry's; checkNeverStored() still judges it.)
-    const int ms = 1000 + m_rng.bounded(qMax(1, limitMs - 3500));
+    const int ms = 1000 + m_rng.bounded(qMax(1, qMin(limitMs - 3500, 7000)));
     const QByteArray info = m_resp.command({"INFO", "memory"}).toByteArray();
     qint64 used = 0;
     for (const QByteArray &line : info.split('\n')) {

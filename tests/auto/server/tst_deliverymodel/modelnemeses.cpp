@@ -123,7 +123,7 @@ void ModelRun::sigStop(int i)
     // On Redis, shorter than the adopt retry bound: an outside event that only this node got
     // (the others down) is adopted when it wakes up; a longer pause rightly records a loss,
     // across which the log's own replay would be told resync_required.
-    const int most = m_config.adoptRetryLimitSec > 0 ? m_config.adoptRetryLimitSec * 1000 - 4000 : 7500;
+    const int most = m_config.adoptRetryLimitSec > 0 ? qMin(7500, m_config.adoptRetryLimitSec * 1000 - 4000) : 7500;
     const int ms = 2500 + m_rng.bounded(qMax(1, most));
     if (!node.up || node.stopped)
         return;
