@@ -43,15 +43,26 @@ struct Segment
     QSet<int> seen;
     QString origin;             ///< for messages
     int connection = -1;        ///< where it began
+    int firstItem = -1;         ///< the index of its first event
 };
 
 class Checker
 {
 public:
     Checker(const EventLog &log, const Filter &filter, const QList<ModelClient::Item> &items,
-            const QList<ModelClient::Connection> &connections, const ResyncJudge &judge)
-        : m_log(log), m_items(items), m_connections(connections), m_judge(judge), m_filter(filter)
+            const QList<ModelClient::Connection> &connections, const ResyncJudge &judge,
+            const GapJudge &gapJudge)
+        : m_log(log), m_items(items), m_connections(connections), m_judge(judge),
+          m_gapJudge(gapJudge), m_filter(filter)
     {
+        // Per item: when the client's next resync_required came (-1: never).
+        m_nextResyncMs.fill(-1, items.size());
+        qint64 next = -1;
+        for (qsizetype i = items.size() - 1; i >= 0; --i) {
+            m_nextResyncMs[i] = next;
+            if (items.at(i).kind == ModelClient::Item::Resync)
+                next = items.at(i).atMs;
+        }
         m_rankOf.fill(-1, log.size());
         for (int p = 0; p < log.size(); ++p) {
             if (m_filter.matches(log.entries().at(p))) {
@@ -74,7 +85,19 @@ public:
     {
         Segment segment;
         segment.origin = QStringLiteral("its first connection");
-        for (const ModelClient::Item &item : m_items) {
+        // A client that starts by resuming (a probe) must get everything after its id.
+        if (!m_connections.isEmpty() && !m_connections.first().sentId.isEmpty()) {
+            const int position = m_log.positionOf(m_connections.first().sentId);
+            if (position >= 0) {
+                segment.anchorNext = int(std::upper_bound(m_matches.begin(), m_matches.end(), position)
+                                         - m_matches.begin());
+                segment.requiredFrom = segment.anchorNext;
+                segment.connection = 0;
+                segment.origin = QStringLiteral("its first connection's resume from %1").arg(m_connections.first().sentId);
+            }
+        }
+        for (m_index = 0; m_index < m_items.size(); ++m_index) {
+            const ModelClient::Item &item = m_items.at(m_index);
             switch (item.kind) {
             case ModelClient::Item::Fresh:
                 finish(segment, false);
@@ -113,6 +136,25 @@ private:
         return QStringLiteral("%1 (seq %2, %3)").arg(e.id).arg(e.seq).arg(e.type);
     }
 
+    void incident(ClientVerdict::Incident::Kind kind, qint64 atMs, qint64 count)
+    {
+        m_verdict.incidents.append({kind, atMs, count});
+    }
+
+    /// Whether the gap of ranks [from, to) noticed at item `index` is excused (see GapJudge).
+    bool gapExcused(int from, int to, int index)
+    {
+        if (!m_gapJudge || index < 0 || from >= to)
+            return false;
+        QList<int> missing;
+        for (int r = from; r < to; ++r)
+            missing << m_matches.at(r);
+        if (!m_gapJudge(missing, m_items.at(index), m_nextResyncMs.at(index)))
+            return false;
+        m_verdict.excusedGaps += to - from;
+        return true;
+    }
+
     void problem(const QString &text, int connection)
     {
         if (m_verdict.problems.size() < 12)
@@ -135,6 +177,7 @@ private:
             m_judge ? m_judge(item, m_connections.at(item.connection), m_filter) : QString();
         if (!unjustified.isEmpty()) {
             ++m_verdict.other;
+            incident(ClientVerdict::Incident::Other, item.atMs, 1);
             problem(QStringLiteral("resync_required (%1) on %2 was not called for: %3")
                         .arg(item.data.value(QStringLiteral("reason")).toString(), where(item),
                              unjustified), item.connection);
@@ -157,8 +200,20 @@ private:
     void onEvent(const ModelClient::Item &item, Segment *segment)
     {
         const int position = m_log.positionOf(item.id);
+        const qint64 seq = item.data.value(QStringLiteral("seq")).toInteger(-1);
+        if (position < 0 && seq >= 0 && m_log.positionOfSeq(seq) >= 0) {
+            // An event it may well have had, delivered again under an id of its own (a node
+            // that renamed its history): a duplicate to the client.
+            ++m_verdict.duplicated;
+            incident(ClientVerdict::Incident::Duplicated, item.atMs, 1);
+            problem(QStringLiteral("received seq %1 (%2) again under another id, %3, on %4; the log has it as %5")
+                        .arg(seq).arg(item.type, item.id, where(item),
+                                      m_log.entries().at(m_log.positionOfSeq(seq)).id), item.connection);
+            return;
+        }
         if (position < 0) {
             ++m_verdict.other;
+            incident(ClientVerdict::Incident::Other, item.atMs, 1);
             problem(QStringLiteral("received id %1 (seq %2, %3) on %4, which the log does not hold")
                         .arg(item.id).arg(item.data.value(QStringLiteral("seq")).toInteger(-1))
                         .arg(item.type, where(item)), item.connection);
@@ -168,6 +223,7 @@ private:
         if (e.type != item.type || e.data != item.data
             || (!item.timestamp.isEmpty() && item.timestamp != e.timestamp)) {
             ++m_verdict.other;
+            incident(ClientVerdict::Incident::Other, item.atMs, 1);
             problem(QStringLiteral("id %1 on %2 carries seq %3 (%4), the log's seq %5 (%6)")
                         .arg(item.id, where(item))
                         .arg(item.data.value(QStringLiteral("seq")).toInteger(-1))
@@ -177,6 +233,7 @@ private:
         const int rank = m_rankOf.at(position);
         if (rank < 0) {
             ++m_verdict.other;
+            incident(ClientVerdict::Incident::Other, item.atMs, 1);
             problem(QStringLiteral("received %1 (seq %2, %3) on %4, which its filter excludes")
                         .arg(e.id).arg(e.seq).arg(e.type, where(item)), item.connection);
             return;
@@ -184,8 +241,10 @@ private:
         ++m_verdict.events;
         if (segment->lastRank < 0) {
             segment->firstRank = rank;
+            segment->firstItem = m_index;
             if (segment->anchorNext >= 0 && rank < segment->anchorNext) {
                 ++m_verdict.reordered;
+                incident(ClientVerdict::Incident::Reordered, item.atMs, 1);
                 problem(QStringLiteral("after %1 the first event is %2, at or before the resync's id")
                             .arg(segment->origin, at(rank)), item.connection);
             }
@@ -193,16 +252,21 @@ private:
             // the expected next one
         } else if (rank > segment->lastRank + 1) {
             const int missing = rank - segment->lastRank - 1;
-            m_verdict.lost += missing;
-            problem(QStringLiteral("lost %1 event(s) between %2 and %3 on %4: first missing %5")
-                        .arg(missing).arg(at(segment->lastRank), at(rank), where(item),
-                                          at(segment->lastRank + 1)), item.connection);
+            if (!gapExcused(segment->lastRank + 1, rank, m_index)) {
+                m_verdict.lost += missing;
+                incident(ClientVerdict::Incident::Lost, item.atMs, missing);
+                problem(QStringLiteral("lost %1 event(s) between %2 and %3 on %4: first missing %5")
+                            .arg(missing).arg(at(segment->lastRank), at(rank), where(item),
+                                              at(segment->lastRank + 1)), item.connection);
+            }
         } else if (segment->seen.contains(rank)) {
             ++m_verdict.duplicated;
+            incident(ClientVerdict::Incident::Duplicated, item.atMs, 1);
             problem(QStringLiteral("received %1 twice (again on %2, after %3)")
                         .arg(at(rank), where(item), at(segment->lastRank)), item.connection);
         } else {
             ++m_verdict.reordered;
+            incident(ClientVerdict::Incident::Reordered, item.atMs, 1);
             problem(QStringLiteral("received %1 on %2 after %3: out of order")
                         .arg(at(rank), where(item), at(segment->lastRank)), item.connection);
         }
@@ -212,9 +276,11 @@ private:
 
     void finish(const Segment &segment, bool mustReachEnd)
     {
-        if (segment.firstRank >= 0 && segment.requiredFrom < segment.firstRank) {
+        if (segment.firstRank >= 0 && segment.requiredFrom < segment.firstRank
+            && !gapExcused(segment.requiredFrom, segment.firstRank, segment.firstItem)) {
             const int missing = segment.firstRank - segment.requiredFrom;
             m_verdict.lost += missing;
+            incident(ClientVerdict::Incident::Lost, m_items.at(segment.firstItem).atMs, missing);
             problem(QStringLiteral("after %1 the first event is %2, but %3 event(s) from %4 on were due")
                         .arg(segment.origin, at(segment.firstRank)).arg(missing)
                         .arg(at(segment.requiredFrom)), segment.connection);
@@ -240,7 +306,10 @@ private:
     const QList<ModelClient::Item> &m_items;
     const QList<ModelClient::Connection> &m_connections;
     const ResyncJudge &m_judge;
+    const GapJudge &m_gapJudge;
     const Filter m_filter;
+    QList<qint64> m_nextResyncMs;
+    qsizetype m_index = -1;
     QList<int> m_rankOf;
     QList<int> m_matches;
     QList<int> m_fromSeq;
@@ -250,18 +319,18 @@ private:
 } // namespace
 
 ClientVerdict checkClient(const EventLog &log, const ModelClient &client,
-                          const ResyncJudge &judge, bool requireCaughtUp)
+                          const ResyncJudge &judge, bool requireCaughtUp, const GapJudge &gapJudge)
 {
     return checkClient(log, client.spec().filter(), client.items(), client.connections(), judge,
-                       requireCaughtUp);
+                       requireCaughtUp, gapJudge);
 }
 
 ClientVerdict checkClient(const EventLog &log, const Filter &filter,
                           const QList<ModelClient::Item> &items,
                           const QList<ModelClient::Connection> &connections,
-                          const ResyncJudge &judge, bool requireCaughtUp)
+                          const ResyncJudge &judge, bool requireCaughtUp, const GapJudge &gapJudge)
 {
-    Checker checker(log, filter, items, connections, judge);
+    Checker checker(log, filter, items, connections, judge, gapJudge);
     ClientVerdict verdict = checker.run(requireCaughtUp);
     // A client that never caught up lost what it lacks.
     if (!verdict.caughtUp)

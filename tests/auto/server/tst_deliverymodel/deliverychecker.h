@@ -42,9 +42,19 @@ struct ClientVerdict
     qint64 duplicated = 0;  ///< events received twice within a segment
     qint64 reordered = 0;   ///< events received out of the log's order
     qint64 other = 0;       ///< unknown ids, content that differs, filter violations, bad resyncs
+    qint64 excusedGaps = 0; ///< missed events a nemesis destroyed, with the resync that follows
     bool caughtUp = true;   ///< its last segment reaches the log's last matching event
     QStringList problems;
     QList<int> problemConnections; ///< the connections the problems are about
+    /// When each fault the counts above hold was seen (the item's time), to tell which
+    /// nemesis was active: the summary's per-nemesis figures.
+    struct Incident
+    {
+        enum Kind { Lost, Duplicated, Reordered, Other } kind;
+        qint64 atMs;
+        qint64 count;
+    };
+    QList<Incident> incidents;
 
     bool clean() const { return !lost && !duplicated && !reordered && !other && caughtUp; }
 };
@@ -53,6 +63,12 @@ struct ClientVerdict
 /// called for; "" when it was.
 using ResyncJudge = std::function<QString(const ModelClient::Item &, const ModelClient::Connection &,
                                           const Filter &)>;
+
+/// Says whether a gap — the log positions a client missed, noticed at `item`, whose client's
+/// next resync_required (after `item`) arrived at `nextResyncMs` (-1: none) — is excused: only
+/// events a fault destroyed, and a resync soon enough. Without one, every gap is a loss.
+using GapJudge = std::function<bool(const QList<int> &missing, const ModelClient::Item &item,
+                                    qint64 nextResyncMs)>;
 
 /**
  * The invariant: a client's items, split into segments at each fresh start and each
@@ -66,8 +82,10 @@ using ResyncJudge = std::function<QString(const ModelClient::Item &, const Model
 ClientVerdict checkClient(const EventLog &log, const Filter &filter,
                           const QList<ModelClient::Item> &items,
                           const QList<ModelClient::Connection> &connections,
-                          const ResyncJudge &judge, bool requireCaughtUp);
+                          const ResyncJudge &judge, bool requireCaughtUp,
+                          const GapJudge &gapJudge = {});
 ClientVerdict checkClient(const EventLog &log, const ModelClient &client,
-                          const ResyncJudge &judge, bool requireCaughtUp);
+                          const ResyncJudge &judge, bool requireCaughtUp,
+                          const GapJudge &gapJudge = {});
 
 } // namespace Model

@@ -196,8 +196,10 @@ void ModelClient::detach(const QString &why)
     m_watchdog.stop();
     if (!m_sse)
         return;
-    if (m_connections.last().end.isEmpty())
+    if (m_connections.last().end.isEmpty()) {
         m_connections.last().end = why;
+        m_connections.last().endedMs = nowMs();
+    }
     SseClient *sse = m_sse;
     m_sse = nullptr;
     sse->disconnect(this);

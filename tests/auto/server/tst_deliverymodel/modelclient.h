@@ -57,6 +57,7 @@ public:
         bool connected = false; ///< the `connected` event arrived
         int events = 0;
         QString end;            ///< how it ended
+        qint64 endedMs = 0;     ///< when it ended (0: still open)
     };
 
     ModelClient(int index, const ClientSpec &spec, const World *world, quint64 seed,
@@ -67,6 +68,8 @@ public:
     qint64 tokenMintedMs() const { return m_tokenMintedMs; }
     bool needsToken() const { return m_spec.useToken && (m_token.isEmpty() || m_tokenRejected); }
 
+    /// Its next connection resumes from `id` (a probe of what a nemesis destroyed).
+    void resumeFrom(const QString &id) { m_resumeId = id; }
     /// Connects now to `node` (-1: one of its choice), dropping the current connection.
     void connectNow(int node = -1);
     /// The current connection (or the next one) ends after `bytes` more bytes.

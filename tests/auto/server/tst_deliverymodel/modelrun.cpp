@@ -8,12 +8,15 @@
 #include "testutil.h"
 
 #include <QDateTime>
+#include <QDir>
+#include <QProcess>
 #include <QFile>
 #include <QJsonDocument>
 #include <QTest>
 
 #include <algorithm>
 #include <climits>
+#include <csignal>
 
 namespace Model {
 
@@ -45,6 +48,11 @@ ModelRun::~ModelRun()
 {
     m_clients.clear(); // their sockets first, then the processes
     m_archive.reset();
+    for (Node &node : m_nodes)
+        node.process->kill(); // a stopped process takes SIGKILL too
+    // What the test mounted, it unmounts, failed or not: before the data dirs go.
+    if (!m_historyMount.isEmpty())
+        QProcess::execute(QStringLiteral("umount"), {QStringLiteral("-l"), m_historyMount});
     m_nodes.clear();
     m_redis.reset();
 }
@@ -78,7 +86,7 @@ bool ModelRun::waitUntil(const std::function<bool()> &condition, int timeoutMs, 
     return true;
 }
 
-QProcessEnvironment ModelRun::nodeEnv(int historySize) const
+QProcessEnvironment ModelRun::nodeEnv(int historySize, int streamLength) const
 {
     QProcessEnvironment env;
     env.insert(QStringLiteral("HERMES_API_KEYS"), QString::fromLatin1(ApiKey));
@@ -94,8 +102,11 @@ QProcessEnvironment ModelRun::nodeEnv(int historySize) const
     if (m_config.redis) {
         env.insert(QStringLiteral("HERMES_REDIS_URL"), m_redis->url());
         // The streams keep everything: they are one source of the log.
-        env.insert(QStringLiteral("HERMES_REDIS_STREAM_LENGTH"), QStringLiteral("10000000"));
+        // (unless a nemesis restarts a node with another value: the deployment's must win).
+        env.insert(QStringLiteral("HERMES_REDIS_STREAM_LENGTH"), QString::number(streamLength));
         env.insert(QStringLiteral("HERMES_REDIS_CONNECT_TIMEOUT"), QStringLiteral("2000"));
+        if (m_config.adoptRetryLimitSec > 0)
+            env.insert(QStringLiteral("HERMES_REDIS_ADOPT_RETRY_LIMIT"), QString::number(m_config.adoptRetryLimitSec));
     }
     return env;
 }
@@ -114,6 +125,18 @@ bool ModelRun::setUp()
     for (int i = 0; i < m_config.nodes; ++i) {
         Node node;
         node.process = std::make_unique<ServerProcess>();
+        if (m_config.journalTmpfs && !m_config.redis && i == 0) {
+            // The journal on a file system of its own, so a nemesis can fill it. Root only
+            // (CI runs as root); elsewhere the disk-full nemesis is left out, and says so.
+            const QString dir = node.process->dataDir() + QStringLiteral("/history");
+            QDir().mkpath(dir);
+            if (QProcess::execute(QStringLiteral("mount"), {QStringLiteral("-t"), QStringLiteral("tmpfs"),
+                                                            QStringLiteral("-o"), QStringLiteral("size=64m"),
+                                                            QStringLiteral("tmpfs"), dir}) == 0)
+                m_historyMount = dir;
+            else
+                m_nemesisNotes << QStringLiteral("disk-full left out: cannot mount a tmpfs (not root?)");
+        }
         if (!node.process->start(nodeEnv(m_config.historySize))) {
             fail(QStringLiteral("node %1: %2").arg(i).arg(node.process->errorString()));
             return false;
@@ -144,7 +167,15 @@ bool ModelRun::setUp()
     genesis.ackTick = ++m_tick;
     genesis.ackId = jsonObject(reply.body).value(QStringLiteral("id")).toString();
     m_genesisId = genesis.ackId;
+    m_anchor = m_genesisId;
     m_publishes.append(genesis);
+    LogEntry first;
+    first.id = m_genesisId;
+    first.channel = genesis.channel;
+    first.type = genesis.type;
+    first.data = genesis.data;
+    first.seq = 0;
+    m_log.append(first);
     m_world.nextSeq = 1;
     m_acked = 1;
     return true;
@@ -154,7 +185,7 @@ bool ModelRun::restartNode(int i)
 {
     Node &node = m_nodes[size_t(i)];
     log(QStringLiteral("restart node %1").arg(i));
-    if (!node.process->start(nodeEnv(m_config.historySize))) {
+    if (!node.process->start(nodeEnv(m_config.historySize, node.streamLength))) {
         fail(QStringLiteral("node %1 did not restart: %2").arg(i).arg(node.process->errorString()));
         return false;
     }
@@ -181,15 +212,30 @@ bool ModelRun::restartRedis()
         if (w.node < 0 && w.toMs == Forever)
             w.toMs = nowMs() + m_config.faultGraceMs;
     }
+    if (m_oom >= 0) // its maxmemory went with the process; its filler keys are still there
+        endOom();
     return true;
 }
 
 void ModelRun::healDue(bool everything)
 {
+    for (int i = 0; i < int(m_nodes.size()); ++i) {
+        Node &node = m_nodes[size_t(i)];
+        if (node.stopped && (everything || nowMs() >= node.contAtMs))
+            continueNode(i);
+    }
     if (m_config.redis && !m_redisUp && (everything || m_op >= m_redisRestartAtOp))
         restartRedis();
+    if (m_oom >= 0 && (everything || nowMs() >= m_oomEndMs))
+        endOom();
+    if (m_diskFull >= 0 && (everything || m_op >= m_diskFreeAtOp))
+        freeDisk();
+    if (m_restoreAtOp >= 0 && !everything && m_op >= m_restoreAtOp)
+        restoreRedis();
     for (int i = 0; i < int(m_nodes.size()); ++i) {
-        if (!m_nodes[size_t(i)].up && (everything || m_op >= m_nodes[size_t(i)].restartAtOp))
+        // A node whose journal's disk is full stays down until the space is back (it may
+        // rightly refuse to start without room for its state): freeDisk() starts it.
+        if (!m_nodes[size_t(i)].up && (everything || m_op >= m_nodes[size_t(i)].restartAtOp) && m_diskFull < 0)
             restartNode(i);
     }
     for (int i = 0; i < int(m_clients.size()); ++i) {
@@ -199,6 +245,14 @@ void ModelRun::healDue(bool everything)
         }
         if (m_clients[size_t(i)]->needsToken())
             mintToken(m_clients[size_t(i)].get());
+    }
+    for (qsizetype i = m_probes.size() - 1; i >= 0; --i) {
+        if (!everything && m_op >= m_probes[i].second) {
+            log(QStringLiteral("probe client %1 leaves").arg(m_probes[i].first));
+            m_clients[size_t(m_probes[i].first)]->leave();
+            m_offlineUntilOp[m_probes[i].first] = -1;
+            m_probes.removeAt(i);
+        }
     }
     for (qsizetype i = m_throttles.size() - 1; i >= 0; --i) {
         if (everything || m_op >= m_throttles[i].untilOp) {
@@ -215,7 +269,7 @@ void ModelRun::mintToken(ModelClient *client)
     const int n = int(m_nodes.size());
     for (int k = 0; k < n; ++k) {
         const int i = (client->index() + k) % n;
-        if (!m_nodes[size_t(i)].up)
+        if (!m_nodes[size_t(i)].up || m_nodes[size_t(i)].stopped)
             continue;
         const QByteArray body = "{\"scope\":\"" + client->spec().tokenScope.toUtf8() + "\",\"ttl\":3600}";
         const HttpReply r = httpRequest(m_world.nodePorts.at(i), "POST", "/api/v1/events/token",
@@ -253,6 +307,12 @@ QJsonObject ModelRun::makeData(qint64 seq, quint8 channel)
 
 void ModelRun::publishApi(int node, quint8 channel)
 {
+    if (m_config.snapshotEvery > 0 && m_world.nextSeq - m_snapshotSeq >= 2 * m_config.historySize) {
+        // The node is paused or down and no snapshot could be taken: more would push the log's
+        // end out of its small history (a third of this per channel is far below its size).
+        log(QStringLiteral("(publish held: the log has to catch up first)"));
+        return;
+    }
     PublishRecord rec;
     rec.seq = m_world.nextSeq++;
     rec.channel = channel;
@@ -260,6 +320,7 @@ void ModelRun::publishApi(int node, quint8 channel)
     rec.data = makeData(rec.seq, channel);
     rec.node = node;
     rec.issueTick = ++m_tick;
+    rec.atMs = nowMs();
     m_publishes.append(rec);
     ++m_apiPublishes;
     ++m_inFlight;
@@ -295,6 +356,7 @@ void ModelRun::publishOutside(quint8 channel)
     rec.type = typesOf(channel).at(m_rng.bounded(2));
     rec.data = makeData(rec.seq, channel);
     rec.issueTick = ++m_tick;
+    rec.atMs = nowMs();
     // As a Python worker writes it: json.dumps separators, \u escapes, naive ISO timestamp.
     const QString timestamp = QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyy-MM-ddTHH:mm:ss.zzz"))
         + QString::number(m_rng.bounded(1000)).rightJustified(3, u'0');
@@ -359,6 +421,25 @@ void ModelRun::step()
     int alive = 0;
     for (const auto &c : m_clients)
         alive += c->isGone() ? 0 : 1;
+    if (m_config.snapshotEvery > 0 && m_world.nextSeq - m_snapshotSeq >= m_config.snapshotEvery
+        && servingNode() >= 0 && m_diskFull < 0) {
+        if (!snapshotLog(QStringLiteral("the history moves past the log")))
+            return;
+    }
+    if (m_config.nemeses.total() > 0) {
+        // A draw only where the configuration has nemeses: the other configurations' seeds
+        // keep meaning the same operations.
+        int n = m_rng.bounded(1000);
+        for (int k = 0; k < int(Nemesis::Count); ++k) {
+            n -= m_config.nemeses.weight[k];
+            if (n < 0) {
+                if (m_limits.processFaults && (m_limits.onlyNemeses.isEmpty() || m_limits.onlyNemeses.contains(k)))
+                    nemesisStep(Nemesis(k));
+                QTest::qWait(m_rng.bounded(25));
+                return;
+            }
+        }
+    }
     const int r = m_rng.bounded(1000);
     if (r < 330) {
         publishApi(m_rng.bounded(nodes), randomChannel());

@@ -3,9 +3,11 @@
 #include "deliverychecker.h"
 #include "modelclient.h"
 #include "modeltypes.h"
+#include "nemesis.h"
 #include "respclient.h"
 
 #include <QElapsedTimer>
+#include <QMap>
 #include <QObject>
 #include <QProcessEnvironment>
 #include <QRandomGenerator>
@@ -34,6 +36,12 @@ struct ModelConfig
     int sendTimeoutSec = 60;     ///< HERMES_SSE_SEND_TIMEOUT: stalled readers are dropped
     int maxClients = 10;
     int faultGraceMs = 10000;    ///< resync_required (unknown_event_id) is accepted this long after Redis is back
+    NemesisWeights nemeses;      ///< the gray faults drawn, and how often
+    bool journalTmpfs = false;   ///< the journal on a small tmpfs of its own (disk-full; needs root)
+    int adoptRetryLimitSec = 0;  ///< > 0: HERMES_REDIS_ADOPT_RETRY_LIMIT of the nodes
+    QList<int> restartStreamLengths; ///< stream-length: the values a node restarts with
+    int snapshotEvery = 0;       ///< > 0: a snapshot of the log after this many publishes (a
+                                 ///< history too small for a replay from the genesis at the end)
 };
 
 struct RunLimits
@@ -44,6 +52,7 @@ struct RunLimits
     bool processFaults = true; ///< false: no node or Redis kills (to tell client faults apart)
     QString opLogFile;         ///< non-empty: the whole operation log is written there
     quint8 channels = AllChannels; ///< the channels publishes go to (fewer: to bisect a failure)
+    QSet<int> onlyNemeses;     ///< non-empty: only these nemeses are drawn (HERMES_MODEL_NEMESES)
 };
 
 /**
@@ -72,6 +81,9 @@ private:
         std::unique_ptr<Hermes::Test::ServerProcess> process;
         bool up = false;
         qint64 restartAtOp = -1;
+        bool stopped = false;    ///< SIGSTOPped, continued at contAtMs
+        qint64 contAtMs = 0;
+        int streamLength = 10000000;
     };
     struct FaultWindow
     {
@@ -86,7 +98,7 @@ private:
     };
 
     bool setUp();
-    QProcessEnvironment nodeEnv(int historySize) const;
+    QProcessEnvironment nodeEnv(int historySize, int streamLength = 10000000) const;
     bool restartNode(int i);
     bool restartRedis();
     void healDue(bool everything);
@@ -96,13 +108,46 @@ private:
     void publishApi(int node, quint8 channel);
     void publishOutside(quint8 channel);
     void openClient();
+    void openProbe(const QString &fromId, const QString &why);
+    void probeAround(const NemesisRecord &r);
     void mintToken(ModelClient *client);
     QJsonObject makeData(qint64 seq, quint8 channel);
     void log(const QString &op);
 
+    // The nemeses (modelnemeses.cpp, modelgray.cpp).
+    void nemesisStep(Nemesis kind);
+    NemesisRecord &record(Nemesis kind, const QString &detail);
+    void sigStop(int node);
+    void continueNode(int node);
+    void damageJournal(Nemesis kind);
+    void fillDisk();
+    void freeDisk();
+    void saveRedis();
+    void restoreRedis();
+    void deleteStream();
+    void startOom();
+    void endOom();
+    void restartWithStreamLength(int node);
+    bool stopNodeForGood(int node, bool clean);
+    int servingNode() const;
+    bool snapshotLog(const QString &why);
+    bool reanchor(quint8 avoidChannels);
+    QString connectedId(quint16 port);
+    void finishNemeses();
+    void checkNeverStored();
+    int excusingNemesis(const ModelClient::Item &item, const ModelClient::Connection &c,
+                        const Filter &filter) const;
+    int judgeGap(const QList<int> &missing, const ModelClient::Item &item, qint64 nextResyncMs) const;
+    void tally(const ClientVerdict &verdict);
+    QString nemesisSummary() const;
+
     bool finish();
     bool waitUntil(const std::function<bool()> &condition, int timeoutMs, int intervalMs = 20);
-    bool replayLog(quint16 port, const QString &label, EventLog *out);
+    /// A replay from `anchor` on `port`: appends what follows it to `out`. `due`: the ids that
+    /// must come (acknowledged ones); `resyncWhy`: set when the node answered resync_required.
+    bool replayFrom(quint16 port, const QString &label, const QString &anchor, QSet<QString> due,
+                    QList<LogEntry> *out, QString *resyncWhy = nullptr, int quietMs = 2000);
+    QSet<QString> dueIds() const;
     void crossCheckRedis();
     void checkPublishes();
     void checkClients(bool final);
@@ -126,6 +171,7 @@ private:
     int m_inFlight = 0;
     qint64 m_tick = 0;
     QString m_genesisId;
+    QString m_anchor;              ///< the log is complete up to here: later replays start here
     std::vector<std::unique_ptr<ModelClient>> m_clients;
     QList<qint64> m_offlineUntilOp; ///< per client; -1: not held offline
     QList<Throttle> m_throttles;
@@ -145,6 +191,22 @@ private:
     QStringList m_problems;
     QStringList m_clientReports;
     QStringList m_clientLines; ///< one per client, for the operation log file
+
+    // the nemeses
+    QList<NemesisRecord> m_nemeses;
+    NemesisFigures m_figures[int(Nemesis::Count)];
+    QMap<QString, int> m_resyncReasons;
+    QString m_historyMount;        ///< the journal's tmpfs (empty: none)
+    int m_diskFull = -1;           ///< the record of the full disk, while it is full
+    qint64 m_diskFreeAtOp = -1;
+    int m_oom = -1;                ///< the record of the Redis OOM, while it lasts
+    qint64 m_oomEndMs = 0;
+    int m_fillers = 0;             ///< filler keys written (gray:filler:<n>)
+    QString m_redisSnapshot;       ///< the saved RDB, to restore later (empty: none)
+    qint64 m_restoreAtOp = -1;
+    qint64 m_snapshotSeq = 0;      ///< World::nextSeq at the last snapshot of the log
+    QStringList m_nemesisNotes;    ///< nemeses that could not run here, once each
+    QList<QPair<int, qint64>> m_probes; ///< probe clients and the operation they leave at
 };
 
 } // namespace Model

@@ -7,6 +7,7 @@
 #include "sseclient.h"
 
 #include <QDateTime>
+#include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QSet>
 #include <QTest>
@@ -51,8 +52,11 @@ bool ModelRun::finish()
     const bool wasQuiet = waitUntil(quiet, 20000);
     log(QStringLiteral("final: %1").arg(wasQuiet ? QStringLiteral("quiet") : QStringLiteral("never quiet in 20 s")));
 
-    // The log: a full replay from a node, cross-checked with the other nodes' replays and
-    // with the Redis streams.
+    // The log: what the snapshots took before each nemesis that destroyed history, then a
+    // replay from there (from the genesis, without such nemeses), cross-checked with the other
+    // nodes' replays and with the Redis streams.
+    if (m_restoreAtOp >= 0)
+        log(QStringLiteral("(the Redis snapshot was never restored: the run ended first)"));
     quint16 source = m_world.nodePorts.at(0);
     QString label = QStringLiteral("node 0");
     if (m_config.archiveNode) {
@@ -65,25 +69,47 @@ bool ModelRun::finish()
         label = QStringLiteral("the archive node");
     }
     checkProcesses();
-    if (!m_problems.isEmpty() || !replayLog(source, label, &m_log))
+    const QSet<QString> due = dueIds();
+    QList<LogEntry> piece;
+    QString resync;
+    if (!m_problems.isEmpty() || !replayFrom(source, label, m_anchor, due, &piece, &resync))
         return false;
+    if (!resync.isEmpty()) {
+        QStringList lengths;
+        for (const Node &node : m_nodes)
+            lengths << QString::number(node.streamLength);
+        fail(QStringLiteral("the replay from %1 from %2 (%3) got resync_required: %4%5")
+                 .arg(label, m_anchor, m_anchor == m_genesisId ? QStringLiteral("the genesis")
+                                                               : QStringLiteral("where the last snapshot ended"), resync,
+                      m_config.redis ? QStringLiteral(" (the nodes' HERMES_REDIS_STREAM_LENGTH: %1; node 0's "
+                                                      "first value is the deployment's)").arg(lengths.join(u','))
+                                     : QString()));
+        return false;
+    }
+    for (const LogEntry &e : std::as_const(piece))
+        m_log.append(e);
     for (const QString &p : m_log.problems())
         fail(p);
     if (!m_config.archiveNode) {
         for (int i = 1; i < int(m_nodes.size()); ++i) {
-            EventLog other;
-            if (!replayLog(m_world.nodePorts.at(i), QStringLiteral("node %1").arg(i), &other))
+            QList<LogEntry> other;
+            QString otherResync;
+            if (!replayFrom(m_world.nodePorts.at(i), QStringLiteral("node %1").arg(i), m_anchor, due, &other, &otherResync))
                 continue;
-            const qsizetype n = qMin(other.size(), m_log.size());
+            if (!otherResync.isEmpty()) {
+                fail(QStringLiteral("the replay from node %1 from %2 got resync_required: %3").arg(i).arg(m_anchor, otherResync));
+                continue;
+            }
+            const qsizetype n = qMin(other.size(), piece.size());
             for (qsizetype k = 0; k <= n; ++k) {
                 if (k == n) {
-                    if (other.size() != m_log.size())
-                        fail(QStringLiteral("node %1 replays %2 events, node 0 %3")
-                                 .arg(i).arg(other.size()).arg(m_log.size()));
+                    if (other.size() != piece.size())
+                        fail(QStringLiteral("node %1 replays %2 events from %3, node 0 %4")
+                                 .arg(i).arg(other.size()).arg(m_anchor).arg(piece.size()));
                     break;
                 }
-                const LogEntry &a = m_log.entries().at(k);
-                const LogEntry &b = other.entries().at(k);
+                const LogEntry &a = piece.at(k);
+                const LogEntry &b = other.at(k);
                 if (a.id != b.id || a.seq != b.seq) {
                     fail(QStringLiteral("replays differ at position %1: node 0 has %2 (seq %3), node %4 has %5 (seq %6)")
                              .arg(k).arg(a.id).arg(a.seq).arg(i).arg(b.id).arg(b.seq));
@@ -95,6 +121,7 @@ bool ModelRun::finish()
     if (m_config.redis)
         crossCheckRedis();
     checkPublishes();
+    finishNemeses();
 
     m_channelPrefix = QList<QList<int>>(3, QList<int>(m_log.size() + 1, 0));
     for (int p = 0; p < m_log.size(); ++p) {
@@ -120,19 +147,15 @@ bool ModelRun::finish()
     return m_problems.isEmpty() && m_clientReports.isEmpty();
 }
 
-bool ModelRun::replayLog(quint16 port, const QString &label, EventLog *out)
+bool ModelRun::replayFrom(quint16 port, const QString &label, const QString &anchor, QSet<QString> due,
+                          QList<LogEntry> *out, QString *resyncWhy, int quietMs)
 {
     SseClient sse;
     sse.open(port, "/api/v1/events/stream?style=envelope",
-             {{"Authorization", Bearer}, {"Last-Event-ID", m_genesisId.toUtf8()}});
+             {{"Authorization", Bearer}, {"Last-Event-ID", anchor.toUtf8()}});
     // The replay is complete once every acknowledged id came (a node may still be loading
     // its history, and a replay is paced) and then nothing more for 2 s: unacknowledged events
     // may be in the log too. Bounded: what never comes is reported missing by the checks.
-    QSet<QString> due;
-    for (const PublishRecord &rec : std::as_const(m_publishes)) {
-        if (rec.ackTick >= 0 && rec.seq > 0)
-            due.insert(rec.ackId);
-    }
     qsizetype seen = 0;
     bool resync = false;
     QElapsedTimer quiet;
@@ -148,7 +171,7 @@ bool ModelRun::replayLog(quint16 port, const QString &label, EventLog *out)
             }
             seen = events.size();
             quiet.restart();
-        } else if (due.isEmpty() && quiet.elapsed() > 2000) {
+        } else if (due.isEmpty() && quiet.elapsed() > quietMs) {
             break;
         }
         QTest::qWait(50);
@@ -159,26 +182,19 @@ bool ModelRun::replayLog(quint16 port, const QString &label, EventLog *out)
         fail(QStringLiteral("the replay from %1 got HTTP %2 and %3 event(s)").arg(label).arg(sse.status()).arg(events.size()));
         return false;
     }
-    const PublishRecord &genesis = m_publishes.first();
-    LogEntry first;
-    first.id = m_genesisId;
-    first.channel = genesis.channel;
-    first.type = genesis.type;
-    first.data = genesis.data;
-    first.seq = 0;
-    out->append(first);
-    for (qsizetype i = 1; i < events.size(); ++i) {
-        const Hermes::SseParser::Event &e = events.at(i);
+    for (const Hermes::SseParser::Event &e : events) {
         const QJsonObject envelope = QJsonDocument::fromJson(e.data.toUtf8()).object();
         LogEntry entry;
         entry.id = e.lastEventId;
         entry.type = envelope.value(QStringLiteral("type")).toString();
         entry.data = envelope.value(QStringLiteral("data")).toObject();
         entry.timestamp = envelope.value(QStringLiteral("timestamp")).toString();
+        if (entry.type == u"connected")
+            continue;
         if (entry.type == u"resync_required") {
-            fail(QStringLiteral("the replay from %1 from the genesis id %2 got resync_required: %3")
-                     .arg(label, m_genesisId, QString::fromUtf8(QJsonDocument(entry.data).toJson(QJsonDocument::Compact))));
-            return false;
+            if (resyncWhy)
+                *resyncWhy = QString::fromUtf8(QJsonDocument(entry.data).toJson(QJsonDocument::Compact));
+            return true;
         }
         entry.seq = entry.data.value(QStringLiteral("seq")).toInteger(-1);
         entry.downloadId = entry.data.value(QStringLiteral("download_id")).toString();
@@ -273,6 +289,11 @@ void ModelRun::crossCheckRedis()
     for (const LogEntry &l : m_log.entries()) {
         if (l.seq < 0)
             continue;
+        bool destroyed = false;
+        for (const NemesisRecord &r : std::as_const(m_nemeses))
+            destroyed = destroyed || r.lostSeqs.contains(l.seq);
+        if (destroyed)
+            continue; // a nemesis took it from Redis
         if (!bySeq.contains(l.seq))
             fail(QStringLiteral("seq %1 (id %2) is in the replay but in no Redis stream").arg(l.seq).arg(l.id));
         else
@@ -310,6 +331,11 @@ void ModelRun::checkPublishes()
                          .arg(rec.seq).arg(rec.ackId, m_log.entries().at(p).id));
             acked.append({rec.ackTick, p});
         }
+        // The embedded broker answers an error only for what it did not keep (a full disk: 503):
+        // that must never be delivered later.
+        if (!m_config.redis && p >= 0 && rec.status != 202 && rec.status != 0)
+            fail(QStringLiteral("publish seq %1 was answered HTTP %2, yet it is in the log as %3")
+                     .arg(rec.seq).arg(rec.status).arg(m_log.entries().at(p).id));
         if (p >= 0) {
             const LogEntry &e = m_log.entries().at(p);
             if (e.type != rec.type || e.data != rec.data)
@@ -341,119 +367,6 @@ void ModelRun::checkPublishes()
     }
     if (violations > 1)
         fail(QStringLiteral("%1 events in all are logged before events acknowledged ahead of their publish").arg(violations));
-}
-
-QString ModelRun::judgeResync(const ModelClient::Item &item, const ModelClient::Connection &c,
-                              const Filter &filter) const
-{
-    // A node that restarts reads its history back (the embedded journal, or Redis), so a
-    // restart excuses nothing. Only Redis being away does, and only for an id the node could
-    // not get meanwhile (it waited for it, then gave up).
-    const QString reason = item.data.value(QStringLiteral("reason")).toString();
-    for (const FaultWindow &w : m_windows) {
-        if (w.node < 0 && reason == u"unknown_event_id" && c.openedMs <= w.toMs && item.atMs >= w.fromMs)
-            return {};
-    }
-    const int from = m_log.positionOf(c.sentId);
-    if (from < 0)
-        return {}; // not an id of the log: nothing to hold it against
-    int to = m_log.positionOf(item.id);
-    if (to < 0)
-        to = int(m_log.size()) - 1;
-    // The resync's id is where the stream goes on from: what its I/O thread had delivered.
-    // The node's history may be ahead of that — the hub appends (and evicts for) events that
-    // are still queued for the thread — so the history may have moved past the id for events
-    // beyond the resync's. Any event published before the client received the resync can have
-    // been among them; none published later can.
-    for (qint64 seq = 0; seq < item.seqBound; ++seq)
-        to = qMax(to, m_log.positionOfSeq(seq));
-    const quint8 channels = filter.channels;
-    int most = 0;
-    for (quint8 bit : {Downloads, Queue, System}) {
-        if (!(channels & bit))
-            continue;
-        const auto &prefix = m_channelPrefix.at(channelIndex(bit));
-        const int since = to >= from ? prefix.at(to + 1) - prefix.at(from + 1) : 0;
-        if (since >= m_config.historySize - 1)
-            return {}; // the history had moved past it
-        most = qMax(most, since);
-    }
-    return QStringLiteral("resync_required (%3): %1 event(s) at most had followed its Last-Event-ID on "
-                          "its channels, the history holds %2 per channel, and Redis was not away")
-        .arg(most).arg(m_config.historySize).arg(reason);
-}
-
-void ModelRun::checkClients(bool final)
-{
-    const ResyncJudge judge = [this](const ModelClient::Item &item, const ModelClient::Connection &c,
-                                     const Filter &filter) { return judgeResync(item, c, filter); };
-    for (const auto &c : m_clients) {
-        const ClientVerdict v = checkClient(m_log, *c, judge, final && !c->isGone());
-        m_delivered += v.events;
-        m_resyncs += v.resyncs;
-        m_lost += v.lost;
-        m_duplicated += v.duplicated;
-        m_reordered += v.reordered;
-        m_other += v.other + c->protocolProblems().size();
-        m_connections += int(c->connections().size());
-        m_clientLines << QStringLiteral("%1: %2 connection(s), %3 event(s), %4 resync(s), %5 cut(s), %6 bytes%7")
-                             .arg(c->describe()).arg(c->connections().size()).arg(v.events)
-                             .arg(v.resyncs).arg(c->cuts()).arg(c->bytesReceived())
-                             .arg(c->isGone() ? QStringLiteral(", left") : QString());
-        if (v.clean() && c->protocolProblems().isEmpty())
-            continue;
-        QString text = c->describe() + QStringLiteral(":\n");
-        for (const QString &p : v.problems + c->protocolProblems())
-            text += QStringLiteral("    %1\n").arg(p);
-        // The connections the problems name, and the last few.
-        const auto &connections = c->connections();
-        QList<int> shown = v.problemConnections;
-        for (int i = qMax(0, int(connections.size()) - 3); i < connections.size(); ++i) {
-            if (!shown.contains(i))
-                shown << i;
-        }
-        std::sort(shown.begin(), shown.end());
-        for (int i : std::as_const(shown)) {
-            const auto &k = connections.at(i);
-            text += QStringLiteral("    connection %1 at %2 s: node %3, Last-Event-ID \"%4\"%5, HTTP %6, %7 event(s), %8\n")
-                        .arg(i).arg(double(k.openedMs - m_startMs) / 1000.0, 0, 'f', 1).arg(k.node)
-                        .arg(k.sentId, k.idInQuery ? QStringLiteral(" (query)") : QString())
-                        .arg(k.status).arg(k.events).arg(k.end.isEmpty() ? QStringLiteral("open") : k.end);
-        }
-        m_clientReports << text;
-    }
-}
-
-QString ModelRun::summary() const
-{
-    return QStringLiteral(
-               "deliverymodel[%1] seed=%2 ops=%3 %4s: events=%5 (api %6, %7 acknowledged; outside %8) "
-               "clients=%9 connections=%10 delivered=%11 faults: cuts=%12 closes=%13 away=%14 left=%15 "
-               "slow=%16 stalls=%17 node-kills=%18 redis-kills=%19 resyncs=%20; "
-               "lost=%21 duplicated=%22 reordered=%23 other=%24")
-        .arg(m_config.name).arg(m_limits.seed).arg(m_opsDone).arg(m_seconds, 0, 'f', 1)
-        .arg(m_log.size()).arg(m_apiPublishes).arg(m_acked).arg(m_outsidePublishes)
-        .arg(m_clients.size()).arg(m_connections).arg(m_delivered)
-        .arg(m_cutsArmed).arg(m_closes).arg(m_offline).arg(m_leaves).arg(m_slow).arg(m_stalls)
-        .arg(m_nodeKills).arg(m_redisKills).arg(m_resyncs)
-        .arg(m_lost).arg(m_duplicated).arg(m_reordered).arg(m_other);
-}
-
-QString ModelRun::report() const
-{
-    QString text = QStringLiteral("FAILED with seed %1 (reproduce: HERMES_MODEL_SEED=%1 HERMES_MODEL_OPS=%2 "
-                                  "tst_deliverymodel model:%3)\n%4\n")
-                       .arg(m_limits.seed).arg(m_opsDone).arg(m_config.name, summary());
-    for (const QString &p : m_problems)
-        text += QStringLiteral("  %1\n").arg(p);
-    for (qsizetype i = 0; i < qMin<qsizetype>(6, m_clientReports.size()); ++i)
-        text += QStringLiteral("  ") + m_clientReports.at(i);
-    if (m_clientReports.size() > 6)
-        text += QStringLiteral("  (%1 more clients with problems)\n").arg(m_clientReports.size() - 6);
-    text += QStringLiteral("  the last operations:\n");
-    for (qsizetype i = qMax<qsizetype>(0, m_opLog.size() - 40); i < m_opLog.size(); ++i)
-        text += QStringLiteral("    %1\n").arg(m_opLog.at(i));
-    return text;
 }
 
 } // namespace Model

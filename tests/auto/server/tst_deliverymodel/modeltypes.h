@@ -83,6 +83,7 @@ struct PublishRecord
     qint64 ackTick = -1;    ///< when the 202 arrived; -1: not acknowledged
     int status = 0;         ///< HTTP status (0: no answer); for outside: subscribers reached
     QString ackId;          ///< the id in the 202 body
+    qint64 atMs = 0;        ///< wall clock when it was issued
 };
 
 } // namespace Model

@@ -9,10 +9,13 @@
 // HERMES_MODEL_FAULTS=clients leaves out node and Redis kills (to tell causes apart);
 // HERMES_MODEL_LOG=<file> keeps the whole operation log; HERMES_MODEL_CHANNELS=system (a
 // comma-separated subset of downloads, queue, system) publishes on those channels only.
+// model:journal and model:redis-gray add gray faults (nemesis.h); HERMES_MODEL_NEMESES=a,b draws
+// only those (names as the summary spells them).
 
 #include "cuttingproxy.h"
 #include "deliverychecker.h"
 #include "modelrun.h"
+#include "nemesis.h"
 #include "serverprocess.h"
 
 #include <QRandomGenerator>
@@ -129,7 +132,9 @@ void tst_DeliveryModel::checkerFindsEveryFault_data()
     // Log positions 0-11 on downloads, queue, system in turn; the client wants downloads and
     // queue: positions 0 1 3 4 6 7 9 10. F<n>: a fresh stream when seq n was next;
     // e<p>: the event at p; m<p>: p's id with another's content; x: an id the log lacks;
-    // R<p>: resync_required with p's id; U<p>: one the judge rejects.
+    // R<p>: resync_required with p's id; U<p>: one the judge rejects; S<p>: the first
+    // connection resumes from p's id; n<p>: p's event under an id the log does not know. Only
+    // the event at position 4 counts as destroyed by a nemesis (the gap judge's).
     QTest::newRow("faithful") << "F0 e0 e1 e3 e4 e6 e7 e9 e10" << 0 << 0 << 0 << 0 << true;
     QTest::newRow("gap") << "F0 e0 e1 e4 e6 e7 e9 e10" << 1 << 0 << 0 << 0 << true;
     QTest::newRow("duplicate") << "F0 e0 e1 e3 e3 e4 e6 e7 e9 e10" << 0 << 1 << 0 << 0 << true;
@@ -146,6 +151,12 @@ void tst_DeliveryModel::checkerFindsEveryFault_data()
     QTest::newRow("wrong content") << "F0 e0 m1 e3 e4 e6 e7 e9 e10" << 1 << 0 << 0 << 1 << true;
     QTest::newRow("outside the filter") << "F0 e0 e1 e2 e3 e4 e6 e7 e9 e10" << 0 << 0 << 0 << 1 << true;
     QTest::newRow("uncalled-for resync") << "F0 e0 e1 U4 e6 e7 e9 e10" << 0 << 0 << 0 << 1 << true;
+    QTest::newRow("resume") << "S3 e4 e6 e7 e9 e10" << 0 << 0 << 0 << 0 << true;
+    QTest::newRow("resume, gap at once") << "S3 e6 e7 e9 e10" << 1 << 0 << 0 << 0 << true;
+    QTest::newRow("destroyed, then resync") << "F0 e0 e1 e3 e6 R7 e9 e10" << 0 << 0 << 0 << 0 << true;
+    QTest::newRow("destroyed, no resync") << "F0 e0 e1 e3 e6 e7 e9 e10" << 1 << 0 << 0 << 0 << true;
+    QTest::newRow("more than destroyed") << "F0 e0 e1 e3 e7 R7 e9 e10" << 2 << 0 << 0 << 0 << true;
+    QTest::newRow("renamed") << "F0 e0 e1 e3 n3 e4 e6 e7 e9 e10" << 0 << 1 << 0 << 0 << true;
 }
 
 void tst_DeliveryModel::checkerFindsEveryFault()
@@ -162,7 +173,12 @@ void tst_DeliveryModel::checkerFindsEveryFault()
         log.append(e);
     }
     QList<ModelClient::Item> items;
+    QList<ModelClient::Connection> connections{ModelClient::Connection()};
     for (const QString &token : record.split(u' ')) {
+        if (token.startsWith(u'S')) {
+            connections.first().sentId = log.entries().at(token.mid(1).toInt()).id;
+            continue;
+        }
         ModelClient::Item item;
         item.connection = 0;
         const int p = token.mid(1).toInt();
@@ -182,6 +198,11 @@ void tst_DeliveryModel::checkerFindsEveryFault()
             item.id = QStringLiteral("id-unknown");
             item.type = e.type;
             break;
+        case 'n':
+            item.id = QStringLiteral("renamed-") + e.id;
+            item.type = e.type;
+            item.data = e.data;
+            break;
         default:
             item.id = e.id;
             item.type = e.type;
@@ -189,14 +210,16 @@ void tst_DeliveryModel::checkerFindsEveryFault()
         }
         items.append(item);
     }
-    const QList<ModelClient::Connection> connections{ModelClient::Connection()};
     Filter filter;
     filter.channels = Downloads | Queue;
     const ResyncJudge judge = [](const ModelClient::Item &item, const ModelClient::Connection &,
                                  const Filter &) {
         return item.data.value(QStringLiteral("unjustified")).toBool() ? QStringLiteral("no") : QString();
     };
-    const ClientVerdict v = checkClient(log, filter, items, connections, judge, true);
+    const GapJudge gapJudge = [](const QList<int> &missing, const ModelClient::Item &, qint64 nextResyncMs) {
+        return nextResyncMs >= 0 && missing == QList<int>{4};
+    };
+    const ClientVerdict v = checkClient(log, filter, items, connections, judge, true, gapJudge);
     QVERIFY(log.problems().isEmpty());
     QFETCH(int, lost);
     QFETCH(int, duplicated);
@@ -250,6 +273,38 @@ void tst_DeliveryModel::model_data()
     embedded.maxClients = 10;
     embedded.faultGraceMs = 5000;
     QTest::newRow("embedded") << embedded;
+
+    // One node on the embedded broker whose journal is damaged between runs (a middle segment
+    // removed, a segment cut at a record boundary, a bit flipped) or runs out of space (its
+    // own tmpfs), and which is paused past its timeouts. A small history: many segments.
+    ModelConfig journal = embedded;
+    journal.name = QStringLiteral("journal");
+    journal.historySize = 200;
+    journal.journalTmpfs = true;
+    journal.snapshotEvery = 80;
+    journal.nemeses[Nemesis::SegmentRemoved] = 5;
+    journal.nemeses[Nemesis::SegmentTruncated] = 5;
+    journal.nemeses[Nemesis::BitFlip] = 5;
+    journal.nemeses[Nemesis::DiskFull] = 6;
+    journal.nemeses[Nemesis::SigStop] = 6;
+    QTest::newRow("journal") << journal;
+
+    // Nodes on one Redis that lies: restored from an older snapshot, a stream key gone, out of
+    // memory while outside publishers go on; nodes restarted with another stream length; and
+    // nodes paused past their timeouts.
+    ModelConfig gray = redis;
+    gray.name = QStringLiteral("redis-gray");
+    gray.nodes = 3;
+    // Long enough that Redis kills, an OOM and a pause together do not outlast it: past it a
+    // node rightly records a loss, across which the log's own replay cannot go.
+    gray.adoptRetryLimitSec = 20;
+    gray.restartStreamLengths = {100, 10000};
+    gray.nemeses[Nemesis::RedisRestore] = 7;
+    gray.nemeses[Nemesis::StreamDeleted] = 4;
+    gray.nemeses[Nemesis::RedisOom] = 5;
+    gray.nemeses[Nemesis::StreamLength] = 5;
+    gray.nemeses[Nemesis::SigStop] = 6;
+    QTest::newRow("redis-gray") << gray;
 }
 
 void tst_DeliveryModel::model()
@@ -275,6 +330,11 @@ void tst_DeliveryModel::model()
         spec.channelNames = channels.split(u',');
         limits.channels = spec.filter().channels;
         QVERIFY2(limits.channels, "HERMES_MODEL_CHANNELS: downloads, queue, system");
+    }
+    for (const QString &name : qEnvironmentVariable("HERMES_MODEL_NEMESES").split(u',', Qt::SkipEmptyParts)) {
+        const Nemesis kind = nemesisFromName(name.trimmed());
+        QVERIFY2(kind != Nemesis::Count, qPrintable(QStringLiteral("HERMES_MODEL_NEMESES: no nemesis %1").arg(name)));
+        limits.onlyNemeses.insert(int(kind));
     }
     limits.seed = qEnvironmentVariable("HERMES_MODEL_SEED").toULongLong(&ok);
     if (!ok)

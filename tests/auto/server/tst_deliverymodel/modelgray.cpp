@@ -1,0 +1,286 @@
+// The delivery model's Redis nemeses: Redis restored from an older snapshot, a stream key
+// gone, Redis out of memory under outside publishers, and nodes that disagree on the stream
+// length. Each restores what it changed, and says in its record what history it destroyed.
+
+#include "modelrun.h"
+
+#include "redisprocess.h"
+#include "serverprocess.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <climits>
+#include <csignal>
+
+namespace Model {
+
+using namespace Hermes::Test;
+
+static constexpr qint64 Forever = LLONG_MAX;
+
+static qint64 nowMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
+
+/// The test's seqs in one stream key (or every hermes stream when `key` is empty).
+static QHash<qint64, quint8> streamSeqs(RespClient &resp, const QByteArray &onlyKey = {})
+{
+    QHash<qint64, quint8> out;
+    QList<QByteArray> keys;
+    if (!onlyKey.isEmpty()) {
+        keys << onlyKey;
+    } else {
+        for (const QVariant &k : resp.command({"KEYS", "hermes:*"}, 10000).toList()) {
+            if (resp.command({"TYPE", k.toByteArray()}).toByteArray() == "stream")
+                keys << k.toByteArray();
+        }
+    }
+    for (const QByteArray &key : std::as_const(keys)) {
+        quint8 channel = 0;
+        for (quint8 bit : {Downloads, Queue, System}) {
+            if (key.endsWith(':' + channelName(bit).toUtf8()))
+                channel = bit;
+        }
+        for (const QVariant &item : resp.command({"XRANGE", key, "-", "+"}, 30000).toList()) {
+            for (const QVariant &v : item.toList().value(1).toList()) {
+                const QJsonObject o = QJsonDocument::fromJson(v.toByteArray()).object();
+                if (o.value(QStringLiteral("data")).isObject())
+                    out.insert(o.value(QStringLiteral("data")).toObject().value(QStringLiteral("seq")).toInteger(-1), channel);
+            }
+        }
+    }
+    return out;
+}
+
+static QString redisDir(RespClient &resp)
+{
+    return QString::fromUtf8(resp.command({"CONFIG", "GET", "dir"}).toList().value(1).toByteArray());
+}
+
+void ModelRun::saveRedis()
+{
+    if (!m_redisUp || m_oom >= 0)
+        return;
+    const QVariant saved = m_resp.command({"SAVE"}, 10000);
+    const QString dir = redisDir(m_resp);
+    const QString copy = dir + QStringLiteral("/gray-snapshot.rdb");
+    QFile::remove(copy);
+    if (RespClient::isError(saved) || dir.isEmpty() || !QFile::copy(dir + QStringLiteral("/dump.rdb"), copy)) {
+        log(QStringLiteral("(redis-restore: SAVE or its copy failed)"));
+        return;
+    }
+    m_redisSnapshot = copy;
+    m_restoreAtOp = m_op + 5 + m_rng.bounded(60);
+    log(QStringLiteral("redis-restore: SAVE at seq %1, the copy is restored at #%2").arg(m_world.nextSeq).arg(m_restoreAtOp));
+}
+
+void ModelRun::restoreRedis()
+{
+    m_restoreAtOp = -1;
+    // Whatever else is going on ends first: paused nodes hold requests, an OOM holds outside
+    // events, and Redis must be up for the snapshot of the log.
+    for (int i = 0; i < int(m_nodes.size()); ++i) {
+        if (m_nodes[size_t(i)].stopped)
+            m_nodes[size_t(i)].contAtMs = 0;
+    }
+    healDue(false);
+    if (m_oom >= 0)
+        endOom();
+    if (!m_redisUp && !restartRedis())
+        return;
+    if (!snapshotLog(QStringLiteral("the Redis restore")))
+        return;
+    // Nodes restart in any order: one more is down across the restore, back a while later.
+    const int victim = m_rng.bounded(int(m_nodes.size()));
+    const bool killOne = m_rng.bounded(2) == 0 && m_nodes[size_t(victim)].up;
+    const QString dir = redisDir(m_resp);
+    NemesisRecord &r = record(Nemesis::RedisRestore, QStringLiteral("SIGKILL redis, restart on the SAVEd copy%1")
+                                                         .arg(killOne ? QStringLiteral(" (node %1 down across it)").arg(victim) : QString()));
+    const qsizetype at = m_nemeses.size() - 1;
+    r.boundary = int(m_log.size());
+    if (killOne) {
+        stopNodeForGood(victim, false);
+        m_nodes[size_t(victim)].restartAtOp = m_op + m_rng.bounded(20);
+    }
+    m_redis->kill();
+    m_resp.close();
+    m_redisUp = false;
+    m_windows.append({-1, nowMs(), Forever});
+    // Redis 7 loads its append-only files, not dump.rdb: the snapshot becomes the only base.
+    QDir aof(dir + QStringLiteral("/appendonlydir"));
+    aof.removeRecursively();
+    QDir().mkpath(aof.path());
+    QFile::copy(m_redisSnapshot, aof.filePath(QStringLiteral("appendonly.aof.1.base.rdb")));
+    QFile manifest(aof.filePath(QStringLiteral("appendonly.aof.manifest")));
+    if (!manifest.open(QIODevice::WriteOnly) || manifest.write("file appendonly.aof.1.base.rdb seq 1 type b\n") <= 0)
+        fail(QStringLiteral("cannot write the AOF manifest in %1").arg(aof.path()));
+    manifest.close();
+    m_redisSnapshot.clear();
+    if (!restartRedis())
+        return;
+    const QHash<qint64, quint8> kept = streamSeqs(m_resp);
+    NemesisRecord &restored = m_nemeses[at];
+    for (const LogEntry &e : m_log.entries()) {
+        if (!kept.contains(e.seq)) {
+            restored.lostSeqs.insert(e.seq);
+            restored.channels |= e.channel;
+        }
+    }
+    restored.toMs = nowMs();
+    m_figures[int(Nemesis::RedisRestore)].destroyed += restored.lostSeqs.size();
+    log(QStringLiteral("redis-restore: %1 event(s) of the log lost").arg(restored.lostSeqs.size()));
+    // Probes at once, while a node that knew may not have noticed yet.
+    probeAround(m_nemeses.at(at));
+    reanchor(0);
+}
+
+void ModelRun::deleteStream()
+{
+    if (!m_redisUp)
+        return;
+    quint8 bit = quint8(1 << m_rng.bounded(3));
+    if (!(m_limits.channels & bit))
+        bit = Downloads;
+    if (m_oom >= 0)
+        endOom();
+    if (!snapshotLog(QStringLiteral("deleting a stream")))
+        return;
+    const QByteArray key = "hermes:stream:" + channelName(bit).toUtf8();
+    const QHash<qint64, quint8> gone = streamSeqs(m_resp, key);
+    m_resp.command({"DEL", key});
+    NemesisRecord &r = record(Nemesis::StreamDeleted, QStringLiteral("DEL %1 (%2 entries)")
+                                                          .arg(QString::fromUtf8(key)).arg(gone.size()));
+    r.channels = bit;
+    for (auto it = gone.cbegin(); it != gone.cend(); ++it)
+        r.lostSeqs.insert(it.key());
+    r.toMs = nowMs();
+    m_figures[int(Nemesis::StreamDeleted)].destroyed += r.lostSeqs.size();
+    probeAround(r);
+    reanchor(bit);
+}
+
+void ModelRun::startOom()
+{
+    if (!m_redisUp)
+        return;
+    const int limitMs = (m_config.adoptRetryLimitSec > 0 ? m_config.adoptRetryLimitSec : 30) * 1000;
+    // Shorter than the adopt retry bound, with a margin: every outside event published
+    // meanwhile must be adopted once memory is back. (Past the bound the nodes record a loss,
+    // and a replay across it — the log's own — is rightly told resync_required: the log could
+    // not be built. That path is tst_redisadoptretry's; checkNeverStored() still judges it.)
+    const int ms = 1000 + m_rng.bounded(qMax(1, qMin(limitMs - 3500, 7000)));
+    const QByteArray info = m_resp.command({"INFO", "memory"}).toByteArray();
+    qint64 used = 0;
+    for (const QByteArray &line : info.split('\n')) {
+        if (line.startsWith("used_memory:"))
+            used = line.mid(12).trimmed().toLongLong();
+    }
+    m_resp.command({"CONFIG", "SET", "maxmemory-policy", "noeviction"});
+    m_resp.command({"CONFIG", "SET", "maxmemory", QByteArray::number(used + (1 << 20))});
+    const QByteArray value(64 * 1024, 'f');
+    int written = 0;
+    for (int i = 0; i < 400; ++i) {
+        const QVariant reply = m_resp.command({"SET", "gray:filler:" + QByteArray::number(m_fillers), value});
+        if (RespClient::isError(reply))
+            break;
+        ++m_fillers;
+        ++written;
+    }
+    m_oom = int(m_nemeses.size());
+    m_oomEndMs = nowMs() + ms;
+    record(Nemesis::RedisOom, QStringLiteral("maxmemory %1 noeviction, %2 filler keys, for %3 ms")
+                                  .arg(used + (1 << 20)).arg(written).arg(ms));
+}
+
+void ModelRun::endOom()
+{
+    log(QStringLiteral("redis-oom: memory back"));
+    if (m_redisUp) {
+        for (int from = 0; from < m_fillers; from += 100) {
+            QList<QByteArray> del{"DEL"};
+            for (int i = from; i < qMin(m_fillers, from + 100); ++i)
+                del << "gray:filler:" + QByteArray::number(i);
+            m_resp.command(del, 5000);
+        }
+        m_resp.command({"CONFIG", "SET", "maxmemory", "0"});
+    }
+    m_nemeses[m_oom].toMs = nowMs();
+    m_oom = -1;
+}
+
+void ModelRun::restartWithStreamLength(int i)
+{
+    Node &node = m_nodes[size_t(i)];
+    const int length = m_config.restartStreamLengths.at(m_rng.bounded(int(m_config.restartStreamLengths.size())));
+    if (!node.up || node.stopped || !m_redisUp)
+        return;
+    NemesisRecord &r = record(Nemesis::StreamLength, QStringLiteral("node %1 restarts with HERMES_REDIS_STREAM_LENGTH=%2 "
+                                                                    "(the deployment's, node 0's first: %3)")
+                                                         .arg(i).arg(length).arg(10000000));
+    r.node = i;
+    const qsizetype at = m_nemeses.size() - 1;
+    stopNodeForGood(i, true);
+    node.streamLength = length;
+    restartNode(i);
+    m_nemeses[at].toMs = nowMs();
+}
+
+void ModelRun::checkNeverStored()
+{
+    // An outside event published while Redis was out of memory reached the nodes but could
+    // not be stored. Within the adopt retry bound, it must be stored once memory is back; past
+    // it, the nodes give up, and every client of its channel must hear resync_required.
+    const qint64 limitMs = qint64(m_config.adoptRetryLimitSec > 0 ? m_config.adoptRetryLimitSec : 30) * 1000;
+    for (NemesisRecord &r : m_nemeses) {
+        if (r.kind != Nemesis::RedisOom)
+            continue;
+        for (const PublishRecord &rec : std::as_const(m_publishes)) {
+            if (rec.node >= 0 || rec.status < 1 || rec.atMs < r.fromMs || rec.atMs > r.toMs
+                || m_log.positionOfSeq(rec.seq) >= 0)
+                continue;
+            const qint64 waited = r.toMs - rec.atMs;
+            if (waited < limitMs - 3000) {
+                fail(QStringLiteral("outside event seq %1 on %2, published during a Redis OOM that ended %3 s "
+                                    "later (within the adopt retry bound of %4 s), was never adopted")
+                         .arg(rec.seq).arg(channelName(rec.channel)).arg(double(waited) / 1000, 0, 'f', 1)
+                         .arg(limitMs / 1000));
+                continue;
+            }
+            r.lostSeqs.insert(rec.seq);
+            r.channels |= rec.channel;
+            ++m_figures[int(Nemesis::RedisOom)].destroyed;
+            if (waited < limitMs + 3000)
+                continue;
+            const qint64 heldUntil = rec.atMs + limitMs + 3000;
+            // The nodes had the event in hand: at least the clients it was for must hear of it.
+            LogEntry event;
+            event.channel = rec.channel;
+            event.type = rec.type;
+            event.data = rec.data;
+            event.seq = rec.seq;
+            event.downloadId = rec.data.value(QStringLiteral("download_id")).toString();
+            for (const auto &client : m_clients) {
+                if (!client->spec().filter().matches(event))
+                    continue;
+                bool streaming = false;
+                for (const ModelClient::Connection &c : client->connections())
+                    streaming = streaming || (c.connected && c.openedMs <= rec.atMs && (c.endedMs == 0 || c.endedMs >= heldUntil));
+                bool told = false;
+                for (const ModelClient::Item &item : client->items())
+                    told = told || (item.kind == ModelClient::Item::Resync && item.atMs >= rec.atMs && item.atMs <= r.toMs + 20000);
+                if (streaming && !told)
+                    fail(QStringLiteral("outside event seq %1 on %2 was never stored (Redis out of memory %3 s past "
+                                        "it, the bound is %4 s), and %5, streaming all along, got no resync_required")
+                             .arg(rec.seq).arg(channelName(rec.channel)).arg(double(waited) / 1000, 0, 'f', 1)
+                             .arg(limitMs / 1000).arg(client->describe()));
+            }
+        }
+    }
+}
+
+} // namespace Model
