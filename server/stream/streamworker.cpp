@@ -241,6 +241,7 @@ void StreamWorker::skipTo(EventId newest)
 
 void StreamWorker::applyHistory(quint32 epoch, EventId newest, bool reset, quint64 generation)
 {
+    const EventId wasDelivered = m_state.delivered; // what every live stream has been sent
     m_state.historyReady = true;
     m_state.epoch = epoch;
     m_state.delivered = newest;
@@ -257,7 +258,10 @@ void StreamWorker::applyHistory(quint32 epoch, EventId newest, bool reset, quint
         for (const auto &entry : m_sockets) {
             if (entry->waitDeadline != 0 || !entry->connected)
                 continue;
-            const EventId from = std::min(EventId(entry->cursor.ms(), entry->cursor.seq(), epoch), newest);
+            // A live stream's own cursor is where it went live; it has been sent everything
+            // the worker delivered since.
+            const EventId at = entry->isLive() ? wasDelivered : entry->cursor;
+            const EventId from = std::min(EventId(at.ms(), at.seq(), epoch), newest);
             leaveLive(*entry, from);
             resyncAt(*entry, ResyncReason::HistoryReset, {}, from, &failed);
             pump(*entry, &failed);
