@@ -4,6 +4,8 @@
 
 #include "broker/eventjournal.h"
 
+#include "../journalfixture/journalfixture.h"
+
 #include <QDir>
 #include <QFile>
 #include <QRandomGenerator>
@@ -30,23 +32,6 @@ private slots:
     void randomWalkMatchesTheModel();
 };
 
-
-// Opens `journal` into `loaded`, or fails the test with why it could not.
-#define OPEN_JOURNAL(loaded, journal, bootId)                                                      \
-    const Result<EventJournal::Loaded> loaded##Opened = (journal).open(bootId);                    \
-    QVERIFY2(loaded##Opened, qPrintable(loaded##Opened ? QString() : loaded##Opened.error().message)); \
-    const EventJournal::Loaded &loaded = *loaded##Opened
-
-static Event makeEvent(EventIdGenerator &ids, int channel, int n)
-{
-    Event e;
-    e.id = ids.next();
-    e.channel = *Channel::fromIndex(channel);
-    e.type = QStringLiteral("t%1").arg(channel);
-    e.data = {{QStringLiteral("n"), n}};
-    e.timestamp = QStringLiteral("2026-11-28T00:00:00.000Z");
-    return e;
-}
 
 static QList<QByteArray> idsOf(const QList<Event> &events)
 {
@@ -87,7 +72,7 @@ void tst_EventJournal::cleanStopKeepsEverything()
         EventIdGenerator ids;
         ids.setEpoch(epoch);
         for (int i = 0; i < 30; ++i)
-            written.append(makeEvent(ids, i % 3, i));
+            written.append(makeJournalEvent(ids, i % 3, i));
         QVERIFY(journal.append(written.mid(0, 10)));
         QVERIFY(journal.append(written.mid(10)));
         journal.close();
@@ -115,7 +100,7 @@ void tst_EventJournal::crashOnTheSameBootKeepsEverything()
         EventIdGenerator ids;
         ids.setEpoch(loaded.epoch);
         for (int i = 0; i < 12; ++i)
-            written.append(makeEvent(ids, i % 3, i));
+            written.append(makeJournalEvent(ids, i % 3, i));
         QVERIFY(journal.append(written));
         // No close(): the process dies; what write() handed the kernel survives.
     }
@@ -146,7 +131,7 @@ void tst_EventJournal::crashAcrossARebootStartsANewEpoch()
         epoch = loaded.epoch;
         EventIdGenerator ids;
         ids.setEpoch(epoch);
-        QVERIFY(journal.append({makeEvent(ids, 0, 1), makeEvent(ids, 1, 2)}));
+        QVERIFY(journal.append({makeJournalEvent(ids, 0, 1), makeJournalEvent(ids, 1, 2)}));
     }
     EventJournal again(dir.path(), 100, EventJournal::Fsync(fsync));
     OPEN_JOURNAL(loaded, again, "boot-2");
@@ -174,7 +159,7 @@ void tst_EventJournal::tornTailIsDropped()
         OPEN_JOURNAL(loaded, journal, "boot-1");
         ids.setEpoch(loaded.epoch);
         for (int i = 0; i < 6; ++i)
-            written.append(makeEvent(ids, 0, i));
+            written.append(makeJournalEvent(ids, 0, i));
         QVERIFY(journal.append(written));
     }
     // Half a record: a length that promises more than the file holds.
@@ -188,7 +173,7 @@ void tst_EventJournal::tornTailIsDropped()
         QVERIFY(!loaded.newEpoch);
         QCOMPARE(idsOf(loaded.events), idsOf(written));
         ids.advanceTo(loaded.newest);
-        const Event more = makeEvent(ids, 0, 99);
+        const Event more = makeJournalEvent(ids, 0, 99);
         QVERIFY(journal.append({more}));
         written.append(more);
         journal.close();
@@ -209,10 +194,10 @@ void tst_EventJournal::boundedWithFloors()
         OPEN_JOURNAL(loaded, journal, "boot-1");
         EventIdGenerator ids;
         ids.setEpoch(loaded.epoch);
-        quiet = makeEvent(ids, 1, -1);
+        quiet = makeJournalEvent(ids, 1, -1);
         QVERIFY(journal.append({quiet}));
         for (int i = 0; i < 500; ++i) {
-            busy.append(makeEvent(ids, 0, i));
+            busy.append(makeJournalEvent(ids, 0, i));
             QVERIFY(journal.append({busy.last()}));
         }
         journal.close();
@@ -287,7 +272,7 @@ void tst_EventJournal::randomWalkMatchesTheModel()
             QList<Event> batch;
             const int size = int(rng.bounded(1, 12));
             for (int i = 0; i < size; ++i)
-                batch.append(makeEvent(ids, int(rng.bounded(3)), i));
+                batch.append(makeJournalEvent(ids, int(rng.bounded(3)), i));
             QVERIFY(journal.append(batch));
             for (const Event &e : batch)
                 model[e.channel.index()].append(e);

@@ -5,6 +5,8 @@
 // Ends with a seeded random walk of batches, stops and damage checked against a model.
 
 #include "broker/eventjournal.h"
+
+#include "../journalfixture/journalfixture.h"
 #include "broker/journalsegment.h"
 
 #include <QDir>
@@ -41,21 +43,6 @@ private slots:
     void randomDamageIsNeverASilentGap();
 };
 
-#define OPEN_JOURNAL(loaded, journal, bootId)                                                      \
-    const Result<EventJournal::Loaded> loaded##Opened = (journal).open(bootId);                    \
-    QVERIFY2(loaded##Opened, qPrintable(loaded##Opened ? QString() : loaded##Opened.error().message)); \
-    const EventJournal::Loaded &loaded = *loaded##Opened
-
-static Event makeEvent(EventIdGenerator &ids, int channel, int n)
-{
-    Event e;
-    e.id = ids.next();
-    e.channel = *Channel::fromIndex(channel);
-    e.type = QStringLiteral("t%1").arg(channel);
-    e.data = {{QStringLiteral("n"), n}};
-    e.timestamp = QStringLiteral("2026-12-07T00:00:00.000Z");
-    return e;
-}
 
 static QList<EventId> idsOf(const QList<Event> &events, int channel = -1)
 {
@@ -132,7 +119,7 @@ static QList<Event> writeChannel(const QString &dir, int count, bool clean = tru
     ids.advanceTo(loaded->newest);
     QList<Event> out;
     for (int i = 0; i < count; ++i) {
-        out.append(makeEvent(ids, channel, i));
+        out.append(makeJournalEvent(ids, channel, i));
         if (!journal.append({out.last()}))
             return {};
     }
@@ -355,7 +342,7 @@ void tst_JournalDamage::fullDiskAtRotationLosesNothing()
         OPEN_JOURNAL(loaded, journal, "boot-1");
         ids.setEpoch(loaded.epoch);
         for (int i = 0; i < 16; ++i) { // the first segment, full: the next append rotates
-            written.append(makeEvent(ids, 2, i));
+            written.append(makeJournalEvent(ids, 2, i));
             QVERIFY(journal.append({written.last()}));
         }
         // Fill the disk to the last byte.
@@ -367,12 +354,12 @@ void tst_JournalDamage::fullDiskAtRotationLosesNothing()
         while (filler.write("x", 1) == 1 && filler.flush()) {
         }
         filler.close();
-        const Event refused = makeEvent(ids, 2, 99);
+        const Event refused = makeJournalEvent(ids, 2, 99);
         QVERIFY(!journal.append({refused})); // refused: never delivered
         QVERIFY(QDir(channelDir(dir, 2)).entryList({QStringLiteral("*.tmp")}, QDir::Files).isEmpty());
         QCOMPARE(segments(dir, 2).size(), 1); // no empty segment left behind
         QVERIFY(QFile::remove(mnt + QStringLiteral("/filler")));
-        written.append(makeEvent(ids, 2, 100));
+        written.append(makeJournalEvent(ids, 2, 100));
         QVERIFY(journal.append({written.last()})); // space again: the rotation happens now
         journal.close();
     }
@@ -451,7 +438,7 @@ void tst_JournalDamage::randomDamageIsNeverASilentGap()
             QList<Event> batch;
             const int size = int(rng.bounded(1, 10));
             for (int i = 0; i < size; ++i)
-                batch.append(makeEvent(ids, int(rng.bounded(Channel::Count)), i));
+                batch.append(makeJournalEvent(ids, int(rng.bounded(Channel::Count)), i));
             QVERIFY(journal.append(batch));
             written += batch;
         }
