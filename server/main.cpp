@@ -281,7 +281,7 @@ int main(int argc, char *argv[])
             w.sample("hermes_redis_master_info", quint64(1),
                      "address=\"" + redisBroker->location().toUtf8() + '"');
             w.family("hermes_redis_master_switches_total", "counter",
-                     "Failovers the sentinels announced (+switch-master) since the start.");
+                     "Times the master Sentinel names changed address since the start (a failover).");
             w.sample("hermes_redis_master_switches_total", redisBroker->masterSwitches());
         });
     }

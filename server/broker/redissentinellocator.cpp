@@ -200,7 +200,12 @@ void RedisSentinelLocator::onProbeReady()
                 m_rewatch.stop();
                 watch(m_start);
             }
-            m_master = hostPort(m_candidate);
+            // Counted here, not on the announcement: a node that finds the new master by
+            // asking again after its connection dropped may never see +switch-master.
+            const QString address = hostPort(m_candidate);
+            if (!m_master.isEmpty() && address != m_master)
+                ++m_switches;
+            m_master = address;
             if (!m_reasons.isEmpty()) // a stale or unreachable sentinel is worth knowing about
                 qCWarning(lcBroker).noquote() << "Redis Sentinel: skipped" << m_reasons.join(QStringLiteral("; "));
             qCInfo(lcBroker).noquote() << "Redis Sentinel: sentinel" << sentinel << "names" << m_master
@@ -241,7 +246,6 @@ void RedisSentinelLocator::onWatchMessage(redisReply *reply)
     if (words[1] == words[3] && words[2] == words[4])
         return; // a sentinel catching up re-announces where the master already is
     later([this, to] {
-        ++m_switches;
         qCWarning(lcBroker).noquote() << "Redis Sentinel: master" << m_options.masterName << "moved from"
                                       << m_master << "to" << to;
         Q_EMIT switched(to);

@@ -54,6 +54,7 @@ public:
     void cancel();
     /// The master last located, `ip:port`; empty before the first.
     QString master() const { return m_master; }
+    /// Times a located master differed from the one before (failovers this node followed).
     quint64 switches() const { return m_switches; }
 
 Q_SIGNALS:
