@@ -242,7 +242,11 @@ void RedisSentinelLocator::onWatchMessage(redisReply *reply)
     const QList<QByteArray> words = RedisReply::string(reply->element[2]).split(' ');
     if (words.size() != 5 || QString::fromUtf8(words[0]) != m_options.masterName)
         return;
-    const QString to = QStringLiteral("%1:%2").arg(QString::fromUtf8(words[3]), QString::fromUtf8(words[4]));
+    // Spelled as hostPort() spells a located master (IPv6 in brackets), so the two compare.
+    RedisAddress moved;
+    moved.host = QString::fromUtf8(words[3]);
+    moved.port = words[4].toInt();
+    const QString to = hostPort(moved);
     if (words[1] == words[3] && words[2] == words[4])
         return; // a sentinel catching up re-announces where the master already is
     later([this, to] {

@@ -148,6 +148,10 @@ private:
     bool replayFrom(quint16 port, const QString &label, const QString &anchor, QSet<QString> due,
                     QList<LogEntry> *out, QString *resyncWhy = nullptr, int quietMs = 2000);
     QSet<QString> dueIds() const;
+    /// In a replay's due set: an outside event, which has no acknowledged id, by its seq.
+    static QString outsideDue(qint64 seq) { return QStringLiteral("seq:%1").arg(seq); }
+    /// How long a replay waits for outside events that may never have been stored.
+    static constexpr qint64 OutsideDueMs = 15000;
     void crossCheckRedis();
     void checkPublishes();
     void checkClients(bool final);
