@@ -13,6 +13,10 @@ namespace Hermes {
 // socket is not read faster than the parser consumes.
 static constexpr qint64 ReadPiece = 64 * 1024;
 static constexpr qint64 ReplyBuffer = 256 * 1024;
+// A stream the server ends cleanly after running at least this long was a planned end (its
+// connection timeout, a rotation): renewed at once, without showing Reconnecting. One that ends
+// sooner is treated as lost, so a server that ends every stream at once gets the backoff.
+static constexpr qint64 MinRenewableMs = 1000;
 
 EventStreamClient::EventStreamClient(QObject *parent) : QObject(parent)
 {
@@ -205,6 +209,7 @@ void EventStreamClient::pump()
             const QByteArray type = reply->header(QNetworkRequest::ContentTypeHeader).toByteArray();
             const QByteArray mediaType = type.split(';').value(0).trimmed().toLower();
             if (m_lastStatus == 200 && mediaType == "text/event-stream") {
+                m_streamingFor.start();
                 dispatch(Input::Streaming);
                 if (gone())
                     return;
@@ -334,6 +339,12 @@ void EventStreamClient::endConnection(const QString &protocolError, bool watchdo
     }
     if (!m_reconnect) {
         dispatch(ended ? Input::Ended : Input::Failed);
+        return;
+    }
+    if (ended && m_streamingFor.isValid() && m_streamingFor.elapsed() >= MinRenewableMs) {
+        // Not an attempt: the next connection resumes with Last-Event-ID at once, and only if
+        // it fails does the user see Reconnecting (attempt 1).
+        dispatch(Input::Renew);
         return;
     }
     if (m_backoff.givesUpBefore(m_attempt + 1)) {

@@ -21,6 +21,9 @@ namespace Hermes {
  * | GaveUp       | Disconnected | the attempts ran out; the network coming back starts again |
  * | Connecting   | Connecting   | the first attempt is on its way                            |
  * | Connected    | Connected    | a 200 text/event-stream answer: reading events             |
+ * | Renewing     | Connected    | the server ended the stream as planned: the next is on its |
+ * |              |              | way at once, with Last-Event-ID (not an outage: only a     |
+ * |              |              | renewal that fails shows Reconnecting)                     |
  * | Waiting      | Reconnecting | a reconnect is due when the retry timer fires              |
  * | Retrying     | Reconnecting | a reconnect attempt is on its way                          |
  *
@@ -36,9 +39,9 @@ public:
     enum class DisconnectReason { None, Closed, GaveUp, AuthenticationFailed, StreamEnded, Failed };
     Q_ENUM(DisconnectReason)
 
-    enum class Phase : quint8 { Disconnected, GaveUp, Connecting, Connected, Waiting, Retrying };
+    enum class Phase : quint8 { Disconnected, GaveUp, Connecting, Connected, Waiting, Retrying, Renewing };
     Q_ENUM(Phase)
-    static constexpr int PhaseCount = 6;
+    static constexpr int PhaseCount = 7;
 
     enum class Input : quint8 {
         Open,          ///< open()
@@ -54,9 +57,11 @@ public:
         AttemptsSpent, ///< the connection ended or failed; the next attempt is past the limit
         Ended,         ///< the server ended the stream, and reconnecting is off
         Failed,        ///< the connection failed, and reconnecting is off
+        Renew,         ///< the server ended a stream that had run a while, cleanly, and
+                       ///< reconnecting is on: a planned end (connection timeout, rotation)
     };
     Q_ENUM(Input)
-    static constexpr int InputCount = 13;
+    static constexpr int InputCount = 14;
 
     /// What the client does on a transition, in this order.
     enum class Action : quint16 {

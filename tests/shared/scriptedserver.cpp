@@ -94,7 +94,7 @@ void ScriptedServer::onNewConnection()
                 delay += 20;
             }
             if (response.closeAfter) {
-                QTimer::singleShot(delay, socket, [guard, chunked = response.chunked] {
+                QTimer::singleShot(qMax(delay, response.closeAfterMs), socket, [guard, chunked = response.chunked] {
                     if (!guard)
                         return;
                     if (chunked)

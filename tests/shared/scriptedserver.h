@@ -26,6 +26,7 @@ public:
         QList<QByteArray> bodyParts;     ///< written one by one, each after a short pause
         bool chunked = false;            ///< frame the body parts as HTTP chunks
         bool closeAfter = true;          ///< close the connection once the body is written
+        int closeAfterMs = 0;            ///< and not before this long after the headers
     };
     /// Answers the n-th request (0-based); past the end, the last response is repeated.
     using Script = std::function<Response(int n, const QByteArray &request)>;

@@ -38,6 +38,8 @@ private slots:
     void keepsTryingAfterTheFastAttempts();
     void retryNowSkipsTheWait();
     void disconnectReasons();
+    void plannedEndIsRenewedWithoutAnOutage();
+    void failedRenewalShowsReconnecting();
 
 private:
     static void fastBackoff(EventStreamClient &client)
@@ -516,6 +518,63 @@ void tst_EventStreamClient::disconnectReasons()
     QTRY_COMPARE_WITH_TIMEOUT(client.state(), State::Connected, 10000);
     client.close();
     QCOMPARE(client.disconnectReason(), EventStreamClient::DisconnectReason::Closed);
+}
+
+void tst_EventStreamClient::plannedEndIsRenewedWithoutAnOutage()
+{
+    // The server ends each stream cleanly after 1.2 s with a retry hint of 30 s, as
+    // hermes-server does at its connection timeout: each end is renewed at once with
+    // Last-Event-ID, and the state never leaves Connected (no false "Reconnecting").
+    ScriptedServer server([](int n, const QByteArray &) {
+        auto r = ScriptedServer::eventStream({"retry: 30000\nid: " + QByteArray::number(n) + "\ndata: e\n\n"});
+        r.chunked = true;
+        r.closeAfterMs = 1200;
+        return r;
+    });
+    EventStreamClient client;
+    client.setUrl(QUrl(server.url()));
+    QList<State> states;
+    connect(&client, &EventStreamClient::stateChanged, this, [&](State s) { states.append(s); });
+    QSignalSpy ended(&client, &EventStreamClient::streamEnded);
+    client.open();
+    // Waiting out the hint would take 30 s per renewal; four streams come well before.
+    QTRY_VERIFY_WITH_TIMEOUT(server.requests().size() >= 4, 20000);
+    QCOMPARE(states, (QList<State>{State::Connecting, State::Connected}));
+    QCOMPARE(client.state(), State::Connected);
+    QCOMPARE(client.attempt(), 0);
+    QVERIFY(ended.size() >= 3);
+    for (int n = 1; n < 4; ++n)
+        QCOMPARE(server.requestHeader(n, "last-event-id"), QByteArray::number(n - 1));
+    client.close();
+}
+
+void tst_EventStreamClient::failedRenewalShowsReconnecting()
+{
+    // The renewal after a planned end is refused: only now does the user see Reconnecting,
+    // as attempt 1, and the retry after it resumes.
+    ScriptedServer server([](int n, const QByteArray &) {
+        if (n == 1)
+            return ScriptedServer::status(500);
+        auto r = ScriptedServer::eventStream({"id: " + QByteArray::number(n) + "\ndata: e\n\n"}, n == 0);
+        r.closeAfterMs = 1200;
+        return r;
+    });
+    EventStreamClient client;
+    fastBackoff(client);
+    client.setUrl(QUrl(server.url()));
+    QList<State> states;
+    QList<int> attempts;
+    connect(&client, &EventStreamClient::stateChanged, this, [&](State s) {
+        states.append(s);
+        attempts.append(client.attempt());
+    });
+    client.open();
+    QTRY_VERIFY_WITH_TIMEOUT(server.requests().size() >= 3 && client.state() == State::Connected
+                                 && states.size() >= 4, 20000);
+    QCOMPARE(states, (QList<State>{State::Connecting, State::Connected, State::Reconnecting, State::Connected}));
+    QCOMPARE(attempts.at(2), 1);
+    QCOMPARE(server.requestHeader(2, "last-event-id"), QByteArray("0"));
+    client.close();
 }
 
 QTEST_MAIN(tst_EventStreamClient)

@@ -13,6 +13,7 @@
 #include <QJsonDocument>
 #include <QSignalSpy>
 #include <QTest>
+#include <QTimer>
 #include <QUrlQuery>
 
 using namespace Hermes;
@@ -144,6 +145,7 @@ private slots:
     void staleUntilASnapshotSucceeds();
     void notifiesOncePerRealTransition();
     void speedIsUnknownWhileDisconnected();
+    void plannedStreamEndsAreNotOutages();
     void reachabilityAndResumeRetryAtOnce();
     void resumeIsDetectedFromTheClocks();
 
@@ -459,6 +461,54 @@ void tst_MonitorSession::speedIsUnknownWhileDisconnected()
     QVERIFY(!session.model().isLive());
     QCOMPARE(speed.data().toString(), QStringLiteral("—"));
     session.stop();
+}
+
+void tst_MonitorSession::plannedStreamEndsAreNotOutages()
+{
+    // The real server ends every stream after 1 s (its connection timeout, 300 s by default):
+    // across several renewals the indicator's state stays Connected, the table stays live
+    // (Speed never "—") and nothing is reloaded.
+    FileServer files;
+    FileServer::File slow(FileServer::makeContent(4 * 1024 * 1024));
+    slow.bytesPerSecond = 256 * 1024;
+    files.addFile("/slow", slow);
+    ServerProcess server;
+    QProcessEnvironment env;
+    env.insert(QStringLiteral("HERMES_SSE_CONNECTION_TIMEOUT"), QStringLiteral("1"));
+    QVERIFY2(server.start(env), qPrintable(server.errorString()));
+    MonitorSession session;
+    session.setServer(QUrl(server.baseUrl()));
+    session.setApiKey(ServerProcess::ApiKey);
+    session.model().setCoalescingInterval(10);
+    session.start();
+    QTRY_VERIFY_WITH_TIMEOUT(session.snapshotsLoaded() == 1, 10000);
+    const QString id = add(server, files.url("/slow"));
+    QTRY_COMPARE_WITH_TIMEOUT(session.model().row(id) ? session.model().row(id)->status.text : QString(),
+                              QStringLiteral("downloading"), 20000);
+    QList<EventStreamClient::State> states;
+    connect(&session.stream(), &EventStreamClient::stateChanged, this,
+            [&](EventStreamClient::State s) { states.append(s); });
+    int samples = 0;
+    int dashes = 0;
+    QTimer sampler;
+    connect(&sampler, &QTimer::timeout, this, [&] {
+        const int row = session.model().rowOf(id);
+        if (row < 0 || session.model().row(id)->status.text != u"downloading")
+            return;
+        ++samples;
+        if (session.model().index(row, DownloadListModel::Speed).data().toString() == u"—")
+            ++dashes;
+    });
+    sampler.start(20);
+    QSignalSpy ended(&session.stream(), &EventStreamClient::streamEnded);
+    QTRY_VERIFY_WITH_TIMEOUT(ended.size() >= 4, 20000);
+    sampler.stop();
+    QCOMPARE(states, QList<EventStreamClient::State>{});
+    QCOMPARE(session.stream().state(), EventStreamClient::State::Connected);
+    QVERIFY(samples > 0);
+    QCOMPARE(dashes, 0);
+    QCOMPARE(session.snapshotsLoaded(), 1);
+    httpRequest(server.port(), "DELETE", "/api/v1/downloads/" + id.toUtf8(), {{"Authorization", Auth}});
 }
 
 void tst_MonitorSession::reachabilityAndResumeRetryAtOnce()

@@ -49,7 +49,8 @@ Expected expected(P phase, I input)
     const Expected nothing{phase, {}, std::nullopt};
     const bool disconnected = phase == P::Disconnected || phase == P::GaveUp;
     // A request is on its way, or an answer is being read: only then can a connection end.
-    const bool hasConnection = phase == P::Connecting || phase == P::Connected || phase == P::Retrying;
+    const bool hasConnection = phase == P::Connecting || phase == P::Connected || phase == P::Retrying
+        || phase == P::Renewing;
     const Expected open{P::Connecting, A::ResetAttempts | A::Connect, R::None};
     const Expected restart{P::Disconnected, A::Drop | A::ThenOpen, R::Closed};
     const Expected skipWait{P::Retrying, A::CancelWait | A::Connect, std::nullopt};
@@ -63,14 +64,15 @@ Expected expected(P phase, I input)
     case I::NetworkBack: // a waiting retry goes now; after giving up, it starts again
         return phase == P::Waiting ? skipWait : phase == P::GaveUp ? open : nothing;
     case I::Resumed: // a live-looking connection is replaced; otherwise as NetworkBack
-        if (phase == P::Connecting || phase == P::Connected)
+        if (phase == P::Connecting || phase == P::Connected || phase == P::Renewing)
             return restart;
         return phase == P::Waiting ? skipWait : phase == P::GaveUp ? open : nothing;
     case I::WaitOver:
         return phase == P::Waiting ? Expected{P::Retrying, A::Connect, std::nullopt} : nothing;
     case I::Streaming:
-        return phase == P::Connecting || phase == P::Retrying ? Expected{P::Connected, A::StartStable, std::nullopt}
-                                                              : nothing;
+        return phase == P::Connecting || phase == P::Retrying || phase == P::Renewing
+            ? Expected{P::Connected, A::StartStable, std::nullopt}
+            : nothing;
     case I::Stable:
         return phase == P::Connected ? Expected{P::Connected, A::ResetAttempts, std::nullopt} : nothing;
     case I::Rejected:
@@ -83,6 +85,8 @@ Expected expected(P phase, I input)
         return hasConnection ? Expected{P::Disconnected, A::Drop, R::StreamEnded} : nothing;
     case I::Failed:
         return hasConnection ? Expected{P::Disconnected, A::Drop, R::Failed} : nothing;
+    case I::Renew: // a planned end of a stream: the next one at once, not shown as an outage
+        return phase == P::Connected ? Expected{P::Renewing, A::Connect, std::nullopt} : nothing;
     }
     return nothing;
 }
@@ -142,7 +146,9 @@ void tst_StreamStateTable::whatEveryTransitionKeeps()
             if (t.reason && *t.reason == R::None) // leaving Disconnected forgets the reason
                 QVERIFY2(t.next == P::Connecting, where);
             if (t.actions & A::Connect) // a request only where one is on its way
-                QVERIFY2(t.next == P::Connecting || t.next == P::Retrying, where);
+                QVERIFY2(t.next == P::Connecting || t.next == P::Retrying || t.next == P::Renewing, where);
+            if (t.next == P::Renewing && phase != P::Renewing) // only a stream that ran renews
+                QVERIFY2(phase == P::Connected, where);
             if (t.actions & A::ScheduleRetry) // every attempt is announced, with its countdown
                 QVERIFY2(t.next == P::Waiting && (t.actions & A::Announce), where);
             if (t.actions & A::CancelWait)
@@ -169,6 +175,8 @@ void tst_StreamStateTable::phasesShowAsStates()
     QCOMPARE(StreamStateTable::stateOf(P::Connected), S::Connected);
     QCOMPARE(StreamStateTable::stateOf(P::Waiting), S::Reconnecting);
     QCOMPARE(StreamStateTable::stateOf(P::Retrying), S::Reconnecting);
+    // A planned renewal is not an outage: the indicator stays Connected.
+    QCOMPARE(StreamStateTable::stateOf(P::Renewing), S::Connected);
 }
 
 QTEST_APPLESS_MAIN(tst_StreamStateTable)
