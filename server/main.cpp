@@ -323,6 +323,14 @@ int main(int argc, char *argv[])
 
     // SIGHUP: read the settings again and apply what can change without dropping a stream.
     SettingsReload reloader(settings, config, keys, http);
+    // A removed key ends its streams and its tokens' streams now, not when they next reconnect.
+    reloader.setKeysRemoved([&tokens, &hub](const QList<QByteArray> &digests) {
+        QSet<QByteArray> owners;
+        for (const QByteArray &digest : digests)
+            owners.insert(tokens.ownerOfDigest(digest));
+        hub.closeStreamsOf(owners);
+        qCInfo(lcAuth) << "ending the streams of" << digests.size() << "removed API key(s)";
+    });
     const auto reload = [&] {
         systemd.reloading();
         const Result<QStringList> restart = reloader.reload(&parser, environment);

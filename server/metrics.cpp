@@ -79,8 +79,8 @@ QByteArray Metrics::render(const Gauges &g) const
         w.sample("hermes_sse_connections_dropped_total", m_dropped[i],
                  label("reason", QLatin1StringView(drops[i])));
 
-    w.family("hermes_sse_streams_ended_total", "counter", "Event streams that ended, by cause.");
-    static const char *ends[] = {"client_closed", "timeout", "shutdown"};
+    w.family("hermes_sse_streams_ended_total", "counter", "Event streams that ended, by cause (revoked: a reload removed their API key).");
+    static const char *ends[] = {"client_closed", "timeout", "shutdown", "revoked"};
     for (size_t i = 0; i < m_ended.size(); ++i)
         w.sample("hermes_sse_streams_ended_total", m_ended[i],
                  label("cause", QLatin1StringView(ends[i])));

@@ -49,7 +49,7 @@ public:
 
     enum class Rejection { MaxConnections, Unauthorized, Forbidden, Disabled, Count };
     enum class Drop { SlowClient, WriteError, Count };
-    enum class StreamEnd { ClientClosed, Timeout, Shutdown, Count };
+    enum class StreamEnd { ClientClosed, Timeout, Shutdown, Revoked, Count };
     /// Why events were lost (see Broker::eventsLost()).
     enum class Loss { AdoptFailed, Count };
 

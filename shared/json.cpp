@@ -4,6 +4,36 @@
 
 namespace Hermes::Json {
 
+bool depthWithin(QByteArrayView json, int maxDepth)
+{
+    int depth = 0;
+    bool inString = false;
+    bool escaped = false;
+    for (const char c : json) {
+        if (inString) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                inString = false;
+            continue;
+        }
+        switch (c) {
+        case '"': inString = true; break;
+        case '{':
+        case '[':
+            if (++depth > maxDepth)
+                return false;
+            break;
+        case '}':
+        case ']': --depth; break;
+        default: break;
+        }
+    }
+    return true;
+}
+
 QByteArray quote(QStringView text)
 {
     const QByteArray utf8 = text.toUtf8();

@@ -144,7 +144,8 @@ static QString rulesFor(const QString &pattern, int rank)
 
 Result<QString> parseLevelSpec(const QString &spec)
 {
-    static const QRegularExpression categoryPattern(QStringLiteral("^[A-Za-z0-9_.-]+\\*?$|^\\*$"));
+    static const QRegularExpression categoryPattern(
+        QRegularExpression::anchoredPattern(QStringLiteral("[A-Za-z0-9_.-]+\\*?|\\*")));
     int defaultRank = 1; // info
     QString perCategory;
     for (const QString &rawItem : spec.split(u',', Qt::SkipEmptyParts)) {

@@ -101,7 +101,7 @@ void AddDialog::validate()
     const bool single = count <= 1;
     m_filename->setEnabled(single);
     m_sha256->setEnabled(single);
-    static const QRegularExpression hex(QStringLiteral("^[0-9a-fA-F]{64}$"));
+    static const QRegularExpression hex(QRegularExpression::anchoredPattern(QStringLiteral("[0-9a-fA-F]{64}")));
     const QString sha = m_sha256->text().trimmed();
     if (m_problem.isEmpty() && single && !sha.isEmpty() && !hex.match(sha).hasMatch())
         m_problem = tr("The SHA-256 must be 64 hexadecimal digits.");

@@ -43,7 +43,7 @@ Result<DatabaseUrl> DatabaseUrl::parse(const QString &text, const QString &passw
         if (key == u"password")
             return invalid(QStringLiteral("HERMES_DATABASE_URL: put the password in the URL's user part, "
                                           "in HERMES_DATABASE_PASSWORD_FILE or in PGPASSWORD, not in ?password="));
-        static const QRegularExpression safe(QStringLiteral("^[a-z_]+$"));
+        static const QRegularExpression safe(QRegularExpression::anchoredPattern(QStringLiteral("[a-z_]+")));
         if (!safe.match(key).hasMatch() || value.contains(u';') || value.contains(u' '))
             return invalid(QStringLiteral("HERMES_DATABASE_URL: unsupported option \"%1\"").arg(key));
         options.append(key + u'=' + value);

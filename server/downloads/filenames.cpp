@@ -49,8 +49,8 @@ QString sanitize(const QString &proposed)
     };
     fit(clean);
     static const QRegularExpression reserved(
-        QStringLiteral("^(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(\\..*)?$"),
-        QRegularExpression::CaseInsensitiveOption);
+        QRegularExpression::anchoredPattern(QStringLiteral("(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(\\..*)?")),
+        QRegularExpression::CaseInsensitiveOption | QRegularExpression::DotMatchesEverythingOption);
     if (reserved.match(clean).hasMatch()) {
         clean.prepend(u'_');
         fit(clean);

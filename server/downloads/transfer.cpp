@@ -343,7 +343,7 @@ bool Transfer::write(const QByteArray &bytes)
 static qint64 contentRangeStart(const QByteArray &header, qint64 *total)
 {
     // "bytes 100-999/1000"
-    static const QRegularExpression re(QStringLiteral("^bytes (\\d+)-(\\d+)/(\\d+|\\*)$"));
+    static const QRegularExpression re(QRegularExpression::anchoredPattern(QStringLiteral("bytes (\\d+)-(\\d+)/(\\d+|\\*)")));
     const auto m = re.match(QString::fromLatin1(header.trimmed()));
     if (!m.hasMatch())
         return -1;

@@ -8,7 +8,7 @@
 
 namespace Hermes {
 
-static QByteArray digest(QByteArrayView key)
+QByteArray ApiKeyStore::digestOf(QByteArrayView key)
 {
     return QCryptographicHash::hash(key, QCryptographicHash::Sha256);
 }
@@ -26,7 +26,7 @@ bool constantTimeEquals(QByteArrayView a, QByteArrayView b)
 Result<void> ApiKeyStore::load(const QStringList &keys, const QString &keyFile)
 {
     for (const QString &key : keys)
-        m_digests.append(digest(key.toUtf8()));
+        m_digests.append(digestOf(key.toUtf8()));
     if (keyFile.isEmpty())
         return {};
     QFile file(keyFile);
@@ -53,7 +53,7 @@ Result<void> ApiKeyStore::load(const QStringList &keys, const QString &keyFile)
             }
             m_digests.append(raw);
         } else {
-            m_digests.append(digest(line));
+            m_digests.append(digestOf(line));
         }
     }
     return {};
@@ -98,7 +98,7 @@ bool ApiKeyStore::verify(QByteArrayView presentedKey) const
 {
     if (presentedKey.isEmpty())
         return false;
-    const QByteArray presented = digest(presentedKey);
+    const QByteArray presented = digestOf(presentedKey);
     bool match = false;
     for (const QByteArray &d : m_digests)
         match |= constantTimeEquals(presented, d); // no early exit: the time says nothing

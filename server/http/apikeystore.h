@@ -38,6 +38,11 @@ public:
     qsizetype size() const { return m_digests.size(); }
     /// Constant time in the key and in which key matched: every digest is compared in full.
     bool verify(QByteArrayView presentedKey) const;
+    /// The SHA-256 of every key in force (what stream tokens are checked against, and what a
+    /// reload compares to find the keys it removed).
+    const QList<QByteArray> &digests() const { return m_digests; }
+    /// The SHA-256 a key is kept as.
+    static QByteArray digestOf(QByteArrayView key);
 
     /// The key file the server generates when none is configured.
     static QString defaultKeyFile(const QString &dataDir);

@@ -136,19 +136,23 @@ void EventRoutes::authorizeToken(HttpExchange &ex, const QString &token, const S
 {
     TokenScope scope;
     QByteArray owner;
-    switch (m_tokens.verify(token.toUtf8(), &scope, QDateTime::currentDateTimeUtc(), &owner)) {
+    switch (m_tokens.admit(token.toUtf8(), m_keys, &scope, &owner)) {
     case StreamTokenService::Verdict::Valid:
         if (scopeAllows(ex, scope, req)) {
-            // A token minted with a key counts against that key: minting more tokens does
-            // not give a key holder more streams.
+            // A token counts against the key that minted it: minting more tokens does not
+            // give a key holder more streams, and removing the key ends these streams too
+            // (EventHub::closeStreamsOf()).
             StreamRequest mine = req;
-            if (!owner.isEmpty())
-                mine.owner = owner;
+            mine.owner = owner;
             openStream(ex, mine);
         }
         return;
     case StreamTokenService::Verdict::Expired:
         replyUnauthorized(ex, u"the stream token has expired; request a new one", true, m_metrics);
+        return;
+    case StreamTokenService::Verdict::Revoked:
+        replyUnauthorized(ex, u"the API key that minted this stream token is no longer configured",
+                          true, m_metrics);
         return;
     default:
         break;
@@ -377,7 +381,9 @@ void EventRoutes::publish(HttpExchange &ex)
                       QStringLiteral("channel must be one of %1").arg(names.join(QStringLiteral(", "))));
         return;
     }
-    static const QRegularExpression typePattern(QStringLiteral("^[A-Za-z0-9_.:-]{1,64}$"));
+    // Whole-string: `$` alone would let "evt\n" through.
+    static const QRegularExpression typePattern(
+        QRegularExpression::anchoredPattern(QStringLiteral("[A-Za-z0-9_.:-]{1,64}")));
     const QString type = body.value(QStringLiteral("type")).toString();
     if (!typePattern.match(type).hasMatch()) {
         ex.replyError(400, u"invalid_type",

@@ -73,6 +73,13 @@ QByteArray HttpExchange::head(int status, const HeaderList &headers) const
 
 std::optional<QJsonObject> HttpExchange::jsonBody()
 {
+    // Every JSON body comes through here: the one place its depth is capped.
+    if (!Json::depthWithin(request().body())) {
+        replyError(Error::invalid("json_too_deep",
+                                  QStringLiteral("the body nests arrays and objects more than %1 deep")
+                                      .arg(Json::MaxDepth)));
+        return std::nullopt;
+    }
     QJsonParseError error;
     const QJsonDocument doc = QJsonDocument::fromJson(request().body(), &error);
     if (error.error != QJsonParseError::NoError) {

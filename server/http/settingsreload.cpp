@@ -41,6 +41,7 @@ Result<QStringList> SettingsReload::reload(const QCommandLineParser *parser,
     if (!read)
         return read.error();
     const ServerSettings &next = *read;
+    const QList<QByteArray> previousKeys = m_keys.digests();
     if (const Result<QString> keys = m_keys.configure(next.access.apiKeys, next.access.apiKeyFile,
                                                       m_settings.general.dataDir);
         !keys)
@@ -57,6 +58,14 @@ Result<QStringList> SettingsReload::reload(const QCommandLineParser *parser,
         if (entry.spec.reloadable)
             entry.copy(next, m_settings);
     }
+
+    QList<QByteArray> removed;
+    for (const QByteArray &digest : previousKeys) {
+        if (!m_keys.digests().contains(digest) && !removed.contains(digest))
+            removed.append(digest);
+    }
+    if (!removed.isEmpty() && m_keysRemoved)
+        m_keysRemoved(removed);
 
     QStringList needRestart;
     for (const OptionSpec &spec : fresh.specs()) {

@@ -7,6 +7,8 @@
 #include <QString>
 #include <QStringList>
 
+#include <functional>
+
 class QCommandLineParser;
 
 namespace Hermes {
@@ -26,6 +28,10 @@ struct ServerSettings;
  * Nothing is applied when the new reading fails (an invalid value, an unreadable key file):
  * the previous settings stay in force.
  *
+ * A key that the new reading no longer has is revoked at once: REST refuses it from the next
+ * request, and the keysRemoved callback (set by the server: EventHub::closeStreamsOf()) ends
+ * the streams opened with it or with the stream tokens it minted.
+ *
  * Thread: the thread of the HttpServer, whose routes read the settings (the main thread).
  */
 class SettingsReload final
@@ -41,10 +47,15 @@ public:
     /// The settings that reload() applies: the reloadable entries of SettingsTable.
     static QStringList applied();
 
+    /// Called by reload() with the SHA-256 (ApiKeyStore::digests()) of each key it removed.
+    using KeysRemoved = std::function<void(const QList<QByteArray> &digests)>;
+    void setKeysRemoved(KeysRemoved callback) { m_keysRemoved = std::move(callback); }
+
 private:
     ServerSettings &m_settings;
     ApiKeyStore &m_keys;
     HttpServer &m_http;
+    KeysRemoved m_keysRemoved;
     QHash<QString, QString> m_inForce; ///< every setting's text as it is in force
 };
 

@@ -39,8 +39,24 @@ StreamTokenService::Minted StreamTokenService::mint(const TokenScope &scope,
 
 QByteArray StreamTokenService::ownerOfKey(QByteArrayView key) const
 {
-    return "key:" + QMessageAuthenticationCode::hash(QByteArray("stream-owner:") + key.toByteArray(), m_secret,
+    return ownerOfDigest(ApiKeyStore::digestOf(key));
+}
+
+QByteArray StreamTokenService::ownerOfDigest(QByteArrayView digest) const
+{
+    return "key:" + QMessageAuthenticationCode::hash(QByteArray("stream-owner:") + digest.toByteArray(), m_secret,
                                                      QCryptographicHash::Sha256).toHex().left(32);
+}
+
+/// `text` decoded, only when it is the one spelling mint() writes of those bytes: base64url,
+/// no padding, unused low bits zero (the decoder accepts all of these variants).
+static std::optional<QByteArray> decodeCanonical(QByteArrayView text)
+{
+    auto decoded = QByteArray::fromBase64Encoding(text.toByteArray(),
+                                                  Base64Url | QByteArray::AbortOnBase64DecodingErrors);
+    if (!decoded || decoded.decoded.toBase64(Base64Url) != text)
+        return std::nullopt;
+    return std::move(decoded.decoded);
 }
 
 StreamTokenService::Verdict StreamTokenService::verify(QByteArrayView token, TokenScope *scope,
@@ -53,12 +69,12 @@ StreamTokenService::Verdict StreamTokenService::verify(QByteArrayView token, Tok
     if (dot <= 0)
         return Verdict::Malformed;
     const QByteArrayView payload = body.first(dot);
-    const auto signature = QByteArray::fromBase64Encoding(body.sliced(dot + 1).toByteArray(),
-                                                          Base64Url | QByteArray::AbortOnBase64DecodingErrors);
-    if (!signature || !constantTimeEquals(*signature, sign(payload)))
+    const auto signature = decodeCanonical(body.sliced(dot + 1));
+    if (!signature)
+        return Verdict::Malformed;
+    if (!constantTimeEquals(*signature, sign(payload)))
         return Verdict::BadSignature;
-    const auto json = QByteArray::fromBase64Encoding(payload.toByteArray(),
-                                                     Base64Url | QByteArray::AbortOnBase64DecodingErrors);
+    const auto json = decodeCanonical(payload);
     if (!json)
         return Verdict::Malformed;
     const QJsonObject claims = QJsonDocument::fromJson(*json).object();
@@ -74,6 +90,26 @@ StreamTokenService::Verdict StreamTokenService::verify(QByteArrayView token, Tok
     *scope = *parsed;
     if (owner)
         *owner = claims.value(QStringLiteral("o")).toString().toLatin1();
+    return Verdict::Valid;
+}
+
+StreamTokenService::Verdict StreamTokenService::admit(QByteArrayView token, const ApiKeyStore &keys,
+                                                      TokenScope *scope, QByteArray *owner,
+                                                      const QDateTime &now) const
+{
+    QByteArray claimed;
+    TokenScope parsed;
+    if (const Verdict verdict = verify(token, &parsed, now, &claimed); verdict != Verdict::Valid)
+        return verdict;
+    // A handful of keys: one HMAC each per stream request is cheap, and keeps the key store
+    // free of anything derived from the token secret.
+    bool configured = false;
+    for (const QByteArray &digest : keys.digests())
+        configured |= !claimed.isEmpty() && constantTimeEquals(claimed, ownerOfDigest(digest));
+    if (!configured)
+        return Verdict::Revoked;
+    *scope = parsed;
+    *owner = claimed;
     return Verdict::Valid;
 }
 

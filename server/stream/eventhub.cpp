@@ -130,6 +130,19 @@ void EventHub::streamClosed(const QByteArray &owner)
         m_owners.erase(it);
 }
 
+void EventHub::closeStreamsOf(const QSet<QByteArray> &owners)
+{
+    HERMES_ASSERT_THREAD(this);
+    if (owners.isEmpty())
+        return;
+    // Queued like openStream()'s addStream(): a stream handed over before this call is
+    // in its worker by the time this runs there.
+    for (const auto &worker : m_workers) {
+        StreamWorker *w = worker.get();
+        QMetaObject::invokeMethod(w, [w, owners] { w->closeOwnedBy(owners); }, Qt::QueuedConnection);
+    }
+}
+
 void EventHub::closeAll()
 {
     HERMES_ASSERT_THREAD(this);

@@ -60,6 +60,9 @@ public:
     HERMES_ANY_THREAD int streamsOwnedBy(const QByteArray &owner) const;
     /// Ends every stream cleanly (see StreamWorker::closeAll), waiting for the workers.
     void closeAll();
+    /// Ends, cleanly and at once, every open stream counted against one of `owners` (and any
+    /// already handed to a worker): their credential was revoked. Does not wait.
+    void closeStreamsOf(const QSet<QByteArray> &owners);
 
 private:
     void onEvent(const Event &event);

@@ -529,6 +529,7 @@ void StreamWorker::remove(StreamConnection &c, Removal why)
     case Removal::Timeout:
     case Removal::NotReady: m_metrics->streamEnded(Metrics::StreamEnd::Timeout); break;
     case Removal::Shutdown: m_metrics->streamEnded(Metrics::StreamEnd::Shutdown); break;
+    case Removal::Revoked: m_metrics->streamEnded(Metrics::StreamEnd::Revoked); break;
     case Removal::SlowClient:
     case Removal::WriteError: {
         const bool slow = why == Removal::SlowClient;
@@ -555,6 +556,18 @@ void StreamWorker::closeAll()
     HERMES_ASSERT_THREAD(this);
     while (!m_sockets.empty())
         endStream(m_sockets.front(), Removal::Shutdown);
+}
+
+void StreamWorker::closeOwnedBy(const QSet<QByteArray> &owners)
+{
+    HERMES_ASSERT_THREAD(this);
+    std::vector<StreamConnection *> revoked;
+    for (const auto &entry : m_sockets) {
+        if (owners.contains(entry->owner()))
+            revoked.push_back(entry.get());
+    }
+    for (StreamConnection *c : revoked)
+        endStream(*c, Removal::Revoked);
 }
 
 } // namespace Hermes

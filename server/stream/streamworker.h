@@ -13,6 +13,7 @@
 
 #include <QElapsedTimer>
 #include <QObject>
+#include <QSet>
 #include <QTimer>
 
 #include <atomic>
@@ -100,6 +101,10 @@ public:
     HERMES_ANY_THREAD void reserve() { m_count.fetch_add(1, std::memory_order_relaxed); }
     /// Ends every stream cleanly (a `retry:` hint, then the last chunk) and closes it.
     void closeAll();
+    /// Ends the streams whose StreamParams::owner is in `owners` the same way (their
+    /// credential was revoked: they come back to a 401). Called queued, after addStream() of
+    /// any stream the hub handed over before: none slips through.
+    void closeOwnedBy(const QSet<QByteArray> &owners);
     /// How it sends (after start()).
     BatchSender::Backend backend() const
     {
@@ -114,7 +119,7 @@ public:
 
 private:
     /// NotReady: ended cleanly (a retry hint) before it started: no history came in time.
-    enum class Removal { ClientClosed, Timeout, Shutdown, SlowClient, WriteError, NotReady };
+    enum class Removal { ClientClosed, Timeout, Shutdown, SlowClient, WriteError, NotReady, Revoked };
     using Failures = std::vector<std::pair<StreamConnection *, Removal>>;
 
     void flush();

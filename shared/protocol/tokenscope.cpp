@@ -17,7 +17,8 @@ std::optional<TokenScope> TokenScope::parse(QStringView text)
         return TokenScope{*kind, {}};
     if (!text.startsWith(DownloadPrefix))
         return std::nullopt;
-    static const QRegularExpression idPattern(QStringLiteral("^[A-Za-z0-9_.:-]{1,128}$"));
+    static const QRegularExpression idPattern(
+        QRegularExpression::anchoredPattern(QStringLiteral("[A-Za-z0-9_.:-]{1,128}")));
     const QString id = text.sliced(DownloadPrefix.size()).toString();
     if (!idPattern.match(id).hasMatch())
         return std::nullopt;

@@ -37,9 +37,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         QByteArray changed = token;
         changed.replace(at, qMin<qsizetype>(bytes.size(), token.size() - at), bytes.toByteArray());
         if (changed != token) {
+            // One spelling per token: not even the same bytes spelled otherwise (padding,
+            // unused low bits) pass.
             TokenScope forged;
-            if (service.verify(changed, &forged) == StreamTokenService::Verdict::Valid)
-                FUZZ_CHECK(forged.toString() == minted.toString()); // e.g. base64 padding bits
+            FUZZ_CHECK(service.verify(changed, &forged) != StreamTokenService::Verdict::Valid);
         }
     }
     return 0;

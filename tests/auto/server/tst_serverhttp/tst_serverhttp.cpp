@@ -284,9 +284,18 @@ void tst_ServerHttp::expiredAndForeignTokens()
     QCOMPARE(r.status, 401);
     QVERIFY(json(r.body).value(QStringLiteral("error")).toObject().value(QStringLiteral("message"))
                 .toString().contains(u"expired"));
-    // The same secret mints tokens this server honours: the restart/multi-node property.
+    // The same secret mints tokens this server honours (the restart/multi-node property),
+    // for a key it has configured.
     QCOMPARE(streamStatus("/api/v1/events/stream?token="
-                          + sameSecret.mint({TokenScope::Kind::Stream, {}}, 60).token), 200);
+                          + sameSecret.mint({TokenScope::Kind::Stream, {}}, 60,
+                                            sameSecret.ownerOfKey(ServerProcess::ApiKey)).token),
+             200);
+    // Not for a key it does not have, nor without a key (revocation: tst_revocation).
+    for (const QByteArray &owner : {sameSecret.ownerOfKey("not-configured"), QByteArray()}) {
+        r = get("/api/v1/events/stream?token=" + sameSecret.mint({TokenScope::Kind::Stream, {}}, 60, owner).token);
+        QCOMPARE(r.status, 401);
+        QCOMPARE(errorCode(r), QStringLiteral("invalid_token"));
+    }
     // Another secret's token, a tampered one, and garbage.
     const StreamTokenService otherSecret("another secret");
     const QByteArray foreign = otherSecret.mint({TokenScope::Kind::Stream, {}}, 60).token;

@@ -249,14 +249,14 @@ void tst_ServiceLifecycle::startupErrorsAreErrors()
 }
 
 // The key file changes and SIGHUP makes the new key valid and the old one invalid, while a
-// stream opened with the old key goes on receiving events. A setting that needs a restart is
-// named in the log.
+// stream opened with a key that stays goes on receiving events (the streams of a removed key
+// end: tst_revocation). A setting that needs a restart is named in the log.
 void tst_ServiceLifecycle::sighupReloadsKeysWithoutDroppingStreams()
 {
     QTemporaryDir dir;
     const QString keyFile = dir.filePath(QStringLiteral("keys"));
     const QString configFile = dir.filePath(QStringLiteral("hermes.env"));
-    QVERIFY(writeFile(keyFile, "old-key-1234\n"));
+    QVERIFY(writeFile(keyFile, "old-key-1234\nkept-key-0000\n"));
     QVERIFY(writeFile(configFile, "HERMES_SSE_HEARTBEAT_INTERVAL=30\n"));
     ServerProcess server;
     QProcessEnvironment env;
@@ -266,18 +266,18 @@ void tst_ServiceLifecycle::sighupReloadsKeysWithoutDroppingStreams()
     QCOMPARE(statusWithKey(server.port(), "new-key-5678"), 401);
 
     SseClient stream;
-    stream.open(server.port(), "/api/v1/events/stream", {{"Authorization", bearer("old-key-1234")}});
+    stream.open(server.port(), "/api/v1/events/stream", {{"Authorization", bearer("kept-key-0000")}});
     QTRY_COMPARE_WITH_TIMEOUT(stream.events().size(), 1, 10000); // connected
 
-    QVERIFY(writeFile(keyFile, "new-key-5678\n"));
+    QVERIFY(writeFile(keyFile, "new-key-5678\nkept-key-0000\n"));
     QVERIFY(writeFile(configFile, "HERMES_SSE_HEARTBEAT_INTERVAL=7\nHERMES_LOG_LEVEL=info\n"));
     ::kill(pid_t(server.process().processId()), SIGHUP);
     QTRY_COMPARE_WITH_TIMEOUT(statusWithKey(server.port(), "new-key-5678"), 200, 10000);
     QCOMPARE(statusWithKey(server.port(), "old-key-1234"), 401);
     QTRY_VERIFY_WITH_TIMEOUT(server.output().contains("changed but applied only after a restart: HERMES_SSE_HEARTBEAT_INTERVAL"), 5000);
-    QVERIFY(server.output().contains("reloaded the settings; 1 API key(s) in force"));
+    QVERIFY(server.output().contains("reloaded the settings; 2 API key(s) in force"));
 
-    // The stream opened with the old key is still there and still delivers.
+    // The stream opened with the kept key is still there and still delivers.
     QCOMPARE(httpRequest(server.port(), "POST", "/api/v1/events/publish",
                          {{"Authorization", bearer("new-key-5678")}, {"Content-Type", "application/json"}},
                          R"({"channel":"system:notifications","type":"system_notification","data":{"message":"after reload"}})").status,

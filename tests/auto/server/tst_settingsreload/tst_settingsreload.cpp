@@ -44,6 +44,8 @@ QString fieldText(const ServerSettings &s, const QString &env)
         return s.access.allowedOrigins.join(u',');
     if (env == u"HERMES_LOG_LEVEL")
         return s.ops.logLevel;
+    if (env == u"HERMES_METRICS_TOKEN")
+        return s.metrics.token;
     return QStringLiteral("?");
 }
 
@@ -93,6 +95,7 @@ private slots:
     void appliedSettings_data();
     void appliedSettings();
     void keysAreReplaced();
+    void removedKeysAreReported();
     void restartOnlySettingsAreReported();
     void failedReadingChangesNothing_data();
     void failedReadingChangesNothing();
@@ -108,8 +111,10 @@ void tst_SettingsReload::appliedSettings_data()
     QTest::newRow("publish size") << "HERMES_MAX_PUBLISH_BYTES" << "1024";
     QTest::newRow("origins") << "HERMES_ALLOWED_ORIGINS" << "https://a.example,https://b.example";
     QTest::newRow("log level") << "HERMES_LOG_LEVEL" << "warning,hermes.http=debug";
+    // The route reads it per request: the old token is refused from the next scrape.
+    QTest::newRow("metrics token") << "HERMES_METRICS_TOKEN" << "new-metrics-token";
     // Every applied setting has a row.
-    QCOMPARE(SettingsReload::applied().size(), 8); // the 6 above plus the two key settings
+    QCOMPARE(SettingsReload::applied().size(), 9); // the 7 above plus the two key settings
 }
 
 void tst_SettingsReload::appliedSettings()
@@ -139,6 +144,32 @@ void tst_SettingsReload::keysAreReplaced()
     QVERIFY(f.keys.verify("new-key-5678"));
     QVERIFY(f.keys.verify("second-key-9012"));
     QCOMPARE(f.keys.size(), 2);
+}
+
+void tst_SettingsReload::removedKeysAreReported()
+{
+    Fixture f;
+    QVERIFY(f.start({}));
+    QList<QList<QByteArray>> reported;
+    f.reload->setKeysRemoved([&](const QList<QByteArray> &digests) { reported.append(digests); });
+    // Two keys, one only as its SHA-256: removing either is reported with its digest.
+    const QByteArray hashedLine =
+        "sha256:" + ApiKeyStore::digestOf("hashed-key-3456").toHex() + '\n';
+    QVERIFY(writeFile(f.keyFile, "old-key-1234\n" + hashedLine));
+    QVERIFY(f.reload->reload(&f.parser, f.environment));
+    QVERIFY(reported.isEmpty()); // only added
+    QVERIFY(writeFile(f.keyFile, "old-key-1234\n"));
+    QVERIFY(f.reload->reload(&f.parser, f.environment));
+    QCOMPARE(reported, (QList<QList<QByteArray>>{{ApiKeyStore::digestOf("hashed-key-3456")}}));
+    QVERIFY(writeFile(f.keyFile, "new-key-5678\n"));
+    QVERIFY(f.reload->reload(&f.parser, f.environment));
+    QCOMPARE(reported.size(), 2);
+    QCOMPARE(reported.last(), QList<QByteArray>{ApiKeyStore::digestOf("old-key-1234")});
+    // A reading that fails removes nothing.
+    QVERIFY(writeFile(f.keyFile, "sha256:not-hex\n"));
+    QVERIFY(!f.reload->reload(&f.parser, f.environment));
+    QCOMPARE(reported.size(), 2);
+    QVERIFY(f.keys.verify("new-key-5678"));
 }
 
 void tst_SettingsReload::restartOnlySettingsAreReported()

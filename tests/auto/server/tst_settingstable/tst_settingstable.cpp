@@ -175,7 +175,8 @@ void tst_SettingsTable::reloadableEntries()
     reloadable.sort();
     QCOMPARE(reloadable, (QStringList{"HERMES_ALLOWED_ORIGINS", "HERMES_API_KEYS", "HERMES_API_KEY_FILE",
                                       "HERMES_ENABLE_SSE", "HERMES_LOG_LEVEL", "HERMES_MAX_PUBLISH_BYTES",
-                                      "HERMES_SSE_EVENT_STYLE", "HERMES_SSE_MAX_CONNECTIONS"}));
+                                      "HERMES_METRICS_TOKEN", "HERMES_SSE_EVENT_STYLE",
+                                      "HERMES_SSE_MAX_CONNECTIONS"}));
     QVERIFY(SettingsTable::find(u"HERMES_PORT"));
     QVERIFY(!SettingsTable::find(u"HERMES_TOKEN_SECRET_FILE")); // Config's companion, no member
 }

@@ -31,6 +31,7 @@ private slots:
     void everyStreamGetsItsEventsOnceInOrder_data();
     void everyStreamGetsItsEventsOnceInOrder();
     void roundsWaitOnlyInABurst();
+    void revokedOwnersStreamsEnd();
 };
 
 namespace {
@@ -93,8 +94,8 @@ struct Rig
     Metrics metrics;
     std::unique_ptr<StreamWorker> worker;
 
-    explicit Rig(const StreamWorker::Options &options)
-        : worker(std::make_unique<StreamWorker>(options, &history, &planner, &metrics, StreamWorker::Closed{}))
+    explicit Rig(const StreamWorker::Options &options, StreamWorker::Closed closed = {})
+        : worker(std::make_unique<StreamWorker>(options, &history, &planner, &metrics, std::move(closed)))
     {
         worker->start();
         quint64 generation;
@@ -314,6 +315,51 @@ void tst_StreamWorker::roundsWaitOnlyInABurst()
     QTRY_VERIFY_WITH_TIMEOUT(received() == 4 || sent.elapsed() > Interval / 2, Interval * 2);
     QCOMPARE(received(), 4); // at once, not held for another interval
     QCOMPARE(peer.eventIds(), ids);
+}
+
+// A reload that removes a key (EventHub::closeStreamsOf) ends that owner's streams, cleanly (the
+// retry hint, then end of stream) and at once; other owners' streams go on receiving events.
+void tst_StreamWorker::revokedOwnersStreamsEnd()
+{
+    StreamWorker::Options options;
+    options.connectionTimeoutSec = 0;
+    options.sendTimeoutSec = 600;
+    options.retryMs = 1234;
+    QList<QByteArray> closed;
+    Rig rig(options, [&closed](const QByteArray &owner) { closed.append(owner); });
+    std::vector<std::unique_ptr<Peer>> peers;
+    const QList<QByteArray> owners{"key:a", "key:b", "key:a", "token:c"};
+    for (const QByteArray &owner : owners) {
+        int fds[2];
+        QCOMPARE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+        ::fcntl(fds[0], F_SETFL, ::fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+        auto peer = std::make_unique<Peer>();
+        peer->fd = fds[1];
+        StreamParams params;
+        params.chunked = false;
+        params.owner = owner;
+        rig.worker->reserve();
+        rig.worker->addStream(fds[0], "HTTP/1.1 200 OK\r\n", params);
+        peers.push_back(std::move(peer));
+    }
+    QCOMPARE(rig.worker->connectionCount(), 4);
+    const auto ended = [](const Peer &p) {
+        char byte;
+        return ::recv(p.fd, &byte, 1, MSG_DONTWAIT | MSG_PEEK) == 0; // end of stream, all read
+    };
+    rig.worker->closeOwnedBy({"key:a", "key:unknown"});
+    QCOMPARE(rig.worker->connectionCount(), 2);
+    QCOMPARE(closed, (QList<QByteArray>{"key:a", "key:a"}));
+    for (size_t i : {size_t(0), size_t(2)}) {
+        peers[i]->read();
+        QVERIFY2(ended(*peers[i]), qPrintable(QString::number(i)));
+        QVERIFY(peers[i]->received.contains("retry: 1234"));
+    }
+    rig.publish(progressEvent(10));
+    for (size_t i : {size_t(1), size_t(3)}) {
+        QTRY_VERIFY_WITH_TIMEOUT((peers[i]->read(), peers[i]->ids == 2), 10000); // connected + the event
+        QVERIFY(!ended(*peers[i]));
+    }
 }
 
 QTEST_GUILESS_MAIN(tst_StreamWorker)
