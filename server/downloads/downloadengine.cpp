@@ -1,6 +1,7 @@
 #include "downloads/downloadengine.h"
 
 #include "downloads/abstractdownloadstore.h"
+#include "downloads/addresspolicy.h"
 #include "downloads/finishedfile.h"
 #include "downloads/steadyclock.h"
 #include "logging.h"
@@ -131,7 +132,9 @@ void DownloadEngine::begin(const Download &row)
         return finishAnnouncement(row);
     auto r = std::make_shared<Running>();
     const Transfer::Limits limits{m_options.maxRedirects, m_options.maxFileSize,
-                                  m_options.progressStepPercent, m_options.progressIntervalMs};
+                                  m_options.progressStepPercent, m_options.progressIntervalMs,
+                                  m_options.blockPrivate ? TransferRoute::Refusal(&AddressPolicy::refusal)
+                                                         : TransferRoute::Refusal()};
     // No parent: the Running owns it, and may outlive the engine inside a store answer.
     r->transfer.reset(new Transfer(row, m_dir, limits, &m_network));
     r->d().owner = m_leases.nodeId();

@@ -2,6 +2,7 @@
 
 #include "broker/broker.h"
 #include "downloads/runningdownloads.h"
+#include "downloads/urlcredentials.h"
 #include "logging.h"
 
 #include <cmath>
@@ -51,7 +52,7 @@ DownloadResource DownloadEvents::resourceOf(const Download &stored) const
     }
     DownloadResource r;
     r.id = d.id;
-    r.url = d.url;
+    r.url = UrlCredentials::redacted(d.url); // the credentials are the transfer's alone
     r.filename = d.filename;
     r.status = ReceivedStatus::of(d.status);
     r.priority = d.priority;
@@ -79,13 +80,15 @@ void DownloadEvents::publishProgress(const Download &d, Published done)
     payload.progress = progressOf(d);
     payload.errorMessage = d.errorMessage;
     payload.filename = d.filename;
-    payload.url = d.url;
+    // Stream tokens read these: the URL's credentials never go out (stored, they stay for
+    // the transfer to resume with).
+    payload.url = UrlCredentials::redacted(d.url);
     // Additive to the Python payload: a client's Attempts stays right through automatic
     // retries without fetching the download again.
     payload.attempts = d.attempts;
     payload.note = d.note; // e.g. why it restarted from zero (the percentage went down)
     if (d.status == DownloadStatus::Completed)
-        payload.result = DownloadResult{d.url, d.filename, d.totalBytes};
+        payload.result = DownloadResult{UrlCredentials::redacted(d.url), d.filename, d.totalBytes};
     Event e;
     e.channel = Channel::Downloads;
     e.type = wireName(EventType::DownloadProgress);

@@ -18,6 +18,7 @@ class RunningDownloads;
  *
  * A download this node runs is shown with its live figures (the speed over the last seconds,
  * the bytes that arrived since the last save); any other with what its node last saved. Every
+ * A URL's `user:password@` is shown as `user:***@` (UrlCredentials::redacted) in both. Every
  * change is saved first and published after, once, by the node that made it: the callers see
  * to that. Main thread only.
  */

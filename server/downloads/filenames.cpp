@@ -22,19 +22,47 @@ static QString utf8Prefix(const QString &s, qsizetype maxBytes)
     return s.left(i);
 }
 
+bool isInvisibleOrControl(char32_t c)
+{
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f))
+        return true; // C0 (NUL, newlines), DEL, C1
+    if (c >= 0xd800 && c <= 0xdfff)
+        return true; // half a surrogate pair: no character at all
+    if (c == 0x200c || c == 0x200d)
+        return false; // ZWNJ, ZWJ: Persian and Indic words, emoji sequences need them
+    switch (QChar::category(c)) {
+    case QChar::Other_Format:        // bidi marks, embeddings, overrides and isolates (U+200E/F,
+                                     // U+202A–E, U+2066–9, U+061C), zero-width space, word joiner,
+                                     // BOM, soft hyphen, interlinear annotations, tags
+    case QChar::Separator_Line:      // U+2028
+    case QChar::Separator_Paragraph: // U+2029
+    case QChar::Other_Control:
+        return true;
+    default:
+        return c == 0xfffe || c == 0xffff; // noncharacters at the end of the BMP
+    }
+}
+
 QString sanitize(const QString &proposed)
 {
     // Only the last component of either kind of path: "../../etc/passwd" → "passwd".
-    QString name = proposed.section(u'/', -1).section(u'\\', -1);
+    const QString name = proposed.section(u'/', -1).section(u'\\', -1);
     QString clean;
     clean.reserve(name.size());
-    for (QChar c : std::as_const(name)) {
-        if (c.unicode() < 0x20 || (c.unicode() >= 0x7f && c.unicode() <= 0x9f))
-            continue; // NUL and control characters (C0, DEL, C1)
-        if (QStringView(u"<>:\"|?*").contains(c))
+    for (qsizetype i = 0; i < name.size(); ++i) {
+        char32_t c = name[i].unicode();
+        if (name[i].isHighSurrogate() && i + 1 < name.size() && name[i + 1].isLowSurrogate()) {
+            c = QChar::surrogateToUcs4(name[i], name[i + 1]);
+            ++i;
+        }
+        // Invisible and control characters go: a right-to-left override turns
+        // "invoice\u202Efdp.exe" into what reads as "invoiceexe.pdf" in the monitor.
+        if (isInvisibleOrControl(c))
+            continue;
+        if (c < 0x80 && QStringView(u"<>:\"|?*").contains(QChar(c)))
             clean += u'_'; // not allowed on Windows shares, confusing in shells
         else
-            clean += c;
+            clean += QStringView(QChar::fromUcs4(c));
     }
     // No hidden files, no "..", no blank ends (any Unicode space: U+0085 too, fuzz_filenames).
     while (!clean.isEmpty() && (clean.front() == u'.' || clean.front().isSpace()))

@@ -6,8 +6,14 @@
 
 namespace Hermes::FileNames {
 
-/// A safe file name from anything a client or a server proposes: only the last path component,
-/// no NUL or control characters, no leading dots or spaces, no `..`, Windows' reserved device
+/// Characters no file name keeps: C0, DEL, C1, unpaired surrogates, U+FFFE/U+FFFF, line and
+/// paragraph separators and the invisible format characters (Unicode Cf: bidi marks,
+/// embeddings, overrides and isolates, zero-width space, BOM, …) except ZWNJ and ZWJ.
+bool isInvisibleOrControl(char32_t c);
+/// A safe file name from anything a client or a server proposes (the one place both the
+/// names given to the API and those derived from a URL or a Content-Disposition go through):
+/// only the last path component, none of the isInvisibleOrControl() characters, no leading
+/// dots or spaces, no `..`, Windows' reserved device
 /// names (CON, NUL, COM1, …) prefixed with `_`, at most 200 bytes of UTF-8. Empty when nothing
 /// usable remains.
 QString sanitize(const QString &proposed);

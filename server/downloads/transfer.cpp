@@ -51,7 +51,8 @@ static bool sameCtime(const struct stat &a, const struct stat &b)
 Transfer::Transfer(const Download &download, const DownloadDir &dir, const Limits &limits,
                    QNetworkAccessManager *network, QObject *parent)
     : QObject(parent), m_download(download), m_dir(dir), m_limits(limits), m_network(network),
-      m_clock([] { return QDateTime::currentMSecsSinceEpoch(); })
+      m_clock([] { return QDateTime::currentMSecsSinceEpoch(); }),
+      m_route(QUrl(download.url), limits.maxRedirects, limits.refusal)
 {
 }
 
@@ -221,35 +222,60 @@ void Transfer::start()
         return;
     }
 
-    QNetworkRequest request{QUrl(d.url)};
-    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::NoLessSafeRedirectPolicy);
-    request.setMaximumRedirectsAllowed(m_limits.maxRedirects);
-    request.setHeader(QNetworkRequest::UserAgentHeader,
-                      QStringLiteral("hermes-server/") + QCoreApplication::applicationVersion());
-    request.setTransferTimeout(30000); // no byte for 30 s: the connection is dead, retry
-    request.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
-    if (m_offset > 0) {
-        request.setRawHeader("Range", "bytes=" + QByteArray::number(m_offset) + '-');
-        // Only a strong ETag may validate a range (RFC 9110 13.1.5); else the date.
-        const QString validator = !d.etag.isEmpty() && !d.etag.startsWith(u"W/") ? d.etag : d.lastModified;
-        if (!validator.isEmpty()) {
-            request.setRawHeader("If-Range", validator.toLatin1());
-            m_sentIfRange = true;
+    request();
+}
+
+void Transfer::request()
+{
+    m_route.prepare([this](Result<QNetworkRequest> prepared) {
+        if (m_ended)
+            return;
+        if (!prepared) { // a blocked address (for good), a host not resolved (retried)
+            fail(prepared.error().message, prepared.error().kind == Error::Kind::Unavailable);
+            return;
         }
-    }
-    m_reply = m_network->get(request);
-    connect(m_reply, &QNetworkReply::metaDataChanged, this, [this] {
-        if (!m_ended)
-            onMetaData();
+        const Download &d = m_download;
+        QNetworkRequest request = *prepared;
+        request.setHeader(QNetworkRequest::UserAgentHeader,
+                          QStringLiteral("hermes-server/") + QCoreApplication::applicationVersion());
+        request.setTransferTimeout(30000); // no byte for 30 s: the connection is dead, retry
+        request.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
+        if (m_offset > 0) {
+            request.setRawHeader("Range", "bytes=" + QByteArray::number(m_offset) + '-');
+            // Only a strong ETag may validate a range (RFC 9110 13.1.5); else the date.
+            const QString validator = !d.etag.isEmpty() && !d.etag.startsWith(u"W/") ? d.etag : d.lastModified;
+            if (!validator.isEmpty()) {
+                request.setRawHeader("If-Range", validator.toLatin1());
+                m_sentIfRange = true;
+            }
+        }
+        m_reply = m_network->get(request);
+        connect(m_reply, &QNetworkReply::metaDataChanged, this, [this] {
+            if (!m_ended)
+                onMetaData();
+        });
+        connect(m_reply, &QNetworkReply::readyRead, this, [this] {
+            if (!m_ended)
+                onData();
+        });
+        connect(m_reply, &QNetworkReply::finished, this, [this] {
+            if (!m_ended)
+                onFinished();
+        });
     });
-    connect(m_reply, &QNetworkReply::readyRead, this, [this] {
-        if (!m_ended)
-            onData();
-    });
-    connect(m_reply, &QNetworkReply::finished, this, [this] {
-        if (!m_ended)
-            onFinished();
-    });
+}
+
+bool Transfer::redirected(QNetworkReply *reply)
+{
+    if (!TransferRoute::isRedirect(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt()))
+        return false;
+    const Result<void> next = m_route.follow(reply);
+    abortReply(); // its body is not needed
+    if (!next)
+        fail(next.error().message, false);
+    else
+        request();
+    return true;
 }
 
 void Transfer::removeOwnPart()
@@ -284,6 +310,7 @@ void Transfer::stop(bool deletePart)
     if (m_ended)
         return;
     m_ended = true;
+    m_route.cancel();
     abortReply();
     if (deletePart)
         removeOwnPart();
@@ -356,10 +383,12 @@ void Transfer::onMetaData()
     QNetworkReply *reply = m_reply;
     if (!reply)
         return;
+    if (redirected(reply))
+        return;
     Download &d = m_download;
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     if (status < 200 || status >= 300)
-        return; // a redirect (followed) or an error (reported when finished)
+        return; // an error (reported when finished)
     const qint64 length = reply->header(QNetworkRequest::ContentLengthHeader).toLongLong();
     const bool hasLength = reply->header(QNetworkRequest::ContentLengthHeader).isValid();
     const QString etag = QString::fromLatin1(reply->rawHeader("ETag"));
@@ -394,7 +423,7 @@ void Transfer::onMetaData()
         const auto usable = [](const QString &name) { return !name.isEmpty() && !DownloadDir::isReservedName(name); };
         QString name = FileNames::sanitize(FileNames::fromContentDisposition(reply->rawHeader("Content-Disposition")));
         if (!usable(name))
-            name = FileNames::sanitize(FileNames::fromUrl(reply->url())); // after redirects
+            name = FileNames::sanitize(FileNames::fromUrl(m_route.current())); // after redirects
         if (usable(name))
             d.filename = name;
     }
@@ -436,6 +465,8 @@ void Transfer::onFinished()
     QNetworkReply *reply = m_reply;
     if (!reply)
         return;
+    if (redirected(reply))
+        return; // (when no meta data came first)
     Download &d = m_download;
     onData(); // anything left in the buffer
     if (m_ended)

@@ -3,6 +3,7 @@
 #include "downloads/download.h"
 #include "downloads/downloaddir.h"
 #include "downloads/transferrate.h"
+#include "downloads/transferroute.h"
 #include "result.h"
 
 #include <QObject>
@@ -44,6 +45,9 @@ struct TransferResult
  * 416 fails retryably with the part file emptied. It knows nothing of leases or the store:
  * DownloadEngine decides what a result means.
  *
+ * Its way to the origin — every hop's request, the redirects, the URL's credentials, the
+ * address checks — is its TransferRoute's.
+ *
  * download() is the download as this node runs it: the transfer keeps its bytes, total,
  * validators, name, note and percent current; the owner keeps the rest (status, attempts,
  * priority). Lives on the thread of its network access manager (the main thread).
@@ -58,6 +62,9 @@ public:
         qint64 maxFileSize = 0;         ///< 0: any size
         double progressStepPercent = 0; ///< report progress when the percentage grew this much …
         int progressIntervalMs = 0;     ///< … or this long after the last report
+        /// Set: addresses a download may not connect to (HERMES_DOWNLOAD_BLOCK_PRIVATE), checked
+        /// on every hop, on the address connected to (TransferRoute).
+        TransferRoute::Refusal refusal = {};
     };
     /// Wall-clock milliseconds (the rate and the progress pace); tests hand in their own.
     using Clock = std::function<qint64()>;
@@ -103,6 +110,10 @@ signals:
     void ended(const Hermes::TransferResult &result);
 
 private:
+    /// Requests the route's current hop (after its host is resolved and checked, when it is).
+    void request();
+    /// A redirect answer: on to the next hop, or failed. False: not a redirect.
+    bool redirected(QNetworkReply *reply);
     void onMetaData();
     void onData();
     void onFinished();
@@ -123,6 +134,7 @@ private:
     Limits m_limits;
     QNetworkAccessManager *m_network;
     Clock m_clock;
+    TransferRoute m_route;        ///< hops, redirects, credentials, address checks
     QPointer<QNetworkReply> m_reply;
     int m_fd = -1;                ///< its own part file
     TransferRate m_rate;

@@ -20,6 +20,7 @@ struct DownloadSettings
     int maxAttempts = 0;           ///< within the window; 0: only the window limits
     int retryBaseMs = 1000;
     int maxRedirects = 10;
+    bool blockPrivate = false;     ///< refuse loopback, private, link-local, … addresses (AddressPolicy)
     qint64 maxFileSize = 0;        ///< 0: unlimited
     double progressStepPercent = 1.0;
     int progressIntervalMs = 500;

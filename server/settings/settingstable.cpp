@@ -254,6 +254,13 @@ QList<SettingEntry> buildTable()
         Setting("HERMES_DOWNLOAD_MAX_REDIRECTS", "download-max-redirects", Type::Integer,
                 QStringLiteral("10"), "Redirects followed for one download.")
             .range(0, 50).into(&S::downloads, &DownloadSettings::maxRedirects),
+        Setting("HERMES_DOWNLOAD_BLOCK_PRIVATE", "download-block-private", Type::Boolean,
+                QStringLiteral("false"),
+                "Refuse downloads (and redirect hops) to loopback, private (RFC 1918), shared "
+                "(100.64/10), link-local, unique-local (fc00::/7) and other non-public "
+                "addresses, checked on the address connected to: turn on when API key holders "
+                "must not reach the server's own network through it.")
+            .into(&S::downloads, &DownloadSettings::blockPrivate),
         Setting("HERMES_DOWNLOAD_MAX_FILE_SIZE", "download-max-file-size", Type::Integer,
                 QStringLiteral("0"), "Largest file accepted, in bytes; 0: no limit.")
             .range(0, std::numeric_limits<qint64>::max()).unit(Unit::Bytes)

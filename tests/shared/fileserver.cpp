@@ -10,9 +10,9 @@
 
 namespace Hermes::Test {
 
-FileServer::FileServer(QObject *parent) : QObject(parent)
+FileServer::FileServer(QObject *parent, const QHostAddress &address) : QObject(parent)
 {
-    m_server.listen(QHostAddress::LocalHost, 0);
+    m_server.listen(address, 0);
     connect(&m_server, &QTcpServer::newConnection, this, &FileServer::onNewConnection);
 }
 
@@ -25,7 +25,9 @@ FileServer::~FileServer()
 
 QString FileServer::url(const QByteArray &path) const
 {
-    return QStringLiteral("http://127.0.0.1:%1%2").arg(port()).arg(QString::fromLatin1(path));
+    const QHostAddress a = m_server.serverAddress();
+    const QString host = a.protocol() == QAbstractSocket::IPv6Protocol ? u'[' + a.toString() + u']' : a.toString();
+    return QStringLiteral("http://%1:%2%3").arg(host).arg(port()).arg(QString::fromLatin1(path));
 }
 
 void FileServer::replaceContent(const QByteArray &path, const QByteArray &bytes, const QByteArray &etag,
@@ -72,6 +74,13 @@ void FileServer::onNewConnection()
             buffer->clear();
             const QByteArray path = lines.value(0).split(' ').value(1);
             QByteArray range, ifRange;
+            QHash<QByteArray, QByteArray> fields;
+            for (const QByteArray &l : lines.mid(1)) {
+                const qsizetype colon = l.indexOf(':');
+                if (colon > 0)
+                    fields.insert(l.left(colon).trimmed().toLower(), l.mid(colon + 1).trimmed());
+            }
+            m_headers[path].append(fields);
             for (const QByteArray &l : lines) {
                 if (l.toLower().startsWith("range:"))
                     range = l.mid(6).trimmed();
@@ -102,6 +111,14 @@ void FileServer::onNewConnection()
                 if (f.retryAfter >= 0)
                     head += "Retry-After: " + QByteArray::number(f.retryAfter) + "\r\n";
                 socket->write(head + "Content-Length: 5\r\nConnection: close\r\n\r\nerror");
+                socket->disconnectFromHost();
+                return;
+            }
+            if (!f.basicAuth.isEmpty() && fields.value("authorization") != "Basic " + f.basicAuth.toBase64()) {
+                answer.status = 401;
+                m_answers.append(answer);
+                socket->write("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"files\"\r\n"
+                              "Content-Length: 6\r\nConnection: close\r\n\r\ndenied");
                 socket->disconnectFromHost();
                 return;
             }

@@ -5,6 +5,7 @@
 #include <QList>
 #include <QObject>
 #include <QRandomGenerator>
+#include <QHostAddress>
 #include <QTcpServer>
 
 namespace Hermes::Test {
@@ -17,7 +18,8 @@ namespace Hermes::Test {
  * For fault tests it also replaces a file by a new version at any time (a response already
  * under way goes on with the bytes it started with, as a server sending an unlinked file
  * does), drops a share of the transfers at random offsets, answers the next N requests with an
- * error (e.g. 503 or 429 with Retry-After), and logs every response with the version it served.
+ * error (e.g. 503 or 429 with Retry-After), and logs every response with the version it served,
+ * and every request's header fields (requestHeaders: what a client sent, Authorization too).
  * A change of `bytesPerSecond` applies to the transfers under way too (a trickle that ends).
  *
  * It lives on the thread that created it and must be used from that thread only.
@@ -45,6 +47,7 @@ public:
         int failNext = 0;             ///< the next N requests get `failStatus` …
         int failStatus = 503;
         int retryAfter = -1;          ///< … with `Retry-After: <s>` when >= 0
+        QByteArray basicAuth;         ///< "user:password": a request without them gets 401 and a Basic challenge
     };
     /// One answer, as sent.
     struct Served
@@ -58,7 +61,8 @@ public:
         qint64 dropAt = -1;  ///< the body was cut after this many bytes; -1: not cut on purpose
     };
 
-    explicit FileServer(QObject *parent = nullptr);
+    /// Listens on `address` (another loopback address, 127.0.0.2, is another host to a client).
+    explicit FileServer(QObject *parent = nullptr, const QHostAddress &address = QHostAddress::LocalHost);
     /// Sockets still open are closed first: their disconnect handlers touch the counters.
     ~FileServer() override;
 
@@ -82,6 +86,8 @@ public:
     qint64 bytesServed(const QByteArray &path) const { return m_served.value(path); }
     QList<QByteArray> rangeHeaders(const QByteArray &path) const { return m_ranges.value(path); }
     QList<QByteArray> ifRangeHeaders(const QByteArray &path) const { return m_ifRanges.value(path); }
+    /// The header fields of each request for `path`, names in lower case (e.g. "authorization").
+    QList<QHash<QByteArray, QByteArray>> requestHeaders(const QByteArray &path) const { return m_headers.value(path); }
     /// When each request for `path` arrived (ms since the epoch).
     QList<qint64> requestTimes(const QByteArray &path) const { return m_times.value(path); }
     /// Transfers of `path` running at once, at most, so far: 1 means never two copies.
@@ -103,6 +109,7 @@ private:
     QHash<QByteArray, qint64> m_served;
     QHash<QByteArray, QList<QByteArray>> m_ranges;
     QHash<QByteArray, QList<QByteArray>> m_ifRanges;
+    QHash<QByteArray, QList<QHash<QByteArray, QByteArray>>> m_headers;
     QHash<QByteArray, QList<qint64>> m_times;
     QHash<QByteArray, int> m_activePath;
     QHash<QByteArray, int> m_maxActivePath;

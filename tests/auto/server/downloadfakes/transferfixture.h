@@ -52,7 +52,7 @@ protected:
         d.leaseGeneration = 1;
         return d;
     }
-    static Transfer::Limits defaultLimits() { return {10, 0, 1.0, 500}; }
+    static Transfer::Limits defaultLimits() { return {10, 0, 1.0, 500, {}}; }
     std::unique_ptr<Run> start(const Download &d, const Transfer::Limits &limits = defaultLimits(),
                                Transfer::Clock clock = {})
     {

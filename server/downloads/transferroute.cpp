@@ -1,0 +1,102 @@
+#include "downloads/transferroute.h"
+
+#include "downloads/urlcredentials.h"
+
+#include <QHostInfo>
+#include <QNetworkReply>
+
+namespace Hermes {
+
+TransferRoute::TransferRoute(const QUrl &url, int maxRedirects, Refusal refusal, QObject *parent)
+    : QObject(parent), m_origin(UrlCredentials::withoutUserInfo(url)),
+      m_authorization(UrlCredentials::basicAuthorization(url)), m_current(m_origin),
+      m_maxRedirects(maxRedirects), m_refusal(std::move(refusal))
+{
+}
+
+TransferRoute::~TransferRoute()
+{
+    cancel();
+}
+
+void TransferRoute::cancel()
+{
+    if (m_lookup >= 0)
+        QHostInfo::abortHostLookup(m_lookup);
+    m_lookup = -1;
+}
+
+QNetworkRequest TransferRoute::requestFor(const QHostAddress &address) const
+{
+    QUrl target = m_current;
+    QNetworkRequest request;
+    if (!address.isNull()) {
+        // Pinned: Qt connects to the address that was checked and resolves nothing itself.
+        // The origin still sees its name (Host), and TLS sends it (SNI) and verifies the
+        // certificate against it, not against the address.
+        target.setHost(address.toString());
+        request.setRawHeader("Host", m_current.authority(QUrl::FullyEncoded).toUtf8());
+        request.setPeerVerifyName(m_current.host(QUrl::FullyEncoded));
+    }
+    request.setUrl(target);
+    // Redirects come back here (follow): Qt would carry every header, Authorization too, to
+    // wherever the Location points, and would connect without a check.
+    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
+    if (!m_authorization.isEmpty() && UrlCredentials::sameOrigin(m_current, m_origin))
+        request.setRawHeader("Authorization", m_authorization);
+    return request;
+}
+
+void TransferRoute::prepare(Ready ready)
+{
+    cancel();
+    if (!m_refusal)
+        return ready(requestFor({}));
+    const QString host = m_current.host();
+    m_lookup = QHostInfo::lookupHost(host, this, [this, host, ready](const QHostInfo &info) {
+        m_lookup = -1;
+        const QList<QHostAddress> addresses = info.addresses();
+        if (info.error() != QHostInfo::NoError || addresses.isEmpty()) {
+            return ready(Error::unavailable("host_not_found", QStringLiteral("cannot resolve %1: %2")
+                                                                  .arg(host, info.errorString())));
+        }
+        // Every address the name has, not only the one used: a name that also points inside
+        // is refused whole (rebinding setups answer with both).
+        for (const QHostAddress &address : addresses) {
+            if (const QString why = m_refusal(address); !why.isEmpty()) {
+                const QString named = QHostAddress(host).isNull()
+                    ? QStringLiteral("%1 resolves to %2").arg(host, address.toString())
+                    : address.toString();
+                return ready(Error::invalid("blocked_address", QStringLiteral(
+                    "blocked_address: %1, a %2 address; downloads from private addresses are "
+                    "refused (HERMES_DOWNLOAD_BLOCK_PRIVATE)").arg(named, why)));
+            }
+        }
+        ready(requestFor(addresses.first()));
+    });
+}
+
+bool TransferRoute::isRedirect(int status)
+{
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+Result<void> TransferRoute::follow(const QNetworkReply *reply)
+{
+    const QByteArray location = reply->rawHeader("Location");
+    if (location.isEmpty())
+        return Error::invalid("bad_redirect", QStringLiteral("a redirect without a Location"));
+    if (++m_redirects > m_maxRedirects)
+        return Error::invalid("too_many_redirects",
+                              QStringLiteral("more than %1 redirects").arg(m_maxRedirects));
+    // Relative to the hop's own URL (by name, not the pinned address).
+    const QUrl next = UrlCredentials::withoutUserInfo(m_current.resolved(QUrl::fromEncoded(location.trimmed())));
+    if (!next.isValid() || (next.scheme() != u"http" && next.scheme() != u"https") || next.host().isEmpty())
+        return Error::invalid("bad_redirect", QStringLiteral("a redirect to something other than an http(s) URL"));
+    if (m_current.scheme() == u"https" && next.scheme() == u"http")
+        return Error::invalid("insecure_redirect", QStringLiteral("a redirect from https to http, refused"));
+    m_current = next;
+    return Result<void>::success();
+}
+
+} // namespace Hermes
