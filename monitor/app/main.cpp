@@ -15,12 +15,47 @@
 
 using namespace Hermes;
 
+/// --help or --version among the arguments: answered without a display.
+static bool onlyAsksForHelpOrVersion(int argc, char *argv[])
+{
+    for (int i = 1; i < argc; ++i) {
+        const QByteArrayView arg(argv[i]);
+        if (arg == "--help" || arg == "-h" || arg == "-?" || arg == "--help-all" || arg == "--version" || arg == "-v")
+            return true;
+    }
+    return false;
+}
+
+static void addOptions(QCommandLineParser &parser, const QCommandLineOption &server, const QCommandLineOption &keyFile)
+{
+    parser.setApplicationDescription(QStringLiteral("Watches and controls a Hermes download queue."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addOption(server);
+    parser.addOption(keyFile);
+}
+
 int main(int argc, char *argv[])
 {
+    QCoreApplication::setOrganizationName(QStringLiteral("Hermes"));
+    QCoreApplication::setApplicationName(QStringLiteral("hermes-monitor"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(HERMES_VERSION));
+    const QCommandLineOption server(QStringLiteral("server"),
+                                    QStringLiteral("Server URL (overrides the settings), e.g. http://127.0.0.1:8000."),
+                                    QStringLiteral("url"));
+    const QCommandLineOption keyFile(QStringLiteral("api-key-file"),
+                                     QStringLiteral("Read the API key from this file (overrides the settings)."),
+                                     QStringLiteral("file"));
+    if (onlyAsksForHelpOrVersion(argc, argv)) {
+        // A QApplication needs a display (xcb aborts without one); printing the usage or the
+        // version must work over ssh and in package checks, so a core application answers.
+        QCoreApplication cli(argc, argv);
+        QCommandLineParser parser;
+        addOptions(parser, server, keyFile);
+        parser.process(cli); // prints and exits; an unknown option beside it exits non-zero
+        return 0;
+    }
     QApplication app(argc, argv);
-    QApplication::setOrganizationName(QStringLiteral("Hermes"));
-    QApplication::setApplicationName(QStringLiteral("hermes-monitor"));
-    QApplication::setApplicationVersion(QStringLiteral(HERMES_VERSION));
     QApplication::setDesktopFileName(QStringLiteral("hermes-monitor"));
 
     // The monitor's words in the user's language (built in), and Qt's own dialogs' words when
@@ -33,17 +68,7 @@ int main(int argc, char *argv[])
         QApplication::installTranslator(&translator);
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("Watches and controls a Hermes download queue."));
-    parser.addHelpOption();
-    parser.addVersionOption();
-    const QCommandLineOption server(QStringLiteral("server"),
-                                    QStringLiteral("Server URL (overrides the settings), e.g. http://127.0.0.1:8000."),
-                                    QStringLiteral("url"));
-    const QCommandLineOption keyFile(QStringLiteral("api-key-file"),
-                                     QStringLiteral("Read the API key from this file (overrides the settings)."),
-                                     QStringLiteral("file"));
-    parser.addOption(server);
-    parser.addOption(keyFile);
+    addOptions(parser, server, keyFile);
     parser.process(app);
 
     MonitorSettings settings = MonitorSettings::load();
