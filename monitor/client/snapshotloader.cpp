@@ -65,7 +65,8 @@ void SnapshotLoader::requestPage()
                 m_items.append(std::move(d));
             }
         }
-        m_offset += m_pageSize;
+        // A page may end early (the server bounds a page's bytes too): go on from where it did.
+        m_offset += int(page.size());
         const bool more = !page.isEmpty() && m_offset < total;
         if (!changed && more) {
             requestPage();

@@ -6,6 +6,7 @@
 #include "http/httpserver.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QUrlQuery>
 
 namespace Hermes {
@@ -136,14 +137,33 @@ void DownloadRoutes::list(HttpExchange &ex)
     m_service->list(status, limit, offset, [this, ex, limit, offset](Result<DownloadService::Page> page) mutable {
         if (!page)
             return replyWith(ex, page.error());
-        QJsonArray items;
-        for (const Download &d : std::as_const(page->items))
-            items.append(m_service->resourceOf(d).toJson());
-        ex.replyJson(200, {{QStringLiteral("items"), items},
-                           {QStringLiteral("total"), page->total},
-                           {QStringLiteral("limit"), limit},
-                           {QStringLiteral("offset"), offset}});
+        ex.reply(200, listBody(*page, limit, offset), "application/json");
     });
+}
+
+QByteArray DownloadRoutes::listBody(const DownloadService::Page &page, int limit, int offset) const
+{
+    // Bounded in bytes as well as rows: a page of long URLs stops growing at ListPageBytes (one
+    // row at least), and next_offset says where the next page starts. Rows go into the body
+    // one at a time; no JSON tree of the whole page is built beside it.
+    QByteArray items = "[";
+    int count = 0;
+    for (const Download &d : page.items) {
+        const QByteArray row = QJsonDocument(m_service->resourceOf(d).toJson()).toJson(QJsonDocument::Compact);
+        if (count > 0 && items.size() + row.size() + 1 > ListPageBytes)
+            break;
+        if (count > 0)
+            items += ',';
+        items += row;
+        ++count;
+    }
+    items += ']';
+    const int next = offset + count;
+    const bool more = count > 0 && next < page.total;
+    return "{\"items\":" + items + ",\"limit\":" + QByteArray::number(limit)
+        + ",\"next_offset\":" + (more ? QByteArray::number(next) : QByteArray("null"))
+        + ",\"offset\":" + QByteArray::number(offset) + ",\"total\":" + QByteArray::number(page.total)
+        + '}';
 }
 
 void DownloadRoutes::get(HttpExchange &ex)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "downloads/download.h"
+#include "downloads/downloadservice.h"
 #include "http/httpserver.h"
 #include "result.h"
 
@@ -20,12 +21,17 @@ class Metrics;
 class DownloadRoutes final
 {
 public:
+    /// A list page stops adding rows when its body would pass this (see listBody()).
+    static constexpr qsizetype ListPageBytes = 1 << 20;
+
     DownloadRoutes(DownloadService *service, const ApiKeyStore &keys, Metrics *metrics);
     void registerOn(HttpServer *server);
 
 private:
     void create(HttpExchange &ex);
     void list(HttpExchange &ex);
+    /// The JSON body of a list page: at most ListPageBytes of rows (at least one).
+    QByteArray listBody(const DownloadService::Page &page, int limit, int offset) const;
     void get(HttpExchange &ex);
     void queue(HttpExchange &ex);
     void setPriority(HttpExchange &ex);

@@ -15,8 +15,6 @@ namespace Hermes {
 
 /// Bytes taken from the socket at a time (into a stack buffer).
 static constexpr qint64 ReadChunk = 16 * 1024;
-/// Responses waiting for a client that does not read: past this, its next requests wait.
-static constexpr qint64 MaxPendingOutput = 256 * 1024;
 /// Requests answered in one go before other connections get their turn.
 static constexpr int RequestsPerTurn = 16;
 
@@ -100,8 +98,8 @@ void HttpConnection::process()
     QByteArrayView pending;
     bool fromBuffer = false;
     while (m_phase == Phase::Reading) {
-        if (m_socket->bytesToWrite() > MaxPendingOutput)
-            break; // onBytesWritten() resumes
+        if (!m_out.isEmpty())
+            break; // the answer before waits for room: onBytesWritten() resumes
         if (answered == RequestsPerTurn) {
             scheduleProcess();
             break;
@@ -137,8 +135,10 @@ void HttpConnection::process()
         if (status == HttpRequestParser::Status::HeadReady) {
             m_headDone = now();
             status = m_parser.setBodyLimit(m_owner->bodyLimit(m_parser.request()));
-            if (status == HttpRequestParser::Status::NeedMore && m_parser.expectsContinue())
-                m_socket->write(HttpResponse::continueResponse());
+            if (status == HttpRequestParser::Status::NeedMore && m_parser.expectsContinue()) {
+                m_out.append(HttpResponse::continueResponse());
+                pumpOutput();
+            }
         }
         if (status == HttpRequestParser::Status::Error) {
             const auto &e = m_parser.error();
@@ -169,14 +169,18 @@ void HttpConnection::dispatch()
     m_owner->dispatch(this, m_seq, request);
 }
 
-void HttpConnection::respond(quint64 seq, const QByteArray &bytes)
+void HttpConnection::respond(quint64 seq, const QByteArray &head, const QByteArray &body)
 {
     HERMES_ASSERT_THREAD(this); // an answer that comes late (a broker's callback) comes here
     if (!isCurrent(seq))
         return;
-    if (m_socket->bytesToWrite() == 0)
+    if (!sending())
         m_lastWrite = now(); // the clock of a client that does not read starts here
-    m_socket->write(bytes);
+    m_out.append(head);
+    m_out.append(body);
+    pumpOutput();
+    if (m_phase == Phase::Done)
+        return; // the socket failed
     if (m_closeAfterResponse) {
         startClosing();
         return;
@@ -225,10 +229,12 @@ void HttpConnection::fail(int status, const QByteArray &code, const QString &mes
         return;
     qCDebug(lcHttp).noquote() << "refused a request from" << m_peer.toString() << "with" << status
                               << code;
-    if (m_socket->bytesToWrite() == 0)
+    if (!sending())
         m_lastWrite = now();
-    m_socket->write(HttpResponse::error(status, code, message, {}, true));
-    startClosing();
+    m_out.append(HttpResponse::error(status, code, message, {}, true));
+    pumpOutput();
+    if (m_phase != Phase::Done)
+        startClosing();
 }
 
 void HttpConnection::startClosing()
@@ -237,7 +243,7 @@ void HttpConnection::startClosing()
     m_in.clear();
     m_parser.reset();
     m_lingerStart = now();
-    if (m_socket->bytesToWrite() == 0)
+    if (!sending())
         shutdownWrite();
 }
 
@@ -269,10 +275,39 @@ void HttpConnection::drain()
 void HttpConnection::onBytesWritten()
 {
     m_lastWrite = now();
-    if (m_phase == Phase::Lingering && m_socket->bytesToWrite() == 0)
+    const bool waited = !m_out.isEmpty();
+    pumpOutput();
+    if (m_phase == Phase::Lingering && !sending()) {
         shutdownWrite();
-    else if (m_phase == Phase::Reading && m_socket->bytesToWrite() <= MaxPendingOutput / 2)
+    } else if (m_phase == Phase::Reading && m_out.isEmpty()) {
+        if (!m_parser.inProgress() && (waited || !sending()))
+            m_requestStart = m_idleSince = now(); // the next request's clocks start now
         scheduleProcess();
+    }
+}
+
+void HttpConnection::pumpOutput()
+{
+    // Qt takes what the kernel does not and keeps it: never more than SendBufferBytes of it.
+    // While the kernel takes everything, this goes on; once Qt holds the rest, its
+    // bytesWritten (onBytesWritten()) brings us back.
+    while (!m_out.isEmpty() && m_phase != Phase::Done) {
+        const qint64 buffered = m_socket->bytesToWrite();
+        const qint64 room = HttpLimits::SendBufferBytes - buffered;
+        if (room <= 0)
+            return;
+        if (buffered == 0)
+            m_lastWrite = now(); // the kernel took everything so far: progress
+        if (m_out.writeTo(*m_socket, room) < 0) {
+            closeNow();
+            return;
+        }
+    }
+}
+
+bool HttpConnection::sending() const
+{
+    return !m_out.isEmpty() || (m_socket && m_socket->bytesToWrite() > 0);
 }
 
 void HttpConnection::closeNow()
@@ -280,6 +315,7 @@ void HttpConnection::closeNow()
     if (m_phase == Phase::Done)
         return;
     m_phase = Phase::Done;
+    m_out.clear();
     m_socket->abort();
     emit finished();
     deleteLater();
@@ -291,8 +327,11 @@ void HttpConnection::checkTimeouts(qint64 t)
     const HttpLimits &l = m_owner->limits();
     switch (m_phase) {
     case Phase::Reading:
-        if (m_socket->bytesToWrite() > 0 && t - m_lastWrite >= l.bodyTimeoutMs) {
+        if (sending() && t - m_lastWrite >= l.sendTimeoutMs) {
             closeNow(); // answers it does not read
+        } else if (!m_out.isEmpty()) {
+            // Nothing is read while an answer waits for room (backpressure): only the send
+            // timeout counts, however slowly the client reads.
         } else if (m_parser.readingBody()) {
             const qint64 stalled = m_lastRead + l.bodyTimeoutMs;
             const qint64 slow = l.minBodyBytesPerSecond > 0
@@ -304,6 +343,8 @@ void HttpConnection::checkTimeouts(qint64 t)
             if (t >= m_requestStart + l.headerTimeoutMs)
                 fail(408, "request_timeout",
                      QStringLiteral("the request head did not arrive within %1 ms").arg(l.headerTimeoutMs));
+        } else if (sending()) {
+            // Idle once its answers are out.
         } else if (m_seq == 0 ? t >= m_requestStart + l.headerTimeoutMs
                               : t >= m_idleSince + l.idleTimeoutMs) {
             closeNow(); // nothing asked: nothing to answer
@@ -311,7 +352,7 @@ void HttpConnection::checkTimeouts(qint64 t)
         break;
     case Phase::Lingering:
         if (m_writeShut ? t >= m_lingerStart + l.lingerMs
-                        : t - m_lastWrite >= l.bodyTimeoutMs)
+                        : t - m_lastWrite >= l.sendTimeoutMs)
             closeNow();
         break;
     case Phase::Handling: // bounded by the routes (see BoundedWait)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "http/requestparser.h"
+#include "http/responseoutput.h"
 
 #include <QHostAddress>
 #include <QObject>
@@ -39,7 +40,14 @@ public:
  * TCP flow control slows a client that sends faster than it is read. It reads a stack buffer's
  * worth at a time, feeds it to an HttpRequestParser, and hands each complete request to the
  * server (its HttpConnectionOwner), one at a time: a pipelined request is not read before the
- * previous one is answered. Errors are answered with a JSON body and `Connection: close`; the
+ * previous one is answered.
+ *
+ * Answers go out as the socket drains (ResponseOutput): at most HttpLimits::SendBufferBytes
+ * (64 KiB) is handed to Qt beyond what the kernel took, and a pipelined request is not parsed
+ * while the answer before it is still waiting for that room — a client that asks and does not
+ * read stops being read (backpressure, as nginx does) and pins one answer, shared with every
+ * other client of the same document. A connection whose client takes nothing of an answer for
+ * HttpLimits::sendTimeoutMs is closed. Errors are answered with a JSON body and `Connection: close`; the
  * connection then stops reading requests, drains what the client still sends for a moment (so
  * it sees the answer rather than a reset) and closes. The server calls checkTimeouts()
  * periodically; one timer serves every connection.
@@ -69,8 +77,9 @@ public:
     bool isCurrent(quint64 seq) const;
     /// The connection closes after the answer to the current request.
     bool closesAfterResponse() const { return m_closeAfterResponse; }
-    /// Sends a complete response to request `seq`; then reads the next request, or closes.
-    void respond(quint64 seq, const QByteArray &bytes);
+    /// Sends a complete response to request `seq`, its head then its body (both shared, not
+    /// copied), as the socket drains; then reads the next request, or closes.
+    void respond(quint64 seq, const QByteArray &head, const QByteArray &body = {});
     /// The handler of `seq` dropped it without an answer: 500.
     void abandoned(quint64 seq);
     /// Gives the socket up (a stream takes it over): no more reads, timers or accounting here.
@@ -91,6 +100,10 @@ private:
     void shutdownWrite();
     void drain();
     void onBytesWritten();
+    /// Hands pending answers to the socket up to SendBufferBytes beyond the kernel's buffer.
+    void pumpOutput();
+    /// Something of an answer waits: for room in Qt's buffer, or for the kernel to take it.
+    bool sending() const;
     void closeNow();
 
     HttpConnectionOwner *m_owner;
@@ -99,6 +112,7 @@ private:
     QHostAddress m_peer;
     HttpRequestParser m_parser;
     QByteArray m_in;                ///< read from the socket, not parsed yet
+    ResponseOutput m_out;           ///< answers not handed to the socket yet
     Phase m_phase = Phase::Reading;
     quint64 m_seq = 0;              ///< requests dispatched so far
     bool m_closeAfterResponse = false;
@@ -109,7 +123,7 @@ private:
     qint64 m_idleSince = 0;
     qint64 m_headDone = 0;
     qint64 m_lastRead = 0;
-    qint64 m_lastWrite = 0;
+    qint64 m_lastWrite = 0;         ///< the last progress of an answer (the send timeout's clock)
     qint64 m_lingerStart = 0;
     qint64 m_drained = 0;
 };

@@ -105,9 +105,12 @@ void HttpExchange::reply(int status, const QByteArray &body, const QByteArray &c
     d->replied = true;
     if (!d->connection)
         return; // the client left before the answer was ready
-    d->connection->respond(d->seq, HttpResponse::complete(status, {&d->cors, &headers},
-                                                          closesConnection(), contentType, body,
-                                                          isHead()));
+    // The body goes out as it is, shared (a static document is not copied per request).
+    const bool withBody = !isHead() && !HttpResponse::isBodyless(status);
+    d->connection->respond(d->seq,
+                           HttpResponse::completeHead(status, {&d->cors, &headers},
+                                                      closesConnection(), contentType, body.size()),
+                           withBody ? body : QByteArray());
 }
 
 void HttpExchange::replyHead(int status, const HeaderList &headers)

@@ -55,17 +55,25 @@ QByteArray HttpResponse::head(int status, std::initializer_list<const HeaderList
     return out;
 }
 
-QByteArray HttpResponse::complete(int status, std::initializer_list<const HeaderList *> headers,
-                                  bool close, const QByteArray &contentType,
-                                  const QByteArray &body, bool headRequest)
+QByteArray HttpResponse::completeHead(int status,
+                                      std::initializer_list<const HeaderList *> headers,
+                                      bool close, const QByteArray &contentType, qint64 bodySize)
 {
     QByteArray out = head(status, headers, close);
     if (!isBodyless(status)) {
         if (!contentType.isEmpty())
             out += "Content-Type: " + contentType + "\r\n";
-        out += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
+        out += "Content-Length: " + QByteArray::number(bodySize) + "\r\n";
     }
     out += "\r\n";
+    return out;
+}
+
+QByteArray HttpResponse::complete(int status, std::initializer_list<const HeaderList *> headers,
+                                  bool close, const QByteArray &contentType,
+                                  const QByteArray &body, bool headRequest)
+{
+    QByteArray out = completeHead(status, headers, close, contentType, body.size());
     if (!headRequest && !isBodyless(status))
         out += body;
     return out;

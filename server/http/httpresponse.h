@@ -28,6 +28,11 @@ public:
     /// The status line and every list of headers in order, and `Connection: close` when
     /// `close`, without the blank line that ends the head (streams write their own body).
     static QByteArray head(int status, std::initializer_list<const HeaderList *> headers, bool close);
+    /// The head of a complete response whose body is `bodySize` bytes: the head, then (unless
+    /// the status is bodyless) Content-Type when given and Content-Length, and the blank line.
+    /// The body goes out after it as a separate, shared buffer (see ResponseOutput).
+    static QByteArray completeHead(int status, std::initializer_list<const HeaderList *> headers,
+                                   bool close, const QByteArray &contentType, qint64 bodySize);
     /// A complete response: the head, then (unless the status is bodyless) Content-Type when
     /// given and Content-Length, and the body unless `headRequest` (a HEAD answer says what GET
     /// would send, without the body).

@@ -329,10 +329,16 @@ QList<SettingEntry> buildTable()
         Setting("HERMES_HTTP_BODY_TIMEOUT", "http-body-timeout", Type::Integer,
                 QStringLiteral("10"),
                 "Seconds a request body may stall (and, after that long, it must keep "
-                "HERMES_HTTP_MIN_BODY_RATE on average): 408. Also how long a response may "
-                "wait for a client that does not read.")
+                "HERMES_HTTP_MIN_BODY_RATE on average): 408.")
             .range(1, 3600).unit(Unit::Seconds)
             .into(&S::http, &HttpSettings::bodyTimeoutMs, Unit::Milliseconds),
+        Setting("HERMES_HTTP_SEND_TIMEOUT", "http-send-timeout", Type::Integer,
+                QStringLiteral("60"),
+                "Seconds a response may wait for a client that reads none of it (nginx's "
+                "send_timeout): then the connection is closed. A response goes out as the "
+                "socket drains, 64 KiB at most held beyond the kernel's socket buffer.")
+            .range(1, 3600).unit(Unit::Seconds)
+            .into(&S::http, &HttpSettings::sendTimeoutMs, Unit::Milliseconds),
         Setting("HERMES_HTTP_MIN_BODY_RATE", "http-min-body-rate", Type::Integer,
                 QStringLiteral("1024"),
                 "Bytes per second a request body must average once it has had "

@@ -14,6 +14,10 @@ StreamConnection::StreamConnection(int fd, const StreamParams &params, qint64 de
 
 StreamConnection::~StreamConnection()
 {
+    // Nothing the client sent on the stream was read (StreamSocketSet): drop it without
+    // copying (MSG_TRUNC), so that the close is a FIN, not a reset that could destroy the
+    // stream's last bytes on their way to the client.
+    ::recv(m_fd, nullptr, 1 << 20, MSG_DONTWAIT | MSG_TRUNC);
     ::close(m_fd);
 }
 

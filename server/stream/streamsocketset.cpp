@@ -39,8 +39,14 @@ StreamConnection &StreamSocketSet::add(int fd, const StreamParams &params, qint6
     m_connections.push_back(std::make_unique<StreamConnection>(fd, params, deadlineMs));
     StreamConnection &c = *m_connections.back();
     c.position = std::prev(m_connections.end());
+    // A stream's client has nothing more to say: nothing it sends is read (EPOLLIN is not
+    // watched), so junk costs no CPU; it fills this small receive buffer (no autotuning once
+    // set) and TCP flow control then stops the sender. Its leaving still shows: a FIN is
+    // EPOLLRDHUP even behind unread bytes, a reset EPOLLERR/EPOLLHUP.
+    const int receiveBuffer = ReceiveBufferBytes;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, sizeof receiveBuffer);
     epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.events = EPOLLRDHUP;
     ev.data.ptr = &c;
     ::epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &ev);
     return c;
@@ -58,7 +64,7 @@ void StreamSocketSet::watchWritable(StreamConnection &c, bool on)
         return;
     c.watchingWritable = on;
     epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLRDHUP | (on ? EPOLLOUT : 0u);
+    ev.events = EPOLLRDHUP | (on ? EPOLLOUT : 0u);
     ev.data.ptr = &c;
     ::epoll_ctl(m_epoll, EPOLL_CTL_MOD, c.fd(), &ev);
 }
@@ -75,16 +81,6 @@ const std::vector<StreamSocketSet::Ready> &StreamSocketSet::poll(qint64 nowMs)
         if (ev & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
             m_ready.push_back({&c, Readiness::Closed});
             continue;
-        }
-        if (ev & EPOLLIN) {
-            // A stream's client has nothing more to say; anything it sends is discarded,
-            // and end of file means it left.
-            char buffer[512];
-            const ssize_t r = ::recv(c.fd(), buffer, sizeof buffer, MSG_DONTWAIT);
-            if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-                m_ready.push_back({&c, Readiness::Closed});
-                continue;
-            }
         }
         if (ev & EPOLLOUT) {
             switch (c.flushPending(nowMs)) {

@@ -18,8 +18,7 @@ namespace Hermes {
  * Every socket is watched for its client going away; a socket whose pending bytes wait for the
  * kernel is also watched for writability (watchWritable()). When the set has something to say
  * it emits activity(), and poll() says what: which streams' clients left (end of file, a reset,
- * or a hang-up; anything a client sends on a stream is read and discarded), which failed to
- * send, and which sent all their pending bytes since (drained: the worker feeds them what they
+ * or a hang-up), which failed to send, and which sent all their pending bytes since (drained: the worker feeds them what they
  * are behind on). Everything runs in the set's thread.
  */
 class StreamSocketSet final : public QObject
@@ -27,6 +26,9 @@ class StreamSocketSet final : public QObject
     Q_OBJECT
 public:
     using List = StreamConnection::List;
+    /// A stream socket's receive buffer (SO_RCVBUF; the kernel doubles it): nothing a client
+    /// sends on a stream is read, so this is all its junk can occupy before TCP stops it.
+    static constexpr int ReceiveBufferBytes = 4096;
     enum class Readiness { Closed, WriteFailed, Drained };
     struct Ready
     {

@@ -59,6 +59,7 @@ class FakeHermes
 public:
     QList<QJsonObject> items;
     int failLists = 0;                            ///< answer 500 to this many list requests
+    int pageBytes = 0;                            ///< a page ends early past this (as the real one does)
     QList<ScriptedServer::Response> streams;      ///< per connection; the last one repeats
     std::function<void(int page)> beforePage;     ///< may change `items` between pages
     int streamRequests = 0;
@@ -103,9 +104,16 @@ private:
                 return json(500, {{"error", QJsonObject{{"code", "boom"}, {"message", "scripted failure"}}}});
             }
             QJsonArray page;
-            for (int i = offset; i < qMin(int(items.size()), offset + limit); ++i)
+            qsizetype bytes = 0;
+            for (int i = offset; i < qMin(int(items.size()), offset + limit); ++i) {
+                bytes += QJsonDocument(items.at(i)).toJson(QJsonDocument::Compact).size();
+                if (pageBytes > 0 && !page.isEmpty() && bytes > pageBytes)
+                    break;
                 page.append(items.at(i));
-            return json(200, {{"items", page}, {"total", int(items.size())}, {"limit", limit}, {"offset", offset}});
+            }
+            const int next = offset + int(page.size());
+            return json(200, {{"items", page}, {"total", int(items.size())}, {"limit", limit}, {"offset", offset},
+                              {"next_offset", next < items.size() ? QJsonValue(next) : QJsonValue()}});
         }
         if (url.path().startsWith(u"/api/v1/downloads/")) {
             ++detailRequests;
@@ -137,6 +145,7 @@ private slots:
     void modelMatchesTheServer();
     void survivesAServerRestart();
     void pagesTheSnapshotUntilTotal();
+    void pagesOnFromPagesThatEndEarly();
     void pagesAgainWhenTheListMoves();
     void aListThatKeepsMovingRemovesNothing();
     void mergesAReloadWithoutReset();
@@ -252,6 +261,27 @@ void tst_MonitorSession::pagesTheSnapshotUntilTotal()
     QCOMPARE(fake.listRequests, 3);
     QVERIFY(session.model().row("d2499"));
     QCOMPARE(session.model().count(DownloadStatus::Completed), 1250);
+    session.stop();
+}
+
+void tst_MonitorSession::pagesOnFromPagesThatEndEarly()
+{
+    // The server bounds a page's bytes as well as its rows: pages of 3 rows or so, never the
+    // 1,000 asked for; the monitor goes on from where each ended and misses none.
+    FakeHermes fake;
+    for (int i = 0; i < 50; ++i)
+        fake.items.append(item(QStringLiteral("d%1").arg(i), "pending"));
+    fake.pageBytes = 3 * int(QJsonDocument(fake.items.first()).toJson(QJsonDocument::Compact).size());
+    fake.streams = {ScriptedServer::eventStream({connected()}, false)};
+    MonitorSession session;
+    fast(session);
+    session.setServer(fake.base());
+    session.start();
+    QTRY_COMPARE_WITH_TIMEOUT(session.snapshotsLoaded(), 1, 20000);
+    QCOMPARE(session.model().rowCount(), 50);
+    for (int i = 0; i < 50; ++i)
+        QVERIFY(session.model().row(QStringLiteral("d%1").arg(i)));
+    QVERIFY(fake.listRequests >= 17);
     session.stop();
 }
 
