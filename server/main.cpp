@@ -246,7 +246,8 @@ int main(int argc, char *argv[])
         tokenLookup = redis.get();
         broker = std::move(redis);
     }
-    EventHub hub(broker.get(), settings.history.size, settings.stream, settings.stream.ioThreads, &metrics);
+    EventHub hub(broker.get(), settings.history.size, settings.history.bytes, settings.stream,
+                 settings.stream.ioThreads, &metrics);
     // Started once the hub listens, so it receives the history first.
     if (const Result<void> started = broker->start(); !started)
         return fail(QStringLiteral("HERMES_DATA_DIR: the event history: %1").arg(started.error().message));

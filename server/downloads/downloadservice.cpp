@@ -1,6 +1,7 @@
 #include "downloads/downloadservice.h"
 
 #include "downloads/downloadevents.h"
+#include "downloads/fieldlimits.h"
 #include "downloads/filenames.h"
 #include "downloads/runningdownloads.h"
 #include "threadaffinity.h"
@@ -48,14 +49,27 @@ void DownloadService::add(const QString &url, const QString &filename, int prior
                           const QString &sha256, Done<Download> done)
 {
     HERMES_ASSERT_THREAD(this);
+    // Lengths first: a long value is refused before any work is spent on it.
+    if (auto e = FieldLimits::tooLong("url", url, FieldLimits::UrlBytes))
+        return done(*e);
+    if (auto e = FieldLimits::tooLong("filename", filename, FieldLimits::FileNameBytes))
+        return done(*e);
     const QUrl parsed(url, QUrl::StrictMode);
     if (!parsed.isValid() || (parsed.scheme() != u"http" && parsed.scheme() != u"https")
         || parsed.host().isEmpty())
         return done(Error::invalid("invalid_url", QStringLiteral("url must be an http:// or https:// URL")));
     // Anchored at both ends: `$` alone would let a trailing newline through.
-    static const QRegularExpression hex(QRegularExpression::anchoredPattern(QStringLiteral("[0-9a-fA-F]{64}")));
+    static const QRegularExpression hex(QRegularExpression::anchoredPattern(
+        QStringLiteral("[0-9a-fA-F]{%1}").arg(FieldLimits::Sha256HexDigits)));
     if (!sha256.isEmpty() && !hex.match(sha256).hasMatch())
-        return done(Error::invalid("invalid_sha256", QStringLiteral("sha256 must be 64 hexadecimal digits")));
+        return done(Error::invalid("invalid_sha256", QStringLiteral("sha256 must be %1 hexadecimal digits")
+                                                         .arg(FieldLimits::Sha256HexDigits)));
+    // Stored percent-encoded: non-ASCII and spaces grow threefold there.
+    const QString stored = parsed.toString(QUrl::FullyEncoded);
+    if (stored.size() > FieldLimits::UrlBytes)
+        return done(Error::invalid("field_too_long",
+                                   QStringLiteral("url is %1 bytes long once percent-encoded; at most %2 are accepted")
+                                       .arg(stored.size()).arg(FieldLimits::UrlBytes)));
     Download d;
     if (!filename.isNull()) {
         d.filename = FileNames::sanitize(filename);
@@ -71,7 +85,7 @@ void DownloadService::add(const QString &url, const QString &filename, int prior
             d.filename = QStringLiteral("download");
     }
     d.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
-    d.url = parsed.toString(QUrl::FullyEncoded);
+    d.url = stored;
     d.priority = priority;
     d.sha256 = sha256.toLower();
     d.createdAt = d.updatedAt = QDateTime::currentDateTimeUtc();

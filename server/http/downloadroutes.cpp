@@ -1,6 +1,7 @@
 #include "http/downloadroutes.h"
 
 #include "downloads/downloadservice.h"
+#include "downloads/fieldlimits.h"
 #include "http/apiauth.h"
 #include "http/httperror.h"
 #include "http/httpserver.h"
@@ -102,7 +103,8 @@ void DownloadRoutes::create(HttpExchange &ex)
         return;
     }
     if (!sha256.isUndefined() && !sha256.isNull() && !sha256.isString()) {
-        ex.replyError(400, u"invalid_sha256", u"sha256 must be a string of 64 hexadecimal digits");
+        ex.replyError(400, u"invalid_sha256", QStringLiteral("sha256 must be a string of %1 hexadecimal digits")
+                                                  .arg(FieldLimits::Sha256HexDigits));
         return;
     }
     const QString name = filename.isString() ? filename.toString() : QString();

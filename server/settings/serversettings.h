@@ -51,6 +51,7 @@ struct EventApiSettings
 struct HistorySettings
 {
     int size = 10000;               ///< events per channel
+    qint64 bytes = 16 << 20;        ///< bytes of events per channel (EventHistory)
     QString fsync = QStringLiteral("everysec"); ///< the embedded broker's: always, everysec, no
 };
 

@@ -117,6 +117,18 @@ QList<SettingEntry> buildTable()
                 "Events kept per channel for Last-Event-ID replay. With the embedded broker "
                 "they are kept in <data dir>/history across restarts.")
             .range(1, 10000000).into(&S::history, &HistorySettings::size),
+        // 16 MiB a channel: about 10,000 ordinary events (progress updates weigh 1-2 KB held,
+        // both frames) fit, so the count is what binds in normal use; large payloads hit this
+        // instead. Three channels: at most 48 MiB of history in the process (README, "Memory
+        // budget").
+        Setting("HERMES_SSE_HISTORY_BYTES", "history-bytes", Type::Integer, QStringLiteral("16777216"),
+                "Most bytes of events kept in memory per channel for Last-Event-ID replay, "
+                "counted as held (both encoded frames with their payload, and overhead): "
+                "the oldest go first when either this or HERMES_SSE_HISTORY_SIZE is reached, "
+                "and a client resuming from before them gets resync_required. The newest "
+                "event of a channel is kept even when it alone is larger.")
+            .range(1 << 20, qint64(1) << 40).unit(Unit::Bytes)
+            .into(&S::history, &HistorySettings::bytes),
         Setting("HERMES_SSE_HISTORY_FSYNC", "history-fsync", Type::Choice, QStringLiteral("everysec"),
                 "When the embedded broker's history is flushed to disk: always (before "
                 "each event is delivered), everysec, or no (left to the kernel). A process "

@@ -24,6 +24,10 @@ struct StreamSettings
     /// Past this many events queued for it, a worker stops queueing them and its streams
     /// catch up from the history instead (see StreamWorker::deliver()). Not a setting.
     int maxQueuedEvents = 8192;
+    /// The same bound in bytes (EncodedEvent::heldBytes()): the queue is what pins events the
+    /// history already evicted, so it counts in the memory budget (README) once per I/O
+    /// thread. Not a setting.
+    qint64 maxQueuedBytes = 8 << 20;
     /// Rounds that take events start at least this far apart (ms; 0: a round per wakeup):
     /// the events that arrive meanwhile, and history changes queued behind them, go out
     /// in the next round, one send per stream. After a quiet spell a round starts at once;

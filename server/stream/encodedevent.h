@@ -26,6 +26,13 @@ struct EncodedEvent
 
     const QByteArray &frame(EventStyle style) const { return frames[int(style)]; }
     static std::shared_ptr<const EncodedEvent> encode(const Event &event);
+
+    /// The memory this event pins while something holds it: the shared object with its
+    /// control block, every frame and string as allocated (capacity, header, the
+    /// allocator's own overhead) and one pointer to it. What EventHistory counts against
+    /// HERMES_SSE_HISTORY_BYTES: the frames each carry the payload, so an event weighs about
+    /// twice its JSON. The same figure every time it is asked (the event does not change).
+    qint64 heldBytes() const;
 };
 using EncodedEventPtr = std::shared_ptr<const EncodedEvent>;
 

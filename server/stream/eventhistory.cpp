@@ -20,8 +20,12 @@ void EventHistory::append(const EncodedEventPtr &event)
     m_writer.check(Q_FUNC_INFO);
     Lane &c = lane(event->channel);
     c.events.push_back(event);
-    if (qsizetype(c.events.size()) > m_capacity) {
+    c.bytes += event->heldBytes();
+    // Both bounds evict the oldest and raise the floor alike: a resume from an evicted event
+    // is history_exceeded whichever bound evicted it (ResumePlanner).
+    while (qsizetype(c.events.size()) > m_capacity || (c.bytes > m_byteBudget && c.events.size() > 1)) {
         c.evictedUpTo = c.events.front()->id;
+        c.bytes -= c.events.front()->heldBytes();
         c.events.pop_front();
     }
     m_newest = std::max(m_newest, event->id);
@@ -129,6 +133,14 @@ bool EventHistory::eventsAfter(EventId after, Channel::Mask channelMask,
         return true;
     });
     return true;
+}
+
+qint64 EventHistory::heldBytes() const
+{
+    qint64 n = 0;
+    for (const Lane &c : m_lanes)
+        n += c.bytes;
+    return n;
 }
 
 qsizetype EventHistory::size() const

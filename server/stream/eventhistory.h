@@ -5,6 +5,7 @@
 
 #include <deque>
 #include <functional>
+#include <limits>
 #include <pthread.h>
 #include <vector>
 
@@ -13,6 +14,13 @@ namespace Hermes {
 /**
  * The last N events of each channel of one epoch, for Last-Event-ID replay and for streams
  * that fell behind (they are fed from here as their socket drains, see StreamWorker).
+ *
+ * Each channel is bounded twice: by count (HERMES_SSE_HISTORY_SIZE) and by the bytes its
+ * events pin (HERMES_SSE_HISTORY_BYTES, EncodedEvent::heldBytes()), so large payloads cannot
+ * make a count-bounded history weigh gigabytes. Whichever bound is reached first evicts the
+ * oldest events, the same way: the channel's floor rises and a resume from before it is
+ * answered resync_required (history_exceeded). A channel keeps its newest event even when
+ * that one alone is over the byte bound, so a stream that fell behind can still be fed it.
  *
  * Events arrive in the deployment's total order (ascending ids across channels). The history
  * also remembers, per channel, the newest id it no longer holds: a client whose last id is
@@ -51,7 +59,12 @@ private:
 class EventHistory final
 {
 public:
-    explicit EventHistory(int capacityPerChannel) : m_capacity(qMax(1, capacityPerChannel)) {}
+    /// No byte bound: `bytesPerChannel` Unbounded.
+    static constexpr qint64 Unbounded = std::numeric_limits<qint64>::max();
+    explicit EventHistory(int capacityPerChannel, qint64 bytesPerChannel = Unbounded)
+        : m_capacity(qMax(1, capacityPerChannel)), m_byteBudget(qMax<qint64>(1, bytesPerChannel))
+    {
+    }
 
     /// Appends `event`, whose id is above every id appended before. The writer's side
     /// (append(), setFloor(), clear()) runs in one thread, the first that writes (asserted).
@@ -93,6 +106,9 @@ public:
     EventId newest() const { return m_newest; }
     qsizetype size() const;
     int capacityPerChannel() const { return m_capacity; }
+    qint64 bytesPerChannel() const { return m_byteBudget; }
+    /// What the events held pin (EncodedEvent::heldBytes()), over every channel.
+    qint64 heldBytes() const;
     /// Counts clear()s: a reader that saw one generation knows when the history was replaced.
     quint64 generation() const { return m_generation; }
 
@@ -111,11 +127,13 @@ private:
         std::deque<EncodedEventPtr> events;
         EventId evictedUpTo;
         EventId lostThrough; ///< markLost(): events may be missing at or before it
+        qint64 bytes = 0;    ///< the events' heldBytes()
     };
     Lane &lane(Channel channel);
     const Lane &lane(Channel channel) const;
 
     int m_capacity;
+    qint64 m_byteBudget;
     Lane m_lanes[Channel::Count];
     EventId m_newest;
     quint64 m_generation = 0;

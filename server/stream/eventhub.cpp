@@ -15,9 +15,10 @@
 
 namespace Hermes {
 
-EventHub::EventHub(Broker *broker, int historySize, const StreamWorker::Options &options,
-                   int ioThreads, Metrics *metrics, QObject *parent)
-    : QObject(parent), m_broker(broker), m_metrics(metrics), m_history(historySize),
+EventHub::EventHub(Broker *broker, int historySize, qint64 historyBytes,
+                   const StreamWorker::Options &options, int ioThreads, Metrics *metrics,
+                   QObject *parent)
+    : QObject(parent), m_broker(broker), m_metrics(metrics), m_history(historySize, historyBytes),
       m_planner(&m_history, [broker](EventId id) { return broker->mayStillArrive(id); })
 {
     if (ioThreads <= 0)
@@ -160,19 +161,32 @@ void EventHub::onHistoryLoaded(quint32 epoch, const QList<Event> &events,
     const bool reset = m_ready;
     if (reset)
         qCWarning(lcHub) << "the event history was replaced; streams resync";
-    std::vector<EncodedEventPtr> encoded;
-    encoded.reserve(size_t(events.size()));
-    for (const Event &event : events)
-        encoded.push_back(EncodedEvent::encode(event));
+    // Newest first, and only what the history's bounds can hold: a store that keeps more
+    // than fits in memory (a journal or a Redis stream of large events) is not encoded whole
+    // just to be evicted. What is left out raises its channel's floor, as eviction would.
+    std::vector<EncodedEventPtr> encoded; // newest first
+    ChannelFloors kept = floors;
+    qint64 bytes[Channel::Count] = {};
+    int count[Channel::Count] = {};
+    for (auto it = events.crbegin(); it != events.crend(); ++it) {
+        const int i = it->channel.index();
+        if (count[i] >= m_history.capacityPerChannel() || bytes[i] >= m_history.bytesPerChannel()) {
+            kept[size_t(i)] = std::max(kept[size_t(i)], it->id);
+            continue;
+        }
+        encoded.push_back(EncodedEvent::encode(*it));
+        bytes[i] += encoded.back()->heldBytes();
+        ++count[i];
+    }
     quint64 generation;
     EventId newest;
     {
         const std::unique_lock lock(m_history.lock());
         m_history.clear();
-        for (const EncodedEventPtr &e : encoded)
-            m_history.append(e);
+        for (auto e = encoded.crbegin(); e != encoded.crend(); ++e)
+            m_history.append(*e); // the one over the byte bound, if any, is evicted here
         for (Channel channel : Channel::all())
-            m_history.setFloor(channel, floors[size_t(channel.index())]);
+            m_history.setFloor(channel, kept[size_t(channel.index())]);
         generation = m_history.generation();
         newest = m_history.newest().isNull() ? EventId(0, 0, epoch) : m_history.newest();
     }

@@ -40,8 +40,10 @@ class EventHub final : public QObject
     Q_OBJECT
 public:
     /// `ioThreads` 0: one per core.
-    EventHub(Broker *broker, int historySize, const StreamWorker::Options &options,
-             int ioThreads, Metrics *metrics, QObject *parent = nullptr);
+    /// `historySize`, `historyBytes`: the history's bounds per channel (EventHistory).
+    EventHub(Broker *broker, int historySize, qint64 historyBytes,
+             const StreamWorker::Options &options, int ioThreads, Metrics *metrics,
+             QObject *parent = nullptr);
     ~EventHub() override;
 
     Broker *broker() const { return m_broker; }

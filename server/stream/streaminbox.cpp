@@ -2,8 +2,10 @@
 
 namespace Hermes {
 
-StreamInbox::StreamInbox(int maxQueuedEvents, int roundIntervalMs, QObject *parent)
-    : QObject(parent), m_maxQueuedEvents(maxQueuedEvents), m_roundIntervalMs(roundIntervalMs),
+StreamInbox::StreamInbox(int maxQueuedEvents, int roundIntervalMs, qint64 maxQueuedBytes,
+                         QObject *parent)
+    : QObject(parent), m_maxQueuedEvents(maxQueuedEvents), m_maxQueuedBytes(maxQueuedBytes),
+      m_roundIntervalMs(roundIntervalMs),
       m_roundTimer(this)
 {
     m_roundTimer.setSingleShot(true);
@@ -16,13 +18,14 @@ void StreamInbox::deliver(const EncodedEventPtr &event)
     const QMutexLocker lock(&m_lock);
     if (!m_entries.empty() && m_entries.back().kind == Entry::Skip) {
         m_entries.back().newest = event->id;
-    } else if (m_events >= m_maxQueuedEvents) {
+    } else if (m_events >= m_maxQueuedEvents || m_bytes >= m_maxQueuedBytes) {
         // This thread is this far behind the hub: what follows is not queued again but read
         // from the history, where it already is (see StreamWorker::skipTo()).
         m_entries.push_back({nullptr, Entry::Skip, 0, event->id, false, 0});
     } else {
         m_entries.push_back({event, Entry::Event, 0, {}, false, 0});
         ++m_events;
+        m_bytes += event->heldBytes();
     }
     scheduleFlushLocked();
 }
@@ -66,6 +69,7 @@ bool StreamInbox::take(std::vector<Entry> *out)
     }
     out->swap(m_entries);
     m_events = 0;
+    m_bytes = 0;
     m_flushScheduled = false;
     return true;
 }

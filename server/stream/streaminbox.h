@@ -8,6 +8,7 @@
 #include <QObject>
 #include <QTimer>
 
+#include <limits>
 #include <vector>
 
 namespace Hermes {
@@ -18,7 +19,8 @@ namespace Hermes {
  * worker's thread takes everything at once (take()) when flushDue() says there is something.
  *
  * Two rules live here. A worker that is too far behind the hub (maxQueuedEvents events
- * waiting) stops queueing them: one Skip entry stands for everything that follows, and the
+ * waiting, or maxQueuedBytes of them by EncodedEvent::heldBytes(): events the history
+ * already evicted are pinned only by this queue) stops queueing them: one Skip entry stands for everything that follows, and the
  * worker's streams catch up from the history, where those events already are. And rounds that
  * take events start at least roundIntervalMs apart: the events that arrive meanwhile, and
  * history changes queued behind them, are taken together at the end of the interval; after a
@@ -44,8 +46,9 @@ public:
         Channel::Mask channels = 0;
     };
 
-    /// `maxQueuedEvents`, `roundIntervalMs`: see StreamWorker::Options.
-    StreamInbox(int maxQueuedEvents, int roundIntervalMs, QObject *parent = nullptr);
+    /// `maxQueuedEvents`, `roundIntervalMs`, `maxQueuedBytes`: see StreamWorker::Options.
+    StreamInbox(int maxQueuedEvents, int roundIntervalMs,
+                qint64 maxQueuedBytes = std::numeric_limits<qint64>::max(), QObject *parent = nullptr);
 
     /// Queues `event` (already in the history).
     HERMES_ANY_THREAD void deliver(const EncodedEventPtr &event);
@@ -70,10 +73,12 @@ private:
     void scheduleFlushLocked();
 
     const int m_maxQueuedEvents;
+    const qint64 m_maxQueuedBytes;
     const int m_roundIntervalMs;
     QMutex m_lock;
     std::vector<Entry> m_entries;  ///< guarded by m_lock
     int m_events = 0;              ///< events in m_entries, guarded by m_lock
+    qint64 m_bytes = 0;            ///< their heldBytes(), guarded by m_lock
     bool m_flushScheduled = false; ///< guarded by m_lock
     QTimer m_roundTimer;           ///< holds a take back to roundIntervalMs after the last
     QElapsedTimer m_lastRound;     ///< when take() last took events

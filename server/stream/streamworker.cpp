@@ -34,7 +34,7 @@ StreamWorker::StreamWorker(const Options &options, const EventHistory *history,
                            QObject *parent)
     : QObject(parent), m_options(options), m_history(history), m_planner(planner),
       m_metrics(metrics), m_closed(std::move(closed)),
-      m_inbox(options.maxQueuedEvents, options.roundIntervalMs, this),
+      m_inbox(options.maxQueuedEvents, options.roundIntervalMs, options.maxQueuedBytes, this),
       m_pump(history, options.maxClientBuffer), m_sockets(this)
 {
     connect(&m_inbox, &StreamInbox::flushDue, this, &StreamWorker::flush);

@@ -186,7 +186,8 @@ void tst_EventHub::makeHub(int ioThreads)
 {
     StreamWorker::Options options;
     options.connectionTimeoutSec = 0;
-    m_hub = std::make_unique<EventHub>(&m_broker, 100, options, ioThreads, m_metrics.get());
+    m_hub = std::make_unique<EventHub>(&m_broker, 100, EventHistory::Unbounded, options, ioThreads,
+                                       m_metrics.get());
 }
 
 Client *tst_EventHub::open(StreamParams params)

@@ -23,6 +23,7 @@ private slots:
     void everythingArrivesOnceInEachSendersOrder();
     void oneFlushDuePerTake();
     void tooFarBehindSkipsToTheHistory();
+    void tooManyBytesBehindSkipsToTheHistory();
     void roundsOfEventsWaitForTheInterval();
     void aHistoryChangeAloneDoesNotWait();
 };
@@ -171,6 +172,35 @@ void tst_StreamInbox::tooFarBehindSkipsToTheHistory()
 
     // Taken: the bound counts afresh.
     inbox.deliver(makeEvent(2, 1));
+    entries.clear();
+    QVERIFY(takeWhenDue(inbox, due, &entries));
+    QCOMPARE(entries.size(), size_t(1));
+    QCOMPARE(entries[0].kind, StreamInbox::Entry::Event);
+}
+
+void tst_StreamInbox::tooManyBytesBehindSkipsToTheHistory()
+{
+    // The byte bound (the events' heldBytes()) skips as the count bound does: the queue is
+    // all that pins events the history evicted.
+    auto big = [](quint64 n) {
+        auto e = std::make_shared<EncodedEvent>();
+        e->id = EventId(0, n, Epoch);
+        e->frames[0] = QByteArray(100 * 1024, 'x');
+        return EncodedEventPtr(e);
+    };
+    const qint64 weight = big(1)->heldBytes();
+    StreamInbox inbox(1 << 30, 0, 3 * weight);
+    QSignalSpy due(&inbox, &StreamInbox::flushDue);
+    for (quint64 n = 1; n <= 6; ++n)
+        inbox.deliver(big(n));
+    std::vector<StreamInbox::Entry> entries;
+    QVERIFY(takeWhenDue(inbox, due, &entries));
+    QCOMPARE(entries.size(), size_t(4));
+    QCOMPARE(entries[2].kind, StreamInbox::Entry::Event);
+    QCOMPARE(entries[3].kind, StreamInbox::Entry::Skip);
+    QCOMPARE(entries[3].newest, EventId(0, 6, Epoch));
+    // Taken: the bytes count afresh.
+    inbox.deliver(big(7));
     entries.clear();
     QVERIFY(takeWhenDue(inbox, due, &entries));
     QCOMPARE(entries.size(), size_t(1));
