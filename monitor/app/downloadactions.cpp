@@ -1,6 +1,7 @@
 #include "downloadactions.h"
 
 #include "actionfactory.h"
+#include "apiclient.h"
 #include "icons.h"
 #include "monitorsession.h"
 #include "threadaffinity.h"
@@ -9,6 +10,7 @@
 #include <QAction>
 #include <QClipboard>
 #include <QGuiApplication>
+#include <QJsonArray>
 #include <QMessageBox>
 #include <QPointer>
 
@@ -97,13 +99,57 @@ void DownloadActions::update()
 
 void DownloadActions::run(DownloadAction action)
 {
-    const QPointer<DownloadActions> self(this);
+    QStringList ids;
+    QHash<QString, QString> names;
     for (const QString &id : m_selection()) {
         const DownloadRow *r = m_session->model().row(id);
         // Only those the action applies to: a bulk pause skips the completed ones silently.
         if (!r || !applies(action, r->status))
             continue;
-        m_session->api().act(id, action, [self, action, name = r->name](Result<QJsonObject> answer) {
+        ids.append(id);
+        names.insert(id, r->name);
+    }
+    // One request per MaxBulkIds (a selection of 5,000 is five), not one per download.
+    for (qsizetype at = 0; at < ids.size(); at += ApiClient::MaxBulkIds)
+        sendBulk(action, ids.mid(at, ApiClient::MaxBulkIds), names);
+}
+
+void DownloadActions::sendBulk(DownloadAction action, const QStringList &ids, const QHash<QString, QString> &names)
+{
+    const QPointer<DownloadActions> self(this);
+    const auto failed = [self, action](const QString &name, const QString &why) {
+        if (self)
+            Q_EMIT self->message(tr("%1 of \"%2\" failed: %3").arg(wireName(action), name, why));
+    };
+    m_session->api().actOnMany(action, ids, [self, action, ids, names, failed](Result<QJsonObject> answer) {
+        if (!self)
+            return;
+        if (!answer && ApiClient::isMissingRoute(answer.error())) {
+            self->actOneByOne(action, ids, names); // an older server
+            return;
+        }
+        if (!answer) {
+            if (ids.size() == 1)
+                failed(names.value(ids.first()), answer.error().message);
+            else
+                Q_EMIT self->message(tr("%1 of %n download(s) failed: %2", nullptr, int(ids.size()))
+                                         .arg(wireName(action), answer.error().message));
+            return;
+        }
+        // Refused by the server (the row changed since the table showed it) or gone.
+        for (const QJsonValue &v : answer->value(QStringLiteral("skipped")).toArray()) {
+            const QString id = v[QStringLiteral("id")].toString();
+            const QString status = v[QStringLiteral("status")].toString();
+            failed(names.value(id, id), status.isEmpty() ? tr("it no longer exists") : tr("it is %1").arg(status));
+        }
+    });
+}
+
+void DownloadActions::actOneByOne(DownloadAction action, const QStringList &ids, const QHash<QString, QString> &names)
+{
+    const QPointer<DownloadActions> self(this);
+    for (const QString &id : ids) {
+        m_session->api().act(id, action, [self, action, name = names.value(id)](Result<QJsonObject> answer) {
             if (self && !answer)
                 Q_EMIT self->message(tr("%1 of \"%2\" failed: %3").arg(wireName(action), name, answer.error().message));
         });
@@ -112,12 +158,27 @@ void DownloadActions::run(DownloadAction action)
 
 void DownloadActions::runOnAll(DownloadAction action)
 {
-    DownloadListModel &model = m_session->model();
-    for (int i = 0; i < model.rowCount(); ++i) {
-        const DownloadRow &r = model.rowAt(i);
-        if (applies(action, r.status))
-            m_session->api().act(r.id, action, [](Result<QJsonObject>) {});
-    }
+    // One request: the server applies it to every download in a status the action applies
+    // to, loaded in the table or not; `more` (past 10,000 a call) asks again.
+    const QPointer<DownloadActions> self(this);
+    m_session->api().actOnStatuses(action, DownloadRules::appliesTo(action), [self, action](Result<QJsonObject> answer) {
+        if (!self)
+            return;
+        if (!answer && ApiClient::isMissingRoute(answer.error())) {
+            QStringList ids; // an older server: one request per download in the table
+            DownloadListModel &model = self->m_session->model();
+            for (int i = 0; i < model.rowCount(); ++i) {
+                if (applies(action, model.rowAt(i).status))
+                    ids.append(model.rowAt(i).id);
+            }
+            self->actOneByOne(action, ids, {});
+        } else if (!answer) {
+            Q_EMIT self->message(tr("%1 of all downloads failed: %2").arg(wireName(action), answer.error().message));
+        } else if (answer->value(QStringLiteral("more")).toBool()
+                   && !answer->value(QStringLiteral("changed")).toArray().isEmpty()) {
+            self->runOnAll(action);
+        }
+    });
 }
 
 void DownloadActions::moveQueue(QueuePlanner::Move move)

@@ -23,8 +23,10 @@ class MonitorSession;
  *
  * Each action is enabled from the download rules (DownloadRules) for the selection, and sent
  * only for the downloads it applies to (a bulk pause skips the completed ones silently), so
- * the monitor never offers what the server would refuse. Actions run through the REST API; a
- * failure is reported with message().
+ * the monitor never offers what the server would refuse. Actions run through the REST API,
+ * one request for a selection (`POST /api/v1/downloads/actions`, up to 1,000 ids each) and
+ * one for Pause All / Resume All (by status); a server without that route gets one request
+ * per download. A failure is reported with message().
  */
 class DownloadActions final : public QObject
 {
@@ -64,6 +66,10 @@ private:
     QAction *add(const QString &name, const QString &text, const char *icon, const QKeySequence &key,
                  std::function<void()> slot);
     void run(DownloadAction action);
+    /// One bulk request for `ids` (at most ApiClient::MaxBulkIds); `names` for the messages.
+    void sendBulk(DownloadAction action, const QStringList &ids, const QHash<QString, QString> &names);
+    /// One request per download: for a server without the bulk route.
+    void actOneByOne(DownloadAction action, const QStringList &ids, const QHash<QString, QString> &names);
     void runOnAll(DownloadAction action);
     void moveQueue(QueuePlanner::Move move);
     void removeSelected();

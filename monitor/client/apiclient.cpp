@@ -2,6 +2,7 @@
 
 #include "threadaffinity.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QNetworkReply>
 
@@ -104,6 +105,27 @@ void ApiClient::remove(const QString &id, bool deleteFile, Callback done)
 {
     send("DELETE", QStringLiteral("/api/v1/downloads/%1%2").arg(id, deleteFile ? QStringLiteral("?delete_file=true") : QString()),
          {}, std::move(done));
+}
+
+static QByteArray bulkBody(DownloadAction action, const char *key, const QJsonValue &which)
+{
+    return QJsonDocument(QJsonObject{{QStringLiteral("action"), QString(wireName(action))},
+                                     {QString::fromLatin1(key), which}})
+        .toJson(QJsonDocument::Compact);
+}
+
+void ApiClient::actOnMany(DownloadAction action, const QStringList &ids, Callback done)
+{
+    send("POST", QStringLiteral("/api/v1/downloads/actions"), bulkBody(action, "ids", QJsonArray::fromStringList(ids)),
+         std::move(done));
+}
+
+void ApiClient::actOnStatuses(DownloadAction action, const QList<DownloadStatus> &statuses, Callback done)
+{
+    QJsonArray names;
+    for (DownloadStatus s : statuses)
+        names.append(QString(wireName(s)));
+    send("POST", QStringLiteral("/api/v1/downloads/actions"), bulkBody(action, "status", names), std::move(done));
 }
 
 } // namespace Hermes

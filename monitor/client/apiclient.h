@@ -43,6 +43,19 @@ public:
     /// `POST /api/v1/downloads/{id}/<action>`.
     void act(const QString &id, DownloadAction action, Callback done);
     void remove(const QString &id, bool deleteFile, Callback done);
+    /// `POST /api/v1/downloads/actions` on `ids`, one request: the answer is
+    /// `{"changed", "skipped", "more"}`. At most MaxBulkIds, which fit the server's default
+    /// body limit (64 KiB) with room to spare.
+    void actOnMany(DownloadAction action, const QStringList &ids, Callback done);
+    /// The same on every download in one of `statuses` (Pause All).
+    void actOnStatuses(DownloadAction action, const QList<DownloadStatus> &statuses, Callback done);
+    static constexpr int MaxBulkIds = 1000;
+    /// Whether a failed bulk call says the server has no such route: an older one answers
+    /// 405 (it has `GET /api/v1/downloads/{id}`), and the route itself never answers 404/405.
+    static bool isMissingRoute(const Error &error)
+    {
+        return error.code == "method_not_allowed" || error.code == "http_405" || error.code == "http_404";
+    }
 
 private:
     void send(const QByteArray &verb, const QString &path, const QByteArray &body, Callback done);

@@ -307,6 +307,22 @@
         <source>%1 of "%2" failed: %3</source>
         <translation>%1 von „%2“ fehlgeschlagen: %3</translation>
     </message>
+    <message numerus="yes">
+        <source>%1 of %n download(s) failed: %2</source>
+        <translation><numerusform>%1 von %n Download fehlgeschlagen: %2</numerusform><numerusform>%1 von %n Downloads fehlgeschlagen: %2</numerusform></translation>
+    </message>
+    <message>
+        <source>it no longer exists</source>
+        <translation>er existiert nicht mehr</translation>
+    </message>
+    <message>
+        <source>it is %1</source>
+        <translation>er ist %1</translation>
+    </message>
+    <message>
+        <source>%1 of all downloads failed: %2</source>
+        <translation>%1 aller Downloads fehlgeschlagen: %2</translation>
+    </message>
     <message>
         <source>The queue was not reordered: %1</source>
         <translation>Die Warteschlange wurde nicht umsortiert: %1</translation>

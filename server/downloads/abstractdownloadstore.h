@@ -53,6 +53,22 @@ public:
         bool refused = false;
         QueueSummary summary;          ///< the queue after the change (when there was one)
     };
+    /// Which downloads a bulk control action is about: `ids` when it has any, else every
+    /// download in one of `statuses` (at most `limit` of them, by id).
+    struct Selection
+    {
+        QStringList ids;
+        QList<DownloadStatus> statuses;
+        int limit = 0;
+    };
+    /// What controlMany() did.
+    struct ControlledMany
+    {
+        QList<Controlled> rows;        ///< each download found (by id); their `summary` is empty
+        QStringList missing;           ///< ids asked for without a download
+        bool more = false;             ///< by status: more matched than `limit` (left as they are)
+        QueueSummary summary;          ///< the queue after the changes
+    };
     struct Page
     {
         QList<Download> items;
@@ -82,6 +98,11 @@ public:
     /// deletes the row when `remove`) and tells the other nodes.
     virtual void control(QObject *context, const QString &id, Change change, bool remove,
                          Done<Controlled> done) = 0;
+    /// control() on many downloads in one transaction: each locked row is decided by `change`
+    /// (a refusal leaves that row and no other), the changed ones written together, and the
+    /// other nodes told once. Never removes.
+    virtual void controlMany(QObject *context, const Selection &which, Change change,
+                             Done<ControlledMany> done) = 0;
     /// One download, or nothing when there is no such download.
     virtual void get(QObject *context, const QString &id, Done<std::optional<Download>> done) = 0;
     /// A page in queue order: unfinished first, then priority, then arrival.

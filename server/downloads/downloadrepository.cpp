@@ -4,8 +4,11 @@
 #include <QFileInfo>
 #include <QSqlDriver>
 #include <QSqlError>
+#include <QSet>
 #include <QSqlQuery>
 #include <QVariant>
+
+#include <algorithm>
 
 namespace Hermes {
 
@@ -356,20 +359,10 @@ std::optional<Download> DownloadRepository::control(const QString &id,
         *refused = true;
         return d;
     }
-    if (remove) {
+    if (remove)
         exec(QStringLiteral("DELETE FROM downloads WHERE id = ?"), {QVariant(id)});
-    } else {
-        // Only what a control action decides: the running node's progress fields stay its own.
-        // A change its node had saved but not yet published is superseded by this one, which
-        // the caller publishes: nobody publishes the older one any more.
-        exec(QStringLiteral("UPDATE downloads SET status = ?, priority = ?, error_message = ?,"
-                            " attempts = ?, downloaded_bytes = ?, speed = ?, updated_at = ?, filename = ?,"
-                            " percent = ?, note = ?, retrying_since = ?, held_by = ?, not_before = 0, announce = ''"
-                            " WHERE id = ?"),
-             {text(QString(wireName(d.status))), QVariant(d.priority), text(d.errorMessage), QVariant(d.attempts),
-              QVariant(d.downloadedBytes), QVariant(d.speed), text(iso(d.updatedAt)), text(d.filename),
-              QVariant(d.percent), text(d.note), QVariant(d.retryingSinceMs), text(d.heldBy), QVariant(id)});
-    }
+    else
+        writeControlled(d);
     // A download made claimable (resumed, retried) is announced to the other nodes only once
     // its change is published (notifyChanged): a node claiming it at once would publish its
     // own change first. Anything else is told now (a running node stops at a pause).
@@ -378,6 +371,79 @@ std::optional<Download> DownloadRepository::control(const QString &id,
         exec(m_dialect.notify(), {QVariant(id)});
     tx.commit();
     return d;
+}
+
+void DownloadRepository::writeControlled(const Download &d)
+{
+    // Only what a control action decides: the running node's progress fields stay its own.
+    // A change its node had saved but not yet published is superseded by this one, which
+    // the caller publishes: nobody publishes the older one any more.
+    exec(QStringLiteral("UPDATE downloads SET status = ?, priority = ?, error_message = ?,"
+                        " attempts = ?, downloaded_bytes = ?, speed = ?, updated_at = ?, filename = ?,"
+                        " percent = ?, note = ?, retrying_since = ?, held_by = ?, not_before = 0, announce = ''"
+                        " WHERE id = ?"),
+         {text(QString(wireName(d.status))), QVariant(d.priority), text(d.errorMessage), QVariant(d.attempts),
+          QVariant(d.downloadedBytes), QVariant(d.speed), text(iso(d.updatedAt)), text(d.filename),
+          QVariant(d.percent), text(d.note), QVariant(d.retryingSinceMs), text(d.heldBy), QVariant(d.id)});
+}
+
+QList<AbstractDownloadStore::Controlled> DownloadRepository::controlMany(
+    const AbstractDownloadStore::Selection &which, const std::function<bool(Download &)> &change,
+    QStringList *missing, bool *more)
+{
+    // SQLite's oldest builds allow 999 bound values in a statement.
+    static constexpr qsizetype Chunk = 500;
+    *more = false;
+    QList<Download> rows;
+    Transaction tx(db());
+    if (!which.ids.isEmpty()) {
+        QStringList ids = which.ids;
+        ids.sort();
+        ids.removeDuplicates();
+        QSet<QString> found;
+        for (qsizetype at = 0; at < ids.size(); at += Chunk) {
+            const QStringList chunk = ids.mid(at, Chunk);
+            const QString marks = QStringList(chunk.size(), QStringLiteral("?")).join(QStringLiteral(", "));
+            QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE id IN (%2) ORDER BY id%3")
+                                   .arg(Columns, marks, m_dialect.forUpdate()),
+                               QVariantList(chunk.cbegin(), chunk.cend()));
+            while (q.next())
+                found.insert(rows.emplace_back(fromRow(q)).id);
+        }
+        std::copy_if(ids.cbegin(), ids.cend(), std::back_inserter(*missing),
+                     [&found](const QString &id) { return !found.contains(id); });
+    } else if (!which.statuses.isEmpty()) {
+        QStringList statuses;
+        for (DownloadStatus s : which.statuses)
+            statuses.append(sqlStatus(s));
+        // One more than the limit says whether more matched. On PostgreSQL a row whose status
+        // changed while this waited for its lock is checked again, and left if it no longer matches.
+        QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE status IN (%2) ORDER BY id LIMIT %3%4")
+                               .arg(Columns, statuses.join(QStringLiteral(", "))).arg(which.limit + 1).arg(m_dialect.forUpdate()));
+        while (q.next())
+            rows.append(fromRow(q));
+        if ((*more = rows.size() > which.limit))
+            rows.resize(which.limit);
+    }
+    QList<AbstractDownloadStore::Controlled> out;
+    bool told = false, claimable = false;
+    for (Download &d : rows) {
+        AbstractDownloadStore::Controlled &c = out.emplace_back();
+        c.before = d.status;
+        c.refused = !change(d);
+        if (!c.refused) {
+            writeControlled(d);
+            told = true;
+            claimable |= d.status == DownloadStatus::Pending;
+        }
+        c.row = std::move(d);
+    }
+    // As control(): work made claimable is announced only once its change is published (the
+    // caller does); one "*" tells the running nodes to look at what they run.
+    if (told && !claimable && !m_dialect.notify().isEmpty())
+        exec(m_dialect.notify(), {QVariant(QStringLiteral("*"))});
+    tx.commit();
+    return out;
 }
 
 QList<Download> DownloadRepository::claim(const QString &node, int leaseMs, int max, int clusterLimit,

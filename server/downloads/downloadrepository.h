@@ -1,5 +1,6 @@
 #pragma once
 
+#include "downloads/abstractdownloadstore.h"
 #include "downloads/databaseurl.h"
 #include "downloads/download.h"
 #include "downloads/sqldialect.h"
@@ -65,6 +66,16 @@ public:
     std::optional<Download> control(const QString &id, const std::function<bool(Download &)> &change,
                                     bool remove, bool *refused);
 
+    /// control() on many rows in one transaction, locked in id order (two bulk actions on
+    /// PostgreSQL never wait for each other in a circle): `which` names them (see
+    /// AbstractDownloadStore::Selection). Returns the rows found, as written or as found when
+    /// refused; `missing` gets the ids without a download, `more` whether a status selection
+    /// matched more than its limit. Notifies the other nodes once ("*"), unless a change made
+    /// a download claimable: then the caller does, once it published the changes.
+    QList<AbstractDownloadStore::Controlled> controlMany(const AbstractDownloadStore::Selection &which,
+                                                         const std::function<bool(Download &)> &change,
+                                                         QStringList *missing, bool *more);
+
     /// Claims up to `max` runnable downloads for `node` (leases expired or free, retry time
     /// reached), respecting `clusterLimit` (0: none) over every node.
     QList<Download> claim(const QString &node, int leaseMs, int max, int clusterLimit,
@@ -88,6 +99,8 @@ public:
     void notify(const QString &payload);
 
 private:
+    /// The fields a control action may change, on a locked row.
+    void writeControlled(const Download &d);
     QSqlQuery exec(const QString &sql, const QVariantList &binds = {});
     QSqlDatabase db() const;
     void connect();

@@ -133,19 +133,51 @@ void DownloadService::removeParts(const QString &id)
         m_dir.remove(name);
 }
 
+// An action on the locked row, by the rules (DownloadRules): false when they refuse it.
+static bool applyAction(DownloadAction action, Download &d)
+{
+    const std::optional<DownloadStatus> next = DownloadRules::after(d.status, action);
+    if (!next)
+        return false;
+    applySideEffects(action, d);
+    d.status = *next;
+    d.speed = 0;
+    d.updatedAt = QDateTime::currentDateTimeUtc();
+    return true;
+}
+
+// A new priority on the locked row: false when it has no place in the queue.
+static bool applyPriority(int priority, Download &d)
+{
+    if (!DownloadRules::canReorder(d.status))
+        return false;
+    d.priority = priority;
+    return true;
+}
+
+void DownloadService::announceAction(DownloadAction action, DownloadStatus before, const Download &after,
+                                     const QueueSummary &summary, const std::function<void(bool)> &published)
+{
+    if (action == DownloadAction::Cancel)
+        removeParts(after.id); // every generation's; the node that ran it stops writing
+    // Published here, once: the node running it only stops.
+    m_events->publishProgress(after, published);
+    if (before != after.status)
+        m_events->publishQueue(QueueAction::StatusChanged, after, summary, published);
+    m_running->stopHere(after.id, true, after.status == DownloadStatus::Cancelled,
+                        QStringLiteral("%1 through this node").arg(QString(wireName(after.status))));
+}
+
+void DownloadService::announceReorder(const Download &after, const QueueSummary &summary)
+{
+    m_running->setPriorityHere(after.id, after.priority);
+    m_events->publishQueue(QueueAction::Reordered, after, summary);
+}
+
 void DownloadService::act(const QString &id, DownloadAction action, Done<Download> done)
 {
     HERMES_ASSERT_THREAD(this);
-    auto change = [action](Download &d) {
-        const std::optional<DownloadStatus> next = DownloadRules::after(d.status, action);
-        if (!next)
-            return false;
-        applySideEffects(action, d);
-        d.status = *next;
-        d.speed = 0;
-        d.updatedAt = QDateTime::currentDateTimeUtc();
-        return true;
-    };
+    auto change = [action](Download &d) { return applyAction(action, d); };
     m_store->control(this, id, change, false, [this, id, action, done](Result<AbstractDownloadStore::Controlled> c) {
         if (!c)
             return done(storeError(c.error()));
@@ -154,23 +186,17 @@ void DownloadService::act(const QString &id, DownloadAction action, Done<Downloa
         if (c->refused)
             return done(conflict(*c->row, QString(wireName(action))));
         const Download &after = *c->row;
-        if (action == DownloadAction::Cancel)
-            removeParts(id); // every generation's; the node that ran it stops writing
-        // Published here, once: the node running it only stops. A download made claimable is
-        // announced to the other nodes after its change was published, so that a node that
-        // claims it cannot publish its own change (downloading …) before this one.
+        // A download made claimable is announced to the other nodes after its change was
+        // published, so that a node that claims it cannot publish its own change
+        // (downloading …) before this one.
         const bool claimable = after.status == DownloadStatus::Pending;
-        auto waiting = std::make_shared<int>(c->before != after.status ? 2 : 1);
+        auto waiting = std::make_shared<int>(eventsOf(c->before, after));
         // The broker may answer while the server stops, after this service is gone.
         const auto published = [self = QPointer<DownloadService>(this), id, claimable, waiting](bool) {
             if (--*waiting == 0 && claimable && self)
                 self->m_store->notifyChanged(id);
         };
-        m_events->publishProgress(after, published);
-        if (c->before != after.status)
-            m_events->publishQueue(QueueAction::StatusChanged, after, c->summary, published);
-        m_running->stopHere(after.id, true, after.status == DownloadStatus::Cancelled,
-                            QStringLiteral("%1 through this node").arg(QString(wireName(after.status))));
+        announceAction(action, c->before, after, c->summary, published);
         m_running->claimSoon();
         done(after);
     });
@@ -179,12 +205,7 @@ void DownloadService::act(const QString &id, DownloadAction action, Done<Downloa
 void DownloadService::setPriority(const QString &id, int priority, Done<Download> done)
 {
     HERMES_ASSERT_THREAD(this);
-    auto change = [priority](Download &d) {
-        if (!DownloadRules::canReorder(d.status))
-            return false;
-        d.priority = priority;
-        return true;
-    };
+    auto change = [priority](Download &d) { return applyPriority(priority, d); };
     m_store->control(this, id, change, false, [this, id, done](Result<AbstractDownloadStore::Controlled> c) {
         if (!c)
             return done(storeError(c.error()));
@@ -192,9 +213,54 @@ void DownloadService::setPriority(const QString &id, int priority, Done<Download
             return done(notFound(id));
         if (c->refused)
             return done(conflict(*c->row, QStringLiteral("reorder")));
-        m_running->setPriorityHere(id, c->row->priority);
-        m_events->publishQueue(QueueAction::Reordered, *c->row, c->summary);
+        announceReorder(*c->row, c->summary);
         done(*c->row);
+    });
+}
+
+void DownloadService::actOnMany(const AbstractDownloadStore::Selection &which, BulkAction what,
+                                Done<BulkResult> done)
+{
+    HERMES_ASSERT_THREAD(this);
+    auto change = [what](Download &d) {
+        return what.action ? applyAction(*what.action, d) : applyPriority(what.priority, d);
+    };
+    m_store->controlMany(this, which, change, [this, what, done](Result<AbstractDownloadStore::ControlledMany> c) {
+        if (!c)
+            return done(storeError(c.error()));
+        BulkResult out;
+        out.more = c->more;
+        for (const QString &id : std::as_const(c->missing))
+            out.skipped.append({id, "not_found", std::nullopt});
+        int events = 0;
+        bool claimable = false;
+        for (const AbstractDownloadStore::Controlled &one : std::as_const(c->rows)) {
+            if (one.refused) {
+                out.skipped.append({one.row->id, "invalid_state", one.row->status});
+                continue;
+            }
+            out.changed.append(one.row->id);
+            events += eventsOf(one.before, *one.row);
+            claimable |= one.row->status == DownloadStatus::Pending;
+        }
+        // As act(): what became claimable is announced to the other nodes (once, "*") after
+        // every change was published.
+        auto waiting = std::make_shared<int>(events);
+        const auto published = [self = QPointer<DownloadService>(this), claimable, waiting](bool) {
+            if (--*waiting == 0 && claimable && self)
+                self->m_store->notifyChanged(QStringLiteral("*"));
+        };
+        for (const AbstractDownloadStore::Controlled &one : std::as_const(c->rows)) {
+            if (one.refused)
+                continue;
+            if (what.action)
+                announceAction(*what.action, one.before, *one.row, c->summary, published);
+            else
+                announceReorder(*one.row, c->summary);
+        }
+        if (!out.changed.isEmpty())
+            m_running->claimSoon();
+        done(out);
     });
 }
 

@@ -40,6 +40,28 @@ public:
         QList<Download> unfinished; ///< in queue order
         QueueSummary summary;       ///< over every node
     };
+    /// What a bulk action does: `action`, or with none, give every download `priority`.
+    struct BulkAction
+    {
+        std::optional<DownloadAction> action;
+        int priority = 0;
+    };
+    /// A download a bulk action left as it was, and why: `not_found` or `invalid_state` (its
+    /// `status` does not allow the action), the codes of the single action's errors.
+    struct Skipped
+    {
+        QString id;
+        QByteArray reason;
+        std::optional<DownloadStatus> status;
+    };
+    struct BulkResult
+    {
+        QStringList changed;       ///< by id
+        QList<Skipped> skipped;    ///< by id (asked for and missing, or refused)
+        bool more = false;         ///< by status: more matched than MaxBulk; ask again
+    };
+    /// The most downloads one bulk action names or changes.
+    static constexpr int MaxBulk = 10000;
 
     DownloadService(AbstractDownloadStore *store, DownloadEvents *events, RunningDownloads *running,
                     const DownloadDir &dir, QObject *parent = nullptr);
@@ -49,6 +71,10 @@ public:
              Done<Download> done);
     void act(const QString &id, DownloadAction action, Done<Download> done);
     void setPriority(const QString &id, int priority, Done<Download> done);
+    /// `what` on the downloads `which` names (ids, or statuses: at most MaxBulk of them), in
+    /// one transaction, under the same rules and with the same events as act() and
+    /// setPriority() on each: a download the rules refuse is skipped, the others change.
+    void actOnMany(const AbstractDownloadStore::Selection &which, BulkAction what, Done<BulkResult> done);
     /// `deleteFile` also deletes a completed download's file.
     void remove(const QString &id, bool deleteFile, Done<void> done);
 
@@ -61,6 +87,12 @@ public:
     DownloadResource resourceOf(const Download &download) const;
 
 private:
+    /// What follows a saved action on one download (part files, events, this node's run);
+    /// `published` is called once per event: eventsOf() times.
+    void announceAction(DownloadAction action, DownloadStatus before, const Download &after,
+                        const QueueSummary &summary, const std::function<void(bool)> &published);
+    static int eventsOf(DownloadStatus before, const Download &after) { return before != after.status ? 2 : 1; }
+    void announceReorder(const Download &after, const QueueSummary &summary);
     /// Removes the part files of every generation of `id` (cancelled or deleted: none resumes).
     void removeParts(const QString &id);
 

@@ -216,6 +216,17 @@ void DownloadStore::control(QObject *context, const QString &id, Change change, 
     }, std::move(done));
 }
 
+void DownloadStore::controlMany(QObject *context, const Selection &which, Change change,
+                                Done<ControlledMany> done)
+{
+    run<ControlledMany>(context, [which, change = std::move(change)](DownloadRepository &repo) {
+        ControlledMany c;
+        c.rows = repo.controlMany(which, change, &c.missing, &c.more);
+        c.summary = repo.counts();
+        return c;
+    }, std::move(done), BulkTimeoutMs);
+}
+
 void DownloadStore::get(QObject *context, const QString &id, Done<std::optional<Download>> done)
 {
     run<std::optional<Download>>(context, [id](DownloadRepository &repo) { return repo.get(id); },

@@ -34,6 +34,8 @@ class DownloadStore final : public AbstractDownloadStore
     Q_OBJECT
 public:
     static constexpr int DefaultTimeoutMs = 5000;
+    /// controlMany(): up to 10,000 rows locked and written in one transaction.
+    static constexpr int BulkTimeoutMs = 30000;
 
     explicit DownloadStore(QObject *parent = nullptr);
     ~DownloadStore() override;
@@ -57,6 +59,9 @@ public:
     void insert(QObject *context, const Download &download, Done<Inserted> done) override;
     void control(QObject *context, const QString &id, Change change, bool remove,
                  Done<Controlled> done) override;
+    /// With a longer timeout than one row's: thousands of rows are written in it.
+    void controlMany(QObject *context, const Selection &which, Change change,
+                     Done<ControlledMany> done) override;
     void get(QObject *context, const QString &id, Done<std::optional<Download>> done) override;
     void list(QObject *context, std::optional<DownloadStatus> status, int limit, int offset,
               Done<Page> done) override;

@@ -33,6 +33,7 @@ void DownloadRoutes::registerOn(HttpServer *server)
     server->route(Method::Get, base + QStringLiteral("/{}"), authed(&DownloadRoutes::get));
     server->route(Method::Get, QStringLiteral("/api/v1/queue"), authed(&DownloadRoutes::queue));
     server->route(Method::Post, base + QStringLiteral("/{}/priority"), authed(&DownloadRoutes::setPriority));
+    server->route(Method::Post, base + QStringLiteral("/actions"), authed(&DownloadRoutes::actOnMany));
     // POST …/{id}/pause|resume|cancel|retry: one route per action of the protocol.
     for (const DownloadAction action : allDownloadActions()) {
         server->route(Method::Post, base + QStringLiteral("/{}/") + wireName(action),
@@ -111,6 +112,23 @@ void DownloadRoutes::create(HttpExchange &ex)
     m_service->add(url.toString(), name, int(p), sha256.toString(), rowReply(ex, 201));
 }
 
+static QString statusesExpected()
+{
+    QStringList statuses;
+    for (const DownloadStatus s : allDownloadStatuses())
+        statuses.append(wireName(s));
+    return QStringLiteral("status must be one of ") + statuses.join(QStringLiteral(", "));
+}
+
+// A whole number from -1000 to 1000, as the API's priorities are.
+static std::optional<int> priorityOf(const QJsonValue &priority)
+{
+    const double p = priority.toDouble(0.5);
+    if (!priority.isDouble() || p != std::floor(p) || p < -1000 || p > 1000)
+        return std::nullopt;
+    return int(p);
+}
+
 void DownloadRoutes::list(HttpExchange &ex)
 {
     const QUrlQuery query(ex.request().url());
@@ -118,11 +136,7 @@ void DownloadRoutes::list(HttpExchange &ex)
     if (query.hasQueryItem(QStringLiteral("status"))) {
         status = fromWire<DownloadStatus>(query.queryItemValue(QStringLiteral("status")));
         if (!status) {
-            QStringList statuses;
-            for (const DownloadStatus s : allDownloadStatuses())
-                statuses.append(wireName(s));
-            ex.replyError(400, u"invalid_status",
-                          QStringLiteral("status must be one of ") + statuses.join(QStringLiteral(", ")));
+            ex.replyError(400, u"invalid_status", statusesExpected());
             return;
         }
     }
@@ -190,13 +204,78 @@ void DownloadRoutes::setPriority(HttpExchange &ex)
     const auto body = ex.jsonBody();
     if (!body)
         return;
-    const QJsonValue priority = body->value(QStringLiteral("priority"));
-    const double p = priority.toDouble(0.5);
-    if (!priority.isDouble() || p != std::floor(p) || p < -1000 || p > 1000) {
+    const std::optional<int> p = priorityOf(body->value(QStringLiteral("priority")));
+    if (!p) {
         ex.replyError(400, u"invalid_priority", u"priority must be a whole number from -1000 to 1000");
         return;
     }
-    m_service->setPriority(ex.params().value(0), int(p), rowReply(ex, 200));
+    m_service->setPriority(ex.params().value(0), *p, rowReply(ex, 200));
+}
+
+void DownloadRoutes::actOnMany(HttpExchange &ex)
+{
+    const auto body = ex.jsonBody();
+    if (!body)
+        return;
+    DownloadService::BulkAction what;
+    const QString name = body->value(QStringLiteral("action")).toString();
+    if (name == u"priority") {
+        const std::optional<int> p = priorityOf(body->value(QStringLiteral("priority")));
+        if (!p)
+            return ex.replyError(400, u"invalid_priority", u"priority must be a whole number from -1000 to 1000");
+        what.priority = *p;
+    } else {
+        what.action = fromWire<DownloadAction>(name);
+        if (!what.action) {
+            QStringList actions;
+            for (const DownloadAction a : allDownloadActions())
+                actions.append(wireName(a));
+            return ex.replyError(400, u"invalid_action", QStringLiteral("action must be one of %1 or priority")
+                                                              .arg(actions.join(QStringLiteral(", "))));
+        }
+    }
+    const QJsonValue ids = body->value(QStringLiteral("ids"));
+    const QJsonValue status = body->value(QStringLiteral("status"));
+    if (ids.isUndefined() == status.isUndefined())
+        return ex.replyError(400, u"invalid_selection", u"give either ids or status, not both");
+    AbstractDownloadStore::Selection which;
+    which.limit = DownloadService::MaxBulk;
+    if (!ids.isUndefined()) {
+        if (!ids.isArray())
+            return ex.replyError(400, u"invalid_ids", u"ids must be an array of download ids");
+        const QJsonArray list = ids.toArray();
+        if (list.size() > DownloadService::MaxBulk)
+            return ex.replyError(413, u"too_many_ids", QStringLiteral("at most %1 ids in one request")
+                                                            .arg(DownloadService::MaxBulk));
+        for (const QJsonValue &id : list) {
+            if (!id.isString() || id.toString().isEmpty())
+                return ex.replyError(400, u"invalid_ids", u"ids must be an array of download ids");
+            which.ids.append(id.toString());
+        }
+    } else {
+        // One status, or several (pause applies to pending and downloading).
+        const QJsonArray list = status.isArray() ? status.toArray() : QJsonArray{status};
+        for (const QJsonValue &s : list) {
+            const std::optional<DownloadStatus> known = fromWire<DownloadStatus>(s.toString());
+            if (!s.isString() || !known)
+                return ex.replyError(400, u"invalid_status", statusesExpected());
+            which.statuses.append(*known);
+        }
+    }
+    m_service->actOnMany(which, what, [ex](Result<DownloadService::BulkResult> r) mutable {
+        if (!r)
+            return replyWith(ex, r.error());
+        QJsonArray skipped;
+        for (const DownloadService::Skipped &s : std::as_const(r->skipped)) {
+            QJsonObject o{{QStringLiteral("id"), s.id}, {QStringLiteral("reason"), QString::fromLatin1(s.reason)}};
+            if (s.status)
+                o.insert(QStringLiteral("status"), QString(wireName(*s.status)));
+            skipped.append(o);
+        }
+        ex.replyJson(200, {{QStringLiteral("changed"), QJsonArray::fromStringList(r->changed)},
+                           {QStringLiteral("more"), r->more},
+                           {QStringLiteral("skipped"), skipped}});
+    });
 }
 
 } // namespace Hermes

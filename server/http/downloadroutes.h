@@ -35,6 +35,8 @@ private:
     void get(HttpExchange &ex);
     void queue(HttpExchange &ex);
     void setPriority(HttpExchange &ex);
+    /// `POST /api/v1/downloads/actions`: one action on many downloads (DownloadService::actOnMany).
+    void actOnMany(HttpExchange &ex);
     /// Answers with the download the service hands back (status 200 or 201), or its error.
     std::function<void(Result<Download>)> rowReply(HttpExchange &ex, int status);
     static void replyWith(HttpExchange &ex, const Error &error);

@@ -65,6 +65,15 @@ void ScriptedServer::onNewConnection()
             if (end < 0)
                 return;
             const QByteArray request = buffer->left(end);
+            // A body (Content-Length) is read whole and kept beside the request's head.
+            qsizetype length = 0;
+            for (const QByteArray &line : request.split('\n')) {
+                if (line.toLower().startsWith("content-length:"))
+                    length = line.mid(15).trimmed().toLongLong();
+            }
+            if (buffer->size() < end + 4 + length)
+                return;
+            m_bodies.append(buffer->mid(end + 4, length));
             buffer->clear();
             const int n = int(m_requests.size());
             m_requests.append(request);

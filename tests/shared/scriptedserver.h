@@ -36,6 +36,8 @@ public:
     quint16 port() const { return m_server.serverPort(); }
     QString url(const QString &path = QStringLiteral("/events")) const;
     const QList<QByteArray> &requests() const { return m_requests; }
+    /// The body of request n (Content-Length), or empty.
+    QByteArray requestBody(int n) const { return m_bodies.value(n); }
     /// The value of `name` in request n, or empty.
     QByteArray requestHeader(int n, QByteArrayView name) const;
     /// Closes every open connection (a server going away).
@@ -50,6 +52,7 @@ private:
 
     QTcpServer m_server;
     Script m_script;
+    QList<QByteArray> m_bodies;
     QList<QByteArray> m_requests;
     QList<QPointer<QTcpSocket>> m_sockets;
 };

@@ -1,6 +1,8 @@
 // DownloadActions: each action is enabled from the download rules for the selection (also a
 // status this version does not know, and several rows at once), and sent only for the
-// downloads it applies to, against a scripted server that records the requests.
+// downloads it applies to, in one request (POST /api/v1/downloads/actions; Pause All by
+// status), against a scripted server that records the requests; an older server without that
+// route gets one request per download.
 
 #include "downloadactions.h"
 #include "monitorsession.h"
@@ -8,6 +10,7 @@
 
 #include <QAction>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QSignalSpy>
 #include <QTest>
 #include <QWidget>
@@ -30,7 +33,27 @@ QJsonArray everyStatus()
     return items;
 }
 
-/// The downloads of the recorded requests with `suffix` (e.g. "/pause").
+/// The bulk requests recorded (`POST /api/v1/downloads/actions`), their bodies in order.
+QList<QJsonObject> bulkRequests(const ScriptedServer &server)
+{
+    QList<QJsonObject> out;
+    for (int i = 0; i < server.requests().size(); ++i) {
+        if (server.requests()[i].startsWith("POST /api/v1/downloads/actions "))
+            out.append(QJsonDocument::fromJson(server.requestBody(i)).object());
+    }
+    return out;
+}
+
+QStringList sortedStrings(const QJsonValue &v)
+{
+    QStringList out;
+    for (const QJsonValue &x : v.toArray())
+        out.append(x.toString());
+    out.sort();
+    return out;
+}
+
+/// The downloads of the recorded single-action requests with `suffix` (e.g. "/pause").
 QStringList targets(const ScriptedServer &server, const QByteArray &suffix)
 {
     QStringList ids;
@@ -53,6 +76,8 @@ private slots:
     void enabledFromTheRules();
     void aSelectionEnablesWhatAnyRowAllows();
     void actionsGoOnlyWhereTheyApply();
+    void pauseAllWithManyIsOneRequest();
+    void anOlderServerGetsOneRequestEach();
     void aRefusalIsReported();
 
 private:
@@ -134,25 +159,83 @@ void tst_DownloadActions::actionsGoOnlyWhereTheyApply()
         everything << v["id"].toString();
     f.selection = everything;
     f.actions.update();
+    // One request per action on the whole selection, naming only the downloads it applies to.
+    int sent = 0;
     for (DownloadAction a : allDownloadActions()) {
         QStringList expected;
         for (DownloadStatus s : DownloadRules::appliesTo(a))
             expected << QString(wireName(s));
         expected.sort();
-        const QByteArray suffix = "/" + QByteArray(wireName(a).data(), wireName(a).size());
         f.actions.action(a)->trigger();
-        QTRY_COMPARE_WITH_TIMEOUT(targets(f.server, suffix), expected, 10000);
+        ++sent;
+        QTRY_COMPARE_WITH_TIMEOUT(bulkRequests(f.server).size(), sent, 10000);
+        const QJsonObject body = bulkRequests(f.server).last();
+        QCOMPARE(body["action"].toString(), QString(wireName(a)));
+        QCOMPARE(sortedStrings(body["ids"]), expected);
     }
-    // Pause All and Resume All: every download the action applies to, selected or not.
+    QCOMPARE(f.server.requests().size(), sent);
+    // Pause All and Resume All: one request each, by the statuses the action applies to.
     f.selection = {};
-    const qsizetype before = f.server.requests().size();
     f.actions.pauseAll()->trigger();
     f.actions.resumeAll()->trigger();
-    QTRY_COMPARE_WITH_TIMEOUT(f.server.requests().size(), before + 3, 10000); // pending, downloading; paused
-    QStringList paused = targets(f.server, "/pause");
-    paused.removeDuplicates();
-    QCOMPARE(paused, (QStringList{"downloading", "pending"}));
-    QCOMPARE(targets(f.server, "/resume"), (QStringList{"paused", "paused"}));
+    QTRY_COMPARE_WITH_TIMEOUT(f.server.requests().size(), sent + 2, 10000);
+    QTest::qWait(100);
+    QCOMPARE(f.server.requests().size(), sent + 2);
+    const QList<QJsonObject> all = bulkRequests(f.server).mid(sent);
+    QCOMPARE(all[0]["action"].toString(), QStringLiteral("pause"));
+    QCOMPARE(sortedStrings(all[0]["status"]), (QStringList{"downloading", "pending"}));
+    QCOMPARE(all[1]["action"].toString(), QStringLiteral("resume"));
+    QCOMPARE(sortedStrings(all[1]["status"]), QStringList{"paused"});
+}
+
+void tst_DownloadActions::pauseAllWithManyIsOneRequest()
+{
+    // 2,500 selected downloads: three requests (1,000 ids each at most), not 2,500; Pause All
+    // with them all is one.
+    Fixture f;
+    QJsonArray many;
+    for (int i = 0; i < 2500; ++i) {
+        many.append(QJsonObject{{"id", QStringLiteral("d%1").arg(i)}, {"url", "http://h/x"}, {"status", "downloading"},
+                                {"created_at", "2026-01-01T00:00:00.000Z"}});
+        f.selection << QStringLiteral("d%1").arg(i);
+    }
+    f.session.model().mergeSnapshot(many);
+    f.actions.update();
+    f.actions.action(DownloadAction::Pause)->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(f.server.requests().size(), 3, 10000);
+    QStringList sent;
+    for (const QJsonObject &body : bulkRequests(f.server)) {
+        QVERIFY(body["ids"].toArray().size() <= 1000);
+        sent += sortedStrings(body["ids"]);
+    }
+    sent.sort();
+    QStringList expected = f.selection;
+    expected.sort();
+    QCOMPARE(sent, expected);
+    f.actions.pauseAll()->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(f.server.requests().size(), 4, 10000);
+    QTest::qWait(100);
+    QCOMPARE(f.server.requests().size(), 4);
+}
+
+void tst_DownloadActions::anOlderServerGetsOneRequestEach()
+{
+    // A server without the bulk route answers 405 (as hermes-server does): the monitor sends
+    // one request per download.
+    Fixture f([](int, const QByteArray &request) {
+        static const QByteArray error = R"({"error":{"code":"method_not_allowed","message":"only GET"}})";
+        if (request.startsWith("POST /api/v1/downloads/actions "))
+            return ScriptedServer::Response{"HTTP/1.1 405 Method Not Allowed\r\nContent-Type: application/json\r\n"
+                                            "Content-Length: " + QByteArray::number(error.size()), {error}, false, true};
+        return ScriptedServer::Response{"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2", {"{}"}, false, true};
+    });
+    f.selection = {QStringLiteral("pending"), QStringLiteral("downloading"), QStringLiteral("completed")};
+    f.actions.update();
+    f.actions.action(DownloadAction::Pause)->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(targets(f.server, "/pause"), (QStringList{"downloading", "pending"}), 10000);
+    f.selection = {};
+    f.actions.resumeAll()->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(targets(f.server, "/resume"), QStringList{"paused"}, 10000);
 }
 
 void tst_DownloadActions::aRefusalIsReported()
@@ -164,6 +247,19 @@ void tst_DownloadActions::aRefusalIsReported()
     f.actions.action(DownloadAction::Resume)->trigger();
     QTRY_COMPARE_WITH_TIMEOUT(messages.size(), 1, 10000);
     QCOMPARE(messages[0][0].toString(), QStringLiteral("resume of \"paused\" failed: scripted"));
+
+    // Refused in a bulk answer (the row changed meanwhile): said per download.
+    const QByteArray skipped = R"({"changed":[],"more":false,"skipped":[{"id":"paused","reason":"invalid_state","status":"completed"}]})";
+    Fixture g([skipped](int, const QByteArray &) {
+        return ScriptedServer::Response{"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                                            + QByteArray::number(skipped.size()), {skipped}, false, true};
+    });
+    QSignalSpy refused(&g.actions, &DownloadActions::message);
+    g.selection = {QString(wireName(DownloadStatus::Paused))};
+    g.actions.update();
+    g.actions.action(DownloadAction::Resume)->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(refused.size(), 1, 10000);
+    QCOMPARE(refused[0][0].toString(), QStringLiteral("resume of \"paused\" failed: it is completed"));
 }
 
 QTEST_MAIN(tst_DownloadActions)

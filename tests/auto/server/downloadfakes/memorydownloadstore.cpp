@@ -88,23 +88,65 @@ void MemoryDownloadStore::control(QObject *context, const QString &id, Change ch
         if (remove) {
             m_rows.remove(id);
         } else {
-            // Only what a control action decides, as the repository writes it.
-            r->d.status = d.status;
-            r->d.priority = d.priority;
-            r->d.errorMessage = d.errorMessage;
-            r->d.attempts = d.attempts;
-            r->d.downloadedBytes = d.downloadedBytes;
-            r->d.speed = d.speed;
-            r->d.updatedAt = d.updatedAt;
-            r->d.filename = d.filename;
-            r->d.percent = d.percent;
-            r->d.note = d.note;
-            r->d.retryingSinceMs = d.retryingSinceMs;
-            r->d.heldBy = d.heldBy;
-            r->d.announce.clear(); // superseded by this change (as the real store)
-            r->notBefore = 0;
+            write(*r, d);
         }
         c.row = d;
+        c.summary = summary();
+        return c;
+    }, std::move(done));
+}
+
+void MemoryDownloadStore::write(Row &r, const Download &d)
+{
+    // Only what a control action decides, as the repository writes it.
+    r.d.status = d.status;
+    r.d.priority = d.priority;
+    r.d.errorMessage = d.errorMessage;
+    r.d.attempts = d.attempts;
+    r.d.downloadedBytes = d.downloadedBytes;
+    r.d.speed = d.speed;
+    r.d.updatedAt = d.updatedAt;
+    r.d.filename = d.filename;
+    r.d.percent = d.percent;
+    r.d.note = d.note;
+    r.d.retryingSinceMs = d.retryingSinceMs;
+    r.d.heldBy = d.heldBy;
+    r.d.announce.clear(); // superseded by this change (as the real store)
+    r.notBefore = 0;
+}
+
+void MemoryDownloadStore::controlMany(QObject *context, const Selection &which, Change change,
+                                      Done<ControlledMany> done)
+{
+    answer<ControlledMany>("controlMany", context, [this, which, change] {
+        ControlledMany c;
+        QStringList ids = which.ids;
+        if (ids.isEmpty()) {
+            for (const Row &r : std::as_const(m_rows)) {
+                if (which.statuses.contains(r.d.status))
+                    ids.append(r.d.id);
+            }
+        }
+        ids.sort();
+        ids.removeDuplicates();
+        if (which.ids.isEmpty() && ids.size() > which.limit) {
+            c.more = true;
+            ids.resize(which.limit);
+        }
+        for (const QString &id : std::as_const(ids)) {
+            Row *r = row(id);
+            if (!r) {
+                c.missing.append(id);
+                continue;
+            }
+            Controlled &one = c.rows.emplace_back();
+            Download d = r->d;
+            one.before = d.status;
+            one.refused = !change(d);
+            if (!one.refused)
+                write(*r, d);
+            one.row = d;
+        }
         c.summary = summary();
         return c;
     }, std::move(done));

@@ -62,6 +62,8 @@ public:
     void insert(QObject *context, const Download &download, Done<Inserted> done) override;
     void control(QObject *context, const QString &id, Change change, bool remove,
                  Done<Controlled> done) override;
+    void controlMany(QObject *context, const Selection &which, Change change,
+                     Done<ControlledMany> done) override;
     void get(QObject *context, const QString &id, Done<std::optional<Download>> done) override;
     void list(QObject *context, std::optional<DownloadStatus> status, int limit, int offset,
               Done<Page> done) override;
@@ -83,6 +85,8 @@ public:
     QList<Download> ordered(std::optional<DownloadStatus> status = std::nullopt) const;
 
 private:
+    /// A control action's write on `r`.
+    static void write(Row &r, const Download &d);
     /// Runs `operation` now (when the store answers) and hands its value to `done` later, on
     /// `context`'s thread.
     template<typename T>
