@@ -10,13 +10,15 @@ HERMES_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=common.sh
 source "$HERMES_ROOT/scripts/common.sh"
 
-# The threads: StreamWorker's I/O threads, its inbox and the history lock (stream suites), the
-# real server with several I/O threads (front door, delivery), and their I/O variants.
+# The threads: StreamWorker's I/O threads, its inbox and the history lock (stream suites), and
+# the real server with its I/O threads, store thread and front door (the suites that start it).
 suites=(
     tst_streamworker tst_streaminbox tst_streamsocketset tst_sharegroupindex tst_eventhub
     tst_eventhistory tst_batchsender tst_catchuppump tst_httpconnection
     tst_eventstreams tst_serverhttp tst_frontdoor tst_hostileclients tst_deliverymodel
 )
+# And the streams once more on one I/O thread, and on three (more threads than cores).
+variants=(tst_eventstreams@io1-epoll tst_eventstreams@io3-io_uring)
 
 hermes_install_packages "${HERMES_APT_PACKAGES[@]}" "${HERMES_TEST_PACKAGES[@]}"
 build=$HERMES_ROOT/build/tsan
@@ -36,5 +38,5 @@ fi
 
 cd "$build"
 unset HERMES_TEST_SERVER_BINARY  # the suites must start this build's (instrumented) server
-pattern="^($(IFS='|'; echo "${suites[*]}"))(@.*)?\$"
+pattern="^($(echo "${suites[*]} ${variants[*]}" | tr ' ' '|'))\$"
 "${runner[@]}" ctest --output-on-failure --parallel 2 -R "$pattern" "$@"

@@ -15,7 +15,8 @@
 //     the slot object in a HandOff, releases the HandOff after everything the caller wrote
 //     (the captures included) and before QtCore queues it, and calls QtCore's own.
 //   - The HandOff acquires when the receiving thread calls it, so the call happens after
-//     everything the caller did before invokeMethod(). For Qt::BlockingQueuedConnection it
+//     everything the caller did before invokeMethod(); and when QtCore destroys it, in
+//     whichever thread drops the last reference, after the call. For Qt::BlockingQueuedConnection it
 //     releases again when the call returns and the caller acquires that once QtCore lets it
 //     go, so the caller sees what the call wrote (what QSemaphore gives it in an instrumented
 //     Qt).
@@ -58,12 +59,16 @@ private:
         auto *self = static_cast<HandOff *>(base);
         switch (which) {
         case Destroy:
+            // The last of QtCore's references goes, in either thread, through its own
+            // (uninstrumented) reference count: after the caller's release, and after the call.
+            __tsan_acquire(self);
             self->m_inner->destroyIfLastRef();
             delete self;
             break;
         case Call:
             __tsan_acquire(self);
             self->m_inner->call(receiver, args);
+            __tsan_release(self);
             if (self->m_done)
                 __tsan_release(self->m_done);
             break;
