@@ -25,6 +25,15 @@ ServerProcess::ServerProcess()
                 fprintf(stderr, "[server:%u] %s\n", unsigned(m_port), line.constData());
         }
     });
+    // Under ThreadSanitizer (the tsan preset: TSAN_OPTIONS halt_on_error=1) a data race in the
+    // server stops it; the test would see only a server that went away, or nothing at all if
+    // the server was killed at the end. Its report is in the log above: the suite fails here,
+    // whenever the process is seen to end (also in kill(), so a report is never missed).
+    QObject::connect(&m_process, &QProcess::finished, [this] {
+        if (m_output.contains("WARNING: ThreadSanitizer:"))
+            qFatal("hermes-server on port %u reported a ThreadSanitizer warning (its log above)",
+                   unsigned(m_port));
+    });
 }
 
 ServerProcess::~ServerProcess()
