@@ -31,6 +31,12 @@ foreach(input ${hermes_gzip_inputs})
 endforeach()
 add_custom_target(hermes-pkgdoc ALL DEPENDS ${hermes_gzipped})
 
+# Whatever the umask of whoever builds (002 gives 0775 directories) or the modes of the source
+# files (a clone made with umask 002, a git archive tarball): directories in the packages are
+# 0755, as Debian requires (lintian: non-standard-dir-perm).
+set(CMAKE_INSTALL_DEFAULT_DIRECTORY_PERMISSIONS
+    OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
+
 # --- hermes-server ---------------------------------------------------------------------------
 install(TARGETS hermes-server RUNTIME DESTINATION bin COMPONENT server)
 # Debian bookworm's place for packaged units (debhelper's too); /lib is /usr/lib there.
@@ -45,6 +51,9 @@ install(FILES ${PROJECT_SOURCE_DIR}/docs/configuration.md ${PROJECT_SOURCE_DIR}/
               ${PROJECT_SOURCE_DIR}/docs/openapi.json
         DESTINATION share/doc/hermes-server COMPONENT server)
 install(FILES ${hermes_pkgdoc}/hermes-server.1.gz DESTINATION share/man/man1 COMPONENT server)
+# lintian's overrides, each with its reason.
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/lintian-overrides
+        DESTINATION share/lintian/overrides RENAME hermes-server COMPONENT server)
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/completion/hermes
         DESTINATION share/bash-completion/completions RENAME hermes-server COMPONENT server)
 foreach(component server monitor)
@@ -76,12 +85,18 @@ set(CPACK_PACKAGE_VENDOR "Hermes")
 set(CPACK_PACKAGE_CONTACT "${HERMES_MAINTAINER}")
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${HERMES_MAINTAINER}")
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://hermes.invalid/")
-# The test build's binaries carry debug info: packages never do.
+# The test build's binaries carry debug info: packages never do. Nor the sections dh_strip
+# removes (cpack-strip.cmake).
 set(CPACK_STRIP_FILES ON)
+set(CPACK_PRE_BUILD_SCRIPTS ${PROJECT_SOURCE_DIR}/packaging/cpack-strip.cmake)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_COMPONENTS_ALL server monitor)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+# The maintainer scripts 0755 and conffiles 0644 in the package, whatever their mode in the
+# checkout: a clone made with umask 002 has them 0775/0664, which lintian rejects
+# (control-file-has-bad-permissions, an error).
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 
 # Library dependencies: from the binaries themselves when dpkg-shlibdeps (dpkg-dev) is there,
 # else the list it finds on bookworm. Plus what is loaded at run time or used by the scripts:

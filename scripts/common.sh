@@ -17,7 +17,8 @@ HERMES_TEST_PACKAGES=(
     redis-server redis-sentinel caddy   # redis-sentinel: tst_redissentinel
     postgresql libqt6sql6-psql
     faketime         # tst_downloadmodel: a node whose wall clock jumps (libfaketime)
-    lintian          # tst_packaging: no lintian errors on the .debs
+    lintian          # tst_packaging: lintian --pedantic clean on the .debs
+    devscripts       # tst_packaging: hardening-check on the packaged binaries
     systemd man-db   # tst_packaging: systemd-analyze verify (it runs man for Documentation=) / security --offline
     prometheus       # tst_metricsexposition: promtool check metrics on a live scrape
     docker-compose   # tst_dockercompose: docker-compose config (no engine needed)

@@ -19,10 +19,17 @@ default silently; an unknown `HERMES_` name in the file or the environment is wa
 start with the closest known name. `hermes-server --help` shows the same list.
 
 Secrets need not be in the environment or on a command line: `HERMES_TOKEN_SECRET`,
-`HERMES_REDIS_URL` and `HERMES_DATABASE_URL` each have a `_FILE` variant naming a file that
-holds the value, and under systemd each is also read from a credential (`LoadCredential=` in
-the unit, files in `$CREDENTIALS_DIRECTORY`) named `token-secret`, `redis-url`,
-`database-url`; the credential `api-keys` is used as `HERMES_API_KEY_FILE`.
+`HERMES_REDIS_URL`, `HERMES_REDIS_SENTINEL_PASSWORD`, `HERMES_DATABASE_URL` and
+`HERMES_METRICS_TOKEN` each have a `_FILE` variant naming a file that holds the value, and
+under systemd each is also read from a credential (`LoadCredential=` in the unit, files in
+`$CREDENTIALS_DIRECTORY`) named `token-secret`, `redis-url`, `redis-sentinel-password`,
+`database-url`, `metrics-token`; the credential `api-keys` is used as `HERMES_API_KEY_FILE`.
+A `_FILE` variant of a setting reloaded on SIGHUP is read again on SIGHUP.
+
+One naming rule for every file setting: its option is its variable's name without `HERMES_`,
+in lower case with dashes (`HERMES_REDIS_URL_FILE` is `--redis-url-file`,
+`HERMES_DATABASE_PASSWORD_FILE` is `--database-password-file`). `--redis-file`, the spelling
+before the rule, still works and logs a warning at start.
 
 On SIGHUP (`systemctl reload hermes-server`) the server reads the settings again and applies
 those marked "Reloaded on SIGHUP." below without dropping a stream; it logs every other changed

@@ -25,6 +25,12 @@ static const QString ConfigFileEnv = QStringLiteral("HERMES_CONFIG_FILE");
 
 static const QString FileSuffix = QStringLiteral("_FILE");
 
+// HERMES_REDIS_URL_FILE → redis-url-file.
+static QString flagOf(const QString &env)
+{
+    return env.sliced(env.startsWith(QLatin1StringView("HERMES_")) ? 7 : 0).toLower().replace(u'_', u'-');
+}
+
 Config::Config(QList<OptionSpec> specs)
 {
     for (OptionSpec &spec : specs) {
@@ -40,10 +46,21 @@ Config::Config(QList<OptionSpec> specs)
             continue;
         OptionSpec file;
         file.env = spec.env + FileSuffix;
-        file.flag = spec.flag.isEmpty() ? QString() : spec.flag + QStringLiteral("-file");
+        // One rule for every _FILE option: the variable's name (HERMES_REDIS_URL_FILE:
+        // --redis-url-file). The older spelling, the setting's option plus -file
+        // (--redis-file), is still accepted, with a warning.
+        if (!spec.flag.isEmpty()) {
+            file.flag = flagOf(file.env);
+            if (const QString old = spec.flag + QStringLiteral("-file"); old != file.flag)
+                file.deprecatedFlag = old;
+        }
+        // The value it names is applied again on reload when the setting is: so is the file.
+        file.reloadable = spec.reloadable;
         file.description = QStringLiteral("File holding %1 (surrounding whitespace ignored), so "
                                           "the secret is in neither the environment nor the "
                                           "command line.").arg(spec.env);
+        if (file.reloadable)
+            file.description += QStringLiteral(" Read again on SIGHUP.");
         file.valueName = QStringLiteral("file");
         m_specs.append(file);
     }
@@ -65,7 +82,12 @@ void Config::addOptionsTo(QCommandLineParser &parser) const
         if (!def.isEmpty() && !spec.secret)
             help += QStringLiteral(", default: ") + def;
         help += u']';
-        parser.addOption(QCommandLineOption(spec.flag, help, spec.valueName));
+        QStringList names{spec.flag};
+        if (!spec.deprecatedFlag.isEmpty()) {
+            names.append(spec.deprecatedFlag);
+            help += QStringLiteral(" (--%1: deprecated spelling)").arg(spec.deprecatedFlag);
+        }
+        parser.addOption(QCommandLineOption(names, help, spec.valueName));
     }
 }
 
@@ -279,8 +301,12 @@ Result<void> Config::resolve(const QCommandLineParser *parser, const QProcessEnv
             value = {file.value(spec.env), Source::File};
         if (environment.contains(spec.env))
             value = {environment.value(spec.env), Source::Environment};
-        if (parser && !spec.flag.isEmpty() && parser->isSet(spec.flag))
+        if (parser && !spec.flag.isEmpty() && parser->isSet(spec.flag)) {
             value = {parser->value(spec.flag), Source::CommandLine};
+            if (!spec.deprecatedFlag.isEmpty() && parser->optionNames().contains(spec.deprecatedFlag))
+                m_warnings.append(QStringLiteral("--%1 is deprecated: use --%2 (the same setting, %3)")
+                                      .arg(spec.deprecatedFlag, spec.flag, spec.env));
+        }
         m_values.insert(spec.env, value);
     }
     for (const OptionSpec &spec : m_specs) {

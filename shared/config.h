@@ -55,9 +55,13 @@ struct OptionSpec
     /// (a home directory); empty: `defaultValue`.
     QString documentedDefault;
     /// Secrets do not belong in the environment or on a command line (both are visible to
-    /// other processes of the user): `fromFile` adds a companion setting `<env>_FILE` /
-    /// `--<flag>-file` naming a file that holds the value.
+    /// other processes of the user): `fromFile` adds a companion setting `<env>_FILE` naming a
+    /// file that holds the value. Its option is spelled after the variable, whatever the
+    /// setting's own option: the name without HERMES_, in lower case with dashes
+    /// (HERMES_REDIS_URL_FILE: --redis-url-file).
     bool fromFile = false;
+    /// An older spelling of `flag`, still accepted with a warning (see Config::warnings()).
+    QString deprecatedFlag;
     /// A systemd credential (LoadCredential=, $CREDENTIALS_DIRECTORY) used when the setting is
     /// not given otherwise: its contents are the value, or, with `credentialIsPath`, its path is.
     QString credential;

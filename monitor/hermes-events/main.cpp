@@ -8,6 +8,8 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QFile>
+#include <QJsonDocument>
+#include <QJsonParseError>
 #include <QMetaEnum>
 
 #include <csignal>
@@ -34,6 +36,53 @@ void printLine(const QByteArray &line)
     std::fflush(stdout); // scripts read it line by line, as it happens
 }
 
+// `json` with every line break between tokens made a space, so it stays one line; empty when
+// a string in it holds a raw control character: QJsonDocument accepts one, RFC 8259 (and
+// jq) do not, so such data is no JSON to embed.
+QByteArray oneLineJson(QByteArray json)
+{
+    bool inString = false;
+    bool escaped = false;
+    for (char &c : json) {
+        if (inString) {
+            if (uchar(c) < 0x20)
+                return {};
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                inString = false;
+        } else if (c == '"') {
+            inString = true;
+        } else if (c == '\n' || c == '\r') {
+            c = ' ';
+        }
+    }
+    return json;
+}
+
+// The jsonl "data" member: the event's data itself when it is a JSON object or array (so `jq
+// .data.status` works without fromjson), else the data as a JSON string (plain text, and a
+// bare number, string or literal, which would be ambiguous with text). Embedded verbatim, not
+// re-serialised, so numbers keep their every digit and members their order.
+QByteArray jsonlData(const QString &data, bool raw)
+{
+    const QByteArray utf8 = data.toUtf8();
+    if (!raw) {
+        const QByteArray trimmed = utf8.trimmed();
+        if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+            QJsonParseError error{};
+            QJsonDocument::fromJson(trimmed, &error);
+            if (error.error == QJsonParseError::NoError) {
+                if (QByteArray line = oneLineJson(trimmed); !line.isEmpty())
+                    return line;
+            }
+        }
+    }
+    return Json::quote(data);
+}
+
 int parseCount(const QCommandLineParser &parser, const QString &name, int min)
 {
     bool ok = false;
@@ -57,7 +106,8 @@ int main(int argc, char *argv[])
         "Tails a Server-Sent Events stream. Events go to stdout, logs to stderr.\n"
         "Exit codes: 0 done (--max-events reached, stream closed with --no-reconnect, or a "
         "signal), 1 connection failed, protocol error with --no-reconnect, or gave up after "
-        "--max-attempts, 2 authentication failed, 64 bad arguments."));
+        "--max-attempts, 2 authentication failed, 64 bad arguments (EX_USAGE, an unknown "
+        "option included)."));
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOptions({
@@ -75,8 +125,12 @@ int main(int argc, char *argv[])
         {QStringLiteral("no-reconnect"), QStringLiteral("Exit when the stream ends instead of "
                                                         "reconnecting.")},
         {QStringLiteral("format"), QStringLiteral("text or jsonl (one {\"type\",\"data\",\"id\"} "
-                                                  "object per event)."),
+                                                  "object per event; \"data\" is the event's "
+                                                  "data itself when that is a JSON object or "
+                                                  "array, else a JSON string)."),
          QStringLiteral("format"), QStringLiteral("text")},
+        {QStringLiteral("raw-data"), QStringLiteral("With jsonl, \"data\" is always the data as a "
+                                                    "JSON string, even when it is JSON.")},
         {QStringLiteral("emit-retry"), QStringLiteral("With jsonl, also print {\"retry\":<ms>} "
                                                       "for every retry: field.")},
         {QStringLiteral("heartbeat-interval"), QStringLiteral("The heartbeat interval in seconds to "
@@ -98,7 +152,16 @@ int main(int argc, char *argv[])
          QStringLiteral("bytes"), QString::number(SseParser::DefaultLimit)},
         {QStringLiteral("verbose"), QStringLiteral("Log connection state changes to stderr.")},
     });
-    parser.process(app);
+    // parse(), not process(): process() exits 1 on an unknown option, and every usage error
+    // exits 64 (EX_USAGE, sysexits.h) so that scripts tell a typo from a failed connection.
+    if (!parser.parse(QCoreApplication::arguments()))
+        usageError(parser.errorText());
+    if (parser.isSet(QStringLiteral("help")))
+        parser.showHelp(0);
+    if (parser.isSet(QStringLiteral("version")))
+        parser.showVersion();
+    if (!parser.positionalArguments().isEmpty())
+        usageError(QStringLiteral("unexpected argument \"%1\"").arg(parser.positionalArguments().first()));
 
     const QUrl url(parser.value(QStringLiteral("url")), QUrl::StrictMode);
     if (!parser.isSet(QStringLiteral("url")))
@@ -110,6 +173,7 @@ int main(int argc, char *argv[])
     if (format != u"text" && format != u"jsonl")
         usageError(QStringLiteral("--format must be text or jsonl, not \"%1\"").arg(format));
     const bool jsonl = format == u"jsonl";
+    const bool rawData = parser.isSet(QStringLiteral("raw-data"));
     const int maxEvents = parseCount(parser, QStringLiteral("max-events"), 0);
     const int heartbeat = parseCount(parser, QStringLiteral("heartbeat-interval"), 1);
     const int maxAttempts = parseCount(parser, QStringLiteral("max-attempts"), 0);
@@ -148,7 +212,7 @@ int main(int argc, char *argv[])
         if (maxEvents > 0 && count >= maxEvents)
             return;
         if (jsonl) {
-            printLine("{\"type\":" + Json::quote(event.type) + ",\"data\":" + Json::quote(event.data)
+            printLine("{\"type\":" + Json::quote(event.type) + ",\"data\":" + jsonlData(event.data, rawData)
                       + ",\"id\":" + Json::quote(event.lastEventId) + '}');
         } else {
             const QString id = event.lastEventId.isEmpty() ? QString() : QStringLiteral("[") + event.lastEventId + QStringLiteral("] ");

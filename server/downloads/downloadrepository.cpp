@@ -1,4 +1,5 @@
 #include "downloads/downloadrepository.h"
+#include "downloads/postgresnotices.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -193,6 +194,7 @@ void DownloadRepository::connect()
                                .arg(m_url.redacted(), database.lastError().text().trimmed()),
                            true};
     }
+    PostgresNotices::route(database); // NOTICE lines through the log, with a priority
     if (!m_url.isPostgres()) {
         // WAL + FULL: a committed transaction survives a crash, an uncommitted one leaves nothing.
         for (const char *pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",

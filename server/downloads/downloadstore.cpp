@@ -1,4 +1,5 @@
 #include "downloads/downloadstore.h"
+#include "downloads/postgresnotices.h"
 
 #include "logging.h"
 
@@ -56,6 +57,7 @@ private:
             m_listening = false;
             return;
         }
+        PostgresNotices::route(db);
         connect(db.driver(), &QSqlDriver::notification, this,
                 [this](const QString &, QSqlDriver::NotificationSource, const QVariant &payload) {
                     emit m_store->changed(payload.toString());

@@ -71,7 +71,9 @@ Result<QStringList> SettingsReload::reload(const QCommandLineParser *parser,
     for (const OptionSpec &spec : fresh.specs()) {
         if (fresh.string(spec.env) == m_inForce.value(spec.env))
             continue;
-        if (const SettingEntry *entry = SettingsTable::find(spec.env); entry && entry->spec.reloadable)
+        // The spec says it, for the table's settings and for a companion <ENV>_FILE (not in
+        // the table, reloadable when its setting is: its value was applied above).
+        if (spec.reloadable)
             m_inForce.insert(spec.env, fresh.string(spec.env));
         else
             needRestart.append(spec.env);

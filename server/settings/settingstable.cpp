@@ -388,7 +388,7 @@ QList<SettingEntry> buildTable()
                 "A bearer token that may read /metrics (API keys always may), for a Prometheus "
                 "that should not hold an API key. A reload (SIGHUP) that changes it refuses the "
                 "old one from the next request.")
-            .secret().reloadable().into(&S::metrics, &MetricsSettings::token),
+            .secretFromFile().reloadable().into(&S::metrics, &MetricsSettings::token),
         Setting("HERMES_METRICS_ADDRESS", "metrics-address", Type::String, QString(),
                 "host:port of a separate listener that serves only /metrics, without a "
                 "credential unless HERMES_METRICS_TOKEN is set (e.g. 127.0.0.1:9464 for a "

@@ -276,9 +276,18 @@ void tst_Config::secretsFromFilesAndCredentials()
     QCOMPARE(r.config->string(u"HERMES_REDIS_URL"), QStringLiteral("redis://:s3cret@127.0.0.1:6379/0"));
     QCOMPARE(r.config->source(u"HERMES_REDIS_URL"), Config::Source::SecretFile);
 
+    // One rule for every _FILE option: the variable's name, HERMES_REDIS_URL_FILE is
+    // --redis-url-file (not the setting's --redis plus -file).
+    r = resolve({QStringLiteral("--redis-url-file"), secretFile}, {}, table);
+    QVERIFY2(r.ok, qPrintable(r.error));
+    QCOMPARE(r.config->string(u"HERMES_REDIS_URL"), QStringLiteral("redis://:s3cret@127.0.0.1:6379/0"));
+    QVERIFY(r.config->warnings().isEmpty());
+    // The older spelling still works, with a warning that names the new one.
     r = resolve({QStringLiteral("--redis-file"), secretFile}, {}, table);
     QVERIFY2(r.ok, qPrintable(r.error));
     QCOMPARE(r.config->string(u"HERMES_REDIS_URL"), QStringLiteral("redis://:s3cret@127.0.0.1:6379/0"));
+    QCOMPARE(r.config->warnings(),
+             QStringList{QStringLiteral("--redis-file is deprecated: use --redis-url-file (the same setting, HERMES_REDIS_URL_FILE)")});
 
     r = resolve({}, {{QStringLiteral("HERMES_REDIS_URL_FILE"), secretFile},
                      {QStringLiteral("HERMES_REDIS_URL"), QStringLiteral("redis://other")}}, table);

@@ -1,7 +1,8 @@
 // The command-line face of the three programs cannot drift: docs/man/*.1 must be what
 // help2man makes from the binaries' --help and --version now (run scripts/gen-man-pages.sh
 // after changing an option), and the bash completion offers exactly the options --help lists,
-// plus the known values of the options that take them.
+// plus the known values of the options that take them. scripts/run.sh prints the address the
+// server listens on, whatever chose the port.
 
 #include <QDir>
 #include <QFile>
@@ -9,6 +10,8 @@
 #include <QRegularExpression>
 #include <QSet>
 #include <QStandardPaths>
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -23,6 +26,8 @@ private slots:
     void completionOffersTheOptions();
     void completionOffersValues_data();
     void completionOffersValues();
+    void runScriptPrintsThePortInUse_data();
+    void runScriptPrintsThePortInUse();
 
 private:
     static QString binary(const QString &program)
@@ -159,6 +164,56 @@ void tst_CommandLine::completionOffersValues()
     QStringList got = complete(words);
     got.sort();
     QCOMPARE(got, expected);
+}
+
+void tst_CommandLine::runScriptPrintsThePortInUse_data()
+{
+    QTest::addColumn<bool>("byOption"); // --port N, else HERMES_PORT=N
+    QTest::newRow("--port") << true;
+    QTest::newRow("HERMES_PORT") << false;
+}
+
+// scripts/run.sh on the test build's server (HERMES_RUN_SERVER: nothing installed or built):
+// the URL it prints, and every curl line, have the port the server listens on, not 8000; a
+// SIGTERM stops the server with it, cleanly.
+void tst_CommandLine::runScriptPrintsThePortInUse()
+{
+    QFETCH(bool, byOption);
+    quint16 port = 0;
+    {
+        QTcpServer probe;
+        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+        port = probe.serverPort();
+    }
+    QTemporaryDir data;
+    QProcessEnvironment env = cleanEnvironment();
+    env.insert(QStringLiteral("HERMES_RUN_SERVER"), binary(QStringLiteral("hermes-server")));
+    env.insert(QStringLiteral("HERMES_NO_MONITOR"), QStringLiteral("1"));
+    env.insert(QStringLiteral("HERMES_DATA_DIR"), data.path());
+    QStringList args{QStringLiteral(HERMES_SOURCE_DIR "/scripts/run.sh")};
+    if (byOption)
+        args << QStringLiteral("--port") << QString::number(port);
+    else
+        env.insert(QStringLiteral("HERMES_PORT"), QString::number(port));
+    QProcess run;
+    run.setProcessEnvironment(env);
+    run.start(QStringLiteral("bash"), args);
+    QVERIFY(run.waitForStarted(5000));
+    QByteArray out;
+    QTRY_VERIFY_WITH_TIMEOUT((out += run.readAllStandardOutput()).contains("--api-key-file"), 30000);
+    const QByteArray url = "http://127.0.0.1:" + QByteArray::number(port);
+    QVERIFY2(out.contains("==> hermes-server is listening on " + url + " "), out.constData());
+    QCOMPARE(out.count(url + "/api/v1/"), 4); // the three curl lines and hermes-events
+    QVERIFY2(!out.contains(":8000"), out.constData());
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, port);
+    QVERIFY(socket.waitForConnected(5000));
+    socket.close();
+    run.terminate();
+    QVERIFY(run.waitForFinished(15000));
+    QCOMPARE(run.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(run.exitCode(), 0); // the server's status after its clean shutdown
+    QVERIFY2(run.readAllStandardError().contains("shutting down"), "the server was not stopped by its SIGTERM");
 }
 
 QTEST_GUILESS_MAIN(tst_CommandLine)

@@ -60,6 +60,7 @@ class tst_HermesEvents : public QObject
 
 private slots:
     void jsonlIsOneObjectPerEvent();
+    void jsonlDataIsJsonWhenItIsJson();
     void emitRetry();
     void textFormat();
     void maxEventsStopsEarly();
@@ -102,13 +103,52 @@ void tst_HermesEvents::jsonlIsOneObjectPerEvent()
         QVERIFY2(line.startsWith(dq("{'type':")), line.constData()); // compact, keys in order
         QCOMPARE(json(line).keys().size(), 3);
     }
-    QCOMPARE(json(run.lines[0]).value(QStringLiteral("data")).toString().toUtf8(), SampleData);
+    // JSON data is embedded as JSON (jq .data.a works), verbatim; text stays a string.
+    QVERIFY2(run.lines[0].contains(dq(",'data':") + SampleData + dq(",'id':")), run.lines[0].constData());
+    QCOMPARE(json(run.lines[0]).value(QStringLiteral("data")).toObject().value(QStringLiteral("a")).toString(),
+             QStringLiteral("q\""));
     QCOMPARE(json(run.lines[0]).value(QStringLiteral("type")).toString(), QStringLiteral("message"));
     QCOMPARE(json(run.lines[0]).value(QStringLiteral("id")).toString(), QStringLiteral("7"));
     QCOMPARE(json(run.lines[1]).value(QStringLiteral("type")).toString(), QStringLiteral("custom"));
     QCOMPARE(json(run.lines[1]).value(QStringLiteral("data")).toString(), QStringLiteral("line1\nline2"));
     QCOMPARE(json(run.lines[1]).value(QStringLiteral("id")).toString(), QStringLiteral("7"));
     QCOMPARE(json(run.lines[2]).value(QStringLiteral("data")).toString(), QStringLiteral("last"));
+}
+
+// The rule for jsonl's "data": a JSON object or array is embedded as is (a line break between
+// its tokens becomes a space, so it stays one line); anything else, including a bare number or
+// JSON that does not parse, is a JSON string. --raw-data always gives the string.
+void tst_HermesEvents::jsonlDataIsJsonWhenItIsJson()
+{
+    ScriptedServer server([](int, const QByteArray &) {
+        return ScriptedServer::eventStream({"data: {\"big\": 12345678901234567890123,\ndata:  \"s\": [1, 2.50]}\n\n",
+                                            "data: [1,\"x\"]\n\n", "data: 42\n\n", "data: {oops\n\n",
+                                            "data: \"quoted\"\n\n", "data: {\"t\":\"a\tb\"}\n\n"});
+    });
+    const Run run = runEvents({QStringLiteral("--url"), server.url(), QStringLiteral("--format=jsonl"),
+                               QStringLiteral("--no-reconnect")});
+    QCOMPARE(run.exitCode, 0);
+    QCOMPARE(run.lines.size(), 6);
+    for (const QByteArray &line : run.lines)
+        QVERIFY2(QJsonDocument::fromJson(line).isObject(), line.constData());
+    // Verbatim: every digit of a number no double holds, and the writer's spacing.
+    QVERIFY2(run.lines[0].contains("\"data\":{\"big\": 12345678901234567890123,  \"s\": [1, 2.50]},"),
+             run.lines[0].constData());
+    QVERIFY(json(run.lines[0]).value(QStringLiteral("data")).isObject());
+    QVERIFY(json(run.lines[1]).value(QStringLiteral("data")).isArray());
+    QCOMPARE(json(run.lines[2]).value(QStringLiteral("data")).toString(), QStringLiteral("42"));
+    QCOMPARE(json(run.lines[3]).value(QStringLiteral("data")).toString(), QStringLiteral("{oops"));
+    QCOMPARE(json(run.lines[4]).value(QStringLiteral("data")).toString(), QStringLiteral("\"quoted\""));
+    // A raw tab inside a JSON string: Qt's parser takes it, RFC 8259 and jq do not, so it is
+    // a string (escaped) rather than invalid output.
+    QCOMPARE(json(run.lines[5]).value(QStringLiteral("data")).toString(), QStringLiteral("{\"t\":\"a\tb\"}"));
+    QVERIFY2(!run.lines[5].contains('\t'), run.lines[5].constData());
+
+    const Run raw = runEvents({QStringLiteral("--url"), server.url(), QStringLiteral("--format=jsonl"),
+                               QStringLiteral("--raw-data"), QStringLiteral("--no-reconnect")});
+    QCOMPARE(raw.exitCode, 0);
+    QCOMPARE(raw.lines.size(), 6);
+    QCOMPARE(json(raw.lines[1]).value(QStringLiteral("data")).toString(), QStringLiteral("[1,\"x\"]"));
 }
 
 void tst_HermesEvents::emitRetry()
@@ -152,6 +192,10 @@ void tst_HermesEvents::badArguments_data()
     QTest::newRow("negative max events") << QStringList{"--url", "http://127.0.0.1:1/", "--max-events", "-1"} << "--max-events";
     QTest::newRow("tiny max event bytes") << QStringList{"--url", "http://127.0.0.1:1/", "--max-event-bytes", "10"} << "--max-event-bytes";
     QTest::newRow("bad max delay") << QStringList{"--url", "http://127.0.0.1:1/", "--max-delay", "0"} << "--max-delay";
+    // QCommandLineParser::process() would exit 1 on these: every usage error is 64.
+    QTest::newRow("unknown option") << QStringList{"--url", "http://127.0.0.1:1/", "--bogus"} << "bogus";
+    QTest::newRow("missing value") << QStringList{"--url"} << "url";
+    QTest::newRow("stray argument") << QStringList{"--url", "http://127.0.0.1:1/", "extra"} << "extra";
     QTest::newRow("missing key file") << QStringList{"--url", "http://127.0.0.1:1/", "--api-key-file", "/nonexistent"} << "API key file";
 }
 
@@ -218,7 +262,8 @@ void tst_HermesEvents::tailsAndResumesTheRealServer()
     QCOMPARE(tail.exitCode(), 0);
     const QList<QByteArray> lines = tail.readAllStandardOutput().trimmed().split('\n');
     QCOMPARE(lines.size(), 4);
-    QCOMPARE(json(json(lines[0]).value(QStringLiteral("data")).toString().toUtf8())
+    // The server's envelope is JSON: "data" holds it as an object (no fromjson needed).
+    QCOMPARE(json(lines[0]).value(QStringLiteral("data")).toObject()
                  .value(QStringLiteral("type")).toString(), QStringLiteral("connected"));
     for (int i = 0; i < 3; ++i)
         QCOMPARE(json(lines[i + 1]).value(QStringLiteral("id")).toString(), ids[i]);
@@ -234,7 +279,7 @@ void tst_HermesEvents::tailsAndResumesTheRealServer()
     QCOMPARE(resumed.lines.size(), 3);
     QCOMPARE(json(resumed.lines[1]).value(QStringLiteral("id")).toString(), ids[3]);
     QCOMPARE(json(resumed.lines[2]).value(QStringLiteral("id")).toString(), ids[4]);
-    QCOMPARE(json(json(resumed.lines[2]).value(QStringLiteral("data")).toString().toUtf8())
+    QCOMPARE(json(resumed.lines[2]).value(QStringLiteral("data")).toObject()
                  .value(QStringLiteral("data")).toObject().value(QStringLiteral("n")).toInt(), 4);
     QCOMPARE(server.terminate(), 0);
 }

@@ -48,6 +48,7 @@ class tst_Revocation : public QObject
     Q_OBJECT
 private slots:
     void removedKeyEndsItsStreamsAndTokens();
+    void metricsTokenFileIsReadAgainOnReload();
 
 private:
     HttpReply request(const QByteArray &method, const QByteArray &path, const QByteArray &key,
@@ -143,6 +144,41 @@ void tst_Revocation::removedKeyEndsItsStreamsAndTokens()
     QTRY_VERIFY_WITH_TIMEOUT(!again.events().isEmpty(), 10000);
     QCOMPARE(again.status(), 200);
     QVERIFY(server.output().contains("ending the streams of 1 removed API key(s)"));
+    QCOMPARE(server.terminate(), 0);
+}
+
+// HERMES_METRICS_TOKEN_FILE: the token from a file (not the environment); a SIGHUP reads the
+// file again, and a new path in the config file is applied too, not logged as needing a restart.
+void tst_Revocation::metricsTokenFileIsReadAgainOnReload()
+{
+    QTemporaryDir dir;
+    const QString tokenFile = dir.filePath(QStringLiteral("metrics-token"));
+    const QString otherFile = dir.filePath(QStringLiteral("metrics-token-2"));
+    const QString configFile = dir.filePath(QStringLiteral("hermes.env"));
+    QVERIFY(writeFile(tokenFile, "file-token-1\n"));
+    QVERIFY(writeFile(configFile, "HERMES_METRICS_TOKEN_FILE=" + tokenFile.toUtf8() + '\n'));
+    ServerProcess server;
+    QProcessEnvironment env;
+    env.insert(QStringLiteral("HERMES_API_KEYS"), QStringLiteral("key-a-1234"));
+    QVERIFY2(server.start(env, {QStringLiteral("--config"), configFile}), qPrintable(server.errorString()));
+    m_port = server.port();
+    QCOMPARE(request("GET", "/metrics", "file-token-1").status, 200);
+    QCOMPARE(request("GET", "/metrics", "file-token-2").status, 401);
+
+    QVERIFY(writeFile(tokenFile, "file-token-2\n"));
+    ::kill(pid_t(server.process().processId()), SIGHUP);
+    QTRY_COMPARE_WITH_TIMEOUT(request("GET", "/metrics", "file-token-2").status, 200, 10000);
+    QCOMPARE(request("GET", "/metrics", "file-token-1").status, 401);
+
+    QVERIFY(writeFile(otherFile, "file-token-3\n"));
+    QVERIFY(writeFile(configFile, "HERMES_METRICS_TOKEN_FILE=" + otherFile.toUtf8() + '\n'));
+    ::kill(pid_t(server.process().processId()), SIGHUP);
+    QTRY_COMPARE_WITH_TIMEOUT(request("GET", "/metrics", "file-token-3").status, 200, 10000);
+    QCOMPARE(request("GET", "/metrics", "file-token-2").status, 401);
+    QTRY_VERIFY_WITH_TIMEOUT(server.output().count("reloaded the settings") == 2, 5000);
+    QVERIFY2(!server.output().contains("only after a restart"), server.output().constData());
+    // The token is a secret: never in the log.
+    QVERIFY(!server.output().contains("file-token-"));
     QCOMPARE(server.terminate(), 0);
 }
 

@@ -1,0 +1,26 @@
+#pragma once
+
+class QSqlDatabase;
+
+namespace Hermes {
+
+/**
+ * Routes a PostgreSQL connection's notices (NOTICE, WARNING, ... that the server sends beside
+ * a query's result) through the log, category hermes.postgres, with a priority: WARNING as a
+ * warning, DEBUG as debug, the rest (NOTICE, INFO, LOG) as info. Without it libpq prints them
+ * raw on stderr, where the journal gets them without a priority.
+ *
+ * Qt's QPSQL driver neither does this nor exposes it, but QSqlDriver::handle() is the PGconn,
+ * and PQsetNoticeProcessor is taken from the libpq that the driver already loaded (dlopen
+ * with RTLD_NOLOAD): no libpq at build time. Should that fail (another driver build), the
+ * connection asks the server to send warnings and errors only (client_min_messages), so no
+ * raw notice line remains either way.
+ */
+class PostgresNotices
+{
+public:
+    /// For an open QPSQL connection; does nothing for another driver.
+    static void route(QSqlDatabase &database);
+};
+
+} // namespace Hermes
