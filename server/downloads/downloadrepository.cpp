@@ -160,11 +160,9 @@ void DownloadRepository::connect()
     QSqlDatabase database = QSqlDatabase::database(m_connection, false);
     if (!database.isValid()) {
         if (!QSqlDatabase::isDriverAvailable(m_dialect.driver()))
-            throw StoreFailure{m_url.isPostgres()
-                                   ? QStringLiteral("the Qt PostgreSQL driver (QPSQL) is not installed: "
-                                                    "apt-get install libqt6sql6-psql")
-                                   : QStringLiteral("the Qt SQLite driver (QSQLITE) is not installed: "
-                                                    "apt-get install libqt6sql6-sqlite"),
+            throw StoreFailure{QStringLiteral("the Qt %1 driver (%2) is not installed: apt-get install libqt6sql6-%3")
+                                   .arg(m_url.isPostgres() ? "PostgreSQL" : "SQLite", m_dialect.driver(),
+                                        m_url.isPostgres() ? "psql" : "sqlite"),
                                false};
         database = QSqlDatabase::addDatabase(m_dialect.driver(), m_connection);
     }
