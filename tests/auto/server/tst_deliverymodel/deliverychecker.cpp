@@ -207,6 +207,7 @@ private:
         }
         finish(*segment, false);
         *segment = Segment();
+        m_received.clear(); // a resync starts over: what came before it may come again
         segment->origin = QStringLiteral("the resync_required (id \"%1\") on %2").arg(item.id, where(item));
         segment->connection = item.connection;
         segment->resyncEpoch = item.id.isEmpty() || item.id == item.sentId ? QString() : epochOf(item.id);
@@ -228,8 +229,10 @@ private:
     /// position in the new epoch (StreamWorker::applyHistory()), and the log, which holds the
     /// event under the id the other nodes gave it, cannot hold the renamed copy (the replay
     /// after the restore begins after it). Accepted only after a resync into the copy's epoch,
-    /// with the log's content, when the client never had it under the log's id, and each
-    /// once and in order in its segment; otherwise it is the duplicate it looks like (false).
+    /// with the log's content, when the client did not have it under the log's id since its
+    /// last resync (a resync starts over, as for the log's own ids: a resync_required of
+    /// unknown_event_id may place a stream below its Last-Event-ID), and each once and in
+    /// order in its segment; otherwise it is the duplicate it looks like (false).
     bool onRenamed(const ModelClient::Item &item, qint64 seq, Segment *segment)
     {
         const int logged = m_log.positionOfSeq(seq);
@@ -387,7 +390,7 @@ private:
     QList<int> m_rankOf;
     QList<int> m_matches;
     QList<int> m_fromSeq;
-    QSet<int> m_received;      ///< the log positions it got under their log ids, in any segment
+    QSet<int> m_received;      ///< the log positions it got under their log ids since its last resync
     ClientVerdict m_verdict;
 };
 

@@ -163,7 +163,8 @@ void tst_DeliveryModel::checkerFindsEveryFault_data()
     // A node that was away from Redis while the others delivered 3 and 4 gets the restored
     // history, in which they are renamed: its stream, at 1, goes on with them after the resync.
     QTest::newRow("renamed after the resync into its epoch") << "F0 e0 e1 Y1 r3 r4 e6 e7 e9 e10" << 0 << 0 << 0 << 0 << true;
-    QTest::newRow("renamed, but it had it") << "F0 e0 e1 e3 Y3 r3 e4 e6 e7 e9 e10" << 0 << 1 << 0 << 0 << true;
+    // Once the resync came, what came before may come again (as under the log's own ids).
+    QTest::newRow("renamed, it had it before the resync") << "F0 e0 e1 e3 Y3 r3 e4 e6 e7 e9 e10" << 0 << 0 << 0 << 0 << true;
     QTest::newRow("renamed, twice") << "F0 e0 e1 Y1 r3 r3 r4 e6 e7 e9 e10" << 0 << 1 << 0 << 0 << true;
     QTest::newRow("renamed, out of order") << "F0 e0 e1 Y1 r4 r3 e6 e7 e9 e10" << 0 << 0 << 1 << 0 << true;
     QTest::newRow("renamed, no resync into its epoch") << "F0 e0 e1 r3 e4 e6 e7 e9 e10" << 1 << 1 << 0 << 0 << true;
