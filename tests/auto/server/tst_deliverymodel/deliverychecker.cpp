@@ -5,7 +5,7 @@
 
 namespace Model {
 
-void EventLog::append(const LogEntry &entry)
+void EventLog::append(const LogEntry &entry, const std::function<bool(const LogEntry &)> &mayRepeat)
 {
     const int position = int(m_entries.size());
     m_entries.append(entry);
@@ -21,7 +21,10 @@ void EventLog::append(const LogEntry &entry)
     }
     if (entry.seq < 0)
         return;
-    if (m_bySeq.contains(entry.seq)) {
+    if (m_bySeq.contains(entry.seq) && mayRepeat && mayRepeat(m_entries.at(m_bySeq.value(entry.seq)))) {
+        ++m_repeats;
+        m_bySeq.insert(entry.seq, position); // the newest: what Redis holds now
+    } else if (m_bySeq.contains(entry.seq)) {
         m_problems << QStringLiteral("the log holds seq %1 twice (ids %2 and %3)")
                           .arg(entry.seq)
                           .arg(m_entries.at(m_bySeq.value(entry.seq)).id, entry.id);
@@ -44,7 +47,27 @@ struct Segment
     QString origin;             ///< for messages
     int connection = -1;        ///< where it began
     int firstItem = -1;         ///< the index of its first event
+    QString resyncEpoch;        ///< the epoch of the resync_required's id it began with, if any
+    QString lastRenamed;        ///< the newest renamed event it got (see onRenamed())
+    QSet<int> renamedSeen;      ///< the log positions of the renamed events it got
 };
+
+/// An id's epoch (what comes before its first '-') and its position (the rest).
+QString epochOf(const QString &id)
+{
+    return id.section(u'-', 0, 0);
+}
+QString positionOf(const QString &id)
+{
+    return id.section(u'-', 1);
+}
+/// Orders two ids' positions, `<ms>-<seq>`, as numbers.
+bool positionBefore(const QString &a, const QString &b)
+{
+    const auto ms = [](const QString &p) { return p.section(u'-', 0, 0).toULongLong(); };
+    const auto sq = [](const QString &p) { return p.section(u'-', 1, 1).toULongLong(); };
+    return ms(a) != ms(b) ? ms(a) < ms(b) : sq(a) < sq(b);
+}
 
 class Checker
 {
@@ -184,8 +207,10 @@ private:
         }
         finish(*segment, false);
         *segment = Segment();
+        m_received.clear(); // a resync starts over: what came before it may come again
         segment->origin = QStringLiteral("the resync_required (id \"%1\") on %2").arg(item.id, where(item));
         segment->connection = item.connection;
+        segment->resyncEpoch = item.id.isEmpty() || item.id == item.sentId ? QString() : epochOf(item.id);
         segment->requiredFrom = requiredFromSeq(item.seqBound);
         // Its id is where to resume: everything after it must follow. (Without an id of its
         // own the parser reports the id the connection resumed from, which is no anchor.)
@@ -197,10 +222,61 @@ private:
         }
     }
 
+    /// A log event under another epoch's id with the same position: Redis kept the entry
+    /// across a restore, and the epoch that began then renamed it. A node that had not
+    /// delivered it yet (it was away from Redis while the others did) rightly sends it on to
+    /// its streams after the resync_required into that epoch: each stream goes on from its
+    /// position in the new epoch (StreamWorker::applyHistory()), and the log, which holds the
+    /// event under the id the other nodes gave it, cannot hold the renamed copy (the replay
+    /// after the restore begins after it). Accepted only after a resync into the copy's epoch,
+    /// with the log's content, when the client did not have it under the log's id since its
+    /// last resync (a resync starts over, as for the log's own ids: a resync_required of
+    /// unknown_event_id may place a stream below its Last-Event-ID), and each once and in
+    /// order in its segment; otherwise it is the duplicate it looks like (false).
+    bool onRenamed(const ModelClient::Item &item, qint64 seq, Segment *segment)
+    {
+        const int logged = m_log.positionOfSeq(seq);
+        const LogEntry &e = m_log.entries().at(logged);
+        // Or an outside event a restore destroyed, adopted again into the new epoch before
+        // the log went on (EventLog::mayReappear()): a new copy, at a position of its own, which
+        // the client may have had in the old timeline too.
+        const bool renamed = positionOf(item.id) == positionOf(e.id) && !m_received.contains(logged);
+        if (segment->resyncEpoch.isEmpty() || epochOf(item.id) != segment->resyncEpoch
+            || epochOf(item.id) == epochOf(e.id) || e.type != item.type || e.data != item.data
+            || !(renamed || m_log.mayReappearAt(seq)))
+            return false;
+        if (m_rankOf.at(logged) < 0) {
+            ++m_verdict.other;
+            incident(ClientVerdict::Incident::Other, item.atMs, 1);
+            problem(QStringLiteral("received the renamed %1 (seq %2, %3) on %4, which its filter excludes")
+                        .arg(item.id).arg(seq).arg(e.type, where(item)), item.connection);
+            return true;
+        }
+        ++m_verdict.events;
+        ++m_verdict.renamed;
+        if (segment->renamedSeen.contains(logged)) {
+            ++m_verdict.duplicated;
+            incident(ClientVerdict::Incident::Duplicated, item.atMs, 1);
+            problem(QStringLiteral("received the renamed %1 (seq %2) twice, again on %3")
+                        .arg(item.id).arg(seq).arg(where(item)), item.connection);
+        } else if (!segment->lastRenamed.isEmpty()
+                   && !positionBefore(positionOf(segment->lastRenamed), positionOf(item.id))) {
+            ++m_verdict.reordered;
+            incident(ClientVerdict::Incident::Reordered, item.atMs, 1);
+            problem(QStringLiteral("received the renamed %1 (seq %2) on %3 after %4: out of order")
+                        .arg(item.id).arg(seq).arg(where(item), segment->lastRenamed), item.connection);
+        }
+        segment->renamedSeen.insert(logged);
+        segment->lastRenamed = item.id;
+        return true;
+    }
+
     void onEvent(const ModelClient::Item &item, Segment *segment)
     {
         const int position = m_log.positionOf(item.id);
         const qint64 seq = item.data.value(QStringLiteral("seq")).toInteger(-1);
+        if (position < 0 && seq >= 0 && m_log.positionOfSeq(seq) >= 0 && onRenamed(item, seq, segment))
+            return;
         if (position < 0 && seq >= 0 && m_log.positionOfSeq(seq) >= 0) {
             // An event it may well have had, delivered again under an id of its own (a node
             // that renamed its history): a duplicate to the client.
@@ -239,6 +315,7 @@ private:
             return;
         }
         ++m_verdict.events;
+        m_received.insert(position);
         if (segment->lastRank < 0) {
             segment->firstRank = rank;
             segment->firstItem = m_index;
@@ -313,6 +390,7 @@ private:
     QList<int> m_rankOf;
     QList<int> m_matches;
     QList<int> m_fromSeq;
+    QSet<int> m_received;      ///< the log positions it got under their log ids since its last resync
     ClientVerdict m_verdict;
 };
 

@@ -5,6 +5,7 @@
 
 #include <QHash>
 #include <QList>
+#include <QSet>
 #include <QStringList>
 
 #include <functional>
@@ -16,8 +17,18 @@ class EventLog
 {
 public:
     /// Appends the next event; a repeated id or seq is recorded as a problem (and not indexed
-    /// again), since the log must hold every event once.
-    void append(const LogEntry &entry);
+    /// again), since the log must hold every event once — unless `mayRepeat` says the entry
+    /// logged for the seq before was rightly published again (an outside event a Redis restore
+    /// destroyed, adopted again after it): then its seq stands for the new entry.
+    void append(const LogEntry &entry,
+                const std::function<bool(const LogEntry &earlier)> &mayRepeat = {});
+    /// The event logged for `seq` was destroyed and may be published again under an id the
+    /// log does not hold (an outside event adopted again after a Redis restore, before the
+    /// log went on): the checker takes such a copy after a resync into its epoch.
+    void mayReappear(qint64 seq) { m_reappearing.insert(seq); }
+    bool mayReappearAt(qint64 seq) const { return m_reappearing.contains(seq); }
+    /// How many seqs the log holds twice because `mayRepeat` allowed it.
+    int repeats() const { return m_repeats; }
     const QList<LogEntry> &entries() const { return m_entries; }
     qsizetype size() const { return m_entries.size(); }
     int positionOf(const QString &id) const { return m_byId.value(id, -1); }
@@ -30,6 +41,8 @@ private:
     QHash<QString, int> m_byId;
     QHash<qint64, int> m_bySeq;
     qint64 m_maxSeq = -1;
+    int m_repeats = 0;
+    QSet<qint64> m_reappearing;
     QStringList m_problems;
 };
 
@@ -43,6 +56,9 @@ struct ClientVerdict
     qint64 reordered = 0;   ///< events received out of the log's order
     qint64 other = 0;       ///< unknown ids, content that differs, filter violations, bad resyncs
     qint64 excusedGaps = 0; ///< missed events a nemesis destroyed, with the resync that follows
+    /// events received under a later epoch's id for the same Redis entry, after the resync
+    /// into that epoch, which the client never had under the log's id (see the checker)
+    qint64 renamed = 0;
     bool caughtUp = true;   ///< its last segment reaches the log's last matching event
     QStringList problems;
     QList<int> problemConnections; ///< the connections the problems are about

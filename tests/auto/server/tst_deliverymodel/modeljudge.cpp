@@ -69,7 +69,7 @@ int ModelRun::judgeGap(const QList<int> &missing, const ModelClient::Item &item,
             || nextResyncMs > r.toMs + NoticeWindowMs)
             continue;
         const bool destroyed = std::all_of(missing.begin(), missing.end(), [&](int p) {
-            return r.lostSeqs.contains(m_log.entries().at(p).seq);
+            return destroyedBy(r, p);
         });
         if (destroyed)
             return int(k);
@@ -147,6 +147,7 @@ void ModelRun::checkClients(bool final)
         m_resyncs += v.resyncs;
         m_lost += v.lost;
         m_duplicated += v.duplicated;
+        m_renamed += v.renamed;
         m_reordered += v.reordered;
         m_other += v.other + c->protocolProblems().size();
         m_connections += int(c->connections().size());
@@ -184,13 +185,13 @@ QString ModelRun::summary() const
                "deliverymodel[%1] seed=%2 ops=%3 %4s: events=%5 (api %6, %7 acknowledged; outside %8) "
                "clients=%9 connections=%10 delivered=%11 faults: cuts=%12 closes=%13 away=%14 left=%15 "
                "slow=%16 stalls=%17 node-kills=%18 redis-kills=%19 resyncs=%20; "
-               "lost=%21 duplicated=%22 reordered=%23 other=%24%25")
+               "lost=%21 duplicated=%22 reordered=%23 other=%24 renamed=%25%26")
         .arg(m_config.name).arg(m_limits.seed).arg(m_opsDone).arg(m_seconds, 0, 'f', 1)
         .arg(m_log.size()).arg(m_apiPublishes).arg(m_acked).arg(m_outsidePublishes)
         .arg(m_clients.size()).arg(m_connections).arg(m_delivered)
         .arg(m_cutsArmed).arg(m_closes).arg(m_offline).arg(m_leaves).arg(m_slow).arg(m_stalls)
         .arg(m_nodeKills).arg(m_redisKills).arg(m_resyncs)
-        .arg(m_lost).arg(m_duplicated).arg(m_reordered).arg(m_other).arg(nemesisSummary());
+        .arg(m_lost).arg(m_duplicated).arg(m_reordered).arg(m_other).arg(m_renamed).arg(nemesisSummary());
 }
 
 void ModelRun::tally(const ClientVerdict &verdict)

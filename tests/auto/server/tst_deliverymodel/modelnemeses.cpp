@@ -168,6 +168,7 @@ bool ModelRun::stopNodeForGood(int i, bool clean)
     else if (!clean)
         node.process->kill();
     node.up = false;
+    m_windows.append({i, nowMs(), Forever}); // what it held in memory is gone (checkNeverStored())
     return true;
 }
 
@@ -223,7 +224,7 @@ bool ModelRun::snapshotLog(const QString &why)
         return false;
     }
     for (const LogEntry &e : std::as_const(piece))
-        m_log.append(e);
+        appendToLog(e);
     if (!piece.isEmpty())
         m_anchor = piece.last().id;
     return true;

@@ -131,6 +131,13 @@ private:
     bool stopNodeForGood(int node, bool clean);
     int servingNode() const;
     bool snapshotLog(const QString &why);
+    /// Appends a replayed event to the log (see readoptedAfterRestore()).
+    void appendToLog(const LogEntry &entry);
+    /// Whether `later`, an event the log holds already as `earlier`, is an outside event a
+    /// Redis restore destroyed and a node adopted again after it.
+    bool readoptedAfterRestore(const LogEntry &earlier, const LogEntry &later) const;
+    /// Whether nemesis `r` destroyed the event at log position `p`.
+    bool destroyedBy(const NemesisRecord &r, int p) const;
     bool reanchor(quint8 avoidChannels);
     QString connectedId(quint16 port);
     void finishNemeses();
@@ -190,6 +197,7 @@ private:
     int m_cutsArmed = 0, m_closes = 0, m_offline = 0, m_leaves = 0, m_slow = 0, m_stalls = 0;
     int m_nodeKills = 0, m_redisKills = 0;
     qint64 m_delivered = 0, m_lost = 0, m_duplicated = 0, m_reordered = 0, m_other = 0;
+    qint64 m_renamed = 0; ///< events accepted under a restore's new epoch (ClientVerdict::renamed)
     int m_resyncs = 0, m_connections = 0;
     double m_seconds = 0;
     QStringList m_problems;

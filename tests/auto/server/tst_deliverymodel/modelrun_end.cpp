@@ -87,7 +87,7 @@ bool ModelRun::finish()
         return false;
     }
     for (const LogEntry &e : std::as_const(piece))
-        m_log.append(e);
+        appendToLog(e);
     for (const QString &p : m_log.problems())
         fail(p);
     if (!m_config.archiveNode) {
@@ -283,8 +283,13 @@ void ModelRun::crossCheckRedis()
             continue;
         }
         bySeq.insert(e.seq, i);
-        redisOrder << e.seq;
         const int p = m_log.positionOfSeq(e.seq);
+        // An outside event adopted again after a restore, before the log went on: the log
+        // holds only the destroyed copy (readoptedAfterRestore()), so it has no place in its order.
+        const bool readopted = p >= 0 && m_log.mayReappearAt(e.seq)
+            && std::any_of(m_nemeses.cbegin(), m_nemeses.cend(), [&](const NemesisRecord &r) { return destroyedBy(r, p); });
+        if (!readopted)
+            redisOrder << e.seq;
         if (p < 0) {
             fail(QStringLiteral("seq %1 is in Redis stream %2 but not in the replay")
                      .arg(e.seq).arg(QString::fromUtf8(e.key)));
@@ -300,8 +305,9 @@ void ModelRun::crossCheckRedis()
         if (l.seq < 0)
             continue;
         bool destroyed = false;
+        const int p = int(&l - m_log.entries().data());
         for (const NemesisRecord &r : std::as_const(m_nemeses))
-            destroyed = destroyed || r.lostSeqs.contains(l.seq);
+            destroyed = destroyed || destroyedBy(r, p);
         if (destroyed)
             continue; // a nemesis took it from Redis
         if (!bySeq.contains(l.seq))
