@@ -31,6 +31,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 using namespace Hermes::Test;
@@ -38,6 +39,10 @@ using namespace Hermes::Test;
 namespace {
 
 constexpr qint64 SendBufferKb = 64;     // HttpLimits::SendBufferBytes
+// What a non-reading connection holds besides its answer, measured on the Release build (123 KB
+// for 200 connections pipelining openapi.json): the 64 KiB Qt keeps of the answer, up to 16 KiB of
+// pipelined requests read ahead, the socket and connection objects and the allocator's share.
+constexpr qint64 ConnectionKb = 128;
 constexpr qint64 ListPageKb = 1024;     // DownloadRoutes::ListPageBytes
 constexpr int SendTimeoutS = 3;         // HERMES_HTTP_SEND_TIMEOUT here
 const QByteArray Auth = QByteArray("Authorization: Bearer ") + ServerProcess::ApiKey + "\r\n";
@@ -314,9 +319,11 @@ void tst_SlowReaders::bigListsPipelinedAndNotRead()
     runUntil([] { return false; }, 1000, [&] { for (auto &c : clients) c->flush(); });
     QVERIFY2(waitDescriptors(base, (SendTimeoutS + 10) * 1000),
              qPrintable(QString::number(openDescriptors(pid()))));
-    // Each connection: the page in progress, 64 KiB with Qt, and 4 MiB of slack in all for the
-    // rows a list loads from the store meanwhile.
-    report("20 connections pipelining big lists, not reading", 20 * (ListPageKb + SendBufferKb) + 4 * 1024);
+    // Each connection: the page in progress and what any connection holds (ConnectionKb); and
+    // 24 MiB in all for building the pages: each loads up to `limit` rows of the store at once
+    // (7 MB here) before it stops at 1 MiB, and the heap keeps what that fragments (Release
+    // measured +27 to +39 MB; the whole lists, before paging by bytes, were 20 × 4.5 MB each).
+    report("20 connections pipelining big lists, not reading", 20 * (ListPageKb + ConnectionKb) + 24 * 1024);
 }
 
 // 200 connections pipelining the API document and reading nothing: one shared document, 64 KiB
@@ -334,7 +341,7 @@ void tst_SlowReaders::apiDocumentPipelinedAndNotRead()
     runUntil([] { return false; }, 1500, [&] { for (auto &c : clients) c->flush(); });
     QVERIFY2(waitDescriptors(base, (SendTimeoutS + 15) * 1000),
              qPrintable(QString::number(openDescriptors(pid()))));
-    report("200 connections pipelining openapi.json, not reading", 200 * SendBufferKb + 4 * 1024);
+    report("200 connections pipelining openapi.json, not reading", 200 * ConnectionKb + 4 * 1024);
 }
 
 // Reading 4 KB every 100 ms takes longer than the send timeout for the three documents, but
@@ -365,7 +372,13 @@ void tst_SlowReaders::aTricklingReaderIsServedWhole()
 // A client that stops reading is closed once nothing went out for the send timeout.
 void tst_SlowReaders::aStalledReaderIsClosedAfterTheSendTimeout()
 {
-    const int base = openDescriptors(pid());
+    // The earlier cases' connections may still be closing: count from a settled figure.
+    int base = openDescriptors(pid());
+    runUntil([&] {
+        QTest::qWait(300);
+        const int now = openDescriptors(pid());
+        return std::exchange(base, now) == now;
+    }, 15000);
     RawClient c(500, m_server.port());
     c.out = get("/api/v1/openapi.json", false).repeated(300);
     runUntil([] { return false; }, 500, [&] { c.flush(); });
