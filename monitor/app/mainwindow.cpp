@@ -73,6 +73,13 @@ MainWindow::MainWindow(MonitorSession *session, const MonitorSettings &settings,
                            m_downloadActions->resumeAll(), nullptr, action(QStringLiteral("quit"))},
                           action(QStringLiteral("showhide")), this);
     m_notifications = new NotificationCenter(session, m_tray, this);
+    connect(m_notifications, &NotificationCenter::downloadActivated, this, [this](const QString &id) {
+        if (!id.isEmpty())
+            select(id);
+        showNormal(); // back from the tray or the task bar, in front
+        raise();
+        activateWindow();
+    });
     buildDocks();
 
     statusBar()->addWidget(m_summary, 1);
