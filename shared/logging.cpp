@@ -1,7 +1,7 @@
 #include "logging.h"
 
 #include <QDateTime>
-#include <QMutex>
+#include <mutex>
 #include <QRegularExpression>
 
 #include <algorithm>
@@ -20,7 +20,7 @@ Q_LOGGING_CATEGORY(lcClient, "hermes.client", QtInfoMsg)
 namespace Logging {
 
 namespace {
-QMutex s_secretsMutex;
+std::mutex s_secretsMutex; // pthread, so ThreadSanitizer sees it contended
 QList<QByteArray> s_secrets; // guarded by s_secretsMutex: messages come from every thread
 Format s_format = Format::Terminal;
 bool s_installed = false;
@@ -92,7 +92,7 @@ void setSecrets(const QList<QByteArray> &secrets)
     }
     // Longest first, so a secret that contains another is masked whole.
     std::sort(kept.begin(), kept.end(), [](const QByteArray &a, const QByteArray &b) { return a.size() > b.size(); });
-    QMutexLocker lock(&s_secretsMutex);
+    std::lock_guard lock(s_secretsMutex);
     s_secrets = kept;
 }
 
@@ -100,7 +100,7 @@ QByteArray formatLine(Format format, QtMsgType type, const char *category, const
 {
     QByteArray text = message.toUtf8();
     {
-        QMutexLocker lock(&s_secretsMutex);
+        std::lock_guard lock(s_secretsMutex);
         for (const QByteArray &secret : std::as_const(s_secrets))
             text.replace(secret, "[redacted]");
     }

@@ -3,7 +3,7 @@
 #include "broker/broker.h"
 #include "broker/eventjournal.h"
 
-#include <QMutex>
+#include <mutex>
 #include <QTimer>
 
 #include <memory>
@@ -40,17 +40,17 @@ public:
     void publish(const Event &event, PublishCallback done) override;
     HERMES_ANY_THREAD bool mayStillArrive(EventId id) const override
     {
-        const QMutexLocker lock(&m_issuedLock);
+        const std::lock_guard lock(m_issuedLock);
         return id <= m_issued;
     }
 
 private:
     void commit();
-    void noteIssued() { const QMutexLocker lock(&m_issuedLock); m_issued = m_ids.last(); }
+    void noteIssued() { const std::lock_guard lock(m_issuedLock); m_issued = m_ids.last(); }
 
     std::unique_ptr<EventJournal> m_journal;
     EventIdGenerator m_ids;
-    mutable QMutex m_issuedLock;
+    mutable std::mutex m_issuedLock; // pthread, so ThreadSanitizer sees it contended
     EventId m_issued; ///< m_ids.last(), for other threads
     std::vector<std::pair<Event, PublishCallback>> m_batch;
     bool m_commitScheduled = false;

@@ -2,6 +2,7 @@
 
 #include "downloads/abstractdownloadstore.h"
 #include "downloads/addresspolicy.h"
+#include "downloads/fieldlimits.h"
 #include "downloads/finishedfile.h"
 #include "downloads/steadyclock.h"
 #include "logging.h"
@@ -340,7 +341,8 @@ void DownloadEngine::setStatus(const RunningPtr &r, DownloadStatus status, const
                                qint64 retryInMs, bool release)
 {
     r->d().status = status;
-    r->d().errorMessage = error;
+    // May quote the origin (its reason phrase): cut, as every event about the download carries it.
+    r->d().errorMessage = FieldLimits::cut(error);
     r->d().updatedAt = QDateTime::currentDateTimeUtc();
     save(r, true, retryInMs, release);
 }

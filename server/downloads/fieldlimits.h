@@ -27,6 +27,33 @@ constexpr qsizetype FileNameBytes = 255;
 /// An expected SHA-256: exactly this many hexadecimal digits.
 constexpr qsizetype Sha256HexDigits = 64;
 
+/// A string the origin chooses and a download stores (the reason phrase in an error message,
+/// ETag, Last-Modified): cut to this many bytes, since nobody can be asked to send it shorter.
+/// Every event about the download and every list row carry them, as they carry the URL.
+constexpr qsizetype OriginTextBytes = 1024;
+
+/// `value` cut to at most `maxBytes` bytes of UTF-8, at a character boundary.
+inline QString cut(const QString &value, qsizetype maxBytes = OriginTextBytes)
+{
+    if (value.size() * 3 <= maxBytes)
+        return value;
+    QByteArray bytes = value.toUtf8();
+    if (bytes.size() <= maxBytes)
+        return value;
+    bytes.truncate(maxBytes);
+    if (bytes.isEmpty())
+        return {};
+    // The last sequence may have been cut: back to its lead byte, and drop it when incomplete.
+    qsizetype lead = bytes.size() - 1;
+    while (lead > 0 && (uchar(bytes.at(lead)) & 0xC0) == 0x80)
+        --lead;
+    const uchar first = uchar(bytes.at(lead));
+    const qsizetype length = first < 0x80 ? 1 : first >= 0xF0 ? 4 : first >= 0xE0 ? 3 : 2;
+    if (lead + length > bytes.size())
+        bytes.truncate(lead);
+    return QString::fromUtf8(bytes);
+}
+
 /// `field_too_long` (400) naming `field` when `value` has more than `maxBytes` bytes of UTF-8.
 inline std::optional<Error> tooLong(const char *field, const QString &value, qsizetype maxBytes)
 {

@@ -1,5 +1,6 @@
 #include "downloads/transfer.h"
 
+#include "downloads/fieldlimits.h"
 #include "downloads/filenames.h"
 #include "downloads/retrypolicy.h"
 #include "logging.h"
@@ -391,8 +392,9 @@ void Transfer::onMetaData()
         return; // an error (reported when finished)
     const qint64 length = reply->header(QNetworkRequest::ContentLengthHeader).toLongLong();
     const bool hasLength = reply->header(QNetworkRequest::ContentLengthHeader).isValid();
-    const QString etag = QString::fromLatin1(reply->rawHeader("ETag"));
-    const QString lastModified = QString::fromLatin1(reply->rawHeader("Last-Modified"));
+    // The origin chooses these, and every event about the download carries them: cut.
+    const QString etag = FieldLimits::cut(QString::fromLatin1(reply->rawHeader("ETag")));
+    const QString lastModified = FieldLimits::cut(QString::fromLatin1(reply->rawHeader("Last-Modified")));
     if (m_offset > 0) {
         qint64 total = -1;
         const qint64 start = status == 206 ? contentRangeStart(reply->rawHeader("Content-Range"), &total) : -1;

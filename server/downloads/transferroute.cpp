@@ -37,8 +37,16 @@ QNetworkRequest TransferRoute::requestFor(const QHostAddress &address) const
         target.setHost(address.toString());
         request.setRawHeader("Host", m_current.authority(QUrl::FullyEncoded).toUtf8());
         request.setPeerVerifyName(m_current.host(QUrl::FullyEncoded));
+        // Qt's HTTP/2 drops a Host header and sends :authority from the URL, the address: a
+        // virtual host or a CDN would answer for another site. HTTP/1.1 keeps the name.
+        request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
     }
     request.setUrl(target);
+    // No cookie jar between downloads: a session cookie one origin set for a credentialed
+    // download would otherwise go to every later download from it (and, pinned, to every
+    // name behind that address), whoever asked for those.
+    request.setAttribute(QNetworkRequest::CookieLoadControlAttribute, QNetworkRequest::Manual);
+    request.setAttribute(QNetworkRequest::CookieSaveControlAttribute, QNetworkRequest::Manual);
     // Redirects come back here (follow): Qt would carry every header, Authorization too, to
     // wherever the Location points, and would connect without a check.
     request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);

@@ -107,7 +107,7 @@ void EventHub::openStream(QTcpSocket *socket, const QByteArray &head, const Stre
     // Counted now, so quotas and the connection limit see it before the worker takes it.
     worker->reserve();
     if (!params.owner.isEmpty()) {
-        const QMutexLocker lock(&m_ownersLock);
+        const std::lock_guard lock(m_ownersLock);
         ++m_owners[params.owner];
     }
     QMetaObject::invokeMethod(
@@ -117,7 +117,7 @@ void EventHub::openStream(QTcpSocket *socket, const QByteArray &head, const Stre
 
 int EventHub::streamsOwnedBy(const QByteArray &owner) const
 {
-    const QMutexLocker lock(&m_ownersLock);
+    const std::lock_guard lock(m_ownersLock);
     return m_owners.value(owner);
 }
 
@@ -125,7 +125,7 @@ void EventHub::streamClosed(const QByteArray &owner)
 {
     if (owner.isEmpty())
         return;
-    const QMutexLocker lock(&m_ownersLock);
+    const std::lock_guard lock(m_ownersLock);
     auto it = m_owners.find(owner);
     if (it != m_owners.end() && --*it <= 0)
         m_owners.erase(it);

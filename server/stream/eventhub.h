@@ -6,7 +6,7 @@
 #include "threadaffinity.h"
 
 #include <QHash>
-#include <QMutex>
+#include <mutex>
 #include <QObject>
 
 #include <memory>
@@ -88,7 +88,7 @@ private:
     /// thread.
     std::vector<std::unique_ptr<StreamWorker, DeleteInItsThread>> m_workers;
     std::vector<std::unique_ptr<QThread>> m_threads;
-    mutable QMutex m_ownersLock;
+    mutable std::mutex m_ownersLock; // pthread, so ThreadSanitizer sees it contended
     QHash<QByteArray, int> m_owners; ///< owner → open streams (non-empty owners only)
     quint32 m_epoch = 0;
     bool m_ready = false;

@@ -15,7 +15,7 @@ StreamInbox::StreamInbox(int maxQueuedEvents, int roundIntervalMs, qint64 maxQue
 
 void StreamInbox::deliver(const EncodedEventPtr &event)
 {
-    const QMutexLocker lock(&m_lock);
+    const std::lock_guard lock(m_lock);
     if (!m_entries.empty() && m_entries.back().kind == Entry::Skip) {
         m_entries.back().newest = event->id;
     } else if (m_events >= m_maxQueuedEvents || m_bytes >= m_maxQueuedBytes) {
@@ -32,14 +32,14 @@ void StreamInbox::deliver(const EncodedEventPtr &event)
 
 void StreamInbox::setHistory(quint32 epoch, EventId newest, bool reset, quint64 generation)
 {
-    const QMutexLocker lock(&m_lock);
+    const std::lock_guard lock(m_lock);
     m_entries.push_back({nullptr, Entry::History, epoch, newest, reset, generation});
     scheduleFlushLocked();
 }
 
 void StreamInbox::eventsLost(Channel::Mask channels)
 {
-    const QMutexLocker lock(&m_lock);
+    const std::lock_guard lock(m_lock);
     m_entries.push_back({nullptr, Entry::Lost, 0, {}, false, 0, channels});
     scheduleFlushLocked();
 }
@@ -55,7 +55,7 @@ void StreamInbox::scheduleFlushLocked()
 bool StreamInbox::take(std::vector<Entry> *out)
 {
     HERMES_ASSERT_THREAD(this);
-    const QMutexLocker lock(&m_lock);
+    const std::lock_guard lock(m_lock);
     if (m_roundIntervalMs > 0 && m_events > 0) {
         // A round of events waits for its interval (a history change alone does not);
         // m_flushScheduled stays set meanwhile, so nothing queues another flushDue().

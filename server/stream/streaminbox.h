@@ -4,7 +4,7 @@
 #include "threadaffinity.h"
 
 #include <QElapsedTimer>
-#include <QMutex>
+#include <mutex>
 #include <QObject>
 #include <QTimer>
 
@@ -75,7 +75,7 @@ private:
     const int m_maxQueuedEvents;
     const qint64 m_maxQueuedBytes;
     const int m_roundIntervalMs;
-    QMutex m_lock;
+    std::mutex m_lock; // pthread: ThreadSanitizer sees it even when contended (QMutex it does not)
     std::vector<Entry> m_entries;  ///< guarded by m_lock
     int m_events = 0;              ///< events in m_entries, guarded by m_lock
     qint64 m_bytes = 0;            ///< their heldBytes(), guarded by m_lock

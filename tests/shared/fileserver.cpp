@@ -162,6 +162,8 @@ void FileServer::onNewConnection()
                 head += "Last-Modified: " + f.lastModified + "\r\n";
             if (!f.contentDisposition.isEmpty())
                 head += "Content-Disposition: " + f.contentDisposition + "\r\n";
+            if (!f.setCookie.isEmpty())
+                head += "Set-Cookie: " + f.setCookie + "\r\n";
             const qint64 length = f.declaredLength >= 0 ? f.declaredLength : size - start;
             head += "Content-Type: application/octet-stream\r\nContent-Length: " + QByteArray::number(length)
                     + "\r\nConnection: close\r\n\r\n";

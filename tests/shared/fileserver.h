@@ -40,6 +40,7 @@ public:
         int status = 200;             ///< e.g. 404, 500
         QByteArray redirectTo;        ///< a path: answer 302 to it
         QByteArray contentDisposition;
+        QByteArray setCookie;         ///< sent as Set-Cookie
         QByteArray etag;              ///< sent as ETag; an If-Range that differs gets the whole file
         QByteArray lastModified;      ///< sent as Last-Modified; compared like the ETag
         int version = 0;              ///< a label for the served log; replaceContent() bumps it

@@ -24,6 +24,7 @@ private slots:
     void init() { setUp(); }
     void cleanup() { tearDown(); }
     void credentialsGoToTheirOwnDownloadOnly();
+    void cookiesStayWithTheirDownload();
     void redirectKeepsThemOnTheOriginOnly();
     void redirectsAreCounted();
     void pinnedRequestsKeepTheHostName();
@@ -78,6 +79,23 @@ void tst_TransferRoute::credentialsGoToTheirOwnDownloadOnly()
     QVERIFY2(denied->results.value(0).message.contains(u"401"), qPrintable(denied->results.value(0).message));
     QCOMPARE(m_files->requests("/locked"), 1);
     QCOMPARE(authorizationOf(*m_files, "/locked"), QByteArray());
+}
+
+void tst_TransferRoute::cookiesStayWithTheirDownload()
+{
+    // The engine's downloads share one network access manager, and with it Qt's cookie jar: a
+    // session cookie the origin set for a credentialed download went to every later download
+    // from it, whoever asked for those.
+    FileServer::File login{"logged in"};
+    login.basicAuth = "user:secret";
+    login.setCookie = "session=s3cr3t-c00kie; Path=/";
+    m_files->addFile("/login", login);
+    m_files->addFile("/next", {FileServer::makeContent(100)});
+    QCOMPARE(run(download(withUser(*m_files, "/login", QStringLiteral("user:secret"))))->results.value(0).kind,
+             TransferResult::Kind::Finished);
+    QCOMPARE(run(download(m_files->url("/next")))->results.value(0).kind, TransferResult::Kind::Finished);
+    QCOMPARE(m_files->requests("/next"), 1);
+    QCOMPARE(m_files->requestHeaders("/next").value(0).value("cookie"), QByteArray());
 }
 
 void tst_TransferRoute::redirectKeepsThemOnTheOriginOnly()
