@@ -8,6 +8,7 @@
 // Attackers come from other loopback addresses (127.0.0.x) than the normal client and the
 // publisher, as they would from other hosts. Each attack prints a line with its figures.
 
+#include "processstats.h"
 #include "serverprocess.h"
 #include "sseclient.h"
 #include "testutil.h"
@@ -31,28 +32,6 @@
 using namespace Hermes::Test;
 
 namespace {
-
-qint64 rssKb(qint64 pid)
-{
-    QFile status(QStringLiteral("/proc/%1/status").arg(pid));
-    if (!status.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
-    }
-    return -1;
-}
-
-/// How much a sanitizer in the server (its runtime mapped) multiplies what memory costs:
-/// AddressSanitizer's redzones and quarantine, ThreadSanitizer's shadow memory (measured: 500
-/// slowloris connections cost 9 times what they cost with neither).
-int memoryFactor(qint64 pid)
-{
-    QFile maps(QStringLiteral("/proc/%1/maps").arg(pid));
-    const QByteArray mapped = maps.open(QIODevice::ReadOnly) ? maps.readAll() : QByteArray();
-    return mapped.contains("libasan") ? 4 : mapped.contains("libtsan") ? 16 : 1;
-}
 
 QHostAddress attacker(int n)
 {

@@ -7,6 +7,7 @@
 // wait is bounded). Each flood prints a line with its figures.
 
 #include "asynchttp.h"
+#include "processstats.h"
 #include "serverprocess.h"
 #include "testutil.h"
 
@@ -24,25 +25,6 @@ using namespace Hermes;
 using namespace Hermes::Test;
 
 namespace {
-
-qint64 rssKb(qint64 pid)
-{
-    QFile status(QStringLiteral("/proc/%1/status").arg(pid));
-    if (!status.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
-    }
-    return -1;
-}
-
-/// AddressSanitizer in the server (its libasan mapped) adds redzones to every allocation.
-bool sanitized(qint64 pid)
-{
-    QFile maps(QStringLiteral("/proc/%1/maps").arg(pid));
-    return maps.open(QIODevice::ReadOnly) && maps.readAll().contains("libasan");
-}
 
 const QList<QPair<QByteArray, QByteArray>> Headers{
     {"Authorization", QByteArray("Bearer ") + ServerProcess::ApiKey},
@@ -116,7 +98,7 @@ void tst_MemoryBudget::initTestCase()
                qEnvironmentVariable("ASAN_OPTIONS")
                    + QStringLiteral(":quarantine_size_mb=4:allocator_release_to_os_interval_ms=200"));
     QVERIFY2(m_server.start(env), qPrintable(m_server.errorString()));
-    m_sanitized = sanitized(m_server.process().processId());
+    m_sanitized = memoryFactor(m_server.process().processId()) > 1;
 }
 
 void tst_MemoryBudget::cleanupTestCase()

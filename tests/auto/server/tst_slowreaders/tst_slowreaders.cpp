@@ -10,6 +10,7 @@
 // per-address connection cap is not what is tested here). Raw non-blocking sockets: a client
 // that does not read must not have Qt read for it.
 
+#include "processstats.h"
 #include "serverprocess.h"
 #include "testutil.h"
 
@@ -46,49 +47,6 @@ constexpr qint64 ConnectionKb = 128;
 constexpr qint64 ListPageKb = 1024;     // DownloadRoutes::ListPageBytes
 constexpr int SendTimeoutS = 3;         // HERMES_HTTP_SEND_TIMEOUT here
 const QByteArray Auth = QByteArray("Authorization: Bearer ") + ServerProcess::ApiKey + "\r\n";
-
-qint64 rssKb(qint64 pid)
-{
-    QFile status(QStringLiteral("/proc/%1/status").arg(pid));
-    if (!status.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
-    }
-    return -1;
-}
-
-/// CPU time (user + system) the process used so far, in ms.
-qint64 cpuMs(qint64 pid)
-{
-    QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
-    if (!stat.open(QIODevice::ReadOnly))
-        return -1;
-    const QByteArray all = stat.readAll();
-    // After "(comm)": state is field 3, utime 14 and stime 15.
-    const QList<QByteArray> fields = all.mid(all.lastIndexOf(')') + 2).split(' ');
-    const qint64 ticks = fields.value(11).toLongLong() + fields.value(12).toLongLong();
-    return ticks * 1000 / ::sysconf(_SC_CLK_TCK);
-}
-
-int openDescriptors(qint64 pid)
-{
-    DIR *dir = ::opendir(QStringLiteral("/proc/%1/fd").arg(pid).toLocal8Bit().constData());
-    if (!dir)
-        return -1;
-    int count = 0;
-    while (const dirent *entry = ::readdir(dir))
-        count += entry->d_name[0] != '.';
-    ::closedir(dir);
-    return count;
-}
-
-bool sanitized(qint64 pid)
-{
-    QFile maps(QStringLiteral("/proc/%1/maps").arg(pid));
-    return maps.open(QIODevice::ReadOnly) && maps.readAll().contains("libasan");
-}
 
 /// One client connection from 127.0.x.y: sends what it is given as the server takes it, reads
 /// only when asked to.
@@ -253,7 +211,7 @@ void tst_SlowReaders::initTestCase()
                qEnvironmentVariable("ASAN_OPTIONS")
                    + QStringLiteral(":quarantine_size_mb=4:allocator_release_to_os_interval_ms=200"));
     QVERIFY2(m_server.start(env), qPrintable(m_server.errorString()));
-    m_memoryFactor = sanitized(pid()) ? 4 : 1;
+    m_memoryFactor = memoryFactor(pid());
 
     // 600 downloads with 7 KB URLs (under any cap on stored URLs): a list of them all is
     // about 4.5 MB of JSON.

@@ -1,0 +1,21 @@
+#pragma once
+
+#include <QtGlobal>
+
+namespace Hermes::Test {
+
+/// What a process (a server a suite started) holds and used, read from /proc: for the suites
+/// that bound memory and CPU against hostile clients. Each returns -1 when it cannot tell.
+
+/// Resident set size (VmRSS), in KB.
+qint64 rssKb(qint64 pid);
+/// CPU time (user + system) used so far, in ms.
+qint64 cpuMs(qint64 pid);
+/// Open file descriptors.
+int openDescriptors(qint64 pid);
+/// How much a sanitizer in the process (its runtime mapped) multiplies what memory costs:
+/// AddressSanitizer's redzones and quarantine 4, ThreadSanitizer's shadow memory 16 (measured:
+/// 500 slowloris connections cost 9 times what they cost with neither); 1 without either.
+int memoryFactor(qint64 pid);
+
+} // namespace Hermes::Test
