@@ -53,8 +53,11 @@ void EventRoutes::registerOn(HttpServer *server)
 
 void EventRoutes::registerMetricsOn(HttpServer *server)
 {
-    server->route(Method::Get, QStringLiteral("/metrics"), [this](HttpExchange &ex) {
-        metrics(ex, !m_settings.metrics.token.isEmpty());
+    // A listener that started with a token keeps asking for a credential: a reload that
+    // removes the token revokes it (API keys still read), it does not open the listener.
+    const bool lockedAtStart = !m_settings.metrics.token.isEmpty();
+    server->route(Method::Get, QStringLiteral("/metrics"), [this, lockedAtStart](HttpExchange &ex) {
+        metrics(ex, lockedAtStart || !m_settings.metrics.token.isEmpty());
     });
 }
 

@@ -387,7 +387,8 @@ QList<SettingEntry> buildTable()
         Setting("HERMES_METRICS_TOKEN", "metrics-token", Type::String, QString(),
                 "A bearer token that may read /metrics (API keys always may), for a Prometheus "
                 "that should not hold an API key. A reload (SIGHUP) that changes it refuses the "
-                "old one from the next request.")
+                "old one from the next request; one that removes it leaves a separate metrics "
+                "listener asking for an API key until a restart.")
             .secretFromFile().reloadable().into(&S::metrics, &MetricsSettings::token),
         Setting("HERMES_METRICS_ADDRESS", "metrics-address", Type::String, QString(),
                 "host:port of a separate listener that serves only /metrics, without a "

@@ -49,6 +49,7 @@ class tst_Revocation : public QObject
 private slots:
     void removedKeyEndsItsStreamsAndTokens();
     void metricsTokenFileIsReadAgainOnReload();
+    void removingTheMetricsTokenDoesNotOpenItsListener();
 
 private:
     HttpReply request(const QByteArray &method, const QByteArray &path, const QByteArray &key,
@@ -179,6 +180,32 @@ void tst_Revocation::metricsTokenFileIsReadAgainOnReload()
     QVERIFY2(!server.output().contains("only after a restart"), server.output().constData());
     // The token is a secret: never in the log.
     QVERIFY(!server.output().contains("file-token-"));
+    QCOMPARE(server.terminate(), 0);
+}
+
+// A separate metrics listener started with a token: a reload that removes the token revokes
+// it, and the listener keeps asking for a credential (an API key) instead of opening to all.
+void tst_Revocation::removingTheMetricsTokenDoesNotOpenItsListener()
+{
+    QTemporaryDir dir;
+    const QString configFile = dir.filePath(QStringLiteral("hermes.env"));
+    QVERIFY(writeFile(configFile, "HERMES_METRICS_TOKEN=metrics-only-token\n"));
+    const quint16 metricsPort = freePort();
+    ServerProcess server;
+    QProcessEnvironment env;
+    env.insert(QStringLiteral("HERMES_API_KEYS"), QStringLiteral("key-a-1234"));
+    env.insert(QStringLiteral("HERMES_METRICS_ADDRESS"), QStringLiteral("127.0.0.1:%1").arg(metricsPort));
+    QVERIFY2(server.start(env, {QStringLiteral("--config"), configFile}), qPrintable(server.errorString()));
+    m_port = metricsPort;
+    QTRY_COMPARE_WITH_TIMEOUT(request("GET", "/metrics", "metrics-only-token").status, 200, 10000);
+    QCOMPARE(httpRequest(metricsPort, "GET", "/metrics").status, 401);
+
+    QVERIFY(writeFile(configFile, "\n"));
+    ::kill(pid_t(server.process().processId()), SIGHUP);
+    QTRY_VERIFY_WITH_TIMEOUT(server.output().count("reloaded the settings") == 1, 10000);
+    QCOMPARE(request("GET", "/metrics", "metrics-only-token").status, 401);
+    QCOMPARE(httpRequest(metricsPort, "GET", "/metrics").status, 401);
+    QCOMPARE(request("GET", "/metrics", "key-a-1234").status, 200);
     QCOMPARE(server.terminate(), 0);
 }
 
