@@ -44,6 +44,15 @@ static bool hasDollarAnchor(const QString &cppLiteral)
         if ((slashes / 2) % 2 == 0)
             return true;
     }
+    // `\Z` lets a final newline through as `$` does (only `\z` is the end of the subject).
+    for (qsizetype i = cppLiteral.indexOf(QLatin1StringView("\\\\Z")); i >= 0;
+         i = cppLiteral.indexOf(QLatin1StringView("\\\\Z"), i + 1)) {
+        qsizetype slashes = 0;
+        for (qsizetype j = i + 1; j >= 0 && cppLiteral.at(j) == u'\\'; --j)
+            ++slashes;
+        if ((slashes / 2) % 2 == 1)
+            return true;
+    }
     return false;
 }
 
@@ -85,6 +94,8 @@ void tst_RegexAnchors::detectorSeesDollarAnchors()
     QVERIFY(!statementIsLoose(QStringLiteral("QRegularExpression re(QRegularExpression::anchoredPattern(QStringLiteral(\"[a-z]+\")));")));
     QVERIFY(!statementIsLoose(QStringLiteral("QRegularExpression re(QStringLiteral(\"\\\\A[a-z]+\\\\z\"));")));
     QVERIFY(!statementIsLoose(QStringLiteral("QRegularExpression re(QStringLiteral(\"price \\\\$[0-9]+\\\\z\"));")));
+    QVERIFY(statementIsLoose(QStringLiteral("QRegularExpression re(QStringLiteral(\"\\\\A[a-z]+\\\\Z\"));")));
+    QVERIFY(!statementIsLoose(QStringLiteral("QRegularExpression re(QStringLiteral(\"\\\\A[A-Z]+\\\\\\\\Z\\\\z\"));")));
 
     // And why: `$` lets a final newline through, anchoredPattern() does not.
     const QRegularExpression loose(QStringLiteral("^[a-z]+$"));
