@@ -59,6 +59,8 @@ QString refusal(const QHostAddress &address)
     // The spellings of an IPv4 address in IPv6: judged by the IPv4 address they reach.
     if (zeros(0, 10) && b.c[10] == 0xff && b.c[11] == 0xff) // ::ffff:a.b.c.d
         return refusalV4(v4At(b, 12));
+    if (zeros(0, 8) && b.c[8] == 0xff && b.c[9] == 0xff && zeros(10, 12)) // ::ffff:0:a.b.c.d (SIIT)
+        return refusalV4(v4At(b, 12));
     if (zeros(0, 12)) { // ::a.b.c.d (deprecated), ::1 and :: among them
         if (b.c[15] <= 1 && zeros(12, 15))
             return b.c[15] == 1 ? QStringLiteral("loopback") : QStringLiteral("unspecified");
@@ -67,6 +69,11 @@ QString refusal(const QHostAddress &address)
     static const quint8 nat64[12] = {0x00, 0x64, 0xff, 0x9b};
     if (std::equal(nat64, nat64 + 12, b.c)) // 64:ff9b::a.b.c.d
         return refusalV4(v4At(b, 12));
+    // Local-use NAT64 (RFC 8215): a translator of the site's own choosing, into any IPv4
+    // address, its own network's included; where the IPv4 bits sit depends on its prefix.
+    static const quint8 localNat64[6] = {0x00, 0x64, 0xff, 0x9b, 0x00, 0x01};
+    if (std::equal(localNat64, localNat64 + 6, b.c))
+        return QStringLiteral("local-use NAT64 (64:ff9b:1::/48)");
     if (b.c[0] == 0x20 && b.c[1] == 0x02) // 2002:aabb:ccdd::/48 (6to4)
         return refusalV4(v4At(b, 2));
     if ((b.c[0] & 0xfe) == 0xfc)

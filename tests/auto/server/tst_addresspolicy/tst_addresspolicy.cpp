@@ -51,6 +51,9 @@ void tst_AddressPolicy::refusal_data()
     refused("::127.0.0.1", "loopback");
     refused("64:ff9b::10.0.0.1", "private");
     allowed("64:ff9b::8.8.8.8");
+    refused("::ffff:0:10.0.0.1", "private");      // SIIT (::ffff:0:0:0/96)
+    allowed("::ffff:0:8.8.8.8");
+    refused("64:ff9b:1::a00:1", "local-use NAT64"); // RFC 8215: the site's own translator
     refused("2002:c0a8:0101::1", "private"); // 6to4 of 192.168.1.1
     allowed("2002:0808:0808::1");
     refused("fc00::1", "unique-local");
