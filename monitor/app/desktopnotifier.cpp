@@ -43,6 +43,10 @@ DesktopNotifier::DesktopNotifier(const QDBusConnection &bus, QObject *parent)
     auto *watcher = new QDBusServiceWatcher(Service, m_bus, QDBusServiceWatcher::WatchForOwnerChange, this);
     connect(watcher, &QDBusServiceWatcher::serviceOwnerChanged, this,
             [this](const QString &, const QString &, const QString &newOwner) {
+                // Another daemon (or the same one restarted) numbers its notifications anew:
+                // an id kept from the old one would replace, or be clicked as, someone else's.
+                m_downloadOf.clear();
+                m_shownFor.clear();
                 setAvailable(!newOwner.isEmpty() || m_activatable);
             });
     // Asked, not waited for (isServiceRegistered() would block the window on a slow bus).

@@ -52,8 +52,12 @@ int main(int argc, char *argv[])
         QCoreApplication cli(argc, argv);
         QCommandLineParser parser;
         addOptions(parser, server, keyFile);
-        parser.process(cli); // prints and exits; an unknown option beside it exits non-zero
-        return 0;
+        // Qt's own GUI options (-platform, -style …) are unknown to a core application: they
+        // do not stop the help or the version.
+        parser.parse(cli.arguments());
+        if (parser.isSet(QStringLiteral("help")) || parser.isSet(QStringLiteral("help-all")))
+            parser.showHelp(0);
+        parser.showVersion();
     }
     QApplication app(argc, argv);
     QApplication::setDesktopFileName(QStringLiteral("hermes-monitor"));

@@ -13,9 +13,10 @@ namespace Hermes {
 // socket is not read faster than the parser consumes.
 static constexpr qint64 ReadPiece = 64 * 1024;
 static constexpr qint64 ReplyBuffer = 256 * 1024;
-// A stream the server ends cleanly after running at least this long was a planned end (its
-// connection timeout, a rotation): renewed at once, without showing Reconnecting. One that ends
-// sooner is treated as lost, so a server that ends every stream at once gets the backoff.
+// A stream the server ends cleanly after running at least this long, having delivered at least
+// one event, was a planned end (its connection timeout, a rotation): renewed at once, without
+// showing Reconnecting. One that ends sooner, or empty, is treated as lost, so a server that
+// ends every stream at once gets the backoff.
 static constexpr qint64 MinRenewableMs = 1000;
 
 EventStreamClient::EventStreamClient(QObject *parent) : QObject(parent)
@@ -341,7 +342,10 @@ void EventStreamClient::endConnection(const QString &protocolError, bool watchdo
         dispatch(ended ? Input::Ended : Input::Failed);
         return;
     }
-    if (ended && m_streamingFor.isValid() && m_streamingFor.elapsed() >= MinRenewableMs) {
+    // Only a stream that delivered something ran: a server that answers 200 and ends before
+    // its first event (its history not ready, a proxy) is an outage, with the backoff.
+    if (ended && m_eventsThisConnection > 0 && m_streamingFor.isValid()
+        && m_streamingFor.elapsed() >= MinRenewableMs) {
         // Not an attempt: the next connection resumes with Last-Event-ID at once, and only if
         // it fails does the user see Reconnecting (attempt 1).
         dispatch(Input::Renew);

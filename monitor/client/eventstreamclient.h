@@ -36,9 +36,10 @@ namespace Hermes {
  *   the reconnect counts as an attempt. Reads are bounded too (the reply's buffer), so a peer
  *   cannot grow the client's memory past a few times that limit.
  * - 401/403 stop at once (retrying cannot help and would hammer the server).
- * - A planned end (the server ends, cleanly, a stream that ran for a second or more: its
- *   connection timeout, a rotation) is renewed at once with Last-Event-ID and is not shown:
- *   the state stays Connected unless the renewal fails (StreamStateTable's Renewing).
+ * - A planned end (the server ends, cleanly, a stream that ran for a second or more and
+ *   delivered events: its connection timeout, a rotation) is renewed at once with
+ *   Last-Event-ID and is not shown: the state stays Connected unless the renewal fails
+ *   (StreamStateTable's Renewing).
  *
  * Re-entrancy: every signal is emitted from the client's own queued call, never from inside
  * a QNetworkReply signal, so a slot may close(), reconnectNow() or delete the client; nothing

@@ -40,6 +40,7 @@ private slots:
     void disconnectReasons();
     void plannedEndIsRenewedWithoutAnOutage();
     void failedRenewalShowsReconnecting();
+    void anEmptyStreamIsNotRenewed();
 
 private:
     static void fastBackoff(EventStreamClient &client)
@@ -574,6 +575,27 @@ void tst_EventStreamClient::failedRenewalShowsReconnecting()
     QCOMPARE(states, (QList<State>{State::Connecting, State::Connected, State::Reconnecting, State::Connected}));
     QCOMPARE(attempts.at(2), 1);
     QCOMPARE(server.requestHeader(2, "last-event-id"), QByteArray("0"));
+    client.close();
+}
+
+void tst_EventStreamClient::anEmptyStreamIsNotRenewed()
+{
+    // A server that answers 200 and ends the stream cleanly after 1.2 s without an event (its
+    // history not ready, a proxy): an outage with the backoff, not a renewal loop behind a
+    // Connected indicator.
+    ScriptedServer server([](int, const QByteArray &) {
+        auto r = ScriptedServer::eventStream({": waiting\n\n"});
+        r.closeAfterMs = 1200;
+        return r;
+    });
+    EventStreamClient client;
+    fastBackoff(client);
+    client.setUrl(QUrl(server.url()));
+    QList<State> states;
+    connect(&client, &EventStreamClient::stateChanged, this, [&](State s) { states.append(s); });
+    client.open();
+    QTRY_VERIFY_WITH_TIMEOUT(states.contains(State::Reconnecting), 10000);
+    QVERIFY(client.attempt() >= 1);
     client.close();
 }
 
