@@ -42,7 +42,9 @@ if(HERMES_DPKG_BUILDFLAGS)
         list(FILTER value EXCLUDE REGEX "^(-g[0-9]*|-O[0-9sgz]?)$")
         set(hermes_${kind} ${value})
     endforeach()
-    if(HERMES_BUILD_OPTIMIZED)
+    # A sanitizer build is never packaged, and FORTIFY's __*_chk functions would go around
+    # the sanitizers' interceptors: such a build takes the link flags only, whatever its type.
+    if(HERMES_BUILD_OPTIMIZED AND NOT HERMES_SANITIZE AND NOT HERMES_TSAN)
         # What dpkg-buildflags adds from dpkg 1.22 (trixie) with hardening=+all and bookworm's
         # does not yet: stack clash protection and control-flow protection (CET on x86,
         # hardening-check's "Control flow integrity"), where the compiler has them.
