@@ -5,6 +5,7 @@
 //
 // HERMES_TEST_SEED: the seed (else random, printed); HERMES_TEST_MODEL_OPS: steps (default 40).
 
+#include "downloadapi.h"
 #include "fileserver.h"
 #include "serverprocess.h"
 #include "testutil.h"
@@ -20,7 +21,6 @@
 using namespace Hermes;
 using namespace Hermes::Test;
 
-static const QByteArray Auth = QByteArray("Bearer ") + ServerProcess::ApiKey;
 
 namespace {
 
@@ -53,10 +53,7 @@ std::optional<M> modelAfter(M from, const QString &action)
     return std::nullopt;
 }
 
-QJsonObject json(const QByteArray &body)
-{
-    return QJsonDocument::fromJson(body).object();
-}
+using DownloadApi::json;
 
 QStringList sortedStrings(const QJsonArray &a)
 {
@@ -83,7 +80,10 @@ private slots:
 
 private:
     bool startServer(const QProcessEnvironment &extra = {});
-    HttpReply api(const QByteArray &method, const QByteArray &path, const QByteArray &body = {});
+    HttpReply api(const QByteArray &method, const QByteArray &path, const QByteArray &body = {})
+    {
+        return DownloadApi::call(*m_server, method, path, body);
+    }
     HttpReply bulk(const QJsonObject &request);
     QStringList addDownloads(int n);
     QHash<QString, QJsonObject> rows();
@@ -118,12 +118,6 @@ bool tst_BulkActions::startServer(const QProcessEnvironment &extra)
         return false;
     }
     return true;
-}
-
-HttpReply tst_BulkActions::api(const QByteArray &method, const QByteArray &path, const QByteArray &body)
-{
-    return httpRequest(m_server->port(), method, path,
-                       {{"Authorization", Auth}, {"Content-Type", "application/json"}}, body);
 }
 
 HttpReply tst_BulkActions::bulk(const QJsonObject &request)

@@ -5,6 +5,7 @@
 // HERMES_DOWNLOAD_BLOCK_PRIVATE refuses private addresses with a clear reason (off: allowed).
 
 #include "asynchttp.h"
+#include "downloadapi.h"
 #include "fileserver.h"
 #include "serverprocess.h"
 #include "sseclient.h"
@@ -22,7 +23,6 @@
 using namespace Hermes;
 using namespace Hermes::Test;
 
-static const QByteArray Auth = QByteArray("Bearer ") + ServerProcess::ApiKey;
 
 class tst_DownloadInputs : public QObject
 {
@@ -39,20 +39,23 @@ private slots:
 
 private:
     bool startServer(const QProcessEnvironment &extra = {});
-    HttpReply api(const QByteArray &method, const QByteArray &path, const QByteArray &body = {});
-    QJsonObject add(const QJsonObject &request);
-    QJsonObject get(const QString &id);
-    bool waitStatus(const QString &id, const QString &status, int timeoutMs = 30000);
+    HttpReply api(const QByteArray &method, const QByteArray &path, const QByteArray &body = {})
+    {
+        return DownloadApi::call(*m_server, method, path, body);
+    }
+    QJsonObject add(const QJsonObject &request) { return DownloadApi::add(*m_server, request); }
+    QJsonObject get(const QString &id) { return DownloadApi::get(*m_server, id); }
+    bool waitStatus(const QString &id, const QString &status, int timeoutMs = 30000)
+    {
+        return DownloadApi::waitStatus(*m_server, id, status, timeoutMs);
+    }
     QString downloadDir() const { return m_server->dataDir() + QStringLiteral("/downloads"); }
 
     std::unique_ptr<ServerProcess> m_server;
     std::unique_ptr<FileServer> m_files;
 };
 
-static QJsonObject json(const QByteArray &body)
-{
-    return QJsonDocument::fromJson(body).object();
-}
+using DownloadApi::json;
 
 static QString withUser(const QString &url, const QString &userinfo)
 {
@@ -81,30 +84,6 @@ bool tst_DownloadInputs::startServer(const QProcessEnvironment &extra)
         return false;
     }
     return true;
-}
-
-HttpReply tst_DownloadInputs::api(const QByteArray &method, const QByteArray &path, const QByteArray &body)
-{
-    return httpRequest(m_server->port(), method, path,
-                       {{"Authorization", Auth}, {"Content-Type", "application/json"}}, body);
-}
-
-QJsonObject tst_DownloadInputs::add(const QJsonObject &request)
-{
-    const HttpReply r = api("POST", "/api/v1/downloads", QJsonDocument(request).toJson(QJsonDocument::Compact));
-    if (r.status != 201)
-        qWarning() << "add failed" << r.status << r.body;
-    return json(r.body);
-}
-
-QJsonObject tst_DownloadInputs::get(const QString &id)
-{
-    return json(api("GET", "/api/v1/downloads/" + id.toUtf8()).body);
-}
-
-bool tst_DownloadInputs::waitStatus(const QString &id, const QString &status, int timeoutMs)
-{
-    return QTest::qWaitFor([&] { return get(id).value(QStringLiteral("status")).toString() == status; }, timeoutMs);
 }
 
 void tst_DownloadInputs::credentialsStayWithTheirTransfer()

@@ -2,6 +2,7 @@
 // server: bytes and checksums, progress events, pause/resume with Range, cancel, retries,
 // the concurrency limit, hostile file names, a SIGKILL mid-download, and bad input.
 
+#include "downloadapi.h"
 #include "fileserver.h"
 #include "serverprocess.h"
 #include "sseclient.h"
@@ -49,10 +50,16 @@ private slots:
 
 private:
     bool startServer(const QProcessEnvironment &extra = {});
-    HttpReply api(const QByteArray &method, const QByteArray &path, const QByteArray &body = {});
-    QJsonObject add(const QJsonObject &request);
-    QJsonObject get(const QString &id);
-    bool waitStatus(const QString &id, const QString &status, int timeoutMs = 30000);
+    HttpReply api(const QByteArray &method, const QByteArray &path, const QByteArray &body = {})
+    {
+        return DownloadApi::call(*m_server, method, path, body);
+    }
+    QJsonObject add(const QJsonObject &request) { return DownloadApi::add(*m_server, request); }
+    QJsonObject get(const QString &id) { return DownloadApi::get(*m_server, id); }
+    bool waitStatus(const QString &id, const QString &status, int timeoutMs = 30000)
+    {
+        return DownloadApi::waitStatus(*m_server, id, status, timeoutMs);
+    }
     QString downloadDir() const { return m_server->dataDir() + QStringLiteral("/downloads"); }
     /// The part files of `id`, of every lease generation.
     QStringList partFiles(const QString &id) const
@@ -65,10 +72,7 @@ private:
     std::unique_ptr<FileServer> m_files;
 };
 
-static QJsonObject json(const QByteArray &body)
-{
-    return QJsonDocument::fromJson(body).object();
-}
+using DownloadApi::json;
 
 void tst_Downloads::init()
 {
@@ -93,31 +97,6 @@ bool tst_Downloads::startServer(const QProcessEnvironment &extra)
         return false;
     }
     return true;
-}
-
-HttpReply tst_Downloads::api(const QByteArray &method, const QByteArray &path, const QByteArray &body)
-{
-    return httpRequest(m_server->port(), method, path,
-                       {{"Authorization", Auth}, {"Content-Type", "application/json"}}, body);
-}
-
-QJsonObject tst_Downloads::add(const QJsonObject &request)
-{
-    const HttpReply r = api("POST", "/api/v1/downloads", QJsonDocument(request).toJson(QJsonDocument::Compact));
-    if (r.status != 201)
-        qWarning() << "add failed" << r.status << r.body;
-    return json(r.body);
-}
-
-QJsonObject tst_Downloads::get(const QString &id)
-{
-    return json(api("GET", "/api/v1/downloads/" + id.toUtf8()).body);
-}
-
-bool tst_Downloads::waitStatus(const QString &id, const QString &status, int timeoutMs)
-{
-    return QTest::qWaitFor([&] { return get(id).value(QStringLiteral("status")).toString() == status; },
-                           timeoutMs);
 }
 
 QByteArray tst_Downloads::fileBytes(const QString &name) const
