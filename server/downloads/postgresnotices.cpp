@@ -14,19 +14,60 @@ namespace Hermes {
 
 namespace {
 
-// libpq-fe.h's, stable since PostgreSQL 7: the PGconn is opaque here.
-using NoticeProcessor = void (*)(void *arg, const char *message);
-using SetNoticeProcessor = NoticeProcessor (*)(void *conn, NoticeProcessor proc, void *arg);
+// libpq-fe.h's (the PGconn and PGresult are opaque here). A notice *receiver* gets the notice
+// as a PGresult whose fields are apart; a notice *processor* gets one formatted line whose
+// severity word is translated by the server's lc_messages ("WARNUNG:" in German), so a
+// priority read from it would be wrong on a localized server.
+using NoticeReceiver = void (*)(void *arg, const void *result);
+using SetNoticeReceiver = NoticeReceiver (*)(void *conn, NoticeReceiver proc, void *arg);
+using ResultErrorField = char *(*)(const void *result, int fieldcode);
 
-// libpq hands over one formatted message: "WARNING:  text\n" (severity, colon, two spaces;
-// DETAIL and HINT lines may follow).
-void logNotice(void *, const char *message)
+// postgres_ext.h's PG_DIAG_* codes, the protocol's field type bytes (stable since 7.4; the
+// non-localized severity since 9.6).
+constexpr int SeverityNonLocalized = 'V';
+constexpr int SeverityLocalized = 'S';
+constexpr int MessagePrimary = 'M';
+constexpr int MessageDetail = 'D';
+constexpr int MessageHint = 'H';
+
+struct Libpq
 {
-    QString text = QString::fromUtf8(message).trimmed();
-    const qsizetype colon = text.indexOf(u':');
-    const QString severity = colon > 0 ? text.first(colon) : QString();
-    if (colon > 0 && severity.size() <= 8 && severity == severity.toUpper())
-        text = text.sliced(colon + 1).trimmed();
+    SetNoticeReceiver setNoticeReceiver = nullptr;
+    ResultErrorField resultErrorField = nullptr;
+};
+
+const Libpq &libpq()
+{
+    static const Libpq functions = [] {
+        Libpq f;
+        // The driver plugin loaded libpq.so.5 privately (RTLD_LOCAL): ask for that copy.
+        if (void *handle = dlopen("libpq.so.5", RTLD_LAZY | RTLD_NOLOAD)) {
+            f.setNoticeReceiver = reinterpret_cast<SetNoticeReceiver>(dlsym(handle, "PQsetNoticeReceiver"));
+            f.resultErrorField = reinterpret_cast<ResultErrorField>(dlsym(handle, "PQresultErrorField"));
+        }
+        return f;
+    }();
+    return functions;
+}
+
+QString field(const void *result, int code)
+{
+    const char *value = libpq().resultErrorField(result, code);
+    return value ? QString::fromUtf8(value).trimmed() : QString();
+}
+
+void logNotice(void *, const void *result)
+{
+    QString severity = field(result, SeverityNonLocalized);
+    if (severity.isEmpty()) // a server older than 9.6 sends only the translated one
+        severity = field(result, SeverityLocalized);
+    // One line per notice: a journal entry, DETAIL and HINT after the message.
+    QString text = field(result, MessagePrimary);
+    for (const int extra : {MessageDetail, MessageHint}) {
+        const QString more = field(result, extra);
+        if (!more.isEmpty())
+            text += QLatin1StringView(" | ") + more;
+    }
     text.replace(u'\n', QLatin1StringView(" | "));
     if (severity == u"WARNING")
         qCWarning(lcPostgres).noquote() << text;
@@ -34,16 +75,6 @@ void logNotice(void *, const char *message)
         qCDebug(lcPostgres).noquote() << text;
     else
         qCInfo(lcPostgres).noquote() << (severity.isEmpty() ? text : severity.toLower() + QStringLiteral(": ") + text);
-}
-
-SetNoticeProcessor setNoticeProcessor()
-{
-    static const SetNoticeProcessor set = [] {
-        // The driver plugin loaded libpq.so.5 privately (RTLD_LOCAL): ask for that copy.
-        void *libpq = dlopen("libpq.so.5", RTLD_LAZY | RTLD_NOLOAD);
-        return libpq ? reinterpret_cast<SetNoticeProcessor>(dlsym(libpq, "PQsetNoticeProcessor")) : nullptr;
-    }();
-    return set;
 }
 
 } // namespace
@@ -59,11 +90,11 @@ void PostgresNotices::route(QSqlDatabase &database)
     void *conn = isConnection
         ? *static_cast<void *const *>(handle.constData())
         : nullptr;
-    if (const SetNoticeProcessor set = setNoticeProcessor(); conn && set) {
-        set(conn, &logNotice, nullptr);
+    if (const Libpq &pq = libpq(); conn && pq.setNoticeReceiver && pq.resultErrorField) {
+        pq.setNoticeReceiver(conn, &logNotice, nullptr);
         return;
     }
-    qCDebug(lcPostgres) << "no libpq notice processor; asking for warnings and errors only";
+    qCDebug(lcPostgres) << "no libpq notice receiver; asking for warnings and errors only";
     QSqlQuery(database).exec(QStringLiteral("SET client_min_messages TO warning"));
 }
 

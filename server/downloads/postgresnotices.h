@@ -11,8 +11,9 @@ namespace Hermes {
  * raw on stderr, where the journal gets them without a priority.
  *
  * Qt's QPSQL driver neither does this nor exposes it, but QSqlDriver::handle() is the PGconn,
- * and PQsetNoticeProcessor is taken from the libpq that the driver already loaded (dlopen
- * with RTLD_NOLOAD): no libpq at build time. Should that fail (another driver build), the
+ * and PQsetNoticeReceiver is taken from the libpq that the driver already loaded (dlopen
+ * with RTLD_NOLOAD): no libpq at build time. The priority comes from the notice's
+ * non-localized severity field, so a server with a translated lc_messages logs the same. Should that fail (another driver build), the
  * connection asks the server to send warnings and errors only (client_min_messages), so no
  * raw notice line remains either way.
  */
