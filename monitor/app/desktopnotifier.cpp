@@ -12,17 +12,26 @@ static const QString Path = QStringLiteral("/org/freedesktop/Notifications");
 static const QString Interface = QStringLiteral("org.freedesktop.Notifications");
 static const QString DefaultAction = QStringLiteral("default");
 
-/// Calls `method` on `bus` without waiting; `done` runs with the reply on this thread.
-template<typename Reply, typename Done>
-static void callAsync(QDBusConnection &bus, QObject *context, const QDBusMessage &call, Done done)
+/// Calls `method` on `bus` without waiting; `done` runs with the reply on this thread, `failed`
+/// with the error reply (a bus error, or no answer within the bus's timeout).
+template<typename Reply, typename Done, typename Failed>
+static void callAsync(QDBusConnection &bus, QObject *context, const QDBusMessage &call, Done done, Failed failed)
 {
     auto *watcher = new QDBusPendingCallWatcher(bus.asyncCall(call), context);
-    QObject::connect(watcher, &QDBusPendingCallWatcher::finished, context, [watcher, done] {
+    QObject::connect(watcher, &QDBusPendingCallWatcher::finished, context, [watcher, done, failed] {
         watcher->deleteLater();
         const Reply reply = *watcher;
         if (reply.isValid())
             done(reply.value());
+        else
+            failed(reply.error());
     });
+}
+
+template<typename Reply, typename Done>
+static void callAsync(QDBusConnection &bus, QObject *context, const QDBusMessage &call, Done done)
+{
+    callAsync<Reply>(bus, context, call, done, [](const QDBusError &) {});
 }
 
 static QDBusMessage busCall(const QString &method, const QString &argument = {})
@@ -91,11 +100,21 @@ bool DesktopNotifier::notify(const QString &summary, const QString &body, Urgenc
          << summary << (m_markup ? body.toHtmlEscaped() : body)
          << QStringList{DefaultAction, tr("Show")} << hints
          << -1; // the desktop's own timeout: the user chose it there
-    callAsync<QDBusPendingReply<uint>>(m_bus, this, call, [this, downloadId](uint id) {
-        m_downloadOf.insert(id, downloadId);
-        if (!downloadId.isEmpty())
-            m_shownFor.insert(downloadId, id);
-    });
+    callAsync<QDBusPendingReply<uint>>(
+        m_bus, this, call,
+        [this, downloadId](uint id) {
+            m_downloadOf.insert(id, downloadId);
+            if (!downloadId.isEmpty())
+                m_shownFor.insert(downloadId, id);
+        },
+        [this, summary, body, urgency, downloadId](const QDBusError &error) {
+            // A service that is registered but refuses (a broken daemon, activation that
+            // failed, no answer in time) must not swallow the notification: the caller shows
+            // it another way. A service that is gone is not asked again until it comes back.
+            if (error.type() == QDBusError::ServiceUnknown && !m_activatable)
+                setAvailable(false);
+            emit notifyFailed(summary, body, urgency, downloadId);
+        });
     return true;
 }
 

@@ -15,7 +15,8 @@ namespace Hermes {
  *
  * Whether the service is there is learnt without blocking: asked once at start (running or
  * D-Bus-activatable) and then followed as it comes and goes. notify() returns false when it is
- * not there, so that the caller can fall back to the tray.
+ * not there, so that the caller can fall back to the tray; when the service answers the call
+ * with an error, notifyFailed() hands the notification back for the same fallback.
  */
 class DesktopNotifier final : public QObject
 {
@@ -38,6 +39,9 @@ signals:
     void availableChanged(bool available);
     /// The user clicked a notification about this download.
     void activated(const QString &downloadId);
+    /// notify() returned true but the service answered the call with an error.
+    void notifyFailed(const QString &summary, const QString &body, Hermes::DesktopNotifier::Urgency urgency,
+                      const QString &downloadId);
 
 private slots:
     void onActionInvoked(uint id, const QString &actionKey);

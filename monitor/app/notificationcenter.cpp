@@ -37,6 +37,14 @@ NotificationCenter::NotificationCenter(MonitorSession *session, TrayIcon *tray, 
     connect(m_list, &QListWidget::itemClicked, this, activate);
     connect(m_list, &QListWidget::itemActivated, this, activate);
     connect(m_desktop, &DesktopNotifier::activated, this, &NotificationCenter::downloadActivated);
+    // The desktop's service refused it: the tray, if there is one, shows it instead.
+    connect(m_desktop, &DesktopNotifier::notifyFailed, this,
+            [this](const QString &title, const QString &text, DesktopNotifier::Urgency urgency, const QString &downloadId) {
+                if (!m_tray->icon())
+                    return;
+                m_trayDownloadId = downloadId;
+                m_tray->showMessage(title, text, urgency != DesktopNotifier::Urgency::Low);
+            });
     if (m_tray->icon()) {
         connect(m_tray->icon(), &QSystemTrayIcon::messageClicked, this,
                 [this] { emit downloadActivated(m_trayDownloadId); });

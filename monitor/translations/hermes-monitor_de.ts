@@ -167,6 +167,13 @@
     </message>
 </context>
 <context>
+    <name>Hermes::DesktopNotifier</name>
+    <message>
+        <source>Show</source>
+        <translation>Anzeigen</translation>
+    </message>
+</context>
+<context>
     <name>Hermes::DetailsPane</name>
     <message>
         <source>Select a download to see its details.</source>

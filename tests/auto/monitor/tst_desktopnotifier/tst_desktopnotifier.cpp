@@ -10,6 +10,7 @@
 
 #include <QDBusConnection>
 #include <QDBusConnectionInterface>
+#include <QDBusContext>
 #include <QListWidget>
 #include <QProcess>
 #include <QSignalSpy>
@@ -20,7 +21,7 @@ using namespace Hermes;
 using namespace Hermes::Test;
 
 /// The desktop's side: org.freedesktop.Notifications as the specification has it.
-class FakeNotifications final : public QObject
+class FakeNotifications final : public QObject, protected QDBusContext
 {
     Q_OBJECT
     Q_CLASSINFO("D-Bus Interface", "org.freedesktop.Notifications")
@@ -35,11 +36,16 @@ public:
         uint id;
     };
     QList<Call> calls;
+    bool refuse = false; ///< a daemon that is there but answers Notify with an error
 
 public slots:
     uint Notify(const QString &app, uint replaces, const QString &icon, const QString &summary, const QString &body,
                 const QStringList &actions, const QVariantMap &hints, int timeout)
     {
+        if (refuse) {
+            sendErrorReply(QDBusError::Failed, QStringLiteral("out of notification slots"));
+            return 0;
+        }
         const uint id = replaces ? replaces : uint(calls.size() + 1);
         calls.append({app, icon, summary, body, replaces, actions, hints, timeout, id});
         return id;
@@ -62,6 +68,7 @@ private slots:
     void cleanup();
     void notifyCallNamesTheDownloadAndAClickComesBack();
     void withoutTheServiceNothingIsSent();
+    void anErrorReplyIsHandedBack();
     void clickSelectsTheRowInTheWindow();
 
 private:
@@ -179,6 +186,28 @@ void tst_DesktopNotifier::withoutTheServiceNothingIsSent()
     QVERIFY(!none.isAvailable());
     QVERIFY(!none.notify(QStringLiteral("t"), QStringLiteral("b"), DesktopNotifier::Urgency::Low, {}));
     init(); // back for cleanup()
+}
+
+void tst_DesktopNotifier::anErrorReplyIsHandedBack()
+{
+    DesktopNotifier notifier;
+    QTRY_VERIFY_WITH_TIMEOUT(notifier.isAvailable(), 5000);
+    QSignalSpy failed(&notifier, &DesktopNotifier::notifyFailed);
+    m_service->refuse = true;
+    QVERIFY(notifier.notify(QStringLiteral("Download failed"), QStringLiteral("a.iso"), DesktopNotifier::Urgency::Critical,
+                            QStringLiteral("d9")));
+    QTRY_COMPARE_WITH_TIMEOUT(failed.size(), 1, 5000);
+    QCOMPARE(failed.at(0).at(0).toString(), QStringLiteral("Download failed"));
+    QCOMPARE(failed.at(0).at(1).toString(), QStringLiteral("a.iso"));
+    QCOMPARE(failed.at(0).at(2).value<DesktopNotifier::Urgency>(), DesktopNotifier::Urgency::Critical);
+    QCOMPARE(failed.at(0).at(3).toString(), QStringLiteral("d9"));
+    // Refused, not gone: the service is still asked next time.
+    QVERIFY(notifier.isAvailable());
+    m_service->refuse = false;
+    QVERIFY(notifier.notify(QStringLiteral("Download completed"), QStringLiteral("a.iso"), DesktopNotifier::Urgency::Normal,
+                            QStringLiteral("d9")));
+    QTRY_COMPARE_WITH_TIMEOUT(m_service->calls.size(), 1, 5000);
+    QCOMPARE(failed.size(), 1);
 }
 
 void tst_DesktopNotifier::clickSelectsTheRowInTheWindow()
