@@ -5,7 +5,8 @@
 // (which adds \A(?:…)\z) or an explicit \z.
 //
 // This test walks server/, shared/ and monitor/ and fails on a string literal with an unescaped
-// `$` in a statement that builds a QRegularExpression (from the word QRegularExpression to the
+// `$` in a statement that builds a pattern (from the word QRegularExpression, a setPattern()
+// call, or a literal that starts with `^` — a pattern kept in a variable first — to the
 // statement's `;`).
 
 #include <QDirIterator>
@@ -65,7 +66,9 @@ static QList<QPair<int, QString>> regexStatements(const QString &source)
         const QString trimmed = lines.at(n).trimmed();
         if (trimmed.startsWith(u"//") || trimmed.startsWith(u'*') || trimmed.startsWith(u"#include"))
             continue;
-        if (!lines.at(n).contains(u"QRegularExpression"))
+        static const QRegularExpression caretLiteral(QStringLiteral("\"\\^"));
+        const QString &line = lines.at(n);
+        if (!line.contains(u"QRegularExpression") && !line.contains(u"setPattern(") && !line.contains(caretLiteral))
             continue;
         QString statement = lines.at(n);
         for (int m = n + 1; !statement.contains(u';') && m < lines.size() && m < n + 12; ++m)
@@ -95,6 +98,15 @@ void tst_RegexAnchors::detectorSeesDollarAnchors()
     QVERIFY(!statementIsLoose(QStringLiteral("QRegularExpression re(QStringLiteral(\"\\\\A[a-z]+\\\\z\"));")));
     QVERIFY(!statementIsLoose(QStringLiteral("QRegularExpression re(QStringLiteral(\"price \\\\$[0-9]+\\\\z\"));")));
     QVERIFY(statementIsLoose(QStringLiteral("QRegularExpression re(QStringLiteral(\"\\\\A[a-z]+\\\\Z\"));")));
+    // A pattern set later, or kept in a variable first, is found as well.
+    const auto found = [](const QString &source) {
+        const auto statements = regexStatements(source);
+        return statements.size() == 1 && statementIsLoose(statements.at(0).second);
+    };
+    QVERIFY(found(QStringLiteral("    re.setPattern(QStringLiteral(\"[0-9]+$\"));\n")));
+    QVERIFY(found(QStringLiteral("    const QString pattern = QStringLiteral(\"^[0-9]+$\");\n")));
+    QVERIFY(found(QStringLiteral("    static constexpr char Type[] = \"^[a-z_:]+$\";\n")));
+    QVERIFY(regexStatements(QStringLiteral("    const QString price = QStringLiteral(\"$5\");\n")).isEmpty());
     QVERIFY(!statementIsLoose(QStringLiteral("QRegularExpression re(QStringLiteral(\"\\\\A[A-Z]+\\\\\\\\Z\\\\z\"));")));
 
     // And why: `$` lets a final newline through, anchoredPattern() does not.
