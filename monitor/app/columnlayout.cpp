@@ -5,6 +5,7 @@
 #include <QDateTime>
 #include <QHeaderView>
 #include <QLocale>
+#include <QStyle>
 #include <QTableView>
 
 namespace Hermes {
@@ -12,7 +13,7 @@ namespace Hermes {
 namespace {
 
 /// Cell padding: the style's item margins on both sides, and a little air.
-constexpr int Padding = 18;
+constexpr int Padding = 14;
 
 QString widestValue(int column)
 {
@@ -48,9 +49,12 @@ int ColumnLayout::contentWidth(const QTableView *table, int column)
     const QHeaderView *header = table->horizontalHeader();
     // The header's own hint: its text in this language, the margins and the sort arrow.
     int width = header->sectionSizeHint(column);
-    width = qMax(width, table->fontMetrics().horizontalAdvance(widestValue(column)) + Padding);
+    int value = table->fontMetrics().horizontalAdvance(widestValue(column)) + Padding;
+    if (column == DownloadListModel::Status) // its icon beside the word
+        value += table->style()->pixelMetric(QStyle::PM_SmallIconSize, nullptr, table) + 6;
+    width = qMax(width, value);
     if (column == DownloadListModel::Progress)
-        width = qMax(width, 110); // a bar that shows progress, not a sliver
+        width = qMax(width, 90); // a bar that shows progress, not a sliver
     if (column == DownloadListModel::Url)
         width = qMax(width, 300);
     return qMax(width, header->minimumSectionSize());
@@ -64,9 +68,12 @@ void ColumnLayout::applyDefaults(QTableView *table)
     table->setColumnHidden(DownloadListModel::Completed, true);
     table->setColumnHidden(DownloadListModel::Url, true);
     table->setColumnHidden(DownloadListModel::Priority, true);
-    // Speed and ETA right after Status, before Added (the model's numbers stay).
-    header->moveSection(header->visualIndex(DownloadListModel::Speed), header->visualIndex(DownloadListModel::Added));
-    header->moveSection(header->visualIndex(DownloadListModel::Eta), header->visualIndex(DownloadListModel::Speed) + 1);
+    // Speed and ETA before Added, whatever order the model's columns come in (its numbers
+    // stay; only the header's visual order moves).
+    for (const int c : {int(DownloadListModel::Speed), int(DownloadListModel::Eta)}) {
+        if (header->visualIndex(c) > header->visualIndex(DownloadListModel::Added))
+            header->moveSection(header->visualIndex(c), header->visualIndex(DownloadListModel::Added));
+    }
     fitName(table);
 }
 
@@ -91,14 +98,23 @@ void ColumnLayout::fitName(QTableView *table)
 {
     const QHeaderView *header = table->horizontalHeader();
     const int added = header->visualIndex(DownloadListModel::Added);
-    int others = 0;
-    for (int v = 0; v < header->count() && v < added; ++v) {
+    int beforeAdded = 0, all = 0;
+    for (int v = 0; v < header->count(); ++v) {
         const int c = header->logicalIndex(v);
-        if (c != DownloadListModel::Name && !header->isSectionHidden(c))
-            others += header->sectionSize(c);
+        if (c == DownloadListModel::Name || header->isSectionHidden(c))
+            continue;
+        all += header->sectionSize(c);
+        if (v < added)
+            beforeAdded += header->sectionSize(c);
     }
-    const int available = table->viewport()->width() - others;
-    table->setColumnWidth(DownloadListModel::Name, qMax(available, table->fontMetrics().horizontalAdvance(QString(16, u'x'))));
+    // Every column when that leaves Name room for a long name; else what changes (up to ETA)
+    // stays in view and Added is the one to scroll to.
+    const QFontMetrics fm = table->fontMetrics();
+    const int viewport = table->viewport()->width();
+    int width = viewport - all;
+    if (width < fm.horizontalAdvance(QString(24, u'x')))
+        width = viewport - beforeAdded;
+    table->setColumnWidth(DownloadListModel::Name, qMax(width, fm.horizontalAdvance(QString(12, u'x'))));
 }
 
 } // namespace Hermes

@@ -15,7 +15,7 @@ namespace Hermes {
  *   ("100,000"), a size like "1,023.9 MiB", a speed, an ETA, a date in this locale's short
  *   format, the longest status word;
  * - every column resizable by the user, Name included (no stretch that cannot be narrowed);
- *   Name takes what the other columns up to ETA leave of the table's width;
+ *   until the user sizes it, Name takes what the other columns leave of the table's width;
  * - Speed and ETA before Added: what changes is next to what it belongs to, and on a narrow
  *   window the columns that fall off to the right are the ones that never change. The model's
  *   column numbers stay as they are; only the header's visual order moves, so a saved header
@@ -31,8 +31,8 @@ public:
     static void restore(QTableView *table, const QByteArray &state);
     /// The width a column needs for its header and its widest likely value.
     static int contentWidth(const QTableView *table, int column);
-    /// Gives Name what the visible columns before Added leave of the viewport (at least
-    /// enough for a short name).
+    /// Gives Name what the other visible columns leave of the viewport; when that is little,
+    /// what those before Added leave (Added is then scrolled to); at least a short name's width.
     static void fitName(QTableView *table);
 };
 

@@ -226,7 +226,7 @@ void MainWindow::buildActions()
     });
     addAction("refresh", tr("&Refresh"), "view-refresh", QKeySequence::Refresh, [this] { m_session->refresh(); });
     // Only while not connected (a connected stream has nothing to reconnect).
-    QAction *reconnectNow = addAction("reconnect", tr("Re&connect"), "network-connect",
+    QAction *reconnectNow = addAction("reconnect", tr("Re&connect"), "view-refresh",
                                       QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F5), [this] { reconnect(); });
     const auto followState = [this, reconnectNow] {
         reconnectNow->setEnabled(m_session->stream().state() != EventStreamClient::State::Connected);
