@@ -22,6 +22,7 @@
 #include <QMenuBar>
 #include <QSettings>
 #include <QStandardPaths>
+#include <QStyle>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
@@ -132,12 +133,21 @@ void tst_MainWindowLayout::columnsFitTheirContent()
         QLocale::setDefault(QLocale(QLocale::German, QLocale::Germany));
     }
     MonitorSession session;
+    session.model().mergeSnapshot({QJsonDocument::fromJson(Rows[0]).object(), QJsonDocument::fromJson(Rows[1]).object(),
+                                   QJsonDocument::fromJson(Rows[2]).object()});
     MainWindow window(&session, settingsFor(QStringLiteral("http://127.0.0.1:1")));
     window.resize(900, 600);
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
     QTableView *table = window.table();
     QHeaderView *header = table->horizontalHeader();
+    // Status words are not cut, with their icon beside them.
+    const int icon = table->style()->pixelMetric(QStyle::PM_SmallIconSize, nullptr, table);
+    for (int r = 0; r < table->model()->rowCount(); ++r) {
+        const QString status = table->model()->index(r, DownloadListModel::Status).data().toString();
+        QVERIFY2(table->fontMetrics().horizontalAdvance(status) + icon + 8 <= header->sectionSize(DownloadListModel::Status),
+                 qPrintable(status));
+    }
     if (german)
         QCOMPARE(table->model()->headerData(DownloadListModel::Speed, Qt::Horizontal).toString(), QStringLiteral("Geschwindigkeit"));
     // Every header reads in full (with the sort arrow), in either language.
