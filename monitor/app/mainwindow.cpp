@@ -136,7 +136,9 @@ MainWindow::MainWindow(MonitorSession *session, const MonitorSettings &settings,
     if (!restoreGeometry(state.value(QStringLiteral("window/geometry")).toByteArray()))
         resize(1180, 700);
     restoreState(state.value(QStringLiteral("window/state")).toByteArray());
-    const QByteArray columns = state.value(QStringLiteral("window/columns")).toByteArray();
+    // A new key: the header state older versions saved under window/columns has the 40 px
+    // "#" and the stretching Name this layout replaces.
+    const QByteArray columns = state.value(QStringLiteral("window/header")).toByteArray();
     ColumnLayout::restore(m_table, columns);
     // Until the user sizes Name (or a saved layout did), it takes the room the others leave.
     m_fitName = columns.isEmpty();
@@ -148,6 +150,8 @@ MainWindow::MainWindow(MonitorSession *session, const MonitorSettings &settings,
     applySettings();
     refreshSummary();
     m_downloadActions->update();
+    // Quit (Ctrl+Q, the tray) ends the application without closing the window first.
+    connect(qApp, &QCoreApplication::aboutToQuit, this, &MainWindow::saveWindowState);
 }
 
 void MainWindow::buildTable()
@@ -530,12 +534,17 @@ void MainWindow::changeEvent(QEvent *event)
         QTimer::singleShot(0, this, &QWidget::hide);
 }
 
-void MainWindow::closeEvent(QCloseEvent *event)
+void MainWindow::saveWindowState()
 {
     QSettings state;
     state.setValue(QStringLiteral("window/geometry"), saveGeometry());
-    state.setValue(QStringLiteral("window/state"), saveState());
-    state.setValue(QStringLiteral("window/columns"), m_table->horizontalHeader()->saveState());
+    state.setValue(QStringLiteral("window/state"), saveState()); // the docks' sizes too
+    state.setValue(QStringLiteral("window/header"), m_table->horizontalHeader()->saveState());
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    saveWindowState();
     if (m_settings.minimizeToTray && m_tray && m_tray->isShown() && !QApplication::closingDown()) {
         hide();
         event->ignore();

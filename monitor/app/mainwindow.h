@@ -96,6 +96,8 @@ private:
     void openSettings(const QString &problem = {});
     void applyDialog(const MonitorSettings &chosen);
     void reconnect();
+    /// Geometry, docks (the details pane's height) and columns, for the next start.
+    void saveWindowState();
     void showAbout();
     void refreshSummary();
     void applySettings();

@@ -106,6 +106,7 @@ private slots:
     void cleanup() { QSettings().clear(); }
     void columnsFitTheirContent_data();
     void columnsFitTheirContent();
+    void columnsAreKeptForTheNextStart();
     void filterIsReachableAtAnyWidth();
     void detailsPaneKeepsTheTableHeight();
     void shortcutsAreInTheMenus();
@@ -182,6 +183,31 @@ void tst_MainWindowLayout::columnsFitTheirContent()
     QTest::qWait(50);
     QCOMPARE(header->sectionSize(DownloadListModel::Name), 90);
     QCoreApplication::removeTranslator(&translator);
+}
+
+void tst_MainWindowLayout::columnsAreKeptForTheNextStart()
+{
+    {
+        MonitorSession session;
+        MainWindow window(&session, settingsFor(QStringLiteral("http://127.0.0.1:1")));
+        window.resize(900, 600);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.table()->horizontalHeader()->resizeSection(DownloadListModel::Name, 150);
+        window.table()->setColumnHidden(DownloadListModel::Size, true);
+        window.close();
+    }
+    MonitorSession session;
+    MainWindow again(&session, settingsFor(QStringLiteral("http://127.0.0.1:1")));
+    again.resize(1400, 800); // wider: a saved Name is not refitted
+    again.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&again));
+    QTest::qWait(50);
+    QHeaderView *header = again.table()->horizontalHeader();
+    QCOMPARE(header->sectionSize(DownloadListModel::Name), 150);
+    QVERIFY(header->isSectionHidden(DownloadListModel::Size));
+    QCOMPARE(header->sectionResizeMode(DownloadListModel::Name), QHeaderView::Interactive);
+    QVERIFY(header->visualIndex(DownloadListModel::Speed) < header->visualIndex(DownloadListModel::Added));
 }
 
 void tst_MainWindowLayout::filterIsReachableAtAnyWidth()
