@@ -132,6 +132,9 @@ set(CPACK_DEBIAN_MONITOR_PACKAGE_NAME hermes-monitor)
 set(CPACK_DEBIAN_MONITOR_PACKAGE_SECTION net)
 # The icons are SVG: Qt loads its SVG image plugin at run time, which no shlibdeps can see.
 set(CPACK_DEBIAN_MONITOR_PACKAGE_DEPENDS "${hermes_monitor_libs}libqt6svg6")
+# Qt's own words (dialog buttons, the line edits' menus) in the user's language: the monitor
+# loads qtbase_<lang>.qm when it is there (main.cpp), and its own words are built in.
+set(CPACK_DEBIAN_MONITOR_PACKAGE_RECOMMENDS "qt6-translations-l10n")
 set(CPACK_DEBIAN_MONITOR_DESCRIPTION
     "Hermes monitor and command-line tools\n hermes-monitor shows and controls the download queue live;\n hermes-events tails a Hermes (or any) Server-Sent Events stream.")
 include(CPack)

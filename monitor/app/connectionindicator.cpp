@@ -106,7 +106,7 @@ void ConnectionIndicator::refresh()
         m_label->setText(text);
         setAccessibleDescription(text);
     }
-    m_reconnect->setVisible(true);
+    m_reconnect->setVisible(state != State::Connected); // nothing to reconnect while connected
     if (state == State::Reconnecting && m_client->msUntilNextAttempt() >= 0) {
         if (!m_countdown.isActive())
             m_countdown.start();

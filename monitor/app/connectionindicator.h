@@ -15,8 +15,8 @@ namespace Hermes {
  * colour alone): *Connected*; *Reconnecting* (with the attempt, or after the fast attempts
  * "retrying every 30 s", "the server is busy (HTTP 503)", and a countdown to the next try);
  * *Disconnected* with the reason (key rejected, gave up, closed, stream ended). Reconnect is
- * available in every state. The tooltip (server, last event, last error) is built only when
- * asked for: events can arrive thousands of times a second.
+ * offered whenever it is not Connected. The tooltip (server, last event, last error) is built
+ * only when asked for: events can arrive thousands of times a second.
  */
 class ConnectionIndicator final : public QWidget
 {

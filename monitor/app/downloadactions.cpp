@@ -20,20 +20,27 @@ DownloadActions::DownloadActions(MonitorSession *session, std::function<QStringL
     : QObject(window), m_session(session), m_selection(std::move(selection)), m_window(window)
 {
     using Move = QueuePlanner::Move;
-    const auto perDownload = [this](DownloadAction a, const QString &text, const char *icon) {
-        m_perDownload.append(add(wireName(a), text, icon, QKeySequence(), [this, a] { run(a); }));
+    const auto perDownload = [this](DownloadAction a, const QString &text, const char *icon, const QKeySequence &key) {
+        m_perDownload.append(add(wireName(a), text, icon, key, [this, a] { run(a); }));
     };
-    // In DownloadAction's order, so that action() indexes them.
-    perDownload(DownloadAction::Pause, tr("&Pause"), "media-playback-pause");
-    perDownload(DownloadAction::Resume, tr("&Resume"), "media-playback-start");
-    perDownload(DownloadAction::Cancel, tr("&Cancel"), "process-stop");
-    perDownload(DownloadAction::Retry, tr("Re&try"), "view-refresh");
+    // In DownloadAction's order, so that action() indexes them. The keys are qBittorrent's
+    // where it has one (Ctrl+P pause, Ctrl+S start; with Shift: all); Ctrl+R stays Refresh's.
+    perDownload(DownloadAction::Pause, tr("&Pause"), "media-playback-pause", QKeySequence(Qt::CTRL | Qt::Key_P));
+    perDownload(DownloadAction::Resume, tr("&Resume"), "media-playback-start", QKeySequence(Qt::CTRL | Qt::Key_S));
+    perDownload(DownloadAction::Cancel, tr("&Cancel"), "process-stop", QKeySequence(Qt::CTRL | Qt::Key_K));
+    perDownload(DownloadAction::Retry, tr("Re&try"), "view-refresh", QKeySequence(Qt::CTRL | Qt::Key_T));
     m_remove = add(QStringLiteral("remove"), tr("Re&move…"), "edit-delete", QKeySequence::Delete,
                    [this] { removeSelected(); });
-    m_pauseAll = add(QStringLiteral("pauseall"), tr("Pause &All"), "media-playback-pause", QKeySequence(),
-                     [this] { runOnAll(DownloadAction::Pause); });
-    m_resumeAll = add(QStringLiteral("resumeall"), tr("Resume A&ll"), "media-playback-start", QKeySequence(),
-                      [this] { runOnAll(DownloadAction::Resume); });
+    // Space, as in file managers and torrent clients: pauses what runs, else resumes. Only in
+    // the table, so that a space typed into the filter stays a space.
+    m_toggle = add(QStringLiteral("pauseresume"), tr("Pause or Resume"), nullptr, QKeySequence(Qt::Key_Space), [this] {
+        run(action(DownloadAction::Pause)->isEnabled() ? DownloadAction::Pause : DownloadAction::Resume);
+    });
+    m_toggle->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    m_pauseAll = add(QStringLiteral("pauseall"), tr("Pause &All"), "media-playback-pause",
+                     QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P), [this] { runOnAll(DownloadAction::Pause); });
+    m_resumeAll = add(QStringLiteral("resumeall"), tr("Resume A&ll"), "media-playback-start",
+                      QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S), [this] { runOnAll(DownloadAction::Resume); });
     m_moves = {
         add(QStringLiteral("top"), tr("Move to &Top"), "go-top", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Up),
             [this] { moveQueue(Move::Top); }),
@@ -91,6 +98,7 @@ void DownloadActions::update()
     }
     for (DownloadAction a : allDownloadActions())
         action(a)->setEnabled(enabled[int(a)]);
+    m_toggle->setEnabled(enabled[int(DownloadAction::Pause)] || enabled[int(DownloadAction::Resume)]);
     m_remove->setEnabled(!ids.isEmpty());
     m_copyUrl->setEnabled(!ids.isEmpty());
     for (QAction *move : std::as_const(m_moves))

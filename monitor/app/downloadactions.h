@@ -19,7 +19,8 @@ class MonitorSession;
 /**
  * What the operator can do to downloads, as QActions: Pause, Resume, Cancel, Retry and Remove
  * on the selected ones, the queue moves (Move to Top, Up, Down, to Bottom), Copy URL, and
- * Pause All / Resume All.
+ * Pause All / Resume All, each with its key (listed in the menus), and Space for Pause or
+ * Resume.
  *
  * Each action is enabled from the download rules (DownloadRules) for the selection, and sent
  * only for the downloads it applies to (a bulk pause skips the completed ones silently), so
@@ -43,10 +44,12 @@ public:
     const QList<QAction *> &moves() const { return m_moves; }
     QAction *remove() const { return m_remove; }
     QAction *copyUrl() const { return m_copyUrl; }
+    /// Space: Pause when the selection has something to pause, else Resume.
+    QAction *pauseOrResume() const { return m_toggle; }
     QAction *pauseAll() const { return m_pauseAll; }
     QAction *resumeAll() const { return m_resumeAll; }
     /// By name: a download action's wire name (`pause`, …), or remove, pauseall, resumeall,
-    /// top, up, down, bottom, copyurl; null for another.
+    /// pauseresume, top, up, down, bottom, copyurl; null for another.
     QAction *named(const QString &name) const { return m_byName.value(name); }
 
     /// Enables the actions for the current selection (call when it or the rows change).
@@ -81,6 +84,7 @@ private:
     QList<QAction *> m_moves;
     QAction *m_remove = nullptr;
     QAction *m_copyUrl = nullptr;
+    QAction *m_toggle = nullptr;
     QAction *m_pauseAll = nullptr;
     QAction *m_resumeAll = nullptr;
     QHash<QString, QAction *> m_byName;

@@ -2,10 +2,12 @@
 
 #include "actionfactory.h"
 #include "apikeyvault.h"
+#include "columnlayout.h"
 #include "connectionindicator.h"
 #include "detailspane.h"
 #include "downloadactions.h"
 #include "downloadfiltermodel.h"
+#include "freespacelabel.h"
 #include "icons.h"
 #include "notificationcenter.h"
 #include "progressdelegate.h"
@@ -18,8 +20,10 @@
 #include <QApplication>
 #include <QClipboard>
 #include <QCloseEvent>
+#include <QDesktopServices>
 #include <QDockWidget>
 #include <QDragEnterEvent>
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
@@ -28,12 +32,16 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QScrollArea>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTableView>
 #include <QTimer>
 #include <QToolBar>
 #include <QVBoxLayout>
+
+#include <algorithm>
+#include <iterator>
 
 namespace Hermes {
 
@@ -42,7 +50,8 @@ MainWindow::MainWindow(MonitorSession *session, const MonitorSettings &settings,
       m_table(new QTableView(this)), m_filter(new QLineEdit(this)),
       m_sidebar(new StatusSidebar(&session->model(), this)), m_details(new DetailsPane(&session->model(), this)),
       m_banner(new StaleBanner(session, this)), m_summary(new QLabel(this)),
-      m_indicator(new ConnectionIndicator(&session->stream(), this)), m_vault(new ApiKeyVault(this)),
+      m_indicator(new ConnectionIndicator(&session->stream(), this)), m_freeSpace(new FreeSpaceLabel(session, this)),
+      m_vault(new ApiKeyVault(this)),
       m_downloadActions(new DownloadActions(session, [this] { return selectedIds(); }, this))
 {
     setWindowTitle(tr("Hermes Monitor"));
@@ -64,6 +73,14 @@ MainWindow::MainWindow(MonitorSession *session, const MonitorSettings &settings,
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(0);
     layout->addWidget(m_banner);
+    // The filter sits above the table, not in the toolbar: a narrow window moves toolbar
+    // items into an overflow menu, and Ctrl+F must always find it.
+    auto *filterRow = new QHBoxLayout;
+    filterRow->setContentsMargins(4, 4, 4, 4);
+    filterRow->addWidget(m_filter, 1);
+    m_filter->setMaximumWidth(420);
+    filterRow->addStretch();
+    layout->addLayout(filterRow);
     layout->addWidget(m_table);
     setCentralWidget(central);
 
@@ -83,29 +100,25 @@ MainWindow::MainWindow(MonitorSession *session, const MonitorSettings &settings,
     buildDocks();
 
     statusBar()->addWidget(m_summary, 1);
+    statusBar()->addPermanentWidget(m_freeSpace);
     statusBar()->addPermanentWidget(m_indicator);
     m_indicator->setLastEventSource([this] {
         const QDateTime t = m_session->lastEventTime();
         return t.isValid() ? t.toMSecsSinceEpoch() : qint64(0);
     });
-    connect(m_indicator, &ConnectionIndicator::reconnectRequested, this, [this] {
-        m_session->stream().reconnectNow();
-        if (m_session->isStale())
-            m_session->reload();
-    });
+    connect(m_indicator, &ConnectionIndicator::reconnectRequested, this, &MainWindow::reconnect);
+    // Retrying with a rejected key cannot help: the operator is asked for the right one.
+    connect(&session->stream(), &EventStreamClient::authenticationFailed, this,
+            [this] { openSettings(tr("The server rejected the API key. Enter the key it was started with.")); });
 
     buildToolBar();
     buildMenus();
     connect(m_table, &QWidget::customContextMenuRequested, this, [this](const QPoint &pos) {
-        QMenu menu(this);
-        menu.addActions(m_downloadActions->perDownload());
-        menu.addAction(m_downloadActions->remove());
-        menu.addSeparator();
-        menu.addActions(m_downloadActions->moves());
-        menu.addSeparator();
-        menu.addAction(m_downloadActions->copyUrl());
-        menu.exec(m_table->viewport()->mapToGlobal(pos));
+        QMenu *menu = contextMenu();
+        if (!menu->isEmpty())
+            menu->popup(m_table->viewport()->mapToGlobal(pos));
     });
+    connect(m_table, &QAbstractItemView::activated, this, &MainWindow::openDownload);
     connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
         const QStringList ids = selectedIds();
         m_details->showDownload(ids.size() == 1 ? ids.first() : QString());
@@ -123,10 +136,22 @@ MainWindow::MainWindow(MonitorSession *session, const MonitorSettings &settings,
     if (!restoreGeometry(state.value(QStringLiteral("window/geometry")).toByteArray()))
         resize(1180, 700);
     restoreState(state.value(QStringLiteral("window/state")).toByteArray());
-    m_table->horizontalHeader()->restoreState(state.value(QStringLiteral("window/columns")).toByteArray());
+    // A new key: the header state older versions saved under window/columns has the 40 px
+    // "#" and the stretching Name this layout replaces.
+    const QByteArray columns = state.value(QStringLiteral("window/header")).toByteArray();
+    ColumnLayout::restore(m_table, columns);
+    // Until the user sizes Name (or a saved layout did), it takes the room the others leave.
+    m_fitName = columns.isEmpty();
+    m_table->viewport()->installEventFilter(this);
+    connect(m_table->horizontalHeader(), &QHeaderView::sectionResized, this, [this](int column) {
+        if (column == DownloadListModel::Name && !m_fittingName)
+            m_fitName = false;
+    });
     applySettings();
     refreshSummary();
     m_downloadActions->update();
+    // Quit (Ctrl+Q, the tray) ends the application without closing the window first.
+    connect(qApp, &QCoreApplication::aboutToQuit, this, &MainWindow::saveWindowState);
 }
 
 void MainWindow::buildTable()
@@ -143,19 +168,10 @@ void MainWindow::buildTable()
     m_table->verticalHeader()->hide();
     m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 8);
     QHeaderView *header = m_table->horizontalHeader();
-    header->setSectionResizeMode(DownloadListModel::Name, QHeaderView::Stretch);
+    // Widths, order and hidden columns: ColumnLayout, once the saved state is known.
     header->setContextMenuPolicy(Qt::CustomContextMenu);
     header->setSectionsMovable(true);
-    m_table->setColumnWidth(DownloadListModel::Position, 40);
-    m_table->setColumnWidth(DownloadListModel::Progress, 150);
-    m_table->setColumnWidth(DownloadListModel::Status, 130);
-    // Wide enough for a date in this locale's short format: the column never wraps or elides.
-    const QString sampleDate = QLocale().toString(QDateTime(QDate(2026, 12, 28), QTime(23, 59, 59)), QLocale::ShortFormat);
-    m_table->setColumnWidth(DownloadListModel::Added, m_table->fontMetrics().horizontalAdvance(sampleDate) + 24);
-    m_table->setColumnWidth(DownloadListModel::Completed, m_table->fontMetrics().horizontalAdvance(sampleDate) + 24);
-    m_table->setColumnHidden(DownloadListModel::Completed, true);
-    m_table->setColumnHidden(DownloadListModel::Url, true);
-    m_table->setColumnHidden(DownloadListModel::Priority, true);
+    header->setStretchLastSection(false);
     m_table->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(header, &QWidget::customContextMenuRequested, this, &MainWindow::showHeaderMenu);
 }
@@ -169,7 +185,14 @@ void MainWindow::buildDocks()
     addDockWidget(Qt::LeftDockWidgetArea, side);
     auto *detailsDock = new QDockWidget(tr("Details"), this);
     detailsDock->setObjectName(QStringLiteral("details"));
-    detailsDock->setWidget(m_details);
+    // In a scroll area: the pane's fields appearing on the first selection would otherwise
+    // grow the dock and take rows from the table.
+    auto *detailsScroll = new QScrollArea(detailsDock);
+    detailsScroll->setWidget(m_details);
+    detailsScroll->setWidgetResizable(true);
+    detailsScroll->setFrameShape(QFrame::NoFrame);
+    detailsDock->setWidget(detailsScroll);
+    m_detailsDock = detailsDock;
     addDockWidget(Qt::BottomDockWidgetArea, detailsDock);
     auto *notesDock = new QDockWidget(tr("Notifications"), this);
     notesDock->setObjectName(QStringLiteral("notifications"));
@@ -177,7 +200,7 @@ void MainWindow::buildDocks()
     addDockWidget(Qt::BottomDockWidgetArea, notesDock);
     tabifyDockWidget(detailsDock, notesDock);
     detailsDock->raise();
-    resizeDocks({detailsDock}, {200}, Qt::Vertical);
+    resizeDocks({detailsDock}, {170}, Qt::Vertical);
     resizeDocks({side}, {180}, Qt::Horizontal);
 }
 
@@ -206,6 +229,19 @@ void MainWindow::buildActions()
         m_filter->selectAll();
     });
     addAction("refresh", tr("&Refresh"), "view-refresh", QKeySequence::Refresh, [this] { m_session->refresh(); });
+    // Only while not connected (a connected stream has nothing to reconnect).
+    QAction *reconnectNow = addAction("reconnect", tr("Re&connect"), "view-refresh",
+                                      QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F5), [this] { reconnect(); });
+    const auto followState = [this, reconnectNow] {
+        reconnectNow->setEnabled(m_session->stream().state() != EventStreamClient::State::Connected);
+    };
+    connect(&m_session->stream(), &EventStreamClient::stateChanged, reconnectNow, followState);
+    followState();
+    // Enter is the table's own (activated(), like a double click): a shortcut would fire twice
+    // or steal Enter from dialogs. The menu shows it after the tab, as menus show keys.
+    addAction("details", tr("Show &Details") + QStringLiteral("\t") + QKeySequence(Qt::Key_Return).toString(QKeySequence::NativeText),
+              nullptr, QKeySequence(), [this] { openDownload(m_table->currentIndex()); });
+    m_table->addAction(m_downloadActions->pauseOrResume());
     QAction *settings = addAction("settings", tr("&Preferences…"), "preferences-system", QKeySequence::Preferences,
                                   [this] { openSettings(); });
     addAction("quit", tr("&Quit"), "application-exit", QKeySequence::Quit, [] { QApplication::quit(); });
@@ -239,11 +275,6 @@ void MainWindow::buildToolBar()
     bar->addActions(m_downloadActions->moves());
     for (QAction *move : m_downloadActions->moves())
         bar->widgetForAction(move)->setProperty("toolButtonStyle", int(Qt::ToolButtonIconOnly));
-    auto *spacer = new QWidget(bar);
-    spacer->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
-    bar->addWidget(spacer);
-    m_filter->setMaximumWidth(320);
-    bar->addWidget(m_filter);
 }
 
 void MainWindow::buildMenus()
@@ -259,7 +290,7 @@ void MainWindow::buildMenus()
     add(menuBar()->addMenu(tr("&File")), {"add", "paste", "", "quit"});
     add(menuBar()->addMenu(tr("&Edit")), {"selectall", "copyurl", "find", "", "remove"});
     QMenu *view = menuBar()->addMenu(tr("&View"));
-    add(view, {"refresh", ""});
+    add(view, {"refresh", "reconnect", ""});
     for (QDockWidget *dock : findChildren<QDockWidget *>())
         view->addAction(dock->toggleViewAction());
     m_columnsMenu = view->addMenu(tr("&Columns"));
@@ -276,6 +307,8 @@ void MainWindow::buildMenus()
     });
     QMenu *queue = menuBar()->addMenu(tr("&Queue"));
     queue->addActions(m_downloadActions->perDownload());
+    queue->addAction(m_downloadActions->pauseOrResume());
+    queue->addAction(action(QStringLiteral("details")));
     queue->addSeparator();
     queue->addActions(m_downloadActions->moves());
     queue->addSeparator();
@@ -367,12 +400,64 @@ void MainWindow::dropEvent(QDropEvent *event)
     openAddDialog(urls);
 }
 
-void MainWindow::openSettings()
+void MainWindow::reconnect()
 {
-    SettingsDialog dialog(m_settings, this);
-    if (dialog.exec() != QDialog::Accepted)
+    m_session->stream().reconnectNow();
+    if (m_session->isStale())
+        m_session->reload();
+}
+
+QMenu *MainWindow::contextMenu()
+{
+    // Only what can be done to the selection: disabled items are noise in a context menu.
+    auto *menu = new QMenu(this);
+    menu->setAttribute(Qt::WA_DeleteOnClose);
+    const QList<QList<QAction *>> groups{m_downloadActions->perDownload() + QList<QAction *>{m_downloadActions->remove()},
+                                         m_downloadActions->moves(), {m_downloadActions->copyUrl()}};
+    for (const QList<QAction *> &group : groups) {
+        QList<QAction *> enabled;
+        std::copy_if(group.cbegin(), group.cend(), std::back_inserter(enabled), [](QAction *a) { return a->isEnabled(); });
+        if (!enabled.isEmpty() && !menu->isEmpty())
+            menu->addSeparator();
+        menu->addActions(enabled);
+    }
+    return menu;
+}
+
+void MainWindow::openDownload(const QModelIndex &index)
+{
+    if (!index.isValid())
         return;
-    m_settings = dialog.settings();
+    const DownloadRow *r = m_session->model().row(index.data(DownloadListModel::IdRole).toString());
+    // A finished file on this machine: its folder, as a file manager would. Else the details.
+    if (r && r->is(DownloadStatus::Completed) && m_freeSpace->isDirHere()
+        && QDesktopServices::openUrl(QUrl::fromLocalFile(m_freeSpace->downloadDir())))
+        return;
+    m_detailsDock->show();
+    m_detailsDock->raise();
+}
+
+void MainWindow::openSettings(const QString &problem)
+{
+    if (m_settingsDialog) { // already open: bring it forward, with the news
+        if (!problem.isEmpty())
+            m_settingsDialog->showProblem(problem);
+        m_settingsDialog->raise();
+        m_settingsDialog->activateWindow();
+        return;
+    }
+    auto *dialog = new SettingsDialog(m_settings, this);
+    m_settingsDialog = dialog;
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    if (!problem.isEmpty())
+        dialog->showProblem(problem);
+    connect(dialog, &QDialog::accepted, this, [this, dialog] { applyDialog(dialog->settings()); });
+    dialog->open(); // window-modal, without a nested event loop
+}
+
+void MainWindow::applyDialog(const MonitorSettings &chosen)
+{
+    m_settings = chosen;
     m_settings.save();
     m_vault->write(m_settings.apiKey, [this](Result<void> written) {
         if (!written)
@@ -420,6 +505,16 @@ void MainWindow::refreshSummary()
         m_tray->setToolTip(tr("Hermes Monitor — %1 down").arg(speed));
 }
 
+bool MainWindow::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_table->viewport() && event->type() == QEvent::Resize && m_fitName) {
+        m_fittingName = true;
+        ColumnLayout::fitName(m_table);
+        m_fittingName = false;
+    }
+    return QMainWindow::eventFilter(watched, event);
+}
+
 bool MainWindow::bannerVisible() const
 {
     return !m_banner->isHidden();
@@ -439,12 +534,17 @@ void MainWindow::changeEvent(QEvent *event)
         QTimer::singleShot(0, this, &QWidget::hide);
 }
 
-void MainWindow::closeEvent(QCloseEvent *event)
+void MainWindow::saveWindowState()
 {
     QSettings state;
     state.setValue(QStringLiteral("window/geometry"), saveGeometry());
-    state.setValue(QStringLiteral("window/state"), saveState());
-    state.setValue(QStringLiteral("window/columns"), m_table->horizontalHeader()->saveState());
+    state.setValue(QStringLiteral("window/state"), saveState()); // the docks' sizes too
+    state.setValue(QStringLiteral("window/header"), m_table->horizontalHeader()->saveState());
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    saveWindowState();
     if (m_settings.minimizeToTray && m_tray && m_tray->isShown() && !QApplication::closingDown()) {
         hide();
         event->ignore();

@@ -3,10 +3,13 @@
 #include "adddialog.h"
 #include "monitorsession.h"
 #include "monitorsettings.h"
+#include "settingsdialog.h"
 
 #include <QMainWindow>
+#include <QPointer>
 
 class QAction;
+class QDockWidget;
 class QLabel;
 class QLineEdit;
 class QListWidget;
@@ -20,6 +23,7 @@ class ConnectionIndicator;
 class DetailsPane;
 class DownloadActions;
 class DownloadFilterModel;
+class FreeSpaceLabel;
 class NotificationCenter;
 class StaleBanner;
 class StatusSidebar;
@@ -46,10 +50,21 @@ public:
     StatusSidebar *sidebar() const { return m_sidebar; }
     DetailsPane *details() const { return m_details; }
     DownloadActions *downloadActions() const { return m_downloadActions; }
-    /// An action by name: the window's (add, paste, selectall, find, refresh, settings, quit,
-    /// about, aboutqt, showhide) or DownloadActions' (see DownloadActions::named()).
+    /// An action by name: the window's (add, paste, selectall, find, refresh, reconnect, details,
+    /// settings, quit, about, aboutqt, showhide) or DownloadActions' (see DownloadActions::named()).
     QAction *action(const QString &name) const;
     QListWidget *notifications() const;
+    QLineEdit *filter() const { return m_filter; }
+    QDockWidget *detailsDock() const { return m_detailsDock; }
+    FreeSpaceLabel *freeSpace() const { return m_freeSpace; }
+    /// The Preferences dialog while it is open.
+    SettingsDialog *settingsDialog() const { return m_settingsDialog; }
+    /// The table's context menu for the current selection (enabled actions only); the caller
+    /// shows it, it deletes itself when closed.
+    QMenu *contextMenu();
+    /// Enter or a double click on a row: a completed download's folder when the server's
+    /// download directory is on this machine, else the Details pane.
+    void openDownload(const QModelIndex &index);
     QString summaryText() const;
     bool bannerVisible() const;
     QString bannerText() const;
@@ -67,6 +82,7 @@ public:
 protected:
     void closeEvent(QCloseEvent *event) override;
     void changeEvent(QEvent *event) override;
+    bool eventFilter(QObject *watched, QEvent *event) override;
     void dragEnterEvent(QDragEnterEvent *event) override;
     void dropEvent(QDropEvent *event) override;
 
@@ -76,7 +92,12 @@ private:
     void buildActions();
     void buildToolBar();
     void buildMenus();
-    void openSettings();
+    /// `problem`: why it opens by itself (said in the dialog).
+    void openSettings(const QString &problem = {});
+    void applyDialog(const MonitorSettings &chosen);
+    void reconnect();
+    /// Geometry, docks (the details pane's height) and columns, for the next start.
+    void saveWindowState();
     void showAbout();
     void refreshSummary();
     void applySettings();
@@ -94,6 +115,11 @@ private:
     StaleBanner *m_banner;
     QLabel *m_summary;
     ConnectionIndicator *m_indicator;
+    FreeSpaceLabel *m_freeSpace;
+    QDockWidget *m_detailsDock = nullptr;
+    QPointer<SettingsDialog> m_settingsDialog;
+    bool m_fitName = true;
+    bool m_fittingName = false;
     class ApiKeyVault *m_vault;
     DownloadActions *m_downloadActions;
     QHash<QString, QAction *> m_actions;

@@ -4,6 +4,7 @@
 #include <QDialogButtonBox>
 #include <QFormLayout>
 #include <QGroupBox>
+#include <QLabel>
 #include <QLineEdit>
 #include <QSpinBox>
 #include <QVBoxLayout>
@@ -15,7 +16,8 @@ SettingsDialog::SettingsDialog(const MonitorSettings &settings, QWidget *parent)
       m_key(new QLineEdit(QString::fromUtf8(settings.apiKey), this)), m_base(new QSpinBox(this)),
       m_cap(new QSpinBox(this)), m_attempts(new QSpinBox(this)), m_completed(new QCheckBox(tr("A download completed"), this)),
       m_failed(new QCheckBox(tr("A download failed"), this)), m_system(new QCheckBox(tr("Server notices (disk space, …)"), this)),
-      m_perMinute(new QSpinBox(this)), m_tray(new QCheckBox(tr("Minimising or closing the window keeps the monitor in the tray"), this))
+      m_perMinute(new QSpinBox(this)), m_tray(new QCheckBox(tr("Minimising or closing the window keeps the monitor in the tray"), this)),
+      m_problem(new QLabel(this))
 {
     setWindowTitle(tr("Preferences"));
     m_key->setEchoMode(QLineEdit::Password);
@@ -37,6 +39,13 @@ SettingsDialog::SettingsDialog(const MonitorSettings &settings, QWidget *parent)
     m_tray->setChecked(settings.minimizeToTray);
 
     auto *layout = new QVBoxLayout(this);
+    m_problem->setWordWrap(true);
+    m_problem->setTextFormat(Qt::PlainText);
+    QFont bold = m_problem->font();
+    bold.setBold(true);
+    m_problem->setFont(bold);
+    m_problem->hide();
+    layout->addWidget(m_problem);
     auto *connection = new QGroupBox(tr("Server"), this);
     auto *form = new QFormLayout(connection);
     form->addRow(tr("Server &URL:"), m_server);
@@ -73,6 +82,19 @@ MonitorSettings SettingsDialog::settings() const
     s.notificationsPerMinute = m_perMinute->value();
     s.minimizeToTray = m_tray->isChecked();
     return s;
+}
+
+void SettingsDialog::showProblem(const QString &text)
+{
+    m_problem->setText(text);
+    m_problem->setVisible(!text.isEmpty());
+    m_key->setFocus();
+    m_key->selectAll();
+}
+
+QString SettingsDialog::problem() const
+{
+    return m_problem->isVisible() ? m_problem->text() : QString();
 }
 
 } // namespace Hermes

@@ -5,6 +5,7 @@
 #include <QDialog>
 
 class QCheckBox;
+class QLabel;
 class QLineEdit;
 class QSpinBox;
 
@@ -17,6 +18,10 @@ class SettingsDialog final : public QDialog
 public:
     explicit SettingsDialog(const MonitorSettings &settings, QWidget *parent = nullptr);
     MonitorSettings settings() const;
+    /// Says above the fields why the dialog opened by itself (a rejected API key) and puts
+    /// the cursor in the API key field.
+    void showProblem(const QString &text);
+    QString problem() const;
 
 private:
     MonitorSettings m_settings;
@@ -30,6 +35,7 @@ private:
     QCheckBox *m_system;
     QSpinBox *m_perMinute;
     QCheckBox *m_tray;
+    QLabel *m_problem;
 };
 
 } // namespace Hermes

@@ -29,8 +29,10 @@ namespace Hermes {
  *
  * - Last-Event-ID is the parser's *last event ID string*: an event cut before its blank line
  *   is asked for again.
- * - A watchdog aborts a connection that delivers no bytes for 2.5 × the heartbeat interval
- *   (half-open TCP, a proxy holding the connection). The interval is the one the server
+ * - A watchdog aborts a connection that delivers no bytes for 2 × the heartbeat interval
+ *   (half-open TCP, a proxy holding the connection): one heartbeat may be late by a whole
+ *   interval, two missed in a row mean the connection is dead. QNetworkAccessManager does not
+ *   hand out its socket, so TCP keepalive timing cannot be set here; the heartbeat is the bound. The interval is the one the server
  *   advertises in its `connected` event (`heartbeat_interval`, seconds), else the one set.
  * - A line or event larger than maxBufferBytes() is a protocol error: the connection ends and
  *   the reconnect counts as an attempt. Reads are bounded too (the reply's buffer), so a peer
@@ -74,7 +76,7 @@ public:
     int heartbeatIntervalMs() const { return m_serverHeartbeatMs > 0 ? m_serverHeartbeatMs : m_heartbeatMs; }
     /// The server's advertised interval, or 0.
     int serverHeartbeatIntervalMs() const { return m_serverHeartbeatMs; }
-    int watchdogMs() const { return heartbeatIntervalMs() * 5 / 2; }
+    int watchdogMs() const { return heartbeatIntervalMs() * 2; }
     /// How long to wait for the response headers of a new connection.
     void setConnectTimeoutMs(int ms) { m_connectTimeoutMs = ms; }
     /// After being Connected this long, the attempt counter starts again from zero.

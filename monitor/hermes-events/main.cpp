@@ -136,7 +136,7 @@ int main(int argc, char *argv[])
         {QStringLiteral("heartbeat-interval"), QStringLiteral("The heartbeat interval in seconds to "
                                                               "assume until the server announces "
                                                               "its own (Hermes does, in its "
-                                                              "connected event); no bytes for 2.5× "
+                                                              "connected event); no bytes for 2× "
                                                               "it means the connection is dead."),
          QStringLiteral("s"), QStringLiteral("30")},
         {QStringLiteral("max-attempts"), QStringLiteral("Reconnect attempts before giving up; 0 = "

@@ -358,6 +358,10 @@
         <source>Remove failed: %1</source>
         <translation>Entfernen fehlgeschlagen: %1</translation>
     </message>
+    <message>
+        <source>Pause or Resume</source>
+        <translation>Anhalten oder Fortsetzen</translation>
+    </message>
 </context>
 <context>
     <name>Hermes::DownloadListModel</name>
@@ -468,6 +472,21 @@
     <message>
         <source>URL</source>
         <translation>URL</translation>
+    </message>
+</context>
+<context>
+    <name>Hermes::FreeSpaceLabel</name>
+    <message>
+        <source>Free space on the server</source>
+        <translation>Freier Speicher auf dem Server</translation>
+    </message>
+    <message>
+        <source>Free: %1</source>
+        <translation>Frei: %1</translation>
+    </message>
+    <message>
+        <source>Free space in the server's download directory %1</source>
+        <translation>Freier Speicher im Download-Verzeichnis des Servers %1</translation>
     </message>
 </context>
 <context>
@@ -607,6 +626,18 @@
     <message>
         <source>Hermes Monitor — %1 down</source>
         <translation>Hermes Monitor – %1 herunter</translation>
+    </message>
+    <message>
+        <source>The server rejected the API key. Enter the key it was started with.</source>
+        <translation>Der Server hat den API-Schlüssel abgelehnt. Geben Sie den Schlüssel ein, mit dem er gestartet wurde.</translation>
+    </message>
+    <message>
+        <source>Re&amp;connect</source>
+        <translation>Neu &amp;verbinden</translation>
+    </message>
+    <message>
+        <source>Show &amp;Details</source>
+        <translation>&amp;Details anzeigen</translation>
     </message>
 </context>
 <context>

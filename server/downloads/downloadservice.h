@@ -65,6 +65,8 @@ public:
 
     DownloadService(AbstractDownloadStore *store, DownloadEvents *events, RunningDownloads *running,
                     const DownloadDir &dir, QObject *parent = nullptr);
+    /// Where finished files go (the list answer names it and its free space).
+    const DownloadDir &dir() const { return m_dir; }
 
     /// `filename` null: named after the URL until the server names it. `sha256` empty: none.
     void add(const QString &url, const QString &filename, int priority, const QString &sha256,

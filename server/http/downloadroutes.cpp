@@ -6,9 +6,13 @@
 #include "http/httperror.h"
 #include "http/httpserver.h"
 
+#include <QDir>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QUrlQuery>
+
+#include <sys/statvfs.h>
 
 namespace Hermes {
 
@@ -176,7 +180,14 @@ QByteArray DownloadRoutes::listBody(const DownloadService::Page &page, int limit
     items += ']';
     const int next = offset + count;
     const bool more = count > 0 && next < page.total;
-    return "{\"items\":" + items + ",\"limit\":" + QByteArray::number(limit)
+    // Where files go and the room left there: what an operator watches beside the list
+    // (statvfs, not QStorageInfo, which reads the whole mount table each time).
+    struct statvfs fs{};
+    const QString dir = QDir(m_service->dir().path()).absolutePath();
+    const bool known = ::statvfs(QFile::encodeName(dir).constData(), &fs) == 0;
+    return "{\"download_dir\":" + QJsonDocument(QJsonArray{dir}).toJson(QJsonDocument::Compact).chopped(1).mid(1)
+        + ",\"download_dir_free_bytes\":" + (known ? QByteArray::number(qint64(fs.f_bavail) * qint64(fs.f_frsize)) : QByteArray("null"))
+        + ",\"items\":" + items + ",\"limit\":" + QByteArray::number(limit)
         + ",\"next_offset\":" + (more ? QByteArray::number(next) : QByteArray("null"))
         + ",\"offset\":" + QByteArray::number(offset) + ",\"total\":" + QByteArray::number(page.total)
         + '}';

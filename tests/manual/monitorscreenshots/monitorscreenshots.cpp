@@ -1,7 +1,9 @@
 // monitorscreenshots: the README's pictures of hermes-monitor, taken from the real thing — a
 // real hermes-server downloading from a local file server (some fast, some throttled, one
 // missing), the monitor connected to it. Run it under Xvfb (scripts/monitor-screenshots.sh);
-// it writes into the directory given (docs/).
+// it writes into the directory given (docs/). With --layout it takes the layout pictures
+// instead: the window at 900 × 600 and 1600 × 1000, in English and in German
+// (monitor-<lang>-<width>x<height>.png), a row selected so that the details pane shows.
 
 #include "adddialog.h"
 #include "connectionindicator.h"
@@ -12,12 +14,16 @@
 
 #include <QApplication>
 #include <QDir>
+#include <QRegularExpression>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLibraryInfo>
+#include <QSettings>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTableView>
 #include <QTest>
+#include <QTranslator>
 
 #include <cstdio>
 
@@ -41,7 +47,10 @@ int main(int argc, char *argv[])
     QApplication app(argc, argv);
     QStandardPaths::setTestModeEnabled(true);
     QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
-    const QDir out(argc > 1 ? QString::fromLocal8Bit(argv[1]) : QStringLiteral("docs"));
+    const QStringList args = QApplication::arguments().mid(1);
+    const bool layoutOnly = args.contains(QStringLiteral("--layout"));
+    const QStringList dirs = args.filter(QRegularExpression(QStringLiteral("^[^-]")));
+    const QDir out(dirs.isEmpty() ? QStringLiteral("docs") : dirs.first());
 
     FileServer files;
     struct Item
@@ -81,6 +90,50 @@ int main(int argc, char *argv[])
     for (const Item &i : items)
         add(files.url("/" + QByteArray(i.name)), i.priority);
     add(files.url("/ghost-image-1.0.iso"), 0); // 404: a failed download
+
+    if (layoutOnly) {
+        // More rows than the window shows, so that the table's height can be seen.
+        FileServer::File mirror(FileServer::makeContent(20 * 1024 * 1024)); // made once: slow under ASan
+        mirror.bytesPerSecond = 50 * 1024;
+        for (int i = 0; i < 24; ++i) {
+            const FileServer::File &f = mirror;
+            const QByteArray path = "/mirror-" + QByteArray::number(i + 1) + "-" + items[2 + i % 6].name;
+            files.addFile(path, f);
+            add(files.url(path), 0);
+        }
+        httpRequest(server.port(), "POST", "/api/v1/downloads/" + ids[7].toUtf8() + "/pause", auth);
+        bool ok = true;
+        for (const bool german : {false, true}) {
+            QTranslator qt, hermes;
+            if (german) {
+                QLocale::setDefault(QLocale(QLocale::German, QLocale::Germany));
+                if (qt.load(QLocale(), QStringLiteral("qtbase"), QStringLiteral("_"), QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
+                    QApplication::installTranslator(&qt);
+                if (hermes.load(QStringLiteral(HERMES_MONITOR_QM)))
+                    QApplication::installTranslator(&hermes);
+            }
+            for (const QSize size : {QSize(900, 600), QSize(1600, 1000)}) {
+                QSettings().clear(); // each picture as on a first start
+                MonitorSession session;
+                MonitorSettings settings;
+                settings.server = QUrl(server.baseUrl());
+                settings.apiKey = ServerProcess::ApiKey;
+                MainWindow window(&session, settings);
+                window.resize(size);
+                window.show();
+                session.start();
+                wait(3500);
+                window.select(ids[1]);
+                wait(800);
+                ok &= save(&window, out.filePath(QStringLiteral("monitor-%1-%2x%3.png")
+                                                     .arg(german ? u"de" : u"en").arg(size.width()).arg(size.height())));
+            }
+            QApplication::removeTranslator(&qt);
+            QApplication::removeTranslator(&hermes);
+        }
+        server.terminate();
+        return ok ? 0 : 1;
+    }
 
     MonitorSession session;
     MonitorSettings settings;

@@ -161,6 +161,8 @@ void tst_Packaging::monitorPackage()
     for (const char *dep : {"libqt6core6", "libqt6network6", "libqt6widgets6", "libc6", "libqt6svg6"})
         QVERIFY2(depends.contains(dep), qPrintable(QString::fromLatin1(dep) + QStringLiteral(" not in ") + QString::fromUtf8(depends)));
     QVERIFY2(!depends.contains("libqt6httpserver6"), depends.constData());
+    // Qt's own dialog words in the user's language (the monitor loads them when installed).
+    QVERIFY2(info.contains("Recommends: qt6-translations-l10n"), info.constData());
 
     QTemporaryDir root;
     QVERIFY(!run(QStringLiteral("dpkg-deb"), {QStringLiteral("-x"), deb("hermes-monitor"), root.path()}).startsWith("FAILED"));

@@ -4,6 +4,7 @@
 #include "eventstreamclient.h"
 #include "scriptedserver.h"
 
+#include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -35,6 +36,7 @@ private slots:
     void slotMayCloseReconnectOrDelete();
     void watchdogFollowsTheServersHeartbeat_data();
     void watchdogFollowsTheServersHeartbeat();
+    void deadStreamNoticedWithinTwoHeartbeats();
     void keepsTryingAfterTheFastAttempts();
     void retryNowSkipsTheWait();
     void disconnectReasons();
@@ -177,7 +179,7 @@ void tst_EventStreamClient::watchdogFiresOnASilentServer()
     });
     EventStreamClient client;
     fastBackoff(client);
-    client.setHeartbeatIntervalMs(200); // watchdog at 500 ms
+    client.setHeartbeatIntervalMs(200); // watchdog at 400 ms
     client.setUrl(QUrl(server.url()));
     QSignalSpy errors(&client, &EventStreamClient::errorOccurred);
     client.open();
@@ -406,8 +408,8 @@ void tst_EventStreamClient::watchdogFollowsTheServersHeartbeat_data()
 
 void tst_EventStreamClient::watchdogFollowsTheServersHeartbeat()
 {
-    // The client assumes 30 s (a 75 s watchdog), but the server says 0.2 s: silence after
-    // the connected event must be noticed after 0.5 s, not 75.
+    // The client assumes 30 s (a 60 s watchdog), but the server says 0.2 s: silence after
+    // the connected event must be noticed after 0.4 s, not 60.
     QFETCH(QByteArray, connected);
     ScriptedServer server([&](int, const QByteArray &) {
         return ScriptedServer::eventStream({connected + "\n\n"}, false);
@@ -421,7 +423,7 @@ void tst_EventStreamClient::watchdogFollowsTheServersHeartbeat()
     client.open();
     QTRY_COMPARE_WITH_TIMEOUT(learned.size(), 1, 10000);
     QCOMPARE(learned[0][0].toInt(), 200);
-    QCOMPARE(client.watchdogMs(), 500);
+    QCOMPARE(client.watchdogMs(), 400);
     QTRY_VERIFY_WITH_TIMEOUT(server.requests().size() >= 2, 5000);
     QVERIFY2(errors[0][0].toString().contains(u"connection is dead"), qPrintable(errors[0][0].toString()));
 
@@ -434,9 +436,44 @@ void tst_EventStreamClient::watchdogFollowsTheServersHeartbeat()
     slow.setUrl(QUrl(patient.url()));
     slow.open();
     QTRY_COMPARE_WITH_TIMEOUT(slow.heartbeatIntervalMs(), 120000, 10000);
-    QTest::qWait(800); // longer than 2.5 × the assumed 200 ms
+    QTest::qWait(800); // longer than 2 × the assumed 200 ms
     QCOMPARE(slow.state(), State::Connected);
     QCOMPARE(patient.requests().size(), 1);
+    client.close();
+}
+
+void tst_EventStreamClient::deadStreamNoticedWithinTwoHeartbeats()
+{
+    // The README's bound: a stream is dead after 2 × the announced heartbeat interval without a
+    // byte, and not before. Heartbeat 0.25 s; bytes (comments) every 20 ms for 1.2 s keep it
+    // alive far past 0.5 s; then silence with the connection held open (half-open TCP looks
+    // like this): the client must give up on it within 0.5 s of the last byte, plus the timer
+    // slack of a busy machine.
+    QList<QByteArray> parts{"event: connected\ndata: {\"heartbeat_interval\":0.25}\n\n"};
+    for (int i = 0; i < 60; ++i)
+        parts.append(":\n\n");
+    ScriptedServer server([&](int n, const QByteArray &) {
+        return n == 0 ? ScriptedServer::eventStream(parts, false)
+                      : ScriptedServer::eventStream({"event: connected\ndata: {}\n\n"}, false);
+    });
+    EventStreamClient client;
+    fastBackoff(client);
+    client.setUrl(QUrl(server.url()));
+    QElapsedTimer clock;
+    qint64 deadAt = -1;
+    connect(&client, &EventStreamClient::errorOccurred, this, [&](const QString &message) {
+        if (deadAt < 0 && message.contains(u"connection is dead"))
+            deadAt = clock.elapsed();
+    });
+    clock.start();
+    client.open();
+    QTRY_COMPARE_WITH_TIMEOUT(client.heartbeatIntervalMs(), 250, 10000);
+    QCOMPARE(client.watchdogMs(), 500);
+    QTRY_VERIFY_WITH_TIMEOUT(deadAt >= 0, 10000);
+    // The last byte went out 1.2 s after the headers (timers never fire much early).
+    QVERIFY2(deadAt >= 1200 + 500 - 150, qPrintable(QString::number(deadAt)));
+    QVERIFY2(deadAt <= 1200 + 500 + 1500, qPrintable(QString::number(deadAt)));
+    QTRY_VERIFY_WITH_TIMEOUT(server.requests().size() >= 2, 10000); // and it reconnects
     client.close();
 }
 

@@ -14,6 +14,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QStorageInfo>
 #include <QTest>
 
 #include <memory>
@@ -487,6 +488,11 @@ void tst_Downloads::queueAndListing()
     const QJsonObject pending = json(api("GET", "/api/v1/downloads?status=pending&limit=1").body);
     QCOMPARE(pending.value(QStringLiteral("total")).toInt(), 2);
     QCOMPARE(pending.value(QStringLiteral("items")).toArray().size(), 1);
+    // Where the files go and the room there, for the monitor's free-space readout.
+    QCOMPARE(pending.value(QStringLiteral("download_dir")).toString(), QDir(downloadDir()).absolutePath());
+    const double free = pending.value(QStringLiteral("download_dir_free_bytes")).toDouble(-1);
+    QVERIFY2(free > 0 && qAbs(free - double(QStorageInfo(downloadDir()).bytesAvailable())) < 64.0 * 1024 * 1024,
+             qPrintable(QString::number(free)));
     Q_UNUSED(first);
 }
 
