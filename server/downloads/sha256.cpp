@@ -1,6 +1,9 @@
 #include "downloads/sha256.h"
 
 #include <QByteArray>
+#include <QCoreApplication>
+#include <QPointer>
+#include <QThreadPool>
 
 #include <openssl/evp.h>
 
@@ -64,7 +67,7 @@ QString Sha256::hex() const
 
 bool Sha256::addFile(Sha256 &hash, int fd, qint64 from, qint64 to)
 {
-    QByteArray buffer(1024 * 1024, Qt::Uninitialized);
+    QByteArray buffer(int(qBound(qint64(1), to - from, qint64(1024 * 1024))), Qt::Uninitialized);
     qint64 at = from;
     while (at < to) {
         const ssize_t n = ::pread(fd, buffer.data(), size_t(qMin<qint64>(buffer.size(), to - at)), at);
@@ -82,6 +85,24 @@ QString Sha256::ofFile(int fd, qint64 length)
 {
     Sha256 hash;
     return addFile(hash, fd, 0, length) ? hash.hex() : QString();
+}
+
+void Sha256::ofFileInBackground(QObject *context, int fd, qint64 length,
+                                std::function<void(std::shared_ptr<std::optional<Sha256>>)> done)
+{
+    QPointer<QObject> guard(context);
+    QThreadPool::globalInstance()->start([fd, length, guard, done = std::move(done)] {
+        auto hashed = std::make_shared<std::optional<Sha256>>();
+        Sha256 hash;
+        if (addFile(hash, fd, 0, length))
+            *hashed = std::move(hash);
+        ::close(fd);
+        // Back on the application's thread, where `guard` is checked (and its owner lives).
+        QMetaObject::invokeMethod(qApp, [guard, hashed, done] {
+            if (guard)
+                done(hashed);
+        }, Qt::QueuedConnection);
+    });
 }
 
 } // namespace Hermes

@@ -3,6 +3,12 @@
 #include <QString>
 #include <QtGlobal>
 
+#include <functional>
+#include <memory>
+#include <optional>
+
+class QObject;
+
 struct evp_md_ctx_st;
 
 namespace Hermes {
@@ -37,6 +43,12 @@ public:
     static QString ofFile(int fd, qint64 length);
     /// Feeds bytes [from, to) of `fd` into `hash`; false when they cannot all be read.
     static bool addFile(Sha256 &hash, int fd, qint64 from, qint64 to);
+    /// The hash of bytes [0, length) of `fd`, taken on the thread pool (gigabytes would stall
+    /// the event loop), which closes `fd` (a descriptor of its own: its caller may be gone by
+    /// then); `done` gets it — null when they could not all be read — on the application's
+    /// thread, unless `context` is gone by then.
+    static void ofFileInBackground(QObject *context, int fd, qint64 length,
+                                   std::function<void(std::shared_ptr<std::optional<Sha256>>)> done);
 
 private:
     evp_md_ctx_st *m_ctx = nullptr;

@@ -10,9 +10,7 @@
 #include <QDateTime>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
-#include <QPointer>
 #include <QRegularExpression>
-#include <QThreadPool>
 
 #include <cerrno>
 #include <cstring>
@@ -34,20 +32,8 @@ static constexpr qint64 ReadBufferSize = 1024 * 1024;
 // SHA-256 (hex) of bytes [n - CheckWindow, n) of `fd`; empty when they cannot all be read.
 static QString tailCheck(int fd, qint64 n)
 {
-    const qint64 from = qMax<qint64>(0, n - CheckWindow);
-    QByteArray buffer(n - from, Qt::Uninitialized);
-    qint64 got = 0;
-    while (got < buffer.size()) {
-        const ssize_t r = ::pread(fd, buffer.data() + got, size_t(buffer.size() - got), from + got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return {};
-        got += r;
-    }
     Sha256 hash;
-    hash.add(buffer.constData(), buffer.size());
-    return hash.hex();
+    return Sha256::addFile(hash, fd, qMax<qint64>(0, n - CheckWindow), n) ? hash.hex() : QString();
 }
 
 static bool sameCtime(const struct stat &a, const struct stat &b)
@@ -249,24 +235,14 @@ void Transfer::hashPrefixThenRequest()
     const int fd = ::fcntl(m_fd, F_DUPFD_CLOEXEC, 0);
     if (fd < 0)
         return request(); // no hash kept: the finished file is read to verify it
-    const qint64 length = m_offset;
-    auto hashed = std::make_shared<std::optional<Sha256>>();
-    QPointer<Transfer> self(this);
-    QThreadPool::globalInstance()->start([fd, length, hashed, self] {
-        Sha256 hash;
-        if (Sha256::addFile(hash, fd, 0, length))
-            *hashed = std::move(hash);
-        ::close(fd);
-        // Back on the application's thread, where `self` is checked (and lives).
-        QMetaObject::invokeMethod(qApp, [self, hashed, length] {
-            if (!self || self->m_ended)
-                return;
-            if (*hashed && self->m_offset == length) {
-                self->m_hash = std::move(**hashed);
-                self->m_hashed = length;
-            }
-            self->request();
-        }, Qt::QueuedConnection);
+    Sha256::ofFileInBackground(this, fd, m_offset, [this, length = m_offset](auto hashed) {
+        if (m_ended)
+            return;
+        if (*hashed && m_offset == length) {
+            m_hash = std::move(**hashed);
+            m_hashed = length;
+        }
+        request();
     });
 }
 
