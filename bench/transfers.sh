@@ -11,6 +11,7 @@
 #   (c) 200 files of 1 MiB: curl under `xargs -P20` (10 URLs per curl, keep-alive), aria2c -j20,
 #       hermes with 20 concurrent downloads.
 #   --quick: 256 MiB, 20 x 10 MiB, 50 x 1 MiB (a minute instead of several).
+#   --only abc: the cases to run (e.g. --only a).
 #
 # For hermes: wall time from the POST of the first download to the last one completed (checked
 # every 20 ms), CPU = user + sys of the server process from /proc/<pid>/stat over that time,
@@ -24,15 +25,17 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SERVER=$ROOT/build/release/server/hermes-server
 RESULTS=$ROOT/bench/RESULTS.md
 QUICK=0
+ONLY=abc
 LABEL=""
 while [ $# -gt 0 ]; do
     case $1 in
     --quick) QUICK=1 ;;
+    --only) ONLY=$2; shift ;;
     --results) RESULTS=$2; shift ;;
     --no-results) RESULTS="" ;;
     --server) SERVER=$2; shift ;;
     --label) LABEL=$2; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -152,6 +155,7 @@ hermes_case() {
 
 echo "== transfers from nginx on 127.0.0.1:$NPORT (quick=$QUICK), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 # (a) one large file, SHA-256 verified
+if [[ $ONLY == *a* ]]; then
 A="one ${BIG_MB} MiB file + SHA-256"
 fresh_dst
 read -r w c m < <(timed curl -s -o "$WORK/dst/big.bin" "$BASE/big.bin")
@@ -165,8 +169,10 @@ read -r w c m < <(timed aria2c -q -d "$WORK/dst" -o big.bin --file-allocation=no
 row "$A" "aria2c --checksum" "$w" "$c" "$(mib "$m")" "-"
 fresh_dst
 hermes_case "$A" 3 "$BIG_SHA" "$BASE/big.bin"
+fi
 
 # (b) several medium files at once
+if [[ $ONLY == *b* ]]; then
 B="${MID_N} x ${MID_MB} MiB at once"
 MID_URLS=(); for i in $(seq 1 "$MID_N"); do MID_URLS+=("$BASE/mid/f$i.bin"); done
 fresh_dst
@@ -178,8 +184,10 @@ read -r w c m < <(timed aria2c -q -d "$WORK/dst" -j20 --file-allocation=none -i 
 row "$B" "aria2c -j20" "$w" "$c" "$(mib "$m")" "-"
 fresh_dst
 hermes_case "$B" 20 "" "${MID_URLS[@]}"
+fi
 
 # (c) many small files
+if [[ $ONLY == *c* ]]; then
 C="${SMALL_N} x 1 MiB"
 SMALL_URLS=(); for i in $(seq 1 "$SMALL_N"); do SMALL_URLS+=("$BASE/small/f$i.bin"); done
 fresh_dst
@@ -191,6 +199,7 @@ read -r w c m < <(timed aria2c -q -d "$WORK/dst" -j20 --file-allocation=none -i 
 row "$C" "aria2c -j20" "$w" "$c" "$(mib "$m")" "-"
 fresh_dst
 hermes_case "$C" 20 "" "${SMALL_URLS[@]}"
+fi
 
 if [ -n "$RESULTS" ]; then
     {

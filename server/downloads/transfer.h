@@ -45,8 +45,9 @@ struct TransferResult
  *
  * **Bounded memory**: Qt's HTTP thread holds at most ReadBufferSize (1 MiB) of the reply; when
  * the disk or this thread falls behind, it stops reading the socket and TCP holds the origin
- * back, so a file larger than RAM flows through. Each readyRead drains the reply into one
- * reused buffer and writes it with one pwrite per buffer's worth (up to 1 MiB per write: what
+ * back, so a file larger than RAM flows through. Each readyRead drains the reply through one
+ * buffer (1 MiB, shared by every transfer of the thread) and writes it with one pwrite per
+ * buffer's worth (up to 1 MiB per write: what
  * arrived since the last turn of the event loop). No fdatasync per write: the file is synced
  * once, after its last byte, before it is moved into place (FinishedFile::verify).
  *
@@ -165,7 +166,6 @@ private:
     bool m_copyFull = false;      ///< the resume's copy found the disk full
     qint64 m_supersedes = -1;     ///< the generation whose part file the row named at start
     bool m_ended = false;
-    QByteArray m_buffer;          ///< one read and write buffer, reused (ReadBufferSize)
     std::optional<Sha256> m_hash; ///< the part file's bytes [0, m_hashed), when a checksum is expected
     qint64 m_hashed = -1;         ///< -1: the hash does not cover the part file's start
 };
