@@ -2,7 +2,8 @@
 # Downloads side by side, in one run, from a local nginx file server: curl, aria2c and
 # hermes-server (Release build) fetching the same files into the same disk.
 #
-#   bench/transfers.sh [--quick] [--results FILE | --no-results] [--server PATH] [--label TEXT]
+#   bench/transfers.sh [--quick] [--only abc] [--results FILE | --no-results] [--server PATH]
+#                      [--label TEXT]
 #
 #   (a) one 1 GiB file with SHA-256 verified: curl + `openssl dgst -sha256`, aria2c --checksum,
 #       hermes with "sha256" in the request;
