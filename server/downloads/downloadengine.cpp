@@ -188,7 +188,7 @@ void DownloadEngine::finish(const RunningPtr &r)
     setStatus(r, DownloadStatus::Processing);
     const QString part = r->transfer->partName();
     const std::weak_ptr<Running> weak = r;
-    FinishedFile::verify(this, m_dir.pathOf(part), r->d().sha256, [this, weak, part](Result<void> verified) {
+    FinishedFile::verify(this, m_dir.pathOf(part), r->d().sha256, r->transfer->sha256(), [this, weak, part](Result<void> verified) {
         const RunningPtr r = weak.lock();
         if (!r || m_running.value(r->d().id) != r)
             return; // stopped meanwhile (paused, deleted, lease lost)

@@ -17,11 +17,14 @@ namespace Hermes {
  */
 namespace FinishedFile {
 
-/// Hashes `partPath` on the thread pool (a large file would stall every stream) and hands
-/// `done` the verdict on `context`'s thread, unless `context` is gone by then. An empty
-/// `expectedSha256` passes. A mismatch is Error `checksum_mismatch` with both digests.
+/// On the thread pool (a large file would stall every stream): fdatasyncs `partPath` (the one
+/// sync of a download, before it is moved into place), compares `hashedSha256` — the digest
+/// taken while the bytes arrived (Transfer::sha256()) — or, when that is empty, the file's
+/// hash read from the disk, with `expectedSha256`, and hands `done` the verdict on
+/// `context`'s thread, unless `context` is gone by then. An empty `expectedSha256` passes. A
+/// mismatch is Error `checksum_mismatch` with both digests.
 void verify(QObject *context, const QString &partPath, const QString &expectedSha256,
-            std::function<void(Result<void>)> done);
+            const QString &hashedSha256, std::function<void(Result<void>)> done);
 
 } // namespace FinishedFile
 

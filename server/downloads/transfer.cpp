@@ -12,8 +12,6 @@
 #include <QNetworkReply>
 #include <QRegularExpression>
 
-#include <QCryptographicHash>
-
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -25,22 +23,26 @@ namespace Hermes {
 // How much of the saved bytes' end a resume checks: enough to catch a file replaced, shifted
 // (bytes inserted in front) or cut and regrown; cheap to hash at every progress save.
 static constexpr qint64 CheckWindow = 64 * 1024;
+// What Qt's HTTP thread may hold of one reply before it stops reading the socket (then TCP
+// holds the origin back), and the size of the one buffer each readyRead drains it through:
+// the largest pwrite. Unset (0), the reply buffered without bound: a 1 GiB download took the
+// RSS to 1.46 GiB whenever the disk or this thread was slower than the loopback network.
+static constexpr qint64 ReadBufferSize = 1024 * 1024;
+
+// The buffer every transfer of this thread drains its reply through: a readyRead empties its
+// reply before the next one runs, so one is enough (one each cost 1 MiB per transfer, which
+// glibc kept after 200 small downloads: 136 MiB).
+static QByteArray &readBuffer()
+{
+    static thread_local QByteArray buffer(ReadBufferSize, Qt::Uninitialized);
+    return buffer;
+}
 
 // SHA-256 (hex) of bytes [n - CheckWindow, n) of `fd`; empty when they cannot all be read.
 static QString tailCheck(int fd, qint64 n)
 {
-    const qint64 from = qMax<qint64>(0, n - CheckWindow);
-    QByteArray buffer(n - from, Qt::Uninitialized);
-    qint64 got = 0;
-    while (got < buffer.size()) {
-        const ssize_t r = ::pread(fd, buffer.data() + got, size_t(buffer.size() - got), from + got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return {};
-        got += r;
-    }
-    return QString::fromLatin1(QCryptographicHash::hash(buffer, QCryptographicHash::Sha256).toHex());
+    Sha256 hash;
+    return Sha256::addFile(hash, fd, qMax<qint64>(0, n - CheckWindow), n) ? hash.hex() : QString();
 }
 
 static bool sameCtime(const struct stat &a, const struct stat &b)
@@ -113,6 +115,10 @@ void Transfer::restartFromZero(const QString &why)
         qCWarning(lcHub).noquote() << "download" << d.id << ": cannot empty" << m_dir.pathOf(partName());
     m_offset = 0;
     d.downloadedBytes = 0;
+    if (m_hash) {
+        m_hash->reset();
+        m_hashed = 0;
+    }
     d.percent = 0; // progress goes down, on purpose: the note says why
     d.etag.clear();
     d.lastModified.clear();
@@ -188,6 +194,8 @@ void Transfer::start()
     Download &d = m_download;
     if (!openPart())
         return;
+    if (!d.sha256.isEmpty())
+        m_hash.emplace(); // hashed as the bytes are written: verifying reads nothing again
     const Download saved = d;
     if (d.downloadedBytes > 0 && d.partGeneration != d.leaseGeneration)
         m_supersedes = d.partGeneration;
@@ -205,6 +213,7 @@ void Transfer::start()
         m_offset = d.downloadedBytes;
         vouch();
     } else {
+        m_hashed = 0;
         const QString why = d.note;
         m_offset = 0;
         if (d.downloadedBytes > 0)
@@ -223,7 +232,32 @@ void Transfer::start()
         return;
     }
 
-    request();
+    hashPrefixThenRequest();
+}
+
+void Transfer::hashPrefixThenRequest()
+{
+    if (!m_hash || m_hashed >= 0 || m_offset <= 0)
+        return request();
+    // A resume: the saved prefix is hashed once, off the event loop (gigabytes would stall it),
+    // through a descriptor of its own (this transfer may be gone by the time it is done).
+    const int fd = ::fcntl(m_fd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0)
+        return request(); // no hash kept: the finished file is read to verify it
+    Sha256::ofFileInBackground(this, fd, m_offset, [this, length = m_offset](auto hashed) {
+        if (m_ended)
+            return;
+        if (*hashed && m_offset == length) {
+            m_hash = std::move(**hashed);
+            m_hashed = length;
+        }
+        request();
+    });
+}
+
+QString Transfer::sha256() const
+{
+    return m_hash && m_hashed == m_download.downloadedBytes ? m_hash->hex() : QString();
 }
 
 void Transfer::request()
@@ -251,6 +285,7 @@ void Transfer::request()
             }
         }
         m_reply = m_network->get(request);
+        m_reply->setReadBufferSize(ReadBufferSize); // back-pressure on the socket
         connect(m_reply, &QNetworkReply::metaDataChanged, this, [this] {
             if (!m_ended)
                 onMetaData();
@@ -341,14 +376,13 @@ void Transfer::fail(const QString &message, bool retryable)
     end({TransferResult::Kind::Failed, message, retryable});
 }
 
-bool Transfer::write(const QByteArray &bytes)
+bool Transfer::write(const char *bytes, qint64 size)
 {
     // pwrite, unbuffered: every byte is in the file before the save that counts it is issued,
     // and no buffer is left to flush after a lease is lost.
     qint64 done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::pwrite(m_fd, bytes.constData() + done, size_t(bytes.size() - done),
-                                   m_download.downloadedBytes + done);
+    while (done < size) {
+        const ssize_t n = ::pwrite(m_fd, bytes + done, size_t(size - done), m_download.downloadedBytes + done);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
@@ -364,6 +398,10 @@ bool Transfer::write(const QByteArray &bytes)
             return false;
         }
         done += n;
+    }
+    if (m_hash && m_hashed == m_download.downloadedBytes) { // the hash covers the file up to here
+        m_hash->add(bytes, size);
+        m_hashed += size;
     }
     return true;
 }
@@ -436,16 +474,31 @@ void Transfer::onData()
     if (!m_reply)
         return;
     Download &d = m_download;
-    const QByteArray bytes = m_reply->readAll();
     const int status = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    if (status < 200 || status >= 300 || bytes.isEmpty())
-        return; // an error page is not the file
-    if (!write(bytes))
+    const bool body = status >= 200 && status < 300; // an error page is not the file
+    // Drained through one reused buffer, a pwrite per buffer's worth: no QByteArray per read
+    // (readAll), no copy beyond the one out of Qt's buffer. Bounded: the reply holds at most
+    // about ReadBufferSize, and nothing is added to it while this runs.
+    QByteArray &buffer = readBuffer();
+    qint64 got = 0;
+    for (;;) {
+        const qint64 n = m_reply->read(buffer.data(), buffer.size());
+        if (n <= 0)
+            break;
+        if (!body)
+            continue;
+        if (!write(buffer.constData(), n))
+            return;
+        d.downloadedBytes += n;
+        got += n;
+        if (m_limits.maxFileSize > 0 && d.downloadedBytes > m_limits.maxFileSize)
+            break;
+    }
+    if (got == 0)
         return;
-    d.downloadedBytes += bytes.size();
-    emit received(bytes.size());
+    emit received(got);
     const qint64 now = m_clock();
-    m_rate.add(now, bytes.size());
+    m_rate.add(now, got);
     if (m_limits.maxFileSize > 0 && d.downloadedBytes > m_limits.maxFileSize) {
         fail(QStringLiteral("the file is larger than the allowed %1 bytes").arg(m_limits.maxFileSize), false);
         return;

@@ -2,6 +2,7 @@
 
 #include "downloads/download.h"
 #include "downloads/downloaddir.h"
+#include "downloads/sha256.h"
 #include "downloads/transferrate.h"
 #include "downloads/transferroute.h"
 #include "result.h"
@@ -10,6 +11,7 @@
 #include <QPointer>
 
 #include <functional>
+#include <optional>
 
 class QNetworkAccessManager;
 class QNetworkReply;
@@ -39,7 +41,20 @@ struct TransferResult
  * regular file at least that long whose last 64 KiB hash to the saved check, unchanged while
  * copied) — and never writes into another generation's file, so a writer paused past its lease
  * that wakes up writes only into its own, orphaned file. Writes are unbuffered (pwrite): no
- * buffer outlives a lease. Then it asks for the rest with Range, validated by If-Range (the
+ * buffer outlives a lease.
+ *
+ * **Bounded memory**: Qt's HTTP thread holds at most ReadBufferSize (1 MiB) of the reply; when
+ * the disk or this thread falls behind, it stops reading the socket and TCP holds the origin
+ * back, so a file larger than RAM flows through. Each readyRead drains the reply through one
+ * buffer (1 MiB, shared by every transfer of the thread) and writes it with one pwrite per
+ * buffer's worth (up to 1 MiB per write: what
+ * arrived since the last turn of the event loop). No fdatasync per write: the file is synced
+ * once, after its last byte, before it is moved into place (FinishedFile::verify).
+ *
+ * When the download has an expected SHA-256, the bytes are hashed as they are written
+ * (Sha256, libcrypto), so verifying needs no second read of the file: sha256() is the digest
+ * of the whole part file. A resumed transfer hashes the saved prefix once, on the thread pool,
+ * before it requests the rest; a restart from zero starts the hash over. Then it asks for the rest with Range, validated by If-Range (the
  * strong ETag, else the Last-Modified date seen before): 206 with the asked range continues; a
  * 200 (or another range) restarts from zero, lowers the percentage and says why in the note;
  * 416 fails retryably with the part file emptied. It knows nothing of leases or the store:
@@ -91,6 +106,10 @@ public:
     /// the disk need not hold the download twice.
     void removeSupersededPart();
     bool hasEnded() const { return m_ended; }
+    /// The SHA-256 (lower-case hex) of the part file's downloadedBytes, hashed as they were
+    /// written; empty when not kept (no checksum expected, or the prefix was never hashed:
+    /// every byte had arrived before this transfer started) — then the file must be read.
+    QString sha256() const;
 
     Download &download() { return m_download; }
     const Download &download() const { return m_download; }
@@ -125,7 +144,9 @@ private:
     /// (the reason in the note).
     bool resumeFromSaved();
     void restartFromZero(const QString &why);
-    bool write(const QByteArray &bytes);
+    /// Hashes the saved prefix (a resume) on the thread pool, then requests the rest.
+    void hashPrefixThenRequest();
+    bool write(const char *bytes, qint64 size);
     /// Records that this generation's file now holds downloadedBytes (what a save vouches for).
     void vouch();
 
@@ -145,6 +166,8 @@ private:
     bool m_copyFull = false;      ///< the resume's copy found the disk full
     qint64 m_supersedes = -1;     ///< the generation whose part file the row named at start
     bool m_ended = false;
+    std::optional<Sha256> m_hash; ///< the part file's bytes [0, m_hashed), when a checksum is expected
+    qint64 m_hashed = -1;         ///< -1: the hash does not cover the part file's start
 };
 
 } // namespace Hermes

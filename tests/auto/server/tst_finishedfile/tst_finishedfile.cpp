@@ -1,5 +1,5 @@
 // FinishedFile: the SHA-256 check (off the event loop, answered on the caller's thread, not at
-// all once the caller is gone). Moving into place is DownloadDir's (tst_downloaddir).
+// all once the caller is gone), from the file or from the digest taken while it arrived. Moving into place is DownloadDir's (tst_downloaddir).
 
 #include "downloads/finishedfile.h"
 
@@ -39,22 +39,29 @@ private:
 void tst_FinishedFile::verifies_data()
 {
     QTest::addColumn<QString>("expected");
+    QTest::addColumn<QString>("hashed"); // Transfer::sha256(): empty, the file is read
     QTest::addColumn<bool>("ok");
+    QTest::addColumn<QString>("got");
     const QByteArray content = "the whole file";
     const QString digest = QString::fromLatin1(QCryptographicHash::hash(content, QCryptographicHash::Sha256).toHex());
-    QTest::newRow("matches") << digest << true;
-    QTest::newRow("no hash asked") << QString() << true;
-    QTest::newRow("differs") << QString(64, u'0') << false;
+    QTest::newRow("matches") << digest << QString() << true << digest;
+    QTest::newRow("no hash asked") << QString() << QString() << true << QString();
+    QTest::newRow("differs") << QString(64, u'0') << QString() << false << digest;
+    // The digest taken while the bytes arrived stands for the file: it is not read again.
+    QTest::newRow("hashed, matches") << QString(64, u'2') << QString(64, u'2') << true << QString();
+    QTest::newRow("hashed, differs") << digest << QString(64, u'3') << false << QString(64, u'3');
 }
 
 void tst_FinishedFile::verifies()
 {
     QFETCH(QString, expected);
+    QFETCH(QString, hashed);
     QFETCH(bool, ok);
+    QFETCH(QString, got);
     const QString path = write(QStringLiteral("x.part"), "the whole file");
     std::optional<Result<void>> verdict;
     QThread *answeredOn = nullptr;
-    FinishedFile::verify(this, path, expected, [&](Result<void> r) {
+    FinishedFile::verify(this, path, expected, hashed, [&](Result<void> r) {
         verdict.emplace(r);
         answeredOn = QThread::currentThread();
     });
@@ -64,9 +71,7 @@ void tst_FinishedFile::verifies()
     QCOMPARE(verdict->ok(), ok);
     if (!ok) {
         QCOMPARE(verdict->error().code, QByteArray("checksum_mismatch"));
-        QCOMPARE(verdict->error().message,
-                 QStringLiteral("SHA-256 mismatch: expected %1, got %2")
-                     .arg(expected, QString::fromLatin1(QCryptographicHash::hash("the whole file", QCryptographicHash::Sha256).toHex())));
+        QCOMPARE(verdict->error().message, QStringLiteral("SHA-256 mismatch: expected %1, got %2").arg(expected, got));
     }
 }
 
@@ -75,7 +80,7 @@ void tst_FinishedFile::answersNobodyOnceTheCallerIsGone()
     const QString path = write(QStringLiteral("y.part"), QByteArray(1 << 20, 'y'));
     bool answered = false;
     auto *caller = new QObject;
-    FinishedFile::verify(caller, path, QString(64, u'1'), [&](Result<void>) { answered = true; });
+    FinishedFile::verify(caller, path, QString(64, u'1'), QString(), [&](Result<void>) { answered = true; });
     delete caller;
     QTest::qWait(300);
     QVERIFY(!answered);
