@@ -21,7 +21,7 @@ HERMES_TEST_PACKAGES=(
     devscripts       # tst_packaging: hardening-check on the packaged binaries
     systemd man-db   # tst_packaging: systemd-analyze verify (it runs man for Documentation=) / security --offline
     dbus             # tst_desktopnotifier: a private session bus (dbus-daemon)
-    prometheus       # tst_metricsexposition: promtool check metrics on a live scrape
+    prometheus       # tst_metricsexposition, tst_alertrules: promtool check metrics|rules, test rules
     docker-compose   # tst_dockercompose: docker-compose config (no engine needed)
     help2man         # tst_commandline and scripts/gen-man-pages.sh: man pages from --help
     clang libclang-rt-14-dev    # the libFuzzer harnesses (scripts/fuzz.sh, the fuzz preset)

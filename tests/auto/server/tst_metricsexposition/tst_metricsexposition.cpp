@@ -293,10 +293,15 @@ void tst_MetricsExposition::resumesAndResyncsByOutcome()
                                         R"({"channel":"queue:updates","type":"queue_update","data":{}})");
         return QJsonDocument::fromJson(r.body).object().value(QStringLiteral("id")).toString().toUtf8();
     };
+    const QByteArray queueEvents = "hermes_events_published_total{channel=\"queue:updates\"}";
+    const double published = sampleValue(scrape(), queueEvents);
     const QByteArray from = publish();
     QVERIFY(!from.isEmpty());
     publish();
     publish();
+    // The broker confirms before the hub has the events in its history: a resume opened
+    // earlier would get them live, not replayed.
+    QTRY_COMPARE_WITH_TIMEOUT(sampleValue(scrape(), queueEvents), published + 3, 10000);
     const QByteArray before = scrape();
     {
         SseClient replayed;
