@@ -176,6 +176,9 @@ void HttpServer::replyUnrouted(HttpExchange &exchange, const HttpRouter::Match &
         return;
     }
     QStringList allowed = match.allowed;
+    // Every GET route answers HEAD too (HttpRouter::resolve), so Allow says so.
+    if (const qsizetype get = allowed.indexOf(QStringLiteral("GET")); get >= 0 && !allowed.contains(u"HEAD"))
+        allowed.insert(get + 1, QStringLiteral("HEAD"));
     allowed.append(QStringLiteral("OPTIONS"));
     const QByteArray allow = allowed.join(QStringLiteral(", ")).toLatin1();
     if (request.method() == Method::Options) {
