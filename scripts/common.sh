@@ -44,6 +44,16 @@ hermes_install_packages() {
     "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
+# node and npm for tst_openapi's `redocly lint` (it installs @redocly/cli into the build dir):
+# Debian's nodejs and npm, unless the commands are there already (a NodeSource node, which
+# carries its own npm, conflicts with Debian's npm package).
+hermes_test_commands() {
+    local missing=()
+    command -v node >/dev/null 2>&1 || missing+=(nodejs)
+    command -v npm >/dev/null 2>&1 || missing+=(npm)
+    [ ${#missing[@]} -eq 0 ] || hermes_install_packages "${missing[@]}"
+}
+
 # Configures (once) and builds a CMake preset.
 hermes_build() {
     local preset=$1

@@ -281,8 +281,14 @@ int main(int argc, char *argv[])
     http.setAnswerObserver(countAnswer);
     metricsHttp.setAnswerObserver(countAnswer);
     metrics.addCollector([&](MetricsWriter &w) {
-        ServerMetrics::collectConnections(hub.activeConnections(), http.openConnections(),
-                                          metricsHttp.openConnections(), w);
+        ServerMetrics::Connections c;
+        c.streams = hub.activeConnections();
+        c.rest = http.openConnections();
+        c.metrics = metricsHttp.openConnections();
+        c.parked = http.parkedConnections() + metricsHttp.parkedConnections();
+        c.refused = http.refusedConnections() + metricsHttp.refusedConnections();
+        c.expired = http.expiredConnections() + metricsHttp.expiredConnections();
+        ServerMetrics::collectConnections(c, w);
     });
     if (settings.metrics.address.port != 0) {
         routes.registerMetricsOn(&metricsHttp);

@@ -49,14 +49,22 @@ void collectStore(const DownloadStore &store, bool postgres, MetricsWriter &w)
     w.sample("hermes_store_failed_queries_total", store.failedQueries());
 }
 
-void collectConnections(qint64 streams, qint64 rest, qint64 metrics, MetricsWriter &w)
+void collectConnections(const Connections &c, MetricsWriter &w)
 {
     w.family("hermes_open_connections", "gauge",
              "Open client connections, by kind (stream: event streams; rest: the main "
-             "listener's other connections; metrics: HERMES_METRICS_ADDRESS's listener).");
-    w.sample("hermes_open_connections", quint64(streams), "kind=\"stream\"");
-    w.sample("hermes_open_connections", quint64(rest), "kind=\"rest\"");
-    w.sample("hermes_open_connections", quint64(metrics), "kind=\"metrics\"");
+             "listener's other connections; metrics: HERMES_METRICS_ADDRESS's listener; parked: "
+             "over HERMES_HTTP_MAX_CONNECTIONS_PER_IP, waiting unread for a slot).");
+    w.sample("hermes_open_connections", quint64(c.streams), "kind=\"stream\"");
+    w.sample("hermes_open_connections", quint64(c.rest), "kind=\"rest\"");
+    w.sample("hermes_open_connections", quint64(c.metrics), "kind=\"metrics\"");
+    w.sample("hermes_open_connections", quint64(c.parked), "kind=\"parked\"");
+    w.family("hermes_http_refused_connections_total", "counter",
+             "Connections closed without reading a request, by reason (per_address_limit: "
+             "HERMES_HTTP_MAX_CONNECTIONS_PER_IP and its parking were full; parked_timeout: "
+             "parked a whole HERMES_HTTP_HEADER_TIMEOUT without a slot).");
+    w.sample("hermes_http_refused_connections_total", c.refused, "reason=\"per_address_limit\"");
+    w.sample("hermes_http_refused_connections_total", c.expired, "reason=\"parked_timeout\"");
 }
 
 } // namespace Hermes::ServerMetrics

@@ -68,6 +68,9 @@ public:
     /// Connections open now (not streams), and waiting for a per-address slot.
     int openConnections() const { return int(m_connections.size()); }
     int parkedConnections() const { return m_admission.parkedCount(); }
+    /// Connections Admission closed unread: at once, or after parking a whole header timeout.
+    quint64 refusedConnections() const { return m_admission.refusedCount(); }
+    quint64 expiredConnections() const { return m_admission.expiredCount(); }
 
     /// A URL for logs: path plus query with secrets (`token`, `api_key`) replaced.
     static QString redactedUrl(const QUrl &url);
