@@ -37,6 +37,7 @@ struct HttpExchange::State
             connection->abandoned(seq);
         }
     }
+    // Only while the connection lives: its server (which holds the observer) lives then too.
     void answered(int status) const
     {
         if (observer && *observer)
@@ -114,9 +115,9 @@ void HttpExchange::reply(int status, const QByteArray &body, const QByteArray &c
     if (d->replied)
         return;
     d->replied = true;
-    d->answered(status);
     if (!d->connection)
         return; // the client left before the answer was ready
+    d->answered(status);
     // The body goes out as it is, shared (a static document is not copied per request).
     const bool withBody = !isHead() && !HttpResponse::isBodyless(status);
     d->connection->respond(d->seq,
@@ -131,9 +132,10 @@ void HttpExchange::replyHead(int status, const HeaderList &headers)
     if (d->replied)
         return;
     d->replied = true;
-    d->answered(status);
-    if (d->connection)
+    if (d->connection) {
+        d->answered(status);
         d->connection->respond(d->seq, head(status, headers) + "\r\n");
+    }
 }
 
 void HttpExchange::replyJson(int status, const QJsonObject &body, const HeaderList &headers)
