@@ -28,10 +28,11 @@ void sampleKeyed(Writer &w, const char *name, const QHash<QByteArray, quint64> &
 
 void Metrics::brokerStatus(bool up)
 {
-    if (up && m_brokerWasUp)
+    // A return after a loss; not the first connection, nor a repeated "up".
+    if (up && !m_brokerUp && m_brokerWasUp)
         ++m_brokerReconnects;
-    if (up)
-        m_brokerWasUp = true;
+    m_brokerWasUp = m_brokerWasUp || up;
+    m_brokerUp = up;
 }
 
 void Metrics::observeDeliveryLag(quint64 publishedMs)

@@ -99,7 +99,8 @@ private:
     std::array<Counter, size_t(Resume::Count)> m_resumes{};
     Counter m_replayed{0};
     Counter m_brokerReconnects{0};
-    bool m_brokerWasUp = false; // main thread
+    bool m_brokerUp = false;    // main thread, as the last statusChanged said
+    bool m_brokerWasUp = false; // main thread: it has been up once
     LatencyHistogram m_publishLatency;
     LatencyHistogram m_deliveryLag;
     // The front door's answers, by their labels (main thread only: no atomics needed).
