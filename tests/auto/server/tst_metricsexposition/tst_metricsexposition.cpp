@@ -342,12 +342,34 @@ void tst_MetricsExposition::documentedTableMatchesTheScrape()
 {
     const QByteArray doc = readSource("docs/metrics.md");
     QVERIFY(!doc.isEmpty());
-    static const QRegularExpression row(QStringLiteral("^\\| `([a-z_:]+)` \\| (counter|gauge|histogram) \\|"),
+    static const QRegularExpression row(QStringLiteral("^\\| `([a-z_:]+)` \\| (counter|gauge|histogram) \\|([^|]*)\\|"),
                                         QRegularExpression::MultilineOption);
+    static const QRegularExpression labelName(QStringLiteral("`([a-z_]+)`"));
     QMap<QByteArray, QByteArray> documented;
-    for (const auto &m : row.globalMatch(QString::fromUtf8(doc)))
+    QMap<QByteArray, QSet<QByteArray>> documentedLabels;
+    for (const auto &m : row.globalMatch(QString::fromUtf8(doc))) {
         documented.insert(m.captured(1).toUtf8(), m.captured(2).toUtf8());
-    QMap<QByteArray, QByteArray> scraped = familiesOf(scrape());
+        QSet<QByteArray> &labels = documentedLabels[m.captured(1).toUtf8()];
+        for (const auto &l : labelName.globalMatch(m.captured(3)))
+            labels.insert(l.captured(1).toUtf8());
+    }
+    const QByteArray text = scrape();
+    QMap<QByteArray, QByteArray> scraped = familiesOf(text);
+    // The label names of each family's samples (histograms' `le` aside) are the documented ones.
+    static const QRegularExpression sample(QStringLiteral("^([a-z_:]+)\\{([^}]*)\\} "), QRegularExpression::MultilineOption);
+    static const QRegularExpression pair(QStringLiteral("([a-z_]+)=\"[^\"]*\""));
+    for (const auto &m : sample.globalMatch(QString::fromUtf8(text))) {
+        QByteArray family = m.captured(1).toUtf8();
+        for (const char *suffix : {"_bucket", "_sum", "_count"}) {
+            if (!scraped.contains(family) && family.endsWith(suffix))
+                family.chop(qstrlen(suffix));
+        }
+        for (const auto &p : pair.globalMatch(m.captured(2))) {
+            const QByteArray name = p.captured(1).toUtf8();
+            QVERIFY2(name == "le" || documentedLabels.value(family).contains(name),
+                     (family + " has the label " + name + ", which docs/metrics.md does not name").constData());
+        }
+    }
     // Present only with Sentinel (tst_redissentinel checks them).
     for (const char *sentinelOnly : {"hermes_redis_master_info", "hermes_redis_master_switches_total"}) {
         QVERIFY2(documented.contains(sentinelOnly), sentinelOnly);
