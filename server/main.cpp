@@ -250,6 +250,7 @@ int main(int argc, char *argv[])
         ServerMetrics::collectDownloads(downloads, queueSummary, w);
         ServerMetrics::collectStore(store, databaseUrl.isPostgres(), w);
     });
+    metrics.brokerStatus(broker->isUp()); // it started above, and may be up already
     QObject::connect(broker.get(), &Broker::statusChanged, &app,
                      [&metrics](bool up) { metrics.brokerStatus(up); });
     if (redisBroker && !settings.redis.sentinels.isEmpty()) {
