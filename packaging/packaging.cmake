@@ -31,6 +31,13 @@ foreach(input ${hermes_gzip_inputs})
 endforeach()
 add_custom_target(hermes-pkgdoc ALL DEPENDS ${hermes_gzipped})
 
+# The packaged OpenAPI document says the version it ships with, as the served one does
+# (docs/openapi.json keeps 0.0.0, which the server replaces when it serves it).
+file(READ ${PROJECT_SOURCE_DIR}/docs/openapi.json hermes_openapi)
+string(REPLACE "\"version\": \"0.0.0\"" "\"version\": \"${PROJECT_VERSION}\"" hermes_openapi "${hermes_openapi}")
+file(WRITE ${hermes_pkgdoc}/openapi.json "${hermes_openapi}")
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/openapi.json)
+
 # Whatever the umask of whoever builds (002 gives 0775 directories) or the modes of the source
 # files (a clone made with umask 002, a git archive tarball): directories in the packages are
 # 0755, as Debian requires (lintian: non-standard-dir-perm).
@@ -48,8 +55,14 @@ install(FILES ${PROJECT_SOURCE_DIR}/packaging/hermes.env.example
         DESTINATION /etc/hermes RENAME hermes.env
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ COMPONENT server)
 install(FILES ${PROJECT_SOURCE_DIR}/docs/configuration.md ${PROJECT_SOURCE_DIR}/Caddyfile
-              ${PROJECT_SOURCE_DIR}/docs/openapi.json
+              ${PROJECT_SOURCE_DIR}/docs/metrics.md ${hermes_pkgdoc}/openapi.json
         DESTINATION share/doc/hermes-server COMPONENT server)
+# Alert rules (promtool-tested: tst_alertrules) and a Grafana dashboard for the metrics, for
+# the operator to copy into Prometheus' rule_files and Grafana's provisioning.
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/prometheus/hermes-alerts.yml
+        DESTINATION share/hermes/prometheus COMPONENT server)
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/grafana/hermes-dashboard.json
+        DESTINATION share/hermes/grafana COMPONENT server)
 install(FILES ${hermes_pkgdoc}/hermes-server.1.gz DESTINATION share/man/man1 COMPONENT server)
 # lintian's overrides, each with its reason.
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/lintian-overrides

@@ -22,7 +22,7 @@ HERMES_TEST_PACKAGES=(
     devscripts       # tst_packaging: hardening-check on the packaged binaries
     systemd man-db   # tst_packaging: systemd-analyze verify (it runs man for Documentation=) / security --offline
     dbus             # tst_desktopnotifier: a private session bus (dbus-daemon)
-    prometheus       # tst_metricsexposition: promtool check metrics on a live scrape
+    prometheus       # tst_metricsexposition, tst_alertrules: promtool check metrics|rules, test rules
     docker-compose   # tst_dockercompose: docker-compose config (no engine needed)
     help2man         # tst_commandline and scripts/gen-man-pages.sh: man pages from --help
     clang libclang-rt-14-dev    # the libFuzzer harnesses (scripts/fuzz.sh, the fuzz preset)
@@ -43,6 +43,16 @@ hermes_install_packages() {
     export DEBIAN_FRONTEND=noninteractive
     "${sudo[@]}" apt-get update -q
     "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# node and npm for tst_openapi's `redocly lint` (it installs @redocly/cli into the build dir):
+# Debian's nodejs and npm, unless the commands are there already (a NodeSource node, which
+# carries its own npm, conflicts with Debian's npm package).
+hermes_test_commands() {
+    local missing=()
+    command -v node >/dev/null 2>&1 || missing+=(nodejs)
+    command -v npm >/dev/null 2>&1 || missing+=(npm)
+    [ ${#missing[@]} -eq 0 ] || hermes_install_packages "${missing[@]}"
 }
 
 # Configures (once) and builds a CMake preset.

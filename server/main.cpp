@@ -19,6 +19,7 @@
 #include "logging.h"
 #include "metrics.h"
 #include "processmetrics.h"
+#include "servermetrics.h"
 #include "broker/redisbroker.h"
 #include "settings/serversettings.h"
 #include "signalwatcher.h"
@@ -30,7 +31,6 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QJsonObject>
-#include <QStorageInfo>
 #include <QTimer>
 
 #include <csignal>
@@ -56,34 +56,6 @@ static void raiseOpenFilesLimit(int maxConnections)
         qCWarning(lcHttp).noquote()
             << "HERMES_SSE_MAX_CONNECTIONS is" << maxConnections << "but the open-files limit is"
             << limit.rlim_cur << "- streams beyond" << (limit.rlim_cur - reserve) << "will fail";
-}
-
-// ops: the download queue's figures for /metrics. `queue` is the queue summary over every
-// node, refreshed in the background (a scrape never waits on the database); active is this
-// node's own transfers.
-static void collectDownloadMetrics(const DownloadEngine &engine, const QueueSummary &queue,
-                                   MetricsWriter &w)
-{
-    w.family("hermes_downloads_active", "gauge", "Downloads this node is transferring now.");
-    w.sample("hermes_downloads_active", quint64(engine.runningCount()));
-    w.family("hermes_downloads_queued", "gauge", "Downloads waiting for a slot (every node).");
-    w.sample("hermes_downloads_queued", quint64(queue.queued));
-    w.family("hermes_downloads_paused", "gauge", "Paused downloads (every node).");
-    w.sample("hermes_downloads_paused", quint64(queue.paused));
-    const DownloadEngine::Stats &stats = engine.stats();
-    w.family("hermes_downloads_completed_total", "counter", "Downloads that finished and were verified.");
-    w.sample("hermes_downloads_completed_total", stats.completed);
-    w.family("hermes_downloads_failed_total", "counter", "Downloads that failed for good.");
-    w.sample("hermes_downloads_failed_total", stats.failed);
-    w.family("hermes_downloads_retried_total", "counter", "Retries after network errors and 5xx answers.");
-    w.sample("hermes_downloads_retried_total", stats.retried);
-    w.family("hermes_downloaded_bytes_total", "counter", "Bytes received for downloads.");
-    w.sample("hermes_downloaded_bytes_total", stats.bytes);
-    const qint64 free = QStorageInfo(engine.downloadDir()).bytesAvailable();
-    if (free >= 0) {
-        w.family("hermes_download_volume_free_bytes", "gauge", "Bytes available to the server on the download volume.");
-        w.sample("hermes_download_volume_free_bytes", quint64(free));
-    }
 }
 
 // Why the server cannot start. Under systemd the line carries the error priority, so that
@@ -274,7 +246,13 @@ int main(int argc, char *argv[])
     QObject::connect(&queueSummaryTimer, &QTimer::timeout, &app, refreshQueueSummary);
     queueSummaryTimer.start(5000);
     refreshQueueSummary();
-    metrics.addCollector([&](MetricsWriter &w) { collectDownloadMetrics(downloads, queueSummary, w); });
+    metrics.addCollector([&](MetricsWriter &w) {
+        ServerMetrics::collectDownloads(downloads, queueSummary, w);
+        ServerMetrics::collectStore(store, databaseUrl.isPostgres(), w);
+    });
+    metrics.brokerStatus(broker->isUp()); // it started above, and may be up already
+    QObject::connect(broker.get(), &Broker::statusChanged, &app,
+                     [&metrics](bool up) { metrics.brokerStatus(up); });
     if (redisBroker && !settings.redis.sentinels.isEmpty()) {
         metrics.addCollector([redisBroker](MetricsWriter &w) {
             w.family("hermes_redis_master_info", "gauge",
@@ -298,6 +276,21 @@ int main(int argc, char *argv[])
     routes.registerOn(&http);
     // HERMES_METRICS_ADDRESS: /metrics alone on a listener of its own (a Prometheus on the host).
     HttpServer metricsHttp(settings.http);
+    const HttpAnswerObserver countAnswer = [&metrics](const HttpAnswer &a) {
+        metrics.answered(a.route, a.method, a.status, a.reason);
+    };
+    http.setAnswerObserver(countAnswer);
+    metricsHttp.setAnswerObserver(countAnswer);
+    metrics.addCollector([&](MetricsWriter &w) {
+        ServerMetrics::Connections c;
+        c.streams = hub.activeConnections();
+        c.rest = http.openConnections();
+        c.metrics = metricsHttp.openConnections();
+        c.parked = http.parkedConnections() + metricsHttp.parkedConnections();
+        c.refused = http.refusedConnections() + metricsHttp.refusedConnections();
+        c.expired = http.expiredConnections() + metricsHttp.expiredConnections();
+        ServerMetrics::collectConnections(c, w);
+    });
     if (settings.metrics.address.port != 0) {
         routes.registerMetricsOn(&metricsHttp);
         if (const Result<void> listening = metricsHttp.listenOn(settings.metrics.address.host, settings.metrics.address.port);

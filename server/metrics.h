@@ -1,9 +1,12 @@
 #pragma once
 
+#include "metricswriter.h"
 #include "protocol/channel.h"
+#include "protocol/vocabulary.h"
 
 #include <QByteArray>
 #include <QElapsedTimer>
+#include <QHash>
 #include <QList>
 #include <QString>
 
@@ -13,45 +16,20 @@
 
 namespace Hermes {
 
-/// Writes metric families in the Prometheus text exposition format (version 0.0.4).
-class MetricsWriter final
-{
-public:
-    void family(const char *name, const char *type, const char *help);
-    void sample(const char *name, quint64 value, const QByteArray &labels = {});
-    void sampleReal(const char *name, double value, const QByteArray &labels = {});
-    QByteArray take() { return std::move(m_out); }
-
-private:
-    QByteArray m_out;
-};
-
-/// A Prometheus histogram with fixed buckets (seconds).
-class LatencyHistogram final
-{
-public:
-    void observe(double seconds);
-    void render(MetricsWriter &w, const char *name, const char *help) const;
-
-private:
-    static constexpr std::array<double, 12> Bounds{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                   0.05, 0.1, 0.25, 0.5, 1, 2.5};
-    std::array<quint64, Bounds.size()> m_buckets{};
-    quint64 m_count = 0;
-    double m_sum = 0;
-};
-
 /// Counters for `/metrics`, rendered in the Prometheus text exposition format.
 class Metrics final
 {
 public:
     Metrics() { m_uptime.start(); }
 
-    enum class Rejection { MaxConnections, Unauthorized, Forbidden, Disabled, Count };
+    enum class Rejection { MaxConnections, Unauthorized, Forbidden, Disabled, TooManyStreams, Busy, Count };
     enum class Drop { SlowClient, WriteError, Count };
     enum class StreamEnd { ClientClosed, Timeout, Shutdown, Revoked, Count };
     /// Why events were lost (see Broker::eventsLost()).
     enum class Loss { AdoptFailed, Count };
+    /// How a stream that came with a Last-Event-ID went on (its first plan that is not a wait).
+    enum class Resume { CaughtUp, Replayed, Resync, NotReady, Count };
+    static constexpr size_t ResyncReasons = size_t(ResyncReason::EventsLost) + 1;
 
     void eventPublished(Channel channel) { ++m_published[size_t(channel.index())]; }
     void eventsDelivered(Channel channel, quint64 n) { m_delivered[size_t(channel.index())] += n; }
@@ -66,7 +44,20 @@ public:
         m_lost[size_t(why)][size_t(channel.index())] += n;
     }
     /// A stream was told `resync_required` (its resume point cannot be served).
-    void resyncSent() { ++m_resyncs; }
+    void resyncSent(ResyncReason why) { m_resyncs[size_t(why)].fetch_add(1, std::memory_order_relaxed); }
+    void resumed(Resume how) { m_resumes[size_t(how)].fetch_add(1, std::memory_order_relaxed); }
+    /// Events a stream got from the history (a resume, or catching up after a full socket).
+    void eventsReplayed(quint64 n) { m_replayed.fetch_add(n, std::memory_order_relaxed); }
+
+    /// The broker's connection state changed (main thread); a return after a loss is a reconnect.
+    void brokerStatus(bool up);
+    /// The hub received an event published at `publishedMs` (Unix ms: its id's time).
+    void observeDeliveryLag(quint64 publishedMs);
+
+    /// Every answer of the front door (its thread: the main thread). `route` is the route's
+    /// pattern, `unrouted` (404, 405, OPTIONS) or `none` (refused before it was routed), never a
+    /// raw path; `reason` is the error code of a 4xx/5xx answer.
+    void answered(QByteArrayView route, QByteArrayView method, int status, QByteArrayView reason);
 
     qint64 uptimeSeconds() const { return m_uptime.elapsed() / 1000; }
 
@@ -104,8 +95,17 @@ private:
     Counter m_bytesSent{0};
     Counter m_discarded{0};
     std::array<std::array<Counter, Channel::Count>, size_t(Loss::Count)> m_lost{};
-    Counter m_resyncs{0};
+    std::array<Counter, ResyncReasons> m_resyncs{};
+    std::array<Counter, size_t(Resume::Count)> m_resumes{};
+    Counter m_replayed{0};
+    Counter m_brokerReconnects{0};
+    bool m_brokerUp = false;    // main thread, as the last statusChanged said
+    bool m_brokerWasUp = false; // main thread: it has been up once
     LatencyHistogram m_publishLatency;
+    LatencyHistogram m_deliveryLag;
+    // The front door's answers, by their labels (main thread only: no atomics needed).
+    QHash<QByteArray, quint64> m_requests;
+    QHash<QByteArray, quint64> m_rejectedRequests;
     QList<Collector> m_collectors;
 };
 

@@ -3,8 +3,10 @@
 #include "downloads/abstractdownloadstore.h"
 #include "downloads/databaseurl.h"
 #include "downloads/downloadrepository.h"
+#include "metricswriter.h"
 #include "threadaffinity.h"
 
+#include <QElapsedTimer>
 #include <QObject>
 #include <QPointer>
 #include <QThread>
@@ -46,6 +48,10 @@ public:
     /// Whether the database answered the last query (a cached state: no query per call).
     HERMES_ANY_THREAD bool isReachable() const { return m_reachable.load(); }
     QString description() const override { return m_url.redacted(); }
+    /// Every query run() answered, from the call to the answer (the wait for the store's thread
+    /// included), and those that failed or timed out: for the metrics.
+    const LatencyHistogram &queryLatency() const { return m_queryLatency; }
+    HERMES_ANY_THREAD quint64 failedQueries() const { return m_failedQueries.load(); }
 
     /// Runs `job` on the store's thread; `done` gets its result on `context`'s thread (which
     /// must be the store's own: the main thread), or an Error of kind Unavailable (a failed
@@ -91,6 +97,8 @@ private:
     QThread m_thread;
     Worker *m_worker = nullptr; // lives on m_thread
     std::atomic<bool> m_reachable{false};
+    LatencyHistogram m_queryLatency;
+    std::atomic<quint64> m_failedQueries{0};
 };
 
 template<typename T>
@@ -101,14 +109,18 @@ void DownloadStore::run(QObject *context, std::function<T(DownloadRepository &)>
     HERMES_ASSERT_THREAD(context);
     auto answered = std::make_shared<bool>(false); // touched on this thread only
     QPointer<QObject> guard(context);
-    QTimer::singleShot(timeoutMs, context, [this, answered, done] {
+    QElapsedTimer timer;
+    timer.start();
+    QTimer::singleShot(timeoutMs, context, [this, answered, done, timer] {
         if (*answered)
             return;
         *answered = true;
+        m_queryLatency.observe(double(timer.nsecsElapsed()) / 1e9);
+        ++m_failedQueries;
         setReachable(false);
         done(unavailable(QStringLiteral("the database did not answer within the timeout")));
     });
-    post([this, guard, answered, job = std::move(job), done](DownloadRepository &repo) {
+    post([this, guard, answered, job = std::move(job), done, timer](DownloadRepository &repo) {
         std::optional<T> result;
         QString error;
         bool lost = false;
@@ -124,10 +136,13 @@ void DownloadStore::run(QObject *context, std::function<T(DownloadRepository &)>
                 lost = true;
             }
         }
-        QMetaObject::invokeMethod(this, [this, guard, answered, done, result = std::move(result), error, lost] {
+        QMetaObject::invokeMethod(this, [this, guard, answered, done, result = std::move(result), error, lost, timer] {
             setReachable(!lost);
             if (!guard || *answered)
                 return;
+            m_queryLatency.observe(double(timer.nsecsElapsed()) / 1e9);
+            if (!result)
+                ++m_failedQueries;
             // Delivered on the caller's thread (the store's, checked in run()).
             HERMES_ASSERT_THREAD(guard.data());
             *answered = true;

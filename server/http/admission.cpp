@@ -31,6 +31,7 @@ void Admission::admit(int fd, const QHostAddress &peer, qint64 nowMs)
             qCDebug(lcHttp).noquote() << "refused a connection from" << peer.toString()
                                       << "(HERMES_HTTP_MAX_CONNECTIONS_PER_IP)";
             ::close(fd);
+            ++m_refused;
         } else {
             m_parked.push_back({fd, peer, nowMs});
         }
@@ -76,6 +77,7 @@ void Admission::expireParked(qint64 nowMs)
     while (!m_parked.empty() && nowMs >= m_parked.front().acceptedAt + m_limits.headerTimeoutMs) {
         ::close(m_parked.front().fd); // waited its whole header timeout for a slot
         m_parked.pop_front();
+        ++m_expired;
     }
 }
 

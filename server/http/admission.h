@@ -59,6 +59,10 @@ public:
     bool isIdle() const { return m_open == 0 && m_parked.empty(); }
     int openCount() const { return m_open; }
     int parkedCount() const { return int(m_parked.size()); }
+    /// Connections closed unread since the start: refused at once (the address's parking is
+    /// full too), or parked for a whole header timeout without a slot (for the metrics).
+    quint64 refusedCount() const { return m_refused; }
+    quint64 expiredCount() const { return m_expired; }
     int openFrom(const QHostAddress &peer) const { return m_perAddress.value(peer); }
 
 private:
@@ -79,6 +83,8 @@ private:
     QHash<QHostAddress, int> m_perAddress;
     std::deque<Parked> m_parked;
     QElapsedTimer m_lastFullWarning;
+    quint64 m_refused = 0;
+    quint64 m_expired = 0;
     int m_burst = 0; ///< most connections open since the heap was last trimmed
     ThreadAffinity m_thread;
 };

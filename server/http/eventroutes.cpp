@@ -296,6 +296,7 @@ void EventRoutes::openStream(HttpExchange &ex, const StreamRequest &req)
     }
     if (m_settings.events.maxStreamsPerKey > 0 && !req.owner.isEmpty()
         && m_hub->streamsOwnedBy(req.owner) >= m_settings.events.maxStreamsPerKey) {
+        m_metrics->connectionRejected(Metrics::Rejection::TooManyStreams);
         ex.replyError(429, u"too_many_streams",
                       QStringLiteral("this credential holds its maximum of %1 streams "
                                      "(HERMES_SSE_MAX_CONNECTIONS_PER_KEY); close one or retry later")
@@ -309,6 +310,7 @@ void EventRoutes::openStream(HttpExchange &ex, const StreamRequest &req)
     if (socket->bytesToWrite() > 0)
         socket->flush();
     if (socket->bytesToWrite() > 0) {
+        m_metrics->connectionRejected(Metrics::Rejection::Busy);
         ex.replyError(503, u"busy", u"the previous response on this connection is still being sent",
                       {{"Retry-After", "1"}});
         return;

@@ -231,6 +231,7 @@ void HttpConnection::fail(int status, const QByteArray &code, const QString &mes
                               << code;
     if (!sending())
         m_lastWrite = now();
+    m_owner->refused(status, code);
     m_out.append(HttpResponse::error(status, code, message, {}, true));
     pumpOutput();
     if (m_phase != Phase::Done)

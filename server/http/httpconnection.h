@@ -31,6 +31,8 @@ public:
     /// A complete request, number `seq` on `connection`: answer it with an HttpExchange.
     virtual void dispatch(HttpConnection *connection, quint64 seq,
                           const std::shared_ptr<const HttpRequest> &request) = 0;
+    /// The connection refused a request before it was routed (malformed, too large, too slow).
+    virtual void refused(int status, const QByteArray &code) { Q_UNUSED(status); Q_UNUSED(code); }
 };
 
 /**

@@ -19,6 +19,9 @@ struct HttpExchange::State
     QStringList params;
     HeaderList cors;
     bool replied = false;
+    const HttpAnswerObserver *observer = nullptr;
+    QByteArray route;
+    QByteArray errorCode; // of the answer being sent, when it is an error
 
     State(HttpConnection *c, quint64 s, std::shared_ptr<const HttpRequest> r, QStringList p,
           HeaderList h)
@@ -28,8 +31,17 @@ struct HttpExchange::State
     Q_DISABLE_COPY_MOVE(State)
     ~State()
     {
-        if (!replied && connection)
+        if (!replied && connection) {
+            errorCode = "internal_error";
+            answered(500);
             connection->abandoned(seq);
+        }
+    }
+    // Only while the connection lives: its server (which holds the observer) lives then too.
+    void answered(int status) const
+    {
+        if (observer && *observer)
+            (*observer)({route, HttpRequest::methodName(request->method()), status, errorCode});
     }
 };
 
@@ -105,6 +117,7 @@ void HttpExchange::reply(int status, const QByteArray &body, const QByteArray &c
     d->replied = true;
     if (!d->connection)
         return; // the client left before the answer was ready
+    d->answered(status);
     // The body goes out as it is, shared (a static document is not copied per request).
     const bool withBody = !isHead() && !HttpResponse::isBodyless(status);
     d->connection->respond(d->seq,
@@ -119,8 +132,10 @@ void HttpExchange::replyHead(int status, const HeaderList &headers)
     if (d->replied)
         return;
     d->replied = true;
-    if (d->connection)
+    if (d->connection) {
+        d->answered(status);
         d->connection->respond(d->seq, head(status, headers) + "\r\n");
+    }
 }
 
 void HttpExchange::replyJson(int status, const QJsonObject &body, const HeaderList &headers)
@@ -132,6 +147,7 @@ void HttpExchange::replyJson(int status, const QJsonObject &body, const HeaderLi
 void HttpExchange::replyError(int status, QStringView code, QStringView message,
                               const HeaderList &headers)
 {
+    d->errorCode = code.toLatin1();
     reply(status, Json::errorBody(code, message), "application/json", headers);
 }
 
@@ -140,11 +156,18 @@ void HttpExchange::replyError(const Error &error, const HeaderList &headers)
     replyError(httpStatusOf(error.kind), QString::fromLatin1(error.code), error.message, headers);
 }
 
+void HttpExchange::observeWith(const HttpAnswerObserver *observer, QByteArray route)
+{
+    d->observer = observer;
+    d->route = std::move(route);
+}
+
 QTcpSocket *HttpExchange::takeSocket()
 {
     if (d->replied || !d->connection)
         return nullptr;
     d->replied = true;
+    d->answered(200); // a stream's head says 200
     return d->connection->release(d->seq);
 }
 

@@ -6,6 +6,7 @@
 #include <QJsonObject>
 #include <QStringList>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -15,6 +16,17 @@ class QTcpSocket;
 namespace Hermes {
 
 class HttpConnection;
+
+/// One answer of the front door, for whoever counts them (the metrics). `route` is the
+/// route's pattern or a fixed word, never a raw path; `reason`: a 4xx/5xx answer's error code.
+struct HttpAnswer
+{
+    QByteArrayView route;
+    QByteArrayView method;
+    int status = 0;
+    QByteArrayView reason;
+};
+using HttpAnswerObserver = std::function<void(const HttpAnswer &)>;
 
 /**
  * One request and the connection its answer goes to. Handlers answer with one of the reply
@@ -70,6 +82,9 @@ public:
     /// the connection ends after it), without the blank line: for streams, which write their
     /// own body, and for HEAD answers on them.
     QByteArray head(int status, const HeaderList &headers) const;
+    /// Tells `observer` (which outlives the exchange; may be null) of the answer, as `route`.
+    void observeWith(const HttpAnswerObserver *observer, QByteArray route);
+
     /// Hands the connection over (a stream): the front door forgets it — no more reads,
     /// limits or timeouts. Null when the client left. Counts as the answer.
     QTcpSocket *takeSocket();

@@ -153,10 +153,18 @@ void HttpServer::dispatch(HttpConnection *connection, quint64 seq,
                               << redactedUrl(request->url());
     const HttpRouter::Match match = m_router.resolve(request->method(), request->pathSegments());
     HttpExchange exchange(connection, seq, request, match.params, m_cors.headersFor(*request));
+    // Counted by route pattern, never by raw path: a fixed set of series whatever clients ask.
+    exchange.observeWith(&m_observer, match.route ? match.route->pattern.toLatin1() : QByteArray("unrouted"));
     if (match.route)
         match.route->handler(exchange);
     else
         replyUnrouted(exchange, match);
+}
+
+void HttpServer::refused(int status, const QByteArray &code)
+{
+    if (m_observer)
+        m_observer({"none", "none", status, code});
 }
 
 void HttpServer::replyUnrouted(HttpExchange &exchange, const HttpRouter::Match &match)
@@ -168,6 +176,9 @@ void HttpServer::replyUnrouted(HttpExchange &exchange, const HttpRouter::Match &
         return;
     }
     QStringList allowed = match.allowed;
+    // Every GET route answers HEAD too (HttpRouter::resolve), so Allow says so.
+    if (const qsizetype get = allowed.indexOf(QStringLiteral("GET")); get >= 0 && !allowed.contains(u"HEAD"))
+        allowed.insert(get + 1, QStringLiteral("HEAD"));
     allowed.append(QStringLiteral("OPTIONS"));
     const QByteArray allow = allowed.join(QStringLiteral(", ")).toLatin1();
     if (request.method() == Method::Options) {

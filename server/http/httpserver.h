@@ -55,6 +55,9 @@ public:
     void setAllowedOrigins(const QStringList &origins);
     const HttpLimits &limits() const override { return m_limits; }
 
+    /// Told of every answer (the metrics); set before listening.
+    void setAnswerObserver(HttpAnswerObserver observer) { m_observer = std::move(observer); }
+
     /// Fails with `cannot_listen` (HttpListener::listen()).
     Result<void> listenOn(const QHostAddress &address, quint16 port);
     /// Stops accepting; open connections finish their current request and close.
@@ -65,6 +68,9 @@ public:
     /// Connections open now (not streams), and waiting for a per-address slot.
     int openConnections() const { return int(m_connections.size()); }
     int parkedConnections() const { return m_admission.parkedCount(); }
+    /// Connections Admission closed unread: at once, or after parking a whole header timeout.
+    quint64 refusedConnections() const { return m_admission.refusedCount(); }
+    quint64 expiredConnections() const { return m_admission.expiredCount(); }
 
     /// A URL for logs: path plus query with secrets (`token`, `api_key`) replaced.
     static QString redactedUrl(const QUrl &url);
@@ -73,6 +79,7 @@ public:
     qint64 bodyLimit(const HttpRequest &request) const override;
     void dispatch(HttpConnection *connection, quint64 seq,
                   const std::shared_ptr<const HttpRequest> &request) override;
+    void refused(int status, const QByteArray &code) override;
 
 private:
     bool open(int fd, const QHostAddress &peer, qint64 acceptedAt);
@@ -84,6 +91,7 @@ private:
 
     HttpLimits m_limits;
     HttpRouter m_router;
+    HttpAnswerObserver m_observer;
     CorsPolicy m_cors;
     QList<HttpListener *> m_listeners;
     QSet<HttpConnection *> m_connections;

@@ -229,6 +229,7 @@ void EventHub::onEvent(const Event &event)
     }
     const EncodedEventPtr encoded = EncodedEvent::encode(event);
     m_metrics->eventPublished(encoded->channel);
+    m_metrics->observeDeliveryLag(event.id.ms());
     {
         const std::unique_lock lock(m_history.lock());
         m_history.append(encoded);

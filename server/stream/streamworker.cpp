@@ -21,6 +21,10 @@ static constexpr qsizetype RoundBytes = 64 * 1024;
 // How long a new stream waits for a first history (Redis reconnecting) before it is ended
 // with a retry hint, to come back later.
 static constexpr int HistoryWaitMs = 10000;
+// The metric outcome of each plan kind (Live, Replay, Wait: never counted, Resync, End).
+static constexpr Metrics::Resume ResumeOutcomes[] = {
+    Metrics::Resume::CaughtUp, Metrics::Resume::Replayed, Metrics::Resume::Count,
+    Metrics::Resume::Resync, Metrics::Resume::NotReady};
 
 // Monotonic: a wall clock stepped by NTP or a resumed VM must not drop or rotate every stream.
 static qint64 nowMs()
@@ -124,6 +128,8 @@ void StreamWorker::applyPlan(StreamConnection &c, const QByteArray &lastEventId,
         c.waitFor.clear();
         --m_waiting;
     }
+    if (!lastEventId.isEmpty()) // a resume: one outcome each, once it no longer waits
+        m_metrics->resumed(ResumeOutcomes[plan.kind]);
     switch (plan.kind) {
     case ResumePlanner::Plan::Live:
         sendConnected(c, plan.cursor, failed);
@@ -161,7 +167,7 @@ void StreamWorker::resyncAt(StreamConnection &c, ResyncReason reason,
 {
     // The stream goes on from `at`, which the event carries as its id.
     c.cursor = at;
-    m_metrics->resyncSent();
+    m_metrics->resyncSent(reason);
     write(c, StreamFrames::resyncRequired(reason, lastEventId, at, c.style()), failed);
 }
 
@@ -184,8 +190,10 @@ void StreamWorker::pump(StreamConnection &c, Failures *failed)
         }
         c.cursor = chunk.cursor;
         for (Channel channel : Channel::all()) {
-            if (chunk.perChannel[channel.index()])
+            if (chunk.perChannel[channel.index()]) {
                 m_metrics->eventsDelivered(channel, chunk.perChannel[channel.index()]);
+                m_metrics->eventsReplayed(chunk.perChannel[channel.index()]);
+            }
         }
         if (!chunk.frames.isEmpty())
             write(c, chunk.frames, failed);

@@ -9,6 +9,8 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QStandardPaths>
 #include <QRegularExpression>
@@ -107,6 +109,9 @@ void tst_Packaging::serverPackage()
     for (const char *path : {"./usr/bin/hermes-server", "./lib/systemd/system/hermes-server.service",
                              "./etc/hermes/hermes.env", "./usr/share/doc/hermes-server/configuration.md",
                              "./usr/share/doc/hermes-server/Caddyfile", "./usr/share/doc/hermes-server/openapi.json",
+                             "./usr/share/doc/hermes-server/metrics.md",
+                             "./usr/share/hermes/prometheus/hermes-alerts.yml",
+                             "./usr/share/hermes/grafana/hermes-dashboard.json",
                              "./usr/share/doc/hermes-server/copyright", "./usr/share/doc/hermes-server/changelog.gz",
                              "./usr/share/man/man1/hermes-server.1.gz",
                              "./usr/share/bash-completion/completions/hermes-server",
@@ -202,6 +207,12 @@ void tst_Packaging::unpackedServerRuns()
         QVERIFY2(line.isEmpty() || line.startsWith('#'), line.constData());
     const QByteArray version = run(root.filePath(QStringLiteral("usr/bin/hermes-server")), {QStringLiteral("--version")});
     QVERIFY2(version.startsWith("hermes-server "), version.constData());
+    // The packaged OpenAPI document says the version it ships with, as the served one does.
+    QFile openapi(root.filePath(QStringLiteral("usr/share/doc/hermes-server/openapi.json")));
+    QVERIFY(openapi.open(QIODevice::ReadOnly));
+    QCOMPARE(QJsonDocument::fromJson(openapi.readAll()).object().value(QStringLiteral("info")).toObject()
+                 .value(QStringLiteral("version")).toString().toUtf8(),
+             version.trimmed().sliced(14));
 
     // As the unit runs it: --config on the packaged file, the data dir from $STATE_DIRECTORY.
     QTemporaryDir state;

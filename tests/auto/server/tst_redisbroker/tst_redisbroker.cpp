@@ -362,6 +362,9 @@ void tst_RedisBroker::redisRestartLosesNothingAcknowledged()
             acknowledged.append(i);
     }
     QTRY_COMPARE_WITH_TIMEOUT(brokerStatus(*a), QStringLiteral("up"), 20000);
+    // The return counts as a reconnect (the first connection does not).
+    QVERIFY(httpRequest(a->port(), "GET", "/metrics", {{"Authorization", QByteArray("Bearer ") + ServerProcess::ApiKey}})
+                .body.contains("\nhermes_broker_reconnects_total 1\n"));
     for (int i = 12; i < 15; ++i) {
         if (!publish(*a, i).isEmpty())
             acknowledged.append(i);

@@ -123,7 +123,7 @@ void tst_Revocation::removedKeyEndsItsStreamsAndTokens()
     QCOMPARE(request("GET", "/metrics", "metrics-old-token").status, 401);
     r = request("GET", "/metrics", "metrics-new-token");
     QCOMPARE(r.status, 200);
-    QVERIFY2(r.body.contains("hermes_sse_streams_ended_total{cause=\"revoked\"} 2"), r.body.constData());
+    QVERIFY2(r.body.contains("hermes_sse_streams_ended_total{reason=\"revoked\"} 2"), r.body.constData());
 
     // key-b's streams (key and token) are untouched and deliver.
     QVERIFY(!otherKey.isClosed() && !otherToken.isClosed());
