@@ -29,6 +29,10 @@ public:
 
     /// The `progress` object of the events and of the REST representation.
     DownloadProgressInfo progressOf(const Download &download) const;
+    /// The `phase`, `attempt`, `max_attempts` and `next_attempt_at` of the events and of the
+    /// REST representation: as far as this node knows (a download running on another node
+    /// has no phase here; its events carry it).
+    DownloadPhaseInfo phaseOf(const Download &download) const;
     /// The REST representation; live figures when this node runs it.
     DownloadResource resourceOf(const Download &stored) const;
 
