@@ -40,12 +40,12 @@ DownloadProgressInfo DownloadEvents::progressOf(const Download &d) const
     return p;
 }
 
-DownloadPhaseInfo DownloadEvents::phaseOf(const Download &d) const
+DownloadPhaseInfo DownloadEvents::phaseOf(const Download &d, std::optional<DownloadPhase> live) const
 {
     m_thread.check(Q_FUNC_INFO);
     DownloadPhaseInfo p;
     if (d.status == DownloadStatus::Downloading) {
-        if (const std::optional<DownloadPhase> phase = m_running->phaseHere(d.id))
+        if (const std::optional<DownloadPhase> phase = live ? live : m_running->phaseHere(d.id))
             p = DownloadPhaseInfo::of(*phase);
     } else if (d.status == DownloadStatus::Pending) {
         // Only while the retry is still ahead: once due, it is queued like any other.
@@ -95,7 +95,7 @@ DownloadResource DownloadEvents::resourceOf(const Download &stored) const
     return r;
 }
 
-void DownloadEvents::publishProgress(const Download &d, Published done)
+void DownloadEvents::publishProgress(const Download &d, Published done, std::optional<DownloadPhase> live)
 {
     m_thread.check(Q_FUNC_INFO);
     DownloadProgressEvent payload;
@@ -111,7 +111,7 @@ void DownloadEvents::publishProgress(const Download &d, Published done)
     // retries without fetching the download again.
     payload.attempts = d.attempts;
     payload.note = d.note; // e.g. why it restarted from zero (the percentage went down)
-    payload.phase = phaseOf(d); // additive too: what `downloading` or `pending` means right now
+    payload.phase = phaseOf(d, live); // additive too: what `downloading` or `pending` means right now
     if (d.status == DownloadStatus::Completed)
         payload.result = DownloadResult{UrlCredentials::redacted(d.url), d.filename, d.totalBytes};
     Event e;
