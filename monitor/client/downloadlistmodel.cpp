@@ -127,7 +127,10 @@ QVariant DownloadListModel::data(const QModelIndex &index, int role) const
     if (!index.isValid() || index.row() >= m_table.size())
         return {};
     const DownloadRow &r = m_table.at(index.row());
-    const bool active = r.is(DownloadStatus::Downloading);
+    // Downloading, and past the connection: one waiting for a slot or for the origin's answer
+    // has no speed or ETA to show (not "0 bytes/s · ∞").
+    const bool active = r.is(DownloadStatus::Downloading) && !r.in(DownloadPhase::WaitingForConnection)
+        && !r.in(DownloadPhase::Connecting);
     switch (role) {
     case IdRole: return r.id;
     case StatusRole: return r.status.text;

@@ -184,6 +184,8 @@ void tst_DownloadStates::phaseFromRestAndEvents()
                                    {QStringLiteral("attempt"), 1}, {QStringLiteral("max_attempts"), QJsonValue()},
                                    {QStringLiteral("next_attempt_at"), QJsonValue()}})});
     QCOMPARE(cell(model, DownloadListModel::Status), QStringLiteral("Waiting for a connection"));
+    QCOMPARE(cell(model, DownloadListModel::Speed), QString()); // not "0 bytes/s"
+    QCOMPARE(cell(model, DownloadListModel::Eta), QString());   // not "∞"
     model.applyProgress(progressEvent(QStringLiteral("downloading"), 30, 3000, {{QStringLiteral("phase"), QStringLiteral("connecting")}}),
                         QStringLiteral("2026-01-01T00:00:02.000Z"));
     QCOMPARE(cell(model, DownloadListModel::Status), QStringLiteral("Connecting"));
@@ -194,6 +196,8 @@ void tst_DownloadStates::phaseFromRestAndEvents()
                         QStringLiteral("2026-01-01T00:00:04.000Z"));
     QCOMPARE(cell(model, DownloadListModel::Status), QStringLiteral("Stalled"));
     QCOMPARE(model.row(QStringLiteral("a"))->percent, 32.0);
+    QCOMPARE(cell(model, DownloadListModel::Speed), QStringLiteral("100 bytes/s")); // what the window still says
+    QCOMPARE(cell(model, DownloadListModel::Eta), QStringLiteral("∞"));
     // Retrying, the time on the server's clock.
     const QString at = QDateTime::currentDateTimeUtc().addSecs(30).toString(Qt::ISODateWithMs);
     model.applyProgress(progressEvent(QStringLiteral("pending"), 32, 3200,
