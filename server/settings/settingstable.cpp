@@ -247,7 +247,7 @@ QList<SettingEntry> buildTable()
         Setting("HERMES_MAX_CONCURRENT_DOWNLOADS", "max-concurrent-downloads", Type::Integer,
                 QStringLiteral("3"), "Downloads transferring at the same time.")
             .range(1, 100).into(&S::downloads, &DownloadSettings::maxConcurrent),
-        Setting("HERMES_DOWNLOAD_CONNECTIONS_PER_HOST", "download-connections-per-host", Type::Integer,
+        Setting("HERMES_DOWNLOAD_CONNECTIONS_PER_HOST", "connections-per-host", Type::Integer,
                 QStringLiteral("6"),
                 "Transfers to one origin (scheme, host and port) at the same time; the others "
                 "wait for a connection (phase waiting_for_connection) instead of sharing it. Qt "
