@@ -68,6 +68,11 @@ void ColumnLayout::applyDefaults(QTableView *table)
     table->setColumnHidden(DownloadListModel::Completed, true);
     table->setColumnHidden(DownloadListModel::Url, true);
     table->setColumnHidden(DownloadListModel::Priority, true);
+    // Said already by Progress and Status ("Failed: …", "Retrying 2/5 …"): there for sorting
+    // and for wide windows (View ▸ Columns), hidden so that a narrow one keeps Speed and ETA.
+    for (const int c : {DownloadListModel::Downloaded, DownloadListModel::Remaining, DownloadListModel::Attempts,
+                        DownloadListModel::Error})
+        table->setColumnHidden(c, true);
     // Speed and ETA before Added, whatever order the model's columns come in (its numbers
     // stay; only the header's visual order moves).
     for (const int c : {int(DownloadListModel::Speed), int(DownloadListModel::Eta)}) {

@@ -29,8 +29,10 @@ DetailsPane::DetailsPane(DownloadListModel *model, QWidget *parent)
     form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
     const QList<QPair<QString, QString>> rows{
         {QStringLiteral("url"), tr("URL:")},         {QStringLiteral("name"), tr("File:")},
-        {QStringLiteral("size"), tr("Size:")},       {QStringLiteral("status"), tr("Status:")},
-        {QStringLiteral("error"), tr("Error:")},     {QStringLiteral("attempts"), tr("Attempts:")},
+        {QStringLiteral("size"), tr("Size:")},       {QStringLiteral("downloaded"), tr("Downloaded:")},
+        {QStringLiteral("status"), tr("Status:")},
+        {QStringLiteral("error"), tr("Error:")},     {QStringLiteral("note"), tr("Note:")},
+        {QStringLiteral("attempts"), tr("Attempts:")},
         {QStringLiteral("sha256"), tr("SHA-256:")},  {QStringLiteral("priority"), tr("Priority:")},
         {QStringLiteral("position"), tr("In queue:")}, {QStringLiteral("addedAt"), tr("Added:")},
         {QStringLiteral("completedAt"), tr("Completed on:")},
@@ -91,17 +93,26 @@ void DetailsPane::refresh()
     auto set = [this](const char *key, const QString &text) { m_fields.value(QString::fromLatin1(key))->setText(text); };
     set("url", r->url);
     set("name", r->name);
-    set("size", r->size < 0 ? tr("unknown")
-                            : tr("%1 (%2 downloaded)").arg(DownloadListModel::formatBytes(double(r->size)),
-                                                           DownloadListModel::formatBytes(double(r->downloaded))));
-    set("status", DownloadListModel::statusText(r->status));
+    // The same figures as the row's (its bar is the percentage): never a size beside bytes and
+    // a bar that disagree.
+    set("size", r->size < 0 ? tr("unknown") : DownloadListModel::formatBytes(double(r->size)));
+    set("downloaded", r->is(DownloadStatus::Completed)
+                          ? tr("all")
+                          : tr("%1 (%2%)").arg(DownloadListModel::formatBytes(double(r->downloaded)),
+                                               l.toString(r->percent, 'f', 1)));
+    set("status", DownloadListModel::statusText(*r));
     set("error", r->error.isEmpty() ? tr("none") : r->error);
-    set("attempts", l.toString(r->attempts));
+    set("note", r->note.isEmpty() ? tr("none") : r->note);
+    set("attempts", r->phase.maxAttempts ? tr("%1 of at most %2").arg(l.toString(r->attemptsMade()), l.toString(*r->phase.maxAttempts))
+                                         : l.toString(r->attemptsMade()));
     set("sha256", r->sha256.isEmpty() ? tr("not checked") : r->sha256);
     set("priority", l.toString(r->priority));
     set("position", r->position > 0 ? l.toString(r->position) : tr("finished"));
     set("addedAt", r->added.isValid() ? l.toString(r->added.toLocalTime(), QLocale::LongFormat) : QString());
-    set("completedAt", r->completed.isValid() ? l.toString(r->completed.toLocalTime(), QLocale::LongFormat) : tr("not yet"));
+    set("completedAt", r->completed.isValid() && r->is(DownloadStatus::Completed)
+                           ? l.toString(r->completed.toLocalTime(), QLocale::LongFormat)
+                           : r->isFinished() ? tr("never")
+                                             : tr("not yet"));
 }
 
 } // namespace Hermes

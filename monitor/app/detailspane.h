@@ -9,8 +9,9 @@ namespace Hermes {
 
 class DownloadListModel;
 
-/// Everything about the selected download: URL (with Copy), file name, size, status, error,
-/// attempts, SHA-256, priority, place in the queue and times. Follows the row as it changes.
+/// Everything about the selected download: URL (with Copy), file name, size, what has arrived,
+/// status (the row's own text), error, the server's note, attempts, SHA-256, priority, place in
+/// the queue and times. Follows the row as it changes, and never contradicts it.
 class DetailsPane final : public QWidget
 {
     Q_OBJECT
@@ -19,8 +20,8 @@ public:
     /// Empty: nothing selected (or several).
     void showDownload(const QString &id);
     QString shownId() const { return m_id; }
-    /// A field's text: url, name, size, status, error, attempts, sha256, priority, position,
-    /// addedAt, completedAt.
+    /// A field's text: url, name, size, downloaded, status, error, note, attempts, sha256,
+    /// priority, position, addedAt, completedAt.
     QString fieldText(const QString &field) const;
 
 private:

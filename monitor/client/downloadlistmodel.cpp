@@ -12,6 +12,17 @@ DownloadListModel::DownloadListModel(QObject *parent) : QAbstractTableModel(pare
     m_flush.setSingleShot(true);
     m_flush.setInterval(50);
     connect(&m_flush, &QTimer::timeout, this, &DownloadListModel::flushChanges);
+    m_retryTick.setInterval(1000);
+    connect(&m_retryTick, &QTimer::timeout, this, &DownloadListModel::tickRetries);
+    m_retryTick.start();
+}
+
+void DownloadListModel::tickRetries()
+{
+    for (int i = 0; i < m_table.size(); ++i) {
+        if (m_table.at(i).in(DownloadPhase::Retrying))
+            Q_EMIT dataChanged(index(i, Status), index(i, Status));
+    }
 }
 
 int DownloadListModel::rowCount(const QModelIndex &parent) const
@@ -42,6 +53,42 @@ QString DownloadListModel::statusText(const ReceivedStatus &status)
 {
     // A status this version does not know: shown as the server says it.
     return status.known ? statusText(*status.known) : status.text;
+}
+
+QString DownloadListModel::shortReason(const QString &error)
+{
+    qsizetype cut = error.size();
+    for (const QLatin1StringView mark : {QLatin1StringView(": "), QLatin1StringView("; "), QLatin1StringView(" (")}) {
+        const qsizetype at = error.indexOf(mark);
+        if (at > 0)
+            cut = qMin(cut, at);
+    }
+    return error.left(cut);
+}
+
+QString DownloadListModel::statusText(const DownloadRow &r, const QDateTime &now)
+{
+    const QString plain = statusText(r.status);
+    if (!r.phase.isEmpty() && !r.phase.phase) // a newer server's phase: as it is sent
+        return tr("%1 (%2)").arg(plain, r.phase.phaseText);
+    switch (r.phase.phase.value_or(DownloadPhase::Transferring)) {
+    case DownloadPhase::WaitingForConnection: return tr("Waiting for a connection");
+    case DownloadPhase::Connecting: return tr("Connecting");
+    case DownloadPhase::Stalled: return tr("Stalled");
+    case DownloadPhase::Retrying: {
+        const int attempt = r.phase.attempt.value_or(r.attempts + 1);
+        const QString which = r.phase.maxAttempts
+            ? tr("%1/%2").arg(QLocale().toString(attempt), QLocale().toString(*r.phase.maxAttempts))
+            : QLocale().toString(attempt);
+        const qint64 in = r.phase.nextAttemptAt.isValid() ? now.secsTo(r.phase.nextAttemptAt) : -1;
+        return in > 0 ? tr("Retrying %1 in %2").arg(which, formatDuration(in)) : tr("Retrying %1").arg(which);
+    }
+    case DownloadPhase::Transferring:
+        break;
+    }
+    if ((r.is(DownloadStatus::Failed) || r.is(DownloadStatus::Paused)) && !r.error.isEmpty())
+        return tr("%1: %2").arg(plain, shortReason(r.error));
+    return plain;
 }
 
 QString DownloadListModel::formatBytes(double bytes)
@@ -80,7 +127,10 @@ QVariant DownloadListModel::data(const QModelIndex &index, int role) const
     if (!index.isValid() || index.row() >= m_table.size())
         return {};
     const DownloadRow &r = m_table.at(index.row());
-    const bool active = r.is(DownloadStatus::Downloading);
+    // Downloading, and past the connection: one waiting for a slot or for the origin's answer
+    // has no speed or ETA to show (not "0 bytes/s · ∞").
+    const bool active = r.is(DownloadStatus::Downloading) && !r.in(DownloadPhase::WaitingForConnection)
+        && !r.in(DownloadPhase::Connecting);
     switch (role) {
     case IdRole: return r.id;
     case StatusRole: return r.status.text;
@@ -89,7 +139,14 @@ QVariant DownloadListModel::data(const QModelIndex &index, int role) const
     case Qt::ToolTipRole:
         if (!m_live && active && (index.column() == Speed || index.column() == Eta))
             return tr("Unknown while not connected to the server");
-        return r.error.isEmpty() ? r.url : r.url + u'\n' + r.error;
+    {
+        QStringList tip{r.url}; // the reason and the server's note in full
+        if (!r.error.isEmpty())
+            tip << r.error;
+        if (!r.note.isEmpty())
+            tip << r.note;
+        return tip.join(u'\n');
+    }
     case SortRole:
         switch (index.column()) {
         case Position: return r.position > 0 ? r.position : std::numeric_limits<int>::max();
@@ -101,11 +158,14 @@ QVariant DownloadListModel::data(const QModelIndex &index, int role) const
         case Added: return r.added;
         case Completed: return r.completed;
         case Status: return r.status.text;
+        case Downloaded: return r.downloaded;
+        case Remaining: return r.size < 0 ? std::numeric_limits<qint64>::max() : qMax<qint64>(0, r.size - r.downloaded);
+        case Attempts: return r.attemptsMade();
         default: return data(index, Qt::DisplayRole);
         }
     case Qt::TextAlignmentRole:
         switch (index.column()) {
-        case Position: case Size: case Speed: case Eta: case Priority:
+        case Position: case Size: case Speed: case Eta: case Priority: case Downloaded: case Remaining: case Attempts:
             return int(Qt::AlignTrailing | Qt::AlignVCenter);
         default:
             return {};
@@ -118,7 +178,14 @@ QVariant DownloadListModel::data(const QModelIndex &index, int role) const
         case Progress: return tr("%1%").arg(QLocale().toString(r.percent, 'f', 1));
         case Speed: return !active ? QString() : m_live ? formatSpeed(r.speed) : QStringLiteral("—");
         case Eta: return !active ? QString() : m_live ? formatDuration(r.eta) : QStringLiteral("—");
-        case Status: return statusText(r.status);
+        case Status: return statusText(r);
+        case Downloaded: return formatBytes(double(r.downloaded));
+        case Remaining:
+            return r.is(DownloadStatus::Completed) || r.size < 0 ? QString() : formatBytes(double(qMax<qint64>(0, r.size - r.downloaded)));
+        case Attempts:
+            return r.phase.maxAttempts ? tr("%1/%2").arg(QLocale().toString(r.attemptsMade()), QLocale().toString(*r.phase.maxAttempts))
+                                       : QLocale().toString(r.attemptsMade());
+        case Error: return r.error;
         case Priority: return QLocale().toString(r.priority);
         case Added: return formatTime(r.added);
         case Completed: return formatTime(r.completed);
@@ -144,6 +211,10 @@ QVariant DownloadListModel::headerData(int section, Qt::Orientation orientation,
     case Added: return tr("Added");
     case Completed: return tr("Completed on");
     case Url: return tr("URL");
+    case Downloaded: return tr("Downloaded");
+    case Remaining: return tr("Remaining");
+    case Attempts: return role == Qt::ToolTipRole ? tr("Attempts made (of at most, when the server limits them)") : tr("Attempts");
+    case Error: return tr("Error");
     }
     return {};
 }

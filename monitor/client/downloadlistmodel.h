@@ -25,7 +25,11 @@ class DownloadListModel final : public QAbstractTableModel, private DownloadRowT
 {
     Q_OBJECT
 public:
-    enum Column { Position, Name, Size, Progress, Status, Speed, Eta, Priority, Added, Completed, Url, ColumnCount };
+    // New columns go at the end: views keep their saved header state by section number.
+    enum Column {
+        Position, Name, Size, Progress, Status, Speed, Eta, Priority, Added, Completed, Url,
+        Downloaded, Remaining, Attempts, Error, ColumnCount
+    };
     enum Role { IdRole = Qt::UserRole + 1, StatusRole, PercentRole, SortRole, LiveRole };
 
     explicit DownloadListModel(QObject *parent = nullptr);
@@ -86,6 +90,12 @@ public:
     /// know is shown as the server says it.
     static QString statusText(const ReceivedStatus &status);
     static QString statusText(DownloadStatus status);
+    /// The Status column: the status with its reason or phase ("Failed: HTTP 404 Not Found",
+    /// "Retrying 2/5 in 8 s", "Stalled", "Connecting", "Waiting for a connection", …), as of
+    /// `now`.
+    static QString statusText(const DownloadRow &row, const QDateTime &now = QDateTime::currentDateTimeUtc());
+    /// The gist of a server's error message: up to its first ": ", "; " or " (".
+    static QString shortReason(const QString &error);
     static QString formatBytes(double bytes);
     static QString formatSpeed(double bytesPerSecond);
     static QString formatDuration(qint64 seconds);
@@ -107,6 +117,8 @@ private:
     void rowStatusChanged(const DownloadRow &row, const ReceivedStatus &from) override;
 
     void startFlush();
+    /// A retry's countdown ("in 8 s") moves on each second.
+    void tickRetries();
 
     DownloadRowTable m_table{this};
     bool m_live = true;
@@ -114,6 +126,7 @@ private:
     int m_dirtyFirst = -1;
     int m_dirtyLast = -1;
     QTimer m_flush;
+    QTimer m_retryTick;
 };
 
 } // namespace Hermes

@@ -48,6 +48,8 @@ static DownloadRow fromDownload(DownloadRow r, const DownloadResource &d)
     r.name = d.filename;
     r.status = d.status.value_or(ReceivedStatus());
     r.error = d.errorMessage;
+    r.note = d.note;
+    r.phase = d.phase.value_or(DownloadPhaseInfo());
     r.sha256 = d.sha256;
     r.priority = d.priority;
     r.attempts = d.attempts;
@@ -69,8 +71,17 @@ static DownloadRow fromDownload(DownloadRow r, const DownloadResource &d)
 static DownloadRow fromEvent(DownloadRow r, const DownloadProgressEvent &e)
 {
     const bool sameStatus = !e.status || e.status->text == r.status.text;
+    // The server restarted it from zero and says why: the percentage goes down on purpose.
+    const bool restarted = e.note && !e.note->isEmpty() && e.progress
+        && (*e.note != r.note || e.progress->downloadedBytes.value_or(r.downloaded) < r.downloaded);
     if (e.status)
         r.status = *e.status;
+    if (e.phase)
+        r.phase = *e.phase;
+    else if (!sameStatus)
+        r.phase = {}; // a server without phases: the old status's phase no longer applies
+    if (e.note)
+        r.note = *e.note;
     if (e.filename)
         r.name = *e.filename;
     if (e.url)
@@ -80,7 +91,7 @@ static DownloadRow fromEvent(DownloadRow r, const DownloadProgressEvent &e)
     if (e.attempts)
         r.attempts = *e.attempts;
     if (e.progress)
-        fillProgress(r, *e.progress, sameStatus); // a retry starts again from 0
+        fillProgress(r, *e.progress, sameStatus && !restarted); // a retry starts again from 0
     if (r.is(DownloadStatus::Completed) && !r.completed.isValid())
         r.completed = QDateTime::currentDateTimeUtc();
     if (r.name.isEmpty())
@@ -260,8 +271,10 @@ void DownloadRowTable::applyQueueUpdate(const QueueUpdateEvent &event, const QSt
     if (event.createdAt.isValid())
         r.added = event.createdAt;
     if (r.updated.isEmpty() || timestamp >= r.updated) {
-        if (event.status)
+        if (event.status && event.status->text != r.status.text) {
             r.status = *event.status;
+            r.phase = {}; // the old status's; the download_progress that follows brings the new one
+        }
         if (event.priority)
             r.priority = *event.priority;
     }

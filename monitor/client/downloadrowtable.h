@@ -20,6 +20,8 @@ struct DownloadRow
     QString url;
     ReceivedStatus status;  ///< empty text: none known yet
     QString error;
+    QString note;           ///< the server's note (e.g. why it restarted from zero)
+    DownloadPhaseInfo phase; ///< what it does within its status; empty: nothing more to say
     QString sha256;
     qint64 size = -1;       ///< -1: unknown
     qint64 downloaded = 0;
@@ -34,6 +36,15 @@ struct DownloadRow
     QString updated;        ///< the server's timestamp of the newest state applied (ISO-8601)
 
     bool is(DownloadStatus s) const { return status.known == s; }
+    bool in(DownloadPhase p) const { return phase.phase == p; }
+    /// Attempts made so far: the server counts the failed ones; a running or completed
+    /// download is on one more, and a failed one made at least one.
+    int attemptsMade() const
+    {
+        if (is(DownloadStatus::Downloading) || is(DownloadStatus::Processing) || is(DownloadStatus::Completed))
+            return attempts + 1;
+        return is(DownloadStatus::Failed) ? qMax(1, attempts) : attempts;
+    }
     /// A status this version does not know is not finished: it keeps its place in the queue.
     bool isFinished() const { return status.known && DownloadRules::isFinished(*status.known); }
 };
@@ -49,8 +60,9 @@ struct DownloadRow
  *   ignored, so a late event never undoes a newer one; ISO-8601 UTC timestamps from one
  *   server compare as text.
  * - A download_progress carries only some members: a member it lacks keeps the row's value;
- *   a status change (a retry) takes the progress as it is, otherwise the percentage never
- *   goes down.
+ *   a status change (a retry) or a restart from zero (a new note, fewer bytes) takes the
+ *   progress as it is, otherwise the percentage never goes down. A phase belongs to its
+ *   status: a status change without one clears it.
  * - Counts per status and the total speed are kept as rows change; each download's place in
  *   the queue (the server's order: priority, then arrival) is recomputed when asked.
  */

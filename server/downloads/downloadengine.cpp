@@ -10,6 +10,7 @@
 
 #include <QFile>
 #include <QPointer>
+#include <QUrl>
 #include <QRandomGenerator>
 
 #include <sys/statvfs.h>
@@ -34,13 +35,19 @@ struct DownloadEngine::Running
     /// (it may have died between saving and publishing), so this node's first status change
     /// is published even where the status stays the same — at least once, not at most.
     bool republish = false;
+    bool requested = false;  ///< it got a connection slot and its transfer started
+    bool responded = false;  ///< the origin's response headers arrived
+    qint64 lastByteMs = 0;   ///< when the last byte (or the headers) arrived (SteadyClock)
+    std::optional<DownloadPhase> shownPhase; ///< the phase its last event showed
 
     Download &d() { return transfer->download(); }
+    const Download &d() const { return transfer->download(); }
 };
 
 DownloadEngine::DownloadEngine(const Options &options, AbstractDownloadStore *store, Broker *broker,
                                QObject *parent)
     : QObject(parent), m_options(options), m_dir(options.downloadDir), m_store(store),
+      m_slots(options.connectionsPerHost),
       m_leases({options.leaseMs, options.renewMs, options.maxConcurrent, options.clusterMaxConcurrent},
                store, LeaseKeeper::makeNodeId()),
       m_events(broker, this),
@@ -52,6 +59,9 @@ DownloadEngine::DownloadEngine(const Options &options, AbstractDownloadStore *st
     connect(&m_leases, &LeaseKeeper::lost, this, &DownloadEngine::stopHere);
     m_leases.setClaimGate([this] { return hasRoom(); });
     m_leases.setBusy([this] { return QStringList(m_running.keys()) + QStringList(m_announcing.values()); });
+    m_networks.push_back(std::make_unique<QNetworkAccessManager>());
+    m_phaseCheck.setInterval(qBound(100, options.stalledAfterMs / 4, 1000));
+    connect(&m_phaseCheck, &QTimer::timeout, this, &DownloadEngine::checkPhases);
 }
 
 DownloadEngine::~DownloadEngine()
@@ -74,6 +84,7 @@ void DownloadEngine::start()
     if (const Result<void> opened = m_dir.open(); !opened)
         qCWarning(lcHub).noquote() << "downloads:" << opened.error().message;
     m_leases.start();
+    m_phaseCheck.start();
 }
 
 // --- what the service and the events ask ---------------------------------------------------
@@ -98,6 +109,53 @@ void DownloadEngine::setPriorityHere(const QString &id, int priority)
     HERMES_ASSERT_THREAD(this);
     if (const RunningPtr r = m_running.value(id))
         r->d().priority = priority;
+}
+
+std::optional<DownloadPhase> DownloadEngine::phaseHere(const QString &id) const
+{
+    HERMES_ASSERT_THREAD(this);
+    const RunningPtr r = m_running.value(id);
+    if (!r || r->transfer->hasEnded() || r->d().status != DownloadStatus::Downloading)
+        return std::nullopt;
+    return phaseOf(*r);
+}
+
+QDateTime DownloadEngine::nextAttemptAt(const QString &id) const
+{
+    return m_retryAt.value(id);
+}
+
+DownloadPhase DownloadEngine::phaseOf(const Running &r) const
+{
+    if (!r.requested)
+        return DownloadPhase::WaitingForConnection;
+    if (!r.responded)
+        return DownloadPhase::Connecting;
+    return SteadyClock::nowMs() - r.lastByteMs >= m_options.stalledAfterMs ? DownloadPhase::Stalled
+                                                                          : DownloadPhase::Transferring;
+}
+
+void DownloadEngine::showPhase(const RunningPtr &r)
+{
+    if (m_running.value(r->d().id) == r && !r->transfer->hasEnded()
+        && r->d().status == DownloadStatus::Downloading && r->shownPhase != phaseOf(*r))
+        save(r, false, -1, false);
+}
+
+void DownloadEngine::checkPhases()
+{
+    for (const RunningPtr &r : QList<RunningPtr>(m_running.values()))
+        showPhase(r);
+}
+
+QNetworkAccessManager *DownloadEngine::network(int slot)
+{
+    // Qt 6.4 has no way to raise a manager's 6 connections per host (QHttp1Configuration came
+    // with 6.5): more than 6 to one origin go through more managers, each with its own pool.
+    const std::size_t index = std::size_t(qMax(0, slot) / ConnectionSlots::PerManager);
+    while (m_networks.size() <= index)
+        m_networks.push_back(std::make_unique<QNetworkAccessManager>());
+    return m_networks[index].get();
 }
 
 void DownloadEngine::claimSoon()
@@ -137,7 +195,8 @@ void DownloadEngine::begin(const Download &row)
                                   m_options.blockPrivate ? TransferRoute::Refusal(&AddressPolicy::refusal)
                                                          : TransferRoute::Refusal()};
     // No parent: the Running owns it, and may outlive the engine inside a store answer.
-    r->transfer.reset(new Transfer(row, m_dir, limits, &m_network));
+    r->transfer.reset(new Transfer(row, m_dir, limits, network(0)));
+    m_retryAt.remove(row.id);
     r->d().owner = m_leases.nodeId();
     r->stored = row.status;
     r->republish = DownloadRules::isActive(row.status);
@@ -150,18 +209,51 @@ void DownloadEngine::begin(const Download &row)
             setStatus(r, DownloadStatus::Downloading);
         }
     });
-    connect(transfer, &Transfer::received, this, [this](qint64 bytes) { m_stats.bytes += quint64(bytes); });
+    connect(transfer, &Transfer::responded, this, [this, weak] {
+        if (const RunningPtr r = weak.lock()) {
+            r->responded = true;
+            r->lastByteMs = SteadyClock::nowMs();
+            showPhase(r); // connecting → transferring, before the first progress step
+        }
+    });
+    connect(transfer, &Transfer::received, this, [this, weak](qint64 bytes) {
+        m_stats.bytes += quint64(bytes);
+        if (const RunningPtr r = weak.lock())
+            r->lastByteMs = SteadyClock::nowMs();
+    });
     connect(transfer, &Transfer::progressed, this, [this, weak] {
         if (const RunningPtr r = weak.lock()) {
             r->d().retryingSinceMs = 0; // bytes arrived: a run of transient failures is over
             save(r, false, -1, false); // the bytes so far, at the pace of the events
         }
     });
-    connect(transfer, &Transfer::ended, this, [this, weak](const TransferResult &result) {
+    // A slot granted later is granted inside another transfer's end: it starts from the loop.
+    const quint64 ticket = m_slots.join(ConnectionSlots::originOf(QUrl(row.url)), [this, weak](int slot) {
+        QMetaObject::invokeMethod(this, [this, weak, slot] {
+            if (const RunningPtr r = weak.lock())
+                run(r, slot);
+        }, Qt::QueuedConnection);
+    });
+    connect(transfer, &Transfer::ended, this, [this, weak, ticket](const TransferResult &result) {
+        m_slots.leave(ticket); // the next transfer to the origin may start
         if (const RunningPtr r = weak.lock())
             onEnded(r, result);
     });
-    transfer->start();
+    if (const int slot = m_slots.slotOf(ticket); slot >= 0)
+        return run(r, slot);
+    // Downloading, but waiting behind HERMES_DOWNLOAD_CONNECTIONS_PER_HOST transfers to its
+    // origin: shown as such rather than as a transfer at 0 B/s.
+    checkDiskSpace();
+    setStatus(r, DownloadStatus::Downloading);
+}
+
+void DownloadEngine::run(const RunningPtr &r, int slot)
+{
+    if (m_running.value(r->d().id) != r || r->transfer->hasEnded() || r->requested)
+        return; // stopped while it waited (its slot went on to the next)
+    r->requested = true;
+    r->transfer->setNetwork(network(slot));
+    r->transfer->start();
 }
 
 void DownloadEngine::onEnded(const RunningPtr &r, const TransferResult &result)
@@ -278,6 +370,10 @@ void DownloadEngine::fail(const RunningPtr &r, const QString &message, bool retr
         // Released with a retry time: whichever node is free then takes it.
         ++m_stats.retried;
         const qint64 delay = m_retries.delayAfter(d.attempts, retryAfterMs, QRandomGenerator::global()->generateDouble());
+        // Known here only (the store keeps the time in its own clock): a client of this node
+        // sees when (phase retrying); bounded by dropping the times that have passed.
+        m_retryAt.removeIf([now = QDateTime::currentDateTimeUtc()](QHash<QString, QDateTime>::iterator it) { return it.value() < now; });
+        m_retryAt.insert(d.id, QDateTime::currentDateTimeUtc().addMSecs(delay));
         setStatus(r, DownloadStatus::Pending, RetryPolicy::retryMessage(message, delay, d.attempts), delay, true);
         qCInfo(lcHub).noquote() << "download" << d.id << ":" << d.errorMessage;
     } else {
@@ -353,6 +449,9 @@ void DownloadEngine::save(const RunningPtr &r, bool statusChange, qint64 retryIn
     Download snapshot = r->d();
     if (!release)
         snapshot.speed = r->transfer->speed();
+    std::optional<DownloadPhase> phase; // as of this save: the event shows it even if it moved on
+    if (snapshot.status == DownloadStatus::Downloading)
+        r->shownPhase = phase = phaseOf(*r);
     snapshot.updatePercent();
     const DownloadStatus expected = r->stored;
     const bool changed = expected != snapshot.status || (statusChange && std::exchange(r->republish, false));
@@ -369,7 +468,7 @@ void DownloadEngine::save(const RunningPtr &r, bool statusChange, qint64 retryIn
     }
     // `r` is kept until the store answers: a refused write still has its part file to settle.
     m_store->update(this, snapshot, m_leases.nodeId(), expected, retryInMs, release && !announce, statusChange,
-                    [this, r, snapshot, changed, statusChange, applied, announce](Result<std::optional<QueueSummary>> summary) mutable {
+                    [this, r, snapshot, changed, statusChange, applied, announce, phase](Result<std::optional<QueueSummary>> summary) mutable {
         if (announce && (!summary || !*summary))
             m_announcing.remove(snapshot.id);
         if (!summary) {
@@ -395,7 +494,7 @@ void DownloadEngine::save(const RunningPtr &r, bool statusChange, qint64 retryIn
             applied(snapshot); // e.g. the finished file moved into place, its final name
         if (announce)
             return publishThenRelease(snapshot, **summary);
-        m_events.publishProgress(snapshot);
+        m_events.publishProgress(snapshot, {}, phase);
         if (statusChange && changed)
             m_events.publishQueue(QueueAction::StatusChanged, snapshot, **summary);
     });

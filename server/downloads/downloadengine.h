@@ -1,5 +1,6 @@
 #pragma once
 
+#include "downloads/connectionslots.h"
 #include "downloads/diskspacewatch.h"
 #include "downloads/download.h"
 #include "downloads/downloaddir.h"
@@ -16,8 +17,10 @@
 #include <QSet>
 #include <QNetworkAccessManager>
 #include <QObject>
+#include <QTimer>
 
 #include <memory>
+#include <vector>
 
 namespace Hermes {
 
@@ -30,7 +33,9 @@ class Broker;
  *
  * - LeaseKeeper says which downloads run here (claims, renewals, stopping before a lease that
  *   could not be renewed expires);
- * - a Transfer per running download moves its bytes into `<download dir>/<id>.part`;
+ * - a Transfer per running download moves its bytes into `<download dir>/<id>.part`, once it
+ *   has one of its origin's connection slots (ConnectionSlots; until then it is downloading,
+ *   phase waiting_for_connection);
  * - DownloadService is the API (service()); DownloadEvents publishes every change.
  *
  * What it does itself: the running node's fenced writes (saved first, published after, once),
@@ -87,6 +92,19 @@ private:
     void stopHere(const QString &id, bool handBack, bool deletePart, const QString &why) override;
     void setPriorityHere(const QString &id, int priority) override;
     void claimSoon() override;
+    std::optional<DownloadPhase> phaseHere(const QString &id) const override;
+    QDateTime nextAttemptAt(const QString &id) const override;
+    int maxAttempts() const override { return m_options.maxAttempts; }
+
+    /// The network access manager of connection slot `slot` (ConnectionSlots::PerManager each).
+    QNetworkAccessManager *network(int slot);
+    /// The transfer got connection slot `slot`: it starts.
+    void run(const RunningPtr &r, int slot);
+    DownloadPhase phaseOf(const Running &r) const;
+    /// Publishes the download's phase if it changed since its last event (a stall, say, has
+    /// no bytes that would).
+    void showPhase(const RunningPtr &r);
+    void checkPhases();
 
     void begin(const Download &row);
     void onEnded(const RunningPtr &r, const TransferResult &result);
@@ -119,7 +137,10 @@ private:
     Options m_options;
     DownloadDir m_dir;
     AbstractDownloadStore *m_store;
-    QNetworkAccessManager m_network;
+    std::vector<std::unique_ptr<QNetworkAccessManager>> m_networks; ///< see network()
+    ConnectionSlots m_slots;
+    QTimer m_phaseCheck;               ///< notices stalls
+    QHash<QString, QDateTime> m_retryAt; ///< downloads released here for a retry: when it is due
     QHash<QString, RunningPtr> m_running;
     LeaseKeeper m_leases;
     DownloadEvents m_events;

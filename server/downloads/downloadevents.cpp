@@ -40,6 +40,29 @@ DownloadProgressInfo DownloadEvents::progressOf(const Download &d) const
     return p;
 }
 
+DownloadPhaseInfo DownloadEvents::phaseOf(const Download &d, std::optional<DownloadPhase> live) const
+{
+    m_thread.check(Q_FUNC_INFO);
+    DownloadPhaseInfo p;
+    if (d.status == DownloadStatus::Downloading) {
+        if (const std::optional<DownloadPhase> phase = live ? live : m_running->phaseHere(d.id))
+            p = DownloadPhaseInfo::of(*phase);
+    } else if (d.status == DownloadStatus::Pending) {
+        // Only while the retry is still ahead: once due, it is queued like any other.
+        const QDateTime at = m_running->nextAttemptAt(d.id);
+        if (at.isValid() && at > QDateTime::currentDateTimeUtc()) {
+            p = DownloadPhaseInfo::of(DownloadPhase::Retrying);
+            p.nextAttemptAt = at;
+        }
+    }
+    if (!p.isEmpty()) {
+        p.attempt = d.attempts + 1; // `attempts` counts the failed ones
+        if (const int max = m_running->maxAttempts(); max > 0)
+            p.maxAttempts = max;
+    }
+    return p;
+}
+
 DownloadResource DownloadEvents::resourceOf(const Download &stored) const
 {
     m_thread.check(Q_FUNC_INFO);
@@ -65,13 +88,14 @@ DownloadResource DownloadEvents::resourceOf(const Download &stored) const
     r.errorMessage = d.errorMessage;
     r.note = d.note;
     r.attempts = d.attempts;
+    r.phase = phaseOf(d);
     r.createdAt = d.createdAt;
     r.updatedAt = isoTimestamp(d.updatedAt);
     r.completedAt = d.completedAt;
     return r;
 }
 
-void DownloadEvents::publishProgress(const Download &d, Published done)
+void DownloadEvents::publishProgress(const Download &d, Published done, std::optional<DownloadPhase> live)
 {
     m_thread.check(Q_FUNC_INFO);
     DownloadProgressEvent payload;
@@ -87,6 +111,7 @@ void DownloadEvents::publishProgress(const Download &d, Published done)
     // retries without fetching the download again.
     payload.attempts = d.attempts;
     payload.note = d.note; // e.g. why it restarted from zero (the percentage went down)
+    payload.phase = phaseOf(d, live); // additive too: what `downloading` or `pending` means right now
     if (d.status == DownloadStatus::Completed)
         payload.result = DownloadResult{UrlCredentials::redacted(d.url), d.filename, d.totalBytes};
     Event e;

@@ -29,12 +29,19 @@ public:
 
     /// The `progress` object of the events and of the REST representation.
     DownloadProgressInfo progressOf(const Download &download) const;
+    /// The `phase`, `attempt`, `max_attempts` and `next_attempt_at` of the events and of the
+    /// REST representation: as far as this node knows (a download running on another node
+    /// has no phase here; its events carry it).
+    /// `live`: the phase of a download running here as it was when its change was saved (it
+    /// may have moved on, or ended, by the time the event goes out).
+    DownloadPhaseInfo phaseOf(const Download &download, std::optional<DownloadPhase> live = std::nullopt) const;
     /// The REST representation; live figures when this node runs it.
     DownloadResource resourceOf(const Download &stored) const;
 
     /// Whether the broker took an event (for a saved change that is released only once published).
     using Published = std::function<void(bool)>;
-    void publishProgress(const Download &download, Published done = {});
+    void publishProgress(const Download &download, Published done = {},
+                         std::optional<DownloadPhase> live = std::nullopt);
     void publishQueue(QueueAction action, const Download &download, const QueueSummary &summary,
                       Published done = {});
     /// A notice for people; `download` is the one it is about, if any.

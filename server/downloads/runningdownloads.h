@@ -29,6 +29,14 @@ public:
     virtual void setPriorityHere(const QString &id, int priority) = 0;
     /// Something changed that may let this node run more: claim work soon.
     virtual void claimSoon() = 0;
+    /// What a download that runs here is doing within `downloading` (waiting for a connection,
+    /// connecting, transferring, stalled), or nothing.
+    virtual std::optional<DownloadPhase> phaseHere(const QString &id) const { Q_UNUSED(id) return std::nullopt; }
+    /// When the next attempt of a download this node released for a retry is due (invalid:
+    /// none known here).
+    virtual QDateTime nextAttemptAt(const QString &id) const { Q_UNUSED(id) return {}; }
+    /// HERMES_DOWNLOAD_MAX_ATTEMPTS (0: only the retry window limits).
+    virtual int maxAttempts() const { return 0; }
 };
 
 } // namespace Hermes

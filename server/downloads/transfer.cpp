@@ -424,6 +424,9 @@ void Transfer::onMetaData()
         return;
     if (redirected(reply))
         return;
+    emit responded();
+    if (m_ended || !m_reply)
+        return; // stopped by whoever heard it
     Download &d = m_download;
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     if (status < 200 || status >= 300)

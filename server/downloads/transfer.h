@@ -116,10 +116,14 @@ public:
     /// Bytes per second over the last seconds.
     double speed();
     void setClock(Clock clock) { m_clock = std::move(clock); }
+    /// The network access manager its requests go through from now on (before start()).
+    void setNetwork(QNetworkAccessManager *network) { m_network = network; }
 
 signals:
     /// The part file is open and the transfer runs from download().downloadedBytes.
     void started();
+    /// The origin's response headers arrived (after any redirects): no longer connecting.
+    void responded();
     /// Bytes were written to the part file (for the node's totals).
     void received(qint64 bytes);
     /// download() moved on by a progress step, or a progress interval passed, or it reached

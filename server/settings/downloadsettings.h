@@ -16,6 +16,9 @@ struct DownloadSettings
 {
     QString downloadDir;           ///< the server's default: <data dir>/downloads
     int maxConcurrent = 3;
+    /// Transfers to one origin (scheme, host, port) at once; the rest wait for a connection.
+    int connectionsPerHost = 6;
+    int stalledAfterMs = 10000;    ///< no byte for this long: the transfer is shown as stalled
     qint64 retryWindowMs = 3600000; ///< transient failures are retried this long (RetryPolicy)
     int maxAttempts = 0;           ///< within the window; 0: only the window limits
     int retryBaseMs = 1000;

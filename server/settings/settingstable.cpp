@@ -247,6 +247,19 @@ QList<SettingEntry> buildTable()
         Setting("HERMES_MAX_CONCURRENT_DOWNLOADS", "max-concurrent-downloads", Type::Integer,
                 QStringLiteral("3"), "Downloads transferring at the same time.")
             .range(1, 100).into(&S::downloads, &DownloadSettings::maxConcurrent),
+        Setting("HERMES_DOWNLOAD_CONNECTIONS_PER_HOST", "connections-per-host", Type::Integer,
+                QStringLiteral("6"),
+                "Transfers to one origin (scheme, host and port) at the same time; the others "
+                "wait for a connection (phase waiting_for_connection) instead of sharing it. Qt "
+                "6.4 opens at most 6 connections per host and network access manager: above 6 "
+                "the engine spreads the transfers over several managers (one thread each per 6).")
+            .range(1, 100).into(&S::downloads, &DownloadSettings::connectionsPerHost),
+        Setting("HERMES_DOWNLOAD_STALLED_AFTER", "download-stalled-after", Type::Integer,
+                QStringLiteral("10000"),
+                "Milliseconds without a byte after which a transfer is shown as stalled (phase "
+                "stalled). After 30 s without a byte the attempt fails and is retried.")
+            .range(100, 30000).unit(Unit::Milliseconds)
+            .into(&S::downloads, &DownloadSettings::stalledAfterMs),
         Setting("HERMES_DOWNLOAD_RETRY_WINDOW", "download-retry-window", Type::Integer,
                 QStringLiteral("3600"),
                 "Seconds a download keeps being retried after a transient failure (resolver, "

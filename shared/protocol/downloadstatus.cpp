@@ -13,7 +13,12 @@ static constexpr WireNames<DownloadAction, DownloadActionCount> Actions{
     {QLatin1StringView("pause"), QLatin1StringView("resume"), QLatin1StringView("cancel"),
      QLatin1StringView("retry")}};
 
+static constexpr WireNames<DownloadPhase, DownloadPhaseCount> Phases{
+    {QLatin1StringView("waiting_for_connection"), QLatin1StringView("connecting"),
+     QLatin1StringView("transferring"), QLatin1StringView("stalled"), QLatin1StringView("retrying")}};
+
 QLatin1StringView wireName(DownloadStatus status) { return Statuses(status); }
+QLatin1StringView wireName(DownloadPhase phase) { return Phases(phase); }
 QLatin1StringView wireName(DownloadAction action) { return Actions(action); }
 
 template<> std::optional<DownloadStatus> fromWire<DownloadStatus>(QStringView text)
@@ -24,6 +29,11 @@ template<> std::optional<DownloadStatus> fromWire<DownloadStatus>(QStringView te
 template<> std::optional<DownloadAction> fromWire<DownloadAction>(QStringView text)
 {
     return Actions.parse(text);
+}
+
+template<> std::optional<DownloadPhase> fromWire<DownloadPhase>(QStringView text)
+{
+    return Phases.parse(text);
 }
 
 QList<DownloadStatus> allDownloadStatuses()

@@ -20,14 +20,29 @@ enum class DownloadStatus : quint8 {
 };
 inline constexpr int DownloadStatusCount = 7;
 
+/**
+ * What a download is doing within its status: Hermes' addition (the `phase` member of
+ * download_progress and of the REST download), so the statuses stay the Python Hermes' and a
+ * client that does not know phases loses nothing. Set only where it says more than the status:
+ *
+ * - downloading: waiting_for_connection (queued behind HERMES_DOWNLOAD_CONNECTIONS_PER_HOST),
+ *   connecting (the request is out, no response headers yet), transferring, stalled (no byte
+ *   for HERMES_DOWNLOAD_STALLED_AFTER);
+ * - pending: retrying (a transient failure; the next attempt is due at `next_attempt_at`).
+ */
+enum class DownloadPhase : quint8 { WaitingForConnection, Connecting, Transferring, Stalled, Retrying };
+inline constexpr int DownloadPhaseCount = 5;
+
 /// What a client may ask of a download (`POST /api/v1/downloads/{id}/<action>`).
 enum class DownloadAction : quint8 { Pause, Resume, Cancel, Retry };
 inline constexpr int DownloadActionCount = 4;
 
 QLatin1StringView wireName(DownloadStatus status);
 QLatin1StringView wireName(DownloadAction action);
+QLatin1StringView wireName(DownloadPhase phase);
 template<> std::optional<DownloadStatus> fromWire<DownloadStatus>(QStringView text);
 template<> std::optional<DownloadAction> fromWire<DownloadAction>(QStringView text);
+template<> std::optional<DownloadPhase> fromWire<DownloadPhase>(QStringView text);
 
 /// Every status, and every action, in order.
 QList<DownloadStatus> allDownloadStatuses();

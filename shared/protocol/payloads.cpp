@@ -10,6 +10,7 @@ namespace Hermes {
 namespace Key {
 #define HERMES_KEY(name, text) static const QString name = QStringLiteral(text);
 HERMES_KEY(Action, "action")
+HERMES_KEY(Attempt, "attempt")
 HERMES_KEY(Active, "active")
 HERMES_KEY(Attempts, "attempts")
 HERMES_KEY(CompletedAt, "completed_at")
@@ -25,13 +26,16 @@ HERMES_KEY(Filename, "filename")
 HERMES_KEY(HeartbeatInterval, "heartbeat_interval")
 HERMES_KEY(Id, "id")
 HERMES_KEY(LastEventId, "last_event_id")
+HERMES_KEY(MaxAttempts, "max_attempts")
 HERMES_KEY(Message, "message")
+HERMES_KEY(NextAttemptAt, "next_attempt_at")
 HERMES_KEY(Note, "note")
 HERMES_KEY(NotificationType, "notification_type")
 HERMES_KEY(Percentage, "percentage")
 HERMES_KEY(Position, "position")
 HERMES_KEY(Priority, "priority")
 HERMES_KEY(Paused, "paused")
+HERMES_KEY(Phase, "phase")
 HERMES_KEY(Progress, "progress")
 HERMES_KEY(QueueLength, "queue_length")
 HERMES_KEY(Queued, "queued")
@@ -132,6 +136,31 @@ DownloadProgressInfo DownloadProgressInfo::fromJson(const QJsonObject &o)
     return p;
 }
 
+// --- phase ---------------------------------------------------------------------------------
+
+void DownloadPhaseInfo::writeTo(QJsonObject &o) const
+{
+    o.insert(Key::Phase, nullable(phaseText));
+    o.insert(Key::Attempt, attempt ? QJsonValue(*attempt) : QJsonValue());
+    o.insert(Key::MaxAttempts, maxAttempts ? QJsonValue(*maxAttempts) : QJsonValue());
+    o.insert(Key::NextAttemptAt, nextAttemptAt.isValid() ? QJsonValue(isoTimestamp(nextAttemptAt)) : QJsonValue());
+}
+
+std::optional<DownloadPhaseInfo> DownloadPhaseInfo::readFrom(const QJsonObject &o)
+{
+    if (!o.contains(Key::Phase))
+        return std::nullopt;
+    DownloadPhaseInfo p;
+    p.phaseText = o.value(Key::Phase).toString();
+    p.phase = fromWire<DownloadPhase>(p.phaseText);
+    if (const auto attempt = optionalInteger(o, Key::Attempt))
+        p.attempt = int(*attempt);
+    if (const auto max = optionalInteger(o, Key::MaxAttempts))
+        p.maxAttempts = int(*max);
+    p.nextAttemptAt = parseTimestamp(o.value(Key::NextAttemptAt));
+    return p;
+}
+
 QJsonObject DownloadResult::toJson() const
 {
     return {{Key::Url, url}, {Key::Title, title}, {Key::FileSize, fileSize}};
@@ -149,6 +178,8 @@ QJsonObject DownloadProgressEvent::toJson() const
                   {Key::Url, url.value_or(QString())},
                   {Key::Attempts, attempts.value_or(0)},
                   {Key::Note, nullable(note.value_or(QString()))}};
+    if (phase)
+        phase->writeTo(o);
     if (result)
         o.insert(Key::Result, result->toJson());
     return o;
@@ -168,6 +199,7 @@ DownloadProgressEvent DownloadProgressEvent::fromJson(const QJsonObject &o)
     if (const auto attempts = optionalInteger(o, Key::Attempts))
         e.attempts = int(*attempts);
     e.note = optionalText(o, Key::Note);
+    e.phase = DownloadPhaseInfo::readFrom(o);
     const QJsonObject result = o.value(Key::Result).toObject();
     if (!result.isEmpty())
         e.result = DownloadResult{result.value(Key::Url).toString(), result.value(Key::Title).toString(),
@@ -262,7 +294,7 @@ QJsonObject HeartbeatEvent::toJson() const
 QJsonObject DownloadResource::toJson() const
 {
     const QJsonObject p = progress ? progress->toJson() : QJsonObject();
-    return {{Key::Id, id},
+    QJsonObject o{{Key::Id, id},
             {Key::Url, url},
             {Key::Filename, filename},
             {Key::Status, status ? status->text : QString()},
@@ -280,6 +312,9 @@ QJsonObject DownloadResource::toJson() const
             {Key::CreatedAt, isoTimestamp(createdAt)},
             {Key::UpdatedAt, updatedAt},
             {Key::CompletedAt, completedAt.isValid() ? QJsonValue(isoTimestamp(completedAt)) : QJsonValue()}};
+    if (phase)
+        phase->writeTo(o);
+    return o;
 }
 
 DownloadResource DownloadResource::fromJson(const QJsonObject &o)
@@ -300,6 +335,7 @@ DownloadResource DownloadResource::fromJson(const QJsonObject &o)
     d.errorMessage = o.value(Key::ErrorMessage).toString();
     d.note = o.value(Key::Note).toString();
     d.attempts = o.value(Key::Attempts).toInt();
+    d.phase = DownloadPhaseInfo::readFrom(o);
     d.createdAt = parseTimestamp(o.value(Key::CreatedAt));
     d.updatedAt = o.value(Key::UpdatedAt).toString();
     d.completedAt = parseTimestamp(o.value(Key::CompletedAt));

@@ -46,6 +46,30 @@ struct DownloadProgressInfo
     static DownloadProgressInfo fromJson(const QJsonObject &object);
 };
 
+/// Hermes' addition to download_progress and the REST download: what a download is doing
+/// within its status (DownloadPhase), with the attempt it is at. On the wire: `phase`,
+/// `attempt`, `max_attempts` and `next_attempt_at`, each null when it does not apply.
+struct DownloadPhaseInfo
+{
+    std::optional<DownloadPhase> phase;        ///< none: the status says it all (or a newer server's phase)
+    QString phaseText;                          ///< as sent (a newer server's phase is shown as sent)
+    std::optional<int> attempt;                 ///< 1-based: the attempt running, or waiting to run
+    std::optional<int> maxAttempts;             ///< none: only the retry window limits
+    QDateTime nextAttemptAt;                    ///< retrying: when the next attempt is due
+
+    static DownloadPhaseInfo of(DownloadPhase phase)
+    {
+        DownloadPhaseInfo p;
+        p.phase = phase;
+        p.phaseText = wireName(phase);
+        return p;
+    }
+    bool isEmpty() const { return phaseText.isEmpty(); }
+    void writeTo(QJsonObject &object) const;
+    /// Absent when the object has no `phase` member (a server without phases).
+    static std::optional<DownloadPhaseInfo> readFrom(const QJsonObject &object);
+};
+
 /// `result` of a completed download's download_progress.
 struct DownloadResult
 {
@@ -67,6 +91,7 @@ struct DownloadProgressEvent
     std::optional<QString> url;
     std::optional<int> attempts;                  ///< Hermes' addition
     std::optional<QString> note;                  ///< Hermes' addition (why it restarted …); null: none
+    std::optional<DownloadPhaseInfo> phase;       ///< Hermes' addition; absent: not sent
     std::optional<DownloadResult> result;         ///< completed downloads only
 
     QJsonObject toJson() const;
@@ -160,6 +185,7 @@ struct DownloadResource
     QString errorMessage;                  ///< empty: none (null on the wire)
     QString note;                          ///< empty: none (null on the wire)
     int attempts = 0;
+    std::optional<DownloadPhaseInfo> phase; ///< Hermes' addition; absent: not sent
     QDateTime createdAt;
     QString updatedAt;                     ///< ISO-8601 as sent (clients compare it as text)
     QDateTime completedAt;                 ///< invalid: not completed (null on the wire)

@@ -48,6 +48,7 @@ static QSet<QString> protocolWords()
     addNames<EventStyle, 2>(&words);
     addNames<DownloadStatus, DownloadStatusCount>(&words);
     addNames<DownloadAction, DownloadActionCount>(&words);
+    addNames<DownloadPhase, DownloadPhaseCount>(&words);
     return words;
 }
 
