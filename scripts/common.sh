@@ -25,7 +25,18 @@ HERMES_TEST_PACKAGES=(
     docker-compose   # tst_dockercompose: docker-compose config (no engine needed)
     help2man         # tst_commandline and scripts/gen-man-pages.sh: man pages from --help
     clang libclang-rt-14-dev    # the libFuzzer harnesses (scripts/fuzz.sh, the fuzz preset)
+    chromium         # tst_webui: the built-in web page in a real (headless) browser
 )
+
+# tst_webui drives Chromium with puppeteer-core from npm: node and npm from Debian, but only
+# when they are missing (a machine with another Node.js, which bundles npm, keeps it; Debian's
+# npm would conflict with it).
+hermes_install_node() {
+    if command -v node >/dev/null && command -v npm >/dev/null; then
+        return 0
+    fi
+    hermes_install_packages nodejs npm
+}
 
 # Installs the Debian packages that are not installed yet (as root, or through sudo).
 hermes_install_packages() {
