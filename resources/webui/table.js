@@ -112,11 +112,13 @@ export class QueueTable {
     c.detail = el('span', { className: 'detail' });
     c.speed = el('td', { className: 'num speed' });
     c.eta = el('td', { className: 'num eta' });
-    c.priority = el('td', { className: 'num prio' });
+    c.prio = el('button', { type: 'button', className: 'prio-edit' });
+    c.prio.addEventListener('click', () => this.onAction('priority', [row.id], c.prio));
+    c.priority = el('td', { className: 'num prio' }, c.prio);
     c.added = el('td', { className: 'added' });
     c.buttons = {};
     const actions = el('td', { className: 'actions' });
-    for (const action of ['pause', 'resume', 'cancel', 'retry', 'priority', 'remove']) {
+    for (const action of ['pause', 'resume', 'cancel', 'retry', 'remove']) {
       const b = el('button', { type: 'button', textContent: t(action), dataset: { action } });
       b.addEventListener('click', () => this.onAction(action, [row.id], b));
       c.buttons[action] = b;
@@ -156,7 +158,11 @@ export class QueueTable {
     const running = row.status === 'downloading';
     setText(c.speed, this.live && running ? rate(row.progress?.speed) : DASH);
     setText(c.eta, this.live && running ? duration(row.progress?.eta) : DASH);
-    setText(c.priority, String(row.priority ?? 0));
+    c.speed.dataset.label = t('speed');
+    c.eta.dataset.label = t('eta');
+    c.size.dataset.label = t('size');
+    setText(c.prio, String(row.priority ?? 0));
+    c.prio.setAttribute('aria-label', `${t('priority')} ${row.priority ?? 0}: ${name}`);
     setText(c.added, date(row.created_at));
     for (const [action, statuses] of Object.entries(ACTIONS)) c.buttons[action].hidden = !statuses.includes(row.status);
     for (const b of Object.values(c.buttons)) b.setAttribute('aria-label', `${b.textContent}: ${name}`);

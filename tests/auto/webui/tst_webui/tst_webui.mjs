@@ -93,7 +93,7 @@ async function startHermes(extraEnv = {}, p = port) {
   const env = {
     ...process.env,
     HERMES_HOST: '127.0.0.1', HERMES_PORT: String(p), HERMES_DATA_DIR: join(dataDir, `data-${p}`),
-    HERMES_API_KEY_FILE: keyFile, HERMES_SSE_HEARTBEAT_INTERVAL: '2', HERMES_LOG_LEVEL: 'warning',
+    HERMES_API_KEY_FILE: keyFile, HERMES_SSE_HEARTBEAT_INTERVAL: '2', HERMES_LOG_LEVEL: process.env.HERMES_WEBUI_TEST_LOG || 'warning',
     HERMES_DISK_WARNING_MB: '0', ...extraEnv,
   };
   const child = spawn(opt.server, [], { env, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -276,12 +276,15 @@ async function main() {
     check(resumed && resumed.searchParams.get('lastEventId'), 'the new stream passes lastEventId', resumed?.search);
     check(resumed && resumed.searchParams.get('token') !== firstToken, 'the reconnect uses the renewed token');
 
-    // The key revoked (removed from the key file + SIGHUP): back to sign-in, told why.
+    // The key revoked (removed from the key file + SIGHUP): back to sign-in, told why. After
+    // a second and more of streaming, so that the end is a renewal, not an outage with backoff.
+    await sleep(1500);
+    const revokedAt = Date.now();
     writeFileSync(keyFile, 'another-key\n');
     hermes.kill('SIGHUP');
     await waitFor(() => page.$eval('#signin-view', (e) => !e.hidden), 'sign-in after revocation', 15000);
     const why = await page.$eval('#signin-error', (e) => e.textContent);
-    check(/no longer accepted/.test(why), 'a revoked key goes back to sign-in with a message', why);
+    check(/no longer accepted/.test(why), `a revoked key goes back to sign-in with a message (${Date.now() - revokedAt} ms after SIGHUP)`, why);
     check(await page.evaluate(() => !sessionStorage.getItem('hermes.apiKey')), 'the revoked key is forgotten');
 
     // German.
