@@ -46,16 +46,27 @@ export class Api {
     return json;
   }
 
-  /** Every download, page after page (offset/next_offset), bounded. */
+  /**
+   * Every download, page after page (offset/next_offset). A list whose total changed while it
+   * was paged may have shifted a row past a page boundary: it is paged again (a few times;
+   * the events that came meanwhile are applied afterwards anyway).
+   */
   async listAll(pageSize = 500) {
-    const items = [];
-    let offset = 0;
-    for (let page = 0; page < 10000 && offset != null; page++) {
-      const list = await this.call('GET', `downloads?limit=${pageSize}&offset=${offset}`);
-      items.push(...list.items);
-      offset = list.next_offset ?? null;
+    let items = [];
+    for (let round = 0; round < 3; round++) {
+      items = [];
+      let offset = 0, total = null, changed = false;
+      for (let page = 0; page < 10000 && offset != null; page++) {
+        const list = await this.call('GET', `downloads?limit=${pageSize}&offset=${offset}`);
+        if (total !== null && list.total !== total) changed = true;
+        total = list.total;
+        items.push(...list.items);
+        offset = list.next_offset ?? null;
+      }
+      if (!changed) break;
     }
-    return items;
+    const seen = new Set();
+    return items.filter((d) => !seen.has(d.id) && seen.add(d.id));
   }
 
   get(id) { return this.call('GET', `downloads/${encodeURIComponent(id)}`); }

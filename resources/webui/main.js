@@ -118,9 +118,10 @@ async function loadSnapshot() {
   clearTimeout(snapshot.timer);
   snapshot.loading = true;
   snapshot.buffered = [];
+  const session = api;
   try {
     const items = await api.listAll();
-    if (!api) return;
+    if (api !== session) return; // signed out (or in again) meanwhile
     model.merge(items);
     snapshot.loaded = true;
     snapshot.attempt = 0;
@@ -136,7 +137,7 @@ async function loadSnapshot() {
     }
   } catch (e) {
     snapshot.loading = false;
-    if (e.status === 401 || !api) return;
+    if (e.status === 401 || api !== session) return;
     // Events keep coming; the list is retried with the stream's backoff meanwhile.
     $('banner').textContent = t('staleList', e.message);
     $('banner').hidden = false;

@@ -17,7 +17,7 @@ const QString ResourceDir = QStringLiteral(":/hermes/webui");
 // script or style at all (so an injected attribute or <script> does nothing); the page
 // frames nothing and may not be framed (clickjacking of the action buttons).
 const QByteArray WebUiRoute::ContentSecurityPolicy =
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'";
 
