@@ -228,6 +228,21 @@ async function main() {
     check((await rowIds(page)).join() === other.id, 'search narrows to other.bin');
     await page.$eval('#search', (e) => { e.value = ''; e.dispatchEvent(new Event('input')); });
 
+    // Add through the dialog; remove (deleting the file) through the other.
+    await page.click('#add-open');
+    await page.type('#add-urls', fileUrl('added.bin', 8192));
+    await page.type('#add-filename', 'added-by-page.bin');
+    await page.click('#add-form button[type=submit]');
+    const added = await waitFor(async () => (await rest('GET', 'downloads?limit=1000')).items.find((d) => d.filename === 'added-by-page.bin'), 'the added download on the server');
+    await waitFor(async () => (await rowIds(page)).includes(added.id), 'the added row on the page');
+    await waitFor(async () => (await rowStatus(page, added.id)) === 'completed', 'added-by-page.bin completed');
+    check(true, 'a URL added on the page is queued, shown and completes');
+    await page.click(`tr[data-id="${added.id}"] button[data-action=remove]`);
+    await page.click('#remove-dialog button[value=delete]');
+    await waitFor(async () => !(await rowIds(page)).includes(added.id), 'the removed row to go');
+    const gone = await fetch(`${base}/api/v1/downloads/${added.id}`, { headers: { Authorization: `Bearer ${KEY}` } });
+    check(gone.status === 404, 'remove (delete the file) round-trips', String(gone.status));
+
     await shoot(page, 'webui-desktop-connected', 1280, 800);
     await shoot(page, 'webui-phone-connected', 390, 844);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -242,6 +257,14 @@ async function main() {
         .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
     });
     check(axe.length === 0, 'axe-core: no serious or critical violations', axe.join('; '));
+    await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
+    const axeDark = await page.evaluate(async () => {
+      const r = await window.axe.run(document, { runOnly: ['color-contrast'] });
+      return r.violations.map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+    });
+    check(axeDark.length === 0, 'axe-core: contrast holds in the dark scheme too', axeDark.join('; '));
+    await shoot(page, 'webui-desktop-dark', 1280, 800);
+    await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'light' }]);
 
     // Token renewal: with ?tokenTtl=60 the page mints again half-way (30 s).
     const firstToken = streamUrls[0]?.searchParams.get('token');
