@@ -189,7 +189,9 @@ function showState(s) {
   if (s.state === 'connected') text = t('connected');
   else if (s.state === 'connecting') text = t('connecting');
   else if (s.state === 'reconnecting') {
-    text = t('reconnecting', s.attempt) + (s.busy ? ` — ${t('serverBusy', s.busy)}` : '');
+    // After the fast attempts: the slow phase, said plainly (the monitor's words).
+    text = (s.attempt > 10 ? `${t('offline')} · ${t('reconnecting', s.attempt)}` : t('reconnecting', s.attempt))
+      + (s.busy ? ` — ${t('serverBusy', s.busy)}` : '');
     const tick = () => {
       const secs = Math.max(0, Math.ceil((s.nextAt - Date.now()) / 1000));
       $('conn-countdown').textContent = `· ${t('nextTry', secs)}`;
@@ -208,6 +210,8 @@ function showState(s) {
   }
 }
 $('conn-retry').addEventListener('click', () => stream?.reconnectNow());
+// The network came back (or the machine woke up): try now rather than at the next backoff.
+window.addEventListener('online', () => stream?.reconnectNow());
 
 function notice(message, kind = 'info') {
   const li = document.createElement('li');

@@ -1,27 +1,35 @@
 // A text/event-stream parser (the WHATWG rules): lines, fields, events dispatched on a blank
-// line; `id:` kept across events; `retry:` reported.
+// line, each with its own `id:` (the caller keeps the last one); `retry:` reported.
 
 export class SseParser {
   constructor(onEvent, onRetry) {
     this.onEvent = onEvent;
     this.onRetry = onRetry;
     this.buffer = '';
+    this.skipLf = false;
     this.reset();
   }
 
   reset() { this.type = ''; this.data = []; this.id = null; }
 
   push(text) {
+    // A CR ends a line at once; an LF right after it (even in the next chunk) belongs to it.
+    if (this.skipLf && text.startsWith('\n')) text = text.slice(1);
+    this.skipLf = false;
     this.buffer += text;
     let start = 0;
+    const eol = /[\r\n]/g;
     for (;;) {
-      const nl = this.buffer.slice(start).search(/\r\n|\r|\n/);
-      if (nl < 0) break;
-      const end = start + nl;
+      eol.lastIndex = start;
+      if (!eol.test(this.buffer)) break;
+      const end = eol.lastIndex - 1;
       const line = this.buffer.slice(start, end);
-      // \r at the very end may be half of \r\n: wait for the next byte.
-      if (this.buffer[end] === '\r' && end + 1 === this.buffer.length) break;
-      start = end + (this.buffer.startsWith('\r\n', end) ? 2 : 1);
+      if (this.buffer[end] === '\r') {
+        if (end + 1 === this.buffer.length) this.skipLf = true;
+        start = end + (this.buffer[end + 1] === '\n' ? 2 : 1);
+      } else {
+        start = end + 1;
+      }
       this.line(line);
     }
     this.buffer = this.buffer.slice(start);
