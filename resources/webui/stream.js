@@ -156,7 +156,6 @@ export class EventStream {
   async read(response, abort, current) {
     const openedAt = Date.now();
     let events = 0;
-    this.backoff.setServerRetry(-1);
     const parser = new SseParser((e) => {
       if (e.id) this.lastEventId = e.id;
       events++;
