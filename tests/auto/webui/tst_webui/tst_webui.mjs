@@ -317,6 +317,34 @@ async function main() {
     check(title === 'Anmelden', 'German when the language is German', title);
     await de.close();
 
+    // A full server: 503 with Retry-After, shown as "Server busy" and waited out. The key is
+    // remembered (localStorage), so the second tab signs in by itself.
+    writeFileSync(keyFile, `${KEY}\n`);
+    const fullPort = await freePort();
+    const full = await startHermes({ HERMES_SSE_MAX_CONNECTIONS: '1' }, fullPort);
+    try {
+      const first = await browser.newPage();
+      await first.goto(`http://127.0.0.1:${fullPort}/ui/`);
+      await first.waitForSelector('#signin-view:not([hidden])');
+      await first.type('#key', KEY);
+      await first.click('#remember');
+      await first.click('#signin-form button[type=submit]');
+      await waitFor(async () => (await connState(first)).state === 'connected', 'the first tab connected');
+      const second = await browser.newPage();
+      await second.goto(`http://127.0.0.1:${fullPort}/ui/`);
+      const busy = await waitFor(async () => { const s = await connState(second); return s.state === 'reconnecting' && s; }, 'the second tab turned away');
+      check(/Server busy \(HTTP 503\)/.test(busy.text), `a full server is "${busy.text}"`);
+      const wait = Number(/next try in (\d+) s/.exec(busy.text)?.[1]);
+      check(wait >= 5 && wait <= 8, `Retry-After: 5 is honoured with jitter (next try in ${wait} s)`);
+      check(await second.evaluate(() => !document.querySelector('#queue-view').hidden), 'a remembered key signs in by itself');
+      await first.close();
+      await waitFor(async () => (await connState(second)).state === 'connected', 'the second tab connected once there is room', 12000);
+      check(true, 'connected once a stream is free');
+      await second.close();
+    } finally {
+      await stopHermes(full, 'SIGTERM');
+    }
+
     check(problems.length === 0, 'no script errors or CSP violations in the console', problems.join(' | '));
   } finally {
     await browser.close();
