@@ -184,7 +184,6 @@ export class EventStream {
     const ranMs = Date.now() - openedAt;
     if (!failure && ranMs >= MIN_RENEWABLE_MS && events > 0) {
       // A planned end: the next stream at once, still "connected".
-      this.renewing = true;
       this.connect();
       return;
     }
@@ -210,14 +209,11 @@ export class EventStream {
       const hb = Number(payload?.heartbeat_interval);
       this.heartbeatMs = hb > 0 && hb <= 86400 ? hb * 1000 : 0;
     }
-    const resuming = this.renewing;
-    this.renewing = false;
-    this.onEvent(type, payload ?? {}, { id: e.id, timestamp, resuming });
+    this.onEvent(type, payload ?? {}, { id: e.id, timestamp });
   }
 
   lost(why, delayOverride = null) {
     if (this.stopped) return;
-    this.renewing = false;
     this.attempt++;
     const delay = delayOverride ?? this.backoff.delayMs(this.attempt);
     const reason = typeof why === 'object' ? why : { message: why };

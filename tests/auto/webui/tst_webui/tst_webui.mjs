@@ -136,7 +136,9 @@ async function main() {
   const filePort = await freePort();
   const files = await startFileServer(filePort);
   const fileUrl = (name, size, rate = 0) => `http://127.0.0.1:${filePort}/${name}?size=${size}&rate=${rate}`;
-  hermes = await startHermes();
+  // Streams rotated every 6 s: planned ends the page must renew without showing an outage.
+  const mainEnv = { HERMES_SSE_CONNECTION_TIMEOUT: '6' };
+  hermes = await startHermes(mainEnv);
   const base = `http://127.0.0.1:${port}`;
 
   // The static files: redirect, headers, ETag, 304.
@@ -188,6 +190,12 @@ async function main() {
     await page.click('#signin-form button[type=submit]');
     const signedInAt = Date.now();
     await waitFor(async () => (await connState(page)).state === 'connected', 'Connected');
+    // Every state the indicator shows from here on.
+    await page.evaluate(() => {
+      window.statesSeen = [];
+      new MutationObserver(() => window.statesSeen.push(document.getElementById('conn').dataset.state))
+        .observe(document.getElementById('conn'), { attributes: true, attributeFilter: ['data-state'] });
+    });
     const ids = await waitFor(async () => { const r = await rowIds(page); return r.length === 3 && r; }, 'three rows');
     check([done.id, slow.id, other.id].every((id) => ids.includes(id)), 'rows appear for the existing downloads', JSON.stringify(ids));
     check(await page.evaluate(() => sessionStorage.getItem('hermes.apiKey') !== null && localStorage.getItem('hermes.apiKey') === null),
@@ -272,6 +280,11 @@ async function main() {
       'the stream token to be renewed', Math.max(5000, 45000 - (Date.now() - signedInAt)));
     check(true, `the stream token was renewed before it expired (${((Date.now() - signedInAt) / 1000).toFixed(0)} s after sign-in)`);
 
+    const rotations = streamUrls.length - 1;
+    const seen = await page.evaluate(() => window.statesSeen);
+    check(rotations >= 3 && seen.every((s) => s === 'connected'),
+      `${rotations} planned stream renewals (HERMES_SSE_CONNECTION_TIMEOUT=6) never showed as an outage`, seen.join());
+
     // The server killed: Reconnecting with the attempt number; speeds and ETAs "—".
     await stopHermes(hermes, 'SIGKILL');
     const r1 = await waitFor(async () => { const s = await connState(page); return s.state === 'reconnecting' && s; }, 'Reconnecting');
@@ -286,7 +299,7 @@ async function main() {
 
     // Restarted: Connected again, with what happened meanwhile, every row once, no reload.
     const before = streamUrls.length;
-    hermes = await startHermes();
+    hermes = await startHermes(mainEnv);
     const late = await rest('POST', 'downloads', { url: fileUrl('late.bin', 2048), filename: 'late.bin' });
     await waitFor(async () => (await connState(page)).state === 'connected', 'Connected after the restart', 40000);
     const want = (await rest('GET', 'downloads?limit=1000')).items.map((d) => d.id).sort();
