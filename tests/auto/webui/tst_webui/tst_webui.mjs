@@ -348,7 +348,8 @@ async function main() {
       const busy = await waitFor(async () => { const s = await connState(second); return s.state === 'reconnecting' && s; }, 'the second tab turned away');
       check(/Server busy \(HTTP 503\)/.test(busy.text), `a full server is "${busy.text}"`);
       const wait = Number(/next try in (\d+) s/.exec(busy.text)?.[1]);
-      check(wait >= 5 && wait <= 8, `Retry-After: 5 is honoured with jitter (next try in ${wait} s)`);
+      // 5 to 7.5 s, shown rounded up; read up to a poll later, so 4 is the least a slow machine sees.
+      check(wait >= 4 && wait <= 8, `Retry-After: 5 is honoured with jitter (next try in ${wait} s)`);
       check(await second.evaluate(() => !document.querySelector('#queue-view').hidden), 'a remembered key signs in by itself');
       await first.close();
       await waitFor(async () => (await connState(second)).state === 'connected', 'the second tab connected once there is room', 12000);
