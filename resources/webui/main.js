@@ -75,9 +75,10 @@ $('signout').addEventListener('click', () => signOut());
 
 function start(key) {
   api = new Api(key, () => signOut(t('revoked')));
-  model = new QueueModel(() => { table.schedule(); renderFilters(); });
+  model = new QueueModel(() => table.schedule());
   table = new QueueTable(model, {
     tbody: $('rows'), empty: $('queue-empty'), onAction: act, onSelection: renderBulk,
+    onRender: renderFilters,
   });
   snapshot = { loading: false, buffered: [], loaded: false, attempt: 0, timer: 0 };
   $('signin-view').hidden = true;
@@ -111,7 +112,7 @@ function onEvent(type, data, meta) {
 }
 
 async function fetchOne(id) {
-  try { model.upsert(await api.get(id)); } catch { /* removed meanwhile, or offline: the next event says */ }
+  try { model.upsertFetched(await api.get(id)); } catch { /* removed meanwhile, or offline: the next event says */ }
 }
 
 async function loadSnapshot() {
@@ -119,9 +120,10 @@ async function loadSnapshot() {
   snapshot.loading = true;
   snapshot.buffered = [];
   const session = api;
+  const seq = snapshot.seq = (snapshot.seq ?? 0) + 1; // a resync during a load: the newer one counts
   try {
     const items = await api.listAll();
-    if (api !== session) return; // signed out (or in again) meanwhile
+    if (api !== session || seq !== snapshot.seq) return; // signed out, or a newer load is on its way
     model.merge(items);
     snapshot.loaded = true;
     snapshot.attempt = 0;
@@ -136,8 +138,9 @@ async function loadSnapshot() {
       if (unknown) fetchOne(unknown);
     }
   } catch (e) {
+    if (api !== session || seq !== snapshot.seq) return;
     snapshot.loading = false;
-    if (e.status === 401 || api !== session) return;
+    if (e.status === 401) return;
     // Events keep coming; the list is retried with the stream's backoff meanwhile.
     $('banner').textContent = t('staleList', e.message);
     $('banner').hidden = false;

@@ -8,6 +8,9 @@ export class QueueModel {
     this.rows = new Map();
     this.onChange = onChange;
     this.snapshotLoads = 0;
+    // Removed since the last list: a fetch of one that was on its way when the removal came
+    // must not bring it back.
+    this.removed = new Set();
   }
 
   /** A full list from REST: rows absent from it go, the others are updated in place. */
@@ -20,8 +23,14 @@ export class QueueModel {
       else this.rows.set(item.id, { ...item });
     }
     for (const id of [...this.rows.keys()]) if (!seen.has(id)) this.rows.delete(id);
+    this.removed.clear();
     this.snapshotLoads++;
     this.onChange();
+  }
+
+  /** A download fetched over REST because an event named it. */
+  upsertFetched(item) {
+    if (!this.removed.has(item.id)) this.upsert(item);
   }
 
   upsert(item) {
@@ -57,6 +66,7 @@ export class QueueModel {
     }
     if (type === 'queue_update') {
       if (data.action === 'removed') {
+        this.removed.add(id);
         if (this.rows.delete(id)) this.onChange();
         return null;
       }

@@ -41,8 +41,9 @@ function el(tag, props = {}, ...children) {
 function setText(node, text) { if (node.textContent !== text) node.textContent = text; }
 
 export class QueueTable {
-  constructor(model, { tbody, empty, onAction, onSelection }) {
+  constructor(model, { tbody, empty, onAction, onSelection, onRender }) {
     this.model = model;
+    this.onRender = onRender;
     this.tbody = tbody;
     this.empty = empty;
     this.onAction = onAction;
@@ -94,6 +95,7 @@ export class QueueTable {
     }
     this.empty.hidden = rows.length > 0;
     this.onSelection(this.selected);
+    this.onRender?.();
   }
 
   create(row) {

@@ -138,3 +138,14 @@ test('queue: an event older than the list it was buffered behind is dropped', ()
   m.apply('download_progress', { download_id: 'a', status: 'failed' }, '2026-01-01T00:00:11Z');
   assert.equal(m.rows.get('a').status, 'failed');
 });
+
+test('queue: a fetch that comes back after its download was removed does not bring it back', () => {
+  const m = new QueueModel(() => {});
+  m.merge([]);
+  assert.equal(m.apply('queue_update', { action: 'added', download_id: 'x', status: 'pending' }), 'x');
+  m.apply('queue_update', { action: 'removed', download_id: 'x' });
+  m.upsertFetched(row('x'));
+  assert.ok(!m.rows.has('x'));
+  m.upsertFetched(row('y'));
+  assert.ok(m.rows.has('y'));
+});
