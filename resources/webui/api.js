@@ -2,6 +2,7 @@
 // also works behind a proxy that serves Hermes under a path prefix.
 
 const BASE = new URL('../api/v1/', location.href);
+const REQUEST_TIMEOUT_MS = 20000;
 
 export class ApiError extends Error {
   constructor(status, code, message, retryAfter) {
@@ -29,9 +30,11 @@ export class Api {
         },
         body: body !== undefined ? JSON.stringify(body) : undefined,
         cache: 'no-store',
+        // A dead path answers nothing: give up, so the caller's retry can take a new one.
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
     } catch (e) {
-      throw new ApiError(0, 'network', e.message || String(e));
+      throw new ApiError(0, 'network', e.name === 'TimeoutError' ? 'no answer' : (e.message || String(e)));
     }
     if (response.status === 204) return null;
     let json = null;

@@ -15,7 +15,7 @@ import { SseParser } from './sse.js';
 
 const STABLE_MS = 10000;        // connected this long: the attempts start again from zero
 const MIN_RENEWABLE_MS = 1000;
-const CONNECT_TIMEOUT_MS = 15000;
+const CONNECT_TIMEOUT_MS = 10000; // the monitor's: an answer's head must come by then
 
 export class EventStream {
   constructor(api, { onState, onEvent, onRevoked, tokenTtl = 300 }) {

@@ -12,6 +12,7 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:http';
+import { createServer as createTcpServer, connect as tcpConnect } from 'node:net';
 import { mkdtempSync, writeFileSync, readFileSync, readdirSync, statSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -79,6 +80,30 @@ function startFileServer(port) {
     send();
   });
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+}
+
+// ---- a TCP proxy whose streams can be frozen: bytes stop, nothing closes ----
+
+function startFreezingProxy(listenPort, targetPort) {
+  const pairs = new Set();
+  const server = createTcpServer((client) => {
+    const upstream = tcpConnect(targetPort, '127.0.0.1');
+    const pair = { client, upstream, stream: false };
+    pairs.add(pair);
+    client.on('data', (bytes) => { if (bytes.includes('/api/v1/events/stream')) pair.stream = true; });
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const forget = () => { pairs.delete(pair); client.destroy(); upstream.destroy(); };
+    client.on('error', forget).on('close', forget);
+    upstream.on('error', forget).on('close', forget);
+  });
+  return new Promise((resolve) => server.listen(listenPort, '127.0.0.1', () => resolve({
+    // The open streams go silent (a dead path: no FIN, no RST); everything else passes.
+    freeze() {
+      for (const pair of pairs) if (pair.stream) { pair.upstream.unpipe(pair.client); pair.upstream.pause(); pairs.delete(pair); }
+    },
+    close() { server.close(); },
+  })));
 }
 
 // ---- hermes-server ----
@@ -187,7 +212,7 @@ async function main() {
     // The right key: the queue, connected, with the three downloads.
     await page.$eval('#key', (e) => { e.value = ''; });
     await page.type('#key', KEY);
-    await page.click('#signin-form button[type=submit]');
+    await page.keyboard.press('Enter'); // the keyboard alone signs in
     const signedInAt = Date.now();
     await waitFor(async () => (await connState(page)).state === 'connected', 'Connected');
     // Every state the indicator shows from here on.
@@ -214,9 +239,10 @@ async function main() {
     await page.click(`tr[data-id="${other.id}"] button[data-action=pause]`);
     await waitFor(async () => (await rowStatus(page, other.id)) === 'paused', 'other.bin paused on the page');
     check((await rest('GET', `downloads/${other.id}`)).status === 'paused', 'pause round-trips (the server has it paused)');
-    await page.click(`tr[data-id="${other.id}"] button[data-action=resume]`);
+    await page.focus(`tr[data-id="${other.id}"] button[data-action=resume]`);
+    await page.keyboard.press('Enter');
     await waitFor(async () => (await rowStatus(page, other.id)) !== 'paused', 'other.bin resumed');
-    check(true, 'resume round-trips');
+    check(true, 'resume round-trips (pressed with the keyboard)');
     await page.click(`tr[data-id="${other.id}"] td.sel input`);
     await page.click(`tr[data-id="${slow.id}"] td.sel input`);
     await page.waitForSelector('#bulk:not([hidden])', { timeout: 5000 });
@@ -311,6 +337,30 @@ async function main() {
     const resumed = streamUrls.slice(before).at(-1);
     check(resumed && resumed.searchParams.get('lastEventId'), 'the new stream passes lastEventId', resumed?.search);
     check(resumed && resumed.searchParams.get('token') !== firstToken, 'the reconnect uses the renewed token');
+
+    // A dead path (the proxy stops forwarding, nothing closes): the stall watchdog (2.5 ×
+    // the 2 s heartbeat) notices, and the page reconnects through a new connection.
+    const proxyPort = await freePort();
+    const proxy = await startFreezingProxy(proxyPort, port);
+    try {
+      const viaProxy = await browser.newPage();
+      await viaProxy.goto(`http://127.0.0.1:${proxyPort}/ui/`);
+      await viaProxy.waitForSelector('#signin-view:not([hidden])');
+      await viaProxy.type('#key', KEY);
+      await viaProxy.keyboard.press('Enter');
+      await waitFor(async () => (await connState(viaProxy)).state === 'connected', 'connected through the proxy');
+      await sleep(500);
+      const frozenAt = Date.now();
+      proxy.freeze();
+      const stalled = await waitFor(async () => { const s = await connState(viaProxy); return s.state === 'reconnecting' && s; }, 'the watchdog to notice', 12000);
+      const title = await viaProxy.$eval('#conn', (e) => e.title);
+      check(/no data/.test(title), `a silent stream is noticed by the watchdog after ${((Date.now() - frozenAt) / 1000).toFixed(1)} s ("${stalled.text}", ${title})`);
+      await waitFor(async () => (await connState(viaProxy)).state === 'connected', 'connected again through the proxy', 15000);
+      check(true, 'and reconnects');
+      await viaProxy.close();
+    } finally {
+      proxy.close();
+    }
 
     // The key revoked (removed from the key file + SIGHUP): back to sign-in, told why. After
     // a second and more of streaming, so that the end is a renewal, not an outage with backoff.
