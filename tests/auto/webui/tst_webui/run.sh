@@ -21,7 +21,8 @@ marker="$cache/installed-puppeteer-core-$PUPPETEER_CORE-axe-core-$AXE_CORE"
 if [ ! -f "$marker" ]; then
     rm -rf "$cache" && mkdir -p "$cache"
     echo "installing puppeteer-core@$PUPPETEER_CORE axe-core@$AXE_CORE into $cache"
-    if ! (cd "$cache" && timeout 300 npm install --no-audit --no-fund --no-save --no-package-lock \
+    # npm's own cache inside the build dir too: nothing written to $HOME (CI may have none).
+    if ! (cd "$cache" && npm_config_cache="$cache/.npm" timeout 300 npm install --no-audit --no-fund --no-save --no-package-lock \
             --prefix . "puppeteer-core@$PUPPETEER_CORE" "axe-core@$AXE_CORE" >npm.log 2>&1); then
         tail -5 "$cache/npm.log"
         skip "npm could not install puppeteer-core and axe-core (is the npm registry reachable?)"

@@ -113,6 +113,7 @@ const keyFile = join(dataDir, 'keys');
 writeFileSync(keyFile, `${KEY}\n`);
 let hermes = null;
 let port = 0;
+let mainPage = null; // for the state dump when a step fails
 
 async function startHermes(extraEnv = {}, p = port) {
   const env = {
@@ -193,6 +194,7 @@ async function main() {
   });
   try {
     const page = await browser.newPage();
+    mainPage = page;
     await page.setViewport({ width: 1280, height: 800 });
     const problems = [];
     page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource|ERR_CONNECTION_REFUSED|net::ERR/.test(m.text())) problems.push(m.text()); });
@@ -429,6 +431,18 @@ try {
   await main();
 } catch (e) {
   check(false, 'the run', e.stack || e.message);
+  // What the page showed, and what the server had, when it failed.
+  const dump = await mainPage?.evaluate(() => ({
+    conn: document.getElementById('conn').textContent.replace(/\s+/g, ' ').trim(),
+    title: document.getElementById('conn').title,
+    rows: [...document.querySelectorAll('#rows tr')].map((tr) => `${tr.dataset.id.slice(0, 8)} ${tr.dataset.status} ${tr.querySelector('.name').textContent}`),
+    addError: document.getElementById('add-error').textContent,
+    notices: [...document.querySelectorAll('#notices li')].map((li) => li.textContent),
+    dialogs: [...document.querySelectorAll('dialog[open]')].map((d) => d.id),
+  })).catch((err) => `no page state: ${err.message}`);
+  log('page state:', JSON.stringify(dump, null, 1));
+  const server = await rest('GET', 'downloads?limit=1000').catch((err) => `no answer: ${err.message}`);
+  log('server state:', JSON.stringify(server?.items?.map((d) => `${d.id.slice(0, 8)} ${d.status} ${d.filename} ${d.error_message ?? ''}`) ?? server));
 } finally {
   await stopHermes(hermes, 'SIGKILL');
   rmSync(dataDir, { recursive: true, force: true });
