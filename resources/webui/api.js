@@ -54,7 +54,7 @@ export class Api {
    * was paged may have shifted a row past a page boundary: it is paged again (a few times;
    * the events that came meanwhile are applied afterwards anyway).
    */
-  async listAll(pageSize = 500) {
+  async listAll(pageSize = 1000) {
     let items = [];
     for (let round = 0; round < 3; round++) {
       items = [];

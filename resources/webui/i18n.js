@@ -24,7 +24,7 @@ const en = {
   priorityHelp: 'Priority (−1000 to 1000; higher runs first)', set: 'Set',
   selected: '{0} selected', staleList: 'The list may be out of date: {0}. Retrying…',
   noUrl: 'Enter at least one URL.', badSha: 'SHA-256 must be 64 hexadecimal digits.',
-  actionFailed: '{0} failed: {1}', skipped: '{0} skipped: {1}', attempts: 'attempt {0}',
+  showMore: 'Show {0} more ({1} not shown)', actionFailed: '{0} failed: {1}', skipped: '{0} skipped: {1}', attempts: 'attempt {0}',
 };
 
 const de = {
@@ -51,7 +51,7 @@ const de = {
   priorityHelp: 'Priorität (−1000 bis 1000; höhere zuerst)', set: 'Setzen',
   selected: '{0} ausgewählt', staleList: 'Die Liste ist eventuell veraltet: {0}. Neuer Versuch…',
   noUrl: 'Bitte mindestens eine URL eingeben.', badSha: 'SHA-256 muss aus 64 Hexadezimalziffern bestehen.',
-  actionFailed: '{0} fehlgeschlagen: {1}', skipped: '{0} übersprungen: {1}', attempts: 'Versuch {0}',
+  showMore: '{0} weitere zeigen ({1} nicht gezeigt)', actionFailed: '{0} fehlgeschlagen: {1}', skipped: '{0} übersprungen: {1}', attempts: 'Versuch {0}',
 };
 
 const params = new URLSearchParams(location.search);

@@ -77,7 +77,7 @@ function start(key) {
   api = new Api(key, () => signOut(t('revoked')));
   model = new QueueModel(() => table.schedule());
   table = new QueueTable(model, {
-    tbody: $('rows'), empty: $('queue-empty'), onAction: act, onSelection: renderBulk,
+    tbody: $('rows'), empty: $('queue-empty'), more: $('show-more'), onAction: act, onSelection: renderBulk,
     onRender: renderFilters,
   });
   snapshot = { loading: false, buffered: [], loaded: false, attempt: 0, timer: 0 };
@@ -209,7 +209,7 @@ function showState(s) {
   box.title = s.message ? String(s.message) : '';
   if (table) {
     const live = s.state === 'connected';
-    if (table.live !== live) { table.live = live; table.schedule(); }
+    if (table.live !== live) { table.live = live; table.render(); } // no stale speed for a moment
   }
 }
 $('conn-retry').addEventListener('click', () => stream?.reconnectNow());

@@ -3,6 +3,7 @@
 
 export const STATUSES = ['pending', 'downloading', 'processing', 'paused', 'completed', 'failed', 'cancelled'];
 
+// Each row carries $v, raised on every change, so the table redraws only the rows that changed.
 export class QueueModel {
   constructor(onChange) {
     this.rows = new Map();
@@ -19,8 +20,8 @@ export class QueueModel {
     for (const item of items) {
       seen.add(item.id);
       const row = this.rows.get(item.id);
-      if (row) Object.assign(row, item);
-      else this.rows.set(item.id, { ...item });
+      if (row) Object.assign(row, item, { $v: row.$v + 1 });
+      else this.rows.set(item.id, { ...item, $v: 1 });
     }
     for (const id of [...this.rows.keys()]) if (!seen.has(id)) this.rows.delete(id);
     this.removed.clear();
@@ -35,8 +36,8 @@ export class QueueModel {
 
   upsert(item) {
     const row = this.rows.get(item.id);
-    if (row) Object.assign(row, item);
-    else this.rows.set(item.id, { ...item });
+    if (row) Object.assign(row, item, { $v: row.$v + 1 });
+    else this.rows.set(item.id, { ...item, $v: 1 });
     this.onChange();
   }
 
@@ -53,8 +54,9 @@ export class QueueModel {
     if (type === 'download_progress') {
       // Every field the event carries, known or not (a newer server's phase, reason, …).
       const { download_id: _, progress, ...fields } = data;
-      const target = row ?? { id, created_at: null, priority: 0, position: 0 };
+      const target = row ?? { id, created_at: null, priority: 0, position: 0, $v: 0 };
       Object.assign(target, fields);
+      target.$v++;
       if (progress) {
         target.progress = { ...(target.progress ?? {}), ...progress };
         target.downloaded_bytes = progress.downloaded_bytes ?? target.downloaded_bytes;
@@ -73,6 +75,7 @@ export class QueueModel {
       if (!row) return id; // added (or news of one we missed): fetch it whole
       if (data.status) row.status = data.status;
       for (const key of ['priority', 'position']) if (data[key] != null) row[key] = data[key];
+      row.$v++;
       this.onChange();
     }
     return null;

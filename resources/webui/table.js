@@ -12,10 +12,12 @@ const ACTIONS = {
 };
 // Fields shown in their own columns or not for people; anything else an event carries (a
 // newer server's phase, reason, …) is shown beside the status.
-const KNOWN = new Set(['id', 'url', 'filename', 'status', 'priority', 'position', 'progress',
+const KNOWN = new Set(['$v', 'id', 'url', 'filename', 'status', 'priority', 'position', 'progress',
   'downloaded_bytes', 'total_bytes', 'speed', 'eta', 'sha256', 'error_message', 'note',
   'attempts', 'created_at', 'updated_at', 'completed_at', 'result', 'queue_length', 'active']);
 
+const MIN_REDRAW_MS = 500;
+const PAGE = 100; // rows shown at first, and added by each "Show more"
 const sizeOf = (r) => r.total_bytes ?? r.progress?.total_bytes ?? null;
 const SORTERS = {
   filename: (r) => (r.filename || r.url || '').toLowerCase(),
@@ -41,8 +43,11 @@ function el(tag, props = {}, ...children) {
 function setText(node, text) { if (node.textContent !== text) node.textContent = text; }
 
 export class QueueTable {
-  constructor(model, { tbody, empty, onAction, onSelection, onRender }) {
+  constructor(model, { tbody, empty, more, onAction, onSelection, onRender }) {
     this.model = model;
+    this.limit = PAGE;
+    this.more = more;
+    more.addEventListener('click', () => { this.limit += PAGE; this.render(); });
     this.onRender = onRender;
     this.tbody = tbody;
     this.empty = empty;
@@ -57,10 +62,16 @@ export class QueueTable {
     this.scheduled = false;
   }
 
+  /**
+   * A redraw after events: at most two a second (progress comes about twice a second per
+   * download; a table redrawn on every frame costs a core), on an animation frame (none while
+   * the tab is hidden). What the user does (filter, sort, search) redraws at once.
+   */
   schedule() {
     if (this.scheduled) return;
     this.scheduled = true;
-    requestAnimationFrame(() => { this.scheduled = false; this.render(); });
+    const wait = Math.max(0, (this.lastRender ?? 0) + MIN_REDRAW_MS - performance.now());
+    setTimeout(() => requestAnimationFrame(() => { this.scheduled = false; this.render(); }), wait);
   }
 
   visibleRows() {
@@ -77,7 +88,14 @@ export class QueueTable {
   }
 
   render() {
-    const rows = this.visibleRows();
+    this.lastRender = performance.now();
+    const all = this.visibleRows();
+    // A long queue is shown a hundred rows at a time: a browser repaints the whole table on
+    // a change, so its cost grows with the rows shown (500 rows: most of a core in headless
+    // Chromium; 100: a sixth); "Show more" extends it.
+    const rows = all.length > this.limit ? all.slice(0, this.limit) : all;
+    this.more.hidden = all.length <= this.limit;
+    this.more.textContent = t('showMore', Math.min(PAGE, all.length - this.limit), all.length - this.limit);
     for (const id of [...this.selected]) if (!this.model.rows.has(id)) this.selected.delete(id);
     for (const [id, tr] of this.elements) {
       if (!this.model.rows.has(id)) { tr.remove(); this.elements.delete(id); }
@@ -139,10 +157,16 @@ export class QueueTable {
 
   update(tr, row) {
     const c = tr.cells$;
+    // Unchanged since the last draw: nothing to touch (a progress event redraws one row).
+    const selected = this.selected.has(row.id);
+    if (tr.drawn$ === row.$v && tr.live$ === this.live && tr.selected$ === selected) return;
+    tr.drawn$ = row.$v;
+    tr.live$ = this.live;
+    tr.selected$ = selected;
     const name = row.filename || row.url || row.id;
     setText(c.name, name);
     setText(c.url, row.url && row.url !== name ? row.url : '');
-    c.check.checked = this.selected.has(row.id);
+    c.check.checked = selected;
     c.check.setAttribute('aria-label', t('select', name));
     setText(c.size, bytes(sizeOf(row)));
     const pct = row.progress?.percentage ?? (row.status === 'completed' ? 100 : 0);
