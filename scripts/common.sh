@@ -26,7 +26,19 @@ HERMES_TEST_PACKAGES=(
     docker-compose   # tst_dockercompose: docker-compose config (no engine needed)
     help2man         # tst_commandline and scripts/gen-man-pages.sh: man pages from --help
     clang libclang-rt-14-dev    # the libFuzzer harnesses (scripts/fuzz.sh, the fuzz preset)
+    chromium         # tst_webui: the built-in web page in a real (headless) browser
 )
+
+# tst_webui drives Chromium with puppeteer-core from npm, and tst_openapi runs `redocly lint`
+# (@redocly/cli, installed into the build dir): node and npm from Debian, but only
+# when they are missing (a machine with another Node.js, which bundles npm, keeps it; Debian's
+# npm would conflict with it).
+hermes_install_node() {
+    if command -v node >/dev/null && command -v npm >/dev/null; then
+        return 0
+    fi
+    hermes_install_packages nodejs npm
+}
 
 # Installs the Debian packages that are not installed yet (as root, or through sudo).
 hermes_install_packages() {
@@ -45,15 +57,6 @@ hermes_install_packages() {
     "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
-# node and npm for tst_openapi's `redocly lint` (it installs @redocly/cli into the build dir):
-# Debian's nodejs and npm, unless the commands are there already (a NodeSource node, which
-# carries its own npm, conflicts with Debian's npm package).
-hermes_test_commands() {
-    local missing=()
-    command -v node >/dev/null 2>&1 || missing+=(nodejs)
-    command -v npm >/dev/null 2>&1 || missing+=(npm)
-    [ ${#missing[@]} -eq 0 ] || hermes_install_packages "${missing[@]}"
-}
 
 # Configures (once) and builds a CMake preset.
 hermes_build() {

@@ -9,7 +9,7 @@ HERMES_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$HERMES_ROOT/scripts/common.sh"
 
 hermes_install_packages "${HERMES_APT_PACKAGES[@]}" "${HERMES_TEST_PACKAGES[@]}"
-hermes_test_commands
+hermes_install_node
 hermes_build debug-asan
 
 cd "$HERMES_ROOT/build/debug-asan"

@@ -26,6 +26,7 @@
 #include "storagedirs.h"
 #include "systemdnotifier.h"
 #include "http/streamtokens.h"
+#include "http/webuiroute.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -303,6 +304,9 @@ int main(int argc, char *argv[])
     healthRoutes.registerOn(&http);
     ApiDocRoute apiDoc;
     apiDoc.registerOn(&http);
+    WebUiRoute webUi;
+    if (settings.general.webUi)
+        webUi.registerOn(&http);
     if (parser.isSet(routesOption)) {
         std::fputs(qPrintable(http.routeList().join(u'\n') + u'\n'), stdout);
         return 0;

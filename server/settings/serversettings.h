@@ -25,6 +25,7 @@ struct GeneralSettings
     QHostAddress host{QHostAddress::LocalHost};
     quint16 port = 8000;
     QString dataDir; ///< the table's default depends on the machine ($STATE_DIRECTORY, XDG)
+    bool webUi = true; ///< HERMES_WEBUI: serve the built-in page at /ui/
 };
 
 /// Who may use the server: API keys, the stream-token secret, browser origins (CORS).

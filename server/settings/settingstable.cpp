@@ -71,6 +71,10 @@ QList<SettingEntry> buildTable()
                 "Directory for the server's state: generated API key, token secret.")
             .documentedDefault("$STATE_DIRECTORY, else ~/.local/share/hermes-server")
             .parsedInto(&S::general, &GeneralSettings::dataDir, nonEmpty),
+        Setting("HERMES_WEBUI", "webui", Type::Boolean, QStringLiteral("true"),
+                "Serve the built-in web page at /ui/ (/ redirects there); when false those "
+                "paths answer 404. The page needs no credential to load; it asks for an API key.")
+            .into(&S::general, &GeneralSettings::webUi),
         Setting("HERMES_ENABLE_SSE", "enable-sse", Type::Boolean, QStringLiteral("true"),
                 "Serve the event streams; when false they answer 503.")
             .reloadable().into(&S::events, &EventApiSettings::enabled),

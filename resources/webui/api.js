@@ -1,0 +1,94 @@
+// REST with the API key in the Authorization header. Paths are relative to /ui/, so the page
+// also works behind a proxy that serves Hermes under a path prefix.
+
+const BASE = new URL('../api/v1/', location.href);
+const REQUEST_TIMEOUT_MS = 20000;
+
+export class ApiError extends Error {
+  constructor(status, code, message, retryAfter) {
+    super(message);
+    this.status = status;   // 0: no answer (network)
+    this.code = code;
+    this.retryAfter = retryAfter;
+  }
+}
+
+export class Api {
+  constructor(key, onUnauthorized) {
+    this.key = key;
+    this.onUnauthorized = onUnauthorized; // a 401 on any call: the key was revoked
+  }
+
+  async call(method, path, body) {
+    let response;
+    try {
+      response = await fetch(new URL(path, BASE), {
+        method,
+        headers: {
+          Authorization: `Bearer ${this.key}`,
+          ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+        },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+        cache: 'no-store',
+        // A dead path answers nothing: give up, so the caller's retry can take a new one.
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+    } catch (e) {
+      throw new ApiError(0, 'network', e.name === 'TimeoutError' ? 'no answer' : (e.message || String(e)));
+    }
+    if (response.status === 204) return null;
+    let json = null;
+    try { json = await response.json(); } catch { /* not JSON: the status says enough */ }
+    if (!response.ok) {
+      const err = json?.error ?? {};
+      const failure = new ApiError(response.status, err.code ?? `http_${response.status}`,
+        err.message ?? `HTTP ${response.status}`, response.headers.get('Retry-After'));
+      if (response.status === 401 && this.onUnauthorized) this.onUnauthorized(failure);
+      throw failure;
+    }
+    return json;
+  }
+
+  /**
+   * Every download, page after page (offset/next_offset). A list whose total changed while it
+   * was paged may have shifted a row past a page boundary: it is paged again (a few times;
+   * the events that came meanwhile are applied afterwards anyway).
+   */
+  async listAll(pageSize = 1000) {
+    let items = [];
+    for (let round = 0; round < 3; round++) {
+      items = [];
+      let offset = 0, total = null, changed = false;
+      for (let page = 0; page < 10000 && offset != null; page++) {
+        const list = await this.call('GET', `downloads?limit=${pageSize}&offset=${offset}`);
+        if (total !== null && list.total !== total) changed = true;
+        total = list.total;
+        items.push(...list.items);
+        offset = list.next_offset ?? null;
+      }
+      if (!changed) break;
+    }
+    const seen = new Set();
+    return items.filter((d) => !seen.has(d.id) && seen.add(d.id));
+  }
+
+  get(id) { return this.call('GET', `downloads/${encodeURIComponent(id)}`); }
+  add(request) { return this.call('POST', 'downloads', request); }
+  act(id, action) { return this.call('POST', `downloads/${encodeURIComponent(id)}/${action}`, {}); }
+  setPriority(id, priority) { return this.call('POST', `downloads/${encodeURIComponent(id)}/priority`, { priority }); }
+  bulk(action, ids, priority) {
+    return this.call('POST', 'downloads/actions', { action, ids, ...(priority !== undefined ? { priority } : {}) });
+  }
+  remove(id, deleteFile) {
+    return this.call('DELETE', `downloads/${encodeURIComponent(id)}?delete_file=${deleteFile ? 'true' : 'false'}`);
+  }
+  mintToken(ttl) { return this.call('POST', 'events/token', { scope: 'stream', ttl }); }
+  streamUrl(token, lastEventId) {
+    const url = new URL('events/stream', BASE);
+    url.searchParams.set('token', token);
+    // A new token means a new URL: the id the browser would send as Last-Event-ID goes in
+    // the query, which the server takes when the header is absent.
+    if (lastEventId) url.searchParams.set('lastEventId', lastEventId);
+    return url;
+  }
+}
