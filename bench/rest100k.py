@@ -201,8 +201,8 @@ def start_postgres(work):
     proc = subprocess.Popen(as_user + [f"{bin_dir}/postgres", "-D", f"{pg}/data", "-p", str(port), "-k", pg,
                                        "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
                                        "-c", "full_page_writes=off", "-c", "synchronous_commit=off",
-                                       "-c", "shared_buffers=64MB"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                       "-c", "shared_buffers=64MB", "-c", "log_min_duration_statement=50"],
+                            stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "postgres.log"), "w"))
     for _ in range(300):
         r = subprocess.run([f"{bin_dir}/psql", "-h", pg, "-p", str(port), "-U", "postgres", "-Atc",
                             "CREATE DATABASE hermes"], capture_output=True, timeout=10)
