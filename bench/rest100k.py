@@ -330,8 +330,11 @@ def prefill(store, data, psql, template, n):
         sel = [f"id || '-' || g" if c == "id" else f"filename || g" if c == "filename" else
                "position + g" if c == "position" else c for c in cols]
         subprocess.run(psql + [f"INSERT INTO downloads ({','.join(cols)}) SELECT {','.join(sel)} FROM downloads, "
-                               f"generate_series(1, {n}) g WHERE id = '{template}'; ANALYZE downloads"],
+                               f"generate_series(1, {n}) g WHERE id = '{template}'"],
                        capture_output=True, timeout=600, check=True)
+        # What autovacuum does to a table that grew: statistics and the visibility map (the
+        # counts are index-only scans only once the map says the pages are all visible).
+        subprocess.run(psql + ["VACUUM ANALYZE downloads"], capture_output=True, timeout=600, check=True)
         return
     import sqlite3
     db = sqlite3.connect(os.path.join(data, "hermes.db"))
@@ -357,6 +360,11 @@ PLANS = [
     "SELECT SUM(speed) FROM downloads WHERE status = 'downloading'",
     "SELECT COALESCE(MAX(position), 0) + 1 FROM downloads",
     "SELECT * FROM downloads WHERE id = 'x'",
+    # the claims of the engine (DownloadRepository::claim), on the same thread as the API's reads
+    "SELECT * FROM downloads WHERE announce <> '' AND owner <> '' AND lease_until < 1 ORDER BY id LIMIT 1",
+    "SELECT * FROM downloads WHERE status IN ('pending', 'downloading', 'processing') AND (owner = '' OR lease_until < 1)"
+    " AND not_before <= 1 ORDER BY queue_rank, position, id LIMIT 1",
+    "SELECT MIN(not_before) - 1 FROM downloads WHERE status = 'pending' AND not_before > 0 AND not_before > 1",
 ]
 
 
@@ -392,6 +400,8 @@ async def main():
 
 
 if __name__ == "__main__":
+    # A SIGTERM (timeout, run-all.sh) unwinds: the servers and the PostgreSQL cluster stop.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if len(sys.argv) == 3 and sys.argv[1] == "--trickle":
         run_trickle(int(sys.argv[2]))
         sys.exit(0)

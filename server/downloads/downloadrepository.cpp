@@ -413,8 +413,9 @@ QList<Download> DownloadRepository::claim(const QString &node, int leaseMs, int 
         tx.commit();
         out.append(d); // `owner` still names the previous node, if any: the caller logs a takeover
     }
+    // `not_before > 0` is the predicate of downloads_retry: only the waiting retries are read.
     QSqlQuery next = exec(QStringLiteral("SELECT MIN(not_before) - %1 FROM downloads WHERE status = %2"
-                                         " AND not_before > %1").arg(now(), sqlStatus(DownloadStatus::Pending)));
+                                         " AND not_before > 0 AND not_before > %1").arg(now(), sqlStatus(DownloadStatus::Pending)));
     *nextRetryInMs = next.next() && !next.value(0).isNull() ? next.value(0).toLongLong() : -1;
     return out;
 }

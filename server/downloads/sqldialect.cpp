@@ -64,6 +64,12 @@ QList<QStringList> SqlDialect::migrations(Kind kind)
          QStringLiteral("CREATE INDEX downloads_queue_order ON downloads(queue_rank, position, id)"),
          QStringLiteral("CREATE INDEX downloads_status_order ON downloads(status, queue_rank, position, id)"),
          QStringLiteral("CREATE INDEX downloads_position ON downloads(position)"),
+         // Every claim first looks for a saved change nobody announced (almost never one): a
+         // partial index holds only those rows, where the table scan was 110 ms at 100,000
+         // downloads on PostgreSQL.
+         QStringLiteral("CREATE INDEX downloads_announce ON downloads(id) WHERE announce <> ''"),
+         // ...and then for the next retry time, among the few downloads waiting for one.
+         QStringLiteral("CREATE INDEX downloads_retry ON downloads(not_before) WHERE not_before > 0"),
          QStringLiteral("DROP INDEX downloads_status")},
     };
 }

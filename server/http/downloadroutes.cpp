@@ -231,10 +231,11 @@ void DownloadRoutes::get(HttpExchange &ex)
 
 void DownloadRoutes::queue(HttpExchange &ex)
 {
-    // Paged as the list is, by cursor only: 1,000 rows at most (and ListPageBytes), so 100,000
-    // waiting downloads are never one body. next_cursor (null on the last page) continues.
+    // Paged as the list is, by cursor only: `limit` rows (100 unless asked, 1,000 at most) and
+    // ListPageBytes, so 100,000 waiting downloads are never one body. next_cursor (null on the
+    // last page) continues.
     DownloadService::ListRequest request;
-    if (!pagingOf(ex, QUrlQuery(ex.request().url()), 1000, &request))
+    if (!pagingOf(ex, QUrlQuery(ex.request().url()), 100, &request))
         return;
     request.withTotal = false;
     m_service->queue(request, [this, ex, request](Result<DownloadService::Queue> queue) mutable {
