@@ -356,21 +356,24 @@ PLANS = [
     " ORDER BY queue_rank, position, id LIMIT 101",
     "SELECT * FROM downloads ORDER BY queue_rank, position, id LIMIT 101 OFFSET 50000",
     "SELECT * FROM downloads WHERE queue_rank < 2001 ORDER BY queue_rank, position, id LIMIT 1001",
-    "SELECT status, COUNT(*) FROM downloads WHERE status IN ('pending', 'downloading', 'processing', 'paused') GROUP BY status",
+    "SELECT status, COUNT(*) FROM downloads{ib_status} WHERE status IN ('pending', 'downloading', 'processing', 'paused') GROUP BY status",
     "SELECT SUM(speed) FROM downloads WHERE status = 'downloading'",
     "SELECT COALESCE(MAX(position), 0) + 1 FROM downloads",
     "SELECT * FROM downloads WHERE id = 'x'",
     # the claims of the engine (DownloadRepository::claim), on the same thread as the API's reads
     "SELECT * FROM downloads WHERE announce <> '' AND owner <> '' AND lease_until < 1 ORDER BY id LIMIT 1",
-    "SELECT * FROM downloads WHERE status IN ('pending', 'downloading', 'processing') AND (owner = '' OR lease_until < 1)"
+    "SELECT * FROM downloads{ib_queue} WHERE status IN ('pending', 'downloading', 'processing') AND (owner = '' OR lease_until < 1)"
     " AND not_before <= 1 ORDER BY queue_rank, position, id LIMIT 1",
-    "SELECT MIN(not_before) - 1 FROM downloads WHERE status = 'pending' AND not_before > 0 AND not_before > 1",
+    "SELECT MIN(not_before) - 1 FROM downloads{ib_retry} WHERE status = 'pending' AND not_before > 0 AND not_before > 1",
 ]
 
 
 def print_plans(store, data, psql):
     """The plans of the list queries, as the server sends them (see DownloadListQuery)."""
-    queries = PLANS
+    # SqlDialect::indexedBy(): SQLite is told which index; PostgreSQL's planner chooses.
+    ib = {k: "" if store == "postgres" else f" INDEXED BY downloads_{k[3:]}" for k in ("ib_status", "ib_queue", "ib_retry")}
+    ib["ib_queue"] = ib["ib_queue"] and " INDEXED BY downloads_queue_order"
+    queries = [q.format(**ib) for q in PLANS]
     print()
     for q in queries:
         if store == "postgres":

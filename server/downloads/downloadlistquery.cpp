@@ -75,9 +75,9 @@ QueueSummary DownloadListQuery::counts()
 {
     static const QString unfinished = sqlList([](DownloadStatus s) { return !DownloadRules::isFinished(s); });
     QueueSummary c;
-    // Only the status index (covering): no table row is read.
-    QSqlQuery q = m_exec(QStringLiteral("SELECT status, COUNT(*) FROM downloads WHERE status IN (%1) GROUP BY status")
-                             .arg(unfinished), {});
+    // Only the status index (covering, and the smallest one): no table row is read.
+    QSqlQuery q = m_exec(QStringLiteral("SELECT status, COUNT(*) FROM downloads%1 WHERE status IN (%2) GROUP BY status")
+                             .arg(m_dialect.indexedBy("downloads_status"), unfinished), {});
     while (q.next()) {
         const auto status = fromWire<DownloadStatus>(q.value(0).toString());
         const int n = q.value(1).toInt();

@@ -2,6 +2,7 @@
 
 #include "downloads/abstractdownloadstore.h"
 #include "downloads/download.h"
+#include "downloads/sqldialect.h"
 #include "protocol/payloads.h"
 
 #include <QList>
@@ -30,7 +31,7 @@ class DownloadListQuery final
 {
 public:
     using Exec = std::function<QSqlQuery(const QString &sql, const QVariantList &binds)>;
-    explicit DownloadListQuery(Exec exec) : m_exec(std::move(exec)) {}
+    DownloadListQuery(const SqlDialect &dialect, Exec exec) : m_dialect(dialect), m_exec(std::move(exec)) {}
 
     /// One page of `request` (all downloads, or those with its status).
     AbstractDownloadStore::Page page(const AbstractDownloadStore::ListRequest &request);
@@ -47,6 +48,7 @@ private:
     AbstractDownloadStore::Page run(const QString &where, QVariantList binds,
                                     const AbstractDownloadStore::ListRequest &request);
 
+    SqlDialect m_dialect;
     Exec m_exec;
 };
 

@@ -80,7 +80,7 @@ DownloadRepository::DownloadRepository(const DatabaseUrl &url, const QString &co
     : m_url(url),
       m_dialect(url.isPostgres() ? SqlDialect::Kind::Postgres : SqlDialect::Kind::Sqlite),
       m_connection(connectionName),
-      m_lists([this](const QString &sql, const QVariantList &binds) { return exec(sql, binds); })
+      m_lists(m_dialect, [this](const QString &sql, const QVariantList &binds) { return exec(sql, binds); })
 {
 }
 
@@ -394,11 +394,11 @@ QList<Download> DownloadRepository::claim(const QString &node, int leaseMs, int 
             q.finish();
             // Free work, or work whose node stopped renewing its lease (it died or lost the
             // database): the first node to lock the row takes it, the others skip it.
-            q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE status IN (%2)"
+            q = exec(QStringLiteral("SELECT %1 FROM downloads%7 WHERE status IN (%2)"
                                     " AND (owner = '' OR lease_until < %3) AND not_before <= %3%5"
                                     "%6 LIMIT 1%4")
                          .arg(DownloadRow::Columns, Runnable, now(), m_dialect.forUpdateSkipLocked(), notBusy,
-                              DownloadListQuery::Order), busyBinds);
+                              DownloadListQuery::Order, m_dialect.indexedBy("downloads_queue_order")), busyBinds);
             if (!q.next())
                 break;
         }
@@ -414,8 +414,9 @@ QList<Download> DownloadRepository::claim(const QString &node, int leaseMs, int 
         out.append(d); // `owner` still names the previous node, if any: the caller logs a takeover
     }
     // `not_before > 0` is the predicate of downloads_retry: only the waiting retries are read.
-    QSqlQuery next = exec(QStringLiteral("SELECT MIN(not_before) - %1 FROM downloads WHERE status = %2"
-                                         " AND not_before > 0 AND not_before > %1").arg(now(), sqlStatus(DownloadStatus::Pending)));
+    QSqlQuery next = exec(QStringLiteral("SELECT MIN(not_before) - %1 FROM downloads%3 WHERE status = %2"
+                                         " AND not_before > 0 AND not_before > %1")
+                              .arg(now(), sqlStatus(DownloadStatus::Pending), m_dialect.indexedBy("downloads_retry")));
     *nextRetryInMs = next.next() && !next.value(0).isNull() ? next.value(0).toLongLong() : -1;
     return out;
 }

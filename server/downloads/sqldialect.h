@@ -39,6 +39,9 @@ public:
     /// Transaction-level advisory lock that serializes claims when a cluster-wide limit is
     /// set (counting and claiming must not interleave); empty on SQLite.
     QString lockClaims() const;
+    /// After `FROM downloads`: the index SQLite must use (its planner, without statistics,
+    /// prefers the status index and sorts the whole table); PostgreSQL chooses by its own.
+    QString indexedBy(const char *index) const;
     /// A statement that notifies the other nodes (payload bound as the one parameter); empty
     /// on SQLite, which has only one node.
     QString notify() const;

@@ -357,9 +357,9 @@ void tst_DownloadListQuery::sqlitePlansSeekTheIndex()
     QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("explain"));
     db.setDatabaseName(path);
     QVERIFY(db.open());
-    QSqlQuery(db).exec(QStringLiteral("ANALYZE"));
+    // No ANALYZE: the server never runs one, so the planner works without statistics.
     QStringList plans;
-    DownloadListQuery recorder([&](const QString &sql, const QVariantList &binds) {
+    DownloadListQuery recorder(SqlDialect(SqlDialect::Kind::Sqlite), [&](const QString &sql, const QVariantList &binds) {
         QSqlQuery explain(db);
         explain.prepare(QStringLiteral("EXPLAIN QUERY PLAN ") + sql);
         for (const QVariant &b : binds)
@@ -391,7 +391,7 @@ void tst_DownloadListQuery::sqlitePlansSeekTheIndex()
              qPrintable(plans.join(u'\n')));
     plans.clear();
     recorder.counts();
-    QVERIFY2(plans.size() == 2 && plans[0].contains(u"COVERING INDEX downloads_status_order")
+    QVERIFY2(plans.size() == 2 && plans[0].contains(u"COVERING INDEX downloads_status ")
                  && plans[1].contains(u"downloads_status_order (status=?)"), qPrintable(plans.join(u'\n')));
     db.close();
 }
