@@ -173,6 +173,10 @@ void DownloadRoutes::list(HttpExchange &ex)
         ex.replyError(400, u"invalid_paging", u"give cursor or offset, not both");
         return;
     }
+    // A cursor's page is one index seek; counting every match (a table scan on PostgreSQL,
+    // 45 ms and more at 100,000 downloads) would cost more than the page. Offset pages, whose
+    // clients page to `total`, still count.
+    request.withTotal = !request.after;
     m_service->list(request, [this, ex, request](Result<DownloadService::Page> page) mutable {
         if (!page)
             return replyWith(ex, page.error());
@@ -221,7 +225,8 @@ QByteArray DownloadRoutes::listBody(const DownloadService::Page &page, const Dow
             + ",\"offset\":" + QByteArray::number(request.offset);
     }
     return "{\"items\":" + items + ",\"limit\":" + QByteArray::number(request.limit) + ",\"next_cursor\":"
-        + nextCursor + offsets + ",\"total\":" + QByteArray::number(page.total) + '}';
+        + nextCursor + offsets + ",\"total\":" + (request.withTotal ? QByteArray::number(page.total) : QByteArray("null"))
+        + '}';
 }
 
 void DownloadRoutes::get(HttpExchange &ex)
