@@ -391,7 +391,9 @@ async def main():
     trickle = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--trickle", str(file_port)])
     try:
         stores = ["sqlite", "postgres"] if ARGS.store == "both" else [ARGS.store]
-        print(f"## REST at {ARGS.count} downloads ({os.path.basename(ARGS.server)}, {time.strftime('%Y-%m-%d %H:%M')})")
+        how = f"{ARGS.prefill} copied in by SQL, then {ARGS.count} through the API" if ARGS.prefill else "all through the API"
+        print(f"## REST at {ARGS.count + ARGS.prefill} downloads ({how}; {os.path.basename(ARGS.server)}, "
+              f"{time.strftime('%Y-%m-%d %H:%M')})")
         for store in stores:
             await bench_store(store, work, file_port)
     finally:

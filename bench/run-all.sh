@@ -11,6 +11,10 @@
 #   rest       REST and the queue at 100,000 downloads on SQLite and PostgreSQL (bench/rest100k.py)
 #   coldstart  a restart with a full history, embedded journal and Redis (bench/coldstart.py)
 #
+# Extra arguments for a part: REST100K_ARGS (e.g. "--prefill 98000 --count 2000": rows copied
+# in by SQL, then 2,000 added through the API, for a run in minutes rather than the full
+# 100,000 one by one), COLDSTART_ARGS, LOADBENCH_ARGS (see bench/loadbench.sh).
+#
 # Builds the Release hermes-server first (only what changed). Every part runs under a timeout;
 # a part that fails is reported as such in the section and the others still run. Nothing else
 # should run on the machine meanwhile: every figure shares the same two cores.
@@ -55,12 +59,14 @@ if has transfers; then
 fi
 if has rest; then
     log "REST at 100,000 downloads (bench/rest100k.py)"
-    timeout 3600 python3 -u "$ROOT/bench/rest100k.py" --server "$SERVER" >"$OUT/rest100k.md" 2>"$OUT/rest100k.log" \
+    # shellcheck disable=SC2086 # word splitting wanted
+    timeout 3600 python3 -u "$ROOT/bench/rest100k.py" --server "$SERVER" ${REST100K_ARGS:-} >"$OUT/rest100k.md" 2>"$OUT/rest100k.log" \
         || echo "(bench/rest100k.py failed: rc=$?, see $OUT/rest100k.log)" >>"$OUT/rest100k.md"
 fi
 if has coldstart; then
     log "cold start (bench/coldstart.py)"
-    timeout 1800 python3 -u "$ROOT/bench/coldstart.py" --server "$SERVER" >"$OUT/coldstart.md" 2>"$OUT/coldstart.log" \
+    # shellcheck disable=SC2086 # word splitting wanted
+    timeout 1800 python3 -u "$ROOT/bench/coldstart.py" --server "$SERVER" ${COLDSTART_ARGS:-} >"$OUT/coldstart.md" 2>"$OUT/coldstart.log" \
         || echo "(bench/coldstart.py failed: rc=$?, see $OUT/coldstart.log)" >>"$OUT/coldstart.md"
 fi
 
