@@ -24,8 +24,8 @@ namespace Hermes {
  * downloads_queue_order (queue_rank, position, id), filtered by status downloads_status_order
  * (status, queue_rank, position, id), so a page after a cursor is one index seek at any depth
  * (ListCursor). Offset paging walks the same index and skips rows: kept for the clients that
- * page by offset, linear in the offset. Each statement's plan is in the README ("REST at
- * 100,000 downloads").
+ * page by offset, linear in the offset. The plans of its statements at 100,000 downloads, on
+ * both databases, are in bench/RESULTS.md (bench/rest100k.py prints them).
  */
 class DownloadListQuery final
 {

@@ -8,7 +8,8 @@ namespace Hermes {
 /**
  * Everything that differs between SQLite and PostgreSQL in the download store, in one place:
  * column types in the migrations, the database clock, row locks, advisory locks and
- * notifications. The queries themselves are written once, in DownloadRepository.
+ * notifications. The queries themselves are written once, in DownloadRepository and
+ * DownloadListQuery.
  */
 class SqlDialect final
 {
