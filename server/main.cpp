@@ -239,7 +239,9 @@ int main(int argc, char *argv[])
     QueueSummary queueSummary;
     QTimer queueSummaryTimer;
     const auto refreshQueueSummary = [&] {
-        downloads.service()->queue([&queueSummary](Result<DownloadService::Queue> queue) {
+        // The summary only: one row of the queue is read beside it, not the whole queue.
+        downloads.service()->queue({std::nullopt, 1, 0, std::nullopt, false},
+                                   [&queueSummary](Result<DownloadService::Queue> queue) {
             if (queue)
                 queueSummary = queue->summary;
         });

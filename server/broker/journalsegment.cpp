@@ -6,19 +6,33 @@ namespace Hermes::JournalSegment {
 
 quint32 crc32(QByteArrayView data)
 {
-    static const std::array<quint32, 256> table = [] {
-        std::array<quint32, 256> t{};
+    // CRC-32 (ISO-HDLC, zlib's), eight bytes a step ("slicing-by-8"): the start reads the
+    // whole journal through here, and byte by byte was a fifth of a cold start's CPU.
+    static const std::array<std::array<quint32, 256>, 8> tables = [] {
+        std::array<std::array<quint32, 256>, 8> t{};
         for (quint32 i = 0; i < 256; ++i) {
             quint32 c = i;
             for (int k = 0; k < 8; ++k)
                 c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            t[i] = c;
+            t[0][i] = c;
+        }
+        for (quint32 i = 0; i < 256; ++i) {
+            for (size_t k = 1; k < 8; ++k)
+                t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xFF];
         }
         return t;
     }();
     quint32 c = 0xFFFFFFFFu;
-    for (const char byte : data)
-        c = table[(c ^ quint8(byte)) & 0xFF] ^ (c >> 8);
+    const auto *p = reinterpret_cast<const quint8 *>(data.data());
+    qsizetype n = data.size();
+    for (; n >= 8; n -= 8, p += 8) {
+        const quint32 lo = c ^ (quint32(p[0]) | quint32(p[1]) << 8 | quint32(p[2]) << 16 | quint32(p[3]) << 24);
+        const quint32 hi = quint32(p[4]) | quint32(p[5]) << 8 | quint32(p[6]) << 16 | quint32(p[7]) << 24;
+        c = tables[7][lo & 0xFF] ^ tables[6][(lo >> 8) & 0xFF] ^ tables[5][(lo >> 16) & 0xFF] ^ tables[4][lo >> 24]
+            ^ tables[3][hi & 0xFF] ^ tables[2][(hi >> 8) & 0xFF] ^ tables[1][(hi >> 16) & 0xFF] ^ tables[0][hi >> 24];
+    }
+    for (; n > 0; --n, ++p)
+        c = tables[0][(c ^ *p) & 0xFF] ^ (c >> 8);
     return c ^ 0xFFFFFFFFu;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "downloads/download.h"
+#include "downloads/listcursor.h"
 #include "protocol/payloads.h"
 #include "result.h"
 
@@ -69,15 +70,26 @@ public:
         bool more = false;             ///< by status: more matched than `limit` (left as they are)
         QueueSummary summary;          ///< the queue after the changes
     };
+    /// Which page of the queue order list() and queue() answer.
+    struct ListRequest
+    {
+        std::optional<DownloadStatus> status; ///< only downloads with this status
+        int limit = 100;
+        int offset = 0;                ///< rows to skip (without `after`)
+        std::optional<ListCursor> after; ///< start after this place (keyset paging)
+        bool withTotal = true;         ///< count the matching downloads too
+    };
     struct Page
     {
         QList<Download> items;
-        int total = 0;                 ///< matching downloads, beyond the page too
+        int total = 0;                 ///< matching downloads, beyond the page too (withTotal)
+        bool more = false;             ///< more match after the page's last row
     };
     struct Queue
     {
-        QList<Download> unfinished;    ///< in queue order
+        QList<Download> unfinished;    ///< in queue order: the page asked for
         QueueSummary summary;
+        bool more = false;             ///< more unfinished ones after the page
     };
     struct Claimed
     {
@@ -106,10 +118,14 @@ public:
     /// One download, or nothing when there is no such download.
     virtual void get(QObject *context, const QString &id, Done<std::optional<Download>> done) = 0;
     /// A page in queue order: unfinished first, then priority, then arrival.
-    virtual void list(QObject *context, std::optional<DownloadStatus> status, int limit, int offset,
-                      Done<Page> done) = 0;
-    /// The unfinished downloads in queue order, and the queue's figures over every node.
-    virtual void queue(QObject *context, Done<Queue> done) = 0;
+    virtual void list(QObject *context, const ListRequest &request, Done<Page> done) = 0;
+    void list(QObject *context, std::optional<DownloadStatus> status, int limit, int offset, Done<Page> done)
+    {
+        list(context, ListRequest{status, limit, offset, std::nullopt, true}, std::move(done));
+    }
+    /// A page of the unfinished downloads in queue order (`request.status` is not used), and
+    /// the queue's figures over every node.
+    virtual void queue(QObject *context, const ListRequest &request, Done<Queue> done) = 0;
 
     // --- leases ---------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
 #include "downloads/downloadrepository.h"
+#include "downloads/downloadrow.h"
 #include "downloads/postgresnotices.h"
 
 #include <QDir>
@@ -13,11 +14,6 @@
 
 namespace Hermes {
 
-static const QString Columns = QStringLiteral(
-    "id, url, filename, filename_from_request, priority, position, sha256, status,"
-    " downloaded_bytes, total_bytes, error_message, note, attempts, created_at, updated_at,"
-    " completed_at, owner, etag, last_modified, speed, percent, lease_generation, part_generation,"
-    " part_check, retrying_since, held_by, announce");
 
 // Qt binds a null QString as SQL NULL; the text columns are NOT NULL.
 static QVariant text(const QString &s)
@@ -47,45 +43,12 @@ static QString sqlStatus(DownloadStatus status)
     return u'\'' + QString(wireName(status)) + u'\'';
 }
 
-static const QString Finished = sqlList([](DownloadStatus s) { return DownloadRules::isFinished(s); });
 static const QString Active = sqlList([](DownloadStatus s) { return DownloadRules::isActive(s); });
 // What a node may claim: waiting or running (a running one only once its lease expired).
 static const QString Runnable = sqlList([](DownloadStatus s) {
     return s == DownloadStatus::Pending || DownloadRules::isActive(s);
 });
 
-static Download fromRow(const QSqlQuery &q)
-{
-    Download d;
-    d.id = q.value(0).toString();
-    d.url = q.value(1).toString();
-    d.filename = q.value(2).toString();
-    d.filenameFromRequest = q.value(3).toInt() != 0;
-    d.priority = q.value(4).toInt();
-    d.position = q.value(5).toLongLong();
-    d.sha256 = q.value(6).toString();
-    d.status = fromWire<DownloadStatus>(q.value(7).toString()).value_or(DownloadStatus::Failed);
-    d.downloadedBytes = q.value(8).toLongLong();
-    d.totalBytes = q.value(9).toLongLong();
-    d.errorMessage = q.value(10).toString();
-    d.note = q.value(11).toString();
-    d.attempts = q.value(12).toInt();
-    d.createdAt = QDateTime::fromString(q.value(13).toString(), Qt::ISODateWithMs);
-    d.updatedAt = QDateTime::fromString(q.value(14).toString(), Qt::ISODateWithMs);
-    d.completedAt = QDateTime::fromString(q.value(15).toString(), Qt::ISODateWithMs);
-    d.owner = q.value(16).toString();
-    d.etag = q.value(17).toString();
-    d.lastModified = q.value(18).toString();
-    d.speed = q.value(19).toDouble();
-    d.percent = q.value(20).toDouble();
-    d.leaseGeneration = q.value(21).toLongLong();
-    d.partGeneration = q.value(22).toLongLong();
-    d.partCheck = q.value(23).toString();
-    d.retryingSinceMs = q.value(24).toLongLong();
-    d.heldBy = q.value(25).toString();
-    d.announce = q.value(26).toString();
-    return d;
-}
 
 /// Rolls back unless committed: an exception never leaves a transaction open.
 class Transaction
@@ -116,7 +79,8 @@ private:
 DownloadRepository::DownloadRepository(const DatabaseUrl &url, const QString &connectionName)
     : m_url(url),
       m_dialect(url.isPostgres() ? SqlDialect::Kind::Postgres : SqlDialect::Kind::Sqlite),
-      m_connection(connectionName)
+      m_connection(connectionName),
+      m_lists(m_dialect, [this](const QString &sql, const QVariantList &binds) { return exec(sql, binds); })
 {
 }
 
@@ -273,7 +237,7 @@ void DownloadRepository::insert(Download &d)
     Transaction tx(db());
     QSqlQuery q = exec(QStringLiteral("SELECT COALESCE(MAX(position), 0) + 1 FROM downloads"));
     d.position = q.next() ? q.value(0).toLongLong() : 1;
-    exec(QStringLiteral("INSERT INTO downloads (%1) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)").arg(Columns),
+    exec(QStringLiteral("INSERT INTO downloads (%1) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)").arg(DownloadRow::Columns),
          {text(d.id), text(d.url), text(d.filename), QVariant(int(d.filenameFromRequest)),
           QVariant(d.priority), QVariant(d.position), text(d.sha256), text(QString(wireName(d.status))),
           QVariant(d.downloadedBytes), QVariant(d.totalBytes), text(d.errorMessage), text(d.note),
@@ -289,58 +253,10 @@ void DownloadRepository::insert(Download &d)
 
 std::optional<Download> DownloadRepository::get(const QString &id)
 {
-    QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE id = ?").arg(Columns), {QVariant(id)});
+    QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE id = ?").arg(DownloadRow::Columns), {QVariant(id)});
     if (!q.next())
         return std::nullopt;
-    return fromRow(q);
-}
-
-static const QString QueueOrder =
-    QStringLiteral(" ORDER BY CASE WHEN status IN (%1) THEN 1 ELSE 0 END, priority DESC, position, id").arg(Finished);
-
-QList<Download> DownloadRepository::list(std::optional<DownloadStatus> status, int limit, int offset,
-                                         int *total)
-{
-    const QString where = status ? QStringLiteral(" WHERE status = ?") : QString();
-    const QVariantList binds = status ? QVariantList{QVariant(QString(wireName(*status)))} : QVariantList{};
-    QSqlQuery count = exec(QStringLiteral("SELECT COUNT(*) FROM downloads") + where, binds);
-    *total = count.next() ? count.value(0).toInt() : 0;
-    QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads%2%3 LIMIT %4 OFFSET %5")
-                           .arg(Columns, where, QueueOrder).arg(limit).arg(offset),
-                       binds);
-    QList<Download> out;
-    while (q.next())
-        out.append(fromRow(q));
-    return out;
-}
-
-QList<Download> DownloadRepository::unfinished()
-{
-    QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE status NOT IN (%2)%3")
-                           .arg(Columns, Finished, QueueOrder));
-    QList<Download> out;
-    while (q.next())
-        out.append(fromRow(q));
-    return out;
-}
-
-QueueSummary DownloadRepository::counts()
-{
-    QSqlQuery q = exec(QStringLiteral(
-        "SELECT SUM(CASE WHEN status = %1 THEN 1 ELSE 0 END),"
-        " SUM(CASE WHEN status IN (%2) THEN 1 ELSE 0 END),"
-        " SUM(CASE WHEN status = %3 THEN 1 ELSE 0 END),"
-        " SUM(CASE WHEN status = %4 THEN speed ELSE 0 END) FROM downloads")
-        .arg(sqlStatus(DownloadStatus::Pending), Active, sqlStatus(DownloadStatus::Paused),
-             sqlStatus(DownloadStatus::Downloading)));
-    QueueSummary c;
-    if (q.next()) {
-        c.queued = q.value(0).toInt();
-        c.active = q.value(1).toInt();
-        c.paused = q.value(2).toInt();
-        c.totalSpeed = q.value(3).toDouble();
-    }
-    return c;
+    return DownloadRow::from(q);
 }
 
 std::optional<Download> DownloadRepository::control(const QString &id,
@@ -349,11 +265,11 @@ std::optional<Download> DownloadRepository::control(const QString &id,
 {
     *refused = false;
     Transaction tx(db());
-    QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE id = ?%2").arg(Columns, m_dialect.forUpdate()),
+    QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE id = ?%2").arg(DownloadRow::Columns, m_dialect.forUpdate()),
                        {QVariant(id)});
     if (!q.next())
         return std::nullopt;
-    Download d = fromRow(q);
+    Download d = DownloadRow::from(q);
     q.finish();
     if (!change(d)) {
         *refused = true;
@@ -405,10 +321,10 @@ QList<AbstractDownloadStore::Controlled> DownloadRepository::controlMany(
             const QStringList chunk = ids.mid(at, Chunk);
             const QString marks = QStringList(chunk.size(), QStringLiteral("?")).join(QStringLiteral(", "));
             QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE id IN (%2) ORDER BY id%3")
-                                   .arg(Columns, marks, m_dialect.forUpdate()),
+                                   .arg(DownloadRow::Columns, marks, m_dialect.forUpdate()),
                                QVariantList(chunk.cbegin(), chunk.cend()));
             while (q.next())
-                found.insert(rows.emplace_back(fromRow(q)).id);
+                found.insert(rows.emplace_back(DownloadRow::from(q)).id);
         }
         std::copy_if(ids.cbegin(), ids.cend(), std::back_inserter(*missing),
                      [&found](const QString &id) { return !found.contains(id); });
@@ -419,9 +335,9 @@ QList<AbstractDownloadStore::Controlled> DownloadRepository::controlMany(
         // One more than the limit says whether more matched. On PostgreSQL a row whose status
         // changed while this waited for its lock is checked again, and left if it no longer matches.
         QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE status IN (%2) ORDER BY id LIMIT %3%4")
-                               .arg(Columns, statuses.join(QStringLiteral(", "))).arg(which.limit + 1).arg(m_dialect.forUpdate()));
+                               .arg(DownloadRow::Columns, statuses.join(QStringLiteral(", "))).arg(which.limit + 1).arg(m_dialect.forUpdate()));
         while (q.next())
-            rows.append(fromRow(q));
+            rows.append(DownloadRow::from(q));
         if ((*more = rows.size() > which.limit))
             rows.resize(which.limit);
     }
@@ -473,19 +389,20 @@ QList<Download> DownloadRepository::claim(const QString &node, int leaseMs, int 
         // is finished (published, the file moved into place) by whoever takes it.
         QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE announce <> '' AND owner <> ''"
                                           " AND lease_until < %2%4 ORDER BY id LIMIT 1%3")
-                               .arg(Columns, now(), m_dialect.forUpdateSkipLocked(), notBusy), busyBinds);
+                               .arg(DownloadRow::Columns, now(), m_dialect.forUpdateSkipLocked(), notBusy), busyBinds);
         if (!q.next()) {
             q.finish();
             // Free work, or work whose node stopped renewing its lease (it died or lost the
             // database): the first node to lock the row takes it, the others skip it.
-            q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE status IN (%2)"
+            q = exec(QStringLiteral("SELECT %1 FROM downloads%7 WHERE status IN (%2)"
                                     " AND (owner = '' OR lease_until < %3) AND not_before <= %3%5"
-                                    " ORDER BY priority DESC, position, id LIMIT 1%4")
-                         .arg(Columns, Runnable, now(), m_dialect.forUpdateSkipLocked(), notBusy), busyBinds);
+                                    "%6 LIMIT 1%4")
+                         .arg(DownloadRow::Columns, Runnable, now(), m_dialect.forUpdateSkipLocked(), notBusy,
+                              DownloadListQuery::Order, m_dialect.indexedBy("downloads_queue_order")), busyBinds);
             if (!q.next())
                 break;
         }
-        Download d = fromRow(q);
+        Download d = DownloadRow::from(q);
         q.finish();
         // A new generation: the fencing token of this claim. Every write of the running node
         // names it, so the writes of an earlier holder (paused past its lease) never apply.
@@ -496,8 +413,10 @@ QList<Download> DownloadRepository::claim(const QString &node, int leaseMs, int 
         tx.commit();
         out.append(d); // `owner` still names the previous node, if any: the caller logs a takeover
     }
-    QSqlQuery next = exec(QStringLiteral("SELECT MIN(not_before) - %1 FROM downloads WHERE status = %2"
-                                         " AND not_before > %1").arg(now(), sqlStatus(DownloadStatus::Pending)));
+    // `not_before > 0` is the predicate of downloads_retry: only the waiting retries are read.
+    QSqlQuery next = exec(QStringLiteral("SELECT MIN(not_before) - %1 FROM downloads%3 WHERE status = %2"
+                                         " AND not_before > 0 AND not_before > %1")
+                              .arg(now(), sqlStatus(DownloadStatus::Pending), m_dialect.indexedBy("downloads_retry")));
     *nextRetryInMs = next.next() && !next.value(0).isNull() ? next.value(0).toLongLong() : -1;
     return out;
 }

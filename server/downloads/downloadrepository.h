@@ -3,6 +3,7 @@
 #include "downloads/abstractdownloadstore.h"
 #include "downloads/databaseurl.h"
 #include "downloads/download.h"
+#include "downloads/downloadlistquery.h"
 #include "downloads/sqldialect.h"
 #include "downloads/steadyclock.h"
 #include "protocol/payloads.h"
@@ -54,11 +55,10 @@ public:
 
     void insert(Download &d);
     std::optional<Download> get(const QString &id);
-    /// In queue order: unfinished first, then priority, then arrival.
-    QList<Download> list(std::optional<DownloadStatus> status, int limit, int offset, int *total);
-    QList<Download> unfinished();
+    /// Pages of the queue order (unfinished first, then priority, then arrival).
+    DownloadListQuery &lists() { return m_lists; }
     /// The queue over every node (speed as the running nodes last saved it).
-    QueueSummary counts();
+    QueueSummary counts() { return m_lists.counts(); }
 
     /// Locks the row, lets `change` decide (false: refused, nothing written), writes the
     /// fields a control action may change (or deletes the row) and notifies the other nodes.
@@ -115,6 +115,7 @@ private:
     DatabaseUrl m_url;
     SqlDialect m_dialect;
     QString m_connection;
+    DownloadListQuery m_lists;
 };
 
 } // namespace Hermes

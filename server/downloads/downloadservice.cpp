@@ -296,25 +296,25 @@ void DownloadService::get(const QString &id, Done<Download> done)
     });
 }
 
-void DownloadService::list(std::optional<DownloadStatus> status, int limit, int offset, Done<Page> done)
+void DownloadService::list(const ListRequest &request, Done<Page> done)
 {
     HERMES_ASSERT_THREAD(this);
-    m_store->list(this, status, limit, offset, [done](Result<Page> page) {
+    m_store->list(this, request, [done](Result<Page> page) {
         if (!page)
             return done(storeError(page.error()));
         done(*page);
     });
 }
 
-void DownloadService::queue(Done<Queue> done)
+void DownloadService::queue(const ListRequest &request, Done<Queue> done)
 {
     HERMES_ASSERT_THREAD(this);
-    m_store->queue(this, [done](Result<AbstractDownloadStore::Queue> q) {
+    m_store->queue(this, request, [done](Result<AbstractDownloadStore::Queue> q) {
         if (!q)
             return done(storeError(q.error()));
         QueueSummary summary = q->summary;
         summary.totalSpeed = qMax(0.0, summary.totalSpeed); // as the running nodes last saved it
-        done(Queue{q->unfinished, summary});
+        done(Queue{q->unfinished, summary, q->more});
     });
 }
 

@@ -35,10 +35,12 @@ public:
     template<typename T>
     using Done = std::function<void(Result<T>)>;
     using Page = AbstractDownloadStore::Page;
+    using ListRequest = AbstractDownloadStore::ListRequest;
     struct Queue
     {
-        QList<Download> unfinished; ///< in queue order
+        QList<Download> unfinished; ///< in queue order: the page asked for
         QueueSummary summary;       ///< over every node
+        bool more = false;          ///< more unfinished ones after the page
     };
     /// What a bulk action does: `action`, or with none, give every download `priority`.
     struct BulkAction
@@ -81,9 +83,15 @@ public:
     void remove(const QString &id, bool deleteFile, Done<void> done);
 
     void get(const QString &id, Done<Download> done);
-    void list(std::optional<DownloadStatus> status, int limit, int offset, Done<Page> done);
-    /// Unfinished downloads in queue order, and the queue figures over every node.
-    void queue(Done<Queue> done);
+    void list(const ListRequest &request, Done<Page> done);
+    void list(std::optional<DownloadStatus> status, int limit, int offset, Done<Page> done)
+    {
+        list(ListRequest{status, limit, offset, std::nullopt, true}, std::move(done));
+    }
+    /// A page of the unfinished downloads in queue order, and the queue figures over every node.
+    void queue(const ListRequest &request, Done<Queue> done);
+    /// The first page (1,000 downloads at most).
+    void queue(Done<Queue> done) { queue(ListRequest{std::nullopt, 1000, 0, std::nullopt, false}, std::move(done)); }
 
     /// The REST representation; live figures when this node runs it.
     DownloadResource resourceOf(const Download &download) const;

@@ -235,20 +235,18 @@ void DownloadStore::get(QObject *context, const QString &id, Done<std::optional<
                                  std::move(done));
 }
 
-void DownloadStore::list(QObject *context, std::optional<DownloadStatus> status, int limit, int offset,
-                         Done<Page> done)
+void DownloadStore::list(QObject *context, const ListRequest &request, Done<Page> done)
 {
-    run<Page>(context, [status, limit, offset](DownloadRepository &repo) {
-        Page p;
-        p.items = repo.list(status, limit, offset, &p.total);
-        return p;
-    }, std::move(done));
+    run<Page>(context, [request](DownloadRepository &repo) { return repo.lists().page(request); },
+              std::move(done));
 }
 
-void DownloadStore::queue(QObject *context, Done<Queue> done)
+void DownloadStore::queue(QObject *context, const ListRequest &request, Done<Queue> done)
 {
-    run<Queue>(context, [](DownloadRepository &repo) { return Queue{repo.unfinished(), repo.counts()}; },
-               std::move(done));
+    run<Queue>(context, [request](DownloadRepository &repo) {
+        Page p = repo.lists().unfinished(request);
+        return Queue{std::move(p.items), repo.counts(), p.more};
+    }, std::move(done));
 }
 
 void DownloadStore::claim(QObject *context, const QString &node, int leaseMs, int max, int clusterLimit,

@@ -69,9 +69,9 @@ public:
     void controlMany(QObject *context, const Selection &which, Change change,
                      Done<ControlledMany> done) override;
     void get(QObject *context, const QString &id, Done<std::optional<Download>> done) override;
-    void list(QObject *context, std::optional<DownloadStatus> status, int limit, int offset,
-              Done<Page> done) override;
-    void queue(QObject *context, Done<Queue> done) override;
+    using AbstractDownloadStore::list;
+    void list(QObject *context, const ListRequest &request, Done<Page> done) override;
+    void queue(QObject *context, const ListRequest &request, Done<Queue> done) override;
     void claim(QObject *context, const QString &node, int leaseMs, int max, int clusterLimit,
                const QStringList &busy, Done<Claimed> done) override;
     void renew(QObject *context, const QString &node, int leaseMs, const QStringList &runs,

@@ -51,6 +51,26 @@ QList<QStringList> SqlDialect::migrations(Kind kind)
          add(QStringLiteral("retrying_since %1 NOT NULL DEFAULT 0").arg(int64)),
          add(QStringLiteral("held_by TEXT NOT NULL DEFAULT ''")),
          add(QStringLiteral("announce TEXT NOT NULL DEFAULT ''"))},
+        // 5: the queue order as an index key (ListCursor): `queue_rank` is unfinished before
+        //    finished, then higher priority first, in one ascending number the database derives
+        //    (VIRTUAL on SQLite, whose ALTER TABLE adds no STORED column). The finished statuses
+        //    are spelled as they were when this step was written: a new finished status needs a
+        //    step of its own (tst_downloadlistquery checks the rank against DownloadRules).
+        //    By status, the second index; the position index makes finding the end of the
+        //    queue (insert) a seek. The status index (2) stays: the queue's counts read it whole,
+        //    and its entries are a third of the second's.
+        {add(QStringLiteral("queue_rank INTEGER GENERATED ALWAYS AS ("
+                            "(CASE WHEN status IN ('completed', 'failed', 'cancelled') THEN 2001 ELSE 0 END)"
+                            " + 1000 - priority) %1").arg(kind == Kind::Postgres ? "STORED" : "VIRTUAL")),
+         QStringLiteral("CREATE INDEX downloads_queue_order ON downloads(queue_rank, position, id)"),
+         QStringLiteral("CREATE INDEX downloads_status_order ON downloads(status, queue_rank, position, id)"),
+         QStringLiteral("CREATE INDEX downloads_position ON downloads(position)"),
+         // Every claim first looks for a saved change nobody announced (almost never one): a
+         // partial index holds only those rows, where the table scan was 110 ms at 100,000
+         // downloads on PostgreSQL.
+         QStringLiteral("CREATE INDEX downloads_announce ON downloads(id) WHERE announce <> ''"),
+         // ...and then for the next retry time, among the few downloads waiting for one.
+         QStringLiteral("CREATE INDEX downloads_retry ON downloads(not_before) WHERE not_before > 0")},
     };
 }
 
@@ -84,6 +104,11 @@ QString SqlDialect::unlockMigrations() const
 QString SqlDialect::lockClaims() const
 {
     return isPostgres() ? QStringLiteral("SELECT pg_advisory_xact_lock(%1)").arg(ClaimLockKey) : QString();
+}
+
+QString SqlDialect::indexedBy(const char *index) const
+{
+    return isPostgres() ? QString() : QStringLiteral(" INDEXED BY ") + QLatin1StringView(index);
 }
 
 QString SqlDialect::notify() const

@@ -8,7 +8,8 @@ namespace Hermes {
 /**
  * Everything that differs between SQLite and PostgreSQL in the download store, in one place:
  * column types in the migrations, the database clock, row locks, advisory locks and
- * notifications. The queries themselves are written once, in DownloadRepository.
+ * notifications. The queries themselves are written once, in DownloadRepository and
+ * DownloadListQuery.
  */
 class SqlDialect final
 {
@@ -39,6 +40,9 @@ public:
     /// Transaction-level advisory lock that serializes claims when a cluster-wide limit is
     /// set (counting and claiming must not interleave); empty on SQLite.
     QString lockClaims() const;
+    /// After `FROM downloads`: the index SQLite must use (its planner, without statistics,
+    /// prefers the status index and sorts the whole table); PostgreSQL chooses by its own.
+    QString indexedBy(const char *index) const;
     /// A statement that notifies the other nodes (payload bound as the one parameter); empty
     /// on SQLite, which has only one node.
     QString notify() const;

@@ -49,6 +49,10 @@ bool HttpConnection::start()
         delete socket;
         return false; // the destructor closes the descriptor
     }
+    // An answer larger than one segment ends in a short one: with Nagle it would wait for the
+    // client's delayed ACK (40 ms on Linux) — every 50 KiB list page did. Streams turn it back
+    // on (release()): their pacing is the batch's, unchanged.
+    socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     m_socket = socket;
     m_lastWrite = m_lastRead = now();
     connect(socket, &QTcpSocket::readyRead, this, [this] {
@@ -213,6 +217,7 @@ QTcpSocket *HttpConnection::release(quint64 seq)
     m_phase = Phase::Done;
     socket->disconnect(this);
     socket->setParent(nullptr);
+    socket->setSocketOption(QAbstractSocket::LowDelayOption, 0);
     // The new owner closes Qt's side (StreamWorker: dup + abort); Qt then forgets it.
     connect(socket, &QAbstractSocket::stateChanged, socket, [socket](QAbstractSocket::SocketState s) {
         if (s == QAbstractSocket::UnconnectedState)

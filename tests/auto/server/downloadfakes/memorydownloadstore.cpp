@@ -3,6 +3,7 @@
 #include <QTimer>
 
 #include <algorithm>
+#include <tuple>
 #include <utility>
 
 namespace Hermes::Test {
@@ -161,24 +162,36 @@ void MemoryDownloadStore::get(QObject *context, const QString &id, Done<std::opt
     }, std::move(done));
 }
 
-void MemoryDownloadStore::list(QObject *context, std::optional<DownloadStatus> status, int limit,
-                               int offset, Done<Page> done)
+// As DownloadListQuery: rows after the cursor (or past the offset), one page, whether more follow.
+static AbstractDownloadStore::Page pageOf(const QList<Download> &all, const AbstractDownloadStore::ListRequest &r)
 {
-    answer<Page>("list", context, [this, status, limit, offset] {
-        const QList<Download> all = ordered(status);
-        return Page{all.mid(offset, limit), int(all.size())};
-    }, std::move(done));
+    QList<Download> rest;
+    for (const Download &d : all) {
+        const ListCursor k = ListCursor::after(d);
+        if (!r.after || std::tie(k.rank, k.position, k.id) > std::tie(r.after->rank, r.after->position, r.after->id))
+            rest.append(d);
+    }
+    if (!r.after)
+        rest = rest.mid(r.offset);
+    return AbstractDownloadStore::Page{rest.mid(0, r.limit), r.withTotal ? int(all.size()) : 0, rest.size() > r.limit};
 }
 
-void MemoryDownloadStore::queue(QObject *context, Done<Queue> done)
+void MemoryDownloadStore::list(QObject *context, const ListRequest &request, Done<Page> done)
 {
-    answer<Queue>("queue", context, [this] {
+    answer<Page>("list", context, [this, request] { return pageOf(ordered(request.status), request); },
+                 std::move(done));
+}
+
+void MemoryDownloadStore::queue(QObject *context, const ListRequest &request, Done<Queue> done)
+{
+    answer<Queue>("queue", context, [this, request] {
         QList<Download> unfinished;
         for (const Download &d : ordered()) {
             if (!d.isFinished())
                 unfinished.append(d);
         }
-        return Queue{unfinished, summary()};
+        Page p = pageOf(unfinished, request);
+        return Queue{p.items, summary(), p.more};
     }, std::move(done));
 }
 
