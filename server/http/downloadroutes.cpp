@@ -247,11 +247,12 @@ void DownloadRoutes::get(HttpExchange &ex)
 
 void DownloadRoutes::queue(HttpExchange &ex)
 {
-    // Paged as the list is, by cursor only: `limit` rows (100 unless asked, 1,000 at most) and
-    // ListPageBytes, so 100,000 waiting downloads are never one body. next_cursor (null on the
-    // last page) continues.
+    // Paged as the list is, by cursor only: `limit` rows and ListPageBytes, so 100,000 waiting
+    // downloads are never one body. next_cursor (null on the last page) continues. 1,000
+    // unless asked: a client written before the paging (the Python web app refetches "the
+    // queue") still gets every row of any queue that fits one page.
     DownloadService::ListRequest request;
-    if (!pagingOf(ex, QUrlQuery(ex.request().url()), 100, &request))
+    if (!pagingOf(ex, QUrlQuery(ex.request().url()), 1000, &request))
         return;
     request.withTotal = false;
     m_service->queue(request, [this, ex, request](Result<DownloadService::Queue> queue) mutable {

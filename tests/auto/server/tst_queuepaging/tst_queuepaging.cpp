@@ -1,5 +1,5 @@
 // GET /api/v1/queue and GET /api/v1/downloads paged by cursor through the real server: a queue
-// of long URLs is cut at about 1 MiB and at `limit` (100 unless asked), next_cursor walks every waiting download
+// of long URLs is cut at about 1 MiB and at `limit` (1,000 unless asked), next_cursor walks every waiting download
 // once in queue order, bad paging is 400; and docs/openapi.json names exactly the parameters
 // and answer members the server has for these two routes (the drift tst_openapi does not see).
 
@@ -115,7 +115,7 @@ QStringList tst_QueuePaging::walk(const QByteArray &path, int *pages)
 
 void tst_QueuePaging::queueIsBoundedByBytesAndLimit()
 {
-    QCOMPARE(QJsonDocument::fromJson(get("/api/v1/queue").body).object().value(QStringLiteral("limit")).toInt(), 100);
+    QCOMPARE(QJsonDocument::fromJson(get("/api/v1/queue").body).object().value(QStringLiteral("limit")).toInt(), 1000);
     const HttpReply all = get("/api/v1/queue?limit=1000");
     QCOMPARE(all.status, 200);
     QVERIFY2(all.body.size() <= PageBytes + 4096, qPrintable(QString::number(all.body.size())));
