@@ -463,6 +463,13 @@ QHash<QString, DownloadStatus> DownloadRepository::renew(const QString &node, in
         binds.append(QVariant(id));
     }
     Transaction tx(db());
+    // Rows locked in id order first, as a bulk action locks them: an UPDATE locks in whatever
+    // order its plan scans, and two transactions locking the same rows in different orders
+    // deadlock on PostgreSQL (one is aborted with 40P01).
+    if (const QString lock = m_dialect.forUpdate(); !lock.isEmpty()) {
+        exec(QStringLiteral("SELECT id FROM downloads WHERE owner = ? AND id IN (%1) ORDER BY id%2").arg(ids, lock),
+             binds.mid(1));
+    }
     exec(QStringLiteral("UPDATE downloads SET lease_until = %1 + ? WHERE owner = ? AND id IN (%2)").arg(now(), ids),
          binds);
     binds.removeFirst();
@@ -488,6 +495,11 @@ void DownloadRepository::release(const QString &id, const QString &node)
 void DownloadRepository::releaseAll(const QString &node)
 {
     Transaction tx(db());
+    // Locked in id order first, as renew() and a bulk action lock.
+    if (const QString lock = m_dialect.forUpdate(); !lock.isEmpty()) {
+        exec(QStringLiteral("SELECT id FROM downloads WHERE owner = ? AND announce = '' ORDER BY id%1").arg(lock),
+             {QVariant(node)});
+    }
     // What ran here waits again for any node (it resumes from its part file).
     QSqlQuery q = exec(QStringLiteral("UPDATE downloads SET owner = '', lease_until = 0, speed = 0,"
                                       " status = CASE WHEN status IN (%1) THEN %2 ELSE status END"
