@@ -53,6 +53,7 @@ EventJournal::EventJournal(QString directory, int capacityPerChannel, Fsync fsyn
 {
     for (Channel channel : Channel::all())
         m_lanes[channel.index()].channel = channel;
+    m_syncPool.setMaxThreadCount(1);
 }
 
 EventJournal::~EventJournal()
@@ -451,7 +452,7 @@ void EventJournal::syncInBackground()
         m_backgroundSync->store(false);
         return;
     }
-    QThreadPool::globalInstance()->start([fds, busy = m_backgroundSync] {
+    m_syncPool.start([fds, busy = m_backgroundSync] {
         for (int fd : fds) {
             ::fdatasync(fd);
             ::close(fd);

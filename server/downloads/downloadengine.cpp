@@ -285,6 +285,15 @@ void DownloadEngine::finish(const RunningPtr &r)
         if (!r || m_running.value(r->d().id) != r)
             return; // stopped meanwhile (paused, deleted, lease lost)
         Download &d = r->d();
+        if (!verified && verified.error().code == "sync_failed") {
+            // The disk failed to keep some bytes: the part file cannot be trusted, but the
+            // download is not at fault. Retried (from zero), as a transient failure.
+            r->transfer->removeOwnPart();
+            d.downloadedBytes = 0;
+            d.percent = 0;
+            fail(r, verified.error().message, true, 0);
+            return;
+        }
         if (!verified) {
             r->transfer->removeOwnPart(); // a corrupt file is not resumed
             d.downloadedBytes = 0;

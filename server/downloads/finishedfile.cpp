@@ -22,23 +22,29 @@ void verify(QObject *context, const QString &partPath, const QString &expected, 
     QPointer<QObject> guard(context);
     QThreadPool::globalInstance()->start([guard, partPath, expected, hashed, done = std::move(done)] {
         QString actual = hashed;
+        int syncError = 0;
         const int fd = ::open(QFile::encodeName(partPath).constData(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd >= 0) {
             // The one sync of a download: its bytes on the disk before its final name appears
             // (a power loss then leaves a whole file or a part file, never a short file under
             // the final name). Once per file, here, instead of per write: curl and aria2c do
             // none; a sync per block would make the disk's latency the transfer's pace.
+            // A failed sync (EIO: the write-back of some page failed) means bytes the hash saw
+            // in memory may not be the file's: the download is not finished.
             if (::fdatasync(fd) != 0)
-                qCWarning(lcHub).noquote() << "cannot sync" << partPath << ":" << std::strerror(errno);
+                syncError = errno;
             struct stat st{};
             if (!expected.isEmpty() && actual.isEmpty() && ::fstat(fd, &st) == 0)
                 actual = Sha256::ofFile(fd, st.st_size); // not hashed while it arrived
             ::close(fd);
         }
         // Back on the application's thread, where `guard` is checked (and its owner lives).
-        QMetaObject::invokeMethod(qApp, [guard, expected, actual, done] {
+        QMetaObject::invokeMethod(qApp, [guard, expected, actual, syncError, partPath, done] {
             if (!guard)
                 return;
+            if (syncError != 0)
+                return done(Error::unavailable("sync_failed", QStringLiteral("cannot sync %1 to the disk: %2")
+                                                                  .arg(partPath, QString::fromLocal8Bit(std::strerror(syncError)))));
             if (!expected.isEmpty() && actual != expected)
                 return done(Error::failed("checksum_mismatch",
                                           QStringLiteral("SHA-256 mismatch: expected %1, got %2").arg(expected, actual)));

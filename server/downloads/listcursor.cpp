@@ -1,6 +1,7 @@
 #include "downloads/listcursor.h"
 
 #include <QList>
+#include <QUuid>
 
 namespace Hermes {
 
@@ -31,6 +32,10 @@ std::optional<ListCursor> ListCursor::decode(QByteArrayView text)
     bool okRank = false, okPosition = false;
     ListCursor c{parts[0].toLongLong(&okRank), parts[1].toLongLong(&okPosition), QString::fromUtf8(parts[2])};
     if (!okRank || !okPosition || c.rank < 0 || c.rank > FinishedRank + 2000 || c.encode() != text)
+        return std::nullopt;
+    // The id as this server makes them (a lower-case UUID): anything else (a NUL, which
+    // PostgreSQL refuses in a text value) would reach the store and come back a 503.
+    if (c.id.size() != 36 || QUuid::fromString(c.id).toString(QUuid::WithoutBraces) != c.id)
         return std::nullopt;
     return c;
 }

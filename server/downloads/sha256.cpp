@@ -76,11 +76,13 @@ QString Sha256::hex() const
     return QString::fromLatin1(QByteArray(reinterpret_cast<const char *>(digest), int(length)).toHex());
 }
 
-bool Sha256::addFile(Sha256 &hash, int fd, qint64 from, qint64 to)
+bool Sha256::addFile(Sha256 &hash, int fd, qint64 from, qint64 to, const std::atomic<bool> *cancelled)
 {
     QByteArray buffer(int(qBound(qint64(1), to - from, qint64(1024 * 1024))), Qt::Uninitialized);
     qint64 at = from;
     while (at < to) {
+        if (cancelled && cancelled->load(std::memory_order_relaxed))
+            return false;
         const ssize_t n = ::pread(fd, buffer.data(), size_t(qMin<qint64>(buffer.size(), to - at)), at);
         if (n < 0 && errno == EINTR)
             continue;
@@ -98,14 +100,14 @@ QString Sha256::ofFile(int fd, qint64 length)
     return addFile(hash, fd, 0, length) ? hash.hex() : QString();
 }
 
-void Sha256::ofFileInBackground(QObject *context, int fd, qint64 length,
+void Sha256::ofFileInBackground(QObject *context, int fd, qint64 length, std::shared_ptr<std::atomic<bool>> cancelled,
                                 std::function<void(std::shared_ptr<std::optional<Sha256>>)> done)
 {
     QPointer<QObject> guard(context);
-    QThreadPool::globalInstance()->start([fd, length, guard, done = std::move(done)] {
+    QThreadPool::globalInstance()->start([fd, length, guard, cancelled, done = std::move(done)] {
         auto hashed = std::make_shared<std::optional<Sha256>>();
         Sha256 hash;
-        if (addFile(hash, fd, 0, length))
+        if (addFile(hash, fd, 0, length, cancelled.get()))
             *hashed = std::move(hash);
         ::close(fd);
         // Back on the application's thread, where `guard` is checked (and its owner lives).

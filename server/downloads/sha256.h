@@ -3,6 +3,7 @@
 #include <QString>
 #include <QtGlobal>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -41,13 +42,15 @@ public:
     /// The digest of bytes [0, length) of `fd` (pread in 1 MiB blocks); empty when they cannot
     /// all be read. For a thread of the pool: it blocks.
     static QString ofFile(int fd, qint64 length);
-    /// Feeds bytes [from, to) of `fd` into `hash`; false when they cannot all be read.
-    static bool addFile(Sha256 &hash, int fd, qint64 from, qint64 to);
+    /// Feeds bytes [from, to) of `fd` into `hash`; false when they cannot all be read, or when
+    /// `cancelled` (checked between blocks) is set.
+    static bool addFile(Sha256 &hash, int fd, qint64 from, qint64 to, const std::atomic<bool> *cancelled = nullptr);
     /// The hash of bytes [0, length) of `fd`, taken on the thread pool (gigabytes would stall
     /// the event loop), which closes `fd` (a descriptor of its own: its caller may be gone by
     /// then); `done` gets it — null when they could not all be read — on the application's
-    /// thread, unless `context` is gone by then.
-    static void ofFileInBackground(QObject *context, int fd, qint64 length,
+    /// thread, unless `context` is gone by then. Setting `cancelled` ends the read early (a
+    /// stopped transfer, a server shutting down: the pool is waited for at exit).
+    static void ofFileInBackground(QObject *context, int fd, qint64 length, std::shared_ptr<std::atomic<bool>> cancelled,
                                    std::function<void(std::shared_ptr<std::optional<Sha256>>)> done);
 
 private:

@@ -62,6 +62,7 @@ Transfer::Transfer(const Download &download, const DownloadDir &dir, const Limit
 Transfer::~Transfer()
 {
     m_ended = true;
+    m_hashCancel->store(true);
     abortReply();
     if (m_fd >= 0)
         ::close(m_fd);
@@ -244,7 +245,7 @@ void Transfer::hashPrefixThenRequest()
     const int fd = ::fcntl(m_fd, F_DUPFD_CLOEXEC, 0);
     if (fd < 0)
         return request(); // no hash kept: the finished file is read to verify it
-    Sha256::ofFileInBackground(this, fd, m_offset, [this, length = m_offset](auto hashed) {
+    Sha256::ofFileInBackground(this, fd, m_offset, m_hashCancel, [this, length = m_offset](auto hashed) {
         if (m_ended)
             return;
         if (*hashed && m_offset == length) {
@@ -346,6 +347,7 @@ void Transfer::stop(bool deletePart)
     if (m_ended)
         return;
     m_ended = true;
+    m_hashCancel->store(true);
     m_route.cancel();
     abortReply();
     if (deletePart)

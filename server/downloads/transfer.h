@@ -172,6 +172,8 @@ private:
     bool m_ended = false;
     std::optional<Sha256> m_hash; ///< the part file's bytes [0, m_hashed), when a checksum is expected
     qint64 m_hashed = -1;         ///< -1: the hash does not cover the part file's start
+    /// Set when this transfer ends: a prefix still being hashed on the pool stops reading.
+    std::shared_ptr<std::atomic<bool>> m_hashCancel = std::make_shared<std::atomic<bool>>(false);
 };
 
 } // namespace Hermes

@@ -37,10 +37,13 @@ QNetworkRequest TransferRoute::requestFor(const QHostAddress &address) const
         target.setHost(address.toString());
         request.setRawHeader("Host", m_current.authority(QUrl::FullyEncoded).toUtf8());
         request.setPeerVerifyName(m_current.host(QUrl::FullyEncoded));
-        // Qt's HTTP/2 drops a Host header and sends :authority from the URL, the address: a
-        // virtual host or a CDN would answer for another site. HTTP/1.1 keeps the name.
-        request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
     }
+    // HTTP/1.1 always, as aria2 and wget speak. Pinned, Qt's HTTP/2 would drop the Host header
+    // and send :authority from the URL, the address: a virtual host or a CDN would answer for
+    // another site. And the bound that makes a slow disk hold the origin back (Transfer:
+    // setReadBufferSize) is Qt's HTTP/1.1 channel leaving the socket unread; its HTTP/2 code
+    // is not known to tie the stream's flow-control window to that buffer.
+    request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
     request.setUrl(target);
     // No cookie jar between downloads: a session cookie one origin set for a credentialed
     // download would otherwise go to every later download from it (and, pinned, to every

@@ -146,7 +146,10 @@ void tst_DownloadListQuery::cursorsRoundTrip()
     // Nothing else is a cursor: not its other spellings, not junk, not a forged rank.
     for (const QByteArray &bad : {QByteArray(), QByteArray("x"), c.encode() + "=", c.encode() + "%3D",
                                   QByteArray("MS4yLg"), QByteArray("LTEuMS5h"), QByteArray(200, 'A'),
-                                  ListCursor{999999, 1, QStringLiteral("a")}.encode()})
+                                  ListCursor{999999, 1, QStringLiteral("a")}.encode(),
+                                  ListCursor{5, 1, QStringLiteral("a")}.encode(),
+                                  ListCursor{5, 1, QStringLiteral("0B7E8D2A-1F1E-4D4C-9C59-0F8A1C2B3D4E")}.encode(),
+                                  ListCursor{5, 1, QStringLiteral("0b7e8d2a-1f1e-4d4c-9c59-0f8a1c2b3d4") + QChar(0)}.encode()})
         QVERIFY2(!ListCursor::decode(bad), bad.constData());
 }
 
