@@ -14,6 +14,8 @@ namespace {
 
 /// Cell padding: the style's item margins on both sides, and a little air.
 constexpr int Padding = 14;
+/// The widest default Status column.
+constexpr int MaxStatusWidth = 260;
 
 QString widestValue(int column)
 {
@@ -28,30 +30,70 @@ QString widestValue(int column)
     case M::Added:
     case M::Completed:
         return l.toString(QDateTime(QDate(2026, 12, 28), QTime(23, 59, 59)), QLocale::ShortFormat);
-    case M::Status: {
-        QString widest;
-        for (DownloadStatus s : allDownloadStatuses()) {
-            const QString text = M::statusText(s);
-            if (text.size() > widest.size())
-                widest = text;
-        }
-        return widest;
-    }
     default:
         return {};
     }
 }
 
+/// The longest texts the Status column commonly shows, in this language: the plain words and
+/// the phases and reasons beside them at their widest likely values.
+QStringList likelyStatusTexts()
+{
+    using M = DownloadListModel;
+    QStringList texts;
+    for (DownloadStatus s : allDownloadStatuses())
+        texts << M::statusText(s);
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const auto with = [&](DownloadStatus status, std::optional<DownloadPhase> phase) {
+        DownloadRow r;
+        r.status = ReceivedStatus::of(status);
+        if (phase)
+            r.phase = DownloadPhaseInfo::of(*phase);
+        return r;
+    };
+    for (const DownloadPhase p : {DownloadPhase::WaitingForConnection, DownloadPhase::Connecting, DownloadPhase::Stalled})
+        texts << M::statusText(with(DownloadStatus::Downloading, p), now);
+    DownloadRow retry = with(DownloadStatus::Pending, DownloadPhase::Retrying);
+    retry.phase.attempt = 5;
+    retry.phase.maxAttempts = 5;
+    retry.phase.nextAttemptAt = now.addSecs(59 * 60 + 59);
+    texts << M::statusText(retry, now);
+    DownloadRow failed = with(DownloadStatus::Failed, std::nullopt);
+    failed.error = QStringLiteral("checksum mismatch"); // the server's words, not translated
+    texts << M::statusText(failed, now);
+    return texts;
+}
+
+int statusIconWidth(const QTableView *table)
+{
+    return table->style()->pixelMetric(QStyle::PM_SmallIconSize, nullptr, table) + 6;
+}
+
 } // namespace
+
+int ColumnLayout::statusWordsWidth(const QTableView *table)
+{
+    int text = 0;
+    for (DownloadStatus s : allDownloadStatuses())
+        text = qMax(text, table->fontMetrics().horizontalAdvance(DownloadListModel::statusText(s)));
+    return qMax(text + statusIconWidth(table) + Padding, table->horizontalHeader()->sectionSizeHint(DownloadListModel::Status));
+}
 
 int ColumnLayout::contentWidth(const QTableView *table, int column)
 {
     const QHeaderView *header = table->horizontalHeader();
     // The header's own hint: its text in this language, the margins and the sort arrow.
     int width = header->sectionSizeHint(column);
-    int value = table->fontMetrics().horizontalAdvance(widestValue(column)) + Padding;
-    if (column == DownloadListModel::Status) // its icon beside the word
-        value += table->style()->pixelMetric(QStyle::PM_SmallIconSize, nullptr, table) + 6;
+    const QFontMetrics fm = table->fontMetrics();
+    int value = fm.horizontalAdvance(widestValue(column)) + Padding;
+    if (column == DownloadListModel::Status) {
+        // Measured in pixels, its icon included; at most MaxStatusWidth (a longer reason is
+        // cut, and fitName narrows it further on a narrow window).
+        int text = 0;
+        for (const QString &t : likelyStatusTexts())
+            text = qMax(text, fm.horizontalAdvance(t));
+        value = qMin(text + statusIconWidth(table) + Padding, MaxStatusWidth);
+    }
     width = qMax(width, value);
     if (column == DownloadListModel::Progress)
         width = qMax(width, 90); // a bar that shows progress, not a sliver
@@ -99,10 +141,14 @@ void ColumnLayout::restore(QTableView *table, const QByteArray &state)
     }
 }
 
-void ColumnLayout::fitName(QTableView *table)
+void ColumnLayout::fitName(QTableView *table, bool fitStatus)
 {
     const QHeaderView *header = table->horizontalHeader();
     const int added = header->visualIndex(DownloadListModel::Added);
+    fitStatus = fitStatus && !header->isSectionHidden(DownloadListModel::Status)
+        && header->visualIndex(DownloadListModel::Status) < added;
+    if (fitStatus)
+        table->setColumnWidth(DownloadListModel::Status, contentWidth(table, DownloadListModel::Status));
     int beforeAdded = 0, all = 0;
     for (int v = 0; v < header->count(); ++v) {
         const int c = header->logicalIndex(v);
@@ -116,10 +162,19 @@ void ColumnLayout::fitName(QTableView *table)
     // stays in view and Added is the one to scroll to.
     const QFontMetrics fm = table->fontMetrics();
     const int viewport = table->viewport()->width();
+    const int shortName = fm.horizontalAdvance(QString(12, u'x'));
     int width = viewport - all;
     if (width < fm.horizontalAdvance(QString(24, u'x')))
         width = viewport - beforeAdded;
-    table->setColumnWidth(DownloadListModel::Name, qMax(width, fm.horizontalAdvance(QString(12, u'x'))));
+    if (fitStatus && width < shortName) {
+        // Still too narrow (German at 900 px): Status gives up the room of its long texts,
+        // never its plain words, so that Speed and ETA stay in view.
+        const int status = header->sectionSize(DownloadListModel::Status);
+        const int narrower = qMin(status, qMax(statusWordsWidth(table), status - (shortName - width)));
+        table->setColumnWidth(DownloadListModel::Status, narrower);
+        width += status - narrower;
+    }
+    table->setColumnWidth(DownloadListModel::Name, qMax(width, shortName));
 }
 
 } // namespace Hermes

@@ -13,7 +13,8 @@ namespace Hermes {
  * - every column as wide as its header in the current language (with room for the sort
  *   arrow) and as its widest likely value: the place in the queue up to 6 digits
  *   ("100,000"), a size like "1,023.9 MiB", a speed, an ETA, a date in this locale's short
- *   format, the longest status word;
+ *   format, the longest likely status text with its phase or reason ("Retrying 5/5 in
+ *   59 min 59 s", in pixels, at most 260 px);
  * - every column resizable by the user, Name included (no stretch that cannot be narrowed);
  *   until the user sizes it, Name takes what the other columns leave of the table's width;
  * - Speed and ETA before Added: what changes is next to what it belongs to, and on a narrow
@@ -31,9 +32,13 @@ public:
     static void restore(QTableView *table, const QByteArray &state);
     /// The width a column needs for its header and its widest likely value.
     static int contentWidth(const QTableView *table, int column);
+    /// The narrowest Status that still shows every plain status word whole.
+    static int statusWordsWidth(const QTableView *table);
     /// Gives Name what the other visible columns leave of the viewport; when that is little,
     /// what those before Added leave (Added is then scrolled to); at least a short name's width.
-    static void fitName(QTableView *table);
+    /// With `fitStatus`, Status first takes its content width, and yields some of it (down to
+    /// statusWordsWidth) when Name would otherwise push Speed and ETA out of a narrow window.
+    static void fitName(QTableView *table, bool fitStatus = true);
 };
 
 } // namespace Hermes

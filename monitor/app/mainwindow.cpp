@@ -124,7 +124,12 @@ MainWindow::MainWindow(MonitorSession *session, const MonitorSettings &settings,
         m_details->showDownload(ids.size() == 1 ? ids.first() : QString());
         m_downloadActions->update();
     });
-    connect(&session->model(), &QAbstractItemModel::dataChanged, m_downloadActions, &DownloadActions::update);
+    // Which actions apply walks the whole selection: once per turn of the event loop, not
+    // once per dataChanged (a flush, a retry countdown tick and a live toggle may come together).
+    m_actionsUpdate->setSingleShot(true);
+    m_actionsUpdate->setInterval(0);
+    connect(m_actionsUpdate, &QTimer::timeout, m_downloadActions, &DownloadActions::update);
+    connect(&session->model(), &QAbstractItemModel::dataChanged, m_actionsUpdate, qOverload<>(&QTimer::start));
     connect(&session->model(), &DownloadListModel::countsChanged, this, &MainWindow::refreshSummary);
     connect(&session->model(), &QAbstractItemModel::rowsInserted, this, &MainWindow::refreshSummary);
     connect(&session->model(), &QAbstractItemModel::rowsRemoved, this, &MainWindow::refreshSummary);
@@ -140,12 +145,16 @@ MainWindow::MainWindow(MonitorSession *session, const MonitorSettings &settings,
     // "#" and the stretching Name this layout replaces.
     const QByteArray columns = state.value(QStringLiteral("window/header")).toByteArray();
     ColumnLayout::restore(m_table, columns);
-    // Until the user sizes Name (or a saved layout did), it takes the room the others leave.
-    m_fitName = columns.isEmpty();
+    // Until the user sizes Name, it takes the room the others leave; the saved header has
+    // its fitted width too, so whether the user sized it is a setting of its own.
+    m_fitName = !state.value(QStringLiteral("window/nameSized"), false).toBool();
+    m_fitStatus = !state.value(QStringLiteral("window/statusSized"), false).toBool();
     m_table->viewport()->installEventFilter(this);
     connect(m_table->horizontalHeader(), &QHeaderView::sectionResized, this, [this](int column) {
         if (column == DownloadListModel::Name && !m_fittingName)
             m_fitName = false;
+        if (column == DownloadListModel::Status && !m_fittingName)
+            m_fitStatus = false;
     });
     applySettings();
     refreshSummary();
@@ -509,7 +518,7 @@ bool MainWindow::eventFilter(QObject *watched, QEvent *event)
 {
     if (watched == m_table->viewport() && event->type() == QEvent::Resize && m_fitName) {
         m_fittingName = true;
-        ColumnLayout::fitName(m_table);
+        ColumnLayout::fitName(m_table, m_fitStatus);
         m_fittingName = false;
     }
     return QMainWindow::eventFilter(watched, event);
@@ -540,6 +549,8 @@ void MainWindow::saveWindowState()
     state.setValue(QStringLiteral("window/geometry"), saveGeometry());
     state.setValue(QStringLiteral("window/state"), saveState()); // the docks' sizes too
     state.setValue(QStringLiteral("window/header"), m_table->horizontalHeader()->saveState());
+    state.setValue(QStringLiteral("window/nameSized"), !m_fitName);
+    state.setValue(QStringLiteral("window/statusSized"), !m_fitStatus);
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)

@@ -7,6 +7,7 @@
 
 #include <QMainWindow>
 #include <QPointer>
+#include <QTimer>
 
 class QAction;
 class QDockWidget;
@@ -118,10 +119,12 @@ private:
     FreeSpaceLabel *m_freeSpace;
     QDockWidget *m_detailsDock = nullptr;
     QPointer<SettingsDialog> m_settingsDialog;
-    bool m_fitName = true;
+    bool m_fitName = true;   ///< Name takes the room left, until the user sizes it
+    bool m_fitStatus = true; ///< Status yields room on a narrow window, until the user sizes it
     bool m_fittingName = false;
     class ApiKeyVault *m_vault;
     DownloadActions *m_downloadActions;
+    QTimer *m_actionsUpdate = new QTimer(this);
     QHash<QString, QAction *> m_actions;
     TrayIcon *m_tray = nullptr;
     NotificationCenter *m_notifications = nullptr;

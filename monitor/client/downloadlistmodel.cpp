@@ -14,15 +14,31 @@ DownloadListModel::DownloadListModel(QObject *parent) : QAbstractTableModel(pare
     connect(&m_flush, &QTimer::timeout, this, &DownloadListModel::flushChanges);
     m_retryTick.setInterval(1000);
     connect(&m_retryTick, &QTimer::timeout, this, &DownloadListModel::tickRetries);
-    m_retryTick.start();
+}
+
+void DownloadListModel::updateRetryTick()
+{
+    // Only while a countdown shows: with no retrying row the tick would scan every row for
+    // nothing each second.
+    if (m_table.retryingCount() <= 0)
+        m_retryTick.stop();
+    else if (!m_retryTick.isActive())
+        m_retryTick.start();
 }
 
 void DownloadListModel::tickRetries()
 {
-    for (int i = 0; i < m_table.size(); ++i) {
-        if (m_table.at(i).in(DownloadPhase::Retrying))
-            Q_EMIT dataChanged(index(i, Status), index(i, Status));
-    }
+    // One dataChanged over the Status cells from the first retrying row to the last: a view
+    // repaints only what it shows, and a signal per row costs more than the few cells between.
+    if (m_table.retryingCount() <= 0)
+        return;
+    int first = 0, last = m_table.size() - 1;
+    while (first <= last && !m_table.at(first).in(DownloadPhase::Retrying))
+        ++first;
+    while (last > first && !m_table.at(last).in(DownloadPhase::Retrying))
+        --last;
+    if (first <= last)
+        Q_EMIT dataChanged(index(first, Status), index(last, Status));
 }
 
 int DownloadListModel::rowCount(const QModelIndex &parent) const
@@ -236,6 +252,7 @@ void DownloadListModel::beginInsert(int first, int last)
 void DownloadListModel::endInsert()
 {
     endInsertRows();
+    updateRetryTick();
     startFlush();
 }
 
@@ -252,6 +269,7 @@ void DownloadListModel::beginRemove(int first, int last)
 void DownloadListModel::endRemove()
 {
     endRemoveRows();
+    updateRetryTick();
     startFlush();
 }
 
@@ -259,6 +277,7 @@ void DownloadListModel::rowChanged(int row)
 {
     m_dirtyFirst = m_dirtyFirst < 0 ? row : qMin(m_dirtyFirst, row);
     m_dirtyLast = qMax(m_dirtyLast, row);
+    updateRetryTick();
     startFlush();
 }
 

@@ -83,6 +83,9 @@ public:
     QStringList queueOrder() const { return m_table.queueOrder(); }
 
     void setCoalescingInterval(int ms) { m_flush.setInterval(ms); }
+    /// Whether the retry countdown ticks (only while a download waits to retry).
+    bool isCountingDown() const { return m_retryTick.isActive(); }
+    void setCountdownInterval(int ms) { m_retryTick.setInterval(ms); }
     /// Emits the pending dataChanged (and countsChanged) now.
     void flushChanges();
 
@@ -119,6 +122,7 @@ private:
     void startFlush();
     /// A retry's countdown ("in 8 s") moves on each second.
     void tickRetries();
+    void updateRetryTick();
 
     DownloadRowTable m_table{this};
     bool m_live = true;

@@ -30,11 +30,17 @@ const DownloadRow *DownloadRowTable::find(const QString &id) const
 
 static void fillProgress(DownloadRow &r, const DownloadProgressInfo &p, bool keepMaximum)
 {
-    const double percent = p.percentage.value_or(r.percent);
-    r.percent = keepMaximum ? qMax(r.percent, percent) : percent;
-    r.downloaded = p.downloadedBytes.value_or(r.downloaded);
+    const qint64 downloaded = p.downloadedBytes.value_or(r.downloaded);
+    r.downloaded = keepMaximum ? qMax(r.downloaded, downloaded) : downloaded;
     if (p.totalBytes)
         r.size = *p.totalBytes;
+    // Without a percentage, the bytes say it (a server that sends only bytes, a restart).
+    double percent = r.percent;
+    if (p.percentage)
+        percent = *p.percentage;
+    else if (p.downloadedBytes && r.size > 0)
+        percent = qBound(0.0, 100.0 * double(r.downloaded) / double(r.size), 100.0);
+    r.percent = keepMaximum ? qMax(r.percent, percent) : percent;
     r.speed = p.speed;
     r.eta = p.eta.value_or(-1);
 }
@@ -67,13 +73,19 @@ static DownloadRow fromDownload(DownloadRow r, const DownloadResource &d)
     return r;
 }
 
-/// A download_progress event: only what it carries.
-static DownloadRow fromEvent(DownloadRow r, const DownloadProgressEvent &e)
+/// A download_progress event: only what it carries. `newer`: its timestamp is after the
+/// row's last update (not merely the same moment).
+static DownloadRow fromEvent(DownloadRow r, const DownloadProgressEvent &e, bool newer)
 {
     const bool sameStatus = !e.status || e.status->text == r.status.text;
     // The server restarted it from zero and says why: the percentage goes down on purpose.
-    const bool restarted = e.note && !e.note->isEmpty() && e.progress
-        && (*e.note != r.note || e.progress->downloadedBytes.value_or(r.downloaded) < r.downloaded);
+    const bool noted = e.note && !e.note->isEmpty() && e.progress && *e.note != r.note;
+    // Fewer bytes than the row has, from an event newer than the row's state: the transfer
+    // started again (a restart, a new attempt, an origin without ranges), note or not. One
+    // of the same moment may be a REST page or an event of the same second seen out of
+    // order, so it only ever raises the progress.
+    const bool fewerBytes = e.progress && e.progress->downloadedBytes && *e.progress->downloadedBytes < r.downloaded;
+    const bool restarted = noted || (fewerBytes && (newer || (e.note && !e.note->isEmpty())));
     if (e.status)
         r.status = *e.status;
     if (e.phase)
@@ -103,6 +115,8 @@ void DownloadRowTable::account(const DownloadRow &r, int sign)
 {
     if (r.status.known)
         m_counts[std::size_t(*r.status.known)] += sign;
+    if (r.in(DownloadPhase::Retrying))
+        m_retrying += sign;
     m_countsDirty = true;
 }
 
@@ -181,11 +195,13 @@ QList<DownloadResource> DownloadRowTable::mergeKnown(const QList<DownloadResourc
     }
     if (complete)
         removeRowsWhere([&](const DownloadRow &r) { return !byId.contains(r.id); });
-    // A row the items lack (only when they are not complete) is merged with an empty download.
-    static const DownloadResource none;
+    // A row the items lack (only when they are not complete: it may only have been missed
+    // while the list was paged) keeps what it has.
     for (int i = 0; i < m_rows.size(); ++i) {
         const DownloadResource *d = byId.take(m_rows.at(i).id);
-        setRow(i, fromDownload(m_rows.at(i), d ? *d : none));
+        if (!d)
+            continue;
+        setRow(i, fromDownload(m_rows.at(i), *d));
     }
     QList<DownloadResource> fresh;
     for (const DownloadResource *d : std::as_const(order)) {
@@ -244,14 +260,15 @@ void DownloadRowTable::applyProgress(const DownloadProgressEvent &event, const Q
             r.added.setTimeSpec(Qt::UTC); // a Python worker's naive utcnow().isoformat()
         if (!r.added.isValid())
             r.added = QDateTime::currentDateTimeUtc();
-        r = fromEvent(r, event);
+        r = fromEvent(r, event, true);
         r.updated = timestamp;
         insertRows({r});
         return;
     }
     if (!m_rows.at(at).updated.isEmpty() && timestamp < m_rows.at(at).updated)
         return;
-    DownloadRow r = fromEvent(m_rows.at(at), event);
+    const bool newer = m_rows.at(at).updated.isEmpty() || timestamp > m_rows.at(at).updated;
+    DownloadRow r = fromEvent(m_rows.at(at), event, newer);
     r.updated = timestamp;
     setRow(at, std::move(r));
 }

@@ -60,9 +60,12 @@ struct DownloadRow
  *   ignored, so a late event never undoes a newer one; ISO-8601 UTC timestamps from one
  *   server compare as text.
  * - A download_progress carries only some members: a member it lacks keeps the row's value;
- *   a status change (a retry) or a restart from zero (a new note, fewer bytes) takes the
- *   progress as it is, otherwise the percentage never goes down. A phase belongs to its
- *   status: a status change without one clears it.
+ *   a status change (a retry) or a restart from zero (a new note, or fewer bytes in an event
+ *   newer than the row's state, note or not) takes the progress as it is, otherwise the
+ *   percentage never goes down. Without a percentage it is computed from the bytes. A phase
+ *   belongs to its status: a status change without one clears it.
+ * - A snapshot that is not complete (a paged list that moved) neither removes nor changes
+ *   the rows it lacks.
  * - Counts per status and the total speed are kept as rows change; each download's place in
  *   the queue (the server's order: priority, then arrival) is recomputed when asked.
  */
@@ -111,6 +114,8 @@ public:
 
     /// Downloads per status.
     int count(DownloadStatus status) const { return m_counts[std::size_t(status)]; }
+    /// Rows waiting to retry (their countdown moves each second).
+    int retryingCount() const { return m_retrying; }
     /// Sum of the speeds of the downloads that are downloading, bytes/s, as of the last
     /// takeCountsChanged().
     double totalSpeed() const { return m_totalSpeed; }
@@ -132,6 +137,7 @@ private:
     QList<DownloadRow> m_rows;
     QHash<QString, int> m_index;
     std::array<int, DownloadStatusCount> m_counts{};
+    int m_retrying = 0;
     double m_totalSpeed = 0;
     bool m_countsDirty = false;
     bool m_positionsDirty = false;

@@ -27,6 +27,7 @@ private slots:
     void unknownDownloadsAreAdded();
     void removalDropsTheRow();
     void updatesAreCoalesced();
+    void theCountdownTicksOnlyWhileARowRetries();
     void formatting_data();
     void formatting();
 };
@@ -133,6 +134,43 @@ void tst_DownloadListModel::updatesAreCoalesced()
     QCOMPARE(changed[0][0].toModelIndex().row(), 0);
     QCOMPARE(changed[0][1].toModelIndex().row(), 999);
     QCOMPARE(model.row(QStringLiteral("500"))->percent, 10.0);
+}
+
+void tst_DownloadListModel::theCountdownTicksOnlyWhileARowRetries()
+{
+    DownloadListModel model;
+    model.setCountdownInterval(20);
+    QJsonArray rows;
+    for (int i = 0; i < 100; ++i)
+        rows.append(download(QString::number(i), QStringLiteral("pending"), 0, QStringLiteral("2026-01-01T00:00:00.000Z")));
+    model.mergeSnapshot(rows);
+    model.flushChanges();
+    QVERIFY(!model.isCountingDown()); // nothing retries: no tick scanning the rows
+    const auto retry = [&](int row, bool retrying, int second) {
+        DownloadProgressEvent e;
+        e.downloadId = QString::number(row);
+        e.status = ReceivedStatus::of(DownloadStatus::Pending);
+        e.phase = retrying ? DownloadPhaseInfo::of(DownloadPhase::Retrying) : DownloadPhaseInfo();
+        model.applyProgress(e, QStringLiteral("2026-01-01T00:00:%1.000Z").arg(second, 2, 10, QChar(u'0')));
+    };
+    retry(10, true, 1);
+    retry(40, true, 1);
+    QVERIFY(model.isCountingDown());
+    model.flushChanges();
+    QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+    QTRY_VERIFY_WITH_TIMEOUT(changed.size() >= 1, 5000);
+    // One signal over the Status cells of rows 10..40, not one per row nor the whole table.
+    QCOMPARE(changed[0][0].toModelIndex(), model.index(10, DownloadListModel::Status));
+    QCOMPARE(changed[0][1].toModelIndex(), model.index(40, DownloadListModel::Status));
+    retry(10, false, 2);
+    QVERIFY(model.isCountingDown());
+    model.applyQueueUpdate({{QStringLiteral("action"), QStringLiteral("removed")},
+                            {QStringLiteral("download_id"), QStringLiteral("40")}}, QStringLiteral("2026-01-01T00:00:03.000Z"));
+    QVERIFY(!model.isCountingDown()); // the last one left
+    model.flushChanges();
+    changed.clear();
+    QTest::qWait(100);
+    QCOMPARE(changed.size(), 0);
 }
 
 void tst_DownloadListModel::formatting_data()

@@ -82,6 +82,7 @@ private slots:
     void olderEventsAreIgnored();
     void aPartialEventKeepsWhatItLacks();
     void aRetryStartsAgainFromZero();
+    void fewerBytesFromANewerEventAreARestart();
     void anUnknownStatusIsKeptAsItsWord();
     void eventsForUnknownDownloadsAddThem();
     void queueUpdatesRemoveOrReorder();
@@ -120,12 +121,26 @@ void tst_DownloadRowTable::aSnapshotIsMergedNotReset()
 void tst_DownloadRowTable::anIncompleteSnapshotRemovesNothing()
 {
     // A list that moved while it was paged: what it lacks may only have been missed.
-    DownloadRowTable table;
-    table.insert(table.mergeKnown({resource("a", S::Pending), resource("b", S::Pending)}, true));
+    Recorder observer;
+    DownloadRowTable table(&observer);
+    table.insert(table.mergeKnown({resource("a", S::Downloading, 1, 4), resource("b", S::Pending)}, true));
+    observer.take();
     table.insert(table.mergeKnown({resource("b", S::Paused, 3), resource("c", S::Pending, 3)}, false));
     QCOMPARE(table.size(), 3);
-    QVERIFY(table.find("a"));
     QCOMPARE(table.find("b")->status.text, QStringLiteral("paused"));
+    // Nor does it blank them: a row it lacks keeps all it had, and nobody hears of a change.
+    QCOMPARE(observer.take(), (QStringList{"changed 1", "status b pending>paused", "insert 2-2"}));
+    const DownloadRow *a = table.find("a");
+    QVERIFY(a);
+    QCOMPARE(a->url, QStringLiteral("http://h/a.bin"));
+    QCOMPARE(a->name, QStringLiteral("a.bin"));
+    QCOMPARE(a->status.text, QStringLiteral("downloading"));
+    QCOMPARE(a->priority, 4);
+    QCOMPARE(a->added, QDateTime(QDate(2026, 1, 1), QTime(0, 0, 1), Qt::UTC));
+    QCOMPARE(a->updated, at(1));
+    QCOMPARE(a->downloaded, qint64(10));
+    QCOMPARE(a->size, qint64(100));
+    QCOMPARE(table.count(S::Downloading), 1);
 }
 
 void tst_DownloadRowTable::aSnapshotsRepeatedIdCountsOnce()
@@ -204,6 +219,38 @@ void tst_DownloadRowTable::aRetryStartsAgainFromZero()
     table.applyProgress(progress("a", S::Failed), at(3));
     table.applyProgress(progress("a", S::Pending, 0), at(4)); // a new status: the progress as it is
     QCOMPARE(table.find("a")->percent, 0.0);
+}
+
+void tst_DownloadRowTable::fewerBytesFromANewerEventAreARestart()
+{
+    DownloadRowTable table;
+    table.insert(table.mergeKnown({resource("a", S::Downloading, 1)}, true));
+    const auto bytes = [](qint64 n, std::optional<double> percent = {}) {
+        DownloadProgressEvent e = progress("a", S::Downloading, percent);
+        if (!e.progress)
+            e.progress = DownloadProgressInfo();
+        e.progress->downloadedBytes = n;
+        return e;
+    };
+    table.applyProgress(bytes(80), at(2));
+    const DownloadRow *r = table.find("a");
+    QCOMPARE(r->percent, 80.0); // from the bytes (100 in all) when the event has no percentage
+    // Of the same moment as the row's state: maybe seen out of order, so it only ever raises.
+    table.applyProgress(bytes(20), at(2));
+    QCOMPARE(r->percent, 80.0);
+    QCOMPARE(r->downloaded, qint64(80));
+    // Newer, the same status and attempt, no note: the transfer started again.
+    table.applyProgress(bytes(5), at(3));
+    QCOMPARE(r->downloaded, qint64(5));
+    QCOMPARE(r->percent, 5.0);
+    // An older one is still ignored.
+    table.applyProgress(bytes(90), at(2));
+    QCOMPARE(r->downloaded, qint64(5));
+    // A percentage it carries wins over the bytes; more bytes never lower it.
+    table.applyProgress(bytes(30, 31.5), at(4));
+    QCOMPARE(r->percent, 31.5);
+    table.applyProgress(bytes(31), at(5));
+    QCOMPARE(r->percent, 31.5);
 }
 
 void tst_DownloadRowTable::anUnknownStatusIsKeptAsItsWord()

@@ -249,9 +249,15 @@ void tst_DownloadStates::progressGoesDownOnARestartFromZero()
     model.mergeSnapshot({download(QStringLiteral("downloading"))});
     model.applyProgress(progressEvent(QStringLiteral("downloading"), 60, 6000), QStringLiteral("2026-01-01T00:00:02.000Z"));
     QCOMPARE(model.row(QStringLiteral("a"))->percent, 60.0);
-    // A lower percentage without a reason is a glitch: the bar stays.
-    model.applyProgress(progressEvent(QStringLiteral("downloading"), 50, 5000), QStringLiteral("2026-01-01T00:00:03.000Z"));
+    // Fewer bytes of the same moment as the row's state may be an event seen out of order:
+    // the bar stays.
+    model.applyProgress(progressEvent(QStringLiteral("downloading"), 50, 5000), QStringLiteral("2026-01-01T00:00:02.000Z"));
     QCOMPARE(model.row(QStringLiteral("a"))->percent, 60.0);
+    QCOMPARE(model.row(QStringLiteral("a"))->downloaded, 6000);
+    // From a newer event they are a restart, with a reason or not: the bar follows the bytes.
+    model.applyProgress(progressEvent(QStringLiteral("downloading"), 50, 5000), QStringLiteral("2026-01-01T00:00:03.000Z"));
+    QCOMPARE(model.row(QStringLiteral("a"))->percent, 50.0);
+    QCOMPARE(model.row(QStringLiteral("a"))->downloaded, 5000);
     // The server restarted it from zero and says why: the bar goes down.
     const QString why = QStringLiteral("the file changed on the server since the part was written (If-Range); restarted from zero");
     model.applyProgress(progressEvent(QStringLiteral("downloading"), 0, 0, {{QStringLiteral("note"), why}}),
