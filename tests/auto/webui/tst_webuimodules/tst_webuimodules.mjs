@@ -192,3 +192,44 @@ test('queue: a progress event after the removal makes no placeholder; a 404 drop
   m.upsertFetched(row('q'));
   assert.ok(!m.rows.has('q'));
 });
+
+// api.js and i18n.js read the page's address when loaded: a stand-in for them.
+globalThis.location ??= new URL('http://hermes.test/ui/?lang=en');
+
+test('api: the list is walked by cursor (next_cursor) to its null end, never by offset', async () => {
+  const { Api } = await load('api.js');
+  const pages = { '': { items: [row('a'), row('b')], next_cursor: 'c1' },
+    c1: { items: [row('b'), row('c')], next_cursor: 'c2' }, c2: { items: [row('d')], next_cursor: null } };
+  const asked = [];
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (url) => {
+    const u = new URL(url);
+    asked.push(u.search);
+    const page = pages[u.searchParams.get('cursor') ?? ''];
+    return new Response(JSON.stringify({ ...page, limit: 1000, offset: null, next_offset: null, total: null }),
+      { status: 200, headers: { 'Content-Type': 'application/json' } });
+  };
+  try {
+    const items = await new Api('k').listAll();
+    assert.deepEqual(items.map((d) => d.id), ['a', 'b', 'c', 'd']); // a row seen twice counts once
+    assert.deepEqual(asked, ['?limit=1000', '?limit=1000&cursor=c1', '?limit=1000&cursor=c2']);
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+});
+
+test('phases: the monitor\'s words, a countdown while retrying, nothing while transferring', async () => {
+  const { phaseText } = await load('i18n.js');
+  const now = Date.parse('2026-01-01T00:00:00Z');
+  assert.equal(phaseText({ phase: 'transferring' }, now), '');
+  assert.equal(phaseText({ phase: null }, now), '');
+  assert.equal(phaseText({ phase: 'waiting_for_connection' }, now), 'Waiting for a connection');
+  assert.equal(phaseText({ phase: 'connecting' }, now), 'Connecting');
+  assert.equal(phaseText({ phase: 'stalled' }, now), 'Stalled');
+  assert.equal(phaseText({ phase: 'retrying', attempt: 2, max_attempts: 5, next_attempt_at: '2026-01-01T00:00:08Z' }, now),
+    'Retrying 2/5 in 8 s');
+  assert.equal(phaseText({ phase: 'retrying', attempt: 3, max_attempts: null, next_attempt_at: null }, now), 'Retrying 3');
+  assert.equal(phaseText({ phase: 'retrying', attempt: 2, max_attempts: 5, next_attempt_at: '2025-12-31T23:59:59Z' }, now),
+    'Retrying 2/5');
+  assert.equal(phaseText({ phase: 'resolving' }, now), 'resolving'); // a newer server's: as sent
+});
