@@ -86,6 +86,7 @@ function start(key) {
     tbody: $('rows'), empty: $('queue-empty'), more: $('show-more'), onAction: act, onSelection: renderBulk,
     onRender: renderFilters,
   });
+  ownTable.search = $('search').value; // what the search box still says
   model = own;
   table = ownTable;
   snapshot = { loading: false, buffered: [], loaded: false, attempt: 0, timer: 0 };
