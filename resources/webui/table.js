@@ -18,7 +18,9 @@ const KNOWN = new Set(['$v', 'id', 'url', 'filename', 'status', 'priority', 'pos
   'phase', 'attempt', 'max_attempts', 'next_attempt_at']);
 // A phase only means something with the status it belongs to (README: "phase").
 const PHASED = new Set(['downloading', 'pending']);
-const retrying = (r) => r.phase === 'retrying' && PHASED.has(r.status) && r.next_attempt_at != null;
+// Waiting for a retry that is not yet due (a second's grace to show it reach "Retrying 2/5").
+const retrying = (r, now) => r.phase === 'retrying' && PHASED.has(r.status) && r.next_attempt_at != null
+  && Date.parse(r.next_attempt_at) > now - 1000;
 
 const MIN_REDRAW_MS = 500;
 const PAGE = 100; // rows shown at first, and added by each "Show more"
@@ -211,7 +213,8 @@ export class QueueTable {
    * row is waiting for its next attempt; it redraws just those rows' detail.
    */
   tickRetries() {
-    const waiting = [...this.model.rows.values()].filter(retrying);
+    const now = Date.now();
+    const waiting = [...this.model.rows.values()].filter((r) => retrying(r, now));
     if (!waiting.length || this.detached) { clearInterval(this.ticker); this.ticker = 0; return; }
     if (!this.ticker) this.ticker = setInterval(() => this.tickRetries(), 1000);
     for (const row of waiting) {
