@@ -50,23 +50,20 @@ export class Api {
   }
 
   /**
-   * Every download, page after page (offset/next_offset). A list whose total changed while it
-   * was paged may have shifted a row past a page boundary: it is paged again (a few times;
-   * the events that came meanwhile are applied afterwards anyway).
+   * Every download, page after page by keyset (`cursor` = each page's `next_cursor`, null on
+   * the last): offset paging skipped a row that moved up the order meanwhile (a finished one
+   * jumps to the end), and the merge then dropped it. A row whose place changes during the
+   * walk may still be seen twice or not at all; its event, buffered during the load, says so.
    */
   async listAll(pageSize = 1000) {
-    let items = [];
-    for (let round = 0; round < 3; round++) {
-      items = [];
-      let offset = 0, total = null, changed = false;
-      for (let page = 0; page < 10000 && offset != null; page++) {
-        const list = await this.call('GET', `downloads?limit=${pageSize}&offset=${offset}`);
-        if (total !== null && list.total !== total) changed = true;
-        total = list.total;
-        items.push(...list.items);
-        offset = list.next_offset ?? null;
-      }
-      if (!changed) break;
+    const items = [];
+    let cursor = null;
+    for (let page = 0; page < 100000; page++) {
+      const query = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+      const list = await this.call('GET', `downloads?limit=${pageSize}${query}`);
+      items.push(...list.items);
+      cursor = list.next_cursor ?? null;
+      if (!cursor) break;
     }
     const seen = new Set();
     return items.filter((d) => !seen.has(d.id) && seen.add(d.id));

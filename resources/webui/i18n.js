@@ -25,6 +25,8 @@ const en = {
   selected: '{0} selected', staleList: 'The list may be out of date: {0}. Retrying…',
   noUrl: 'Enter at least one URL.', badSha: 'SHA-256 must be 64 hexadecimal digits.',
   showMore: 'Show {0} more ({1} not shown)', actionFailed: '{0} failed: {1}', skipped: '{0} skipped: {1}', attempts: 'attempt {0}',
+  phaseWaiting: 'Waiting for a connection', phaseConnecting: 'Connecting', phaseStalled: 'Stalled',
+  retryingIn: 'Retrying {0} in {1}', retrying: 'Retrying {0}',
 };
 
 const de = {
@@ -52,6 +54,8 @@ const de = {
   selected: '{0} ausgewählt', staleList: 'Die Liste ist eventuell veraltet: {0}. Neuer Versuch…',
   noUrl: 'Bitte mindestens eine URL eingeben.', badSha: 'SHA-256 muss aus 64 Hexadezimalziffern bestehen.',
   showMore: '{0} weitere zeigen ({1} nicht gezeigt)', actionFailed: '{0} fehlgeschlagen: {1}', skipped: '{0} übersprungen: {1}', attempts: 'Versuch {0}',
+  phaseWaiting: 'Wartet auf eine Verbindung', phaseConnecting: 'Verbindet', phaseStalled: 'Stockt',
+  retryingIn: 'Neuer Versuch {0} in {1}', retrying: 'Neuer Versuch {0}',
 };
 
 const params = new URLSearchParams(location.search);
@@ -94,3 +98,21 @@ export function date(iso) {
   return d && !Number.isNaN(d.getTime()) ? dateTime.format(d) : DASH;
 }
 export const percent = (p) => `${number1.format(p ?? 0)} %`;
+
+const PHASES = { waiting_for_connection: 'phaseWaiting', connecting: 'phaseConnecting', stalled: 'phaseStalled' };
+const integer = new Intl.NumberFormat(lang, { maximumFractionDigits: 0 });
+/**
+ * What a download does within its status, in the monitor's words: "Retrying 2/5 in 8 s",
+ * "Stalled", …; '' for transferring or none; a phase this page does not know, as it is sent.
+ */
+export function phaseText(row, now = Date.now()) {
+  const phase = row.phase;
+  if (!phase || phase === 'transferring') return '';
+  if (PHASES[phase]) return t(PHASES[phase]);
+  if (phase !== 'retrying') return String(phase);
+  const attempt = row.attempt ?? (row.attempts ?? 0) + 1;
+  const which = row.max_attempts ? `${integer.format(attempt)}/${integer.format(row.max_attempts)}` : integer.format(attempt);
+  const due = row.next_attempt_at ? Date.parse(row.next_attempt_at) : NaN;
+  const secs = Number.isFinite(due) ? Math.ceil((due - now) / 1000) : 0;
+  return secs > 0 ? t('retryingIn', which, duration(secs)) : t('retrying', which);
+}

@@ -55,6 +55,11 @@ function signOut(message = '') {
   localStorage.removeItem(KEY);
   api = null;
   stream = null;
+  // The old model and table go with the session: a redraw they had scheduled must not put
+  // the last account's rows back into the shared tbody.
+  if (table) table.detached = true;
+  model = null;
+  table = null;
   $('rows').replaceChildren();
   showSignIn(message);
 }
@@ -75,11 +80,15 @@ $('signout').addEventListener('click', () => signOut());
 
 function start(key) {
   api = new Api(key, () => signOut(t('revoked')));
-  model = new QueueModel(() => table.schedule());
-  table = new QueueTable(model, {
+  // Bound to this session's table, not to whichever the page has by then.
+  const own = new QueueModel(() => ownTable.schedule());
+  const ownTable = new QueueTable(own, {
     tbody: $('rows'), empty: $('queue-empty'), more: $('show-more'), onAction: act, onSelection: renderBulk,
     onRender: renderFilters,
   });
+  ownTable.search = $('search').value; // what the search box still says
+  model = own;
+  table = ownTable;
   snapshot = { loading: false, buffered: [], loaded: false, attempt: 0, timer: 0 };
   $('signin-view').hidden = true;
   $('queue-view').hidden = false;
@@ -107,12 +116,20 @@ function onEvent(type, data, meta) {
   if (type === 'system_notification') { notice(data.message, data.notification_type); return; }
   if (type !== 'download_progress' && type !== 'queue_update') return;
   if (snapshot.loading) { snapshot.buffered.push([type, data, meta.timestamp]); return; }
-  const unknown = model.apply(type, data);
+  const unknown = model.apply(type, data, null, meta.timestamp);
   if (unknown) fetchOne(unknown);
 }
 
 async function fetchOne(id) {
-  try { model.upsertFetched(await api.get(id)); } catch { /* removed meanwhile, or offline: the next event says */ }
+  const session = model;
+  try {
+    const item = await api.get(id);
+    if (model === session) model.upsertFetched(item);
+  } catch (e) {
+    // Gone meanwhile: the placeholder a progress event made goes too. Offline: the next
+    // event says.
+    if (e.status === 404 && model === session) model.forget(id);
+  }
 }
 
 async function loadSnapshot() {
@@ -145,7 +162,10 @@ async function loadSnapshot() {
     $('banner').textContent = t('staleList', e.message);
     $('banner').hidden = false;
     $('queue').classList.add('stale');
-    snapshot.timer = setTimeout(loadSnapshot, new Backoff().delayMs(++snapshot.attempt));
+    // A busy server's Retry-After (429/503) first, as the stream does.
+    const backoff = new Backoff();
+    const wait = backoff.retryAfterMs(e.retryAfter) ?? backoff.delayMs(++snapshot.attempt);
+    snapshot.timer = setTimeout(loadSnapshot, wait);
   }
 }
 
@@ -157,7 +177,12 @@ function renderFilters() {
       const b = document.createElement('button');
       b.type = 'button';
       b.dataset.filter = status;
-      b.addEventListener('click', () => { table.filter = status; renderFilters(); table.render(); });
+      b.addEventListener('click', () => {
+        if (!table) return;
+        table.filter = status;
+        renderFilters();
+        table.render();
+      });
       box.append(b);
     }
   }
@@ -168,9 +193,10 @@ function renderFilters() {
   }
 }
 
-$('search').addEventListener('input', (e) => { table.search = e.target.value; table.render(); });
+$('search').addEventListener('input', (e) => { if (table) { table.search = e.target.value; table.render(); } });
 for (const th of document.querySelectorAll('th[data-sort]')) {
   th.querySelector('button').addEventListener('click', () => {
+    if (!table) return;
     const key = th.dataset.sort;
     table.sort = { key, dir: table.sort.key === key ? -table.sort.dir : 1 };
     for (const other of document.querySelectorAll('th[data-sort]')) other.removeAttribute('aria-sort');
@@ -178,7 +204,9 @@ for (const th of document.querySelectorAll('th[data-sort]')) {
     table.render();
   });
 }
-$('select-all').addEventListener('change', (e) => table.selectAll(e.target.checked));
+$('select-all').addEventListener('change', (e) => table?.selectAll(e.target.checked));
+// Once for the page, not per sign-in: each session's table would add one more otherwise.
+$('show-more').addEventListener('click', () => table?.showMore());
 
 // ---- the connection indicator ----
 
@@ -269,7 +297,7 @@ function renderBulk(selected) {
   $('select-all').checked = visible.length > 0 && visible.every((r) => selected.has(r.id));
 }
 for (const b of document.querySelectorAll('[data-bulk]')) {
-  b.addEventListener('click', () => act(b.dataset.bulk, [...table.selected]));
+  b.addEventListener('click', () => table && act(b.dataset.bulk, [...table.selected]));
 }
 
 $('add-open').addEventListener('click', () => { $('add-error').textContent = ''; $('add-dialog').showModal(); $('add-urls').focus(); });
@@ -287,7 +315,8 @@ $('add-form').addEventListener('submit', async (ev) => {
       const request = { url, priority };
       if (filename && urls.length === 1) request.filename = filename;
       if (sha256) request.sha256 = sha256;
-      model.upsert(await api.add(request));
+      const added = await api.add(request);
+      model?.upsert(added);
     }
     $('add-form').reset();
     $('add-dialog').close();

@@ -1,7 +1,7 @@
 // The queue table: filtered, searched and sorted rows, updated in place (a row's element is
 // kept for its download, so focus, selection and scroll survive every update).
 
-import { t, bytes, rate, duration, date, percent, DASH } from './i18n.js';
+import { t, bytes, rate, duration, date, percent, phaseText, DASH } from './i18n.js';
 import { STATUSES } from './queue.js';
 
 const ACTIONS = {
@@ -14,7 +14,13 @@ const ACTIONS = {
 // newer server's phase, reason, …) is shown beside the status.
 const KNOWN = new Set(['$v', 'id', 'url', 'filename', 'status', 'priority', 'position', 'progress',
   'downloaded_bytes', 'total_bytes', 'speed', 'eta', 'sha256', 'error_message', 'note',
-  'attempts', 'created_at', 'updated_at', 'completed_at', 'result', 'queue_length', 'active']);
+  'attempts', 'created_at', 'updated_at', 'completed_at', 'result', 'queue_length', 'active',
+  'phase', 'attempt', 'max_attempts', 'next_attempt_at']);
+// A phase only means something with the status it belongs to (README: "phase").
+const PHASED = new Set(['downloading', 'pending']);
+// Waiting for a retry that is not yet due (a second's grace to show it reach "Retrying 2/5").
+const retrying = (r, now) => r.phase === 'retrying' && PHASED.has(r.status) && r.next_attempt_at != null
+  && Date.parse(r.next_attempt_at) > now - 1000;
 
 const MIN_REDRAW_MS = 500;
 const PAGE = 100; // rows shown at first, and added by each "Show more"
@@ -47,7 +53,6 @@ export class QueueTable {
     this.model = model;
     this.limit = PAGE;
     this.more = more;
-    more.addEventListener('click', () => { this.limit += PAGE; this.render(); });
     this.onRender = onRender;
     this.tbody = tbody;
     this.empty = empty;
@@ -60,7 +65,10 @@ export class QueueTable {
     this.selected = new Set();
     this.elements = new Map();
     this.scheduled = false;
+    this.detached = false; // set on sign-out: this table draws nothing more
   }
+
+  showMore() { this.limit += PAGE; this.render(); }
 
   /**
    * A redraw after events: at most two a second (progress comes about twice a second per
@@ -88,6 +96,7 @@ export class QueueTable {
   }
 
   render() {
+    if (this.detached) return;
     this.lastRender = performance.now();
     const all = this.visibleRows();
     // A long queue is shown a hundred rows at a time: a browser repaints the whole table on
@@ -114,6 +123,7 @@ export class QueueTable {
     this.empty.hidden = rows.length > 0;
     this.onSelection(this.selected);
     this.onRender?.();
+    this.tickRetries();
   }
 
   create(row) {
@@ -175,12 +185,7 @@ export class QueueTable {
     setText(c.pct, percent(pct));
     tr.dataset.status = row.status;
     setText(c.status, t(row.status));
-    const extras = Object.entries(row)
-      .filter(([k, v]) => !KNOWN.has(k) && v != null && typeof v !== 'object' && v !== '')
-      .map(([k, v]) => `${k}: ${v}`);
-    const detail = [row.error_message, row.note, ...extras,
-      row.attempts > 1 ? t('attempts', row.attempts) : null].filter(Boolean).join(' · ');
-    setText(c.detail, detail);
+    setText(c.detail, this.detail(row));
     const running = row.status === 'downloading';
     setText(c.speed, this.live && running ? rate(row.progress?.speed) : DASH);
     setText(c.eta, this.live && running ? duration(row.progress?.eta) : DASH);
@@ -192,6 +197,30 @@ export class QueueTable {
     setText(c.added, date(row.created_at));
     for (const [action, statuses] of Object.entries(ACTIONS)) c.buttons[action].hidden = !statuses.includes(row.status);
     for (const b of Object.values(c.buttons)) b.setAttribute('aria-label', `${b.textContent}: ${name}`);
+  }
+
+  detail(row) {
+    const extras = Object.entries(row)
+      .filter(([k, v]) => !KNOWN.has(k) && !k.startsWith('$') && v != null && typeof v !== 'object' && v !== '')
+      .map(([k, v]) => `${k}: ${v}`);
+    const phase = PHASED.has(row.status) ? phaseText(row) : '';
+    return [phase, row.error_message, row.note, ...extras,
+      row.attempts > 1 && row.phase !== 'retrying' ? t('attempts', row.attempts) : null].filter(Boolean).join(' · ');
+  }
+
+  /**
+   * The countdown of "Retrying 2/5 in 8 s": one page-wide 1 s tick, running only while a
+   * row is waiting for its next attempt; it redraws just those rows' detail.
+   */
+  tickRetries() {
+    const now = Date.now();
+    const waiting = [...this.model.rows.values()].filter((r) => retrying(r, now));
+    if (!waiting.length || this.detached) { clearInterval(this.ticker); this.ticker = 0; return; }
+    if (!this.ticker) this.ticker = setInterval(() => this.tickRetries(), 1000);
+    for (const row of waiting) {
+      const tr = this.elements.get(row.id);
+      if (tr?.parentNode) setText(tr.cells$.detail, this.detail(row));
+    }
   }
 
   selectAll(on) {

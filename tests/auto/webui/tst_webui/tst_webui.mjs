@@ -147,6 +147,16 @@ async function rest(method, path, body) {
 
 const rowIds = (page) => page.$$eval('#rows tr', (trs) => trs.map((tr) => tr.dataset.id));
 const connState = (page) => page.$eval('#conn', (e) => ({ state: e.dataset.state, text: e.textContent.replace(/\s+/g, ' ').trim() }));
+// Rows whose percentage is not whole inside its cell or overlaps the status badge (a 45 % bar
+// in a content-sized cell cut it to "1…" beside the badge at 390 px).
+const cutPercentages = (page) => page.$$eval('#rows tr', (trs) => trs.filter((tr) => {
+  const pct = tr.querySelector('.pct'), badge = tr.querySelector('.badge');
+  const range = document.createRange();
+  range.selectNodeContents(pct);
+  const text = range.getBoundingClientRect(), cell = pct.parentElement.getBoundingClientRect(), b = badge.getBoundingClientRect();
+  const overlaps = text.left < b.right && b.left < text.right && text.top < b.bottom && b.top < text.bottom;
+  return text.right > cell.right + 0.5 || text.left < cell.left - 0.5 || overlaps;
+}).map((tr) => `${tr.dataset.id}: ${tr.querySelector('.pct').textContent}`));
 const rowStatus = (page, id) => page.$eval(`tr[data-id="${id}"]`, (tr) => tr.dataset.status).catch(() => null);
 const screenshots = [];
 async function shoot(page, name, width, height) {
@@ -283,6 +293,8 @@ async function main() {
     await shoot(page, 'webui-phone-connected', 390, 844);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     check(overflow <= 0, 'no horizontal scrolling at 390 px', `${overflow} px too wide`);
+    const cutPct = await cutPercentages(page);
+    check(cutPct.length === 0, 'the percentage is whole at 390 px', cutPct.join(', '));
     await page.setViewport({ width: 1280, height: 800 });
 
     // Accessibility: no serious or critical violations (axe-core, WCAG 2 A/AA).
@@ -321,6 +333,8 @@ async function main() {
     check(speeds.every((s) => s === '—'), 'speeds and ETAs show — while not connected', speeds.join());
     await shoot(page, 'webui-desktop-reconnecting', 1280, 800);
     await shoot(page, 'webui-phone-reconnecting', 390, 844);
+    const cutOffline = await cutPercentages(page); // "Speed —": a shorter line, where it was cut
+    check(cutOffline.length === 0, 'the percentage is whole at 390 px while reconnecting', cutOffline.join(', '));
     await page.setViewport({ width: 1280, height: 800 });
     const r2 = await waitFor(async () => { const s = await connState(page); return /attempt [2-9]/.test(s.text) && s; }, 'attempt 2', 10000);
     check(true, `it keeps trying: "${r2.text}"`);
@@ -363,6 +377,21 @@ async function main() {
     } finally {
       proxy.close();
     }
+
+    // Signed out and in again: the rows of the new session only, once (the old table and model
+    // are dropped, not left to redraw into the shared tbody).
+    await page.click('#signout');
+    await page.waitForSelector('#signin-view:not([hidden])', { timeout: 10000 });
+    check(await page.$eval('#rows', (b) => b.childElementCount) === 0, 'signing out empties the table');
+    await page.type('#key', KEY);
+    await page.keyboard.press('Enter');
+    await waitFor(async () => (await connState(page)).state === 'connected', 'Connected after signing in again');
+    const wantAgain = (await rest('GET', 'downloads?limit=1000')).items.map((d) => d.id).sort();
+    await waitFor(async () => (await rowIds(page)).sort().join() === wantAgain.join(), 'the rows after signing in again', 10000);
+    await sleep(1200); // a redraw the old table had scheduled would have come by now
+    const rowsAgain = await page.$eval('#rows', (b) => [...b.children].map((tr) => tr.dataset.id));
+    check(rowsAgain.length === wantAgain.length && new Set(rowsAgain).size === rowsAgain.length,
+      'signed out and in again: every row once', `${rowsAgain.length} rows, ${wantAgain.length} on the server`);
 
     // The key revoked (removed from the key file + SIGHUP): back to sign-in, told why. After
     // a second and more of streaming, so that the end is a renewal, not an outage with backoff.

@@ -149,3 +149,87 @@ test('queue: a fetch that comes back after its download was removed does not bri
   m.upsertFetched(row('y'));
   assert.ok(m.rows.has('y'));
 });
+
+test('queue: a REST answer older than the row\'s newest event does not put the older state back', () => {
+  const m = new QueueModel(() => {});
+  m.merge([row('a', { status: 'downloading', updated_at: '2026-01-01T00:00:10Z' })]);
+  m.apply('download_progress', { download_id: 'a', status: 'completed', progress: { percentage: 100 } },
+    null, '2026-01-01T00:00:20Z');
+  // The fetch (or an add's answer) read at 00:00:15 arrives after that event.
+  m.upsert(row('a', { status: 'downloading', progress: { percentage: 50 }, priority: 9, sha256: 'ab',
+    created_at: '2026-01-01T00:00:01Z', updated_at: '2026-01-01T00:00:15Z' }));
+  const a = m.rows.get('a');
+  assert.equal(a.status, 'completed');
+  assert.equal(a.progress.percentage, 100);
+  assert.equal(a.priority, 9); // what events do not carry is taken
+  assert.equal(a.sha256, 'ab');
+  assert.equal(a.created_at, '2026-01-01T00:00:01Z');
+  // A newer answer is taken whole.
+  m.upsert(row('a', { status: 'failed', updated_at: '2026-01-01T00:00:30Z' }));
+  assert.equal(a.status, 'failed');
+  // A progress event's placeholder gets the fetched name and date, keeps the event's state.
+  assert.equal(m.apply('download_progress', { download_id: 'p', status: 'downloading', progress: { percentage: 7 } },
+    null, '2026-01-01T00:01:00Z'), 'p');
+  m.upsertFetched(row('p', { status: 'pending', url: 'http://x/p', created_at: '2026-01-01T00:00:50Z',
+    updated_at: '2026-01-01T00:00:55Z', position: 4 }));
+  const p = m.rows.get('p');
+  assert.equal(p.status, 'downloading');
+  assert.equal(p.progress.percentage, 7);
+  assert.equal(p.url, 'http://x/p');
+  assert.equal(p.created_at, '2026-01-01T00:00:50Z');
+  assert.equal(p.position, 4);
+});
+
+test('queue: a progress event after the removal makes no placeholder; a 404 drops one', () => {
+  const m = new QueueModel(() => {});
+  m.merge([row('a')]);
+  m.apply('queue_update', { action: 'removed', download_id: 'a' });
+  assert.equal(m.apply('download_progress', { download_id: 'a', status: 'downloading', progress: { percentage: 3 } }), null);
+  assert.ok(!m.rows.has('a'));
+  assert.equal(m.apply('download_progress', { download_id: 'q', status: 'downloading', progress: { percentage: 3 } }), 'q');
+  m.forget('q'); // the follow-up fetch answered 404
+  assert.ok(!m.rows.has('q'));
+  m.upsertFetched(row('q'));
+  assert.ok(!m.rows.has('q'));
+});
+
+// api.js and i18n.js read the page's address when loaded: a stand-in for them.
+globalThis.location ??= new URL('http://hermes.test/ui/?lang=en');
+
+test('api: the list is walked by cursor (next_cursor) to its null end, never by offset', async () => {
+  const { Api } = await load('api.js');
+  const pages = { '': { items: [row('a'), row('b')], next_cursor: 'c1' },
+    c1: { items: [row('b'), row('c')], next_cursor: 'c2' }, c2: { items: [row('d')], next_cursor: null } };
+  const asked = [];
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (url) => {
+    const u = new URL(url);
+    asked.push(u.search);
+    const page = pages[u.searchParams.get('cursor') ?? ''];
+    return new Response(JSON.stringify({ ...page, limit: 1000, offset: null, next_offset: null, total: null }),
+      { status: 200, headers: { 'Content-Type': 'application/json' } });
+  };
+  try {
+    const items = await new Api('k').listAll();
+    assert.deepEqual(items.map((d) => d.id), ['a', 'b', 'c', 'd']); // a row seen twice counts once
+    assert.deepEqual(asked, ['?limit=1000', '?limit=1000&cursor=c1', '?limit=1000&cursor=c2']);
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+});
+
+test('phases: the monitor\'s words, a countdown while retrying, nothing while transferring', async () => {
+  const { phaseText } = await load('i18n.js');
+  const now = Date.parse('2026-01-01T00:00:00Z');
+  assert.equal(phaseText({ phase: 'transferring' }, now), '');
+  assert.equal(phaseText({ phase: null }, now), '');
+  assert.equal(phaseText({ phase: 'waiting_for_connection' }, now), 'Waiting for a connection');
+  assert.equal(phaseText({ phase: 'connecting' }, now), 'Connecting');
+  assert.equal(phaseText({ phase: 'stalled' }, now), 'Stalled');
+  assert.equal(phaseText({ phase: 'retrying', attempt: 2, max_attempts: 5, next_attempt_at: '2026-01-01T00:00:08Z' }, now),
+    'Retrying 2/5 in 8 s');
+  assert.equal(phaseText({ phase: 'retrying', attempt: 3, max_attempts: null, next_attempt_at: null }, now), 'Retrying 3');
+  assert.equal(phaseText({ phase: 'retrying', attempt: 2, max_attempts: 5, next_attempt_at: '2025-12-31T23:59:59Z' }, now),
+    'Retrying 2/5');
+  assert.equal(phaseText({ phase: 'resolving' }, now), 'resolving'); // a newer server's: as sent
+});
