@@ -9,17 +9,6 @@ namespace Hermes {
 
 const QString DownloadListQuery::Order = QStringLiteral(" ORDER BY queue_rank, position, id");
 
-// Statuses as SQL: `'pending', 'downloading'`. The sets come from the download rules.
-static QString sqlList(bool (*select)(DownloadStatus))
-{
-    QStringList out;
-    for (DownloadStatus s : allDownloadStatuses()) {
-        if (select(s))
-            out.append(u'\'' + QString(wireName(s)) + u'\'');
-    }
-    return out.join(QStringLiteral(", "));
-}
-
 AbstractDownloadStore::Page DownloadListQuery::page(const AbstractDownloadStore::ListRequest &request)
 {
     if (!request.status)
@@ -73,7 +62,7 @@ AbstractDownloadStore::Page DownloadListQuery::run(const QString &where, QVarian
 
 QueueSummary DownloadListQuery::counts()
 {
-    static const QString unfinished = sqlList([](DownloadStatus s) { return !DownloadRules::isFinished(s); });
+    static const QString unfinished = DownloadRow::statusList([](DownloadStatus s) { return !DownloadRules::isFinished(s); });
     QueueSummary c;
     // Only the status index (covering, and the smallest one): no table row is read.
     QSqlQuery q = m_exec(QStringLiteral("SELECT status, COUNT(*) FROM downloads%1 WHERE status IN (%2) GROUP BY status")

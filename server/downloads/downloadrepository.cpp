@@ -26,26 +26,14 @@ static QString iso(const QDateTime &t)
     return t.isValid() ? t.toUTC().toString(Qt::ISODateWithMs) : QString();
 }
 
-// Statuses as SQL: `'completed', 'failed', 'cancelled'`. The sets come from the download rules,
-// the words from the protocol, so the queries say what the rules say.
-static QString sqlList(bool (*select)(DownloadStatus))
-{
-    QStringList out;
-    for (DownloadStatus s : allDownloadStatuses()) {
-        if (select(s))
-            out.append(u'\'' + QString(wireName(s)) + u'\'');
-    }
-    return out.join(QStringLiteral(", "));
-}
-
 static QString sqlStatus(DownloadStatus status)
 {
     return u'\'' + QString(wireName(status)) + u'\'';
 }
 
-static const QString Active = sqlList([](DownloadStatus s) { return DownloadRules::isActive(s); });
+static const QString Active = DownloadRow::statusList([](DownloadStatus s) { return DownloadRules::isActive(s); });
 // What a node may claim: waiting or running (a running one only once its lease expired).
-static const QString Runnable = sqlList([](DownloadStatus s) {
+static const QString Runnable = DownloadRow::statusList([](DownloadStatus s) {
     return s == DownloadStatus::Pending || DownloadRules::isActive(s);
 });
 

@@ -1,6 +1,7 @@
 #include "downloads/downloadrow.h"
 
 #include <QSqlQuery>
+#include <QStringList>
 #include <QVariant>
 
 namespace Hermes::DownloadRow {
@@ -42,6 +43,16 @@ Download from(const QSqlQuery &q)
     d.heldBy = q.value(25).toString();
     d.announce = q.value(26).toString();
     return d;
+}
+
+QString statusList(bool (*select)(DownloadStatus))
+{
+    QStringList out;
+    for (DownloadStatus s : allDownloadStatuses()) {
+        if (select(s))
+            out.append(u'\'' + QString(wireName(s)) + u'\'');
+    }
+    return out.join(QStringLiteral(", "));
 }
 
 } // namespace Hermes::DownloadRow

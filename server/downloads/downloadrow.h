@@ -14,6 +14,9 @@ namespace DownloadRow {
 
 extern const QString Columns;
 Download from(const QSqlQuery &q);
+/// The statuses `select` picks, as SQL: `'completed', 'failed', 'cancelled'`. The sets come
+/// from the download rules, the words from the protocol, so the queries say what the rules say.
+QString statusList(bool (*select)(DownloadStatus));
 
 } // namespace DownloadRow
 } // namespace Hermes
