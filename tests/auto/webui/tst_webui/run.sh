@@ -7,7 +7,7 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 server=$1 cache=$2 shots=$3 source=$4
 
-# Pinned: puppeteer-core (Apache-2.0) and axe-core (MPL-2.0); see debian/copyright's note.
+# Pinned: puppeteer-core (Apache-2.0) and axe-core (MPL-2.0); see packaging/copyright's note.
 PUPPETEER_CORE=24.43.1
 AXE_CORE=4.14.1
 
