@@ -3,6 +3,7 @@
 #include "broker/journalfiles.h"
 
 #include "logging.h"
+#include "pooltask.h"
 
 #include <QDateTime>
 
@@ -452,7 +453,7 @@ void EventJournal::syncInBackground()
         m_backgroundSync->store(false);
         return;
     }
-    m_syncPool.start([fds, busy = m_backgroundSync] {
+    startPoolTask(m_syncPool, [fds, busy = m_backgroundSync] {
         for (int fd : fds) {
             ::fdatasync(fd);
             ::close(fd);

@@ -2,6 +2,7 @@
 
 #include "downloads/sha256.h"
 #include "logging.h"
+#include "pooltask.h"
 
 #include <QCoreApplication>
 #include <QFile>
@@ -20,7 +21,7 @@ void verify(QObject *context, const QString &partPath, const QString &expected, 
             std::function<void(Result<void>)> done)
 {
     QPointer<QObject> guard(context);
-    QThreadPool::globalInstance()->start([guard, partPath, expected, hashed, done = std::move(done)] {
+    startPoolTask(*QThreadPool::globalInstance(), [guard, partPath, expected, hashed, done = std::move(done)] {
         QString actual = hashed;
         int syncError = 0;
         const int fd = ::open(QFile::encodeName(partPath).constData(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);

@@ -1,5 +1,7 @@
 #include "downloads/sha256.h"
 
+#include "pooltask.h"
+
 #include <QByteArray>
 #include <QCoreApplication>
 #include <QPointer>
@@ -104,7 +106,7 @@ void Sha256::ofFileInBackground(QObject *context, int fd, qint64 length, std::sh
                                 std::function<void(std::shared_ptr<std::optional<Sha256>>)> done)
 {
     QPointer<QObject> guard(context);
-    QThreadPool::globalInstance()->start([fd, length, guard, cancelled, done = std::move(done)] {
+    startPoolTask(*QThreadPool::globalInstance(), [fd, length, guard, cancelled, done = std::move(done)] {
         auto hashed = std::make_shared<std::optional<Sha256>>();
         Sha256 hash;
         if (addFile(hash, fd, 0, length, cancelled.get()))
