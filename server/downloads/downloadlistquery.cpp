@@ -12,28 +12,50 @@ const QString DownloadListQuery::Order = QStringLiteral(" ORDER BY queue_rank, p
 AbstractDownloadStore::Page DownloadListQuery::page(const AbstractDownloadStore::ListRequest &request)
 {
     if (!request.status)
-        return run(QString(), {}, request);
-    return run(QStringLiteral("status = ?"), {QVariant(QString(wireName(*request.status)))}, request);
+        return withTotal(run(QString(), {}, request), request, {});
+    const QString status = QString(wireName(*request.status));
+    return withTotal(run(QStringLiteral("status = ?"), {QVariant(status)}, request), request, {status});
 }
 
 AbstractDownloadStore::Page DownloadListQuery::unfinished(const AbstractDownloadStore::ListRequest &request)
 {
     // A range of downloads_queue_order: the unfinished ranks come before every finished one.
+    static const QStringList statuses = [] {
+        QStringList out;
+        for (DownloadStatus s : allDownloadStatuses())
+            if (!DownloadRules::isFinished(s))
+                out.append(QString(wireName(s)));
+        return out;
+    }();
     AbstractDownloadStore::ListRequest r = request;
     r.status.reset();
-    return run(QStringLiteral("queue_rank < %1").arg(ListCursor::FinishedRank), {}, r);
+    return withTotal(run(QStringLiteral("queue_rank < %1").arg(ListCursor::FinishedRank), {}, r), request, statuses);
+}
+
+AbstractDownloadStore::Page DownloadListQuery::withTotal(AbstractDownloadStore::Page page,
+                                                         const AbstractDownloadStore::ListRequest &request,
+                                                         const QStringList &statuses)
+{
+    if (!request.withTotal)
+        return page;
+    // From the counts the database keeps (migration 6), not a scan of the rows.
+    QVariantList binds;
+    QString where;
+    for (const QString &s : statuses) {
+        where += where.isEmpty() ? QStringLiteral(" WHERE status IN (?") : QStringLiteral(", ?");
+        binds.append(s);
+    }
+    if (!where.isEmpty())
+        where += u')';
+    QSqlQuery q = m_exec(QStringLiteral("SELECT SUM(n) FROM download_counts") + where, binds);
+    page.total = q.next() ? q.value(0).toInt() : 0;
+    return page;
 }
 
 AbstractDownloadStore::Page DownloadListQuery::run(const QString &where, QVariantList binds,
                                                    const AbstractDownloadStore::ListRequest &request)
 {
     AbstractDownloadStore::Page page;
-    if (request.withTotal) {
-        QSqlQuery count = m_exec(QStringLiteral("SELECT COUNT(*) FROM downloads")
-                                     + (where.isEmpty() ? QString() : QStringLiteral(" WHERE ") + where),
-                                 binds);
-        page.total = count.next() ? count.value(0).toInt() : 0;
-    }
     QStringList conditions;
     if (!where.isEmpty())
         conditions.append(where);
@@ -60,14 +82,15 @@ AbstractDownloadStore::Page DownloadListQuery::run(const QString &where, QVarian
     return page;
 }
 
-QueueSummary DownloadListQuery::counts()
+QueueSummary DownloadListQuery::counts(int *deltaRows)
 {
-    static const QString unfinished = DownloadRow::statusList([](DownloadStatus s) { return !DownloadRules::isFinished(s); });
     QueueSummary c;
-    // Only the status index (covering, and the smallest one): no table row is read.
-    QSqlQuery q = m_exec(QStringLiteral("SELECT status, COUNT(*) FROM downloads%1 WHERE status IN (%2) GROUP BY status")
-                             .arg(m_dialect.indexedBy("downloads_status"), unfinished), {});
+    // The deltas of every status (migration 6): a few rows per status once folded, whatever
+    // the number of downloads.
+    QSqlQuery q = m_exec(QStringLiteral("SELECT status, SUM(n), COUNT(*) FROM download_counts GROUP BY status"), {});
+    int rows = 0;
     while (q.next()) {
+        rows += q.value(2).toInt();
         const auto status = fromWire<DownloadStatus>(q.value(0).toString());
         const int n = q.value(1).toInt();
         if (!status)
@@ -80,6 +103,8 @@ QueueSummary DownloadListQuery::counts()
             c.active += n;
     }
     q.finish();
+    if (deltaRows)
+        *deltaRows = rows;
     QSqlQuery speed = m_exec(QStringLiteral("SELECT SUM(speed) FROM downloads WHERE status = ?"),
                              {QVariant(QString(wireName(DownloadStatus::Downloading)))});
     c.totalSpeed = speed.next() ? speed.value(0).toDouble() : 0;

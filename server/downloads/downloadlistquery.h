@@ -37,14 +37,20 @@ public:
     AbstractDownloadStore::Page page(const AbstractDownloadStore::ListRequest &request);
     /// One page of the unfinished downloads (the request's status is not used).
     AbstractDownloadStore::Page unfinished(const AbstractDownloadStore::ListRequest &request);
-    /// The queue over every node (speed as the running nodes last saved it). Counts only the
-    /// unfinished rows, from the status index: the finished ones, however many, cost nothing.
-    QueueSummary counts();
+    /// The queue over every node (speed as the running nodes last saved it), from the counts
+    /// the database keeps per status (migration 6): the same cost at any number of downloads.
+    /// `deltaRows` gets the number of count rows read, for DownloadRepository to fold them.
+    QueueSummary counts(int *deltaRows = nullptr);
 
     /// The ORDER BY of the queue order, for the statements of DownloadRepository too.
     static const QString Order;
 
 private:
+    /// `page` with its total when the request asks for one: the downloads with one of
+    /// `statuses` (wire names; every download when empty).
+    AbstractDownloadStore::Page withTotal(AbstractDownloadStore::Page page,
+                                          const AbstractDownloadStore::ListRequest &request,
+                                          const QStringList &statuses);
     AbstractDownloadStore::Page run(const QString &where, QVariantList binds,
                                     const AbstractDownloadStore::ListRequest &request);
 

@@ -57,8 +57,9 @@ public:
     std::optional<Download> get(const QString &id);
     /// Pages of the queue order (unfinished first, then priority, then arrival).
     DownloadListQuery &lists() { return m_lists; }
-    /// The queue over every node (speed as the running nodes last saved it).
-    QueueSummary counts() { return m_lists.counts(); }
+    /// The queue over every node (speed as the running nodes last saved it); folds the
+    /// counts' deltas when they have grown (migration 6).
+    QueueSummary counts();
 
     /// Locks the row, lets `change` decide (false: refused, nothing written), writes the
     /// fields a control action may change (or deletes the row) and notifies the other nodes.

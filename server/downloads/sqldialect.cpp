@@ -71,7 +71,61 @@ QList<QStringList> SqlDialect::migrations(Kind kind)
          QStringLiteral("CREATE INDEX downloads_announce ON downloads(id) WHERE announce <> ''"),
          // ...and then for the next retry time, among the few downloads waiting for one.
          QStringLiteral("CREATE INDEX downloads_retry ON downloads(not_before) WHERE not_before > 0")},
+        // 6: the number of downloads per status, kept by the database as rows change, so the
+        //    queue's counts (read after every add and every status change, for its summary
+        //    event) cost the same at 100,000 downloads as at 10 instead of a scan of the status
+        //    index (10 ms of CPU per add at 100,000 on SQLite). Append-only deltas, not one row
+        //    per status: on PostgreSQL a row per status would be a lock every status change of
+        //    every node waits on (and two multi-row transactions taking them in opposite orders
+        //    deadlock); inserts take no lock anyone waits for. The sum per status is the count;
+        //    DownloadListQuery folds the deltas back into one row per status as they grow.
+        countMigration(kind),
     };
+}
+
+QStringList SqlDialect::countMigration(Kind kind)
+{
+    const QString table = kind == Kind::Postgres
+        ? QStringLiteral("CREATE TABLE download_counts (seq BIGSERIAL PRIMARY KEY, status TEXT NOT NULL, n BIGINT NOT NULL)")
+        : QStringLiteral("CREATE TABLE download_counts (seq INTEGER PRIMARY KEY, status TEXT NOT NULL, n INTEGER NOT NULL)");
+    const QString fill = QStringLiteral("INSERT INTO download_counts (status, n) SELECT status, COUNT(*) FROM downloads GROUP BY status");
+    if (kind == Kind::Postgres)
+        return {table, fill,
+                QStringLiteral("CREATE FUNCTION downloads_count() RETURNS trigger LANGUAGE plpgsql AS '"
+                               "BEGIN"
+                               " IF TG_OP <> ''INSERT'' THEN INSERT INTO download_counts (status, n) VALUES (OLD.status, -1); END IF;"
+                               " IF TG_OP <> ''DELETE'' THEN INSERT INTO download_counts (status, n) VALUES (NEW.status, 1); END IF;"
+                               " RETURN NULL;"
+                               " END'"),
+                QStringLiteral("CREATE TRIGGER downloads_count_rows AFTER INSERT OR DELETE ON downloads"
+                               " FOR EACH ROW EXECUTE FUNCTION downloads_count()"),
+                QStringLiteral("CREATE TRIGGER downloads_count_status AFTER UPDATE OF status ON downloads"
+                               " FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION downloads_count()")};
+    return {table, fill,
+            QStringLiteral("CREATE TRIGGER downloads_count_insert AFTER INSERT ON downloads BEGIN"
+                           " INSERT INTO download_counts (status, n) VALUES (NEW.status, 1); END"),
+            QStringLiteral("CREATE TRIGGER downloads_count_delete AFTER DELETE ON downloads BEGIN"
+                           " INSERT INTO download_counts (status, n) VALUES (OLD.status, -1); END"),
+            QStringLiteral("CREATE TRIGGER downloads_count_status AFTER UPDATE OF status ON downloads"
+                           " WHEN OLD.status IS NOT NEW.status BEGIN"
+                           " INSERT INTO download_counts (status, n) VALUES (OLD.status, -1), (NEW.status, 1); END")};
+}
+
+QStringList SqlDialect::foldCounts() const
+{
+    // Each statement binds the highest seq to fold (read before, in the same transaction): the
+    // deltas up to it become one row per status with their sum. On PostgreSQL it is one
+    // statement, so one snapshot: the rows it deletes are the rows it sums (two statements
+    // could delete a delta committed between them without summing it); a delta of a
+    // transaction not yet committed is invisible to it and stays; a second node folding at the
+    // same time waits on the rows the first deletes and then finds them gone, so each delta is
+    // summed once. SQLite has one writer, this connection: two statements in one transaction.
+    if (isPostgres())
+        return {QStringLiteral("WITH gone AS (DELETE FROM download_counts WHERE seq <= ? RETURNING status, n)"
+                               " INSERT INTO download_counts (status, n) SELECT status, SUM(n) FROM gone GROUP BY status HAVING SUM(n) <> 0")};
+    return {QStringLiteral("INSERT INTO download_counts (status, n)"
+                           " SELECT status, SUM(n) FROM download_counts WHERE seq <= ? GROUP BY status HAVING SUM(n) <> 0"),
+            QStringLiteral("DELETE FROM download_counts WHERE seq <= ?")};
 }
 
 QString SqlDialect::nowMs() const

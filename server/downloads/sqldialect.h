@@ -24,6 +24,9 @@ public:
     /// The migrations, in order (index + 1 = the schema version each produces); a step may
     /// hold several statements, which commit together with the version bump.
     static QList<QStringList> migrations(Kind kind);
+    /// Folds the per-status deltas of `download_counts` (migration 6) into one row per status:
+    /// statements each binding the highest `seq` to fold, run in one transaction.
+    QStringList foldCounts() const;
 
     /// The database's clock in milliseconds since the epoch: leases compare against one clock,
     /// the database's, never the nodes'.
@@ -50,6 +53,7 @@ public:
     static constexpr const char *Channel = "hermes_downloads";
 
 private:
+    static QStringList countMigration(Kind kind);
     Kind m_kind;
 };
 
