@@ -1,6 +1,7 @@
 #include "downloads/downloadrepository.h"
 #include "downloads/downloadrow.h"
 #include "downloads/postgresnotices.h"
+#include "logging.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -228,13 +229,24 @@ QueueSummary DownloadRepository::counts()
     int deltaRows = 0;
     QueueSummary c = m_lists.counts(&deltaRows);
     if (deltaRows > FoldAbove) {
-        Transaction tx(db());
-        QSqlQuery last = exec(QStringLiteral("SELECT MAX(seq) FROM download_counts"));
-        const QVariant upTo = last.next() ? last.value(0) : QVariant();
-        last.finish();
-        for (const QString &statement : m_dialect.foldCounts())
-            exec(statement, {upTo});
-        tx.commit();
+        // Housekeeping after the caller's change has committed: its failure (a lock wait, a
+        // busy database) must not turn a saved change into an error, and the next count folds.
+        try {
+            Transaction tx(db());
+            if (const QString lock = m_dialect.tryLockFold(); !lock.isEmpty()) {
+                QSqlQuery got = exec(lock);
+                if (!got.next() || !got.value(0).toBool())
+                    return c; // another node is folding them
+            }
+            QSqlQuery last = exec(QStringLiteral("SELECT MAX(seq) FROM download_counts"));
+            const QVariant upTo = last.next() ? last.value(0) : QVariant();
+            last.finish();
+            for (const QString &statement : m_dialect.foldCounts())
+                exec(statement, {upTo});
+            tx.commit();
+        } catch (const StoreFailure &f) {
+            qCWarning(lcHub).noquote() << "downloads: folding the queue counts failed (retried at the next count):" << f.message;
+        }
     }
     return c;
 }

@@ -5,6 +5,7 @@ namespace Hermes {
 // Arbitrary but fixed keys of the two advisory locks ("HERM" + 1 / 2).
 static constexpr qint64 MigrationLockKey = 0x4845524d01;
 static constexpr qint64 ClaimLockKey = 0x4845524d02;
+static constexpr qint64 FoldLockKey = 0x4845524d03;
 
 QString SqlDialect::driver() const
 {
@@ -90,7 +91,10 @@ QStringList SqlDialect::countMigration(Kind kind)
         : QStringLiteral("CREATE TABLE download_counts (seq INTEGER PRIMARY KEY, status TEXT NOT NULL, n INTEGER NOT NULL)");
     const QString fill = QStringLiteral("INSERT INTO download_counts (status, n) SELECT status, COUNT(*) FROM downloads GROUP BY status");
     if (kind == Kind::Postgres)
-        return {table, fill,
+        // No change may commit between the fill's snapshot and the triggers (another node still
+        // running the previous version, a rolling upgrade): it would be in neither. Writers
+        // wait for this step's commit; readers do not.
+        return {QStringLiteral("LOCK TABLE downloads IN SHARE ROW EXCLUSIVE MODE"), table, fill,
                 QStringLiteral("CREATE FUNCTION downloads_count() RETURNS trigger LANGUAGE plpgsql AS '"
                                "BEGIN"
                                " IF TG_OP <> ''INSERT'' THEN INSERT INTO download_counts (status, n) VALUES (OLD.status, -1); END IF;"
@@ -126,6 +130,13 @@ QStringList SqlDialect::foldCounts() const
     return {QStringLiteral("INSERT INTO download_counts (status, n)"
                            " SELECT status, SUM(n) FROM download_counts WHERE seq <= ? GROUP BY status HAVING SUM(n) <> 0"),
             QStringLiteral("DELETE FROM download_counts WHERE seq <= ?")};
+}
+
+QString SqlDialect::tryLockFold() const
+{
+    // One node folds at a time; the others skip (their count was read already) rather than
+    // queue on the rows the first one deletes.
+    return isPostgres() ? QStringLiteral("SELECT pg_try_advisory_xact_lock(%1)").arg(FoldLockKey) : QString();
 }
 
 QString SqlDialect::nowMs() const

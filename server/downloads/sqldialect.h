@@ -27,6 +27,8 @@ public:
     /// Folds the per-status deltas of `download_counts` (migration 6) into one row per status:
     /// statements each binding the highest `seq` to fold, run in one transaction.
     QStringList foldCounts() const;
+    /// A statement answering whether this transaction may fold (true/false); empty on SQLite.
+    QString tryLockFold() const;
 
     /// The database's clock in milliseconds since the epoch: leases compare against one clock,
     /// the database's, never the nodes'.
