@@ -191,7 +191,7 @@ int main(int argc, char *argv[])
                                               .value_or(EventJournal::Fsync::EverySecond);
         auto memory = std::make_unique<MemoryBroker>(std::make_unique<EventJournal>(
             QDir(settings.general.dataDir).filePath(QStringLiteral("history")), settings.history.size,
-            fsync));
+            fsync, settings.history.bytes));
         memoryBroker = memory.get();
         broker = std::move(memory);
     } else {

@@ -1,5 +1,6 @@
 #include "broker/eventjournal.h"
 
+#include "broker/historybudget.h"
 #include "broker/journalfiles.h"
 
 #include "logging.h"
@@ -47,10 +48,15 @@ static QString fsyncName(EventJournal::Fsync f)
     return {};
 }
 
-EventJournal::EventJournal(QString directory, int capacityPerChannel, Fsync fsync)
+EventJournal::EventJournal(QString directory, int capacityPerChannel, Fsync fsync, qint64 bytesPerChannel)
     : m_dir(std::move(directory)), m_capacity(qMax(1, capacityPerChannel)), m_fsync(fsync),
+      m_byteBudget(qMax<qint64>(1, bytesPerChannel)),
       // Segments of a quarter of the capacity: the disk holds at most 1.25 × the history.
-      m_segmentEvents(qMax(16, m_capacity / 4)), m_quarantine(m_dir)
+      m_segmentEvents(qMax(16, m_capacity / 4)),
+      // ... and of a quarter of the byte budget: a load reads one segment at a time, so a
+      // journal of large events never costs it more than a part of the budget per file.
+      m_segmentBytes(m_byteBudget == Unbounded ? Unbounded : qMax<qint64>(64 << 10, m_byteBudget / 4)),
+      m_quarantine(m_dir)
 {
     for (Channel channel : Channel::all())
         m_lanes[channel.index()].channel = channel;
@@ -219,7 +225,8 @@ Result<EventJournal::Loaded> EventJournal::load()
 
 
 // Reads one channel's segments into `events`, after JournalChain's plan: what it cannot vouch
-// for is moved aside, a torn tail cut off. Returns the channel's floor.
+// for is moved aside, a torn tail cut off; only the newest events that fit the history's bounds
+// are kept (HistoryBudget). Returns the channel's floor.
 EventId EventJournal::loadChannel(Lane &lane, std::optional<JournalChain::Recorded> recorded, bool clean,
                                   EventId lostEnd, QList<Event> *events, QStringList *damage)
 {
@@ -235,9 +242,27 @@ EventId EventJournal::loadChannel(Lane &lane, std::optional<JournalChain::Record
             numbers.append(n);
     }
     std::sort(numbers.begin(), numbers.end());
-    QList<JournalChain::File> files;
-    for (int n : numbers)
-        files.append(JournalFiles::readSegment(segmentPath(lane, n), n, MaxRecordBytes, lane.channel, m_epoch));
+    // Newest first, one file at a time, and only the newest events that fit the history's
+    // bounds are kept of each (the same rule as EventHub's): a journal of large events is never
+    // held whole. The chain's checks need every file's header and ends, not its events.
+    QList<JournalChain::File> files(numbers.size());
+    QList<int> usableCounts(numbers.size());
+    HistoryBudget budget{m_capacity, m_byteBudget};
+    EventId leftOut; // the newest event not kept for the bounds
+    for (qsizetype i = numbers.size() - 1; i >= 0; --i) {
+        files[i] = JournalFiles::readSegment(segmentPath(lane, numbers[i]), numbers[i], MaxRecordBytes,
+                                             lane.channel, m_epoch);
+        JournalSegment::Scan &scan = files[i].scan;
+        QList<Event> &usable = scan.damage == JournalSegment::Scan::Damage::Middle ? scan.recovered : scan.events;
+        usableCounts[i] = int(usable.size());
+        const qsizetype from = budget.keepNewest(usable);
+        if (from > 0) {
+            leftOut = std::max(leftOut, usable[from - 1].id);
+            usable.remove(0, from);
+        }
+        // The other list is not usable (see Scan::usable()): nothing to hold.
+        (&usable == &scan.events ? scan.recovered : scan.events).clear();
+    }
     const JournalChain::Plan plan = JournalChain::plan(files, recorded, clean, lostEnd);
     lane.nextNumber = std::max(numbers.isEmpty() ? 0 : numbers.back(), recorded ? recorded->segment : 0) + 1;
     lane.floor = plan.floor;
@@ -270,12 +295,15 @@ EventId EventJournal::loadChannel(Lane &lane, std::optional<JournalChain::Record
         }
         const QList<Event> &usable = f.scan.usable();
         events->append(usable);
-        const EventId last = usable.isEmpty() ? (f.scan.header ? f.scan.header->previous : plan.floor) : usable.last().id;
-        lane.segments.push_back(Segment{f.number, int(usable.size()), last});
-        lane.total += usable.size();
+        const int count = usableCounts[i];
+        const EventId last = count == 0 ? (f.scan.header ? f.scan.header->previous : plan.floor) : f.scan.last;
+        lane.segments.push_back(Segment{f.number, count, last, f.scan.usableEnd()});
+        lane.total += count;
         lane.lastCrc = f.scan.lastCrc;
     }
-    return plan.floor;
+    // What was left out for the bounds is below the floor, as if the history had evicted it
+    // (the files keep it: the chain is unchanged).
+    return std::max(plan.floor, leftOut);
 }
 
 
@@ -352,7 +380,7 @@ Result<void> EventJournal::createSegment(Lane &lane, int number, EventId previou
     lane.dirty = m_fsync != Fsync::Always; // the new header
     lane.fd = fd;
     lane.lastCrc = crc;
-    lane.segments.push_back(Segment{number, 0, previous});
+    lane.segments.push_back(Segment{number, 0, previous, bytes.size()});
     return {};
 }
 
@@ -389,7 +417,9 @@ Result<void> EventJournal::append(const QList<Event> &events)
     // failed batch leaves nothing to undo but its own bytes.
     for (int i = 0; i < Channel::Count; ++i) {
         Lane &c = m_lanes[i];
-        if (counts[i] == 0 || c.segments.back().events < m_segmentEvents)
+        const Segment &newest = c.segments.back();
+        if (counts[i] == 0 || newest.events == 0
+            || (newest.events < m_segmentEvents && newest.bytes < m_segmentBytes))
             continue;
         const Segment full = c.segments.back();
         if (Result<void> created = createSegment(c, full.number + 1, full.last); !created)
@@ -422,6 +452,7 @@ Result<void> EventJournal::append(const QList<Event> &events)
             continue;
         Lane &c = m_lanes[i];
         c.segments.back().events += counts[i];
+        c.segments.back().bytes += buffers[i].size();
         c.segments.back().last = lasts[i];
         c.lastCrc = crcs[i];
         c.total += counts[i];

@@ -13,6 +13,7 @@
 #include <QStringList>
 
 #include <atomic>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -30,7 +31,11 @@ namespace Hermes {
  * its own number and its predecessor's last record, so when old segments are deleted (a
  * channel keeps at least its newest `capacity` events and at most one segment more) the
  * history knows where its floor is, and a segment missing, cut short or out of place breaks
- * the chain. A new segment is written and synced under a temporary name and then renamed:
+ * the chain. A segment is also closed at a quarter of the byte bound, and a load reads the
+ * segments newest first, one at a time, keeping only the newest events that fit the
+ * in-memory history's bounds (the rest stay on disk, below the floor it reports): a journal
+ * of large events costs a start about the byte bound, not its size. (A segment written
+ * before segments had a byte bound is read whole.) A new segment is written and synced under a temporary name and then renamed:
  * a disk that fills at a rotation refuses the batch but leaves no broken segment behind.
  *
  * Durability: every batch is written with write() before its events are delivered, so a
@@ -65,13 +70,18 @@ public:
         quint32 epoch = 0;
         bool newEpoch = false;   ///< nothing was kept (first start, or not trusted; see above)
         QString whyNew;          ///< why a kept history was not trusted, for the log
-        QList<Event> events;     ///< in id order
-        ChannelFloors floors;    ///< per channel: events up to this id are gone
+        QList<Event> events;     ///< in id order; per channel the newest that fit the bounds
+        ChannelFloors floors;    ///< per channel: events up to this id are gone (or left out)
         EventId newest;          ///< the newest id ever issued in this epoch
         QStringList damage;      ///< damage found and moved aside, one line each (logged)
     };
 
-    EventJournal(QString directory, int capacityPerChannel, Fsync fsync);
+    /// No byte bound: `bytesPerChannel` Unbounded.
+    static constexpr qint64 Unbounded = std::numeric_limits<qint64>::max();
+    /// `capacityPerChannel` and `bytesPerChannel`: the in-memory history's bounds
+    /// (HERMES_SSE_HISTORY_SIZE, HERMES_SSE_HISTORY_BYTES). The disk keeps the newest
+    /// `capacityPerChannel` events; a load hands over only the newest that fit both bounds.
+    EventJournal(QString directory, int capacityPerChannel, Fsync fsync, qint64 bytesPerChannel = Unbounded);
     ~EventJournal();
     EventJournal(const EventJournal &) = delete;
     EventJournal &operator=(const EventJournal &) = delete;
@@ -102,6 +112,7 @@ private:
         int number = 0;
         int events = 0;
         EventId last;
+        qint64 bytes = 0; ///< the file's size
     };
     /// One channel's segments.
     struct Lane
@@ -130,7 +141,9 @@ private:
     QString m_dir;
     int m_capacity;
     Fsync m_fsync;
+    qint64 m_byteBudget;
     int m_segmentEvents;
+    qint64 m_segmentBytes;
     quint32 m_epoch = 0;
     QByteArray m_bootId;
     EventId m_newest;

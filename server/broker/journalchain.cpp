@@ -35,7 +35,7 @@ Plan plan(const QList<File> &files, std::optional<Recorded> recorded, bool clean
         }
         if (s.damage == Scan::Damage::Middle && endForgiven) {
             // Keep what follows the damage; what it hid is below the floor.
-            give(i, s.recovered.first().id.previous(),
+            give(i, s.recoveredFirst.previous(),
                  QStringLiteral("%1: %2 at offset %3").arg(where(f), s.damageWhat).arg(s.damageAt));
             out.rewriteFirst = true;
             break;

@@ -209,6 +209,8 @@ Scan scan(QByteArrayView bytes, Channel channel, quint32 epoch, int maxRecordByt
         const Record r = readRecord(bytes, pos, maxRecordBytes);
         const std::optional<Event> event = r.problem ? std::nullopt : parseEvent(r.payload, channel, epoch, out.last);
         if (event) {
+            if (inRecovered && out.recovered.isEmpty())
+                out.recoveredFirst = event->id;
             (inRecovered ? out.recovered : out.events).append(*event);
             out.last = event->id;
             out.lastCrc = r.crc;

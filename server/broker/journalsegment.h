@@ -63,6 +63,7 @@ struct Scan
     QString damageWhat;
 
     QList<Event> recovered;        ///< Middle: the whole records after the last damaged region
+    EventId recoveredFirst;        ///< the oldest id of `recovered` (kept when a reader drops them)
     qsizetype recoveredFrom = -1;  ///< their bytes: [recoveredFrom, recoveredTo)
     qsizetype recoveredTo = -1;
 

@@ -19,11 +19,24 @@ TransferRoute::~TransferRoute()
     cancel();
 }
 
+// Read and written in the routes' thread (the engine's); tests set it before any route runs.
+static TransferRoute::Resolver &testResolver()
+{
+    static TransferRoute::Resolver resolver;
+    return resolver;
+}
+
+void TransferRoute::setResolverForTesting(Resolver resolver)
+{
+    testResolver() = std::move(resolver);
+}
+
 void TransferRoute::cancel()
 {
     if (m_lookup >= 0)
         QHostInfo::abortHostLookup(m_lookup);
     m_lookup = -1;
+    ++m_attempt;
 }
 
 QNetworkRequest TransferRoute::requestFor(const QHostAddress &address) const
@@ -64,27 +77,42 @@ void TransferRoute::prepare(Ready ready)
     if (!m_refusal)
         return ready(requestFor({}));
     const QString host = m_current.host();
+    if (const Resolver &resolver = testResolver()) {
+        QHostInfo info;
+        info.setAddresses(resolver(host));
+        // Answered later, as the system's resolver does.
+        QMetaObject::invokeMethod(this, [this, host, info, ready, attempt = m_attempt] {
+            if (attempt == m_attempt)
+                resolved(host, info, ready);
+        }, Qt::QueuedConnection);
+        return;
+    }
     m_lookup = QHostInfo::lookupHost(host, this, [this, host, ready](const QHostInfo &info) {
         m_lookup = -1;
-        const QList<QHostAddress> addresses = info.addresses();
-        if (info.error() != QHostInfo::NoError || addresses.isEmpty()) {
-            return ready(Error::unavailable("host_not_found", QStringLiteral("cannot resolve %1: %2")
-                                                                  .arg(host, info.errorString())));
-        }
-        // Every address the name has, not only the one used: a name that also points inside
-        // is refused whole (rebinding setups answer with both).
-        for (const QHostAddress &address : addresses) {
-            if (const QString why = m_refusal(address); !why.isEmpty()) {
-                const QString named = QHostAddress(host).isNull()
-                    ? QStringLiteral("%1 resolves to %2").arg(host, address.toString())
-                    : address.toString();
-                return ready(Error::invalid("blocked_address", QStringLiteral(
-                    "blocked_address: %1, a %2 address; downloads from private addresses are "
-                    "refused (HERMES_DOWNLOAD_BLOCK_PRIVATE)").arg(named, why)));
-            }
-        }
-        ready(requestFor(addresses.first()));
+        resolved(host, info, ready);
     });
+}
+
+void TransferRoute::resolved(const QString &host, const QHostInfo &info, const Ready &ready)
+{
+    const QList<QHostAddress> addresses = info.addresses();
+    if (info.error() != QHostInfo::NoError || addresses.isEmpty()) {
+        return ready(Error::unavailable("host_not_found", QStringLiteral("cannot resolve %1: %2")
+                                                              .arg(host, info.errorString())));
+    }
+    // Every address the name has, not only the one used: a name that also points inside
+    // is refused whole (rebinding setups answer with both).
+    for (const QHostAddress &address : addresses) {
+        if (const QString why = m_refusal(address); !why.isEmpty()) {
+            const QString named = QHostAddress(host).isNull()
+                ? QStringLiteral("%1 resolves to %2").arg(host, address.toString())
+                : address.toString();
+            return ready(Error::invalid("blocked_address", QStringLiteral(
+                "blocked_address: %1, a %2 address; downloads from private addresses are "
+                "refused (HERMES_DOWNLOAD_BLOCK_PRIVATE)").arg(named, why)));
+        }
+    }
+    ready(requestFor(addresses.first()));
 }
 
 bool TransferRoute::isRedirect(int status)

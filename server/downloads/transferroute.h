@@ -9,6 +9,7 @@
 
 #include <functional>
 
+class QHostInfo;
 class QNetworkReply;
 
 namespace Hermes {
@@ -57,8 +58,15 @@ public:
     /// Forgets a lookup under way: its answer is dropped.
     void cancel();
 
+    /// The addresses a host name has, answered in place of the system's resolver (QHostInfo)
+    /// for every route of the process: a test's DNS server that answers the check's lookup
+    /// otherwise than a later one (tst_transferpinning). Null: the system's (the default).
+    using Resolver = std::function<QList<QHostAddress>(const QString &host)>;
+    static void setResolverForTesting(Resolver resolver);
+
 private:
     QNetworkRequest requestFor(const QHostAddress &address) const;
+    void resolved(const QString &host, const QHostInfo &info, const Ready &ready);
 
     QUrl m_origin;      ///< the download's URL without userinfo: where the credentials go
     QByteArray m_authorization;
@@ -67,6 +75,7 @@ private:
     int m_redirects = 0;
     Refusal m_refusal;
     int m_lookup = -1;
+    quint64 m_attempt = 0; ///< counts prepare()s, so an answer to an earlier one is dropped
 };
 
 } // namespace Hermes

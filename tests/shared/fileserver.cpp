@@ -10,9 +10,9 @@
 
 namespace Hermes::Test {
 
-FileServer::FileServer(QObject *parent, const QHostAddress &address) : QObject(parent)
+FileServer::FileServer(QObject *parent, const QHostAddress &address, quint16 port) : QObject(parent)
 {
-    m_server.listen(address, 0);
+    m_server.listen(address, port);
     connect(&m_server, &QTcpServer::newConnection, this, &FileServer::onNewConnection);
 }
 

@@ -62,8 +62,10 @@ public:
         qint64 dropAt = -1;  ///< the body was cut after this many bytes; -1: not cut on purpose
     };
 
-    /// Listens on `address` (another loopback address, 127.0.0.2, is another host to a client).
-    explicit FileServer(QObject *parent = nullptr, const QHostAddress &address = QHostAddress::LocalHost);
+    /// Listens on `address` (another loopback address, 127.0.0.2, is another host to a client),
+    /// on `port` (0: any free one; another server's on another address: one URL, two origins).
+    explicit FileServer(QObject *parent = nullptr, const QHostAddress &address = QHostAddress::LocalHost,
+                        quint16 port = 0);
     /// Sockets still open are closed first: their disconnect handlers touch the counters.
     ~FileServer() override;
 

@@ -7,16 +7,27 @@
 
 namespace Hermes::Test {
 
-qint64 rssKb(qint64 pid)
+// A "Name:   123 kB" line of /proc/<pid>/status, in KB.
+static qint64 statusKb(qint64 pid, QByteArrayView name)
 {
     QFile status(QStringLiteral("/proc/%1/status").arg(pid));
     if (!status.open(QIODevice::ReadOnly))
         return -1;
     for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
+        if (line.startsWith(name) && line.size() > name.size() && line[name.size()] == ':')
+            return line.mid(name.size() + 1).trimmed().split(' ').value(0).toLongLong();
     }
     return -1;
+}
+
+qint64 rssKb(qint64 pid)
+{
+    return statusKb(pid, "VmRSS");
+}
+
+qint64 peakRssKb(qint64 pid)
+{
+    return statusKb(pid, "VmHWM");
 }
 
 qint64 cpuMs(qint64 pid)

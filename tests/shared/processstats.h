@@ -9,6 +9,8 @@ namespace Hermes::Test {
 
 /// Resident set size (VmRSS), in KB.
 qint64 rssKb(qint64 pid);
+/// The most it was ever resident (VmHWM), in KB.
+qint64 peakRssKb(qint64 pid);
 /// CPU time (user + system) used so far, in ms.
 qint64 cpuMs(qint64 pid);
 /// Open file descriptors.

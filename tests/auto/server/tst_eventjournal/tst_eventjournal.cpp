@@ -8,6 +8,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
 #include <QTest>
@@ -29,6 +30,7 @@ private slots:
     void crashAcrossARebootStartsANewEpoch();
     void tornTailIsDropped();
     void boundedWithFloors();
+    void aLoadKeepsTheNewestThatFitTheBytes();
     void randomWalkMatchesTheModel();
 };
 
@@ -219,6 +221,48 @@ void tst_EventJournal::boundedWithFloors()
     QCOMPARE(idsOf(busyLoaded), idsOf(busy.mid(first)));
     QCOMPARE(loaded.floors[Channel::Downloads], busy[first - 1].id);
     QVERIFY(loaded.floors[Channel::Queue].isNull());
+}
+
+void tst_EventJournal::aLoadKeepsTheNewestThatFitTheBytes()
+{
+    // 200 events of 20 KB on one channel, 4 MB, under a 1 MiB byte bound: the disk keeps them
+    // all (the count bound, 1,000, is not reached), a load hands over only the newest that fit
+    // (about 40 KB held each: 26 of them), and the floor is the one before them, as if the
+    // history had evicted the rest. Segments close at a quarter of the bound, so the load
+    // reads about 256 KiB at a time.
+    QTemporaryDir dir;
+    constexpr qint64 Bytes = 1 << 20;
+    QList<Event> written;
+    {
+        EventJournal journal(dir.path(), 1000, EventJournal::Fsync::Never, Bytes);
+        OPEN_JOURNAL(loaded, journal, "boot-1");
+        EventIdGenerator ids;
+        ids.setEpoch(loaded.epoch);
+        for (int i = 0; i < 200; ++i) {
+            Event e = makeJournalEvent(ids, 0, i);
+            e.data.insert(QStringLiteral("pad"), QString(20000, u'p'));
+            written.append(e);
+            QVERIFY(journal.append({e}));
+        }
+        journal.close();
+    }
+    const QFileInfoList files = QDir(dir.path() + QStringLiteral("/downloads"))
+                                    .entryInfoList({QStringLiteral("*.log")}, QDir::Files);
+    QVERIFY2(files.size() >= 15, qPrintable(QString::number(files.size())));
+    for (const QFileInfo &f : files)
+        QVERIFY2(f.size() <= Bytes / 4 + 21000, qPrintable(f.fileName()));
+    EventJournal journal(dir.path(), 1000, EventJournal::Fsync::Never, Bytes);
+    OPEN_JOURNAL(loaded, journal, "boot-1");
+    const qsizetype kept = loaded.events.size();
+    QVERIFY2(kept >= 20 && kept <= 30, qPrintable(QString::number(kept)));
+    QCOMPARE(idsOf(loaded.events), idsOf(written.mid(written.size() - kept)));
+    QCOMPARE(loaded.floors[Channel::Downloads], written[written.size() - kept - 1].id);
+    // The files still hold them all: a larger bound at the next start gets them back.
+    journal.close();
+    EventJournal larger(dir.path(), 1000, EventJournal::Fsync::Never, EventJournal::Unbounded);
+    OPEN_JOURNAL(all, larger, "boot-1");
+    QCOMPARE(all.events.size(), written.size());
+    QVERIFY(all.floors[Channel::Downloads].isNull());
 }
 
 void tst_EventJournal::randomWalkMatchesTheModel()
