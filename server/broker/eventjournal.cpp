@@ -258,10 +258,12 @@ EventId EventJournal::loadChannel(Lane &lane, std::optional<JournalChain::Record
         const qsizetype from = budget.keepNewest(usable);
         if (from > 0) {
             leftOut = std::max(leftOut, usable[from - 1].id);
-            usable.remove(0, from);
+            // A copy of what is kept, not remove(): Qt 6 keeps a list's capacity, and a file
+            // of a million small events would hold its whole array until the load ends.
+            usable = usable.sliced(from);
         }
         // The other list is not usable (see Scan::usable()): nothing to hold.
-        (&usable == &scan.events ? scan.recovered : scan.events).clear();
+        (&usable == &scan.events ? scan.recovered : scan.events) = {};
     }
     const JournalChain::Plan plan = JournalChain::plan(files, recorded, clean, lostEnd);
     lane.nextNumber = std::max(numbers.isEmpty() ? 0 : numbers.back(), recorded ? recorded->segment : 0) + 1;
