@@ -96,7 +96,7 @@ void MonitorSession::onStateChanged(EventStreamClient::State state)
     // A connection that resumed with Last-Event-ID gets what it missed (or resync_required);
     // one that could not ask (no id yet) may have missed anything.
     if (!m_haveSnapshot || !m_stream.resumedWithLastEventId())
-        reload();
+        reloadAnew();
 }
 
 void MonitorSession::refresh()
@@ -109,6 +109,16 @@ void MonitorSession::refresh()
 
 void MonitorSession::reload()
 {
+    startLoad(false);
+}
+
+void MonitorSession::reloadAnew()
+{
+    startLoad(true);
+}
+
+void MonitorSession::startLoad(bool anew)
+{
     HERMES_ASSERT_THREAD(this);
     m_snapshotRetry.stop();
     m_insertTimer.stop();
@@ -116,7 +126,11 @@ void MonitorSession::reload()
     m_insertAt = 0;
     m_reloadAgain = false;
     ++m_snapshotsRequested;
-    m_loader.start(); // events from now on are held until it is merged
+    // Events from now on are held until it is merged.
+    if (anew)
+        m_loader.start();
+    else
+        m_loader.resume();
 }
 
 void MonitorSession::onLoaded(const QList<DownloadResource> &items, bool complete)
@@ -125,7 +139,8 @@ void MonitorSession::onLoaded(const QList<DownloadResource> &items, bool complet
     // slices, events still held meanwhile, so that 5,000 new rows do not freeze the window.
     // A list that kept moving while it was paged removes nothing: another load follows.
     m_loadIncomplete = !complete;
-    m_inserting = m_model.mergeKnown(items, complete);
+    // Pages kept across a failed request may be older than what events brought meanwhile.
+    m_inserting = m_model.mergeKnown(items, complete, m_loader.resumedAfterFailure());
     m_insertAt = 0;
     insertSlice();
 }
@@ -170,7 +185,7 @@ void MonitorSession::finishLoad()
     setStale(false);
     Q_EMIT snapshotLoaded();
     if (m_reloadAgain)
-        reload();
+        reloadAnew(); // events were dropped
 }
 
 void MonitorSession::onLoadFailed(const QString &message)
@@ -209,7 +224,7 @@ void MonitorSession::onEvent(const SseParser::Event &event)
     ReceivedEvent received = ReceivedEvent::decode(event.type, event.data);
     const std::optional<EventType> type = fromWire<EventType>(received.type);
     if (type == EventType::ResyncRequired) {
-        reload();
+        reloadAnew();
         return;
     }
     if (type == EventType::SystemNotification && !event.lastEventId.isEmpty()) {
@@ -241,8 +256,12 @@ void MonitorSession::apply(const ReceivedEvent &event)
         break;
     case EventType::QueueUpdate: {
         const QueueUpdateEvent update = QueueUpdateEvent::fromJson(event.data);
+        if (update.action == QueueAction::Removed)
+            m_loader.forget(update.downloadId); // an interrupted load's page must not bring it back
+        // A row the table lacks may have moved behind the cursor of the load just merged.
+        const bool unknown = update.action != QueueAction::Removed && !m_model.row(update.downloadId);
         m_model.applyQueueUpdate(update, event.timestamp);
-        if (update.action == QueueAction::Added || update.action == QueueAction::Reordered) {
+        if (update.action == QueueAction::Added || update.action == QueueAction::Reordered || unknown) {
             m_pendingDetails.insert(update.downloadId);
             if (!m_detailTimer.isActive())
                 m_detailTimer.start();
