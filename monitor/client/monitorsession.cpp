@@ -137,7 +137,8 @@ void MonitorSession::onLoaded(const QList<DownloadResource> &items, bool complet
 {
     // Known rows are updated (and vanished ones removed) at once; new ones are inserted in
     // slices, events still held meanwhile, so that 5,000 new rows do not freeze the window.
-    // A list that kept moving while it was paged removes nothing: another load follows.
+    // A load that says it is not complete removes nothing, and another follows (the cursor
+    // loader's loads are complete: a list that moves while it is paged shifts no page).
     m_loadIncomplete = !complete;
     // Pages kept across a failed request may be older than what events brought meanwhile.
     m_inserting = m_model.mergeKnown(items, complete, m_loader.resumedAfterFailure());
