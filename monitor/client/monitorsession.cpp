@@ -127,10 +127,12 @@ void MonitorSession::startLoad(bool anew)
     m_reloadAgain = false;
     ++m_snapshotsRequested;
     // Events from now on are held until it is merged.
-    if (anew)
+    if (anew) {
+        m_changedMeanwhile.clear();
         m_loader.start();
-    else
+    } else {
         m_loader.resume();
+    }
 }
 
 void MonitorSession::onLoaded(const QList<DownloadResource> &items, bool complete)
@@ -142,6 +144,15 @@ void MonitorSession::onLoaded(const QList<DownloadResource> &items, bool complet
     m_loadIncomplete = !complete;
     // Pages kept across a failed request may be older than what events brought meanwhile.
     m_inserting = m_model.mergeKnown(items, complete, m_loader.resumedAfterFailure());
+    // One of them the pages lack was removed by the merge if complete; if it still exists, its
+    // details bring it back (one deleted meanwhile was removed by its event already).
+    QSet<QString> lacking = std::exchange(m_changedMeanwhile, {});
+    for (const DownloadResource &d : items)
+        lacking.remove(d.id);
+    for (const QString &id : std::as_const(lacking))
+        m_pendingDetails.insert(id);
+    if (!lacking.isEmpty() && !m_detailTimer.isActive())
+        m_detailTimer.start();
     m_insertAt = 0;
     insertSlice();
 }
@@ -251,14 +262,28 @@ void MonitorSession::onEvent(const SseParser::Event &event)
 
 void MonitorSession::apply(const ReceivedEvent &event)
 {
+    const auto changed = [this](const QString &id) {
+        if (m_loader.isInterrupted() && !id.isEmpty())
+            m_changedMeanwhile.insert(id);
+    };
     switch (fromWire<EventType>(event.type).value_or(EventType::Message)) {
-    case EventType::DownloadProgress:
-        m_model.applyProgress(DownloadProgressEvent::fromJson(event.data), event.timestamp);
+    case EventType::DownloadProgress: {
+        const DownloadProgressEvent progress = DownloadProgressEvent::fromJson(event.data);
+        changed(progress.downloadId);
+        m_model.applyProgress(progress, event.timestamp);
         break;
+    }
     case EventType::QueueUpdate: {
         const QueueUpdateEvent update = QueueUpdateEvent::fromJson(event.data);
-        if (update.action == QueueAction::Removed)
-            m_loader.forget(update.downloadId); // an interrupted load's page must not bring it back
+        if (update.action != QueueAction::Removed)
+            changed(update.downloadId);
+        if (update.action == QueueAction::Removed) {
+            // Neither an interrupted load's page nor a details answer may bring it back.
+            m_loader.forget(update.downloadId);
+            m_pendingDetails.remove(update.downloadId);
+            if (m_detailsInFlight.contains(update.downloadId))
+                m_detailsInFlight[update.downloadId] = true;
+        }
         // A row the table lacks may have moved behind the cursor of the load just merged.
         const bool unknown = update.action != QueueAction::Removed && !m_model.row(update.downloadId);
         m_model.applyQueueUpdate(update, event.timestamp);
@@ -285,8 +310,12 @@ void MonitorSession::fetchDetails()
         return;
     }
     for (const QString &id : ids) {
-        m_api.download(id, [this, guard = QPointer<MonitorSession>(this)](Result<QJsonObject> answer) {
-            if (guard && answer)
+        m_detailsInFlight.insert(id, false);
+        m_api.download(id, [this, id, guard = QPointer<MonitorSession>(this)](Result<QJsonObject> answer) {
+            if (!guard)
+                return;
+            const bool removed = m_detailsInFlight.take(id);
+            if (answer && !removed)
                 m_model.upsertDownload(DownloadResource::fromJson(*answer));
         });
     }

@@ -8,6 +8,7 @@
 #include "snapshotloader.h"
 
 #include <QDateTime>
+#include <QHash>
 #include <QList>
 #include <QObject>
 #include <QQueue>
@@ -117,6 +118,12 @@ private:
     int m_insertSlice = 100;
     QTimer m_insertTimer;
     QSet<QString> m_pendingDetails;
+    /// Details asked for and not answered yet; true: the download was removed meanwhile, and
+    /// the answer (which may predate the removal) must not bring it back.
+    QHash<QString, bool> m_detailsInFlight;
+    /// Downloads that events changed while a load was interrupted (and events were applied
+    /// at once): one may have moved behind the load's cursor, so its page never comes.
+    QSet<QString> m_changedMeanwhile;
     QTimer m_detailTimer;
     QSet<QString> m_seenNotifications;
     QQueue<QString> m_seenOrder;

@@ -22,8 +22,9 @@ class ApiClient;
  *
  * What the pages cannot say, the event stream does: a download deleted after its page came
  * (the session tells the loader to forget it, or its removal event follows the merge), one
- * that moved in the order behind the cursor (its event names a row the table lacks, whose
- * details are fetched), one changed after its page (events newer than the page win, by the
+ * that moved in the order behind the cursor (its event names a row the table lacks, or one
+ * it changed while the load was interrupted that no page brought: its details are fetched),
+ * one changed after its page (events newer than the page win, by the
  * table's timestamp rule). So resuming is right only while the stream saw everything since
  * the first page; when it may not have (no resume, resync_required), start() loads anew.
  *
@@ -48,6 +49,8 @@ public:
     /// A download deleted since its page came: it is not handed on.
     void forget(const QString &id);
     bool isRunning() const { return m_running; }
+    /// Whether a load stopped part-way (a failed page) and keeps its pages for resume().
+    bool isInterrupted() const { return m_started && !m_running; }
     /// Whether the running load went on from pages kept across a failed request (events were
     /// applied to the table meanwhile: a kept page may be older than a row).
     bool resumedAfterFailure() const { return m_resumedAfterFailure; }

@@ -309,7 +309,18 @@ void tst_MonitorSession::aRestartedLoadKeepsItsPages()
     playing = false;
     qInfo("%d restarts, %d failures, %d added, %d cancelled, %d requests", restarts, failures, added, moved,
           session.loader().requestsMade());
-    QTRY_COMPARE_WITH_TIMEOUT(modelStatuses(session), serverStatuses(server), 20000);
+    QTest::qWaitFor([&] { return modelStatuses(session) == serverStatuses(server); }, 20000);
+    const QHash<QString, QString> model = modelStatuses(session), onServer = serverStatuses(server);
+    for (auto it = model.cbegin(); it != model.cend(); ++it) {
+        if (onServer.value(it.key()) != it.value())
+            qWarning("%s: %s in the table, %s on the server", qPrintable(it.key()), qPrintable(it.value()),
+                     qPrintable(onServer.value(it.key(), QStringLiteral("nothing"))));
+    }
+    for (auto it = onServer.cbegin(); it != onServer.cend(); ++it) {
+        if (!model.contains(it.key()))
+            qWarning("%s: %s on the server, not in the table", qPrintable(it.key()), qPrintable(it.value()));
+    }
+    QCOMPARE(model, onServer);
     QVERIFY(restarts + failures > 0);
     // The list's pages (a download cancelled may move on past the cursor and be paged again),
     // and one more per restart or failure: the page that was on its way. Paging from the start
