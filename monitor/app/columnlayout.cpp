@@ -16,6 +16,9 @@ namespace {
 constexpr int Padding = 14;
 /// The widest default Status column.
 constexpr int MaxStatusWidth = 260;
+/// A name long enough to tell downloads apart ("ubuntu-24.04-desktop-amd…"): Name gets this
+/// before Added stays in view, and before Status shows its long texts.
+constexpr int LongNameChars = 24;
 
 QString widestValue(int column)
 {
@@ -163,14 +166,16 @@ void ColumnLayout::fitName(QTableView *table, bool fitStatus)
     const QFontMetrics fm = table->fontMetrics();
     const int viewport = table->viewport()->width();
     const int shortName = fm.horizontalAdvance(QString(12, u'x'));
+    const int longName = fm.horizontalAdvance(QString(LongNameChars, u'x'));
     int width = viewport - all;
-    if (width < fm.horizontalAdvance(QString(24, u'x')))
+    if (width < longName)
         width = viewport - beforeAdded;
-    if (fitStatus && width < shortName) {
-        // Still too narrow (German at 900 px): Status gives up the room of its long texts,
-        // never its plain words, so that Speed and ETA stay in view.
+    if (fitStatus && width < longName) {
+        // Still too narrow (900 px, in English as in German): Status gives up the room of its
+        // long texts (a failure's reason is in the tooltip and in Details), never its plain
+        // words, so that Name stays readable beside Speed and ETA.
         const int status = header->sectionSize(DownloadListModel::Status);
-        const int narrower = qMin(status, qMax(statusWordsWidth(table), status - (shortName - width)));
+        const int narrower = qMin(status, qMax(statusWordsWidth(table), status - (longName - width)));
         table->setColumnWidth(DownloadListModel::Status, narrower);
         width += status - narrower;
     }

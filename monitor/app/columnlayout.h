@@ -37,7 +37,8 @@ public:
     /// Gives Name what the other visible columns leave of the viewport; when that is little,
     /// what those before Added leave (Added is then scrolled to); at least a short name's width.
     /// With `fitStatus`, Status first takes its content width, and yields some of it (down to
-    /// statusWordsWidth) when Name would otherwise push Speed and ETA out of a narrow window.
+    /// statusWordsWidth) when Name would otherwise be narrower than a long name (24 characters)
+    /// beside Speed and ETA: at 900 px, in English as in German.
     static void fitName(QTableView *table, bool fitStatus = true);
 };
 

@@ -64,6 +64,12 @@ void ApiClient::listDownloads(int offset, int limit, Callback done)
     send("GET", QStringLiteral("/api/v1/downloads?limit=%1&offset=%2").arg(limit).arg(offset), {}, std::move(done));
 }
 
+void ApiClient::listDownloadsAfter(const QString &cursor, int limit, Callback done)
+{
+    send("GET", QStringLiteral("/api/v1/downloads?limit=%1&cursor=%2").arg(limit).arg(QString::fromLatin1(QUrl::toPercentEncoding(cursor))),
+         {}, std::move(done));
+}
+
 void ApiClient::download(const QString &id, Callback done)
 {
     send("GET", QStringLiteral("/api/v1/downloads/%1").arg(QString::fromLatin1(QUrl::toPercentEncoding(id))), {},

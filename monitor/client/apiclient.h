@@ -33,6 +33,8 @@ public:
 
     /// One page of `GET /api/v1/downloads` (the server allows 1-1000 per page).
     void listDownloads(int offset, int limit, Callback done);
+    /// The page after `cursor` (a `next_cursor` the server answered).
+    void listDownloadsAfter(const QString &cursor, int limit, Callback done);
     void download(const QString &id, Callback done);
     void queue(Callback done);
     /// `priority` is sent only when set; `sha256` only when not empty.

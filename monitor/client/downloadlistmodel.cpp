@@ -123,14 +123,24 @@ QString DownloadListModel::formatDuration(qint64 seconds)
 {
     if (seconds < 0)
         return QStringLiteral("∞");
-    const QLocale l;
+    // Each unit is a message of its own with its number (%Ln: in the locale's digits), so that
+    // a language says the unit as that number needs it (German: "1 Tag", "2 Tage"); the pair
+    // is a message too, for languages that order or join them otherwise.
+    const auto n = [](qint64 v) { return int(qMin<qint64>(v, std::numeric_limits<int>::max())); };
+    const auto secs = [&](qint64 v) { return tr("%Ln s", "duration", n(v)); };
+    const auto mins = [&](qint64 v) { return tr("%Ln min", "duration", n(v)); };
+    const auto hours = [&](qint64 v) { return tr("%Ln h", "duration", n(v)); };
+    const auto days = [&](qint64 v) { return tr("%Ln d", "duration", n(v)); };
+    const auto pair = [](const QString &larger, const QString &smaller) {
+        return tr("%1 %2", "duration: a larger unit, then a smaller one").arg(larger, smaller);
+    };
     if (seconds < 60)
-        return tr("%1 s").arg(l.toString(seconds));
+        return secs(seconds);
     if (seconds < 3600)
-        return tr("%1 min %2 s").arg(l.toString(seconds / 60), l.toString(seconds % 60));
+        return pair(mins(seconds / 60), secs(seconds % 60));
     if (seconds < 86400)
-        return tr("%1 h %2 min").arg(l.toString(seconds / 3600), l.toString((seconds % 3600) / 60));
-    return tr("%1 d %2 h").arg(l.toString(seconds / 86400), l.toString((seconds % 86400) / 3600));
+        return pair(hours(seconds / 3600), mins((seconds % 3600) / 60));
+    return pair(days(seconds / 86400), hours((seconds % 86400) / 3600));
 }
 
 static QString formatTime(const QDateTime &t)
@@ -221,7 +231,7 @@ QVariant DownloadListModel::headerData(int section, Qt::Orientation orientation,
     case Size: return tr("Size");
     case Progress: return tr("Progress");
     case Status: return tr("Status");
-    case Speed: return tr("Speed");
+    case Speed: return role == Qt::ToolTipRole ? tr("Download speed") : tr("Speed");
     case Eta: return tr("ETA");
     case Priority: return tr("Priority");
     case Added: return tr("Added");

@@ -40,9 +40,10 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
 
     // What changes the rows (DownloadRowTable has the rules).
-    QList<DownloadResource> mergeKnown(const QList<DownloadResource> &items, bool complete = true)
+    QList<DownloadResource> mergeKnown(const QList<DownloadResource> &items, bool complete = true,
+                                       bool mayBeStale = false)
     {
-        return m_table.mergeKnown(items, complete);
+        return m_table.mergeKnown(items, complete, mayBeStale);
     }
     void insertDownloads(const QList<DownloadResource> &downloads) { m_table.insert(downloads); }
     void upsertDownload(const DownloadResource &download) { m_table.upsert(download); }

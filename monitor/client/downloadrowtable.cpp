@@ -111,6 +111,14 @@ static DownloadRow fromEvent(DownloadRow r, const DownloadProgressEvent &e, bool
     return r;
 }
 
+/// Whether a state stamped `timestamp` is older than what `r` has (ISO-8601 UTC from one
+/// server: the text compares as the time does). A late event, or a REST page fetched before
+/// the events applied since, must not undo the newer state.
+static bool isOlder(const QString &timestamp, const DownloadRow &r)
+{
+    return !r.updated.isEmpty() && timestamp < r.updated;
+}
+
 void DownloadRowTable::account(const DownloadRow &r, int sign)
 {
     if (r.status.known)
@@ -182,7 +190,7 @@ void DownloadRowTable::removeRowsWhere(const std::function<bool(const DownloadRo
     }
 }
 
-QList<DownloadResource> DownloadRowTable::mergeKnown(const QList<DownloadResource> &items, bool complete)
+QList<DownloadResource> DownloadRowTable::mergeKnown(const QList<DownloadResource> &items, bool complete, bool mayBeStale)
 {
     QHash<QString, const DownloadResource *> byId;
     byId.reserve(items.size());
@@ -199,7 +207,7 @@ QList<DownloadResource> DownloadRowTable::mergeKnown(const QList<DownloadResourc
     // while the list was paged) keeps what it has.
     for (int i = 0; i < m_rows.size(); ++i) {
         const DownloadResource *d = byId.take(m_rows.at(i).id);
-        if (!d)
+        if (!d || (mayBeStale && !d->updatedAt.isEmpty() && isOlder(d->updatedAt, m_rows.at(i))))
             continue;
         setRow(i, fromDownload(m_rows.at(i), *d));
     }
@@ -265,7 +273,7 @@ void DownloadRowTable::applyProgress(const DownloadProgressEvent &event, const Q
         insertRows({r});
         return;
     }
-    if (!m_rows.at(at).updated.isEmpty() && timestamp < m_rows.at(at).updated)
+    if (isOlder(timestamp, m_rows.at(at)))
         return;
     const bool newer = m_rows.at(at).updated.isEmpty() || timestamp > m_rows.at(at).updated;
     DownloadRow r = fromEvent(m_rows.at(at), event, newer);

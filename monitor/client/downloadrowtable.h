@@ -65,7 +65,8 @@ struct DownloadRow
  *   percentage never goes down. Without a percentage it is computed from the bytes. A phase
  *   belongs to its status: a status change without one clears it.
  * - A snapshot that is not complete (a paged list that moved) neither removes nor changes
- *   the rows it lacks.
+ *   the rows it lacks. One whose pages may predate events applied since changes no row to an
+ *   older state than it has (the same timestamp rule as for events).
  * - Counts per status and the total speed are kept as rows change; each download's place in
  *   the queue (the server's order: priority, then arrival) is recomputed when asked.
  */
@@ -99,8 +100,10 @@ public:
 
     /// The first half of a snapshot merge: updates rows, and removes those `items` lacks if it
     /// is `complete`; returns the downloads the table does not have yet, for insert() (a
-    /// caller may insert them in slices).
-    QList<DownloadResource> mergeKnown(const QList<DownloadResource> &items, bool complete);
+    /// caller may insert them in slices). `mayBeStale`: items fetched before events that were
+    /// applied since; one older than its row (updated_at before the row's) leaves it as it is,
+    /// by the rule that keeps a late event from undoing a newer one.
+    QList<DownloadResource> mergeKnown(const QList<DownloadResource> &items, bool complete, bool mayBeStale = false);
     /// Inserts REST downloads the table does not have (known ones are skipped).
     void insert(const QList<DownloadResource> &downloads);
     /// One download from `GET /api/v1/downloads/{id}`: a new row, or for a known one what

@@ -96,7 +96,7 @@ void MonitorSession::onStateChanged(EventStreamClient::State state)
     // A connection that resumed with Last-Event-ID gets what it missed (or resync_required);
     // one that could not ask (no id yet) may have missed anything.
     if (!m_haveSnapshot || !m_stream.resumedWithLastEventId())
-        reload();
+        reloadAnew();
 }
 
 void MonitorSession::refresh()
@@ -109,6 +109,16 @@ void MonitorSession::refresh()
 
 void MonitorSession::reload()
 {
+    startLoad(false);
+}
+
+void MonitorSession::reloadAnew()
+{
+    startLoad(true);
+}
+
+void MonitorSession::startLoad(bool anew)
+{
     HERMES_ASSERT_THREAD(this);
     m_snapshotRetry.stop();
     m_insertTimer.stop();
@@ -116,16 +126,33 @@ void MonitorSession::reload()
     m_insertAt = 0;
     m_reloadAgain = false;
     ++m_snapshotsRequested;
-    m_loader.start(); // events from now on are held until it is merged
+    // Events from now on are held until it is merged.
+    if (anew) {
+        m_changedMeanwhile.clear();
+        m_loader.start();
+    } else {
+        m_loader.resume();
+    }
 }
 
 void MonitorSession::onLoaded(const QList<DownloadResource> &items, bool complete)
 {
     // Known rows are updated (and vanished ones removed) at once; new ones are inserted in
     // slices, events still held meanwhile, so that 5,000 new rows do not freeze the window.
-    // A list that kept moving while it was paged removes nothing: another load follows.
+    // A load that says it is not complete removes nothing, and another follows (the cursor
+    // loader's loads are complete: a list that moves while it is paged shifts no page).
     m_loadIncomplete = !complete;
-    m_inserting = m_model.mergeKnown(items, complete);
+    // Pages kept across a failed request may be older than what events brought meanwhile.
+    m_inserting = m_model.mergeKnown(items, complete, m_loader.resumedAfterFailure());
+    // One of them the pages lack was removed by the merge if complete; if it still exists, its
+    // details bring it back (one deleted meanwhile was removed by its event already).
+    QSet<QString> lacking = std::exchange(m_changedMeanwhile, {});
+    for (const DownloadResource &d : items)
+        lacking.remove(d.id);
+    for (const QString &id : std::as_const(lacking))
+        m_pendingDetails.insert(id);
+    if (!lacking.isEmpty() && !m_detailTimer.isActive())
+        m_detailTimer.start();
     m_insertAt = 0;
     insertSlice();
 }
@@ -170,7 +197,7 @@ void MonitorSession::finishLoad()
     setStale(false);
     Q_EMIT snapshotLoaded();
     if (m_reloadAgain)
-        reload();
+        reloadAnew(); // events were dropped
 }
 
 void MonitorSession::onLoadFailed(const QString &message)
@@ -209,7 +236,7 @@ void MonitorSession::onEvent(const SseParser::Event &event)
     ReceivedEvent received = ReceivedEvent::decode(event.type, event.data);
     const std::optional<EventType> type = fromWire<EventType>(received.type);
     if (type == EventType::ResyncRequired) {
-        reload();
+        reloadAnew();
         return;
     }
     if (type == EventType::SystemNotification && !event.lastEventId.isEmpty()) {
@@ -235,14 +262,32 @@ void MonitorSession::onEvent(const SseParser::Event &event)
 
 void MonitorSession::apply(const ReceivedEvent &event)
 {
+    const auto changed = [this](const QString &id) {
+        if (m_loader.isInterrupted() && !id.isEmpty())
+            m_changedMeanwhile.insert(id);
+    };
     switch (fromWire<EventType>(event.type).value_or(EventType::Message)) {
-    case EventType::DownloadProgress:
-        m_model.applyProgress(DownloadProgressEvent::fromJson(event.data), event.timestamp);
+    case EventType::DownloadProgress: {
+        const DownloadProgressEvent progress = DownloadProgressEvent::fromJson(event.data);
+        changed(progress.downloadId);
+        m_model.applyProgress(progress, event.timestamp);
         break;
+    }
     case EventType::QueueUpdate: {
         const QueueUpdateEvent update = QueueUpdateEvent::fromJson(event.data);
+        if (update.action != QueueAction::Removed)
+            changed(update.downloadId);
+        if (update.action == QueueAction::Removed) {
+            // Neither an interrupted load's page nor a details answer may bring it back.
+            m_loader.forget(update.downloadId);
+            m_pendingDetails.remove(update.downloadId);
+            if (m_detailsInFlight.contains(update.downloadId))
+                m_detailsInFlight[update.downloadId] = true;
+        }
+        // A row the table lacks may have moved behind the cursor of the load just merged.
+        const bool unknown = update.action != QueueAction::Removed && !m_model.row(update.downloadId);
         m_model.applyQueueUpdate(update, event.timestamp);
-        if (update.action == QueueAction::Added || update.action == QueueAction::Reordered) {
+        if (update.action == QueueAction::Added || update.action == QueueAction::Reordered || unknown) {
             m_pendingDetails.insert(update.downloadId);
             if (!m_detailTimer.isActive())
                 m_detailTimer.start();
@@ -265,8 +310,12 @@ void MonitorSession::fetchDetails()
         return;
     }
     for (const QString &id : ids) {
-        m_api.download(id, [this, guard = QPointer<MonitorSession>(this)](Result<QJsonObject> answer) {
-            if (guard && answer)
+        m_detailsInFlight.insert(id, false);
+        m_api.download(id, [this, id, guard = QPointer<MonitorSession>(this)](Result<QJsonObject> answer) {
+            if (!guard)
+                return;
+            const bool removed = m_detailsInFlight.take(id);
+            if (answer && !removed)
                 m_model.upsertDownload(DownloadResource::fromJson(*answer));
         });
     }

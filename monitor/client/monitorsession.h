@@ -8,6 +8,7 @@
 #include "snapshotloader.h"
 
 #include <QDateTime>
+#include <QHash>
 #include <QList>
 #include <QObject>
 #include <QQueue>
@@ -22,7 +23,8 @@ namespace Hermes {
  *   a connection could not ask to resume (no Last-Event-ID yet), and on demand (F5). A
  *   reconnect whose Last-Event-ID replay delivered what was missed needs no reload.
  * - A snapshot is merged into the rows; events that arrive while it loads are held and applied
- *   after it, so none is lost and none undoes it.
+ *   after it, so none is lost and none undoes it. A load that is interrupted keeps its pages
+ *   and walks on (SnapshotLoader says why that is right), unless events may have been lost.
  * - A snapshot that fails is retried with backoff, and the session is *stale* until one
  *   succeeds (the window dims the rows and shows a banner).
  * - Speed and ETA are marked unknown while the stream is not connected.
@@ -53,7 +55,9 @@ public:
 
     void start();
     void stop();
-    /// Loads the snapshot again (F5); a load already running starts over.
+    /// Loads the snapshot again (F5). A load that is running or was interrupted (a failed
+    /// page) walks on from where it was, keeping its pages: the stream has told of every
+    /// change since.
     void reload();
     /// Reloads and, unless connected, reconnects the stream now.
     void refresh();
@@ -79,6 +83,10 @@ Q_SIGNALS:
 
 private:
     void onStateChanged(EventStreamClient::State state);
+    /// Loads from the first page: events may have been missed, so pages fetched before may
+    /// hold downloads deleted since.
+    void reloadAnew();
+    void startLoad(bool anew);
     void onEvent(const SseParser::Event &event);
     void apply(const ReceivedEvent &event);
     void onLoaded(const QList<DownloadResource> &items, bool complete);
@@ -110,6 +118,12 @@ private:
     int m_insertSlice = 100;
     QTimer m_insertTimer;
     QSet<QString> m_pendingDetails;
+    /// Details asked for and not answered yet; true: the download was removed meanwhile, and
+    /// the answer (which may predate the removal) must not bring it back.
+    QHash<QString, bool> m_detailsInFlight;
+    /// Downloads that events changed while a load was interrupted (and events were applied
+    /// at once): one may have moved behind the load's cursor, so its page never comes.
+    QSet<QString> m_changedMeanwhile;
     QTimer m_detailTimer;
     QSet<QString> m_seenNotifications;
     QQueue<QString> m_seenOrder;

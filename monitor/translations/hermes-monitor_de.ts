@@ -421,21 +421,30 @@
         <source>%1/s</source>
         <translation>%1/s</translation>
     </message>
-    <message>
-        <source>%1 s</source>
-        <translation>%1 s</translation>
+    <message numerus="yes">
+        <source>%Ln s</source>
+        <comment>duration</comment>
+        <translation><numerusform>%Ln Sek.</numerusform><numerusform>%Ln Sek.</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln min</source>
+        <comment>duration</comment>
+        <translation><numerusform>%Ln Min.</numerusform><numerusform>%Ln Min.</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln h</source>
+        <comment>duration</comment>
+        <translation><numerusform>%Ln Std.</numerusform><numerusform>%Ln Std.</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln d</source>
+        <comment>duration</comment>
+        <translation><numerusform>%Ln Tag</numerusform><numerusform>%Ln Tage</numerusform></translation>
     </message>
     <message>
-        <source>%1 min %2 s</source>
-        <translation>%1 min %2 s</translation>
-    </message>
-    <message>
-        <source>%1 h %2 min</source>
-        <translation>%1 h %2 min</translation>
-    </message>
-    <message>
-        <source>%1 d %2 h</source>
-        <translation>%1 T %2 h</translation>
+        <source>%1 %2</source>
+        <comment>duration: a larger unit, then a smaller one</comment>
+        <translation>%1 %2</translation>
     </message>
     <message>
         <source>Unknown while not connected to the server</source>
@@ -470,8 +479,12 @@
         <translation>Status</translation>
     </message>
     <message>
+        <source>Download speed</source>
+        <translation>Download-Geschwindigkeit</translation>
+    </message>
+    <message>
         <source>Speed</source>
-        <translation>Geschwindigkeit</translation>
+        <translation>Tempo</translation>
     </message>
     <message>
         <source>ETA</source>

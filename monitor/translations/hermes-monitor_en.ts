@@ -15,6 +15,29 @@
     </message>
 </context>
 <context>
+    <name>Hermes::DownloadListModel</name>
+    <message numerus="yes">
+        <source>%Ln s</source>
+        <comment>duration</comment>
+        <translation><numerusform>%Ln s</numerusform><numerusform>%Ln s</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln min</source>
+        <comment>duration</comment>
+        <translation><numerusform>%Ln min</numerusform><numerusform>%Ln min</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln h</source>
+        <comment>duration</comment>
+        <translation><numerusform>%Ln h</numerusform><numerusform>%Ln h</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln d</source>
+        <comment>duration</comment>
+        <translation><numerusform>%Ln d</numerusform><numerusform>%Ln d</numerusform></translation>
+    </message>
+</context>
+<context>
     <name>Hermes::NotificationCenter</name>
     <message numerus="yes">
         <source>%1 (and %n more)</source>

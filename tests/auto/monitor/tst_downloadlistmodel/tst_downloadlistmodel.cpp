@@ -189,6 +189,9 @@ void tst_DownloadListModel::formatting()
     QFETCH(QString, text);
     QCOMPARE(DownloadListModel::formatBytes(bytes), text);
     QCOMPARE(DownloadListModel::formatDuration(3725), QStringLiteral("1 h 2 min"));
+    QCOMPARE(DownloadListModel::formatDuration(67), QStringLiteral("1 min 7 s"));
+    QCOMPARE(DownloadListModel::formatDuration(9), QStringLiteral("9 s"));
+    QCOMPARE(DownloadListModel::formatDuration(2 * 86400 + 3 * 3600), QStringLiteral("2 d 3 h"));
 }
 
 void tst_DownloadListModel::mergeKeepsRowsInPlace()

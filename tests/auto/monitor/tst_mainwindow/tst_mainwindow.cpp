@@ -350,6 +350,12 @@ void tst_MainWindow::germanTranslationIsComplete()
     QCoreApplication::installTranslator(&translator);
     QCOMPARE(DownloadListModel::statusText(DownloadStatus::Pending), QStringLiteral("Wartend"));
     QCOMPARE(DownloadListModel::statusText(DownloadStatus::Completed), QStringLiteral("Fertig"));
+    // Durations in German words, a day's unit by its number.
+    QCOMPARE(DownloadListModel::formatDuration(9), QStringLiteral("9 Sek."));
+    QCOMPARE(DownloadListModel::formatDuration(67), QStringLiteral("1 Min. 7 Sek."));
+    QCOMPARE(DownloadListModel::formatDuration(3725), QStringLiteral("1 Std. 2 Min."));
+    QCOMPARE(DownloadListModel::formatDuration(86400 + 3 * 3600), QStringLiteral("1 Tag 3 Std."));
+    QCOMPARE(DownloadListModel::formatDuration(2 * 86400), QStringLiteral("2 Tage 0 Std."));
     {
         // The window's parts have their own translation contexts (DownloadActions, …).
         MonitorSession session;
@@ -359,6 +365,7 @@ void tst_MainWindow::germanTranslationIsComplete()
     }
     QCoreApplication::removeTranslator(&translator);
     QCOMPARE(DownloadListModel::statusText(DownloadStatus::Pending), QStringLiteral("Queued"));
+    QCOMPARE(DownloadListModel::formatDuration(67), QStringLiteral("1 min 7 s"));
 }
 
 void tst_MainWindow::progressBarFollowsTheLayoutDirection()
