@@ -87,6 +87,7 @@ private:
         }
         std::vector<Delivery> answers;
         answers.reserve(jobs.size());
+        m_store->m_commits += batched ? 1 : jobs.size();
         for (Work &job : jobs) {
             Delivery answer = job(*repo);
             if (batched)

@@ -52,6 +52,9 @@ public:
     /// included), and those that failed or timed out: for the metrics.
     const LatencyHistogram &queryLatency() const { return m_queryLatency; }
     HERMES_ANY_THREAD quint64 failedQueries() const { return m_failedQueries.load(); }
+    /// Jobs the store's thread ran alone plus groups it committed together (a group counts
+    /// once): below the number of jobs when writes queued up (tst_downloadstore).
+    HERMES_ANY_THREAD quint64 commits() const { return m_commits.load(); }
 
     /// Runs `job` on the store's thread; `done` gets its result on `context`'s thread (which
     /// must be the store's own: the main thread), or an Error of kind Unavailable (a failed
@@ -106,6 +109,7 @@ private:
     std::atomic<bool> m_reachable{false};
     LatencyHistogram m_queryLatency;
     std::atomic<quint64> m_failedQueries{0};
+    std::atomic<quint64> m_commits{0};
 };
 
 template<typename T>
