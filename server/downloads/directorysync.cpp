@@ -20,7 +20,6 @@ void DirectorySync::after(std::function<void(int error)> done)
 void DirectorySync::startSync()
 {
     m_syncing = true;
-    ++m_syncs;
     auto batch = std::make_shared<std::vector<std::function<void(int)>>>(std::exchange(m_waiting, {}));
     QPointer<DirectorySync> self(this);
     // The dir (its shared descriptor) is copied: it stays open while the task runs.
@@ -31,6 +30,7 @@ void DirectorySync::startSync()
             if (!self)
                 return;
             self->m_syncing = false;
+            ++self->m_syncs;
             for (const auto &done : *batch)
                 done(error);
             if (!self->m_waiting.empty() && !self->m_syncing)

@@ -28,7 +28,7 @@ public:
     /// `done` runs (on this object's thread) once a sync of the dir that began after this
     /// call ended: 0, or the errno of a failed sync.
     void after(std::function<void(int error)> done);
-    /// Syncs run since start (for the benchmark's and the tests' counts).
+    /// Syncs that ended since start (tst_downloadengine: one before a completion is announced).
     quint64 syncs() const { return m_syncs; }
 
 private:

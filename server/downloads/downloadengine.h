@@ -75,11 +75,13 @@ public:
         quint64 retried = 0;
         quint64 bytes = 0;    ///< bytes received
         quint64 takeovers = 0; ///< downloads resumed after their node's lease expired (LeaseKeeper's)
+        quint64 dirSyncs = 0;  ///< syncs of the download dir after renames (DirectorySync's)
     };
     Stats stats() const
     {
         Stats s = m_stats;
         s.takeovers = m_leases.takeovers();
+        s.dirSyncs = m_dirSync.syncs();
         return s;
     }
 

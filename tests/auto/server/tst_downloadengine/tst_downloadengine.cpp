@@ -106,6 +106,7 @@ void tst_DownloadEngine::claimToCompletion()
     QVERIFY(waitStatus(d.id, DownloadStatus::Completed));
     // Saved first, then moved into place, then announced: once announced, the file is there.
     QTRY_VERIFY_WITH_TIMEOUT(progressStatuses(d.id).contains(DownloadStatus::Completed), 5000);
+    QCOMPARE(engine->stats().dirSyncs, 1u); // and its rename made durable before that
     const auto &row = m_store->row(d.id)->d;
     QCOMPARE(row.filename, QStringLiteral("done.bin"));
     QCOMPARE(row.downloadedBytes, content.size());
