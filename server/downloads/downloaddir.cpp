@@ -191,6 +191,13 @@ Result<QString> DownloadDir::place(const QString &from, const QString &name) con
                                             .arg(pathOf(from), name));
 }
 
+int DownloadDir::sync() const
+{
+    if (m_handle->fd < 0)
+        return EBADF;
+    return ::fsync(m_handle->fd) == 0 ? 0 : errno;
+}
+
 bool DownloadDir::setMode(const QString &name, int mode) const
 {
     const Result<int> fd = openRegular(name);

@@ -58,6 +58,9 @@ public:
     QString freeName(const QString &name) const;
     /// Moves `from` into place as `name` or the first free variant of it: never over anything.
     Result<QString> place(const QString &from, const QString &name) const;
+    /// fsyncs the dir itself, so the renames done in it so far survive a power loss: 0, or
+    /// the errno. Waits for the disk (DirectorySync calls it off the event loop).
+    int sync() const;
     /// chmods the regular file `name` (through an open descriptor: a link is not followed).
     bool setMode(const QString &name, int mode) const;
 

@@ -15,6 +15,8 @@
 
 #include <sys/statvfs.h>
 
+#include <cstring>
+
 #include <utility>
 
 namespace Hermes {
@@ -53,7 +55,8 @@ DownloadEngine::DownloadEngine(const Options &options, AbstractDownloadStore *st
       m_events(broker, this),
       m_service(store, &m_events, this, m_dir),
       m_retries{options.retryWindowMs, options.maxAttempts, options.retryBaseMs},
-      m_disk(options.downloadDir, options.diskWarningBytes)
+      m_disk(options.downloadDir, options.diskWarningBytes),
+      m_dirSync(m_dir)
 {
     connect(&m_leases, &LeaseKeeper::claimed, this, &DownloadEngine::begin);
     connect(&m_leases, &LeaseKeeper::lost, this, &DownloadEngine::stopHere);
@@ -324,11 +327,13 @@ void DownloadEngine::finish(const RunningPtr &r)
         d.status = DownloadStatus::Completed;
         d.errorMessage.clear();
         d.updatedAt = QDateTime::currentDateTimeUtc();
-        save(r, true, -1, true, [this, part](Download &saved) { placeFinished(part, saved); });
+        save(r, true, -1, true, [this, part](Download &saved, std::function<void(const Download &)> then) {
+            placeFinished(part, saved, std::move(then));
+        });
     });
 }
 
-void DownloadEngine::placeFinished(const QString &part, Download &d)
+void DownloadEngine::placeFinished(const QString &part, Download d, std::function<void(const Download &)> then)
 {
     // Only a regular file is moved into place: were a link swapped in under the part file's
     // name, the link itself would become the finished file.
@@ -353,7 +358,7 @@ void DownloadEngine::placeFinished(const QString &part, Download &d)
         // Saved as completed, its bytes still in the part file (a read-only or failing dir):
         // the log says where, and why.
         qCWarning(lcHub).noquote() << "download" << d.id << ": completed, but" << moved.error().message;
-        return;
+        return then(d);
     }
     if (m_options.finishedFileMode >= 0) // readable by the download group, say
         m_dir.setMode(d.filename, m_options.finishedFileMode);
@@ -361,10 +366,17 @@ void DownloadEngine::placeFinished(const QString &part, Download &d)
     // a completed download, so their part files go.
     for (const QString &stale : m_dir.partsOf(d.id))
         m_dir.remove(stale);
-    ++m_stats.completed;
-    m_events.notify(NotificationType::Info, QStringLiteral("Download completed: %1").arg(d.filename), &d);
-    checkDiskSpace();
-    m_leases.claimSoon();
+    m_leases.claimSoon(); // the next download need not wait for the sync
+    // The rename durable before the completion is announced (and its mark cleared): a power
+    // loss after it can no longer bring the part file back under its old name.
+    m_dirSync.after([this, d, then = std::move(then)](int error) {
+        if (error != 0)
+            qCWarning(lcHub).noquote() << "download" << d.id << ": cannot sync the download dir:" << std::strerror(error);
+        ++m_stats.completed;
+        m_events.notify(NotificationType::Info, QStringLiteral("Download completed: %1").arg(d.filename), &d);
+        checkDiskSpace();
+        then(d);
+    });
 }
 
 void DownloadEngine::fail(const RunningPtr &r, const QString &message, bool retryable, qint64 retryAfterMs)
@@ -452,8 +464,7 @@ void DownloadEngine::setStatus(const RunningPtr &r, DownloadStatus status, const
     save(r, true, retryInMs, release);
 }
 
-void DownloadEngine::save(const RunningPtr &r, bool statusChange, qint64 retryInMs, bool release,
-                          std::function<void(Download &)> applied)
+void DownloadEngine::save(const RunningPtr &r, bool statusChange, qint64 retryInMs, bool release, Applied applied)
 {
     Download snapshot = r->d();
     if (!release)
@@ -499,13 +510,17 @@ void DownloadEngine::save(const RunningPtr &r, bool statusChange, qint64 retryIn
             r->partSaved = true;
             r->transfer->removeSupersededPart();
         }
-        if (applied)
-            applied(snapshot); // e.g. the finished file moved into place, its final name
-        if (announce)
-            return publishThenRelease(snapshot, **summary);
-        m_events.publishProgress(snapshot, {}, phase);
-        if (statusChange && changed)
-            m_events.publishQueue(QueueAction::StatusChanged, snapshot, **summary);
+        const auto publish = [this, changed, statusChange, announce, phase](const Download &d, const QueueSummary &s) {
+            if (announce)
+                return publishThenRelease(d, s);
+            m_events.publishProgress(d, {}, phase);
+            if (statusChange && changed)
+                m_events.publishQueue(QueueAction::StatusChanged, d, s);
+        };
+        if (!applied)
+            return publish(snapshot, **summary);
+        // e.g. the finished file moved into place (durably), under its final name: published after
+        applied(snapshot, [publish, s = **summary](const Download &d) { publish(d, s); });
     });
     m_leases.written(snapshot.id);
 }
@@ -557,16 +572,19 @@ void DownloadEngine::finishAnnouncement(Download d)
                         [this, id = d.id](Result<std::optional<QueueSummary>>) { m_leases.release(id, false); });
         return;
     }
+    const auto announceAgain = [this](const Download &d) {
+        m_store->update(this, d, m_leases.nodeId(), d.status, -1, false, true,
+                        [this, d](Result<std::optional<QueueSummary>> summary) {
+            m_leases.release(d.id, false);
+            if (summary && *summary)
+                publishThenRelease(d, **summary);
+            m_leases.claimSoon();
+        });
+    };
     const QString part = DownloadDir::partName(d.id, d.partGeneration);
     if (d.status == DownloadStatus::Completed && !m_dir.exists(d.filename) && m_dir.isRegularFile(part))
-        placeFinished(part, d);
-    m_store->update(this, d, m_leases.nodeId(), d.status, -1, false, true,
-                    [this, d](Result<std::optional<QueueSummary>> summary) {
-        m_leases.release(d.id, false);
-        if (summary && *summary)
-            publishThenRelease(d, **summary);
-        m_leases.claimSoon();
-    });
+        return placeFinished(part, d, announceAgain);
+    announceAgain(d);
 }
 
 void DownloadEngine::checkDiskSpace()

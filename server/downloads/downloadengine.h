@@ -1,6 +1,7 @@
 #pragma once
 
 #include "downloads/connectionslots.h"
+#include "downloads/directorysync.h"
 #include "downloads/diskspacewatch.h"
 #include "downloads/download.h"
 #include "downloads/downloaddir.h"
@@ -74,11 +75,13 @@ public:
         quint64 retried = 0;
         quint64 bytes = 0;    ///< bytes received
         quint64 takeovers = 0; ///< downloads resumed after their node's lease expired (LeaseKeeper's)
+        quint64 dirSyncs = 0;  ///< syncs of the download dir after renames (DirectorySync's)
     };
     Stats stats() const
     {
         Stats s = m_stats;
         s.takeovers = m_leases.takeovers();
+        s.dirSyncs = m_dirSync.syncs();
         return s;
     }
 
@@ -109,8 +112,9 @@ private:
     void begin(const Download &row);
     void onEnded(const RunningPtr &r, const TransferResult &result);
     void finish(const RunningPtr &r);
-    /// Moves a completed download's part file into place under `d.filename` (saved first).
-    void placeFinished(const QString &part, Download &d);
+    /// Moves a completed download's part file into place under `d.filename` (saved first),
+    /// then, once the dir is synced, hands `then` the row (its final name).
+    void placeFinished(const QString &part, Download d, std::function<void(const Download &)> then);
     void fail(const RunningPtr &r, const QString &message, bool retryable, qint64 retryAfterMs);
     /// The disk is full: paused (held by the disk), resumed by itself when there is room.
     void holdForDisk(const RunningPtr &r, const QString &message);
@@ -129,9 +133,10 @@ private:
     void forget(const RunningPtr &r);
     void setStatus(const RunningPtr &r, DownloadStatus status, const QString &error = {},
                    qint64 retryInMs = -1, bool release = false);
+    /// Runs once a write applied, before its events, which it sends on (its second argument).
+    using Applied = std::function<void(Download &, std::function<void(const Download &)>)>;
     /// The running node's fenced write; `applied` runs once it applied, before the events.
-    void save(const RunningPtr &r, bool statusChange, qint64 retryInMs, bool release,
-              std::function<void(Download &)> applied = {});
+    void save(const RunningPtr &r, bool statusChange, qint64 retryInMs, bool release, Applied applied = {});
     void checkDiskSpace();
 
     Options m_options;
@@ -147,6 +152,7 @@ private:
     DownloadService m_service;
     RetryPolicy m_retries;
     DiskSpaceWatch m_disk;
+    DirectorySync m_dirSync; ///< the renames of finished files made durable
     bool m_hadRoom = true;
     QSet<QString> m_announcing;    ///< changes saved here, being published, then released
     QElapsedTimer m_heldChecked;

@@ -39,29 +39,39 @@ static const QString Runnable = DownloadRow::statusList([](DownloadStatus s) {
 });
 
 
-/// Rolls back unless committed: an exception never leaves a transaction open.
+/// Rolls back unless committed: an exception never leaves a transaction open. Inside a batch
+/// (DownloadRepository::beginBatch) it is a savepoint: a failed job leaves nothing of its own,
+/// and the jobs before it keep theirs.
 class Transaction
 {
 public:
-    explicit Transaction(QSqlDatabase db) : m_db(std::move(db))
+    Transaction(QSqlDatabase db, bool nested) : m_db(std::move(db)), m_nested(nested)
     {
-        if (!m_db.transaction())
+        if (m_nested ? !QSqlQuery(m_db).exec(QStringLiteral("SAVEPOINT hermes_job")) : !m_db.transaction())
             throw StoreFailure{m_db.lastError().text(), m_db.lastError().type() == QSqlError::ConnectionError};
     }
     ~Transaction()
     {
-        if (!m_done)
+        if (m_done)
+            return;
+        if (m_nested) {
+            QSqlQuery q(m_db);
+            q.exec(QStringLiteral("ROLLBACK TO hermes_job"));
+            q.exec(QStringLiteral("RELEASE hermes_job"));
+        } else {
             m_db.rollback();
+        }
     }
     void commit()
     {
         m_done = true;
-        if (!m_db.commit())
+        if (m_nested ? !QSqlQuery(m_db).exec(QStringLiteral("RELEASE hermes_job")) : !m_db.commit())
             throw StoreFailure{m_db.lastError().text(), m_db.lastError().type() == QSqlError::ConnectionError};
     }
 
 private:
     QSqlDatabase m_db;
+    bool m_nested;
     bool m_done = false;
 };
 
@@ -170,6 +180,23 @@ void DownloadRepository::recover()
     }
 }
 
+void DownloadRepository::beginBatch()
+{
+    if (!db().transaction())
+        throw StoreFailure{db().lastError().text(), db().lastError().type() == QSqlError::ConnectionError};
+    m_batch = true;
+}
+
+void DownloadRepository::commitBatch()
+{
+    m_batch = false;
+    if (!db().commit()) {
+        const QSqlError e = db().lastError();
+        db().rollback();
+        throw StoreFailure{e.text(), e.type() == QSqlError::ConnectionError};
+    }
+}
+
 int DownloadRepository::schemaVersion()
 {
     QSqlQuery q = exec(QStringLiteral("SELECT version FROM schema_version"));
@@ -209,7 +236,7 @@ void DownloadRepository::migrate()
                                .arg(version).arg(steps.size())};
     for (; version < steps.size(); ++version) {
         // Each step and its version bump commit together.
-        Transaction tx(db());
+        Transaction tx(db(), m_batch);
         try {
             for (const QString &statement : steps.at(version))
                 exec(statement);
@@ -253,7 +280,7 @@ QueueSummary DownloadRepository::counts()
 
 void DownloadRepository::insert(Download &d)
 {
-    Transaction tx(db());
+    Transaction tx(db(), m_batch);
     QSqlQuery q = exec(QStringLiteral("SELECT COALESCE(MAX(position), 0) + 1 FROM downloads"));
     d.position = q.next() ? q.value(0).toLongLong() : 1;
     exec(QStringLiteral("INSERT INTO downloads (%1) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)").arg(DownloadRow::Columns),
@@ -283,7 +310,7 @@ std::optional<Download> DownloadRepository::control(const QString &id,
                                                     bool remove, bool *refused)
 {
     *refused = false;
-    Transaction tx(db());
+    Transaction tx(db(), m_batch);
     QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE id = ?%2").arg(DownloadRow::Columns, m_dialect.forUpdate()),
                        {QVariant(id)});
     if (!q.next())
@@ -330,7 +357,7 @@ QList<AbstractDownloadStore::Controlled> DownloadRepository::controlMany(
     static constexpr qsizetype Chunk = 500;
     *more = false;
     QList<Download> rows;
-    Transaction tx(db());
+    Transaction tx(db(), m_batch);
     if (!which.ids.isEmpty()) {
         QStringList ids = which.ids;
         ids.sort();
@@ -395,7 +422,7 @@ QList<Download> DownloadRepository::claim(const QString &node, int leaseMs, int 
     if (!notBusy.isEmpty())
         notBusy += u')';
     for (int i = 0; i < max; ++i) {
-        Transaction tx(db());
+        Transaction tx(db(), m_batch);
         if (clusterLimit > 0) {
             if (!m_dialect.lockClaims().isEmpty())
                 exec(m_dialect.lockClaims());
@@ -453,7 +480,7 @@ bool DownloadRepository::update(const Download &d, const QString &node, Download
     if (release)
         sql += QStringLiteral(", owner = '', lease_until = 0");
     sql += QStringLiteral(" WHERE id = ? AND owner = ? AND lease_generation = ? AND status = ?");
-    Transaction tx(db());
+    Transaction tx(db(), m_batch);
     QSqlQuery q = exec(sql, {text(QString(wireName(d.status))), text(d.filename), QVariant(d.downloadedBytes),
                              QVariant(d.totalBytes), text(d.errorMessage), text(d.note), QVariant(d.attempts),
                              text(iso(d.updatedAt)),
@@ -481,7 +508,7 @@ QHash<QString, DownloadStatus> DownloadRepository::renew(const QString &node, in
         ids += ids.isEmpty() ? QStringLiteral("?") : QStringLiteral(", ?");
         binds.append(QVariant(id));
     }
-    Transaction tx(db());
+    Transaction tx(db(), m_batch);
     // Rows locked in id order first, as a bulk action locks them: an UPDATE locks in whatever
     // order its plan scans, and two transactions locking the same rows in different orders
     // deadlock on PostgreSQL (one is aborted with 40P01).
@@ -503,7 +530,7 @@ QHash<QString, DownloadStatus> DownloadRepository::renew(const QString &node, in
 
 void DownloadRepository::release(const QString &id, const QString &node)
 {
-    Transaction tx(db());
+    Transaction tx(db(), m_batch);
     QSqlQuery q = exec(QStringLiteral("UPDATE downloads SET owner = '', lease_until = 0, speed = 0"
                                       " WHERE id = ? AND owner = ?"), {QVariant(id), QVariant(node)});
     if (q.numRowsAffected() > 0 && !m_dialect.notify().isEmpty())
@@ -513,7 +540,7 @@ void DownloadRepository::release(const QString &id, const QString &node)
 
 void DownloadRepository::releaseAll(const QString &node)
 {
-    Transaction tx(db());
+    Transaction tx(db(), m_batch);
     // Locked in id order first, as renew() and a bulk action lock.
     if (const QString lock = m_dialect.forUpdate(); !lock.isEmpty()) {
         exec(QStringLiteral("SELECT id FROM downloads WHERE owner = ? AND announce = '' ORDER BY id%1").arg(lock),

@@ -50,6 +50,14 @@ public:
     void open();
     /// After a failure: probes the connection and reconnects when it is gone.
     void recover();
+    /// Group commit (SQLite): the jobs between beginBatch() and commitBatch() share one
+    /// transaction, so one sync of the journal makes all of them durable; each job's own
+    /// transaction is a savepoint inside it. Nothing of a batch is durable before
+    /// commitBatch() returns, so no answer may leave before (DownloadStore holds them).
+    /// A failed commit rolls the whole batch back and throws.
+    void beginBatch();
+    void commitBatch();
+    bool inBatch() const { return m_batch; }
     int schemaVersion();
     const SqlDialect &dialect() const { return m_dialect; }
 
@@ -117,6 +125,7 @@ private:
     SqlDialect m_dialect;
     QString m_connection;
     DownloadListQuery m_lists;
+    bool m_batch = false; ///< between beginBatch() and commitBatch()
 };
 
 } // namespace Hermes

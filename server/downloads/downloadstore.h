@@ -52,6 +52,9 @@ public:
     /// included), and those that failed or timed out: for the metrics.
     const LatencyHistogram &queryLatency() const { return m_queryLatency; }
     HERMES_ANY_THREAD quint64 failedQueries() const { return m_failedQueries.load(); }
+    /// Jobs the store's thread ran alone plus groups it committed together (a group counts
+    /// once): below the number of jobs when writes queued up (tst_downloadstore).
+    HERMES_ANY_THREAD quint64 commits() const { return m_commits.load(); }
 
     /// Runs `job` on the store's thread; `done` gets its result on `context`'s thread (which
     /// must be the store's own: the main thread), or an Error of kind Unavailable (a failed
@@ -86,7 +89,14 @@ public:
 
 private:
     class Worker;
-    void post(std::function<void(DownloadRepository &)> work);
+    /// What a job hands back to send its answer: run once the job's writes are committed, with
+    /// the commit's failure if the commit failed (then nothing of the job was kept).
+    using Delivery = std::function<void(const std::optional<StoreFailure> &commitFailure)>;
+    using Work = std::function<Delivery(DownloadRepository &)>;
+    /// Queues `work` on the store's thread. On SQLite, jobs that queued up while the previous
+    /// ones ran are committed together (group commit): one sync of the journal for all, and
+    /// no answer sent before it.
+    void post(Work work);
     void setReachable(bool reachable) { m_reachable.store(reachable); }
     static Error unavailable(const QString &message)
     {
@@ -99,6 +109,7 @@ private:
     std::atomic<bool> m_reachable{false};
     LatencyHistogram m_queryLatency;
     std::atomic<quint64> m_failedQueries{0};
+    std::atomic<quint64> m_commits{0};
 };
 
 template<typename T>
@@ -120,7 +131,7 @@ void DownloadStore::run(QObject *context, std::function<T(DownloadRepository &)>
         setReachable(false);
         done(unavailable(QStringLiteral("the database did not answer within the timeout")));
     });
-    post([this, guard, answered, job = std::move(job), done, timer](DownloadRepository &repo) {
+    post([this, guard, answered, job = std::move(job), done, timer](DownloadRepository &repo) -> Delivery {
         std::optional<T> result;
         QString error;
         bool lost = false;
@@ -136,21 +147,29 @@ void DownloadStore::run(QObject *context, std::function<T(DownloadRepository &)>
                 lost = true;
             }
         }
-        QMetaObject::invokeMethod(this, [this, guard, answered, done, result = std::move(result), error, lost, timer] {
-            setReachable(!lost);
-            if (!guard || *answered)
-                return;
-            m_queryLatency.observe(double(timer.nsecsElapsed()) / 1e9);
-            if (!result)
-                ++m_failedQueries;
-            // Delivered on the caller's thread (the store's, checked in run()).
-            HERMES_ASSERT_THREAD(guard.data());
-            *answered = true;
-            if (result)
-                done(*result);
-            else
-                done(unavailable(error));
-        }, Qt::QueuedConnection);
+        return [this, guard, answered, done, result = std::move(result), error, lost, timer](
+                   const std::optional<StoreFailure> &commitFailure) mutable {
+            if (commitFailure) { // nothing of the job was kept: its answer is the commit's error
+                result.reset();
+                error = commitFailure->message;
+                lost = lost || commitFailure->connection;
+            }
+            QMetaObject::invokeMethod(this, [this, guard, answered, done, result = std::move(result), error, lost, timer] {
+                setReachable(!lost);
+                if (!guard || *answered)
+                    return;
+                m_queryLatency.observe(double(timer.nsecsElapsed()) / 1e9);
+                if (!result)
+                    ++m_failedQueries;
+                // Delivered on the caller's thread (the store's, checked in run()).
+                HERMES_ASSERT_THREAD(guard.data());
+                *answered = true;
+                if (result)
+                    done(*result);
+                else
+                    done(unavailable(error));
+            }, Qt::QueuedConnection);
+        };
     });
 }
 

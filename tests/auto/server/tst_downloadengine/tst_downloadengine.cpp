@@ -5,11 +5,7 @@
 // that lost its row moves the file back), control through the service stopping the transfer,
 // the disk-space warning, and a clean stop handing the leases back.
 
-#include "fakebroker.h"
-#include "fileserver.h"
-#include "memorydownloadstore.h"
-
-#include "downloads/downloadengine.h"
+#include "enginefixture.h"
 
 #include <QCryptographicHash>
 #include <QDir>
@@ -22,7 +18,7 @@
 using namespace Hermes;
 using namespace Hermes::Test;
 
-class tst_DownloadEngine : public QObject
+class tst_DownloadEngine : public QObject, private EngineFixture
 {
     Q_OBJECT
 
@@ -42,8 +38,6 @@ private slots:
     void cleanStopHandsTheLeasesBack();
 
 private:
-    /// An engine with short retries and leases, no disk warning, and `tweak`s.
-    DownloadEngine *makeEngine(const std::function<void(DownloadEngine::Options &)> &tweak = {});
     Download add(const QByteArray &path, const QString &sha256 = {});
     bool waitStatus(const QString &id, DownloadStatus status, int timeoutMs = 10000)
     {
@@ -54,61 +48,26 @@ private:
     }
     QList<DownloadStatus> progressStatuses(const QString &id) const;
     QStringList notices() const;
-    QString dir() const { return m_dir->path(); }
     /// The part files of `id`, of every generation.
     QStringList parts(const QString &id) const
     {
         return QDir(dir()).entryList({id + QStringLiteral(".*part")}, QDir::Files | QDir::System);
     }
-
-    std::unique_ptr<QTemporaryDir> m_dir;
-    std::unique_ptr<FileServer> m_files;
-    std::unique_ptr<MemoryDownloadStore> m_store;
-    std::unique_ptr<FakeBroker> m_broker;
-    std::unique_ptr<DownloadEngine> m_engine;
 };
 
 void tst_DownloadEngine::init()
 {
-    m_dir = std::make_unique<QTemporaryDir>();
-    m_files = std::make_unique<FileServer>();
-    m_store = std::make_unique<MemoryDownloadStore>();
-    m_broker = std::make_unique<FakeBroker>();
+    setUp();
 }
 
 void tst_DownloadEngine::cleanup()
 {
-    m_engine.reset();
-    m_broker.reset();
-    m_store.reset();
-    m_files.reset();
-    m_dir.reset();
-}
-
-DownloadEngine *tst_DownloadEngine::makeEngine(const std::function<void(DownloadEngine::Options &)> &tweak)
-{
-    DownloadEngine::Options options;
-    options.downloadDir = dir();
-    options.retryBaseMs = 50;
-    options.maxAttempts = 3;
-    options.leaseMs = 3000;
-    options.renewMs = 1000;
-    options.diskWarningBytes = 0;
-    options.minFreeBytes = 0;
-    if (tweak)
-        tweak(options);
-    m_engine = std::make_unique<DownloadEngine>(options, m_store.get(), m_broker.get());
-    m_engine->start();
-    return m_engine.get();
+    tearDown();
 }
 
 Download tst_DownloadEngine::add(const QByteArray &path, const QString &sha256)
 {
-    std::optional<Result<Download>> added;
-    m_engine->service()->add(m_files->url(path), QString(), 0, sha256, [&](Result<Download> r) { added.emplace(r); });
-    if (!QTest::qWaitFor([&] { return added.has_value(); }, 5000) || !*added)
-        return {};
-    return **added;
+    return addUrl(m_files->url(path), sha256);
 }
 
 QList<DownloadStatus> tst_DownloadEngine::progressStatuses(const QString &id) const
@@ -147,6 +106,7 @@ void tst_DownloadEngine::claimToCompletion()
     QVERIFY(waitStatus(d.id, DownloadStatus::Completed));
     // Saved first, then moved into place, then announced: once announced, the file is there.
     QTRY_VERIFY_WITH_TIMEOUT(progressStatuses(d.id).contains(DownloadStatus::Completed), 5000);
+    QCOMPARE(engine->stats().dirSyncs, 1u); // and its rename made durable before that
     const auto &row = m_store->row(d.id)->d;
     QCOMPARE(row.filename, QStringLiteral("done.bin"));
     QCOMPARE(row.downloadedBytes, content.size());

@@ -9,11 +9,7 @@
 // - retrying with the attempt, the limit and the time of the next attempt;
 // - the wire form: null members where nothing applies, and a client reading them back.
 
-#include "fakebroker.h"
-#include "fileserver.h"
-#include "memorydownloadstore.h"
-
-#include "downloads/downloadengine.h"
+#include "enginefixture.h"
 
 #include <QPointer>
 #include <QTcpServer>
@@ -63,7 +59,7 @@ private:
 
 } // namespace
 
-class tst_DownloadPhases : public QObject
+class tst_DownloadPhases : public QObject, private EngineFixture
 {
     Q_OBJECT
 
@@ -78,62 +74,37 @@ private slots:
     void wireForm();
 
 private:
+    /// EngineFixture's, with progress every 100 ms (the phases show between them).
     DownloadEngine *makeEngine(const std::function<void(DownloadEngine::Options &)> &tweak = {});
     QString add(const QString &url);
     DownloadResource resource(const QString &id);
     /// The phases the download_progress events of `id` showed, each change once ("" for none).
     QStringList shownPhases(const QString &id) const;
     std::optional<DownloadProgressEvent> lastEvent(const QString &id) const;
-
-    std::unique_ptr<QTemporaryDir> m_dir;
-    std::unique_ptr<FileServer> m_files;
-    std::unique_ptr<MemoryDownloadStore> m_store;
-    std::unique_ptr<FakeBroker> m_broker;
-    std::unique_ptr<DownloadEngine> m_engine;
 };
 
 void tst_DownloadPhases::init()
 {
-    m_dir = std::make_unique<QTemporaryDir>();
-    m_files = std::make_unique<FileServer>();
-    m_store = std::make_unique<MemoryDownloadStore>();
-    m_broker = std::make_unique<FakeBroker>();
+    setUp();
 }
 
 void tst_DownloadPhases::cleanup()
 {
-    m_engine.reset();
-    m_broker.reset();
-    m_store.reset();
-    m_files.reset();
-    m_dir.reset();
+    tearDown();
 }
 
 DownloadEngine *tst_DownloadPhases::makeEngine(const std::function<void(DownloadEngine::Options &)> &tweak)
 {
-    DownloadEngine::Options options;
-    options.downloadDir = m_dir->path();
-    options.retryBaseMs = 50;
-    options.maxAttempts = 3;
-    options.leaseMs = 3000;
-    options.renewMs = 1000;
-    options.diskWarningBytes = 0;
-    options.minFreeBytes = 0;
-    options.progressIntervalMs = 100;
-    if (tweak)
-        tweak(options);
-    m_engine = std::make_unique<DownloadEngine>(options, m_store.get(), m_broker.get());
-    m_engine->start();
-    return m_engine.get();
+    return EngineFixture::makeEngine([&tweak](DownloadEngine::Options &options) {
+        options.progressIntervalMs = 100;
+        if (tweak)
+            tweak(options);
+    });
 }
 
 QString tst_DownloadPhases::add(const QString &url)
 {
-    std::optional<Result<Download>> added;
-    m_engine->service()->add(url, QString(), 0, QString(), [&](Result<Download> r) { added.emplace(r); });
-    if (!QTest::qWaitFor([&] { return added.has_value(); }, 5000) || !*added)
-        return {};
-    return (*added)->id;
+    return addUrl(url).id;
 }
 
 DownloadResource tst_DownloadPhases::resource(const QString &id)
