@@ -259,7 +259,7 @@ QueueSummary DownloadRepository::counts()
         // Housekeeping after the caller's change has committed: its failure (a lock wait, a
         // busy database) must not turn a saved change into an error, and the next count folds.
         try {
-            Transaction tx(db());
+            Transaction tx(db(), m_batch);
             if (const QString lock = m_dialect.tryLockFold(); !lock.isEmpty()) {
                 QSqlQuery got = exec(lock);
                 if (!got.next() || !got.value(0).toBool())
