@@ -306,7 +306,10 @@ async def bench_store(store, work, file_port):
             ("GET /downloads?limit=100&offset=<random>",
              lambda r: f"/api/v1/downloads?limit=100&offset={r.randrange(max(1, total))}"),
             ("GET /downloads/{id}", lambda r: f"/api/v1/downloads/{r.choice(ids)}"),
-            ("GET /queue", lambda r: "/api/v1/queue"),
+            # A page of the queue as the list's (the paged form), and the default of 1,000 rows
+            # that clients written before the paging get.
+            ("GET /queue?limit=100", lambda r: "/api/v1/queue?limit=100"),
+            ("GET /queue (1,000 rows)", lambda r: "/api/v1/queue"),
         ]
         for name, make in cases:
             lat, errs, sizes = await hammer(port, ARGS.clients, ARGS.seconds, make)
@@ -327,7 +330,9 @@ def prefill(store, data, psql, template, n):
         cols = subprocess.run(psql + ["SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM "
                                       "information_schema.columns WHERE table_name = 'downloads' AND is_generated = 'NEVER'"],
                               capture_output=True, text=True, timeout=30, check=True).stdout.strip().split(",")
-        sel = [f"id || '-' || g" if c == "id" else f"filename || g" if c == "filename" else
+        # Copies keep the template's id but for its last 12 hex digits (g): still a lower-case
+        # UUID, which a cursor must name.
+        sel = [f"substr(id, 1, 24) || lpad(to_hex(g), 12, '0')" if c == "id" else f"filename || g" if c == "filename" else
                "position + g" if c == "position" else c for c in cols]
         subprocess.run(psql + [f"INSERT INTO downloads ({','.join(cols)}) SELECT {','.join(sel)} FROM downloads, "
                                f"generate_series(1, {n}) g WHERE id = '{template}'"],
@@ -339,7 +344,7 @@ def prefill(store, data, psql, template, n):
     import sqlite3
     db = sqlite3.connect(os.path.join(data, "hermes.db"))
     cols = [r[1] for r in db.execute("PRAGMA table_xinfo(downloads)") if r[6] == 0]
-    sel = [f"id || '-' || g" if c == "id" else f"filename || g" if c == "filename" else
+    sel = [f"substr(id, 1, 24) || printf('%012x', g)" if c == "id" else f"filename || g" if c == "filename" else
            "position + g" if c == "position" else c for c in cols]
     db.execute(f"WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < {n}) "
                f"INSERT INTO downloads ({','.join(cols)}) SELECT {','.join(sel)} FROM downloads, s WHERE id = ?",
