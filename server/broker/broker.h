@@ -70,8 +70,6 @@ Q_SIGNALS:
     /// HERMES_REDIS_ADOPT_RETRY_LIMIT). `after` is the newest id this node had delivered when
     /// the first of them arrived; they would have come after it, before whatever comes next.
     /// Every stream on the channel, and every resume on it from an id up to now, resyncs.
-    /// (RedisBroker also passes a stream's trimmed id as `after` when the stream lost events
-    /// the node had not delivered: every position up to it resyncs.)
     void eventsLost(Hermes::Channel channel, Hermes::EventId after, quint64 count);
     /// A message on a channel was not a valid envelope and was dropped.
     void eventDiscarded();

@@ -318,30 +318,17 @@ void RedisBroker::onLoaded(Load mode, const RedisHistoryReader::Loaded &loaded)
                                       << "reloads and streams resync";
     }
     if (mode == Load::After) {
-        if (loaded.epoch != m_epoch) {
-            qCWarning(lcBroker) << "the Redis database was flushed or replaced - reloading the"
-                                << "history; streams will resync";
+        bool hole = loaded.epoch != m_epoch;
+        for (int c = 0; c < Channel::Count && !hole; ++c)
+            hole = loaded.trimmed[size_t(c)].withEpoch(m_epoch) > m_lastDelivered
+                && !m_adoptions.isRecordedLoss(Channel::all()[c], loaded.trimmed[size_t(c)]);
+        if (hole) {
+            qCWarning(lcBroker) << (loaded.epoch != m_epoch
+                                        ? "the Redis database was flushed or replaced"
+                                        : "the streams were trimmed past what this node delivered")
+                                << "- reloading the history; streams will resync";
             load(Load::Tail);
             return;
-        }
-        // A stream trimmed, deleted or evicted past what this node delivered: the events in
-        // between are gone for this node's streams of that channel, and only of that one (the
-        // other channels' events are all there, and the gap fill delivers them). Up to the
-        // trimmed id every position on it resyncs, as after a loss: a client that got more
-        // than this node from another node still missed what vanished after its position.
-        for (Channel channel : Channel::all()) {
-            const EventId trimmed = loaded.trimmed[size_t(channel.index())];
-            EventId &declared = m_vanishedDeclared[size_t(channel.index())];
-            const EventId floor = trimmed.withEpoch(m_epoch);
-            // (Once per floor: a gap fill that pages loads again, with the same floor.)
-            if (floor > m_lastDelivered && !(declared.epoch() == m_epoch && !(declared < floor))
-                && !m_adoptions.isRecordedLoss(channel, trimmed)) {
-                declared = floor;
-                qCWarning(lcBroker).noquote()
-                    << "the" << channel.name() << "stream was trimmed, deleted or evicted past what"
-                    << "this node delivered - its streams resync";
-                Q_EMIT eventsLost(channel, floor, 0);
-            }
         }
         if (!fillGap(loaded))
             return;
