@@ -445,6 +445,7 @@ void tst_RedisContinuityModel::gapFillPagesThroughALongGap()
         const RedisScripts::Publish call{
             .stream = keys.stream(e.channel), .sequence = keys.sequence(), .epoch = keys.epoch(),
             .trimmed = keys.trimmed(e.channel), .streams = keys.streams(), .heads = keys.heads(),
+            .config = keys.config(),
             .maxLength = 10000, .envelope = e.envelopeJson(), .channel = e.channel.nameBytes(),
             .candidateEpoch = "x", .eventsChannel = keys.eventsChannel(),
         };
