@@ -35,6 +35,7 @@ Result<RedisScripts::Adopt> RedisAdopter::adoption(Channel channel, const QByteA
         .adoption = m_keys.adoption(channel, payload),
         .streams = m_keys.streams(),
         .heads = m_keys.heads(),
+        .config = m_keys.config(),
         .maxLength = m_streamLength,
         .envelope = event.envelopeJson(),
         .channel = channel.nameBytes(),

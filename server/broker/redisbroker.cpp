@@ -506,6 +506,7 @@ void RedisBroker::publish(const Event &event, PublishCallback done)
         .trimmed = m_keys.trimmed(event.channel),
         .streams = m_keys.streams(),
         .heads = m_keys.heads(),
+        .config = m_keys.config(),
         .maxLength = m_streamLength,
         .envelope = event.envelopeJson(),
         .channel = event.channel.nameBytes(),

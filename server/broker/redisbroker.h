@@ -42,8 +42,10 @@ namespace Hermes {
  *   HERMES_REDIS_ADOPT_RETRY_LIMIT: eventsLost() (RedisAdoptionRetry).
  * - On start the streams fill the replay history. After a lost connection the broker
  *   reconnects with backoff, re-subscribes, and reads what it missed from the streams before
- *   live messages resume. A database that was flushed or replaced (another epoch), or streams
- *   trimmed past what this node had delivered, replace the history: streams resync. Gap fills
+ *   live messages resume. A database that was flushed or replaced (another epoch) replaces the
+ *   history: streams resync. Streams trimmed or deleted past what this node had delivered
+ *   reload it too, in the same epoch: only the streams whose channels lost events resync
+ *   (StreamWorker::applyHistory()). Gap fills
  *   page through the streams until they reach the live events.
  * - Continuity: the node's mark (what it delivered; kept in the data dir, RedisMarkFile) goes
  *   with every load, and the Load script checks that it is all still there; when not (Redis

@@ -62,7 +62,12 @@ end
 -- steps of an eighth), and the newest id it removed is kept in trimmedKey, so a node knows
 -- precisely which ids are gone (XADD MAXLEN ~ would not say). The channel's head (headsKey)
 -- outlives a stream key that is lost: see the Load script.
-local function append(key, trimmedKey, id, payload, maxlen, headsKey, channel)
+local function append(key, trimmedKey, id, payload, maxlen, headsKey, channel, configKey)
+  -- The deployment's length (the first node stored it) wins over the caller's: a node started
+  -- with a shorter HERMES_REDIS_STREAM_LENGTH, before it has read the stored one, must not cut
+  -- the history the others keep.
+  local stored = tonumber(redis.call('HGET', configKey, 'stream_length'))
+  if stored and stored > 0 then maxlen = stored end
   local head = redis.call('HGET', headsKey, channel)
   if head then
     -- The stream lost its newest entries (evicted, deleted): what it had stays a floor.
@@ -84,7 +89,7 @@ end
 // KEYS and ARGV: see Publish. The public copy keeps the Python Hermes' subscribers informed.
 static const QByteArray PublishScript = AssignLua + R"lua(
 local epoch, id = assign(KEYS[2], KEYS[3], ARGV[4], KEYS[5], KEYS[6], KEYS[7])
-append(KEYS[1], KEYS[4], id, ARGV[2], ARGV[1], KEYS[8], ARGV[3])
+append(KEYS[1], KEYS[4], id, ARGV[2], ARGV[1], KEYS[8], ARGV[3], KEYS[9])
 local full = epoch .. '-' .. id
 redis.call('PUBLISH', ARGV[5], full .. '\n' .. ARGV[3] .. '\n' .. ARGV[2])
 redis.call('PUBLISH', ARGV[3], string.sub(ARGV[2], 1, -2) .. ',"id":"' .. full .. '"}')
@@ -94,7 +99,7 @@ return full
 QList<QByteArray> Publish::command() const
 {
     return eval(PublishScript,
-                {stream, sequence, epoch, trimmed, streams[0], streams[1], streams[2], heads},
+                {stream, sequence, epoch, trimmed, streams[0], streams[1], streams[2], heads, config},
                 {QByteArray::number(maxLength), envelope, channel, candidateEpoch, eventsChannel});
 }
 
@@ -104,7 +109,7 @@ static const QByteArray AdoptScript = AssignLua + R"lua(
 local done = redis.call('GET', KEYS[5])
 if done then return done end
 local epoch, id = assign(KEYS[2], KEYS[3], ARGV[4], KEYS[6], KEYS[7], KEYS[8])
-append(KEYS[1], KEYS[4], id, ARGV[2], ARGV[1], KEYS[9], ARGV[3])
+append(KEYS[1], KEYS[4], id, ARGV[2], ARGV[1], KEYS[9], ARGV[3], KEYS[10])
 local full = epoch .. '-' .. id
 redis.call('SET', KEYS[5], full, 'PX', ARGV[6])
 redis.call('PUBLISH', ARGV[5], full .. '\n' .. ARGV[3] .. '\n' .. ARGV[2])
@@ -114,7 +119,7 @@ return full
 QList<QByteArray> Adopt::command() const
 {
     return eval(AdoptScript,
-                {stream, sequence, epoch, trimmed, adoption, streams[0], streams[1], streams[2], heads},
+                {stream, sequence, epoch, trimmed, adoption, streams[0], streams[1], streams[2], heads, config},
                 {QByteArray::number(maxLength), envelope, channel, candidateEpoch, eventsChannel,
                  QByteArray::number(windowMs)});
 }

@@ -41,8 +41,9 @@ struct Publish
     /// Every stream: a sequence that does not exist yet starts above their newest entries.
     std::array<QByteArray, Channel::Count> streams;
     QByteArray heads;     ///< every channel's newest id: RedisKeyspace::heads()
+    QByteArray config;    ///< RedisKeyspace::config(): its stream_length wins over maxLength
     // ARGV
-    int maxLength = 0;         ///< entries kept in the stream (about)
+    int maxLength = 0;         ///< entries kept in the stream (about), unless config holds one
     QByteArray envelope;
     QByteArray channel;        ///< the public channel
     QByteArray candidateEpoch; ///< the epoch of a database that has none yet
@@ -66,6 +67,7 @@ struct Adopt
     QByteArray adoption;  ///< the mark: RedisKeyspace::adoption()
     std::array<QByteArray, Channel::Count> streams; ///< as in Publish
     QByteArray heads;                               ///< as in Publish
+    QByteArray config;                              ///< as in Publish
     // ARGV
     int maxLength = 0;
     QByteArray envelope;       ///< the normalised envelope

@@ -156,8 +156,8 @@ void EventHub::onHistoryLoaded(quint32 epoch, const QList<Event> &events,
                                const ChannelFloors &floors)
 {
     HERMES_ASSERT_THREAD(this);
-    // A second history replaces the first (the Redis database was flushed, or trimmed past
-    // what was delivered here): streams are told to resync.
+    // A second history replaces the first (the Redis database was flushed: streams are told
+    // to resync; or trimmed past what was delivered here: streams that lost events resync).
     const bool reset = m_ready;
     if (reset)
         qCWarning(lcHub) << "the event history was replaced; streams resync";

@@ -250,12 +250,25 @@ void StreamWorker::skipTo(EventId newest)
 void StreamWorker::applyHistory(quint32 epoch, EventId newest, bool reset, quint64 generation)
 {
     const EventId wasDelivered = m_state.delivered; // what every live stream has been sent
+    const bool sameEpoch = m_state.historyReady && m_state.epoch == epoch;
     m_state.historyReady = true;
     m_state.epoch = epoch;
     m_state.delivered = newest;
     m_generation = generation;
     Failures failed;
-    if (reset) {
+    if (reset && sameEpoch) {
+        // The same timeline read again (Redis trimmed or lost a stream past what this node had
+        // delivered): every position stands. Each stream goes on from its own through the
+        // history, which resyncs (history_exceeded) only those whose channels lost events after
+        // it; the others miss nothing and are not told to resync.
+        for (const auto &entry : m_sockets) {
+            if (entry->waitDeadline != 0 || !entry->connected)
+                continue;
+            const EventId at = entry->isLive() ? wasDelivered : entry->cursor;
+            leaveLive(*entry, std::min(at, newest));
+            pump(*entry, &failed); // then live again once caught up
+        }
+    } else if (reset) {
         // Every stream's position belongs to the replaced history: it is told to resync and
         // goes on from the same position in the new one. Positions outlive epochs (Redis' one
         // sequence only grows; a flushed database starts again from its clock), so what the

@@ -40,6 +40,7 @@ private slots:
     void restoredRedisReachedFirstByAFreshNode();
     void evictedQuietStreamMeansResync();
     void differentStreamLengthsMissNothing();
+    void vanishedStreamResyncsOnlyItsChannel();
     void evictingPolicyKeepsTheNodeNotReady();
     void realEvictionWithAllowEviction();
 
@@ -267,6 +268,52 @@ void tst_RedisContinuity::differentStreamLengthsMissNothing()
     QVERIFY(!sawResync(*live));
     QVERIFY2(b->output().contains("filled the gap"), "B did not lose its subscription: nothing was tested");
     QVERIFY(b->output().contains("using the deployment's value"));
+}
+
+void tst_RedisContinuity::vanishedStreamResyncsOnlyItsChannel()
+{
+    // B is away while a stream it had not read to the end is deleted (evicted, trimmed): B
+    // reloads its history, and its streams of that channel must resync, and only those. (Every
+    // stream was told history_reset: the model test's redis-gray found a queue client resynced
+    // after system's stream was deleted.)
+    auto a = startNode();
+    auto b = startNode();
+    QVERIFY(a && b);
+    const auto openOn = [](ServerProcess &node, const QByteArray &channels) {
+        auto client = std::make_unique<SseClient>();
+        client->open(node.port(), "/api/v1/events/stream?channels=" + channels, {{"Authorization", Auth}});
+        return client;
+    };
+    auto queueOnB = openOn(*b, "queue");
+    auto systemOnB = openOn(*b, "system");
+    QTRY_VERIFY_WITH_TIMEOUT(!queueOnB->events().isEmpty() && !systemOnB->events().isEmpty(), 10000); // connected
+    QVERIFY(!publish(*a, 1, "queue:updates").isEmpty());
+    const QByteArray second = publish(*a, 2);
+    QVERIFY(!second.isEmpty());
+    QTRY_COMPARE_WITH_TIMEOUT(numbers(*queueOnB), QList<int>{1}, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(numbers(*systemOnB), QList<int>{2}, 10000);
+    ::kill(pid_t(b->process().processId()), SIGSTOP);
+    QVERIFY(!m_redis->cli({QStringLiteral("CLIENT"), QStringLiteral("KILL"), QStringLiteral("TYPE"),
+                           QStringLiteral("pubsub")}).isEmpty());
+    QTest::qWait(200);
+    int status = 0;
+    QTRY_VERIFY_WITH_TIMEOUT((readyMessage(*a, &status), status == 200), 20000);
+    QVERIFY(!publish(*a, 3).isEmpty());
+    QVERIFY(!publish(*a, 4, "queue:updates").isEmpty());
+    QVERIFY(!m_redis->cli({QStringLiteral("DEL"), QStringLiteral("hermes:stream:system:notifications")}).isEmpty());
+    QVERIFY(!publish(*a, 5, "queue:updates").isEmpty());
+    ::kill(pid_t(b->process().processId()), SIGCONT);
+    QTRY_VERIFY_WITH_TIMEOUT(sawResync(*systemOnB), 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(numbers(*queueOnB), (QList<int>{1, 4, 5}), 20000);
+    QTest::qWait(500);
+    QVERIFY2(!sawResync(*queueOnB), "the queue's stream lost nothing, yet was told to resync");
+    QCOMPARE(numbers(*systemOnB), QList<int>{2});
+    // A resume from before the deleted event (it got 2 elsewhere) resyncs on B too.
+    bool resynced = false;
+    QVERIFY(replayIsWholeOrResync(*b, second, {4, 5}, &resynced));
+    QVERIFY(resynced);
+    QVERIFY2(b->output().contains("trimmed past what this node delivered"),
+             "B did not fill a gap across the deleted stream: nothing was tested");
 }
 
 void tst_RedisContinuity::evictingPolicyKeepsTheNodeNotReady()

@@ -445,6 +445,9 @@ void tst_RedisContinuityModel::gapFillPagesThroughALongGap()
         const RedisScripts::Publish call{
             .stream = keys.stream(e.channel), .sequence = keys.sequence(), .epoch = keys.epoch(),
             .trimmed = keys.trimmed(e.channel), .streams = keys.streams(), .heads = keys.heads(),
+            // A writer of its own length, which reads no stored one (the scripts would trim to
+            // this node's 100): the gap is longer than this node's page, never trimmed.
+            .config = "no-stored-length",
             .maxLength = 10000, .envelope = e.envelopeJson(), .channel = e.channel.nameBytes(),
             .candidateEpoch = "x", .eventsChannel = keys.eventsChannel(),
         };

@@ -261,6 +261,7 @@ void tst_RedisHistoryReader::readsWhatThePublishScriptWrote()
         const RedisScripts::Publish call{
             .stream = keys.stream(channel), .sequence = keys.sequence(), .epoch = keys.epoch(),
             .trimmed = keys.trimmed(channel), .streams = keys.streams(), .heads = keys.heads(),
+            .config = keys.config(),
             .maxLength = 100, .envelope = envelope("t", i), .channel = channel.nameBytes(),
             .candidateEpoch = candidate, .eventsChannel = keys.eventsChannel(),
         };

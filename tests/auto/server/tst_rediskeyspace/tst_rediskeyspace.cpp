@@ -92,30 +92,30 @@ void tst_RedisKeyspace::publishArgumentsInScriptOrder()
 {
     const RedisScripts::Publish call{
         .stream = "k-stream", .sequence = "k-seq", .epoch = "k-epoch", .trimmed = "k-trimmed",
-        .streams = {"k-s1", "k-s2", "k-s3"}, .heads = "k-heads",
+        .streams = {"k-s1", "k-s2", "k-s3"}, .heads = "k-heads", .config = "k-config",
         .maxLength = 250, .envelope = "a-envelope", .channel = "a-channel",
         .candidateEpoch = "a-candidate", .eventsChannel = "a-events",
     };
-    // KEYS: stream, seq, epoch, the stream's trimmed key, the three streams, heads. ARGV:
-    // maxlen, envelope, channel, candidate epoch, internal channel.
+    // KEYS: stream, seq, epoch, the stream's trimmed key, the three streams, heads, config.
+    // ARGV: maxlen, envelope, channel, candidate epoch, internal channel.
     QCOMPARE(withoutScript(call.command()),
-             (QList<QByteArray>{"8", "k-stream", "k-seq", "k-epoch", "k-trimmed", "k-s1", "k-s2", "k-s3",
-                                "k-heads", "250", "a-envelope", "a-channel", "a-candidate", "a-events"}));
+             (QList<QByteArray>{"9", "k-stream", "k-seq", "k-epoch", "k-trimmed", "k-s1", "k-s2", "k-s3",
+                                "k-heads", "k-config", "250", "a-envelope", "a-channel", "a-candidate", "a-events"}));
 }
 
 void tst_RedisKeyspace::adoptArgumentsInScriptOrder()
 {
     const RedisScripts::Adopt call{
         .stream = "k-stream", .sequence = "k-seq", .epoch = "k-epoch", .trimmed = "k-trimmed",
-        .adoption = "k-adopt", .streams = {"k-s1", "k-s2", "k-s3"}, .heads = "k-heads",
+        .adoption = "k-adopt", .streams = {"k-s1", "k-s2", "k-s3"}, .heads = "k-heads", .config = "k-config",
         .maxLength = 250, .envelope = "a-envelope", .channel = "a-channel",
         .candidateEpoch = "a-candidate", .eventsChannel = "a-events", .windowMs = 60000,
     };
     // KEYS: stream, seq, epoch, the stream's trimmed key, adoption key, the three streams,
-    // heads. ARGV: maxlen, envelope, channel, candidate epoch, internal channel, window (ms).
+    // heads, config. ARGV: maxlen, envelope, channel, candidate epoch, internal channel, window (ms).
     QCOMPARE(withoutScript(call.command()),
-             (QList<QByteArray>{"9", "k-stream", "k-seq", "k-epoch", "k-trimmed", "k-adopt", "k-s1", "k-s2",
-                                "k-s3", "k-heads", "250", "a-envelope", "a-channel", "a-candidate", "a-events",
+             (QList<QByteArray>{"10", "k-stream", "k-seq", "k-epoch", "k-trimmed", "k-adopt", "k-s1", "k-s2",
+                                "k-s3", "k-heads", "k-config", "250", "a-envelope", "a-channel", "a-candidate", "a-events",
                                 "60000"}));
 }
 
@@ -196,7 +196,7 @@ void tst_RedisKeyspace::scriptsTouchTheKeysTheirStructsName()
         return RedisScripts::Publish{
             .stream = keys.stream(channel), .sequence = keys.sequence(), .epoch = keys.epoch(),
             .trimmed = keys.trimmed(channel), .streams = keys.streams(), .heads = keys.heads(),
-            .maxLength = maxLength, .envelope = Envelope, .channel = channel.nameBytes(),
+            .config = keys.config(), .maxLength = maxLength, .envelope = Envelope, .channel = channel.nameBytes(),
             .candidateEpoch = candidate, .eventsChannel = keys.eventsChannel(),
         }.command();
     };
@@ -222,12 +222,27 @@ void tst_RedisKeyspace::scriptsTouchTheKeysTheirStructsName()
     QCOMPARE(string(client.command({"GET", "t:trimmed:system:notifications"})), system[64].position());
     QCOMPARE(client.command({"XLEN", "t:stream:queue:updates"}).toLongLong(), 1);
 
+    // The deployment's stream length, once stored, wins over the caller's: a node started with
+    // a shorter one (before its probe read the stored value) must not cut the others' history.
+    // (redis-gray's stream-length nemesis: an outside message adopted in that moment cut a
+    // stream to a hundred entries.)
+    client.command({"HSET", keys.config(), "stream_length", "1000"});
+    for (int i = 0; i < 66; ++i) {
+        const auto id = EventId::parse(string(client.command(publish(Channel::System, 1))));
+        QVERIFY(id);
+        system.append(*id);
+    }
+    QCOMPARE(client.command({"XLEN", "t:stream:system:notifications"}).toLongLong(), 67);
+    QCOMPARE(string(client.command({"GET", "t:trimmed:system:notifications"})), system[64].position());
+    client.command({"HDEL", keys.config(), "stream_length"});
+    client.command({"XTRIM", "t:stream:system:notifications", "MAXLEN", "1"}); // as before, for what follows
+
     // Adopt: the first run gives an id and marks the message for the window; another node's
     // run finds the mark and adds nothing.
     const RedisScripts::Adopt adopt{
         .stream = keys.stream(Channel::Downloads), .sequence = keys.sequence(), .epoch = keys.epoch(),
         .trimmed = keys.trimmed(Channel::Downloads), .adoption = keys.adoption(Channel::Downloads, Envelope),
-        .streams = keys.streams(), .heads = keys.heads(),
+        .streams = keys.streams(), .heads = keys.heads(), .config = keys.config(),
         .maxLength = 100, .envelope = Envelope, .channel = "download:updates",
         .candidateEpoch = candidate, .eventsChannel = keys.eventsChannel(), .windowMs = 60000,
     };
