@@ -484,7 +484,7 @@
     </message>
     <message>
         <source>Speed</source>
-        <translation>Tempo</translation>
+        <translation>Geschw.</translation>
     </message>
     <message>
         <source>ETA</source>
