@@ -6,7 +6,6 @@
 
 namespace Hermes {
 
-static constexpr int MaxHeld = 100'000;      // events held during one snapshot load
 static constexpr int MaxDetailFetches = 50;  // more pending than this: one reload instead
 static constexpr int SeenNotifications = 1024;
 
@@ -124,7 +123,10 @@ void MonitorSession::startLoad(bool anew)
     m_insertTimer.stop();
     m_inserting = {};
     m_insertAt = 0;
-    m_reloadAgain = false;
+    // Events were dropped while a load ran: a kept page may hold a download whose removal was
+    // among them, so the pages go, even when asked to walk on (F5, a details reload, a retry).
+    if (std::exchange(m_reloadAgain, false))
+        anew = true;
     ++m_snapshotsRequested;
     // Events from now on are held until it is merged.
     if (anew) {
@@ -250,7 +252,7 @@ void MonitorSession::onEvent(const SseParser::Event &event)
             m_seenNotifications.remove(m_seenOrder.dequeue());
     }
     if (isLoading()) {
-        if (m_held.size() >= MaxHeld) {
+        if (m_held.size() >= m_maxHeld) {
             m_held.clear();
             m_reloadAgain = true; // what was dropped is in the next snapshot
         }
@@ -281,8 +283,10 @@ void MonitorSession::apply(const ReceivedEvent &event)
             // Neither an interrupted load's page nor a details answer may bring it back.
             m_loader.forget(update.downloadId);
             m_pendingDetails.remove(update.downloadId);
-            if (m_detailsInFlight.contains(update.downloadId))
-                m_detailsInFlight[update.downloadId] = true;
+            m_changedMeanwhile.remove(update.downloadId);
+            const auto inFlight = m_detailsInFlight.find(update.downloadId);
+            if (inFlight != m_detailsInFlight.end())
+                inFlight->removed = true;
         }
         // A row the table lacks may have moved behind the cursor of the load just merged.
         const bool unknown = update.action != QueueAction::Removed && !m_model.row(update.downloadId);
@@ -310,11 +314,14 @@ void MonitorSession::fetchDetails()
         return;
     }
     for (const QString &id : ids) {
-        m_detailsInFlight.insert(id, false);
+        ++m_detailsInFlight[id].requests;
         m_api.download(id, [this, id, guard = QPointer<MonitorSession>(this)](Result<QJsonObject> answer) {
             if (!guard)
                 return;
-            const bool removed = m_detailsInFlight.take(id);
+            const auto it = m_detailsInFlight.find(id);
+            const bool removed = it != m_detailsInFlight.end() && it->removed;
+            if (it != m_detailsInFlight.end() && --it->requests <= 0)
+                m_detailsInFlight.erase(it);
             if (answer && !removed)
                 m_model.upsertDownload(DownloadResource::fromJson(*answer));
         });

@@ -57,7 +57,7 @@ public:
     void stop();
     /// Loads the snapshot again (F5). A load that is running or was interrupted (a failed
     /// page) walks on from where it was, keeping its pages: the stream has told of every
-    /// change since.
+    /// change since. Unless events were dropped meanwhile (too many held): then it loads anew.
     void reload();
     /// Reloads and, unless connected, reconnects the stream now.
     void refresh();
@@ -65,6 +65,9 @@ public:
     /// New downloads of a snapshot are inserted this many per event-loop turn, so that a
     /// large reload does not freeze the window (0: all at once).
     void setInsertSlice(int n) { m_insertSlice = qMax(0, n); }
+    /// Events held while a load runs, at most: past this they are dropped, and the next load
+    /// starts from the first page (100,000 by default; smaller in tests).
+    void setMaxHeldEvents(int n) { m_maxHeld = qMax(1, n); }
     bool isStale() const { return m_stale; }
     QString staleReason() const { return m_snapshotError; }
     /// Milliseconds until the next snapshot attempt while stale, or -1.
@@ -108,19 +111,26 @@ private:
     QString m_snapshotError;
     bool m_haveSnapshot = false;
     bool m_stale = false;
-    bool m_reloadAgain = false;
+    bool m_reloadAgain = false;   ///< held events were dropped: the next load starts anew
     bool m_loadIncomplete = false; ///< the last load's list moved under it: another follows
     int m_snapshots = 0;
     int m_snapshotsRequested = 0;
     QList<ReceivedEvent> m_held;
+    int m_maxHeld = 100'000;
     QList<DownloadResource> m_inserting; ///< a snapshot's new downloads still to insert
     qsizetype m_insertAt = 0;
     int m_insertSlice = 100;
     QTimer m_insertTimer;
     QSet<QString> m_pendingDetails;
-    /// Details asked for and not answered yet; true: the download was removed meanwhile, and
-    /// the answer (which may predate the removal) must not bring it back.
-    QHash<QString, bool> m_detailsInFlight;
+    /// Details asked for and not answered yet, per download. Two can be on their way (added,
+    /// then reordered), answered in any order: the entry lives until the last answer, and once
+    /// the download is removed no answer (each may predate the removal) may bring it back.
+    struct DetailsInFlight
+    {
+        int requests = 0;
+        bool removed = false;
+    };
+    QHash<QString, DetailsInFlight> m_detailsInFlight;
     /// Downloads that events changed while a load was interrupted (and events were applied
     /// at once): one may have moved behind the load's cursor, so its page never comes.
     QSet<QString> m_changedMeanwhile;

@@ -18,7 +18,7 @@ using namespace Hermes::Test;
 
 namespace {
 
-QJsonObject item(const QString &id, const QString &status, int second = 0)
+inline QJsonObject item(const QString &id, const QString &status, int second = 0)
 {
     return {{"id", id}, {"url", "http://files/" + id}, {"filename", id + ".bin"}, {"status", status},
             {"priority", 0}, {"attempts", 0},
@@ -29,16 +29,16 @@ QJsonObject item(const QString &id, const QString &status, int second = 0)
 }
 
 /// One SSE frame of the envelope style, with an id when given.
-QByteArray frame(const QString &type, const QJsonObject &data, const QString &timestamp, const QByteArray &id = {})
+inline QByteArray frame(const QString &type, const QJsonObject &data, const QString &timestamp, const QByteArray &id = {})
 {
     const QByteArray json = QJsonDocument(QJsonObject{{"type", type}, {"data", data}, {"timestamp", timestamp}})
                                 .toJson(QJsonDocument::Compact);
     return (id.isEmpty() ? QByteArray() : "id: " + id + "\n") + "data: " + json + "\n\n";
 }
 
-QByteArray connected() { return frame("connected", {{"connection_id", "c"}, {"heartbeat_interval", 30}}, "2026-01-01T00:00:00.000Z"); }
+inline QByteArray connected() { return frame("connected", {{"connection_id", "c"}, {"heartbeat_interval", 30}}, "2026-01-01T00:00:00.000Z"); }
 
-QByteArray progressFrame(const QString &id, const QString &status, const QString &timestamp, const QByteArray &eventId)
+inline QByteArray progressFrame(const QString &id, const QString &status, const QString &timestamp, const QByteArray &eventId)
 {
     return frame("download_progress",
                  {{"download_id", id}, {"status", status}, {"filename", id + ".bin"}, {"url", "http://files/" + id},
@@ -54,6 +54,7 @@ class FakeHermes
 public:
     QList<QJsonObject> items;
     int failLists = 0;                            ///< answer 500 to this many list requests
+    QList<int> detailDelaysMs;                    ///< per details request: its body waits this long
     int pageBytes = 0;                            ///< a page ends early past this (as the real one does)
     QList<ScriptedServer::Response> streams;      ///< per connection; the last one repeats
     std::function<void(int page)> beforePage;     ///< may change `items` between pages
@@ -129,11 +130,16 @@ private:
             return json(200, {{"items", page}, {"total", int(items.size())}, {"limit", limit}, {"next_cursor", cursor}});
         }
         if (url.path().startsWith(u"/api/v1/downloads/")) {
-            ++detailRequests;
+            const int delayMs = detailDelaysMs.value(detailRequests++);
             const QString id = url.path().section(u'/', -1);
             for (const QJsonObject &o : std::as_const(items)) {
-                if (o.value("id").toString() == id)
-                    return json(200, o);
+                if (o.value("id").toString() != id)
+                    continue;
+                // Served now, as it is now; the answer may arrive after what happens next.
+                ScriptedServer::Response r = json(200, o);
+                for (int waited = 0; waited < delayMs; waited += 20)
+                    r.bodyParts.prepend({}); // body parts go out 20 ms apart
+                return r;
             }
             return json(404, {{"error", QJsonObject{{"code", "not_found"}, {"message", "no"}}}});
         }
@@ -141,7 +147,7 @@ private:
     }
 };
 
-void fast(MonitorSession &session)
+inline void fast(MonitorSession &session)
 {
     session.stream().backoff().setBaseMs(10);
     session.stream().backoff().setCapMs(40);

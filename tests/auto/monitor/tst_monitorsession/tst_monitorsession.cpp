@@ -5,6 +5,7 @@
 
 #include "fakehermes.h"
 #include "fileserver.h"
+#include "loadraces.h"
 #include "monitorsession.h"
 #include "scriptedserver.h"
 #include "serverprocess.h"
@@ -37,6 +38,8 @@ private slots:
     void pagesOnceWhenTheListMoves();
     void anInterruptedLoadWalksOn();
     void aRestartedLoadKeepsItsPages();
+    void droppedEventsLoadAnew() { LoadRaces::droppedEventsLoadAnew(); }
+    void aLateDetailsAnswerBringsNothingBack() { LoadRaces::aLateDetailsAnswerBringsNothingBack(); }
     void mergesAReloadWithoutReset();
     void reloadsOnlyWhenNeeded();
     void reloadsAfterAConnectionWithoutAnId();
