@@ -312,7 +312,8 @@ void tst_MonitorSession::aRestartedLoadKeepsItsPages()
     playing = false;
     qInfo("%d restarts, %d failures, %d added, %d cancelled, %d requests", restarts, failures, added, moved,
           session.loader().requestsMade());
-    QTest::qWaitFor([&] { return modelStatuses(session) == serverStatuses(server); }, 20000);
+    // Waits for the two to agree; the comparisons below say what differs if they never do.
+    (void)QTest::qWaitFor([&] { return modelStatuses(session) == serverStatuses(server); }, 20000);
     const QHash<QString, QString> model = modelStatuses(session), onServer = serverStatuses(server);
     for (auto it = model.cbegin(); it != model.cend(); ++it) {
         if (onServer.value(it.key()) != it.value())
