@@ -23,8 +23,8 @@ void DirectorySync::startSync()
     auto batch = std::make_shared<std::vector<std::function<void(int)>>>(std::exchange(m_waiting, {}));
     QPointer<DirectorySync> self(this);
     // The dir (its shared descriptor) is copied: it stays open while the task runs.
-    startPoolTask(*QThreadPool::globalInstance(), [self, dir = m_dir, batch] {
-        const int error = dir.sync();
+    startPoolTask(*QThreadPool::globalInstance(), [self, dir = m_dir, sync = m_syncer, batch] {
+        const int error = sync(dir);
         // Back on the application's thread, where `self` is checked (and its owner lives).
         QMetaObject::invokeMethod(qApp, [self, batch, error] {
             if (!self)

@@ -30,11 +30,16 @@ public:
     void after(std::function<void(int error)> done);
     /// Syncs that ended since start (tst_downloadengine: one before a completion is announced).
     quint64 syncs() const { return m_syncs; }
+    /// What a sync does, for a test to make one fail (the disk's errors are hard to provoke):
+    /// runs on the thread pool, returns 0 or an errno. DownloadDir::sync by default.
+    using Syncer = std::function<int(const DownloadDir &)>;
+    void setSyncer(Syncer syncer) { m_syncer = std::move(syncer); }
 
 private:
     void startSync();
 
     DownloadDir m_dir;
+    Syncer m_syncer = [](const DownloadDir &dir) { return dir.sync(); };
     std::vector<std::function<void(int)>> m_waiting; ///< for the next sync
     bool m_syncing = false;
     quint64 m_syncs = 0;

@@ -1,6 +1,9 @@
 #include "downloads/diskspacewatch.h"
 
+#include <QFile>
 #include <QStorageInfo>
+
+#include <sys/statvfs.h>
 
 namespace Hermes {
 
@@ -20,6 +23,12 @@ QString DiskSpaceWatch::checkFree(qint64 free)
     if (free >= m_warningBytes)
         m_warned = false;
     return {};
+}
+
+qint64 DiskSpaceWatch::freeBytes(const QString &dir)
+{
+    struct statvfs fs{};
+    return ::statvfs(QFile::encodeName(dir).constData(), &fs) == 0 ? qint64(fs.f_bavail) * qint64(fs.f_frsize) : -1;
 }
 
 } // namespace Hermes

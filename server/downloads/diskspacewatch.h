@@ -18,6 +18,10 @@ public:
     QString check();
     /// The same, for `freeBytes` free (-1: unknown).
     QString checkFree(qint64 freeBytes);
+    /// The bytes free for an unprivileged user in `dir`'s volume, or -1. statvfs, not
+    /// QStorageInfo: this is asked before every claim, and QStorageInfo reads the whole mount
+    /// table each time.
+    static qint64 freeBytes(const QString &dir);
 
 private:
     QString m_dir;

@@ -8,15 +8,11 @@
 #include "logging.h"
 #include "threadaffinity.h"
 
-#include <QFile>
 #include <QPointer>
 #include <QUrl>
 #include <QRandomGenerator>
 
-#include <sys/statvfs.h>
-
 #include <cstring>
-
 #include <utility>
 
 namespace Hermes {
@@ -367,11 +363,20 @@ void DownloadEngine::placeFinished(const QString &part, Download d, std::functio
     for (const QString &stale : m_dir.partsOf(d.id))
         m_dir.remove(stale);
     m_leases.claimSoon(); // the next download need not wait for the sync
-    // The rename durable before the completion is announced (and its mark cleared): a power
-    // loss after it can no longer bring the part file back under its old name.
+    syncThenComplete(std::move(d), std::move(then));
+}
+
+void DownloadEngine::syncThenComplete(Download d, std::function<void(const Download &)> then)
+{
+    // The rename durable before the completion is announced (and its mark cleared), or a power
+    // loss may bring back the part file. Unsynced: the mark stays, the next claim retries.
     m_dirSync.after([this, d, then = std::move(then)](int error) {
-        if (error != 0)
-            qCWarning(lcHub).noquote() << "download" << d.id << ": cannot sync the download dir:" << std::strerror(error);
+        if (error != 0) {
+            qCWarning(lcHub).noquote() << "download" << d.id << ": unannounced, dir not synced:" << std::strerror(error);
+            m_announcing.remove(d.id);
+            m_leases.release(d.id, false);
+            return;
+        }
         ++m_stats.completed;
         m_events.notify(NotificationType::Info, QStringLiteral("Download completed: %1").arg(d.filename), &d);
         checkDiskSpace();
@@ -424,11 +429,7 @@ void DownloadEngine::holdForDisk(const RunningPtr &r, const QString &message)
 
 bool DownloadEngine::hasRoom()
 {
-    // statvfs, not QStorageInfo: this is asked before every claim, and QStorageInfo reads
-    // the whole mount table each time.
-    struct statvfs fs{};
-    const qint64 free = ::statvfs(QFile::encodeName(m_dir.path()).constData(), &fs) == 0
-        ? qint64(fs.f_bavail) * qint64(fs.f_frsize) : -1;
+    const qint64 free = DiskSpaceWatch::freeBytes(m_dir.path());
     const bool room = free < 0 || free >= m_options.minFreeBytes;
     if (room != m_hadRoom)
         qCInfo(lcHub).noquote() << "downloads:" << (room ? "room again in" : "no transfer starts: less than")
@@ -584,6 +585,8 @@ void DownloadEngine::finishAnnouncement(Download d)
     const QString part = DownloadDir::partName(d.id, d.partGeneration);
     if (d.status == DownloadStatus::Completed && !m_dir.exists(d.filename) && m_dir.isRegularFile(part))
         return placeFinished(part, d, announceAgain);
+    if (d.status == DownloadStatus::Completed) // its rename perhaps never synced (the sync failed)
+        return syncThenComplete(d, announceAgain);
     announceAgain(d);
 }
 

@@ -84,6 +84,8 @@ public:
         s.dirSyncs = m_dirSync.syncs();
         return s;
     }
+    /// The sync of the download dir (a test makes it fail).
+    DirectorySync &directorySync() { return m_dirSync; }
 
 private:
     struct Running; // one download this node runs
@@ -115,6 +117,9 @@ private:
     /// Moves a completed download's part file into place under `d.filename` (saved first),
     /// then, once the dir is synced, hands `then` the row (its final name).
     void placeFinished(const QString &part, Download d, std::function<void(const Download &)> then);
+    /// Syncs the dir, then announces the completion through `then`; a failed sync keeps the
+    /// row's announce mark, so the claim after its lease expires tries again.
+    void syncThenComplete(Download d, std::function<void(const Download &)> then);
     void fail(const RunningPtr &r, const QString &message, bool retryable, qint64 retryAfterMs);
     /// The disk is full: paused (held by the disk), resumed by itself when there is room.
     void holdForDisk(const RunningPtr &r, const QString &message);

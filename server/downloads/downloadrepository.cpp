@@ -13,6 +13,8 @@
 
 #include <algorithm>
 
+#include <sqlite3.h>
+
 namespace Hermes {
 
 
@@ -187,9 +189,22 @@ void DownloadRepository::beginBatch()
     m_batch = true;
 }
 
+bool DownloadRepository::batchLost() const
+{
+    if (!m_batch || m_dialect.isPostgres())
+        return false;
+    // The Qt driver's connection: the same libsqlite3 (the driver links the system one).
+    const QVariant handle = db().driver()->handle();
+    sqlite3 *const sqlite = qstrcmp(handle.typeName(), "sqlite3*") == 0 ? *static_cast<sqlite3 *const *>(handle.constData()) : nullptr;
+    return sqlite && sqlite3_get_autocommit(sqlite) != 0;
+}
+
 void DownloadRepository::commitBatch()
 {
+    const bool lost = batchLost();
     m_batch = false;
+    if (lost)
+        throw StoreFailure{QStringLiteral("the database rolled back the writes saved with this one (a full or failing disk?)"), false};
     if (!db().commit()) {
         const QSqlError e = db().lastError();
         db().rollback();

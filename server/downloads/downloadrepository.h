@@ -57,6 +57,10 @@ public:
     /// A failed commit rolls the whole batch back and throws.
     void beginBatch();
     void commitBatch();
+    /// SQLite rolled the batch's whole transaction back on its own (SQLITE_FULL, IOERR, NOMEM
+    /// may): it is in autocommit mode again, where each later job's savepoint would commit at
+    /// once. The batch is to be ended (commitBatch then throws, failing the jobs run in it).
+    bool batchLost() const;
     bool inBatch() const { return m_batch; }
     int schemaVersion();
     const SqlDialect &dialect() const { return m_dialect; }

@@ -24,11 +24,12 @@ public:
 
     std::unique_ptr<DownloadRepository> repo;
 
-    /// Any thread: queues a job; the store's thread runs the queue (drain).
-    void enqueue(Work work)
+    /// Any thread: queues a job (`alone`: in a transaction of its own, see runGroup); the
+    /// store's thread runs the queue (drain).
+    void enqueue(Work work, bool alone)
     {
         const std::lock_guard lock(m_queueMutex);
-        m_queue.push_back(std::move(work));
+        m_queue.push_back({std::move(work), alone});
         if (!m_draining) {
             m_draining = true;
             QMetaObject::invokeMethod(this, [this] { drain(false); }, Qt::QueuedConnection);
@@ -46,15 +47,15 @@ public:
     {
         static constexpr std::size_t MaxBatch = 256; // bounds how long a batch holds the write lock
         do {
-            std::vector<Work> jobs;
+            std::vector<Queued> jobs;
             {
                 const std::lock_guard lock(m_queueMutex);
                 const std::size_t n = std::min(m_queue.size(), MaxBatch);
                 jobs.assign(std::make_move_iterator(m_queue.begin()), std::make_move_iterator(m_queue.begin() + std::ptrdiff_t(n)));
                 m_queue.erase(m_queue.begin(), m_queue.begin() + std::ptrdiff_t(n));
             }
-            if (repo)
-                runBatch(jobs);
+            for (std::size_t next = 0; repo && next < jobs.size();)
+                next = runGroup(jobs, next);
             const std::lock_guard lock(m_queueMutex);
             if (m_queue.empty()) {
                 m_draining = false;
@@ -75,9 +76,20 @@ public:
     }
 
 private:
-    void runBatch(std::vector<Work> &jobs)
+    struct Queued
     {
-        bool batched = jobs.size() > 1 && !m_url.isPostgres();
+        Work work;
+        bool alone; ///< a bulk job (a long timeout): never holds the answers of others back
+    };
+
+    /// Runs the jobs from `first` on in one transaction (SQLite), until the group has taken
+    /// MaxGroupMs or a job to run alone is next: a slow job delays the answers of those before
+    /// it in its group, so the group is closed before it gets slow. Returns the next job.
+    std::size_t runGroup(std::vector<Queued> &jobs, std::size_t first)
+    {
+        static constexpr qint64 MaxGroupMs = 50; // a quick job's answer waits at most this, and a commit
+        const auto joins = [&](std::size_t i) { return i < jobs.size() && !jobs[i].alone; };
+        bool batched = !m_url.isPostgres() && joins(first) && joins(first + 1);
         if (batched) {
             try {
                 repo->beginBatch();
@@ -85,18 +97,21 @@ private:
                 batched = false; // one transaction each, as without batching
             }
         }
-        std::vector<Delivery> answers;
-        answers.reserve(jobs.size());
-        m_store->m_commits += batched ? 1 : jobs.size();
-        for (Work &job : jobs) {
-            Delivery answer = job(*repo);
-            if (batched)
-                answers.push_back(std::move(answer));
-            else
-                answer(std::nullopt); // committed by its own transaction
+        ++m_store->m_commits;
+        if (!batched) {
+            jobs[first].work(*repo)(std::nullopt); // committed by its own transaction
+            return first + 1;
         }
-        if (!batched)
-            return;
+        QElapsedTimer began;
+        began.start();
+        std::vector<Delivery> answers;
+        std::size_t next = first;
+        // A job after which SQLite rolled the whole transaction back on its own (disk full, I/O
+        // error) ends the group: the jobs after it go into the next one, not into a transaction
+        // committed behind the group's back (commitBatch then fails the group's jobs).
+        do
+            answers.push_back(jobs[next++].work(*repo));
+        while (!repo->batchLost() && joins(next) && !began.hasExpired(MaxGroupMs));
         std::optional<StoreFailure> failure;
         try {
             repo->commitBatch();
@@ -110,6 +125,7 @@ private:
         }
         for (Delivery &answer : answers)
             answer(failure);
+        return next;
     }
 
     void openListener()
@@ -182,7 +198,7 @@ private:
     DownloadStore *m_store;
     DatabaseUrl m_url;
     std::mutex m_queueMutex;
-    std::deque<Work> m_queue;    ///< under m_queueMutex
+    std::deque<Queued> m_queue;  ///< under m_queueMutex
     bool m_draining = false;     ///< a drain is queued or running (under m_queueMutex)
     QString m_listenName;
     QTimer *m_ping = nullptr;
@@ -219,13 +235,13 @@ DownloadStore::~DownloadStore()
     }
 }
 
-void DownloadStore::post(Work work)
+void DownloadStore::post(Work work, bool alone)
 {
     // The worker, not `this`: the destructor clears m_worker (on the caller's thread) while
     // work posted before it may still be queued; the worker itself is deleted only after that
     // work, by a job queued behind it.
     if (Worker *worker = m_worker)
-        worker->enqueue(std::move(work));
+        worker->enqueue(std::move(work), alone);
 }
 
 Result<void> DownloadStore::open(const DatabaseUrl &url)

@@ -95,8 +95,9 @@ private:
     using Work = std::function<Delivery(DownloadRepository &)>;
     /// Queues `work` on the store's thread. On SQLite, jobs that queued up while the previous
     /// ones ran are committed together (group commit): one sync of the journal for all, and
-    /// no answer sent before it.
-    void post(Work work);
+    /// no answer sent before it. `alone`: a bulk job, in a transaction of its own (the group
+    /// before it is committed and answered first).
+    void post(Work work, bool alone = false);
     void setReachable(bool reachable) { m_reachable.store(reachable); }
     static Error unavailable(const QString &message)
     {
@@ -131,6 +132,7 @@ void DownloadStore::run(QObject *context, std::function<T(DownloadRepository &)>
         setReachable(false);
         done(unavailable(QStringLiteral("the database did not answer within the timeout")));
     });
+    const bool alone = timeoutMs > DefaultTimeoutMs; // a bulk job: slow
     post([this, guard, answered, job = std::move(job), done, timer](DownloadRepository &repo) -> Delivery {
         std::optional<T> result;
         QString error;
@@ -170,7 +172,7 @@ void DownloadStore::run(QObject *context, std::function<T(DownloadRepository &)>
                     done(unavailable(error));
             }, Qt::QueuedConnection);
         };
-    });
+    }, alone);
 }
 
 } // namespace Hermes

@@ -13,6 +13,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <atomic>
+#include <cerrno>
 #include <memory>
 
 using namespace Hermes;
@@ -26,6 +28,7 @@ private slots:
     void init();
     void cleanup();
     void claimToCompletion();
+    void completionIsNotAnnouncedBeforeItsDirIsSynced();
     void retryableFailureIsReleasedWithItsRetryTime();
     void failureForGood();
     void checksumMismatch();
@@ -130,6 +133,37 @@ void tst_DownloadEngine::claimToCompletion()
     for (const Event &e : m_broker->ofType(u"queue_update"))
         changes += QueueUpdateEvent::fromJson(e.data).action == QueueAction::StatusChanged;
     QCOMPARE(changes, 3);
+}
+
+void tst_DownloadEngine::completionIsNotAnnouncedBeforeItsDirIsSynced()
+{
+    // The first sync of the dir fails: the completion is saved (marked as not yet announced)
+    // but neither announced nor its mark cleared; once the lease expired, the next claim syncs
+    // the dir again and only then announces it, once.
+    const QByteArray content = FileServer::makeContent(64 * 1024, 3);
+    m_files->addFile("/files/unsynced.bin", FileServer::File{content});
+    DownloadEngine *engine = makeEngine();
+    auto failures = std::make_shared<std::atomic<int>>(1);
+    engine->directorySync().setSyncer([failures](const DownloadDir &dir) {
+        return failures->fetch_sub(1) > 0 ? EIO : dir.sync();
+    });
+    const Download d = add("/files/unsynced.bin", sha256Of(content));
+    QVERIFY(!d.id.isEmpty());
+    QVERIFY(waitStatus(d.id, DownloadStatus::Completed));
+    QTRY_COMPARE_WITH_TIMEOUT(engine->stats().dirSyncs, 1u, 5000);
+    QTest::qWait(300); // what a wrongly announced completion would have sent by now
+    QVERIFY(!progressStatuses(d.id).contains(DownloadStatus::Completed));
+    QCOMPARE(notices(), QStringList());
+    QCOMPARE(m_store->row(d.id)->d.announce, QStringLiteral("completed"));
+    QCOMPARE(engine->stats().completed, 0u);
+    m_store->row(d.id)->leaseUntil = m_store->nowMs - 1; // expired
+    QTRY_VERIFY_WITH_TIMEOUT(progressStatuses(d.id).contains(DownloadStatus::Completed), 5000);
+    QCOMPARE(engine->stats().dirSyncs, 2u);
+    QTRY_COMPARE_WITH_TIMEOUT(m_store->row(d.id)->d.announce, QString(), 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(m_store->row(d.id)->d.owner.isEmpty(), 5000);
+    QCOMPARE(notices(), QStringList{QStringLiteral("Download completed: unsynced.bin")});
+    QCOMPARE(engine->stats().completed, 1u);
+    QVERIFY(QFile::exists(QDir(dir()).filePath(QStringLiteral("unsynced.bin"))));
 }
 
 void tst_DownloadEngine::retryableFailureIsReleasedWithItsRetryTime()
