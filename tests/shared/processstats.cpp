@@ -61,4 +61,11 @@ int memoryFactor(qint64 pid)
     return mapped.contains("libasan") ? 4 : mapped.contains("libtsan") ? 16 : 1;
 }
 
+void measureOwnMemory(QProcessEnvironment &env)
+{
+    env.insert(QStringLiteral("ASAN_OPTIONS"),
+               qEnvironmentVariable("ASAN_OPTIONS")
+                   + QStringLiteral(":quarantine_size_mb=4:allocator_release_to_os_interval_ms=200"));
+}
+
 } // namespace Hermes::Test

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QProcessEnvironment>
 #include <QtGlobal>
 
 namespace Hermes::Test {
@@ -19,5 +20,10 @@ int openDescriptors(qint64 pid);
 /// AddressSanitizer's redzones and quarantine 4, ThreadSanitizer's shadow memory 16 (measured:
 /// 500 slowloris connections cost 9 times what they cost with neither); 1 without either.
 int memoryFactor(qint64 pid);
+/// For a server whose memory a suite measures: AddressSanitizer keeps freed memory in
+/// quarantine (256 MB by default) and gives free pages back only every 5 s, so `env` gets a
+/// small quarantine and a short release interval (after any ASAN_OPTIONS already set), and the
+/// figures show the server's own memory.
+void measureOwnMemory(QProcessEnvironment &env);
 
 } // namespace Hermes::Test

@@ -61,11 +61,7 @@ QProcessEnvironment tst_HistoryLoad::environment() const
     env.insert(QStringLiteral("HERMES_SSE_HISTORY_BYTES"), QString::number(HistoryBytes));
     env.insert(QStringLiteral("HERMES_IO_THREADS"), QStringLiteral("1"));
     env.insert(QStringLiteral("HERMES_DISK_WARNING_MB"), QStringLiteral("0"));
-    // A small quarantine, so AddressSanitizer's figures show the server's own memory (see
-    // tst_memorybudget).
-    env.insert(QStringLiteral("ASAN_OPTIONS"),
-               qEnvironmentVariable("ASAN_OPTIONS")
-                   + QStringLiteral(":quarantine_size_mb=4:allocator_release_to_os_interval_ms=200"));
+    measureOwnMemory(env);
     return env;
 }
 

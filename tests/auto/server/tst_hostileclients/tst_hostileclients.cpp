@@ -183,12 +183,7 @@ void tst_HostileClients::initTestCase()
     env.insert(QStringLiteral("HERMES_HTTP_HEADER_TIMEOUT"), QStringLiteral("2"));
     env.insert(QStringLiteral("HERMES_HTTP_BODY_TIMEOUT"), QStringLiteral("2"));
     env.insert(QStringLiteral("HERMES_SSE_HEARTBEAT_INTERVAL"), QStringLiteral("1"));
-    // AddressSanitizer keeps freed memory in quarantine (256 MB by default) and gives free
-    // pages back only every 5 s: a small quarantine and a short interval, so the figures show
-    // the server's own memory.
-    env.insert(QStringLiteral("ASAN_OPTIONS"),
-               qEnvironmentVariable("ASAN_OPTIONS")
-                   + QStringLiteral(":quarantine_size_mb=4:allocator_release_to_os_interval_ms=200"));
+    measureOwnMemory(env);
     QVERIFY2(m_server.start(env), qPrintable(m_server.errorString()));
     m_memoryFactor = memoryFactor(m_server.process().processId());
 

@@ -92,11 +92,7 @@ void tst_MemoryBudget::initTestCase()
     env.insert(QStringLiteral("HERMES_IO_THREADS"), QStringLiteral("1"));
     env.insert(QStringLiteral("HERMES_DOWNLOAD_RETRY_DELAY"), QStringLiteral("50"));
     env.insert(QStringLiteral("HERMES_DISK_WARNING_MB"), QStringLiteral("0"));
-    // A small quarantine and a short release interval, so AddressSanitizer's figures show the
-    // server's own memory (see tst_hostileclients).
-    env.insert(QStringLiteral("ASAN_OPTIONS"),
-               qEnvironmentVariable("ASAN_OPTIONS")
-                   + QStringLiteral(":quarantine_size_mb=4:allocator_release_to_os_interval_ms=200"));
+    measureOwnMemory(env);
     QVERIFY2(m_server.start(env), qPrintable(m_server.errorString()));
     m_sanitized = memoryFactor(m_server.process().processId()) > 1;
 }

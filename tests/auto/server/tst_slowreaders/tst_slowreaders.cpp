@@ -208,9 +208,7 @@ void tst_SlowReaders::initTestCase()
     env.insert(QStringLiteral("HERMES_HTTP_SEND_TIMEOUT"), QString::number(SendTimeoutS));
     env.insert(QStringLiteral("HERMES_SSE_HEARTBEAT_INTERVAL"), QStringLiteral("1"));
     env.insert(QStringLiteral("HERMES_DOWNLOAD_MAX_ATTEMPTS"), QStringLiteral("1"));
-    env.insert(QStringLiteral("ASAN_OPTIONS"),
-               qEnvironmentVariable("ASAN_OPTIONS")
-                   + QStringLiteral(":quarantine_size_mb=4:allocator_release_to_os_interval_ms=200"));
+    measureOwnMemory(env);
     QVERIFY2(m_server.start(env), qPrintable(m_server.errorString()));
     m_memoryFactor = memoryFactor(pid());
 
