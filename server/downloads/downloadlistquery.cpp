@@ -12,42 +12,31 @@ const QString DownloadListQuery::Order = QStringLiteral(" ORDER BY queue_rank, p
 AbstractDownloadStore::Page DownloadListQuery::page(const AbstractDownloadStore::ListRequest &request)
 {
     if (!request.status)
-        return withTotal(run(QString(), {}, request), request, {});
-    const QString status = QString(wireName(*request.status));
-    return withTotal(run(QStringLiteral("status = ?"), {QVariant(status)}, request), request, {status});
+        return withTotal(run(QString(), {}, request), request, QString(), {});
+    const QString status = QStringLiteral("status = ?");
+    const QVariantList binds{QVariant(QString(wireName(*request.status)))};
+    return withTotal(run(status, binds, request), request, status, binds);
 }
 
 AbstractDownloadStore::Page DownloadListQuery::unfinished(const AbstractDownloadStore::ListRequest &request)
 {
     // A range of downloads_queue_order: the unfinished ranks come before every finished one.
-    static const QStringList statuses = [] {
-        QStringList out;
-        for (DownloadStatus s : allDownloadStatuses())
-            if (!DownloadRules::isFinished(s))
-                out.append(QString(wireName(s)));
-        return out;
-    }();
+    static const QString unfinished = QStringLiteral("status IN (%1)")
+        .arg(DownloadRow::statusList([](DownloadStatus s) { return !DownloadRules::isFinished(s); }));
     AbstractDownloadStore::ListRequest r = request;
     r.status.reset();
-    return withTotal(run(QStringLiteral("queue_rank < %1").arg(ListCursor::FinishedRank), {}, r), request, statuses);
+    return withTotal(run(QStringLiteral("queue_rank < %1").arg(ListCursor::FinishedRank), {}, r), request, unfinished, {});
 }
 
 AbstractDownloadStore::Page DownloadListQuery::withTotal(AbstractDownloadStore::Page page,
                                                          const AbstractDownloadStore::ListRequest &request,
-                                                         const QStringList &statuses)
+                                                         const QString &where, const QVariantList &binds)
 {
     if (!request.withTotal)
         return page;
     // From the counts the database keeps (migration 6), not a scan of the rows.
-    QVariantList binds;
-    QString where;
-    for (const QString &s : statuses) {
-        where += where.isEmpty() ? QStringLiteral(" WHERE status IN (?") : QStringLiteral(", ?");
-        binds.append(s);
-    }
-    if (!where.isEmpty())
-        where += u')';
-    QSqlQuery q = m_exec(QStringLiteral("SELECT SUM(n) FROM download_counts") + where, binds);
+    QSqlQuery q = m_exec(QStringLiteral("SELECT SUM(n) FROM download_counts")
+                             + (where.isEmpty() ? QString() : QStringLiteral(" WHERE ") + where), binds);
     page.total = q.next() ? q.value(0).toInt() : 0;
     return page;
 }

@@ -46,11 +46,11 @@ public:
     static const QString Order;
 
 private:
-    /// `page` with its total when the request asks for one: the downloads with one of
-    /// `statuses` (wire names; every download when empty).
+    /// `page` with its total when the request asks for one: the downloads `where` picks (a
+    /// condition on `status` only, with its binds; every download when empty).
     AbstractDownloadStore::Page withTotal(AbstractDownloadStore::Page page,
                                           const AbstractDownloadStore::ListRequest &request,
-                                          const QStringList &statuses);
+                                          const QString &where, const QVariantList &binds);
     AbstractDownloadStore::Page run(const QString &where, QVariantList binds,
                                     const AbstractDownloadStore::ListRequest &request);
 
