@@ -1,5 +1,6 @@
 #include "http/downloadroutes.h"
 
+#include "downloads/diskspacewatch.h"
 #include "downloads/downloadservice.h"
 #include "downloads/fieldlimits.h"
 #include "http/apiauth.h"
@@ -7,12 +8,9 @@
 #include "http/httpserver.h"
 
 #include <QDir>
-#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QUrlQuery>
-
-#include <sys/statvfs.h>
 
 namespace Hermes {
 
@@ -228,13 +226,11 @@ QByteArray DownloadRoutes::listBody(const DownloadService::Page &page, const Dow
         offsets = ",\"next_offset\":" + (more ? QByteArray::number(next) : QByteArray("null"))
             + ",\"offset\":" + QByteArray::number(request.offset);
     }
-    // Where files go and the room left there: what an operator watches beside the list
-    // (statvfs, not QStorageInfo, which reads the whole mount table each time).
-    struct statvfs fs{};
+    // Where files go and the room left there: what an operator watches beside the list.
     const QString dir = QDir(m_service->dir().path()).absolutePath();
-    const bool known = ::statvfs(QFile::encodeName(dir).constData(), &fs) == 0;
+    const qint64 free = DiskSpaceWatch::freeBytes(dir);
     return "{\"download_dir\":" + QJsonDocument(QJsonArray{dir}).toJson(QJsonDocument::Compact).chopped(1).mid(1)
-        + ",\"download_dir_free_bytes\":" + (known ? QByteArray::number(qint64(fs.f_bavail) * qint64(fs.f_frsize)) : QByteArray("null"))
+        + ",\"download_dir_free_bytes\":" + (free >= 0 ? QByteArray::number(free) : QByteArray("null"))
         + ",\"items\":" + items + ",\"limit\":" + QByteArray::number(request.limit) + ",\"next_cursor\":"
         + nextCursor + offsets + ",\"total\":" + (request.withTotal ? QByteArray::number(page.total) : QByteArray("null"))
         + '}';
