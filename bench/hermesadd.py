@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """bench/transfers.sh's client of hermes-server: adds the downloads, then waits for them.
 
-    hermesadd.py PORT API_KEY SHA256_OR_EMPTY URL_FILE
+    hermesadd.py PORT API_KEY SHA256_OR_EMPTY URL_FILE [--one-by-one]
 
-POSTs one download per line of URL_FILE, one after the other over one keep-alive connection
-(as a client adding a list would), then asks every 20 ms how many completed, until all did
-(exit 0), one failed or 10 minutes passed (exit 1). Prints the POSTs' latency to stderr.
+Adds one download per line of URL_FILE as a client adding a list does: in lists of up to 1,000
+(`{"downloads": [...]}`, one request and one transaction each), or with --one-by-one a POST per
+line, one after the other over one keep-alive connection; then asks every 20 ms how many
+completed, until all did (exit 0), one failed or 10 minutes passed (exit 1). Prints the POSTs'
+latency to stderr.
 """
 import http.client
 import json
@@ -13,6 +15,7 @@ import sys
 import time
 
 port, key, sha, url_file = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+one_by_one = "--one-by-one" in sys.argv[5:]
 urls = [line.strip() for line in open(url_file) if line.strip()]
 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 headers = {"Authorization": "Bearer " + key, "Content-Type": "application/json"}
@@ -27,10 +30,18 @@ def call(method, path, body=None):
     return json.loads(data) if data else None
 
 
+def request(url):
+    return {"url": url, "sha256": sha} if sha else {"url": url}
+
+
 latency = []
-for url in urls:
+step = 1 if one_by_one else 1000
+for first in range(0, len(urls), step):
     started = time.monotonic()
-    call("POST", "/api/v1/downloads", json.dumps({"url": url, "sha256": sha} if sha else {"url": url}))
+    if one_by_one:
+        call("POST", "/api/v1/downloads", json.dumps(request(urls[first])))
+    else:
+        call("POST", "/api/v1/downloads", json.dumps({"downloads": [request(u) for u in urls[first:first + step]]}))
     latency.append(time.monotonic() - started)
 latency.sort()
 print("hermes: %d POSTs in %.2f s, median %.1f ms, p90 %.1f ms, max %.1f ms" % (

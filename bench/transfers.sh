@@ -136,9 +136,11 @@ hermes_case() {
     c0=$(cpu_ticks); t0=$(date +%s.%N)
     # One client on one keep-alive connection adds them all and polls (a curl and a jq per
     # request cost ~10 ms of process start each, 20+ s for 200 on a loaded box: they were
-    # most of this row before); the durations of its POSTs go to stderr.
+    # most of this row before); the durations of its POSTs go to stderr. The list goes in one
+    # request ({"downloads": [...]}), as curl and aria2c are handed theirs at once;
+    # HERMES_BENCH_ONE_BY_ONE=1 sends a POST per URL instead.
     python3 "$ROOT/bench/hermesadd.py" "$HPORT" "$KEY" "$sha" "$WORK/hermes-urls.txt" \
-        || { tail "$WORK/hermes.log" >&2; exit 1; }
+        ${HERMES_BENCH_ONE_BY_ONE:+--one-by-one} || { tail "$WORK/hermes.log" >&2; exit 1; }
     t1=$(date +%s.%N); c1=$(cpu_ticks)
     sleep 1
     local peak after

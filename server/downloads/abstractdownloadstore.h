@@ -40,10 +40,10 @@ public:
     /// Decides a control action on the locked row: false refuses it (nothing is written).
     using Change = std::function<bool(Download &)>;
 
-    /// A new download as saved (with its position), and the queue after it.
+    /// New downloads as saved (with their positions), and the queue after them.
     struct Inserted
     {
-        Download row;
+        QList<Download> rows;
         QueueSummary summary;
     };
     /// What control() did.
@@ -104,8 +104,13 @@ public:
 
     // --- what the API asks --------------------------------------------------------------
 
-    /// Saves a new download at the end of the queue (its position is assigned).
-    virtual void insert(QObject *context, const Download &download, Done<Inserted> done) = 0;
+    /// Saves new downloads at the end of the queue in this order (their positions are
+    /// assigned), in one transaction: all or none.
+    virtual void insert(QObject *context, const QList<Download> &downloads, Done<Inserted> done) = 0;
+    void insert(QObject *context, const Download &download, Done<Inserted> done)
+    {
+        insert(context, QList<Download>{download}, std::move(done));
+    }
     /// Locks the row, lets `change` decide, writes the fields a control action may change (or
     /// deletes the row when `remove`) and tells the other nodes.
     virtual void control(QObject *context, const QString &id, Change change, bool remove,

@@ -293,22 +293,26 @@ QueueSummary DownloadRepository::counts()
     return c;
 }
 
-void DownloadRepository::insert(Download &d)
+void DownloadRepository::insert(QList<Download> &rows)
 {
     Transaction tx(db(), m_batch);
     QSqlQuery q = exec(QStringLiteral("SELECT COALESCE(MAX(position), 0) + 1 FROM downloads"));
-    d.position = q.next() ? q.value(0).toLongLong() : 1;
-    exec(QStringLiteral("INSERT INTO downloads (%1) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)").arg(DownloadRow::Columns),
-         {text(d.id), text(d.url), text(d.filename), QVariant(int(d.filenameFromRequest)),
-          QVariant(d.priority), QVariant(d.position), text(d.sha256), text(QString(wireName(d.status))),
-          QVariant(d.downloadedBytes), QVariant(d.totalBytes), text(d.errorMessage), text(d.note),
-          QVariant(d.attempts), text(iso(d.createdAt)), text(iso(d.updatedAt)),
-          d.completedAt.isValid() ? QVariant(iso(d.completedAt)) : QVariant(QMetaType::fromType<QString>()),
-          text(d.owner), text(d.etag), text(d.lastModified), QVariant(d.speed), QVariant(d.percent),
-          QVariant(d.leaseGeneration), QVariant(d.partGeneration), text(d.partCheck),
-          QVariant(d.retryingSinceMs), text(d.heldBy), text(d.announce)});
-    if (!m_dialect.notify().isEmpty())
-        exec(m_dialect.notify(), {QVariant(d.id)});
+    qint64 position = q.next() ? q.value(0).toLongLong() : 1;
+    q.finish();
+    for (Download &d : rows) {
+        d.position = position++;
+        exec(QStringLiteral("INSERT INTO downloads (%1) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)").arg(DownloadRow::Columns),
+             {text(d.id), text(d.url), text(d.filename), QVariant(int(d.filenameFromRequest)),
+              QVariant(d.priority), QVariant(d.position), text(d.sha256), text(QString(wireName(d.status))),
+              QVariant(d.downloadedBytes), QVariant(d.totalBytes), text(d.errorMessage), text(d.note),
+              QVariant(d.attempts), text(iso(d.createdAt)), text(iso(d.updatedAt)),
+              d.completedAt.isValid() ? QVariant(iso(d.completedAt)) : QVariant(QMetaType::fromType<QString>()),
+              text(d.owner), text(d.etag), text(d.lastModified), QVariant(d.speed), QVariant(d.percent),
+              QVariant(d.leaseGeneration), QVariant(d.partGeneration), text(d.partCheck),
+              QVariant(d.retryingSinceMs), text(d.heldBy), text(d.announce)});
+        if (!m_dialect.notify().isEmpty())
+            exec(m_dialect.notify(), {QVariant(d.id)});
+    }
     tx.commit();
 }
 

@@ -65,7 +65,15 @@ public:
     int schemaVersion();
     const SqlDialect &dialect() const { return m_dialect; }
 
-    void insert(Download &d);
+    /// Adds `rows` at the end of the queue, in this order, in one transaction (assigns
+    /// their positions).
+    void insert(QList<Download> &rows);
+    void insert(Download &d)
+    {
+        QList<Download> one{d};
+        insert(one);
+        d = one.constFirst();
+    }
     std::optional<Download> get(const QString &id);
     /// Pages of the queue order (unfinished first, then priority, then arrival).
     DownloadListQuery &lists() { return m_lists; }

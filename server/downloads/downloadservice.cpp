@@ -45,39 +45,41 @@ DownloadResource DownloadService::resourceOf(const Download &download) const
     return m_events->resourceOf(download);
 }
 
-void DownloadService::add(const QString &url, const QString &filename, int priority,
-                          const QString &sha256, Done<Download> done)
+// The row a request becomes (id, stored URL, file name, times), or why it is refused.
+static Result<Download> rowOf(const DownloadService::NewDownload &n)
 {
-    HERMES_ASSERT_THREAD(this);
+    const QString &url = n.url;
+    const QString &filename = n.filename;
+    const QString &sha256 = n.sha256;
     // Lengths first: a long value is refused before any work is spent on it.
     if (auto e = FieldLimits::tooLong("url", url, FieldLimits::UrlBytes))
-        return done(*e);
+        return *e;
     if (auto e = FieldLimits::tooLong("filename", filename, FieldLimits::FileNameBytes))
-        return done(*e);
+        return *e;
     const QUrl parsed(url, QUrl::StrictMode);
     if (!parsed.isValid() || (parsed.scheme() != u"http" && parsed.scheme() != u"https")
         || parsed.host().isEmpty())
-        return done(Error::invalid("invalid_url", QStringLiteral("url must be an http:// or https:// URL")));
+        return Error::invalid("invalid_url", QStringLiteral("url must be an http:// or https:// URL"));
     // Anchored at both ends: `$` alone would let a trailing newline through.
     static const QRegularExpression hex(QRegularExpression::anchoredPattern(
         QStringLiteral("[0-9a-fA-F]{%1}").arg(FieldLimits::Sha256HexDigits)));
     if (!sha256.isEmpty() && !hex.match(sha256).hasMatch())
-        return done(Error::invalid("invalid_sha256", QStringLiteral("sha256 must be %1 hexadecimal digits")
-                                                         .arg(FieldLimits::Sha256HexDigits)));
+        return Error::invalid("invalid_sha256", QStringLiteral("sha256 must be %1 hexadecimal digits")
+                                                    .arg(FieldLimits::Sha256HexDigits));
     // Stored percent-encoded: non-ASCII and spaces grow threefold there.
     const QString stored = parsed.toString(QUrl::FullyEncoded);
     if (stored.size() > FieldLimits::UrlBytes)
-        return done(Error::invalid("field_too_long",
-                                   QStringLiteral("url is %1 bytes long once percent-encoded; at most %2 are accepted")
-                                       .arg(stored.size()).arg(FieldLimits::UrlBytes)));
+        return Error::invalid("field_too_long",
+                              QStringLiteral("url is %1 bytes long once percent-encoded; at most %2 are accepted")
+                                  .arg(stored.size()).arg(FieldLimits::UrlBytes));
     Download d;
     if (!filename.isNull()) {
         d.filename = FileNames::sanitize(filename);
         if (d.filename.isEmpty())
-            return done(Error::invalid("invalid_filename", QStringLiteral("the filename has nothing usable in it")));
+            return Error::invalid("invalid_filename", QStringLiteral("the filename has nothing usable in it"));
         if (DownloadDir::isReservedName(d.filename))
-            return done(Error::invalid("invalid_filename",
-                                       QStringLiteral("a .part name is reserved for the files of running downloads")));
+            return Error::invalid("invalid_filename",
+                                  QStringLiteral("a .part name is reserved for the files of running downloads"));
         d.filenameFromRequest = true;
     } else {
         d.filename = FileNames::sanitize(FileNames::fromUrl(parsed));
@@ -86,16 +88,56 @@ void DownloadService::add(const QString &url, const QString &filename, int prior
     }
     d.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
     d.url = stored;
-    d.priority = priority;
+    d.priority = n.priority;
     d.sha256 = sha256.toLower();
     d.createdAt = d.updatedAt = QDateTime::currentDateTimeUtc();
-    m_store->insert(this, d, [this, done](Result<AbstractDownloadStore::Inserted> added) {
+    return d;
+}
+
+std::optional<Error> DownloadService::refusal(const NewDownload &item)
+{
+    Result<Download> row = rowOf(item);
+    return row ? std::nullopt : std::optional<Error>(row.error());
+}
+
+void DownloadService::add(const QString &url, const QString &filename, int priority,
+                          const QString &sha256, Done<Download> done)
+{
+    addMany({NewDownload{url, filename, priority, sha256}}, [done](Result<QList<Download>> added) {
+        if (!added)
+            return done(added.error());
+        done(added->first());
+    });
+}
+
+void DownloadService::addMany(const QList<NewDownload> &items, Done<QList<Download>> done)
+{
+    HERMES_ASSERT_THREAD(this);
+    if (items.isEmpty() || items.size() > MaxAdd)
+        return done(Error::invalid("invalid_body", QStringLiteral("downloads must name 1 to %1 downloads").arg(MaxAdd)));
+    QList<Download> rows;
+    rows.reserve(items.size());
+    for (qsizetype i = 0; i < items.size(); ++i) {
+        Result<Download> row = rowOf(items.at(i));
+        if (!row) {
+            // One request's error, as a single add gives it; a list says which item.
+            Error e = row.error();
+            if (items.size() > 1)
+                e.message = QStringLiteral("downloads[%1]: ").arg(i) + e.message;
+            return done(e);
+        }
+        rows.append(std::move(*row));
+    }
+    m_store->insert(this, rows, [this, done](Result<AbstractDownloadStore::Inserted> added) {
         if (!added)
             return done(Error::unavailable("store_unavailable", QStringLiteral("the download could not be saved: ")
                                                                     + added.error().message));
-        m_events->publishQueue(QueueAction::Added, added->row, added->summary);
-        m_events->publishProgress(added->row);
-        done(added->row);
+        // Every event carries the queue after the whole transaction: the state the rows are in.
+        for (const Download &row : std::as_const(added->rows)) {
+            m_events->publishQueue(QueueAction::Added, row, added->summary);
+            m_events->publishProgress(row);
+        }
+        done(added->rows);
         m_running->claimSoon();
     });
 }

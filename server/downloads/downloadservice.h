@@ -64,6 +64,17 @@ public:
     };
     /// The most downloads one bulk action names or changes.
     static constexpr int MaxBulk = 10000;
+    /// A download a client asks for (`POST /api/v1/downloads`).
+    struct NewDownload
+    {
+        QString url;
+        QString filename; ///< null: named after the URL until the server names it
+        int priority = 0;
+        QString sha256;   ///< empty: none
+    };
+    /// The most downloads one add names: a list a person pastes, and one transaction that
+    /// holds the store's thread for milliseconds, not seconds.
+    static constexpr int MaxAdd = 1000;
 
     DownloadService(AbstractDownloadStore *store, DownloadEvents *events, RunningDownloads *running,
                     const DownloadDir &dir, QObject *parent = nullptr);
@@ -73,6 +84,14 @@ public:
     /// `filename` null: named after the URL until the server names it. `sha256` empty: none.
     void add(const QString &url, const QString &filename, int priority, const QString &sha256,
              Done<Download> done);
+    /// add() of each of `items` (1 to MaxAdd) in one transaction: every one saved, at the end
+    /// of the queue in this order, or none; a refusal is the first refused item's error, its
+    /// message naming the item as `downloads[i]`. The events are add()'s, one pair per item.
+    void addMany(const QList<NewDownload> &items, Done<QList<Download>> done);
+    /// Why add() would refuse `item` (its values: a URL that is no http(s) URL, a reserved
+    /// file name, …), or nothing: for a caller that must name the first bad item of a list in
+    /// the list's order, whatever the kind of fault.
+    static std::optional<Error> refusal(const NewDownload &item);
     void act(const QString &id, DownloadAction action, Done<Download> done);
     void setPriority(const QString &id, int priority, Done<Download> done);
     /// `what` on the downloads `which` names (ids, or statuses: at most MaxBulk of them), in

@@ -292,11 +292,11 @@ bool DownloadStore::runBlocking(const std::function<void(DownloadRepository &)> 
 
 // --- the operations: each one job on the store's thread --------------------------------------
 
-void DownloadStore::insert(QObject *context, const Download &download, Done<Inserted> done)
+void DownloadStore::insert(QObject *context, const QList<Download> &downloads, Done<Inserted> done)
 {
-    run<Inserted>(context, [row = download](DownloadRepository &repo) mutable {
-        repo.insert(row); // assigns its position
-        return Inserted{row, repo.counts()};
+    run<Inserted>(context, [rows = downloads](DownloadRepository &repo) mutable {
+        repo.insert(rows); // assigns their positions
+        return Inserted{rows, repo.counts()};
     }, std::move(done));
 }
 

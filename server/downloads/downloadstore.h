@@ -65,7 +65,8 @@ public:
     /// The same, waiting at most `timeoutMs` (start-up and shutdown only). Returns whether it ran.
     bool runBlocking(const std::function<void(DownloadRepository &)> &job, int timeoutMs);
 
-    void insert(QObject *context, const Download &download, Done<Inserted> done) override;
+    void insert(QObject *context, const QList<Download> &downloads, Done<Inserted> done) override;
+    using AbstractDownloadStore::insert;
     void control(QObject *context, const QString &id, Change change, bool remove,
                  Done<Controlled> done) override;
     /// With a longer timeout than one row's: thousands of rows are written in it.

@@ -82,36 +82,72 @@ std::function<void(Result<Download>)> DownloadRoutes::rowReply(HttpExchange &ex,
     };
 }
 
+// One download of a `POST /api/v1/downloads` body, its fields' JSON types checked (their
+// values are the service's to judge), or the 400 a wrong type gets.
+static Result<DownloadService::NewDownload> newDownloadOf(const QJsonObject &body)
+{
+    const QJsonValue url = body.value(QStringLiteral("url"));
+    const QJsonValue filename = body.value(QStringLiteral("filename"));
+    const QJsonValue priority = body.value(QStringLiteral("priority"));
+    const QJsonValue sha256 = body.value(QStringLiteral("sha256"));
+    if (!url.isString())
+        return Error::invalid("invalid_url", QStringLiteral("url is required and must be a string"));
+    if (!filename.isUndefined() && !filename.isNull() && !filename.isString())
+        return Error::invalid("invalid_filename", QStringLiteral("filename must be a string"));
+    const double p = priority.toDouble(0);
+    if ((!priority.isUndefined() && !priority.isNull() && !priority.isDouble()) || p != std::floor(p)
+        || p < -1000 || p > 1000)
+        return Error::invalid("invalid_priority", QStringLiteral("priority must be a whole number from -1000 to 1000"));
+    if (!sha256.isUndefined() && !sha256.isNull() && !sha256.isString())
+        return Error::invalid("invalid_sha256", QStringLiteral("sha256 must be a string of %1 hexadecimal digits")
+                                                    .arg(FieldLimits::Sha256HexDigits));
+    return DownloadService::NewDownload{url.toString(), filename.isString() ? filename.toString() : QString(),
+                                        int(p), sha256.toString()};
+}
+
 void DownloadRoutes::create(HttpExchange &ex)
 {
     const auto body = ex.jsonBody();
     if (!body)
         return;
-    const QJsonValue url = body->value(QStringLiteral("url"));
-    const QJsonValue filename = body->value(QStringLiteral("filename"));
-    const QJsonValue priority = body->value(QStringLiteral("priority"));
-    const QJsonValue sha256 = body->value(QStringLiteral("sha256"));
-    if (!url.isString()) {
-        ex.replyError(400, u"invalid_url", u"url is required and must be a string");
-        return;
+    // One download (the Python Hermes' body), or {"downloads": [...]}: a pasted list added in
+    // one transaction, all or none, instead of a request and a durable commit per line.
+    const QJsonValue list = body->value(QStringLiteral("downloads"));
+    if (list.isUndefined()) {
+        Result<DownloadService::NewDownload> one = newDownloadOf(*body);
+        if (!one)
+            return replyWith(ex, one.error());
+        return m_service->add(one->url, one->filename, one->priority, one->sha256, rowReply(ex, 201));
     }
-    if (!filename.isUndefined() && !filename.isNull() && !filename.isString()) {
-        ex.replyError(400, u"invalid_filename", u"filename must be a string");
-        return;
+    if (body->contains(QStringLiteral("url")))
+        return ex.replyError(400, u"invalid_downloads", u"give either url or downloads, not both");
+    const QJsonArray array = list.toArray();
+    if (!list.isArray() || array.isEmpty() || array.size() > DownloadService::MaxAdd)
+        return ex.replyError(400, u"invalid_downloads",
+                             QStringLiteral("downloads must be an array of 1 to %1 objects").arg(DownloadService::MaxAdd));
+    QList<DownloadService::NewDownload> items;
+    items.reserve(array.size());
+    for (qsizetype i = 0; i < array.size(); ++i) {
+        const QString where = QStringLiteral("downloads[%1]").arg(i);
+        if (!array.at(i).isObject())
+            return ex.replyError(400, u"invalid_downloads", where + QStringLiteral(" must be an object"));
+        // The first bad item in the list's order names the refusal, a wrong type or a wrong value.
+        Result<DownloadService::NewDownload> item = newDownloadOf(array.at(i).toObject());
+        std::optional<Error> why = item ? DownloadService::refusal(*item) : item.error();
+        if (why) {
+            why->message = where + QStringLiteral(": ") + why->message;
+            return replyWith(ex, *why);
+        }
+        items.append(std::move(*item));
     }
-    const double p = priority.toDouble(0);
-    if ((!priority.isUndefined() && !priority.isNull() && !priority.isDouble()) || p != std::floor(p)
-        || p < -1000 || p > 1000) {
-        ex.replyError(400, u"invalid_priority", u"priority must be a whole number from -1000 to 1000");
-        return;
-    }
-    if (!sha256.isUndefined() && !sha256.isNull() && !sha256.isString()) {
-        ex.replyError(400, u"invalid_sha256", QStringLiteral("sha256 must be a string of %1 hexadecimal digits")
-                                                  .arg(FieldLimits::Sha256HexDigits));
-        return;
-    }
-    const QString name = filename.isString() ? filename.toString() : QString();
-    m_service->add(url.toString(), name, int(p), sha256.toString(), rowReply(ex, 201));
+    m_service->addMany(items, [this, ex](Result<QList<Download>> added) mutable {
+        if (!added)
+            return replyWith(ex, added.error());
+        QByteArray rows;
+        for (const Download &d : std::as_const(*added))
+            rows += (rows.isEmpty() ? "" : ",") + QJsonDocument(m_service->resourceOf(d).toJson()).toJson(QJsonDocument::Compact);
+        ex.reply(201, "{\"downloads\":[" + rows + "]}", "application/json");
+    });
 }
 
 static QString statusesExpected()

@@ -63,11 +63,14 @@ QList<Download> MemoryDownloadStore::ordered(std::optional<DownloadStatus> statu
     return out;
 }
 
-void MemoryDownloadStore::insert(QObject *context, const Download &download, Done<Inserted> done)
+void MemoryDownloadStore::insert(QObject *context, const QList<Download> &downloads, Done<Inserted> done)
 {
-    answer<Inserted>("insert", context, [this, download] {
-        const Download saved = put(download);
-        return Inserted{saved, summary()};
+    answer<Inserted>("insert", context, [this, downloads] {
+        Inserted inserted;
+        for (const Download &d : downloads)
+            inserted.rows.append(put(d));
+        inserted.summary = summary();
+        return inserted;
     }, std::move(done));
 }
 

@@ -59,7 +59,8 @@ public:
 
     bool isShared() const override { return shared; }
     QString description() const override { return QStringLiteral("memory"); }
-    void insert(QObject *context, const Download &download, Done<Inserted> done) override;
+    void insert(QObject *context, const QList<Download> &downloads, Done<Inserted> done) override;
+    using AbstractDownloadStore::insert;
     void control(QObject *context, const QString &id, Change change, bool remove,
                  Done<Controlled> done) override;
     void controlMany(QObject *context, const Selection &which, Change change,
