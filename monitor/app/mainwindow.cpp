@@ -31,6 +31,7 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QRegularExpression>
 #include <QMimeData>
 #include <QScrollArea>
 #include <QSettings>
@@ -381,11 +382,29 @@ AddDialog *MainWindow::openAddDialog(const QStringList &urls, bool modal)
 
 void MainWindow::addDownloads(const QList<AddDialog::Request> &requests)
 {
-    for (const AddDialog::Request &r : requests) {
-        m_session->api().addDownload(r.url, r.filename, [self = QPointer<MainWindow>(this), url = r.url](Result<QJsonObject> answer) {
-            if (self && !answer)
-                QMessageBox::warning(self, tr("Add Downloads"), tr("%1 was not added: %2").arg(url, answer.error().message));
-        }, r.sha256, r.priority != 0 ? std::optional<int>(r.priority) : std::nullopt);
+    // A list in one request (all added or none, so adding it again makes no duplicates), in
+    // pieces of the most the server takes at once.
+    for (qsizetype first = 0; first < requests.size(); first += ApiClient::MaxAddList) {
+        QList<QJsonObject> bodies;
+        QStringList urls;
+        for (const AddDialog::Request &r : requests.mid(first, ApiClient::MaxAddList)) {
+            bodies.append(ApiClient::downloadRequest(r.url, r.filename, r.sha256,
+                                                     r.priority != 0 ? std::optional<int>(r.priority) : std::nullopt));
+            urls.append(r.url);
+        }
+        m_session->api().addDownloads(bodies, [self = QPointer<MainWindow>(this), urls](Result<QJsonObject> answer) {
+            if (!self || answer)
+                return;
+            // The server names a refused list's item by index: show its URL.
+            static const QRegularExpression item(QStringLiteral("^downloads\\[(\\d+)\\]: (.*)$"),
+                                                 QRegularExpression::DotMatchesEverythingOption);
+            const QRegularExpressionMatch m = item.match(answer.error().message);
+            const QString url = m.hasMatch() ? urls.value(m.captured(1).toInt()) : (urls.size() == 1 ? urls.first() : QString());
+            const QString why = m.hasMatch() ? m.captured(2) : answer.error().message;
+            QMessageBox::warning(self, tr("Add Downloads"), url.isEmpty()
+                                     ? tr("The downloads were not added: %1").arg(why)
+                                     : tr("%1 was not added: %2").arg(url, why));
+        });
     }
 }
 

@@ -88,8 +88,8 @@ void ApiClient::queue(Callback done)
     send("GET", QStringLiteral("/api/v1/queue"), {}, std::move(done));
 }
 
-void ApiClient::addDownload(const QString &url, const QString &filename, Callback done,
-                            const QString &sha256, std::optional<int> priority)
+QJsonObject ApiClient::downloadRequest(const QString &url, const QString &filename, const QString &sha256,
+                                       std::optional<int> priority)
 {
     QJsonObject body{{QStringLiteral("url"), url}};
     if (!filename.isEmpty())
@@ -98,8 +98,49 @@ void ApiClient::addDownload(const QString &url, const QString &filename, Callbac
         body.insert(QStringLiteral("sha256"), sha256);
     if (priority)
         body.insert(QStringLiteral("priority"), *priority);
-    send("POST", QStringLiteral("/api/v1/downloads"), QJsonDocument(body).toJson(QJsonDocument::Compact),
-         std::move(done));
+    return body;
+}
+
+void ApiClient::addDownload(const QString &url, const QString &filename, Callback done,
+                            const QString &sha256, std::optional<int> priority)
+{
+    send("POST", QStringLiteral("/api/v1/downloads"),
+         QJsonDocument(downloadRequest(url, filename, sha256, priority)).toJson(QJsonDocument::Compact), std::move(done));
+}
+
+// One POST per request, in order, for a server without lists; the rows gathered as a list's,
+// a failure named `downloads[i]:` as a list's is (those before it stay added).
+static void addOneByOne(ApiClient *api, QList<QJsonObject> requests, QJsonArray added, ApiClient::Callback done)
+{
+    if (added.size() == requests.size())
+        return done(QJsonObject{{QStringLiteral("downloads"), added}});
+    const QJsonObject next = requests.at(added.size());
+    api->addDownload(next.value(QStringLiteral("url")).toString(), next.value(QStringLiteral("filename")).toString(),
+                     [api, requests, added, done](Result<QJsonObject> row) mutable {
+        if (!row) {
+            Error e = row.error();
+            e.message = QStringLiteral("downloads[%1]: ").arg(added.size()) + e.message;
+            return done(e);
+        }
+        added.append(*row);
+        addOneByOne(api, std::move(requests), std::move(added), std::move(done));
+    }, next.value(QStringLiteral("sha256")).toString(),
+       next.contains(QStringLiteral("priority")) ? std::optional<int>(next.value(QStringLiteral("priority")).toInt()) : std::nullopt);
+}
+
+void ApiClient::addDownloads(const QList<QJsonObject> &requests, Callback done)
+{
+    QJsonArray list;
+    for (const QJsonObject &r : requests)
+        list.append(r);
+    send("POST", QStringLiteral("/api/v1/downloads"),
+         QJsonDocument(QJsonObject{{QStringLiteral("downloads"), list}}).toJson(QJsonDocument::Compact),
+         [this, requests, done](Result<QJsonObject> answer) {
+        // A server that reads only `url` refuses the list as a download without one.
+        if (!answer && answer.error().code == "invalid_url" && !answer.error().message.startsWith(u"downloads["))
+            return addOneByOne(this, requests, {}, done);
+        done(std::move(answer));
+    });
 }
 
 void ApiClient::act(const QString &id, DownloadAction action, Callback done)

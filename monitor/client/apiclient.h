@@ -40,6 +40,16 @@ public:
     /// `priority` is sent only when set; `sha256` only when not empty.
     void addDownload(const QString &url, const QString &filename, Callback done,
                      const QString &sha256 = {}, std::optional<int> priority = {});
+    /// One download's body for addDownloads(), as addDownload() sends it.
+    static QJsonObject downloadRequest(const QString &url, const QString &filename,
+                                       const QString &sha256 = {}, std::optional<int> priority = {});
+    /// `POST /api/v1/downloads` with `{"downloads": requests}` (1 to MaxAddList): one request
+    /// and one transaction, all added or none (a refusal's message starts `downloads[i]:`);
+    /// the answer is `{"downloads": [the rows, in order]}`. A server older than lists answers
+    /// `invalid_url` naming no item: then each is sent alone, one after the other, and the
+    /// first failure ends it (those before it stay added).
+    void addDownloads(const QList<QJsonObject> &requests, Callback done);
+    static constexpr int MaxAddList = 1000;
     /// `POST /api/v1/downloads/{id}/priority`: higher runs first (-1000..1000).
     void setPriority(const QString &id, int priority, Callback done);
     /// `POST /api/v1/downloads/{id}/<action>`.

@@ -71,6 +71,9 @@ export class Api {
 
   get(id) { return this.call('GET', `downloads/${encodeURIComponent(id)}`); }
   add(request) { return this.call('POST', 'downloads', request); }
+  /** Several at once: one request and one transaction, all added or none (the first bad
+   *  one's error names it as `downloads[i]`), so sending the form again adds no duplicates. */
+  async addMany(requests) { return (await this.call('POST', 'downloads', { downloads: requests })).downloads; }
   act(id, action) { return this.call('POST', `downloads/${encodeURIComponent(id)}/${action}`, {}); }
   setPriority(id, priority) { return this.call('POST', `downloads/${encodeURIComponent(id)}/priority`, { priority }); }
   bulk(action, ids, priority) {

@@ -310,18 +310,21 @@ $('add-form').addEventListener('submit', async (ev) => {
   if (sha256 && !/^[0-9a-fA-F]{64}$/.test(sha256)) { $('add-error').textContent = t('badSha'); return; }
   const filename = $('add-filename').value.trim();
   const priority = Math.round(Number($('add-priority').value) || 0);
+  const requests = urls.map((url) => {
+    const request = { url, priority };
+    if (filename && urls.length === 1) request.filename = filename;
+    if (sha256) request.sha256 = sha256;
+    return request;
+  });
   try {
-    for (const url of urls) {
-      const request = { url, priority };
-      if (filename && urls.length === 1) request.filename = filename;
-      if (sha256) request.sha256 = sha256;
-      const added = await api.add(request);
-      model?.upsert(added);
-    }
+    const added = requests.length === 1 ? [await api.add(requests[0])] : await api.addMany(requests);
+    for (const d of added) model?.upsert(d);
     $('add-form').reset();
     $('add-dialog').close();
   } catch (e) {
-    $('add-error').textContent = e.message;
+    // A refused list names its item by index: show the URL a person typed instead.
+    const item = /^downloads\[(\d+)\]: (.*)$/s.exec(e.message);
+    $('add-error').textContent = item && urls[Number(item[1])] ? `${urls[Number(item[1])]}: ${item[2]}` : e.message;
   }
 });
 

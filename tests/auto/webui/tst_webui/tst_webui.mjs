@@ -283,6 +283,25 @@ async function main() {
     await waitFor(async () => (await rowIds(page)).includes(added.id), 'the added row on the page');
     await waitFor(async () => (await rowStatus(page, added.id)) === 'completed', 'added-by-page.bin completed');
     check(true, 'a URL added on the page is queued, shown and completes');
+    // Several URLs: one request, all or none. A bad one refuses the list, names its URL, and
+    // adds nothing; mended, the same form adds every one of them once.
+    const listBefore = (await rest('GET', 'downloads?limit=1000')).items.length;
+    await page.click('#add-open');
+    await page.type('#add-urls', `${fileUrl('list-a.bin', 4096)}\nftp://bad.example/x\n${fileUrl('list-b.bin', 4096)}`);
+    await page.click('#add-form button[type=submit]');
+    await waitFor(async () => (await page.$eval('#add-error', (e) => e.textContent)).includes('ftp://bad.example/x'), 'the refused list to name its bad URL');
+    check((await rest('GET', 'downloads?limit=1000')).items.length === listBefore, 'a list with a bad URL adds nothing');
+    await page.$eval('#add-urls', (e) => { e.value = e.value.replace('ftp://bad.example/x\n', ''); });
+    await page.click('#add-form button[type=submit]');
+    const listed = await waitFor(async () => {
+      const items = (await rest('GET', 'downloads?limit=1000')).items;
+      return items.length === listBefore + 2 ? items : null;
+    }, 'the two listed downloads on the server');
+    const listIds = listed.filter((d) => /list-[ab]/.test(d.url)).map((d) => d.id);
+    check(listIds.length === 2, 'a list of URLs is added once, whole', JSON.stringify(listed.map((d) => d.url)));
+    await waitFor(async () => { const ids = await rowIds(page); return listIds.every((id) => ids.includes(id)); }, 'the listed rows on the page');
+    for (const id of listIds) await rest('DELETE', `downloads/${id}`);
+
     await page.click(`tr[data-id="${added.id}"] button[data-action=remove]`);
     await page.click('#remove-dialog button[value=delete]');
     await waitFor(async () => !(await rowIds(page)).includes(added.id), 'the removed row to go');
