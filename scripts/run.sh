@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets Hermes up and runs it: installs what is missing (apt), builds (Release) and starts
 # hermes-server on 127.0.0.1:8000 with the embedded broker, and hermes-monitor beside it when a
-# display is available. Extra arguments go to the server (e.g. scripts/run.sh --port 9000, or
-# --port 0 for any free port): the address printed is the one the server reports listening on;
+# display is available. Extra arguments go to the server (e.g. scripts/run.sh --port 9000): the
+# address printed is the one the server reports listening on;
 # settings in ./.env (see .env.example) are read with --config when that file exists.
 # A second run only rebuilds what changed. Redis, Caddy and PostgreSQL are not installed: the
 # default needs none of them (scripts/test.sh installs them for the tests).
@@ -29,9 +29,9 @@ if [ -f "$HERMES_ROOT/.env" ]; then
     set -- --config "$HERMES_ROOT/.env" "$@"
 fi
 
-# The address comes from the server itself, once it listens: --port/--host, HERMES_PORT,
-# the .env file and port 0 (any free port) all end up in its "listening on" line, so what is
-# printed below is the address in use, whatever set it.
+# The address comes from the server itself, once it listens: --port/--host, HERMES_PORT and
+# the .env file all end up in its "listening on" line, so what is printed below is the
+# address in use, whatever set it.
 log=$(mktemp)
 "$server" "$@" 2> >(tee "$log" >&2) &
 server_pid=$!
@@ -40,8 +40,11 @@ trap 'kill "$server_pid" 2>/dev/null || true; rm -f "$log"' EXIT
 trap 'kill -TERM "$server_pid" 2>/dev/null || true' INT TERM
 server_status() { # waits for the server to end, through the signals that interrupt wait
     local status=0
-    while kill -0 "$server_pid" 2>/dev/null; do
+    # wait first: a server that already exited (a bad setting: 78) still has its status to
+    # give, which a loop guarded by kill -0 never asked for (run.sh then exited 0).
+    while :; do
         wait "$server_pid" && status=0 || status=$?
+        kill -0 "$server_pid" 2>/dev/null || break # else a trapped signal interrupted wait
     done
     return "$status"
 }

@@ -140,6 +140,10 @@ void HttpExchange::replyHead(int status, const HeaderList &headers)
 
 void HttpExchange::replyJson(int status, const QJsonObject &body, const HeaderList &headers)
 {
+    // A body that carries its own error (/readyz's 503 beside its checks) is counted by that
+    // code, as replyError's are, not as "unspecified".
+    if (status >= 400)
+        d->errorCode = body.value(QStringLiteral("error")).toObject().value(QStringLiteral("code")).toString().toLatin1();
     reply(status, QJsonDocument(body).toJson(QJsonDocument::Compact), "application/json",
           headers);
 }

@@ -28,6 +28,7 @@ private slots:
     void completionOffersValues();
     void runScriptPrintsThePortInUse_data();
     void runScriptPrintsThePortInUse();
+    void runScriptExitsWithTheServersFailure();
 
 private:
     static QString binary(const QString &program)
@@ -214,6 +215,24 @@ void tst_CommandLine::runScriptPrintsThePortInUse()
     QCOMPARE(run.exitStatus(), QProcess::NormalExit);
     QCOMPARE(run.exitCode(), 0); // the server's status after its clean shutdown
     QVERIFY2(run.readAllStandardError().contains("shutting down"), "the server was not stopped by its SIGTERM");
+}
+
+// A server that refuses its settings (exit 78, EX_CONFIG) makes run.sh fail the same way: a
+// script, a unit or a person must not read a server that never started as a success.
+void tst_CommandLine::runScriptExitsWithTheServersFailure()
+{
+    QTemporaryDir data;
+    QProcessEnvironment env = cleanEnvironment();
+    env.insert(QStringLiteral("HERMES_RUN_SERVER"), binary(QStringLiteral("hermes-server")));
+    env.insert(QStringLiteral("HERMES_NO_MONITOR"), QStringLiteral("1"));
+    env.insert(QStringLiteral("HERMES_DATA_DIR"), data.path());
+    QProcess run;
+    run.setProcessEnvironment(env);
+    run.start(QStringLiteral("bash"), {QStringLiteral(HERMES_SOURCE_DIR "/scripts/run.sh"),
+                                       QStringLiteral("--max-connections"), QStringLiteral("abc")});
+    QVERIFY(run.waitForFinished(30000));
+    QCOMPARE(run.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(run.exitCode(), 78);
 }
 
 QTEST_GUILESS_MAIN(tst_CommandLine)
