@@ -45,6 +45,12 @@ struct Download
     /// A status change saved but not yet published (its wire name): the node holds the lease
     /// until it is, and any node finishes the job if it dies first. Empty: nothing pending.
     QString announce;
+    /// What it does within `downloading` as its running node last saved it (each phase change
+    /// is a save). Read back only while that node's lease holds: a node that died leaves none.
+    std::optional<DownloadPhase> phase;
+    /// Read only: how long until the next attempt of a waiting retry is due, in the store's
+    /// clock (any node's answer shows the retry, not only the one that scheduled it); 0: none.
+    qint64 retryDueInMs = 0;
 
     bool isActive() const { return DownloadRules::isActive(status); }
     bool isFinished() const { return DownloadRules::isFinished(status); }

@@ -470,9 +470,9 @@ void DownloadEngine::save(const RunningPtr &r, bool statusChange, qint64 retryIn
     Download snapshot = r->d();
     if (!release)
         snapshot.speed = r->transfer->speed();
-    std::optional<DownloadPhase> phase; // as of this save: the event shows it even if it moved on
+    // As of this save (its event shows it even if it moved on), saved so every node answers it.
     if (snapshot.status == DownloadStatus::Downloading)
-        r->shownPhase = phase = phaseOf(*r);
+        r->shownPhase = snapshot.phase = phaseOf(*r);
     snapshot.updatePercent();
     const DownloadStatus expected = r->stored;
     const bool changed = expected != snapshot.status || (statusChange && std::exchange(r->republish, false));
@@ -489,7 +489,7 @@ void DownloadEngine::save(const RunningPtr &r, bool statusChange, qint64 retryIn
     }
     // `r` is kept until the store answers: a refused write still has its part file to settle.
     m_store->update(this, snapshot, m_leases.nodeId(), expected, retryInMs, release && !announce, statusChange,
-                    [this, r, snapshot, changed, statusChange, applied, announce, phase](Result<std::optional<QueueSummary>> summary) mutable {
+                    [this, r, snapshot, changed, statusChange, applied, announce, phase = snapshot.phase](Result<std::optional<QueueSummary>> summary) mutable {
         if (announce && (!summary || !*summary))
             m_announcing.remove(snapshot.id);
         if (!summary) {

@@ -45,11 +45,18 @@ DownloadPhaseInfo DownloadEvents::phaseOf(const Download &d, std::optional<Downl
     m_thread.check(Q_FUNC_INFO);
     DownloadPhaseInfo p;
     if (d.status == DownloadStatus::Downloading) {
-        if (const std::optional<DownloadPhase> phase = live ? live : m_running->phaseHere(d.id))
+        // Running here: as it is now. Elsewhere: as its node last saved it (the store shows a
+        // saved phase only while that node's lease holds).
+        const std::optional<DownloadPhase> phase = live ? live
+            : m_running->runningHere(d.id) ? m_running->phaseHere(d.id) : d.phase;
+        if (phase)
             p = DownloadPhaseInfo::of(*phase);
     } else if (d.status == DownloadStatus::Pending) {
-        // Only while the retry is still ahead: once due, it is queued like any other.
-        const QDateTime at = m_running->nextAttemptAt(d.id);
+        // Only while the retry is still ahead: once due, it is queued like any other. Released
+        // here: the time this node chose; otherwise the store's, as the row was read.
+        QDateTime at = m_running->nextAttemptAt(d.id);
+        if (!at.isValid() && d.retryDueInMs > 0)
+            at = QDateTime::currentDateTimeUtc().addMSecs(d.retryDueInMs);
         if (at.isValid() && at > QDateTime::currentDateTimeUtc()) {
             p = DownloadPhaseInfo::of(DownloadPhase::Retrying);
             p.nextAttemptAt = at;

@@ -30,8 +30,9 @@ public:
     /// The `progress` object of the events and of the REST representation.
     DownloadProgressInfo progressOf(const Download &download) const;
     /// The `phase`, `attempt`, `max_attempts` and `next_attempt_at` of the events and of the
-    /// REST representation: as far as this node knows (a download running on another node
-    /// has no phase here; its events carry it).
+    /// REST representation: live for a download this node runs; for one running on another
+    /// node, the phase that node saved (while its lease holds), and a waiting retry's time
+    /// from the store.
     /// `live`: the phase of a download running here as it was when its change was saved (it
     /// may have moved on, or ended, by the time the event goes out).
     DownloadPhaseInfo phaseOf(const Download &download, std::optional<DownloadPhase> live = std::nullopt) const;

@@ -54,7 +54,7 @@ AbstractDownloadStore::Page DownloadListQuery::run(const QString &where, QVarian
         binds << QVariant(request.after->rank) << QVariant(request.after->position) << QVariant(request.after->id);
     }
     // One row past the limit says whether more follow, without counting them.
-    QString sql = QStringLiteral("SELECT %1 FROM downloads").arg(DownloadRow::Columns);
+    QString sql = QStringLiteral("SELECT %1 FROM downloads").arg(DownloadRow::selected(m_dialect.nowMs()));
     if (!conditions.isEmpty())
         sql += QStringLiteral(" WHERE ") + conditions.join(QStringLiteral(" AND "));
     sql += Order + QStringLiteral(" LIMIT %1").arg(request.limit + 1);

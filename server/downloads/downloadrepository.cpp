@@ -318,7 +318,7 @@ void DownloadRepository::insert(QList<Download> &rows)
 
 std::optional<Download> DownloadRepository::get(const QString &id)
 {
-    QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE id = ?").arg(DownloadRow::Columns), {QVariant(id)});
+    QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE id = ?").arg(DownloadRow::selected(now())), {QVariant(id)});
     if (!q.next())
         return std::nullopt;
     return DownloadRow::from(q);
@@ -330,7 +330,7 @@ std::optional<Download> DownloadRepository::control(const QString &id,
 {
     *refused = false;
     Transaction tx(db(), m_batch);
-    QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE id = ?%2").arg(DownloadRow::Columns, m_dialect.forUpdate()),
+    QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE id = ?%2").arg(DownloadRow::selected(now()), m_dialect.forUpdate()),
                        {QVariant(id)});
     if (!q.next())
         return std::nullopt;
@@ -354,8 +354,9 @@ std::optional<Download> DownloadRepository::control(const QString &id,
     return d;
 }
 
-void DownloadRepository::writeControlled(const Download &d)
+void DownloadRepository::writeControlled(Download &d)
 {
+    d.retryDueInMs = 0; // a waiting retry ends with any control action (not_before = 0 below)
     // Only what a control action decides: the running node's progress fields stay its own.
     // A change its node had saved but not yet published is superseded by this one, which
     // the caller publishes: nobody publishes the older one any more.
@@ -386,7 +387,7 @@ QList<AbstractDownloadStore::Controlled> DownloadRepository::controlMany(
             const QStringList chunk = ids.mid(at, Chunk);
             const QString marks = QStringList(chunk.size(), QStringLiteral("?")).join(QStringLiteral(", "));
             QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE id IN (%2) ORDER BY id%3")
-                                   .arg(DownloadRow::Columns, marks, m_dialect.forUpdate()),
+                                   .arg(DownloadRow::selected(now()), marks, m_dialect.forUpdate()),
                                QVariantList(chunk.cbegin(), chunk.cend()));
             while (q.next())
                 found.insert(rows.emplace_back(DownloadRow::from(q)).id);
@@ -400,7 +401,7 @@ QList<AbstractDownloadStore::Controlled> DownloadRepository::controlMany(
         // One more than the limit says whether more matched. On PostgreSQL a row whose status
         // changed while this waited for its lock is checked again, and left if it no longer matches.
         QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE status IN (%2) ORDER BY id LIMIT %3%4")
-                               .arg(DownloadRow::Columns, statuses.join(QStringLiteral(", "))).arg(which.limit + 1).arg(m_dialect.forUpdate()));
+                               .arg(DownloadRow::selected(now()), statuses.join(QStringLiteral(", "))).arg(which.limit + 1).arg(m_dialect.forUpdate()));
         while (q.next())
             rows.append(DownloadRow::from(q));
         if ((*more = rows.size() > which.limit))
@@ -454,7 +455,7 @@ QList<Download> DownloadRepository::claim(const QString &node, int leaseMs, int 
         // is finished (published, the file moved into place) by whoever takes it.
         QSqlQuery q = exec(QStringLiteral("SELECT %1 FROM downloads WHERE announce <> '' AND owner <> ''"
                                           " AND lease_until < %2%4 ORDER BY id LIMIT 1%3")
-                               .arg(DownloadRow::Columns, now(), m_dialect.forUpdateSkipLocked(), notBusy), busyBinds);
+                               .arg(DownloadRow::selected(now()), now(), m_dialect.forUpdateSkipLocked(), notBusy), busyBinds);
         if (!q.next()) {
             q.finish();
             // Free work, or work whose node stopped renewing its lease (it died or lost the
@@ -462,7 +463,7 @@ QList<Download> DownloadRepository::claim(const QString &node, int leaseMs, int 
             q = exec(QStringLiteral("SELECT %1 FROM downloads%7 WHERE status IN (%2)"
                                     " AND (owner = '' OR lease_until < %3) AND not_before <= %3%5"
                                     "%6 LIMIT 1%4")
-                         .arg(DownloadRow::Columns, Runnable, now(), m_dialect.forUpdateSkipLocked(), notBusy,
+                         .arg(DownloadRow::selected(now()), Runnable, now(), m_dialect.forUpdateSkipLocked(), notBusy,
                               DownloadListQuery::Order, m_dialect.indexedBy("downloads_queue_order")), busyBinds);
             if (!q.next())
                 break;
@@ -472,8 +473,9 @@ QList<Download> DownloadRepository::claim(const QString &node, int leaseMs, int 
         // A new generation: the fencing token of this claim. Every write of the running node
         // names it, so the writes of an earlier holder (paused past its lease) never apply.
         d.leaseGeneration += 1;
-        exec(QStringLiteral("UPDATE downloads SET owner = ?, lease_until = %1 + ?, lease_generation = ?"
-                            " WHERE id = ?").arg(now()),
+        // The previous holder's phase goes with its lease; this node saves its own.
+        exec(QStringLiteral("UPDATE downloads SET owner = ?, lease_until = %1 + ?, lease_generation = ?,"
+                            " phase = '' WHERE id = ?").arg(now()),
              {QVariant(node), QVariant(leaseMs), QVariant(d.leaseGeneration), QVariant(d.id)});
         tx.commit();
         out.append(d); // `owner` still names the previous node, if any: the caller logs a takeover
@@ -493,7 +495,7 @@ bool DownloadRepository::update(const Download &d, const QString &node, Download
         "UPDATE downloads SET status = ?, filename = ?, downloaded_bytes = ?, total_bytes = ?,"
         " error_message = ?, note = ?, attempts = ?, updated_at = ?, completed_at = ?, etag = ?,"
         " last_modified = ?, speed = ?, percent = ?, part_generation = ?, part_check = ?,"
-        " retrying_since = ?, held_by = ?, announce = ?");
+        " retrying_since = ?, held_by = ?, announce = ?, phase = ?");
     if (retryInMs >= 0)
         sql += QStringLiteral(", not_before = %1 + %2").arg(now()).arg(retryInMs);
     if (release)
@@ -506,7 +508,8 @@ bool DownloadRepository::update(const Download &d, const QString &node, Download
                              d.completedAt.isValid() ? QVariant(iso(d.completedAt)) : QVariant(QMetaType::fromType<QString>()),
                              text(d.etag), text(d.lastModified), QVariant(d.speed), QVariant(d.percent),
                              QVariant(d.partGeneration), text(d.partCheck), QVariant(d.retryingSinceMs),
-                             text(d.heldBy), text(d.announce), QVariant(d.id), QVariant(node), QVariant(d.leaseGeneration),
+                             text(d.heldBy), text(d.announce), text(d.phase ? QString(wireName(*d.phase)) : QString()),
+                             QVariant(d.id), QVariant(node), QVariant(d.leaseGeneration),
                              text(QString(wireName(expected)))});
     const bool applied = q.numRowsAffected() == 1;
     if (applied && release && !m_dialect.notify().isEmpty())

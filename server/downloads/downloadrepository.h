@@ -121,17 +121,13 @@ public:
 
 private:
     /// The fields a control action may change, on a locked row.
-    void writeControlled(const Download &d);
+    void writeControlled(Download &d);
     QSqlQuery exec(const QString &sql, const QVariantList &binds = {});
     QSqlDatabase db() const;
     void connect();
     void migrate();
-    /// The store's clock in SQL: PostgreSQL's (shared by every node); for SQLite, one node's
-    /// SteadyClock as a literal (a step of the wall clock moves no lease or retry time).
-    QString now() const
-    {
-        return m_dialect.isPostgres() ? m_dialect.nowMs() : QString::number(SteadyClock::nowMs());
-    }
+    /// The store's clock in SQL (SqlDialect::nowMs).
+    QString now() const { return m_dialect.nowMs(); }
 
     DatabaseUrl m_url;
     SqlDialect m_dialect;

@@ -12,6 +12,16 @@ const QString Columns = QStringLiteral(
     " completed_at, owner, etag, last_modified, speed, percent, lease_generation, part_generation,"
     " part_check, retrying_since, held_by, announce");
 
+QString selected(const QString &now)
+{
+    // The lease decides, not the status alone: a row stays `downloading` after its node died
+    // until another claims it (the claim clears the phase), and a phase saved by a dead node
+    // is not what the download does.
+    return Columns
+        + QStringLiteral(", CASE WHEN owner <> '' AND lease_until >= %1 THEN phase ELSE '' END,"
+                         " CASE WHEN not_before > %1 THEN not_before - %1 ELSE 0 END").arg(now);
+}
+
 Download from(const QSqlQuery &q)
 {
     Download d;
@@ -42,6 +52,8 @@ Download from(const QSqlQuery &q)
     d.retryingSinceMs = q.value(24).toLongLong();
     d.heldBy = q.value(25).toString();
     d.announce = q.value(26).toString();
+    d.phase = fromWire<DownloadPhase>(q.value(27).toString());
+    d.retryDueInMs = q.value(28).toLongLong();
     return d;
 }
 

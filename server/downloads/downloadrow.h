@@ -12,7 +12,13 @@ namespace Hermes {
 /// rows selects, in the order from() reads them (DownloadRepository, DownloadListQuery).
 namespace DownloadRow {
 
+/// The stored columns a new row is written with.
 extern const QString Columns;
+/// What a SELECT reads: Columns, then what only a read at `now` (the store's clock, in SQL)
+/// can say: the saved phase while the lease of the node that saved it holds, and how long
+/// until a waiting retry is due.
+QString selected(const QString &now);
+/// A row read with selected().
 Download from(const QSqlQuery &q);
 /// The statuses `select` picks, as SQL: `'completed', 'failed', 'cancelled'`. The sets come
 /// from the download rules, the words from the protocol, so the queries say what the rules say.

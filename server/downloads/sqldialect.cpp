@@ -1,5 +1,7 @@
 #include "downloads/sqldialect.h"
 
+#include "downloads/steadyclock.h"
+
 namespace Hermes {
 
 // Arbitrary but fixed keys of the two advisory locks ("HERM" + 1 / 2).
@@ -81,6 +83,10 @@ QList<QStringList> SqlDialect::migrations(Kind kind)
         //    deadlock); inserts take no lock anyone waits for. The sum per status is the count;
         //    DownloadListQuery folds the deltas back into one row per status as they grow.
         countMigration(kind),
+        // 7: what a running download does within `downloading` (DownloadPhase), saved by its
+        //    node with each phase change (a change it saves anyway), so every node answers it;
+        //    read back only while the lease of the node that saved it holds (DownloadRow).
+        {add(QStringLiteral("phase TEXT NOT NULL DEFAULT ''"))},
     };
 }
 
@@ -141,9 +147,8 @@ QString SqlDialect::tryLockFold() const
 
 QString SqlDialect::nowMs() const
 {
-    return isPostgres()
-        ? QStringLiteral("(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT")
-        : QStringLiteral("CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)");
+    return isPostgres() ? QStringLiteral("(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT")
+                        : QString::number(SteadyClock::nowMs());
 }
 
 QString SqlDialect::forUpdate() const

@@ -30,8 +30,9 @@ public:
     /// A statement answering whether this transaction may fold (true/false); empty on SQLite.
     QString tryLockFold() const;
 
-    /// The database's clock in milliseconds since the epoch: leases compare against one clock,
-    /// the database's, never the nodes'.
+    /// The store's clock in milliseconds, in SQL: PostgreSQL's (leases compare against one
+    /// clock, the database's, never the nodes'); for SQLite, its one node's SteadyClock as a
+    /// literal (a step of the wall clock moves no lease or retry time).
     QString nowMs() const;
     /// Appended to a SELECT that picks a row to change (row lock; nothing on SQLite, whose
     /// single writer is the lock).
