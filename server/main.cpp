@@ -202,6 +202,8 @@ int main(int argc, char *argv[])
         if (!address)
             return fail(address.error().message);
         RedisBroker::Options options{settings.redis, *address};
+        options.historySize = settings.history.size;
+        options.historyBytes = settings.history.bytes;
         // What this node delivered, so a restarted node still checks the history against it.
         options.markPath = QDir(settings.general.dataDir).filePath(QStringLiteral("redis-mark.json"));
         if (!settings.redis.sentinels.isEmpty()) {

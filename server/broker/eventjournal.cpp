@@ -54,7 +54,8 @@ EventJournal::EventJournal(QString directory, int capacityPerChannel, Fsync fsyn
       // Segments of a quarter of the capacity: the disk holds at most 1.25 × the history.
       m_segmentEvents(qMax(16, m_capacity / 4)),
       // ... and of a quarter of the byte budget: a load reads one segment at a time, so a
-      // journal of large events never costs it more than a part of the budget per file.
+      // journal of large events never costs it more than a part of the budget per file (a
+      // segment exceeds it only by holding one larger event alone: see append()).
       m_segmentBytes(m_byteBudget == Unbounded ? Unbounded : qMax<qint64>(64 << 10, m_byteBudget / 4)),
       m_quarantine(m_dir)
 {
@@ -415,13 +416,15 @@ Result<void> EventJournal::append(const QList<Event> &events)
         ++counts[i];
         lasts[i] = event.id;
     }
-    // A full segment is closed before the batch (a batch never spans two segments), so a
-    // failed batch leaves nothing to undo but its own bytes.
+    // A segment the batch would not fit is closed before it (a batch never spans two
+    // segments), so a failed batch leaves nothing to undo but its own bytes. With batches of
+    // appendable() size, a segment is thus at most m_segmentBytes, or holds one event that is
+    // larger alone: what a load reads per file is bounded (tst_eventjournal).
     for (int i = 0; i < Channel::Count; ++i) {
         Lane &c = m_lanes[i];
         const Segment &newest = c.segments.back();
         if (counts[i] == 0 || newest.events == 0
-            || (newest.events < m_segmentEvents && newest.bytes < m_segmentBytes))
+            || (newest.events < m_segmentEvents && newest.bytes + buffers[i].size() <= m_segmentBytes))
             continue;
         const Segment full = c.segments.back();
         if (Result<void> created = createSegment(c, full.number + 1, full.last); !created)
@@ -464,6 +467,23 @@ Result<void> EventJournal::append(const QList<Event> &events)
     if (m_fsync == Fsync::Always)
         sync();
     return {};
+}
+
+qsizetype EventJournal::appendable(const QList<Event> &events, qsizetype from) const
+{
+    // Room for a new segment's header (under 100 bytes: epoch, position, number, chain).
+    const qint64 room = m_segmentBytes == Unbounded ? Unbounded : m_segmentBytes - 128;
+    qint64 bytes = 0;
+    qsizetype end = from;
+    while (end < events.size()) {
+        const Event &e = events[end];
+        // As append() frames it: length, CRC, 'E', the position, '\n', the envelope.
+        bytes += 8 + 2 + e.id.position().size() + e.envelopeJson().size();
+        if (end > from && bytes > room)
+            break;
+        ++end;
+    }
+    return end;
 }
 
 void EventJournal::syncInBackground()

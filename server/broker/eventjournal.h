@@ -93,6 +93,9 @@ public:
     /// Appends events (ids ascending, of the open epoch). An error (`history_unavailable`) when
     /// they could not be written: the caller must not deliver them.
     Result<void> append(const QList<Event> &events);
+    /// How many of `events`, from `from` on, one append() takes so that no segment grows past
+    /// its byte size (at least one). A longer batch goes in such parts (MemoryBroker).
+    qsizetype appendable(const QList<Event> &events, qsizetype from) const;
     /// fsyncs what was written since the last sync.
     void sync();
     /// The same on a pool thread, so the event loop never waits on the disk (the `everysec`

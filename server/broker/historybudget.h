@@ -27,6 +27,10 @@ public:
     qsizetype keepNewest(const QList<Event> &events);
     /// What an event is estimated to hold once encoded.
     static qint64 weight(const Event &event);
+    /// How many more events may be kept, and how many more bytes (either may be 0 or less:
+    /// full; the next event offered is then left out).
+    int countRoom() const { return m_count - m_kept; }
+    qint64 byteRoom() const { return m_bytes - m_held; }
 
 private:
     int m_count;

@@ -82,12 +82,19 @@ void MemoryBroker::commit()
         return;
     const auto batch = std::move(m_batch);
     m_batch.clear();
-    if (m_journal) {
-        QList<Event> events;
-        events.reserve(qsizetype(batch.size()));
-        for (const auto &entry : batch)
-            events.append(entry.first);
-        if (const Result<void> appended = m_journal->append(events); !appended) {
+    if (!m_journal) {
+        deliver(batch, 0, batch.size());
+        return;
+    }
+    QList<Event> events;
+    events.reserve(qsizetype(batch.size()));
+    for (const auto &entry : batch)
+        events.append(entry.first);
+    // In parts that each fit a journal segment (EventJournal::appendable), each kept and
+    // delivered before the next: a burst never makes a segment larger than its bound.
+    for (qsizetype from = 0; from < events.size();) {
+        const qsizetype end = m_journal->appendable(events, from);
+        if (const Result<void> appended = m_journal->append(events.mid(from, end - from)); !appended) {
             // Not kept means not delivered: a client could not resume across it.
             qCCritical(lcBroker).noquote() << "history:" << appended.error().message
                                            << "- events are refused";
@@ -95,9 +102,9 @@ void MemoryBroker::commit()
                 m_up = false;
                 Q_EMIT statusChanged(false);
             }
-            for (const auto &[event, done] : batch) {
-                if (done)
-                    done(Error::unavailable("history_unavailable", QStringLiteral("the event history cannot be written")));
+            for (size_t i = size_t(from); i < batch.size(); ++i) {
+                if (batch[i].second)
+                    batch[i].second(Error::unavailable("history_unavailable", QStringLiteral("the event history cannot be written")));
             }
             return;
         }
@@ -105,11 +112,17 @@ void MemoryBroker::commit()
             m_up = true;
             Q_EMIT statusChanged(true);
         }
+        deliver(batch, size_t(from), size_t(end));
+        from = end;
     }
-    for (const auto &[event, done] : batch) {
-        Q_EMIT eventReceived(event);
-        if (done)
-            done(event.id);
+}
+
+void MemoryBroker::deliver(const std::vector<std::pair<Event, PublishCallback>> &batch, size_t from, size_t end)
+{
+    for (size_t i = from; i < end; ++i) {
+        Q_EMIT eventReceived(batch[i].first);
+        if (batch[i].second)
+            batch[i].second(batch[i].first.id);
     }
 }
 

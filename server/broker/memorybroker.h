@@ -17,7 +17,8 @@ namespace Hermes {
  * (without one, it starts empty in a new epoch at every start).
  *
  * Events published within one event-loop iteration are written to the journal together, then
- * delivered: a burst costs one write (and, with `fsync always`, one fsync).
+ * delivered: a burst costs one write (and, with `fsync always`, one fsync), or one per part
+ * when it is larger than a journal segment takes (EventJournal::appendable).
  *
  * Thread contract: it lives on the main thread (start, stop, publish assert it); only
  * mayStillArrive() may be called from any thread (the stream I/O threads), under its lock.
@@ -46,6 +47,8 @@ public:
 
 private:
     void commit();
+    /// Emits and acknowledges batch[from, end).
+    void deliver(const std::vector<std::pair<Event, PublishCallback>> &batch, size_t from, size_t end);
     void noteIssued() { const std::lock_guard lock(m_issuedLock); m_issued = m_ids.last(); }
 
     std::unique_ptr<EventJournal> m_journal;

@@ -12,7 +12,8 @@ namespace Hermes {
 
 RedisBroker::RedisBroker(Options options, QObject *parent)
     : Broker(parent), m_options(std::move(options)), m_keys(m_options.keyPrefix),
-      m_historyReader(m_keys, m_options.streamLength),
+      m_historyReader(m_keys, m_options.streamLength, m_options.historySize, m_options.historyBytes),
+      m_tailRead(m_keys, m_options.historySize, m_options.historyBytes),
       m_adopter(m_keys, m_options.streamLength, m_options.adoptWindowSec),
       m_replicaWait(this, &m_commands, m_options.waitReplicas, m_options.waitTimeoutMs),
       m_adoptions(&m_adopter, m_keys, &m_commands,
@@ -305,11 +306,39 @@ void RedisBroker::load(Load mode)
             loseConnection(loaded.error().message);
             return;
         }
+        if (mode == Load::Tail) { // the first page: read on, newest first, what fits
+            m_tailRead.begin(std::move(*loaded), m_historyReader.readLimit(Load::Tail));
+            readTail();
+            return;
+        }
         onLoaded(mode, *loaded);
     });
 }
 
-void RedisBroker::onLoaded(Load mode, const RedisHistoryReader::Loaded &loaded)
+void RedisBroker::readTail()
+{
+    const std::optional<RedisScripts::TailPage> page = m_tailRead.next();
+    if (!page) {
+        ChannelFloors floors;
+        const RedisHistoryReader::Loaded loaded = m_tailRead.take(&floors);
+        onLoaded(Load::Tail, loaded, floors);
+        return;
+    }
+    m_commands.command(page->command(), [this](redisReply *reply) {
+        HERMES_ASSERT_THREAD(this);
+        if (!reply)
+            return; // the connection was lost: that starts over
+        const Result<RedisTailRead::Page> added = m_tailRead.add(reply);
+        if (!added)
+            loseConnection(added.error().message);
+        else if (*added == RedisTailRead::Page::EpochChanged)
+            load(Load::Tail); // flushed or replaced meanwhile: read the new one from its top
+        else
+            readTail();
+    });
+}
+
+void RedisBroker::onLoaded(Load mode, const RedisHistoryReader::Loaded &loaded, const ChannelFloors &floors)
 {
     if (!loaded.damage.isEmpty()) {
         qCWarning(lcBroker).noquote() << "the Redis history lost events this node delivered ("
@@ -333,7 +362,6 @@ void RedisBroker::onLoaded(Load mode, const RedisHistoryReader::Loaded &loaded)
         if (!fillGap(loaded))
             return;
     } else {
-        const ChannelFloors floors = loaded.floors(m_historyReader.readLimit(Load::Tail));
         m_epoch = loaded.epoch;
         m_lastDelivered = loaded.events.isEmpty() ? EventId(0, 0, m_epoch) : loaded.events.last().id;
         for (const EventId &t : loaded.trimmed)
@@ -371,10 +399,9 @@ bool RedisBroker::fillGap(const RedisHistoryReader::Loaded &loaded)
     // A stream that gave a full page may hold more: deliver up to the newest event of the
     // shortest such page (later events of other streams may follow ones not read yet), then
     // read on from there. Never a fixed count: the gap is filled however long it is.
-    const int page = m_historyReader.readLimit(Load::After);
     std::optional<EventId> cutoff;
     for (Channel channel : Channel::all()) {
-        if (loaded.counts[channel.index()] >= page) {
+        if (loaded.more[channel.index()]) { // the page ended at its count or its bytes
             const EventId newest = loaded.newestRead[size_t(channel.index())];
             cutoff = cutoff ? std::min(*cutoff, newest) : newest;
         }

@@ -5,6 +5,7 @@
 #include "broker/redisadoptionretry.h"
 #include "broker/redisconnection.h"
 #include "broker/redishistoryreader.h"
+#include "broker/redistailread.h"
 #include "broker/rediskeyspace.h"
 #include "broker/redismark.h"
 #include "broker/redisprobe.h"
@@ -80,6 +81,10 @@ public:
         QList<RedisAddress> sentinelAddresses; ///< empty: `address` is the Redis
         QString markPath; ///< the node's mark file (in the data dir); empty: kept in memory only
         int markIntervalMs = RedisMarkFile::DefaultIntervalMs; ///< saved at most this often (and at the stop)
+        /// The history's bounds per channel (HERMES_SSE_HISTORY_SIZE, _BYTES): a load reads
+        /// no more of the streams' tails than fits them (RedisTailRead).
+        int historySize = std::numeric_limits<int>::max();
+        qint64 historyBytes = std::numeric_limits<qint64>::max();
     };
 
     explicit RedisBroker(Options options, QObject *parent = nullptr);
@@ -129,7 +134,10 @@ private:
     void probe(bool thenLoad);
     void onProbed(const RedisProbe::Found &found);
     void load(Load mode);
-    void onLoaded(Load mode, const RedisHistoryReader::Loaded &loaded);
+    /// Tail mode: the first page is in; reads the rest (RedisTailRead), then onLoaded().
+    void readTail();
+    /// `floors`: Tail mode's, per channel the newest id not in the history loaded.
+    void onLoaded(Load mode, const RedisHistoryReader::Loaded &loaded, const ChannelFloors &floors = {});
     /// After mode: delivers the gap; false when it asked for the next page.
     bool fillGap(const RedisHistoryReader::Loaded &loaded);
     void onReloadNotice(quint32 epoch);
@@ -143,6 +151,7 @@ private:
     Options m_options;
     RedisKeyspace m_keys;
     RedisHistoryReader m_historyReader;
+    RedisTailRead m_tailRead;      ///< a tail load's pages
     RedisAdopter m_adopter;
     RedisConnection m_commands;
     RedisConnection m_subscriber;

@@ -8,9 +8,16 @@
 
 namespace Hermes {
 
-RedisHistoryReader::RedisHistoryReader(RedisKeyspace keys, int streamLength)
-    : m_keys(std::move(keys)), m_streamLength(streamLength)
+RedisHistoryReader::RedisHistoryReader(RedisKeyspace keys, int streamLength, int historySize,
+                                       qint64 historyBytes)
+    : m_keys(std::move(keys)), m_streamLength(streamLength), m_historySize(qMax(1, historySize)),
+      m_historyBytes(qMax<qint64>(1, historyBytes))
 {
+}
+
+qint64 RedisHistoryReader::pageBytes(qint64 room)
+{
+    return std::clamp<qint64>(room / 2 + room % 2, 1, PageBytes);
 }
 
 int RedisHistoryReader::readLimit(Mode mode) const
@@ -43,7 +50,8 @@ RedisScripts::Load RedisHistoryReader::call(Mode mode, EventId lastDelivered, qu
         .sequence = m_keys.sequence(),
         .heads = m_keys.heads(),
         .candidateEpoch = EventId::epochText(EventId::randomEpoch()),
-        .count = readLimit(mode),
+        // A tail's first page: no more than the history keeps (RedisTailRead reads on).
+        .count = mode == Mode::Tail ? std::min(m_streamLength, m_historySize) : readLimit(mode),
         .mode = mode,
         .after = lastDelivered.isNull() ? QByteArray("0-0") : lastDelivered.position(),
         .callerEpoch = EventId::epochText(epoch),
@@ -52,6 +60,7 @@ RedisScripts::Load RedisHistoryReader::call(Mode mode, EventId lastDelivered, qu
         .markChannels = markChannels,
         .eventsChannel = m_keys.eventsChannel(),
         .channels = names,
+        .pageBytes = mode == Mode::Tail ? pageBytes(m_historyBytes) : PageBytes,
         .earlierMarks = earlier,
     };
 }
@@ -64,7 +73,7 @@ static EventId entryPosition(const redisReply *entry, quint32 epoch)
 Result<RedisHistoryReader::Loaded> RedisHistoryReader::parse(const redisReply *reply) const
 {
     if (RedisReply::isError(reply) || reply->type != REDIS_REPLY_ARRAY
-        || (reply->elements != 5 && reply->elements != 6)) {
+        || reply->elements < 5 || reply->elements > 7) {
         return Error::unavailable("unreadable_streams",
                                   QStringLiteral("cannot read the streams: %1")
                                       .arg(QString::fromUtf8(RedisReply::string(reply))));
@@ -76,38 +85,14 @@ Result<RedisHistoryReader::Loaded> RedisHistoryReader::parse(const redisReply *r
                                                   .arg(QString::fromUtf8(m_keys.epoch())));
     }
     const redisReply *deleted = reply->element[4];
-    if (reply->elements == 6)
+    if (reply->elements >= 6)
         loaded.damage = QString::fromUtf8(RedisReply::string(reply->element[5]));
+    const redisReply *more = reply->elements >= 7 ? reply->element[6] : nullptr;
     for (Channel channel : Channel::all()) {
         const int c = channel.index();
-        const redisReply *entries = reply->element[1 + c];
-        for (size_t i = 0; entries->type == REDIS_REPLY_ARRAY && i < entries->elements; ++i) {
-            const redisReply *entry = entries->element[i];
-            if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2)
-                continue;
-            const EventId id = entryPosition(entry, loaded.epoch);
-            if (id.isNull())
-                continue;
-            // Every entry counts, an event or not: a full page must read on past it, and the
-            // floor of a full tail is below its oldest entry, whatever that held.
-            ++loaded.counts[c];
-            if (loaded.oldestRead[size_t(c)].isNull())
-                loaded.oldestRead[size_t(c)] = id;
-            loaded.newestRead[size_t(c)] = id;
-            bool isEvent = false;
-            const redisReply *fields = entry->element[1];
-            for (size_t f = 0; fields->type == REDIS_REPLY_ARRAY && f + 1 < fields->elements && !isEvent; f += 2) {
-                if (RedisReply::string(fields->element[f]) != "e")
-                    continue;
-                if (Result<Event> parsed = Event::fromEnvelope(channel, RedisReply::string(fields->element[f + 1]))) {
-                    Event event = std::move(*parsed);
-                    event.id = id;
-                    loaded.events.append(event);
-                    isEvent = true;
-                }
-            }
-            loaded.unreadable += isEvent ? 0 : 1;
-        }
+        readEntries(reply->element[1 + c], channel, &loaded);
+        loaded.more[c] = more && more->type == REDIS_REPLY_ARRAY && size_t(c) < more->elements
+            && !RedisReply::string(more->element[c]).isEmpty();
         const QByteArray trimmed = deleted->type == REDIS_REPLY_ARRAY && size_t(c) < deleted->elements
             ? RedisReply::string(deleted->element[c]) : QByteArray();
         if (const auto id = EventId::fromPosition(trimmed, loaded.epoch))
@@ -118,16 +103,37 @@ Result<RedisHistoryReader::Loaded> RedisHistoryReader::parse(const redisReply *r
     return loaded;
 }
 
-ChannelFloors RedisHistoryReader::Loaded::floors(int readLimit) const
+void RedisHistoryReader::readEntries(const redisReply *entries, Channel channel, Loaded *into)
 {
-    ChannelFloors floors;
-    for (int c = 0; c < Channel::Count; ++c) {
-        EventId floor = trimmed[size_t(c)];
-        if (counts[c] >= readLimit) // read to the count: older entries may be there, but not here
-            floor = std::max(floor, oldestRead[size_t(c)].previous());
-        floors[size_t(c)] = floor;
+    const size_t c = size_t(channel.index());
+    for (size_t i = 0; entries->type == REDIS_REPLY_ARRAY && i < entries->elements; ++i) {
+        const redisReply *entry = entries->element[i];
+        if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2)
+            continue;
+        const EventId id = entryPosition(entry, into->epoch);
+        if (id.isNull())
+            continue;
+        // Every entry counts, an event or not: a full page must read on past it, and the
+        // floor of a tail read in part is below its oldest entry, whatever that held. By id,
+        // not by place: a tail arrives newest first, a gap oldest first.
+        ++into->counts[c];
+        if (into->oldestRead[c].isNull() || id < into->oldestRead[c])
+            into->oldestRead[c] = id;
+        into->newestRead[c] = std::max(into->newestRead[c], id);
+        bool isEvent = false;
+        const redisReply *fields = entry->element[1];
+        for (size_t f = 0; fields->type == REDIS_REPLY_ARRAY && f + 1 < fields->elements && !isEvent; f += 2) {
+            if (RedisReply::string(fields->element[f]) != "e")
+                continue;
+            if (Result<Event> parsed = Event::fromEnvelope(channel, RedisReply::string(fields->element[f + 1]))) {
+                Event event = std::move(*parsed);
+                event.id = id;
+                into->events.append(event);
+                isEvent = true;
+            }
+        }
+        into->unreadable += isEvent ? 0 : 1;
     }
-    return floors;
 }
 
 } // namespace Hermes

@@ -8,6 +8,8 @@
 
 #include <QList>
 
+#include <limits>
+
 struct redisReply;
 
 namespace Hermes {
@@ -34,18 +36,23 @@ public:
         int counts[Channel::Count] = {}; ///< per channel: the stream entries read (events or not)
         ChannelFloors oldestRead;        ///< per channel: the oldest entry read
         ChannelFloors newestRead;        ///< per channel: the newest entry read
+        /// Per channel: the page ended at its count or bytes, so the stream may hold more
+        /// (older entries for a tail, newer ones after a gap).
+        bool more[Channel::Count] = {};
         int unreadable = 0;              ///< entries that were no event (skipped)
         /// Why the continuity check failed (and the script started a new epoch); empty: it held.
         QString damage;
-
-        /// Per channel, the newest id that is not in this history: what trimming removed or,
-        /// for a channel read up to `readLimit` entries (older ones may be there, but not
-        /// here), the id just below its oldest event read.
-        ChannelFloors floors(int readLimit) const;
     };
 
-    /// `streamLength`: the entries a stream keeps (HERMES_REDIS_STREAM_LENGTH).
-    RedisHistoryReader(RedisKeyspace keys, int streamLength);
+    /// The values one page of one stream carries at most (beyond its first entry): what a
+    /// node parses of the streams at a time is bounded by bytes, however large the events.
+    static constexpr qint64 PageBytes = 1 << 20;
+
+    /// `streamLength`: the entries a stream keeps (HERMES_REDIS_STREAM_LENGTH); `historySize`,
+    /// `historyBytes`: the history's bounds per channel (a tail's first page reads no more).
+    RedisHistoryReader(RedisKeyspace keys, int streamLength,
+                       int historySize = std::numeric_limits<int>::max(),
+                       qint64 historyBytes = std::numeric_limits<qint64>::max());
 
     /// The call that loads `mode` for a node that delivered up to `lastDelivered` (null: nothing
     /// yet) in `epoch` (0: none yet), its continuity checked against `mark` (see RedisMark).
@@ -61,10 +68,19 @@ public:
     /// another shape, no valid epoch; the message is for the log). Entries that are not
     /// events (not an entry, no `e` field, not an envelope) are skipped. `reply` is not null.
     Result<Loaded> parse(const redisReply *reply) const;
+    /// Adds one stream's entries (a reply's list of them) to `into`: the events among them,
+    /// the count, oldest and newest entry read and the entries that are no event.
+    static void readEntries(const redisReply *entries, Channel channel, Loaded *into);
+    /// The bytes of values a page reads for a history that has `room` bytes left: half of
+    /// it (an event is held about twice, HistoryBudget::weight), at least 1 (one entry, which
+    /// tells what lies below the history), at most PageBytes.
+    static qint64 pageBytes(qint64 room);
 
 private:
     RedisKeyspace m_keys;
     int m_streamLength;
+    int m_historySize;
+    qint64 m_historyBytes;
 };
 
 } // namespace Hermes

@@ -150,6 +150,35 @@ QList<QByteArray> MarkLost::command() const
                 {callerEpoch, after, lossesChannel, channel});
 }
 
+// Up to `count` entries of a stream from `from` on (newest first when `rev`, `from` '+' or
+// '(<id>'; else oldest first), ending once they carry `bytes` of values; the first entry is
+// read however large. What a node reads in one reply is bounded in bytes, not only in entries:
+// a stream of large events (a Redis entry may be up to 512 MB) never arrives whole. Steps of 32
+// entries keep the script's own reads small. Returns the entries and '1' when the stream may
+// hold more in that direction, '' when it was read to its end.
+static const QByteArray PageLua = R"lua(
+local function page(key, rev, from, count, bytes)
+  local out, held = {}, 0
+  while #out < count and held < bytes do
+    local want = math.min(count - #out, 32)
+    local got
+    if rev then
+      got = redis.call('XREVRANGE', key, from, '-', 'COUNT', want)
+    else
+      got = redis.call('XRANGE', key, from, '+', 'COUNT', want)
+    end
+    for _, e in ipairs(got) do
+      if held >= bytes then return out, '1' end
+      out[#out + 1] = e
+      for j = 2, #e[2], 2 do held = held + #e[2][j] end
+    end
+    if #got < want then return out, '' end
+    from = '(' .. got[#got][1]
+  end
+  return out, '1'
+end
+)lua";
+
 // The epoch and, per stream, its newest entries (tail) or the entries after an id (after),
 // with the newest id trimming removed from it ('' when none was), and why the history was
 // found damaged ('' when it was not). KEYS and ARGV: see Load.
@@ -167,7 +196,7 @@ QList<QByteArray> MarkLost::command() const
 //   gone for good, yet nothing else would tell. The epoch is then replaced (the sequence kept
 //   above the mark), so every node resets its history and its clients resync, and every node
 //   is told at once on the internal channel (`reload\n<epoch>`).
-static const QByteArray LoadScript = AssignLua + R"lua(
+static const QByteArray LoadScript = AssignLua + PageLua + R"lua(
 local epoch = redis.call('GET', KEYS[1])
 if not epoch then
   epoch = ARGV[1]
@@ -185,7 +214,7 @@ end
 -- The caller's mark of this epoch: ARGV[6..10], or one of the earlier ones from ARGV[15].
 local m = nil
 if epoch == ARGV[6] then m = 6 end
-for k = 15, #ARGV - 4, 5 do
+for k = 16, #ARGV - 4, 5 do
   if not m and epoch == ARGV[k] then m = k end
 end
 local why = ''
@@ -222,16 +251,21 @@ if m or (ARGV[3] == 'after' and epoch == ARGV[5]) then
 end
 local out = {epoch}
 local deleted = {}
+local more = {}
 for i = 2, 4 do
+  local entries, further
   if ARGV[3] == 'tail' then
-    out[#out + 1] = redis.call('XREVRANGE', KEYS[i], '+', '-', 'COUNT', ARGV[2])
+    entries, further = page(KEYS[i], true, '+', tonumber(ARGV[2]), tonumber(ARGV[15]))
   else
-    out[#out + 1] = redis.call('XRANGE', KEYS[i], '(' .. ARGV[4], '+', 'COUNT', ARGV[2])
+    entries, further = page(KEYS[i], false, '(' .. ARGV[4], tonumber(ARGV[2]), tonumber(ARGV[15]))
   end
+  out[#out + 1] = entries
+  more[#more + 1] = further
   deleted[#deleted + 1] = redis.call('GET', KEYS[i + 3]) or ''
 end
 out[#out + 1] = deleted
 out[#out + 1] = why
+out[#out + 1] = more
 return out
 )lua";
 
@@ -243,8 +277,23 @@ QList<QByteArray> Load::command() const
                 QList<QByteArray>{candidateEpoch, QByteArray::number(count),
                                   mode == Mode::Tail ? QByteArray("tail") : QByteArray("after"), after,
                                   callerEpoch, markEpoch, markPosition, markChannels[0], markChannels[1],
-                                  markChannels[2], eventsChannel, channels[0], channels[1], channels[2]}
+                                  markChannels[2], eventsChannel, channels[0], channels[1], channels[2],
+                                  QByteArray::number(pageBytes)}
                     + earlierMarks);
+}
+
+// One more page of a stream's tail, below `before`, for a node that reads the history in
+// pages (RedisTailRead): its entries as the Load script's, whether there may be more, and the
+// stream's trimmed id and the database's epoch at the same instant. KEYS and ARGV: see TailPage.
+static const QByteArray TailPageScript = PageLua + R"lua(
+local entries, more = page(KEYS[2], true, '(' .. ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]))
+return {redis.call('GET', KEYS[1]) or '', entries, more, redis.call('GET', KEYS[3]) or ''}
+)lua";
+
+QList<QByteArray> TailPage::command() const
+{
+    return eval(TailPageScript, {epoch, stream, trimmed},
+                {before, QByteArray::number(count), QByteArray::number(pageBytes)});
 }
 
 QByteArray reloadNotice(quint32 epoch)

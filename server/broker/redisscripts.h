@@ -106,9 +106,10 @@ struct MarkLost
 /**
  * Reads the history: the epoch and, per stream, its newest entries (tail) or the entries after
  * an id (after), with the newest id trimming removed from it. Replies
- * `[epoch, [entries of stream 1], [… 2], [… 3], [trimmed 1, trimmed 2, trimmed 3], damage]`
- * ('' for a stream nothing was trimmed from; damage: '' or why the continuity check failed and
- * a new epoch began); RedisHistoryReader reads that.
+ * `[epoch, [entries of stream 1], [… 2], [… 3], [trimmed 1, trimmed 2, trimmed 3], damage,
+ * [more 1, more 2, more 3]]` ('' for a stream nothing was trimmed from; damage: '' or why the
+ * continuity check failed and a new epoch began; more: '1' for a stream whose page ended at
+ * `count` or `pageBytes`, '' for one read to its end); RedisHistoryReader reads that.
  *
  * First it checks the history against the caller's mark (what it delivered: see the script),
  * and raises the trimmed id of a stream that lost its newest entries to its channel's head.
@@ -135,9 +136,31 @@ struct Load
     std::array<QByteArray, Channel::Count> markChannels;
     QByteArray eventsChannel;        ///< where a new epoch is announced (reloadNotice())
     std::array<QByteArray, Channel::Count> channels; ///< the channels' names (heads' fields)
+    qint64 pageBytes = 0; ///< … and per stream only until the entries read carry this many bytes
     /// The caller's marks of earlier epochs, five arguments each: epoch, position and the
     /// three channels' ids, as above. The script checks the one of the database's epoch.
     QList<QByteArray> earlierMarks;
+
+    QList<QByteArray> command() const;
+};
+
+/**
+ * Reads on down one stream's tail, below `before`: at most `count` entries, and only until
+ * they carry `pageBytes` (the first is read whatever its size). Replies `[epoch, [entries],
+ * more, trimmed]`: the database's epoch ('' without one), the entries newest first as Load's,
+ * '1' when the stream may hold older entries (else ''), and the stream's trimmed id ('' when
+ * nothing was trimmed), all at the same instant.
+ */
+struct TailPage
+{
+    // KEYS
+    QByteArray epoch;
+    QByteArray stream;
+    QByteArray trimmed; ///< the stream's trimmed key
+    // ARGV
+    QByteArray before;  ///< `<ms>-<seq>`: the oldest entry read so far
+    int count = 0;
+    qint64 pageBytes = 0;
 
     QList<QByteArray> command() const;
 };

@@ -19,16 +19,11 @@ TransferRoute::~TransferRoute()
     cancel();
 }
 
-// Read and written in the routes' thread (the engine's); tests set it before any route runs.
-static TransferRoute::Resolver &testResolver()
+// Read and written in the routes' thread (the engine's); a test sets it before any route runs.
+TransferRoute::Resolver &TransferRoute::resolverOverride()
 {
-    static TransferRoute::Resolver resolver;
+    static Resolver resolver;
     return resolver;
-}
-
-void TransferRoute::setResolverForTesting(Resolver resolver)
-{
-    testResolver() = std::move(resolver);
 }
 
 void TransferRoute::cancel()
@@ -77,7 +72,7 @@ void TransferRoute::prepare(Ready ready)
     if (!m_refusal)
         return ready(requestFor({}));
     const QString host = m_current.host();
-    if (const Resolver &resolver = testResolver()) {
+    if (const Resolver &resolver = resolverOverride()) {
         QHostInfo info;
         info.setAddresses(resolver(host));
         // Answered later, as the system's resolver does.

@@ -58,13 +58,17 @@ public:
     /// Forgets a lookup under way: its answer is dropped.
     void cancel();
 
+private:
+    /// Tests only (tst_transferpinning defines it; nothing in the server does): sets the
+    /// resolver below. A friend, not a public member, so the seam is no part of what the
+    /// server's code can call.
+    friend class TransferRouteTestHook;
     /// The addresses a host name has, answered in place of the system's resolver (QHostInfo)
     /// for every route of the process: a test's DNS server that answers the check's lookup
-    /// otherwise than a later one (tst_transferpinning). Null: the system's (the default).
+    /// otherwise than a later one. Null: the system's (always, outside that test).
     using Resolver = std::function<QList<QHostAddress>(const QString &host)>;
-    static void setResolverForTesting(Resolver resolver);
+    static Resolver &resolverOverride();
 
-private:
     QNetworkRequest requestFor(const QHostAddress &address) const;
     void resolved(const QString &host, const QHostInfo &info, const Ready &ready);
 

@@ -1,16 +1,19 @@
-// The start-up load of the embedded broker's history is bounded by bytes (issue 24), against
-// the real hermes-server binary: a journal of large events, many times HERMES_SSE_HISTORY_BYTES,
-// is read back keeping only the newest events that fit, and never whole. A restart's peak
+// The start-up load of the history is bounded by bytes (issue 24), against the real
+// hermes-server binary, for both brokers: a journal of large events, or a Redis stream of them
+// on a real redis-server, many times HERMES_SSE_HISTORY_BYTES, is read back keeping only the
+// newest events that fit, and never whole. A restart's peak
 // memory grows by about the budget, not by the journal's size; the newest events replay, and a
 // resume from before them is answered resync_required (history_exceeded), as after an eviction
 // at run time. Memory and counts are asserted, never durations (every wait is bounded).
 
 #include "asynchttp.h"
 #include "processstats.h"
+#include "redisprocess.h"
 #include "serverprocess.h"
 #include "sseclient.h"
 #include "testutil.h"
 
+#include <QDeadlineTimer>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTest>
@@ -29,9 +32,10 @@ constexpr qint64 HistoryBytes = 1 << 20;
 constexpr int Events = 700;
 constexpr int PayloadBytes = 60 * 1024;
 // What a start-up may cost beyond the kept history: the segment being read (a quarter of the
-// budget), the kept events once more while the hub encodes them, the first start's own
-// variance. Without the byte bound on the load, the restart below reads the whole journal
-// (about 43 MB) and the events in it: its peak grows by over 80 MB.
+// budget) or the Redis page (half the budget at most), the kept events once more while the hub
+// encodes them, the first start's own variance. Without the byte bound on the load, the restart
+// below reads the whole journal or stream tail (about 43 MB) and the events in it: its peak
+// grows by over 80 MB.
 constexpr qint64 SlackBytes = 16 << 20;
 
 QJsonObject json(const QString &data)
@@ -47,10 +51,19 @@ class tst_HistoryLoad : public QObject
 
 private slots:
     void aLargeJournalLoadsWithinTheBudget();
+    void aLargeRedisTailLoadsWithinTheBudget();
 
 private:
     QProcessEnvironment environment() const;
     std::unique_ptr<SseClient> resumeFrom(const QByteArray &id);
+    /// Starts the server, waits for its broker (a Redis node loads its history after the
+    /// start), and gives its peak and current RSS.
+    bool start(const QProcessEnvironment &env, qint64 *peakKb, qint64 *residentKb);
+    /// Publishes Events large events on system:notifications; their ids.
+    QList<QByteArray> publishLargeEvents();
+    /// The restart's figures against the first start's, and what a resume gets.
+    void checkRestart(const QList<QByteArray> &ids, qint64 emptyPeakKb, qint64 emptyRssKb,
+                      qint64 peakKb, qint64 rssAfterKb, const char *what);
 
     ServerProcess m_server;
 };
@@ -73,15 +86,25 @@ std::unique_ptr<SseClient> tst_HistoryLoad::resumeFrom(const QByteArray &id)
     return client;
 }
 
-void tst_HistoryLoad::aLargeJournalLoadsWithinTheBudget()
+bool tst_HistoryLoad::start(const QProcessEnvironment &env, qint64 *peakKb, qint64 *residentKb)
 {
-    QVERIFY2(m_server.start(environment()), qPrintable(m_server.errorString()));
-    // A start on an empty journal: what the load adds is measured against its peak.
+    if (!m_server.start(env))
+        return false;
+    QDeadlineTimer deadline(30000);
+    while (!deadline.hasExpired()) {
+        const HttpReply health = httpRequest(m_server.port(), "GET", "/api/v1/events/health", {}, {}, 2000);
+        if (health.status == 200 && json(QString::fromUtf8(health.body)).value(QStringLiteral("status")) == QStringLiteral("ok"))
+            break;
+        QTest::qWait(50);
+    }
     const qint64 pid = m_server.process().processId();
-    const qint64 emptyPeakKb = peakRssKb(pid);
-    const qint64 emptyRssKb = rssKb(pid);
-    QVERIFY(emptyPeakKb > 0 && emptyRssKb > 0);
+    *peakKb = peakRssKb(pid);
+    *residentKb = rssKb(pid);
+    return !deadline.hasExpired() && *peakKb > 0 && *residentKb > 0;
+}
 
+QList<QByteArray> tst_HistoryLoad::publishLargeEvents()
+{
     const QByteArray blob(PayloadBytes, 'x');
     QList<QByteArray> ids;
     for (int n = 0; n < Events; ++n) {
@@ -89,20 +112,20 @@ void tst_HistoryLoad::aLargeJournalLoadsWithinTheBudget()
             m_server.port(), "POST", "/api/v1/events/publish", Headers,
             "{\"channel\":\"system:notifications\",\"type\":\"big\",\"data\":{\"n\":"
                 + QByteArray::number(n) + ",\"b\":\"" + blob + "\"}}", 10000);
-        QCOMPARE(reply.status, 202);
+        if (reply.status != 202)
+            return {};
         ids.append(QJsonDocument::fromJson(reply.body).object().value(QStringLiteral("id")).toString().toUtf8());
     }
-    QCOMPARE(m_server.terminate(), 0);
+    return ids;
+}
 
-    m_server.setPort(m_server.port());
-    QVERIFY2(m_server.start(environment()), qPrintable(m_server.errorString()));
-    const qint64 restarted = m_server.process().processId();
-    const qint64 peakKb = peakRssKb(restarted);
-    const qint64 rssAfterKb = rssKb(restarted);
+void tst_HistoryLoad::checkRestart(const QList<QByteArray> &ids, qint64 emptyPeakKb, qint64 emptyRssKb,
+                                   qint64 peakKb, qint64 rssAfterKb, const char *what)
+{
     const qint64 allowedKb = (HistoryBytes + SlackBytes) / 1024;
-    qInfo("a journal of %d events of %d KiB, history bytes %lld KiB: start-up peak %+lld KiB, "
+    qInfo("%s of %d events of %d KiB, history bytes %lld KiB: start-up peak %+lld KiB, "
           "resident after start-up %+lld KiB (allowed %lld KiB)",
-          Events, PayloadBytes / 1024, HistoryBytes / 1024, peakKb - emptyPeakKb,
+          what, Events, PayloadBytes / 1024, HistoryBytes / 1024, peakKb - emptyPeakKb,
           rssAfterKb - emptyRssKb, allowedKb);
     QVERIFY2(peakKb - emptyPeakKb <= allowedKb, "the load held more than the budget allows");
     QVERIFY2(rssAfterKb - emptyRssKb <= allowedKb, "the history holds more than the budget allows");
@@ -126,6 +149,46 @@ void tst_HistoryLoad::aLargeJournalLoadsWithinTheBudget()
                  QStringLiteral("history_exceeded"));
         QCOMPARE(old->nonHeartbeatEvents()[1].lastEventId.toUtf8(), ids.last());
     }
+}
+
+void tst_HistoryLoad::aLargeJournalLoadsWithinTheBudget()
+{
+    // A start on an empty journal: what the load adds is measured against its peak.
+    qint64 emptyPeakKb = 0, emptyRssKb = 0;
+    QVERIFY2(start(environment(), &emptyPeakKb, &emptyRssKb), qPrintable(m_server.errorString()));
+    const QList<QByteArray> ids = publishLargeEvents();
+    QCOMPARE(ids.size(), Events);
+    QCOMPARE(m_server.terminate(), 0);
+
+    m_server.setPort(m_server.port());
+    qint64 peakKb = 0, rssAfterKb = 0;
+    QVERIFY2(start(environment(), &peakKb, &rssAfterKb), qPrintable(m_server.errorString()));
+    checkRestart(ids, emptyPeakKb, emptyRssKb, peakKb, rssAfterKb, "a journal");
+    if (QTest::currentTestFailed())
+        return;
+    QCOMPARE(m_server.terminate(), 0);
+}
+
+void tst_HistoryLoad::aLargeRedisTailLoadsWithinTheBudget()
+{
+    // The same with the Redis broker: the stream's tail (HERMES_REDIS_STREAM_LENGTH, 10,000,
+    // keeps all 700) is read in pages, newest first, until the budget is full.
+    RedisProcess redis;
+    QVERIFY2(redis.start(), qPrintable(redis.errorString()));
+    QProcessEnvironment env = environment();
+    env.insert(QStringLiteral("HERMES_REDIS_URL"), redis.url());
+    qint64 emptyPeakKb = 0, emptyRssKb = 0;
+    QVERIFY2(start(env, &emptyPeakKb, &emptyRssKb), qPrintable(m_server.errorString()));
+    const QList<QByteArray> ids = publishLargeEvents();
+    QCOMPARE(ids.size(), Events);
+    QCOMPARE(m_server.terminate(), 0);
+
+    m_server.setPort(m_server.port());
+    qint64 peakKb = 0, rssAfterKb = 0;
+    QVERIFY2(start(env, &peakKb, &rssAfterKb), qPrintable(m_server.errorString()));
+    checkRestart(ids, emptyPeakKb, emptyRssKb, peakKb, rssAfterKb, "a Redis stream");
+    if (QTest::currentTestFailed())
+        return;
     QCOMPARE(m_server.terminate(), 0);
 }
 

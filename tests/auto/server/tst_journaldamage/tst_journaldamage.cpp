@@ -2,11 +2,14 @@
 // torn tail after a clean stop, a missing state file, strangers in the directory, a disk that
 // fills at a rotation. The rule: damage is moved aside (never deleted), the epoch and the rest
 // are kept, and every resume across what may be lost is below a floor (resync), never a gap.
-// Ends with a seeded random walk of batches, stops and damage checked against a model.
+// The same under a byte budget that makes the load leave old events out. Ends with a seeded
+// random walk of batches, stops and damage checked against a model, with and without one.
 
 #include "broker/eventjournal.h"
 
 #include "../journalfixture/journalfixture.h"
+#include "damagefiles.h"
+#include "broker/historybudget.h"
 #include "broker/journalsegment.h"
 
 #include <QDir>
@@ -40,126 +43,12 @@ private slots:
     void stateFileMissingMovesEverythingAside();
     void strangerFilesAreNotFollowed();
     void fullDiskAtRotationLosesNothing();
+    void damageUnderAByteBudget_data();
+    void damageUnderAByteBudget();
+    void randomDamageIsNeverASilentGap_data();
     void randomDamageIsNeverASilentGap();
 };
 
-
-static QList<EventId> idsOf(const QList<Event> &events, int channel = -1)
-{
-    QList<EventId> out;
-    for (const Event &e : events) {
-        if (channel < 0 || e.channel.index() == channel)
-            out.append(e.id);
-    }
-    return out;
-}
-
-static QString channelDir(const QString &dir, int channel)
-{
-    return dir + u'/' + Channel::fromIndex(channel)->shortName();
-}
-
-static QStringList segments(const QString &dir, int channel)
-{
-    QDir d(channelDir(dir, channel));
-    QStringList out;
-    for (const QString &name : d.entryList({QStringLiteral("*.log")}, QDir::Files | QDir::System, QDir::Name))
-        out.append(d.filePath(name));
-    return out;
-}
-
-// Every file under damaged/ (what was moved aside).
-static QStringList movedAside(const QString &dir)
-{
-    QStringList out;
-    QDirIterator it(dir + QStringLiteral("/damaged"), QDir::Files | QDir::System, QDirIterator::Subdirectories);
-    while (it.hasNext())
-        out.append(it.next());
-    return out;
-}
-
-// Where each record of a segment file starts (the header's first).
-static QList<qsizetype> recordOffsets(const QByteArray &bytes)
-{
-    QList<qsizetype> out;
-    qsizetype pos = 0;
-    while (bytes.size() - pos >= 8) {
-        const quint32 length = quint32(quint8(bytes[pos])) | quint32(quint8(bytes[pos + 1])) << 8
-            | quint32(quint8(bytes[pos + 2])) << 16 | quint32(quint8(bytes[pos + 3])) << 24;
-        if (qsizetype(length) > bytes.size() - pos - 8)
-            break;
-        out.append(pos);
-        pos += 8 + qsizetype(length);
-    }
-    return out;
-}
-
-static QByteArray readAll(const QString &path)
-{
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
-
-static bool writeAll(const QString &path, const QByteArray &bytes)
-{
-    QFile f(path);
-    return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(bytes) == bytes.size();
-}
-
-// A journal of capacity 16 (segments of 16 events) holding `count` events of channel 2, closed
-// cleanly. Returns them.
-static QList<Event> writeChannel(const QString &dir, int count, bool clean = true, int channel = 2)
-{
-    EventJournal journal(dir, 64, EventJournal::Fsync::Never);
-    const Result<EventJournal::Loaded> loaded = journal.open("boot-1");
-    if (!loaded)
-        return {};
-    EventIdGenerator ids;
-    ids.setEpoch(loaded->epoch);
-    ids.advanceTo(loaded->newest);
-    QList<Event> out;
-    for (int i = 0; i < count; ++i) {
-        out.append(makeJournalEvent(ids, channel, i));
-        if (!journal.append({out.last()}))
-            return {};
-    }
-    if (clean)
-        journal.close();
-    return out;
-}
-
-// The invariant: a resume from `after` on `channel` is either below the floor (resync) or given
-// exactly the written events after it.
-static bool resumeIsWhole(const EventJournal::Loaded &loaded, const QList<Event> &written, int channel,
-                          EventId after, QString *why)
-{
-    const EventId floor = loaded.floors[size_t(channel)];
-    if (!floor.isNull() && after < floor)
-        return true; // resync_required
-    QList<EventId> want, got;
-    for (const Event &e : written) {
-        if (e.channel.index() == channel && e.id > after)
-            want.append(e.id);
-    }
-    for (const Event &e : loaded.events) {
-        if (e.channel.index() == channel && e.id > after)
-            got.append(e.id);
-    }
-    if (want == got)
-        return true;
-    *why = QStringLiteral("resume from %1 (floor %2): %3 event(s) wanted, %4 given")
-               .arg(QString::fromLatin1(after.toByteArray()), QString::fromLatin1(floor.toByteArray()))
-               .arg(want.size()).arg(got.size());
-    return false;
-}
-
-#define VERIFY_EVERY_RESUME(loaded, written, channel)                                              \
-    do {                                                                                           \
-        QString why_;                                                                              \
-        QVERIFY2(resumeIsWhole(loaded, written, channel, EventId(0, 0, (loaded).epoch), &why_), qPrintable(why_)); \
-        for (const Event &e_ : written)                                                            \
-            QVERIFY2(resumeIsWhole(loaded, written, channel, e_.id, &why_), qPrintable(why_));      \
-    } while (false)
 
 void tst_JournalDamage::tornTailAfterACleanStopIsDamage()
 {
@@ -371,6 +260,81 @@ void tst_JournalDamage::fullDiskAtRotationLosesNothing()
     journal.close();
 }
 
+// A byte budget that keeps exactly `n` of makeJournalEvent's events (HistoryBudget: kept while
+// the ones kept weigh less than the budget).
+static qint64 budgetFor(int n)
+{
+    EventIdGenerator ids;
+    ids.setEpoch(1);
+    return n * HistoryBudget::weight(makeJournalEvent(ids, 2, 10)) - 1;
+}
+
+void tst_JournalDamage::damageUnderAByteBudget_data()
+{
+    QTest::addColumn<int>("damage");
+    QTest::addColumn<int>("keptFrom"); // the events kept: written.mid(keptFrom); -1: not exact
+    QTest::addColumn<int>("floor");    // written[floor] is the floor
+    // 60 events in segments of 16; a budget of 5 events. What the damage leaves (see the tests
+    // above) is cut to its newest 5, and the newest one left out is the floor.
+    QTest::newRow("middle segment removed") << 0 << 55 << 54;
+    QTest::newRow("middle segment cut") << 1 << 55 << 54;
+    QTest::newRow("segments reordered") << 2 << 55 << 54;
+    QTest::newRow("flipped bit in the newest") << 3 << 55 << 54;
+    QTest::newRow("newest removed after a clean stop") << 4 << 60 << 59;
+    QTest::newRow("torn tail after a clean stop") << 5 << -1 << 59;
+}
+
+void tst_JournalDamage::damageUnderAByteBudget()
+{
+    QFETCH(int, damage);
+    QFETCH(int, keptFrom);
+    QFETCH(int, floor);
+    const qint64 bytes = budgetFor(5);
+    QTemporaryDir dir;
+    const QList<Event> written = writeChannel(dir.path(), 60, true, 2, bytes);
+    QCOMPARE(written.size(), 60);
+    const QStringList files = segments(dir.path(), 2);
+    QCOMPARE(files.size(), 4); // the byte budget does not change the files, only the load
+    switch (damage) {
+    case 0:
+        QVERIFY(QFile::remove(files[1]));
+        break;
+    case 1: {
+        const QByteArray bytes1 = readAll(files[1]);
+        QVERIFY(writeAll(files[1], bytes1.first(recordOffsets(bytes1)[12])));
+        break;
+    }
+    case 2: {
+        const QByteArray one = readAll(files[1]);
+        QVERIFY(writeAll(files[1], readAll(files[2])) && writeAll(files[2], one));
+        break;
+    }
+    case 3: {
+        QByteArray newest = readAll(files.last());
+        newest[recordOffsets(newest)[6] + 1] = char(newest[recordOffsets(newest)[6] + 1] ^ 0x10);
+        QVERIFY(writeAll(files.last(), newest));
+        break;
+    }
+    case 4:
+        QVERIFY(QFile::remove(files.last()));
+        break;
+    default: {
+        QFile f(files.last());
+        QVERIFY(f.open(QIODevice::Append));
+        f.write(QByteArray("\x40\x00\x00\x00\x12\x34", 6));
+        break;
+    }
+    }
+    EventJournal journal(dir.path(), 64, EventJournal::Fsync::Never, bytes);
+    OPEN_JOURNAL(loaded, journal, "boot-1");
+    QVERIFY(!loaded.newEpoch);
+    QVERIFY(!loaded.damage.isEmpty());
+    QVERIFY(idsOf(loaded.events).size() <= 5);
+    if (keptFrom >= 0)
+        QCOMPARE(idsOf(loaded.events), idsOf(written.mid(keptFrom)));
+    QCOMPARE(loaded.floors[2], written[floor].id);
+    VERIFY_EVERY_RESUME(loaded, written, 2);
+}
 
 // The model's check in one comparison: every resume from at or above the floor is given the
 // same suffix, so it is enough that the history above the floor is exactly what was written.
@@ -382,8 +346,17 @@ static QString aboveFloorMismatch(const EventJournal::Loaded &loaded, const QLis
     return resumeIsWhole(loaded, written, channel, floor, &why) ? QString() : why;
 }
 
+void tst_JournalDamage::randomDamageIsNeverASilentGap_data()
+{
+    QTest::addColumn<qint64>("bytes");
+    QTest::newRow("count bound") << EventJournal::Unbounded;
+    // About 8 events a channel fit, of the 24 the count keeps: most loads leave some out.
+    QTest::newRow("byte budget") << budgetFor(8);
+}
+
 void tst_JournalDamage::randomDamageIsNeverASilentGap()
 {
+    QFETCH(qint64, bytes);
     const quint32 seed = qEnvironmentVariableIsSet("HERMES_TEST_SEED")
         ? quint32(qEnvironmentVariableIntValue("HERMES_TEST_SEED"))
         : QRandomGenerator::global()->generate();
@@ -402,9 +375,9 @@ void tst_JournalDamage::randomDamageIsNeverASilentGap()
     EventIdGenerator ids;
     bool injected = false; // damage since the last open that the journal must report
     bool clean = true;
-    int damaged = 0, resets = 0, crashes = 0;
+    int damaged = 0, resets = 0, crashes = 0, leftOut = 0;
     for (int round = 0; round < rounds; ++round) {
-        EventJournal journal(dir.path(), capacity, EventJournal::Fsync::Never);
+        EventJournal journal(dir.path(), capacity, EventJournal::Fsync::Never, bytes);
         OPEN_JOURNAL(loaded, journal, "boot-1");
         if (loaded.newEpoch) {
             QVERIFY2(round == 0 || injected, "a new epoch without a reason");
@@ -423,11 +396,23 @@ void tst_JournalDamage::randomDamageIsNeverASilentGap()
             const QString mismatch = aboveFloorMismatch(loaded, written, c);
             QVERIFY2(mismatch.isEmpty(), qPrintable(QStringLiteral("round %1 channel %2: %3").arg(round).arg(c).arg(mismatch)));
             if (!injected) {
-                // Without damage the floor rises by trimming only: the newest `capacity` stay.
+                // Without damage the floor rises by trimming and the byte budget only: the
+                // newest `capacity` stay, or as many of them as fit the bytes.
                 qsizetype above = 0;
-                for (const Event &e : written)
-                    above += e.channel.index() == c && (floors[c].isNull() || e.id > floors[c]);
-                QVERIFY(idsOf(loaded.events, c).size() >= qMin<qsizetype>(capacity, above));
+                qint64 held = 0;
+                qsizetype fit = 0;
+                for (auto e = written.crbegin(); e != written.crend(); ++e) {
+                    if (e->channel.index() != c || (!floors[c].isNull() && e->id <= floors[c]))
+                        continue;
+                    ++above;
+                    if (held < bytes && fit < capacity) {
+                        held += HistoryBudget::weight(*e);
+                        ++fit;
+                    }
+                }
+                const qsizetype kept = idsOf(loaded.events, c).size();
+                QVERIFY2(kept >= fit, qPrintable(QStringLiteral("round %1 channel %2: %3 kept, %4 fit").arg(round).arg(c).arg(kept).arg(fit)));
+                leftOut += kept < qMin<qsizetype>(capacity, above) ? 1 : 0;
             }
             floors[c] = loaded.floors[size_t(c)];
         }
@@ -514,8 +499,11 @@ void tst_JournalDamage::randomDamageIsNeverASilentGap()
             break;
         }
     }
-    qInfo("seed %u: %d rounds, %lld events, %d crashes, %d damage reports, %d new epochs, %lld files moved aside",
-          seed, rounds, qlonglong(written.size()), crashes, damaged, resets, qlonglong(movedAside(dir.path()).size()));
+    qInfo("seed %u: %d rounds, %lld events, %d crashes, %d damage reports, %d new epochs, %lld files moved aside, "
+          "%d loads of a channel that left events out for the bytes",
+          seed, rounds, qlonglong(written.size()), crashes, damaged, resets, qlonglong(movedAside(dir.path()).size()), leftOut);
+    if (bytes != EventJournal::Unbounded)
+        QVERIFY2(leftOut > 0, "the byte budget never left an event out: the row tests nothing");
 }
 
 QTEST_MAIN(tst_JournalDamage)

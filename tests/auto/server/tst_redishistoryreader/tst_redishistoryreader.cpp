@@ -1,13 +1,15 @@
 // RedisHistoryReader: the Load call for each mode, and what a reply says — events in id order,
 // trimmed ids and counts per channel, entries that are not events skipped, unusable replies
-// refused with the words the log shows, floors. Replies are built by hand (RESP text read by
+// refused with the words the log shows; a tail read in pages keeps the newest events that
+// fit the history's bounds, with the floor below them. Replies are built by hand (RESP text read by
 // hiredis' own reader, so the trees are exactly what the broker gets), and once read from a
 // real redis-server after the Publish script wrote the streams.
 
 #include "broker/redishistoryreader.h"
+#include "broker/redistailread.h"
 
 #include "redisprocess.h"
-#include "respclient.h"
+#include "broker/redisconnection.h"
 
 #include <hiredis/hiredis.h>
 
@@ -28,7 +30,9 @@ private slots:
     void entriesThatAreNotEventsAreSkipped();
     void unusableRepliesAreRefused_data();
     void unusableRepliesAreRefused();
-    void floors();
+    void oldestAndNewestByIdInEitherOrder();
+    void tailReadKeepsTheNewestThatFit_data();
+    void tailReadKeepsTheNewestThatFit();
     void readsWhatThePublishScriptWrote();
 };
 
@@ -212,83 +216,92 @@ void tst_RedisHistoryReader::unusableRepliesAreRefused()
     QCOMPARE(loaded.error().message, message);
 }
 
-void tst_RedisHistoryReader::floors()
+void tst_RedisHistoryReader::oldestAndNewestByIdInEitherOrder()
 {
-    const quint32 epoch = EventId::parseEpoch(Epoch);
-    RedisHistoryReader::Loaded loaded;
-    loaded.epoch = epoch;
-    auto add = [&](Channel channel, quint64 ms) {
-        Event e;
-        e.channel = channel;
-        e.id = EventId(ms, 0, epoch);
-        loaded.events.append(e);
-        ++loaded.counts[channel.index()];
-        if (loaded.oldestRead[size_t(channel.index())].isNull())
-            loaded.oldestRead[size_t(channel.index())] = e.id;
-        loaded.newestRead[size_t(channel.index())] = e.id;
-    };
-    add(Channel::Downloads, 10);
-    add(Channel::Queue, 11);
-    add(Channel::Downloads, 12);
-    add(Channel::Queue, 13);
-    loaded.trimmed[Channel::Queue] = EventId(5, 0, epoch);
-    loaded.trimmed[Channel::System] = EventId(3, 0, epoch);
-
-    // Read below the limit: all there is; the floors are what trimming removed.
-    ChannelFloors floors = loaded.floors(3);
-    QVERIFY(floors[Channel::Downloads].isNull());
-    QCOMPARE(floors[Channel::Queue], EventId(5, 0, epoch));
-    QCOMPARE(floors[Channel::System], EventId(3, 0, epoch));
-
-    // Read up to the limit: older entries may be there, but not in this history.
-    floors = loaded.floors(2);
-    QCOMPARE(floors[Channel::Downloads], EventId(10, 0, epoch).previous());
-    QCOMPARE(floors[Channel::Queue], EventId(11, 0, epoch).previous());
-    QCOMPARE(floors[Channel::System], EventId(3, 0, epoch));
+    const RedisHistoryReader reader(RedisKeyspace(QStringLiteral("hermes:")), 100);
+    // A tail arrives newest first, a gap oldest first: the oldest entry read is the lowest id.
+    for (const bool newestFirst : {true, false}) {
+        QVariantList entries{entry("10-0", {QByteArray("e"), envelope("d", 1)}),
+                             entry("20-0", {QByteArray("e"), envelope("d", 2)}),
+                             entry("30-0", {QByteArray("x"), QByteArray("y")})};
+        if (newestFirst)
+            std::reverse(entries.begin(), entries.end());
+        const ReplyTree reply = tree(QVariantList{Epoch, entries, QVariantList{}, QVariantList{},
+                                                  QVariantList{}, QByteArray(),
+                                                  QVariantList{QByteArray("1"), QByteArray(), QByteArray()}});
+        const Result<RedisHistoryReader::Loaded> loaded = reader.parse(reply.get());
+        QVERIFY2(loaded, qPrintable(loaded ? QString() : loaded.error().message));
+        QCOMPARE(loaded->oldestRead[Channel::Downloads], EventId(10, 0, loaded->epoch));
+        QCOMPARE(loaded->newestRead[Channel::Downloads], EventId(30, 0, loaded->epoch));
+        QVERIFY(loaded->more[Channel::Downloads]);
+        QVERIFY(!loaded->more[Channel::Queue]);
+    }
 }
 
-void tst_RedisHistoryReader::readsWhatThePublishScriptWrote()
-{
-    RedisProcess redis;
-    QVERIFY2(redis.start(), qPrintable(redis.errorString()));
-    RespClient client;
-    QVERIFY(client.connectTo(redis.port()));
-    const RedisKeyspace keys(QStringLiteral("hermes:"));
-    const QByteArray candidate = EventId::epochText(EventId::randomEpoch());
-    QList<QByteArray> published;
-    for (int i = 0; i < 6; ++i) {
-        const Channel channel = Channel::all()[size_t(i % Channel::Count)];
-        const RedisScripts::Publish call{
-            .stream = keys.stream(channel), .sequence = keys.sequence(), .epoch = keys.epoch(),
-            .trimmed = keys.trimmed(channel), .streams = keys.streams(), .heads = keys.heads(),
-            .config = keys.config(),
-            .maxLength = 100, .envelope = envelope("t", i), .channel = channel.nameBytes(),
-            .candidateEpoch = candidate, .eventsChannel = keys.eventsChannel(),
-        };
-        published.append(client.command(call.command()).toByteArray());
-        QVERIFY(EventId::parse(published.last()));
-    }
+namespace {
 
-    // The broker's connection is asynchronous; hiredis' blocking one gives the same reply tree.
-    const timeval timeout{5, 0};
-    std::unique_ptr<redisContext, void (*)(redisContext *)> context(
-        redisConnectWithTimeout("127.0.0.1", redis.port(), timeout), redisFree);
-    QVERIFY(context && !context->err);
-    QCOMPARE(redisSetTimeout(context.get(), timeout), REDIS_OK);
-    const auto run = [&](const QList<QByteArray> &args) {
+/// hiredis' blocking connection: the same reply trees as the broker's asynchronous one.
+class BlockingRedis
+{
+public:
+    explicit BlockingRedis(quint16 port)
+        : m_context(redisConnectWithTimeout("127.0.0.1", port, timeval{5, 0}), redisFree)
+    {
+        if (m_context && !m_context->err)
+            redisSetTimeout(m_context.get(), timeval{5, 0});
+    }
+    bool isOpen() const { return m_context && !m_context->err; }
+    ReplyTree run(const QList<QByteArray> &args)
+    {
         std::vector<const char *> argv;
         std::vector<size_t> lengths;
         for (const QByteArray &a : args) {
             argv.push_back(a.constData());
             lengths.push_back(size_t(a.size()));
         }
-        return ReplyTree(static_cast<redisReply *>(redisCommandArgv(context.get(), int(argv.size()),
+        return ReplyTree(static_cast<redisReply *>(redisCommandArgv(m_context.get(), int(argv.size()),
                                                                     argv.data(), lengths.data())),
                          freeReplyObject);
+    }
+
+private:
+    std::unique_ptr<redisContext, void (*)(redisContext *)> m_context;
+};
+
+/// Publishes through the Publish script, as a node does; returns the id.
+QByteArray publish(BlockingRedis &redis, const RedisKeyspace &keys, Channel channel,
+                   const QByteArray &envelope, const QByteArray &candidate)
+{
+    const RedisScripts::Publish call{
+        .stream = keys.stream(channel), .sequence = keys.sequence(), .epoch = keys.epoch(),
+        .trimmed = keys.trimmed(channel), .streams = keys.streams(), .heads = keys.heads(),
+        .config = keys.config(),
+        .maxLength = 1000, .envelope = envelope, .channel = channel.nameBytes(),
+        .candidateEpoch = candidate, .eventsChannel = keys.eventsChannel(),
     };
+    const ReplyTree reply = redis.run(call.command());
+    return reply ? RedisReply::string(reply.get()) : QByteArray();
+}
+
+} // namespace
+
+void tst_RedisHistoryReader::readsWhatThePublishScriptWrote()
+{
+    RedisProcess redis;
+    QVERIFY2(redis.start(), qPrintable(redis.errorString()));
+    BlockingRedis blocking(redis.port());
+    QVERIFY(blocking.isOpen());
+    const RedisKeyspace keys(QStringLiteral("hermes:"));
+    const QByteArray candidate = EventId::epochText(EventId::randomEpoch());
+    QList<QByteArray> published;
+    for (int i = 0; i < 6; ++i) {
+        published.append(publish(blocking, keys, Channel::all()[size_t(i % Channel::Count)],
+                                 envelope("t", i), candidate));
+        QVERIFY(EventId::parse(published.last()));
+    }
 
     const RedisHistoryReader reader(keys, 100);
-    ReplyTree reply = run(reader.call(Mode::Tail, EventId(), 0).command());
+    ReplyTree reply = blocking.run(reader.call(Mode::Tail, EventId(), 0).command());
     QVERIFY(reply);
     Result<RedisHistoryReader::Loaded> loaded = reader.parse(reply.get());
     QVERIFY2(loaded, qPrintable(loaded ? QString() : loaded.error().message));
@@ -300,11 +313,109 @@ void tst_RedisHistoryReader::readsWhatThePublishScriptWrote()
 
     // After the second event, in its epoch: the four that followed.
     const auto second = *EventId::parse(published[1]);
-    reply = run(reader.call(Mode::After, second, second.epoch()).command());
+    reply = blocking.run(reader.call(Mode::After, second, second.epoch()).command());
     QVERIFY(reply);
     loaded = reader.parse(reply.get());
     QVERIFY2(loaded, qPrintable(loaded ? QString() : loaded.error().message));
     QCOMPARE(idsOf(loaded->events), published.mid(2));
+}
+
+void tst_RedisHistoryReader::tailReadKeepsTheNewestThatFit_data()
+{
+    QTest::addColumn<int>("events");
+    QTest::addColumn<int>("payloadBytes");
+    QTest::addColumn<int>("streamLength");
+    QTest::addColumn<int>("historySize");
+    QTest::addColumn<qint64>("historyBytes");
+    QTest::addColumn<int>("kept");
+    QTest::addColumn<QString>("floor"); // "none", "left out" (the newest not kept), "below kept"
+    // 10 KiB events weigh about 20 KiB held: a 100 KiB budget keeps 5 (the fifth crosses it).
+    QTest::newRow("bytes") << 40 << 10 * 1024 << 1000 << 1000 << qint64(100 * 1024) << 5 << QStringLiteral("left out");
+    QTest::newRow("count") << 40 << 100 << 1000 << 7 << (qint64(1) << 40) << 7 << QStringLiteral("left out");
+    QTest::newRow("stream length") << 40 << 100 << 25 << 1000 << (qint64(1) << 40) << 25 << QStringLiteral("below kept");
+    QTest::newRow("to its end") << 40 << 100 << 1000 << 1000 << (qint64(1) << 40) << 40 << QStringLiteral("none");
+    // Pages of at most PageBytes: 300 KiB events, all kept, read four to a page.
+    QTest::newRow("pages") << 12 << 300 * 1024 << 1000 << 1000 << (qint64(1) << 40) << 12 << QStringLiteral("none");
+}
+
+void tst_RedisHistoryReader::tailReadKeepsTheNewestThatFit()
+{
+    QFETCH(int, events);
+    QFETCH(int, payloadBytes);
+    QFETCH(int, streamLength);
+    QFETCH(int, historySize);
+    QFETCH(qint64, historyBytes);
+    QFETCH(int, kept);
+    QFETCH(QString, floor);
+    RedisProcess redis;
+    QVERIFY2(redis.start(), qPrintable(redis.errorString()));
+    BlockingRedis blocking(redis.port());
+    QVERIFY(blocking.isOpen());
+    const RedisKeyspace keys(QStringLiteral("hermes:"));
+    const QByteArray candidate = EventId::epochText(EventId::randomEpoch());
+    QList<QByteArray> published;
+    for (int i = 0; i < events; ++i) {
+        const QByteArray blob(payloadBytes, 'x');
+        published.append(publish(blocking, keys, Channel::Downloads,
+                                 R"({"type":"t","data":{"b":")" + blob + R"("},"timestamp":"2026-01-01T00:00:00.000Z"})",
+                                 candidate));
+        QVERIFY(EventId::parse(published.last()));
+        // Another channel's events in between: a channel's floor is its own.
+        QVERIFY(EventId::parse(publish(blocking, keys, Channel::Queue, envelope("q", i), candidate)));
+    }
+
+    const RedisHistoryReader reader(keys, streamLength, historySize, historyBytes);
+    RedisTailRead tail(keys, historySize, historyBytes);
+    const auto begin = [&] {
+        const ReplyTree reply = blocking.run(reader.call(Mode::Tail, EventId(), 0).command());
+        Result<RedisHistoryReader::Loaded> first = reader.parse(reply.get());
+        if (!first)
+            return false;
+        tail.begin(std::move(*first), reader.readLimit(Mode::Tail));
+        return true;
+    };
+    QVERIFY(begin());
+    int pages = 1;
+    qint64 largestReply = 0;
+    while (const std::optional<RedisScripts::TailPage> page = tail.next()) {
+        QVERIFY(page->pageBytes >= 1 && page->pageBytes <= RedisHistoryReader::PageBytes);
+        const ReplyTree reply = blocking.run(page->command());
+        qint64 bytes = 0;
+        for (size_t i = 0; reply && reply->type == REDIS_REPLY_ARRAY && i < reply->element[1]->elements; ++i)
+            bytes += reply->element[1]->element[i]->element[1]->element[1]->len;
+        largestReply = std::max(largestReply, bytes);
+        const Result<RedisTailRead::Page> added = tail.add(reply.get());
+        QVERIFY2(added, qPrintable(added ? QString() : added.error().message));
+        QVERIFY(*added == RedisTailRead::Page::Read);
+        QVERIFY2(++pages < 200, "the read does not end");
+    }
+    // A page ends once it carries its bytes: at most one entry beyond them.
+    QVERIFY2(largestReply <= RedisHistoryReader::PageBytes + payloadBytes + 200,
+             qPrintable(QString::number(largestReply)));
+    ChannelFloors floors;
+    const RedisHistoryReader::Loaded loaded = tail.take(&floors);
+    QList<QByteArray> downloads;
+    for (const Event &e : loaded.events) {
+        if (e.channel == Channel::Downloads)
+            downloads.append(e.id.toByteArray());
+    }
+    QCOMPARE(downloads, published.mid(events - kept));
+    QCOMPARE(loaded.events.size(), kept + std::min({events, streamLength, historySize}));
+    const EventId oldestKept = *EventId::parse(published[events - kept]);
+    const EventId expected = floor == QLatin1String("none") ? EventId()
+        : floor == QLatin1String("left out") ? *EventId::parse(published[events - kept - 1])
+                                             : oldestKept.previous();
+    QCOMPARE(floors[Channel::Downloads], expected);
+    qInfo("%d page(s), the largest %lld bytes of values", pages, largestReply);
+
+    // A database flushed between two pages: the read starts over, never mixes two histories.
+    QVERIFY(begin());
+    if (const std::optional<RedisScripts::TailPage> page = tail.next()) {
+        blocking.run({"FLUSHALL"});
+        const ReplyTree reply = blocking.run(page->command());
+        const Result<RedisTailRead::Page> added = tail.add(reply.get());
+        QVERIFY(added && *added == RedisTailRead::Page::EpochChanged);
+    }
 }
 
 QTEST_MAIN(tst_RedisHistoryReader)

@@ -127,15 +127,20 @@ void tst_RedisKeyspace::loadArgumentsInScriptOrder()
         .candidateEpoch = "a-candidate", .count = 70, .mode = RedisScripts::Load::Mode::Tail,
         .after = "5-1", .callerEpoch = "a-epoch", .markEpoch = "m-epoch", .markPosition = "9-2",
         .markChannels = {"m-1", "", "m-3"}, .eventsChannel = "a-events",
-        .channels = {"c-1", "c-2", "c-3"},
+        .channels = {"c-1", "c-2", "c-3"}, .pageBytes = 4096,
     };
     // KEYS: epoch, the three streams, their three trimmed keys, seq, heads. ARGV: candidate
     // epoch, count, mode, after, the caller's epoch, the mark (epoch, position, per channel),
-    // internal channel, the channels' names.
+    // internal channel, the channels' names, the page's bytes.
     QCOMPARE(withoutScript(call.command()),
              (QList<QByteArray>{"9", "k-epoch", "k-s1", "k-s2", "k-s3", "k-t1", "k-t2", "k-t3", "k-seq",
                                 "k-heads", "a-candidate", "70", "tail", "5-1", "a-epoch", "m-epoch",
-                                "9-2", "m-1", "", "m-3", "a-events", "c-1", "c-2", "c-3"}));
+                                "9-2", "m-1", "", "m-3", "a-events", "c-1", "c-2", "c-3", "4096"}));
+    // TailPage: KEYS epoch, the stream, its trimmed key; ARGV: below which id, count, bytes.
+    const RedisScripts::TailPage page{.epoch = "k-epoch", .stream = "k-s2", .trimmed = "k-t2",
+                                      .before = "7-0", .count = 5, .pageBytes = 300};
+    QCOMPARE(withoutScript(page.command()),
+             (QList<QByteArray>{"3", "k-epoch", "k-s2", "k-t2", "7-0", "5", "300"}));
     call.mode = RedisScripts::Load::Mode::After;
     QCOMPARE(withoutScript(call.command()).at(12), QByteArray("after"));
 }
@@ -267,10 +272,13 @@ void tst_RedisKeyspace::scriptsTouchTheKeysTheirStructsName()
         .mode = RedisScripts::Load::Mode::Tail, .after = "0-0", .callerEpoch = "0",
         .eventsChannel = keys.eventsChannel(),
         .channels = {"download:updates", "queue:updates", "system:notifications"},
+        .pageBytes = 1 << 20,
     };
     QVariantList reply = client.command(load.command()).toList();
-    QCOMPARE(reply.size(), 6);
+    QCOMPARE(reply.size(), 7);
     QCOMPARE(string(reply[5]), QByteArray()); // no damage
+    // Each stream read to its end: none may hold more.
+    QCOMPARE(reply[6].toList(), (QVariantList{QByteArray(), QByteArray(), QByteArray()}));
     QCOMPARE(string(reply[0]), candidate);
     QCOMPARE(string(reply[1].toList()[0].toList()[0]), adoptedId->position());
     QCOMPARE(string(reply[2].toList()[0].toList()[0]), first->position());
@@ -325,6 +333,33 @@ void tst_RedisKeyspace::scriptsTouchTheKeysTheirStructsName()
     client.command({"SET", "t:trimmed:queue:updates", first->position()});
     client.command(load.command());
     QCOMPARE(string(client.command({"GET", "t:trimmed:queue:updates"})), first->position());
+
+    // TailPage: below an id, newest first, until the bytes are read (the first entry
+    // whatever its size), with the epoch and the trimmed id of the same instant.
+    const QByteArray epochThen = string(client.command({"GET", "t:epoch"}));
+    QList<EventId> queue;
+    for (int i = 0; i < 5; ++i)
+        queue.append(*EventId::parse(string(client.command(publish(Channel::Queue, 100)))));
+    RedisScripts::TailPage page{.epoch = keys.epoch(), .stream = keys.stream(Channel::Queue),
+                                .trimmed = keys.trimmed(Channel::Queue), .before = queue[4].position(),
+                                .count = 10, .pageBytes = 2 * Envelope.size()};
+    reply = client.command(page.command()).toList();
+    QCOMPARE(reply.size(), 4);
+    QCOMPARE(string(reply[0]), epochThen);
+    QCOMPARE(reply[1].toList().size(), 2); // the bytes of two entries
+    QCOMPARE(string(reply[1].toList()[0].toList()[0]), queue[3].position());
+    QCOMPARE(string(reply[2]), QByteArray("1"));
+    QCOMPARE(string(reply[3]), first->position());
+    page.pageBytes = 1;
+    QCOMPARE(client.command(page.command()).toList()[1].toList().size(), 1);
+    page.count = 2;
+    page.pageBytes = 1 << 20;
+    reply = client.command(page.command()).toList();
+    QCOMPARE(reply[1].toList().size(), 2); // the count
+    QCOMPARE(string(reply[2]), QByteArray("1"));
+    page.count = 100;
+    reply = client.command(page.command()).toList();
+    QCOMPARE(string(reply[2]), QByteArray()); // read to its end
 }
 
 QTEST_MAIN(tst_RedisKeyspace)

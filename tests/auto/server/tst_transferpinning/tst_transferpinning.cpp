@@ -3,7 +3,7 @@
 //
 // One URL, two origins: `rebind.hermes.test:<port>` is served on 127.0.0.2 (allowed here,
 // standing for a public address) and on 127.0.0.1 (refused here, standing for the inside), on
-// the same port. The route's lookup (TransferRoute::setResolverForTesting, a DNS server that
+// the same port. The route's lookup (the resolver TransferRouteTestHook sets, a DNS server that
 // answers the check) names 127.0.0.2; the system's resolver — getaddrinfo, which Qt calls when
 // it connects by name, interposed below — names 127.0.0.1, as a rebinding DNS server answers
 // the second time. A route that connected by name would fetch the inside's file. (Why not
@@ -26,6 +26,18 @@
 
 using namespace Hermes;
 using namespace Hermes::Test;
+
+namespace Hermes {
+
+/// TransferRoute's friend for tests: the route's resolver, a test DNS server (see above).
+class TransferRouteTestHook
+{
+public:
+    using Resolver = std::function<QList<QHostAddress>(const QString &host)>;
+    static void setResolver(Resolver resolver) { TransferRoute::resolverOverride() = std::move(resolver); }
+};
+
+} // namespace Hermes
 
 namespace {
 
@@ -65,7 +77,7 @@ private slots:
     void init() { setUp(); }
     void cleanup()
     {
-        TransferRoute::setResolverForTesting({});
+        TransferRouteTestHook::setResolver({});
         tearDown();
     }
     void theCheckedAddressIsTheOneConnectedTo_data();
@@ -97,7 +109,7 @@ void tst_TransferPinning::theCheckedAddressIsTheOneConnectedTo()
 
     std::atomic<int> checked{0};
     const QHostAddress publicAddress(QStringLiteral("127.0.0.2"));
-    TransferRoute::setResolverForTesting([&](const QString &host) -> QList<QHostAddress> {
+    TransferRouteTestHook::setResolver([&](const QString &host) -> QList<QHostAddress> {
         if (host == QLatin1StringView(RebindName)) {
             ++checked;
             return {publicAddress};
