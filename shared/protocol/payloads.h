@@ -2,6 +2,7 @@
 
 #include "protocol/downloadstatus.h"
 
+#include <QByteArray>
 #include <QDateTime>
 #include <QJsonObject>
 #include <QString>
@@ -9,6 +10,8 @@
 #include <optional>
 
 namespace Hermes {
+
+class JsonWriter;
 
 /**
  * The payloads of the events Hermes sends, and of the REST download, as types: the server
@@ -192,6 +195,10 @@ struct DownloadResource
 
     /// `speed` and `eta` at the top level repeat the progress object's.
     QJsonObject toJson() const;
+    /// The same JSON as toJson(), byte for byte, written straight into `out` without building
+    /// the object: what list pages and the queue send for each of their rows (issue 27).
+    void writeJson(JsonWriter &out) const;
+    QByteArray toJsonBytes() const;
     static DownloadResource fromJson(const QJsonObject &object);
 };
 
