@@ -96,14 +96,9 @@ static std::optional<QString> optionalText(const QJsonObject &o, const QString &
     return o.value(key).toString();
 }
 
-QString isoTimestamp(const QDateTime &time)
-{
-    return time.toString(Qt::ISODateWithMs);
-}
-
 QDateTime parseTimestamp(const QJsonValue &value)
 {
-    return value.isString() ? QDateTime::fromString(value.toString(), Qt::ISODateWithMs) : QDateTime();
+    return value.isString() ? parseIsoTimestamp(value.toString()) : QDateTime();
 }
 
 std::optional<ReceivedStatus> ReceivedStatus::from(const QJsonValue &value)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "protocol/downloadstatus.h"
+#include "protocol/timestamp.h"
 
 #include <QByteArray>
 #include <QDateTime>
@@ -214,9 +215,7 @@ struct ReceivedEvent
     static ReceivedEvent decode(QStringView sseType, const QString &data);
 };
 
-/// ISO-8601 with milliseconds, as every Hermes timestamp is written.
-QString isoTimestamp(const QDateTime &time);
-/// Parses an ISO-8601 timestamp (invalid when `value` is not one).
+/// Parses an ISO-8601 timestamp (invalid when `value` is not one; parseIsoTimestamp()).
 QDateTime parseTimestamp(const QJsonValue &value);
 
 } // namespace Hermes
