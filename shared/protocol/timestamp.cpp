@@ -10,7 +10,7 @@ static constexpr qint64 MsPerDay = 86400000;
 
 QString isoTimestamp(const QDateTime &time)
 {
-    if (time.timeSpec() != Qt::UTC)
+    if (!time.isValid() || time.timeSpec() != Qt::UTC) // an invalid time is "", as Qt writes it
         return time.toString(Qt::ISODateWithMs);
     const qint64 ms = time.toMSecsSinceEpoch();
     const qint64 days = ms >= 0 ? ms / MsPerDay : (ms - MsPerDay + 1) / MsPerDay;

@@ -50,7 +50,8 @@ void tst_Timestamp::writesAsQt()
     // Year 1 to 9999 by hand, around them through Qt.
     const qint64 first = QDateTime(QDate(1, 1, 1), QTime(0, 0), Qt::UTC).toMSecsSinceEpoch();
     const qint64 last = QDateTime(QDate(9999, 12, 31), QTime(23, 59, 59, 999), Qt::UTC).toMSecsSinceEpoch();
-    QList<QDateTime> times{QDateTime(), QDateTime::fromMSecsSinceEpoch(0, Qt::UTC),
+    QList<QDateTime> times{QDateTime(), QDateTime(QDate(), QTime(), Qt::UTC), QDateTime(QDate(2026, 2, 30), QTime(1, 0), Qt::UTC),
+                           QDateTime::fromMSecsSinceEpoch(0, Qt::UTC),
                            QDateTime::fromMSecsSinceEpoch(-1, Qt::UTC), QDateTime::fromMSecsSinceEpoch(first, Qt::UTC),
                            QDateTime::fromMSecsSinceEpoch(first - 1, Qt::UTC), QDateTime::fromMSecsSinceEpoch(last, Qt::UTC),
                            QDateTime::fromMSecsSinceEpoch(last + 1, Qt::UTC), QDateTime(QDate(2000, 2, 29), QTime(12, 0), Qt::UTC),
