@@ -1,5 +1,7 @@
 #include "downloads/downloadrow.h"
 
+#include "protocol/timestamp.h"
+
 #include <QSqlQuery>
 #include <QStringList>
 #include <QVariant>
@@ -38,9 +40,9 @@ Download from(const QSqlQuery &q)
     d.errorMessage = q.value(10).toString();
     d.note = q.value(11).toString();
     d.attempts = q.value(12).toInt();
-    d.createdAt = QDateTime::fromString(q.value(13).toString(), Qt::ISODateWithMs);
-    d.updatedAt = QDateTime::fromString(q.value(14).toString(), Qt::ISODateWithMs);
-    d.completedAt = QDateTime::fromString(q.value(15).toString(), Qt::ISODateWithMs);
+    d.createdAt = parseIsoTimestamp(q.value(13).toString());
+    d.updatedAt = parseIsoTimestamp(q.value(14).toString());
+    d.completedAt = parseIsoTimestamp(q.value(15).toString());
     d.owner = q.value(16).toString();
     d.etag = q.value(17).toString();
     d.lastModified = q.value(18).toString();

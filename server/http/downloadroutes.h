@@ -32,9 +32,11 @@ private:
     void list(HttpExchange &ex);
     /// The JSON body of a list page: at most ListPageBytes of rows (at least one).
     QByteArray listBody(const DownloadService::Page &page, const DownloadService::ListRequest &request) const;
-    /// `rows` as a JSON array, up to ListPageBytes (one row at least); `nextCursor` gets the
-    /// JSON of the cursor after the last row written, or null when nothing follows.
-    QByteArray rowsJson(const QList<Download> &rows, bool more, QByteArray *nextCursor, qsizetype *written) const;
+    /// Appends `rows` to `body` as a JSON array, up to ListPageBytes (one row at least);
+    /// `nextCursor` gets the JSON of the cursor after the last row written, or null when
+    /// nothing follows.
+    void appendRows(QByteArray *body, const QList<Download> &rows, bool more, QByteArray *nextCursor,
+                    qsizetype *written) const;
     void get(HttpExchange &ex);
     void queue(HttpExchange &ex);
     void setPriority(HttpExchange &ex);

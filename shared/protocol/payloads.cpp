@@ -1,5 +1,7 @@
 #include "protocol/payloads.h"
 
+#include "jsonwriter.h"
+
 #include <QJsonDocument>
 
 #include <limits>
@@ -94,14 +96,9 @@ static std::optional<QString> optionalText(const QJsonObject &o, const QString &
     return o.value(key).toString();
 }
 
-QString isoTimestamp(const QDateTime &time)
-{
-    return time.toString(Qt::ISODateWithMs);
-}
-
 QDateTime parseTimestamp(const QJsonValue &value)
 {
-    return value.isString() ? QDateTime::fromString(value.toString(), Qt::ISODateWithMs) : QDateTime();
+    return value.isString() ? parseIsoTimestamp(value.toString()) : QDateTime();
 }
 
 std::optional<ReceivedStatus> ReceivedStatus::from(const QJsonValue &value)
@@ -315,6 +312,68 @@ QJsonObject DownloadResource::toJson() const
     if (phase)
         phase->writeTo(o);
     return o;
+}
+
+void DownloadResource::writeJson(JsonWriter &w) const
+{
+    // toJson()'s members in the order QJsonObject keeps them (sorted by name), so both give the
+    // same bytes (tst_jsonwriter compares them on random rows). The phase's four members fall
+    // between the others' (attempt, max_attempts, next_attempt_at, phase).
+    const auto integerOrNull = [](JsonWriter &member, const auto &v) { v ? member.integer(*v) : member.null(); };
+    w.beginObject();
+    if (phase)
+        integerOrNull(w.key(Key::Attempt), phase->attempt);
+    w.key(Key::Attempts).integer(attempts);
+    if (completedAt.isValid())
+        w.key(Key::CompletedAt).string(isoTimestamp(completedAt));
+    else
+        w.key(Key::CompletedAt).null();
+    w.key(Key::CreatedAt).string(isoTimestamp(createdAt));
+    w.key(Key::DownloadedBytes).integer(downloadedBytes);
+    w.key(Key::ErrorMessage).stringOrNull(errorMessage);
+    if (progress)
+        integerOrNull(w.key(Key::Eta), progress->eta);
+    w.key(Key::Filename).string(filename);
+    w.key(Key::Id).string(id);
+    if (phase) {
+        integerOrNull(w.key(Key::MaxAttempts), phase->maxAttempts);
+        if (phase->nextAttemptAt.isValid())
+            w.key(Key::NextAttemptAt).string(isoTimestamp(phase->nextAttemptAt));
+        else
+            w.key(Key::NextAttemptAt).null();
+    }
+    w.key(Key::Note).stringOrNull(note);
+    if (phase)
+        w.key(Key::Phase).stringOrNull(phase->phaseText);
+    w.key(Key::Position).integer(position);
+    w.key(Key::Priority).integer(priority);
+    w.key(Key::Progress).beginObject();
+    if (progress) {
+        const DownloadProgressInfo &p = *progress;
+        w.key(Key::DownloadedBytes).integer(p.downloadedBytes.value_or(0));
+        integerOrNull(w.key(Key::Eta), p.eta);
+        w.key(Key::Percentage).number(p.percentage.value_or(0));
+        w.key(Key::Speed).number(p.speed);
+        w.key(Key::Status).string(p.status ? p.status->text : QString());
+        integerOrNull(w.key(Key::TotalBytes), p.totalBytes);
+    }
+    w.endObject();
+    w.key(Key::Sha256).stringOrNull(sha256);
+    if (progress)
+        w.key(Key::Speed).number(progress->speed);
+    w.key(Key::Status).string(status ? status->text : QString());
+    integerOrNull(w.key(Key::TotalBytes), totalBytes);
+    w.key(Key::UpdatedAt).string(updatedAt);
+    w.key(Key::Url).string(url);
+    w.endObject();
+}
+
+QByteArray DownloadResource::toJsonBytes() const
+{
+    QByteArray out;
+    JsonWriter w(&out);
+    writeJson(w);
+    return out;
 }
 
 DownloadResource DownloadResource::fromJson(const QJsonObject &o)

@@ -1,7 +1,9 @@
 #pragma once
 
 #include "protocol/downloadstatus.h"
+#include "protocol/timestamp.h"
 
+#include <QByteArray>
 #include <QDateTime>
 #include <QJsonObject>
 #include <QString>
@@ -9,6 +11,8 @@
 #include <optional>
 
 namespace Hermes {
+
+class JsonWriter;
 
 /**
  * The payloads of the events Hermes sends, and of the REST download, as types: the server
@@ -192,6 +196,10 @@ struct DownloadResource
 
     /// `speed` and `eta` at the top level repeat the progress object's.
     QJsonObject toJson() const;
+    /// The same JSON as toJson(), byte for byte, written straight into `out` without building
+    /// the object: what list pages and the queue send for each of their rows (issue 27).
+    void writeJson(JsonWriter &out) const;
+    QByteArray toJsonBytes() const;
     static DownloadResource fromJson(const QJsonObject &object);
 };
 
@@ -207,9 +215,7 @@ struct ReceivedEvent
     static ReceivedEvent decode(QStringView sseType, const QString &data);
 };
 
-/// ISO-8601 with milliseconds, as every Hermes timestamp is written.
-QString isoTimestamp(const QDateTime &time);
-/// Parses an ISO-8601 timestamp (invalid when `value` is not one).
+/// Parses an ISO-8601 timestamp (invalid when `value` is not one; parseIsoTimestamp()).
 QDateTime parseTimestamp(const QJsonValue &value);
 
 } // namespace Hermes
