@@ -144,10 +144,14 @@ void DownloadRoutes::create(HttpExchange &ex)
     m_service->addMany(items, [this, ex](Result<QList<Download>> added) mutable {
         if (!added)
             return replyWith(ex, added.error());
-        QByteArray rows;
-        for (const Download &d : std::as_const(*added))
-            rows += (rows.isEmpty() ? "" : ",") + QJsonDocument(m_service->resourceOf(d).toJson()).toJson(QJsonDocument::Compact);
-        ex.reply(201, "{\"downloads\":[" + rows + "]}", "application/json");
+        QByteArray body = "{\"downloads\":[";
+        for (qsizetype i = 0; i < added->size(); ++i) {
+            if (i > 0)
+                body += ',';
+            JsonWriter row(&body);
+            m_service->resourceOf(added->at(i)).writeJson(row);
+        }
+        ex.reply(201, body + "]}", "application/json");
     });
 }
 
