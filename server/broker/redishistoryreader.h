@@ -37,6 +37,9 @@ public:
         int unreadable = 0;              ///< entries that were no event (skipped)
         /// Why the continuity check failed (and the script started a new epoch); empty: it held.
         QString damage;
+        /// The epoch this one replaced when a continuity check failed, and what the node that
+        /// found it damaged had delivered there (RedisKeyspace::origin()); epoch 0: none.
+        RedisMark::Epoch origin;
 
         /// Per channel, the newest id that is not in this history: what trimming removed or,
         /// for a channel read up to `readLimit` entries (older ones may be there, but not

@@ -106,9 +106,10 @@ struct MarkLost
 /**
  * Reads the history: the epoch and, per stream, its newest entries (tail) or the entries after
  * an id (after), with the newest id trimming removed from it. Replies
- * `[epoch, [entries of stream 1], [… 2], [… 3], [trimmed 1, trimmed 2, trimmed 3], damage]`
- * ('' for a stream nothing was trimmed from; damage: '' or why the continuity check failed and
- * a new epoch began); RedisHistoryReader reads that.
+ * `[epoch, [entries of stream 1], [… 2], [… 3], [trimmed 1, trimmed 2, trimmed 3], damage,
+ * origin]` ('' for a stream nothing was trimmed from; damage: '' or why the continuity check
+ * failed and a new epoch began; origin: the origin key, '' when none); RedisHistoryReader
+ * reads that.
  *
  * First it checks the history against the caller's mark (what it delivered: see the script),
  * and raises the trimmed id of a stream that lost its newest entries to its channel's head.
@@ -123,6 +124,7 @@ struct Load
     std::array<QByteArray, Channel::Count> trimmed; ///< the streams' trimmed keys
     QByteArray sequence;
     QByteArray heads;    ///< RedisKeyspace::heads()
+    QByteArray origin;   ///< RedisKeyspace::origin()
     // ARGV
     QByteArray candidateEpoch;
     int count = 0;       ///< at most this many entries per stream
