@@ -102,7 +102,7 @@ Result<RedisHistoryReader::Loaded> RedisHistoryReader::parse(const redisReply *r
                                                   .arg(QString::fromUtf8(m_keys.epoch())));
     }
     const redisReply *deleted = reply->element[4];
-    if (reply->elements == 6)
+    if (reply->elements >= 6)
         loaded.damage = QString::fromUtf8(RedisReply::string(reply->element[5]));
     if (reply->elements == 7)
         loaded.origin = parseOrigin(RedisReply::string(reply->element[6]));
