@@ -372,6 +372,9 @@ void RedisBroker::onLoaded(Load mode, const RedisHistoryReader::Loaded &loaded, 
         mark.beginEpoch(m_epoch);
         for (const Event &e : loaded.events)
             mark.deliver(e);
+        // The epoch this one replaced (a restore found): kept fresh here too, since Redis
+        // restored again from the same snapshot comes back in it.
+        mark.recall(loaded.origin);
         remember(mark);
         Q_EMIT historyLoaded(m_epoch, loaded.events, floors);
         m_adoptions.historyReplaced();

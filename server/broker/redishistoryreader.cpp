@@ -49,6 +49,7 @@ RedisScripts::Load RedisHistoryReader::call(Mode mode, EventId lastDelivered, qu
         .trimmed = m_keys.trimmedKeys(),
         .sequence = m_keys.sequence(),
         .heads = m_keys.heads(),
+        .origin = m_keys.origin(),
         .candidateEpoch = EventId::epochText(EventId::randomEpoch()),
         // A tail's first page: no more than the history keeps (RedisTailRead reads on).
         .count = mode == Mode::Tail ? std::min(m_streamLength, m_historySize) : readLimit(mode),
@@ -70,6 +71,31 @@ static EventId entryPosition(const redisReply *entry, quint32 epoch)
     return EventId::fromPosition(RedisReply::string(entry->element[0]), epoch).value_or(EventId());
 }
 
+// `<epoch>\n<ms>-<seq>\n` and three channel ids (see RedisKeyspace::origin()); anything
+// else is no origin (epoch 0): it only ever adds to what a node checks, so none is safe.
+static RedisMark::Epoch parseOrigin(const QByteArray &text)
+{
+    const QList<QByteArray> parts = text.split('\n');
+    RedisMark::Epoch origin;
+    if (parts.size() != 2 + Channel::Count)
+        return origin;
+    const quint32 epoch = EventId::parseEpoch(parts[0]);
+    if (epoch == 0)
+        return origin;
+    EventId position; // `0-0`: nothing delivered there
+    if (const auto id = EventId::fromPosition(parts[1], epoch); id && (id->ms() > 0 || id->seq() > 0))
+        position = *id;
+    for (int c = 0; c < Channel::Count; ++c) {
+        if (const auto id = EventId::fromPosition(parts[2 + c], epoch)) {
+            origin.channels[size_t(c)] = *id;
+            position = std::max(position, *id);
+        }
+    }
+    origin.epoch = epoch;
+    origin.position = position;
+    return origin;
+}
+
 Result<RedisHistoryReader::Loaded> RedisHistoryReader::parse(const redisReply *reply) const
 {
     if (RedisReply::isError(reply) || reply->type != REDIS_REPLY_ARRAY
@@ -88,6 +114,8 @@ Result<RedisHistoryReader::Loaded> RedisHistoryReader::parse(const redisReply *r
     if (reply->elements >= 6)
         loaded.damage = QString::fromUtf8(RedisReply::string(reply->element[5]));
     const redisReply *more = reply->elements >= 7 ? reply->element[6] : nullptr;
+    if (reply->elements >= 8)
+        loaded.origin = parseOrigin(RedisReply::string(reply->element[7]));
     for (Channel channel : Channel::all()) {
         const int c = channel.index();
         readEntries(reply->element[1 + c], channel, &loaded);

@@ -42,6 +42,9 @@ public:
         int unreadable = 0;              ///< entries that were no event (skipped)
         /// Why the continuity check failed (and the script started a new epoch); empty: it held.
         QString damage;
+        /// The epoch this one replaced when a continuity check failed, and what the node that
+        /// found it damaged had delivered there (RedisKeyspace::origin()); epoch 0: none.
+        RedisMark::Epoch origin;
     };
 
     /// The values one page of one stream carries at most (beyond its first entry): what a

@@ -59,6 +59,11 @@ QByteArray RedisKeyspace::config() const
     return key("config");
 }
 
+QByteArray RedisKeyspace::origin() const
+{
+    return key("origin");
+}
+
 QByteArray RedisKeyspace::adoption(Channel channel, const QByteArray &payload) const
 {
     // Keyed by what every node sees alike: the channel and the payload's bytes.

@@ -27,6 +27,11 @@ namespace Hermes {
  *   script then raises that channel's trimmed key to it (a floor: resumes across it resync)
  * - `<prefix>config`: a hash of the deployment's settings, set by the first node (HSETNX):
  *   `stream_length`, the entries each stream keeps
+ * - `<prefix>origin`: the epoch the current one replaced when the Load script found the history
+ *   damaged, and what the node that found it had delivered there: `<epoch>\n<ms>-<seq>\n`
+ *   and per channel `<ms>-<seq>` ('' when none), newline-separated. Every node that loads the
+ *   new epoch remembers it (RedisMark::recall()), so a later restore of that epoch's snapshot
+ *   fails the check on any of them
  * - `<prefix>events`: the internal channel every node delivers from
  * - `<prefix>lost`: the internal channel of recorded losses (RedisScripts::MarkLost)
  * - the public channels (`download:updates`, …): the Python Hermes' names, unprefixed
@@ -49,6 +54,8 @@ public:
     QByteArray heads() const;
     /// The hash of the deployment's settings (`stream_length`).
     QByteArray config() const;
+    /// The epoch the current one replaced after a failed continuity check, with its mark.
+    QByteArray origin() const;
     /// The key that marks `payload` on `channel` as adopted: the same on every node.
     QByteArray adoption(Channel channel, const QByteArray &payload) const;
 

@@ -10,20 +10,49 @@
 #include <QJsonObject>
 #include <QSaveFile>
 
+#include <algorithm>
+
 namespace Hermes {
 
 void RedisMark::beginEpoch(quint32 next)
 {
     if (next == epoch)
         return;
+    Epoch resumed{next, EventId(), {}};
+    for (const Epoch &e : earlier) {
+        if (e.epoch == next)
+            resumed = e;
+    }
+    earlier.removeIf([next](const Epoch &e) { return e.epoch == next; });
     if (epoch != 0 && !position.isNull())
         earlier.prepend(Epoch{epoch, position, channels});
-    earlier.removeIf([next](const Epoch &e) { return e.epoch == next; });
     while (earlier.size() > KeptEpochs)
         earlier.removeLast();
     epoch = next;
-    position = EventId();
-    channels = {};
+    position = resumed.position;
+    channels = resumed.channels;
+}
+
+void RedisMark::recall(const Epoch &left)
+{
+    if (left.epoch == 0 || left.epoch == epoch)
+        return;
+    Epoch merged = left;
+    for (const Epoch &e : earlier) {
+        if (e.epoch != left.epoch)
+            continue;
+        merged.position = std::max(merged.position, e.position);
+        for (size_t c = 0; c < merged.channels.size(); ++c)
+            merged.channels[c] = std::max(merged.channels[c], e.channels[c]);
+    }
+    for (const EventId &id : merged.channels) // a channel's id is never above the position
+        merged.position = std::max(merged.position, id);
+    if (merged.position.isNull())
+        return; // nothing delivered: nothing to check
+    earlier.removeIf([&left](const Epoch &e) { return e.epoch == left.epoch; });
+    earlier.prepend(merged);
+    while (earlier.size() > KeptEpochs)
+        earlier.removeLast();
 }
 
 void RedisMark::deliver(const Event &event)

@@ -43,8 +43,17 @@ struct RedisMark
     bool isNull() const { return epoch == 0; }
     /// Records a delivered event (of this epoch, or of a new one: see beginEpoch()).
     void deliver(const Event &event);
-    /// From now on `epoch`: the current one is kept among the earlier ones.
+    /// From now on `epoch`: the current one is kept among the earlier ones. An epoch this node
+    /// had left (Redis came back in it, and it held all the node had delivered there) is
+    /// taken up where it was: what was delivered in it before still counts, so an older
+    /// snapshot of it restored later still fails the check.
     void beginEpoch(quint32 epoch);
+    /// Remembers what was delivered in an epoch that was left behind (`left`: the one Redis'
+    /// current epoch replaced, as the node that found it damaged delivered it; see
+    /// RedisHistoryReader::Loaded::origin): merged with what this node knows of it, and moved
+    /// to the front of the earlier ones. A Redis restored again and again from one snapshot
+    /// comes back in that epoch each time: it must not be the one forgotten.
+    void recall(const Epoch &left);
 
     QByteArray toJson() const;
     /// The mark `json` holds, or why it is not one (Error::Kind::Invalid).

@@ -196,6 +196,11 @@ end
 //   gone for good, yet nothing else would tell. The epoch is then replaced (the sequence kept
 //   above the mark), so every node resets its history and its clients resync, and every node
 //   is told at once on the internal channel (`reload\n<epoch>`).
+//   The epoch it replaced and the caller's mark of it go to the origin key: every node that
+//   loads the new epoch remembers them (RedisMark::recall()). Redis restored again from the
+//   same snapshot comes back in the replaced epoch, and a node's own list of earlier epochs is
+//   bounded: without this, only the node that found the damage would keep that epoch fresh,
+//   and after enough restores every node but one (maybe stopped) would have forgotten it.
 static const QByteArray LoadScript = AssignLua + PageLua + R"lua(
 local epoch = redis.call('GET', KEYS[1])
 if not epoch then
@@ -241,6 +246,11 @@ if m or (ARGV[3] == 'after' and epoch == ARGV[5]) then
     end
   end
   if why ~= '' then
+    local c = {'', '', ''}
+    if m then c = {ARGV[m + 2], ARGV[m + 3], ARGV[m + 4]} end
+    local p = '0-0'
+    if mark then p = string.format('%d-%d', mark[1], mark[2]) end
+    redis.call('SET', KEYS[10], epoch .. '\n' .. p .. '\n' .. c[1] .. '\n' .. c[2] .. '\n' .. c[3])
     epoch = ARGV[1]
     redis.call('SET', KEYS[1], epoch)
     if mark and (not seq or below(seq, mark)) then
@@ -266,6 +276,7 @@ end
 out[#out + 1] = deleted
 out[#out + 1] = why
 out[#out + 1] = more
+out[#out + 1] = redis.call('GET', KEYS[10]) or ''
 return out
 )lua";
 
@@ -273,7 +284,7 @@ QList<QByteArray> Load::command() const
 {
     return eval(LoadScript,
                 {epoch, streams[0], streams[1], streams[2], trimmed[0], trimmed[1], trimmed[2],
-                 sequence, heads},
+                 sequence, heads, origin},
                 QList<QByteArray>{candidateEpoch, QByteArray::number(count),
                                   mode == Mode::Tail ? QByteArray("tail") : QByteArray("after"), after,
                                   callerEpoch, markEpoch, markPosition, markChannels[0], markChannels[1],

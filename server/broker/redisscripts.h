@@ -107,9 +107,10 @@ struct MarkLost
  * Reads the history: the epoch and, per stream, its newest entries (tail) or the entries after
  * an id (after), with the newest id trimming removed from it. Replies
  * `[epoch, [entries of stream 1], [… 2], [… 3], [trimmed 1, trimmed 2, trimmed 3], damage,
- * [more 1, more 2, more 3]]` ('' for a stream nothing was trimmed from; damage: '' or why the
- * continuity check failed and a new epoch began; more: '1' for a stream whose page ended at
- * `count` or `pageBytes`, '' for one read to its end); RedisHistoryReader reads that.
+ * [more 1, more 2, more 3], origin]` ('' for a stream nothing was trimmed from; damage: '' or
+ * why the continuity check failed and a new epoch began; more: '1' for a stream whose page
+ * ended at `count` or `pageBytes`, '' for one read to its end; origin: the origin key, ''
+ * when none); RedisHistoryReader reads that.
  *
  * First it checks the history against the caller's mark (what it delivered: see the script),
  * and raises the trimmed id of a stream that lost its newest entries to its channel's head.
@@ -124,6 +125,7 @@ struct Load
     std::array<QByteArray, Channel::Count> trimmed; ///< the streams' trimmed keys
     QByteArray sequence;
     QByteArray heads;    ///< RedisKeyspace::heads()
+    QByteArray origin;   ///< RedisKeyspace::origin()
     // ARGV
     QByteArray candidateEpoch;
     int count = 0;       ///< at most this many entries per stream

@@ -28,6 +28,8 @@ private slots:
     void callForEachMode();
     void eventsInIdOrderWithTrimmedIdsAndCounts();
     void entriesThatAreNotEventsAreSkipped();
+    void damageAndOrigin_data();
+    void damageAndOrigin();
     void unusableRepliesAreRefused_data();
     void unusableRepliesAreRefused();
     void oldestAndNewestByIdInEitherOrder();
@@ -183,6 +185,48 @@ void tst_RedisHistoryReader::entriesThatAreNotEventsAreSkipped()
     QCOMPARE(loaded->counts[Channel::Queue], 0);
     QCOMPARE(loaded->counts[Channel::System], 1);
     QVERIFY(loaded->trimmed == ChannelFloors{});
+}
+
+void tst_RedisHistoryReader::damageAndOrigin_data()
+{
+    QTest::addColumn<QByteArray>("origin");
+    QTest::addColumn<QByteArray>("epoch");    // the origin's epoch ('': none)
+    QTest::addColumn<QByteArray>("position"); // the origin's position ('': null)
+    QTest::addColumn<QByteArray>("queue");    // its queue channel's id ('': null)
+    QTest::newRow("whole") << QByteArray("a1b2c3\n50-1\n\n40-0\n") << QByteArray("a1b2c3")
+                           << QByteArray("50-1") << QByteArray("40-0");
+    // A channel above the position (another node's numbers): the position rises to it.
+    QTest::newRow("channel above") << QByteArray("a1b2c3\n0-0\n\n40-0\n") << QByteArray("a1b2c3")
+                                   << QByteArray("40-0") << QByteArray("40-0");
+    QTest::newRow("nothing delivered") << QByteArray("a1b2c3\n0-0\n\n\n") << QByteArray("a1b2c3")
+                                       << QByteArray() << QByteArray();
+    QTest::newRow("none") << QByteArray() << QByteArray() << QByteArray() << QByteArray();
+    QTest::newRow("too few lines") << QByteArray("a1b2c3\n50-1") << QByteArray() << QByteArray() << QByteArray();
+    QTest::newRow("bad epoch") << QByteArray("A!\n50-1\n\n\n") << QByteArray() << QByteArray() << QByteArray();
+}
+
+void tst_RedisHistoryReader::damageAndOrigin()
+{
+    // The Load script's damage element (why the check failed) and its last one, the epoch the
+    // current one replaced with the finding node's mark of it (after the streams' "more").
+    QFETCH(QByteArray, origin);
+    QFETCH(QByteArray, epoch);
+    QFETCH(QByteArray, position);
+    QFETCH(QByteArray, queue);
+    const RedisHistoryReader reader(RedisKeyspace(QStringLiteral("hermes:")), 100);
+    const ReplyTree reply = tree(QVariantList{Epoch, QVariantList{}, QVariantList{}, QVariantList{},
+                                              QVariantList{}, QByteArray("the sequence is below"),
+                                              QVariantList{QByteArray(), QByteArray(), QByteArray()}, origin});
+    QVERIFY(reply);
+    const Result<RedisHistoryReader::Loaded> loaded = reader.parse(reply.get());
+    QVERIFY2(loaded, qPrintable(loaded ? QString() : loaded.error().message));
+    QCOMPARE(loaded->damage, QStringLiteral("the sequence is below"));
+    const quint32 e = EventId::parseEpoch(epoch);
+    QCOMPARE(loaded->origin.epoch, e);
+    QCOMPARE(loaded->origin.position, position.isEmpty() ? EventId() : *EventId::fromPosition(position, e));
+    QCOMPARE(loaded->origin.channels[Channel::Queue],
+             queue.isEmpty() ? EventId() : *EventId::fromPosition(queue, e));
+    QVERIFY(loaded->origin.channels[Channel::Downloads].isNull());
 }
 
 void tst_RedisHistoryReader::unusableRepliesAreRefused_data()

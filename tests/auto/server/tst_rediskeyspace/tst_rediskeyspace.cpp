@@ -123,18 +123,18 @@ void tst_RedisKeyspace::loadArgumentsInScriptOrder()
 {
     RedisScripts::Load call{
         .epoch = "k-epoch", .streams = {"k-s1", "k-s2", "k-s3"}, .trimmed = {"k-t1", "k-t2", "k-t3"},
-        .sequence = "k-seq", .heads = "k-heads",
+        .sequence = "k-seq", .heads = "k-heads", .origin = "k-origin",
         .candidateEpoch = "a-candidate", .count = 70, .mode = RedisScripts::Load::Mode::Tail,
         .after = "5-1", .callerEpoch = "a-epoch", .markEpoch = "m-epoch", .markPosition = "9-2",
         .markChannels = {"m-1", "", "m-3"}, .eventsChannel = "a-events",
         .channels = {"c-1", "c-2", "c-3"}, .pageBytes = 4096,
     };
-    // KEYS: epoch, the three streams, their three trimmed keys, seq, heads. ARGV: candidate
+    // KEYS: epoch, the three streams, their three trimmed keys, seq, heads, origin. ARGV: candidate
     // epoch, count, mode, after, the caller's epoch, the mark (epoch, position, per channel),
     // internal channel, the channels' names, the page's bytes.
     QCOMPARE(withoutScript(call.command()),
-             (QList<QByteArray>{"9", "k-epoch", "k-s1", "k-s2", "k-s3", "k-t1", "k-t2", "k-t3", "k-seq",
-                                "k-heads", "a-candidate", "70", "tail", "5-1", "a-epoch", "m-epoch",
+             (QList<QByteArray>{"10", "k-epoch", "k-s1", "k-s2", "k-s3", "k-t1", "k-t2", "k-t3", "k-seq",
+                                "k-heads", "k-origin", "a-candidate", "70", "tail", "5-1", "a-epoch", "m-epoch",
                                 "9-2", "m-1", "", "m-3", "a-events", "c-1", "c-2", "c-3", "4096"}));
     // TailPage: KEYS epoch, the stream, its trimmed key; ARGV: below which id, count, bytes.
     const RedisScripts::TailPage page{.epoch = "k-epoch", .stream = "k-s2", .trimmed = "k-t2",
@@ -142,7 +142,7 @@ void tst_RedisKeyspace::loadArgumentsInScriptOrder()
     QCOMPARE(withoutScript(page.command()),
              (QList<QByteArray>{"3", "k-epoch", "k-s2", "k-t2", "7-0", "5", "300"}));
     call.mode = RedisScripts::Load::Mode::After;
-    QCOMPARE(withoutScript(call.command()).at(12), QByteArray("after"));
+    QCOMPARE(withoutScript(call.command()).at(13), QByteArray("after"));
 }
 
 void tst_RedisKeyspace::eventMessages_data()
@@ -267,7 +267,7 @@ void tst_RedisKeyspace::scriptsTouchTheKeysTheirStructsName()
     // Load, tail: the epoch, each stream's newest entries (newest first), the trimmed ids.
     RedisScripts::Load load{
         .epoch = keys.epoch(), .streams = keys.streams(), .trimmed = keys.trimmedKeys(),
-        .sequence = keys.sequence(), .heads = keys.heads(),
+        .sequence = keys.sequence(), .heads = keys.heads(), .origin = keys.origin(),
         .candidateEpoch = EventId::epochText(EventId::randomEpoch()), .count = 10,
         .mode = RedisScripts::Load::Mode::Tail, .after = "0-0", .callerEpoch = "0",
         .eventsChannel = keys.eventsChannel(),
@@ -275,10 +275,11 @@ void tst_RedisKeyspace::scriptsTouchTheKeysTheirStructsName()
         .pageBytes = 1 << 20,
     };
     QVariantList reply = client.command(load.command()).toList();
-    QCOMPARE(reply.size(), 7);
+    QCOMPARE(reply.size(), 8);
     QCOMPARE(string(reply[5]), QByteArray()); // no damage
     // Each stream read to its end: none may hold more.
     QCOMPARE(reply[6].toList(), (QVariantList{QByteArray(), QByteArray(), QByteArray()}));
+    QCOMPARE(string(reply[7]), QByteArray()); // no epoch replaced
     QCOMPARE(string(reply[0]), candidate);
     QCOMPARE(string(reply[1].toList()[0].toList()[0]), adoptedId->position());
     QCOMPARE(string(reply[2].toList()[0].toList()[0]), first->position());
@@ -304,6 +305,9 @@ void tst_RedisKeyspace::scriptsTouchTheKeysTheirStructsName()
     QCOMPARE(string(client.command({"GET", "t:epoch"})), load.candidateEpoch);
     QCOMPARE(string(client.command({"GET", "t:seq"})), beyond);
     QVERIFY(!string(reply[5]).isEmpty());
+    // … whose origin is the epoch it replaced, at what the caller had delivered (no mark: no
+    // channel ids).
+    QCOMPARE(string(reply[7]), candidate + "\n" + beyond + "\n\n\n");
 
     // A mark whose channel id is gone (not in its stream, above its trimmed id): a new epoch.
     const QByteArray epochNow = string(client.command({"GET", "t:epoch"}));
@@ -315,6 +319,7 @@ void tst_RedisKeyspace::scriptsTouchTheKeysTheirStructsName()
     reply = client.command(load.command()).toList();
     QCOMPARE(string(reply[0]), load.candidateEpoch);
     QVERIFY2(string(reply[5]).contains("queue:updates"), string(reply[5]).constData());
+    QCOMPARE(string(reply[7]), epochNow + "\n" + beyond + "\n\n" + load.markChannels[1] + "\n");
     // Ids at or below a trimmed id, or still in their stream, pass.
     load.markEpoch = load.candidateEpoch;
     load.candidateEpoch = EventId::epochText(EventId::randomEpoch());

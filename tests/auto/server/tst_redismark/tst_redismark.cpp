@@ -18,6 +18,7 @@ class tst_RedisMark : public QObject
 private slots:
     void deliverKeepsNewestPerChannel();
     void earlierEpochsAreKeptBounded();
+    void recalledEpochStaysAndMerges();
     void jsonRoundTrip();
     void missingFileIsNoMark();
     void damagedFileIsSetAside_data();
@@ -58,13 +59,47 @@ void tst_RedisMark::earlierEpochsAreKeptBounded()
     QCOMPARE(mark.earlier.size(), RedisMark::KeptEpochs);
     QCOMPARE(mark.earlier.first().epoch, 11u); // newest first
     QCOMPARE(mark.earlier.first().position, EventId(111, 0, 11));
-    // Back to an epoch it had left: that one leaves the earlier list (it is current again).
+    // Back to an epoch it had left: that one leaves the earlier list (it is current again),
+    // taken up where it was — what was delivered there still counts.
     mark.beginEpoch(9);
     QCOMPARE(mark.epoch, 9u);
-    QVERIFY(mark.position.isNull());
+    QCOMPARE(mark.position, EventId(109, 0, 9));
+    QCOMPARE(mark.channels[Channel::Queue], EventId(109, 0, 9));
     for (const auto &e : mark.earlier)
         QVERIFY(e.epoch != 9u);
     QCOMPARE(mark.earlier.first().epoch, 12u);
+    mark.deliver(makeEvent(Channel::System, 200, 9));
+    QCOMPARE(mark.channels[Channel::Queue], EventId(109, 0, 9));
+    QCOMPARE(mark.position, EventId(200, 0, 9));
+}
+
+void tst_RedisMark::recalledEpochStaysAndMerges()
+{
+    // Epoch 1 is the one a snapshot holds: Redis comes back in it after each of many later
+    // epochs, and every load of the epoch that replaced it recalls it (the origin).
+    RedisMark mark;
+    mark.deliver(makeEvent(Channel::Queue, 100, 1));
+    RedisMark::Epoch origin{1, EventId(150, 0, 1), {}};
+    origin.channels[Channel::System] = EventId(150, 0, 1);
+    for (quint32 epoch = 2; epoch <= 2 + 3 * RedisMark::KeptEpochs; ++epoch) {
+        mark.deliver(makeEvent(Channel::Downloads, 1000 + epoch, epoch));
+        mark.recall(origin);
+    }
+    QCOMPARE(mark.earlier.size(), RedisMark::KeptEpochs);
+    const RedisMark::Epoch &first = mark.earlier.first();
+    QCOMPARE(first.epoch, 1u);
+    // Merged: what this node delivered there and what the origin says another one did.
+    QCOMPARE(first.position, EventId(150, 0, 1));
+    QCOMPARE(first.channels[Channel::Queue], EventId(100, 0, 1));
+    QCOMPARE(first.channels[Channel::System], EventId(150, 0, 1));
+    // Its own current epoch, or nothing delivered: nothing to recall.
+    const RedisMark before = mark;
+    mark.recall(RedisMark::Epoch{mark.epoch, EventId(1, 0, mark.epoch), {}});
+    mark.recall(RedisMark::Epoch{77, EventId(), {}});
+    QVERIFY(mark == before);
+    // Round trip of a recalled epoch.
+    const Result<RedisMark> back = RedisMark::fromJson(mark.toJson());
+    QVERIFY(back && *back == mark);
 }
 
 void tst_RedisMark::jsonRoundTrip()
