@@ -99,7 +99,7 @@ static RedisMark::Epoch parseOrigin(const QByteArray &text)
 Result<RedisHistoryReader::Loaded> RedisHistoryReader::parse(const redisReply *reply) const
 {
     if (RedisReply::isError(reply) || reply->type != REDIS_REPLY_ARRAY
-        || reply->elements < 5 || reply->elements > 7) {
+        || reply->elements < 5 || reply->elements > 8) {
         return Error::unavailable("unreadable_streams",
                                   QStringLiteral("cannot read the streams: %1")
                                       .arg(QString::fromUtf8(RedisReply::string(reply))));
