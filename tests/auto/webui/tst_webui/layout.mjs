@@ -37,10 +37,15 @@ export const overflowingCells = (page) => page.evaluate(() => {
     const text = range.getBoundingClientRect(), cell = th.getBoundingClientRect();
     if (text.right > cell.right + 0.5 || text.left < cell.left - 0.5) wrong.push(`header "${th.textContent.trim()}" ${Math.ceil(text.width)} px in ${Math.floor(cell.width)} px`);
   }
+  // A cell's text-overflow: ellipsis cuts what passes its content box, padding or not.
   for (const e of document.querySelectorAll('#rows .badge, #rows td.size, #rows td.speed, #rows td.eta, #rows td.prio, #rows td.added, #rows td.prog')) {
     if (!e.offsetWidth) continue;
-    const cell = e.closest('td').getBoundingClientRect(), r = e.getBoundingClientRect();
-    if (e.scrollWidth > e.clientWidth + 1 || r.right > cell.right + 0.5) wrong.push(`"${e.textContent}" (${e.className}) cut`);
+    const td = e.closest('td'), style = getComputedStyle(td);
+    const right = td.getBoundingClientRect().right - parseFloat(style.paddingRight) - parseFloat(style.borderRightWidth);
+    const range = document.createRange();
+    range.selectNodeContents(e);
+    const r = e.classList.contains('badge') ? e.getBoundingClientRect() : range.getBoundingClientRect();
+    if (r.right > right + 0.5 || e.scrollWidth > e.clientWidth) wrong.push(`"${e.textContent}" (${e.className}) cut`);
   }
   return wrong;
 });

@@ -358,8 +358,9 @@ async function main() {
     await de.keyboard.press('Enter');
     await waitFor(() => de.$eval(`tr[data-id="${mismatch.id}"] .badge`, (e) => e.textContent === 'Fehlgeschlagen'), 'the German rows');
     const cutGerman = await overflowingCells(de);
-    for (const th of await de.$$('th[data-sort] button')) {
-      await th.click();
+    const sortable = await de.$$eval('th[data-sort] button', (bs) => bs.length);
+    for (let i = 0; i < sortable; i++) {
+      await de.evaluate((n) => document.querySelectorAll('th[data-sort] button')[n].click(), i);
       cutGerman.push(...(await overflowingCells(de)).filter((w) => w.startsWith('header') && w.includes('▲')));
     }
     check(cutGerman.length === 0, 'German at 1280 px: no header (sorted or not) or badge overflows its cell', cutGerman.join('; '));
@@ -400,6 +401,8 @@ async function main() {
     const speeds = await page.$$eval('#rows td.speed, #rows td.eta', (tds) => tds.map((td) => td.textContent));
     check(speeds.every((s) => s === '—'), 'speeds and ETAs show — while not connected', speeds.join());
     await shoot(page, 'webui-desktop-reconnecting', 1280, 800);
+    const cutLater = await overflowingCells(page); // two-digit percentages by now ("39.9 %")
+    check(cutLater.length === 0, 'no header or value is cut at 1280 px (later, while reconnecting)', cutLater.join('; '));
     await shoot(page, 'webui-phone-reconnecting', 390, 844);
     const cutOffline = await cutPercentages(page); // "Speed —": a shorter line, where it was cut
     check(cutOffline.length === 0, 'the percentage is whole at 390 px while reconnecting', cutOffline.join(', '));
@@ -498,7 +501,24 @@ async function main() {
       await first.close();
       await waitFor(async () => (await connState(second)).state === 'connected', 'the second tab connected once there is room', 12000);
       check(true, 'connected once a stream is free');
+      // The key revoked while a third tab waits for room: the stream is not there to notice,
+      // the next REST call is refused (401), and the indicator says why, not just "closed".
+      const third = await browser.newPage();
+      await third.goto(`http://127.0.0.1:${fullPort}/ui/`);
+      // Acted on while its next try is seconds away (Retry-After: 5), so that the stream does
+      // not find out first.
+      await waitFor(async () => Number(/next try in (\d+) s/.exec((await connState(third)).text)?.[1]) >= 4, 'the third tab turned away');
+      writeFileSync(keyFile, 'another-key\n');
+      full.kill('SIGHUP');
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${fullPort}/api/v1/downloads?limit=1`, { headers: { Authorization: `Bearer ${KEY}` } })).status === 401, 'the key refused', 3000);
+      await third.click('#add-open');
+      await third.type('#add-urls', fileUrl('refused.bin', 1024));
+      await third.click('#add-form button[type=submit]');
+      await waitFor(() => third.$eval('#signin-view', (e) => !e.hidden), 'the waiting tab back at sign-in');
+      const refused = (await connState(third)).text;
+      check(/rejected/.test(refused), 'a REST call refused for a revoked key: the indicator says the key was rejected', refused);
       await second.close();
+      await third.close();
     } finally {
       await stopHermes(full, 'SIGTERM');
     }
