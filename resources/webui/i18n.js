@@ -13,12 +13,13 @@ const en = {
   revoked: 'Your API key is no longer accepted. Sign in again.',
   statusFilter: 'Status filter', search: 'Search', add: 'Add', downloads: 'Downloads',
   selectAll: 'Select all', select: 'Select {0}', name: 'Name', size: 'Size', progress: 'Progress',
-  status: 'Status', speed: 'Speed', eta: 'ETA', priority: 'Priority', added: 'Added',
+  status: 'Status', speed: 'Speed', speedTitle: 'Download speed', eta: 'ETA', priority: 'Priority', added: 'Added',
   actions: 'Actions', empty: 'No downloads.', notifications: 'Notifications',
   all: 'All', pending: 'Pending', downloading: 'Downloading', processing: 'Processing',
   paused: 'Paused', completed: 'Completed', failed: 'Failed', cancelled: 'Cancelled',
   pause: 'Pause', resume: 'Resume', cancel: 'Cancel', retry: 'Retry', remove: 'Remove',
   addTitle: 'Add downloads', urls: 'URLs (one per line)', filename: 'File name (one URL only)',
+  sha256: 'SHA-256 (one URL only)',
   close: 'Close', removeTitle: 'Remove', keepFile: 'Remove, keep the file',
   deleteFile: 'Remove and delete the file', removeText: 'Remove {0} download(s)?',
   priorityHelp: 'Priority (−1000 to 1000; higher runs first)', set: 'Set',
@@ -42,12 +43,14 @@ const de = {
   revoked: 'Ihr API-Schlüssel wird nicht mehr akzeptiert. Bitte erneut anmelden.',
   statusFilter: 'Statusfilter', search: 'Suchen', add: 'Hinzufügen', downloads: 'Downloads',
   selectAll: 'Alle auswählen', select: '{0} auswählen', name: 'Name', size: 'Größe', progress: 'Fortschritt',
-  status: 'Status', speed: 'Geschwindigkeit', eta: 'Restzeit', priority: 'Priorität', added: 'Hinzugefügt',
+  // The monitor's abbreviation: the whole word pushes into the next column at 1280 px.
+  status: 'Status', speed: 'Geschw.', speedTitle: 'Download-Geschwindigkeit', eta: 'Restzeit', priority: 'Priorität', added: 'Hinzugefügt',
   actions: 'Aktionen', empty: 'Keine Downloads.', notifications: 'Benachrichtigungen',
   all: 'Alle', pending: 'Wartend', downloading: 'Lädt', processing: 'Verarbeitung',
   paused: 'Pausiert', completed: 'Fertig', failed: 'Fehlgeschlagen', cancelled: 'Abgebrochen',
   pause: 'Pausieren', resume: 'Fortsetzen', cancel: 'Abbrechen', retry: 'Wiederholen', remove: 'Entfernen',
   addTitle: 'Downloads hinzufügen', urls: 'URLs (eine pro Zeile)', filename: 'Dateiname (nur bei einer URL)',
+  sha256: 'SHA-256 (nur bei einer URL)',
   close: 'Schließen', removeTitle: 'Entfernen', keepFile: 'Entfernen, Datei behalten',
   deleteFile: 'Entfernen und Datei löschen', removeText: '{0} Download(s) entfernen?',
   priorityHelp: 'Priorität (−1000 bis 1000; höhere zuerst)', set: 'Setzen',
@@ -67,11 +70,12 @@ export function t(key, ...args) {
   return s.replace(/\{(\d)\}/g, (_, i) => String(args[Number(i)]));
 }
 
-/** Fills data-i18n (text), data-i18n-label (aria-label) and data-i18n-placeholder. */
+/** Fills data-i18n (text), data-i18n-label (aria-label), data-i18n-title and data-i18n-placeholder. */
 export function translatePage(root = document) {
   document.documentElement.lang = lang;
   for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
   for (const el of root.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel));
+  for (const el of root.querySelectorAll('[data-i18n-title]')) el.title = t(el.dataset.i18nTitle);
   for (const el of root.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
 }
 

@@ -48,8 +48,9 @@ async function signIn(key, remember) {
   return '';
 }
 
-function signOut(message = '') {
-  stream?.stop('closed');
+function signOut(message = '', reason = 'closed') {
+  // A stream that stopped itself (a rejected key) keeps its reason on the indicator.
+  if (stream && !stream.stopped) stream.stop(reason);
   clearTimeout(snapshot.timer);
   sessionStorage.removeItem(KEY);
   localStorage.removeItem(KEY);
@@ -79,7 +80,7 @@ $('signout').addEventListener('click', () => signOut());
 // ---- the queue ----
 
 function start(key) {
-  api = new Api(key, () => signOut(t('revoked')));
+  api = new Api(key, () => signOut(t('revoked'), 'rejected'));
   // Bound to this session's table, not to whichever the page has by then.
   const own = new QueueModel(() => ownTable.schedule());
   const ownTable = new QueueTable(own, {
@@ -99,7 +100,7 @@ function start(key) {
     tokenTtl,
     onState: showState,
     onEvent,
-    onRevoked: () => signOut(t('revoked')),
+    onRevoked: () => signOut(t('revoked'), 'rejected'),
   });
   stream.start();
 }
@@ -313,7 +314,7 @@ $('add-form').addEventListener('submit', async (ev) => {
   const requests = urls.map((url) => {
     const request = { url, priority };
     if (filename && urls.length === 1) request.filename = filename;
-    if (sha256) request.sha256 = sha256;
+    if (sha256 && urls.length === 1) request.sha256 = sha256; // one file's checksum
     return request;
   });
   try {

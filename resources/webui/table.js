@@ -136,7 +136,8 @@ export class QueueTable {
     c.name = el('span', { className: 'name' });
     c.url = el('span', { className: 'url' });
     c.size = el('td', { className: 'num size' });
-    c.bar = el('progress', { max: 100 });
+    // A value from the start: a <progress> without one is indeterminate (an animated bar).
+    c.bar = el('progress', { max: 100, value: 0 });
     c.pct = el('span', { className: 'pct' });
     c.status = el('span', { className: 'badge' });
     c.detail = el('span', { className: 'detail' });
