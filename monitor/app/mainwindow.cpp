@@ -396,7 +396,7 @@ void MainWindow::addDownloads(const QList<AddDialog::Request> &requests)
             if (!self || answer)
                 return;
             // The server names a refused list's item by index: show its URL.
-            static const QRegularExpression item(QStringLiteral("^downloads\\[(\\d+)\\]: (.*)$"),
+            static const QRegularExpression item(QRegularExpression::anchoredPattern(QStringLiteral("downloads\\[(\\d+)\\]: (.*)")),
                                                  QRegularExpression::DotMatchesEverythingOption);
             const QRegularExpressionMatch m = item.match(answer.error().message);
             const QString url = m.hasMatch() ? urls.value(m.captured(1).toInt()) : (urls.size() == 1 ? urls.first() : QString());

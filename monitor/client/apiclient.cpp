@@ -1,5 +1,6 @@
 #include "apiclient.h"
 
+#include "protocol/payloads.h"
 #include "threadaffinity.h"
 
 #include <QJsonArray>
@@ -113,7 +114,7 @@ void ApiClient::addDownload(const QString &url, const QString &filename, Callbac
 static void addOneByOne(ApiClient *api, QList<QJsonObject> requests, QJsonArray added, ApiClient::Callback done)
 {
     if (added.size() == requests.size())
-        return done(QJsonObject{{QStringLiteral("downloads"), added}});
+        return done(QJsonObject{{QString(DownloadListMember), added}});
     const QJsonObject next = requests.at(added.size());
     api->addDownload(next.value(QStringLiteral("url")).toString(), next.value(QStringLiteral("filename")).toString(),
                      [api, requests, added, done](Result<QJsonObject> row) mutable {
@@ -134,7 +135,7 @@ void ApiClient::addDownloads(const QList<QJsonObject> &requests, Callback done)
     for (const QJsonObject &r : requests)
         list.append(r);
     send("POST", QStringLiteral("/api/v1/downloads"),
-         QJsonDocument(QJsonObject{{QStringLiteral("downloads"), list}}).toJson(QJsonDocument::Compact),
+         QJsonDocument(QJsonObject{{QString(DownloadListMember), list}}).toJson(QJsonDocument::Compact),
          [this, requests, done](Result<QJsonObject> answer) {
         // A server that reads only `url` refuses the list as a download without one.
         if (!answer && answer.error().code == "invalid_url" && !answer.error().message.startsWith(u"downloads["))

@@ -7,6 +7,7 @@
 #include "http/httperror.h"
 #include "http/httpserver.h"
 #include "jsonwriter.h"
+#include "protocol/payloads.h"
 
 #include <QDir>
 #include <QJsonArray>
@@ -113,7 +114,7 @@ void DownloadRoutes::create(HttpExchange &ex)
         return;
     // One download (the Python Hermes' body), or {"downloads": [...]}: a pasted list added in
     // one transaction, all or none, instead of a request and a durable commit per line.
-    const QJsonValue list = body->value(QStringLiteral("downloads"));
+    const QJsonValue list = body->value(DownloadListMember);
     if (list.isUndefined()) {
         Result<DownloadService::NewDownload> one = newDownloadOf(*body);
         if (!one)
@@ -144,7 +145,7 @@ void DownloadRoutes::create(HttpExchange &ex)
     m_service->addMany(items, [this, ex](Result<QList<Download>> added) mutable {
         if (!added)
             return replyWith(ex, added.error());
-        QByteArray body = "{\"downloads\":[";
+        QByteArray body = "{\"" + QByteArray(DownloadListMember.data(), DownloadListMember.size()) + "\":[";
         for (qsizetype i = 0; i < added->size(); ++i) {
             if (i > 0)
                 body += ',';

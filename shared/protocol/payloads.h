@@ -173,6 +173,10 @@ struct HeartbeatEvent
     QJsonObject toJson() const;
 };
 
+/// The member of `POST /api/v1/downloads` that holds a list of downloads to add, and of its
+/// answer, the downloads added: `{"downloads": [...]}` (the word is a channel's name too).
+inline constexpr QLatin1StringView DownloadListMember("downloads");
+
 /// A download as `GET /api/v1/downloads/{id}` shows it.
 struct DownloadResource
 {
