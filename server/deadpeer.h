@@ -12,8 +12,11 @@ namespace Hermes {
  * its slot, its per-key quota and its buffers that long. Every accepted connection gets
  * keepalive (acceptedConnection()); a stream, which sends a heartbeat at least every
  * HERMES_SSE_HEARTBEAT_INTERVAL seconds, also gets a limit on data left unacknowledged
- * (limitUnacknowledged() with HERMES_SSE_SEND_TIMEOUT), so it ends within heartbeat + send
- * timeout (90 s by default) of its client vanishing.
+ * (limitUnacknowledged()) of HERMES_SSE_SEND_TIMEOUT + one heartbeat interval, so it ends
+ * within 2 × heartbeat + send timeout (2 min by default) of its client vanishing. The interval
+ * more than the send timeout: Linux applies the limit to a zero window too (a live client that
+ * reads nothing), and such a client is the send timeout's to drop, counted as a slow client —
+ * that timeout counts from when the server's own buffer is full, later than the kernel's.
  */
 namespace DeadPeer {
 
