@@ -12,6 +12,8 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace Hermes {
 
 DetailsPane::DetailsPane(DownloadListModel *model, QWidget *parent)
@@ -79,6 +81,21 @@ QString DetailsPane::fieldText(const QString &field) const
 {
     const QLabel *l = m_fields.value(field);
     return l ? l->text() : QString();
+}
+
+int DetailsPane::fullHeight() const
+{
+    // Row by row, each at least a line of a value's text: a field still empty has no height.
+    const auto *form = static_cast<QFormLayout *>(m_form->layout());
+    const int line = QLabel(QStringLiteral("Xg"), m_form).sizeHint().height();
+    int height = qMax(0, form->verticalSpacing()) * (form->rowCount() - 1);
+    for (int row = 0; row < form->rowCount(); ++row) {
+        const QLayoutItem *label = form->itemAt(row, QFormLayout::LabelRole);
+        const QLayoutItem *field = form->itemAt(row, QFormLayout::FieldRole);
+        height += std::max({line, label ? label->sizeHint().height() : 0, field ? field->sizeHint().height() : 0});
+    }
+    const QMargins m = layout()->contentsMargins();
+    return m.top() + height + m.bottom();
 }
 
 void DetailsPane::refresh()

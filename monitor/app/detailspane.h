@@ -23,6 +23,8 @@ public:
     /// A field's text: url, name, size, downloaded, status, error, note, attempts, sha256,
     /// priority, position, addedAt, completedAt.
     QString fieldText(const QString &field) const;
+    /// The height that shows every field at once, a line each.
+    int fullHeight() const;
 
 private:
     void refresh();

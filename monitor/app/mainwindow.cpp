@@ -43,8 +43,12 @@
 
 #include <algorithm>
 #include <iterator>
+#include <utility>
 
 namespace Hermes {
+
+/// The details dock's height on a first start (title and tabs included): a few fields, scrollable.
+static constexpr int DetailsHeight = 170;
 
 MainWindow::MainWindow(MonitorSession *session, const MonitorSettings &settings, QWidget *parent)
     : QMainWindow(parent), m_session(session), m_settings(settings), m_proxy(new DownloadFilterModel(this)),
@@ -141,7 +145,7 @@ MainWindow::MainWindow(MonitorSession *session, const MonitorSettings &settings,
     QSettings state;
     if (!restoreGeometry(state.value(QStringLiteral("window/geometry")).toByteArray()))
         resize(1180, 700);
-    restoreState(state.value(QStringLiteral("window/state")).toByteArray());
+    m_fitDetails = !restoreState(state.value(QStringLiteral("window/state")).toByteArray());
     // A new key: the header state older versions saved under window/columns has the 40 px
     // "#" and the stretching Name this layout replaces.
     const QByteArray columns = state.value(QStringLiteral("window/header")).toByteArray();
@@ -210,7 +214,7 @@ void MainWindow::buildDocks()
     addDockWidget(Qt::BottomDockWidgetArea, notesDock);
     tabifyDockWidget(detailsDock, notesDock);
     detailsDock->raise();
-    resizeDocks({detailsDock}, {170}, Qt::Vertical);
+    resizeDocks({detailsDock}, {DetailsHeight}, Qt::Vertical);
     resizeDocks({side}, {180}, Qt::Horizontal);
 }
 
@@ -560,6 +564,16 @@ void MainWindow::changeEvent(QEvent *event)
     if (event->type() == QEvent::WindowStateChange && isMinimized() && m_settings.minimizeToTray && m_tray
         && m_tray->isShown())
         QTimer::singleShot(0, this, &QWidget::hide);
+}
+
+void MainWindow::showEvent(QShowEvent *event)
+{
+    QMainWindow::showEvent(event);
+    // First start: every detail in view if that takes at most a third of the window (1600 × 1000),
+    // else DetailsHeight, scrollable (900 × 600). Laid out by now: add what the pane lacks.
+    const int fitted = DetailsHeight + m_details->fullHeight() - m_detailsDock->widget()->height();
+    if (std::exchange(m_fitDetails, false) && fitted <= height() / 3)
+        resizeDocks({m_detailsDock}, {fitted}, Qt::Vertical);
 }
 
 void MainWindow::saveWindowState()

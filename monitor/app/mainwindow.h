@@ -83,6 +83,7 @@ public:
 protected:
     void closeEvent(QCloseEvent *event) override;
     void changeEvent(QEvent *event) override;
+    void showEvent(QShowEvent *event) override;
     bool eventFilter(QObject *watched, QEvent *event) override;
     void dragEnterEvent(QDragEnterEvent *event) override;
     void dropEvent(QDropEvent *event) override;
@@ -122,6 +123,7 @@ private:
     bool m_fitName = true;   ///< Name takes the room left, until the user sizes it
     bool m_fitStatus = true; ///< Status yields room on a narrow window, until the user sizes it
     bool m_fittingName = false;
+    bool m_fitDetails = false; ///< no saved layout: the details dock is sized at the first show
     class ApiKeyVault *m_vault;
     DownloadActions *m_downloadActions;
     QTimer *m_actionsUpdate = new QTimer(this);

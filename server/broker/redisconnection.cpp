@@ -1,5 +1,6 @@
 #include "broker/redisconnection.h"
 
+#include "deadpeer.h"
 #include "logging.h"
 #include "threadaffinity.h"
 
@@ -10,10 +11,6 @@
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QPointer>
-
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 
 namespace Hermes {
 
@@ -172,12 +169,9 @@ void RedisConnection::onConnect(const redisAsyncContext *ac, int status)
     }
     if (self->m_address.socketPath.isEmpty()) {
         // A peer that vanished without a FIN (a rebooted host, a dead path) is found in
-        // ≈ 20 s even on a connection that only listens.
-        const int fd = ac->c.fd, on = 1, idle = 10, interval = 3, count = 3;
-        ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
-        ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
-        ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
-        ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+        // ≈ 20 s even on a connection that only listens (probes after 10 s of silence, three
+        // 3 s apart).
+        DeadPeer::probeWhenSilent(ac->c.fd, 10, 3, 3);
     }
     QList<QList<QByteArray>> steps;
     if (!self->m_address.password.isEmpty()) {

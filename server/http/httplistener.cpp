@@ -1,5 +1,6 @@
 #include "http/httplistener.h"
 
+#include "deadpeer.h"
 #include "logging.h"
 #include "threadaffinity.h"
 
@@ -136,6 +137,7 @@ void HttpListener::onReadable()
             return;
         }
         m_backoffMs = 0;
+        DeadPeer::acceptedConnection(fd); // a client that vanishes silently is not kept for hours
         QHostAddress address(reinterpret_cast<sockaddr *>(&peer));
         bool isV4 = false;
         const quint32 v4 = address.toIPv4Address(&isV4);

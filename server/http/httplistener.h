@@ -26,8 +26,8 @@ class HttpListener final : public QObject
 {
     Q_OBJECT
 public:
-    /// Gets each accepted descriptor (non-blocking, close-on-exec) and the peer's address
-    /// (IPv4-mapped IPv6 addresses as IPv4).
+    /// Gets each accepted descriptor (non-blocking, close-on-exec, with keepalive: see
+    /// DeadPeer) and the peer's address (IPv4-mapped IPv6 addresses as IPv4).
     using AcceptHandler = std::function<void(int fd, const QHostAddress &peer)>;
 
     explicit HttpListener(AcceptHandler handler, QObject *parent = nullptr);

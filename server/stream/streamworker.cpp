@@ -2,6 +2,7 @@
 
 #include "stream/eventhistory.h"
 #include "stream/streamframes.h"
+#include "deadpeer.h"
 #include "logging.h"
 #include "metrics.h"
 
@@ -71,6 +72,8 @@ void StreamWorker::addStream(int fd, const QByteArray &head, const StreamParams 
     const qint64 deadline = m_options.connectionTimeoutSec > 0
         ? nowMs() + qint64(m_options.connectionTimeoutSec) * 1000
         : 0;
+    // A client gone unseen leaves a heartbeat unacknowledged; a live slow one is the send timeout's.
+    DeadPeer::limitUnacknowledged(fd, m_options.sendTimeoutSec + m_options.heartbeatIntervalSec);
     StreamConnection &c = m_sockets.add(fd, params, deadline);
     c.setShareGroup(m_groups.join(c));
     m_metrics->connectionOpened();

@@ -29,6 +29,8 @@ private slots:
     void runScriptPrintsThePortInUse_data();
     void runScriptPrintsThePortInUse();
     void runScriptExitsWithTheServersFailure();
+    void monitorAnswersWithoutADisplay_data();
+    void monitorAnswersWithoutADisplay();
 
 private:
     static QString binary(const QString &program)
@@ -233,6 +235,40 @@ void tst_CommandLine::runScriptExitsWithTheServersFailure()
     QVERIFY(run.waitForFinished(30000));
     QCOMPARE(run.exitStatus(), QProcess::NormalExit);
     QCOMPARE(run.exitCode(), 78);
+}
+
+void tst_CommandLine::monitorAnswersWithoutADisplay_data()
+{
+    QTest::addColumn<QString>("option");
+    QTest::addColumn<QString>("expected"); // a pattern for the whole of stdout
+    QTest::newRow("--help") << QStringLiteral("--help")
+                            << QStringLiteral("^Usage: \\S*hermes-monitor \\[options\\]\n"
+                                              "Watches and controls a Hermes download queue\\.\n.*"
+                                              "  --server <url> .*  --api-key-file <file> .*");
+    QTest::newRow("--version") << QStringLiteral("--version")
+                               << QStringLiteral("^hermes-monitor " HERMES_VERSION "\n$");
+}
+
+// Over ssh, in a package check or a container there is no display: --help and --version must
+// still answer (a QApplication made before the arguments are read aborts there, "could not
+// connect to display"). No QT_QPA_PLATFORM either, so Qt would pick its default, xcb.
+void tst_CommandLine::monitorAnswersWithoutADisplay()
+{
+    QFETCH(QString, option);
+    QFETCH(QString, expected);
+    QProcessEnvironment env = cleanEnvironment();
+    for (const char *name : {"QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"})
+        env.remove(QString::fromLatin1(name));
+    QProcess p;
+    p.setProcessEnvironment(env);
+    p.start(binary(QStringLiteral("hermes-monitor")), {option});
+    QVERIFY(p.waitForFinished(30000));
+    const QString out = QString::fromUtf8(p.readAllStandardOutput());
+    const QByteArray err = p.readAllStandardError();
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+    QVERIFY2(p.exitCode() == 0, err.constData());
+    const QRegularExpression want(expected, QRegularExpression::DotMatchesEverythingOption);
+    QVERIFY2(want.match(out).hasMatch(), qPrintable(out + QString::fromUtf8(err)));
 }
 
 QTEST_GUILESS_MAIN(tst_CommandLine)

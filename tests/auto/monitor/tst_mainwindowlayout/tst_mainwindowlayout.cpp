@@ -20,6 +20,8 @@
 #include <QLineEdit>
 #include <QMenu>
 #include <QMenuBar>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QStyle>
@@ -110,6 +112,7 @@ private slots:
     void anUnsizedNameFitsTheWindowAtEveryStart();
     void filterIsReachableAtAnyWidth();
     void detailsPaneKeepsTheTableHeight();
+    void detailsShowEveryFieldOnATallWindow();
     void shortcutsAreInTheMenus();
     void spaceAndEnterOnTheTable();
     void contextMenuHasOnlyWhatApplies();
@@ -335,6 +338,35 @@ void tst_MainWindowLayout::detailsPaneKeepsTheTableHeight()
     again.show();
     QVERIFY(QTest::qWaitForWindowExposed(&again));
     QTRY_COMPARE_WITH_TIMEOUT(again.detailsDock()->height(), dockHeight, 2000);
+}
+
+// On a first start at 1600 × 1000 the details dock holds every field, no scrolling (a third of
+// the window has room for them); at 900 × 600 it keeps its few fields' height. Neither changes
+// when a row is selected.
+void tst_MainWindowLayout::detailsShowEveryFieldOnATallWindow()
+{
+    for (const QSize size : {QSize(1600, 1000), QSize(900, 600)}) {
+        QSettings().clear();
+        MonitorSession session;
+        session.model().mergeSnapshot({QJsonDocument::fromJson(Rows[1]).object(), QJsonDocument::fromJson(Rows[2]).object()});
+        MainWindow window(&session, settingsFor(QStringLiteral("http://127.0.0.1:1")));
+        window.resize(size);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QTest::qWait(50);
+        const int tableHeight = window.table()->height();
+        window.select(QStringLiteral("busy"));
+        QTRY_COMPARE_WITH_TIMEOUT(window.details()->shownId(), QStringLiteral("busy"), 2000);
+        QTest::qWait(50);
+        QCOMPARE(window.table()->height(), tableHeight);
+        const auto *scroll = qobject_cast<QScrollArea *>(window.detailsDock()->widget());
+        QVERIFY(scroll);
+        const bool everyField = scroll->verticalScrollBar()->maximum() == 0;
+        QVERIFY2(everyField == (size.height() == 1000),
+                 qPrintable(QStringLiteral("%1x%2: pane %3 px in a %4 px viewport").arg(size.width()).arg(size.height())
+                                .arg(window.details()->height()).arg(scroll->viewport()->height())));
+        window.close();
+    }
 }
 
 void tst_MainWindowLayout::shortcutsAreInTheMenus()

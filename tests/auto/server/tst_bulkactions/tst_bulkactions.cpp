@@ -8,6 +8,7 @@
 #include "downloadapi.h"
 #include "fileserver.h"
 #include "serverprocess.h"
+#include "sseclient.h"
 #include "testutil.h"
 
 #include <QJsonArray>
@@ -74,6 +75,7 @@ private slots:
     void init();
     void cleanup();
     void byIdsAndByStatus();
+    void eachChangeIsAnnouncedOnTheStream();
     void refusedAndUnknownAreSkipped();
     void badInputAndBounds();
     void randomMixMatchesTheModel();
@@ -181,6 +183,70 @@ void tst_BulkActions::byIdsAndByStatus()
     QCOMPARE(json(r.body)["changed"].toArray().size(), 6);
     for (const QJsonObject &row : rows())
         QVERIFY(row["status"].toString() == u"pending" || row["status"].toString() == u"downloading");
+}
+
+// What a client of /api/v1/events/stream sees of a bulk pause by ids: each download it changed
+// gets the events a single pause gives (the same kinds, once each: a queue_update status_changed
+// and a download_progress, both `paused`), and a skipped one — already paused, cancelled,
+// unknown — none. A single pause after the bulk one marks the end: the stream is in order, so
+// everything the bulk call published has arrived before the marker's events.
+void tst_BulkActions::eachChangeIsAnnouncedOnTheStream()
+{
+    QVERIFY(startServer());
+    const QStringList ids = addDownloads(6);
+    SseClient stream;
+    stream.open(m_server->port(), "/api/v1/events/stream",
+                {{"Authorization", QByteArray("Bearer ") + ServerProcess::ApiKey}});
+    QTRY_VERIFY_WITH_TIMEOUT(!stream.nonHeartbeatEvents().isEmpty(), 10000); // connected
+    // The event kinds that name `id` among the events from `from` on that say `paused` or
+    // `cancelled` (what the engine says of a running download — it starts, it progresses — is
+    // left out).
+    const auto kindsOf = [&](const QString &id, qsizetype from) {
+        QStringList out;
+        const QList<SseParser::Event> events = stream.nonHeartbeatEvents();
+        for (qsizetype i = from; i < events.size(); ++i) {
+            const QJsonObject envelope = json(events[i].data.toUtf8());
+            const QJsonObject data = envelope["data"].toObject();
+            if (data["download_id"].toString() != id)
+                continue;
+            const QString type = envelope["type"].toString();
+            const QString status = data["status"].toString();
+            if (status != u"paused" && status != u"cancelled")
+                continue;
+            out.append(type == u"queue_update" ? type + u' ' + data["action"].toString() + u' ' + status
+                                               : type + u' ' + status);
+        }
+        out.sort();
+        return out;
+    };
+    const QStringList pausedKinds{"download_progress paused", "queue_update status_changed paused"};
+    QCOMPARE(api("POST", "/api/v1/downloads/" + ids[3].toUtf8() + "/pause").status, 200);
+    QCOMPARE(api("POST", "/api/v1/downloads/" + ids[4].toUtf8() + "/cancel").status, 200);
+    QTRY_COMPARE_WITH_TIMEOUT(kindsOf(ids[4], 0),
+                              (QStringList{"download_progress cancelled", "queue_update status_changed cancelled"}), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(kindsOf(ids[3], 0), pausedKinds, 10000);
+    const qsizetype from = stream.nonHeartbeatEvents().size();
+
+    const HttpReply r = bulk({{"action", "pause"}, {"ids", QJsonArray{ids[0], ids[1], ids[2], ids[3], ids[4], "no-such-id"}}});
+    QCOMPARE(r.status, 200);
+    const QJsonObject answer = json(r.body);
+    QStringList changed{ids[0], ids[1], ids[2]};
+    changed.sort();
+    QCOMPARE(sortedStrings(answer["changed"].toArray()), changed);
+    QCOMPARE(answer["skipped"].toArray().size(), 3);
+    // The marker: a single pause, and what it gives.
+    QCOMPARE(api("POST", "/api/v1/downloads/" + ids[5].toUtf8() + "/pause").status, 200);
+    QTRY_COMPARE_WITH_TIMEOUT(kindsOf(ids[5], from), pausedKinds, 10000);
+
+    for (const QString &id : std::as_const(changed))
+        QCOMPARE(kindsOf(id, from), pausedKinds);
+    for (const QString &id : {ids[3], ids[4], QStringLiteral("no-such-id")})
+        QVERIFY2(kindsOf(id, from).isEmpty(), qPrintable(id + QStringLiteral(": ") + kindsOf(id, from).join(QStringLiteral(", "))));
+    // Nothing else named the skipped ones either (not even engine progress: they do not run).
+    for (const SseParser::Event &e : stream.nonHeartbeatEvents().mid(from)) {
+        const QString id = json(e.data.toUtf8())["data"].toObject()["download_id"].toString();
+        QVERIFY2(id != ids[3] && id != ids[4] && id != u"no-such-id", qPrintable(e.data));
+    }
 }
 
 void tst_BulkActions::refusedAndUnknownAreSkipped()
