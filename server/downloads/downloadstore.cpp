@@ -294,10 +294,12 @@ bool DownloadStore::runBlocking(const std::function<void(DownloadRepository &)> 
 
 void DownloadStore::insert(QObject *context, const QList<Download> &downloads, Done<Inserted> done)
 {
+    // A list (up to 1,000 rows: a pasted list) is a bulk job: the long timeout, so a slow store
+    // does not answer "unavailable" for a list it then saves, and a transaction of its own.
     run<Inserted>(context, [rows = downloads](DownloadRepository &repo) mutable {
         repo.insert(rows); // assigns their positions
         return Inserted{rows, repo.counts()};
-    }, std::move(done));
+    }, std::move(done), downloads.size() > 1 ? BulkTimeoutMs : DefaultTimeoutMs);
 }
 
 void DownloadStore::control(QObject *context, const QString &id, Change change, bool remove,
