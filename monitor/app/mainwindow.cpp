@@ -386,30 +386,27 @@ AddDialog *MainWindow::openAddDialog(const QStringList &urls, bool modal)
 
 void MainWindow::addDownloads(const QList<AddDialog::Request> &requests)
 {
-    // A list in one request (all added or none, so adding it again makes no duplicates), in
-    // pieces of the most the server takes at once.
-    for (qsizetype first = 0; first < requests.size(); first += ApiClient::MaxAddList) {
-        QList<QJsonObject> bodies;
-        QStringList urls;
-        for (const AddDialog::Request &r : requests.mid(first, ApiClient::MaxAddList)) {
-            bodies.append(ApiClient::downloadRequest(r.url, r.filename, r.sha256,
-                                                     r.priority != 0 ? std::optional<int>(r.priority) : std::nullopt));
-            urls.append(r.url);
-        }
-        m_session->api().addDownloads(bodies, [self = QPointer<MainWindow>(this), urls](Result<QJsonObject> answer) {
-            if (!self || answer)
-                return;
-            // The server names a refused list's item by index: show its URL.
-            static const QRegularExpression item(QRegularExpression::anchoredPattern(QStringLiteral("downloads\\[(\\d+)\\]: (.*)")),
-                                                 QRegularExpression::DotMatchesEverythingOption);
-            const QRegularExpressionMatch m = item.match(answer.error().message);
-            const QString url = m.hasMatch() ? urls.value(m.captured(1).toInt()) : (urls.size() == 1 ? urls.first() : QString());
-            const QString why = m.hasMatch() ? m.captured(2) : answer.error().message;
-            QMessageBox::warning(self, tr("Add Downloads"), url.isEmpty()
-                                     ? tr("The downloads were not added: %1").arg(why)
-                                     : tr("%1 was not added: %2").arg(url, why));
-        });
+    // A list in one request (all added or none, so adding it again makes no duplicates; a long
+    // list in pieces, one after the other).
+    QList<QJsonObject> bodies;
+    QStringList urls;
+    for (const AddDialog::Request &r : requests) {
+        bodies.append(ApiClient::downloadRequest(r.url, r.filename, r.sha256,
+                                                 r.priority != 0 ? std::optional<int>(r.priority) : std::nullopt));
+        urls.append(r.url);
     }
+    m_session->api().addDownloads(bodies, [self = QPointer<MainWindow>(this), urls](Result<QJsonObject> answer) {
+        if (!self || answer)
+            return;
+        // The server names a refused item by index: show its URL.
+        static const QRegularExpression item(QRegularExpression::anchoredPattern(QStringLiteral("downloads\\[(\\d+)\\]: (.*)")),
+                                             QRegularExpression::DotMatchesEverythingOption);
+        const QRegularExpressionMatch m = item.match(answer.error().message);
+        const QString url = m.hasMatch() ? urls.value(m.captured(1).toInt()) : (urls.size() == 1 ? urls.first() : QString());
+        const QString why = m.hasMatch() ? m.captured(2) : answer.error().message;
+        QMessageBox::warning(self, tr("Add Downloads"), url.isEmpty() ? tr("The downloads were not added: %1").arg(why)
+                                                                      : tr("%1 was not added: %2").arg(url, why));
+    });
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent *event)

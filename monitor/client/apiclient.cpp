@@ -6,6 +6,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QNetworkReply>
+#include <QRegularExpression>
 
 namespace Hermes {
 
@@ -129,18 +130,54 @@ static void addOneByOne(ApiClient *api, QList<QJsonObject> requests, QJsonArray 
        next.contains(QStringLiteral("priority")) ? std::optional<int>(next.value(QStringLiteral("priority")).toInt()) : std::nullopt);
 }
 
+// The list from `first` on, a piece at a time (MaxAddList requests and MaxAddBytes of body at
+// most: the server's default body limit is 64 KiB), one after the other; the rows gathered,
+// a refusal's `downloads[i]` counted over the whole list.
+static void addPieces(ApiClient *api, QList<QJsonObject> requests, qsizetype first, QJsonArray added,
+                      ApiClient::Callback done, const std::function<void(const QList<QJsonObject> &, ApiClient::Callback)> &send)
+{
+    if (first >= requests.size())
+        return done(QJsonObject{{QString(DownloadListMember), added}});
+    QList<QJsonObject> piece;
+    qsizetype bytes = 0;
+    for (qsizetype i = first; i < requests.size() && piece.size() < ApiClient::MaxAddList; ++i) {
+        const qsizetype size = QJsonDocument(requests.at(i)).toJson(QJsonDocument::Compact).size() + 1;
+        if (!piece.isEmpty() && bytes + size > ApiClient::MaxAddBytes)
+            break;
+        piece.append(requests.at(i));
+        bytes += size;
+    }
+    send(piece, [api, requests, first, added, done, send, count = piece.size()](Result<QJsonObject> answer) mutable {
+        if (!answer) {
+            Error e = answer.error();
+            static const QRegularExpression item(QRegularExpression::anchoredPattern(QStringLiteral("downloads\\[(\\d+)\\]: (.*)")),
+                                                 QRegularExpression::DotMatchesEverythingOption);
+            if (const QRegularExpressionMatch m = item.match(e.message); m.hasMatch())
+                e.message = QStringLiteral("downloads[%1]: %2").arg(first + m.captured(1).toLongLong()).arg(m.captured(2));
+            if (first > 0) // said, so that nobody sends the whole list again
+                e.message += QStringLiteral(" (the %1 before this piece were added)").arg(first);
+            return done(e);
+        }
+        for (const QJsonValue &row : answer->value(QString(DownloadListMember)).toArray())
+            added.append(row);
+        addPieces(api, std::move(requests), first + count, std::move(added), std::move(done), send);
+    });
+}
+
 void ApiClient::addDownloads(const QList<QJsonObject> &requests, Callback done)
 {
-    QJsonArray list;
-    for (const QJsonObject &r : requests)
-        list.append(r);
-    send("POST", QStringLiteral("/api/v1/downloads"),
-         QJsonDocument(QJsonObject{{QString(DownloadListMember), list}}).toJson(QJsonDocument::Compact),
-         [this, requests, done](Result<QJsonObject> answer) {
-        // A server that reads only `url` refuses the list as a download without one.
-        if (!answer && answer.error().code == "invalid_url" && !answer.error().message.startsWith(u"downloads["))
-            return addOneByOne(this, requests, {}, done);
-        done(std::move(answer));
+    addPieces(this, requests, 0, {}, std::move(done), [this](const QList<QJsonObject> &piece, Callback pieceDone) {
+        QJsonArray list;
+        for (const QJsonObject &r : piece)
+            list.append(r);
+        send("POST", QStringLiteral("/api/v1/downloads"),
+             QJsonDocument(QJsonObject{{QString(DownloadListMember), list}}).toJson(QJsonDocument::Compact),
+             [this, piece, pieceDone](Result<QJsonObject> answer) {
+            // A server that reads only `url` refuses the list as a download without one.
+            if (!answer && answer.error().code == "invalid_url" && !answer.error().message.startsWith(u"downloads["))
+                return addOneByOne(this, piece, {}, pieceDone);
+            pieceDone(std::move(answer));
+        });
     });
 }
 

@@ -43,13 +43,16 @@ public:
     /// One download's body for addDownloads(), as addDownload() sends it.
     static QJsonObject downloadRequest(const QString &url, const QString &filename,
                                        const QString &sha256 = {}, std::optional<int> priority = {});
-    /// `POST /api/v1/downloads` with `{"downloads": requests}` (1 to MaxAddList): one request
-    /// and one transaction, all added or none (a refusal's message starts `downloads[i]:`);
-    /// the answer is `{"downloads": [the rows, in order]}`. A server older than lists answers
-    /// `invalid_url` naming no item: then each is sent alone, one after the other, and the
-    /// first failure ends it (those before it stay added).
+    /// `POST /api/v1/downloads` with `{"downloads": [...]}`: a piece of at most MaxAddList
+    /// requests and MaxAddBytes of body (the server's default limit is 64 KiB) is one request
+    /// and one transaction, all added or none; pieces go one after the other and the first
+    /// refusal ends it, its message starting `downloads[i]:` (i over the whole list) and
+    /// saying how many earlier ones were added. The answer is `{"downloads": [the rows, in
+    /// order]}`. A server older than lists answers `invalid_url` naming no item: then each is
+    /// sent alone, one after the other (those before a failure stay added).
     void addDownloads(const QList<QJsonObject> &requests, Callback done);
     static constexpr int MaxAddList = 1000;
+    static constexpr qsizetype MaxAddBytes = 48 * 1024;
     /// `POST /api/v1/downloads/{id}/priority`: higher runs first (-1000..1000).
     void setPriority(const QString &id, int priority, Callback done);
     /// `POST /api/v1/downloads/{id}/<action>`.

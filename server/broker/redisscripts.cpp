@@ -216,7 +216,7 @@ for i = 1, 3 do
     end
   end
 end
--- The caller's mark of this epoch: ARGV[6..10], or one of the earlier ones from ARGV[15].
+-- The caller's mark of this epoch: ARGV[6..10], or one of the earlier ones from ARGV[16].
 local m = nil
 if epoch == ARGV[6] then m = 6 end
 for k = 16, #ARGV - 4, 5 do

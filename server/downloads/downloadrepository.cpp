@@ -17,7 +17,6 @@
 
 namespace Hermes {
 
-
 // Qt binds a null QString as SQL NULL; the text columns are NOT NULL.
 static QVariant text(const QString &s)
 {
@@ -296,9 +295,11 @@ QueueSummary DownloadRepository::counts()
 void DownloadRepository::insert(QList<Download> &rows)
 {
     Transaction tx(db(), m_batch);
-    QSqlQuery q = exec(QStringLiteral("SELECT COALESCE(MAX(position), 0) + 1 FROM downloads"));
-    qint64 position = q.next() ? q.value(0).toLongLong() : 1;
-    q.finish();
+    if (!m_dialect.lockQueueEnd().isEmpty())
+        exec(m_dialect.lockQueueEnd());
+    qint64 position = 1;
+    if (QSqlQuery q = exec(QStringLiteral("SELECT COALESCE(MAX(position), 0) + 1 FROM downloads")); q.next())
+        position = q.value(0).toLongLong();
     for (Download &d : rows) {
         d.position = position++;
         exec(QStringLiteral("INSERT INTO downloads (%1) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)").arg(DownloadRow::Columns),

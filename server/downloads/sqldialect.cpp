@@ -8,6 +8,7 @@ namespace Hermes {
 static constexpr qint64 MigrationLockKey = 0x4845524d01;
 static constexpr qint64 ClaimLockKey = 0x4845524d02;
 static constexpr qint64 FoldLockKey = 0x4845524d03;
+static constexpr qint64 QueueEndLockKey = 0x4845524d04;
 
 QString SqlDialect::driver() const
 {
@@ -174,6 +175,11 @@ QString SqlDialect::unlockMigrations() const
 QString SqlDialect::lockClaims() const
 {
     return isPostgres() ? QStringLiteral("SELECT pg_advisory_xact_lock(%1)").arg(ClaimLockKey) : QString();
+}
+
+QString SqlDialect::lockQueueEnd() const
+{
+    return isPostgres() ? QStringLiteral("SELECT pg_advisory_xact_lock(%1)").arg(QueueEndLockKey) : QString();
 }
 
 QString SqlDialect::indexedBy(const char *index) const

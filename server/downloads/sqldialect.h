@@ -46,6 +46,9 @@ public:
     /// Transaction-level advisory lock that serializes claims when a cluster-wide limit is
     /// set (counting and claiming must not interleave); empty on SQLite.
     QString lockClaims() const;
+    /// Transaction-level advisory lock held from reading the end of the queue to the insert
+    /// (two nodes' lists must not take the same positions); empty on SQLite (one writer).
+    QString lockQueueEnd() const;
     /// After `FROM downloads`: the index SQLite must use (its planner, without statistics,
     /// prefers the status index and sorts the whole table); PostgreSQL chooses by its own.
     QString indexedBy(const char *index) const;
