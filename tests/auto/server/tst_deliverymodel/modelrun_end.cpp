@@ -69,11 +69,22 @@ bool ModelRun::finish()
         label = QStringLiteral("the archive node");
     }
     checkProcesses();
-    const QSet<QString> due = dueIds();
+    QSet<QString> due = dueIds();
     QList<LogEntry> piece;
     QString resync;
     if (!m_problems.isEmpty() || !replayFrom(source, label, m_anchor, due, &piece, &resync))
         return false;
+    if (const QString loss = resync.isEmpty() ? QString() : lossExplaining(resync); !loss.isEmpty()) {
+        // A loss recorded since the last snapshot: the log goes on across it, and replays again.
+        log(QStringLiteral("final: the replay from %1 got resync_required %2, explained: %3").arg(m_anchor, resync, loss));
+        if (!logAcrossLoss(loss))
+            return false;
+        due = dueIds();
+        piece.clear();
+        resync.clear();
+        if (!replayFrom(source, label, m_anchor, due, &piece, &resync))
+            return false;
+    }
     if (!resync.isEmpty()) {
         QStringList lengths;
         for (const Node &node : m_nodes)
