@@ -28,6 +28,12 @@ SseClient::SseClient(QObject *parent) : QObject(parent)
     });
 }
 
+SseClient::~SseClient()
+{
+    m_socket.disconnect(this);
+    m_throttle.stop();
+}
+
 void SseClient::open(quint16 port, const QByteArray &path,
                      const QList<QPair<QByteArray, QByteArray>> &headers)
 {

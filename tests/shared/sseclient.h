@@ -20,6 +20,9 @@ class SseClient : public QObject
     Q_OBJECT
 public:
     explicit SseClient(QObject *parent = nullptr);
+    /// Quiet: the socket, destroyed after the parser and the buffers, aborts a live connection
+    /// and emits disconnected, whose handler would use them (and emit closed()) half-destroyed.
+    ~SseClient() override;
 
     void open(quint16 port, const QByteArray &path,
               const QList<QPair<QByteArray, QByteArray>> &headers = {});

@@ -386,4 +386,115 @@ void ModelRun::checkNeverStored()
     }
 }
 
+QString ModelRun::lossExplaining(const QString &resync) const
+{
+    // A node that gives an outside message up (past the adopt retry bound) records the loss
+    // (RedisScripts::MarkLost): the channel's floor rises above every id issued so far, so a
+    // resume from below it is told resync_required — history_exceeded where a node loads the
+    // floor, events_lost on a stream open when the loss is announced. The log's own replay is
+    // no exception: the history truly cannot tell what the lost event was. Explained only by
+    // an event the judge knows was not stored: an outside PUBLISH that reached a node, which
+    // the log does not hold, whose bound has passed and saw Redis out of memory or away; and
+    // only if the loss can have been recorded after the anchor was issued (the floor is then
+    // above it). Whether giving the event up was right is checkNeverStored()'s to judge.
+    const QString reason = QJsonDocument::fromJson(resync.toUtf8()).object().value(QStringLiteral("reason")).toString();
+    if (!m_config.redis || (reason != u"history_exceeded" && reason != u"events_lost"))
+        return {};
+    const qint64 limitMs = qint64(m_config.adoptRetryLimitSec > 0 ? m_config.adoptRetryLimitSec : 30) * 1000;
+    const int anchorAt = m_log.positionOf(m_anchor);
+    const qint64 anchorSeq = anchorAt >= 0 ? m_log.entries().at(anchorAt).seq : -1;
+    const qint64 anchorMs = anchorSeq >= 0 && anchorSeq < m_publishes.size() ? m_publishes.at(anchorSeq).atMs : 0;
+    // The give-up comes at the bound (the retry and loss timers add a few seconds); recording it
+    // waits while Redis is away.
+    static constexpr qint64 RecordMarginMs = 8000;
+    const qint64 now = nowMs();
+    for (const PublishRecord &rec : std::as_const(m_publishes)) {
+        if (rec.node >= 0 || rec.status < 1 || m_log.positionOfSeq(rec.seq) >= 0 || now < rec.atMs + limitMs)
+            continue;
+        const qint64 giveUpMs = rec.atMs + limitMs;
+        QString fault;
+        for (const NemesisRecord &o : std::as_const(m_nemeses)) {
+            if (o.kind == Nemesis::RedisOom && o.fromMs <= rec.atMs && rec.atMs <= o.toMs)
+                fault = QStringLiteral("published during a Redis OOM");
+        }
+        bool recordedLate = anchorMs <= giveUpMs + RecordMarginMs;
+        for (const FaultWindow &w : std::as_const(m_windows)) {
+            if (w.node >= 0)
+                continue;
+            if (w.fromMs <= giveUpMs && w.toMs >= rec.atMs && fault.isEmpty())
+                fault = QStringLiteral("Redis away within its bound");
+            if (w.fromMs <= giveUpMs + RecordMarginMs && (w.toMs == Forever || w.toMs + RecordMarginMs >= anchorMs))
+                recordedLate = true;
+        }
+        if (fault.isEmpty() || !recordedLate)
+            continue;
+        return QStringLiteral("outside seq %1 on %2 (%3), not in the log, %4 s past its %5 s bound: a node gave it up "
+                              "and recorded the loss above the anchor")
+            .arg(rec.seq).arg(channelName(rec.channel), fault).arg(double(now - giveUpMs) / 1000, 0, 'f', 1)
+            .arg(limitMs / 1000);
+    }
+    return {};
+}
+
+bool ModelRun::logAcrossLoss(const QString &loss)
+{
+    // The events after the anchor are still in Redis (a loss takes none): the log takes them
+    // from there, in id order, and goes on from a marker above the floor.
+    const QString epoch = m_anchor.section(u'-', 0, 0);
+    const quint64 anchorMs = m_anchor.section(u'-', 1, 1).toULongLong();
+    const quint64 anchorSq = m_anchor.section(u'-', 2, 2).toULongLong();
+    if (!m_resp.isConnected() && !m_resp.connectTo(m_redis->port())) {
+        fail(QStringLiteral("cannot connect to redis to read the events after %1 (%2)").arg(m_anchor, loss));
+        return false;
+    }
+    const QString current = QString::fromUtf8(m_resp.command({"GET", "hermes:epoch"}).toByteArray());
+    if (current != epoch) {
+        fail(QStringLiteral("after a loss (%1) Redis is of epoch %2, the anchor %3 of another").arg(loss, current, m_anchor));
+        return false;
+    }
+    struct Entry
+    {
+        quint64 ms, sq;
+        LogEntry e;
+    };
+    QList<Entry> entries;
+    for (quint8 bit : {Downloads, Queue, System}) {
+        const QByteArray key = "hermes:stream:" + channelName(bit).toUtf8();
+        const QByteArray from = "(" + QByteArray::number(anchorMs) + '-' + QByteArray::number(anchorSq);
+        for (const QVariant &item : m_resp.command({"XRANGE", key, from, "+"}, 30000).toList()) {
+            const QVariantList pair = item.toList();
+            const QList<QByteArray> id = pair.value(0).toByteArray().split('-');
+            Entry x{id.value(0).toULongLong(), id.value(1).toULongLong(), {}};
+            for (const QVariant &v : pair.value(1).toList()) {
+                const QJsonObject o = QJsonDocument::fromJson(v.toByteArray()).object();
+                if (!o.value(QStringLiteral("data")).isObject())
+                    continue;
+                x.e.type = o.value(QStringLiteral("type")).toString();
+                x.e.data = o.value(QStringLiteral("data")).toObject();
+                x.e.timestamp = o.value(QStringLiteral("timestamp")).toString();
+            }
+            x.e.id = epoch + u'-' + QString::fromLatin1(pair.value(0).toByteArray());
+            x.e.seq = x.e.data.value(QStringLiteral("seq")).toInteger(-1);
+            x.e.downloadId = x.e.data.value(QStringLiteral("download_id")).toString();
+            x.e.channel = bit;
+            if (x.e.seq < 0 || x.e.seq >= m_publishes.size() || m_publishes.at(x.e.seq).channel != bit) {
+                fail(QStringLiteral("Redis stream %1 holds an entry the test did not publish there: %2")
+                         .arg(QString::fromUtf8(key), x.e.id));
+                return false;
+            }
+            entries.append(x);
+        }
+    }
+    std::sort(entries.begin(), entries.end(), [](const Entry &a, const Entry &b) {
+        return a.ms != b.ms ? a.ms < b.ms : a.sq < b.sq;
+    });
+    for (const Entry &x : std::as_const(entries))
+        appendToLog(x.e);
+    log(QStringLiteral("the log takes %1 event(s) after %2 from Redis, and goes on from a marker").arg(entries.size()).arg(m_anchor));
+    if (!entries.isEmpty())
+        m_anchor = entries.last().e.id;
+    ++m_lossResyncs;
+    return reanchor(0);
+}
+
 } // namespace Model

@@ -243,6 +243,9 @@ QString ModelRun::nemesisSummary() const
         text += QStringLiteral(" resyncs by reason: ") + reasons.join(u' ');
     if (!parts.isEmpty())
         text += QStringLiteral("; nemeses: ") + parts.join(QStringLiteral("; "));
+    if (m_lossResyncs > 0)
+        text += QStringLiteral("; the log's own replay was told resync_required across a recorded loss %1 time(s)")
+                    .arg(m_lossResyncs);
     if (!m_nemesisNotes.isEmpty())
         text += QStringLiteral(" (") + m_nemesisNotes.join(QStringLiteral("; ")) + u')';
     return text;

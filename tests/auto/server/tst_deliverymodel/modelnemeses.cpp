@@ -218,6 +218,12 @@ bool ModelRun::snapshotLog(const QString &why)
         return false;
     m_snapshotSeq = m_world.nextSeq;
     if (!resync.isEmpty()) {
+        const QString loss = lossExplaining(resync);
+        if (!loss.isEmpty()) {
+            log(QStringLiteral("before %1: the replay from %2 got resync_required %3, explained: %4")
+                    .arg(why, m_anchor, resync, loss));
+            return logAcrossLoss(loss);
+        }
         fail(QStringLiteral("before %1: a replay on node %2 from %3, the newest event of the log so far "
                             "(its history holds everything after it), got resync_required: %4")
                  .arg(why).arg(i).arg(m_anchor, resync));

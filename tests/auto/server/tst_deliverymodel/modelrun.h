@@ -131,6 +131,11 @@ private:
     bool stopNodeForGood(int node, bool clean);
     int servingNode() const;
     bool snapshotLog(const QString &why);
+    /// Why the log's own replay from the anchor may rightly get `resync` (its JSON): a loss a
+    /// node recorded after giving an outside event up (empty: nothing the judge knows explains it).
+    QString lossExplaining(const QString &resync) const;
+    /// Goes on across such a loss: the events after the anchor as Redis holds them, then a marker.
+    bool logAcrossLoss(const QString &loss);
     /// Appends a replayed event to the log (see readoptedAfterRestore()).
     void appendToLog(const LogEntry &entry);
     /// Whether `later`, an event the log holds already as `earlier`, is an outside event a
@@ -199,6 +204,7 @@ private:
     qint64 m_delivered = 0, m_lost = 0, m_duplicated = 0, m_reordered = 0, m_other = 0;
     qint64 m_renamed = 0; ///< events accepted under a restore's new epoch (ClientVerdict::renamed)
     int m_resyncs = 0, m_connections = 0;
+    int m_lossResyncs = 0; ///< the log's own replays told resync_required by a recorded loss
     double m_seconds = 0;
     QStringList m_problems;
     QStringList m_clientReports;

@@ -69,11 +69,22 @@ bool ModelRun::finish()
         label = QStringLiteral("the archive node");
     }
     checkProcesses();
-    const QSet<QString> due = dueIds();
+    QSet<QString> due = dueIds();
     QList<LogEntry> piece;
     QString resync;
     if (!m_problems.isEmpty() || !replayFrom(source, label, m_anchor, due, &piece, &resync))
         return false;
+    if (const QString loss = resync.isEmpty() ? QString() : lossExplaining(resync); !loss.isEmpty()) {
+        // A loss recorded since the last snapshot: the log goes on across it, and replays again.
+        log(QStringLiteral("final: the replay from %1 got resync_required %2, explained: %3").arg(m_anchor, resync, loss));
+        if (!logAcrossLoss(loss))
+            return false;
+        due = dueIds();
+        piece.clear();
+        resync.clear();
+        if (!replayFrom(source, label, m_anchor, due, &piece, &resync))
+            return false;
+    }
     if (!resync.isEmpty()) {
         QStringList lengths;
         for (const Node &node : m_nodes)
@@ -301,15 +312,30 @@ void ModelRun::crossCheckRedis()
                      .arg(e.seq).arg(channelName(e.channel), e.type, channelName(l.channel), l.type));
     }
     QList<qint64> replayOrder;
+    const QSet<qint64> inRedisOrder(redisOrder.cbegin(), redisOrder.cend());
     for (const LogEntry &l : m_log.entries()) {
         if (l.seq < 0)
             continue;
-        bool destroyed = false;
         const int p = int(&l - m_log.entries().data());
-        for (const NemesisRecord &r : std::as_const(m_nemeses))
-            destroyed = destroyed || destroyedBy(r, p);
-        if (destroyed)
-            continue; // a nemesis took it from Redis
+        qint64 destroyedMs = -1;
+        for (const NemesisRecord &r : std::as_const(m_nemeses)) {
+            if (destroyedBy(r, p))
+                destroyedMs = qMax(destroyedMs, r.fromMs);
+        }
+        // A nemesis took it from Redis; a restore from a snapshot SAVEd before may bring it
+        // back, as an event of the old timeline (kept, like the restore's other survivors).
+        if (destroyedMs >= 0 && inRedisOrder.contains(l.seq)) {
+            const bool restoredLater = std::any_of(m_nemeses.cbegin(), m_nemeses.cend(), [&](const NemesisRecord &r) {
+                return r.kind == Nemesis::RedisRestore && r.fromMs >= destroyedMs && p < r.boundary;
+            });
+            if (!restoredLater)
+                fail(QStringLiteral("seq %1 (id %2), destroyed by a nemesis, is in Redis again, and no restore "
+                                    "brought it back").arg(l.seq).arg(l.id));
+            replayOrder << l.seq;
+            continue;
+        }
+        if (destroyedMs >= 0)
+            continue;
         if (!bySeq.contains(l.seq))
             fail(QStringLiteral("seq %1 (id %2) is in the replay but in no Redis stream").arg(l.seq).arg(l.id));
         else

@@ -390,10 +390,11 @@ void tst_DeliveryModel::model()
         config.nemeses[Nemesis::RedisRestore] = 0;
     // Not yet a gate: the three findings of the last soaks are fixed (a stream cut by a node
     // with another stream length, history_reset for every channel after a DEL, the judge on
-    // OOM-time events), but a 10-minute soak after them (seed 3591253004265922360, 310 s)
-    // still failed: the log's own snapshot replay before a stream DEL got resync_required
-    // (events_lost) from a node, not yet understood. 300 operations with a fresh seed would
-    // fail CI now and then; HERMES_MODEL_GRAY=1 runs it.
+    // OOM-time events). Two 10-minute soaks after them failed on the log's own snapshot replay
+    // told resync_required (events_lost at 310 s, seed 3591253004265922360; history_exceeded at
+    // 111 s, seed 1093513717382145197): a node had given up an outside event (an OOM, then Redis
+    // killed) and recorded the loss, as it must; the judge now excuses exactly that
+    // (lossExplaining()). Until more soaks pass, HERMES_MODEL_GRAY=1 runs it.
     if (config.name == u"redis-gray" && qEnvironmentVariableIsEmpty("HERMES_MODEL_NEMESES")
         && qEnvironmentVariableIsEmpty("HERMES_MODEL_GRAY"))
         QSKIP("model:redis-gray runs with HERMES_MODEL_GRAY=1 (or HERMES_MODEL_NEMESES): not yet a gate (issue 23)");
