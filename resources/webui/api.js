@@ -71,9 +71,32 @@ export class Api {
 
   get(id) { return this.call('GET', `downloads/${encodeURIComponent(id)}`); }
   add(request) { return this.call('POST', 'downloads', request); }
-  /** Several at once: one request and one transaction, all added or none (the first bad
-   *  one's error names it as `downloads[i]`), so sending the form again adds no duplicates. */
-  async addMany(requests) { return (await this.call('POST', 'downloads', { downloads: requests })).downloads; }
+  /** Several at once: a piece (at most 1,000 and 48 KiB: the server's default body limit is
+   *  64 KiB) is one request and one transaction, all added or none, so sending the form again
+   *  adds no duplicates; pieces go one after the other, and a refusal names its item as
+   *  `downloads[i]` over the whole list, its `addedBefore` how many were added before it. */
+  async addMany(requests) {
+    const added = [];
+    for (let first = 0; first < requests.length;) {
+      const piece = [];
+      for (let bytes = 0; first + piece.length < requests.length && piece.length < 1000;) {
+        const size = JSON.stringify(requests[first + piece.length]).length + 1;
+        if (piece.length && bytes + size > 48 * 1024) break;
+        piece.push(requests[first + piece.length]);
+        bytes += size;
+      }
+      try {
+        added.push(...(await this.call('POST', 'downloads', { downloads: piece })).downloads);
+      } catch (e) {
+        const item = /^downloads\[(\d+)\]: (.*)$/s.exec(e.message);
+        if (item) e.message = `downloads[${first + Number(item[1])}]: ${item[2]}`;
+        e.addedBefore = first;
+        throw e;
+      }
+      first += piece.length;
+    }
+    return added;
+  }
   act(id, action) { return this.call('POST', `downloads/${encodeURIComponent(id)}/${action}`, {}); }
   setPriority(id, priority) { return this.call('POST', `downloads/${encodeURIComponent(id)}/priority`, { priority }); }
   bulk(action, ids, priority) {

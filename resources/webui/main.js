@@ -318,14 +318,15 @@ $('add-form').addEventListener('submit', async (ev) => {
     return request;
   });
   try {
-    const added = requests.length === 1 ? [await api.add(requests[0])] : await api.addMany(requests);
-    for (const d of added) model?.upsert(d);
+    if (requests.length === 1) model?.upsert(await api.add(requests[0]));
+    else for (const d of await api.addMany(requests)) model?.upsert(d);
     $('add-form').reset();
     $('add-dialog').close();
   } catch (e) {
     // A refused list names its item by index: show the URL a person typed instead.
     const item = /^downloads\[(\d+)\]: (.*)$/s.exec(e.message);
-    $('add-error').textContent = item && urls[Number(item[1])] ? `${urls[Number(item[1])]}: ${item[2]}` : e.message;
+    $('add-error').textContent = (item && urls[Number(item[1])] ? `${urls[Number(item[1])]}: ${item[2]}` : e.message)
+      + (e.addedBefore ? ` ${t('addedBefore', e.addedBefore)}` : '');
   }
 });
 

@@ -21,6 +21,7 @@ class tst_ApiClient : public QObject
 
 private slots:
     void aListIsOneRequestAllOrNone();
+    void aLongListGoesInPiecesInOrder();
     void anOlderServerGetsOneRequestEach();
 
 private:
@@ -64,6 +65,35 @@ void tst_ApiClient::aListIsOneRequestAllOrNone()
     const HttpReply list = httpRequest(server.port(), "GET", "/api/v1/downloads?limit=10",
                                        {{"Authorization", QByteArray("Bearer ") + ServerProcess::ApiKey}});
     QCOMPARE(QJsonDocument::fromJson(list.body).object()["total"].toInt(), 3);
+}
+
+// 700 URLs of ~100 bytes are ~70 KB: over the server's default body limit (64 KiB) in one
+// request, so they go in pieces, one after the other, in order; a bad item in a later piece is
+// named by its index over the whole list, with the count of those added before its piece.
+void tst_ApiClient::aLongListGoesInPiecesInOrder()
+{
+    ServerProcess server;
+    QVERIFY2(server.start(), qPrintable(server.errorString()));
+    ApiClient api;
+    api.setBaseUrl(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(server.port())));
+    api.setApiKey(ServerProcess::ApiKey);
+    QList<QJsonObject> many;
+    for (int i = 0; i < 700; ++i)
+        many.append(ApiClient::downloadRequest(QStringLiteral("http://127.0.0.1:1/%1/%2").arg(QString(60, u'p')).arg(i), {}));
+    auto answer = addAll(api, many);
+    QVERIFY2(answer && *answer, answer && !*answer ? qPrintable(answer->error().message) : "no answer");
+    const QJsonArray rows = (*answer)->value("downloads").toArray();
+    QCOMPARE(rows.size(), 700);
+    for (int i = 0; i < rows.size(); ++i) {
+        QVERIFY(rows[i]["url"].toString().endsWith(QStringLiteral("/%1").arg(i)));
+        if (i > 0)
+            QCOMPARE(rows[i]["position"].toInteger(), rows[i - 1]["position"].toInteger() + 1);
+    }
+    many[650] = ApiClient::downloadRequest("http://127.0.0.1:1/" + QString(9000, u'x'), {});
+    answer = addAll(api, many);
+    QVERIFY(answer && !*answer);
+    QVERIFY2(answer->error().message.startsWith(u"downloads[650]: "), qPrintable(answer->error().message));
+    QVERIFY2(answer->error().message.contains(u"were added"), qPrintable(answer->error().message));
 }
 
 void tst_ApiClient::anOlderServerGetsOneRequestEach()
