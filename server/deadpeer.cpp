@@ -26,9 +26,4 @@ bool acceptedConnection(int fd)
     return probeWhenSilent(fd, KeepIdleSec, KeepIntervalSec, KeepCount);
 }
 
-bool limitUnacknowledged(int fd, int seconds)
-{
-    return set(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, seconds * 1000);
-}
-
 } // namespace Hermes::DeadPeer

@@ -150,9 +150,7 @@ QList<SettingEntry> buildTable()
         Setting("HERMES_SSE_SEND_TIMEOUT", "send-timeout", Type::Integer, QStringLiteral("60"),
                 "Seconds a stream's socket may take no bytes at all while some wait, before "
                 "the stream is dropped (like nginx's send_timeout); it resumes with "
-                "Last-Event-ID. Plus HERMES_SSE_HEARTBEAT_INTERVAL, the stream's "
-                "TCP_USER_TIMEOUT: a client that vanished without closing leaves a heartbeat "
-                "unacknowledged and is dropped within twice the heartbeat interval plus this.")
+                "Last-Event-ID.")
             .range(1, 3600).unit(Unit::Seconds).into(&S::stream, &StreamSettings::sendTimeoutSec),
         Setting("HERMES_IO_THREADS", "io-threads", Type::Integer, QStringLiteral("0"),
                 "Threads that write the event streams, each with its own sockets (new "

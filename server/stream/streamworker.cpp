@@ -72,8 +72,10 @@ void StreamWorker::addStream(int fd, const QByteArray &head, const StreamParams 
     const qint64 deadline = m_options.connectionTimeoutSec > 0
         ? nowMs() + qint64(m_options.connectionTimeoutSec) * 1000
         : 0;
-    // A client gone unseen leaves a heartbeat unacknowledged; a live slow one is the send timeout's.
-    DeadPeer::limitUnacknowledged(fd, m_options.sendTimeoutSec + m_options.heartbeatIntervalSec);
+    // No TCP_USER_TIMEOUT here: Linux applies it to a closed receive window too and then ends
+    // the connection without a RST, so a live client that stopped reading for a while was left
+    // waiting on a stream that no longer existed (a 10-minute soak of the delivery model: two
+    // clients hung for minutes). A slow client is the send timeout's, which closes properly.
     StreamConnection &c = m_sockets.add(fd, params, deadline);
     c.setShareGroup(m_groups.join(c));
     m_metrics->connectionOpened();

@@ -1,17 +1,13 @@
 // A client that vanishes without a FIN or RST (a laptop shut, a NAT that forgot the mapping)
-// must not hold a stream, or a connection, for the kernel's defaults (≈ 15 min of
-// retransmissions, 2 h before a keepalive probe). Against the real hermes-server binary:
-// - a stream whose client stops acknowledging ends within 2 × HERMES_SSE_HEARTBEAT_INTERVAL +
-//   HERMES_SSE_SEND_TIMEOUT (small here), and no sooner than its TCP_USER_TIMEOUT;
-// - every accepted connection has keepalive with DeadPeer's values, and a stream's socket
-//   TCP_USER_TIMEOUT = the send timeout + a heartbeat interval: read from the server's own
-//   sockets (pidfd_getfd).
+// must not hold a connection for the kernel's defaults (2 h before a keepalive probe). Against
+// the real hermes-server binary, read from the server's own sockets (pidfd_getfd): every
+// accepted connection, a stream's too, has keepalive with DeadPeer's values, and no stream has
+// TCP_USER_TIMEOUT (Linux applies it to a closed receive window and ends the connection without
+// a RST: a live client that paused reading was left waiting on a stream that was gone).
 //
-// The peer vanishes for real: the test and its server run in a network namespace of their own
-// (entered in main(), before any thread exists), where a route drops every packet to the
-// client's address (127.0.0.2) — its kernel never sees the heartbeats, so never acknowledges
-// them. Nothing outside the namespace is touched. Needs CAP_NET_ADMIN (CI runs as root);
-// skipped without it.
+// The test and its server run in a network namespace of their own (entered in main(), before
+// any thread exists), where the clients' addresses are 127.0.0.x. Nothing outside the
+// namespace is touched. Needs CAP_NET_ADMIN (CI runs as root); skipped without it.
 
 #include "deadpeer.h"
 #include "rawclient.h"
@@ -40,7 +36,6 @@ namespace {
 
 constexpr int HeartbeatS = 1;   // HERMES_SSE_HEARTBEAT_INTERVAL here
 constexpr int SendTimeoutS = 2; // HERMES_SSE_SEND_TIMEOUT here
-constexpr int UserTimeoutS = SendTimeoutS + HeartbeatS; // the stream's TCP_USER_TIMEOUT
 const QByteArray Auth = QByteArray("Authorization: Bearer ") + ServerProcess::ApiKey + "\r\n";
 
 bool run(const QString &command)
@@ -93,16 +88,6 @@ Options optionsOf(qint64 pid, const QHostAddress &peer, quint16 peerPort)
     return out;
 }
 
-double openStreams(quint16 port)
-{
-    const HttpReply r = httpRequest(port, "GET", "/metrics", {{"Authorization", QByteArray("Bearer ") + ServerProcess::ApiKey}});
-    for (const QByteArray &line : r.body.split('\n')) {
-        if (line.startsWith("hermes_open_connections{kind=\"stream\"} "))
-            return line.sliced(line.lastIndexOf(' ') + 1).toDouble();
-    }
-    return -1;
-}
-
 } // namespace
 
 class tst_DeadPeers : public QObject
@@ -114,8 +99,7 @@ public:
 private slots:
     void initTestCase();
     void cleanup();
-    void acceptedConnectionsProbeAndStreamsLimitUnacknowledged();
-    void streamToAVanishedClientEnds();
+    void acceptedConnectionsProbeWhenSilent();
 
 private:
     bool m_isolated;
@@ -139,7 +123,7 @@ void tst_DeadPeers::cleanup()
     run(QStringLiteral("ip rule del pref 10 2>/dev/null || true"));
 }
 
-void tst_DeadPeers::acceptedConnectionsProbeAndStreamsLimitUnacknowledged()
+void tst_DeadPeers::acceptedConnectionsProbeWhenSilent()
 {
     const qint64 pid = m_server.process().processId();
     // A connection that has sent nothing yet: keepalive, no limit of its own.
@@ -152,50 +136,16 @@ void tst_DeadPeers::acceptedConnectionsProbeAndStreamsLimitUnacknowledged()
     QCOMPARE(o.keepInterval, DeadPeer::KeepIntervalSec);
     QCOMPARE(o.keepCount, DeadPeer::KeepCount);
     QCOMPARE(o.userTimeoutMs, 0);
-    // A stream: the same, and data unacknowledged for the send timeout and a heartbeat ends it.
+    // A stream: the same keepalive, and no TCP_USER_TIMEOUT (a slow client is the send
+    // timeout's, which closes the stream properly).
     RawClient stream;
     QVERIFY(stream.connect(m_server.port(), QHostAddress(QStringLiteral("127.0.0.4"))));
     QVERIFY(stream.send("GET /api/v1/events/stream HTTP/1.1\r\nHost: x\r\n" + Auth + "\r\n"));
     QCOMPARE(stream.readResponse(1500).status, 200);
-    QTRY_VERIFY_WITH_TIMEOUT((o = optionsOf(pid, QHostAddress(QStringLiteral("127.0.0.4")), stream.socket().localPort())).found
-                                 && o.userTimeoutMs > 0, 5000);
-    QCOMPARE(o.userTimeoutMs, UserTimeoutS * 1000);
+    QTRY_VERIFY_WITH_TIMEOUT((o = optionsOf(pid, QHostAddress(QStringLiteral("127.0.0.4")), stream.socket().localPort())).found, 5000);
     QCOMPARE(o.keepAlive, 1);
     QCOMPARE(o.keepIdle, DeadPeer::KeepIdleSec);
-}
-
-void tst_DeadPeers::streamToAVanishedClientEnds()
-{
-    const quint16 port = m_server.port();
-    QTRY_COMPARE_WITH_TIMEOUT(openStreams(port), 0.0, 5000); // the last case's streams are gone
-    RawClient client;
-    QVERIFY(client.connect(port, QHostAddress(QStringLiteral("127.0.0.2"))));
-    QVERIFY(client.send("GET /api/v1/events/stream HTTP/1.1\r\nHost: x\r\n" + Auth + "\r\n"));
-    const HttpReply head = client.readResponse(1500);
-    QCOMPARE(head.status, 200);
-    QVERIFY2(head.body.contains("connected"), head.body.constData());
-    QCOMPARE(openStreams(port), 1.0);
-
-    // The client's host is gone: every packet to it is dropped (routed into a blackhole ahead
-    // of the loopback's local table). The test's own requests, from 127.0.0.1, still pass.
-    QVERIFY(run(QStringLiteral("ip route replace blackhole 127.0.0.2/32 table 100\n"
-                               "ip rule show pref 100 | grep -q . || ip rule add pref 100 lookup local\n"
-                               "ip rule del pref 0 2>/dev/null || true\n"
-                               "ip rule add pref 10 to 127.0.0.2 lookup 100")));
-    QElapsedTimer vanished;
-    vanished.start();
-    while (openStreams(port) != 0.0 && vanished.elapsed() < 15000)
-        QTest::qWait(100);
-    const qint64 ms = vanished.elapsed();
-    qInfo("a stream to a vanished client ended after %lld ms (heartbeat %d s, TCP_USER_TIMEOUT %d s)",
-          ms, HeartbeatS, UserTimeoutS);
-    QCOMPARE(openStreams(port), 0.0);
-    // The bound, with two seconds of slack for a loaded machine; and not before the user
-    // timeout: it was the unacknowledged heartbeat that ended it.
-    QVERIFY2(ms <= (HeartbeatS + UserTimeoutS + 2) * 1000, qPrintable(QString::number(ms)));
-    QVERIFY2(ms >= UserTimeoutS * 1000 - 200, qPrintable(QString::number(ms)));
-    // The client saw nothing of it: no FIN, no RST reached it.
-    QVERIFY(client.isOpen());
+    QCOMPARE(o.userTimeoutMs, 0);
 }
 
 int main(int argc, char *argv[])
