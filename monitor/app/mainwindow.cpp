@@ -31,7 +31,6 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
-#include <QRegularExpression>
 #include <QMimeData>
 #include <QScrollArea>
 #include <QSettings>
@@ -399,11 +398,9 @@ void MainWindow::addDownloads(const QList<AddDialog::Request> &requests)
         if (!self || answer)
             return;
         // The server names a refused item by index: show its URL.
-        static const QRegularExpression item(QRegularExpression::anchoredPattern(QStringLiteral("downloads\\[(\\d+)\\]: (.*)")),
-                                             QRegularExpression::DotMatchesEverythingOption);
-        const QRegularExpressionMatch m = item.match(answer.error().message);
-        const QString url = m.hasMatch() ? urls.value(m.captured(1).toInt()) : (urls.size() == 1 ? urls.first() : QString());
-        const QString why = m.hasMatch() ? m.captured(2) : answer.error().message;
+        const auto item = ApiClient::refusedItem(answer.error().message);
+        const QString url = item ? urls.value(item->index) : (urls.size() == 1 ? urls.first() : QString());
+        const QString why = item ? item->reason : answer.error().message;
         QMessageBox::warning(self, tr("Add Downloads"), url.isEmpty() ? tr("The downloads were not added: %1").arg(why)
                                                                       : tr("%1 was not added: %2").arg(url, why));
     });

@@ -150,10 +150,8 @@ static void addPieces(ApiClient *api, QList<QJsonObject> requests, qsizetype fir
     send(piece, [api, requests, first, added, done, send, count = piece.size()](Result<QJsonObject> answer) mutable {
         if (!answer) {
             Error e = answer.error();
-            static const QRegularExpression item(QRegularExpression::anchoredPattern(QStringLiteral("downloads\\[(\\d+)\\]: (.*)")),
-                                                 QRegularExpression::DotMatchesEverythingOption);
-            if (const QRegularExpressionMatch m = item.match(e.message); m.hasMatch())
-                e.message = QStringLiteral("downloads[%1]: %2").arg(first + m.captured(1).toLongLong()).arg(m.captured(2));
+            if (const auto item = ApiClient::refusedItem(e.message))
+                e.message = QStringLiteral("downloads[%1]: %2").arg(first + item->index).arg(item->reason);
             if (first > 0) // said, so that nobody sends the whole list again
                 e.message += QStringLiteral(" (the %1 before this piece were added)").arg(first);
             return done(e);
@@ -162,6 +160,16 @@ static void addPieces(ApiClient *api, QList<QJsonObject> requests, qsizetype fir
             added.append(row);
         addPieces(api, std::move(requests), first + count, std::move(added), std::move(done), send);
     });
+}
+
+std::optional<ApiClient::RefusedItem> ApiClient::refusedItem(const QString &message)
+{
+    static const QRegularExpression item(QRegularExpression::anchoredPattern(QStringLiteral("downloads\\[(\\d+)\\]: (.*)")),
+                                         QRegularExpression::DotMatchesEverythingOption);
+    const QRegularExpressionMatch m = item.match(message);
+    if (!m.hasMatch())
+        return std::nullopt;
+    return RefusedItem{m.captured(1).toLongLong(), m.captured(2)};
 }
 
 void ApiClient::addDownloads(const QList<QJsonObject> &requests, Callback done)

@@ -52,6 +52,14 @@ public:
     /// sent alone, one after the other (those before a failure stay added).
     void addDownloads(const QList<QJsonObject> &requests, Callback done);
     static constexpr int MaxAddList = 1000;
+    /// A list refusal's item: its index and the reason, from a message `downloads[i]: reason`;
+    /// nothing for any other message.
+    struct RefusedItem
+    {
+        qsizetype index;
+        QString reason;
+    };
+    static std::optional<RefusedItem> refusedItem(const QString &message);
     static constexpr qsizetype MaxAddBytes = 48 * 1024;
     /// `POST /api/v1/downloads/{id}/priority`: higher runs first (-1000..1000).
     void setPriority(const QString &id, int priority, Callback done);

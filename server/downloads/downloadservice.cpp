@@ -114,7 +114,7 @@ void DownloadService::addMany(const QList<NewDownload> &items, Done<QList<Downlo
 {
     HERMES_ASSERT_THREAD(this);
     if (items.isEmpty() || items.size() > MaxAdd)
-        return done(Error::invalid("invalid_body", QStringLiteral("downloads must name 1 to %1 downloads").arg(MaxAdd)));
+        return done(Error::invalid("invalid_downloads", QStringLiteral("downloads must name 1 to %1 downloads").arg(MaxAdd)));
     QList<Download> rows;
     rows.reserve(items.size());
     for (qsizetype i = 0; i < items.size(); ++i) {
