@@ -28,6 +28,15 @@ local function raise(key, id)
   local cur = pos(redis.call('GET', key))
   if not cur or below(cur, pos(id)) then redis.call('SET', key, id) end
 end
+-- A stream that lost its newest entries (its key evicted or deleted: its newest entry is below
+-- the channel's head, or it has none) keeps what it had as a floor: its trimmed key rises to
+-- the head, so a resume from before it resyncs instead of skipping the lost events.
+local function keepVanished(key, trimmedKey, headsKey, channel)
+  local head = redis.call('HGET', headsKey, channel)
+  if not head then return end
+  local top = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
+  if not top[1] or below(pos(top[1][1]), pos(head)) then raise(trimmedKey, head) end
+end
 local function assign(seqKey, epochKey, candidate, s1, s2, s3)
   local epoch = redis.call('GET', epochKey)
   if not epoch then
@@ -68,12 +77,7 @@ local function append(key, trimmedKey, id, payload, maxlen, headsKey, channel, c
   -- the history the others keep.
   local stored = tonumber(redis.call('HGET', configKey, 'stream_length'))
   if stored and stored > 0 then maxlen = stored end
-  local head = redis.call('HGET', headsKey, channel)
-  if head then
-    -- The stream lost its newest entries (evicted, deleted): what it had stays a floor.
-    local top = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
-    if not top[1] or below(pos(top[1][1]), pos(head)) then raise(trimmedKey, head) end
-  end
+  keepVanished(key, trimmedKey, headsKey, channel)
   redis.call('XADD', key, id, 'e', payload)
   redis.call('HSET', headsKey, channel, id)
   maxlen = tonumber(maxlen)
@@ -207,15 +211,7 @@ if not epoch then
   epoch = ARGV[1]
   redis.call('SET', KEYS[1], epoch)
 end
-for i = 1, 3 do
-  local head = pos(redis.call('HGET', KEYS[9], ARGV[11 + i]))
-  if head then
-    local top = redis.call('XREVRANGE', KEYS[1 + i], '+', '-', 'COUNT', 1)
-    if not top[1] or below(pos(top[1][1]), head) then
-      raise(KEYS[4 + i], redis.call('HGET', KEYS[9], ARGV[11 + i]))
-    end
-  end
-end
+for i = 1, 3 do keepVanished(KEYS[1 + i], KEYS[4 + i], KEYS[9], ARGV[11 + i]) end
 -- The caller's mark of this epoch: ARGV[6..10], or one of the earlier ones from ARGV[16].
 local m = nil
 if epoch == ARGV[6] then m = 6 end
@@ -296,15 +292,19 @@ QList<QByteArray> Load::command() const
 // One more page of a stream's tail, below `before`, for a node that reads the history in
 // pages (RedisTailRead): its entries as the Load script's, whether there may be more, and the
 // stream's trimmed id and the database's epoch at the same instant. KEYS and ARGV: see TailPage.
-static const QByteArray TailPageScript = PageLua + R"lua(
+// The stream vanishing between two pages (evicted, deleted) is checked as Load checks it: the
+// read would otherwise end there as if the stream had been read to its end, and a resume from
+// before the entries read so far would skip what was lost.
+static const QByteArray TailPageScript = AssignLua + PageLua + R"lua(
+keepVanished(KEYS[2], KEYS[3], KEYS[4], ARGV[4])
 local entries, more = page(KEYS[2], true, '(' .. ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]))
 return {redis.call('GET', KEYS[1]) or '', entries, more, redis.call('GET', KEYS[3]) or ''}
 )lua";
 
 QList<QByteArray> TailPage::command() const
 {
-    return eval(TailPageScript, {epoch, stream, trimmed},
-                {before, QByteArray::number(count), QByteArray::number(pageBytes)});
+    return eval(TailPageScript, {epoch, stream, trimmed, heads},
+                {before, QByteArray::number(count), QByteArray::number(pageBytes), channel});
 }
 
 QByteArray reloadNotice(quint32 epoch)

@@ -151,7 +151,9 @@ struct Load
  * they carry `pageBytes` (the first is read whatever its size). Replies `[epoch, [entries],
  * more, trimmed]`: the database's epoch ('' without one), the entries newest first as Load's,
  * '1' when the stream may hold older entries (else ''), and the stream's trimmed id ('' when
- * nothing was trimmed), all at the same instant.
+ * nothing was trimmed), all at the same instant. A stream that vanished since the read began
+ * (its newest entry below the channel's head) first gets its trimmed id raised to the head,
+ * as Load does.
  */
 struct TailPage
 {
@@ -159,10 +161,12 @@ struct TailPage
     QByteArray epoch;
     QByteArray stream;
     QByteArray trimmed; ///< the stream's trimmed key
+    QByteArray heads;   ///< RedisKeyspace::heads()
     // ARGV
     QByteArray before;  ///< `<ms>-<seq>`: the oldest entry read so far
     int count = 0;
     qint64 pageBytes = 0;
+    QByteArray channel; ///< the stream's channel (its field in heads)
 
     QList<QByteArray> command() const;
 };

@@ -52,9 +52,11 @@ std::optional<RedisScripts::TailPage> RedisTailRead::next() const
             .epoch = m_keys.epoch(),
             .stream = m_keys.stream(channel),
             .trimmed = m_keys.trimmed(channel),
+            .heads = m_keys.heads(),
             .before = lane.oldestRead.position(),
             .count = std::max(1, std::min(m_streamLength - lane.read, lane.budget.countRoom())),
             .pageBytes = RedisHistoryReader::pageBytes(lane.budget.byteRoom()),
+            .channel = channel.nameBytes(),
         };
     }
     return std::nullopt;

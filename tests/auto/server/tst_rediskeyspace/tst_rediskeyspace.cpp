@@ -136,11 +136,13 @@ void tst_RedisKeyspace::loadArgumentsInScriptOrder()
              (QList<QByteArray>{"10", "k-epoch", "k-s1", "k-s2", "k-s3", "k-t1", "k-t2", "k-t3", "k-seq",
                                 "k-heads", "k-origin", "a-candidate", "70", "tail", "5-1", "a-epoch", "m-epoch",
                                 "9-2", "m-1", "", "m-3", "a-events", "c-1", "c-2", "c-3", "4096"}));
-    // TailPage: KEYS epoch, the stream, its trimmed key; ARGV: below which id, count, bytes.
+    // TailPage: KEYS epoch, the stream, its trimmed key, heads; ARGV: below which id, count,
+    // bytes, the channel's name.
     const RedisScripts::TailPage page{.epoch = "k-epoch", .stream = "k-s2", .trimmed = "k-t2",
-                                      .before = "7-0", .count = 5, .pageBytes = 300};
+                                      .heads = "k-heads", .before = "7-0", .count = 5,
+                                      .pageBytes = 300, .channel = "c-2"};
     QCOMPARE(withoutScript(page.command()),
-             (QList<QByteArray>{"3", "k-epoch", "k-s2", "k-t2", "7-0", "5", "300"}));
+             (QList<QByteArray>{"4", "k-epoch", "k-s2", "k-t2", "k-heads", "7-0", "5", "300", "c-2"}));
     call.mode = RedisScripts::Load::Mode::After;
     QCOMPARE(withoutScript(call.command()).at(13), QByteArray("after"));
 }
@@ -346,8 +348,9 @@ void tst_RedisKeyspace::scriptsTouchTheKeysTheirStructsName()
     for (int i = 0; i < 5; ++i)
         queue.append(*EventId::parse(string(client.command(publish(Channel::Queue, 100)))));
     RedisScripts::TailPage page{.epoch = keys.epoch(), .stream = keys.stream(Channel::Queue),
-                                .trimmed = keys.trimmed(Channel::Queue), .before = queue[4].position(),
-                                .count = 10, .pageBytes = 2 * Envelope.size()};
+                                .trimmed = keys.trimmed(Channel::Queue), .heads = keys.heads(),
+                                .before = queue[4].position(), .count = 10,
+                                .pageBytes = 2 * Envelope.size(), .channel = "queue:updates"};
     reply = client.command(page.command()).toList();
     QCOMPARE(reply.size(), 4);
     QCOMPARE(string(reply[0]), epochThen);
@@ -365,6 +368,15 @@ void tst_RedisKeyspace::scriptsTouchTheKeysTheirStructsName()
     page.count = 100;
     reply = client.command(page.command()).toList();
     QCOMPARE(string(reply[2]), QByteArray()); // read to its end
+
+    // The stream vanished between two pages (evicted, deleted): its trimmed id rises to the
+    // channel's head, as Load raises it, and the page says so; the read does not end as if
+    // the stream had been read to its end with nothing lost.
+    QCOMPARE(client.command({"DEL", "t:stream:queue:updates"}).toLongLong(), 1);
+    reply = client.command(page.command()).toList();
+    QCOMPARE(reply[1].toList().size(), 0);
+    QCOMPARE(string(reply[3]), queue[4].position());
+    QCOMPARE(string(client.command({"GET", "t:trimmed:queue:updates"})), queue[4].position());
 }
 
 QTEST_MAIN(tst_RedisKeyspace)
