@@ -26,6 +26,16 @@ public:
         connect(&m_timer, &QTimer::timeout, this, [this] { finish(); });
     }
 
+    // Destroyed with its context while under way: the socket's destructor disconnects and
+    // would emit into finish() after m_timer (declared after it) is already gone (UBSan: a
+    // member call on a destroyed QTimer, which failed a delivery-model run in CI at teardown).
+    ~Exchange() override
+    {
+        m_finished = true;
+        m_socket.disconnect(this);
+        m_timer.disconnect(this);
+    }
+
     void start(quint16 port, QByteArray request, int timeoutMs)
     {
         m_request = std::move(request);
