@@ -272,9 +272,13 @@ void ModelRun::mintToken(ModelClient *client)
         if (!m_nodes[size_t(i)].up || m_nodes[size_t(i)].stopped)
             continue;
         const QByteArray body = "{\"scope\":\"" + client->spec().tokenScope.toUtf8() + "\",\"ttl\":3600}";
+        // A node restarted a moment ago may still be loading its history (CPU-bound: in a
+        // sanitizer build on a busy box, 6-9 s late in a 10-minute soak, whose streams hold
+        // tens of thousands of events); 5 s failed such a soak with nothing wrong delivered.
+        // The model judges delivery, not latency: 20 s, ServerProcess::waitReady()'s bound.
         const HttpReply r = httpRequest(m_world.nodePorts.at(i), "POST", "/api/v1/events/token",
                                         {{"Authorization", Bearer}, {"Content-Type", "application/json"}},
-                                        body, 5000);
+                                        body, 20000);
         const QByteArray token = jsonObject(r.body).value(QStringLiteral("token")).toString().toLatin1();
         if (r.status == 200 && !token.isEmpty()) {
             client->setToken(token, nowMs());
