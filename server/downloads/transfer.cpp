@@ -116,6 +116,7 @@ void Transfer::restartFromZero(const QString &why)
         qCWarning(lcHub).noquote() << "download" << d.id << ": cannot empty" << m_dir.pathOf(partName());
     m_offset = 0;
     d.downloadedBytes = 0;
+    m_writeback.restart(0);
     if (m_hash) {
         m_hash->reset();
         m_hashed = 0;
@@ -212,6 +213,7 @@ void Transfer::start()
     }
     if (resumed) {
         m_offset = d.downloadedBytes;
+        m_writeback.restart(m_offset); // the copied bytes' write-back is the copy's
         vouch();
     } else {
         m_hashed = 0;
@@ -401,6 +403,8 @@ bool Transfer::write(const char *bytes, qint64 size)
         }
         done += n;
     }
+    if (const auto range = m_writeback.written(m_download.downloadedBytes + size))
+        WritebackPacer::start(m_fd, *range); // a failure shows in the final fdatasync
     if (m_hash && m_hashed == m_download.downloadedBytes) { // the hash covers the file up to here
         m_hash->add(bytes, size);
         m_hashed += size;

@@ -5,6 +5,7 @@
 #include "downloads/sha256.h"
 #include "downloads/transferrate.h"
 #include "downloads/transferroute.h"
+#include "downloads/writebackpacer.h"
 #include "result.h"
 
 #include <QObject>
@@ -163,6 +164,7 @@ private:
     QPointer<QNetworkReply> m_reply;
     int m_fd = -1;                ///< its own part file
     TransferRate m_rate;
+    WritebackPacer m_writeback;   ///< starts the disk's write-back as the file grows
     qint64 m_offset = 0;          ///< bytes already in the part file when the request started
     qint64 m_lastProgressMs = 0;
     double m_lastPercent = -1;
