@@ -15,9 +15,6 @@
 #   --quick: 256 MiB, 20 x 10 MiB, 50 x 1 MiB (a minute instead of several).
 #   --only abc: the cases to run (e.g. --only a).
 #
-# hermes opens as many connections to the one origin as it runs downloads
-# (HERMES_DOWNLOAD_CONNECTIONS_PER_HOST = the concurrency), as curl under xargs -P20 and
-# aria2c -j20 do; its default is 6 per host.
 # For hermes: wall time from the POST of the first download to the last one completed (checked
 # every 20 ms by bench/hermesadd.py), CPU = user + sys of the server process from /proc/<pid>/stat over that time,
 # peak RSS = VmHWM of a server started fresh for each case, "RSS after" = VmRSS 1 s after the
@@ -40,7 +37,7 @@ while [ $# -gt 0 ]; do
     --no-results) RESULTS="" ;;
     --server) SERVER=$2; shift ;;
     --label) LABEL=$2; shift ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -120,7 +117,6 @@ start_hermes() {
     rm -rf "$WORK/hermes"; mkdir -p "$WORK/hermes"
     env -i PATH="$PATH" HOME="$WORK" HERMES_HOST=127.0.0.1 HERMES_PORT="$HPORT" HERMES_DATA_DIR="$WORK/hermes" \
         HERMES_API_KEYS="$KEY" HERMES_MAX_CONCURRENT_DOWNLOADS="$1" HERMES_DISK_WARNING_MB=0 \
-        HERMES_DOWNLOAD_CONNECTIONS_PER_HOST="$1" \
         HERMES_DOWNLOAD_MIN_FREE=0 "$SERVER" > "$WORK/hermes.log" 2>&1 &
     HERMES_PID=$!
     for _ in $(seq 200); do curl -sf -o /dev/null "http://127.0.0.1:$HPORT/readyz" && return 0; sleep 0.05; done
