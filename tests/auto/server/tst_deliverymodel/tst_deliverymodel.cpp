@@ -384,20 +384,14 @@ void tst_DeliveryModel::model()
         limits.channels = spec.filter().channels;
         QVERIFY2(limits.channels, "HERMES_MODEL_CHANNELS: downloads, queue, system");
     }
-    // The restore is drawn only when named (HERMES_MODEL_NEMESES=redis-restore): seeds 11-14
-    // pass with it, but no 10-minute soak has run it alongside the other nemeses yet.
-    if (qEnvironmentVariableIsEmpty("HERMES_MODEL_NEMESES"))
-        config.nemeses[Nemesis::RedisRestore] = 0;
-    // Not yet a gate: the three findings of the last soaks are fixed (a stream cut by a node
-    // with another stream length, history_reset for every channel after a DEL, the judge on
-    // OOM-time events). Two 10-minute soaks after them failed on the log's own snapshot replay
-    // told resync_required (events_lost at 310 s, seed 3591253004265922360; history_exceeded at
-    // 111 s, seed 1093513717382145197): a node had given up an outside event (an OOM, then Redis
-    // killed) and recorded the loss, as it must; the judge now excuses exactly that
-    // (lossExplaining()). Until more soaks pass, HERMES_MODEL_GRAY=1 runs it.
-    if (config.name == u"redis-gray" && qEnvironmentVariableIsEmpty("HERMES_MODEL_NEMESES")
-        && qEnvironmentVariableIsEmpty("HERMES_MODEL_GRAY"))
-        QSKIP("model:redis-gray runs with HERMES_MODEL_GRAY=1 (or HERMES_MODEL_NEMESES): not yet a gate (issue 23)");
+    // redis-gray is a gate in the plain configuration (ctest's tst_deliverymodel), the Redis
+    // restore included, since two 10-minute soaks with every gray nemesis passed (seed
+    // 1093513717382145197 on the judge branch, 18051098379313803668 on main after the merges:
+    // 0 lost, duplicated or reordered; every resync excused or due). Its faults are Redis' and the nodes' processes, not how streams
+    // send: the I/O-backend variants leave it out (each costs the suite about 30 s).
+    if (config.name == u"redis-gray" && !qEnvironmentVariableIsEmpty("HERMES_TEST_IO_BACKEND")
+        && qEnvironmentVariableIsEmpty("HERMES_MODEL_NEMESES") && qEnvironmentVariableIsEmpty("HERMES_MODEL_GRAY"))
+        QSKIP("model:redis-gray runs in the plain configuration (or with HERMES_MODEL_GRAY=1)");
     for (const QString &name : qEnvironmentVariable("HERMES_MODEL_NEMESES").split(u',', Qt::SkipEmptyParts)) {
         const Nemesis kind = nemesisFromName(name.trimmed());
         QVERIFY2(kind != Nemesis::Count, qPrintable(QStringLiteral("HERMES_MODEL_NEMESES: no nemesis %1").arg(name)));
