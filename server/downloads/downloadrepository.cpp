@@ -39,7 +39,6 @@ static const QString Runnable = DownloadRow::statusList([](DownloadStatus s) {
     return s == DownloadStatus::Pending || DownloadRules::isActive(s);
 });
 
-
 /// Rolls back unless committed: an exception never leaves a transaction open. Inside a batch
 /// (DownloadRepository::beginBatch) it is a savepoint: a failed job leaves nothing of its own,
 /// and the jobs before it keep theirs.
@@ -76,11 +75,11 @@ private:
     bool m_done = false;
 };
 
-DownloadRepository::DownloadRepository(const DatabaseUrl &url, const QString &connectionName)
+DownloadRepository::DownloadRepository(const DatabaseUrl &url, const QString &connectionName, DownloadListQuery::Rows rows)
     : m_url(url),
       m_dialect(url.isPostgres() ? SqlDialect::Kind::Postgres : SqlDialect::Kind::Sqlite),
       m_connection(connectionName),
-      m_lists(m_dialect, [this](const QString &sql, const QVariantList &binds) { return exec(sql, binds); })
+      m_lists(m_dialect, DownloadListQuery::overQtSql([this](const QString &sql, const QVariantList &binds) { return exec(sql, binds); }), rows)
 {
 }
 
@@ -165,10 +164,11 @@ void DownloadRepository::connect()
     }
 }
 
-void DownloadRepository::open()
+void DownloadRepository::open(bool migrating)
 {
     connect();
-    migrate();
+    if (migrating)
+        migrate();
 }
 
 void DownloadRepository::recover()

@@ -43,11 +43,14 @@ struct StoreFailure
 class DownloadRepository final
 {
 public:
-    DownloadRepository(const DatabaseUrl &url, const QString &connectionName);
+    /// `rows`: what the rows of lists() carry (a read connection for the API: what it shows).
+    DownloadRepository(const DatabaseUrl &url, const QString &connectionName,
+                       DownloadListQuery::Rows rows = DownloadListQuery::Rows::Whole);
     ~DownloadRepository();
 
-    /// Connects and migrates (under an advisory lock on PostgreSQL).
-    void open();
+    /// Connects and migrates (under an advisory lock on PostgreSQL); without `migrating`, a
+    /// connection for reads only, to a database the store has migrated (DownloadReaders).
+    void open(bool migrating = true);
     /// After a failure: probes the connection and reconnects when it is gone.
     void recover();
     /// Group commit (SQLite): the jobs between beginBatch() and commitBatch() share one
