@@ -4,11 +4,14 @@
 #include "downloads/sqlitereads.h"
 #include "logging.h"
 
+#include <QHash>
+#include <QSqlQuery>
 #include <QThread>
 #include <QUuid>
 
 #include <chrono>
 #include <memory>
+#include <optional>
 
 namespace Hermes {
 
@@ -59,22 +62,71 @@ void DownloadReaders::post(Job job)
 
 namespace {
 
-/// A read connection through Qt SQL (PostgreSQL).
+/// A read connection through Qt SQL (PostgreSQL), its statements prepared once: QPSQL prepares
+/// a statement with bound values as PREPARE, EXECUTE and DEALLOCATE, three round trips and a
+/// parse and plan by the server for each page, where a prepared one is one EXECUTE.
 class QtReads final : public ReadConnection
 {
 public:
     explicit QtReads(const DatabaseUrl &url)
         // Not "hermes-store-": that prefix names the store thread's own connection.
-        : m_repo(url, QStringLiteral("hermes-read-") + QUuid::createUuid().toString(QUuid::WithoutBraces),
-                 DownloadListQuery::Rows::Shown)
+        : m_name(QStringLiteral("hermes-read-") + QUuid::createUuid().toString(QUuid::WithoutBraces)),
+          m_repo(url, m_name),
+          m_lists(SqlDialect(SqlDialect::Kind::Postgres),
+                  [this](const QString &sql, const QVariantList &binds, const DownloadListQuery::Row &row) {
+                      exec(sql, binds, row);
+                  }, DownloadListQuery::Rows::Shown)
     {
     }
     void open() override { m_repo.open(false); }
-    DownloadListQuery &lists() override { return m_repo.lists(); }
-    void recover() override { m_repo.recover(); }
+    DownloadListQuery &lists() override { return m_lists; }
+    void recover() override
+    {
+        m_prepared.clear(); // a new connection has none of them
+        m_repo.recover();
+    }
 
 private:
+    void exec(const QString &sql, const QVariantList &binds, const DownloadListQuery::Row &row)
+    {
+        // Bounded: an offset page's OFFSET is in its text, so their statements differ.
+        static constexpr qsizetype MaxPrepared = 32;
+        const QSqlDatabase db = QSqlDatabase::database(m_name, false);
+        std::optional<QSqlQuery> once;
+        QSqlQuery *q = nullptr;
+        bool ok = false;
+        if (binds.isEmpty()) {
+            q = &once.emplace(db);
+            q->setForwardOnly(true);
+            ok = q->exec(sql);
+        } else {
+            auto prepared = m_prepared.find(sql);
+            if (prepared == m_prepared.end()) {
+                if (m_prepared.size() >= MaxPrepared)
+                    m_prepared.clear();
+                QSqlQuery p(db);
+                p.setForwardOnly(true);
+                if (!p.prepare(sql))
+                    throw StoreFailure::of(p.lastError(), db.isOpen());
+                prepared = m_prepared.insert(sql, p);
+            }
+            q = &prepared.value();
+            for (qsizetype i = 0; i < binds.size(); ++i)
+                q->bindValue(int(i), binds.at(i));
+            ok = q->exec();
+        }
+        if (!ok)
+            throw StoreFailure::of(q->lastError(), db.isOpen());
+        const QtSqlRow current(*q);
+        while (row && q->next() && row(current)) {
+        }
+        q->finish();
+    }
+
+    QString m_name;
     DownloadRepository m_repo;
+    DownloadListQuery m_lists;
+    QHash<QString, QSqlQuery> m_prepared; ///< by their text; before the connection goes (m_repo)
 };
 
 } // namespace

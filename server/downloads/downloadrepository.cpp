@@ -75,11 +75,11 @@ private:
     bool m_done = false;
 };
 
-DownloadRepository::DownloadRepository(const DatabaseUrl &url, const QString &connectionName, DownloadListQuery::Rows rows)
+DownloadRepository::DownloadRepository(const DatabaseUrl &url, const QString &connectionName)
     : m_url(url),
       m_dialect(url.isPostgres() ? SqlDialect::Kind::Postgres : SqlDialect::Kind::Sqlite),
       m_connection(connectionName),
-      m_lists(m_dialect, DownloadListQuery::overQtSql([this](const QString &sql, const QVariantList &binds) { return exec(sql, binds); }), rows)
+      m_lists(m_dialect, DownloadListQuery::overQtSql([this](const QString &sql, const QVariantList &binds) { return exec(sql, binds); }))
 {
 }
 
@@ -107,14 +107,8 @@ QSqlQuery DownloadRepository::exec(const QString &sql, const QVariantList &binds
             q.addBindValue(v);
         return q.exec();
     }());
-    if (!ok) {
-        const QSqlError e = q.lastError();
-        // QPSQL reports a lost server as a statement error: ask the connection itself.
-        const bool lost = e.type() == QSqlError::ConnectionError || !db().isOpen()
-            || e.text().contains(u"connection", Qt::CaseInsensitive)
-            || e.text().contains(u"server closed", Qt::CaseInsensitive);
-        throw StoreFailure{e.text(), lost};
-    }
+    if (!ok)
+        throw StoreFailure::of(q.lastError(), db().isOpen());
     return q;
 }
 

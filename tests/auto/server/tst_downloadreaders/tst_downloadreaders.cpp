@@ -3,7 +3,8 @@
 // by a long write job (a test that fails when they go back to that thread), they see what is
 // committed and not the held job's uncommitted change, and they read the same values as the
 // store's own reads through Qt SQL (SQLite's are read by the SQLite library itself), for rows
-// of Unicode, control characters, quotes, nulls and every status (seeded, HERMES_TEST_SEED).
+// of Unicode, control characters, quotes, nulls and every status, whole pages and page by page
+// after a cursor (seeded, HERMES_TEST_SEED).
 
 #include "downloads/downloadstore.h"
 #include "postgresprocess.h"
@@ -238,6 +239,25 @@ void tst_DownloadReaders::readsGiveWhatTheStoreReads()
         QCOMPARE((*ours)->total, (*theirs)->total);
         for (qsizetype i = 0; i < rows.size(); ++i)
             QCOMPARE(shown((*ours)->items.at(i)), shown((*theirs)->items.at(i)));
+    }
+    // Page by page after a cursor (statements with bound values: prepared once on PostgreSQL),
+    // by status too.
+    for (const std::optional<DownloadStatus> status : {std::optional<DownloadStatus>(), std::optional(DownloadStatus::Pending)}) {
+        std::optional<ListCursor> after;
+        for (int pages = 0; pages < 100; ++pages) {
+            const Request request{status, 7, 0, after, false};
+            std::optional<Result<Page>> theirs, ours;
+            s->list(s.get(), request, [&](Result<Page> r) { theirs.emplace(r); });
+            s->showPage(s.get(), request, [&](Result<Page> r) { ours.emplace(r); });
+            QVERIFY(arrived(theirs) && *theirs && arrived(ours) && *ours);
+            QCOMPARE((*ours)->items.size(), (*theirs)->items.size());
+            QCOMPARE((*ours)->more, (*theirs)->more);
+            for (qsizetype i = 0; i < (*ours)->items.size(); ++i)
+                QCOMPARE(shown((*ours)->items.at(i)), shown((*theirs)->items.at(i)));
+            if (!(*ours)->more)
+                break;
+            after = ListCursor::after((*ours)->items.constLast());
+        }
     }
     for (const Download &d : std::as_const(rows)) {
         std::optional<Result<std::optional<Download>>> theirs, ours;
