@@ -63,6 +63,10 @@ void SqliteReads::open()
     }
     // As the store's connection: a lock held for a moment (a checkpoint) is waited for.
     sqlite3_busy_timeout(m_db, 5000);
+    // SQLite opens the WAL and its index at the first read: now, while descriptors are there,
+    // not at the first page asked for under a descriptor shortage (a failed read marks the
+    // store unreachable, and health answers 503 for it).
+    exec(QStringLiteral("SELECT 1 FROM sqlite_master LIMIT 1"), {}, {});
 }
 
 void SqliteReads::recover()
