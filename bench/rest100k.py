@@ -366,7 +366,8 @@ PLANS = [
     "SELECT SUM(speed) FROM downloads WHERE status = 'downloading'",
     "SELECT COALESCE(MAX(position), 0) + 1 FROM downloads",
     "SELECT * FROM downloads WHERE id = 'x'",
-    # the claims of the engine (DownloadRepository::claim), on the same thread as the API's reads
+    # the claims of the engine (DownloadRepository::claim), on the store's thread (the API's reads
+    # run on read connections of their own, DownloadReaders)
     "SELECT * FROM downloads WHERE announce <> '' AND owner <> '' AND lease_until < 1 ORDER BY id LIMIT 1",
     "SELECT * FROM downloads{ib_queue} WHERE status IN ('pending', 'downloading', 'processing') AND (owner = '' OR lease_until < 1)"
     " AND not_before <= 1 ORDER BY queue_rank, position, id LIMIT 1",

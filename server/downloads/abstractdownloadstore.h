@@ -124,12 +124,23 @@ public:
     virtual void get(QObject *context, const QString &id, Done<std::optional<Download>> done) = 0;
     /// A page in queue order: unfinished first, then priority, then arrival.
     virtual void list(QObject *context, const ListRequest &request, Done<Page> done) = 0;
+    /// get() and list() for the API: what is committed, read beside the writes (DownloadStore:
+    /// on connections of their own). The engine's reads (get, list) stay in order with its
+    /// writes. Here: the same reads.
+    virtual void show(QObject *context, const QString &id, Done<std::optional<Download>> done)
+    {
+        get(context, id, std::move(done));
+    }
+    virtual void showPage(QObject *context, const ListRequest &request, Done<Page> done)
+    {
+        list(context, request, std::move(done));
+    }
     void list(QObject *context, std::optional<DownloadStatus> status, int limit, int offset, Done<Page> done)
     {
         list(context, ListRequest{status, limit, offset, std::nullopt, true}, std::move(done));
     }
     /// A page of the unfinished downloads in queue order (`request.status` is not used), and
-    /// the queue's figures over every node.
+    /// the queue's figures over every node: for the API (read as show() reads).
     virtual void queue(QObject *context, const ListRequest &request, Done<Queue> done) = 0;
 
     // --- leases ---------------------------------------------------------------------------

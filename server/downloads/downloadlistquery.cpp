@@ -9,6 +9,32 @@ namespace Hermes {
 
 const QString DownloadListQuery::Order = QStringLiteral(" ORDER BY queue_rank, position, id");
 
+DownloadListQuery::Exec DownloadListQuery::overQtSql(std::function<QSqlQuery(const QString &, const QVariantList &)> exec)
+{
+    return [exec = std::move(exec)](const QString &sql, const QVariantList &binds, const Row &row) {
+        QSqlQuery q = exec(sql, binds);
+        const QtSqlRow current(q);
+        while (row && q.next() && row(current)) {
+        }
+    };
+}
+
+QString DownloadListQuery::columns() const
+{
+    return m_rows == Rows::Shown ? DownloadRow::shown(m_dialect.nowMs()) : DownloadRow::selected(m_dialect.nowMs());
+}
+
+std::optional<Download> DownloadListQuery::one(const QString &id)
+{
+    std::optional<Download> out;
+    m_exec(QStringLiteral("SELECT %1 FROM downloads WHERE id = ?").arg(columns()), {QVariant(id)},
+           [&out](const SqlRow &r) {
+        out = DownloadRow::from(r);
+        return false;
+    });
+    return out;
+}
+
 AbstractDownloadStore::Page DownloadListQuery::page(const AbstractDownloadStore::ListRequest &request)
 {
     if (!request.status)
@@ -35,9 +61,12 @@ AbstractDownloadStore::Page DownloadListQuery::withTotal(AbstractDownloadStore::
     if (!request.withTotal)
         return page;
     // From the counts the database keeps (migration 6), not a scan of the rows.
-    QSqlQuery q = m_exec(QStringLiteral("SELECT SUM(n) FROM download_counts")
-                             + (where.isEmpty() ? QString() : QStringLiteral(" WHERE ") + where), binds);
-    page.total = q.next() ? q.value(0).toInt() : 0;
+    page.total = 0;
+    m_exec(QStringLiteral("SELECT SUM(n) FROM download_counts") + (where.isEmpty() ? QString() : QStringLiteral(" WHERE ") + where),
+           binds, [&page](const SqlRow &r) {
+        page.total = int(r.integer(0));
+        return false;
+    });
     return page;
 }
 
@@ -54,20 +83,21 @@ AbstractDownloadStore::Page DownloadListQuery::run(const QString &where, QVarian
         binds << QVariant(request.after->rank) << QVariant(request.after->position) << QVariant(request.after->id);
     }
     // One row past the limit says whether more follow, without counting them.
-    QString sql = QStringLiteral("SELECT %1 FROM downloads").arg(DownloadRow::selected(m_dialect.nowMs()));
+    QString sql = QStringLiteral("SELECT %1 FROM downloads").arg(columns());
     if (!conditions.isEmpty())
         sql += QStringLiteral(" WHERE ") + conditions.join(QStringLiteral(" AND "));
     sql += Order + QStringLiteral(" LIMIT %1").arg(request.limit + 1);
     if (!request.after && request.offset > 0)
         sql += QStringLiteral(" OFFSET %1").arg(request.offset);
-    QSqlQuery q = m_exec(sql, binds);
-    while (q.next()) {
+    page.items.reserve(request.limit);
+    m_exec(sql, binds, [&](const SqlRow &r) {
         if (page.items.size() == request.limit) {
             page.more = true;
-            break;
+            return false;
         }
-        page.items.append(DownloadRow::from(q));
-    }
+        page.items.append(DownloadRow::from(r));
+        return true;
+    });
     return page;
 }
 
@@ -76,27 +106,30 @@ QueueSummary DownloadListQuery::counts(int *deltaRows)
     QueueSummary c;
     // The deltas of every status (migration 6): a few rows per status once folded, whatever
     // the number of downloads.
-    QSqlQuery q = m_exec(QStringLiteral("SELECT status, SUM(n), COUNT(*) FROM download_counts GROUP BY status"), {});
     int rows = 0;
-    while (q.next()) {
-        rows += q.value(2).toInt();
-        const auto status = fromWire<DownloadStatus>(q.value(0).toString());
-        const int n = q.value(1).toInt();
+    m_exec(QStringLiteral("SELECT status, SUM(n), COUNT(*) FROM download_counts GROUP BY status"), {},
+           [&](const SqlRow &r) {
+        rows += int(r.integer(2));
+        const auto status = fromWire<DownloadStatus>(r.text(0));
+        const int n = int(r.integer(1));
         if (!status)
-            continue;
+            return true;
         if (*status == DownloadStatus::Pending)
             c.queued += n;
         else if (*status == DownloadStatus::Paused)
             c.paused += n;
         if (DownloadRules::isActive(*status))
             c.active += n;
-    }
-    q.finish();
+        return true;
+    });
     if (deltaRows)
         *deltaRows = rows;
-    QSqlQuery speed = m_exec(QStringLiteral("SELECT SUM(speed) FROM downloads WHERE status = ?"),
-                             {QVariant(QString(wireName(DownloadStatus::Downloading)))});
-    c.totalSpeed = speed.next() ? speed.value(0).toDouble() : 0;
+    c.totalSpeed = 0;
+    m_exec(QStringLiteral("SELECT SUM(speed) FROM downloads WHERE status = ?"),
+           {QVariant(QString(wireName(DownloadStatus::Downloading)))}, [&c](const SqlRow &r) {
+        c.totalSpeed = r.real(0);
+        return false;
+    });
     return c;
 }
 

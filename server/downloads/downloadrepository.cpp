@@ -39,7 +39,6 @@ static const QString Runnable = DownloadRow::statusList([](DownloadStatus s) {
     return s == DownloadStatus::Pending || DownloadRules::isActive(s);
 });
 
-
 /// Rolls back unless committed: an exception never leaves a transaction open. Inside a batch
 /// (DownloadRepository::beginBatch) it is a savepoint: a failed job leaves nothing of its own,
 /// and the jobs before it keep theirs.
@@ -80,7 +79,7 @@ DownloadRepository::DownloadRepository(const DatabaseUrl &url, const QString &co
     : m_url(url),
       m_dialect(url.isPostgres() ? SqlDialect::Kind::Postgres : SqlDialect::Kind::Sqlite),
       m_connection(connectionName),
-      m_lists(m_dialect, [this](const QString &sql, const QVariantList &binds) { return exec(sql, binds); })
+      m_lists(m_dialect, DownloadListQuery::overQtSql([this](const QString &sql, const QVariantList &binds) { return exec(sql, binds); }))
 {
 }
 
@@ -108,14 +107,8 @@ QSqlQuery DownloadRepository::exec(const QString &sql, const QVariantList &binds
             q.addBindValue(v);
         return q.exec();
     }());
-    if (!ok) {
-        const QSqlError e = q.lastError();
-        // QPSQL reports a lost server as a statement error: ask the connection itself.
-        const bool lost = e.type() == QSqlError::ConnectionError || !db().isOpen()
-            || e.text().contains(u"connection", Qt::CaseInsensitive)
-            || e.text().contains(u"server closed", Qt::CaseInsensitive);
-        throw StoreFailure{e.text(), lost};
-    }
+    if (!ok)
+        throw StoreFailure::of(q.lastError(), db().isOpen());
     return q;
 }
 
@@ -165,10 +158,11 @@ void DownloadRepository::connect()
     }
 }
 
-void DownloadRepository::open()
+void DownloadRepository::open(bool migrating)
 {
     connect();
-    migrate();
+    if (migrating)
+        migrate();
 }
 
 void DownloadRepository::recover()

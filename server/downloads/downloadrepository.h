@@ -11,6 +11,7 @@
 #include <QHash>
 #include <QList>
 #include <QSqlDatabase>
+#include <QSqlError>
 #include <QString>
 #include <QVariantList>
 
@@ -30,6 +31,16 @@ struct StoreFailure
 {
     QString message;
     bool connection = false;
+
+    /// A failed Qt SQL statement on a connection that is (still) `open`.
+    static StoreFailure of(const QSqlError &e, bool open)
+    {
+        // QPSQL reports a lost server as a statement error: ask the connection itself.
+        const bool lost = e.type() == QSqlError::ConnectionError || !open
+            || e.text().contains(u"connection", Qt::CaseInsensitive)
+            || e.text().contains(u"server closed", Qt::CaseInsensitive);
+        return StoreFailure{e.text(), lost};
+    }
 };
 
 /**
@@ -46,8 +57,10 @@ public:
     DownloadRepository(const DatabaseUrl &url, const QString &connectionName);
     ~DownloadRepository();
 
-    /// Connects and migrates (under an advisory lock on PostgreSQL).
-    void open();
+    /// Connects and migrates (under an advisory lock on PostgreSQL); without `migrating`, a
+    /// connection for reads only, to a database the store has migrated (DownloadReaders). The
+    /// connection is connectionName's (QSqlDatabase::database).
+    void open(bool migrating = true);
     /// After a failure: probes the connection and reconnects when it is gone.
     void recover();
     /// Group commit (SQLite): the jobs between beginBatch() and commitBatch() share one

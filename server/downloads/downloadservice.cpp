@@ -329,7 +329,7 @@ void DownloadService::remove(const QString &id, bool deleteFile, Done<void> done
 void DownloadService::get(const QString &id, Done<Download> done)
 {
     HERMES_ASSERT_THREAD(this);
-    m_store->get(this, id, [id, done](Result<std::optional<Download>> row) {
+    m_store->show(this, id, [id, done](Result<std::optional<Download>> row) {
         if (!row)
             return done(storeError(row.error()));
         if (!*row)
@@ -341,7 +341,7 @@ void DownloadService::get(const QString &id, Done<Download> done)
 void DownloadService::list(const ListRequest &request, Done<Page> done)
 {
     HERMES_ASSERT_THREAD(this);
-    m_store->list(this, request, [done](Result<Page> page) {
+    m_store->showPage(this, request, [done](Result<Page> page) {
         if (!page)
             return done(storeError(page.error()));
         done(*page);

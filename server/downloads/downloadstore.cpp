@@ -213,6 +213,8 @@ DownloadStore::DownloadStore(QObject *parent) : AbstractDownloadStore(parent)
 
 DownloadStore::~DownloadStore()
 {
+    // The readers first: a read they ran last may still hand its answer to this object.
+    m_readers.reset();
     if (m_worker) {
         // Behind whatever is still queued (the engine hands its leases back as it goes): the
         // thread quits only after that work ran, so nothing queued is dropped or leaked.
@@ -266,7 +268,11 @@ Result<void> DownloadStore::open(const DatabaseUrl &url)
     // Start-up may wait for another node's migration (the advisory lock): a minute at most.
     if (result.wait_for(std::chrono::seconds(60)) != std::future_status::ready)
         return unavailable(QStringLiteral("the database %1 did not answer within 60 s").arg(m_url.redacted()));
-    const QString error = result.get();
+    QString error = result.get();
+    if (error.isEmpty()) { // the schema is there now: the read connections need it
+        m_readers = std::make_unique<DownloadReaders>(ReadThreads);
+        error = m_readers->open(m_url, 10000);
+    }
     setReachable(error.isEmpty());
     if (!error.isEmpty())
         return unavailable(error);
@@ -334,17 +340,39 @@ void DownloadStore::get(QObject *context, const QString &id, Done<std::optional<
                                  std::move(done));
 }
 
+void DownloadStore::show(QObject *context, const QString &id, Done<std::optional<Download>> done)
+{
+    read<std::optional<Download>>(context, [id](ReadConnection &c) { return c.lists().one(id); },
+                                  std::move(done));
+}
+
 void DownloadStore::list(QObject *context, const ListRequest &request, Done<Page> done)
 {
     run<Page>(context, [request](DownloadRepository &repo) { return repo.lists().page(request); },
               std::move(done));
 }
 
+void DownloadStore::showPage(QObject *context, const ListRequest &request, Done<Page> done)
+{
+    read<Page>(context, [request](ReadConnection &c) {
+        DownloadListQuery &lists = c.lists();
+        // With its total: the page and the count from one state of the table.
+        if (request.withTotal)
+            return lists.together([&] { return lists.page(request); });
+        return lists.page(request);
+    }, std::move(done));
+}
+
 void DownloadStore::queue(QObject *context, const ListRequest &request, Done<Queue> done)
 {
-    run<Queue>(context, [request](DownloadRepository &repo) {
-        Page p = repo.lists().unfinished(request);
-        return Queue{std::move(p.items), repo.counts(), p.more};
+    // The counts are read, never folded here (a read connection does not write): the writes
+    // fold them (DownloadRepository::counts).
+    read<Queue>(context, [request](ReadConnection &c) {
+        DownloadListQuery &lists = c.lists();
+        return lists.together([&] {
+            Page p = lists.unfinished(request);
+            return Queue{std::move(p.items), lists.counts(), p.more};
+        });
     }, std::move(done));
 }
 

@@ -2,6 +2,7 @@
 
 #include "downloads/abstractdownloadstore.h"
 #include "downloads/databaseurl.h"
+#include "downloads/downloadreaders.h"
 #include "downloads/downloadrepository.h"
 #include "metricswriter.h"
 #include "threadaffinity.h"
@@ -30,6 +31,9 @@ namespace Hermes {
  *
  * The repository reports failures as StoreFailure exceptions; they are caught here, on the
  * store's thread, and never leave it: callers get a Result.
+ *
+ * The API's reads (show(), showPage(), queue()) run on DownloadReaders' connections instead,
+ * beside the writes: they see what is committed, and never wait for a group commit.
  */
 class DownloadStore final : public AbstractDownloadStore
 {
@@ -38,6 +42,10 @@ public:
     static constexpr int DefaultTimeoutMs = 5000;
     /// controlMany(): up to 10,000 rows locked and written in one transaction.
     static constexpr int BulkTimeoutMs = 30000;
+    /// Threads (and connections) for the API's reads: two, so that one slow page does not hold
+    /// the others back, and no more (the box this was measured on has two cores, and the main
+    /// thread writes every page's JSON).
+    static constexpr int ReadThreads = 2;
 
     explicit DownloadStore(QObject *parent = nullptr);
     ~DownloadStore() override;
@@ -61,7 +69,22 @@ public:
     /// query, or no answer within `timeoutMs`) with the database's words.
     template<typename T>
     void run(QObject *context, std::function<T(DownloadRepository &)> job, Done<T> done,
-             int timeoutMs = DefaultTimeoutMs);
+             int timeoutMs = DefaultTimeoutMs)
+    {
+        post(answering<T, DownloadRepository>(context, std::move(job), std::move(done), timeoutMs),
+             timeoutMs > DefaultTimeoutMs); // a bulk job: slow, alone
+    }
+    /// The same on a read connection (DownloadReaders), beside the store's thread: for reads
+    /// that need no order with the writes (they see what is committed).
+    template<typename T>
+    void read(QObject *context, std::function<T(ReadConnection &)> job, Done<T> done)
+    {
+        auto work = answering<T, ReadConnection>(context, std::move(job), std::move(done), DefaultTimeoutMs);
+        if (m_readers) // a read commits nothing: answered as soon as it ran
+            m_readers->post([work = std::move(work)](ReadConnection &c) { work(c)(std::nullopt); });
+    }
+    /// Read jobs run so far (tests: that the API's reads went to the read connections).
+    HERMES_ANY_THREAD quint64 readsRun() const { return m_readers ? m_readers->jobsRun() : 0; }
     /// The same, waiting at most `timeoutMs` (start-up and shutdown only). Returns whether it ran.
     bool runBlocking(const std::function<void(DownloadRepository &)> &job, int timeoutMs);
 
@@ -73,8 +96,10 @@ public:
     void controlMany(QObject *context, const Selection &which, Change change,
                      Done<ControlledMany> done) override;
     void get(QObject *context, const QString &id, Done<std::optional<Download>> done) override;
+    void show(QObject *context, const QString &id, Done<std::optional<Download>> done) override;
     using AbstractDownloadStore::list;
     void list(QObject *context, const ListRequest &request, Done<Page> done) override;
+    void showPage(QObject *context, const ListRequest &request, Done<Page> done) override;
     void queue(QObject *context, const ListRequest &request, Done<Queue> done) override;
     void claim(QObject *context, const QString &node, int leaseMs, int max, int clusterLimit,
                const QStringList &busy, Done<Claimed> done) override;
@@ -99,6 +124,11 @@ private:
     /// no answer sent before it. `alone`: a bulk job, in a transaction of its own (the group
     /// before it is committed and answered first).
     void post(Work work, bool alone = false);
+    /// run() and read(): `job` wrapped to answer `done` on the caller's thread, once, with its
+    /// result or the error it (or the commit after it) failed with, or with the timeout's.
+    template<typename T, typename Connection>
+    std::function<Delivery(Connection &)> answering(QObject *context, std::function<T(Connection &)> job,
+                                                     Done<T> done, int timeoutMs);
     void setReachable(bool reachable) { m_reachable.store(reachable); }
     static Error unavailable(const QString &message)
     {
@@ -108,15 +138,16 @@ private:
     DatabaseUrl m_url;
     QThread m_thread;
     Worker *m_worker = nullptr; // lives on m_thread
+    std::unique_ptr<DownloadReaders> m_readers; // after open()
     std::atomic<bool> m_reachable{false};
     LatencyHistogram m_queryLatency;
     std::atomic<quint64> m_failedQueries{0};
     std::atomic<quint64> m_commits{0};
 };
 
-template<typename T>
-void DownloadStore::run(QObject *context, std::function<T(DownloadRepository &)> job, Done<T> done,
-                        int timeoutMs)
+template<typename T, typename Connection>
+std::function<DownloadStore::Delivery(Connection &)> DownloadStore::answering(
+    QObject *context, std::function<T(Connection &)> job, Done<T> done, int timeoutMs)
 {
     HERMES_ASSERT_THREAD(this);
     HERMES_ASSERT_THREAD(context);
@@ -124,7 +155,13 @@ void DownloadStore::run(QObject *context, std::function<T(DownloadRepository &)>
     QPointer<QObject> guard(context);
     QElapsedTimer timer;
     timer.start();
-    QTimer::singleShot(timeoutMs, context, [this, answered, done, timer] {
+    // A timer of its own, stopped by the answer: a single-shot timer left to run out kept every
+    // request's timer in Qt's sorted timer list for `timeoutMs` (25,000 at 5,000 answers per
+    // second), and registering and removing them stalled the main thread for seconds (issue 27).
+    auto *deadline = new QTimer(context);
+    deadline->setSingleShot(true);
+    QObject::connect(deadline, &QTimer::timeout, context, [this, answered, done, timer, deadline] {
+        deadline->deleteLater();
         if (*answered)
             return;
         *answered = true;
@@ -133,8 +170,9 @@ void DownloadStore::run(QObject *context, std::function<T(DownloadRepository &)>
         setReachable(false);
         done(unavailable(QStringLiteral("the database did not answer within the timeout")));
     });
-    const bool alone = timeoutMs > DefaultTimeoutMs; // a bulk job: slow
-    post([this, guard, answered, job = std::move(job), done, timer](DownloadRepository &repo) -> Delivery {
+    deadline->start(timeoutMs);
+    QPointer<QTimer> pending(deadline);
+    return [this, guard, answered, job = std::move(job), done, timer, pending](Connection &repo) -> Delivery {
         std::optional<T> result;
         QString error;
         bool lost = false;
@@ -150,14 +188,15 @@ void DownloadStore::run(QObject *context, std::function<T(DownloadRepository &)>
                 lost = true;
             }
         }
-        return [this, guard, answered, done, result = std::move(result), error, lost, timer](
+        return [this, guard, answered, done, result = std::move(result), error, lost, timer, pending](
                    const std::optional<StoreFailure> &commitFailure) mutable {
             if (commitFailure) { // nothing of the job was kept: its answer is the commit's error
                 result.reset();
                 error = commitFailure->message;
                 lost = lost || commitFailure->connection;
             }
-            QMetaObject::invokeMethod(this, [this, guard, answered, done, result = std::move(result), error, lost, timer] {
+            QMetaObject::invokeMethod(this, [this, guard, answered, done, result = std::move(result), error, lost, timer, pending] {
+                delete pending.data(); // on the caller's thread, as the timer (nothing once its context went)
                 setReachable(!lost);
                 if (!guard || *answered)
                     return;
@@ -173,7 +212,7 @@ void DownloadStore::run(QObject *context, std::function<T(DownloadRepository &)>
                     done(unavailable(error));
             }, Qt::QueuedConnection);
         };
-    }, alone);
+    };
 }
 
 } // namespace Hermes

@@ -152,6 +152,11 @@ QString SqlDialect::nowMs() const
                         : QString::number(SteadyClock::nowMs());
 }
 
+QString SqlDialect::beginRead() const
+{
+    return isPostgres() ? QStringLiteral("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") : QStringLiteral("BEGIN");
+}
+
 QString SqlDialect::forUpdate() const
 {
     return isPostgres() ? QStringLiteral(" FOR UPDATE") : QString();

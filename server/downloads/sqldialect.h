@@ -34,6 +34,10 @@ public:
     /// clock, the database's, never the nodes'); for SQLite, its one node's SteadyClock as a
     /// literal (a step of the wall clock moves no lease or retry time).
     QString nowMs() const;
+    /// Begins a read-only transaction whose statements all see one state of the database
+    /// (SQLite: a deferred BEGIN holds one WAL snapshot from its first read; PostgreSQL: a
+    /// snapshot for the transaction, not one per statement). Ended by COMMIT.
+    QString beginRead() const;
     /// Appended to a SELECT that picks a row to change (row lock; nothing on SQLite, whose
     /// single writer is the lock).
     QString forUpdate() const;

@@ -3,7 +3,9 @@
 // others keep theirs; every answer arrives; what was answered as saved is in the file when it
 // is opened again. A group SQLite rolled back on its own (a full disk) fails only the jobs in
 // it, the later ones go into the next group; a quick job's answer is not held behind a slow
-// job queued after it (groups are cut by time, bulk jobs run alone).
+// job queued after it (groups are cut by time, bulk jobs run alone). An answered request leaves
+// no timer behind to fire (a timer per request left to run out stalled the main thread at
+// thousands of requests per second).
 
 #include "downloads/downloadstore.h"
 
@@ -26,6 +28,7 @@ private slots:
     void queuedWritesShareCommitsAndEachAnswerIsKept();
     void groupRolledBackBySqliteFailsOnlyItsOwnJobs();
     void slowJobDoesNotHoldBackTheAnswersBeforeIt();
+    void answeredRequestsLeaveNoTimerBehind();
 };
 
 static Download row(const QString &id)
@@ -176,6 +179,39 @@ void tst_DownloadStore::slowJobDoesNotHoldBackTheAnswersBeforeIt()
         qInfo() << "timeout" << timeoutMs << ": quick answered" << slowAt - quickAt << "ms before the slow one";
         QVERIFY2(quickAt + 1000 < slowAt, "the quick job's answer waited for the slow job");
     }
+}
+
+/// Counts the timer events delivered on the main thread.
+class TimerEvents final : public QObject
+{
+public:
+    int count = 0;
+    bool eventFilter(QObject *, QEvent *e) override
+    {
+        count += e->type() == QEvent::Timer;
+        return false;
+    }
+};
+
+void tst_DownloadStore::answeredRequestsLeaveNoTimerBehind()
+{
+    QTemporaryDir dir;
+    const Result<DatabaseUrl> url = DatabaseUrl::parse(dir.filePath(QStringLiteral("hermes.db")), {});
+    QVERIFY(url);
+    DownloadStore store;
+    QVERIFY(store.open(*url));
+    static constexpr int N = 200, TimeoutMs = 300;
+    int answered = 0;
+    for (int i = 0; i < N; ++i)
+        store.run<bool>(&store, [](DownloadRepository &) { return true; }, [&](Result<bool> r) { answered += bool(r); }, TimeoutMs);
+    QTRY_COMPARE_WITH_TIMEOUT(answered, N, 10000);
+    // Each request's timeout would have run out by now: none of them may fire any more.
+    TimerEvents timers;
+    QCoreApplication::instance()->installEventFilter(&timers);
+    QTest::qWait(2 * TimeoutMs);
+    QCoreApplication::instance()->removeEventFilter(&timers);
+    qInfo() << timers.count << "timer events after" << N << "answered requests";
+    QVERIFY2(timers.count < N / 10, "the timeouts of answered requests still ran");
 }
 
 QTEST_GUILESS_MAIN(tst_DownloadStore)
