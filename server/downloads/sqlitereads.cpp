@@ -71,6 +71,14 @@ void SqliteReads::open()
 
 void SqliteReads::recover()
 {
+    // A failed read (busy past its timeout, a statement's error) need not mean the connection
+    // is gone. Closing it anyway would hand its descriptors back, and under a shortage the
+    // reopen could fail, and with it every read after it: probe first, as
+    // DownloadRepository::recover does, and keep a connection that answers and holds no
+    // transaction.
+    if (m_db && sqlite3_get_autocommit(m_db) != 0
+        && sqlite3_exec(m_db, "SELECT 1", nullptr, nullptr, nullptr) == SQLITE_OK)
+        return;
     open();
 }
 

@@ -403,8 +403,10 @@ bool Transfer::write(const char *bytes, qint64 size)
         }
         done += n;
     }
-    if (const auto range = m_writeback.written(m_download.downloadedBytes + size))
-        WritebackPacer::start(m_fd, *range); // a failure shows in the final fdatasync
+    if (!m_writebackBusy->load(std::memory_order_acquire)) { // else the next range covers these
+        if (const auto range = m_writeback.written(m_download.downloadedBytes + size))
+            WritebackPacer::startDetached(m_fd, *range, m_writebackBusy); // failures: the final fdatasync's
+    }
     if (m_hash && m_hashed == m_download.downloadedBytes) { // the hash covers the file up to here
         m_hash->add(bytes, size);
         m_hashed += size;

@@ -165,6 +165,8 @@ private:
     int m_fd = -1;                ///< its own part file
     TransferRate m_rate;
     WritebackPacer m_writeback;   ///< starts the disk's write-back as the file grows
+    /// Set while a range's write-back is being started on the write-back's thread.
+    std::shared_ptr<std::atomic<bool>> m_writebackBusy = std::make_shared<std::atomic<bool>>(false);
     qint64 m_offset = 0;          ///< bytes already in the part file when the request started
     qint64 m_lastProgressMs = 0;
     double m_lastPercent = -1;

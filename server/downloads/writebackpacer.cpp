@@ -1,7 +1,12 @@
 #include "downloads/writebackpacer.h"
 
+#include "pooltask.h"
+
+#include <QThreadPool>
+
 #include <cerrno>
 #include <fcntl.h>
+#include <unistd.h>
 
 namespace Hermes {
 
@@ -28,6 +33,34 @@ std::optional<WritebackPacer::Range> WritebackPacer::written(qint64 end)
 int WritebackPacer::start(int fd, Range range)
 {
     return ::sync_file_range(fd, range.offset, range.length, SYNC_FILE_RANGE_WRITE) == 0 ? 0 : errno;
+}
+
+// One thread for every file's write-back: the device queues them anyway, and a slow disk
+// holds up only this thread. Never destroyed: a task still waiting on a slow disk at exit must
+// not hold the process's exit up (the final fdatasyncs are on the global pool).
+static QThreadPool &writebackThread()
+{
+    static QThreadPool *pool = [] {
+        auto *p = new QThreadPool;
+        p->setMaxThreadCount(1);
+        p->setObjectName(QStringLiteral("hermes-writeback"));
+        return p;
+    }();
+    return *pool;
+}
+
+bool WritebackPacer::startDetached(int fd, Range range, const std::shared_ptr<std::atomic<bool>> &busy)
+{
+    const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (copy < 0)
+        return false;
+    busy->store(true, std::memory_order_release);
+    startPoolTask(writebackThread(), [copy, range, busy] {
+        start(copy, range);
+        ::close(copy);
+        busy->store(false, std::memory_order_release);
+    });
+    return true;
 }
 
 } // namespace Hermes

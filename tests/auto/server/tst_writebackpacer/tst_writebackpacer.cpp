@@ -2,6 +2,7 @@
 // starting one on a real file leaves its bytes and its size alone.
 #include "downloads/writebackpacer.h"
 
+#include <QFile>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
 #include <QTest>
@@ -20,6 +21,7 @@ private slots:
     void randomWritesAreCoveredOnceInOrder();
     void restartStartsOverFromItsOffset();
     void startsOnARealFile();
+    void startsDetachedOnItsOwnThread();
 };
 
 void tst_WritebackPacer::aStepAtATime()
@@ -92,6 +94,28 @@ void tst_WritebackPacer::startsOnARealFile()
     QCOMPARE(back, bytes);
     QCOMPARE(WritebackPacer::start(-1, {0, 1}), EBADF);
     ::close(fd);
+}
+
+void tst_WritebackPacer::startsDetachedOnItsOwnThread()
+{
+    // The caller closes its descriptor at once (a transfer that ends): the write-back thread
+    // works on its own duplicate, and says when it is done.
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QByteArray path = QFile::encodeName(dir.filePath(QStringLiteral("g.part")));
+    const int fd = ::open(path.constData(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+    QVERIFY(fd >= 0);
+    const QByteArray bytes(2 * 1024 * 1024, 'w');
+    QCOMPARE(::pwrite(fd, bytes.constData(), size_t(bytes.size()), 0), ssize_t(bytes.size()));
+    auto busy = std::make_shared<std::atomic<bool>>(false);
+    QVERIFY(WritebackPacer::startDetached(fd, {0, bytes.size()}, busy));
+    ::close(fd);
+    QTRY_VERIFY_WITH_TIMEOUT(!busy->load(), 5000);
+    QFile file(QFile::decodeName(path));
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QCOMPARE(file.readAll(), bytes);
+    QVERIFY(!WritebackPacer::startDetached(-1, {0, 1}, busy)); // nothing to duplicate
+    QVERIFY(!busy->load());
 }
 
 QTEST_GUILESS_MAIN(tst_WritebackPacer)
