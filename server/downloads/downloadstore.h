@@ -203,7 +203,7 @@ std::function<DownloadStore::Delivery(Connection &)> DownloadStore::answering(
                 m_queryLatency.observe(double(timer.nsecsElapsed()) / 1e9);
                 if (!result)
                     ++m_failedQueries;
-                // Delivered on the caller's thread (the store's, checked in run()).
+                // Delivered on the caller's thread: `context`'s, checked here.
                 HERMES_ASSERT_THREAD(guard.data());
                 *answered = true;
                 if (result)

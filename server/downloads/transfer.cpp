@@ -213,7 +213,7 @@ void Transfer::start()
     }
     if (resumed) {
         m_offset = d.downloadedBytes;
-        m_writeback.restart(m_offset); // the copied bytes' write-back is the copy's
+        m_writeback.restart(m_offset); // the copied prefix is left to the final fdatasync
         vouch();
     } else {
         m_hashed = 0;
