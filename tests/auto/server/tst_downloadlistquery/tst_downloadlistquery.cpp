@@ -7,7 +7,7 @@
 #include "downloads/databaseurl.h"
 #include "downloads/downloadrepository.h"
 #include "downloads/listcursor.h"
-#include "postgresprocess.h"
+#include "storedatabases.h"
 
 #include <QHash>
 #include <QRandomGenerator>
@@ -69,50 +69,30 @@ private slots:
     void sqlitePlansSeekTheIndex();
 
 private:
-    void stores();
+    static void stores() { StoreDatabases::addStores(); }
     std::unique_ptr<DownloadRepository> open(const QString &store);
     Download add(DownloadRepository &repo, DownloadStatus status, int priority);
 
-    QTemporaryDir m_dir;
-    std::unique_ptr<PostgresProcess> m_postgres;
+    StoreDatabases m_db;
     int m_opened = 0;
-    quint32 m_seed = 0;
 };
 
 void tst_DownloadListQuery::initTestCase()
 {
-    m_seed = qEnvironmentVariableIsSet("HERMES_TEST_SEED") ? quint32(qEnvironmentVariableIntValue("HERMES_TEST_SEED"))
-                                                            : QRandomGenerator::global()->generate();
-    qInfo("seed %u (HERMES_TEST_SEED=%u replays it)", m_seed, m_seed);
-    if (!PostgresProcess::binDir().isEmpty() && QSqlDatabase::isDriverAvailable(QStringLiteral("QPSQL"))) {
-        m_postgres = std::make_unique<PostgresProcess>();
-        QVERIFY2(m_postgres->start(), qPrintable(m_postgres->errorString()));
-    }
+    QString error;
+    QVERIFY2(m_db.start(&error), qPrintable(error));
 }
 
 void tst_DownloadListQuery::cleanupTestCase()
 {
-    if (m_postgres)
-        m_postgres->stop();
-}
-
-void tst_DownloadListQuery::stores()
-{
-    QTest::addColumn<QString>("store");
-    QTest::newRow("sqlite") << QStringLiteral("sqlite");
-    QTest::newRow("postgres") << QStringLiteral("postgres");
+    m_db.stop();
 }
 
 std::unique_ptr<DownloadRepository> tst_DownloadListQuery::open(const QString &store)
 {
-    QString url;
-    if (store == u"postgres") {
-        if (!m_postgres)
-            return nullptr;
-        url = m_postgres->url(m_postgres->createDatabase());
-    } else {
-        url = QStringLiteral("sqlite://") + m_dir.filePath(QStringLiteral("list%1.db").arg(++m_opened));
-    }
+    const QString url = m_db.newUrl(store, QStringLiteral("list%1.db").arg(++m_opened));
+    if (url.isEmpty())
+        return nullptr;
     const auto parsed = DatabaseUrl::parse(url, QString());
     if (!parsed)
         return nullptr;
@@ -142,7 +122,7 @@ Download tst_DownloadListQuery::add(DownloadRepository &repo, DownloadStatus sta
 #define OPEN_OR_SKIP(repo)                                                                         \
     QFETCH(QString, store);                                                                        \
     auto repo = open(store);                                                                       \
-    if (!repo && store == u"postgres" && !m_postgres)                                              \
+    if (!repo && store == u"postgres" && !m_db.postgres)                                              \
         QSKIP("PostgreSQL is not installed (apt-get install postgresql libqt6sql6-psql)");         \
     QVERIFY(repo)
 
@@ -184,7 +164,7 @@ void tst_DownloadListQuery::rankIsTheQueueOrder()
 void tst_DownloadListQuery::cursorWalkUnderChanges()
 {
     OPEN_OR_SKIP(repo);
-    QRandomGenerator rng(m_seed);
+    QRandomGenerator rng(m_db.seed);
     const auto randomStatus = [&rng] {
         const QList<DownloadStatus> all = allDownloadStatuses();
         return all.at(rng.bounded(int(all.size())));
@@ -269,7 +249,7 @@ void tst_DownloadListQuery::cursorWalkUnderChanges()
         for (const QString &id : std::as_const(throughout)) {
             if (moved.contains(id))
                 continue;
-            QVERIFY2(seen.value(id) == 1, qPrintable(QStringLiteral("%1 missing (seed %2, walk %3)").arg(id).arg(m_seed).arg(walk)));
+            QVERIFY2(seen.value(id) == 1, qPrintable(QStringLiteral("%1 missing (seed %2, walk %3)").arg(id).arg(m_db.seed).arg(walk)));
             ++checked;
         }
         QVERIFY(checked > 0 || status);
@@ -281,7 +261,7 @@ void tst_DownloadListQuery::cursorWalkUnderChanges()
 void tst_DownloadListQuery::offsetAndCursorAgree()
 {
     OPEN_OR_SKIP(repo);
-    QRandomGenerator rng(m_seed ^ 0x5a5a);
+    QRandomGenerator rng(m_db.seed ^ 0x5a5a);
     QList<Download> model;
     for (int i = 0; i < 150; ++i) {
         const QList<DownloadStatus> all = allDownloadStatuses();
@@ -318,7 +298,7 @@ void tst_DownloadListQuery::queuePageAndCounts()
 {
     OPEN_OR_SKIP(repo);
     QHash<DownloadStatus, int> n;
-    QRandomGenerator rng(m_seed ^ 0xa5a5);
+    QRandomGenerator rng(m_db.seed ^ 0xa5a5);
     QStringList unfinished;
     QList<Download> rows;
     for (int i = 0; i < 120; ++i) {
@@ -360,14 +340,14 @@ void tst_DownloadListQuery::countsFollowEveryChange()
     OPEN_OR_SKIP(repo);
     std::unique_ptr<DownloadRepository> other;
     if (store == u"postgres") {
-        const auto url = DatabaseUrl::parse(m_postgres->url(m_postgres->createDatabase()), QString());
+        const auto url = DatabaseUrl::parse(m_db.postgres->url(m_db.postgres->createDatabase()), QString());
         QVERIFY(url);
         repo = std::make_unique<DownloadRepository>(*url, QStringLiteral("counts-a"));
         other = std::make_unique<DownloadRepository>(*url, QStringLiteral("counts-b"));
         repo->open();
         other->open();
     }
-    QRandomGenerator rng(m_seed ^ 0x5a5a);
+    QRandomGenerator rng(m_db.seed ^ 0x5a5a);
     const QList<DownloadStatus> all = allDownloadStatuses();
     QHash<QString, DownloadStatus> model;
     for (int op = 0; op < 800; ++op) {
@@ -395,7 +375,7 @@ void tst_DownloadListQuery::countsFollowEveryChange()
         int active = 0;
         for (auto it = n.cbegin(); it != n.cend(); ++it)
             active += DownloadRules::isActive(it.key()) ? it.value() : 0;
-        const QByteArray at = QStringLiteral("op %1, seed %2").arg(op).arg(m_seed).toUtf8();
+        const QByteArray at = QStringLiteral("op %1, seed %2").arg(op).arg(m_db.seed).toUtf8();
         const auto where = [&at] { return at.constData(); };
         QVERIFY2(c.queued == n.value(DownloadStatus::Pending) && c.paused == n.value(DownloadStatus::Paused)
                      && c.active == active, where());
@@ -412,10 +392,10 @@ void tst_DownloadListQuery::concurrentNodesKeepTheCounts()
     // Three PostgreSQL connections on their own threads (three nodes) add, change and remove
     // at once, each counting after every change, so their folds race each other and the
     // others' uncommitted deltas; at the end the kept counts equal COUNT(*) by status.
-    if (!m_postgres)
+    if (!m_db.postgres)
         QSKIP("PostgreSQL is not installed (apt-get install postgresql libqt6sql6-psql)");
-    const QString database = m_postgres->createDatabase();
-    const auto url = DatabaseUrl::parse(m_postgres->url(database), QString());
+    const QString database = m_db.postgres->createDatabase();
+    const auto url = DatabaseUrl::parse(m_db.postgres->url(database), QString());
     QVERIFY(url);
     {
         DownloadRepository first(*url, QStringLiteral("nodes-migrate"));
@@ -428,7 +408,7 @@ void tst_DownloadListQuery::concurrentNodesKeepTheCounts()
             try {
                 DownloadRepository repo(*url, QStringLiteral("nodes-%1").arg(n));
                 repo.open();
-                QRandomGenerator rng(m_seed + quint32(n));
+                QRandomGenerator rng(m_db.seed + quint32(n));
                 const QList<DownloadStatus> all = allDownloadStatuses();
                 QStringList mine;
                 for (int op = 0; op < 250; ++op) {
@@ -461,18 +441,18 @@ void tst_DownloadListQuery::concurrentNodesKeepTheCounts()
     for (std::thread &t : nodes)
         t.join();
     QCOMPARE(failures.load(), 0);
-    const QByteArray truth = m_postgres->psql(QStringLiteral("SELECT string_agg(status || '=' || n, ',' ORDER BY status) FROM "
+    const QByteArray truth = m_db.postgres->psql(QStringLiteral("SELECT string_agg(status || '=' || n, ',' ORDER BY status) FROM "
                                                              "(SELECT status, COUNT(*) n FROM downloads GROUP BY status) c"), database);
-    const QByteArray kept = m_postgres->psql(QStringLiteral("SELECT string_agg(status || '=' || n, ',' ORDER BY status) FROM "
+    const QByteArray kept = m_db.postgres->psql(QStringLiteral("SELECT string_agg(status || '=' || n, ',' ORDER BY status) FROM "
                                                             "(SELECT status, SUM(n) n FROM download_counts GROUP BY status HAVING SUM(n) <> 0) c"), database);
     QCOMPARE(kept, truth);
-    QVERIFY(m_postgres->psql(QStringLiteral("SELECT COUNT(*) FROM download_counts"), database).trimmed().toInt() < 600); // folded on the way
+    QVERIFY(m_db.postgres->psql(QStringLiteral("SELECT COUNT(*) FROM download_counts"), database).trimmed().toInt() < 600); // folded on the way
 }
 
 void tst_DownloadListQuery::countsOfAnOlderSchema()
 {
     // A database at schema 5 with downloads in it: migration 6 counts them.
-    const QString path = m_dir.filePath(QStringLiteral("schema5.db"));
+    const QString path = m_db.dir.filePath(QStringLiteral("schema5.db"));
     const auto url = DatabaseUrl::parse(QStringLiteral("sqlite://") + path, QString());
     QVERIFY(url);
     {
@@ -507,7 +487,7 @@ void tst_DownloadListQuery::sqlitePlansSeekTheIndex()
     // The statements DownloadListQuery sends, recorded, then explained by SQLite on the same
     // file: a page after a cursor is a seek of the queue-order index (with or without a status),
     // never a sort of the table.
-    const QString path = m_dir.filePath(QStringLiteral("plans.db"));
+    const QString path = m_db.dir.filePath(QStringLiteral("plans.db"));
     const auto url = DatabaseUrl::parse(QStringLiteral("sqlite://") + path, QString());
     QVERIFY(url);
     DownloadRepository repo(*url, QStringLiteral("plans"));

@@ -7,7 +7,7 @@
 // after a cursor (seeded, HERMES_TEST_SEED).
 
 #include "downloads/downloadstore.h"
-#include "postgresprocess.h"
+#include "storedatabases.h"
 
 #include <QElapsedTimer>
 #include <QRandomGenerator>
@@ -39,45 +39,28 @@ private slots:
     void readsGiveWhatTheStoreReads();
 
 private:
-    void stores();
+    static void stores() { StoreDatabases::addStores(); }
     /// A store opened on a new database of `store`'s kind; null (and skipped) without PostgreSQL.
     std::unique_ptr<DownloadStore> open(const QString &store);
 
-    QTemporaryDir m_dir;
-    std::unique_ptr<PostgresProcess> m_postgres;
+    StoreDatabases m_db;
     int m_opened = 0;
-    quint32 m_seed = 0;
 };
 
 void tst_DownloadReaders::initTestCase()
 {
-    m_seed = qEnvironmentVariableIsSet("HERMES_TEST_SEED") ? quint32(qEnvironmentVariableIntValue("HERMES_TEST_SEED"))
-                                                            : QRandomGenerator::global()->generate();
-    qInfo("seed %u (HERMES_TEST_SEED=%u replays it)", m_seed, m_seed);
-    if (!PostgresProcess::binDir().isEmpty() && QSqlDatabase::isDriverAvailable(QStringLiteral("QPSQL"))) {
-        m_postgres = std::make_unique<PostgresProcess>();
-        QVERIFY2(m_postgres->start(), qPrintable(m_postgres->errorString()));
-    }
+    QString error;
+    QVERIFY2(m_db.start(&error), qPrintable(error));
 }
 
 void tst_DownloadReaders::cleanupTestCase()
 {
-    if (m_postgres)
-        m_postgres->stop();
-}
-
-void tst_DownloadReaders::stores()
-{
-    QTest::addColumn<QString>("store");
-    QTest::newRow("sqlite") << QStringLiteral("sqlite");
-    QTest::newRow("postgres") << QStringLiteral("postgres");
+    m_db.stop();
 }
 
 std::unique_ptr<DownloadStore> tst_DownloadReaders::open(const QString &store)
 {
-    const QString url = store == u"postgres"
-        ? m_postgres->url(m_postgres->createDatabase())
-        : m_dir.filePath(QStringLiteral("readers%1.db").arg(++m_opened));
+    const QString url = m_db.newUrl(store, QStringLiteral("readers%1.db").arg(++m_opened));
     const Result<DatabaseUrl> parsed = DatabaseUrl::parse(url, {});
     if (!parsed)
         return nullptr;
@@ -88,7 +71,7 @@ std::unique_ptr<DownloadStore> tst_DownloadReaders::open(const QString &store)
 }
 
 #define OPEN_STORE(store)                                                                            \
-    if (store == u"postgres" && !m_postgres)                                                         \
+    if (store == u"postgres" && !m_db.postgres)                                                         \
         QSKIP("PostgreSQL is not installed (apt-get install postgresql libqt6sql6-psql)");            \
     const std::unique_ptr<DownloadStore> s = open(store);                                            \
     QVERIFY(s)
@@ -180,7 +163,7 @@ void tst_DownloadReaders::readsGiveWhatTheStoreReads()
 {
     QFETCH(QString, store);
     OPEN_STORE(store);
-    QRandomGenerator random(m_seed);
+    QRandomGenerator random(m_db.seed);
     // Names of every UTF-8 length, control characters, quotes and backslashes (what a client
     // may send as a filename is sanitized before it is stored; the store keeps any text).
     const QString alphabet = QStringLiteral("aZ09 .-_\"\\'\t\u00e9\u00df\u20ac\u4e2d\u0416") + QString::fromUcs4(U"\U0001F600\U00010348");

@@ -78,15 +78,25 @@ void tst_WritebackPacer::restartStartsOverFromItsOffset()
     QCOMPARE(pacer.written(130), (Range{30, 100}));
 }
 
+// A part file in `dir` holding `bytes` (written, not yet synced): its descriptor, -1 on failure.
+static int writtenFile(const QTemporaryDir &dir, const QByteArray &bytes)
+{
+    const QByteArray path = QFile::encodeName(dir.filePath(QStringLiteral("f.part")));
+    const int fd = ::open(path.constData(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0 && ::pwrite(fd, bytes.constData(), size_t(bytes.size()), 0) != ssize_t(bytes.size())) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 void tst_WritebackPacer::startsOnARealFile()
 {
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
-    const QByteArray path = QFile::encodeName(dir.filePath(QStringLiteral("f.part")));
-    const int fd = ::open(path.constData(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
-    QVERIFY(fd >= 0);
     const QByteArray bytes(3 * 1024 * 1024, 'h');
-    QCOMPARE(::pwrite(fd, bytes.constData(), size_t(bytes.size()), 0), ssize_t(bytes.size()));
+    const int fd = writtenFile(dir, bytes);
+    QVERIFY(fd >= 0);
     QCOMPARE(WritebackPacer::start(fd, {0, bytes.size()}), 0);
     QCOMPARE(::fdatasync(fd), 0);
     QByteArray back(bytes.size(), Qt::Uninitialized);
@@ -102,16 +112,14 @@ void tst_WritebackPacer::startsDetachedOnItsOwnThread()
     // works on its own duplicate, and says when it is done.
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
-    const QByteArray path = QFile::encodeName(dir.filePath(QStringLiteral("g.part")));
-    const int fd = ::open(path.constData(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
-    QVERIFY(fd >= 0);
     const QByteArray bytes(2 * 1024 * 1024, 'w');
-    QCOMPARE(::pwrite(fd, bytes.constData(), size_t(bytes.size()), 0), ssize_t(bytes.size()));
+    const int fd = writtenFile(dir, bytes);
+    QVERIFY(fd >= 0);
     auto busy = std::make_shared<std::atomic<bool>>(false);
     QVERIFY(WritebackPacer::startDetached(fd, {0, bytes.size()}, busy));
     ::close(fd);
     QTRY_VERIFY_WITH_TIMEOUT(!busy->load(), 5000);
-    QFile file(QFile::decodeName(path));
+    QFile file(dir.filePath(QStringLiteral("f.part")));
     QVERIFY(file.open(QIODevice::ReadOnly));
     QCOMPARE(file.readAll(), bytes);
     QVERIFY(!WritebackPacer::startDetached(-1, {0, 1}, busy)); // nothing to duplicate
