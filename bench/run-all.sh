@@ -49,7 +49,8 @@ fi
 if has transfers; then
     if [ -x "$ROOT/bench/transfers.sh" ]; then
         log "transfers (bench/transfers.sh)"
-        timeout 3600 "$ROOT/bench/transfers.sh" >"$OUT/transfers.md" 2>"$OUT/transfers.log" \
+        # --no-results: its figures go into this script's one section, not a section of their own.
+        timeout 3600 "$ROOT/bench/transfers.sh" --no-results --server "$SERVER" >"$OUT/transfers.md" 2>"$OUT/transfers.log" \
             || echo "(bench/transfers.sh failed: rc=$?, see $OUT/transfers.log)" >>"$OUT/transfers.md"
     else
         echo "Skipped: bench/transfers.sh is not there yet (downloads against curl, wget and aria2c)." \
@@ -103,7 +104,10 @@ if "fanout" in parts:
     print()
 if "transfers" in parts:
     print("### Downloads against curl, wget and aria2c (`bench/transfers.sh`)\n")
-    print(strip_json(open(os.path.join(out, "transfers.md")).read()) + "\n")
+    text = strip_json(open(os.path.join(out, "transfers.md")).read())
+    # Its progress lines (one per tool, as they finish) stay in the raw file; the table follows them.
+    at = text.find("Local nginx")
+    print((text[at:] if at >= 0 else text) + "\n")
 for part, title in (("rest", "rest100k.md"), ("coldstart", "coldstart.md")):
     if part in parts:
         text = strip_json(open(os.path.join(out, title)).read())

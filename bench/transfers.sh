@@ -151,7 +151,8 @@ hermes_case() {
     stop_hermes
 }
 
-echo "== transfers from nginx on 127.0.0.1:$NPORT (quick=$QUICK), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "== transfers from nginx on 127.0.0.1:$NPORT (quick=$QUICK), $(nproc) cores, load $LOAD_AT_START"
 # (a) one large file, SHA-256 verified
 if [[ $ONLY == *a* ]]; then
 A="one ${BIG_MB} MiB file + SHA-256"
@@ -199,19 +200,27 @@ fresh_dst
 hermes_case "$C" 20 "" "${SMALL_URLS[@]}"
 fi
 
+# The table: a dated section appended to RESULTS, or (--no-results: bench/run-all.sh puts it in
+# its own section) printed after the progress lines.
+table() {
+    echo "Local nginx (1 worker, sendfile) on the same box, $(nproc) cores, load average at the start"
+    echo "$LOAD_AT_START; hermes-server: $SERVER_DESC. CPU = user + sys (s);"
+    echo "hermes' peak = VmHWM of a server started for the case (its RSS at the start in brackets)."
+    echo
+    echo "| work | tool | wall (s) | CPU (s) | peak RSS | RSS after |"
+    echo "|---|---|---|---|---|---|"
+    printf '%s\n' "${ROWS[@]}"
+}
 if [ -n "$RESULTS" ]; then
     {
         echo
         mode=""; [ $QUICK = 1 ] && mode=" --quick"
         echo "## Transfers vs curl and aria2c, $(date -u '+%Y-%m-%d %H:%M UTC')${LABEL:+ — $LABEL} (\`bench/transfers.sh$mode\`)"
         echo
-        echo "Local nginx (1 worker, sendfile) on the same box, $(nproc) cores, load average at the start"
-        echo "$(cut -d' ' -f1-3 /proc/loadavg); hermes-server: $SERVER_DESC. CPU = user + sys (s);"
-        echo "hermes' peak = VmHWM of a server started for the case (its RSS at the start in brackets)."
-        echo
-        echo "| work | tool | wall (s) | CPU (s) | peak RSS | RSS after |"
-        echo "|---|---|---|---|---|---|"
-        printf '%s\n' "${ROWS[@]}"
+        table
     } >> "$RESULTS"
     echo "appended to $RESULTS"
+else
+    echo
+    table
 fi
