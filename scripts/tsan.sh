@@ -13,8 +13,8 @@ source "$HERMES_ROOT/scripts/common.sh"
 # The threads: StreamWorker's I/O threads, its inbox and the history lock (stream suites), and
 # the real server with its I/O threads, store thread and front door (the suites that start it),
 # and a reload ending a removed key's streams on their I/O threads (tst_revocation); a
-# resumed download's prefix hashed on the thread pool while the transfer goes on or stops
-# (tst_transferhash), and histograms observed from several threads (tst_metrics). Not the suites
+# part file hashed on the hash threads behind its writes, restarted, cancelled, waited for
+# (tst_trailinghash; inside a transfer that goes on or stops: tst_transferhash), and histograms observed from several threads (tst_metrics). Not the suites
 # that run several network access managers at once (tst_downloadphases): their threads are Qt's
 # HTTP threads, handed work through QtCore's posted events, which an uninstrumented QtCore hides
 # from TSan (it reports Qt's own hand-overs; tests/tsan/qthandoff.cpp covers invokeMethod only).
@@ -22,7 +22,7 @@ suites=(
     tst_streamworker tst_streaminbox tst_streamsocketset tst_sharegroupindex tst_eventhub
     tst_eventhistory tst_batchsender tst_catchuppump tst_httpconnection
     tst_eventstreams tst_serverhttp tst_frontdoor tst_hostileclients tst_deliverymodel
-    tst_revocation tst_transferhash tst_metrics
+    tst_revocation tst_trailinghash tst_transferhash tst_metrics
 )
 # And the streams once more on one I/O thread, and on three (more threads than cores).
 variants=(tst_eventstreams@io1-epoll tst_eventstreams@io3-io_uring)

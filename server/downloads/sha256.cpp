@@ -1,11 +1,7 @@
 #include "downloads/sha256.h"
 
-#include "pooltask.h"
-
 #include <QByteArray>
 #include <QCoreApplication>
-#include <QPointer>
-#include <QThreadPool>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -100,24 +96,6 @@ QString Sha256::ofFile(int fd, qint64 length)
 {
     Sha256 hash;
     return addFile(hash, fd, 0, length) ? hash.hex() : QString();
-}
-
-void Sha256::ofFileInBackground(QObject *context, int fd, qint64 length, std::shared_ptr<std::atomic<bool>> cancelled,
-                                std::function<void(std::shared_ptr<std::optional<Sha256>>)> done)
-{
-    QPointer<QObject> guard(context);
-    startPoolTask(*QThreadPool::globalInstance(), [fd, length, guard, cancelled, done = std::move(done)] {
-        auto hashed = std::make_shared<std::optional<Sha256>>();
-        Sha256 hash;
-        if (addFile(hash, fd, 0, length, cancelled.get()))
-            *hashed = std::move(hash);
-        ::close(fd);
-        // Back on the application's thread, where `guard` is checked (and its owner lives).
-        QMetaObject::invokeMethod(qApp, [guard, hashed, done] {
-            if (guard)
-                done(hashed);
-        }, Qt::QueuedConnection);
-    });
 }
 
 } // namespace Hermes

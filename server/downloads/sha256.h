@@ -4,11 +4,6 @@
 #include <QtGlobal>
 
 #include <atomic>
-#include <functional>
-#include <memory>
-#include <optional>
-
-class QObject;
 
 struct evp_md_ctx_st;
 
@@ -45,13 +40,6 @@ public:
     /// Feeds bytes [from, to) of `fd` into `hash`; false when they cannot all be read, or when
     /// `cancelled` (checked between blocks) is set.
     static bool addFile(Sha256 &hash, int fd, qint64 from, qint64 to, const std::atomic<bool> *cancelled = nullptr);
-    /// The hash of bytes [0, length) of `fd`, taken on the thread pool (gigabytes would stall
-    /// the event loop), which closes `fd` (a descriptor of its own: its caller may be gone by
-    /// then); `done` gets it — null when they could not all be read — on the application's
-    /// thread, unless `context` is gone by then. Setting `cancelled` ends the read early (a
-    /// stopped transfer, a server shutting down: the pool is waited for at exit).
-    static void ofFileInBackground(QObject *context, int fd, qint64 length, std::shared_ptr<std::atomic<bool>> cancelled,
-                                   std::function<void(std::shared_ptr<std::optional<Sha256>>)> done);
 
 private:
     evp_md_ctx_st *m_ctx = nullptr;

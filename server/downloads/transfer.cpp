@@ -14,7 +14,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -62,7 +61,8 @@ Transfer::Transfer(const Download &download, const DownloadDir &dir, const Limit
 Transfer::~Transfer()
 {
     m_ended = true;
-    m_hashCancel->store(true);
+    if (m_hash)
+        m_hash->cancel();
     abortReply();
     if (m_fd >= 0)
         ::close(m_fd);
@@ -112,15 +112,13 @@ bool Transfer::openPart()
 void Transfer::restartFromZero(const QString &why)
 {
     Download &d = m_download;
+    if (m_hash)
+        m_hash->restart(); // before the cut: a read that sees it is known to be of the old file
     if (m_fd >= 0 && ::ftruncate(m_fd, 0) != 0)
         qCWarning(lcHub).noquote() << "download" << d.id << ": cannot empty" << m_dir.pathOf(partName());
     m_offset = 0;
     d.downloadedBytes = 0;
     m_writeback.restart(0);
-    if (m_hash) {
-        m_hash->reset();
-        m_hashed = 0;
-    }
     d.percent = 0; // progress goes down, on purpose: the note says why
     d.etag.clear();
     d.lastModified.clear();
@@ -197,7 +195,7 @@ void Transfer::start()
     if (!openPart())
         return;
     if (!d.sha256.isEmpty())
-        m_hash.emplace(); // hashed as the bytes are written: verifying reads nothing again
+        m_hash = TrailingHash::create(m_fd); // none (then the finished file is read) if no descriptor is left
     const Download saved = d;
     if (d.downloadedBytes > 0 && d.partGeneration != d.leaseGeneration)
         m_supersedes = d.partGeneration;
@@ -216,7 +214,6 @@ void Transfer::start()
         m_writeback.restart(m_offset); // the copied prefix is left to the final fdatasync
         vouch();
     } else {
-        m_hashed = 0;
         const QString why = d.note;
         m_offset = 0;
         if (d.downloadedBytes > 0)
@@ -230,37 +227,33 @@ void Transfer::start()
     if (m_ended)
         return; // stopped by whoever heard it
     if (d.totalBytes > 0 && m_offset == d.totalBytes) {
-        // Everything had arrived before: only verifying was left.
+        // Everything had arrived before: only verifying was left (it reads the file; the
+        // hash here would read it just the same).
+        if (m_hash)
+            m_hash->cancel();
         end({TransferResult::Kind::Finished, {}, false});
         return;
     }
-
-    hashPrefixThenRequest();
+    if (m_hash && m_offset > 0)
+        m_hash->written(m_offset); // the saved prefix, hashed while the rest is asked for
+    request();
 }
 
-void Transfer::hashPrefixThenRequest()
+void Transfer::finishWhenHashed()
 {
-    if (!m_hash || m_hashed >= 0 || m_offset <= 0)
-        return request();
-    // A resume: the saved prefix is hashed once, off the event loop (gigabytes would stall it),
-    // through a descriptor of its own (this transfer may be gone by the time it is done).
-    const int fd = ::fcntl(m_fd, F_DUPFD_CLOEXEC, 0);
-    if (fd < 0)
-        return request(); // no hash kept: the finished file is read to verify it
-    Sha256::ofFileInBackground(this, fd, m_offset, m_hashCancel, [this, length = m_offset](auto hashed) {
+    if (!m_hash)
+        return end({TransferResult::Kind::Finished, {}, false});
+    m_hash->whenHashed(this, m_download.downloadedBytes, [this](const QString &digest) {
         if (m_ended)
-            return;
-        if (*hashed && m_offset == length) {
-            m_hash = std::move(**hashed);
-            m_hashed = length;
-        }
-        request();
+            return; // stopped meanwhile
+        m_digest = digest;
+        end({TransferResult::Kind::Finished, {}, false});
     });
 }
 
 QString Transfer::sha256() const
 {
-    return m_hash && m_hashed == m_download.downloadedBytes ? m_hash->hex() : QString();
+    return m_digest;
 }
 
 void Transfer::request()
@@ -349,7 +342,8 @@ void Transfer::stop(bool deletePart)
     if (m_ended)
         return;
     m_ended = true;
-    m_hashCancel->store(true);
+    if (m_hash)
+        m_hash->cancel();
     m_route.cancel();
     abortReply();
     if (deletePart)
@@ -407,10 +401,8 @@ bool Transfer::write(const char *bytes, qint64 size)
         if (const auto range = m_writeback.written(m_download.downloadedBytes + size))
             WritebackPacer::startDetached(m_fd, *range, m_writebackBusy); // failures: the final fdatasync's
     }
-    if (m_hash && m_hashed == m_download.downloadedBytes) { // the hash covers the file up to here
-        m_hash->add(bytes, size);
-        m_hashed += size;
-    }
+    if (m_hash)
+        m_hash->written(m_download.downloadedBytes + size);
     return true;
 }
 
@@ -573,11 +565,10 @@ void Transfer::onFinished()
     if (d.totalBytes < 0)
         d.totalBytes = d.downloadedBytes;
     // Every byte is in the part file: its reply has been handled.
-    m_ended = true;
     m_reply->disconnect(this);
     m_reply->deleteLater();
     m_reply = nullptr;
-    end({TransferResult::Kind::Finished, {}, false});
+    finishWhenHashed();
 }
 
 } // namespace Hermes

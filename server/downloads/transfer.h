@@ -2,7 +2,7 @@
 
 #include "downloads/download.h"
 #include "downloads/downloaddir.h"
-#include "downloads/sha256.h"
+#include "downloads/trailinghash.h"
 #include "downloads/transferrate.h"
 #include "downloads/transferroute.h"
 #include "downloads/writebackpacer.h"
@@ -52,10 +52,11 @@ struct TransferResult
  * arrived since the last turn of the event loop). No fdatasync per write: the file is synced
  * once, after its last byte, before it is moved into place (FinishedFile::verify).
  *
- * When the download has an expected SHA-256, the bytes are hashed as they are written
- * (Sha256, libcrypto), so verifying needs no second read of the file: sha256() is the digest
- * of the whole part file. A resumed transfer hashes the saved prefix once, on the thread pool,
- * before it requests the rest; a restart from zero starts the hash over. Then it asks for the rest with Range, validated by If-Range (the
+ * When the download has an expected SHA-256, the part file is hashed a step behind the writes
+ * on a thread of its own (TrailingHash: read back from the page cache, so the hash never sets
+ * this thread's pace), saved prefix of a resume included, and a restart from zero starts it
+ * over; the Finished result waits for the hash to reach the last byte, so verifying reads
+ * nothing again: sha256() is the digest of the whole part file. A resume asks for the rest with Range, validated by If-Range (the
  * strong ETag, else the Last-Modified date seen before): 206 with the asked range continues; a
  * 200 (or another range) restarts from zero, lowers the percentage and says why in the note;
  * 416 fails retryably with the part file emptied. It knows nothing of leases or the store:
@@ -107,9 +108,10 @@ public:
     /// the disk need not hold the download twice.
     void removeSupersededPart();
     bool hasEnded() const { return m_ended; }
-    /// The SHA-256 (lower-case hex) of the part file's downloadedBytes, hashed as they were
-    /// written; empty when not kept (no checksum expected, or the prefix was never hashed:
-    /// every byte had arrived before this transfer started) — then the file must be read.
+    /// After a Finished result: the SHA-256 (lower-case hex) of the part file's downloadedBytes,
+    /// hashed while they arrived; empty when not kept (no checksum expected, a read of the part
+    /// file failed, or every byte had arrived before this transfer started) — then the file
+    /// must be read.
     QString sha256() const;
 
     Download &download() { return m_download; }
@@ -149,8 +151,8 @@ private:
     /// (the reason in the note).
     bool resumeFromSaved();
     void restartFromZero(const QString &why);
-    /// Hashes the saved prefix (a resume) on the thread pool, then requests the rest.
-    void hashPrefixThenRequest();
+    /// Every byte is in the part file: reports Finished once the hash (if any) reached the end.
+    void finishWhenHashed();
     bool write(const char *bytes, qint64 size);
     /// Records that this generation's file now holds downloadedBytes (what a save vouches for).
     void vouch();
@@ -174,10 +176,9 @@ private:
     bool m_copyFull = false;      ///< the resume's copy found the disk full
     qint64 m_supersedes = -1;     ///< the generation whose part file the row named at start
     bool m_ended = false;
-    std::optional<Sha256> m_hash; ///< the part file's bytes [0, m_hashed), when a checksum is expected
-    qint64 m_hashed = -1;         ///< -1: the hash does not cover the part file's start
-    /// Set when this transfer ends: a prefix still being hashed on the pool stops reading.
-    std::shared_ptr<std::atomic<bool>> m_hashCancel = std::make_shared<std::atomic<bool>>(false);
+    /// The part file's hash, when a checksum is expected; cancelled when this transfer ends.
+    std::shared_ptr<TrailingHash> m_hash;
+    QString m_digest;             ///< sha256(): what m_hash answered for the whole file
 };
 
 } // namespace Hermes

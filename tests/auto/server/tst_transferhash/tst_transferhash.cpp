@@ -1,10 +1,10 @@
-// Transfer's SHA-256, taken while the bytes are written (so verifying reads nothing again):
-// it covers the whole part file from zero, after a resume (the saved prefix hashed once, on
-// the thread pool, before the rest is asked for), after a restart from zero (a 200 to a Range,
-// or a file changed behind If-Range: the hash starts over), across many small reads and large
-// ones; none is kept when no checksum is expected, or when every byte was there before the
-// transfer started (then the finished file is read). A transfer stopped while its prefix is
-// hashed ends quietly.
+// Transfer's SHA-256, taken while the bytes arrive (TrailingHash, a step behind the writes;
+// the Finished result waits for it, so verifying reads nothing again): it covers the whole part
+// file from zero, after a resume (the saved prefix hashed while the rest is asked for), after a
+// restart from zero (a 200 to a Range, or a file changed behind If-Range: the hash starts
+// over), across many small reads and large ones; none is kept when no checksum is expected, or
+// when every byte was there before the transfer started (then the finished file is read). A
+// transfer stopped or destroyed while its prefix is hashed ends quietly.
 
 #include "transferfixture.h"
 
@@ -120,18 +120,16 @@ void tst_TransferHash::stoppedWhileThePrefixIsHashed()
     Download d = checked(m_files->url("/p.bin"), content.size() - 10, content.size());
     writePart(d.id, content.left(d.downloadedBytes));
     auto r = start(d);
-    r->transfer->stop(false); // the prefix's hash is on the pool: its answer finds it stopped
+    r->transfer->stop(false); // the prefix's hash is on the hash threads: it stops, unanswered
     QTest::qWait(500);
     QCOMPARE(r->results.size(), 1);
     QCOMPARE(r->results[0].kind, TransferResult::Kind::Stopped);
-    QCOMPARE(m_files->requests("/p.bin"), 0);
-    // And when the transfer is gone before the pool is done: nothing is touched.
+    // And when the transfer is gone before the hash is done: nothing of it is touched (ASan).
     Download again = d;
     again.leaseGeneration = 2;
     auto gone = start(again);
     gone.reset();
     QTest::qWait(500);
-    QCOMPARE(m_files->requests("/p.bin"), 0);
 }
 
 void tst_TransferHash::randomSizesAndPaces()
