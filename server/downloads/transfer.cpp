@@ -364,6 +364,8 @@ void Transfer::abortReply()
 void Transfer::end(const TransferResult &result)
 {
     m_ended = true;
+    if (m_hash)
+        m_hash->cancel(); // its digest, if any, is taken: nothing more to read
     emit ended(result);
 }
 
