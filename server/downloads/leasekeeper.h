@@ -77,6 +77,14 @@ public:
 
     bool holds(const QString &id) const { return m_leases.contains(id); }
     int count() const { return int(m_leases.size()); }
+    /// `id`'s transfer is over: the download is verified and moved into place now (its file's
+    /// fdatasync, its completion saved), still under its lease — renewed, its writes fenced —
+    /// but no longer one of the `maxConcurrent` transfers: the next download is claimed now,
+    /// not after that sync. At most `maxConcurrent` finishing ones go uncounted, so a disk
+    /// slower than the network holds the claims back (at most twice `maxConcurrent` leases).
+    void finishing(const QString &id);
+    /// The leases that count toward `maxConcurrent` (see finishing()).
+    int counted() const;
     /// This node just wrote download `id`: what the store answers to earlier questions about
     /// it is older than that write.
     void written(const QString &id);
@@ -97,6 +105,7 @@ private:
     {
         qint64 validUntil = 0; ///< m_clock ms: the lease surely holds until then (0: not yet known)
         quint64 writtenSeq = 0; ///< the last write of this node, in m_seq
+        bool finishing = false; ///< its transfer is over (finishing())
     };
     void check(const QString &id);
     void onStoreChanged(const QString &id);
@@ -110,6 +119,7 @@ private:
     std::function<bool()> m_gate;
     std::function<QStringList()> m_busy;
     QHash<QString, Lease> m_leases;
+    int m_finishing = 0;          ///< leases marked finishing()
     quint64 m_seq = 0;            ///< orders this node's questions to the store and its writes
     bool m_claiming = false;
     bool m_claimAgain = false;
