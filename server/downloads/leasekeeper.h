@@ -19,7 +19,9 @@ class AbstractDownloadStore;
  * a lease that another node could take expires, or when the download was changed, deleted or
  * taken over elsewhere.
  *
- * At most `maxConcurrent` run here, and at most `clusterMaxConcurrent` over every node. A
+ * At most `maxConcurrent` transfer here (a download being finished, see finishing(), counts
+ * only past `maxConcurrent` of them), and at most `clusterMaxConcurrent` hold a lease over every
+ * node. A
  * claim holds for `leaseMs` by the database's clock; this side counts it on its own monotonic
  * clock from when the claim or renewal was sent, minus a safety margin (min(lease/4, 2 s)),
  * so a node that cannot reach the database stops before another node may start the same
