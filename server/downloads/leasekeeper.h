@@ -21,9 +21,8 @@ class AbstractDownloadStore;
  *
  * At most `maxConcurrent` transfer here (a download being finished, see finishing(), counts
  * only past `maxConcurrent` of them), and at most `clusterMaxConcurrent` hold a lease over every
- * node. A
- * claim holds for `leaseMs` by the database's clock; this side counts it on its own monotonic
- * clock from when the claim or renewal was sent, minus a safety margin (min(lease/4, 2 s)),
+ * node. A claim holds for `leaseMs` by the database's clock; this side counts it on its own
+ * monotonic clock from when the claim or renewal was sent, minus a safety margin (min(lease/4, 2 s)),
  * so a node that cannot reach the database stops before another node may start the same
  * download. Renewals go out every `renewMs`, which also finds work whose node stopped
  * renewing; the store's change notifications make control from other nodes take effect at
