@@ -16,7 +16,8 @@
 #   --only abc: the cases to run (e.g. --only a).
 #
 # For hermes: wall time from the POST of the first download to the last one completed (checked
-# every 20 ms by bench/hermesadd.py), CPU = user + sys of the server process from /proc/<pid>/stat over that time,
+# every 20 ms by bench/hermesadd.py, which times it itself: its interpreter's start is not
+# counted), CPU = user + sys of the server process from /proc/<pid>/stat over that time,
 # peak RSS = VmHWM of a server started fresh for each case, "RSS after" = VmRSS 1 s after the
 # end. For curl/aria2c: /usr/bin/time's wall, user + sys and max RSS (per process).
 # The figures go to stdout and, as a dated section, to bench/RESULTS.md (or --results FILE).
@@ -129,23 +130,26 @@ status_kb() { awk -v f="$1:" '$1 == f {print $2}' "/proc/$HERMES_PID/status"; }
 # hermes NAME CONCURRENT SHA URL... : adds every URL, waits for all completed, records a row.
 hermes_case() {
     local name=$1 conc=$2 sha=$3; shift 3
-    local n=$# rss0 c0 t0 t1 c1 done failed
+    local n=$# rss0 c0 c1 elapsed
     start_hermes "$conc"
     rss0=$(status_kb VmRSS)
     printf '%s\n' "$@" > "$WORK/hermes-urls.txt"
-    c0=$(cpu_ticks); t0=$(date +%s.%N)
+    c0=$(cpu_ticks)
     # One client on one keep-alive connection adds them all and polls (a curl and a jq per
     # request cost ~10 ms of process start each, 20+ s for 200 on a loaded box: they were
     # most of this row before); the durations of its POSTs go to stderr. The list goes in one
     # request ({"downloads": [...]}), as curl and aria2c are handed theirs at once;
     # HERMES_BENCH_ONE_BY_ONE=1 sends a POST per URL instead.
-    python3 "$ROOT/bench/hermesadd.py" "$HPORT" "$KEY" "$sha" "$WORK/hermes-urls.txt" \
-        ${HERMES_BENCH_ONE_BY_ONE:+--one-by-one} || { tail "$WORK/hermes.log" >&2; exit 1; }
-    t1=$(date +%s.%N); c1=$(cpu_ticks)
+    # Its wall is its own (`elapsed`: from just before the first POST): the interpreter's start
+    # (behind pyenv's shim, 0.1-0.4 s on this box) was counted in hermes' row before.
+    elapsed=$(python3 "$ROOT/bench/hermesadd.py" "$HPORT" "$KEY" "$sha" "$WORK/hermes-urls.txt" \
+        ${HERMES_BENCH_ONE_BY_ONE:+--one-by-one} | awk '$1 == "elapsed" {print $2}') || { tail "$WORK/hermes.log" >&2; exit 1; }
+    [ -n "$elapsed" ] || { tail "$WORK/hermes.log" >&2; exit 1; }
+    c1=$(cpu_ticks)
     sleep 1
     local peak after
     peak=$(status_kb VmHWM); after=$(status_kb VmRSS)
-    row "$name" "hermes-server" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b - a}')" \
+    row "$name" "hermes-server" "$(awk -v e="$elapsed" 'BEGIN{printf "%.2f", e}')" \
         "$(awk -v a="$c0" -v b="$c1" -v t="$TICK" 'BEGIN{printf "%.2f", (b - a) / t}')" \
         "$(mib "$peak") (from $(mib "$rss0"))" "$(mib "$after")"
     stop_hermes

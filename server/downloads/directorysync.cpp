@@ -1,10 +1,10 @@
 #include "downloads/directorysync.h"
 
+#include "downloads/diskwaits.h"
 #include "pooltask.h"
 
 #include <QCoreApplication>
 #include <QPointer>
-#include <QThreadPool>
 
 namespace Hermes {
 
@@ -23,7 +23,7 @@ void DirectorySync::startSync()
     auto batch = std::make_shared<std::vector<std::function<void(int)>>>(std::exchange(m_waiting, {}));
     QPointer<DirectorySync> self(this);
     // The dir (its shared descriptor) is copied: it stays open while the task runs.
-    startPoolTask(*QThreadPool::globalInstance(), [self, dir = m_dir, sync = m_syncer, batch] {
+    startPoolTask(DiskWaits::threads(), [self, dir = m_dir, sync = m_syncer, batch] {
         const int error = sync(dir);
         // Back on the application's thread, where `self` is checked (and its owner lives).
         QMetaObject::invokeMethod(qApp, [self, batch, error] {

@@ -10,8 +10,8 @@
 namespace Hermes {
 
 /**
- * Makes renames in the download dir durable: fsync of the dir's descriptor, on the thread
- * pool (a sync waits for the disk; the event loop never does). A rename is a change of the
+ * Makes renames in the download dir durable: fsync of the dir's descriptor, on DiskWaits'
+ * threads (a sync waits for the disk; the event loop never does, nor the CPU-bound pool). A rename is a change of the
  * dir, not of the file: without this, a power loss after a completed file was announced may
  * bring back the part file under its old name, the row saying completed with no file.
  *

@@ -3,7 +3,6 @@
 #include "downloads/abstractdownloadstore.h"
 #include "downloads/addresspolicy.h"
 #include "downloads/fieldlimits.h"
-#include "downloads/finishedfile.h"
 #include "downloads/steadyclock.h"
 #include "logging.h"
 #include "threadaffinity.h"
@@ -277,6 +276,7 @@ void DownloadEngine::onEnded(const RunningPtr &r, const TransferResult &result)
 void DownloadEngine::finish(const RunningPtr &r)
 {
     setStatus(r, DownloadStatus::Processing);
+    m_leases.finishing(r->d().id); // the next download is claimed now, not after this one's sync
     const QString part = r->transfer->partName();
     const std::weak_ptr<Running> weak = r;
     FinishedFile::verify(this, m_dir.pathOf(part), r->d().sha256, r->transfer->sha256(), [this, weak, part](Result<void> verified) {
@@ -326,7 +326,7 @@ void DownloadEngine::finish(const RunningPtr &r)
         save(r, true, -1, true, [this, part](Download &saved, std::function<void(const Download &)> then) {
             placeFinished(part, saved, std::move(then));
         });
-    });
+    }, m_fileSync);
 }
 
 void DownloadEngine::placeFinished(const QString &part, Download d, std::function<void(const Download &)> then)

@@ -7,6 +7,7 @@
 #include "downloads/downloaddir.h"
 #include "downloads/downloadevents.h"
 #include "downloads/downloadservice.h"
+#include "downloads/finishedfile.h"
 #include "downloads/leasekeeper.h"
 #include "downloads/retrypolicy.h"
 #include "downloads/runningdownloads.h"
@@ -86,6 +87,8 @@ public:
     }
     /// The sync of the download dir (a test makes it fail).
     DirectorySync &directorySync() { return m_dirSync; }
+    /// What syncs a finished file before it is moved into place (a test holds one up).
+    void setFileSyncer(FinishedFile::Syncer sync) { m_fileSync = std::move(sync); }
 
 private:
     struct Running; // one download this node runs
@@ -158,6 +161,7 @@ private:
     RetryPolicy m_retries;
     DiskSpaceWatch m_disk;
     DirectorySync m_dirSync; ///< the renames of finished files made durable
+    FinishedFile::Syncer m_fileSync = &FinishedFile::fdatasync;
     bool m_hadRoom = true;
     QSet<QString> m_announcing;    ///< changes saved here, being published, then released
     QElapsedTimer m_heldChecked;

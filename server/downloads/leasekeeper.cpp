@@ -62,6 +62,7 @@ void LeaseKeeper::releaseAll()
     if (!m_leases.isEmpty())
         m_store->releaseAll(m_nodeId, 2000);
     m_leases.clear();
+    m_finishing = 0;
 }
 
 void LeaseKeeper::written(const QString &id)
@@ -71,11 +72,30 @@ void LeaseKeeper::written(const QString &id)
         it->writtenSeq = ++m_seq;
 }
 
+void LeaseKeeper::finishing(const QString &id)
+{
+    HERMES_ASSERT_THREAD(this);
+    const auto it = m_leases.find(id);
+    if (it == m_leases.end() || it->finishing)
+        return;
+    it->finishing = true;
+    ++m_finishing;
+    claimSoon();
+}
+
+int LeaseKeeper::counted() const
+{
+    return count() - qMin(m_finishing, m_policy.maxConcurrent);
+}
+
 void LeaseKeeper::release(const QString &id, bool handBack)
 {
     HERMES_ASSERT_THREAD(this);
-    if (!m_leases.remove(id))
+    const auto it = m_leases.constFind(id);
+    if (it == m_leases.cend())
         return;
+    m_finishing -= it->finishing ? 1 : 0;
+    m_leases.erase(it);
     if (handBack)
         m_store->release(id, m_nodeId);
 }
@@ -83,7 +103,7 @@ void LeaseKeeper::release(const QString &id, bool handBack)
 void LeaseKeeper::claimSoon()
 {
     HERMES_ASSERT_THREAD(this);
-    const int free = m_policy.maxConcurrent - count();
+    const int free = m_policy.maxConcurrent - counted();
     if (free <= 0 || (m_gate && !m_gate()))
         return;
     if (m_claiming) {
@@ -111,6 +131,8 @@ void LeaseKeeper::claimSoon()
                                         << "(its lease expired)";
             }
             // A renewal sent before this claim answered does not know it: newer than that.
+            if (const auto held = m_leases.constFind(row.id); held != m_leases.cend() && held->finishing)
+                --m_finishing; // claimed anew: a transfer again
             m_leases.insert(row.id, Lease{0, ++m_seq});
             emit claimed(row);
             if (const auto it = m_leases.find(row.id); it != m_leases.end())
@@ -118,7 +140,7 @@ void LeaseKeeper::claimSoon()
         }
         if (c->nextRetryInMs >= 0)
             m_retryTimer.start(int(qBound(qint64(1), c->nextRetryInMs, qint64(60000))));
-        if (m_claimAgain || (!c->rows.isEmpty() && count() < m_policy.maxConcurrent))
+        if (m_claimAgain || (!c->rows.isEmpty() && counted() < m_policy.maxConcurrent))
             claimSoon();
     });
 }

@@ -19,9 +19,10 @@ class AbstractDownloadStore;
  * a lease that another node could take expires, or when the download was changed, deleted or
  * taken over elsewhere.
  *
- * At most `maxConcurrent` run here, and at most `clusterMaxConcurrent` over every node. A
- * claim holds for `leaseMs` by the database's clock; this side counts it on its own monotonic
- * clock from when the claim or renewal was sent, minus a safety margin (min(lease/4, 2 s)),
+ * At most `maxConcurrent` transfer here (a download being finished, see finishing(), counts
+ * only past `maxConcurrent` of them), and at most `clusterMaxConcurrent` hold a lease over every
+ * node. A claim holds for `leaseMs` by the database's clock; this side counts it on its own
+ * monotonic clock from when the claim or renewal was sent, minus a safety margin (min(lease/4, 2 s)),
  * so a node that cannot reach the database stops before another node may start the same
  * download. Renewals go out every `renewMs`, which also finds work whose node stopped
  * renewing; the store's change notifications make control from other nodes take effect at
@@ -77,6 +78,14 @@ public:
 
     bool holds(const QString &id) const { return m_leases.contains(id); }
     int count() const { return int(m_leases.size()); }
+    /// `id`'s transfer is over: the download is verified and moved into place now (its file's
+    /// fdatasync, its completion saved), still under its lease — renewed, its writes fenced —
+    /// but no longer one of the `maxConcurrent` transfers: the next download is claimed now,
+    /// not after that sync. At most `maxConcurrent` finishing ones go uncounted, so a disk
+    /// slower than the network holds the claims back (at most twice `maxConcurrent` leases).
+    void finishing(const QString &id);
+    /// The leases that count toward `maxConcurrent` (see finishing()).
+    int counted() const;
     /// This node just wrote download `id`: what the store answers to earlier questions about
     /// it is older than that write.
     void written(const QString &id);
@@ -97,6 +106,7 @@ private:
     {
         qint64 validUntil = 0; ///< m_clock ms: the lease surely holds until then (0: not yet known)
         quint64 writtenSeq = 0; ///< the last write of this node, in m_seq
+        bool finishing = false; ///< its transfer is over (finishing())
     };
     void check(const QString &id);
     void onStoreChanged(const QString &id);
@@ -110,6 +120,7 @@ private:
     std::function<bool()> m_gate;
     std::function<QStringList()> m_busy;
     QHash<QString, Lease> m_leases;
+    int m_finishing = 0;          ///< leases marked finishing()
     quint64 m_seq = 0;            ///< orders this node's questions to the store and its writes
     bool m_claiming = false;
     bool m_claimAgain = false;

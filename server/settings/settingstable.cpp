@@ -249,7 +249,10 @@ QList<SettingEntry> buildTable()
             .secretFromFile() // a database URL may carry a password too
             .into(&S::store, &StoreSettings::databaseUrl),
         Setting("HERMES_MAX_CONCURRENT_DOWNLOADS", "max-concurrent-downloads", Type::Integer,
-                QStringLiteral("3"), "Downloads transferring at the same time.")
+                QStringLiteral("3"),
+                "Downloads transferring at the same time. One whose bytes are all in (its file "
+                "being synced to the disk and moved into place) no longer counts, so the next "
+                "starts; at most as many again are being finished.")
             .range(1, 100).into(&S::downloads, &DownloadSettings::maxConcurrent),
         Setting("HERMES_DOWNLOAD_CONNECTIONS_PER_HOST", "connections-per-host", Type::Integer,
                 QStringLiteral("6"),

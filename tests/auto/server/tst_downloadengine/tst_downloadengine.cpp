@@ -3,15 +3,18 @@
 // back), retries with backoff released with their retry time, failures for good with their
 // notice, a checksum mismatch, fenced writes (a change elsewhere stops it here; a completion
 // that lost its row moves the file back), control through the service stopping the transfer,
-// the disk-space warning, and a clean stop handing the leases back.
+// the disk-space warning, a clean stop handing the leases back, and the next download started
+// while the last one's file syncs.
 
 #include "enginefixture.h"
 
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
+#include <QScopeGuard>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 
 #include <atomic>
 #include <cerrno>
@@ -29,6 +32,7 @@ private slots:
     void cleanup();
     void claimToCompletion();
     void completionIsNotAnnouncedBeforeItsDirIsSynced();
+    void nextDownloadStartsWhileTheLastOneSyncs();
     void retryableFailureIsReleasedWithItsRetryTime();
     void failureForGood();
     void checksumMismatch();
@@ -164,6 +168,41 @@ void tst_DownloadEngine::completionIsNotAnnouncedBeforeItsDirIsSynced()
     QCOMPARE(notices(), QStringList{QStringLiteral("Download completed: unsynced.bin")});
     QCOMPARE(engine->stats().completed, 1u);
     QVERIFY(QFile::exists(QDir(dir()).filePath(QStringLiteral("unsynced.bin"))));
+}
+
+void tst_DownloadEngine::nextDownloadStartsWhileTheLastOneSyncs()
+{
+    // One transfer at a time. The first download's file sync is held up (bounded) until the
+    // test lets it go: meanwhile the second is claimed and transferred — a download being
+    // synced is no longer one of the transfers — and the first is still processing, its
+    // completion not announced before its sync ended.
+    const QByteArray first = FileServer::makeContent(64 * 1024, 4);
+    const QByteArray second = FileServer::makeContent(64 * 1024, 5);
+    m_files->addFile("/files/first.bin", FileServer::File{first});
+    m_files->addFile("/files/second.bin", FileServer::File{second});
+    DownloadEngine *engine = makeEngine([](DownloadEngine::Options &o) { o.maxConcurrent = 1; });
+    auto letGo = std::make_shared<std::atomic<bool>>(false);
+    auto held = std::make_shared<std::atomic<int>>(0);
+    const auto alwaysLetGo = qScopeGuard([letGo] { letGo->store(true); }); // a failed check too
+    engine->setFileSyncer([letGo, held](int fd) {
+        if (held->fetch_add(1) == 0) { // the first file's sync: until let go, 10 s at most
+            for (int i = 0; i < 1000 && !letGo->load(); ++i)
+                QThread::msleep(10);
+        }
+        return FinishedFile::fdatasync(fd);
+    });
+    const Download a = add("/files/first.bin");
+    QVERIFY(waitStatus(a.id, DownloadStatus::Processing));
+    const Download b = add("/files/second.bin");
+    QVERIFY(!b.id.isEmpty());
+    QTRY_COMPARE_WITH_TIMEOUT(held->load(), 2, 5000); // the second's bytes are all in, its sync began
+    QCOMPARE(m_store->row(a.id)->d.status, DownloadStatus::Processing);
+    QVERIFY(!progressStatuses(a.id).contains(DownloadStatus::Completed));
+    letGo->store(true);
+    QVERIFY(waitStatus(a.id, DownloadStatus::Completed));
+    QVERIFY(waitStatus(b.id, DownloadStatus::Completed));
+    QTRY_COMPARE_WITH_TIMEOUT(engine->stats().completed, 2u, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(engine->runningCount(), 0, 5000);
 }
 
 void tst_DownloadEngine::retryableFailureIsReleasedWithItsRetryTime()

@@ -1,5 +1,7 @@
 // FinishedFile: the SHA-256 check (off the event loop, answered on the caller's thread, not at
-// all once the caller is gone), from the file or from the digest taken while it arrived. Moving into place is DownloadDir's (tst_downloaddir).
+// all once the caller is gone), from the file or from the digest taken while it arrived; the
+// syncs of files that finished together wait together, not a CPU's count at a time. Moving
+// into place is DownloadDir's (tst_downloaddir).
 
 #include "downloads/finishedfile.h"
 
@@ -11,7 +13,12 @@
 #include <QTest>
 #include <QThread>
 
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <memory>
 #include <optional>
+#include <thread>
 
 using namespace Hermes;
 
@@ -23,6 +30,8 @@ private slots:
     void verifies_data();
     void verifies();
     void answersNobodyOnceTheCallerIsGone();
+    void syncsOfFilesFinishedTogetherWaitTogether();
+    void failedSyncIsReported();
 
 private:
     QString write(const QString &name, const QByteArray &bytes)
@@ -84,6 +93,47 @@ void tst_FinishedFile::answersNobodyOnceTheCallerIsGone()
     delete caller;
     QTest::qWait(300);
     QVERIFY(!answered);
+}
+
+void tst_FinishedFile::syncsOfFilesFinishedTogetherWaitTogether()
+{
+    // More files than the machine has CPUs (the global pool's size) finish at once: every sync
+    // is under way before any of them returns (each waits, bounded, until all are in, then
+    // syncs its real file). On a pool sized for CPU work the first ones would wait out their
+    // bound and the rest run after them.
+    const int files = QThread::idealThreadCount() + 4;
+    auto inside = std::make_shared<std::atomic<int>>(0);
+    auto mostAtOnce = std::make_shared<std::atomic<int>>(0);
+    const FinishedFile::Syncer sync = [inside, mostAtOnce, files](int fd) {
+        const int now = ++*inside;
+        for (int seen = mostAtOnce->load(); now > seen && !mostAtOnce->compare_exchange_weak(seen, now);) {
+        }
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+        while (mostAtOnce->load() < files && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        const int error = FinishedFile::fdatasync(fd);
+        --*inside;
+        return error;
+    };
+    int ok = 0;
+    for (int i = 0; i < files; ++i) {
+        const QString path = write(QStringLiteral("together%1.part").arg(i), QByteArray(64 * 1024, char('a' + i % 26)));
+        FinishedFile::verify(this, path, QString(), QString(), [&ok](Result<void> r) { ok += r.ok(); }, sync);
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(ok, files, 20000);
+    QCOMPARE(mostAtOnce->load(), files);
+}
+
+void tst_FinishedFile::failedSyncIsReported()
+{
+    const QString path = write(QStringLiteral("eio.part"), "bytes the disk lost");
+    std::optional<Result<void>> verdict;
+    FinishedFile::verify(this, path, QString(), QString(), [&](Result<void> r) { verdict.emplace(r); },
+                         [](int) { return EIO; });
+    QTRY_VERIFY_WITH_TIMEOUT(verdict.has_value(), 5000);
+    QVERIFY(!verdict->ok());
+    QCOMPARE(verdict->error().code, QByteArray("sync_failed"));
+    QVERIFY(verdict->error().message.contains(path));
 }
 
 QTEST_MAIN(tst_FinishedFile)
