@@ -121,7 +121,7 @@ if(HERMES_DPKG_SHLIBDEPS)
     set(hermes_monitor_libs "")
 else()
     message(STATUS "dpkg-shlibdeps not found (apt-get install dpkg-dev): .deb dependencies are the fixed bookworm list")
-    set(hermes_server_libs "libc6, libstdc++6, libqt6core6 (>= 6.4), libqt6network6 (>= 6.4), libqt6sql6 (>= 6.4), libhiredis0.14, libsystemd0, liburing2, libssl3, libsqlite3-0, ")
+    set(hermes_server_libs "libc6, libstdc++6, libqt6core6 (>= 6.4), libqt6network6 (>= 6.4), libqt6sql6 (>= 6.4), libhiredis0.14, libsystemd0, liburing2, libssl3, libsqlite3-0, libpq5, ")
     set(hermes_monitor_libs "libc6, libstdc++6, libqt6core6 (>= 6.4), libqt6network6 (>= 6.4), libqt6gui6 (>= 6.4), libqt6widgets6 (>= 6.4), ")
     find_package(Qt6Keychain QUIET) # found in monitor/app's scope, not in this one
     if(TARGET hermes-monitor AND Qt6Keychain_FOUND)

@@ -10,6 +10,7 @@ HERMES_APT_PACKAGES=(
     liburing-dev     # io_uring: a fan-out's sends submitted in batches
     libssl-dev       # libcrypto's SHA-256 (SHA-NI) for downloads as they arrive
     libsqlite3-dev   # whether SQLite rolled a group commit back on its own
+    libpq-dev        # the API's reads of a PostgreSQL store through libpq (Qt SQL's cost, issue 27)
     # hermes-monitor: its translations are compiled at build time (Qt6LinguistTools), and its
     # icons are SVG (the SVG icon engine is loaded at run time).
     qt6-tools-dev qt6-l10n-tools libqt6svg6

@@ -39,7 +39,7 @@ void collectDownloads(const DownloadEngine &engine, const QueueSummary &queue, M
 void collectStore(const DownloadStore &store, bool postgres, MetricsWriter &w)
 {
     const QByteArray backend = postgres ? "backend=\"postgresql\"" : "backend=\"sqlite\"";
-    w.family("hermes_store_up", "gauge", "1 when the download store answered its last query.");
+    w.family("hermes_store_up", "gauge", "1 when the download store's own connection answered its last query (a failed read makes it check).");
     w.sample("hermes_store_up", store.isReachable() ? 1 : 0, backend);
     store.queryLatency().render(w, "hermes_store_query_duration_seconds",
                                 "Time from a store query to its answer (the wait for the store's "

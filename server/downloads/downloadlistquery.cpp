@@ -86,9 +86,16 @@ AbstractDownloadStore::Page DownloadListQuery::run(const QString &where, QVarian
     QString sql = QStringLiteral("SELECT %1 FROM downloads").arg(columns());
     if (!conditions.isEmpty())
         sql += QStringLiteral(" WHERE ") + conditions.join(QStringLiteral(" AND "));
+    // The offset bound, not written in: one statement text for the pages at every offset, so a
+    // connection that keeps its statements prepared (PgReads) prepares it once, not once per
+    // offset asked for. The limit stays written in (a client asks for one size): PostgreSQL
+    // plans a LIMIT it cannot see for 10 % of the rows, and would then plan every cursor page
+    // anew with its value rather than keep the generic plan.
     sql += Order + QStringLiteral(" LIMIT %1").arg(request.limit + 1);
-    if (!request.after && request.offset > 0)
-        sql += QStringLiteral(" OFFSET %1").arg(request.offset);
+    if (!request.after && request.offset > 0) {
+        sql += QStringLiteral(" OFFSET ?");
+        binds << QVariant(qint64(request.offset));
+    }
     page.items.reserve(request.limit);
     m_exec(sql, binds, [&](const SqlRow &r) {
         if (page.items.size() == request.limit) {

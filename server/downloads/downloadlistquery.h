@@ -27,8 +27,9 @@ namespace Hermes {
  * both databases, are in bench/RESULTS.md (bench/rest100k.py prints them).
  *
  * It runs its statements through `Exec`: Qt SQL on the store's thread (overQtSql()), and on
- * the API's read connections either that or SQLite itself (SqliteReads): a page of 100 rows
- * through Qt SQL is a QVariant and a UTF-16 copy per column, most of a page's cost.
+ * the API's read connections the database's own library, SQLite (SqliteReads) or libpq
+ * (PgReads): a page of 100 rows through Qt SQL is a QVariant and a UTF-16 copy per column,
+ * most of a page's cost. A page's offset is a bound value (one statement for every offset).
  */
 class DownloadListQuery final
 {

@@ -1,17 +1,13 @@
 #include "downloads/downloadreaders.h"
 
 #include "downloads/downloadrepository.h"
+#include "downloads/pgreads.h"
 #include "downloads/sqlitereads.h"
 #include "logging.h"
 
-#include <QHash>
-#include <QSqlQuery>
 #include <QThread>
-#include <QUuid>
 
-#include <chrono>
 #include <memory>
-#include <optional>
 
 namespace Hermes {
 
@@ -49,93 +45,23 @@ QString DownloadReaders::open(const DatabaseUrl &url, int timeoutMs)
     return m_failure;
 }
 
-void DownloadReaders::post(Job job)
+bool DownloadReaders::post(Job job, Clock::time_point deadline)
 {
     {
         const std::lock_guard lock(m_mutex);
-        if (m_stop)
-            return;
-        m_queue.push_back(std::move(job));
+        if (m_stop || m_queue.size() >= MaxQueued)
+            return false;
+        m_queue.push_back({std::move(job), deadline});
     }
-    m_wake.notify_all();
+    m_wake.notify_one();
+    return true;
 }
-
-namespace {
-
-/// A read connection through Qt SQL (PostgreSQL), its statements prepared once: QPSQL prepares
-/// a statement with bound values as PREPARE, EXECUTE and DEALLOCATE, three round trips and a
-/// parse and plan by the server for each page, where a prepared one is one EXECUTE.
-class QtReads final : public ReadConnection
-{
-public:
-    explicit QtReads(const DatabaseUrl &url)
-        // Not "hermes-store-": that prefix names the store thread's own connection.
-        : m_name(QStringLiteral("hermes-read-") + QUuid::createUuid().toString(QUuid::WithoutBraces)),
-          m_repo(url, m_name),
-          m_lists(SqlDialect(SqlDialect::Kind::Postgres),
-                  [this](const QString &sql, const QVariantList &binds, const DownloadListQuery::Row &row) {
-                      exec(sql, binds, row);
-                  }, DownloadListQuery::Rows::Shown)
-    {
-    }
-    void open() override { m_repo.open(false); }
-    DownloadListQuery &lists() override { return m_lists; }
-    void recover() override
-    {
-        m_prepared.clear(); // a new connection has none of them
-        m_repo.recover();
-    }
-
-private:
-    void exec(const QString &sql, const QVariantList &binds, const DownloadListQuery::Row &row)
-    {
-        // Bounded: an offset page's OFFSET is in its text, so their statements differ.
-        static constexpr qsizetype MaxPrepared = 32;
-        const QSqlDatabase db = QSqlDatabase::database(m_name, false);
-        std::optional<QSqlQuery> once;
-        QSqlQuery *q = nullptr;
-        bool ok = false;
-        if (binds.isEmpty()) {
-            q = &once.emplace(db);
-            q->setForwardOnly(true);
-            ok = q->exec(sql);
-        } else {
-            auto prepared = m_prepared.find(sql);
-            if (prepared == m_prepared.end()) {
-                if (m_prepared.size() >= MaxPrepared)
-                    m_prepared.clear();
-                QSqlQuery p(db);
-                p.setForwardOnly(true);
-                if (!p.prepare(sql))
-                    throw StoreFailure::of(p.lastError(), db.isOpen());
-                prepared = m_prepared.insert(sql, p);
-            }
-            q = &prepared.value();
-            for (qsizetype i = 0; i < binds.size(); ++i)
-                q->bindValue(int(i), binds.at(i));
-            ok = q->exec();
-        }
-        if (!ok)
-            throw StoreFailure::of(q->lastError(), db.isOpen());
-        const QtSqlRow current(*q);
-        while (row && q->next() && row(current)) {
-        }
-        q->finish();
-    }
-
-    QString m_name;
-    DownloadRepository m_repo;
-    DownloadListQuery m_lists;
-    QHash<QString, QSqlQuery> m_prepared; ///< by their text; before the connection goes (m_repo)
-};
-
-} // namespace
 
 void DownloadReaders::serve(const DatabaseUrl &url)
 {
     std::unique_ptr<ReadConnection> connection;
     if (url.isPostgres())
-        connection = std::make_unique<QtReads>(url);
+        connection = std::make_unique<PgReads>(url);
     else
         connection = std::make_unique<SqliteReads>(url);
     QString failure;
@@ -153,7 +79,7 @@ void DownloadReaders::serve(const DatabaseUrl &url)
     }
     m_wake.notify_all();
     for (;;) {
-        Job job;
+        Queued next;
         {
             std::unique_lock lock(m_mutex);
             // Bounded, as every wait: an idle thread looks at the stop flag once a second anyway.
@@ -162,10 +88,14 @@ void DownloadReaders::serve(const DatabaseUrl &url)
                 return;
             if (m_queue.empty())
                 continue;
-            job = std::move(m_queue.front());
+            next = std::move(m_queue.front());
             m_queue.pop_front();
         }
-        job(*connection);
+        if (Clock::now() >= next.deadline) { // its caller has its answer (the timeout's)
+            ++m_jobsExpired;
+            continue;
+        }
+        next.job(*connection);
         ++m_jobsRun;
     }
 }

@@ -279,6 +279,8 @@ QueueSummary DownloadRepository::counts()
             for (const QString &statement : m_dialect.foldCounts())
                 exec(statement, {upTo});
             tx.commit();
+            if (const QString vacuum = m_dialect.vacuumCounts(); !vacuum.isEmpty() && !m_batch)
+                exec(vacuum); // not in a transaction: PostgreSQL keeps no batch (see SqlDialect)
         } catch (const StoreFailure &f) {
             qCWarning(lcHub).noquote() << "downloads: folding the queue counts failed (retried at the next count):" << f.message;
         }

@@ -279,6 +279,18 @@ Result<void> DownloadStore::open(const DatabaseUrl &url)
     return Result<void>::success();
 }
 
+void DownloadStore::probe()
+{
+    if (m_probing || !m_worker)
+        return;
+    m_probing = true;
+    // recover(): SELECT 1, a new connection if that fails; its outcome is the flag (owner).
+    run<bool>(this, [](DownloadRepository &repo) {
+        repo.recover();
+        return true;
+    }, [this](const Result<bool> &) { m_probing = false; });
+}
+
 bool DownloadStore::runBlocking(const std::function<void(DownloadRepository &)> &job, int timeoutMs)
 {
     auto done = std::make_shared<std::promise<bool>>();

@@ -53,7 +53,10 @@ public:
     /// Connects and migrates; blocks (start-up only), bounded by the connect timeout.
     Result<void> open(const DatabaseUrl &url);
     bool isShared() const override { return m_url.isPostgres(); }
-    /// Whether the database answered the last query (a cached state: no query per call).
+    /// Whether the database answered the store's own connection's last query (a cached state:
+    /// no query per call). That connection alone decides, so the flag does not flap between
+    /// what the read connections and the store's thread last saw: a read that lost its
+    /// connection or timed out asks the store's thread to check (probe()).
     HERMES_ANY_THREAD bool isReachable() const { return m_reachable.load(); }
     QString description() const override { return m_url.redacted(); }
     /// Every query run() answered, from the call to the answer (the wait for the store's thread
@@ -71,20 +74,29 @@ public:
     void run(QObject *context, std::function<T(DownloadRepository &)> job, Done<T> done,
              int timeoutMs = DefaultTimeoutMs)
     {
-        post(answering<T, DownloadRepository>(context, std::move(job), std::move(done), timeoutMs),
+        post(answering<T, DownloadRepository>(context, std::move(job), std::move(done), timeoutMs, true),
              timeoutMs > DefaultTimeoutMs); // a bulk job: slow, alone
     }
     /// The same on a read connection (DownloadReaders), beside the store's thread: for reads
-    /// that need no order with the writes (they see what is committed).
+    /// that need no order with the writes (they see what is committed). Refused at once (an
+    /// Unavailable error) when the readers' queue is full.
     template<typename T>
-    void read(QObject *context, std::function<T(ReadConnection &)> job, Done<T> done)
+    void read(QObject *context, std::function<T(ReadConnection &)> job, Done<T> done,
+              int timeoutMs = DefaultTimeoutMs)
     {
-        auto work = answering<T, ReadConnection>(context, std::move(job), std::move(done), DefaultTimeoutMs);
-        if (m_readers) // a read commits nothing: answered as soon as it ran
-            m_readers->post([work = std::move(work)](ReadConnection &c) { work(c)(std::nullopt); });
+        Refusal refuse;
+        auto work = answering<T, ReadConnection>(context, std::move(job), std::move(done), timeoutMs, false, &refuse);
+        const auto deadline = DownloadReaders::Clock::now() + std::chrono::milliseconds(timeoutMs);
+        // A read commits nothing: answered as soon as it ran.
+        if (!m_readers)
+            refuse(QStringLiteral("the store is not open"));
+        else if (!m_readers->post([work = std::move(work)](ReadConnection &c) { work(c)(std::nullopt); }, deadline))
+            refuse(QStringLiteral("too many reads are waiting for the database"));
     }
     /// Read jobs run so far (tests: that the API's reads went to the read connections).
     HERMES_ANY_THREAD quint64 readsRun() const { return m_readers ? m_readers->jobsRun() : 0; }
+    /// Read jobs dropped unrun: their caller had been answered by the timeout (tests).
+    HERMES_ANY_THREAD quint64 readsExpired() const { return m_readers ? m_readers->jobsExpired() : 0; }
     /// The same, waiting at most `timeoutMs` (start-up and shutdown only). Returns whether it ran.
     bool runBlocking(const std::function<void(DownloadRepository &)> &job, int timeoutMs);
 
@@ -124,11 +136,20 @@ private:
     /// no answer sent before it. `alone`: a bulk job, in a transaction of its own (the group
     /// before it is committed and answered first).
     void post(Work work, bool alone = false);
+    /// Answers a job that will not run, with an Unavailable error of these words.
+    using Refusal = std::function<void(const QString &message)>;
     /// run() and read(): `job` wrapped to answer `done` on the caller's thread, once, with its
     /// result or the error it (or the commit after it) failed with, or with the timeout's.
+    /// `owner`: the job runs on the store's own connection, whose outcome is isReachable();
+    /// a read's lost connection or timeout asks for a probe() instead. `refusal` (optional) is
+    /// set to what answers the job when it is never run.
     template<typename T, typename Connection>
     std::function<Delivery(Connection &)> answering(QObject *context, std::function<T(Connection &)> job,
-                                                     Done<T> done, int timeoutMs);
+                                                     Done<T> done, int timeoutMs, bool owner,
+                                                     Refusal *refusal = nullptr);
+    /// A check of the store's connection on its thread (one at a time), whose outcome sets
+    /// isReachable(): after a read connection found the database gone or slow.
+    void probe();
     void setReachable(bool reachable) { m_reachable.store(reachable); }
     static Error unavailable(const QString &message)
     {
@@ -140,6 +161,7 @@ private:
     Worker *m_worker = nullptr; // lives on m_thread
     std::unique_ptr<DownloadReaders> m_readers; // after open()
     std::atomic<bool> m_reachable{false};
+    bool m_probing = false; ///< a probe() is queued or running (the store's caller thread)
     LatencyHistogram m_queryLatency;
     std::atomic<quint64> m_failedQueries{0};
     std::atomic<quint64> m_commits{0};
@@ -147,7 +169,8 @@ private:
 
 template<typename T, typename Connection>
 std::function<DownloadStore::Delivery(Connection &)> DownloadStore::answering(
-    QObject *context, std::function<T(Connection &)> job, Done<T> done, int timeoutMs)
+    QObject *context, std::function<T(Connection &)> job, Done<T> done, int timeoutMs, bool owner,
+    Refusal *refusal)
 {
     HERMES_ASSERT_THREAD(this);
     HERMES_ASSERT_THREAD(context);
@@ -160,19 +183,46 @@ std::function<DownloadStore::Delivery(Connection &)> DownloadStore::answering(
     // second), and registering and removing them stalled the main thread for seconds (issue 27).
     auto *deadline = new QTimer(context);
     deadline->setSingleShot(true);
-    QObject::connect(deadline, &QTimer::timeout, context, [this, answered, done, timer, deadline] {
+    QObject::connect(deadline, &QTimer::timeout, context, [this, answered, done, timer, deadline, owner] {
         deadline->deleteLater();
         if (*answered)
             return;
         *answered = true;
         m_queryLatency.observe(double(timer.nsecsElapsed()) / 1e9);
         ++m_failedQueries;
-        setReachable(false);
+        if (owner)
+            setReachable(false);
+        else
+            probe();
         done(unavailable(QStringLiteral("the database did not answer within the timeout")));
     });
     deadline->start(timeoutMs);
     QPointer<QTimer> pending(deadline);
-    return [this, guard, answered, job = std::move(job), done, timer, pending](Connection &repo) -> Delivery {
+    // Sends the answer on the caller's thread (from any thread), unless it was answered already.
+    auto finish = [this, guard, answered, done, timer, pending, owner](std::optional<T> result, QString error, bool lost) {
+        QMetaObject::invokeMethod(this, [this, guard, answered, done, result = std::move(result), error, lost, timer, pending, owner] {
+            delete pending.data(); // on the caller's thread, as the timer (nothing once its context went)
+            if (owner)
+                setReachable(!lost);
+            else if (lost)
+                probe();
+            if (!guard || *answered)
+                return;
+            m_queryLatency.observe(double(timer.nsecsElapsed()) / 1e9);
+            if (!result)
+                ++m_failedQueries;
+            // Delivered on the caller's thread: `context`'s, checked here.
+            HERMES_ASSERT_THREAD(guard.data());
+            *answered = true;
+            if (result)
+                done(*result);
+            else
+                done(unavailable(error));
+        }, Qt::QueuedConnection);
+    };
+    if (refusal)
+        *refusal = [finish](const QString &message) { finish(std::nullopt, message, false); };
+    return [job = std::move(job), finish](Connection &repo) -> Delivery {
         std::optional<T> result;
         QString error;
         bool lost = false;
@@ -188,29 +238,13 @@ std::function<DownloadStore::Delivery(Connection &)> DownloadStore::answering(
                 lost = true;
             }
         }
-        return [this, guard, answered, done, result = std::move(result), error, lost, timer, pending](
-                   const std::optional<StoreFailure> &commitFailure) mutable {
+        return [finish, result = std::move(result), error, lost](const std::optional<StoreFailure> &commitFailure) mutable {
             if (commitFailure) { // nothing of the job was kept: its answer is the commit's error
                 result.reset();
                 error = commitFailure->message;
                 lost = lost || commitFailure->connection;
             }
-            QMetaObject::invokeMethod(this, [this, guard, answered, done, result = std::move(result), error, lost, timer, pending] {
-                delete pending.data(); // on the caller's thread, as the timer (nothing once its context went)
-                setReachable(!lost);
-                if (!guard || *answered)
-                    return;
-                m_queryLatency.observe(double(timer.nsecsElapsed()) / 1e9);
-                if (!result)
-                    ++m_failedQueries;
-                // Delivered on the caller's thread: `context`'s, checked here.
-                HERMES_ASSERT_THREAD(guard.data());
-                *answered = true;
-                if (result)
-                    done(*result);
-                else
-                    done(unavailable(error));
-            }, Qt::QueuedConnection);
+            finish(std::move(result), error, lost);
         };
     };
 }

@@ -40,7 +40,8 @@ const Libpq &libpq()
 {
     static const Libpq functions = [] {
         Libpq f;
-        // The driver plugin loaded libpq.so.5 privately (RTLD_LOCAL): ask for that copy.
+        // The driver plugin loaded libpq.so.5 privately (RTLD_LOCAL), and the server links it
+        // (PgReads): ask for the copy already loaded.
         if (void *handle = dlopen("libpq.so.5", RTLD_LAZY | RTLD_NOLOAD)) {
             f.setNoticeReceiver = reinterpret_cast<SetNoticeReceiver>(dlsym(handle, "PQsetNoticeReceiver"));
             f.resultErrorField = reinterpret_cast<ResultErrorField>(dlsym(handle, "PQresultErrorField"));
@@ -96,6 +97,15 @@ void PostgresNotices::route(QSqlDatabase &database)
     }
     qCDebug(lcPostgres) << "no libpq notice receiver; asking for warnings and errors only";
     QSqlQuery(database).exec(QStringLiteral("SET client_min_messages TO warning"));
+}
+
+bool PostgresNotices::route(pg_conn *connection)
+{
+    const Libpq &pq = libpq();
+    if (!connection || !pq.setNoticeReceiver || !pq.resultErrorField)
+        return false;
+    pq.setNoticeReceiver(connection, &logNotice, nullptr);
+    return true;
 }
 
 } // namespace Hermes

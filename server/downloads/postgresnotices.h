@@ -1,6 +1,7 @@
 #pragma once
 
 class QSqlDatabase;
+struct pg_conn;
 
 namespace Hermes {
 
@@ -22,6 +23,9 @@ class PostgresNotices
 public:
     /// For an open QPSQL connection; does nothing for another driver.
     static void route(QSqlDatabase &database);
+    /// For a libpq connection of the server's own (PgReads); false when it could not route
+    /// them (then the caller asks for warnings and errors only).
+    static bool route(pg_conn *connection);
 };
 
 } // namespace Hermes

@@ -146,6 +146,17 @@ QString SqlDialect::tryLockFold() const
     return isPostgres() ? QStringLiteral("SELECT pg_try_advisory_xact_lock(%1)").arg(FoldLockKey) : QString();
 }
 
+QString SqlDialect::vacuumCounts() const
+{
+    // PostgreSQL keeps the folded rows as dead tuples until a vacuum, and every count (each
+    // GET /queue, each summary after a change) scans them all: at 100,000 downloads added, a
+    // sequential scan of 600+ pages of them (0.7 ms of the database's CPU per count) until
+    // autovacuum came by, a minute later or more. Now a vacuum of the few pages a fold leaves,
+    // skipped when another one (autovacuum, another node) holds the table rather than waited
+    // for. SQLite reuses a deleted row's space at once.
+    return isPostgres() ? QStringLiteral("VACUUM (SKIP_LOCKED) download_counts") : QString();
+}
+
 QString SqlDialect::nowMs() const
 {
     return isPostgres() ? QStringLiteral("(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT")

@@ -29,6 +29,8 @@ public:
     QStringList foldCounts() const;
     /// A statement answering whether this transaction may fold (true/false); empty on SQLite.
     QString tryLockFold() const;
+    /// Run after a fold, outside any transaction: reclaims the folded rows (empty on SQLite).
+    QString vacuumCounts() const;
 
     /// The store's clock in milliseconds, in SQL: PostgreSQL's (leases compare against one
     /// clock, the database's, never the nodes'); for SQLite, its one node's SteadyClock as a

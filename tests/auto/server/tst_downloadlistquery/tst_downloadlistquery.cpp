@@ -66,6 +66,7 @@ private slots:
     void countsFollowEveryChange();
     void countsOfAnOlderSchema();
     void concurrentNodesKeepTheCounts();
+    void foldedCountsAreReclaimed();
     void sqlitePlansSeekTheIndex();
 
 private:
@@ -447,6 +448,32 @@ void tst_DownloadListQuery::concurrentNodesKeepTheCounts()
                                                             "(SELECT status, SUM(n) n FROM download_counts GROUP BY status HAVING SUM(n) <> 0) c"), database);
     QCOMPARE(kept, truth);
     QVERIFY(m_db.postgres->psql(QStringLiteral("SELECT COUNT(*) FROM download_counts"), database).trimmed().toInt() < 600); // folded on the way
+}
+
+void tst_DownloadListQuery::foldedCountsAreReclaimed()
+{
+    // On PostgreSQL every count scans download_counts whole, dead rows included: the rows a
+    // fold deleted stayed until autovacuum came by (600+ pages after 100,000 adds, 0.7 ms of
+    // the database's CPU per GET /queue). A fold vacuums them away: after 3,000 deltas folded
+    // several times the table is a few pages, not the 20 or so all of them fill.
+    if (!m_db.postgres)
+        QSKIP("PostgreSQL is not installed (apt-get install postgresql libqt6sql6-psql)");
+    const QString database = m_db.postgres->createDatabase();
+    const auto url = DatabaseUrl::parse(m_db.postgres->url(database), QString());
+    QVERIFY(url);
+    DownloadRepository repo(*url, QStringLiteral("reclaim"));
+    repo.open();
+    const Download d = add(repo, DownloadStatus::Pending, 0);
+    for (int i = 0; i < 1500; ++i) {
+        bool refused = false;
+        const DownloadStatus to = i % 2 ? DownloadStatus::Pending : DownloadStatus::Paused;
+        QVERIFY(repo.control(d.id, [to](Download &row) { row.status = to; return true; }, false, &refused));
+        const QueueSummary c = repo.counts();
+        QCOMPARE(c.queued + c.paused, 1);
+    }
+    const int pages = m_db.postgres->psql(QStringLiteral("SELECT pg_relation_size('download_counts') / 8192"), database).trimmed().toInt();
+    qInfo("download_counts: %d pages after 3,000 deltas", pages);
+    QVERIFY2(pages <= 6, qPrintable(QString::number(pages)));
 }
 
 void tst_DownloadListQuery::countsOfAnOlderSchema()

@@ -4,7 +4,11 @@
 // committed and not the held job's uncommitted change, and they read the same values as the
 // store's own reads through Qt SQL (SQLite's are read by the SQLite library itself), for rows
 // of Unicode, control characters, quotes, nulls and every status, whole pages and page by page
-// after a cursor (seeded, HERMES_TEST_SEED).
+// after a cursor (seeded, HERMES_TEST_SEED). Pages at any offset share one prepared statement
+// (PostgreSQL); the readers' queue is bounded (a read past it is refused at once) and a read
+// whose caller the timeout answered is not run; a read's failure or timeout does not mark the
+// store unreachable (its own connection decides); a PostgreSQL read connection whose backend was
+// ended reconnects.
 
 #include "downloads/downloadstore.h"
 #include "storedatabases.h"
@@ -16,6 +20,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QUuid>
+
+#include <QThread>
 
 #include <atomic>
 #include <cmath>
@@ -37,6 +43,14 @@ private slots:
     void readsAnswerWhileTheStoreThreadIsHeld();
     void readsGiveWhatTheStoreReads_data() { stores(); }
     void readsGiveWhatTheStoreReads();
+    void offsetPagesShareOneStatement();
+    void aFullQueueRefusesAtOnce_data() { stores(); }
+    void aFullQueueRefusesAtOnce();
+    void aReadPastItsTimeoutIsNotRun_data() { stores(); }
+    void aReadPastItsTimeoutIsNotRun();
+    void aLostReadLeavesTheStoreUp_data() { stores(); }
+    void aLostReadLeavesTheStoreUp();
+    void anEndedReadConnectionReconnects();
 
 private:
     static void stores() { StoreDatabases::addStores(); }
@@ -45,6 +59,7 @@ private:
 
     StoreDatabases m_db;
     int m_opened = 0;
+    QString m_database; ///< the database of the store open() opened last
 };
 
 void tst_DownloadReaders::initTestCase()
@@ -64,6 +79,7 @@ std::unique_ptr<DownloadStore> tst_DownloadReaders::open(const QString &store)
     const Result<DatabaseUrl> parsed = DatabaseUrl::parse(url, {});
     if (!parsed)
         return nullptr;
+    m_database = parsed->database;
     auto s = std::make_unique<DownloadStore>();
     if (!s->open(*parsed))
         return nullptr;
@@ -252,6 +268,203 @@ void tst_DownloadReaders::readsGiveWhatTheStoreReads()
     std::optional<Result<std::optional<Download>>> none;
     s->show(s.get(), QUuid::createUuid().toString(QUuid::WithoutBraces), [&](Result<std::optional<Download>> r) { none.emplace(r); });
     QVERIFY(arrived(none) && *none && !**none);
+}
+
+/// Holds both read threads in jobs until release() (10 s at most), so that what is posted
+/// meanwhile waits in the queue.
+struct HeldReaders
+{
+    std::shared_ptr<std::atomic<int>> entered = std::make_shared<std::atomic<int>>(0);
+    std::shared_ptr<std::atomic<bool>> released = std::make_shared<std::atomic<bool>>(false);
+    int answered = 0;
+
+    ~HeldReaders() { *released = true; } // a failed test does not leave the threads held
+    bool hold(DownloadStore &s)
+    {
+        for (int i = 0; i < DownloadStore::ReadThreads; ++i) {
+            s.read<int>(&s, [entered = entered, released = released](ReadConnection &) {
+                ++*entered;
+                QElapsedTimer held;
+                held.start();
+                while (!*released && !held.hasExpired(10000))
+                    QThread::msleep(5);
+                return 0;
+            }, [this](Result<int>) { ++answered; }, 15000);
+        }
+        return QTest::qWaitFor([&] { return entered->load() == DownloadStore::ReadThreads; }, 10000);
+    }
+    bool release()
+    {
+        *released = true;
+        return QTest::qWaitFor([&] { return answered == DownloadStore::ReadThreads; }, 10000);
+    }
+};
+
+void tst_DownloadReaders::offsetPagesShareOneStatement()
+{
+    // A page's LIMIT and OFFSET are bound values: a read connection that keeps its statements
+    // prepared (PgReads) prepares the page's statement once, not once per offset asked for
+    // (they were in the statement's text: 50 offsets, 50 statements, a parse and plan each).
+    const QString store = QStringLiteral("postgres");
+    OPEN_STORE(store);
+    QList<Download> rows;
+    for (int i = 0; i < 60; ++i)
+        rows.append(row(QStringLiteral("f%1.bin").arg(i)));
+    std::optional<Result<AbstractDownloadStore::Inserted>> inserted;
+    s->insert(s.get(), rows, [&](Result<AbstractDownloadStore::Inserted> r) { inserted.emplace(r); });
+    QVERIFY(arrived(inserted) && *inserted);
+    auto prepared = std::make_shared<std::atomic<quint64>>(0);
+    for (int offset = 1; offset <= 50; ++offset) {
+        const Request request{std::nullopt, 5, offset, std::nullopt, false};
+        std::optional<Result<Page>> theirs, ours;
+        s->list(s.get(), request, [&](Result<Page> r) { theirs.emplace(r); });
+        s->read<Page>(s.get(), [request, prepared](ReadConnection &c) {
+            const quint64 before = c.statementsPrepared();
+            Page p = c.lists().page(request);
+            *prepared += c.statementsPrepared() - before;
+            return p;
+        }, [&](Result<Page> r) { ours.emplace(r); });
+        QVERIFY(arrived(theirs) && *theirs && arrived(ours) && *ours);
+        QCOMPARE((*ours)->items.size(), (*theirs)->items.size());
+        QCOMPARE((*ours)->more, (*theirs)->more);
+        for (qsizetype i = 0; i < (*ours)->items.size(); ++i)
+            QCOMPARE((*ours)->items.at(i).id, (*theirs)->items.at(i).id);
+        QCOMPARE((*ours)->items.constFirst().id, (*theirs)->items.constFirst().id);
+    }
+    // At most once on each read connection.
+    QVERIFY2(prepared->load() <= quint64(DownloadStore::ReadThreads),
+             qPrintable(QStringLiteral("%1 statements prepared for 50 pages").arg(prepared->load())));
+}
+
+void tst_DownloadReaders::aFullQueueRefusesAtOnce()
+{
+    QFETCH(QString, store);
+    OPEN_STORE(store);
+    HeldReaders held;
+    QVERIFY(held.hold(*s));
+    // The queue's bound fills; the reads past it are answered at once (503 store_unavailable),
+    // while the threads are still held, instead of waiting behind a queue that grows unbounded.
+    static constexpr int Extra = 20;
+    const int posted = int(DownloadReaders::MaxQueued) + Extra;
+    auto ran = std::make_shared<std::atomic<int>>(0);
+    int answered = 0, refused = 0;
+    for (int i = 0; i < posted; ++i) {
+        s->read<int>(s.get(), [ran](ReadConnection &) { return ++*ran; }, [&](Result<int> r) {
+            ++answered;
+            if (!r) {
+                QCOMPARE(r.error().code, QByteArray("store_unavailable"));
+                ++refused;
+            }
+        }, 15000);
+    }
+    QVERIFY2(QTest::qWaitFor([&] { return refused == Extra; }, 5000),
+             qPrintable(QStringLiteral("%1 of %2 reads refused while the queue was full").arg(refused).arg(Extra)));
+    QCOMPARE(answered, Extra);
+    QCOMPARE(ran->load(), 0);
+    QVERIFY(s->isReachable()); // a full queue is not an unreachable database
+    QVERIFY(held.release());
+    QTRY_COMPARE_WITH_TIMEOUT(answered, posted, 15000);
+    QCOMPARE(refused, Extra);
+    QCOMPARE(ran->load(), int(DownloadReaders::MaxQueued));
+}
+
+void tst_DownloadReaders::aReadPastItsTimeoutIsNotRun()
+{
+    QFETCH(QString, store);
+    OPEN_STORE(store);
+    HeldReaders held;
+    QVERIFY(held.hold(*s));
+    // Five reads wait past their timeout: their callers get the timeout's answer, and once a
+    // thread is free they are dropped, not run for nobody ahead of the reads behind them.
+    auto ran = std::make_shared<std::atomic<int>>(0);
+    int timedOut = 0;
+    const quint64 expiredBefore = s->readsExpired();
+    for (int i = 0; i < 5; ++i) {
+        s->read<int>(s.get(), [ran](ReadConnection &) { return ++*ran; }, [&](Result<int> r) {
+            if (!r)
+                ++timedOut;
+        }, 200);
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(timedOut, 5, 5000);
+    // The readers' timeouts are not the store's connection's: it stays up (a probe of it ran).
+    QVERIFY(s->isReachable());
+    QVERIFY(held.release());
+    QTRY_COMPARE_WITH_TIMEOUT(s->readsExpired() - expiredBefore, quint64(5), 5000);
+    // A read after them runs, and the dropped ones never did.
+    std::optional<Result<int>> after;
+    s->read<int>(s.get(), [ran](ReadConnection &) { return ran->load(); }, [&](Result<int> r) { after.emplace(r); });
+    QVERIFY(arrived(after) && *after);
+    QCOMPARE(**after, 0);
+    QCOMPARE(ran->load(), 0);
+    QVERIFY(s->isReachable());
+}
+
+void tst_DownloadReaders::aLostReadLeavesTheStoreUp()
+{
+    QFETCH(QString, store);
+    OPEN_STORE(store);
+    QVERIFY(s->isReachable());
+    // A read connection that reports its connection lost: the store's own connection decides
+    // whether the database is reachable (hermes_store_up, /readyz), not whichever connection
+    // answered last — that flag went down with the read and back up with the next write.
+    std::optional<Result<int>> failed;
+    s->read<int>(s.get(), [](ReadConnection &) -> int { throw StoreFailure{QStringLiteral("server closed the connection"), true}; },
+                 [&](Result<int> r) {
+        failed.emplace(r);
+        QVERIFY(s->isReachable()); // as it is answered
+    });
+    QVERIFY(arrived(failed) && !*failed);
+    QCOMPARE(failed->error().code, QByteArray("store_unavailable"));
+    QVERIFY(s->isReachable());
+    // The probe it asked for ran on the store's thread and found the database.
+    std::optional<Result<std::optional<Download>>> got;
+    s->get(s.get(), QStringLiteral("none"), [&](Result<std::optional<Download>> r) { got.emplace(r); });
+    QVERIFY(arrived(got) && *got);
+    QVERIFY(s->isReachable());
+    // The store's own connection still decides the other way: a lost connection there is down.
+    std::optional<Result<int>> lost;
+    s->run<int>(s.get(), [](DownloadRepository &) -> int { throw StoreFailure{QStringLiteral("gone"), true}; },
+                [&](Result<int> r) { lost.emplace(r); });
+    QVERIFY(arrived(lost) && !*lost);
+    // recover() found the connection answering, but the job said it was lost: down until the
+    // next answer of that connection.
+    QVERIFY(!s->isReachable());
+    std::optional<Result<std::optional<Download>>> again;
+    s->get(s.get(), QStringLiteral("none"), [&](Result<std::optional<Download>> r) { again.emplace(r); });
+    QVERIFY(arrived(again) && *again);
+    QVERIFY(s->isReachable());
+}
+
+void tst_DownloadReaders::anEndedReadConnectionReconnects()
+{
+    // PostgreSQL ends the read connections' backends (a restart, an administrator, a pooler):
+    // each connection answers at most one read with the error, then reads again on a new
+    // connection; the store's own connection, untouched, keeps the store up.
+    const QString store = QStringLiteral("postgres");
+    OPEN_STORE(store);
+    std::optional<Result<AbstractDownloadStore::Inserted>> inserted;
+    s->insert(s.get(), row(QStringLiteral("kept.bin")), [&](Result<AbstractDownloadStore::Inserted> r) { inserted.emplace(r); });
+    QVERIFY(arrived(inserted) && *inserted);
+    const QByteArray ended = m_db.postgres->psql(QStringLiteral(
+        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
+        " WHERE application_name = 'hermes-server-read' AND datname = '%1'").arg(m_database));
+    QCOMPARE(ended.trimmed(), QByteArray::number(DownloadStore::ReadThreads));
+    int failures = 0, pages = 0;
+    for (int i = 0; i < 10; ++i) {
+        std::optional<Result<Page>> page;
+        s->showPage(s.get(), Request{std::nullopt, 10, 0, std::nullopt, true}, [&](Result<Page> r) { page.emplace(r); });
+        QVERIFY(arrived(page));
+        if (!*page) {
+            ++failures;
+            continue;
+        }
+        ++pages;
+        QCOMPARE((*page)->items.size(), 1);
+        QCOMPARE((*page)->total, 1);
+    }
+    QVERIFY2(failures <= DownloadStore::ReadThreads, qPrintable(QString::number(failures)));
+    QCOMPARE(pages, 10 - failures);
+    QVERIFY(s->isReachable());
 }
 
 QTEST_GUILESS_MAIN(tst_DownloadReaders)
