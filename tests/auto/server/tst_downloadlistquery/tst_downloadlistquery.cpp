@@ -293,6 +293,31 @@ void tst_DownloadListQuery::offsetAndCursorAgree()
         expected.append(d.id);
     QCOMPARE(byOffset, expected);
     QCOMPARE(byCursor, expected);
+    // Past the end: nothing, and nothing more.
+    const auto past = repo->lists().page(Request{std::nullopt, 10, int(model.size()) + 5, std::nullopt, false});
+    QVERIFY(past.items.isEmpty() && !past.more);
+    // By status (the filter's value bound twice: the page's and its offset row's), at random
+    // page sizes and starting offsets.
+    for (const DownloadStatus status : allDownloadStatuses()) {
+        QStringList want;
+        for (const Download &d : std::as_const(model)) {
+            if (d.status == status)
+                want.append(d.id);
+        }
+        const int limit = 1 + int(rng.bounded(9));
+        const int start = int(rng.bounded(quint32(want.size() + 2)));
+        QStringList got;
+        for (int offset = start;;) {
+            const auto page = repo->lists().page(Request{status, limit, offset, std::nullopt, false});
+            for (const Download &d : page.items)
+                got.append(d.id);
+            offset += int(page.items.size());
+            if (!page.more)
+                break;
+        }
+        QVERIFY2(got == want.mid(start), qPrintable(QStringLiteral("%1 from %2 by %3 (seed %4)")
+                                                        .arg(QString::fromLatin1(wireName(status))).arg(start).arg(limit).arg(m_db.seed)));
+    }
 }
 
 void tst_DownloadListQuery::queuePageAndCounts()
