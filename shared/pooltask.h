@@ -20,6 +20,20 @@ namespace Hermes {
  * allocation and two atomic operations per task; tests/tsan/qthandoff.cpp does the same for
  * QMetaObject::invokeMethod).
  */
+/**
+ * A pool of at most `maxThreads` threads named `name`, never destroyed (kept in a function-local
+ * static by its one user): for work that may still be under way at exit — a sync waiting for a
+ * slow disk, a cancelled step finishing its block — which must not hold the process's exit up,
+ * as the destructor of a pool that waits for its tasks would.
+ */
+inline QThreadPool *newLastingPool(const QString &name, int maxThreads)
+{
+    auto *pool = new QThreadPool;
+    pool->setMaxThreadCount(maxThreads);
+    pool->setObjectName(name);
+    return pool;
+}
+
 template<typename Task>
 void startPoolTask(QThreadPool &pool, Task &&task)
 {

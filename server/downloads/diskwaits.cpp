@@ -1,17 +1,12 @@
 #include "downloads/diskwaits.h"
 
-#include <QThreadPool>
+#include "pooltask.h"
 
 namespace Hermes::DiskWaits {
 
 QThreadPool &threads()
 {
-    static QThreadPool *pool = [] {
-        auto *p = new QThreadPool;
-        p->setMaxThreadCount(MaxThreads);
-        p->setObjectName(QStringLiteral("hermes-disk-waits"));
-        return p;
-    }();
+    static QThreadPool *pool = newLastingPool(QStringLiteral("hermes-disk-waits"), MaxThreads);
     return *pool;
 }
 

@@ -17,12 +17,7 @@ namespace Hermes {
 // cancelled one stops at its next block).
 static QThreadPool &hashPool()
 {
-    static QThreadPool *pool = [] {
-        auto *p = new QThreadPool;
-        p->setMaxThreadCount(qMax(1, QThread::idealThreadCount()));
-        p->setObjectName(QStringLiteral("hermes-hash"));
-        return p;
-    }();
+    static QThreadPool *pool = newLastingPool(QStringLiteral("hermes-hash"), qMax(1, QThread::idealThreadCount()));
     return *pool;
 }
 
@@ -63,12 +58,8 @@ void TrailingHash::restart()
     const std::lock_guard lock(m_mutex);
     ++m_generation;
     m_target = 0;
-    if (!m_running) { // else the running task starts over when its step ends
-        m_hash.reset();
-        m_hashed = 0;
-        m_failed = false;
-        m_hashGeneration = m_generation;
-    }
+    if (!m_running) // else the running task starts over when its step ends
+        startOverLocked();
     answerLocked();
 }
 
@@ -88,6 +79,14 @@ void TrailingHash::cancel()
     m_cancelled.store(true);
     const std::lock_guard lock(m_mutex);
     m_waiter.reset();
+}
+
+void TrailingHash::startOverLocked()
+{
+    m_hash.reset();
+    m_hashed = 0;
+    m_failed = false;
+    m_hashGeneration = m_generation;
 }
 
 void TrailingHash::scheduleLocked()
@@ -125,12 +124,8 @@ void TrailingHash::step()
     quint64 generation = 0;
     {
         const std::lock_guard lock(m_mutex);
-        if (m_hashGeneration != m_generation) { // restarted while this task was queued
-            m_hash.reset();
-            m_hashed = 0;
-            m_failed = false;
-            m_hashGeneration = m_generation;
-        }
+        if (m_hashGeneration != m_generation) // restarted while this task was queued
+            startOverLocked();
         from = m_hashed;
         to = qMin(m_target, from + StepBytes);
         if (m_waiter && m_waiter->generation == m_generation && from < m_waiter->end)
@@ -162,16 +157,12 @@ void TrailingHash::step()
         at += n;
     }
     const std::lock_guard lock(m_mutex);
-    if (generation != m_generation) {
-        m_hash.reset();
-        m_hashed = 0;
-        m_failed = false;
-        m_hashGeneration = m_generation;
-    } else if (ok) {
+    if (generation != m_generation)
+        startOverLocked();
+    else if (ok)
         m_hashed = to;
-    } else {
+    else
         m_failed = true;
-    }
     if (m_cancelled.load()) {
         m_running = false;
         return;

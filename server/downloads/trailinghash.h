@@ -62,6 +62,8 @@ private:
     void scheduleLocked();
     /// A task on the hash pool: one step, then hands over to the next task.
     void step();
+    /// Under m_mutex, by m_hash's owner: drops what was hashed, for the current generation.
+    void startOverLocked();
     /// Under m_mutex: answers the waiter if its bytes are hashed (or can no longer be).
     void answerLocked();
 

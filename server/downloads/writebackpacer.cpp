@@ -40,12 +40,7 @@ int WritebackPacer::start(int fd, Range range)
 // not hold the process's exit up (the final fdatasyncs are on the global pool).
 static QThreadPool &writebackThread()
 {
-    static QThreadPool *pool = [] {
-        auto *p = new QThreadPool;
-        p->setMaxThreadCount(1);
-        p->setObjectName(QStringLiteral("hermes-writeback"));
-        return p;
-    }();
+    static QThreadPool *pool = newLastingPool(QStringLiteral("hermes-writeback"), 1);
     return *pool;
 }
 
