@@ -16,8 +16,9 @@ namespace Hermes {
  * every fsync that arrived while the previous commit ran in the next one, and the device gets
  * their writes at once. Hashing a file (CPU) stays on the global pool.
  *
- * At most MaxThreads wait at once; the others queue (a download has one sync at a time, so
- * HERMES_MAX_CONCURRENT_DOWNLOADS bounds them in practice). Idle threads end after the pool's
+ * At most MaxThreads wait at once; the others queue (a download has one sync at a time, and a
+ * node holds at most twice HERMES_MAX_CONCURRENT_DOWNLOADS leases — its transfers and as many
+ * finishing — so that bounds them in practice, with the download dir's syncs). Idle threads end after the pool's
  * expiry (30 s). Never destroyed: a sync still waiting for a slow disk at exit must not hold the
  * process's exit up (nothing is reported after the engine is gone, and the kernel finishes the
  * writes anyway).

@@ -228,9 +228,7 @@ void Transfer::start()
         return; // stopped by whoever heard it
     if (d.totalBytes > 0 && m_offset == d.totalBytes) {
         // Everything had arrived before: only verifying was left (it reads the file; the
-        // hash here would read it just the same).
-        if (m_hash)
-            m_hash->cancel();
+        // hash, cancelled by end(), would read it just the same).
         end({TransferResult::Kind::Finished, {}, false});
         return;
     }
